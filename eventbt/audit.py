@@ -1,0 +1,216 @@
+"""The audit log: every event published and every delivery, as JSON lines with sorted keys.
+
+The record schema is documented in ``docs/audit-log.md``. In short, each line is one JSON object whose
+``record`` field says what it is:
+
+- ``header``: first line; the run's metadata (eventbt version, resolved scenario, data file hashes, ...).
+  Its ``wall_clock`` field is the only wall-clock data in a log and is left out of the digest.
+- ``publish``: an event entered the queue: ``seq``, ``id``, ``type``, ``time``, ``cause``, ``by`` (the
+  publisher) and ``data`` (the event's :meth:`~eventbt.events.Event.audit_fields`).
+- ``deliver``: a handler took an event: ``event`` (its id) and ``handler``.
+- ``note``: anything else worth keeping (a warning, a dead letter, an interruption), with a ``code``.
+- ``footer``: last line; how the run ended (``status``: completed, failed, interrupted), the error if any,
+  and ``digest``: the SHA-256 of every line before the footer (the header without ``wall_clock``).
+
+Records are kept as small tuples while the run goes and rendered in batches through a structlog processor
+chain ending in :class:`structlog.processors.JSONRenderer` with orjson; in file mode every batch is one
+write of whole lines, so a log cut short by a kill is valid JSON lines up to its last line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+import structlog
+
+from eventbt.errors import AuditError
+from eventbt.events import Event, format_time
+
+__all__ = ["AuditLog", "digest_of_lines", "read_audit", "trace_records"]
+
+_PUBLISH = 0
+_DELIVER = 1
+_RECORD = 2
+
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _drop_wall_clock(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    event_dict.pop("wall_clock", None)
+    return event_dict
+
+
+def _renderer() -> structlog.processors.JSONRenderer:
+    return structlog.processors.JSONRenderer(serializer=orjson.dumps, option=_JSON_OPTIONS)
+
+
+class AuditLog:
+    """Collects audit records; in memory by default, appended to ``path`` when one is given.
+
+    ``enabled=False`` keeps nothing and costs (almost) nothing: the digest is then empty.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, enabled: bool = True,
+                 batch: int = 4096) -> None:
+        self.path = Path(path) if path is not None else None
+        self.enabled = enabled
+        self._batch = batch
+        self._pending: list[tuple[Any, ...]] = []
+        self._lines: list[bytes] = []
+        self._hash = hashlib.sha256()
+        self._render = _renderer()
+        self._times: dict[int, str] = {}
+        self._fd: int | None = None
+        self._digest: str | None = None
+        self.count = 0
+        if self.path is not None and enabled:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+
+    # -- recording (hot path: append a tuple) ---------------------------------------------------------
+    def published(self, seq: int, event: Event, by: str) -> None:
+        if self.enabled:
+            self._pending.append((_PUBLISH, seq, event, by))
+            if len(self._pending) >= self._batch:
+                self.flush()
+
+    def delivered(self, event_id: int, handler: str) -> None:
+        if self.enabled:
+            self._pending.append((_DELIVER, event_id, handler))
+            if len(self._pending) >= self._batch:
+                self.flush()
+
+    def record(self, kind: str, **fields: Any) -> None:
+        """Add a ``header``, ``note`` or other record (fields must be JSON-ready)."""
+        if self.enabled:
+            self._pending.append((_RECORD, kind, fields))
+
+    def header(self, **fields: Any) -> None:
+        self.record("header", **fields)
+
+    def note(self, code: str, **fields: Any) -> None:
+        self.record("note", code=code, **fields)
+
+    # -- rendering ------------------------------------------------------------------------------------
+    def _as_dict(self, item: tuple[Any, ...]) -> dict[str, Any]:
+        tag = item[0]
+        if tag == _DELIVER:
+            return {"record": "deliver", "event": item[1], "handler": item[2]}
+        if tag == _PUBLISH:
+            event: Event = item[2]
+            time_ns = event.time_ns
+            text = self._times.get(time_ns)
+            if text is None:
+                text = self._times[time_ns] = format_time(time_ns)
+            return {
+                "record": "publish",
+                "seq": item[1],
+                "id": event.id,
+                "type": event.kind,
+                "time": text,
+                "cause": event.cause_id,
+                "by": item[3],
+                "data": event.audit_fields(),
+            }
+        return {"record": item[1], **item[2]}
+
+    def flush(self) -> None:
+        """Render pending records, fold them into the digest, and write them (file mode)."""
+        if not self._pending:
+            return
+        render = self._render
+        out: list[bytes] = []
+        update = self._hash.update
+        for item in self._pending:
+            record = self._as_dict(item)
+            line: bytes = render(None, "audit", record)  # type: ignore[assignment]
+            if item[0] != _RECORD:
+                update(line)
+                update(b"\n")
+            elif record["record"] != "footer":
+                clean = _drop_wall_clock(None, "", dict(record))
+                update(render(None, "audit", clean))  # type: ignore[arg-type]
+                update(b"\n")
+            out.append(line)
+        self.count += len(out)
+        self._pending.clear()
+        if self._fd is not None:
+            os.write(self._fd, b"\n".join(out) + b"\n")
+        else:
+            self._lines.extend(out)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the deterministic content recorded so far (final once the log is closed)."""
+        if self._digest is not None:
+            return self._digest
+        self.flush()
+        return self._hash.hexdigest()
+
+    def close(self, status: str, **fields: Any) -> str:
+        """Write the footer (``status`` and the digest) and close the file; returns the digest."""
+        if self._digest is not None:
+            return self._digest
+        digest = self.digest if self.enabled else ""
+        self._digest = digest
+        if self.enabled:
+            self._pending.append((_RECORD, "footer", {"status": status, "digest": digest, **fields}))
+            self.flush()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        return digest
+
+    # -- reading --------------------------------------------------------------------------------------
+    def lines(self) -> list[bytes]:
+        """Every rendered line so far (reads the file back in file mode)."""
+        self.flush()
+        if self.path is not None and self.enabled:
+            return self.path.read_bytes().splitlines()
+        return list(self._lines)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [orjson.loads(line) for line in self.lines()]
+
+    def write_to(self, path: str | os.PathLike[str]) -> None:
+        """Write the in-memory lines to ``path`` (the CLI uses it when the log was kept in memory)."""
+        Path(path).write_bytes(b"".join(line + b"\n" for line in self.lines()))
+
+
+def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Parse an audit log file; an unreadable line is an :class:`~eventbt.errors.AuditError` naming it."""
+    records = []
+    for number, line in enumerate(Path(path).read_bytes().splitlines(), start=1):
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            raise AuditError(f"not a JSON object ({exc})", path=str(path), line=number) from exc
+    return records
+
+
+def digest_of_lines(records: list[Mapping[str, Any]]) -> str:
+    """Recompute the digest of parsed records (everything before the footer, header without wall_clock)."""
+    render = _renderer()
+    digest = hashlib.sha256()
+    for record in records:
+        if record.get("record") == "footer":
+            break
+        clean = {k: v for k, v in record.items() if k != "wall_clock"}
+        digest.update(render(None, "audit", clean))  # type: ignore[arg-type]
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def trace_records(records: list[Mapping[str, Any]], event_id: int) -> Iterator[Mapping[str, Any]]:
+    """The ``publish`` records of an event's causal chain, the event first, the root last."""
+    by_id = {r["id"]: r for r in records if r.get("record") == "publish"}
+    current: int | None = event_id
+    while current is not None and current in by_id:
+        record = by_id[current]
+        yield record
+        current = record.get("cause")

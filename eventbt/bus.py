@@ -1,0 +1,255 @@
+"""The event bus: one queue, many handlers, deterministic delivery.
+
+Contract
+--------
+- **Subscriptions.** A handler subscribes to event *classes* (exact type, not subclasses); for each class it
+  has a hook ``on_<name>`` (see :mod:`eventbt.handler`). Handlers receive an event in the order they were
+  added to the bus.
+- **Order.** Events are delivered in order of ``(time_ns, seq)``: simulated time first, then publication
+  order (``seq`` counts every publication on this bus). A handler's hook returns the events it publishes;
+  an event stamped with the current time is queued behind everything already queued for that time; one
+  stamped later is *scheduled* and waits until the simulated clock reaches it. Publishing into the past is
+  a :class:`~eventbt.errors.BusError`.
+- **Source.** A source (the data feed) is asked for its next event only when nothing queued is due at or
+  before that event's time; at equal times, queued events go first. So the feed's end-of-bar event is
+  delivered after every event the bar caused.
+- **Publishing while dispatching.** Events a hook returns are queued after the hook returns, before the
+  next subscriber receives the current event; they are never delivered re-entrantly.
+- **Single-threaded.** One event is delivered at a time; no locks, no threads, no wall clock.
+- **Errors.** A hook that raises stops the run with a :class:`~eventbt.errors.HandlerError` naming the
+  handler, the event and its causal chain (the event, its cause, ... back to the market bar). The bus
+  state is left as it was at the failure, so the audit log can record it.
+
+Every publication and every delivery is reported to the :class:`~eventbt.audit.AuditLog`, when one is given.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from eventbt.errors import BusError, HandlerError
+from eventbt.events import Event, format_time
+
+if TYPE_CHECKING:
+    from eventbt.audit import AuditLog
+    from eventbt.handler import Handler
+
+__all__ = ["Bus", "Delivery", "Source"]
+
+Hook = Callable[[Any], "Iterable[Event] | None"]
+
+
+class Source(Protocol):
+    """Something that produces events on demand, in time order (the data feed)."""
+
+    name: str
+
+    def peek_time(self) -> int | None:
+        """Time of the next event, or ``None`` when exhausted."""
+        ...
+
+    def pop(self) -> Event:
+        """The next event (only called after :meth:`peek_time` returned a time)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Delivery:
+    """What one :meth:`Bus.step` did: the event, and for each handler that took it, what it emitted."""
+
+    seq: int
+    event: Event
+    emitted: tuple[tuple[str, tuple[Event, ...]], ...]
+
+    @property
+    def handlers(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.emitted)
+
+
+class Bus:
+    """The central event queue. See the module docstring for the contract."""
+
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        self._routes: dict[type[Event], list[tuple[str, Hook]]] = {}
+        self._handlers: list[Handler] = []
+        self._now: deque[Event] = deque()
+        self._future: list[tuple[int, int, Event]] = []
+        self._seq_of: dict[int, int] = {}
+        self._seq = 0
+        self._source: Source | None = None
+        self._audit = audit
+        self.now_ns: int = -(2**63)
+        self.events: dict[int, Event] = {}
+        self.publisher: dict[int, str] = {}
+        self.delivered = 0
+
+    # -- wiring ---------------------------------------------------------------------------------------
+    def add(self, handler: Handler) -> None:
+        """Subscribe ``handler`` to every event class in its ``subscribes``."""
+        for event_class in handler.subscribes:
+            hook = handler.hook_for(event_class)
+            self._routes.setdefault(event_class, []).append((handler.name, hook))
+        self._handlers.append(handler)
+
+    def subscribe(self, event_class: type[Event], name: str, hook: Hook) -> None:
+        """Subscribe a bare callable (used by benchmarks and tests)."""
+        self._routes.setdefault(event_class, []).append((name, hook))
+
+    def has_subscribers(self, event_class: type[Event]) -> bool:
+        return bool(self._routes.get(event_class))
+
+    def subscribers(self, event_class: type[Event]) -> tuple[str, ...]:
+        return tuple(name for name, _ in self._routes.get(event_class, ()))
+
+    @property
+    def handlers(self) -> tuple[Handler, ...]:
+        return tuple(self._handlers)
+
+    def attach_source(self, source: Source) -> None:
+        self._source = source
+
+    # -- publishing -----------------------------------------------------------------------------------
+    def publish(self, event: Event, by: str = "user") -> None:
+        """Queue ``event`` at its own time (now, or later: scheduled). ``by`` names the publisher."""
+        seq = self._seq
+        self._seq = seq + 1
+        time_ns = event.time_ns
+        if time_ns == self.now_ns:
+            self._now.append(event)
+        elif time_ns > self.now_ns:
+            heapq.heappush(self._future, (time_ns, seq, event))
+        else:
+            raise BusError(
+                f"{by} published {event.kind} #{event.id} at {format_time(time_ns)}, "
+                f"before the current time {format_time(self.now_ns)}"
+            )
+        self._seq_of[event.id] = seq
+        self.events[event.id] = event
+        self.publisher[event.id] = by
+        if self._audit is not None:
+            self._audit.published(seq, event, by)
+
+    def schedule(self, event: Event, by: str = "user") -> None:
+        """Queue ``event`` for a later simulated time; it must be later than now."""
+        if event.time_ns <= self.now_ns:
+            raise BusError(
+                f"{by} scheduled {event.kind} #{event.id} at {format_time(event.time_ns)}, "
+                f"not after the current time {format_time(self.now_ns)}"
+            )
+        self.publish(event, by)
+
+    # -- delivery -------------------------------------------------------------------------------------
+    def _next(self) -> Event | None:
+        """Pop the next event in (time, seq) order, pulling from the source when nothing earlier is due."""
+        if self._now:
+            return self._now.popleft()
+        source = self._source
+        source_time = source.peek_time() if source is not None else None
+        future = self._future
+        if future and (source_time is None or future[0][0] <= source_time):
+            time_ns = future[0][0]
+            self.now_ns = time_ns
+            while future and future[0][0] == time_ns:
+                self._now.append(heapq.heappop(future)[2])
+            return self._now.popleft()
+        if source_time is None or source is None:
+            return None
+        self.now_ns = source_time
+        self.publish(source.pop(), source.name)
+        return self._now.popleft()
+
+    def peek(self) -> Event | None:
+        """The next event that would be delivered, without delivering it (pulls the source if needed)."""
+        event = self._next()
+        if event is not None:
+            self._now.appendleft(event)
+        return event
+
+    def pending(self) -> list[Event]:
+        """Queued events in delivery order (without pulling the source)."""
+        ordered = sorted(self._future, key=lambda item: (item[0], item[1]))
+        return [*self._now, *(event for _, _, event in ordered)]
+
+    def seq_of(self, event_id: int) -> int:
+        return self._seq_of[event_id]
+
+    def step(self) -> Delivery | None:
+        """Deliver exactly one event; return what was delivered to whom, or ``None`` when the run is over."""
+        event = self._next()
+        if event is None:
+            return None
+        emitted: list[tuple[str, tuple[Event, ...]]] = []
+        for name, hook in self._routes.get(event.__class__, ()):
+            out = self._call(name, hook, event)
+            emitted.append((name, out))
+        self.delivered += 1
+        return Delivery(seq=self._seq_of[event.id], event=event, emitted=tuple(emitted))
+
+    def _call(self, name: str, hook: Hook, event: Event) -> tuple[Event, ...]:
+        try:
+            out = hook(event)
+        except Exception as exc:
+            raise self._error(name, event, exc) from exc
+        if self._audit is not None:
+            self._audit.delivered(event.id, name)
+        if not out:
+            return ()
+        out = tuple(out)
+        for new in out:
+            self.publish(new, name)
+        return out
+
+    def run(self, stop: Callable[[Event], bool] | None = None) -> Event | None:
+        """Deliver events until none is left, or until ``stop(next_event)`` is true.
+
+        Returns the event it stopped before (still queued, delivered next), or ``None`` at the end.
+        """
+        routes = self._routes
+        audit = self._audit
+        publish = self.publish
+        now = self._now
+        while True:
+            event = now.popleft() if now else self._next()
+            if event is None:
+                return None
+            if stop is not None and stop(event):
+                now.appendleft(event)
+                return event
+            for name, hook in routes.get(event.__class__, ()):
+                try:
+                    out = hook(event)
+                except Exception as exc:
+                    raise self._error(name, event, exc) from exc
+                if audit is not None:
+                    audit.delivered(event.id, name)
+                if out:
+                    for new in out:
+                        publish(new, name)
+            self.delivered += 1
+
+    # -- tracing --------------------------------------------------------------------------------------
+    def trace(self, event_id: int) -> list[Event]:
+        """The causal chain of an event: the event, its cause, its cause's cause, ... to the root."""
+        chain: list[Event] = []
+        current: int | None = event_id
+        while current is not None and current in self.events:
+            event = self.events[current]
+            chain.append(event)
+            current = event.cause_id
+        return chain
+
+    def _error(self, name: str, event: Event, exc: Exception) -> HandlerError:
+        chain = self.trace(event.id) or [event]
+        links = " <- ".join(f"{e.kind}#{e.id}" for e in chain)
+        return HandlerError(
+            f"handler {name!r} raised {type(exc).__name__}: {exc} while handling {event.kind} #{event.id} "
+            f"at {event.date}; causal chain: {links}",
+            handler=name,
+            event=event,
+            chain=list(chain),
+        )

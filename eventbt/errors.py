@@ -1,0 +1,137 @@
+"""The one exception tree of eventbt.
+
+Every error eventbt raises on purpose derives from :class:`EventbtError` and from the builtin it is
+closest to, so ``except ValueError`` still catches a bad scenario value::
+
+    EventbtError
+    ├── ScenarioError(ValueError)      a scenario file or override is wrong (file, table, key)
+    ├── DataError(ValueError)          price data is wrong (file, symbol, date, row)
+    ├── SignalError(ValueError)        a strategy returned unusable target weights (strategy, date, symbol)
+    ├── PluginError(ImportError)       an import path or registered name cannot be resolved
+    ├── BusError(RuntimeError)         the bus was misused (publishing into the past, stepping a finished run)
+    ├── HandlerError(RuntimeError)     a handler raised while handling an event (handler, event, causal chain)
+    ├── AccountingError(RuntimeError)  a fill would break the books (negative cash, selling unheld shares)
+    ├── RunInterrupted(RuntimeError)   the run was stopped by SIGINT; partial results are marked incomplete
+    └── AuditError(ValueError)         an audit log cannot be read, or its digest does not match
+
+Messages name what is at fault and what was expected; the same values are kept as attributes so callers and
+tests never need to parse the wording.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccountingError",
+    "AuditError",
+    "BusError",
+    "DataError",
+    "EventbtError",
+    "HandlerError",
+    "PluginError",
+    "RunInterrupted",
+    "ScenarioError",
+    "SignalError",
+]
+
+
+class EventbtError(Exception):
+    """Root of every error eventbt raises on purpose."""
+
+
+class ScenarioError(EventbtError, ValueError):
+    """A scenario file, or a ``--set`` override, is invalid.
+
+    ``path`` is the scenario file, ``table`` the TOML table (``execution.slippage``), ``key`` the key at
+    fault (``None`` when the whole table is wrong).
+    """
+
+    def __init__(
+        self, message: str, *, path: str | None = None, table: str | None = None, key: str | None = None
+    ) -> None:
+        prefix = f"{path}: " if path else ""
+        super().__init__(prefix + message)
+        self.path = path
+        self.table = table
+        self.key = key
+
+
+class DataError(EventbtError, ValueError):
+    """Price data is invalid; names the file and, where known, the symbol, date and row."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        symbol: str | None = None,
+        date: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        prefix = f"{path}: " if path else ""
+        super().__init__(prefix + message)
+        self.path = path
+        self.symbol = symbol
+        self.date = date
+        self.row = row
+
+
+class SignalError(EventbtError, ValueError):
+    """A signal generator returned target weights the rebalance cannot use."""
+
+    def __init__(
+        self, message: str, *, strategy: str | None = None, date: str | None = None, symbol: str | None = None
+    ) -> None:
+        prefix = f"strategy {strategy!r} on {date}: " if strategy and date else ""
+        super().__init__(prefix + message)
+        self.strategy = strategy
+        self.date = date
+        self.symbol = symbol
+
+
+class PluginError(EventbtError, ImportError):
+    """A ``module:Class`` import path or a registered name could not be resolved."""
+
+    def __init__(self, message: str, *, reference: str | None = None) -> None:
+        super().__init__(message)
+        self.reference = reference
+
+
+class BusError(EventbtError, RuntimeError):
+    """The bus was used against its contract."""
+
+
+class HandlerError(EventbtError, RuntimeError):
+    """A handler raised while handling an event.
+
+    ``handler`` is the handler's name, ``event`` the event it was given and ``chain`` the causal chain of
+    that event back to the market bar that started it (a list of events, the failing one first).
+    """
+
+    def __init__(self, message: str, *, handler: str, event: object, chain: list[object]) -> None:
+        super().__init__(message)
+        self.handler = handler
+        self.event = event
+        self.chain = chain
+
+
+class AccountingError(EventbtError, RuntimeError):
+    """A fill would break the books: negative cash or selling shares that are not held."""
+
+    def __init__(self, message: str, *, symbol: str | None = None, date: str | None = None) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+        self.date = date
+
+
+class RunInterrupted(EventbtError, RuntimeError):
+    """The run was interrupted (Ctrl-C); results up to the interruption are marked incomplete."""
+
+
+class AuditError(EventbtError, ValueError):
+    """An audit log cannot be read or does not match its digest."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        prefix = f"{path}: " if path else ""
+        super().__init__(prefix + (f"line {line}: " if line else "") + message)
+        self.path = path
+        self.line = line

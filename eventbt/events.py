@@ -1,0 +1,281 @@
+"""The events that travel on the bus.
+
+Every event is a frozen, slotted, keyword-only attrs class with:
+
+- ``id``: a unique integer, deterministic for a given scenario (handed out in creation order by the run's
+  :class:`~eventbt.bus.Bus`);
+- ``time_ns``: its simulated timestamp, nanoseconds since the Unix epoch (tz-naive market time);
+- ``cause_id``: the id of the event that caused it (``None`` for events that start a causal chain: bars
+  from the data feed and events injected by a scenario).
+
+Money is in account currency (floats), quantities are whole shares (``int``). Arrays on a
+:class:`MarketEvent` are per-bar copies, read-only, indexed like ``symbols``.
+
+Each class has ``audit_fields()``: the compact, JSON-ready payload the audit log records for it. Market
+bars record only their bar index and date (the prices themselves are identified by the data files' hashes
+in the run header), which keeps the log small and fast to write.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+__all__ = [
+    "BarEndEvent",
+    "BarOpenEvent",
+    "CancelEvent",
+    "Event",
+    "FillEvent",
+    "MarketEvent",
+    "NoticeEvent",
+    "OrderEvent",
+    "Side",
+    "SignalEvent",
+    "SnapshotEvent",
+    "format_time",
+]
+
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def format_time(time_ns: int) -> str:
+    """ISO text for a simulated timestamp: ``2020-03-16`` at midnight, else ``2020-03-16T09:30:00``."""
+    text = str(np.datetime64(time_ns, "ns"))
+    if time_ns % _NS_PER_DAY == 0:
+        return text[:10]
+    return text[:19]
+
+
+class Side(enum.IntEnum):
+    """Direction of an order or fill; the value is the sign of the share change."""
+
+    BUY = 1
+    SELL = -1
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Event:
+    """Base of all events: identity, simulated time and cause."""
+
+    kind: ClassVar[str] = "Event"
+
+    id: int
+    time_ns: int
+    cause_id: int | None = None
+
+    @property
+    def date(self) -> str:
+        """The simulated time as ISO text (for messages and tables)."""
+        return format_time(self.time_ns)
+
+    def audit_fields(self) -> dict[str, Any]:
+        """The payload the audit log records for this event (JSON-ready)."""
+        return {}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class MarketEvent(Event):
+    """One bar for every symbol: published by the data feed at the bar's close.
+
+    ``close`` (and ``open``, ``high``, ``low``, ``volume`` where the data has them) are float64 arrays
+    indexed like ``symbols``; NaN means the symbol has no bar at this date.
+    """
+
+    kind: ClassVar[str] = "MarketEvent"
+
+    bar: int
+    symbols: tuple[str, ...]
+    close: np.ndarray
+    open: np.ndarray | None = None
+    high: np.ndarray | None = None
+    low: np.ndarray | None = None
+    volume: np.ndarray | None = None
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class BarOpenEvent(Event):
+    """The opening prices of a bar, published by the data feed at the bar's open.
+
+    Only published when a handler subscribes to it (``next_open`` execution does). Carries the opens and
+    nothing later in the day, so a handler at the open cannot see the close.
+    """
+
+    kind: ClassVar[str] = "BarOpenEvent"
+
+    bar: int
+    symbols: tuple[str, ...]
+    open: np.ndarray
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SignalEvent(Event):
+    """Target weights from the strategy on a rebalance bar; symbols absent from ``weights`` target 0."""
+
+    kind: ClassVar[str] = "SignalEvent"
+
+    bar: int
+    strategy: str
+    weights: Mapping[str, float]
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar, "strategy": self.strategy, "weights": dict(sorted(self.weights.items()))}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class OrderEvent(Event):
+    """A request to trade ``quantity`` whole shares of ``symbol`` (always positive; ``side`` gives direction).
+
+    ``reference_price`` is the price the order was sized at (the signal bar's close); ``reason`` says why it
+    was made (``"rebalance"``, ``"exit"``, ``"liquidate"``, ``"manual"``); ``target_weight`` is the weight
+    that asked for it.
+    """
+
+    kind: ClassVar[str] = "OrderEvent"
+
+    bar: int
+    symbol: str
+    side: Side
+    quantity: int
+    reference_price: float
+    reason: str = "rebalance"
+    target_weight: float | None = None
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "symbol": self.symbol,
+            "side": self.side.name,
+            "quantity": self.quantity,
+            "reference_price": self.reference_price,
+            "reason": self.reason,
+            "target_weight": self.target_weight,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class FillEvent(Event):
+    """A report that an order (``order_id``, also the ``cause_id``) was filled.
+
+    ``price`` is the fill price (slippage included), ``reference_price`` the price before slippage,
+    ``commission`` the commission charged and ``slippage`` the slippage cost ``|price - reference| * quantity``,
+    both in account currency.
+    """
+
+    kind: ClassVar[str] = "FillEvent"
+
+    bar: int
+    order_id: int
+    symbol: str
+    side: Side
+    quantity: int
+    price: float
+    reference_price: float
+    commission: float
+    slippage: float
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "order_id": self.order_id,
+            "symbol": self.symbol,
+            "side": self.side.name,
+            "quantity": self.quantity,
+            "price": self.price,
+            "reference_price": self.reference_price,
+            "commission": self.commission,
+            "slippage": self.slippage,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CancelEvent(Event):
+    """An order (``order_id``) that will not be filled, or only partly: ``quantity`` shares were cancelled."""
+
+    kind: ClassVar[str] = "CancelEvent"
+
+    bar: int
+    order_id: int
+    symbol: str
+    quantity: int
+    reason: str
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "order_id": self.order_id,
+            "symbol": self.symbol,
+            "quantity": self.quantity,
+            "reason": self.reason,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class NoticeEvent(Event):
+    """A handler's explanation of a decision that produced no order or a smaller one.
+
+    ``code`` is a stable identifier (``skip_min_trade_value``, ``skip_zero_shares``, ``scaled_for_cash``,
+    ``trimmed_for_cash``, ``reduced_at_fill``, ...); ``details`` holds the numbers behind it.
+    """
+
+    kind: ClassVar[str] = "NoticeEvent"
+
+    bar: int
+    handler: str
+    code: str
+    symbol: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "handler": self.handler,
+            "code": self.code,
+            "symbol": self.symbol,
+            "details": dict(self.details),
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class BarEndEvent(Event):
+    """The end of a bar: published by the data feed once every event of the bar has been delivered."""
+
+    kind: ClassVar[str] = "BarEndEvent"
+
+    bar: int
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SnapshotEvent(Event):
+    """The portfolio marked to market at the end of a bar, after that bar's fills."""
+
+    kind: ClassVar[str] = "SnapshotEvent"
+
+    bar: int
+    cash: float
+    positions_value: float
+    total_value: float
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "cash": self.cash,
+            "positions_value": self.positions_value,
+            "total_value": self.total_value,
+        }

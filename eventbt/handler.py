@@ -1,0 +1,70 @@
+"""The base every handler builds on, and the read-only context handlers see.
+
+A handler declares the event classes it consumes in ``subscribes`` and implements one hook per class,
+named ``on_`` + the class name without ``Event`` in snake case (``MarketEvent`` -> ``on_market``,
+``BarOpenEvent`` -> ``on_bar_open``). A hook returns the events to publish (a list, or ``None``). Handlers
+never call each other; what they may read of the world is the :class:`Context`: the clock, the symbols, an id
+for each new event and a read-only view of the portfolio.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventbt.events import Event
+
+if TYPE_CHECKING:
+    from eventbt.bus import Hook
+    from eventbt.portfolio import Portfolio
+
+__all__ = ["Context", "Handler", "hook_name"]
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def hook_name(event_class: type[Event]) -> str:
+    """``MarketEvent`` -> ``on_market``; ``BarOpenEvent`` -> ``on_bar_open``."""
+    base = event_class.__name__.removesuffix("Event")
+    return "on_" + _CAMEL.sub("_", base).lower()
+
+
+class Context:
+    """What a handler may read: symbols, dates, the clock, new event ids, the portfolio (read-only)."""
+
+    def __init__(self, *, symbols: tuple[str, ...], dates: Any, portfolio: Portfolio) -> None:
+        self.symbols = symbols
+        self.symbol_index = {symbol: i for i, symbol in enumerate(symbols)}
+        self.dates = dates
+        self.portfolio = portfolio
+        self._ids = itertools.count(1)
+        self.next_id = self._ids.__next__
+
+
+class Handler:
+    """Base class: subclass, set ``name`` and ``subscribes``, write the ``on_*`` hooks."""
+
+    name: str = "handler"
+    subscribes: ClassVar[tuple[type[Event], ...]] = ()
+
+    context: Context
+
+    def bind(self, context: Context) -> None:
+        """Called once before the run starts; override to prepare state (call ``super().bind``)."""
+        self.context = context
+
+    def hook_for(self, event_class: type[Event]) -> Hook:
+        method = getattr(self, hook_name(event_class), None)
+        if method is None:
+            raise TypeError(
+                f"handler {self.name!r} subscribes to {event_class.__name__} but has no "
+                f"{hook_name(event_class)}() method"
+            )
+        hook: Hook = method
+        return hook
+
+    def finish(self) -> Iterable[Event] | None:
+        """Called once when the data has ended (before results are built); may return final events."""
+        return None

@@ -1,0 +1,76 @@
+"""Which bars are rebalance bars.
+
+Computed once from the calendar of the data (dates only, never prices), before the run:
+
+- ``daily``: every bar;
+- ``weekly``: the last bar of each ISO week (ISO year and week number) present in the data;
+- ``monthly``: the last bar of each calendar month present in the data;
+- ``quarterly``: the last bar of each calendar quarter present in the data;
+- ``every_n_bars = N``: bars 0, N, 2N, ... counted from the first bar of the run;
+- ``dates = [...]``: exactly those dates, each of which must be a bar of the data.
+
+The last bar of the data counts as the last bar of its week, month or quarter, even when the period goes on
+past the end of the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from eventbt.errors import ScenarioError
+
+__all__ = ["PERIODS", "rebalance_mask"]
+
+PERIODS = ("daily", "weekly", "monthly", "quarterly")
+
+
+def _last_of_groups(keys: np.ndarray) -> np.ndarray:
+    """True where the next key differs (and at the last element)."""
+    mask = np.ones(len(keys), dtype=bool)
+    if len(keys) > 1:
+        mask[:-1] = keys[1:] != keys[:-1]
+    return mask
+
+
+def rebalance_mask(dates: np.ndarray, *, rebalance: str | None = None, every_n_bars: int | None = None,
+                   dates_list: Sequence[str] | None = None, source: str | None = None) -> np.ndarray:
+    """A boolean array, one entry per bar, true on rebalance bars. ``source`` names the scenario in errors."""
+    import pandas as pd
+
+    n = len(dates)
+    if every_n_bars is not None:
+        mask = np.zeros(n, dtype=bool)
+        mask[::every_n_bars] = True
+        return mask
+    if dates_list is not None:
+        wanted = np.array(dates_list, dtype="datetime64[ns]")
+        positions = np.searchsorted(dates, wanted)
+        for text, day, pos in zip(dates_list, wanted, positions, strict=True):
+            if pos >= n or dates[pos] != day:
+                before = str(dates[pos - 1])[:10] if pos > 0 else "none"
+                after = str(dates[pos])[:10] if pos < n else "none"
+                raise ScenarioError(
+                    f"[schedule] date {text} is not a bar of the data (nearest bars: {before}, {after})",
+                    path=source, table="schedule", key="dates",
+                )
+        mask = np.zeros(n, dtype=bool)
+        mask[positions] = True
+        return mask
+    index = pd.DatetimeIndex(dates)
+    if rebalance == "daily":
+        return np.ones(n, dtype=bool)
+    if rebalance == "weekly":
+        iso = index.isocalendar()
+        keys = iso["year"].to_numpy(dtype=np.int64) * 100 + iso["week"].to_numpy(dtype=np.int64)
+    elif rebalance == "monthly":
+        keys = index.year.to_numpy() * 100 + index.month.to_numpy()
+    elif rebalance == "quarterly":
+        keys = index.year.to_numpy() * 10 + index.quarter.to_numpy()
+    else:
+        raise ScenarioError(
+            f"[schedule] rebalance must be one of {', '.join(PERIODS)}, got {rebalance!r}",
+            path=source, table="schedule", key="rebalance",
+        )
+    return _last_of_groups(keys)
