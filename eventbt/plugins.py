@@ -1,0 +1,373 @@
+"""Resolving plug-ins: a registered name or an import path to a class, and cost models from scenario tables.
+
+A scenario names a plug-in class in one of three ways, tried in this order by :func:`resolve_class`:
+
+1. an import path ``"package.module:Class"`` (anything with a colon; the part after the colon may be
+   dotted, ``"package.module:Outer.Inner"``), imported with :func:`resolve_import_path`;
+2. a built-in name from a registry (``"per_share"`` in :data:`COMMISSION_MODELS`);
+3. the name of an entry point in the caller's group, so an installed package can register its classes
+   (cost models use :data:`COST_MODEL_GROUP`, ``eventbt.cost_models``). A built-in name shadows an entry
+   point of the same name.
+
+The built-in registries are filled on first use, so importing this module does not import ``handlers``.
+Failures raise :class:`~eventbt.errors.PluginError` naming the reference; :func:`build_model` turns them
+into a :class:`~eventbt.errors.ScenarioError` naming the scenario file, table and key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from eventbt.errors import PluginError, ScenarioError
+
+__all__ = [
+    "COMMISSION_MODELS",
+    "COST_MODEL_GROUP",
+    "SLIPPAGE_MODELS",
+    "build_model",
+    "describe_model",
+    "resolve_class",
+    "resolve_import_path",
+]
+
+COST_MODEL_GROUP = "eventbt.cost_models"
+"""The entry-point group where installed packages register commission and slippage models."""
+
+
+class _LazyRegistry(Mapping[str, type]):
+    """A read-only name -> class mapping, filled by ``load`` the first time it is read."""
+
+    def __init__(self, load: Callable[[], dict[str, type]]) -> None:
+        self._load = load
+        self._classes: dict[str, type] | None = None
+
+    def _loaded(self) -> dict[str, type]:
+        if self._classes is None:
+            self._classes = self._load()
+        return self._classes
+
+    def __getitem__(self, name: str) -> type:
+        return self._loaded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._loaded()!r})"
+
+
+def _builtin_commission_models() -> dict[str, type]:
+    from handlers import costs
+
+    classes: list[type[Any]] = [
+        costs.ZeroCommission,
+        costs.PercentageCommission,
+        costs.FixedCommission,
+        costs.PerShareCommission,
+    ]
+    return {cls.name: cls for cls in classes}
+
+
+def _builtin_slippage_models() -> dict[str, type]:
+    from handlers import costs
+
+    classes: list[type[Any]] = [costs.ZeroSlippage, costs.FixedBpsSlippage]
+    return {cls.name: cls for cls in classes}
+
+
+COMMISSION_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_commission_models)
+"""Built-in commission models by scenario name: ``zero``, ``percentage``, ``fixed``, ``per_share``."""
+
+SLIPPAGE_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_slippage_models)
+"""Built-in slippage models by scenario name: ``zero``, ``fixed_bps``."""
+
+_PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
+
+
+def resolve_import_path(reference: str) -> object:
+    """The object ``"package.module:Attr"`` (or ``"package.module:Attr.attr"``) names.
+
+    Raises :class:`PluginError` when the reference has no colon, its module cannot be imported (saying
+    which module), or the module lacks the attribute (saying which attribute).
+    """
+    module_name, colon, attribute = reference.partition(":")
+    if not colon:
+        head, dot, tail = reference.rpartition(".")
+        hint = f" (did you mean '{head}:{tail}'?)" if dot and head and tail else ""
+        raise PluginError(
+            f"import path {reference!r} has no ':' between module and attribute{hint}", reference=reference
+        )
+    if not module_name or not attribute:
+        raise PluginError(f"import path {reference!r} must be 'package.module:Attr'", reference=reference)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise PluginError(
+                f"cannot import {reference!r}: no module named {missing!r}", reference=reference
+            ) from None
+        raise PluginError(
+            f"cannot import {reference!r}: importing module {module_name!r} failed: {exc}",
+            reference=reference,
+        ) from exc
+    except Exception as exc:
+        raise PluginError(
+            f"cannot import {reference!r}: importing module {module_name!r} failed: "
+            f"{type(exc).__name__}: {exc}",
+            reference=reference,
+        ) from exc
+    found: object = module
+    parts = attribute.split(".")
+    for index, part in enumerate(parts):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            missing_attribute = ".".join(parts[: index + 1])
+            raise PluginError(
+                f"cannot import {reference!r}: module {module_name!r} has no attribute {missing_attribute!r}",
+                reference=reference,
+            ) from None
+    return found
+
+
+def resolve_class(reference: str, registry: Mapping[str, type], *, group: str, kind: str = "plugin") -> type:
+    """The class ``reference`` names: an import path, a name in ``registry``, or an entry point in ``group``.
+
+    ``kind`` ("commission model", "signal generator") words the error for an unknown name, which lists the
+    known names and suggests the closest one. A dotted reference without a colon that is not a known name
+    is taken for a mistyped import path.
+    """
+    if ":" in reference:
+        found = resolve_import_path(reference)
+    elif reference in registry:
+        return registry[reference]
+    else:
+        entry_points = {point.name: point for point in importlib.metadata.entry_points(group=group)}
+        if reference in entry_points:
+            found = _load_entry_point(entry_points[reference], group)
+        elif "." in reference:
+            found = resolve_import_path(reference)
+        else:
+            known = sorted({*registry, *entry_points})
+            raise PluginError(
+                f"unknown {kind} {reference!r}{_did_you_mean(reference, known)}; known: "
+                f"{', '.join(known)}, or an import path 'package.module:Class'",
+                reference=reference,
+            )
+    if not isinstance(found, type):
+        raise PluginError(f"{reference!r} is a {type(found).__name__}, not a class", reference=reference)
+    return found
+
+
+def _load_entry_point(point: importlib.metadata.EntryPoint, group: str) -> object:
+    try:
+        return point.load()
+    except Exception as exc:
+        raise PluginError(
+            f"cannot load entry point {point.name!r} = {point.value!r} of group {group!r}: "
+            f"{type(exc).__name__}: {exc}",
+            reference=point.name,
+        ) from exc
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, table: str) -> object:
+    """Build the ``kind`` ("commission" or "slippage") model a scenario table describes.
+
+    ``spec`` is the table, e.g. ``{"model": "fixed_bps", "bps": 5}``: ``model`` is a registered name or an
+    import path, every other key a keyword argument of that class. Each mistake raises a
+    :class:`ScenarioError` naming ``path``, ``table`` and the key at fault: a missing or unknown model, a
+    class without the protocol method (``commission`` or ``fill_price``), an unknown or missing parameter,
+    a value of the wrong type (checked against the constructor's annotations), or a value the model
+    rejects (its :class:`ValueError` or :class:`TypeError` message is included, and the key is the
+    parameter that message starts with, if any).
+    """
+    if kind not in _PROTOCOL_METHODS:
+        raise ValueError(f"kind must be 'commission' or 'slippage', got {kind!r}")
+    method = _PROTOCOL_METHODS[kind]
+    registry = COMMISSION_MODELS if kind == "commission" else SLIPPAGE_MODELS
+
+    def error(message: str, key: str | None) -> ScenarioError:
+        return ScenarioError(f"[{table}] {message}", path=path, table=table, key=key)
+
+    if "model" not in spec:
+        raise error("missing key 'model'", "model")
+    reference = spec["model"]
+    if not isinstance(reference, str):
+        raise error(f"key 'model' expects str, got {_got(reference)}", "model")
+    try:
+        cls = resolve_class(reference, registry, group=COST_MODEL_GROUP, kind=f"{kind} model")
+    except PluginError as exc:
+        raise error(str(exc), "model") from exc
+    if not callable(getattr(cls, method, None)):
+        raise error(
+            f"model {reference!r} is not a {kind} model: {cls.__qualname__} has no {method}() method", "model"
+        )
+
+    arguments = {key: value for key, value in spec.items() if key != "model"}
+    return instantiate(cls, arguments, reference=reference, error=error)
+
+
+def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
+                error: Callable[[str, str | None], ScenarioError], noun: str = "model") -> object:
+    """``cls(**arguments)``, with each unknown, missing or mistyped key reported through ``error``."""
+    parameters, takes_any_key = _parameters(cls)
+    hints = _parameter_types(cls)
+    for key, value in arguments.items():
+        if key not in parameters:
+            if takes_any_key:
+                continue
+            suggestion = _did_you_mean(key, sorted(parameters))
+            if suggestion:
+                raise error(f"unknown key {key!r}{suggestion}", key)
+            takes = ", ".join(parameters) if parameters else "no parameters"
+            raise error(f"unknown key {key!r}; the {reference} {noun} takes {takes}", key)
+        if key in hints and not _accepts(hints[key], value):
+            raise error(f"key {key!r} expects {_type_name(hints[key])}, got {_got(value)}", key)
+    for name, parameter in parameters.items():
+        if parameter.default is inspect.Parameter.empty and name not in arguments:
+            raise error(f"missing key {name!r} (the {reference} {noun} requires it)", name)
+    try:
+        return cls(**arguments)
+    except (TypeError, ValueError) as exc:
+        first_word = str(exc).split(" ", 1)[0].strip("'\"")
+        raise error(
+            f"invalid {reference} {noun}: {exc}", first_word if first_word in parameters else None
+        ) from exc
+
+
+
+STRATEGY_GROUP = "eventbt.strategies"
+
+
+def build_strategy(reference: str, params: Mapping[str, object], *, path: str | None,
+                   table: str = "strategy.params") -> object:
+    """Build the signal generator ``[strategy]`` names, with ``[strategy.params]`` as keyword arguments.
+
+    ``reference`` is a name registered in :data:`strategies.STRATEGIES`, an entry point of the
+    ``eventbt.strategies`` group, or an import path; mistakes are :class:`ScenarioError`\ s as for
+    :func:`build_model`.
+    """
+    from strategies import STRATEGIES
+
+    def error(message: str, key: str | None) -> ScenarioError:
+        return ScenarioError(f"[{table}] {message}", path=path, table=table, key=key)
+
+    try:
+        cls = resolve_class(reference, STRATEGIES, group=STRATEGY_GROUP, kind="strategy")
+    except PluginError as exc:
+        raise ScenarioError(f"[strategy] {exc}", path=path, table="strategy", key="name") from exc
+    for method in ("update", "target_weights"):
+        if not callable(getattr(cls, method, None)):
+            raise ScenarioError(
+                f"[strategy] {reference!r} is not a signal generator: {cls.__qualname__} has no {method}() method",
+                path=path, table="strategy", key="name",
+            )
+    return instantiate(cls, params, reference=reference, error=error, noun="strategy")
+
+
+def describe_model(model: object) -> dict[str, object]:
+    """``{"model": name, **parameters}``: the table :func:`build_model` would build ``model`` back from.
+
+    ``name`` is the registered name of a built-in class, else the class's import path. Parameters are the
+    attrs fields of an attrs class, or the attributes named like a plain class's constructor parameters;
+    those that are ``None`` are left out, as TOML cannot write them and leaving them out means the default.
+    """
+    cls = type(model)
+    name = next(
+        (
+            registered
+            for registry in (COMMISSION_MODELS, SLIPPAGE_MODELS)
+            for registered, candidate in registry.items()
+            if candidate is cls
+        ),
+        f"{cls.__module__}:{cls.__qualname__}",
+    )
+    description: dict[str, object] = {"model": name}
+    if attrs.has(cls):
+        fields = [(field.alias or field.name, field.name) for field in attrs.fields(cls) if field.init]
+    else:
+        fields = [(parameter, parameter) for parameter in _parameters(cls)[0]]
+    for key, attribute in fields:
+        value = getattr(model, attribute, None)
+        if value is not None:
+            description[key] = value
+    return description
+
+
+def _parameters(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
+    """The keyword parameters of ``cls``'s constructor, and whether it also takes ``**kwargs``."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return {}, True
+    keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = {name: p for name, p in signature.parameters.items() if p.kind in keyword_kinds}
+    takes_any_key = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+    return parameters, takes_any_key
+
+
+def _parameter_types(cls: type) -> dict[str, object]:
+    """Constructor parameter -> resolved annotation, for the parameters whose annotation resolves."""
+    try:
+        if attrs.has(cls):
+            hints = typing.get_type_hints(cls)
+            return {
+                field.alias or field.name: hints[field.name]
+                for field in attrs.fields(cls)
+                if field.init and field.name in hints
+            }
+        signature = inspect.signature(cls, eval_str=True)
+        return {name: p.annotation for name, p in signature.parameters.items() if p.annotation is not p.empty}
+    except Exception:  # an annotation that does not resolve is not checked; the constructor judges
+        return {}
+
+
+def _accepts(annotation: object, value: object) -> bool:
+    if annotation is None or annotation is types.NoneType:
+        return value is None
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_accepts(arm, value) for arm in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if isinstance(origin, type):
+        return isinstance(value, origin)
+    if isinstance(annotation, type) and annotation is not Any:
+        return isinstance(value, annotation)
+    return True
+
+
+def _type_name(annotation: object) -> str:
+    if annotation is None or annotation is types.NoneType:
+        return "None"
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(arm) for arm in typing.get_args(annotation))
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _got(value: object) -> str:
+    return f"{type(value).__name__} {value!r}"

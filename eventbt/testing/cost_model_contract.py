@@ -1,0 +1,110 @@
+"""The contract every cost model keeps, as two checks to call from your own tests.
+
+Every built-in model passes them, and a custom model should too::
+
+    from eventbt.testing import check_commission_model
+
+    def test_my_commission_keeps_the_contract():
+        check_commission_model(MyCommission(rate=0.001))
+
+:func:`check_commission_model` calls ``commission(quantity, quantity * price)`` over a grid of quantities
+(1 to 1,000,000 shares) and prices (0.01 to 100,000) and requires: 0 for quantity 0; a finite real
+number, never negative; the same answer for the same inputs; non-decreasing in quantity at a fixed price
+(to within a relative 1e-12, for float noise); finite on extreme inputs (prices down to 1e-8, quantities up
+to 10**12).
+
+:func:`check_slippage_model` calls ``fill_price(side, price, quantity)`` for buys (+1) and sells (-1) over
+the same grid and extremes and requires: a finite real number above 0; never better than the reference
+price for the trader (not below it for a buy, not above it for a sell); the same answer for the same
+inputs.
+
+A violation raises :class:`AssertionError` naming the model, the call and the property broken.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from eventbt.protocols import CommissionModel, SlippageModel
+
+__all__ = ["check_commission_model", "check_slippage_model"]
+
+_QUANTITIES = (1, 2, 3, 10, 99, 100, 101, 199, 200, 250, 1_000, 5_000, 10_000, 100_000, 1_000_000)
+_PRICES = (0.01, 0.1, 0.2, 0.5, 1.0, 9.99, 10.0, 50.0, 100.0, 1_000.0, 10_000.0, 100_000.0)
+_EXTREME_QUANTITIES = (1, 1_000_000_000, 10**12)
+_EXTREME_PRICES = (1e-8, 1e-4, 1e5, 1e7)
+
+_MONOTONE_TOLERANCE = 1e-12
+
+
+def _violation(model: object, call: str, result: object, broken: str) -> AssertionError:
+    return AssertionError(f"{model!r}: {call} returned {result!r}, which breaks: {broken}")
+
+
+def _checked_number(model: object, call: str, result: object) -> float:
+    if isinstance(result, bool) or not isinstance(result, numbers.Real):
+        raise _violation(model, call, result, "the result must be a real number")
+    if not math.isfinite(result):
+        raise _violation(model, call, result, "the result must be finite")
+    return float(result)
+
+
+def check_commission_model(model: CommissionModel) -> None:
+    """Raise :class:`AssertionError` unless ``model`` keeps the commission-model contract."""
+    zero_call = "commission(quantity=0, value=0.0)"
+    nothing = _checked_number(model, zero_call, model.commission(0, 0.0))
+    if nothing != 0:
+        raise _violation(model, zero_call, nothing, "nothing filled must cost 0")
+    for price in _PRICES:
+        previous: tuple[int, float] | None = None
+        for quantity in _QUANTITIES:
+            value = quantity * price
+            call = f"commission(quantity={quantity}, value={value!r})"
+            charge = _checked_number(model, call, model.commission(quantity, value))
+            if charge < 0:
+                raise _violation(model, call, charge, "commission must not be negative")
+            again = model.commission(quantity, value)
+            if again != charge:
+                raise _violation(
+                    model, call, charge, f"the same inputs must give the same commission (then {again!r})"
+                )
+            if previous is not None:
+                previous_quantity, previous_charge = previous
+                if charge < previous_charge - _MONOTONE_TOLERANCE * max(1.0, abs(previous_charge)):
+                    raise _violation(
+                        model,
+                        call,
+                        charge,
+                        f"commission must not fall as quantity grows at price {price} (quantity "
+                        f"{previous_quantity} cost {previous_charge!r})",
+                    )
+            previous = (quantity, charge)
+    for price in _EXTREME_PRICES:
+        for quantity in _EXTREME_QUANTITIES:
+            value = quantity * price
+            call = f"commission(quantity={quantity}, value={value!r})"
+            charge = _checked_number(model, call, model.commission(quantity, value))
+            if charge < 0:
+                raise _violation(model, call, charge, "commission must not be negative")
+
+
+def check_slippage_model(model: SlippageModel) -> None:
+    """Raise :class:`AssertionError` unless ``model`` keeps the slippage-model contract."""
+    for side, worse in (
+        (1, "below the reference price for a buy"),
+        (-1, "above the reference price for a sell"),
+    ):
+        for price in (*_PRICES, *_EXTREME_PRICES):
+            for quantity in (*_QUANTITIES, *_EXTREME_QUANTITIES):
+                call = f"fill_price(side={side}, reference_price={price!r}, quantity={quantity})"
+                fill = _checked_number(model, call, model.fill_price(side, price, quantity))
+                if fill <= 0:
+                    raise _violation(model, call, fill, "a fill price must be above 0")
+                if side * (fill - price) < 0:
+                    raise _violation(model, call, fill, f"a fill must not be {worse}")
+                again = model.fill_price(side, price, quantity)
+                if again != fill:
+                    raise _violation(
+                        model, call, fill, f"the same inputs must give the same fill price (then {again!r})"
+                    )

@@ -1,0 +1,64 @@
+"""The portfolio handler: books fills, marks to market at the end of every bar, keeps the histories.
+
+It is the only writer of the run's :class:`~eventbt.portfolio.Portfolio`. At each
+:class:`~eventbt.events.BarEndEvent` (after all of the bar's fills) it marks the book at the last known
+closes and publishes a :class:`~eventbt.events.SnapshotEvent`.
+
+Histories, kept as plain lists and turned into pandas objects only when results are built:
+value history (cash, positions value, total value every bar), trade log (every fill with its costs and
+realized P&L), signal history (targets at each rebalance) and weights history (actual weights at the end of
+each rebalance bar).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventbt.events import BarEndEvent, Event, FillEvent, MarketEvent, SignalEvent, SnapshotEvent
+from eventbt.handler import Handler
+
+__all__ = ["PortfolioHandler"]
+
+
+class PortfolioHandler(Handler):
+    """Keeps the books and the histories of the run."""
+
+    name = "portfolio"
+    subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent)
+
+    def __init__(self, *, weights_lag: int = 0) -> None:
+        # Weights are recorded at the end of the bar whose fills carried out a rebalance: the signal bar
+        # itself with same-close execution, the next bar with next-open execution (weights_lag = 1).
+        self.weights_lag = weights_lag
+        self.values: list[tuple[int, float, float, float]] = []  # (bar, cash, positions value, total)
+        self.trades: list[tuple[Any, ...]] = []
+        self.signals: list[tuple[int, dict[str, float]]] = []
+        self.weights: list[tuple[int, list[float]]] = []
+        self._signal_bar = -1
+
+    def on_market(self, event: MarketEvent) -> None:
+        self.context.portfolio.update_marks(event.close)
+
+    def on_signal(self, event: SignalEvent) -> None:
+        self.signals.append((event.bar, dict(event.weights)))
+        self._signal_bar = event.bar + self.weights_lag
+
+    def on_fill(self, event: FillEvent) -> None:
+        portfolio = self.context.portfolio
+        i = self.context.symbol_index[event.symbol]
+        realized = portfolio.apply_fill(i, int(event.side), event.quantity, event.price, event.commission,
+                                        event.slippage, date=event.date)
+        self.trades.append((event.bar, event.symbol, event.side.name, event.quantity, event.price,
+                            event.reference_price, event.commission, event.slippage, realized,
+                            event.order_id, event.id))
+
+    def on_bar_end(self, event: BarEndEvent) -> list[Event]:
+        portfolio = self.context.portfolio
+        positions_value = portfolio.positions_value()
+        cash = portfolio.cash
+        total = cash + positions_value
+        self.values.append((event.bar, cash, positions_value, total))
+        if self._signal_bar == event.bar:
+            self.weights.append((event.bar, portfolio.weights().tolist()))
+        return [SnapshotEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,
+                              bar=event.bar, cash=cash, positions_value=positions_value, total_value=total)]

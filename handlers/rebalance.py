@@ -1,0 +1,181 @@
+"""The rebalance handler: target weights in, whole-share orders out.
+
+The arithmetic is two pure functions, usable on their own:
+
+- :func:`compare_positions`: portfolio value ``V = C + sum(q*p)``, targets ``T = w * V * (1 - cash_buffer)``
+  and dollar changes ``d = T - q*p``.
+- :func:`generate_orders`: whole-share orders from those changes. Sells first (a full exit when the target
+  is 0, else ``min(q, floor(|d| / p))`` shares); buys ``floor(d / buy_fill_price)``; skips below
+  ``min_trade_value`` or at zero shares. If the buys' expected cost (fill with slippage, plus commission)
+  exceeds cash plus the sells' expected proceeds, every buy is scaled by ``available / cost`` (rounded
+  down), then one share at a time is taken off the buy with the largest expected cost (ties: the later
+  symbol) until the buys fit. Orders come out sells first, then buys, each in symbol order.
+
+Every skip, scale and trim is returned as a :class:`Note` and published as a ``NoticeEvent``, so the audit
+log says why an order is missing or smaller.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from eventbt.events import Event, MarketEvent, NoticeEvent, OrderEvent, Side, SignalEvent
+from eventbt.handler import Handler
+from eventbt.protocols import CommissionModel, SlippageModel
+
+__all__ = ["Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_orders"]
+
+
+@attrs.frozen(kw_only=True)
+class PlannedOrder:
+    """An order the rebalance will publish; ``expected`` is its expected cash effect (+ proceeds, - cost)."""
+
+    symbol: str
+    side: Side
+    quantity: int
+    reference_price: float
+    target_weight: float
+    expected: float
+
+
+@attrs.frozen(kw_only=True)
+class Note:
+    """Why an order was skipped or made smaller."""
+
+    code: str
+    symbol: str | None
+    details: dict[str, Any]
+
+
+def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.ndarray, cash: float,
+                      cash_buffer: float = 0.0) -> tuple[np.ndarray, float]:
+    """Dollar change per symbol to reach the targets, and the portfolio value ``V`` they are based on."""
+    held_value = positions * prices
+    value = cash + float(held_value.sum())
+    return weights * value * (1.0 - cash_buffer) - held_value, value
+
+
+def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
+          slippage: SlippageModel) -> float:
+    """Expected cash effect of a fill: proceeds (> 0) for a sell, minus the cost (< 0) for a buy."""
+    fill = slippage.fill_price(side, price, quantity)
+    value = quantity * fill
+    return -side * value - commission.commission(quantity, value)
+
+
+def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
+                    prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
+                    cash_buffer: float = 0.0, min_trade_value: float = 0.0,
+                    tradable: np.ndarray | None = None) -> tuple[list[PlannedOrder], list[Note]]:
+    """Orders (sells, then buys, each in symbol order) and notes; see the module docstring."""
+    changes, _ = compare_positions(weights, positions, prices, cash, cash_buffer)
+    notes: list[Note] = []
+    sells: list[PlannedOrder] = []
+    buys: dict[int, int] = {}
+    for i in np.flatnonzero(changes).tolist():
+        symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
+        if tradable is not None and not tradable[i]:
+            notes.append(Note(code="skip_not_tradable", symbol=symbol,
+                              details={"change": d, "target_weight": w, "reason": "no price this bar"}))
+            continue
+        if abs(d) < min_trade_value:
+            notes.append(Note(code="skip_min_trade_value", symbol=symbol,
+                              details={"change": d, "min_trade_value": min_trade_value}))
+            continue
+        if d < 0:
+            n = q if w == 0 else min(q, math.floor(-d / p))
+            if n > 0:
+                sells.append(PlannedOrder(symbol=symbol, side=Side.SELL, quantity=n, reference_price=p,
+                                          target_weight=w, expected=_cost(n, p, -1, commission, slippage)))
+                continue
+        else:
+            n = math.floor(d / slippage.fill_price(1, p, 1))
+            if n > 0:
+                buys[i] = n
+                continue
+        notes.append(Note(code="skip_zero_shares", symbol=symbol, details={"change": d, "price": p}))
+
+    available = cash + math.fsum(order.expected for order in sells)
+    costs = {i: -_cost(n, float(prices[i]), 1, commission, slippage) for i, n in buys.items()}
+    total = math.fsum(costs.values())
+    if total > available:
+        factor = max(available, 0.0) / total
+        for i, n in list(buys.items()):
+            scaled = math.floor(n * factor)
+            notes.append(Note(code="scaled_for_cash", symbol=symbols[i], details={
+                "wanted": n, "quantity": scaled, "factor": factor, "available": available, "cost": total}))
+            buys[i] = scaled
+            costs[i] = -_cost(scaled, float(prices[i]), 1, commission, slippage)
+        total = math.fsum(costs.values())
+        trimmed: dict[int, int] = {}
+        while total > available and any(buys.values()):
+            # Largest expected cost first; on equal cost, the later symbol (larger index).
+            i = max((i for i in buys if buys[i] > 0), key=lambda j: (costs[j], j))
+            buys[i] -= 1
+            trimmed[i] = trimmed.get(i, 0) + 1
+            costs[i] = -_cost(buys[i], float(prices[i]), 1, commission, slippage)
+            total = math.fsum(costs.values())
+        for i in sorted(trimmed):
+            notes.append(Note(code="trimmed_for_cash", symbol=symbols[i], details={
+                "removed": trimmed[i], "quantity": buys[i], "cost": total, "available": available}))
+    orders = list(sells)
+    for i in sorted(buys):
+        n = buys[i]
+        if n > 0:
+            orders.append(PlannedOrder(symbol=symbols[i], side=Side.BUY, quantity=n,
+                                       reference_price=float(prices[i]), target_weight=float(weights[i]),
+                                       expected=-costs[i]))
+        else:
+            notes.append(Note(code="skip_zero_shares", symbol=symbols[i],
+                              details={"reason": "no share left after the cash constraint"}))
+    return orders, notes
+
+
+class RebalanceHandler(Handler):
+    """Turns each :class:`SignalEvent` into notices and :class:`OrderEvent`s."""
+
+    name = "rebalance"
+    subscribes = (MarketEvent, SignalEvent)
+
+    def __init__(self, *, commission: CommissionModel, slippage: SlippageModel, cash_buffer: float = 0.0,
+                 min_trade_value: float = 0.0) -> None:
+        self.commission = commission
+        self.slippage = slippage
+        self.cash_buffer = cash_buffer
+        self.min_trade_value = min_trade_value
+        self._close: np.ndarray | None = None
+
+    def on_market(self, event: MarketEvent) -> None:
+        self._close = event.close
+
+    def on_signal(self, event: SignalEvent) -> list[Event]:
+        context = self.context
+        portfolio = context.portfolio
+        weights = np.zeros(len(context.symbols))
+        for symbol, weight in event.weights.items():
+            weights[context.symbol_index[symbol]] = weight
+        close = self._close
+        assert close is not None, "a signal arrived before any market event"
+        tradable = close == close
+        prices = np.where(tradable, close, portfolio.marks)
+        orders, notes = generate_orders(
+            symbols=context.symbols, weights=weights, positions=portfolio.positions, prices=prices,
+            cash=portfolio.cash, commission=self.commission, slippage=self.slippage,
+            cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable)
+        next_id, time_ns, bar = context.next_id, event.time_ns, event.bar
+        out: list[Event] = [
+            NoticeEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, handler=self.name,
+                        code=note.code, symbol=note.symbol, details=note.details)
+            for note in notes
+        ]
+        out.extend(
+            OrderEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, symbol=o.symbol,
+                       side=o.side, quantity=o.quantity, reference_price=o.reference_price,
+                       reason="exit" if o.target_weight == 0 else "rebalance", target_weight=o.target_weight)
+            for o in orders
+        )
+        return out

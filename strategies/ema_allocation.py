@@ -1,0 +1,115 @@
+"""EMA allocation: hold the top-N symbols whose fast EMA is above their slow EMA.
+
+For each symbol, ``EMA_k`` is the exponentially weighted mean of its closes with span ``k``
+(``alpha = 2 / (k + 1)``), started at its first close and updated once per bar, exactly as pandas'
+``Series.ewm(span=k, adjust=False).mean()`` computes it (gaps included). A symbol is eligible at a bar when it
+has a close at that bar and at least ``slow_span`` closes so far. Its score is ``EMA_fast / EMA_slow - 1``.
+
+Picks are the eligible symbols with a score above 0, the ``top_n`` highest (ties: sorted symbol order).
+``equal`` gives each pick ``1 / len(picks)``; ``score`` gives weights proportional to score. ``max_weight``
+caps a weight; the excess stays in cash. No eligible symbol yet: no signal. No pick: all cash.
+
+The EMAs are updated incrementally, so each bar costs O(symbols), never O(history).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+import numpy as np
+
+from eventbt.protocols import PriceView
+
+__all__ = ["EmaAllocation"]
+
+
+class _Ema:
+    """pandas-exact ``ewm(span, adjust=False)`` over a row of symbols, one bar at a time."""
+
+    def __init__(self, span: int, n: int) -> None:
+        self.alpha = 2.0 / (span + 1.0)
+        self.decay = 1.0 - self.alpha
+        self.value = np.full(n, np.nan)
+        self.old_weight = np.zeros(n)
+
+    def update(self, x: np.ndarray, observed: np.ndarray, started: np.ndarray, first: np.ndarray) -> None:
+        # A symbol's weight on its past decays every bar once it has started (gaps included), as pandas
+        # does with ignore_na=False; an observation then mixes in with weight alpha.
+        value, old = self.value, self.old_weight
+        np.multiply(old, self.decay, out=old, where=started)
+        with np.errstate(invalid="ignore"):
+            mixed = (old * value + self.alpha * x) / (old + self.alpha)
+        np.copyto(value, mixed, where=observed & started & (value != x))
+        np.copyto(old, 1.0, where=observed & started)
+        np.copyto(value, x, where=first)
+        np.copyto(old, 1.0, where=first)
+
+
+@attrs.define(kw_only=True)
+class EmaAllocation:
+    """The EMA allocation signal generator (see the module docstring)."""
+
+    fast_span: int = attrs.field(default=20, validator=attrs.validators.and_(
+        attrs.validators.instance_of(int), attrs.validators.ge(1)))
+    slow_span: int = attrs.field(default=100, validator=attrs.validators.and_(
+        attrs.validators.instance_of(int), attrs.validators.ge(1)))
+    top_n: int = attrs.field(default=10, validator=attrs.validators.and_(
+        attrs.validators.instance_of(int), attrs.validators.ge(1)))
+    weighting: Literal["equal", "score"] = attrs.field(
+        default="equal", validator=attrs.validators.in_(("equal", "score")))
+    max_weight: float | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.and_(attrs.validators.instance_of((int, float)), attrs.validators.gt(0))))
+
+    _fast: _Ema | None = attrs.field(default=None, init=False, repr=False)
+    _slow: _Ema | None = attrs.field(default=None, init=False, repr=False)
+    _count: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
+    _started: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.fast_span >= self.slow_span:
+            raise ValueError(f"fast_span ({self.fast_span}) must be less than slow_span ({self.slow_span})")
+
+    def update(self, view: PriceView) -> None:
+        x = view.close
+        if self._count is None:
+            n = len(x)
+            self._fast, self._slow = _Ema(self.fast_span, n), _Ema(self.slow_span, n)
+            self._count = np.zeros(n, dtype=np.int64)
+            self._started = np.zeros(n, dtype=bool)
+        assert self._fast is not None and self._slow is not None and self._started is not None
+        observed = x == x
+        started = self._started
+        first = observed & ~started
+        self._fast.update(x, observed, started, first)
+        self._slow.update(x, observed, started, first)
+        started |= first
+        self._count += observed
+
+    def scores(self, view: PriceView) -> np.ndarray:
+        """``EMA_fast / EMA_slow - 1`` per symbol; NaN where not eligible at this bar."""
+        assert self._fast is not None and self._slow is not None and self._count is not None
+        eligible = (self._count >= self.slow_span) & (view.close == view.close)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = self._fast.value / self._slow.value - 1.0
+        return np.where(eligible, score, np.nan)
+
+    def target_weights(self, view: PriceView) -> dict[str, float] | None:
+        score = self.scores(view)
+        eligible = score == score
+        if not eligible.any():
+            return None
+        candidates = np.flatnonzero(eligible & (score > 0))
+        if len(candidates) == 0:
+            return {}
+        # Highest score first; equal scores in sorted symbol order (symbols are sorted, so by index).
+        order = np.lexsort((candidates, -score[candidates]))
+        picks = candidates[order[: self.top_n]]
+        if self.weighting == "equal":
+            raw = np.full(len(picks), 1.0 / len(picks))
+        else:
+            raw = score[picks] / score[picks].sum()
+        if self.max_weight is not None:
+            raw = np.minimum(raw, self.max_weight)
+        symbols = view.symbols
+        return {symbols[i]: float(w) for i, w in sorted(zip(picks.tolist(), raw.tolist(), strict=True))}

@@ -1,0 +1,226 @@
+"""The cost-model contract: every built-in model keeps it, and broken models fail it with a clear message."""
+
+from __future__ import annotations
+
+import itertools
+
+import attrs
+import pytest
+
+import eventbt.testing
+from eventbt.plugins import COMMISSION_MODELS, SLIPPAGE_MODELS
+from eventbt.testing.cost_model_contract import check_commission_model, check_slippage_model
+
+# Parameters for each built-in model; a model added to a registry without an entry here fails its test.
+COMMISSION_EXAMPLES: dict[str, list[dict[str, object]]] = {
+    "zero": [{}],
+    "percentage": [{"rate": 0.001}, {"rate": 0.0025, "minimum": 5.0}],
+    "fixed": [{"amount": 0.0}, {"amount": 4.95}],
+    "per_share": [{}, {"max_pct": 0.01}, {"per_share": 0.01, "minimum": 0.0, "max_pct": 0.005}],
+}
+SLIPPAGE_EXAMPLES: dict[str, list[dict[str, object]]] = {
+    "zero": [{}],
+    "fixed_bps": [{"bps": 0}, {"bps": 5}, {"bps": 9_999}],
+}
+
+
+def test_testing_package_reexports_the_checks() -> None:
+    """eventbt.testing exposes the two contract checks."""
+    assert eventbt.testing.check_commission_model is check_commission_model
+    assert eventbt.testing.check_slippage_model is check_slippage_model
+
+
+@pytest.mark.parametrize("name", sorted(COMMISSION_MODELS))
+def test_built_in_commission_models_keep_the_contract(name: str) -> None:
+    """Every registered commission model passes the contract with each example's parameters."""
+    for parameters in COMMISSION_EXAMPLES[name]:
+        check_commission_model(COMMISSION_MODELS[name](**parameters))
+
+
+@pytest.mark.parametrize("name", sorted(SLIPPAGE_MODELS))
+def test_built_in_slippage_models_keep_the_contract(name: str) -> None:
+    """Every registered slippage model passes the contract with each example's parameters."""
+    for parameters in SLIPPAGE_EXAMPLES[name]:
+        check_slippage_model(SLIPPAGE_MODELS[name](**parameters))
+
+
+def case(model: object, message: str) -> object:
+    """One parametrized case, named after the model's class."""
+    return pytest.param(model, message, id=type(model).__name__)
+
+
+@attrs.frozen
+class RebateCommission:
+    """Pays the trader one unit per fill: negative commission."""
+
+    def commission(self, quantity: int, value: float) -> float:
+        return -1.0 if quantity > 0 else 0.0
+
+
+@attrs.frozen
+class AlwaysOneCommission:
+    """Charges one unit even when nothing is filled."""
+
+    def commission(self, quantity: int, value: float) -> float:
+        return 1.0
+
+
+@attrs.define
+class CountingCommission:
+    """Charges more on every call: not deterministic."""
+
+    calls: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), repr=False)
+
+    def commission(self, quantity: int, value: float) -> float:
+        return 0.0 if quantity == 0 else next(self.calls) / 100
+
+
+@attrs.frozen
+class VolumeDiscountCommission:
+    """Charges 10 / quantity: cheaper in total for bigger fills."""
+
+    def commission(self, quantity: int, value: float) -> float:
+        return 0.0 if quantity == 0 else 10 / quantity
+
+
+@attrs.frozen
+class OverflowingCommission:
+    """Charges 1e300 per share, which overflows to infinity beyond 1e8 shares."""
+
+    def commission(self, quantity: int, value: float) -> float:
+        return quantity * 1e300
+
+
+@attrs.frozen
+class TextCommission:
+    """Returns text instead of a number."""
+
+    def commission(self, quantity: int, value: float) -> object:
+        return "0"
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        case(
+            RebateCommission(),
+            "RebateCommission(): commission(quantity=1, value=0.01) returned -1.0, "
+            "which breaks: commission must not be negative",
+        ),
+        case(
+            AlwaysOneCommission(),
+            "AlwaysOneCommission(): commission(quantity=0, value=0.0) returned 1.0, "
+            "which breaks: nothing filled must cost 0",
+        ),
+        case(
+            # first call at quantity 1 returns 1 / 100 = 0.01, the repeat 2 / 100 = 0.02
+            CountingCommission(),
+            "CountingCommission(): commission(quantity=1, value=0.01) returned 0.01, "
+            "which breaks: the same inputs must give the same commission (then 0.02)",
+        ),
+        case(
+            # 10 / 1 = 10.0 at quantity 1, then 10 / 2 = 5.0 at quantity 2, both at price 0.01
+            VolumeDiscountCommission(),
+            "VolumeDiscountCommission(): commission(quantity=2, value=0.02) returned 5.0, which breaks: "
+            "commission must not fall as quantity grows at price 0.01 (quantity 1 cost 10.0)",
+        ),
+        case(
+            # the grid stops at 1e6 shares (1e306, finite); the first extreme input is 1e9 shares at 1e-8
+            OverflowingCommission(),
+            f"OverflowingCommission(): commission(quantity=1000000000, value={1_000_000_000 * 1e-8!r}) "
+            "returned inf, which breaks: the result must be finite",
+        ),
+        case(
+            TextCommission(),
+            "TextCommission(): commission(quantity=0, value=0.0) returned '0', "
+            "which breaks: the result must be a real number",
+        ),
+    ],
+)
+def test_broken_commission_models_fail_the_contract(model: object, message: str) -> None:
+    """A commission model that breaks the contract fails with the model, the call and the property."""
+    with pytest.raises(AssertionError) as excinfo:
+        check_commission_model(model)  # type: ignore[arg-type]
+    assert str(excinfo.value) == message
+
+
+@attrs.frozen
+class HalfPriceSlippage:
+    """Buys at half the reference price: better than the market for the trader."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+        return reference_price / 2 if side == 1 else reference_price
+
+
+@attrs.frozen
+class SideBlindSlippage:
+    """Doubles the price whatever the side, so sells fill above the reference."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+        return reference_price * 2
+
+
+@attrs.frozen
+class FreeSaleSlippage:
+    """Sells at a price of 0."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+        return reference_price if side == 1 else 0.0
+
+
+@attrs.define
+class DriftingSlippage:
+    """Adds a growing amount on every call: not deterministic."""
+
+    calls: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), repr=False)
+
+    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+        return reference_price + side * next(self.calls)
+
+
+@attrs.frozen
+class NanSlippage:
+    """Returns NaN."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+        return float("nan")
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        case(
+            # 0.01 / 2 = 0.005 < 0.01
+            HalfPriceSlippage(),
+            "HalfPriceSlippage(): fill_price(side=1, reference_price=0.01, quantity=1) returned 0.005, "
+            "which breaks: a fill must not be below the reference price for a buy",
+        ),
+        case(
+            # buys pass (0.02 >= 0.01); the first sell, 0.01 * 2 = 0.02, is above 0.01
+            SideBlindSlippage(),
+            "SideBlindSlippage(): fill_price(side=-1, reference_price=0.01, quantity=1) returned 0.02, "
+            "which breaks: a fill must not be above the reference price for a sell",
+        ),
+        case(
+            FreeSaleSlippage(),
+            "FreeSaleSlippage(): fill_price(side=-1, reference_price=0.01, quantity=1) returned 0.0, "
+            "which breaks: a fill price must be above 0",
+        ),
+        case(
+            # first call 0.01 + 1 = 1.01, the repeat 0.01 + 2 = 2.01
+            DriftingSlippage(),
+            "DriftingSlippage(): fill_price(side=1, reference_price=0.01, quantity=1) returned 1.01, "
+            "which breaks: the same inputs must give the same fill price (then 2.01)",
+        ),
+        case(
+            NanSlippage(),
+            "NanSlippage(): fill_price(side=1, reference_price=0.01, quantity=1) returned nan, "
+            "which breaks: the result must be finite",
+        ),
+    ],
+)
+def test_broken_slippage_models_fail_the_contract(model: object, message: str) -> None:
+    """A slippage model that breaks the contract fails with the model, the call and the property."""
+    with pytest.raises(AssertionError) as excinfo:
+        check_slippage_model(model)  # type: ignore[arg-type]
+    assert str(excinfo.value) == message

@@ -1,0 +1,203 @@
+"""The built-in cost models against hand-worked numbers."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from handlers.costs import (
+    FixedBpsSlippage,
+    FixedCommission,
+    PercentageCommission,
+    PerShareCommission,
+    ZeroCommission,
+    ZeroSlippage,
+)
+
+
+def test_zero_commission_is_always_zero() -> None:
+    """ZeroCommission charges nothing for any fill."""
+    model = ZeroCommission()
+    assert model.commission(0, 0.0) == 0.0
+    assert model.commission(1_000, 50_000.0) == 0.0
+
+
+def test_percentage_commission_without_minimum() -> None:
+    """PercentageCommission charges rate * value when no minimum is set."""
+    model = PercentageCommission(rate=0.001)
+    # 0.001 * 10,000.00 = 10.00
+    assert model.commission(100, 10_000.0) == pytest.approx(10.0)
+    # 0.001 * 150.00 = 0.15
+    assert model.commission(3, 150.0) == pytest.approx(0.15)
+
+
+def test_percentage_commission_with_minimum() -> None:
+    """PercentageCommission charges the minimum when rate * value is below it, else rate * value."""
+    model = PercentageCommission(rate=0.001, minimum=5.0)
+    # 0.001 * 2,000.00 = 2.00 < 5.00 -> 5.00
+    assert model.commission(20, 2_000.0) == 5.0
+    # 0.001 * 10,000.00 = 10.00 > 5.00 -> 10.00
+    assert model.commission(100, 10_000.0) == pytest.approx(10.0)
+
+
+def test_fixed_commission_is_per_fill() -> None:
+    """FixedCommission charges the same amount for one share as for ten thousand."""
+    model = FixedCommission(amount=4.95)
+    assert model.commission(1, 20.0) == 4.95
+    assert model.commission(10_000, 200_000.0) == 4.95
+
+
+def test_per_share_minimum_binds() -> None:
+    """PerShareCommission charges the minimum when per_share * quantity is below it."""
+    # 100 shares * 0.005 = 0.50 < 1.00 -> 1.00
+    assert PerShareCommission().commission(100, 2_000.0) == 1.0
+
+
+def test_per_share_rate_binds() -> None:
+    """PerShareCommission charges per_share * quantity when that is above the minimum."""
+    # 1,000 shares * 0.005 = 5.00 > 1.00 -> 5.00
+    assert PerShareCommission().commission(1_000, 20_000.0) == pytest.approx(5.0)
+
+
+def test_per_share_cap_binds() -> None:
+    """With max_pct, PerShareCommission charges at most max_pct of the traded value."""
+    model = PerShareCommission(max_pct=0.01)
+    # 10,000 shares at 0.40: per share 0.005 * 10,000 = 50.00; cap 1% of 4,000.00 = 40.00 -> 40.00
+    assert model.commission(10_000, 4_000.0) == pytest.approx(40.0)
+    # 1,000 shares at 20.00: 5.00; cap 1% of 20,000.00 = 200.00 does not bind -> 5.00
+    assert model.commission(1_000, 20_000.0) == pytest.approx(5.0)
+
+
+def test_per_share_cap_below_minimum_wins() -> None:
+    """When max_pct of the value is below the minimum, the cap is charged."""
+    # 100 shares at 0.50: max(1.00, 0.50) = 1.00; cap 1% of 50.00 = 0.50 -> 0.50
+    assert PerShareCommission(max_pct=0.01).commission(100, 50.0) == pytest.approx(0.5)
+
+
+def test_per_share_custom_numbers() -> None:
+    """PerShareCommission uses the per_share and minimum it is given."""
+    model = PerShareCommission(per_share=0.01, minimum=2.0)
+    # 150 shares * 0.01 = 1.50 < 2.00 -> 2.00; 500 shares * 0.01 = 5.00 -> 5.00
+    assert model.commission(150, 1_500.0) == 2.0
+    assert model.commission(500, 5_000.0) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        ZeroCommission(),
+        PercentageCommission(rate=0.001, minimum=5.0),
+        FixedCommission(amount=4.95),
+        PerShareCommission(max_pct=0.01),
+    ],
+    ids=repr,
+)
+def test_commission_for_zero_quantity_is_zero(model: object) -> None:
+    """Every commission model charges nothing when nothing is filled, whatever its minimum."""
+    assert model.commission(0, 0.0) == 0.0  # type: ignore[attr-defined]
+
+
+def test_fixed_bps_fill_prices() -> None:
+    """FixedBpsSlippage moves a buy bps above and a sell bps below the reference price."""
+    model = FixedBpsSlippage(bps=5)
+    # buy: 100.00 * (1 + 5 / 10,000) = 100.00 * 1.0005 = 100.05
+    assert model.fill_price(1, 100.0, 10) == pytest.approx(100.05)
+    # sell: 100.00 * (1 - 0.0005) = 99.95
+    assert model.fill_price(-1, 100.0, 10) == pytest.approx(99.95)
+    # 25 bps on a 40.00 buy: 40.00 * 1.0025 = 40.10
+    assert FixedBpsSlippage(bps=25).fill_price(1, 40.0, 1) == pytest.approx(40.10)
+
+
+def test_fixed_bps_ignores_quantity() -> None:
+    """FixedBpsSlippage gives the same fill for one share as for a million."""
+    model = FixedBpsSlippage(bps=10)
+    assert model.fill_price(1, 50.0, 1) == model.fill_price(1, 50.0, 1_000_000)
+
+
+def test_fixed_bps_rejects_a_side_that_is_not_plus_or_minus_one() -> None:
+    """A side other than +1 or -1 is an error, not a silent fill at the reference price."""
+    with pytest.raises(ValueError, match=r"^side must be \+1 \(buy\) or -1 \(sell\), got 0$"):
+        FixedBpsSlippage(bps=5).fill_price(0, 100.0, 1)
+
+
+def test_zero_slippage_fills_at_reference() -> None:
+    """ZeroSlippage fills buys and sells at the reference price."""
+    model = ZeroSlippage()
+    assert model.fill_price(1, 12.34, 100) == 12.34
+    assert model.fill_price(-1, 12.34, 100) == 12.34
+
+
+def test_slippage_fraction() -> None:
+    """The optional fraction is bps / 10000 for fixed_bps and 0 for zero."""
+    # 5 / 10,000 = 0.0005
+    assert FixedBpsSlippage(bps=5).fraction == pytest.approx(0.0005)
+    assert ZeroSlippage().fraction == 0.0
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"),
+    [
+        (ZeroCommission, "zero"),
+        (PercentageCommission, "percentage"),
+        (FixedCommission, "fixed"),
+        (PerShareCommission, "per_share"),
+        (ZeroSlippage, "zero"),
+        (FixedBpsSlippage, "fixed_bps"),
+    ],
+)
+def test_names(cls: type, name: str) -> None:
+    """Each model carries the name a scenario uses for it."""
+    assert cls.name == name  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (
+            lambda: PercentageCommission(rate=-0.001),
+            ValueError,
+            "rate must be a fraction >= 0 and < 1 (0.01 = 1%), got -0.001",
+        ),
+        (
+            lambda: PercentageCommission(rate=1.5),
+            ValueError,
+            "rate must be a fraction >= 0 and < 1 (0.01 = 1%), got 1.5",
+        ),
+        (lambda: PercentageCommission(rate=0.001, minimum=-1), ValueError, "minimum must be >= 0, got -1"),
+        (lambda: FixedCommission(amount=float("nan")), ValueError, "amount must be finite, got nan"),
+        (lambda: FixedCommission(amount=float("inf")), ValueError, "amount must be finite, got inf"),
+        (lambda: PerShareCommission(per_share=-0.005), ValueError, "per_share must be >= 0, got -0.005"),
+        (
+            lambda: PerShareCommission(max_pct=0),
+            ValueError,
+            "max_pct must be a fraction > 0 and < 1 (0.01 = 1%), got 0",
+        ),
+        (
+            lambda: PerShareCommission(max_pct=1),
+            ValueError,
+            "max_pct must be a fraction > 0 and < 1 (0.01 = 1%), got 1",
+        ),
+        (lambda: FixedBpsSlippage(bps=-5), ValueError, "bps must be >= 0 and < 10000 (1 bp = 0.01%), got -5"),
+        (
+            lambda: FixedBpsSlippage(bps=10_000),
+            ValueError,
+            "bps must be >= 0 and < 10000 (1 bp = 0.01%), got 10000",
+        ),
+        (lambda: FixedBpsSlippage(bps="5"), TypeError, "bps must be a number, got str '5'"),  # type: ignore[arg-type]
+        (lambda: FixedCommission(amount=True), TypeError, "amount must be a number, got bool True"),
+    ],
+)
+def test_invalid_parameters(build: object, error: type[Exception], message: str) -> None:
+    """Invalid parameters are rejected with a message that starts with the parameter's name."""
+    with pytest.raises(error) as excinfo:
+        build()  # type: ignore[operator]
+    assert str(excinfo.value) == message
+
+
+def test_models_are_frozen_and_keyword_only() -> None:
+    """Parameters cannot be changed after construction or passed by position."""
+    model = FixedBpsSlippage(bps=5)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        model.bps = 10  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        FixedBpsSlippage(5)  # type: ignore[call-arg]
