@@ -1,0 +1,62 @@
+"""The ``eventbt`` command line: one sub-command per module in :mod:`eventbt.commands`.
+
+Exit codes: 0 success; 1 a check or comparison found a difference (``replay``, ``verify``); 2 bad input (a
+one-line error on stderr, no traceback unless ``--debug``); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+# Sub-command name -> module in eventbt.commands with add_arguments(parser) and execute(args) -> int.
+COMMANDS = {
+    "run": "eventbt.commands.run",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from eventbt import __version__
+
+    parser = argparse.ArgumentParser(prog="eventbt", description="Event-driven backtests you can see and trust.")
+    parser.add_argument("--version", action="version", version=f"eventbt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=module.__doc__.strip().splitlines()[0] if module.__doc__ else None,
+                                 description=module.__doc__)
+        command.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+        module.add_arguments(command)
+        command.set_defaults(module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from eventbt.errors import EventbtError, RunInterrupted
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.module.execute(args)
+        return code
+    except RunInterrupted as exc:
+        print(f"eventbt: {exc}", file=sys.stderr)
+        return 130
+    except EventbtError as exc:
+        if args.debug:
+            traceback.print_exc()
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"eventbt: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eventbt: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Run a scenario file and print its summary.
+
+With --out DIR, writes equity.csv, trades.csv, weights.csv, signals.csv, summary.json, audit.jsonl and the
+resolved scenario.toml into DIR (see docs/results.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_arguments", "execute", "format_summary"]
+
+_ROWS = [
+    ("final_value", "Final value", "money"),
+    ("total_return", "Total return", "pct"),
+    ("cagr", "CAGR", "pct"),
+    ("annual_volatility", "Annual volatility", "pct"),
+    ("sharpe", "Sharpe (rf 0)", "ratio"),
+    ("max_drawdown", "Max drawdown", "pct"),
+    ("trades", "Trades", "int"),
+    ("total_commission", "Total commission", "money"),
+    ("total_slippage", "Total slippage", "money"),
+    ("events", "Events moved", "int"),
+    ("digest", "Audit digest", "text"),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="the scenario file (TOML)")
+    parser.add_argument("--out", metavar="DIR", help="write the result files into DIR")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                        help="override a scenario value (repeatable), e.g. --set execution.timing=next_open")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _format(value: object, style: str) -> str:
+    if value is None:
+        return "n/a"
+    if style == "money":
+        return f"{float(value):,.2f}"  # type: ignore[arg-type]
+    if style == "pct":
+        return f"{float(value) * 100:.2f}%"  # type: ignore[arg-type]
+    if style == "ratio":
+        return f"{float(value):.3f}"  # type: ignore[arg-type]
+    if style == "int":
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    return str(value)
+
+
+def format_summary(summary: dict[str, object]) -> str:
+    """The summary as an aligned two-column table."""
+    title = f"{summary.get('scenario', '')}  {summary.get('start')} .. {summary.get('end')}"
+    if not summary.get("complete", True):
+        title += f"  [INCOMPLETE: {summary.get('status')}]"
+    rows = [(label, _format(summary.get(key), style)) for key, label, style in _ROWS]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join([title, *(f"  {label:<{width}}  {text}" for label, text in rows)])
+
+
+def execute(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from eventbt.progress import ProgressBar
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import Simulation, load_scenario_prices
+
+    config = ScenarioConfig.from_toml(args.scenario, args.overrides)
+    prices = load_scenario_prices(config)
+    show = not args.quiet and config.run.progress
+    bar = ProgressBar(prices.n_bars, enabled=None if show else False)
+    audit_path = None
+    if args.out:
+        audit_path = Path(args.out) / "audit.jsonl"
+    elif config.audit.path:
+        audit_path = config.base_dir / config.audit.path
+    simulation = Simulation(config, prices=prices, audit_path=audit_path,
+                            progress=lambda i: bar.update(i + 1))
+    try:
+        result = simulation.run()
+    finally:
+        bar.close()
+    assert result is not None
+    if args.out:
+        result.write(args.out)
+    print(format_summary(result.summary), file=sys.stdout)
+    return 0
