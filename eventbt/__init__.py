@@ -86,7 +86,45 @@ _EXPORTS = {
     "run": "eventbt.simulation",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AccountingError",
+    "AuditError",
+    "AuditLog",
+    "BarEndEvent",
+    "BarOpenEvent",
+    "Bus",
+    "BusError",
+    "CancelEvent",
+    "CommissionModel",
+    "Context",
+    "DataError",
+    "Delivery",
+    "Event",
+    "EventbtError",
+    "FillEvent",
+    "Handler",
+    "HandlerError",
+    "MarketEvent",
+    "NoticeEvent",
+    "OrderEvent",
+    "PluginError",
+    "Portfolio",
+    "PriceData",
+    "PriceView",
+    "Result",
+    "RunInterrupted",
+    "ScenarioConfig",
+    "ScenarioError",
+    "Side",
+    "SignalError",
+    "SignalEvent",
+    "SignalGenerator",
+    "Simulation",
+    "SlippageModel",
+    "SnapshotEvent",
+    "__version__",
+    "run",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,13 +4,18 @@ The record schema is documented in ``docs/audit-log.md``. In short, each line is
 ``record`` field says what it is:
 
 - ``header``: first line; the run's metadata (eventbt version, resolved scenario, data file hashes, ...).
-  Its ``wall_clock`` field is the only wall-clock data in a log and is left out of the digest.
+  Its ``wall_clock`` (start time) and ``environment`` (Python and library versions, the scenario file's
+  path) fields are the only data in a log that may differ between runs of the same scenario; the digest
+  leaves them out.
 - ``publish``: an event entered the queue: ``seq``, ``id``, ``type``, ``time``, ``cause``, ``by`` (the
   publisher) and ``data`` (the event's :meth:`~eventbt.events.Event.audit_fields`).
-- ``deliver``: a handler took an event: ``event`` (its id) and ``handler``.
+- ``deliver``: an event was taken from the queue and handed to its subscribers: ``event`` (its id) and
+  ``to`` (the handlers, in delivery order; empty when nobody subscribes). Written before the handlers run,
+  so the ``publish`` records of what they emit follow it.
 - ``note``: anything else worth keeping (a warning, a dead letter, an interruption), with a ``code``.
 - ``footer``: last line; how the run ended (``status``: completed, failed, interrupted), the error if any,
-  and ``digest``: the SHA-256 of every line before the footer (the header without ``wall_clock``).
+  and ``digest``: the SHA-256 of every line before the footer (the header without ``wall_clock`` and
+  ``environment``).
 
 Records are kept as small tuples while the run goes and rendered in batches through a structlog processor
 chain ending in :class:`structlog.processors.JSONRenderer` with orjson; in file mode every batch is one
@@ -40,8 +45,14 @@ _RECORD = 2
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
-def _drop_wall_clock(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    event_dict.pop("wall_clock", None)
+# Fields that differ between machines or runs of the same scenario; the digest leaves them out.
+VOLATILE_FIELDS = ("environment", "wall_clock")
+
+
+def _drop_volatile(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: remove the wall-clock and machine fields."""
+    for key in VOLATILE_FIELDS:
+        event_dict.pop(key, None)
     return event_dict
 
 
@@ -79,9 +90,9 @@ class AuditLog:
             if len(self._pending) >= self._batch:
                 self.flush()
 
-    def delivered(self, event_id: int, handler: str) -> None:
+    def delivered(self, event_id: int, handlers: tuple[str, ...]) -> None:
         if self.enabled:
-            self._pending.append((_DELIVER, event_id, handler))
+            self._pending.append((_DELIVER, event_id, handlers))
             if len(self._pending) >= self._batch:
                 self.flush()
 
@@ -100,7 +111,7 @@ class AuditLog:
     def _as_dict(self, item: tuple[Any, ...]) -> dict[str, Any]:
         tag = item[0]
         if tag == _DELIVER:
-            return {"record": "deliver", "event": item[1], "handler": item[2]}
+            return {"record": "deliver", "event": item[1], "to": item[2]}
         if tag == _PUBLISH:
             event: Event = item[2]
             time_ns = event.time_ns
@@ -133,7 +144,7 @@ class AuditLog:
                 update(line)
                 update(b"\n")
             elif record["record"] != "footer":
-                clean = _drop_wall_clock(None, "", dict(record))
+                clean = _drop_volatile(None, "", dict(record))
                 update(render(None, "audit", clean))  # type: ignore[arg-type]
                 update(b"\n")
             out.append(line)
@@ -194,13 +205,13 @@ def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 def digest_of_lines(records: list[Mapping[str, Any]]) -> str:
-    """Recompute the digest of parsed records (everything before the footer, header without wall_clock)."""
+    """Recompute the digest of parsed records (everything before the footer, without volatile fields)."""
     render = _renderer()
     digest = hashlib.sha256()
     for record in records:
         if record.get("record") == "footer":
             break
-        clean = {k: v for k, v in record.items() if k != "wall_clock"}
+        clean = _drop_volatile(None, "", dict(record))
         digest.update(render(None, "audit", clean))  # type: ignore[arg-type]
         digest.update(b"\n")
     return digest.hexdigest()

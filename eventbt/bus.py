@@ -76,6 +76,7 @@ class Bus:
 
     def __init__(self, audit: AuditLog | None = None) -> None:
         self._routes: dict[type[Event], list[tuple[str, Hook]]] = {}
+        self._names: dict[type[Event], tuple[str, ...]] = {}
         self._handlers: list[Handler] = []
         self._now: deque[Event] = deque()
         self._future: list[tuple[int, int, Event]] = []
@@ -92,13 +93,13 @@ class Bus:
     def add(self, handler: Handler) -> None:
         """Subscribe ``handler`` to every event class in its ``subscribes``."""
         for event_class in handler.subscribes:
-            hook = handler.hook_for(event_class)
-            self._routes.setdefault(event_class, []).append((handler.name, hook))
+            self.subscribe(event_class, handler.name, handler.hook_for(event_class))
         self._handlers.append(handler)
 
     def subscribe(self, event_class: type[Event], name: str, hook: Hook) -> None:
-        """Subscribe a bare callable (used by benchmarks and tests)."""
+        """Subscribe a bare callable under ``name`` (handlers use :meth:`add`)."""
         self._routes.setdefault(event_class, []).append((name, hook))
+        self._names[event_class] = tuple(n for n, _ in self._routes[event_class])
 
     def has_subscribers(self, event_class: type[Event]) -> bool:
         return bool(self._routes.get(event_class))
@@ -183,26 +184,21 @@ class Bus:
         event = self._next()
         if event is None:
             return None
+        routes = self._routes.get(event.__class__, ())
+        if self._audit is not None:
+            self._audit.delivered(event.id, self._names[event.__class__] if routes else ())
         emitted: list[tuple[str, tuple[Event, ...]]] = []
-        for name, hook in self._routes.get(event.__class__, ()):
-            out = self._call(name, hook, event)
+        for name, hook in routes:
+            try:
+                out = hook(event)
+            except Exception as exc:
+                raise self._error(name, event, exc) from exc
+            out = tuple(out) if out else ()
+            for new in out:
+                self.publish(new, name)
             emitted.append((name, out))
         self.delivered += 1
         return Delivery(seq=self._seq_of[event.id], event=event, emitted=tuple(emitted))
-
-    def _call(self, name: str, hook: Hook, event: Event) -> tuple[Event, ...]:
-        try:
-            out = hook(event)
-        except Exception as exc:
-            raise self._error(name, event, exc) from exc
-        if self._audit is not None:
-            self._audit.delivered(event.id, name)
-        if not out:
-            return ()
-        out = tuple(out)
-        for new in out:
-            self.publish(new, name)
-        return out
 
     def run(self, stop: Callable[[Event], bool] | None = None) -> Event | None:
         """Deliver events until none is left, or until ``stop(next_event)`` is true.
@@ -210,9 +206,11 @@ class Bus:
         Returns the event it stopped before (still queued, delivered next), or ``None`` at the end.
         """
         routes = self._routes
+        names = self._names
         audit = self._audit
         publish = self.publish
         now = self._now
+        empty: list[tuple[str, Hook]] = []
         while True:
             event = now.popleft() if now else self._next()
             if event is None:
@@ -220,13 +218,15 @@ class Bus:
             if stop is not None and stop(event):
                 now.appendleft(event)
                 return event
-            for name, hook in routes.get(event.__class__, ()):
+            cls = event.__class__
+            subscribers = routes.get(cls, empty)
+            if audit is not None:
+                audit.delivered(event.id, names[cls] if subscribers else ())
+            for name, hook in subscribers:
                 try:
                     out = hook(event)
                 except Exception as exc:
                     raise self._error(name, event, exc) from exc
-                if audit is not None:
-                    audit.delivered(event.id, name)
                 if out:
                     for new in out:
                         publish(new, name)

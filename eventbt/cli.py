@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 import traceback
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["commands", "main"]
 
-# Sub-command name -> module in eventbt.commands with add_arguments(parser) and execute(args) -> int.
-COMMANDS = {
-    "run": "eventbt.commands.run",
-}
+
+def commands() -> dict[str, str]:
+    """Sub-command name -> module: every module of :mod:`eventbt.commands`, each with
+    ``add_arguments(parser)`` and ``execute(args) -> int`` (``audit_trace.py`` would be ``audit-trace``)."""
+    import eventbt.commands as package
+
+    found = {info.name.replace("_", "-"): f"eventbt.commands.{info.name}"
+             for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")}
+    return dict(sorted(found.items()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventbt", description="Event-driven backtests you can see and trust.")
     parser.add_argument("--version", action="version", version=f"eventbt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module_name in COMMANDS.items():
+    for name, module_name in commands().items():
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=module.__doc__.strip().splitlines()[0] if module.__doc__ else None,
                                  description=module.__doc__)

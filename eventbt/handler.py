@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from eventbt.events import Event
 
@@ -47,7 +47,7 @@ class Handler:
     """Base class: subclass, set ``name`` and ``subscribes``, write the ``on_*`` hooks."""
 
     name: str = "handler"
-    subscribes: ClassVar[tuple[type[Event], ...]] = ()
+    subscribes: tuple[type[Event], ...] = ()
 
     context: Context
 

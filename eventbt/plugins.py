@@ -262,7 +262,7 @@ def build_strategy(reference: str, params: Mapping[str, object], *, path: str | 
     """Build the signal generator ``[strategy]`` names, with ``[strategy.params]`` as keyword arguments.
 
     ``reference`` is a name registered in :data:`strategies.STRATEGIES`, an entry point of the
-    ``eventbt.strategies`` group, or an import path; mistakes are :class:`ScenarioError`\ s as for
+    ``eventbt.strategies`` group, or an import path; mistakes are :class:`ScenarioError` errors, as for
     :func:`build_model`.
     """
     from strategies import STRATEGIES

@@ -119,7 +119,7 @@ class PriceData:
         return PriceData(
             dates=self.dates[rows],
             symbols=chosen,
-            close=cut(self.close),  # type: ignore[arg-type]
+            close=self.close[rows][:, cols].copy(),
             open=cut(self.open),
             high=cut(self.high),
             low=cut(self.low),

@@ -81,12 +81,13 @@ class DataFeed:
         return BarEndEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i)
 
     def _market(self, i: int) -> MarketEvent:
-        rows: dict[str, np.ndarray] = {}
+        rows: dict[str, np.ndarray | None] = {"open": None, "high": None, "low": None, "volume": None}
         close = self._prices.close[i].copy()
         close.setflags(write=False)
         for name, array in self._fields:
             row = array[i].copy()
             row.setflags(write=False)
             rows[name] = row
-        return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i,
-                           symbols=self._prices.symbols, close=close, **rows)
+        return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
+                           close=close, open=rows["open"], high=rows["high"], low=rows["low"],
+                           volume=rows["volume"])

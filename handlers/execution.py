@@ -86,7 +86,7 @@ class ExecutionHandler(Handler):
     def _fill(self, order: OrderEvent, prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
         context = self.context
         price = float(prices[context.symbol_index[order.symbol]])
-        if not price == price:
+        if price != price:  # NaN: no price
             return [self._cancel(order, order.quantity, "no price for the symbol at the fill", bar, time_ns)]
         side, quantity = int(order.side), order.quantity
         fill = self.slippage.fill_price(side, price, quantity)

@@ -67,7 +67,8 @@ class HistoryView:
 
     @property
     def date(self) -> np.datetime64:
-        return np.datetime64(self._current.time_ns, "ns").astype("datetime64[D]")
+        day: np.datetime64 = np.datetime64(self._current.time_ns, "ns").astype("datetime64[D]")
+        return day
 
     @property
     def close(self) -> np.ndarray:

@@ -33,6 +33,14 @@ class _Ema:
         self.value = np.full(n, np.nan)
         self.old_weight = np.zeros(n)
 
+    def update_steady(self, x: np.ndarray) -> None:
+        """The common bar: every symbol started and observed now and at the previous bar."""
+        # Then every past weight is 1 * decay, and pandas' update reduces to this (same operation order,
+        # so the same bits); equal values are left alone as pandas does.
+        value = self.value
+        mixed = (self.decay * value + self.alpha * x) / (self.decay + self.alpha)
+        np.copyto(value, mixed, where=value != x)
+
     def update(self, x: np.ndarray, observed: np.ndarray, started: np.ndarray, first: np.ndarray) -> None:
         # A symbol's weight on its past decays every bar once it has started (gaps included), as pandas
         # does with ignore_na=False; an observation then mixes in with weight alpha.
@@ -65,6 +73,8 @@ class EmaAllocation:
     _slow: _Ema | None = attrs.field(default=None, init=False, repr=False)
     _count: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
     _started: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
+    _steady: bool = attrs.field(default=False, init=False, repr=False)
+    _bars_observed: int = attrs.field(default=0, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.fast_span >= self.slow_span:
@@ -79,16 +89,33 @@ class EmaAllocation:
             self._started = np.zeros(n, dtype=bool)
         assert self._fast is not None and self._slow is not None and self._started is not None
         observed = x == x
+        if self._steady and observed.all():
+            self._fast.update_steady(x)
+            self._slow.update_steady(x)
+            self._bars_observed += 1
+            return
+        self._flush_count()
         started = self._started
         first = observed & ~started
         self._fast.update(x, observed, started, first)
         self._slow.update(x, observed, started, first)
         started |= first
         self._count += observed
+        # Steady from the next bar on when every symbol has started and was observed at this bar (so
+        # every past weight is back to 1).
+        self._steady = bool(observed.all())
+
+    def _flush_count(self) -> None:
+        """Add the bars counted in the steady path to every symbol's count."""
+        if self._bars_observed:
+            assert self._count is not None
+            self._count += self._bars_observed
+            self._bars_observed = 0
 
     def scores(self, view: PriceView) -> np.ndarray:
         """``EMA_fast / EMA_slow - 1`` per symbol; NaN where not eligible at this bar."""
         assert self._fast is not None and self._slow is not None and self._count is not None
+        self._flush_count()
         eligible = (self._count >= self.slow_span) & (view.close == view.close)
         with np.errstate(invalid="ignore", divide="ignore"):
             score = self._fast.value / self._slow.value - 1.0
