@@ -1,0 +1,378 @@
+"""Read daily price files into a validated :class:`~eventbt.prices.PriceData`.
+
+This is the edge of the program: pandas parses text here, and nothing downstream sees pandas. Layouts
+(``format=``):
+
+``wide``
+    A date column and one close column per symbol (``.csv``, ``.csv.gz``). Close only.
+``long``
+    One row per date and symbol: ``date``, ``symbol`` (or ``ticker``), ``close`` and optionally ``open``,
+    ``high``, ``low``, ``volume`` (``.csv``, ``.csv.gz``, or a ``.zip`` holding exactly one CSV).
+``per_symbol_dir``
+    A folder of ``<SYMBOL>.csv`` / ``<SYMBOL>.csv.gz`` files, each with ``date``, ``close`` and optionally
+    ``open``, ``high``, ``low``, ``volume``. Files whose dates differ are aligned on the union of dates
+    (NaN where a symbol has no row).
+``parquet``
+    Wide or long layout, told apart by the presence of a symbol column; needs pyarrow.
+``auto``
+    A folder is ``per_symbol_dir``, a ``.parquet`` file is ``parquet``, a file with a ``symbol`` or
+    ``ticker`` column is ``long``, any other file is ``wide``.
+
+The date column is the first one named ``date``, ``day`` or ``datetime`` (any case), else an unnamed first
+column. Column names are matched without regard to case; other columns (``dividend``, ``split``,
+``adj_close``, unnamed row-index columns) are ignored.
+
+Prices are taken as they are written, already adjusted: ``split`` and ``dividend`` columns are **not**
+applied. Files that carry them disagree with their own prices often enough to make applying them unsafe
+(zipline's sample files flag a 7:1 AAPL split on 2014-06-09 in prices that are already split-adjusted, so
+applying it would adjust twice). Use :func:`find_suspicious_jumps` to spot unadjusted splits.
+
+Each file read is validated as described in :mod:`eventbt.validation`; every problem is a
+:class:`~eventbt.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import importlib
+import io
+import os
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from eventbt.errors import DataError
+from eventbt.prices import PriceData
+from eventbt.validation import (
+    EXPECTED_COLUMNS,
+    SYMBOL_NAMES,
+    JumpWarning,
+    check_bars,
+    check_date_order,
+    check_symbol_table,
+    date_column,
+    field_columns,
+    find_column,
+    find_suspicious_jumps,
+    iso,
+    parse_bound,
+    parse_dates,
+    parse_numbers,
+)
+
+__all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
+
+FORMATS = ("auto", "long", "parquet", "per_symbol_dir", "wide")
+
+
+@attrs.frozen
+class _Panel:
+    dates: np.ndarray
+    symbols: tuple[str, ...]
+    fields: dict[str, np.ndarray]
+    sources: dict[str, str]
+
+
+def load_prices(
+    path: str | os.PathLike[str],
+    *,
+    format: str = "auto",
+    symbols: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    display_path: str | None = None,
+) -> PriceData:
+    """Load, validate and cut daily prices from a file or folder.
+
+    ``symbols`` selects a subset (only those are read and checked); ``start`` and ``end`` (ISO dates) cut
+    the dates inclusively. ``display_path`` names the data in error messages and in ``PriceData.sources``
+    (default ``str(path)``); a folder's files are keyed ``display_path/filename``.
+    """
+    source = Path(path)
+    name = display_path if display_path is not None else str(path)
+    if format not in FORMATS:
+        raise DataError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}", path=name)
+    wanted = _requested(symbols, name)
+    first, last = parse_bound(start, "start", name), parse_bound(end, "end", name)
+    if source.is_dir():
+        if format not in ("auto", "per_symbol_dir"):
+            raise DataError(f"is a folder; format {format!r} reads a file", path=name)
+        panel = _load_folder(source, name, wanted)
+    elif source.is_file():
+        if format == "per_symbol_dir":
+            raise DataError("is a file; format 'per_symbol_dir' reads a folder of CSV files", path=name)
+        panel = _load_file(source, name, format, wanted)
+    else:
+        raise DataError("no such file or folder", path=name)
+    return _cut(panel, first, last, name)
+
+
+def _requested(symbols: Sequence[str] | None, name: str) -> tuple[str, ...] | None:
+    if symbols is None:
+        return None
+    if isinstance(symbols, str):
+        raise TypeError(f"symbols must be a sequence of names such as [{symbols!r}], not a string")
+    if not symbols:
+        raise DataError("no symbols requested; expected at least one symbol, or None for all", path=name)
+    return tuple(sorted(set(symbols)))
+
+
+def _choose(
+    available: Sequence[str], wanted: tuple[str, ...] | None, name: str, where: str
+) -> tuple[str, ...]:
+    if wanted is None:
+        return tuple(sorted(available))
+    for symbol in wanted:
+        if symbol not in available:
+            raise DataError(
+                f"symbol {symbol!r} is not in the {where}; it has {', '.join(sorted(available))}",
+                path=name,
+                symbol=symbol,
+            )
+    return wanted
+
+
+def _read_bytes(source: Path, name: str) -> bytes:
+    try:
+        return source.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot be read: {exc.strerror}", path=name) from None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None) -> _Panel:
+    data = _read_bytes(source, name)
+    if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
+        frame = _parquet_frame(data, name)
+    else:
+        frame = _csv_frame(_csv_text(data, source.name, name), name)
+    symbol_column = find_column(frame.columns, SYMBOL_NAMES)
+    if format == "long" or (format != "wide" and symbol_column is not None):
+        panel = _long(frame, name, wanted)
+    elif symbol_column is not None:
+        raise DataError(
+            f"has a {symbol_column!r} column, so it is in long layout; expected format 'long' or 'auto'",
+            path=name,
+        )
+    else:
+        panel = _wide(frame, name, wanted)
+    return attrs.evolve(panel, sources={name: _sha256(data)})
+
+
+def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None) -> _Panel:
+    files: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir()):
+        lower = entry.name.lower()
+        suffix = next((s for s in (".csv.gz", ".csv") if lower.endswith(s)), None)
+        if suffix is None or entry.name.startswith(".") or not entry.is_file():
+            continue
+        symbol = entry.name[: -len(suffix)]
+        if symbol in files:
+            raise DataError(
+                f"symbol {symbol!r} has two files ({files[symbol].name} and {entry.name}); "
+                "expected one file per symbol",
+                path=name,
+                symbol=symbol,
+            )
+        files[symbol] = entry
+    if not files:
+        expected = "expected one <SYMBOL>.csv or <SYMBOL>.csv.gz file per symbol"
+        raise DataError(f"has no price files; {expected}", path=name)
+    sources: dict[str, str] = {}
+    tables: list[tuple[str, np.ndarray, dict[str, np.ndarray]]] = []
+    keys: list[str] = []
+    for symbol in _choose(list(files), wanted, name, "folder"):
+        key = f"{name.rstrip('/')}/{files[symbol].name}"
+        data = _read_bytes(files[symbol], key)
+        sources[key] = _sha256(data)
+        frame = _csv_frame(_csv_text(data, files[symbol].name, key), key)
+        fields = field_columns(frame, key, "per_symbol_dir")
+        dates = parse_dates(frame[date_column(frame.columns, key)], key)
+        tables.append((symbol, dates, check_symbol_table(frame, fields, symbol, dates, key)))
+        keys.append(key)
+    everywhere = {field for _, _, values in tables for field in values}
+    for (symbol, _, values), key in zip(tables, keys, strict=True):
+        for field in sorted(everywhere - set(values)):
+            other = next(k for (_, _, v), k in zip(tables, keys, strict=True) if field in v)
+            raise DataError(
+                f"has no {field!r} column but {other} has; expected the same columns in every file",
+                path=key,
+                symbol=symbol,
+            )
+    return attrs.evolve(_assemble(tables), sources=sources)
+
+
+def _csv_text(data: bytes, filename: str, name: str) -> str:
+    lower = filename.lower()
+    try:
+        if lower.endswith(".gz"):
+            data = gzip.decompress(data)
+        elif lower.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = [m.filename for m in archive.infolist() if not m.is_dir()]
+                if len(members) != 1 or not members[0].lower().endswith(".csv"):
+                    raise DataError(
+                        f"holds {len(members)} files ({', '.join(members)}); expected exactly one CSV file",
+                        path=name,
+                    )
+                data = archive.read(members[0])
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"cannot be decompressed: {exc}", path=name) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"is not UTF-8 text (byte {exc.start}); expected a CSV file", path=name) from None
+
+
+def _csv_frame(text: str, name: str) -> pd.DataFrame:
+    """All cells as stripped text; the index is the 1-based data row; blank lines are skipped but counted."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise DataError(f"cannot be read as CSV: {exc}", path=name) from None
+    skip = next((i for i, record in enumerate(records) if any(cell.strip() for cell in record)), None)
+    if skip is None:
+        raise DataError("file is empty; expected a header line and rows of prices", path=name)
+    records = records[skip:]
+    header = [cell.strip() or f"Unnamed: {i}" for i, cell in enumerate(records[0])]
+    for i, column in enumerate(header):
+        if column in header[:i]:
+            raise DataError(f"column {column!r} appears twice in the header; expected each once", path=name)
+    rows, cells = [], []
+    for row, record in enumerate(records[1:], start=1):
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            expected = f"expected {len(header)} like the header"
+            raise DataError(f"row {row} has {len(record)} fields; {expected}", path=name, row=row)
+        rows.append(row)
+        cells.append([cell.strip() for cell in record])
+    if not rows:
+        raise DataError("has a header but no rows; expected at least one row of prices", path=name)
+    return pd.DataFrame(cells, columns=header, index=pd.Index(rows), dtype=object)
+
+
+def _require_pyarrow(name: str) -> None:
+    try:
+        importlib.import_module("pyarrow")
+    except ImportError:
+        message = "reading parquet needs pyarrow; install it with `pip install pyarrow`"
+        raise DataError(message, path=name) from None
+
+
+def _parquet_frame(data: bytes, name: str) -> pd.DataFrame:
+    _require_pyarrow(name)
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot be read as parquet: {exc}", path=name) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    if frame.empty:
+        raise DataError("has no rows; expected at least one row of prices", path=name)
+    frame.columns = [str(c).strip() or f"Unnamed: {i}" for i, c in enumerate(frame.columns)]
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def _wide(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Panel:
+    dates_in = date_column(frame.columns, name)
+    lowered = {str(c).lower() for c in frame.columns}
+    if {"open", "high", "low", "close"} <= lowered:
+        raise DataError(
+            "has open, high, low and close columns, the bars of one symbol; expected a date column and one "
+            "close column per symbol (for one file per symbol use a folder and format 'per_symbol_dir')",
+            path=name,
+        )
+    columns = [str(c) for c in frame.columns if c != dates_in and not str(c).startswith("Unnamed: ")]
+    if not columns:
+        raise DataError("has no symbol columns; expected a date and a close column per symbol", path=name)
+    chosen = _choose(columns, wanted, name, "file")
+    dates = parse_dates(frame[dates_in], name)
+    rows = frame.index.to_numpy()
+    check_date_order(dates, rows, name)
+    close = np.empty((len(dates), len(chosen)))
+    for j, symbol in enumerate(chosen):
+        close[:, j] = parse_numbers(frame[symbol], field="close", symbol=symbol, dates=dates, path=name)
+        check_bars({"close": close[:, j]}, symbol=symbol, dates=dates, rows=rows, path=name)
+    return _Panel(dates, chosen, {"close": close}, {})
+
+
+def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Panel:
+    dates_in = date_column(frame.columns, name)
+    symbol_column = find_column(frame.columns, SYMBOL_NAMES)
+    if symbol_column is None:
+        raise DataError(
+            f"no 'symbol' column; expected columns {EXPECTED_COLUMNS['long']}; "
+            f"found {', '.join(map(str, frame.columns))}",
+            path=name,
+        )
+    fields = field_columns(frame, name, "long")
+    labels = frame[symbol_column].astype(str).str.strip()
+    empty = (labels == "").to_numpy() | frame[symbol_column].isna().to_numpy()
+    if empty.any():
+        row = int(frame.index[int(np.argmax(empty))])
+        raise DataError(f"row {row} has no symbol; expected one in {symbol_column!r}", path=name, row=row)
+    chosen = _choose(sorted(set(labels)), wanted, name, "file")
+    keep = labels.isin(chosen).to_numpy()
+    frame, labels = frame[keep], labels[keep]
+    dates = parse_dates(frame[dates_in], name)
+    positions = labels.groupby(labels, sort=True).indices
+    tables = [
+        (symbol, dates[positions[symbol]],
+         check_symbol_table(frame.iloc[positions[symbol]], fields, symbol, dates[positions[symbol]], name))
+        for symbol in chosen
+    ]
+    return _assemble(tables)
+
+
+def _assemble(tables: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]]) -> _Panel:
+    """Align per-symbol tables on the union of their dates; NaN where a symbol has no row."""
+    dates = np.unique(np.concatenate([table_dates for _, table_dates, _ in tables]))
+    fields: dict[str, np.ndarray] = {}
+    for j, (_, table_dates, values) in enumerate(tables):
+        at = np.searchsorted(dates, table_dates)
+        for field, column in values.items():
+            fields.setdefault(field, np.full((len(dates), len(tables)), np.nan))[at, j] = column
+    return _Panel(dates, tuple(symbol for symbol, _, _ in tables), fields, {})
+
+
+def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None, name: str) -> PriceData:
+    """Keep the dates from ``first`` to ``last`` inclusive; a window outside the data is an error."""
+    low, high = iso(panel.dates[0]), iso(panel.dates[-1])
+    within = f"between {low} and {high}"
+    begin = low if first is None else iso(first)
+    finish = high if last is None else iso(last)
+    if first is not None and last is not None and begin > finish:
+        message = f"start {begin} is after end {finish}; expected start <= end, both {within}"
+        raise DataError(message, path=name, date=begin)
+    if begin > high:
+        message = f"start {begin} is after the last date ({high}); expected a start {within}"
+        raise DataError(message, path=name, date=begin)
+    if finish < low:
+        message = f"end {finish} is before the first date ({low}); expected an end {within}"
+        raise DataError(message, path=name, date=finish)
+    keep = (panel.dates >= np.datetime64(begin, "ns")) & (panel.dates <= np.datetime64(finish, "ns"))
+    if not keep.any():
+        message = f"no dates from {begin} to {finish}; expected a range holding at least one date {within}"
+        raise DataError(message, path=name)
+    arrays = {field: np.ascontiguousarray(values[keep]) for field, values in panel.fields.items()}
+    return PriceData(
+        dates=np.ascontiguousarray(panel.dates[keep]),
+        symbols=panel.symbols,
+        close=arrays["close"],
+        open=arrays.get("open"),
+        high=arrays.get("high"),
+        low=arrays.get("low"),
+        volume=arrays.get("volume"),
+        sources=panel.sources,
+    )

@@ -1,0 +1,335 @@
+"""Checks applied to price data while it is loaded, and a scan for suspicious one-day jumps.
+
+The loaders hand over columns as pandas Series whose index is the 1-based data row of the file (row 1 is
+the first line after the header). Every check raises :class:`~eventbt.errors.DataError` naming the file
+and, where they apply, the symbol, the date and that row, and says what was expected.
+
+Price comparisons (high against low, close against the day's range) allow a relative tolerance of 1e-9,
+so float noise in a file (``523.4200440000001``) is not mistaken for a bad bar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from eventbt.errors import DataError
+from eventbt.prices import PriceData
+
+__all__ = ["JumpWarning", "find_suspicious_jumps"]
+
+FIELDS = ("open", "high", "low", "close", "volume")
+DATE_NAMES = ("date", "day", "datetime")
+SYMBOL_NAMES = ("symbol", "ticker")
+EXPECTED_COLUMNS = {
+    "long": "date, symbol (or ticker), close and optionally open, high, low, volume",
+    "per_symbol_dir": "date, close and optionally open, high, low, volume",
+}
+#: Cell texts read as "no value" (NaN) rather than as bad numbers.
+MISSING_TEXT = frozenset({"", "nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "#N/A"})
+TOLERANCE = 1e-9
+EXPECTED_DATE = "expected a date like YYYY-MM-DD or M/D/YYYY"
+ONE_FORMAT = "expected one format (YYYY-MM-DD or M/D/YYYY) for the whole column"
+POSITIVE = "; expected a positive price or empty"
+NOT_NEGATIVE = "; expected a volume of zero or more, or empty"
+# A time followed by a UTC offset: "2020-01-02 09:30:00-05:00", "2020-01-02T00:00Z".
+_ZONED = re.compile(r"^(?P<wall>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<zone>Z|UTC|[+-]\d\d(?::?\d\d)?)$")
+_DATE_FORMATS = ("ISO8601", "%m/%d/%Y")
+# datetime64[ns] covers 1677-09-21 .. 2262-04-11; whole years inside that range.
+_EARLIEST = pd.Timestamp("1678-01-01")
+_LATEST = pd.Timestamp("2261-12-31")
+
+
+def iso(day: np.datetime64) -> str:
+    """``YYYY-MM-DD`` for a datetime64 value."""
+    return str(np.datetime_as_string(day, unit="D"))
+
+
+def parse_bound(text: str | None, label: str, path: str) -> np.datetime64 | None:
+    """The ``start`` or ``end`` argument of a load as datetime64[ns] midnight, or None when not given."""
+    if text is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise DataError(f"{label} {text!r} is not a date; expected YYYY-MM-DD", path=path) from None
+    return np.datetime64(day.isoformat(), "ns")
+
+
+def parse_dates(column: pd.Series, path: str) -> np.ndarray:
+    """A date column as tz-naive midnight datetime64[ns].
+
+    Text may be ISO (``2020-01-02``, with or without a time) or ``M/D/YYYY``; one format for the whole
+    column. A timestamp with a UTC offset gives its local date, the date as written. Offsets in one column
+    may differ by up to one hour (one zone across a daylight-saving change); a column mixing timestamps
+    with and without an offset, or offsets further apart, is an error.
+    """
+    rows = column.index.to_numpy()
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(column.dtype):
+        texts = column.astype(str)
+        parsed = column
+        failed = column.isna().to_numpy()
+        readable = ~failed
+        zones = None
+    else:
+        texts = column.astype(str).str.strip()
+        parts = texts.str.extract(_ZONED)
+        wall = parts["wall"].fillna(texts)
+        zones = parts["zone"]
+        parsed, failed, readable = _parse_wall(wall)
+    if failed.any():
+        i = int(np.argmax(failed))
+        text, row = str(texts.iloc[i]), int(rows[i])
+        if readable[i]:
+            problem = f"date {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
+        elif text in ("", "NaT"):
+            problem = f"date is empty (row {row}); {EXPECTED_DATE}"
+        else:
+            problem = f"date {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
+        raise DataError(problem, path=path, row=row)
+    outside = ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
+    if outside.any():
+        i = int(np.argmax(outside))
+        raise DataError(
+            f"date {texts.iloc[i]!r} (row {rows[i]}) is outside the supported range "
+            f"{_EARLIEST.date()} .. {_LATEST.date()}",
+            path=path,
+            row=int(rows[i]),
+        )
+    dates = np.asarray(parsed.dt.normalize(), dtype="datetime64[ns]")
+    if zones is not None:
+        _check_zones(texts, zones, dates, rows, path)
+    return dates
+
+
+def _parse_wall(wall: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse with the date format that reads the most rows.
+
+    Also returns the rows that format could not read, and the rows that some format could read.
+    """
+    best: tuple[pd.Series, np.ndarray] | None = None
+    readable = np.zeros(len(wall), dtype=bool)
+    for date_format in _DATE_FORMATS:
+        parsed = pd.to_datetime(wall, format=date_format, errors="coerce")
+        failed = parsed.isna().to_numpy()
+        readable |= ~failed
+        if best is None or failed.sum() < best[1].sum():
+            best = (parsed, failed)
+    assert best is not None
+    return best[0], best[1], readable
+
+
+def _offset_minutes(zone: str) -> int:
+    if zone in ("Z", "UTC"):
+        return 0
+    digits = zone[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return -minutes if zone[0] == "-" else minutes
+
+
+def _check_zones(texts: pd.Series, zones: pd.Series, dates: np.ndarray, rows: np.ndarray, path: str) -> None:
+    zoned = zones.notna().to_numpy()
+    if not zoned.any():
+        return
+    if not zoned.all():
+        first, other = 0, int(np.argmax(zoned != zoned[0]))
+    else:
+        minutes = np.array([_offset_minutes(str(zone)) for zone in zones])
+        span = np.maximum.accumulate(minutes) - np.minimum.accumulate(minutes)
+        if not (span > 60).any():
+            return
+        other = int(np.argmax(span > 60))
+        first = int(np.argmax(np.abs(minutes[:other] - minutes[other]) > 60))
+    raise DataError(
+        f"dates mix time zones: {texts.iloc[first]!r} (row {rows[first]}) and {texts.iloc[other]!r} "
+        f"(row {rows[other]}); expected one time zone for the whole column",
+        path=path,
+        date=iso(dates[other]),
+        row=int(rows[other]),
+    )
+
+
+def find_column(columns: pd.Index, names: Sequence[str]) -> str | None:
+    """The first column whose lower-cased name is one of ``names``."""
+    return next((str(c) for c in columns if str(c).lower() in names), None)
+
+
+def date_column(columns: pd.Index, name: str) -> str:
+    """The first column named date, day or datetime (any case), else an unnamed first column."""
+    found = find_column(columns, DATE_NAMES)
+    if found is not None:
+        return found
+    if len(columns) and str(columns[0]).startswith("Unnamed: "):
+        return str(columns[0])
+    raise DataError(
+        "no date column; expected a column named date, Date, day or Datetime, or an unnamed first column; "
+        f"found {', '.join(map(str, columns))}",
+        path=name,
+    )
+
+
+def field_columns(frame: pd.DataFrame, name: str, layout: str) -> dict[str, str]:
+    """Field name -> column name for the price fields present; close is required."""
+    fields: dict[str, str] = {}
+    for column in map(str, frame.columns):
+        field = column.lower()
+        if field in FIELDS:
+            if field in fields:
+                message = f"columns {fields[field]!r} and {column!r} both give {field}; expected one"
+                raise DataError(message, path=name)
+            fields[field] = column
+    if "close" not in fields:
+        raise DataError(
+            f"no 'close' column; expected columns {EXPECTED_COLUMNS[layout]}; "
+            f"found {', '.join(map(str, frame.columns))}",
+            path=name,
+        )
+    return fields
+
+
+def check_symbol_table(
+    frame: pd.DataFrame, fields: dict[str, str], symbol: str, dates: np.ndarray, name: str
+) -> dict[str, np.ndarray]:
+    """Check one symbol's rows (dates in order, numbers, bars) and return its fields as float arrays."""
+    rows = frame.index.to_numpy()
+    check_date_order(dates, rows, name, symbol)
+    values = {
+        field: parse_numbers(frame[column], field=field, symbol=symbol, dates=dates, path=name)
+        for field, column in fields.items()
+    }
+    check_bars(values, symbol=symbol, dates=dates, rows=rows, path=name)
+    return values
+
+
+def check_date_order(dates: np.ndarray, rows: np.ndarray, path: str, symbol: str | None = None) -> None:
+    """Dates must be strictly increasing (per symbol in a long file): no row out of order, no date twice."""
+    if len(dates) < 2:
+        return
+    wrong = dates[1:] <= dates[:-1]
+    if not wrong.any():
+        return
+    here = int(np.argmax(wrong)) + 1
+    before = here - 1
+    day, row, earlier = iso(dates[here]), int(rows[here]), int(rows[before])
+    if dates[here] == dates[before]:
+        owner = "" if symbol is None else f" for {symbol!r}"
+        message = f"date {day} appears twice{owner} (rows {earlier} and {row}); expected one row per date"
+    else:
+        subject = "dates" if symbol is None else f"dates for {symbol!r}"
+        previous = iso(dates[before])
+        message = f"{subject} are not sorted: {day} (row {row}) comes after {previous} (row {earlier})"
+    raise DataError(message, path=path, symbol=symbol, date=day, row=row)
+
+
+def parse_numbers(column: pd.Series, *, field: str, symbol: str, dates: np.ndarray, path: str) -> np.ndarray:
+    """A price or volume column as float64; empty cells (and ``NaN``, ``NA``, ``null``...) become NaN."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    texts = column.astype(str).str.strip()
+    values = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isnan(values) & ~texts.isin(MISSING_TEXT).to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        row = int(column.index[i])
+        raise DataError(
+            f"{field} for {symbol!r} on {iso(dates[i])} (row {row}) is {texts.iloc[i]!r}; "
+            "expected a number or empty",
+            path=path,
+            symbol=symbol,
+            date=iso(dates[i]),
+            row=row,
+        )
+    return values
+
+
+def check_bars(
+    fields: dict[str, np.ndarray], *, symbol: str, dates: np.ndarray, rows: np.ndarray, path: str
+) -> None:
+    """One symbol's bars: some close, positive finite prices, volume >= 0, low <= open/close <= high."""
+
+    low, high = fields.get("low"), fields.get("high")
+    bounds_of = (("low", low), ("high", high))
+
+    def fail(field: str, mask: np.ndarray, problem: str) -> None:
+        """Raise for the first row in ``mask``; ``problem`` may name ``{low}`` and ``{high}`` of that row."""
+        if mask.any():
+            i = int(np.argmax(mask))
+            bounds = {key: "" if bound is None else repr(float(bound[i])) for key, bound in bounds_of}
+            raise DataError(
+                f"{field} for {symbol!r} on {iso(dates[i])} (row {rows[i]}) is {float(fields[field][i])!r}"
+                + problem.format(**bounds),
+                path=path,
+                symbol=symbol,
+                date=iso(dates[i]),
+                row=int(rows[i]),
+            )
+
+    if np.isnan(fields["close"]).all():
+        raise DataError(
+            f"no close prices for {symbol!r}: every row is empty; expected at least one price",
+            path=path,
+            symbol=symbol,
+        )
+    for name in ("open", "high", "low", "close"):
+        if name in fields:
+            values = fields[name]
+            fail(name, ~(np.isnan(values) | (np.isfinite(values) & (values > 0))), POSITIVE)
+    if "volume" in fields:
+        volume = fields["volume"]
+        fail("volume", ~(np.isnan(volume) | (np.isfinite(volume) & (volume >= 0))), NOT_NEGATIVE)
+    if low is None or high is None:
+        return
+    fail("high", high < low * (1 - TOLERANCE), ", below low {low}; expected high >= low")
+    for name in ("close", "open"):
+        if name in fields:
+            values = fields[name]
+            outside = (values < low * (1 - TOLERANCE)) | (values > high * (1 + TOLERANCE))
+            fail(name, outside, f", outside low {{low}} .. high {{high}}; expected low <= {name} <= high")
+
+
+@attrs.frozen(kw_only=True)
+class JumpWarning:
+    """A one-day close ratio outside the plausible range: likely an unadjusted split or corporate action.
+
+    ``date`` is the day of the jump (ISO), ``ratio`` is ``close / previous_close``.
+    """
+
+    symbol: str
+    date: str
+    ratio: float
+    previous_close: float
+    close: float
+
+
+def find_suspicious_jumps(prices: PriceData, threshold: float = 0.6) -> list[JumpWarning]:
+    """Close-to-close moves with a ratio below ``threshold`` or above ``1 / threshold``, by symbol then date.
+
+    A move is measured from the previous bar that has a close, so a gap of missing bars does not hide one.
+    The loaders apply no split or dividend adjustments; this scan is how to spot data that needed one.
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+    warnings: list[JumpWarning] = []
+    for j, symbol in enumerate(prices.symbols):
+        column = prices.close[:, j]
+        present = np.flatnonzero(~np.isnan(column))
+        previous, current = column[present[:-1]], column[present[1:]]
+        ratios = current / previous
+        for k in np.flatnonzero((ratios < threshold) | (ratios > 1 / threshold)):
+            warnings.append(
+                JumpWarning(
+                    symbol=symbol,
+                    date=iso(prices.dates[present[k + 1]]),
+                    ratio=float(ratios[k]),
+                    previous_close=float(previous[k]),
+                    close=float(current[k]),
+                )
+            )
+    return warnings

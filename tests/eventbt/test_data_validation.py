@@ -1,0 +1,251 @@
+"""Every bad price input gives a DataError with an exact message and attributes; suspicious jumps are found."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eventbt.errors import DataError
+from eventbt.loaders import JumpWarning, find_suspicious_jumps, load_prices
+from eventbt.prices import PriceData
+
+DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"
+DATE_HINT = "expected a date like YYYY-MM-DD or M/D/YYYY"
+TWO_DAYS = "date,AAPL\n2020-01-02,1\n2020-01-03,2\n"
+
+
+def zipped(**members: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+# id, files written under tmp_path, what to load, load_prices options, message, (symbol, date, row)
+CASES: list[tuple[str, dict[str, str | bytes], str, dict[str, Any], str, tuple[str | None, str | None, int | None]]] = [
+    ("unsorted dates", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-06,2\n2020-01-03,3\n"}, "prices.csv", {},
+     "prices.csv: dates are not sorted: 2020-01-03 (row 3) comes after 2020-01-06 (row 2)", (None, "2020-01-03", 3)),
+    ("duplicate date", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-03,2\n2020-01-03,3\n"}, "prices.csv", {},
+     "prices.csv: date 2020-01-03 appears twice (rows 2 and 3); expected one row per date", (None, "2020-01-03", 3)),
+    ("duplicate date in long file",
+     {"prices.csv": "date,symbol,close\n2020-01-02,AAPL,1\n2020-01-02,MSFT,2\n2020-01-02,AAPL,3\n"}, "prices.csv", {},
+     "prices.csv: date 2020-01-02 appears twice for 'AAPL' (rows 1 and 3); expected one row per date",
+     ("AAPL", "2020-01-02", 3)),
+    ("unsorted long file",
+     {"prices.csv": "symbol,date,close\nAAPL,2020-01-03,1\nMSFT,2020-01-02,2\nAAPL,2020-01-02,3\n"}, "prices.csv", {},
+     "prices.csv: dates for 'AAPL' are not sorted: 2020-01-02 (row 3) comes after 2020-01-03 (row 1)",
+     ("AAPL", "2020-01-02", 3)),
+    ("unparseable date", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-13-45,2\n"}, "prices.csv", {},
+     f"prices.csv: date '2020-13-45' (row 2) is not a date; {DATE_HINT}", (None, None, 2)),
+    ("two date formats", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-03,2\n1/6/2020,3\n"}, "prices.csv", {},
+     "prices.csv: date '1/6/2020' (row 3) is written in another format than the other dates; expected one format "
+     "(YYYY-MM-DD or M/D/YYYY) for the whole column", (None, None, 3)),
+    ("empty date", {"prices.csv": "date,AAPL\n2020-01-02,1\n,2\n"}, "prices.csv", {},
+     f"prices.csv: date is empty (row 2); {DATE_HINT}", (None, None, 2)),
+    ("date out of range", {"prices.csv": "date,AAPL\n1500-01-01,1\n"}, "prices.csv", {},
+     "prices.csv: date '1500-01-01' (row 1) is outside the supported range 1678-01-01 .. 2261-12-31", (None, None, 1)),
+    ("negative price", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,-1\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is -1.0; expected a positive price or empty",
+     ("AAPL", "2020-03-16", 2)),
+    ("zero price", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,0\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is 0.0; expected a positive price or empty",
+     ("AAPL", "2020-03-16", 2)),
+    ("infinite price", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,inf\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is inf; expected a positive price or empty",
+     ("AAPL", "2020-03-16", 2)),
+    ("text price", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,1.5x\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is '1.5x'; expected a number or empty",
+     ("AAPL", "2020-03-16", 2)),
+    ("blank lines count as rows", {"prices.csv": "date,AAPL\n2020-03-13,2\n\n2020-03-16,-1\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-03-16 (row 3) is -1.0; expected a positive price or empty",
+     ("AAPL", "2020-03-16", 3)),
+    ("high below low", {"prices.csv": "date,symbol,open,high,low,close\n2020-01-02,AAPL,10,9,10,9.5\n"}, "prices.csv",
+     {}, "prices.csv: high for 'AAPL' on 2020-01-02 (row 1) is 9.0, below low 10.0; expected high >= low",
+     ("AAPL", "2020-01-02", 1)),
+    ("close above high", {"prices.csv": "date,symbol,high,low,close\n2020-01-02,AAPL,11,9,12\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-01-02 (row 1) is 12.0, outside low 9.0 .. high 11.0; "
+     "expected low <= close <= high", ("AAPL", "2020-01-02", 1)),
+    ("open below low", {"prices.csv": "date,symbol,open,high,low,close\n2020-01-02,AAPL,8.5,11,9,10\n"}, "prices.csv",
+     {}, "prices.csv: open for 'AAPL' on 2020-01-02 (row 1) is 8.5, outside low 9.0 .. high 11.0; "
+     "expected low <= open <= high", ("AAPL", "2020-01-02", 1)),
+    ("negative volume", {"panel/AAPL.csv": "date,close,volume\n2020-01-02,10,5\n2020-01-03,10,-5\n"}, "panel", {},
+     "panel/AAPL.csv: volume for 'AAPL' on 2020-01-03 (row 2) is -5.0; expected a volume of zero or more, or empty",
+     ("AAPL", "2020-01-03", 2)),
+    ("empty symbol column", {"prices.csv": "date,AAPL,MSFT\n2020-01-02,1,\n2020-01-03,2,\n"}, "prices.csv", {},
+     "prices.csv: no close prices for 'MSFT': every row is empty; expected at least one price", ("MSFT", None, None)),
+    ("long file without close", {"prices.csv": "date,symbol,open\n2020-01-02,AAPL,1\n"}, "prices.csv", {},
+     "prices.csv: no 'close' column; expected columns date, symbol (or ticker), close and optionally open, high, "
+     "low, volume; found date, symbol, open", (None, None, None)),
+    ("symbol file without close", {"panel/AAPL.csv": "date,price\n2020-01-02,1\n"}, "panel", {},
+     "panel/AAPL.csv: no 'close' column; expected columns date, close and optionally open, high, low, volume; "
+     "found date, price", (None, None, None)),
+    ("no date column", {"prices.csv": "time,AAPL\n2020-01-02,1\n"}, "prices.csv", {},
+     "prices.csv: no date column; expected a column named date, Date, day or Datetime, or an unnamed first column; "
+     "found time, AAPL", (None, None, None)),
+    ("empty file", {"prices.csv": ""}, "prices.csv", {},
+     "prices.csv: file is empty; expected a header line and rows of prices", (None, None, None)),
+    ("header only", {"prices.csv": "date,AAPL\n"}, "prices.csv", {},
+     "prices.csv: has a header but no rows; expected at least one row of prices", (None, None, None)),
+    ("mixed time zones",
+     {"prices.csv": "date,AAPL\n2020-01-02 00:00:00+00:00,1\n2020-01-03 00:00:00-05:00,2\n"}, "prices.csv", {},
+     "prices.csv: dates mix time zones: '2020-01-02 00:00:00+00:00' (row 1) and '2020-01-03 00:00:00-05:00' (row 2); "
+     "expected one time zone for the whole column", (None, "2020-01-03", 2)),
+    ("zoned and naive dates", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-03T00:00:00+01:00,2\n"}, "prices.csv",
+     {}, "prices.csv: dates mix time zones: '2020-01-02' (row 1) and '2020-01-03T00:00:00+01:00' (row 2); "
+     "expected one time zone for the whole column", (None, "2020-01-03", 2)),
+    ("requested symbol missing", {"prices.csv": "date,AAPL,MSFT\n2020-01-02,1,2\n"}, "prices.csv",
+     {"symbols": ["TSLA"]}, "prices.csv: symbol 'TSLA' is not in the file; it has AAPL, MSFT", ("TSLA", None, None)),
+    ("requested symbol missing from folder", {"panel/AAPL.csv": "date,close\n2020-01-02,1\n"}, "panel",
+     {"symbols": ["AAPL", "TSLA"]}, "panel: symbol 'TSLA' is not in the folder; it has AAPL", ("TSLA", None, None)),
+    ("no symbols requested", {"prices.csv": TWO_DAYS}, "prices.csv", {"symbols": []},
+     "prices.csv: no symbols requested; expected at least one symbol, or None for all", (None, None, None)),
+    ("start after the data", {"prices.csv": TWO_DAYS}, "prices.csv", {"start": "2021-01-01"},
+     "prices.csv: start 2021-01-01 is after the last date (2020-01-03); expected a start between 2020-01-02 and "
+     "2020-01-03", (None, "2021-01-01", None)),
+    ("end before the data", {"prices.csv": TWO_DAYS}, "prices.csv", {"end": "2019-12-31"},
+     "prices.csv: end 2019-12-31 is before the first date (2020-01-02); expected an end between 2020-01-02 and "
+     "2020-01-03", (None, "2019-12-31", None)),
+    ("start after end", {"prices.csv": TWO_DAYS}, "prices.csv", {"start": "2020-01-03", "end": "2020-01-02"},
+     "prices.csv: start 2020-01-03 is after end 2020-01-02; expected start <= end, both between 2020-01-02 and "
+     "2020-01-03", (None, "2020-01-03", None)),
+    ("window between dates", {"prices.csv": "date,AAPL\n2020-01-03,1\n2020-01-06,2\n"}, "prices.csv",
+     {"start": "2020-01-04", "end": "2020-01-05"},
+     "prices.csv: no dates from 2020-01-04 to 2020-01-05; expected a range holding at least one date between "
+     "2020-01-03 and 2020-01-06", (None, None, None)),
+    ("start not a date", {"prices.csv": TWO_DAYS}, "prices.csv", {"start": "2020-02-30"},
+     "prices.csv: start '2020-02-30' is not a date; expected YYYY-MM-DD", (None, None, None)),
+    ("unknown format", {"prices.csv": TWO_DAYS}, "prices.csv", {"format": "excel"},
+     "prices.csv: unknown format 'excel'; expected one of auto, long, parquet, per_symbol_dir, wide",
+     (None, None, None)),
+    ("wide format on a long file", {"prices.csv": "date,symbol,close\n2020-01-02,AAPL,1\n"}, "prices.csv",
+     {"format": "wide"}, "prices.csv: has a 'symbol' column, so it is in long layout; expected format 'long' or 'auto'",
+     (None, None, None)),
+    ("folder format on a file", {"prices.csv": TWO_DAYS}, "prices.csv", {"format": "per_symbol_dir"},
+     "prices.csv: is a file; format 'per_symbol_dir' reads a folder of CSV files", (None, None, None)),
+    ("file format on a folder", {"panel/AAPL.csv": TWO_DAYS}, "panel", {"format": "long"},
+     "panel: is a folder; format 'long' reads a file", (None, None, None)),
+    ("no such file", {}, "missing.csv", {}, "missing.csv: no such file or folder", (None, None, None)),
+    ("row with extra field", {"prices.csv": "date,AAPL\n2020-01-02,1,2\n"}, "prices.csv", {},
+     "prices.csv: row 1 has 3 fields; expected 2 like the header", (None, None, 1)),
+    ("row without symbol", {"prices.csv": "date,symbol,close\n2020-01-02,AAPL,1\n2020-01-03,,1\n"}, "prices.csv", {},
+     "prices.csv: row 2 has no symbol; expected one in 'symbol'", (None, None, 2)),
+    ("column twice", {"prices.csv": "date,AAPL,AAPL\n2020-01-02,1,2\n"}, "prices.csv", {},
+     "prices.csv: column 'AAPL' appears twice in the header; expected each once", (None, None, None)),
+    ("one symbol's bars as a wide file", {"prices.csv": "date,open,high,low,close\n2020-01-02,1,1,1,1\n"},
+     "prices.csv", {}, "prices.csv: has open, high, low and close columns, the bars of one symbol; expected a date "
+     "column and one close column per symbol (for one file per symbol use a folder and format 'per_symbol_dir')",
+     (None, None, None)),
+    ("folder files with different columns",
+     {"panel/AAPL.csv": "date,close,volume\n2020-01-02,1,5\n", "panel/MSFT.csv": "date,close\n2020-01-02,2\n"},
+     "panel", {}, "panel/MSFT.csv: has no 'volume' column but panel/AAPL.csv has; expected the same columns in every "
+     "file", ("MSFT", None, None)),
+    ("folder without price files", {"panel/README.txt": "prices go here\n"}, "panel", {},
+     "panel: has no price files; expected one <SYMBOL>.csv or <SYMBOL>.csv.gz file per symbol", (None, None, None)),
+    ("symbol with two files",
+     {"panel/AAPL.csv": TWO_DAYS, "panel/AAPL.csv.gz": gzip.compress(TWO_DAYS.encode())}, "panel", {},
+     "panel: symbol 'AAPL' has two files (AAPL.csv and AAPL.csv.gz); expected one file per symbol",
+     ("AAPL", None, None)),
+    ("zip with two files", {"prices.zip": zipped(**{"a.csv": TWO_DAYS, "b.csv": TWO_DAYS})}, "prices.zip", {},
+     "prices.zip: holds 2 files (a.csv, b.csv); expected exactly one CSV file", (None, None, None)),
+    ("not UTF-8", {"prices.csv": b"date,A\n2020-01-02,\xff\n"}, "prices.csv", {},
+     "prices.csv: is not UTF-8 text (byte 18); expected a CSV file", (None, None, None)),
+]
+
+
+@pytest.mark.parametrize(("files", "target", "options", "message", "where"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_bad_input_gives_an_exact_data_error(
+    tmp_path: Path,
+    files: dict[str, str | bytes],
+    target: str,
+    options: dict[str, Any],
+    message: str,
+    where: tuple[str | None, str | None, int | None],
+) -> None:
+    """Each bad input raises a DataError with the expected message and symbol/date/row attributes."""
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(DataError) as caught:
+        load_prices(tmp_path / target, display_path=target, **options)
+    error = caught.value
+    assert str(error) == message
+    assert error.path == message.split(": ", 1)[0]
+    assert (error.symbol, error.date, error.row) == where
+    assert isinstance(error, ValueError)
+
+
+def test_close_outside_the_range_by_float_noise_is_accepted(tmp_path: Path) -> None:
+    """A close 1e-12 above the high (relative) passes; 1e-6 above it is an error (tolerance is 1e-9)."""
+    path = tmp_path / "p.csv"
+    path.write_text("date,symbol,high,low,close\n2020-01-02,A,100,90,100.0000000001\n")
+    assert load_prices(path).close.tolist() == [[100.0000000001]]
+    path.write_text("date,symbol,high,low,close\n2020-01-02,A,100,90,100.0001\n")
+    with pytest.raises(DataError, match=r"is 100\.0001, outside low 90\.0 \.\. high 100\.0"):
+        load_prices(path)
+
+
+def test_missing_values_are_nan_not_errors(tmp_path: Path) -> None:
+    """Empty cells and NaN/NA/null texts load as NaN (no bar), not as bad numbers."""
+    path = tmp_path / "p.csv"
+    path.write_text("date,A,B\n2020-01-02,1,\n2020-01-03,NaN,2\n2020-01-06,NA,null\n")
+    prices = load_prices(path)
+    np.testing.assert_array_equal(prices.close, [[1, np.nan], [np.nan, 2], [np.nan, np.nan]])
+
+
+def test_bad_gzip_is_a_data_error(tmp_path: Path) -> None:
+    """A .csv.gz that is not gzip data gives a DataError saying it cannot be decompressed."""
+    (tmp_path / "p.csv.gz").write_bytes(b"date,A\n")
+    with pytest.raises(DataError, match=r"^p\.csv\.gz: cannot be decompressed: "):
+        load_prices(tmp_path / "p.csv.gz", display_path="p.csv.gz")
+
+
+def test_symbols_given_as_one_string_are_refused(tmp_path: Path) -> None:
+    """``symbols="AAPL"`` is a TypeError rather than the four one-letter symbols A, A, P, L."""
+    (tmp_path / "p.csv").write_text(TWO_DAYS)
+    with pytest.raises(TypeError, match="not a string"):
+        load_prices(tmp_path / "p.csv", symbols="AAPL")
+
+
+def test_unadjusted_split_in_pipeline_aapl_is_flagged() -> None:
+    """The raw 7:1 AAPL split on 2014-06-09 is the only jump in pipeline_inputs/AAPL.csv."""
+    prices = load_prices(DATA / "zipline/pipeline_inputs", symbols=["AAPL"])
+    warnings = find_suspicious_jumps(prices)
+    # raw closes: 645.570023 on 2014-06-06, 93.699997 on 2014-06-09; 93.699997 / 645.570023 = 0.14514... < 0.6
+    assert warnings == [
+        JumpWarning(symbol="AAPL", date="2014-06-09", ratio=93.699997 / 645.570023, previous_close=645.570023,
+                    close=93.699997)
+    ]
+    assert 0.1451 < warnings[0].ratio < 0.1452
+
+
+def test_clean_msft_has_no_jumps() -> None:
+    """MSFT in pipeline_inputs moves less than the 0.6 .. 1/0.6 band every day, so nothing is flagged."""
+    prices = load_prices(DATA / "zipline/pipeline_inputs", symbols=["MSFT"])
+    assert find_suspicious_jumps(prices) == []
+
+
+def test_jumps_are_measured_across_missing_bars_and_at_both_thresholds() -> None:
+    """A halving after a gap and a doubling are flagged; ratios of exactly 0.6 and 1/0.6 are not."""
+    dates = np.array(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"], dtype="datetime64[ns]")
+    # A: 10 -> (gap) -> 5 is 0.5 < 0.6; 5 -> 10 is 2.0 > 1/0.6. B: 10 -> 6 is exactly 0.6, 6 -> 10 is exactly 1/0.6.
+    close = np.array([[10, 10], [np.nan, 6], [5, 10], [10, 10], [10, 10]], dtype=float)
+    prices = PriceData(dates=dates, symbols=("A", "B"), close=close)
+    found = [(w.symbol, w.date, w.ratio) for w in find_suspicious_jumps(prices, threshold=0.6)]
+    assert found == [("A", "2020-01-06", 0.5), ("A", "2020-01-07", 2.0)]
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, 1.5, -0.2])
+def test_threshold_must_be_between_zero_and_one(threshold: float) -> None:
+    """A threshold outside (0, 1) cannot define a band around 1 and is refused."""
+    prices = PriceData(dates=np.array(["2020-01-02"], dtype="datetime64[ns]"), symbols=("A",), close=np.ones((1, 1)))
+    with pytest.raises(ValueError, match="threshold"):
+        find_suspicious_jumps(prices, threshold=threshold)
