@@ -74,10 +74,10 @@ class Result:
         """Write the result files into ``out`` (created if needed); returns the folder."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / "equity.csv", self.equity.to_csv(index_label="date", float_format="%.10g"))
-        atomic_write(folder / "trades.csv", self.trades.to_csv(index=False, float_format="%.10g"))
-        atomic_write(folder / "weights.csv", self.weights.to_csv(index_label="date", float_format="%.10g"))
-        atomic_write(folder / "signals.csv", self.signals.to_csv(index_label="date", float_format="%.10g"))
+        atomic_write(folder / "equity.csv", self.equity.to_csv(index_label="date"))
+        atomic_write(folder / "trades.csv", self.trades.to_csv(index=False))
+        atomic_write(folder / "weights.csv", self.weights.to_csv(index_label="date"))
+        atomic_write(folder / "signals.csv", self.signals.to_csv(index_label="date"))
         atomic_write(folder / "summary.json", json.dumps(self.summary, indent=2, sort_keys=True) + "\n")
         atomic_write(folder / "scenario.toml", self.scenario_toml)
         audit_file = folder / "audit.jsonl"

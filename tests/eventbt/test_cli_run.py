@@ -1,0 +1,65 @@
+"""`eventbt run`: result files, summary, exit codes and error output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from eventbt.audit import digest_of_lines, read_audit
+from eventbt.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "ema_next_open.toml"
+
+
+def test_run_writes_the_documented_files(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """--out writes equity, trades, weights, signals, summary, audit and the resolved scenario."""
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIO), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "Final value" in printed and "Audit digest" in printed
+    equity = pd.read_csv(out / "equity.csv")
+    assert list(equity.columns) == ["date", "cash", "positions_value", "total_value"]
+    assert len(equity) == 754  # one row per bar of the 2012-2014 data
+    trades = pd.read_csv(out / "trades.csv")
+    assert list(trades.columns) == ["date", "symbol", "side", "quantity", "price", "reference_price",
+                                    "commission", "slippage", "realized_pnl", "order_id", "fill_id"]
+    assert set(pd.read_csv(out / "weights.csv").columns) == {"date", "AAPL", "IBM", "KO", "MSFT"}
+    assert set(pd.read_csv(out / "signals.csv").columns) == {"date", "AAPL", "IBM", "KO", "MSFT"}
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("final_value", "total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown", "trades",
+                "total_commission", "total_slippage", "digest"):
+        assert key in summary
+    assert summary["trades"] == len(trades)
+    # The summary's final value is the last equity row; cash + positions = total on every row.
+    assert summary["final_value"] == equity["total_value"].iloc[-1]
+    assert ((equity["cash"] + equity["positions_value"] - equity["total_value"]).abs() < 1e-6).all()
+    records = read_audit(out / "audit.jsonl")
+    assert records[0]["record"] == "header" and records[-1]["record"] == "footer"
+    assert records[-1]["status"] == "completed"
+    assert records[-1]["digest"] == summary["digest"] == digest_of_lines(records)
+    assert (out / "scenario.toml").read_text().startswith("[scenario]")
+
+
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    """A scenario with an unknown key exits 2, prints one error line, and no traceback without --debug."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[data]\npath = "x.csv"\n[strategy]\nname = "equal_weight"\n[execution]\ntimng = "next_open"\n')
+    command = [sys.executable, "-m", "eventbt.cli", "run", str(bad)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"eventbt: error: {bad}: [execution] unknown key 'timng' (did you mean 'timing'?)"]
+    debug = subprocess.run([*command, "--debug"], capture_output=True, text=True, cwd=ROOT)
+    assert debug.returncode == 2
+    assert "Traceback (most recent call last)" in debug.stderr
+
+
+def test_missing_scenario_file_is_a_clear_error(capsys) -> None:  # type: ignore[no-untyped-def]
+    """A path that does not exist exits 2 and names the file."""
+    assert main(["run", "no/such/scenario.toml"]) == 2
+    assert "no/such/scenario.toml" in capsys.readouterr().err

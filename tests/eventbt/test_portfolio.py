@@ -1,0 +1,71 @@
+"""Portfolio accounting: cash, average cost, realized P&L, marks, and the guards against bad fills."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eventbt.errors import AccountingError
+from eventbt.portfolio import Portfolio
+
+
+def test_buys_average_the_cost_and_debit_cash_with_commission() -> None:
+    """Buy 10 at 100 (+1) then 30 at 120 (+2): avg (1000 + 3600)/40 = 115, cash 10000 - 1001 - 3602."""
+    book = Portfolio(("A", "B"), 10_000.0)
+    book.apply_fill(0, +1, 10, 100.0, 1.0)
+    book.apply_fill(0, +1, 30, 120.0, 2.0)
+    assert book.position("A") == 40
+    assert book.average_cost[0] == pytest.approx(115.0)
+    assert book.cash == pytest.approx(10_000.0 - 1_001.0 - 3_602.0)  # 5397
+    assert book.total_commission == pytest.approx(3.0)
+
+
+def test_sell_realizes_pnl_against_average_cost_net_of_commission() -> None:
+    """Sell 25 of 40 (avg 115) at 130 with 1.5 commission: realized (130-115)*25 - 1.5 = 373.5."""
+    book = Portfolio(("A",), 10_000.0)
+    book.apply_fill(0, +1, 10, 100.0, 1.0)
+    book.apply_fill(0, +1, 30, 120.0, 2.0)
+    realized = book.apply_fill(0, -1, 25, 130.0, 1.5)
+    assert realized == pytest.approx(373.5)
+    assert book.position("A") == 15
+    assert book.average_cost[0] == pytest.approx(115.0)  # a sale does not change the average cost
+    assert book.cash == pytest.approx(5_397.0 + 25 * 130.0 - 1.5)  # 8645.5
+
+
+def test_a_full_exit_closes_the_position() -> None:
+    """Selling everything leaves 0 shares and resets the average cost."""
+    book = Portfolio(("A",), 1_000.0)
+    book.apply_fill(0, +1, 5, 100.0, 0.0)
+    book.apply_fill(0, -1, 5, 90.0, 0.0)
+    assert book.held() == {}
+    assert book.average_cost[0] == 0.0
+    assert book.realized_pnl[0] == pytest.approx(-50.0)  # (90 - 100) * 5
+
+
+def test_marks_keep_the_last_close_through_gaps_and_value_the_book() -> None:
+    """A NaN close keeps the previous mark: value = cash 500 + 5*110 (A's last close) + 2*20."""
+    book = Portfolio(("A", "B"), 1_000.0)
+    book.apply_fill(0, +1, 5, 100.0, 0.0)  # cash 500
+    book.apply_fill(1, +1, 2, 0.0, 0.0)  # B received free (a transfer in), cost basis 0
+    book.update_marks(np.array([110.0, 25.0]))
+    book.update_marks(np.array([np.nan, 20.0]))
+    assert book.marks.tolist() == [110.0, 20.0]
+    assert book.total_value() == pytest.approx(500.0 + 5 * 110.0 + 2 * 20.0)
+    assert book.weights().tolist() == pytest.approx([550.0 / 1090.0, 40.0 / 1090.0])
+
+
+def test_cash_cannot_go_negative_and_unheld_shares_cannot_be_sold() -> None:
+    """Buying beyond cash or selling more than held raises AccountingError naming symbol and date."""
+    book = Portfolio(("A",), 100.0)
+    with pytest.raises(AccountingError, match=r"buying 2 A at 60 .* on 2020-01-02 needs 121.00 but cash is 100.00"):
+        book.apply_fill(0, +1, 2, 60.0, 1.0, date="2020-01-02")
+    with pytest.raises(AccountingError, match="selling 1 A on 2020-01-03 but only 0 are held") as info:
+        book.apply_fill(0, -1, 1, 60.0, 0.0, date="2020-01-03")
+    assert info.value.symbol == "A"
+
+
+def test_initial_cash_must_be_positive_and_finite() -> None:
+    """A zero, negative or NaN initial cash is refused."""
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="initial_cash"):
+            Portfolio(("A",), bad)
