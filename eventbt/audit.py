@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,11 @@ __all__ = ["AuditLog", "digest_of_lines", "read_audit", "trace_records"]
 _PUBLISH = 0
 _DELIVER = 1
 _RECORD = 2
+
+_NS_PER_DAY = 86_400_000_000_000
+_GROUP = 32  # lines joined at a time while rendering (see AuditLog.flush)
+_MARK = 7_355_608_113_579_224  # an id no run reaches, marking where a deliver line's event id goes
+_MARK_BYTES = b"%d" % _MARK
 
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
@@ -72,10 +77,12 @@ class AuditLog:
         self.enabled = enabled
         self._batch = batch
         self._pending: list[tuple[Any, ...]] = []
-        self._lines: list[bytes] = []
+        self._chunks: list[bytes] = []  # rendered batches (memory mode), each whole lines ending in \n
         self._hash = hashlib.sha256()
         self._render = _renderer()
         self._times: dict[int, str] = {}
+        self._days: dict[int, str] = {}
+        self._deliver_templates: dict[tuple[str, ...], tuple[bytes, ...]] = {}
         self._fd: int | None = None
         self._digest: str | None = None
         self.count = 0
@@ -108,6 +115,17 @@ class AuditLog:
         self.record("note", code=code, **fields)
 
     # -- rendering ------------------------------------------------------------------------------------
+    def _time_text(self, time_ns: int) -> str:
+        """:func:`~eventbt.events.format_time`, cached per day (events of a run share few days)."""
+        day, offset = divmod(time_ns, _NS_PER_DAY)
+        text = self._days.get(day)
+        if text is None:
+            text = self._days[day] = format_time(day * _NS_PER_DAY)
+        if offset == 0:
+            return text
+        seconds = offset // 1_000_000_000
+        return f"{text}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
     def _as_dict(self, item: tuple[Any, ...]) -> dict[str, Any]:
         tag = item[0]
         if tag == _DELIVER:
@@ -115,9 +133,7 @@ class AuditLog:
         if tag == _PUBLISH:
             event: Event = item[2]
             time_ns = event.time_ns
-            text = self._times.get(time_ns)
-            if text is None:
-                text = self._times[time_ns] = format_time(time_ns)
+            text = self._time_text(time_ns)
             return {
                 "record": "publish",
                 "seq": item[1],
@@ -131,29 +147,83 @@ class AuditLog:
         return {"record": item[1], **item[2]}
 
     def flush(self) -> None:
-        """Render pending records, fold them into the digest, and write them (file mode)."""
-        if not self._pending:
+        """Render pending records, fold them into the digest, and write them (file mode).
+
+        Lines are joined into one bytes object every :data:`_GROUP` lines and the batch is one write (file
+        mode) or one kept chunk (memory): each orjson result reserves about 4 KiB whatever its length, so
+        holding thousands of them at once would cost megabytes per batch.
+        """
+        pending = self._pending
+        if not pending:
             return
-        render = self._render
-        out: list[bytes] = []
+        # The renderer returns bytes (orjson); typed as such once for the loop.
+        render: Callable[[Any, str, dict[str, Any]], bytes] = self._render  # type: ignore[assignment]
         update = self._hash.update
-        for item in self._pending:
+        pieces: list[bytes] = []
+        out: list[bytes] = []
+        append = out.append
+        times = self._times
+        templates = self._deliver_templates
+        for item in pending:
+            tag = item[0]
+            if tag != _RECORD:
+                # Publish and deliver records, as in _as_dict (inlined: this loop renders every event twice).
+                if tag == _DELIVER:
+                    # Deliver lines differ only in the event id: render each handler list once through the
+                    # chain, with a marker id, and stamp the id into the cached bytes (byte-identical).
+                    template = templates.get(item[2])
+                    if template is None:
+                        marked = render(None, "audit", {"record": "deliver", "event": _MARK, "to": item[2]})
+                        head, tail = marked.split(_MARK_BYTES)
+                        template = templates[item[2]] = (head, tail)
+                    append(template[0] + b"%d" % item[1] + template[1])
+                    if len(out) >= _GROUP:
+                        piece = b"\n".join(out) + b"\n"
+                        update(piece)
+                        pieces.append(piece)
+                        out.clear()
+                    continue
+                else:
+                    event = item[2]
+                    # The text has whole seconds: cache by second (midnight exactly prints as a bare date).
+                    time_ns = event.time_ns
+                    key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
+                    text = times.get(key)
+                    if text is None:
+                        text = times[key] = self._time_text(time_ns)
+                    record = {"record": "publish", "seq": item[1], "id": event.id, "type": event.kind,
+                              "time": text, "cause": event.cause_id, "by": item[3], "data": event.audit_fields()}
+                append(render(None, "audit", record))
+                if len(out) >= _GROUP:
+                    piece = b"\n".join(out) + b"\n"
+                    update(piece)
+                    pieces.append(piece)
+                    out.clear()
+                continue
+            # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
+            if out:
+                piece = b"\n".join(out) + b"\n"
+                update(piece)
+                pieces.append(piece)
+                out.clear()
             record = self._as_dict(item)
-            line: bytes = render(None, "audit", record)  # type: ignore[assignment]
-            if item[0] != _RECORD:
-                update(line)
-                update(b"\n")
-            elif record["record"] != "footer":
+            pieces.append(render(None, "audit", record) + b"\n")
+            if record["record"] != "footer":
                 clean = _drop_volatile(None, "", dict(record))
-                update(render(None, "audit", clean))  # type: ignore[arg-type]
-                update(b"\n")
-            out.append(line)
-        self.count += len(out)
-        self._pending.clear()
+                update(render(None, "audit", clean) + b"\n")
+        if out:
+            piece = b"\n".join(out) + b"\n"
+            update(piece)
+            pieces.append(piece)
+        self.count += len(pending)
+        pending.clear()
+        if len(times) > 4096:
+            times.clear()
+        chunk = b"".join(pieces)
         if self._fd is not None:
-            os.write(self._fd, b"\n".join(out) + b"\n")
+            os.write(self._fd, chunk)
         else:
-            self._lines.extend(out)
+            self._chunks.append(chunk)
 
     @property
     def digest(self) -> str:
@@ -183,7 +253,7 @@ class AuditLog:
         self.flush()
         if self.path is not None and self.enabled:
             return self.path.read_bytes().splitlines()
-        return list(self._lines)
+        return b"".join(self._chunks).splitlines()
 
     def records(self) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in self.lines()]

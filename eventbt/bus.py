@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, ValuesView
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -42,6 +42,47 @@ if TYPE_CHECKING:
 __all__ = ["Bus", "Delivery", "Source"]
 
 Hook = Callable[[Any], "Iterable[Event] | None"]
+
+_T = TypeVar("_T")
+
+
+class _ById(Mapping[int, _T]):
+    """A read-only ``event id -> value`` view over a list kept in publication order (``seq``)."""
+
+    __slots__ = ("_log", "_seq_of")
+
+    def __init__(self, seq_of: dict[int, int], log: list[_T]) -> None:
+        self._seq_of = seq_of
+        self._log = log
+
+    def __getitem__(self, event_id: int) -> _T:
+        return self._log[self._seq_of[event_id]]
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._seq_of
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._seq_of)
+
+    def __len__(self) -> int:
+        return len(self._seq_of)
+
+    def __reversed__(self) -> Iterator[int]:
+        return reversed(self._seq_of)
+
+    def values(self) -> _Values[_T]:
+        return _Values(self)
+
+
+class _Values(ValuesView[_T]):
+    """The values of a :class:`_ById`, reversible like a dict's."""
+
+    _mapping: _ById[_T]
+
+    def __reversed__(self) -> Iterator[_T]:
+        mapping = self._mapping
+        for event_id in reversed(mapping):
+            yield mapping[event_id]
 
 
 class Source(Protocol):
@@ -80,13 +121,17 @@ class Bus:
         self._handlers: list[Handler] = []
         self._now: deque[Event] = deque()
         self._future: list[tuple[int, int, Event]] = []
+        # One dict insert and two list appends per publication: the id's latest seq, and by seq the event
+        # and its publisher. ``events`` and ``publisher`` are read-only id-keyed views over them.
         self._seq_of: dict[int, int] = {}
+        self._log: list[Event] = []
+        self._by: list[str] = []
         self._seq = 0
         self._source: Source | None = None
-        self._audit = audit
+        self._audit = (audit if audit is not None and audit.enabled else None)
         self.now_ns: int = -(2**63)
-        self.events: dict[int, Event] = {}
-        self.publisher: dict[int, str] = {}
+        self.events: Mapping[int, Event] = _ById(self._seq_of, self._log)
+        self.publisher: Mapping[int, str] = _ById(self._seq_of, self._by)
         self.delivered = 0
 
     # -- wiring ---------------------------------------------------------------------------------------
@@ -125,13 +170,16 @@ class Bus:
         elif time_ns > self.now_ns:
             heapq.heappush(self._future, (time_ns, seq, event))
         else:
+            # The seq is used up; keep the by-seq lists aligned with it (this entry has no id pointing at it).
+            self._log.append(event)
+            self._by.append(by)
             raise BusError(
                 f"{by} published {event.kind} #{event.id} at {format_time(time_ns)}, "
                 f"before the current time {format_time(self.now_ns)}"
             )
         self._seq_of[event.id] = seq
-        self.events[event.id] = event
-        self.publisher[event.id] = by
+        self._log.append(event)
+        self._by.append(by)
         if self._audit is not None:
             self._audit.published(seq, event, by)
 

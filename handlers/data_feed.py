@@ -81,9 +81,12 @@ class DataFeed:
         return BarEndEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i)
 
     def _market(self, i: int) -> MarketEvent:
-        rows: dict[str, np.ndarray | None] = {"open": None, "high": None, "low": None, "volume": None}
         close = self._prices.close[i].copy()
         close.setflags(write=False)
+        if not self._fields:  # closes only: the common case, one copy and nothing else
+            return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
+                               close=close)
+        rows: dict[str, np.ndarray | None] = {"open": None, "high": None, "low": None, "volume": None}
         for name, array in self._fields:
             row = array[i].copy()
             row.setflags(write=False)

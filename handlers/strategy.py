@@ -25,32 +25,51 @@ from eventbt.protocols import SignalGenerator
 __all__ = ["HistoryView", "StrategyHandler"]
 
 _WEIGHT_SUM_TOLERANCE = 1e-9
+_FIELDS = ("close", "open", "high", "low", "volume")
 
 
 class HistoryView:
-    """The :class:`~eventbt.protocols.PriceView` of one bar: rows received so far, read-only."""
+    """The :class:`~eventbt.protocols.PriceView` of one bar: rows received so far, read-only.
 
-    __slots__ = ("_buffers", "_event", "rows_read")
+    Receiving a bar only keeps a reference to its event; the rows are copied into the history buffers when a
+    generator first asks for :meth:`history`, so a generator that never does (the EMA allocation) costs no
+    copy and no buffer.
+    """
+
+    __slots__ = ("_buffers", "_event", "_filled", "_received", "rows_read")
 
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
+        self._filled: dict[str, int] = {}  # rows already copied into each buffer
+        self._received: list[MarketEvent] = []
         self._event: MarketEvent | None = None
         self.rows_read = 0  # how many rows generators asked for through history(): a work counter
 
     def _append(self, event: MarketEvent) -> None:
-        bar = event.bar
-        for name in ("close", "open", "high", "low", "volume"):
-            row = getattr(event, name)
-            if row is None:
-                continue
-            buffer = self._buffers.get(name)
-            if buffer is None or bar >= len(buffer):
-                grown = np.full((max(64, 2 * (bar + 1)), len(row)), np.nan)
-                if buffer is not None:
-                    grown[: len(buffer)] = buffer
-                self._buffers[name] = buffer = grown
-            buffer[bar] = row
+        self._received.append(event)
         self._event = event
+
+    def _fill(self, name: str) -> np.ndarray | None:
+        """The buffer of ``name`` with every received row copied in (``None``: the data has no such field)."""
+        received = self._received
+        done = self._filled.get(name, 0)
+        buffer = self._buffers.get(name)
+        if buffer is not None and done == len(received):
+            return buffer
+        if getattr(received[0], name) is None:
+            return None
+        rows = received[-1].bar + 1
+        if buffer is None or rows > len(buffer):
+            grown = np.full((max(64, 2 * rows), len(received[0].symbols)), np.nan)
+            if buffer is not None:
+                grown[: len(buffer)] = buffer
+            self._buffers[name] = buffer = grown
+        for event in received[done:]:
+            row = getattr(event, name)
+            if row is not None:
+                buffer[event.bar] = row
+        self._filled[name] = len(received)
+        return buffer
 
     @property
     def _current(self) -> MarketEvent:
@@ -75,12 +94,13 @@ class HistoryView:
         return self._current.close
 
     def history(self, field: str = "close") -> np.ndarray:
-        if field not in self._buffers:
-            raise KeyError(f"no {field!r} prices in this data")
         rows = self._current.bar + 1
+        buffer = self._fill(field) if field in _FIELDS else None
+        if buffer is None:
+            raise KeyError(f"no {field!r} prices in this data")
         self.rows_read += rows
         # The buffer holds only rows already received, so a view of it cannot reach later bars.
-        view = self._buffers[field][:rows]
+        view = buffer[:rows]
         view.setflags(write=False)
         return view
 

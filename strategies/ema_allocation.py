@@ -24,22 +24,42 @@ from eventbt.protocols import PriceView
 __all__ = ["EmaAllocation"]
 
 
-class _Ema:
-    """pandas-exact ``ewm(span, adjust=False)`` over a row of symbols, one bar at a time."""
+class _Emas:
+    """pandas-exact ``ewm(span, adjust=False)`` for several spans at once over a row of symbols.
 
-    def __init__(self, span: int, n: int) -> None:
-        self.alpha = 2.0 / (span + 1.0)
-        self.decay = 1.0 - self.alpha
-        self.value = np.full(n, np.nan)
-        self.old_weight = np.zeros(n)
+    Row ``k`` of ``value`` is the EMA with ``spans[k]``; every update works on all rows with a few numpy
+    calls into preallocated buffers, so a bar allocates nothing.
+    """
+
+    def __init__(self, spans: tuple[int, ...], n: int) -> None:
+        alpha = [2.0 / (span + 1.0) for span in spans]
+        decay = [1.0 - a for a in alpha]
+        self.alpha = np.array(alpha).reshape(-1, 1)
+        self.decay = np.array(decay).reshape(-1, 1)
+        self.steady_divisor = np.array([d + a for d, a in zip(decay, alpha, strict=True)]).reshape(-1, 1)
+        shape = (len(spans), n)
+        self.value = np.full(shape, np.nan)
+        self.old_weight = np.zeros(shape)
+        self._mixed = np.empty(shape)
+        self._term = np.empty(shape)
+        self._changed = np.empty(shape, dtype=bool)
+        # Plain attributes (not attrs fields, whose setattr hooks cost a call per bar): whether the next bar
+        # may take the steady path, and how many steady bars are not yet added to the generator's counts.
+        self.steady = False
+        self.steady_bars = 0
 
     def update_steady(self, x: np.ndarray) -> None:
         """The common bar: every symbol started and observed now and at the previous bar."""
-        # Then every past weight is 1 * decay, and pandas' update reduces to this (same operation order,
-        # so the same bits); equal values are left alone as pandas does.
-        value = self.value
-        mixed = (self.decay * value + self.alpha * x) / (self.decay + self.alpha)
-        np.copyto(value, mixed, where=value != x)
+        # Then every past weight is 1 * decay, and pandas' update reduces to
+        # (decay * value + alpha * x) / (decay + alpha): the same operations in the same order, so the same
+        # bits; equal values are left alone as pandas does.
+        value, mixed, term, changed = self.value, self._mixed, self._term, self._changed
+        np.multiply(self.decay, value, out=mixed)
+        np.multiply(self.alpha, x, out=term)
+        np.add(mixed, term, out=mixed)
+        np.divide(mixed, self.steady_divisor, out=mixed)
+        np.not_equal(value, x, out=changed)
+        np.copyto(value, mixed, where=changed)
 
     def update(self, x: np.ndarray, observed: np.ndarray, started: np.ndarray, first: np.ndarray) -> None:
         # A symbol's weight on its past decays every bar once it has started (gaps included), as pandas
@@ -52,6 +72,16 @@ class _Ema:
         np.copyto(old, 1.0, where=observed & started)
         np.copyto(value, x, where=first)
         np.copyto(old, 1.0, where=first)
+
+
+class _EmaRow:
+    """One span's row of :class:`_Emas` (``value`` is a view)."""
+
+    __slots__ = ("span", "value")
+
+    def __init__(self, span: int, value: np.ndarray) -> None:
+        self.span = span
+        self.value = value
 
 
 @attrs.define(kw_only=True)
@@ -69,12 +99,11 @@ class EmaAllocation:
     max_weight: float | None = attrs.field(default=None, validator=attrs.validators.optional(
         attrs.validators.and_(attrs.validators.instance_of((int, float)), attrs.validators.gt(0))))
 
-    _fast: _Ema | None = attrs.field(default=None, init=False, repr=False)
-    _slow: _Ema | None = attrs.field(default=None, init=False, repr=False)
+    _emas: _Emas | None = attrs.field(default=None, init=False, repr=False)
+    _fast: _EmaRow | None = attrs.field(default=None, init=False, repr=False)
+    _slow: _EmaRow | None = attrs.field(default=None, init=False, repr=False)
     _count: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
     _started: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
-    _steady: bool = attrs.field(default=False, init=False, repr=False)
-    _bars_observed: int = attrs.field(default=0, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.fast_span >= self.slow_span:
@@ -82,35 +111,42 @@ class EmaAllocation:
 
     def update(self, view: PriceView) -> None:
         x = view.close
-        if self._count is None:
+        emas = self._emas
+        if emas is None:
             n = len(x)
-            self._fast, self._slow = _Ema(self.fast_span, n), _Ema(self.slow_span, n)
+            emas = self._emas = _Emas((self.fast_span, self.slow_span), n)
+            self._fast = _EmaRow(self.fast_span, emas.value[0])
+            self._slow = _EmaRow(self.slow_span, emas.value[1])
             self._count = np.zeros(n, dtype=np.int64)
             self._started = np.zeros(n, dtype=bool)
-        assert self._fast is not None and self._slow is not None and self._started is not None
+        # A NaN anywhere makes the sum NaN, so a sum that is a number means every symbol has a close; one
+        # reduction instead of a comparison and an all() (a NaN sum from inf - inf just takes the general
+        # path, which handles every bar).
+        if emas.steady:
+            total = x.sum()
+            if total == total:
+                emas.update_steady(x)
+                emas.steady_bars += 1
+                return
+        assert self._started is not None and self._count is not None
         observed = x == x
-        if self._steady and observed.all():
-            self._fast.update_steady(x)
-            self._slow.update_steady(x)
-            self._bars_observed += 1
-            return
         self._flush_count()
         started = self._started
         first = observed & ~started
-        self._fast.update(x, observed, started, first)
-        self._slow.update(x, observed, started, first)
+        emas.update(x, observed, started, first)
         started |= first
         self._count += observed
         # Steady from the next bar on when every symbol has started and was observed at this bar (so
         # every past weight is back to 1).
-        self._steady = bool(observed.all())
+        emas.steady = bool(observed.all())
 
     def _flush_count(self) -> None:
         """Add the bars counted in the steady path to every symbol's count."""
-        if self._bars_observed:
+        emas = self._emas
+        if emas is not None and emas.steady_bars:
             assert self._count is not None
-            self._count += self._bars_observed
-            self._bars_observed = 0
+            self._count += emas.steady_bars
+            emas.steady_bars = 0
 
     def scores(self, view: PriceView) -> np.ndarray:
         """``EMA_fast / EMA_slow - 1`` per symbol; NaN where not eligible at this bar."""

@@ -1,0 +1,37 @@
+"""Time the built-in workloads (rotation, daily, bus): seconds, events moved, events/s, peak memory.
+
+Workloads are generated from a fixed seed (see docs/performance.md); data generation and imports are not
+timed. Each figure is the best of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_arguments", "execute"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workload", choices=("rotation", "daily", "bus", "all"), default="all",
+                        help="which workload to run (default: all)")
+    parser.add_argument("--size", choices=("tiny", "small", "medium", "large"), default="large",
+                        help="workload size (default: large)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per figure, best kept (default 3)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def execute(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from eventbt.bench import format_table, run_benchmarks
+    from eventbt.errors import ScenarioError
+
+    if args.repeat < 1:
+        raise ScenarioError(f"--repeat must be at least 1, got {args.repeat}")
+    rows = run_benchmarks(args.workload, args.size, args.repeat)
+    if args.json:
+        print(json.dumps({"python": sys.version.split()[0], "results": rows}, indent=2), file=sys.stdout)
+    else:
+        print(format_table(rows), file=sys.stdout)
+    return 0

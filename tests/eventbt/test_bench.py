@@ -1,0 +1,66 @@
+"""`eventbt bench`: every workload runs at the tiny size and the JSON output parses (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eventbt.bench import format_table, run_benchmarks
+from eventbt.bench_workloads import gbm_prices
+from eventbt.cli import main
+
+
+def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt bench --size tiny --json` reports rotation, daily and the four bus variants, parseable."""
+    assert main(["bench", "--size", "tiny", "--repeat", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["results"]
+    assert [(row["workload"], row["variant"]) for row in rows] == [
+        ("rotation", "audit to file"), ("daily", "audit to file"), ("bus", "floor (deque + dict)"),
+        ("bus", "audit off"), ("bus", "audit in memory"), ("bus", "audit to file")]
+    for row in rows:
+        assert row["size"] == "tiny"
+        assert row["events"] > 0 and row["seconds"] > 0 and row["events_per_s"] > 0
+        assert row["maxrss_mb"] > 0
+    # The bus moves exactly the events its source yields (2,000 at the tiny size), floor included.
+    assert {row["events"] for row in rows if row["workload"] == "bus"} == {2_000}
+    assert all(row["ratio_to_floor"] is not None for row in rows if row["workload"] == "bus")
+    rotation = rows[0]
+    assert (rotation["symbols"], rotation["bars"]) == (5, 150)
+    assert len(rotation["digest"]) == 64 and rotation["audit_bytes"] > 0
+
+
+def test_bench_table_has_a_line_per_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text output is a header and one line per measured variant."""
+    assert main(["bench", "--workload", "bus", "--size", "tiny", "--repeat", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["workload", "variant", "size"]
+    assert len(lines) == 1 + 4
+
+
+def test_bench_rejects_a_repeat_below_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """--repeat 0 is a one-line usage error (exit 2)."""
+    assert main(["bench", "--repeat", "0"]) == 2
+    assert "--repeat" in capsys.readouterr().err
+
+
+def test_rotation_digest_is_the_same_run_after_run() -> None:
+    """The generated workload is deterministic: two runs give the same audit digest."""
+    first = run_benchmarks("rotation", "tiny", repeat=1)[0]
+    second = run_benchmarks("rotation", "tiny", repeat=1)[0]
+    assert first["digest"] == second["digest"]
+    assert first["events"] == second["events"]
+    assert "rotation" in format_table([first])
+
+
+def test_gbm_prices_are_seeded_positive_and_on_business_days() -> None:
+    """Same seed, same closes; closes are positive; dates are weekdays, increasing."""
+    a, b = gbm_prices(3, 40, seed=11), gbm_prices(3, 40, seed=11)
+    assert (a.close == b.close).all()
+    assert (a.close > 0).all()
+    assert a.symbols == ("S0000", "S0001", "S0002")
+    days = a.dates.astype("datetime64[D]")
+    assert (days[1:] > days[:-1]).all()
+    # 1970-01-01 was a Thursday: (days + 3) % 7 gives 0 for Monday ... 4 for Friday.
+    assert ((days.astype("int64") + 3) % 7 < 5).all()
