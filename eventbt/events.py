@@ -29,11 +29,14 @@ __all__ = [
     "BarEndEvent",
     "BarOpenEvent",
     "CancelEvent",
+    "CashFlowEvent",
     "Event",
+    "FeeEvent",
     "FillEvent",
     "MarketEvent",
     "NoticeEvent",
     "OrderEvent",
+    "OrderStateEvent",
     "Side",
     "SignalEvent",
     "SnapshotEvent",
@@ -278,4 +281,94 @@ class SnapshotEvent(Event):
             "cash": self.cash,
             "positions_value": self.positions_value,
             "total_value": self.total_value,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class FeeEvent(Event):
+    """A cost booked outside any fill's price: a stamp duty, interest, a management fee.
+
+    ``amount`` is in account currency, positive when charged and negative when credited (interest
+    earned); ``model`` names the handler that charged it (the key it is attributed to in the results),
+    ``reason`` says what it is for; ``cause_id`` is the event that caused it (the fill a duty is on, the
+    bar a daily charge accrued to). ``details`` holds the numbers behind it (rate, base, days, owed).
+    """
+
+    kind: ClassVar[str] = "FeeEvent"
+
+    bar: int
+    model: str
+    amount: float
+    reason: str
+    symbol: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "model": self.model,
+            "amount": self.amount,
+            "reason": self.reason,
+            "symbol": self.symbol,
+            "details": dict(self.details),
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CashFlowEvent(Event):
+    """Cash paid into (``amount`` > 0, a deposit) or out of (``amount`` < 0, a withdrawal) the account.
+
+    Published by the handler of a scenario's ``[[events]]`` (which marks it ``injected``); the portfolio
+    handler books it. ``reason`` is the scenario's text for it.
+    """
+
+    kind: ClassVar[str] = "CashFlowEvent"
+
+    bar: int
+    amount: float
+    reason: str = ""
+    injected: bool = True
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar, "amount": self.amount, "reason": self.reason, "injected": self.injected}
+
+
+ORDER_STATES = ("open", "partially_filled", "filled", "cancelled")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class OrderStateEvent(Event):
+    """An order's state changed: ``open`` (accepted), ``partially_filled``, ``filled`` or ``cancelled``.
+
+    Published by the execution handler when a volume limit is set (partial fills), one event per change.
+    ``cause_id`` is the order for ``open``, the fill for ``partially_filled`` and ``filled``, the
+    :class:`CancelEvent` for ``cancelled``. ``quantity`` is the order's, ``filled_quantity`` the shares
+    filled so far (cumulative), ``remaining_quantity`` the shares still working (0 once filled or
+    cancelled), ``commission`` the commission charged to the order so far; ``reason`` says why, when it is
+    not plain (a cancel's reason, a remainder carried to the next bar).
+    """
+
+    kind: ClassVar[str] = "OrderStateEvent"
+
+    bar: int
+    order_id: int
+    symbol: str
+    state: str
+    quantity: int
+    filled_quantity: int
+    remaining_quantity: int
+    commission: float = 0.0
+    reason: str = ""
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "order_id": self.order_id,
+            "symbol": self.symbol,
+            "state": self.state,
+            "quantity": self.quantity,
+            "filled_quantity": self.filled_quantity,
+            "remaining_quantity": self.remaining_quantity,
+            "commission": self.commission,
+            "reason": self.reason,
         }

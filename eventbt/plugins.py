@@ -32,7 +32,11 @@ from eventbt.errors import PluginError, ScenarioError
 __all__ = [
     "COMMISSION_MODELS",
     "COST_MODEL_GROUP",
+    "FEE_HANDLERS",
+    "HANDLERS",
+    "HANDLER_GROUP",
     "SLIPPAGE_MODELS",
+    "build_handler",
     "build_model",
     "describe_model",
     "resolve_class",
@@ -76,22 +80,42 @@ def _builtin_commission_models() -> dict[str, type]:
         costs.PercentageCommission,
         costs.FixedCommission,
         costs.PerShareCommission,
+        costs.IbkrTieredCommission,
     ]
     return {cls.name: cls for cls in classes}
 
 
 def _builtin_slippage_models() -> dict[str, type]:
-    from handlers import costs
+    from handlers import costs, impact
 
-    classes: list[type[Any]] = [costs.ZeroSlippage, costs.FixedBpsSlippage]
+    classes: list[type[Any]] = [costs.ZeroSlippage, costs.FixedBpsSlippage, impact.HalfSpreadSlippage,
+                                impact.VolumeShareSlippage, impact.SqrtImpactSlippage]
+    return {cls.name: cls for cls in classes}
+
+
+def _builtin_fee_handlers() -> dict[str, type]:
+    from handlers import fees
+
+    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee]
     return {cls.name: cls for cls in classes}
 
 
 COMMISSION_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_commission_models)
-"""Built-in commission models by scenario name: ``zero``, ``percentage``, ``fixed``, ``per_share``."""
+"""Built-in commission models by scenario name: ``zero``, ``percentage``, ``fixed``, ``per_share``,
+``ibkr_tiered``."""
 
 SLIPPAGE_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_slippage_models)
-"""Built-in slippage models by scenario name: ``zero``, ``fixed_bps``."""
+"""Built-in slippage models by scenario name: ``zero``, ``fixed_bps``, ``half_spread``, ``volume_share``,
+``sqrt_impact``."""
+
+FEE_HANDLERS: Mapping[str, type] = _LazyRegistry(_builtin_fee_handlers)
+"""Built-in fee handlers by name: ``stamp_duty``, ``cash_interest``, ``management_fee``."""
+
+HANDLERS: Mapping[str, type] = FEE_HANDLERS
+"""Built-in handlers a scenario's ``[[handlers]]`` table can name: the fee handlers, so far."""
+
+HANDLER_GROUP = "eventbt.handlers"
+"""The entry-point group where installed packages register handlers (fee handlers and others)."""
 
 _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
 
@@ -252,6 +276,29 @@ def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
             f"invalid {reference} {noun}: {exc}", first_word if first_word in parameters else None
         ) from exc
 
+
+def build_handler(reference: str, params: Mapping[str, object], *, path: str | None,
+                  table: str = "handlers") -> Any:
+    """Build the handler ``reference`` names, with ``params`` as its keyword arguments.
+
+    ``reference`` is a built-in fee handler's name (:data:`FEE_HANDLERS`), an entry point of the
+    ``eventbt.handlers`` group, or an import path ``"package.module:Class"``; the class must be an
+    :class:`~eventbt.handler.Handler` subclass. Mistakes are :class:`ScenarioError` errors naming ``path``,
+    ``table`` and the key at fault, as for :func:`build_model`.
+    """
+    from eventbt.handler import Handler
+
+    def error(message: str, key: str | None) -> ScenarioError:
+        return ScenarioError(f"[{table}] {message}", path=path, table=table, key=key)
+
+    try:
+        cls = resolve_class(reference, FEE_HANDLERS, group=HANDLER_GROUP, kind="handler")
+    except PluginError as exc:
+        raise error(str(exc), "name") from exc
+    if not issubclass(cls, Handler):
+        raise error(f"{reference!r} is not a handler: {cls.__qualname__} does not subclass eventbt Handler",
+                    "name")
+    return instantiate(cls, params, reference=reference, error=error, noun="handler")
 
 
 STRATEGY_GROUP = "eventbt.strategies"

@@ -1,7 +1,8 @@
 """The plug-in points, as :class:`typing.Protocol` classes: a user's class fits by shape, no inheritance.
 
 - :class:`CommissionModel`: what a fill pays in commission.
-- :class:`SlippageModel`: the price a fill gets, given the reference price.
+- :class:`SlippageModel`: the price a fill gets, given the reference price (and, optionally, a
+  :class:`BarContext` with the bar's high/low/volume and trailing estimates).
 - :class:`SignalGenerator`: target weights from the prices seen so far.
 
 Built-in implementations live in ``handlers/costs.py`` and ``strategies/``; a scenario names a built-in by
@@ -11,12 +12,51 @@ its registered name or any class by import path (``"mypkg.costs:MyCommission"``)
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
+import attrs
 import numpy as np
 
-__all__ = ["CommissionModel", "PriceView", "SignalGenerator", "SlippageModel"]
+__all__ = ["BarContext", "CommissionModel", "PriceView", "SignalGenerator", "SlippageModel", "accepts_bar"]
+
+
+@attrs.frozen(kw_only=True)
+class BarContext:
+    """What a bar-aware cost model may see of one symbol when an order fills (NaN: not in the data).
+
+    ``open``, ``high``, ``low``, ``close``, ``volume`` are the last *completed* bar's: the fill bar itself
+    with ``same_close`` execution, the bar before it with ``next_open`` (its close and volume are not known
+    at the open: no look-ahead); ``fill_open`` is the fill bar's open (NaN with ``same_close``).
+    ``previous_high`` and ``previous_low`` belong to the completed bar before that one. ``average_volume``
+    is the mean volume and ``volatility`` the standard deviation of daily close-to-close log returns over
+    the ``window`` completed bars up to ``close`` (NaN until two closes are known).
+    """
+
+    timing: str = "same_close"
+    open: float = math.nan
+    high: float = math.nan
+    low: float = math.nan
+    close: float = math.nan
+    volume: float = math.nan
+    fill_open: float = math.nan
+    previous_high: float = math.nan
+    previous_low: float = math.nan
+    spread: float = math.nan
+    average_volume: float = math.nan
+    volatility: float = math.nan
+    window: int = 0
+
+
+def accepts_bar(method: object) -> bool:
+    """Whether a cost model's method takes the optional ``bar`` keyword (or any keyword)."""
+    try:
+        parameters = inspect.signature(method).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "bar" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 @runtime_checkable
@@ -35,6 +75,11 @@ class SlippageModel(Protocol):
     """The fill price for ``quantity`` shares on ``side`` (+1 buy, -1 sell) at ``reference_price``.
 
     Must return ``reference_price`` or worse for the trader (higher for buys, lower for sells).
+
+    A model that needs the bar (volume, high/low, a spread) adds an optional keyword parameter
+    ``bar: BarContext | None = None``; the execution handler passes it to such models only (see
+    :func:`accepts_bar`), and callers without a bar (order sizing) leave it ``None``. Two- and
+    three-argument models written without it keep working unchanged.
     """
 
     def fill_price(self, side: int, reference_price: float, quantity: int) -> float: ...

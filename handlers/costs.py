@@ -18,6 +18,11 @@ Commission models (:class:`~eventbt.protocols.CommissionModel`):
   broker revises these numbers (older schedules capped at 0.5%), and its fees passed through on top are
   not modelled. When the cap is below the minimum the cap wins, as in that schedule: 100 shares at 0.50
   pay 1% of 50.00 = 0.50, not 1.00.
+- ``ibkr_tiered``: Interactive Brokers' tiered schedule for US stocks (IBKR Pro "Tiered"). The broker's
+  part is ``min(max(minimum, rate * quantity), max_pct * value)``, where ``rate`` is the tier's per-share
+  rate for the account's ``monthly_volume`` (shares already traded this month); third-party fees are
+  added on top: ``(clearing_per_share + exchange_per_share + regulatory_per_share) * quantity +
+  pass_through_rate * broker part``. See :class:`IbkrTieredCommission` for the published numbers.
 
 Slippage models (:class:`~eventbt.protocols.SlippageModel`), ``side`` +1 for a buy and -1 for a sell:
 
@@ -36,6 +41,7 @@ parameter's name.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, ClassVar
 
@@ -44,6 +50,7 @@ import attrs
 __all__ = [
     "FixedBpsSlippage",
     "FixedCommission",
+    "IbkrTieredCommission",
     "PerShareCommission",
     "PercentageCommission",
     "ZeroCommission",
@@ -177,3 +184,82 @@ class FixedBpsSlippage:
         if side == -1:
             return reference_price * (1 - self.fraction)
         raise ValueError(f"side must be +1 (buy) or -1 (sell), got {side!r}")
+
+
+def _tuple_of_numbers(value: object) -> tuple[float, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of numbers, got {type(value).__name__} {value!r}")
+    return tuple(value)
+
+
+def _tiers(instance: IbkrTieredCommission, attribute: attrs.Attribute[Any], value: tuple[float, ...]) -> None:
+    for item in value:
+        _number(attribute, item)
+        if item < 0:
+            raise ValueError(f"{attribute.name} must hold numbers >= 0, got {value!r}")
+
+
+def _increasing(instance: IbkrTieredCommission, attribute: attrs.Attribute[Any], value: tuple[float, ...]) -> None:
+    _tiers(instance, attribute, value)
+    if any(b <= a for a, b in itertools.pairwise(value)):
+        raise ValueError(f"{attribute.name} must be strictly increasing, got {value!r}")
+    if len(instance.tier_rates) != len(value) + 1:
+        raise ValueError(
+            f"tier_rates must have one rate more than tier_bounds ({len(value)} bounds), "
+            f"got {len(instance.tier_rates)} rates"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class IbkrTieredCommission:
+    """Interactive Brokers' tiered commission for US stocks, tiers and third-party fees as parameters.
+
+    Formula, for ``quantity`` shares of traded ``value``::
+
+        rate   = tier_rates[i], i = number of tier_bounds strictly below monthly_volume
+        broker = min(max(minimum, rate * quantity), max_pct * value)
+        total  = broker + pass_through_rate * broker
+                 + (clearing_per_share + exchange_per_share + regulatory_per_share) * quantity
+
+    The defaults are the IBKR Pro "Tiered" schedule for US stocks as published on Interactive Brokers'
+    stock-commissions page: USD 0.0035/share for a monthly volume up to 300,000 shares, 0.0020 for
+    300,001-3,000,000, 0.0015 for 3,000,001-20,000,000, 0.0010 for 20,000,001-100,000,000 and 0.0005
+    above; minimum USD 0.35 per order; maximum 1% of the trade value; NSCC/DTC clearing USD 0.00020 per
+    share; pass-through fees NYSE 0.000175 and FINRA 0.000565 times the commission (0.00074 together).
+    Exchange fees depend on the venue and whether the order adds or removes liquidity, so
+    ``exchange_per_share`` defaults to 0; regulatory fees charged on sales only (SEC transaction fee,
+    FINRA trading activity fee) cannot be told apart here, as a commission model does not see the side,
+    so ``regulatory_per_share`` defaults to 0. The broker revises all of these: pass current numbers.
+
+    ``monthly_volume`` fixes the tier for the whole run (a backtest's own volume is rarely what sets an
+    account's tier). Example: 1,000 shares at 20.00 in the first tier: broker ``max(0.35, 3.50) = 3.50``,
+    cap 200.00; plus 0.20 clearing and 0.00259 pass-through: 3.70259.
+    """
+
+    name: ClassVar[str] = "ibkr_tiered"
+
+    monthly_volume: float = attrs.field(default=0.0, validator=_at_least_zero)
+    tier_rates: tuple[float, ...] = attrs.field(default=(0.0035, 0.002, 0.0015, 0.001, 0.0005),
+                                                converter=_tuple_of_numbers, validator=_tiers)
+    tier_bounds: tuple[float, ...] = attrs.field(default=(300_000, 3_000_000, 20_000_000, 100_000_000),
+                                                 converter=_tuple_of_numbers, validator=_increasing)
+    minimum: float = attrs.field(default=0.35, validator=_at_least_zero)
+    max_pct: float | None = attrs.field(default=0.01, validator=_positive_fraction_or_none)
+    clearing_per_share: float = attrs.field(default=0.0002, validator=_at_least_zero)
+    exchange_per_share: float = attrs.field(default=0.0, validator=_at_least_zero)
+    regulatory_per_share: float = attrs.field(default=0.0, validator=_at_least_zero)
+    pass_through_rate: float = attrs.field(default=0.000175 + 0.000565, validator=_fraction_below_one)
+
+    @property
+    def rate(self) -> float:
+        """The per-share rate of the tier ``monthly_volume`` falls in."""
+        return float(self.tier_rates[sum(bound < self.monthly_volume for bound in self.tier_bounds)])
+
+    def commission(self, quantity: int, value: float) -> float:
+        if quantity <= 0:
+            return 0.0
+        broker = max(float(self.minimum), self.rate * quantity)
+        if self.max_pct is not None:
+            broker = min(broker, self.max_pct * value)
+        per_share = self.clearing_per_share + self.exchange_per_share + self.regulatory_per_share
+        return broker * (1 + self.pass_through_rate) + per_share * quantity

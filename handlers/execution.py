@@ -13,22 +13,72 @@ does not fit is cut to the largest whole number of shares that does, possibly ze
 ``reduced_at_fill`` notice. Cash never goes negative.
 
 The fill price comes from the slippage model, the commission from the commission model, both given the
-filled quantity and traded value ``quantity * fill price``.
+filled quantity and traded value ``quantity * fill price``. A slippage model whose ``fill_price`` takes the
+``bar`` keyword (see :func:`~eventbt.protocols.accepts_bar`) is also given a
+:class:`~eventbt.protocols.BarContext` for the symbol: the last completed bar's open/high/low/close/volume
+(the fill bar's with ``same_close``, the previous bar's with ``next_open``, whose fill bar is known only
+by its open) and trailing estimates over ``estimate_window`` bars. Models without it are called exactly as
+before.
+
+Partial fills (``volume_limit``, a fraction in (0, 1]): the shares filled of a symbol on a bar, summed over
+all its orders, are at most ``floor(volume_limit * volume)``, with the volume of the fill bar for
+``same_close`` and of the bar before for ``next_open`` (the fill bar's volume is not known at its open). An
+unknown (NaN) volume fills nothing. What an order cannot fill is cancelled (``remainder = "cancel"``) or
+carried to the next bar (``"carry"``), where it fills first: at the next :class:`MarketEvent` with
+``same_close`` (this handler sees it before the strategy and the rebalance, so the fills are booked before
+the bar's signal), at the next open with ``next_open``. A carried remainder is cancelled when a new order
+for its symbol arrives, and every carried remainder when a :class:`SignalEvent` arrives: the rebalance
+sizes its orders from positions that already hold everything filled. A buy cut for cash cancels the whole
+rest of its order. The commission of a partial fill is ``commission(cumulative quantity, cumulative value)``
+minus what the order has already paid, so a minimum is charged once per order. Each state change of an
+order is an :class:`OrderStateEvent` (``open``, ``partially_filled``, ``filled``, ``cancelled``), and an
+order held back by the limit gets a ``volume_limited`` notice. Without a volume limit none of this runs and
+no state events are published.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from eventbt.events import BarOpenEvent, CancelEvent, Event, FillEvent, MarketEvent, NoticeEvent, OrderEvent
+from eventbt.events import (
+    BarOpenEvent,
+    CancelEvent,
+    Event,
+    FillEvent,
+    MarketEvent,
+    NoticeEvent,
+    OrderEvent,
+    OrderStateEvent,
+    SignalEvent,
+)
 from eventbt.handler import Handler
-from eventbt.protocols import CommissionModel, SlippageModel
+from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar
 
-__all__ = ["TIMINGS", "ExecutionHandler"]
+__all__ = ["REMAINDERS", "TIMINGS", "ExecutionHandler"]
 
 TIMINGS = ("same_close", "next_open")
+REMAINDERS = ("cancel", "carry")
+# floor(volume_limit * volume) with room for binary fractions: 0.29 * 100 is 28.999999999999996.
+_FLOOR_TOLERANCE = 1e-9
+
+
+class _Working:
+    """An order worked under a volume limit: the shares, value and commission filled so far."""
+
+    __slots__ = ("commission", "filled", "order", "value")
+
+    def __init__(self, order: OrderEvent) -> None:
+        self.order = order
+        self.filled = 0
+        self.value = 0.0
+        self.commission = 0.0
+
+    @property
+    def remaining(self) -> int:
+        return self.order.quantity - self.filled
 
 
 class ExecutionHandler(Handler):
@@ -37,9 +87,14 @@ class ExecutionHandler(Handler):
     name = "execution"
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel,
-                 timing: str = "same_close") -> None:
+                 timing: str = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
+                 remainder: str = "cancel") -> None:
         if timing not in TIMINGS:
             raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
+        if volume_limit is not None and not (isinstance(volume_limit, int | float) and 0 < volume_limit <= 1):
+            raise ValueError(f"volume_limit must be a number > 0 and <= 1, got {volume_limit!r}")
+        if remainder not in REMAINDERS:
+            raise ValueError(f"remainder must be one of {', '.join(REMAINDERS)}, got {remainder!r}")
         self.commission = commission
         self.slippage = slippage
         self.timing = timing
@@ -48,14 +103,53 @@ class ExecutionHandler(Handler):
         self._pending: list[OrderEvent] = []
         self._prices: np.ndarray | None = None
         self._cash = 0.0
+        self._cash_stale = False
+        # Bar-aware slippage: the completed bars' rows it may see (kept only for such a model).
+        self._bar_aware = accepts_bar(slippage.fill_price)
+        if estimate_window < 2:
+            raise ValueError(f"estimate_window must be >= 2, got {estimate_window!r}")
+        self.estimate_window = estimate_window
+        self._history: list[MarketEvent] = []
+        self._bar: BarContext | None = None
+        self._fill_open: np.ndarray | None = None
+        # Partial fills: off (and not subscribed to signals) without a volume limit.
+        self.volume_limit = None if volume_limit is None else float(volume_limit)
+        self.remainder = remainder
+        if volume_limit is not None:
+            self.subscribes = (*self.subscribes, SignalEvent)
+        self._carried: list[_Working] = []
+        self._volume: np.ndarray | None = None  # the last market event's volumes
+        self._used: dict[int, int] = {}  # shares filled this bar, by symbol index
+        self._now = (0, 0)  # (bar, time_ns) of the last market event
 
-    def on_market(self, event: MarketEvent) -> None:
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        # Cash is read again at this bar's first order, so fees booked after this event count.
         self._cash = self.context.portfolio.cash
+        self._cash_stale = True
+        if self._bar_aware:
+            self._history.append(event)
+            del self._history[: -(self.estimate_window + 1)]
         if self.timing == "same_close":
             self._prices = event.close
+        if self.volume_limit is None:
+            return None
+        self._volume = event.volume
+        self._now = (event.bar, event.time_ns)
+        if self.timing != "same_close":
+            return None
+        # Carried remainders fill first, before this bar's signal (queued after these fills).
+        self._used = {}
+        return self._work(self._take_carried(), event.close, event.bar, event.time_ns) or None
 
     def on_bar_open(self, event: BarOpenEvent) -> list[Event] | None:
         self._cash = self.context.portfolio.cash
+        self._cash_stale = False
+        self._fill_open = event.open
+        if self.volume_limit is not None:
+            self._used = {}
+            pending, self._pending = self._pending, []
+            working = self._take_carried() + [_Working(order) for order in pending]
+            return self._work(working, event.open, event.bar, event.time_ns) or None
         if not self._pending:
             return None
         pending, self._pending = self._pending, []
@@ -65,14 +159,27 @@ class ExecutionHandler(Handler):
         return out
 
     def on_order(self, event: OrderEvent) -> list[Event] | None:
+        if self.volume_limit is not None:
+            return self._order_limited(event)
         if self.timing == "next_open":
             self._pending.append(event)
             return None
         assert self._prices is not None, "an order arrived before any market event"
+        if self._cash_stale:
+            self._cash = self.context.portfolio.cash
+            self._cash_stale = False
         return self._fill(event, self._prices, event.bar, event.time_ns)
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open when the data has ended."""
+        if self.volume_limit is not None:
+            reason = "data ended before the order could fill"
+            bar, time_ns = self._now
+            out = self._cancel_carried(lambda work: True, reason, bar, time_ns)
+            pending, self._pending = self._pending, []
+            for order in pending:
+                out.extend(self._close(_Working(order), reason, order.bar, order.time_ns))
+            return out or None
         if not self._pending:
             return None
         pending, self._pending = self._pending, []
@@ -89,6 +196,8 @@ class ExecutionHandler(Handler):
         if price != price:  # NaN: no price
             return [self._cancel(order, order.quantity, "no price for the symbol at the fill", bar, time_ns)]
         side, quantity = int(order.side), order.quantity
+        if self._bar_aware:
+            return self._fill_with_bar(order, price, bar, time_ns)
         fill = self.slippage.fill_price(side, price, quantity)
         commission = self.commission.commission(quantity, quantity * fill)
         out: list[Event] = []
@@ -128,3 +237,224 @@ class ExecutionHandler(Handler):
             else:
                 high = middle - 1
         return low
+
+    # -- bar-aware slippage ---------------------------------------------------------------------------
+    def bar_context(self, symbol: str) -> BarContext:
+        """What a bar-aware slippage model sees of ``symbol`` now (see :class:`BarContext`)."""
+        i = self.context.symbol_index[symbol]
+        fill_open = math.nan
+        if self.timing == "next_open" and self._fill_open is not None:
+            fill_open = float(self._fill_open[i])
+        if not self._history:
+            return BarContext(timing=self.timing, fill_open=fill_open, window=self.estimate_window)
+        last = self._history[-1]
+        previous = self._history[-2] if len(self._history) > 1 else None
+
+        def at(row: np.ndarray | None) -> float:
+            return math.nan if row is None else float(row[i])
+
+        closes = np.array([float(event.close[i]) for event in self._history])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            returns = np.diff(np.log(closes))
+        returns = returns[np.isfinite(returns)]
+        volatility = float(returns.std(ddof=1)) if len(returns) >= 2 else math.nan
+        volumes = [at(event.volume) for event in self._history[-self.estimate_window:]]
+        known = [v for v in volumes if v == v]
+        return BarContext(
+            timing=self.timing, open=at(last.open), high=at(last.high), low=at(last.low), close=at(last.close),
+            volume=at(last.volume), fill_open=fill_open,
+            previous_high=at(previous.high) if previous is not None else math.nan,
+            previous_low=at(previous.low) if previous is not None else math.nan,
+            average_volume=sum(known) / len(known) if known else math.nan, volatility=volatility,
+            window=self.estimate_window,
+        )
+
+    def _fill_with_bar(self, order: OrderEvent, price: float, bar: int, time_ns: int) -> list[Event]:
+        """:meth:`_fill` for a bar-aware slippage model: the same steps, the bar passed to the model."""
+        context = self.context
+        bar_context = self.bar_context(order.symbol)
+        side, quantity = int(order.side), order.quantity
+
+        def fill_price(n: int) -> float:
+            return self.slippage.fill_price(side, price, n, bar=bar_context)  # type: ignore[call-arg]
+
+        fill = fill_price(quantity)
+        commission = self.commission.commission(quantity, quantity * fill)
+        out: list[Event] = []
+        if side > 0 and quantity * fill + commission > self._cash:
+            wanted = quantity
+
+            def cost(n: int) -> float:
+                f = fill_price(n)
+                return n * f + self.commission.commission(n, n * f)
+
+            low, high = 0, max(0, min(quantity, math.floor(self._cash / fill_price(1))))
+            while low < high:
+                middle = (low + high + 1) // 2
+                if cost(middle) <= self._cash:
+                    low = middle
+                else:
+                    high = middle - 1
+            quantity = low
+            details = {"wanted": wanted, "quantity": quantity, "cash": self._cash, "price": price}
+            out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
+                                   details=details))
+            out.append(self._cancel(order, wanted - quantity, "not enough cash at the fill", bar, time_ns))
+            if quantity == 0:
+                return out
+            fill = fill_price(quantity)
+            commission = self.commission.commission(quantity, quantity * fill)
+        self._cash += -side * quantity * fill - commission
+        out.append(FillEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                             order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
+                             price=fill, reference_price=price, commission=commission,
+                             slippage=abs(fill - price) * quantity))
+        return out
+
+    # -- partial fills (volume limit) -----------------------------------------------------------------
+    def on_signal(self, event: SignalEvent) -> list[Event] | None:
+        """A new rebalance supersedes every carried remainder (subscribed only with a volume limit)."""
+        reason = f"superseded by the rebalance signal of bar {event.bar}"
+        return self._cancel_carried(lambda work: True, reason, event.bar, event.time_ns) or None
+
+    def _order_limited(self, event: OrderEvent) -> list[Event]:
+        out = self._cancel_carried(lambda work: work.order.symbol == event.symbol,
+                                   "replaced by a new order for the symbol", event.bar, event.time_ns)
+        work = _Working(event)
+        out.append(self._state(work, "open", event.id, event.bar, event.time_ns))
+        if self.timing == "next_open":
+            self._pending.append(event)
+            return out
+        assert self._prices is not None, "an order arrived before any market event"
+        if self._cash_stale:
+            self._cash = self.context.portfolio.cash
+            self._cash_stale = False
+        out.extend(self._work([work], self._prices, event.bar, event.time_ns))
+        return out
+
+    def _take_carried(self) -> list[_Working]:
+        carried, self._carried = self._carried, []
+        return carried
+
+    def _cancel_carried(self, which: Callable[[_Working], bool], reason: str, bar: int,
+                        time_ns: int) -> list[Event]:
+        out: list[Event] = []
+        kept = []
+        for work in self._carried:
+            if which(work):
+                out.extend(self._close(work, reason, bar, time_ns))
+            else:
+                kept.append(work)
+        self._carried = kept
+        return out
+
+    def _state(self, work: _Working, state: str, cause_id: int, bar: int, time_ns: int,
+               reason: str = "") -> OrderStateEvent:
+        order = work.order
+        return OrderStateEvent(id=self.context.next_id(), time_ns=max(time_ns, order.time_ns), cause_id=cause_id,
+                               bar=bar, order_id=order.id, symbol=order.symbol, state=state,
+                               quantity=order.quantity, filled_quantity=work.filled,
+                               remaining_quantity=work.remaining if state in ("open", "partially_filled") else 0,
+                               commission=work.commission, reason=reason)
+
+    def _close(self, work: _Working, reason: str, bar: int, time_ns: int) -> list[Event]:
+        """Cancel what is left of a worked order: a CancelEvent and its ``cancelled`` state."""
+        cancel = self._cancel(work.order, work.remaining, reason, bar, time_ns)
+        return [cancel, self._state(work, "cancelled", cancel.id, bar, time_ns, reason)]
+
+    def _rest(self, work: _Working, bar: int, time_ns: int) -> list[Event]:
+        """What the volume limit left of an order: carried to the next bar, or cancelled."""
+        if self.remainder == "carry":
+            self._carried.append(work)
+            return []
+        return self._close(work, "volume limit reached", bar, time_ns)
+
+    def _work(self, working: list[_Working], prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
+        out: list[Event] = []
+        for work in working:
+            out.extend(self._fill_limited(work, prices, bar, time_ns))
+        return out
+
+    def _fill_limited(self, work: _Working, prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
+        """Fill as much of ``work`` as the symbol's volume left this bar and the cash allow."""
+        assert self.volume_limit is not None
+        context, order = self.context, work.order
+        i = context.symbol_index[order.symbol]
+        price = float(prices[i])
+        if price != price:  # NaN: no price
+            return self._close(work, "no price for the symbol at the fill", bar, time_ns)
+        wanted = work.remaining
+        volume = math.nan if self._volume is None else float(self._volume[i])
+        allowed = max(math.floor(self.volume_limit * volume + _FLOOR_TOLERANCE), 0) if volume == volume else 0
+        used = self._used.get(i, 0)
+        quantity = min(wanted, max(allowed - used, 0))
+        out: list[Event] = []
+        if quantity < wanted:
+            details = {"wanted": wanted, "quantity": quantity, "volume": volume if volume == volume else None,
+                       "volume_limit": self.volume_limit, "allowed": allowed, "filled_before": used,
+                       "remainder": self.remainder}
+            out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                                   handler=self.name, code="volume_limited", symbol=order.symbol,
+                                   details=details))
+        if quantity == 0:
+            return out + self._rest(work, bar, time_ns)
+        side = int(order.side)
+        bar_context = self.bar_context(order.symbol) if self._bar_aware else None
+
+        def fill_price(n: int) -> float:
+            if bar_context is None:
+                return self.slippage.fill_price(side, price, n)
+            return self.slippage.fill_price(side, price, n, bar=bar_context)  # type: ignore[call-arg]
+
+        def commission(n: int, fill: float) -> float:
+            # The order's commission so far, as one fill, less what it has paid: a minimum is paid once.
+            total = self.commission.commission(work.filled + n, work.value + n * fill)
+            return max(total - work.commission, 0.0)
+
+        fill = fill_price(quantity)
+        charge = commission(quantity, fill)
+        cut = side > 0 and quantity * fill + charge > self._cash
+        if cut:
+            wanted_now = quantity
+
+            def cost(n: int) -> float:
+                f = fill_price(n)
+                return n * f + commission(n, f)
+
+            low, high = 0, max(0, min(quantity, math.floor(self._cash / fill_price(1))))
+            while low < high:
+                middle = (low + high + 1) // 2
+                if cost(middle) <= self._cash:
+                    low = middle
+                else:
+                    high = middle - 1
+            quantity = low
+            details = {"wanted": wanted_now, "quantity": quantity, "cash": self._cash, "price": price}
+            out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
+                                   details=details))
+            if quantity == 0:
+                return out + self._close(work, "not enough cash at the fill", bar, time_ns)
+            fill = fill_price(quantity)
+            charge = commission(quantity, fill)
+        self._cash += -side * quantity * fill - charge
+        self._used[i] = used + quantity
+        work.filled += quantity
+        work.value += quantity * fill
+        work.commission += charge
+        fill_event = FillEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                               order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
+                               price=fill, reference_price=price, commission=charge,
+                               slippage=abs(fill - price) * quantity)
+        out.append(fill_event)
+        if work.remaining == 0:
+            out.append(self._state(work, "filled", fill_event.id, bar, time_ns))
+            return out
+        if cut:
+            reason = "not enough cash at the fill"
+        else:
+            reason = "volume limit: rest carried" if self.remainder == "carry" else "volume limit: rest cancelled"
+        out.append(self._state(work, "partially_filled", fill_event.id, bar, time_ns, reason))
+        out.extend(self._close(work, reason, bar, time_ns) if cut else self._rest(work, bar, time_ns))
+        return out

@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventbt.events import BarEndEvent, Event, FillEvent, MarketEvent, SignalEvent, SnapshotEvent
+from eventbt.events import (
+    BarEndEvent,
+    CashFlowEvent,
+    Event,
+    FeeEvent,
+    FillEvent,
+    MarketEvent,
+    SignalEvent,
+    SnapshotEvent,
+    format_time,
+)
 from eventbt.handler import Handler
 
 __all__ = ["PortfolioHandler"]
@@ -24,7 +34,7 @@ class PortfolioHandler(Handler):
     """Keeps the books and the histories of the run."""
 
     name = "portfolio"
-    subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent)
+    subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent, CashFlowEvent, FeeEvent)
 
     def __init__(self, *, weights_lag: int = 0) -> None:
         # Weights are recorded at the end of the bar whose fills carried out a rebalance: the signal bar
@@ -35,6 +45,9 @@ class PortfolioHandler(Handler):
         self.signals: list[tuple[int, dict[str, float]]] = []
         self.weights: list[tuple[int, list[float]]] = []
         self._signal_bar = -1
+        self._date_ns, self._date_text = -1, ""
+        self.fees: dict[str, float] = {}  # fee model -> total charged (credits negative)
+        self.fee_log: list[tuple[Any, ...]] = []  # (bar, model, amount, reason, symbol, cause_id, id)
 
     def on_market(self, event: MarketEvent) -> None:
         self.context.portfolio.update_marks(event.close)
@@ -47,10 +60,28 @@ class PortfolioHandler(Handler):
         portfolio = self.context.portfolio
         i = self.context.symbol_index[event.symbol]
         realized = portfolio.apply_fill(i, int(event.side), event.quantity, event.price, event.commission,
-                                        event.slippage, date=event.date)
+                                        event.slippage, date=self._date_of(event.time_ns))
         self.trades.append((event.bar, event.symbol, event.side.name, event.quantity, event.price,
                             event.reference_price, event.commission, event.slippage, realized,
                             event.order_id, event.id))
+
+    def on_cash_flow(self, event: CashFlowEvent) -> None:
+        """Book a deposit or withdrawal (a withdrawal larger than the cash is an AccountingError)."""
+        reason = event.reason or ("deposit" if event.amount > 0 else "withdrawal")
+        self.context.portfolio.apply_cash_flow(event.amount, reason=reason, date=event.date)
+
+    def on_fee(self, event: FeeEvent) -> None:
+        """Book a fee (amount > 0 charged, < 0 credited) and attribute it to its model."""
+        self.context.portfolio.apply_cash_flow(-event.amount, reason=f"{event.model} fee", date=event.date)
+        self.fees[event.model] = self.fees.get(event.model, 0.0) + event.amount
+        self.fee_log.append((event.bar, event.model, event.amount, event.reason, event.symbol, event.cause_id,
+                             event.id))
+
+    def _date_of(self, time_ns: int) -> str:
+        """The ISO time of a fill, for error messages: formatted once per fill time (fills share their bar's)."""
+        if time_ns != self._date_ns:
+            self._date_ns, self._date_text = time_ns, format_time(time_ns)
+        return self._date_text
 
     def on_bar_end(self, event: BarEndEvent) -> list[Event]:
         portfolio = self.context.portfolio

@@ -16,7 +16,11 @@ to 10**12).
 :func:`check_slippage_model` calls ``fill_price(side, price, quantity)`` for buys (+1) and sells (-1) over
 the same grid and extremes and requires: a finite real number above 0; never better than the reference
 price for the trader (not below it for a buy, not above it for a sell); the same answer for the same
-inputs.
+inputs. A model whose ``fill_price`` takes the ``bar`` keyword is checked again with each of
+:data:`CONTRACT_BARS` (an ordinary bar, zero volume, no volume data, a first bar with no history, a bar
+with a spread column, a huge range); it may instead raise :class:`ValueError` for a bar it cannot price,
+a clear error. A model that sets ``monotone_in_quantity = True`` must also move the price no less for more
+shares (buys non-decreasing, sells non-increasing, to within a relative 1e-12).
 
 A violation raises :class:`AssertionError` naming the model, the call and the property broken.
 """
@@ -26,9 +30,24 @@ from __future__ import annotations
 import math
 import numbers
 
-from eventbt.protocols import CommissionModel, SlippageModel
+from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar
 
-__all__ = ["check_commission_model", "check_slippage_model"]
+__all__ = ["CONTRACT_BARS", "check_commission_model", "check_slippage_model"]
+
+CONTRACT_BARS: dict[str, BarContext] = {
+    "ordinary": BarContext(open=99.0, high=101.0, low=98.0, close=100.0, volume=1_000_000.0,
+                           previous_high=100.5, previous_low=98.5, average_volume=900_000.0,
+                           volatility=0.02, window=20),
+    "zero_volume": BarContext(open=10.0, high=10.0, low=10.0, close=10.0, volume=0.0, average_volume=0.0,
+                              volatility=0.0, window=20),
+    "no_volume_data": BarContext(open=10.0, high=11.0, low=9.0, close=10.0, window=20),
+    "first_bar": BarContext(timing="next_open", fill_open=10.0, window=20),
+    "spread_column": BarContext(high=50.5, low=49.5, close=50.0, spread=0.1, volume=10.0, average_volume=10.0,
+                                volatility=0.5, window=20),
+    "huge_range": BarContext(high=1e7, low=1e-8, close=1.0, volume=1.0, average_volume=1e-3, volatility=5.0,
+                             window=20),
+}
+"""The bars a bar-aware slippage model is checked with, by name."""
 
 _QUANTITIES = (1, 2, 3, 10, 99, 100, 101, 199, 200, 250, 1_000, 5_000, 10_000, 100_000, 1_000_000)
 _PRICES = (0.01, 0.1, 0.2, 0.5, 1.0, 9.99, 10.0, 50.0, 100.0, 1_000.0, 10_000.0, 100_000.0)
@@ -91,20 +110,39 @@ def check_commission_model(model: CommissionModel) -> None:
 
 def check_slippage_model(model: SlippageModel) -> None:
     """Raise :class:`AssertionError` unless ``model`` keeps the slippage-model contract."""
+    _check_slippage(model, None, "")
+    if accepts_bar(model.fill_price):
+        for name, bar in CONTRACT_BARS.items():
+            try:
+                _check_slippage(model, bar, f", bar=CONTRACT_BARS[{name!r}]")
+            except ValueError:
+                continue  # a clear error for a bar the model cannot price is allowed
+
+
+def _check_slippage(model: SlippageModel, bar: BarContext | None, shown: str) -> None:
+    monotone = getattr(model, "monotone_in_quantity", False) is True
+    keywords = {} if bar is None else {"bar": bar}
     for side, worse in (
         (1, "below the reference price for a buy"),
         (-1, "above the reference price for a sell"),
     ):
         for price in (*_PRICES, *_EXTREME_PRICES):
-            for quantity in (*_QUANTITIES, *_EXTREME_QUANTITIES):
-                call = f"fill_price(side={side}, reference_price={price!r}, quantity={quantity})"
-                fill = _checked_number(model, call, model.fill_price(side, price, quantity))
+            previous: float | None = None
+            for quantity in sorted({*_QUANTITIES, *_EXTREME_QUANTITIES}):
+                call = f"fill_price(side={side}, reference_price={price!r}, quantity={quantity}{shown})"
+                fill = _checked_number(model, call, model.fill_price(side, price, quantity, **keywords))
                 if fill <= 0:
                     raise _violation(model, call, fill, "a fill price must be above 0")
                 if side * (fill - price) < 0:
                     raise _violation(model, call, fill, f"a fill must not be {worse}")
-                again = model.fill_price(side, price, quantity)
+                again = model.fill_price(side, price, quantity, **keywords)
                 if again != fill:
                     raise _violation(
                         model, call, fill, f"the same inputs must give the same fill price (then {again!r})"
                     )
+                if monotone and previous is not None and side * (fill - previous) < -_MONOTONE_TOLERANCE * previous:
+                    raise _violation(
+                        model, call, fill,
+                        f"monotone_in_quantity: the price must not move less for more shares (then {previous!r})",
+                    )
+                previous = fill

@@ -17,10 +17,14 @@ COMMISSION_EXAMPLES: dict[str, list[dict[str, object]]] = {
     "percentage": [{"rate": 0.001}, {"rate": 0.0025, "minimum": 5.0}],
     "fixed": [{"amount": 0.0}, {"amount": 4.95}],
     "per_share": [{}, {"max_pct": 0.01}, {"per_share": 0.01, "minimum": 0.0, "max_pct": 0.005}],
+    "ibkr_tiered": [{}, {"monthly_volume": 5_000_000}, {"max_pct": None, "exchange_per_share": 0.003}],
 }
 SLIPPAGE_EXAMPLES: dict[str, list[dict[str, object]]] = {
     "zero": [{}],
     "fixed_bps": [{"bps": 0}, {"bps": 5}, {"bps": 9_999}],
+    "half_spread": [{}, {"spread_bps": 10}, {"max_fraction": 0.01}],
+    "volume_share": [{}, {"volume_limit": 0.1, "price_impact": 0.5}],
+    "sqrt_impact": [{}, {"coefficient": 0.5, "max_fraction": 0.5}],
 }
 
 
@@ -224,3 +228,63 @@ def test_broken_slippage_models_fail_the_contract(model: object, message: str) -
     with pytest.raises(AssertionError) as excinfo:
         check_slippage_model(model)  # type: ignore[arg-type]
     assert str(excinfo.value) == message
+
+
+@attrs.frozen
+class SizeBlindBarSlippage:
+    """Bar-aware, says it is monotone, but charges less for bigger orders when the bar has volume."""
+
+    monotone_in_quantity = True
+
+    def fill_price(self, side: int, reference_price: float, quantity: int, *, bar: object = None) -> float:
+        volume = getattr(bar, "volume", float("nan"))
+        fraction = 0.01 / quantity if volume == volume else 0.0
+        return reference_price * (1 + side * fraction)
+
+
+@attrs.frozen
+class BarGoesNegative:
+    """Bar-aware: a sell at zero volume fills at a negative price."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int, *, bar: object = None) -> float:
+        if bar is not None and getattr(bar, "volume", 1.0) == 0:
+            return reference_price * (1 + side * 2.0)
+        return reference_price
+
+
+@attrs.frozen
+class RefusesUnknownVolume:
+    """Bar-aware: raises a clear ValueError when the bar has no volume data."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int, *, bar: object = None) -> float:
+        if bar is not None and getattr(bar, "volume", 0.0) != getattr(bar, "volume", 0.0):
+            raise ValueError("volume is unknown")
+        return reference_price
+
+
+def test_bar_aware_models_are_checked_with_the_contract_bars() -> None:
+    """A bar-aware model that breaks monotonicity only when given a bar fails, naming the bar."""
+    with pytest.raises(AssertionError, match=r"bar=CONTRACT_BARS\['ordinary'\].*monotone_in_quantity"):
+        check_slippage_model(SizeBlindBarSlippage())
+
+
+def test_bar_aware_models_must_stay_positive_at_zero_volume() -> None:
+    """A sell filling below zero at zero volume breaks the contract."""
+    with pytest.raises(AssertionError, match=r"zero_volume.*above 0"):
+        check_slippage_model(BarGoesNegative())
+
+
+def test_a_clear_value_error_for_a_bar_is_allowed() -> None:
+    """A model may refuse a bar it cannot price with a ValueError."""
+    check_slippage_model(RefusesUnknownVolume())
+
+
+def test_plain_three_argument_models_are_not_given_a_bar() -> None:
+    """A model without the bar keyword is only called with three arguments, and passes."""
+
+    @attrs.frozen
+    class Plain:
+        def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+            return reference_price * (1 + side * 0.001)
+
+    check_slippage_model(Plain())

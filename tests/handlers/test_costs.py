@@ -201,3 +201,67 @@ def test_models_are_frozen_and_keyword_only() -> None:
         model.bps = 10  # type: ignore[misc]
     with pytest.raises(TypeError):
         FixedBpsSlippage(5)  # type: ignore[call-arg]
+
+
+# -- ibkr_tiered -------------------------------------------------------------------------------------
+from handlers.costs import IbkrTieredCommission  # noqa: E402
+
+BROKER_ONLY = {"clearing_per_share": 0.0, "pass_through_rate": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("monthly_volume", "rate"),
+    [
+        (0, 0.0035),
+        (300_000, 0.0035),  # "<= 300,000" is the first tier
+        (300_001, 0.002),
+        (3_000_000, 0.002),
+        (3_000_001, 0.0015),
+        (20_000_001, 0.001),
+        (100_000_000, 0.001),
+        (100_000_001, 0.0005),
+    ],
+)
+def test_ibkr_tiered_picks_the_tier_by_monthly_volume(monthly_volume: int, rate: float) -> None:
+    """The per-share rate is the published tier the monthly volume falls in, bounds inclusive."""
+    model = IbkrTieredCommission(monthly_volume=monthly_volume, **BROKER_ONLY)
+    assert model.rate == rate
+    # 10,000 shares at 50.00: rate * 10,000 is above the 0.35 minimum and below the 1% cap of 5,000.00
+    assert model.commission(10_000, 500_000.0) == pytest.approx(rate * 10_000)
+
+
+def test_ibkr_tiered_minimum_and_cap() -> None:
+    """The 0.35 minimum binds on small orders, the 1% cap on cheap shares, and the cap wins below the minimum."""
+    model = IbkrTieredCommission(**BROKER_ONLY)
+    # 50 shares * 0.0035 = 0.175 < 0.35 -> 0.35 (cap 1% of 1,000.00 = 10.00 does not bind)
+    assert model.commission(50, 1_000.0) == pytest.approx(0.35)
+    # 1,000 shares at 0.10: 3.50 capped at 1% of 100.00 = 1.00
+    assert model.commission(1_000, 100.0) == pytest.approx(1.0)
+    # 10 shares at 1.00: max(0.35, 0.035) = 0.35, cap 1% of 10.00 = 0.10 -> 0.10
+    assert model.commission(10, 10.0) == pytest.approx(0.10)
+
+
+def test_ibkr_tiered_adds_third_party_fees() -> None:
+    """Clearing and exchange fees per share and pass-through fees on the broker part are added on top."""
+    model = IbkrTieredCommission()
+    # broker 1,000 * 0.0035 = 3.50; pass-through 3.50 * 0.00074 = 0.00259; clearing 1,000 * 0.0002 = 0.20
+    assert model.commission(1_000, 20_000.0) == pytest.approx(3.70259)
+    with_exchange = IbkrTieredCommission(exchange_per_share=0.003, pass_through_rate=0.0)
+    # capped broker part 1.00 (1% of 100.00) + (0.0002 + 0.003) * 1,000 = 1.00 + 3.20 = 4.20
+    assert with_exchange.commission(1_000, 100.0) == pytest.approx(4.20)
+    assert model.commission(0, 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"tier_rates": [0.0035, 0.002]}, "tier_rates must have one rate more than tier_bounds"),
+        ({"tier_bounds": [300_000, 300_000, 1e6, 2e6]}, "tier_bounds must be strictly increasing"),
+        ({"tier_rates": [0.0035, -0.002, 0.0015, 0.001, 0.0005]}, "tier_rates must hold numbers >= 0"),
+        ({"minimum": -1.0}, "minimum must be >= 0"),
+    ],
+)
+def test_ibkr_tiered_rejects_bad_tiers(parameters: dict[str, object], message: str) -> None:
+    """Inconsistent tiers and negative amounts are refused with the parameter's name."""
+    with pytest.raises(ValueError, match=message):
+        IbkrTieredCommission(**parameters)  # type: ignore[arg-type]

@@ -1,0 +1,196 @@
+"""Fee handlers: costs not tied to one fill's price, booked through :class:`~eventbt.events.FeeEvent`.
+
+A fee handler is an ordinary :class:`~eventbt.handler.Handler` with keyword parameters. It subscribes to
+the events it needs and publishes ``FeeEvent``\\ s, which the portfolio handler books as cash flows and
+attributes to the fee's ``model`` in the results. The audit log shows each fee with the event that
+caused it (``cause_id``).
+
+When fees are charged: every fee handler charges at a bar's :class:`~eventbt.events.MarketEvent`, the
+moment of a bar when the cash is settled (the previous bar's fills are booked, this bar's same-close fills
+are not yet made; next-open fills, at 09:30, are already booked). Fees are booked before this bar's
+orders fill; order sizing at this bar does not see them, and the execution handler's cash check at the
+fill cuts a buy they no longer leave room for. A fee never makes cash negative: what the cash cannot
+cover is carried as ``owed`` (in the fee's ``details``) and charged first at the next bars; amounts still
+owed when the data ends are not booked.
+
+Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
+
+- ``stamp_duty`` (:class:`StampDuty`): ``rate`` x the value of each buy fill.
+- ``cash_interest`` (:class:`CashInterest`): interest on the cash balance per calendar day.
+- ``management_fee`` (:class:`ManagementFee`): an annual rate on total value, charged daily or monthly.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+
+from eventbt.events import Event, FeeEvent, FillEvent, MarketEvent
+from eventbt.handler import Context, Handler
+
+__all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty"]
+
+_NS_PER_DAY = 86_400_000_000_000
+
+# Fees published at one market event but not yet booked, per run: (market event id, total), so that
+# several fee handlers charging at the same bar never charge more than the cash between them.
+_PENDING: weakref.WeakKeyDictionary[Context, tuple[int, float]] = weakref.WeakKeyDictionary()
+
+
+def _rate(name: str, value: object, *, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or not low <= value < high:
+        raise ValueError(f"{name} must be a finite number >= {low:g} and < {high:g}, got {value!r}")
+    return float(value)
+
+
+class FeeHandler(Handler):
+    """Base of the fee handlers: charges at market events, carrying what the cash cannot cover."""
+
+    subscribes: tuple[type[Event], ...] = (MarketEvent,)
+
+    def __init__(self) -> None:
+        self.owed = 0.0
+        self.charged = 0.0
+
+    def _charge(self, market: MarketEvent, due: float, *, reason: str, cause_id: int | None,
+                symbol: str | None = None, details: dict[str, Any] | None = None) -> FeeEvent | None:
+        """A fee of ``due`` (plus anything owed) for this bar, limited to the cash still free."""
+        pending_id, pending = _PENDING.get(self.context, (-1, 0.0))
+        if pending_id != market.id:
+            pending = 0.0
+        wanted = due + self.owed
+        if wanted > 0:
+            free = max(self.context.portfolio.cash - pending, 0.0)
+            amount = min(wanted, free)
+        else:
+            amount = wanted
+        self.owed = wanted - amount if wanted > 0 else 0.0
+        _PENDING[self.context] = (market.id, pending + max(amount, 0.0))
+        if amount == 0:
+            return None
+        self.charged += amount
+        facts = dict(details or {})
+        facts.update(due=due, owed=self.owed)
+        return FeeEvent(id=self.context.next_id(), time_ns=market.time_ns, cause_id=cause_id, bar=market.bar,
+                        model=self.name, amount=amount, reason=reason, symbol=symbol, details=facts)
+
+    def _days_since_previous_bar(self, bar: int) -> float:
+        if bar == 0:
+            return 0.0
+        dates = np.asarray(self.context.dates).astype("datetime64[ns]")
+        return float((dates[bar] - dates[bar - 1]) / np.timedelta64(1, "D"))
+
+
+class StampDuty(FeeHandler):
+    """A duty of ``rate`` x value on every buy fill, charged at the next market event (UK-style).
+
+    ``amount = rate * quantity * fill price``. The default ``rate = 0.005`` is the UK's 0.5% Stamp Duty
+    Reserve Tax on electronic purchases of shares in UK companies, as HM Revenue & Customs publishes it
+    (paper transfers pay Stamp Duty at the same rate, rounded up to the next GBP 5, not modelled). Sales
+    pay nothing. ``symbols`` limits the duty to those symbols (UK listings in a mixed universe); empty means
+    every symbol. A buy filled at the close is charged at the next bar's market event; one filled at the
+    open, at the same bar's. Each fee's ``cause_id`` is the fill. Example: 100 shares bought at 25.00 pay
+    ``0.005 * 2500.00 = 12.50``.
+    """
+
+    name = "stamp_duty"
+    subscribes = (MarketEvent, FillEvent)
+
+    def __init__(self, *, rate: float = 0.005, symbols: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.rate = _rate("rate", rate, low=0.0, high=1.0)
+        self.symbols = tuple(symbols)
+        self._fills: list[FillEvent] = []
+
+    def on_fill(self, event: FillEvent) -> None:
+        if event.side > 0 and (not self.symbols or event.symbol in self.symbols):
+            self._fills.append(event)
+
+    def on_market(self, event: MarketEvent) -> list[Event]:
+        fills, self._fills = self._fills, []
+        out: list[Event] = []
+        for fill in fills:
+            value = fill.quantity * fill.price
+            fee = self._charge(event, self.rate * value, reason="stamp duty on a buy", cause_id=fill.id,
+                               symbol=fill.symbol, details={"rate": self.rate, "value": value})
+            if fee is not None:
+                out.append(fee)
+        if not fills and self.owed > 0:
+            fee = self._charge(event, 0.0, reason="stamp duty owed", cause_id=event.id)
+            if fee is not None:
+                out.append(fee)
+        return out
+
+
+class CashInterest(FeeHandler):
+    """Interest on the cash balance: ``amount = -cash * annual_rate * days / day_count`` at each bar.
+
+    ``days`` are the calendar days since the previous bar (3 over a weekend), ``cash`` the balance held
+    over them (the cash at the market event, before this bar's same-close fills). A positive
+    ``annual_rate`` credits interest (a negative amount); a negative one, as on some EUR and CHF balances,
+    charges it. ``day_count`` is the money-market convention: 360 for USD and EUR, 365 for GBP. No
+    default rate: the scenario gives it. Example: 100,000 cash at 5% over a weekend (3 days, /360):
+    ``-100000 * 0.05 * 3 / 360 = -41.67``.
+    """
+
+    name = "cash_interest"
+
+    def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
+        super().__init__()
+        self.annual_rate = _rate("annual_rate", annual_rate, low=-1.0, high=1.0)
+        if day_count not in (360, 365):
+            raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
+        self.day_count = day_count
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        days = self._days_since_previous_bar(event.bar)
+        cash = self.context.portfolio.cash
+        if days == 0 and self.owed == 0:
+            return None
+        due = -cash * self.annual_rate * days / self.day_count
+        fee = self._charge(event, due, reason="interest on cash", cause_id=event.id,
+                           details={"cash": cash, "annual_rate": self.annual_rate, "days": days,
+                                    "day_count": self.day_count})
+        return [fee] if fee is not None else None
+
+
+class ManagementFee(FeeHandler):
+    """An annual fee on total value, accrued per calendar day: ``value * annual_rate * days / 365``.
+
+    ``value`` is the total value at the bar's closes before its same-close fills; ``days`` the calendar
+    days since the previous bar. ``frequency = "daily"`` charges each bar's accrual at once;
+    ``"monthly"`` sums the accruals and charges them at the first bar of each new month. No default rate
+    (funds charge from about 0.03% for index ETFs to 2% for hedge funds). Example: 1,000,000 at 1% a
+    year over one day: ``1000000 * 0.01 / 365 = 27.40``.
+    """
+
+    name = "management_fee"
+
+    def __init__(self, *, annual_rate: float, frequency: str = "daily") -> None:
+        super().__init__()
+        self.annual_rate = _rate("annual_rate", annual_rate, low=0.0, high=1.0)
+        if frequency not in ("daily", "monthly"):
+            raise ValueError(f"frequency must be 'daily' or 'monthly', got {frequency!r}")
+        self.frequency = frequency
+        self.accrued = 0.0
+        self._month = -1
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        days = self._days_since_previous_bar(event.bar)
+        value = self.context.portfolio.total_value()
+        self.accrued += value * self.annual_rate * days / 365
+        month = int(np.asarray(self.context.dates)[event.bar].astype("datetime64[M]").astype(np.int64))
+        new_month, self._month = month != self._month and self._month != -1, month
+        if self.frequency == "monthly" and not new_month:
+            return None
+        due, self.accrued = self.accrued, 0.0
+        if due == 0 and self.owed == 0:
+            return None
+        fee = self._charge(event, due, reason="management fee", cause_id=event.id,
+                           details={"value": value, "annual_rate": self.annual_rate, "days": days})
+        return [fee] if fee is not None else None

@@ -1,0 +1,124 @@
+"""The fee handlers on the bus: hand-worked charges, their causes, the cash limit, and cost attribution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eventbt.handler import Handler
+from eventbt.prices import PriceData
+from eventbt.results import Result
+from eventbt.scenario import ScenarioConfig
+from eventbt.simulation import Simulation
+from handlers.fees import CashInterest, ManagementFee, StampDuty
+
+# Friday, Monday, Tuesday: 3 calendar days, then 1. Close 10.00 throughout.
+DATES = np.array(["2024-01-05", "2024-01-08", "2024-01-09"], dtype="datetime64[ns]")
+
+
+def _run(weight: float, *handlers: Handler, commission: dict[str, Any] | None = None,
+         extra: dict[str, Any] | None = None) -> tuple[Simulation, Result]:
+    close = np.full((3, 1), 10.0)
+    prices = PriceData(dates=DATES, symbols=("A",), close=close, high=close + 0.2, low=close - 0.2)
+    raw: dict[str, Any] = {
+        "scenario": {"name": "fees"},
+        "data": {"path": "unused.csv"},
+        "portfolio": {"initial_cash": 10_000.0},
+        "strategy": {"name": "static_weights", "params": {"weights": {"A": weight}}},
+        "schedule": {"dates": ["2024-01-05"]},
+        "execution": {"commission": commission or {"model": "zero"}},
+        **(extra or {}),
+    }
+    simulation = Simulation(ScenarioConfig.from_dict(raw, base_dir=Path(__file__).parent), prices=prices,
+                            extra_handlers=list(handlers))
+    result = simulation.run()
+    assert result is not None
+    return simulation, result
+
+
+def test_stamp_duty_is_charged_on_the_buy_at_the_next_bar() -> None:
+    """500 shares bought at 10.00 pay 0.5% of 5,000.00 = 25.00, booked at the next bar, caused by the fill."""
+    simulation, result = _run(0.5, StampDuty())
+    book = simulation.portfolio_handler
+    assert book.fees == {"stamp_duty": pytest.approx(25.0)}
+    (bar, model, amount, _, symbol, cause_id, _) = book.fee_log[0]
+    fill_id = int(result.trades["fill_id"].iloc[0])
+    assert (bar, model, amount, symbol, cause_id) == (1, "stamp_duty", pytest.approx(25.0), "A", fill_id)
+    # equity: 10,000 at bar 0; 10,000 - 25 = 9,975 from bar 1 on
+    assert result.equity["total_value"].tolist() == pytest.approx([10_000.0, 9_975.0, 9_975.0])
+
+
+def test_cash_interest_accrues_per_calendar_day() -> None:
+    """5,000 cash at 5%/360 earns 2.0833 over the weekend, then 0.6947 for Tuesday."""
+    simulation, result = _run(0.5, CashInterest(annual_rate=0.05))
+    # bar 1: -5,000 * 0.05 * 3 / 360 = -2.083333; bar 2: -(5,000 + 2.083333) * 0.05 / 360 = -0.694734
+    amounts = [row[2] for row in simulation.portfolio_handler.fee_log]
+    assert amounts == [pytest.approx(-2.083333, abs=1e-6), pytest.approx(-0.694734, abs=1e-6)]
+    assert result.equity["cash"].iloc[-1] == pytest.approx(5_000 + 2.083333 + 0.694734, abs=1e-6)
+
+
+def test_management_fee_daily_and_monthly() -> None:
+    """1% a year on 10,000: 0.8219 over 3 days, then 0.2739 for one day; monthly charges nothing in January."""
+    simulation, _ = _run(0.5, ManagementFee(annual_rate=0.01))
+    # bar 1: 10,000 * 0.01 * 3 / 365 = 0.821918; bar 2: (10,000 - 0.821918) * 0.01 / 365 = 0.273950
+    amounts = [row[2] for row in simulation.portfolio_handler.fee_log]
+    assert amounts == [pytest.approx(0.821918, abs=1e-6), pytest.approx(0.273950, abs=1e-6)]
+    monthly, _ = _run(0.5, ManagementFee(annual_rate=0.01, frequency="monthly"))
+    assert monthly.portfolio_handler.fee_log == []
+
+
+def test_a_fee_never_makes_cash_negative_and_the_rest_is_owed() -> None:
+    """With 10.00 of cash left, a 49.95 duty charges 10.00 and owes 39.95; a second fee then gets nothing."""
+    duty, management = StampDuty(), ManagementFee(annual_rate=0.01)
+    # 0.999 * 10,000 = 9,990 -> 999 shares, cash 10.00; duty 0.005 * 9,990 = 49.95
+    _, result = _run(0.999, duty, management)
+    assert duty.charged == pytest.approx(10.0)
+    assert duty.owed == pytest.approx(39.95)
+    assert management.charged == 0.0  # the duty took all the cash at the same bar
+    assert result.equity["cash"].min() >= 0.0
+
+
+def test_summary_attributes_costs_by_model() -> None:
+    """summary['costs'] holds commission, slippage and each fee as money and as annual drag in bps."""
+    _, result = _run(0.5, StampDuty(), commission={"model": "fixed", "amount": 5.0})
+    costs = result.summary["costs"]
+    assert costs["commission"]["amount"] == pytest.approx(5.0)
+    assert costs["fee:stamp_duty"]["amount"] == pytest.approx(25.0)  # 0.005 * 5,000
+    assert costs["total"]["amount"] == pytest.approx(30.0)
+    # values 9,995; 9,970; 9,970 -> average 9,978.333; years = 4 days / 365.25
+    # drag = 25 / 9,978.333 / (4 / 365.25) * 10,000 = 0.00250543 / 0.01095140 * 10,000 = 2,287.77 bps a year
+    assert costs["fee:stamp_duty"]["bps_per_year"] == pytest.approx(2287.77, rel=1e-5)
+
+
+def test_a_fee_handler_is_declared_in_a_scenario_handlers_table() -> None:
+    """[[handlers]] name = "stamp_duty" builds the built-in fee handler with its parameters."""
+    simulation, _ = _run(0.5, extra={"handlers": [{"name": "stamp_duty", "params": {"rate": 0.01}}]})
+    assert simulation.portfolio_handler.fees == {"stamp_duty": pytest.approx(50.0)}  # 0.01 * 5,000
+
+
+def test_swapping_the_commission_model_changes_value_by_exactly_the_commission() -> None:
+    """Positions are the same under per_share and ibkr_tiered, so final values differ by the commissions."""
+    _, per_share = _run(0.5, commission={"model": "per_share"})
+    _, tiered = _run(0.5, commission={"model": "ibkr_tiered"})
+    assert per_share.trades["quantity"].tolist() == tiered.trades["quantity"].tolist() == [500]
+    # per_share: max(1.00, 500 * 0.005 = 2.50) = 2.50
+    # ibkr_tiered: 500 * 0.0035 = 1.75; + 1.75 * 0.00074 = 0.001295; + 500 * 0.0002 = 0.10 -> 1.851295
+    difference = tiered.summary["final_value"] - per_share.summary["final_value"]
+    assert difference == pytest.approx(2.50 - 1.851295, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: StampDuty(rate=1.5), "rate must be a finite number >= 0 and < 1"),
+        (lambda: CashInterest(annual_rate=0.05, day_count=364), "day_count must be 360 or 365"),
+        (lambda: ManagementFee(annual_rate=0.01, frequency="weekly"), "frequency must be 'daily' or 'monthly'"),
+    ],
+)
+def test_fee_handlers_reject_bad_parameters(build: Any, message: str) -> None:
+    """Bad parameters raise ValueError naming the parameter."""
+    with pytest.raises(ValueError, match=message):
+        build()
