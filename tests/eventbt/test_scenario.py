@@ -14,7 +14,9 @@ from eventbt.errors import ScenarioError
 from eventbt.scenario import (
     AuditConfig,
     DataConfig,
+    EventConfig,
     ExecutionConfig,
+    HandlerConfig,
     PortfolioConfig,
     RebalanceConfig,
     RunConfig,
@@ -757,3 +759,119 @@ def test_overriding_a_cost_model_drops_the_old_models_parameters(tmp_path: Path)
     assert config.execution.commission == {"model": "percentage", "rate": 0.002}
     same = ScenarioConfig.from_toml(path, ["execution.commission.minimum=2.0"])
     assert same.execution.commission == {"model": "per_share", "per_share": 0.005, "minimum": 2.0}
+
+
+# --- extends, [[handlers]], [[events]] ------------------------------------------------------------------
+
+def test_extends_merges_the_child_over_the_base(scenario_file, tmp_path: Path) -> None:
+    """A child changes a few keys of its base; everything else, free-form params included, is inherited."""
+    (tmp_path / "scenarios" / "base.toml").write_text(
+        MINIMAL + '[strategy.params]\nfast_span = 10\nslow_span = 50\n'
+        '[execution.slippage]\nmodel = "fixed_bps"\nbps = 5\n')
+    config = ScenarioConfig.from_toml(scenario_file(
+        'extends = "base.toml"\n[strategy.params]\nfast_span = 20\n[execution.slippage]\nbps = 7\n'))
+    assert config.strategy.params == {"fast_span": 20, "slow_span": 50}
+    assert config.execution.slippage == {"model": "fixed_bps", "bps": 7}
+    assert config.data.path == "prices.csv"
+    assert config.name == "x"  # the child's file name, as the base has no [scenario] name
+
+
+def test_extends_rebases_an_inherited_data_path(scenario_file, tmp_path: Path) -> None:
+    """A base in another folder keeps pointing at its own data: its relative path is rewritten for the child."""
+    (tmp_path / "bases").mkdir()
+    (tmp_path / "bases" / "base.toml").write_text('[data]\npath = "data/prices.csv"\n' + STRATEGY)
+    config = ScenarioConfig.from_toml(scenario_file('extends = "../bases/base.toml"\n'))
+    assert config.data.path == "../bases/data/prices.csv"
+    assert config.data_path == (tmp_path / "bases" / "data" / "prices.csv").resolve()
+
+
+def test_extends_with_another_cost_model_drops_the_base_parameters(scenario_file, tmp_path: Path) -> None:
+    """Naming another commission model replaces the base's table whole, as --set does."""
+    (tmp_path / "scenarios" / "base.toml").write_text(
+        MINIMAL + '[execution.commission]\nmodel = "per_share"\nper_share = 0.005\nminimum = 1.0\n')
+    config = ScenarioConfig.from_toml(scenario_file(
+        'extends = "base.toml"\n[execution.commission]\nmodel = "percentage"\nrate = 0.001\n'))
+    assert config.execution.commission == {"model": "percentage", "rate": 0.001}
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"x.toml": 'extends = "y.toml"\n', "y.toml": 'extends = "x.toml"\n'},
+     "scenarios/x.toml: extends cycle: scenarios/x.toml -> scenarios/y.toml -> scenarios/x.toml"),
+    ({"x.toml": 'extends = "x.toml"\n'}, "scenarios/x.toml: extends cycle: scenarios/x.toml -> scenarios/x.toml"),
+    ({"x.toml": 'extends = "gone.toml"\n'}, "scenarios/x.toml: extends 'scenarios/gone.toml': file not found"),
+    ({"x.toml": "extends = 3\n" + MINIMAL}, "scenarios/x.toml: extends must be a file name (a string), got 3"),
+])
+def test_extends_errors(scenario_file, tmp_path: Path, files: dict[str, str], message: str) -> None:
+    """Cycles, missing bases and a non-string extends are errors with exact messages."""
+    for name, text in files.items():
+        (tmp_path / "scenarios" / name).write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        ScenarioConfig.from_toml("scenarios/x.toml")
+    assert str(caught.value) == message
+    assert caught.value.key == "extends"
+
+
+def test_handlers_and_events_are_read_and_round_trip(scenario_file) -> None:
+    """[[handlers]] and [[events]] become HandlerConfig/EventConfig and survive to_toml and back."""
+    text = MINIMAL + (
+        '[[handlers]]\nname = "mypkg.fees:Fee"\n[handlers.params]\nrate = 0.01\n'
+        '[[events]]\ndate = 2020-01-06\ntype = "deposit"\namount = 500\n'
+        '[[events]]\ndate = "2020-02-03"\ntype = "order"\nsymbol = "AAPL"\nside = "sell"\nquantity = 3\n'
+    )
+    config = ScenarioConfig.from_toml(scenario_file(text))
+    assert config.handlers == (HandlerConfig(name="mypkg.fees:Fee", params={"rate": 0.01}),)
+    assert config.events == (
+        EventConfig(date="2020-01-06", type="deposit", amount=500.0, reason=""),
+        EventConfig(date="2020-02-03", type="order", symbol="AAPL", side="sell", quantity=3),
+    )
+    again = ScenarioConfig.from_dict(tomllib.loads(config.to_toml()), source=config.source, base_dir=config.base_dir)
+    assert again == config
+
+
+def test_scenarios_without_arrays_keep_their_resolved_form(scenario_file) -> None:
+    """A scenario without [[handlers]]/[[events]] writes neither key (so its audit digest is unchanged)."""
+    assert set(ScenarioConfig.from_toml(scenario_file(MINIMAL)).to_dict()) == {
+        "scenario", "data", "portfolio", "strategy", "schedule", "rebalance", "execution", "audit", "run"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[handlers]]\nparams = {}\n', "[handlers[0]] missing required key 'name'"),
+    ('[[handlers]]\nname = "x:Y"\nparms = {}\n', "[handlers[0]] unknown key 'parms' (did you mean 'params'?)"),
+    ('[[handlers]]\nname = "x:Y"\nparams = 3\n', "[handlers[0]] params must be a table, got integer 3"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "gift"\namount = 1\n',
+     "[events[0]] type must be one of 'deposit', 'withdrawal', 'order', got 'gift'"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "deposit"\n', "[events[0]] missing required key 'amount'"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "deposit"\namount = -5\n',
+     "[events[0]] amount must be a number > 0, got -5"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "deposit"\namount = 5\nsymbol = "A"\n',
+     "[events[0]] unknown key 'symbol' (a 'deposit' event takes 'date', 'type', 'amount', 'reason')"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "hold"\nquantity = 1\n',
+     "[events[0]] side must be one of 'buy', 'sell', got 'hold'"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "buy"\nquantity = 1.5\n',
+     "[events[0]] quantity must be an integer, got float 1.5"),
+    ('[[events]]\ndate = "Jan 2"\ntype = "deposit"\namount = 5\n',
+     "[events[0]] date must be an ISO date YYYY-MM-DD, got 'Jan 2'"),
+])
+def test_array_table_errors(scenario_file, text: str, message: str) -> None:
+    """Each mistake in [[handlers]] or [[events]] gets its exact message."""
+    with pytest.raises(ScenarioError) as caught:
+        ScenarioConfig.from_toml(scenario_file(MINIMAL + text))
+    assert str(caught.value) == f"scenarios/x.toml: {message}"
+
+
+def test_handlers_must_be_an_array_of_tables(scenario_file) -> None:
+    """A top-level ``handlers = 3`` is named as needing [[handlers]] tables."""
+    with pytest.raises(ScenarioError) as caught:
+        ScenarioConfig.from_toml(scenario_file("handlers = 3\n" + MINIMAL))
+    assert str(caught.value) == "scenarios/x.toml: handlers must be an array of tables ([[handlers]]), got integer 3"
+
+
+def test_unknown_handler_import_path_is_named_when_the_run_is_built(tmp_path: Path) -> None:
+    """A [[handlers]] name that does not import is a ScenarioError naming the entry and the module."""
+    from eventbt.simulation import _configured_handlers
+
+    config = ScenarioConfig.from_dict({**tomllib.loads(MINIMAL), "handlers": [{"name": "nosuch.mod:Fee"}]},
+                                      source="x.toml", base_dir=tmp_path)
+    with pytest.raises(ScenarioError) as caught:
+        _configured_handlers(config)
+    assert str(caught.value) == "x.toml: [handlers[0]] cannot import 'nosuch.mod:Fee': no module named 'nosuch'"

@@ -1,0 +1,228 @@
+"""Comparing two audit logs record by record: the first divergence, its causal chain, the end results.
+
+Two runs agree when their ``publish`` and ``deliver`` records agree one by one, in order. For a ``publish``
+record the compared fields are the event's ``type``, ``time``, ``cause`` and every field of its ``data``;
+for a ``deliver`` record, the ``event`` delivered and the handlers it went ``to``. The header (scenario,
+versions, data hashes) and ``note`` records are not part of the comparison: a what-if run changes the
+scenario on purpose. :func:`first_divergence` finds where two streams part, :func:`outcome` sums up how a
+run ended (final value, trades, costs) from its records alone, and :func:`format_divergence` prints both
+side by side with the differing fields marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from eventbt.audit import trace_records
+
+__all__ = [
+    "Divergence",
+    "event_records",
+    "first_divergence",
+    "flatten",
+    "format_chain",
+    "format_divergence",
+    "format_outcomes",
+    "outcome",
+    "scenario_changes",
+]
+
+_STREAM = ("publish", "deliver")
+_COMPARED = {"publish": ("type", "time", "cause", "data"), "deliver": ("event", "to")}
+
+
+@attrs.frozen(kw_only=True)
+class Divergence:
+    """Where two event streams first differ.
+
+    ``index`` is the position in the stream of ``publish``/``deliver`` records (0-based); ``recorded`` and
+    ``new`` the two records there (``None`` when that stream has already ended); ``fields`` the differing
+    fields, dotted (``data.commission``); ``recorded_chain``/``new_chain`` the causal chains, event first.
+    """
+
+    index: int
+    recorded: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    fields: tuple[str, ...]
+    recorded_chain: tuple[Mapping[str, Any], ...] = ()
+    new_chain: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def record(self) -> Mapping[str, Any]:
+        """The recorded side if there is one, else the new one (what the headline describes)."""
+        found = self.recorded if self.recorded is not None else self.new
+        assert found is not None
+        return found
+
+    @property
+    def event_type(self) -> str | None:
+        """The event type of the divergence (the delivered event's, for a ``deliver`` record)."""
+        return _describe(self.record, self.recorded_chain or self.new_chain)[0]
+
+
+def event_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The ``publish`` and ``deliver`` records of a log, in order."""
+    return [record for record in records if record.get("record") in _STREAM]
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested mapping as ``{"a.b.c": leaf}``; a non-mapping value is ``{prefix: value}``."""
+    if not isinstance(value, Mapping):
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key in sorted(value):
+        flat.update(flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
+    if not value and prefix:
+        flat[prefix] = {}
+    return flat
+
+
+def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
+    kind = record.get("record", "")
+    flat: dict[str, Any] = {"record": kind}
+    for field in _COMPARED.get(kind, ()):
+        flat.update(flatten(record.get(field), field))
+    return flat
+
+
+def first_divergence(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> Divergence | None:
+    """The first place the event streams of two logs differ, or ``None`` when they agree throughout."""
+    left, right = event_records(recorded), event_records(new)
+    for index in range(max(len(left), len(right))):
+        a = left[index] if index < len(left) else None
+        b = right[index] if index < len(right) else None
+        if a is not None and b is not None and a == b:
+            continue
+        flat_a = _compared(a) if a is not None else {}
+        flat_b = _compared(b) if b is not None else {}
+        fields = tuple(key for key in sorted({*flat_a, *flat_b})
+                       if flat_a.get(key, _MISSING) != flat_b.get(key, _MISSING))
+        if not fields:
+            continue  # differs only in fields not compared (``by``, ``seq``, ``id``)
+        return Divergence(index=index, recorded=a, new=b, fields=fields,
+                          recorded_chain=_chain(recorded, a), new_chain=_chain(new, b))
+    return None
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_MISSING = _Missing()
+
+
+def _chain(records: Sequence[Mapping[str, Any]], record: Mapping[str, Any] | None) -> tuple[Mapping[str, Any], ...]:
+    if record is None:
+        return ()
+    event_id = record.get("id") if record.get("record") == "publish" else record.get("event")
+    if not isinstance(event_id, int):
+        return ()
+    return tuple(trace_records(list(records), event_id))
+
+
+def _describe(record: Mapping[str, Any], chain: Sequence[Mapping[str, Any]]) -> tuple[str | None, str]:
+    """``(event type, headline)`` for a record: ``seq 611, 2012-05-31T16:00:00, FillEvent #615``."""
+    event = record if record.get("record") == "publish" else (chain[0] if chain else None)
+    if event is None:
+        return None, f"deliver of event #{record.get('event')}"
+    prefix = "" if record.get("record") == "publish" else "delivery of "
+    head = f"{prefix}seq {event.get('seq')}, {event.get('time')}, {event.get('type')} #{event.get('id')}"
+    return str(event.get("type")), head
+
+
+def format_chain(chain: Sequence[Mapping[str, Any]]) -> str:
+    """``FillEvent #615 (2012-05-31T16:00:00) <- OrderEvent #612 <- ... <- MarketEvent #609``."""
+    if not chain:
+        return "(none)"
+    head = chain[0]
+    parts = [f"{head.get('type')} #{head.get('id')} ({head.get('time')})"]
+    parts.extend(f"{record.get('type')} #{record.get('id')}" for record in chain[1:])
+    return " <- ".join(parts)
+
+
+def _text(value: Any) -> str:
+    if value is _MISSING:
+        return "(absent)"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return "null" if value is None else str(value)
+
+
+def format_divergence(divergence: Divergence, *, labels: tuple[str, str] = ("recorded", "new")) -> str:
+    """The divergence as text: headline, the two records side by side (``*`` marks a differing field),
+    and both causal chains."""
+    _, head = _describe(divergence.record, divergence.recorded_chain or divergence.new_chain)
+    lines = [f"first divergence at event record {divergence.index + 1}: {head}"]
+    if divergence.recorded is None or divergence.new is None:
+        ended = labels[0] if divergence.recorded is None else labels[1]
+        lines.append(f"  the {ended} run has no more events here")
+    flat_a = _compared(divergence.recorded) if divergence.recorded is not None else {}
+    flat_b = _compared(divergence.new) if divergence.new is not None else {}
+    keys = [key for key in [*flat_a, *(k for k in flat_b if k not in flat_a)] if key != "record"]
+    rows = [(("* " if key in divergence.fields else "  ") + key, _text(flat_a.get(key, _MISSING)),
+             _text(flat_b.get(key, _MISSING))) for key in keys]
+    header = ("  field", labels[0], labels[1])
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    lines.append(f"  causal chain ({labels[0]}): {format_chain(divergence.recorded_chain)}")
+    lines.append(f"  causal chain ({labels[1]}): {format_chain(divergence.new_chain)}")
+    return "\n".join(lines)
+
+
+def outcome(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """How a run ended, from its records: final value, fills, commission, slippage, status and digest."""
+    final_value: float | None = None
+    trades = 0
+    commission = 0.0
+    slippage = 0.0
+    status: str | None = None
+    digest: str | None = None
+    for record in records:
+        kind = record.get("record")
+        if kind == "publish":
+            event_type = record.get("type")
+            if event_type == "SnapshotEvent":
+                final_value = float(record["data"]["total_value"])
+            elif event_type == "FillEvent":
+                trades += 1
+                commission += float(record["data"]["commission"])
+                slippage += float(record["data"]["slippage"])
+        elif kind == "footer":
+            status, digest = record.get("status"), record.get("digest")
+    return {"final_value": final_value, "trades": trades, "total_commission": commission,
+            "total_slippage": slippage, "status": status, "digest": digest}
+
+
+def format_outcomes(recorded: Mapping[str, Any], new: Mapping[str, Any], *,
+                    labels: tuple[str, str] = ("recorded", "new")) -> str:
+    """The end results of two runs side by side, with the change of each figure."""
+    rows = [("", labels[0], labels[1], "change")]
+    for key, label in (("final_value", "final value"), ("trades", "trades"),
+                       ("total_commission", "commission"), ("total_slippage", "slippage"), ("status", "status")):
+        a, b = recorded.get(key), new.get(key)
+        if isinstance(a, int | float) and isinstance(b, int | float):
+            spec = ",.2f" if key != "trades" else ","
+            sign = "+" if b - a >= 0 else "-"
+            rows.append((label, format(a, spec), format(b, spec), sign + format(abs(b - a), spec)))
+        else:
+            rows.append((label, _text(a), _text(b), "" if a == b else "changed"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["end results:"]
+    for row in rows:
+        lines.append("  " + "  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in
+                                                                 zip(row[1:], widths[1:], strict=True))]).rstrip())
+    return "\n".join(lines)
+
+
+def scenario_changes(recorded: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """``table.key: old -> new`` for every resolved scenario value that differs between two headers."""
+    a, b = flatten(recorded), flatten(new)
+    return [f"{key}: {_text(a.get(key, _MISSING))} -> {_text(b.get(key, _MISSING))}"
+            for key in sorted({*a, *b}) if a.get(key, _MISSING) != b.get(key, _MISSING)]

@@ -1,0 +1,190 @@
+"""Replaying an audit log: rebuild the run from its header, run it again, compare event by event.
+
+:func:`replay` reads a log, checks it was not edited since it was written (its footer's digest against the
+records), rebuilds the scenario from the header (optionally changed by ``--set`` overrides: a what-if
+replay), checks the data files still hash as recorded, runs it and compares the new event stream with the
+recorded one (see :mod:`eventbt.divergence`). :func:`compare_logs` does the comparison for two finished
+runs (``eventbt diff``).
+
+Where the data is found. The header keeps the scenario's data path as written in the scenario file
+(relative to the file's folder) and, outside the digest, that folder as it was on the recording machine
+(``environment.base_dir``). A replay resolves the data path against, in this order: ``base_dir`` when
+given (``--base-dir``); the recorded folder, when the data is there; the audit log's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from eventbt.audit import digest_of_lines, read_audit
+from eventbt.divergence import (
+    Divergence,
+    first_divergence,
+    format_divergence,
+    format_outcomes,
+    outcome,
+    scenario_changes,
+)
+from eventbt.errors import AuditError, DataError
+
+__all__ = ["ReplayReport", "compare_logs", "load_log", "replay", "verify_records"]
+
+
+@attrs.frozen(kw_only=True)
+class ReplayReport:
+    """The comparison of a recorded run (or run A) with a new run (or run B).
+
+    ``identical`` is true when the event streams agree record for record and the runs ended the same way;
+    ``changes`` lists the scenario values that differ (a what-if's overrides); ``notes`` anything else worth
+    saying (a header field that differs, data that changed and was allowed).
+    """
+
+    identical: bool
+    divergence: Divergence | None
+    recorded_outcome: Mapping[str, Any]
+    new_outcome: Mapping[str, Any]
+    changes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    labels: tuple[str, str] = ("recorded", "new")
+
+    @property
+    def exit_code(self) -> int:
+        """0 when identical, 1 when the runs differ (the ``eventbt replay``/``diff`` exit status)."""
+        return 0 if self.identical else 1
+
+    def format(self) -> str:
+        """The report as text, as the CLI prints it."""
+        lines = [f"{change}" for change in self.changes]
+        if lines:
+            lines.insert(0, "scenario changes:")
+            lines[1:] = [f"  {line}" for line in lines[1:]]
+        lines.extend(f"note: {note}" for note in self.notes)
+        if self.identical:
+            lines.append(f"identical: {self.new_outcome.get('events', 0):,} event records agree; "
+                         f"digest {self.new_outcome.get('digest')}")
+            return "\n".join(lines)
+        if self.divergence is not None:
+            lines.append(format_divergence(self.divergence, labels=self.labels))
+        else:
+            lines.append("the event streams agree but the runs ended differently")
+        lines.append(format_outcomes(self.recorded_outcome, self.new_outcome, labels=self.labels))
+        return "\n".join(lines)
+
+
+def load_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read an audit log (a file, or a run folder holding ``audit.jsonl``) and check it is intact."""
+    target = Path(path)
+    if target.is_dir():
+        target = target / "audit.jsonl"
+    if not target.is_file():
+        raise AuditError("no such audit log", path=str(target))
+    records = read_audit(target)
+    verify_records(records, str(target))
+    return records
+
+
+def verify_records(records: Sequence[Mapping[str, Any]], path: str | None = None) -> str:
+    """Check a log starts with a header, ends with a footer, and matches its digest; returns the digest.
+
+    An edited, added or removed line changes the recomputed digest: an :class:`AuditError` says so.
+    """
+    if not records or records[0].get("record") != "header":
+        raise AuditError("does not start with a header record; not an eventbt audit log", path=path)
+    footer = records[-1]
+    if footer.get("record") != "footer":
+        raise AuditError("has no footer record: the run was cut short before it could write one", path=path)
+    recomputed = digest_of_lines(list(records))
+    if recomputed != footer.get("digest"):
+        raise AuditError(
+            f"digest mismatch: the footer says {footer.get('digest')} but the records hash to {recomputed}; "
+            "the log was modified after it was written",
+            path=path,
+        )
+    return recomputed
+
+
+def _with_counts(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    result = outcome(records)
+    result["events"] = sum(1 for record in records if record.get("record") in ("publish", "deliver"))
+    return result
+
+
+def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], *,
+                 labels: tuple[str, str] = ("recorded", "new"), notes: Sequence[str] = ()) -> ReplayReport:
+    """Compare two parsed, verified logs (see :mod:`eventbt.divergence` for what is compared)."""
+    divergence = first_divergence(recorded, new)
+    outcome_a, outcome_b = _with_counts(recorded), _with_counts(new)
+    header_a, header_b = recorded[0], new[0]
+    changes = scenario_changes(header_a.get("scenario", {}), header_b.get("scenario", {}))
+    extra = list(notes)
+    for key in ("eventbt_version", "data_files", "symbols", "bars"):
+        if header_a.get(key) != header_b.get(key) and not (key == "data_files" and changes):
+            extra.append(f"header field {key!r} differs: {header_a.get(key)!r} -> {header_b.get(key)!r}")
+    identical = divergence is None and outcome_a["status"] == outcome_b["status"]
+    return ReplayReport(identical=identical, divergence=divergence, recorded_outcome=outcome_a,
+                        new_outcome=outcome_b, changes=tuple(changes), notes=tuple(extra), labels=labels)
+
+
+def _base_dirs(header: Mapping[str, Any], log_path: Path, base_dir: str | os.PathLike[str] | None) -> list[Path]:
+    if base_dir is not None:
+        return [Path(base_dir)]
+    candidates = []
+    recorded = header.get("environment", {}).get("base_dir")
+    if isinstance(recorded, str) and recorded:
+        candidates.append(Path(recorded))
+    candidates.append(log_path.parent)
+    return candidates
+
+
+def _choose_base_dir(header: Mapping[str, Any], log_path: Path,
+                     base_dir: str | os.PathLike[str] | None) -> Path:
+    data_path = str(header["scenario"]["data"]["path"])
+    candidates = _base_dirs(header, log_path, base_dir)
+    for candidate in candidates:
+        if (candidate / data_path).exists():
+            return candidate
+    tried = ", ".join(str(candidate) for candidate in candidates)
+    raise DataError(f"data {data_path!r} not found under {tried}; pass --base-dir with the folder the "
+                    "scenario's data path is relative to", path=data_path)
+
+
+def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
+           base_dir: str | os.PathLike[str] | None = None, allow_changed_data: bool = False) -> ReplayReport:
+    """Re-run the run an audit log records (with ``overrides`` for a what-if) and compare the two.
+
+    Raises :class:`AuditError` for a log that is not intact, :class:`DataError` when a data file is missing
+    or no longer hashes as recorded (unless ``allow_changed_data``), :class:`ScenarioError` for a bad
+    override.
+    """
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import Simulation, load_scenario_prices
+
+    log_path = Path(audit_path)
+    if log_path.is_dir():
+        log_path = log_path / "audit.jsonl"
+    recorded = load_log(log_path)
+    header = recorded[0]
+    folder = _choose_base_dir(header, log_path, base_dir)
+    config = ScenarioConfig.from_dict(header["scenario"], base_dir=folder)
+    if overrides:
+        config = config.with_overrides(overrides)
+    prices = load_scenario_prices(config)
+    notes: list[str] = []
+    for name, digest in sorted(header.get("data_files", {}).items()):
+        now = prices.sources.get(name)
+        if now is not None and now != digest:
+            if not allow_changed_data:
+                raise DataError(f"changed since the run was recorded (sha256 {digest} recorded, {now} now); "
+                                "pass --allow-changed-data to replay on the new data", path=name)
+            notes.append(f"data file {name} changed since the run was recorded (allowed)")
+    simulation = Simulation(config, prices=prices)
+    try:
+        simulation.run()
+    except Exception as exc:  # the new run failed: compare what it did up to the failure
+        notes.append(f"the new run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    return compare_logs(recorded, simulation.audit.records(), notes=notes)

@@ -1,0 +1,155 @@
+"""Checking a scenario without running it: the file, its ``extends`` chain, the data and every import path.
+
+:func:`validate` collects every problem it finds rather than stopping at the first: each scenario key is
+checked on its own (a wrong key is reported and left out, the others still checked), the data is loaded
+and checked against the scenario's symbols, dates and ``[[events]]``, and every plug-in the scenario names
+(strategy, cost models, ``[[handlers]]``) is imported and built with its parameters. The report also lists
+the code the scenario would import, as ``role: module:Class``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from eventbt.errors import EventbtError, ScenarioError
+
+__all__ = ["ValidationReport", "validate"]
+
+
+@attrs.frozen(kw_only=True)
+class ValidationReport:
+    """What :func:`validate` found: ``problems`` (one line each; none means valid), the ``extends`` chain
+    (the file first) and ``imports`` (``role: module:Class`` for each class the scenario would use)."""
+
+    path: str
+    chain: tuple[str, ...]
+    problems: tuple[str, ...]
+    imports: tuple[str, ...]
+    bars: int | None = None
+    symbols: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def format(self) -> str:
+        """The report as the CLI prints it."""
+        lines = [f"{self.path}: {'valid' if self.ok else f'{len(self.problems)} problem(s)'}"]
+        if len(self.chain) > 1:
+            lines.append("  extends: " + " -> ".join(self.chain))
+        if self.bars is not None:
+            lines.append(f"  data: {self.bars:,} bars, {len(self.symbols)} symbols")
+        if self.imports:
+            lines.append("  imports:")
+            lines.extend(f"    {line}" for line in self.imports)
+        if self.problems:
+            lines.append("  problems:")
+            lines.extend(f"    {line}" for line in self.problems)
+        return "\n".join(lines)
+
+
+def _class_name(obj: object) -> str:
+    cls = obj if isinstance(obj, type) else type(obj)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ValidationReport:
+    """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs."""
+    from eventbt.scenario import _copy_tables, read_scenario_file
+    from eventbt.scenario_checks import Reader
+
+    source = os.fspath(path)
+    problems: list[str] = []
+    imports: list[str] = []
+    try:
+        raw, chain = read_scenario_file(source)
+    except ScenarioError as exc:
+        return ValidationReport(path=source, chain=(source,), problems=(str(exc),), imports=())
+    reader = Reader(source, collect=True)
+    values = reader.read(reader.apply_overrides(_copy_tables(raw), overrides))
+    problems.extend(str(error) for error in reader.errors or ())
+
+    def attempt(action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except EventbtError as exc:
+            problems.append(str(exc))
+            return None
+
+    prices = attempt(lambda: _load_data(values["data"], source)) if values["data"].get("path") else None
+    if prices is not None:
+        _check_events(values["events"], prices, source, problems)
+    _check_plugins(values, source, attempt, imports)
+    return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
+                            bars=None if prices is None else prices.n_bars,
+                            symbols=() if prices is None else tuple(prices.symbols))
+
+
+def _load_data(data: Mapping[str, Any], source: str) -> Any:
+    from eventbt.loaders import load_prices
+
+    folder = Path(source).parent
+    return load_prices(folder / data["path"], format=data.get("format", "auto"),
+                       symbols=list(data.get("symbols", ())) or None, start=data.get("start") or None,
+                       end=data.get("end") or None, display_path=data["path"])
+
+
+def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str, problems: list[str]) -> None:
+    import numpy as np
+
+    last = str(np.asarray(prices.dates).astype("datetime64[D]")[-1]) if prices.n_bars else ""
+    for index, event in enumerate(events):
+        label = f"[events[{index}]]"
+        if last and event["date"] > last:
+            problems.append(f"{source}: {label} date {event['date']} is after the last bar of the data ({last})")
+        if event["type"] == "order" and event["symbol"] not in prices.symbols:
+            problems.append(f"{source}: {label} symbol {event['symbol']!r} is not in the data")
+
+
+def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Callable[[], Any]], Any],
+                   imports: list[str]) -> None:
+    from eventbt import plugins
+    from eventbt.handler import Handler
+    from eventbt.scenario_checks import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
+
+    strategy = values["strategy"]
+    if strategy.get("name"):
+        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source))
+        if built is not None:
+            imports.append(f"strategy: {_class_name(built)}")
+    execution = values["execution"]
+    for kind in ("commission", "slippage"):
+        spec = execution.get(kind, DEFAULT_COMMISSION if kind == "commission" else DEFAULT_SLIPPAGE)
+        def build_model(kind: str = kind, spec: Mapping[str, object] = spec) -> object:
+            return plugins.build_model(kind, spec, path=source, table=f"execution.{kind}")
+
+        built = attempt(build_model)
+        if built is not None:
+            imports.append(f"{kind}: {_class_name(built)}")
+    for index, entry in enumerate(values["handlers"]):
+        label = f"handlers[{index}]"
+
+        def build(entry: Mapping[str, Any] = entry, label: str = label) -> object:
+            def error(message: str, key: str | None) -> ScenarioError:
+                return ScenarioError(f"[{label}] {message}", path=source, table=label, key=key)
+
+            try:
+                cls = plugins.resolve_class(entry["name"], getattr(plugins, "HANDLERS", {}),
+                                            group="eventbt.handlers", kind="handler")
+            except EventbtError as exc:
+                raise error(str(exc), "name") from exc
+            if not issubclass(cls, Handler):
+                raise error(f"{entry['name']!r} is not a handler: {cls.__qualname__} does not subclass "
+                            "eventbt.handler.Handler", "name")
+            return plugins.instantiate(cls, entry["params"], reference=entry["name"], error=error, noun="handler")
+
+        built = attempt(build)
+        if built is not None:
+            imports.append(f"{label}: {_class_name(built)}")
+    if values["events"]:
+        imports.append("events: handlers.injected:InjectedEvents")

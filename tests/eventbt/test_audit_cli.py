@@ -1,0 +1,114 @@
+"""Tests for the audit-log commands (audit trace/show/export/verify, replay, diff) and the run records."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+
+import eventbt
+from eventbt.audit import read_audit
+from eventbt.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+NEXT_OPEN = ROOT / "scenarios" / "ema_next_open.toml"
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ema_next_open run once into a temporary folder."""
+    out = tmp_path_factory.mktemp("run")
+    eventbt.run(NEXT_OPEN, out=out)
+    return out
+
+
+def test_header_and_footer_are_complete(run_folder: Path) -> None:
+    """The header has version, resolved scenario, data hashes, versions, start time; the footer status and digest."""
+    records = read_audit(run_folder / "audit.jsonl")
+    header, footer = records[0], records[-1]
+    assert header["record"] == "header" and footer["record"] == "footer"
+    assert header["eventbt_version"] == eventbt.__version__
+    assert header["scenario"]["execution"]["slippage"] == {"bps": 5.0, "model": "fixed_bps"}
+    assert header["scenario"]["rebalance"] == {"cash_buffer": 0.0, "min_trade_value": 0.0}  # defaults filled
+    folder = "data/zipline/csvdir_daily"
+    assert sorted(header["data_files"]) == [f"{folder}/{s}.csv.gz" for s in ("AAPL", "IBM", "KO", "MSFT")]
+    assert all(re.fullmatch("[0-9a-f]{64}", digest) for digest in header["data_files"].values())
+    assert {"python", "pandas", "numpy", "base_dir"} <= set(header["environment"])
+    assert "started" in header["wall_clock"]
+    assert footer["status"] == "completed" and re.fullmatch("[0-9a-f]{64}", footer["digest"])
+
+
+def test_audit_trace_prints_the_chain(run_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`audit trace` of a fill prints the fill, its order, its signal and its market bar, in that order."""
+    records = read_audit(run_folder / "audit.jsonl")
+    fill = next(r for r in records if r.get("type") == "FillEvent")
+    assert main(["audit", "trace", str(run_folder), str(fill["id"])]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[2] for row in rows] == ["FillEvent", "OrderEvent", "SignalEvent", "MarketEvent"]
+
+
+def test_audit_show_filters_by_type_symbol_and_dates(run_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`audit show --type FillEvent --symbol AAPL --from --to` lists exactly the matching fills."""
+    args = ["audit", "show", str(run_folder / "audit.jsonl"), "--type", "FillEvent", "--symbol", "AAPL",
+            "--from", "2013-01-01", "--to", "2013-12-31"]
+    assert main(args) == 0
+    rows = capsys.readouterr().out.splitlines()
+    expected = [r for r in read_audit(run_folder / "audit.jsonl") if r.get("type") == "FillEvent"
+                and r["data"]["symbol"] == "AAPL" and "2013-01-01" <= r["time"][:10] <= "2013-12-31"]
+    assert expected and len(rows) == len(expected) + 1
+    assert rows[0].split()[:3] == ["seq", "time", "type"]
+    assert all(" AAPL" in row and "FillEvent" in row for row in rows[1:])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_audit_export(run_folder: Path, tmp_path: Path, suffix: str) -> None:
+    """`audit export` writes one row per published event with its data fields as columns."""
+    target = tmp_path / f"events{suffix}"
+    assert main(["audit", "export", str(run_folder), "--to", str(target)]) == 0
+    frame = pd.read_csv(target) if suffix == ".csv" else pd.read_parquet(target)
+    published = [r for r in read_audit(run_folder / "audit.jsonl") if r.get("record") == "publish"]
+    assert len(frame) == len(published)
+    assert {"seq", "time", "type", "id", "cause", "by", "commission", "symbol"} <= set(frame.columns)
+
+
+def test_audit_verify_and_replay_report_a_tampered_log(run_folder: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """One edited line makes `audit verify` exit 1 and `replay` exit 2 with the digest mismatch."""
+    assert main(["audit", "verify", str(run_folder)]) == 0
+    lines = (run_folder / "audit.jsonl").read_bytes().splitlines()
+    index = next(i for i, line in enumerate(lines) if b'"SnapshotEvent"' in line)
+    record = orjson.loads(lines[index])
+    record["data"]["cash"] += 0.01
+    lines[index] = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    tampered = tmp_path / "audit.jsonl"
+    tampered.write_bytes(b"\n".join(lines) + b"\n")
+    capsys.readouterr()
+    assert main(["audit", "verify", str(tampered)]) == 1
+    assert "digest mismatch" in capsys.readouterr().err
+    assert main(["replay", str(tampered)]) == 2
+    assert "the log was modified after it was written" in capsys.readouterr().err
+
+
+def test_replay_and_diff_exit_codes(run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """replay exits 0 for the same run and 1 for a what-if; diff exits 0 for a run against itself."""
+    assert main(["replay", str(run_folder / "audit.jsonl")]) == 0
+    digest = read_audit(run_folder / "audit.jsonl")[-1]["digest"]
+    assert capsys.readouterr().out.strip().endswith(f"digest {digest}")
+    assert main(["replay", str(run_folder), "--set", "rebalance.cash_buffer=0.1"]) == 1
+    assert "first divergence" in capsys.readouterr().out
+    assert main(["diff", str(run_folder), str(run_folder)]) == 0
+
+
+def test_docs_worked_example_output_is_what_replay_prints(run_folder: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The what-if output shown in docs/replay.md is exactly what `eventbt replay` prints."""
+    text = (ROOT / "docs" / "replay.md").read_text()
+    documented = text.split("<!-- worked-example -->\n", 1)[1].split("\n<!-- /worked-example -->", 1)[0]
+    args = ["replay", str(run_folder / "audit.jsonl"), "--set", "execution.commission.model=percentage",
+            "--set", "execution.commission.rate=0.002"]
+    capsys.readouterr()
+    assert main(args) == 1
+    assert capsys.readouterr().out.rstrip("\n") == documented

@@ -1,0 +1,179 @@
+"""Tests for eventbt.replayer: replaying audit logs, what-if runs, changed data, tampered logs, diff."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+import eventbt
+from eventbt.audit import read_audit
+from eventbt.divergence import event_records, first_divergence, outcome
+from eventbt.errors import AuditError, DataError, ScenarioError
+from eventbt.replayer import compare_logs, load_log, replay
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+
+SMALL = """\
+[scenario]
+name = "small"
+
+[data]
+path = "data/prices.csv"
+format = "wide"
+
+[portfolio]
+initial_cash = 10_000.0
+
+[strategy]
+name = "equal_weight"
+
+[schedule]
+every_n_bars = 5
+
+[execution.commission]
+model = "fixed"
+amount = 1.0
+"""
+
+
+def _small(tmp_path: Path) -> Path:
+    """A 3-symbol, 20-bar scenario in tmp_path/scenario/ (data in scenario/data/prices.csv)."""
+    folder = tmp_path / "scenario"
+    (folder / "data").mkdir(parents=True)
+    rows = ["date,AAA,BBB,CCC"]
+    for day in range(20):
+        rows.append(f"2021-01-{day + 4:02d},{10 + day * 0.5},{20 - day * 0.25},{30 + (day % 3)}")
+    (folder / "data" / "prices.csv").write_text("\n".join(rows) + "\n")
+    (folder / "small.toml").write_text(SMALL)
+    return folder / "small.toml"
+
+
+def _record(scenario: Path, out: Path, overrides: tuple[str, ...] = ()) -> Path:
+    eventbt.run(scenario, overrides=overrides, out=out)
+    return out / "audit.jsonl"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda path: path.stem)
+def test_replay_of_each_bundled_scenario_reproduces_its_digest(scenario: Path, tmp_path: Path) -> None:
+    """Replaying a bundled scenario's audit log gives identical events and the recorded digest."""
+    log = _record(scenario, tmp_path / "run")
+    report = replay(log)
+    assert report.identical and report.exit_code == 0
+    assert report.divergence is None
+    assert report.new_outcome["digest"] == read_audit(log)[-1]["digest"]
+    assert "identical" in report.format()
+
+
+def test_what_if_commission_diverges_at_the_first_fill_with_commission_marked(tmp_path: Path) -> None:
+    """A changed commission model diverges at the first FillEvent, only its commission differing."""
+    log = _record(_small(tmp_path), tmp_path / "run")
+    report = replay(log, overrides=["execution.commission.model=percentage", "execution.commission.rate=0.002"])
+    assert not report.identical and report.exit_code == 1
+    recorded = event_records(read_audit(log))
+    first_fill = next(i for i, r in enumerate(recorded) if r.get("type") == "FillEvent")
+    divergence = report.divergence
+    assert divergence is not None
+    assert divergence.index == first_fill
+    assert divergence.event_type == "FillEvent"
+    assert divergence.fields == ("data.commission",)
+    assert divergence.recorded is not None and divergence.new is not None
+    # fixed 1.00 per order before; 0.2% of the traded value after.
+    fill = divergence.new["data"]
+    assert divergence.recorded["data"]["commission"] == 1.0
+    assert fill["commission"] == pytest.approx(0.002 * fill["quantity"] * fill["price"])
+    assert [r["type"] for r in divergence.recorded_chain] == ["FillEvent", "OrderEvent", "SignalEvent",
+                                                               "MarketEvent"]
+    assert "execution.commission.model: fixed -> percentage" in report.changes
+    text = report.format()
+    assert "* data.commission" in text and "  data.quantity" in text
+
+
+def test_what_if_strategy_parameter_diverges_at_the_first_differing_signal(tmp_path: Path) -> None:
+    """top_n 2 -> 1 on the 4-stock data diverges first at a SignalEvent whose weights differ."""
+    log = _record(ROOT / "scenarios" / "ema_next_open.toml", tmp_path / "run")
+    report = replay(log, overrides=["strategy.params.top_n=1"])
+    divergence = report.divergence
+    assert divergence is not None and divergence.event_type == "SignalEvent"
+    assert divergence.fields and all(field.startswith("data.weights.") for field in divergence.fields)
+    recorded = event_records(read_audit(log))
+    earlier_signals = [r for r in recorded[: divergence.index] if r.get("type") == "SignalEvent"]
+    assert all(len(r["data"]["weights"]) <= 1 for r in earlier_signals)  # those top_n=1 could not change
+
+
+def test_modified_data_file_is_detected_by_hash(tmp_path: Path) -> None:
+    """A data file edited after the run stops the replay, naming the file, unless changed data is allowed."""
+    scenario = _small(tmp_path)
+    log = _record(scenario, tmp_path / "run")
+    data = scenario.parent / "data" / "prices.csv"
+    data.write_text(data.read_text().replace("2021-01-10,13.0", "2021-01-10,13.5"))
+    with pytest.raises(DataError, match=r"^data/prices\.csv: changed since the run was recorded") as caught:
+        replay(log)
+    assert caught.value.path == "data/prices.csv"
+    report = replay(log, allow_changed_data=True)
+    assert "data file data/prices.csv changed since the run was recorded (allowed)" in report.notes
+
+
+def test_tampered_audit_log_is_reported(tmp_path: Path) -> None:
+    """Editing one line of a log (a fill's quantity) is caught by the digest check before any replay."""
+    log = _record(_small(tmp_path), tmp_path / "run")
+    lines = log.read_bytes().splitlines()
+    index = next(i for i, line in enumerate(lines) if b'"FillEvent"' in line)
+    record = orjson.loads(lines[index])
+    record["data"]["quantity"] += 1
+    lines[index] = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(AuditError, match=r"digest mismatch: .* the log was modified after it was written"):
+        replay(log)
+
+
+def test_replay_finds_data_next_to_a_moved_scenario_with_base_dir(tmp_path: Path) -> None:
+    """With the scenario folder moved away, --base-dir points the replay at the data's new home."""
+    scenario = _small(tmp_path)
+    log = _record(scenario, tmp_path / "run")
+    moved = tmp_path / "elsewhere"
+    shutil.move(scenario.parent, moved)
+    with pytest.raises(DataError, match="pass --base-dir"):
+        replay(log)
+    assert replay(log, base_dir=moved).identical
+
+
+def test_bad_override_in_a_what_if_is_a_scenario_error(tmp_path: Path) -> None:
+    """A what-if override is checked like the file: a wrong type names the override."""
+    log = _record(_small(tmp_path), tmp_path / "run")
+    with pytest.raises(ScenarioError, match=r"--set portfolio.initial_cash=lots.*must be a number"):
+        replay(log, overrides=["portfolio.initial_cash=lots"])
+
+
+def test_diff_of_two_run_folders_reports_the_first_divergence(tmp_path: Path) -> None:
+    """compare_logs on two finished runs (what `eventbt diff` does) finds the changed commission."""
+    scenario = _small(tmp_path)
+    _record(scenario, tmp_path / "a")
+    _record(scenario, tmp_path / "b", ("execution.commission.amount=2.0",))
+    report = compare_logs(load_log(tmp_path / "a"), load_log(tmp_path / "b"), labels=("A", "B"))
+    assert report.divergence is not None and report.divergence.fields == ("data.commission",)
+    assert compare_logs(load_log(tmp_path / "a"), load_log(tmp_path / "a")).identical
+
+
+def test_outcome_sums_fills_from_records() -> None:
+    """outcome() counts fills and sums their costs; the final value is the last snapshot's."""
+    records = [
+        {"record": "publish", "type": "FillEvent", "data": {"commission": 1.5, "slippage": 0.25}},
+        {"record": "publish", "type": "SnapshotEvent", "data": {"total_value": 100.0}},
+        {"record": "publish", "type": "FillEvent", "data": {"commission": 2.0, "slippage": 0.5}},
+        {"record": "publish", "type": "SnapshotEvent", "data": {"total_value": 98.0}},
+        {"record": "footer", "status": "completed", "digest": "d"},
+    ]
+    # 1.5 + 2.0 = 3.5 commission; 0.25 + 0.5 = 0.75 slippage.
+    assert outcome(records) == {"final_value": 98.0, "trades": 2, "total_commission": 3.5,
+                                "total_slippage": 0.75, "status": "completed", "digest": "d"}
+
+
+def test_first_divergence_when_one_stream_is_shorter() -> None:
+    """A stream that ends early diverges where it ends, with the missing side None."""
+    a = [{"record": "publish", "id": 1, "type": "MarketEvent", "time": "t", "cause": None, "data": {"bar": 0}}]
+    divergence = first_divergence(a, [])
+    assert divergence is not None and divergence.index == 0 and divergence.new is None

@@ -1,0 +1,94 @@
+"""Tests for eventbt.validator: every problem reported at once, the extends chain, the imports listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eventbt.commands import validate as validate_command
+from eventbt.validator import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BAD = """\
+[data]
+path = "data/missing.csv"
+
+[portfolio]
+initial_cash = "lots"
+intial = 3
+
+[strategy]
+name = "nosuch.module:Thing"
+
+[execution.commission]
+model = "percentage"
+rat = 0.1
+
+[[handlers]]
+name = "handlers.injected:Nope"
+
+[[events]]
+date = "2020-13-01"
+type = "deposit"
+amount = 5
+"""
+
+
+def test_validate_reports_every_problem_not_just_the_first(tmp_path: Path) -> None:
+    """Seven independent mistakes in one file give seven problems, each with its exact message."""
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD)
+    report = validate(path)
+    source = str(path)
+    assert not report.ok
+    assert report.problems == (
+        f"{source}: [portfolio] unknown key 'intial' (did you mean 'initial_cash'?)",
+        f"{source}: [portfolio] initial_cash must be a number, got string 'lots'",
+        f"{source}: [events[0]] date must be an ISO date YYYY-MM-DD, got '2020-13-01'",
+        "data/missing.csv: no such file or folder",
+        f"{source}: [strategy] cannot import 'nosuch.module:Thing': no module named 'nosuch'",
+        f"{source}: [execution.commission] unknown key 'rat' (did you mean 'rate'?)",
+        f"{source}: [handlers[0]] cannot import 'handlers.injected:Nope': module 'handlers.injected' "
+        "has no attribute 'Nope'",
+    )
+
+
+def test_validate_lists_the_chain_and_the_code_a_scenario_imports() -> None:
+    """cash_flows.toml is valid, extends ema_next_open.toml, and names its classes by import path."""
+    report = validate(ROOT / "scenarios" / "cash_flows.toml")
+    assert report.ok, report.problems
+    assert [Path(p).name for p in report.chain] == ["cash_flows.toml", "ema_next_open.toml"]
+    assert report.imports == (
+        "strategy: strategies.ema_allocation:EmaAllocation",
+        "commission: handlers.costs:PerShareCommission",
+        "slippage: handlers.costs:FixedBpsSlippage",
+        "events: handlers.injected:InjectedEvents",
+    )
+    assert report.bars == 754 and report.symbols == ("AAPL", "IBM", "KO", "MSFT")
+
+
+def test_validate_checks_events_against_the_data(tmp_path: Path) -> None:
+    """An injected order for a symbol not in the data, and a date past its end, are both reported."""
+    path = tmp_path / "events.toml"
+    data = (ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily").as_posix()
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "ema_next_open.toml").as_posix()}"\n'
+                    f'[data]\npath = "{data}"\n'
+                    '[[events]]\ndate = "2030-01-02"\ntype = "order"\nsymbol = "ZZZ"\nside = "buy"\nquantity = 1\n')
+    report = validate(path)
+    assert report.problems == (
+        f"{path}: [events[0]] date 2030-01-02 is after the last bar of the data (2014-12-31)",
+        f"{path}: [events[0]] symbol 'ZZZ' is not in the data",
+    )
+
+
+def test_validate_command_exit_codes(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`eventbt validate` exits 0 for a valid file and 1 (listing the problems) for a bad one."""
+    import argparse
+
+    assert validate_command.execute(argparse.Namespace(scenario=str(ROOT / "scenarios" / "ema_next_open.toml"),
+                                                       overrides=[])) == 0
+    assert "valid" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD)
+    assert validate_command.execute(argparse.Namespace(scenario=str(bad), overrides=[])) == 1
+    assert "7 problem(s)" in capsys.readouterr().out
