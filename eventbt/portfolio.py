@@ -75,6 +75,12 @@ class Portfolio:
                     symbol=self.symbols[i], date=date,
                 )
             cash = self.cash + quantity * price - commission
+            if cash < -_CASH_TOLERANCE:
+                raise AccountingError(
+                    f"selling {quantity} {self.symbols[i]} at {price:.6g} on {date} brings in "
+                    f"{quantity * price:.2f} but costs {commission:.2f} in commission; cash is {self.cash:.2f}",
+                    symbol=self.symbols[i], date=date,
+                )
             realized = (price - self.average_cost[i]) * quantity - commission
             self.realized_pnl[i] += realized
             left = held - quantity

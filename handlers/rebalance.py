@@ -5,11 +5,13 @@ The arithmetic is two pure functions, usable on their own:
 - :func:`compare_positions`: portfolio value ``V = C + sum(q*p)``, targets ``T = w * V * (1 - cash_buffer)``
   and dollar changes ``d = T - q*p``.
 - :func:`generate_orders`: whole-share orders from those changes. Sells first (a full exit when the target
-  is 0, else ``min(q, floor(|d| / p))`` shares); buys ``floor(d / buy_fill_price)``; skips below
-  ``min_trade_value`` or at zero shares. If the buys' expected cost (fill with slippage, plus commission)
-  exceeds cash plus the sells' expected proceeds, every buy is scaled by ``available / cost`` (rounded
-  down), then one share at a time is taken off the buy with the largest expected cost (ties: the later
-  symbol) until the buys fit. Orders come out sells first, then buys, each in symbol order.
+  is 0, else ``min(q, floor(|d| / p))`` shares); buys ``floor(d / buy_fill_price)``; both floors allow
+  1e-9 of a share for rounding. Skips below ``min_trade_value`` or at zero shares, and a sale whose
+  commission exceeds its proceeds when there is no cash to pay the difference. If the buys' expected cost
+  (fill with slippage, plus commission) exceeds cash plus the sells' expected proceeds, every buy is
+  scaled by ``available / cost`` (rounded down), then one share at a time is taken off the buy with the
+  largest expected cost (ties: the later symbol) until the buys fit. Orders come out sells first, then
+  buys, each in symbol order.
 
 Every skip, scale and trim is returned as a :class:`Note` and published as a ``NoticeEvent``, so the audit
 log says why an order is missing or smaller.
@@ -27,7 +29,8 @@ from eventbt.events import Event, MarketEvent, NoticeEvent, OrderEvent, Side, Si
 from eventbt.handler import Handler
 from eventbt.protocols import CommissionModel, SlippageModel
 
-__all__ = ["Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_orders"]
+__all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_orders",
+           "whole_shares"]
 
 
 @attrs.frozen(kw_only=True)
@@ -49,6 +52,16 @@ class Note:
     code: str
     symbol: str | None
     details: dict[str, Any]
+
+
+# Share counts within this of the next whole number are taken as that number: |d| / p can land a hair
+# below an integer from rounding alone (25 * p / p < 25), which would otherwise leave one share behind.
+SHARE_TOLERANCE = 1e-9
+
+
+def whole_shares(shares: float) -> int:
+    """``floor(shares)``, with :data:`SHARE_TOLERANCE` for floating-point rounding."""
+    return math.floor(shares + SHARE_TOLERANCE)
 
 
 def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.ndarray, cash: float,
@@ -87,13 +100,19 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                               details={"change": d, "min_trade_value": min_trade_value}))
             continue
         if d < 0:
-            n = q if w == 0 else min(q, math.floor(-d / p))
+            n = q if w == 0 else min(q, whole_shares(-d / p))
             if n > 0:
+                proceeds = _cost(n, p, -1, commission, slippage)
+                if proceeds < 0 and cash + math.fsum(o.expected for o in sells) + proceeds < 0:
+                    # A commission larger than the sale brings in, and no cash to pay it with.
+                    notes.append(Note(code="skip_cost_exceeds_cash", symbol=symbol,
+                                      details={"quantity": n, "proceeds": proceeds, "cash": cash}))
+                    continue
                 sells.append(PlannedOrder(symbol=symbol, side=Side.SELL, quantity=n, reference_price=p,
-                                          target_weight=w, expected=_cost(n, p, -1, commission, slippage)))
+                                          target_weight=w, expected=proceeds))
                 continue
         else:
-            n = math.floor(d / slippage.fill_price(1, p, 1))
+            n = whole_shares(d / slippage.fill_price(1, p, 1))
             if n > 0:
                 buys[i] = n
                 continue
@@ -102,7 +121,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     available = cash + math.fsum(order.expected for order in sells)
     costs = {i: -_cost(n, float(prices[i]), 1, commission, slippage) for i, n in buys.items()}
     total = math.fsum(costs.values())
-    if total > available:
+    if buys and total > available:
         factor = max(available, 0.0) / total
         for i, n in list(buys.items()):
             scaled = math.floor(n * factor)

@@ -1,7 +1,8 @@
 """Run a scenario file and print its summary.
 
 With --out DIR, writes equity.csv, trades.csv, weights.csv, signals.csv, summary.json, audit.jsonl and the
-resolved scenario.toml into DIR (see docs/results.md).
+resolved scenario.toml into DIR (see docs/results.md). A run that fails or is interrupted (Ctrl-C) still
+writes the results it has into DIR, with complete = false in summary.json.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _ROWS = [
     ("total_commission", "Total commission", "money"),
     ("total_slippage", "Total slippage", "money"),
     ("events", "Events moved", "int"),
+    ("dead_letters", "Skipped (dead letters)", "int"),
     ("digest", "Audit digest", "text"),
 ]
 
@@ -61,12 +63,17 @@ def format_summary(summary: dict[str, object]) -> str:
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from eventbt.loaders import find_suspicious_jumps
     from eventbt.progress import ProgressBar
     from eventbt.scenario import ScenarioConfig
     from eventbt.simulation import Simulation, load_scenario_prices
 
     config = ScenarioConfig.from_toml(args.scenario, args.overrides)
     prices = load_scenario_prices(config)
+    for jump in find_suspicious_jumps(prices):
+        print(f"eventbt: warning: {config.data.path}: close for {jump.symbol!r} moves {jump.previous_close:g} -> "
+              f"{jump.close:g} (x{jump.ratio:.3f}) on {jump.date}; likely an unadjusted split or other corporate "
+              "action (the loaders apply no adjustment)", file=sys.stderr)
     show = not args.quiet and config.run.progress
     bar = ProgressBar(prices.n_bars, enabled=None if show else False)
     audit_path = None
@@ -78,8 +85,14 @@ def execute(args: argparse.Namespace) -> int:
                             progress=lambda i: bar.update(i + 1))
     try:
         result = simulation.run()
-    finally:
+    except BaseException:
         bar.close()
+        if args.out and simulation.finished:
+            # A failed or interrupted run still writes what it has, marked complete = false.
+            simulation.result().write(args.out)
+            print(f"eventbt: partial results (complete = false) written to {args.out}", file=sys.stderr)
+        raise
+    bar.close()
     assert result is not None
     if args.out:
         result.write(args.out)

@@ -346,21 +346,28 @@ def plan_rebalance(
             continue
         if d < 0:
             # 5. Sell: everything if the target is zero, else the whole shares the change covers.
-            n = q if w == 0 else min(q, math.floor(abs(d) / p))
+            # whole shares, allowing 1e-9 of a share for floating-point rounding (25 * p / p < 25)
+            n = q if w == 0 else min(q, math.floor(abs(d) / p + 1e-9))
             if n > 0:
                 sells.append({"side": SELL, "symbol": symbol, "quantity": n, "reference_price": p})
         elif d > 0:
             # 6. Buy: the whole shares the change buys at the slipped price.
-            n = math.floor(d / buy_fill_price(p, s))
+            n = math.floor(d / buy_fill_price(p, s) + 1e-9)
             if n > 0:
                 buys.append({"side": BUY, "symbol": symbol, "quantity": n, "reference_price": p})
 
     # 7. Cash constraint.
     available = cash
+    kept_sells = []
     for order in sells:
-        available += sell_proceeds(
-            commission, order["quantity"], sell_fill_price(order["reference_price"], s)
-        )
+        proceeds = sell_proceeds(commission, order["quantity"], sell_fill_price(order["reference_price"], s))
+        if proceeds < 0 and available + proceeds < 0:
+            # A commission larger than the sale brings in, with no cash to pay it: cash may never go
+            # negative (SPEC section 6), so the sale is not made.
+            continue
+        kept_sells.append(order)
+        available += proceeds
+    sells = kept_sells
 
     def expected_cost(order: dict) -> float:
         return buy_cost(commission, order["quantity"], buy_fill_price(order["reference_price"], s))

@@ -1,0 +1,32 @@
+"""Check a run folder: recompute cash, positions and every day's value from trades.csv and the prices.
+
+Also checks the audit log's digest and the price files' hashes, and reports the first disagreement.
+Exit 0 when everything agrees, 1 at a disagreement, 2 when the folder cannot be read. The prices are read
+from the scenario's data path (relative to the scenario's folder, recorded in the audit header), or --data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_arguments", "execute"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run --out`")
+    parser.add_argument("--data", metavar="PATH", help="read the prices from PATH instead of the scenario's path")
+
+
+def execute(args: argparse.Namespace) -> int:
+    from eventbt.verify import verify_run
+
+    report = verify_run(args.run_dir, data_path=args.data)
+    if report.disagreement is not None:
+        print(f"{report.run_dir}: DISAGREES at {report.disagreement}", file=sys.stdout)
+        if report.checked:
+            print(f"  agreed before that: {', '.join(report.checked)}", file=sys.stdout)
+        return 1
+    print(f"{report.run_dir}: OK ({report.status}; {report.bars} bars, {report.fills} fills; "
+          f"checked {', '.join(report.checked)})", file=sys.stdout)
+    return 0

@@ -1,0 +1,253 @@
+"""Check a run folder against itself: the books recomputed from ``trades.csv`` and the scenario's prices.
+
+:func:`verify_run` reads a folder written by ``eventbt run --out`` and checks, in this order, stopping at the
+first disagreement:
+
+1. ``audit``: the audit log ends with a footer whose ``digest`` is the digest recomputed from the lines
+   before it (:func:`eventbt.audit.digest_of_lines`), and ``summary.json`` carries the same digest;
+2. ``data``: the price files hash to what the audit header recorded (``data_files``);
+3. ``trades``: each fill's ``reference_price`` is the data's close on its date (``same_close``) or open
+   (``next_open``), or the last close for a delisting liquidation; no sale exceeds the shares held; cash
+   never goes below zero; ``realized_pnl`` is ``(price - average cost) * quantity - commission`` on a sale
+   and 0 on a buy;
+4. ``equity``: every row of ``equity.csv`` (cash, positions value, total value) equals the books rebuilt by
+   replaying the fills of ``trades.csv`` and the cash moved outside fills (the deposits, withdrawals and
+   fees of the audit log's ``CashFlowEvent`` and ``FeeEvent`` records, which ``trades.csv`` does not hold)
+   in the order the audit log delivered them, marking at each symbol's last known close;
+5. ``weights``: each row of ``weights.csv`` equals market value / total value at that date.
+
+Where the prices are: ``data_path`` when given, else ``data.path`` of the folder's ``scenario.toml`` taken
+relative to the scenario's folder, which the audit header records as ``environment.base_dir``. Numbers agree
+when they differ by at most 1e-9 relative (1e-6 absolute near zero): the replay does the engine's arithmetic
+in the engine's order, so a real error is many orders of magnitude larger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from eventbt.errors import AuditError
+
+__all__ = ["Disagreement", "VerifyReport", "verify_run"]
+
+_RELATIVE = 1e-9
+_ABSOLUTE = 1e-6
+
+
+@attrs.frozen(kw_only=True)
+class Disagreement:
+    """The first thing that did not match: which check, where (a date, a symbol, a file), and both values."""
+
+    check: str
+    where: str
+    expected: Any
+    found: Any
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.where}: expected {self.expected!r}, found {self.found!r}"
+
+
+@attrs.frozen(kw_only=True)
+class VerifyReport:
+    """What :func:`verify_run` checked; ``ok`` when ``disagreement`` is ``None``."""
+
+    run_dir: str
+    status: str
+    checked: tuple[str, ...]
+    disagreement: Disagreement | None
+    fills: int = 0
+    bars: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.disagreement is None
+
+
+class _Mismatch(Exception):
+    def __init__(self, disagreement: Disagreement) -> None:
+        super().__init__(str(disagreement))
+        self.disagreement = disagreement
+
+
+def _close(expected: float, found: float) -> bool:
+    return abs(expected - found) <= max(_ABSOLUTE, _RELATIVE * abs(expected))
+
+
+def _require(check: str, where: str, expected: Any, found: Any, same: bool) -> None:
+    if not same:
+        raise _Mismatch(Disagreement(check=check, where=where, expected=expected, found=found))
+
+
+def _need(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        raise AuditError(f"no {name} in the run folder; expected the files `eventbt run --out` writes",
+                         path=str(folder))
+    return path
+
+
+def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None) -> VerifyReport:
+    """Verify the run folder ``run_dir`` (see the module docstring); unreadable input is an ``EventbtError``."""
+    import pandas as pd
+
+    from eventbt.audit import read_audit
+    from eventbt.scenario import ScenarioConfig
+
+    folder = Path(run_dir)
+    records: list[Mapping[str, Any]] = list(read_audit(_need(folder, "audit.jsonl")))
+    summary = json.loads(_need(folder, "summary.json").read_text())
+    config = ScenarioConfig.from_toml(_need(folder, "scenario.toml"))
+    equity = pd.read_csv(_need(folder, "equity.csv"), index_col="date", parse_dates=["date"])
+    trades = pd.read_csv(_need(folder, "trades.csv"), parse_dates=["date"])
+    weights = pd.read_csv(_need(folder, "weights.csv"), index_col="date", parse_dates=["date"])
+    header = records[0] if records and records[0].get("record") == "header" else {}
+    footer = records[-1] if records and records[-1].get("record") == "footer" else {}
+    checked: list[str] = []
+    status = str(footer.get("status", "cut short"))
+    try:
+        _check_audit(records, footer, summary)
+        checked.append("audit")
+        prices = _load(config, header, data_path, folder)
+        _require("data", "price files", header.get("data_files"), dict(sorted(prices.sources.items())),
+                 header.get("data_files") == dict(sorted(prices.sources.items())))
+        checked.append("data")
+        _replay(config, prices, records, equity, trades, weights, checked)
+    except _Mismatch as mismatch:
+        return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked),
+                            disagreement=mismatch.disagreement, fills=len(trades), bars=len(equity))
+    return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked), disagreement=None,
+                        fills=len(trades), bars=len(equity))
+
+
+def _check_audit(records: list[Mapping[str, Any]], footer: Mapping[str, Any], summary: Mapping[str, Any]) -> None:
+    from eventbt.audit import digest_of_lines
+
+    _require("audit", "audit.jsonl", "a footer line", "none (the log was cut short)", bool(footer))
+    recomputed = digest_of_lines(records)
+    _require("audit", "audit.jsonl digest", footer["digest"], recomputed, recomputed == footer["digest"])
+    _require("audit", "summary.json digest", footer["digest"], summary.get("digest"),
+             summary.get("digest") == footer["digest"])
+
+
+def _load(config: Any, header: Mapping[str, Any], data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
+    from eventbt.loaders import load_prices
+
+    environment = header.get("environment") or {}
+    if data_path is not None:
+        path = Path(data_path)
+    elif environment.get("base_dir"):
+        path = Path(environment["base_dir"]) / config.data.path
+    else:
+        raise AuditError("the audit header does not say where the scenario was (environment.base_dir); "
+                         "give the prices with --data", path=str(folder / "audit.jsonl"))
+    data = config.data
+    return load_prices(path, format=data.format, symbols=list(data.symbols) or None, start=data.start or None,
+                       end=data.end or None, display_path=data.path)
+
+
+# Cash moved outside fills, as the audit log records it: event type -> sign of the booking.
+_FLOWS = {"CashFlowEvent": 1.0, "FeeEvent": -1.0}
+
+
+def _bookings(records: list[Mapping[str, Any]], trades: Any) -> dict[int, list[tuple[str, Any]]]:
+    """Per bar, the fills (trades.csv rows) and outside cash flows (audit log) in the order they were booked."""
+    delivered = {r["event"]: n for n, r in enumerate(r for r in records if r.get("record") == "deliver")}
+    items: list[tuple[int, int, tuple[str, Any]]] = []
+    for row in trades.to_dict("records"):
+        items.append((int(row["bar"]), delivered.get(int(row["fill_id"]), -1), ("fill", row)))
+    for record in records:
+        if record.get("record") == "publish" and record.get("type") in _FLOWS:
+            amount = _FLOWS[record["type"]] * float(record["data"]["amount"])
+            items.append((int(record["data"]["bar"]), delivered.get(record["id"], -1), ("flow", amount)))
+    by_bar: dict[int, list[tuple[str, Any]]] = {}
+    for bar, _, item in sorted(items, key=lambda entry: (entry[0], entry[1])):
+        by_bar.setdefault(bar, []).append(item)
+    return by_bar
+
+
+def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: Any, trades: Any, weights: Any,
+            checked: list[str]) -> None:
+    import numpy as np
+
+    dates = prices.dates
+    symbols = list(prices.symbols)
+    index = {symbol: j for j, symbol in enumerate(symbols)}
+    reference = prices.open if config.execution.timing == "next_open" else prices.close
+    bar_of = {int(day): i for i, day in enumerate(dates.astype("datetime64[ns]").astype(np.int64))}
+    equity_bars = [bar_of.get(int(day.value), -1) for day in equity.index]
+    _require("equity", "equity.csv dates", "the data's first dates in order", "other dates",
+             equity_bars == list(range(len(equity_bars))))
+    trades = trades.assign(bar=[bar_of.get(int(day.value), -1) for day in trades["date"]])
+    unknown = trades[trades["bar"] < 0]
+    _require("trades", "trades.csv dates", "dates of the data", [str(d.date()) for d in unknown["date"][:3]],
+             unknown.empty)
+    bookings = _bookings(records, trades)
+    # Delisting liquidations (handlers/delisting.py) fill at the last close, the mark, not at this bar's price.
+    liquidations = {r["id"] for r in records if r.get("record") == "publish" and r.get("type") == "FillEvent"
+                    and r.get("by") == "delisting"}
+    cash = float(config.portfolio.initial_cash)
+    positions = [0] * len(symbols)
+    average = [0.0] * len(symbols)
+    marks = np.zeros(len(symbols))
+    weight_rows = {int(day.value): row for day, row in zip(weights.index, weights.to_numpy(), strict=True)}
+    for bar in range(len(equity_bars)):
+        for kind, item in bookings.pop(bar, ()):
+            if kind == "fill":
+                at = marks if int(item["fill_id"]) in liquidations else reference[bar]
+                cash = _apply(item, at, index, positions, average, cash)
+            else:
+                cash = cash + item
+        close = prices.close[bar]
+        np.copyto(marks, close, where=close == close)
+        positions_value = float(np.asarray(positions, dtype=np.int64) @ marks)
+        where = str(np.datetime_as_string(dates[bar], unit="D"))
+        row = equity.iloc[bar]
+        for name, value in (("cash", cash), ("positions_value", positions_value),
+                            ("total_value", cash + positions_value)):
+            _require("equity", f"{where} {name}", value, float(row[name]), _close(value, float(row[name])))
+        day = int(dates[bar].astype(np.int64))
+        if day in weight_rows:
+            total = cash + positions_value
+            for j, symbol in enumerate(symbols):
+                expected = positions[j] * marks[j] / total if total > 0 else 0.0
+                found = float(weight_rows[day][j])
+                _require("weights", f"{where} {symbol}", expected, found, _close(expected, found))
+    left = sorted(bookings)
+    _require("trades", "trades.csv", "every fill on a bar of equity.csv", f"bookings at bars {left[:3]}", not left)
+    checked.extend(["trades", "equity", "weights"])
+
+
+def _apply(row: dict[str, Any], reference: Any, index: dict[str, int], positions: list[int],
+           average: list[float], cash: float) -> float:
+    """Book one fill the way the portfolio does; returns the new cash (see eventbt/portfolio.py)."""
+    symbol, quantity = str(row["symbol"]), int(row["quantity"])
+    where = f"{row['date'].date()} {row['side']} {quantity} {symbol} (fill {row['fill_id']})"
+    _require("trades", where, "a symbol of the data", symbol, symbol in index)
+    j = index[symbol]
+    price, commission = float(row["price"]), float(row["commission"])
+    data_price = float(reference[j])
+    _require("trades", f"{where} reference_price", data_price, float(row["reference_price"]),
+             _close(data_price, float(row["reference_price"])))
+    if row["side"] == "BUY":
+        cash = cash - quantity * price - commission
+        _require("trades", f"{where} cash after the fill", ">= 0", cash, cash >= -_ABSOLUTE)
+        held = positions[j]
+        average[j] = (held * average[j] + quantity * price) / (held + quantity)
+        positions[j] = held + quantity
+        realized = 0.0
+    else:
+        _require("trades", f"{where} shares held", f">= {quantity}", positions[j], positions[j] >= quantity)
+        cash = cash + quantity * price - commission
+        realized = (price - average[j]) * quantity - commission
+        positions[j] -= quantity
+        if positions[j] == 0:
+            average[j] = 0.0
+    found = float(row["realized_pnl"])
+    _require("trades", f"{where} realized_pnl", realized, found, _close(realized, found))
+    return cash

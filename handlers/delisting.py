@@ -1,0 +1,99 @@
+"""The data-end policies: interior gaps (``[data] missing``) and series that end while held (``delisting``).
+
+Both are decided from the price panel's calendar before the run starts, the way the rebalance schedule is:
+:func:`series_bounds` gives each symbol's first and last bar with a close. Knowing when a listing ends is
+calendar knowledge (a delisting date is announced), not look-ahead into prices: no price after bar t is
+read before bar t.
+
+- **Interior gap** (no close between a symbol's first and last close). ``missing = "ffill"`` (default):
+  the symbol is valued at its last close (the portfolio keeps it as its mark) and is not tradable that bar
+  (the rebalance skips it with ``skip_not_tradable``, an order filling there is cancelled); the run's
+  audit log gets one ``interior_gap`` note per symbol. ``missing = "error"``: a
+  :class:`~eventbt.errors.DataError` before the run, naming the file, the symbol and the first missing date.
+  Leading missing values (not listed yet) are normal and never reported.
+- **Delisting** (a symbol's last close comes before the data's last date). At the first bar after its last
+  close, :class:`DelistingHandler` checks the position: ``delisting = "liquidate"`` (default) publishes a
+  ``NoticeEvent`` (code ``delisted``) and a ``FillEvent`` selling every share at the last close, caused
+  by that notice, with no commission or slippage (a cash-out at the last price, not a trade in the
+  market); ``delisting = "error"`` raises a :class:`~eventbt.errors.DataError`. A symbol not held when its
+  series ends needs nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eventbt.errors import DataError
+from eventbt.events import Event, FillEvent, MarketEvent, NoticeEvent, Side
+from eventbt.handler import Handler
+
+__all__ = ["DelistingHandler", "interior_gaps", "series_bounds"]
+
+
+def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last bar with a close, per symbol (-1 for a symbol with none)."""
+    present = ~np.isnan(close)
+    any_price = present.any(axis=0)
+    first = np.where(any_price, np.argmax(present, axis=0), -1)
+    last = np.where(any_price, len(close) - 1 - np.argmax(present[::-1], axis=0), -1)
+    return first, last
+
+
+def interior_gaps(close: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap."""
+    first, last = series_bounds(close)
+    gaps = []
+    for j in range(close.shape[1]):
+        if first[j] < 0:
+            continue
+        inside = np.isnan(close[first[j]: last[j] + 1, j])
+        if inside.any():
+            gaps.append((j, int(first[j] + np.argmax(inside)), int(inside.sum())))
+    return gaps
+
+
+class DelistingHandler(Handler):
+    """Liquidates (or refuses) a position whose price series has ended before the data does."""
+
+    name = "delisting"
+    subscribes = (MarketEvent,)
+
+    def __init__(self, close: np.ndarray, *, policy: str = "liquidate", path: str = "") -> None:
+        if policy not in ("liquidate", "error"):
+            raise ValueError(f"policy must be 'liquidate' or 'error', got {policy!r}")
+        _, last = series_bounds(close)
+        ends: dict[int, list[int]] = {}
+        for j, bar in enumerate(last.tolist()):
+            if 0 <= bar < len(close) - 1:
+                ends.setdefault(bar + 1, []).append(j)
+        self._ends = ends  # bar after the last close -> symbols whose series ended
+        self._last_close = {j: float(close[last[j], j]) for js in ends.values() for j in js}
+        self._last_bar = last
+        self.policy = policy
+        self.path = path
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        ended = self._ends.get(event.bar)
+        if not ended:
+            return None
+        context = self.context
+        out: list[Event] = []
+        for j in ended:
+            held = int(context.portfolio.positions[j])
+            if held <= 0:
+                continue
+            symbol, price = context.symbols[j], self._last_close[j]
+            last_date = str(np.datetime_as_string(context.dates[self._last_bar[j]], unit="D"))
+            if self.policy == "error":
+                raise DataError(
+                    f"prices for {symbol!r} end on {last_date} while {held} shares are held; expected prices to "
+                    "the end of the data, or [data] delisting = 'liquidate' to sell at the last price",
+                    path=self.path or None, symbol=symbol, date=last_date)
+            notice = NoticeEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
+                                 handler=self.name, code="delisted", symbol=symbol,
+                                 details={"last_date": last_date, "last_price": price, "quantity": held})
+            out.append(notice)
+            out.append(FillEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=notice.id, bar=event.bar,
+                                 order_id=notice.id, symbol=symbol, side=Side.SELL, quantity=held, price=price,
+                                 reference_price=price, commission=0.0, slippage=0.0))
+        return out

@@ -1,0 +1,144 @@
+"""Handler faults: ``[run] on_error = "stop"`` ends the run with the error recorded and the results marked
+incomplete; ``"skip"`` turns each failure into a dead-letter record and goes on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eventbt.audit import read_audit
+from eventbt.cli import main
+from eventbt.errors import HandlerError
+from eventbt.events import Event, MarketEvent
+from eventbt.handler import Handler
+from eventbt.simulation import Simulation
+from tests.properties.scripted import SCRIPTED, random_prices, scripted_config
+
+TARGETS = {0: {"A": 0.5, "B": 0.5}, 4: {"A": 0.2, "B": 0.7}, 7: {"A": 1.0}}
+
+
+class Faulty(Handler):
+    """Raises on the market events of the bars in ``fail_at``; counts what it saw."""
+
+    name = "faulty"
+    subscribes = (MarketEvent,)
+
+    def __init__(self, fail_at: set[int]) -> None:
+        self.fail_at = fail_at
+        self.seen: list[int] = []
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        self.seen.append(event.bar)
+        if event.bar in self.fail_at:
+            raise ZeroDivisionError(f"bad bar {event.bar}")
+        return None
+
+
+def _simulation(on_error: str, fail_at: set[int], **options: object) -> tuple[Simulation, Faulty]:
+    prices = random_prices(np.random.default_rng(7), bars=10, symbols=2)
+    config = scripted_config(TARGETS, run={"on_error": on_error})
+    faulty = Faulty(fail_at)
+    return Simulation(config, prices=prices, extra_handlers=[faulty], **options), faulty  # type: ignore[arg-type]
+
+
+def test_stop_ends_the_run_with_the_error_the_handler_the_event_and_its_chain() -> None:
+    """With on_error = "stop" the footer says failed and names the handler, the event and its chain."""
+    simulation, _ = _simulation("stop", {3})
+    with pytest.raises(HandlerError) as caught:
+        simulation.run()
+    footer = simulation.audit.records()[-1]
+    event = caught.value.event
+    assert isinstance(event, MarketEvent) and event.bar == 3
+    assert footer["record"] == "footer" and footer["status"] == "failed"
+    assert footer["handler"] == "faulty"
+    assert footer["event"] == event.id and footer["event_type"] == "MarketEvent"
+    assert footer["chain"] == [event.id]  # a market bar starts its own chain
+    assert footer["error_type"] == "HandlerError"
+    assert "ZeroDivisionError: bad bar 3" in footer["error"]
+
+
+def test_stop_leaves_results_up_to_the_failure_marked_incomplete() -> None:
+    """The partial result has the bars before the failing one (0, 1, 2) and complete = false."""
+    simulation, _ = _simulation("stop", {3})
+    with pytest.raises(HandlerError):
+        simulation.run()
+    result = simulation.result()
+    assert result.complete is False
+    assert result.summary["status"] == "failed" and result.summary["complete"] is False
+    assert len(result.equity) == 3  # bar 3 failed before its end-of-bar snapshot
+
+
+def test_skip_records_dead_letters_counts_them_and_finishes() -> None:
+    """With on_error = "skip" each failure is a dead_letter note, the run completes, the summary counts 2."""
+    simulation, faulty = _simulation("skip", {3, 6})
+    result = simulation.run()
+    assert result is not None
+    notes = [r for r in result.audit.records() if r["record"] == "note" and r["code"] == "dead_letter"]
+    assert [(n["handler"], n["event_type"], n["time"]) for n in notes] == [
+        ("faulty", "MarketEvent", "2020-01-06T16:00:00"), ("faulty", "MarketEvent", "2020-01-09T16:00:00")]
+    assert notes[0]["error"] == "ZeroDivisionError: bad bar 3"
+    assert result.summary["dead_letters"] == 2
+    assert result.complete is True
+    assert faulty.seen == list(range(10))  # the run went on after each failure
+    assert len(result.equity) == 10
+
+
+def test_skipping_a_failure_in_the_last_subscriber_changes_no_figure() -> None:
+    """The faulty handler runs after the pipeline, so skipping its failures leaves trades and values as a clean run."""
+    faulty_run, _ = _simulation("skip", {0, 4, 7})
+    clean_run, _ = _simulation("skip", set())
+    faulty_result, clean_result = faulty_run.run(), clean_run.run()
+    assert faulty_result is not None and clean_result is not None
+    assert faulty_result.trades.equals(clean_result.trades)
+    assert faulty_result.equity.equals(clean_result.equity)
+    assert clean_result.summary["dead_letters"] == 0
+
+
+def test_skipped_strategy_failure_loses_that_rebalance_only() -> None:
+    """A strategy that fails at bar 4 under "skip" makes no signal that bar; bars 0 and 7 still rebalance."""
+    prices = random_prices(np.random.default_rng(7), bars=10, symbols=2)
+    config = scripted_config(TARGETS, fail_at=[4], run={"on_error": "skip"})
+    result = Simulation(config, prices=prices).run()
+    assert result is not None
+    # business days from Wed 2020-01-01: bar 0 = Jan 1, bar 7 = Jan 10 (Jan 4-5 is a weekend)
+    assert sorted(set(result.trades["date"].dt.strftime("%Y-%m-%d"))) == ["2020-01-01", "2020-01-10"]
+    assert result.summary["dead_letters"] == 1
+
+
+def _scenario(tmp_path: Path, on_error: str) -> Path:
+    data = tmp_path / "prices.csv"
+    prices = random_prices(np.random.default_rng(3), bars=12, symbols=2)
+    prices.to_frame("close").to_csv(data, index_label="date")
+    scenario = tmp_path / "faulty.toml"
+    scenario.write_text(
+        f'[data]\npath = "prices.csv"\n[strategy]\nname = "{SCRIPTED}"\n'
+        '[strategy.params]\nfail_at = [5]\n[strategy.params.targets]\n"0" = { A = 0.5, B = 0.5 }\n'
+        f'[schedule]\nrebalance = "daily"\n[run]\non_error = "{on_error}"\nprogress = false\n'
+    )
+    return scenario
+
+
+def test_cli_run_writes_incomplete_results_when_a_handler_fails(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt run` exits 2 on a handler error and still writes results with complete = false."""
+    out = tmp_path / "out"
+    assert main(["run", str(_scenario(tmp_path, "stop")), "--out", str(out), "--quiet"]) == 2
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["complete"], summary["status"]) == (False, "failed")
+    assert summary["bars"] == 5  # bars 0..4; bar 5 failed
+    assert read_audit(out / "audit.jsonl")[-1]["handler"] == "strategy"
+    err = capsys.readouterr().err
+    assert "handler 'strategy' raised ValueError: scripted failure at bar 5" in err
+    assert f"partial results (complete = false) written to {out}" in err
+
+
+def test_cli_run_with_skip_completes_and_shows_the_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt run` with on_error = "skip" exits 0, prints the dead-letter count, writes complete results."""
+    out = tmp_path / "out"
+    assert main(["run", str(_scenario(tmp_path, "skip")), "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["complete"], summary["dead_letters"], summary["bars"]) == (True, 1, 12)
+    assert "Skipped (dead letters)  1" in capsys.readouterr().out

@@ -1,0 +1,118 @@
+"""`eventbt verify` agrees with every bundled scenario's run and finds the first tampered number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import eventbt
+from eventbt.cli import main
+from eventbt.verify import verify_run
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SMALL = ROOT / "scenarios" / "ema_next_open.toml"
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small") / "run"
+    eventbt.run(SMALL, out=out)
+    return out
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in run.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.stem for path in SCENARIOS])
+def test_verify_agrees_with_every_bundled_scenario(scenario: Path, tmp_path: Path) -> None:
+    """Each scenarios/*.toml run through the CLI verifies: exit 0, every check done."""
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    report = verify_run(out)
+    assert report.disagreement is None, str(report.disagreement)
+    assert report.checked == ("audit", "data", "trades", "equity", "weights")
+    assert main(["verify", str(out)]) == 0
+
+
+def test_a_changed_value_in_equity_csv_is_the_first_disagreement(small_run: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Adding 0.01 to one day's cash in equity.csv is reported at that date and column, exit 1."""
+    run = _copy(small_run, tmp_path)
+    lines = (run / "equity.csv").read_text().splitlines()
+    date, cash, *rest = lines[400].split(",")
+    lines[400] = ",".join([date, repr(float(cash) + 0.01), *rest])
+    (run / "equity.csv").write_text("\n".join(lines) + "\n")
+    report = verify_run(run)
+    assert report.disagreement is not None
+    assert (report.disagreement.check, report.disagreement.where) == ("equity", f"{date[:10]} cash")
+    assert report.disagreement.found == float(cash) + 0.01
+    assert main(["verify", str(run)]) == 1
+    assert f"DISAGREES at equity: {date[:10]} cash" in capsys.readouterr().out
+
+
+def test_a_changed_fill_quantity_breaks_the_books(small_run: Path, tmp_path: Path) -> None:
+    """One more share on the first fill shows up at that fill's date (cash or value no longer match)."""
+    run = _copy(small_run, tmp_path)
+    lines = (run / "trades.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[3] = str(int(cells[3]) + 1)
+    lines[1] = ",".join(cells)
+    (run / "trades.csv").write_text("\n".join(lines) + "\n")
+    report = verify_run(run)
+    assert report.disagreement is not None
+    assert report.disagreement.check == "equity"
+    assert report.disagreement.where.startswith(cells[0][:10])
+
+
+def test_an_edited_audit_line_fails_the_digest(small_run: Path, tmp_path: Path) -> None:
+    """Changing one quantity inside the audit log makes the recomputed digest differ from the footer's."""
+    run = _copy(small_run, tmp_path)
+    text = (run / "audit.jsonl").read_text()
+    edited = text.replace('"quantity":', '"quantity":1', 1)
+    assert edited != text
+    (run / "audit.jsonl").write_text(edited)
+    report = verify_run(run)
+    assert report.disagreement is not None
+    assert (report.disagreement.check, report.disagreement.where) == ("audit", "audit.jsonl digest")
+    assert report.checked == ()
+
+
+def test_an_audit_log_without_footer_is_reported_as_cut_short(small_run: Path, tmp_path: Path) -> None:
+    """An audit log missing its last line (the footer) disagrees: the log was cut short."""
+    run = _copy(small_run, tmp_path)
+    lines = (run / "audit.jsonl").read_bytes().splitlines()
+    (run / "audit.jsonl").write_bytes(b"".join(line + b"\n" for line in lines[:-1]))
+    report = verify_run(run)
+    assert report.disagreement is not None
+    assert report.disagreement.found == "none (the log was cut short)"
+    assert report.status == "cut short"
+
+
+def test_changed_prices_are_reported_by_their_hash(small_run: Path, tmp_path: Path) -> None:
+    """Verifying against other price files (--data) reports that the data files' hashes differ."""
+    run = _copy(small_run, tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    source = ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily"
+    for path in source.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    assert verify_run(run, data_path=data).ok  # the same bytes elsewhere agree
+    (data / "KO.csv.gz").write_bytes((source / "IBM.csv.gz").read_bytes())
+    report = verify_run(run, data_path=data)
+    assert report.disagreement is not None
+    assert (report.disagreement.check, report.disagreement.where) == ("data", "price files")
+
+
+def test_a_folder_without_result_files_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt verify` on an empty folder exits 2 naming the missing file."""
+    assert main(["verify", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"eventbt: error: {tmp_path}: no audit.jsonl in the run folder; expected the files `eventbt run --out` "
+        "writes\n")
