@@ -1,0 +1,223 @@
+"""The debugger's prompt: a :mod:`cmd` shell over a :class:`~eventbt.debugger.Debugger`.
+
+Interactive on a terminal (readline line editing and a history file); otherwise it reads commands one per
+line (standard input, ``--commands``, ``--script``) and echoes each after the prompt, so the output reads
+as a transcript. Command names take dashes or underscores (``step-rebalance``); ``n``, ``c`` and ``q`` are
+short for ``next``, ``continue`` and ``quit``. A wrong argument prints ``error: ...`` and the prompt goes on.
+"""
+
+from __future__ import annotations
+
+import cmd
+import contextlib
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from eventbt.debug_render import describe, money
+from eventbt.debugger import Debugger, event_class
+from eventbt.errors import DebuggerError
+from eventbt.events import Event
+
+__all__ = ["DebugShell", "history_path"]
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ALIASES = {"n": "next", "c": "continue", "q": "quit", "exit": "quit"}
+
+
+def history_path() -> Path:
+    """Where the prompt keeps its history: ``$EVENTBT_HISTORY``, else ``~/.eventbt_history``."""
+    return Path(os.environ.get("EVENTBT_HISTORY") or Path.home() / ".eventbt_history")
+
+
+def stop_line(event: Event | None, debugger: Debugger) -> str:
+    """Where the run stands after a move: the event it stopped before, or how the run ended."""
+    if event is not None:
+        return f"stopped before {event.kind} #{event.id}  {event.date}  {describe(event)}".rstrip()
+    result = debugger.result
+    if result is None:
+        return "the run is over"
+    return (f"the run is over: final value {money(float(result.summary['final_value']))}, "
+            f"audit digest {result.digest}")
+
+
+class DebugShell(cmd.Cmd):
+    """``next [N]``, ``step-rebalance``, ``continue``, ``until DATE``, ``break``, ... (``help`` lists them)."""
+
+    prompt = "(eventbt) "
+
+    def __init__(self, debugger: Debugger, *, stdout: IO[str], color: bool = False) -> None:
+        super().__init__(stdout=stdout)
+        self.debugger = debugger
+        self.color = color
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def say(self, thing: Any) -> None:
+        text = thing if isinstance(thing, str) else thing.text(color=self.color)
+        self.stdout.write(text + "\n")
+
+    def onecmd(self, line: str) -> bool:
+        name, _, rest = line.strip().partition(" ")
+        name = _ALIASES.get(name, name).replace("-", "_")
+        try:
+            return super().onecmd(f"{name} {rest}".strip())
+        except DebuggerError as exc:
+            self.say(f"error: {exc}")
+        except ValueError as exc:
+            self.say(f"error: {exc}")
+        return False
+
+    def emptyline(self) -> bool:
+        return False
+
+    def default(self, line: str) -> None:
+        self.say(f"error: unknown command {line.split()[0]!r} (type help)")
+
+    def run_lines(self, lines: Iterable[str]) -> None:
+        """Run commands one per line, echoing each after the prompt; stops at ``quit``."""
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            self.stdout.write(f"{self.prompt}{line}\n")
+            if self.onecmd(line):
+                return
+
+    def interact(self) -> None:
+        """The interactive loop, with readline history kept in :func:`history_path`."""
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - readline is missing on some platforms
+            self.cmdloop()
+            return
+        path = history_path()
+        with contextlib.suppress(OSError):
+            readline.read_history_file(path)
+        try:
+            self.cmdloop()
+        finally:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(path)
+
+    def _moved(self, event: Event | None) -> None:
+        self.say(stop_line(event, self.debugger))
+
+    # -- moving ---------------------------------------------------------------------------------------
+    def do_next(self, arg: str) -> None:
+        """next [N]: deliver the next N events (default 1) and show each step."""
+        count = int(arg) if arg.strip() else 1
+        records = self.debugger.next(count)
+        for record in records:
+            self.say(record)
+        if len(records) < count:
+            self._moved(None)
+
+    def do_step_rebalance(self, arg: str) -> None:
+        """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot."""
+        records = self.debugger.step_rebalance()
+        for record in records:
+            self.say(record)
+        if not records or self.debugger.finished:
+            self._moved(None)
+
+    def do_continue(self, arg: str) -> None:
+        """continue: run to the next breakpoint, or to the end."""
+        event = self.debugger.continue_()
+        if self.debugger.hit is not None:
+            self.say(f"breakpoint {self.debugger.hit}")
+        self._moved(event)
+
+    def do_until(self, arg: str) -> None:
+        """until DATE: run to just before the first event at or after DATE (YYYY-MM-DD)."""
+        if not arg.strip():
+            raise DebuggerError("until needs a date (YYYY-MM-DD)")
+        self._moved(self.debugger.run_until(arg.strip()))
+
+    # -- breakpoints ----------------------------------------------------------------------------------
+    def do_break(self, arg: str) -> None:
+        """break [TYPE] [SYMBOL] [DATE]: stop before such events (no argument: list the breakpoints)."""
+        words = arg.split()
+        if not words:
+            points = self.debugger.breakpoints.values()
+            self.say("\n".join(str(p) for p in points) if points else "no breakpoints")
+            return
+        dates = [w for w in words if _DATE.match(w)]
+        rest = [w for w in words if not _DATE.match(w)]
+        if len(dates) > 1 or len(rest) > 2:
+            raise DebuggerError(f"break takes [TYPE] [SYMBOL] [DATE], got {arg.strip()!r}", argument=arg)
+        event_type: str | None = None
+        symbol: str | None = None
+        if len(rest) == 2:
+            event_type, symbol = rest
+        elif rest:
+            try:
+                event_class(rest[0])
+                event_type = rest[0]
+            except DebuggerError:
+                symbol = rest[0]
+        point = self.debugger.add_breakpoint(event_type, symbol, date=dates[0] if dates else None)
+        self.say(f"breakpoint {point}")
+
+    def do_delete(self, arg: str) -> None:
+        """delete N: remove breakpoint N."""
+        self.debugger.delete_breakpoint(int(arg))
+        self.say(f"deleted breakpoint {int(arg)}")
+
+    # -- looking --------------------------------------------------------------------------------------
+    def do_queue(self, arg: str) -> None:
+        """queue: the queued events, in delivery order."""
+        self.say(self.debugger.queue)
+
+    def do_portfolio(self, arg: str) -> None:
+        """portfolio: cash, positions, average cost, marks and weights now."""
+        self.say(self.debugger.portfolio)
+
+    def do_event(self, arg: str) -> None:
+        """event [ID]: one event in full (default: the one the run is stopped before)."""
+        self.say(self.debugger.event_view(_event_id(arg)))
+
+    def do_trace(self, arg: str) -> None:
+        """trace [ID]: an event's causal chain back to its market bar (default: the one stopped before)."""
+        self.say(self.debugger.trace(_event_id(arg)))
+
+    def do_orders(self, arg: str) -> None:
+        """orders: the orders of the latest rebalance and what became of them."""
+        self.say(self.debugger.orders())
+
+    def do_fills(self, arg: str) -> None:
+        """fills: the fills (and cancels) of the latest rebalance."""
+        self.say(self.debugger.fills())
+
+    def do_why(self, arg: str) -> None:
+        """why [ID]: the notices explaining a skipped, scaled, trimmed or reduced order (default: the rebalance)."""
+        self.say(self.debugger.why(_event_id(arg)))
+
+    def do_help(self, arg: str) -> None:
+        """help [COMMAND]: the commands, or one command's help."""
+        commands = sorted(name[3:] for name in self.get_names() if name.startswith("do_") and name != "do_EOF")
+        if arg.strip():
+            name = arg.strip().replace("-", "_")
+            method: Callable[..., Any] | None = getattr(self, f"do_{name}", None)
+            self.say((method.__doc__ or "") if method is not None else f"error: unknown command {arg.strip()!r}")
+            return
+        for name in commands:
+            self.say(getattr(self, f"do_{name}").__doc__ or name.replace("_", "-"))
+
+    def do_quit(self, arg: str) -> bool:
+        """quit: leave the debugger."""
+        return True
+
+    def do_EOF(self, arg: str) -> bool:
+        self.stdout.write("\n")
+        return True
+
+
+def _event_id(arg: str) -> int | None:
+    text = arg.strip().lstrip("#")
+    if not text:
+        return None
+    if not text.isdigit():
+        raise DebuggerError(f"not an event id: {arg.strip()!r}", argument=arg.strip())
+    return int(text)

@@ -1,0 +1,241 @@
+"""What the step debugger shows: step tables and the views of the portfolio, queue, orders, fills and why.
+
+Each view is frozen data with ``table()`` (an :class:`~eventbt.debug_render.Table`), ``text()``/``str()``
+(aligned text) and ``_repr_html_()`` (an HTML table in Jupyter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from eventbt.debug_render import Table, describe, emitted_text, explain, money, price, quantity, weight
+from eventbt.events import CancelEvent, Event, FillEvent, NoticeEvent, OrderEvent
+
+if TYPE_CHECKING:
+    from eventbt.debugger import StepRecord
+    from eventbt.portfolio import Portfolio
+
+__all__ = [
+    "EventView",
+    "FillsView",
+    "OrdersView",
+    "PortfolioView",
+    "QueueView",
+    "Table",
+    "TraceView",
+    "WhyView",
+    "step_table",
+]
+
+
+class _Shown:
+    def table(self) -> Table:
+        raise NotImplementedError
+
+    def text(self, *, color: bool = False) -> str:
+        return self.table().text(color=color)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        return self.table().html()
+
+
+def step_table(record: StepRecord) -> Table:
+    """A step: a title line with the event, one row per handler with what it emitted, then the changes."""
+    event = record.event
+    title = f"seq {record.seq}  {event.date}  {event.kind} #{event.id}  {describe(event)}".rstrip()
+    rows = [(name, emitted_text(out)) for name, out in record.emitted] or [("(no handler)", "-")]
+    if record.cash_after != record.cash_before:
+        change = record.cash_after - record.cash_before
+        rows.append(("cash", f"{money(record.cash_before)} -> {money(record.cash_after)}  ({change:+,.2f})"))
+    for c in record.changes:
+        rows.append((c.symbol, f"{quantity(c.shares_before)} -> {quantity(c.shares_after)} shares  average cost "
+                               f"{price(c.average_cost_before)} -> {price(c.average_cost_after)}"))
+    return Table.of(("handler", "emitted / change"), rows, title=title)
+
+
+@attrs.frozen(kw_only=True)
+class PortfolioView(_Shown):
+    """The book at a moment: cash, and per held symbol shares, average cost, mark, value and weight."""
+
+    when: str
+    cash: float
+    total_value: float
+    rows: tuple[tuple[str, int, float, float], ...]  # (symbol, shares, average cost, mark)
+
+    @classmethod
+    def of(cls, portfolio: Portfolio, when: str) -> PortfolioView:
+        rows = tuple((portfolio.symbols[i], int(q), float(portfolio.average_cost[i]), float(portfolio.marks[i]))
+                     for i, q in enumerate(portfolio.positions.tolist()) if q)
+        return cls(when=when, cash=portfolio.cash, total_value=portfolio.total_value(), rows=rows)
+
+    @property
+    def positions(self) -> dict[str, int]:
+        return {symbol: shares for symbol, shares, _, _ in self.rows}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Market value / total value per held symbol."""
+        total = self.total_value
+        return {symbol: shares * mark / total if total else 0.0 for symbol, shares, _, mark in self.rows}
+
+    def table(self) -> Table:
+        weights = self.weights
+        rows = [(s, quantity(q), price(avg), price(mark), money(q * mark), weight(weights[s]))
+                for s, q, avg, mark in self.rows]
+        rows.append(("cash", "", "", "", money(self.cash), weight(self.cash / self.total_value)))
+        return Table.of(("symbol", "shares", "average cost", "mark", "value", "weight"), rows,
+                        numeric=("shares", "average cost", "mark", "value", "weight"),
+                        title=f"portfolio after {self.when}: total value {money(self.total_value)}")
+
+
+def _event_rows(events: Sequence[Event], publishers: Mapping[int, str]) -> list[tuple[str, ...]]:
+    return [(f"#{e.id}", e.date, e.kind, publishers.get(e.id, "?"), describe(e)) for e in events]
+
+
+_EVENT_HEADERS = ("id", "time", "type", "by", "fields")
+
+
+@attrs.frozen(kw_only=True)
+class QueueView(_Shown):
+    """Queued events in delivery order; ``events[0]`` is delivered next."""
+
+    events: tuple[Event, ...]
+    publishers: Mapping[int, str]
+
+    def table(self) -> Table:
+        title = f"{len(self.events)} event(s) queued" if self.events else "queue empty (the run is over)"
+        return Table.of(_EVENT_HEADERS, _event_rows(self.events, self.publishers), numeric=("id",), title=title)
+
+
+@attrs.frozen(kw_only=True)
+class TraceView(_Shown):
+    """A causal chain, the event first and the market bar that started it last."""
+
+    events: tuple[Event, ...]
+    publishers: Mapping[int, str]
+
+    def table(self) -> Table:
+        title = " <- ".join(f"{e.kind} #{e.id}" for e in self.events)
+        return Table.of(_EVENT_HEADERS, _event_rows(self.events, self.publishers), numeric=("id",), title=title)
+
+
+@attrs.frozen(kw_only=True)
+class EventView(_Shown):
+    """One event in full: every audited field, who published it, who takes it, whether it is still queued."""
+
+    event: Event
+    publisher: str
+    to: tuple[str, ...]
+    queued: bool
+
+    def table(self) -> Table:
+        e = self.event
+        rows = [("type", e.kind), ("time", e.date), ("cause", "-" if e.cause_id is None else f"#{e.cause_id}"),
+                ("published by", self.publisher), ("delivered to" if not self.queued else "queued for",
+                                                   ", ".join(self.to) or "(no handler)")]
+        rows.extend((key, _field(key, value)) for key, value in sorted(e.audit_fields().items()))
+        return Table.of(("field", "value"), rows, title=f"{e.kind} #{e.id}  {describe(e)}".rstrip())
+
+
+def _field(key: str, value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_field(str(k), v)}" for k, v in value.items())
+    if isinstance(value, float) and key.endswith("price"):
+        return price(value)
+    if isinstance(value, float) and key.endswith("weight"):
+        return weight(value)
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1 else money(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return quantity(value)
+    return str(value)
+
+
+@attrs.frozen(kw_only=True)
+class OrdersView(_Shown):
+    """The orders of one rebalance with their outcome (filled, cancelled, queued, waiting)."""
+
+    rows: tuple[tuple[str, ...], ...]
+    title: str
+
+    @classmethod
+    def of(cls, events: Sequence[Event], queued: set[int]) -> OrdersView:
+        if not events:
+            return cls(rows=(), title="no rebalance yet")
+        filled: dict[int, int] = {}
+        cancelled: dict[int, int] = {}
+        for e in events:
+            if isinstance(e, FillEvent):
+                filled[e.order_id] = filled.get(e.order_id, 0) + e.quantity
+            elif isinstance(e, CancelEvent):
+                cancelled[e.order_id] = cancelled.get(e.order_id, 0) + e.quantity
+        rows = []
+        for o in events:
+            if not isinstance(o, OrderEvent):
+                continue
+            if o.id in queued:
+                status = "queued"
+            elif o.id in filled or o.id in cancelled:
+                status = f"filled {quantity(filled.get(o.id, 0))}" + (
+                    f", cancelled {quantity(cancelled[o.id])}" if o.id in cancelled else "")
+            else:
+                status = "waiting for a fill"
+            target = "" if o.target_weight is None else weight(o.target_weight)
+            rows.append((f"#{o.id}", o.side.name, o.symbol, quantity(o.quantity), price(o.reference_price),
+                         target, o.reason, status))
+        return cls(rows=tuple(rows), title=f"orders of signal #{events[0].id} on {events[0].date}")
+
+    def table(self) -> Table:
+        return Table.of(("id", "side", "symbol", "quantity", "price", "target", "reason", "status"), self.rows,
+                        numeric=("id", "quantity", "price", "target"), title=self.title)
+
+
+@attrs.frozen(kw_only=True)
+class FillsView(_Shown):
+    """The fills and cancels of one rebalance."""
+
+    rows: tuple[tuple[str, ...], ...]
+    title: str
+
+    @classmethod
+    def of(cls, events: Sequence[Event]) -> FillsView:
+        if not events:
+            return cls(rows=(), title="no rebalance yet")
+        rows = []
+        for e in events:
+            if isinstance(e, FillEvent):
+                rows.append((f"#{e.id}", f"#{e.order_id}", e.date, e.side.name, e.symbol, quantity(e.quantity),
+                             price(e.price), money(e.quantity * e.price), money(e.commission), money(e.slippage)))
+            elif isinstance(e, CancelEvent):
+                rows.append((f"#{e.id}", f"#{e.order_id}", e.date, "CANCEL", e.symbol, quantity(e.quantity),
+                             "", "", "", e.reason))
+        return cls(rows=tuple(rows), title=f"fills of signal #{events[0].id} on {events[0].date}")
+
+    def table(self) -> Table:
+        return Table.of(("id", "order", "time", "side", "symbol", "quantity", "price", "value", "commission",
+                         "slippage"), self.rows,
+                        numeric=("id", "order", "quantity", "price", "value", "commission", "slippage"),
+                        title=self.title)
+
+
+@attrs.frozen(kw_only=True)
+class WhyView(_Shown):
+    """The notices explaining what a rebalance skipped, scaled, trimmed or reduced."""
+
+    subject: str
+    notices: tuple[NoticeEvent, ...]
+
+    @classmethod
+    def of(cls, subject: str, events: Sequence[Event]) -> WhyView:
+        return cls(subject=subject, notices=tuple(e for e in events if isinstance(e, NoticeEvent)))
+
+    def table(self) -> Table:
+        rows = [(f"#{n.id}", n.code, n.symbol or "", explain(n)) for n in self.notices]
+        title = f"why: {self.subject}" + ("" if rows else ": no notice (nothing skipped, scaled or trimmed)")
+        return Table.of(("id", "code", "symbol", "explanation"), rows, numeric=("id",), title=title)

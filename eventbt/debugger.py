@@ -1,0 +1,387 @@
+"""The step debugger: stop a run at a date, then walk one rebalance event by event.
+
+A :class:`Debugger` wraps a :class:`~eventbt.simulation.Simulation` (``Simulation`` delegates its ``step``,
+``run_until``, ``step_rebalance``, ``continue_``, breakpoints, ``queue`` and ``trace`` here, so
+``sim.step()`` and ``Debugger(sim).step()`` are the same thing). Stepping delivers events through the same
+bus calls an uninterrupted run makes, so a run that was stepped, stopped and resumed ends with the same
+results and the same audit digest as one that never stopped.
+
+- :meth:`Debugger.step` delivers one event and returns a :class:`StepRecord`: the event, each handler it
+  went to and what that handler emitted (it is a :class:`~eventbt.bus.Delivery` too), and the portfolio
+  change it caused (cash before and after, shares and average cost per symbol that changed).
+- :meth:`Debugger.run_until` stops before the first event at or after a date.
+- :meth:`Debugger.step_rebalance` steps the next rebalance, from its ``MarketEvent`` until the snapshot of
+  the bar its last order was settled on (the same bar with ``same_close``, the next with ``next_open``).
+- Breakpoints (:meth:`Debugger.add_breakpoint`) by event type, symbol, date or any predicate, all given
+  conditions together; :meth:`Debugger.continue_` runs to the next one.
+
+Step records, step lists and the views (portfolio, queue, orders, why) print as aligned text and show as
+HTML tables in Jupyter; see :mod:`eventbt.debug_views` and :mod:`eventbt.debug_render`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from eventbt import debug_views as views
+from eventbt.bus import Delivery
+from eventbt.errors import DebuggerError
+from eventbt.events import CancelEvent, Event, FillEvent, MarketEvent, OrderEvent, SignalEvent, SnapshotEvent
+
+if TYPE_CHECKING:
+    from eventbt.results import Result
+    from eventbt.simulation import Simulation
+
+__all__ = ["Breakpoint", "Debugger", "PositionChange", "StepList", "StepRecord", "day_start_ns", "event_class"]
+
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def day_start_ns(date: str) -> int:
+    """Midnight of ``date`` (``YYYY-MM-DD``; a time part is ignored) in simulated nanoseconds."""
+    try:
+        day = np.datetime64(str(date).strip(), "D")
+    except ValueError:
+        raise DebuggerError(f"not a date: {date!r} (expected YYYY-MM-DD)", argument=str(date)) from None
+    if np.isnat(day):
+        raise DebuggerError(f"not a date: {date!r} (expected YYYY-MM-DD)", argument=str(date))
+    return int(day.astype("datetime64[ns]").astype(np.int64))
+
+
+def event_class(name: str | type[Event]) -> type[Event]:
+    """``"FillEvent"``, ``"fill"`` or ``FillEvent`` -> ``FillEvent``."""
+    if isinstance(name, type):
+        return name
+    from eventbt import events
+
+    classes = {cls.__name__: cls for cls in vars(events).values()
+               if isinstance(cls, type) and issubclass(cls, Event) and cls is not Event}
+    wanted = name.strip().lower().removesuffix("event")
+    for class_name, cls in classes.items():
+        if class_name.lower().removesuffix("event") == wanted:
+            return cls
+    known = ", ".join(sorted(classes))
+    raise DebuggerError(f"unknown event type {name!r} (expected one of {known})", argument=name)
+
+
+@attrs.frozen(kw_only=True)
+class PositionChange:
+    """How one symbol's position changed in a step."""
+
+    symbol: str
+    shares_before: int
+    shares_after: int
+    average_cost_before: float
+    average_cost_after: float
+
+
+@attrs.frozen(kw_only=True)
+class StepRecord(Delivery):
+    """One delivered event: the :class:`~eventbt.bus.Delivery` plus the portfolio change it caused."""
+
+    cash_before: float
+    cash_after: float
+    changes: tuple[PositionChange, ...] = ()
+
+    @property
+    def cash_change(self) -> float:
+        return self.cash_after - self.cash_before
+
+    def to_dict(self, publisher: str) -> dict[str, Any]:
+        """JSON-ready: the audit log's ``publish`` fields of the event, where it went, what changed."""
+        event = self.event
+        return {
+            "seq": self.seq, "id": event.id, "type": event.kind, "time": event.date, "cause": event.cause_id,
+            "by": publisher, "data": event.audit_fields(), "to": list(self.handlers),
+            "emitted": {name: [e.id for e in out] for name, out in self.emitted},
+            "cash_before": self.cash_before, "cash_after": self.cash_after,
+            "changes": [attrs.asdict(change) for change in self.changes],
+        }
+
+    def table(self) -> views.Table:
+        return views.step_table(self)
+
+    def text(self, *, color: bool = False) -> str:
+        return self.table().text(color=color, header=False)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        return self.table().html()
+
+
+class StepList(list[StepRecord]):
+    """Step records in delivery order (what :meth:`Debugger.step_rebalance` and ``next N`` return)."""
+
+    def text(self, *, color: bool = False) -> str:
+        return "\n".join(record.text(color=color) for record in self)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        return "".join(record._repr_html_() for record in self)
+
+
+@attrs.frozen(kw_only=True)
+class Breakpoint:
+    """Stop before an event that meets every given condition.
+
+    ``event_type``: exact class. ``symbol``: the event's ``symbol`` field (orders, fills, cancels,
+    notices). ``date`` alone: the first event at or after that date (the run *reaches* it); with other
+    conditions: events on that day. ``predicate``: any ``Callable[[Event], bool]``.
+    """
+
+    number: int
+    event_type: type[Event] | None = None
+    symbol: str | None = None
+    date: str | None = None
+    predicate: Callable[[Event], bool] | None = None
+
+    def matches(self, event: Event, previous_ns: int) -> bool:
+        """Whether to stop before ``event``; ``previous_ns`` is the time of the event delivered before it."""
+        if self.event_type is not None and type(event) is not self.event_type:
+            return False
+        if self.symbol is not None and getattr(event, "symbol", None) != self.symbol:
+            return False
+        if self.date is not None:
+            start = day_start_ns(self.date)
+            if self.event_type is None and self.symbol is None and self.predicate is None:
+                if not previous_ns < start <= event.time_ns:
+                    return False
+            elif not start <= event.time_ns < start + _NS_PER_DAY:
+                return False
+        return self.predicate is None or bool(self.predicate(event))
+
+    def __str__(self) -> str:
+        parts = [self.event_type.__name__ if self.event_type else "any event"]
+        if self.symbol:
+            parts.append(self.symbol)
+        if self.date:
+            parts.append(f"on {self.date}" if len(parts) > 1 or self.event_type else f"reaching {self.date}")
+        if self.predicate is not None:
+            parts.append(f"if {getattr(self.predicate, '__name__', 'predicate')}")
+        return f"{self.number}: " + " ".join(parts)
+
+
+class Debugger:
+    """Drives a :class:`~eventbt.simulation.Simulation` one event at a time. See the module docstring."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.simulation = simulation
+        self.breakpoints: dict[int, Breakpoint] = {}
+        self._numbers = itertools.count(1)
+        self.last: Event | None = None  # the last event delivered
+        self.hit: Breakpoint | None = None  # the breakpoint the last continue_() stopped at
+        self.result: Result | None = None  # set once the run has ended
+
+    @classmethod
+    def from_scenario(cls, path: str | os.PathLike[str], overrides: Sequence[str] = (),
+                      **options: Any) -> Debugger:
+        from eventbt.simulation import Simulation
+
+        return cls(Simulation.from_scenario(path, overrides, **options))
+
+    @property
+    def finished(self) -> bool:
+        return self.simulation.finished
+
+    # -- moving ---------------------------------------------------------------------------------------
+    def step(self) -> StepRecord | None:
+        """Deliver one event; its :class:`StepRecord`, or ``None`` when the run is over."""
+        sim = self.simulation
+        book = sim.portfolio
+        cash, positions, average = book.cash, book.positions.copy(), book.average_cost.copy()
+        delivery = sim.deliver()
+        if delivery is None:
+            self.result = sim.result()
+            return None
+        self.last = delivery.event
+        changed = np.flatnonzero((book.positions != positions) | (book.average_cost != average))
+        changes = tuple(
+            PositionChange(symbol=book.symbols[i], shares_before=int(positions[i]),
+                           shares_after=int(book.positions[i]), average_cost_before=float(average[i]),
+                           average_cost_after=float(book.average_cost[i]))
+            for i in changed.tolist()
+        )
+        return StepRecord(seq=delivery.seq, event=delivery.event, emitted=delivery.emitted, cash_before=cash,
+                          cash_after=book.cash, changes=changes)
+
+    def next(self, count: int = 1) -> StepList:
+        """Step ``count`` events (fewer when the run ends first)."""
+        records = StepList()
+        for _ in range(count):
+            record = self.step()
+            if record is None:
+                break
+            records.append(record)
+        return records
+
+    def run_until(self, date: str) -> Event | None:
+        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end."""
+        start = day_start_ns(date)
+        return self._run(lambda event: event.time_ns >= start)
+
+    def continue_(self) -> Event | None:
+        """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
+        self.hit = None
+        first = self.step()
+        if first is None:
+            return None
+        previous = first.event.time_ns
+
+        def stop(event: Event) -> bool:
+            nonlocal previous
+            for breakpoint in self.breakpoints.values():
+                if breakpoint.matches(event, previous):
+                    self.hit = breakpoint
+                    return True
+            previous = event.time_ns
+            return False
+
+        return self._run(stop)
+
+    def _run(self, stop: Callable[[Event], bool]) -> Event | None:
+        def check(event: Event) -> bool:
+            if stop(event):
+                return True
+            self.last = event
+            return False
+
+        result = self.simulation.run(check)
+        if result is not None:
+            self.result = result
+            return None
+        return self.simulation.bus.peek()
+
+    def step_rebalance(self) -> StepList:
+        """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill."""
+        while True:
+            upcoming = self._run(lambda event: isinstance(event, MarketEvent))
+            if upcoming is None:
+                return StepList()
+            market = self.step()
+            assert market is not None
+            if any(isinstance(e, SignalEvent) for _, out in market.emitted for e in out):
+                break
+        records = StepList([market])
+        open_orders: set[int] = set()
+        while True:
+            record = self.step()
+            if record is None:
+                return records
+            records.append(record)
+            for _, out in record.emitted:
+                for emitted in out:
+                    if isinstance(emitted, OrderEvent):
+                        open_orders.add(emitted.id)
+                    elif isinstance(emitted, FillEvent | CancelEvent):
+                        open_orders.discard(emitted.order_id)
+            if isinstance(record.event, SnapshotEvent) and not open_orders:
+                return records
+
+    # -- breakpoints ----------------------------------------------------------------------------------
+    def add_breakpoint(self, event_type: str | type[Event] | None = None, symbol: str | None = None, *,
+                       date: str | None = None, predicate: Callable[[Event], bool] | None = None) -> Breakpoint:
+        """A breakpoint on every given condition (at least one); returns it (its ``number`` deletes it)."""
+        if event_type is None and symbol is None and date is None and predicate is None:
+            raise DebuggerError("a breakpoint needs an event type, a symbol, a date or a predicate")
+        if date is not None:
+            day_start_ns(date)
+        breakpoint = Breakpoint(number=next(self._numbers),
+                                event_type=None if event_type is None else event_class(event_type),
+                                symbol=symbol, date=date, predicate=predicate)
+        self.breakpoints[breakpoint.number] = breakpoint
+        return breakpoint
+
+    def delete_breakpoint(self, number: int) -> None:
+        if self.breakpoints.pop(number, None) is None:
+            raise DebuggerError(f"no breakpoint {number}", argument=str(number))
+
+    # -- looking --------------------------------------------------------------------------------------
+    @property
+    def queue(self) -> views.QueueView:
+        """Queued events in delivery order (the next bar's first event is pulled from the feed if needed)."""
+        bus = self.simulation.bus
+        bus.peek()
+        return views.QueueView(events=tuple(bus.pending()), publishers=dict(bus.publisher))
+
+    @property
+    def portfolio(self) -> views.PortfolioView:
+        """Cash, positions, average cost, marks and weights now."""
+        return views.PortfolioView.of(self.simulation.portfolio, self._now_text())
+
+    def event(self, event_id: int | None = None) -> Event:
+        """A published event by id (default: the one the run is stopped before, else the last delivered)."""
+        bus = self.simulation.bus
+        if event_id is None:
+            current = bus.peek() or self.last
+            if current is None:
+                raise DebuggerError("no event yet")
+            return current
+        if event_id not in bus.events:
+            raise DebuggerError(f"no event #{event_id} has been published yet", argument=str(event_id))
+        return bus.events[event_id]
+
+    def event_view(self, event_id: int | None = None) -> views.EventView:
+        event = self.event(event_id)
+        bus = self.simulation.bus
+        queued = any(e.id == event.id for e in bus.pending())
+        return views.EventView(event=event, publisher=bus.publisher.get(event.id, "?"),
+                               to=bus.subscribers(type(event)), queued=queued)
+
+    def trace(self, event_id: int | None = None) -> views.TraceView:
+        """The causal chain of an event: the event, its cause, ... back to the market bar."""
+        event = self.event(event_id)
+        bus = self.simulation.bus
+        return views.TraceView(events=tuple(bus.trace(event.id)), publishers=dict(bus.publisher))
+
+    def orders(self) -> views.OrdersView:
+        """The orders of the latest rebalance so far, with what became of them."""
+        return views.OrdersView.of(self._rebalance_events(), {e.id for e in self.simulation.bus.pending()})
+
+    def fills(self) -> views.FillsView:
+        """The fills (and cancels) of the latest rebalance so far."""
+        return views.FillsView.of(self._rebalance_events())
+
+    def why(self, event_id: int | None = None) -> views.WhyView:
+        """The notices that explain a skipped, scaled, trimmed or reduced order (default: the latest rebalance)."""
+        events = self.simulation.bus.events
+        if event_id is None:
+            found = self._rebalance_events()
+            subject = f"rebalance signal #{found[0].id}" if found else "no rebalance yet"
+            return views.WhyView.of(subject, found)
+        event = self.event(event_id)
+        order = events.get(event.order_id) if isinstance(event, FillEvent | CancelEvent) else event
+        if isinstance(order, OrderEvent) and order.cause_id is not None and order.cause_id in events:
+            related = self._rebalance_events(events[order.cause_id])
+            keep = [e for e in related if getattr(e, "symbol", None) == order.symbol]
+            return views.WhyView.of(f"{order.kind} #{order.id} ({order.symbol})", keep)
+        if isinstance(event, SignalEvent):
+            return views.WhyView.of(f"SignalEvent #{event.id}", self._rebalance_events(event))
+        return views.WhyView.of(f"{event.kind} #{event.id}", [event])
+
+    def _rebalance_events(self, signal: Event | None = None) -> list[Event]:
+        """The signal (first) and every event it caused, directly or through its orders, so far."""
+        events = self.simulation.bus.events
+        if signal is None:
+            signal = next((events[i] for i in reversed(list(events)) if isinstance(events[i], SignalEvent)), None)
+            if signal is None:
+                return []
+        caused = {signal.id}
+        found: list[Event] = [signal]
+        for event in events.values():
+            if event.id > signal.id and event.cause_id in caused:
+                caused.add(event.id)
+                found.append(event)
+        return found
+
+    def _now_text(self) -> str:
+        return self.last.date if self.last is not None else "the start"

@@ -1,0 +1,200 @@
+"""`eventbt debug`: the prompt driven through standard input and a pseudo-terminal, scripts, and --dump."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import eventbt
+from eventbt.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+# The same hand-worked three-bar scenario as test_debugger.py (50/50 AAA/BBB, 1.00 per fill, 1,000 cash).
+PRICES = "date,AAA,BBB\n2021-01-04,10,20\n2021-01-05,10,25\n2021-01-06,20,25\n"
+SCENARIO = """\
+[scenario]
+name = "tiny"
+[data]
+path = "prices.csv"
+format = "wide"
+[portfolio]
+initial_cash = 1000.0
+[strategy]
+name = "static_weights"
+[strategy.params]
+weights = { AAA = 0.5, BBB = 0.5 }
+[schedule]
+dates = ["2021-01-04", "2021-01-06"]
+[execution.commission]
+model = "fixed"
+amount = 1.0
+[execution.slippage]
+model = "zero"
+[run]
+progress = false
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> str:
+    (tmp_path / "prices.csv").write_text(PRICES, encoding="utf-8")
+    path = tmp_path / "tiny.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return str(path)
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_prompt_reads_commands_from_standard_input(tiny: str, capsys, monkeypatch) -> None:
+    """A session piped to stdin: each command is echoed after the prompt and followed by its output."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("next 2\nbreak fill BBB\ncontinue\nwhy\nportfolio\nquit\n"))
+    code, out, _ = _run(["debug", tiny, "--at", "2021-01-06"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "stopped before MarketEvent #14  2021-01-06T16:00:00  bar 2"
+    prompts = [line for line in lines if line.startswith("(eventbt) ")]
+    assert prompts == ["(eventbt) next 2", "(eventbt) break fill BBB", "(eventbt) continue", "(eventbt) why",
+                       "(eventbt) portfolio", "(eventbt) quit"]
+    assert "  rebalance  NoticeEvent #16, 2 OrderEvent #17-#18" in lines
+    assert "breakpoint 1: FillEvent BBB" in lines
+    assert "stopped before FillEvent #20  2021-01-06T16:00:00  BUY 7 BBB @ 25.0000  commission 1.00  " \
+           "slippage 0.00  (order #18)" in lines
+    # why: BBB wanted 8 and got 7, since 8 would cost 201 and only 28 + 159 = 187 was available
+    assert any("scaled_for_cash  BBB" in line and "wanted 8, ordered 7" in line and "187.00 was available" in line
+               for line in lines)
+    # portfolio before the BBB fill: cash 187, AAA 41, BBB still 24
+    assert any(line.split()[:2] == ["AAA", "41"] for line in lines)
+    assert any(line.split()[:2] == ["BBB", "24"] for line in lines)
+
+
+def test_commands_option_runs_a_session_and_until_past_the_end_finishes(tiny: str, capsys) -> None:
+    """--commands runs ;-separated commands; until past the data ends the run with the plain run's digest."""
+    plain = eventbt.Simulation.from_scenario(tiny).run()
+    assert plain is not None
+    code, out, _ = _run(["debug", tiny, "--commands", "next; until 2031-01-01; next; queue"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "stopped before MarketEvent #1  2021-01-04T16:00:00  bar 0"
+    over = f"the run is over: final value 1,606.00, audit digest {plain.digest}"
+    assert lines.count(over) == 2
+    assert "queue empty (the run is over)" in lines
+
+
+def test_script_option_reads_one_command_a_line_and_skips_comments(tiny: str, tmp_path: Path, capsys) -> None:
+    """--script FILE: blank lines and # comments are skipped; errors are reported and the script goes on."""
+    script = tmp_path / "session.txt"
+    script.write_text("# look at the first rebalance\nstep-rebalance\n\nevent 99\nfills\nbogus\n", encoding="utf-8")
+    code, out, _ = _run(["debug", tiny, "--script", str(script)], capsys)
+    assert code == 0
+    assert "(eventbt) # look" not in out
+    assert "error: no event #99 has been published yet" in out
+    assert "error: unknown command 'bogus' (type help)" in out
+    assert "fills of signal #2 on 2021-01-04T16:00:00" in out
+
+
+def test_dump_text_prints_the_rebalance_event_by_event(tiny: str, capsys) -> None:
+    """--dump prints one titled step per event of the rebalance, Market first and Snapshot last."""
+    code, out, _ = _run(["debug", tiny, "--at", "2021-01-06", "--dump"], capsys)
+    assert code == 0
+    titles = [line.split("  ")[2] for line in out.splitlines() if line.startswith("seq ")]
+    assert [title.split(" #")[0] for title in titles] == [
+        "MarketEvent", "SignalEvent", "NoticeEvent", "OrderEvent", "OrderEvent", "FillEvent", "FillEvent",
+        "BarEndEvent", "SnapshotEvent"]
+
+
+def test_dump_json_matches_the_audit_log_of_that_date(tiny: str, capsys) -> None:
+    """--dump --json parses, and each step agrees with the plain run's publish and deliver records."""
+    code, out, _ = _run(["debug", tiny, "--at", "2021-01-06", "--dump", "--json"], capsys)
+    assert code == 0
+    dump = json.loads(out)
+    plain = eventbt.Simulation.from_scenario(tiny)
+    plain.run()
+    records = plain.audit.records()
+    published = {r["id"]: r for r in records if r["record"] == "publish"}
+    delivered = {r["event"]: r["to"] for r in records if r["record"] == "deliver"}
+    on_date = [r["event"] for r in records
+               if r["record"] == "deliver" and published[r["event"]]["time"].startswith("2021-01-06")]
+    steps = dump["steps"]
+    assert [s["id"] for s in steps] == on_date
+    for step in steps:
+        audit = published[step["id"]]
+        for key in ("seq", "type", "time", "cause", "by", "data"):
+            assert step[key] == audit[key], key
+        assert step["to"] == delivered[step["id"]]
+    buy = next(s for s in steps if s["type"] == "FillEvent" and s["data"]["symbol"] == "BBB")
+    assert (buy["cash_before"], buy["cash_after"]) == pytest.approx((187.0, 11.0))
+    assert buy["changes"] == [{"symbol": "BBB", "shares_before": 24, "shares_after": 31,
+                               "average_cost_before": 20.0, "average_cost_after": pytest.approx(655 / 31)}]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--at", "2021-02-30"], "eventbt: error: not a date: '2021-02-30' (expected YYYY-MM-DD)"),
+        (["--json"], "eventbt: error: --json goes with --dump"),
+        (["--script", "missing.txt"], "eventbt: error: cannot read missing.txt: No such file or directory"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(tiny: str, capsys, argv: list[str], message: str) -> None:
+    """A bad date, --json without --dump or a missing script: exit 2 and one line on stderr."""
+    code, _, err = _run(["debug", tiny, *argv], capsys)
+    assert code == 2
+    assert err.strip() == message
+
+
+def _read_until(fd: int, marker: bytes, buffer: bytearray, deadline: float) -> bool:
+    while marker not in buffer:
+        if time.monotonic() > deadline:
+            return False
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return marker in buffer
+            if not chunk:
+                return marker in buffer
+            buffer.extend(chunk)
+    return True
+
+
+def test_prompt_works_interactively_in_a_pseudo_terminal(tiny: str, tmp_path: Path) -> None:
+    """On a terminal: prompts, bold step titles, quit ends the process and the history file keeps commands."""
+    history = tmp_path / "history"
+    env = {**os.environ, "EVENTBT_HISTORY": str(history), "TERM": "dumb", "COLUMNS": "200"}
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "eventbt.cli", "debug", tiny, "--at", "2021-01-06"],
+                               stdin=secondary, stdout=secondary, stderr=secondary, env=env, cwd=ROOT)
+    os.close(secondary)
+    buffer = bytearray()
+    deadline = time.monotonic() + 60  # a safety net against a hang, not a timing check
+    try:
+        assert _read_until(primary, b"(eventbt) ", buffer, deadline), buffer.decode(errors="replace")
+        os.write(primary, b"next\n")
+        assert _read_until(primary, b"SignalEvent #15", buffer, deadline), buffer.decode(errors="replace")
+        os.write(primary, b"orders\n")
+        assert _read_until(primary, b"orders of signal #15", buffer, deadline), buffer.decode(errors="replace")
+        os.write(primary, b"quit\n")
+        _read_until(primary, b"\x00", buffer, deadline)  # to the end of the output
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    text = buffer.decode(errors="replace")
+    assert "\x1b[1mseq 13  2021-01-06T16:00:00  MarketEvent #14  bar 2\x1b[0m" in text  # bold on a terminal
+    assert "stopped before MarketEvent #14" in text
+    assert history.read_text(encoding="utf-8").split()[-3:] == ["next", "orders", "quit"]

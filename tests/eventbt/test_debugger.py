@@ -1,0 +1,328 @@
+"""The step debugger's Python API: stepping, rebalances, breakpoints, views, and determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import eventbt
+from eventbt.debugger import Debugger, StepRecord, day_start_ns, event_class
+from eventbt.errors import DebuggerError
+from eventbt.events import (
+    BarEndEvent,
+    BarOpenEvent,
+    FillEvent,
+    MarketEvent,
+    NoticeEvent,
+    OrderEvent,
+    Side,
+    SignalEvent,
+    SnapshotEvent,
+)
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+# Three bars, two symbols, 50/50 static weights rebalanced on the first and last bar, 1.00 per fill, no
+# slippage, 1,000 cash. Worked by hand (see the tests below for each step):
+# 2021-01-04: V = 1000, targets 500 each; AAA 50 @ 10 and BBB 25 @ 20 would cost 501 + 501 = 1002 > 1000,
+#   so both are scaled by 1000/1002 -> AAA 49 (491), BBB 24 (481); cash 1000 - 972 = 28.
+# 2021-01-05: cash 28 + 49*10 + 24*25 = 1118.
+# 2021-01-06: V = 28 + 49*20 + 24*25 = 1608, targets 804. AAA -176 -> sell floor(176/20) = 8, proceeds 159;
+#   BBB +204 -> buy floor(204/25) = 8 costing 201 > 28 + 159 = 187 -> scaled to floor(8*187/201) = 7 (176).
+#   Sell: cash 28 + 160 - 1 = 187; buy: 187 - 175 - 1 = 11. BBB average cost (24*20 + 7*25)/31 = 655/31.
+PRICES = "date,AAA,BBB\n2021-01-04,10,20\n2021-01-05,10,25\n2021-01-06,20,25\n"
+SCENARIO = """\
+[scenario]
+name = "tiny"
+[data]
+path = "prices.csv"
+format = "wide"
+[portfolio]
+initial_cash = 1000.0
+[strategy]
+name = "static_weights"
+[strategy.params]
+weights = { AAA = 0.5, BBB = 0.5 }
+[schedule]
+dates = ["2021-01-04", "2021-01-06"]
+[execution]
+timing = "same_close"
+[execution.commission]
+model = "fixed"
+amount = 1.0
+[execution.slippage]
+model = "zero"
+[run]
+progress = false
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    (tmp_path / "prices.csv").write_text(PRICES, encoding="utf-8")
+    path = tmp_path / "tiny.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def test_step_rebalance_goes_market_signal_orders_sells_first_fills_snapshot(tiny: Path) -> None:
+    """The second rebalance comes out in pipeline order with each event caused by the one before it."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    assert sim.run_until("2021-01-06") is not None
+    records = sim.step_rebalance()
+    kinds = [type(r.event) for r in records]
+    assert kinds == [MarketEvent, SignalEvent, NoticeEvent, OrderEvent, OrderEvent, FillEvent, FillEvent,
+                     BarEndEvent, SnapshotEvent]
+    market, signal, notice, sell, buy, sell_fill, buy_fill, bar_end, snapshot = (r.event for r in records)
+    assert all(r.event.date.startswith("2021-01-06") for r in records)
+    assert signal.cause_id == market.id
+    assert notice.cause_id == signal.id and sell.cause_id == signal.id and buy.cause_id == signal.id
+    assert (sell.side, sell.symbol, sell.quantity) == (Side.SELL, "AAA", 8)
+    assert (buy.side, buy.symbol, buy.quantity) == (Side.BUY, "BBB", 7)
+    assert sell_fill.cause_id == sell.id and sell_fill.order_id == sell.id
+    assert buy_fill.cause_id == buy.id and buy_fill.order_id == buy.id
+    assert snapshot.cause_id == bar_end.id
+    assert [e.id for e in sim.trace(buy_fill.id).events] == [buy_fill.id, buy.id, signal.id, market.id]
+
+
+def test_step_records_say_who_took_the_event_and_what_it_emitted(tiny: Path) -> None:
+    """A step record is a Delivery: the handlers in bus order and the events each one published."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    record = sim.step()
+    assert isinstance(record, StepRecord) and isinstance(record, eventbt.Delivery)
+    assert record.handlers == sim.bus.subscribers(MarketEvent)
+    assert sorted(record.handlers) == ["execution", "portfolio", "rebalance", "strategy"]
+    emitted = dict(record.emitted)
+    assert [type(e) for e in emitted["strategy"]] == [SignalEvent]
+    assert emitted["portfolio"] == () and emitted["execution"] == ()
+    signal_step = sim.step()
+    assert signal_step is not None
+    # two scaled_for_cash notices, then the two buys (no sells on the first rebalance)
+    assert [e.kind for e in dict(signal_step.emitted)["rebalance"]] == ["NoticeEvent", "NoticeEvent",
+                                                                        "OrderEvent", "OrderEvent"]
+
+
+def test_step_records_carry_the_cash_and_position_changes(tiny: Path) -> None:
+    """Each fill's record has cash before/after and the shares and average cost it changed (hand figures)."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.run_until("2021-01-06")
+    fills = [r for r in sim.step_rebalance() if isinstance(r.event, FillEvent)]
+    sell, buy = fills
+    assert (sell.cash_before, sell.cash_after) == pytest.approx((28.0, 187.0))
+    (aaa,) = sell.changes
+    assert (aaa.symbol, aaa.shares_before, aaa.shares_after) == ("AAA", 49, 41)
+    assert aaa.average_cost_before == aaa.average_cost_after == pytest.approx(10.0)
+    assert (buy.cash_before, buy.cash_after) == pytest.approx((187.0, 11.0))
+    assert buy.cash_change == pytest.approx(-176.0)
+    (bbb,) = buy.changes
+    assert (bbb.symbol, bbb.shares_before, bbb.shares_after) == ("BBB", 24, 31)
+    assert bbb.average_cost_after == pytest.approx(655 / 31)
+
+
+def test_events_without_a_portfolio_effect_record_no_change(tiny: Path) -> None:
+    """A market bar or an order changes neither cash nor positions."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    for record in sim.debugger.next(6):
+        if not isinstance(record.event, FillEvent):
+            assert record.changes == () and record.cash_before == record.cash_after
+
+
+def _plain_digest(path: Path) -> str:
+    result = eventbt.Simulation.from_scenario(path).run()
+    assert result is not None
+    return result.digest
+
+
+def test_stepping_then_running_gives_the_plain_run_digest(tiny: Path) -> None:
+    """Stop, step, look around, set breakpoints and resume: same digest and equity as one uninterrupted run."""
+    plain = eventbt.Simulation.from_scenario(tiny).run()
+    assert plain is not None
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.step()
+    str(sim.queue)
+    sim.run_until("2021-01-05")
+    sim.debugger.next(2)
+    str(sim.debugger.portfolio)
+    sim.add_breakpoint("FillEvent")
+    assert isinstance(sim.continue_(), FillEvent)
+    sim.step_rebalance()
+    assert sim.run_until("2099-01-01") is None
+    result = sim.debugger.result
+    assert result is not None and sim.finished
+    assert result.digest == plain.digest
+    assert result.equity.equals(plain.equity)
+
+
+def test_stepping_every_event_of_a_next_open_run_gives_the_plain_digest() -> None:
+    """With next_open, a rebalance ends at the next bar's snapshot, after its BarOpenEvent fills."""
+    path = SCENARIOS / "ema_next_open.toml"
+    sim = eventbt.Simulation.from_scenario(path)
+    records = sim.step_rebalance()
+    kinds = [r.event.kind for r in records]
+    assert kinds[0] == "MarketEvent" and kinds[-1] == "SnapshotEvent"
+    opens = [i for i, r in enumerate(records) if isinstance(r.event, BarOpenEvent)]
+    fills = [i for i, r in enumerate(records) if isinstance(r.event, FillEvent)]
+    assert len(opens) == 1 and fills and min(fills) > opens[0]
+    snapshots = [r.event for r in records if isinstance(r.event, SnapshotEvent)]
+    assert [s.bar for s in snapshots] == [records[0].event.bar, records[0].event.bar + 1]  # type: ignore[attr-defined]
+    while sim.step() is not None:
+        pass
+    assert sim.debugger.result is not None
+    assert sim.debugger.result.digest == _plain_digest(path)
+
+
+def test_run_until_stops_before_the_first_event_of_the_date(tiny: Path) -> None:
+    """The event returned is still queued and is the first one of that date."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    event = sim.run_until("2021-01-05")
+    assert isinstance(event, MarketEvent) and event.date == "2021-01-05T16:00:00"
+    assert sim.queue.events[0] is event
+    assert sim.debugger.last is not None and sim.debugger.last.date.startswith("2021-01-04")
+
+
+def test_run_until_past_the_end_finishes_the_run(tiny: Path) -> None:
+    """Past the data, run_until returns None and the run is complete; stepping further returns None."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    assert sim.run_until("2030-01-01") is None
+    assert sim.finished and sim.status == "completed"
+    assert sim.step() is None
+    assert sim.step_rebalance() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "kind", "date", "symbol"),
+    [
+        ({"event_type": "fill"}, "FillEvent", "2021-01-04", "AAA"),
+        ({"symbol": "BBB"}, "NoticeEvent", "2021-01-04", "BBB"),  # the scaled_for_cash notice comes first
+        ({"event_type": "OrderEvent", "symbol": "BBB"}, "OrderEvent", "2021-01-04", "BBB"),
+        ({"date": "2021-01-05"}, "MarketEvent", "2021-01-05", None),
+        ({"event_type": FillEvent, "date": "2021-01-06"}, "FillEvent", "2021-01-06", "AAA"),
+        ({"predicate": lambda e: isinstance(e, SnapshotEvent) and e.total_value > 1100},
+         "SnapshotEvent", "2021-01-05", None),
+    ],
+)
+def test_each_kind_of_breakpoint_stops_before_the_right_event(tiny: Path, kwargs: dict, kind: str, date: str,
+                                                              symbol: str | None) -> None:
+    """Type, symbol, date, predicate and combinations stop before the first matching event."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    point = sim.add_breakpoint(**kwargs)
+    event = sim.continue_()
+    assert event is not None and sim.debugger.hit is point
+    assert event.kind == kind and event.date.startswith(date)
+    assert getattr(event, "symbol", None) == symbol
+    assert sim.queue.events[0] is event  # still queued: the breakpoint stops before delivery
+
+
+def test_date_breakpoint_fires_once_and_continue_then_runs_to_the_end(tiny: Path) -> None:
+    """Reaching a date stops once; continuing after it runs to the end and returns None."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.add_breakpoint(date="2021-01-05")
+    assert sim.continue_() is not None
+    assert sim.continue_() is None
+    assert sim.finished and sim.debugger.hit is None
+
+
+def test_deleted_breakpoints_no_longer_stop(tiny: Path) -> None:
+    """After delete_breakpoint, continue runs past the events it matched."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    point = sim.add_breakpoint("FillEvent")
+    sim.delete_breakpoint(point.number)
+    assert sim.continue_() is None
+    with pytest.raises(DebuggerError, match="no breakpoint 1"):
+        sim.delete_breakpoint(point.number)
+
+
+def test_why_finds_the_notices_behind_an_order_and_its_fill(tiny: Path) -> None:
+    """why(order) and why(fill) give that symbol's scaled_for_cash notice; why() all of the rebalance's."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.step_rebalance()
+    debugger = sim.debugger
+    assert [(n.code, n.symbol) for n in debugger.why().notices] == [("scaled_for_cash", "AAA"),
+                                                                     ("scaled_for_cash", "BBB")]
+    orders = [e for e in sim.bus.events.values() if isinstance(e, OrderEvent)]
+    fills = [e for e in sim.bus.events.values() if isinstance(e, FillEvent)]
+    bbb_order = next(o for o in orders if o.symbol == "BBB")
+    bbb_fill = next(f for f in fills if f.symbol == "BBB")
+    for event_id in (bbb_order.id, bbb_fill.id):
+        (notice,) = debugger.why(event_id).notices
+        assert notice.symbol == "BBB" and dict(notice.details)["wanted"] == 25 and notice.details["quantity"] == 24
+    text = str(debugger.why(bbb_order.id))
+    assert "wanted 25, ordered 24" in text and "1,000.00 was available" in text
+
+
+def test_orders_and_fills_views_list_the_latest_rebalance(tiny: Path) -> None:
+    """orders() shows each order's outcome; fills() each fill's price and commission."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.run_until("2021-01-06")
+    sim.debugger.next(3)  # market, signal, notice: both orders are queued, none delivered yet
+    assert [row[-1] for row in sim.debugger.orders().rows] == ["queued", "queued"]
+    sim.debugger.next(4)  # the two orders and their two fills
+    rows = sim.debugger.orders().rows
+    assert [(r[1], r[2], r[3], r[-1]) for r in rows] == [("SELL", "AAA", "8", "filled 8"),
+                                                         ("BUY", "BBB", "7", "filled 7")]
+    fills = sim.debugger.fills().rows
+    assert [(r[3], r[4], r[6], r[7], r[8]) for r in fills] == [("SELL", "AAA", "20.0000", "160.00", "1.00"),
+                                                             ("BUY", "BBB", "25.0000", "175.00", "1.00")]
+
+
+def test_portfolio_view_shows_cash_positions_and_weights(tiny: Path) -> None:
+    """After the last rebalance: 41 AAA @ 20, 31 BBB @ 25, cash 11, total 1,606."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.run_until("2030-01-01")
+    view = sim.debugger.portfolio
+    assert view.positions == {"AAA": 41, "BBB": 31}
+    assert view.cash == pytest.approx(11.0)
+    assert view.total_value == pytest.approx(1606.0)
+    assert view.weights == pytest.approx({"AAA": 820 / 1606, "BBB": 775 / 1606})
+    assert "1,606.00" in str(view) and "51.1%" in str(view)  # 820 / 1606 = 0.5106
+
+
+def test_views_render_as_html_tables_for_jupyter(tiny: Path) -> None:
+    """Step records, step lists, the portfolio and the queue have _repr_html_ tables with their cells."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.run_until("2021-01-06")
+    queue_html = sim.queue._repr_html_()
+    assert queue_html.count("<table>") == 1 and "MarketEvent" in queue_html
+    records = sim.step_rebalance()
+    fill = next(r for r in records if isinstance(r.event, FillEvent))
+    html = fill._repr_html_()
+    assert "<table>" in html and "<td" in html and "41 shares" in html
+    assert records._repr_html_().count("<table>") == len(records)
+    portfolio_html = sim.debugger.portfolio._repr_html_()
+    assert "<th" in portfolio_html and "BBB" in portfolio_html and "&lt;" not in portfolio_html
+
+
+def test_step_text_aligns_handlers_and_formats_money_and_shares(tiny: Path) -> None:
+    """A fill step reads: title, handler row, cash row with a signed change, a position row."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    records = sim.step_rebalance()
+    fill = next(r for r in records if isinstance(r.event, FillEvent) and r.event.symbol == "AAA")
+    lines = str(fill).splitlines()
+    assert lines[0].endswith("FillEvent #7  BUY 49 AAA @ 10.0000  commission 1.00  slippage 0.00  (order #5)")
+    assert lines[1:] == [
+        "  portfolio  -",
+        "  cash       1,000.00 -> 509.00  (-491.00)",
+        "  AAA        0 -> 49 shares  average cost 0.0000 -> 10.0000",
+    ]
+
+
+@pytest.mark.parametrize(("text", "message"), [("2021-13-01", "not a date"), ("soon", "not a date")])
+def test_bad_dates_are_debugger_errors(text: str, message: str) -> None:
+    """A date that does not parse is a DebuggerError naming it."""
+    with pytest.raises(DebuggerError, match=message) as info:
+        day_start_ns(text)
+    assert info.value.argument == text
+
+
+def test_event_types_resolve_by_short_or_full_name() -> None:
+    """'fill', 'FillEvent' and the class all name FillEvent; an unknown name lists the known ones."""
+    assert event_class("fill") is event_class("FillEvent") is event_class(FillEvent) is FillEvent
+    with pytest.raises(DebuggerError, match=r"expected one of .*FillEvent"):
+        event_class("trade")
+
+
+def test_debugger_can_wrap_a_simulation_directly(tiny: Path) -> None:
+    """Debugger.from_scenario gives the same first step as Simulation.step."""
+    record = Debugger.from_scenario(tiny).step()
+    assert record is not None and isinstance(record.event, MarketEvent) and record.event.bar == 0
