@@ -9,11 +9,15 @@ unless given; max drawdown is the largest fall of total value from its running p
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["BARS_PER_YEAR", "drawdown", "summary_figures"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["BARS_PER_YEAR", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode", "monthly_returns",
+           "rebalance_table", "summary_figures"]
 
 BARS_PER_YEAR = 252
 
@@ -54,3 +58,185 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
         excess = returns - risk_free / BARS_PER_YEAR
         figures["sharpe"] = float(excess.mean() / std * math.sqrt(BARS_PER_YEAR)) if std > 0 else None
     return figures
+
+
+# --- the full metrics set (docs/metrics.md) -------------------------------------------------------------------
+
+def bar_returns(values: np.ndarray, initial: float) -> np.ndarray:
+    """Simple bar-to-bar returns of ``values``; the first bar is measured against ``initial``."""
+    previous = np.concatenate(([initial], values[:-1]))
+    return np.asarray(values / previous - 1.0, dtype=float)
+
+
+def drawdown_episode(dates: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+    """The deepest drawdown: depth, peak, trough and recovery dates, and its duration in calendar days.
+
+    The duration runs from the peak to the recovery (first bar back at or above the peak), or to the last
+    bar when the value never recovered (``recovery`` is then ``None``).
+    """
+    if len(values) == 0:
+        return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
+                "max_drawdown_recovery": None, "max_drawdown_days": 0}
+    falls = drawdown(values)
+    trough = int(np.argmin(falls))
+    peak = int(np.argmax(values[: trough + 1]))
+    later = np.nonzero(values[trough:] >= values[peak])[0]
+    recovery = trough + int(later[0]) if falls[trough] < 0 and len(later) else None
+    end = recovery if recovery is not None else len(values) - 1
+    return {
+        "max_drawdown": float(falls[trough]),
+        "max_drawdown_peak": _day(dates[peak]),
+        "max_drawdown_trough": _day(dates[trough]),
+        "max_drawdown_recovery": _day(dates[recovery]) if recovery is not None else None,
+        "max_drawdown_days": int((dates[end] - dates[peak]) / np.timedelta64(1, "D")),
+    }
+
+
+def rebalance_table(trades: pd.DataFrame, equity: pd.DataFrame) -> pd.DataFrame:
+    """One row per date with fills: traded value, one-sided turnover, commission, slippage, fills.
+
+    ``turnover`` is ``sum(|quantity * price|) / 2 / total_value`` of that date (so moving the whole book
+    from one set of holdings to another is 1.0, and the first investment from cash is 0.5).
+    """
+    import pandas as pd
+
+    columns = ["traded_value", "turnover", "commission", "slippage", "fills", "buys", "sells"]
+    if trades.empty:
+        return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], name="date"), dtype=float)
+    frame = trades.assign(value=(trades["quantity"] * trades["price"]).abs(),
+                          buy=(trades["side"] == "BUY").astype(int), sell=(trades["side"] == "SELL").astype(int))
+    grouped = frame.groupby(pd.DatetimeIndex(frame["date"], name="date"))
+    table = pd.DataFrame({
+        "traded_value": grouped["value"].sum(),
+        "commission": grouped["commission"].sum(),
+        "slippage": grouped["slippage"].sum(),
+        "fills": grouped["value"].size(),
+        "buys": grouped["buy"].sum(),
+        "sells": grouped["sell"].sum(),
+    })
+    total = equity["total_value"].reindex(table.index)
+    table["turnover"] = table["traded_value"] / 2.0 / total
+    return table[columns]
+
+
+def monthly_returns(equity: pd.DataFrame, initial: float | None = None) -> pd.DataFrame:
+    """Compounded return of each calendar month, as a year x month (1..12) table (NaN where no data)."""
+    import pandas as pd
+
+    values = equity["total_value"]
+    index = pd.DatetimeIndex(values.index)
+    month_end = values.groupby([index.year, index.month]).last()
+    start = float(initial) if initial is not None else float(values.iloc[0])
+    previous = np.concatenate(([start], month_end.to_numpy()[:-1]))
+    returns = pd.Series(month_end.to_numpy() / previous - 1.0, index=month_end.index)
+    table = returns.unstack()
+    return table.reindex(columns=range(1, 13))
+
+
+def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
+                    initial_cash: float | None = None, benchmark: pd.Series | None = None,
+                    risk_free: float = 0.0) -> dict[str, Any]:
+    """Every figure of ``docs/metrics.md`` for one run, as a flat dict (``None`` where undefined).
+
+    ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure); ``trades`` has
+    the columns of ``trades.csv``; ``initial_cash`` defaults to the first total value; ``benchmark`` is a
+    price (or index level) series, aligned to the run's dates by carrying the last known level forward;
+    ``risk_free`` is an annual rate, taken as ``risk_free / 252`` per bar.
+    """
+    import pandas as pd
+
+    values = equity["total_value"].to_numpy(dtype=float)
+    dates = equity.index.to_numpy()
+    initial = float(initial_cash) if initial_cash is not None else (float(values[0]) if len(values) else 0.0)
+    trades = trades if trades is not None else pd.DataFrame(columns=["date", "side", "quantity", "price",
+                                                                     "commission", "slippage", "realized_pnl"])
+    n = len(values)
+    commission = float(trades["commission"].sum()) if len(trades) else 0.0
+    slippage = float(trades["slippage"].sum()) if len(trades) else 0.0
+    figures = summary_figures(dates=dates, values=values, initial_cash=initial, trades=len(trades),
+                              total_commission=commission, total_slippage=slippage, risk_free=risk_free)
+    days = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) if n >= 2 else 0.0
+    years = days / 365.25
+    figures["years"] = years
+    figures.update(drawdown_episode(dates, values))
+    returns = bar_returns(values, initial) if n else np.zeros(0)
+    per_bar_rf = risk_free / BARS_PER_YEAR
+    figures["sortino"] = _sortino(returns, per_bar_rf)
+    cagr, max_dd = figures["cagr"], figures["max_drawdown"]
+    figures["calmar"] = cagr / -max_dd if cagr is not None and max_dd < 0 else None
+    if "positions_value" in equity and n:
+        figures["exposure"] = float(np.mean(equity["positions_value"].to_numpy(dtype=float) / values))
+    else:
+        figures["exposure"] = None
+    table = rebalance_table(trades, equity)
+    figures["rebalances"] = len(table)
+    figures["annual_turnover"] = float(table["turnover"].sum()) / years if years > 0 else None
+    mean_value = float(values.mean()) if n else 0.0
+    for name, total in (("commission", commission), ("slippage", slippage)):
+        figures[f"{name}_drag_bps"] = total / mean_value / years * 1e4 if years > 0 and mean_value > 0 else None
+    figures.update(_trade_figures(trades))
+    if benchmark is not None:
+        figures.update(_benchmark_figures(returns, pd.DatetimeIndex(equity.index), benchmark, per_bar_rf,
+                                          figures["cagr"], years))
+    return figures
+
+
+def _day(value: Any) -> str:
+    return str(value)[:10]
+
+
+def _sortino(returns: np.ndarray, per_bar_rf: float) -> float | None:
+    """Mean excess return over downside deviation (root mean square of the negative excess), annualised."""
+    if len(returns) < 2:
+        return None
+    excess = returns - per_bar_rf
+    downside = math.sqrt(float(np.mean(np.minimum(excess, 0.0) ** 2)))
+    return float(excess.mean()) / downside * math.sqrt(BARS_PER_YEAR) if downside > 0 else None
+
+
+def _trade_figures(trades: pd.DataFrame) -> dict[str, Any]:
+    """Hit rate and average win and loss over the fills that realized P&L (sells)."""
+    pnl = trades.loc[trades["side"] == "SELL", "realized_pnl"].to_numpy(dtype=float) if len(trades) else np.zeros(0)
+    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+    return {
+        "closing_trades": len(pnl),
+        "hit_rate": len(wins) / len(pnl) if len(pnl) else None,
+        "average_win": float(wins.mean()) if len(wins) else None,
+        "average_loss": float(losses.mean()) if len(losses) else None,
+        "win_loss_ratio": float(wins.mean() / -losses.mean()) if len(wins) and len(losses) else None,
+        "realized_pnl": float(pnl.sum()),
+    }
+
+
+def _benchmark_figures(returns: np.ndarray, index: pd.DatetimeIndex, benchmark: pd.Series, per_bar_rf: float,
+                       cagr: float | None, years: float) -> dict[str, Any]:
+    """Excess return, beta, alpha, tracking error, information ratio and correlation against a benchmark."""
+    levels = benchmark.sort_index().astype(float)
+    aligned = levels.reindex(levels.index.union(index)).ffill().reindex(index).to_numpy(dtype=float)
+    keep = ~np.isnan(aligned)
+    if keep.sum() < 3:
+        return {"benchmark_total_return": None}
+    levels_kept = aligned[keep]
+    bench = np.concatenate(([0.0], levels_kept[1:] / levels_kept[:-1] - 1.0))[1:]
+    ours = returns[keep][1:]
+    bench_total = float(levels_kept[-1] / levels_kept[0] - 1.0)
+    bench_cagr = (1.0 + bench_total) ** (1.0 / years) - 1.0 if years > 0 and bench_total > -1 else None
+    variance = float(np.var(bench, ddof=1))
+    beta = float(np.cov(ours, bench, ddof=1)[0, 1] / variance) if variance > 0 else None
+    alpha = None
+    if beta is not None:
+        daily_alpha = float(np.mean((ours - per_bar_rf) - beta * (bench - per_bar_rf)))
+        alpha = (1.0 + daily_alpha) ** BARS_PER_YEAR - 1.0
+    active = ours - bench
+    spread = float(np.std(active, ddof=1))
+    ours_sd, bench_sd = float(np.std(ours)), float(np.std(bench))
+    return {
+        "benchmark_total_return": bench_total,
+        "benchmark_cagr": bench_cagr,
+        "excess_return": cagr - bench_cagr if cagr is not None and bench_cagr is not None else None,
+        "beta": beta,
+        "alpha": alpha,
+        "tracking_error": spread * math.sqrt(BARS_PER_YEAR),
+        "information_ratio": float(active.mean()) / spread * math.sqrt(BARS_PER_YEAR) if spread > 0 else None,
+        "correlation": float(np.corrcoef(ours, bench)[0, 1]) if ours_sd > 0 and bench_sd > 0 else None,
+    }

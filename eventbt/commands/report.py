@@ -1,0 +1,39 @@
+"""Write a self-contained HTML report of a run folder (charts, metrics, costs, rebalances, trades).
+
+The file opens offline: its charts are inline SVG and its script is inline. --png DIR also writes the charts
+as PNG files (needs matplotlib). --benchmark FILE[:COLUMN] draws and measures against a price series.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_arguments", "execute"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run SCENARIO --out DIR`")
+    parser.add_argument("--out", metavar="FILE", help="where to write the report (default RUN_DIR/report.html)")
+    parser.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR")
+    parser.add_argument("--benchmark", metavar="FILE[:COLUMN]",
+                        help="a wide CSV (gzip allowed) of benchmark levels, e.g. data.csv.gz:SP500")
+    parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE",
+                        help="annual risk-free rate for Sharpe, Sortino and alpha (default 0)")
+
+
+def execute(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from eventbt.report import load_run, render_html
+    from eventbt.results import atomic_write
+
+    run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
+    target = Path(args.out) if args.out else Path(args.run_dir) / "report.html"
+    atomic_write(target, render_html(run))
+    print(f"report: {target}")
+    if args.png:
+        from eventbt.report.png import write_pngs
+
+        for path in write_pngs(run, args.png):
+            print(f"chart: {path}")
+    return 0

@@ -1,0 +1,131 @@
+"""Reading a run folder (written by ``eventbt run --out DIR``) into what the report and ``show`` need."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+import pandas as pd
+
+from eventbt.errors import DataError
+from eventbt.metrics import compute_metrics
+
+__all__ = ["RunData", "load_benchmark", "load_run", "read_rebalances"]
+
+_REBALANCE_TYPES = (b'"type":"SignalEvent"', b'"type":"OrderEvent"', b'"type":"FillEvent"',
+                    b'"type":"NoticeEvent"', b'"type":"CancelEvent"')
+
+
+@attrs.frozen(kw_only=True)
+class RunData:
+    """One run folder's tables, its metrics and, when the audit log is there, each rebalance's events."""
+
+    folder: Path
+    name: str
+    equity: pd.DataFrame
+    trades: pd.DataFrame
+    weights: pd.DataFrame
+    signals: pd.DataFrame
+    summary: dict[str, Any]
+    metrics: dict[str, Any]
+    benchmark: pd.Series | None
+    benchmark_name: str | None
+    rebalances: list[dict[str, Any]]
+
+
+def load_benchmark(spec: str, *, base: Path | None = None) -> tuple[pd.Series, str]:
+    """Read ``FILE[:COLUMN]`` (a wide CSV, optionally gzip, first column the date) into a level series.
+
+    Without ``COLUMN`` the first data column is used. Returns the series and its display name.
+    """
+    path_text, column = spec, None
+    if not Path(spec).exists() and ":" in spec:
+        path_text, column = spec.rsplit(":", 1)
+    path = Path(path_text)
+    if base is not None and not path.is_absolute() and not path.exists():
+        path = base / path
+    if not path.is_file():
+        raise DataError(f"benchmark file not found (expected FILE[:COLUMN]): {spec}", path=None)
+    frame = pd.read_csv(path, index_col=0, parse_dates=True)
+    if frame.shape[1] == 0:
+        raise DataError("benchmark file has no data column", path=str(path_text))
+    if column is None:
+        column = str(frame.columns[0])
+    if column not in frame.columns:
+        raise DataError(f"benchmark column {column!r} not found (columns: {', '.join(map(str, frame.columns))})",
+                        path=str(path_text))
+    series = pd.to_numeric(frame[column], errors="coerce").dropna()
+    series.index = pd.DatetimeIndex(series.index)
+    return series.sort_index(), column
+
+
+def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
+    path = folder / name
+    if not path.is_file():
+        raise DataError(f"not a run folder: {name} is missing (write one with `eventbt run SCENARIO --out DIR`)",
+                        path=str(folder))
+    frame: pd.DataFrame = pd.read_csv(path, **kwargs)
+    return frame
+
+
+def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
+    """Each signal in the audit log with the notices, orders and fills it caused, in the order they happened.
+
+    A rebalance is a ``SignalEvent``; its orders and notices name it as their cause, and each fill and
+    cancel names its order. Under ``next_open`` the fills come a bar later; they still join their order.
+    """
+    if not audit_path.is_file():
+        return []
+    signals: dict[int, dict[str, Any]] = {}
+    order_signal: dict[int, int] = {}
+    with audit_path.open("rb") as handle:
+        for line in handle:
+            if not any(kind in line for kind in _REBALANCE_TYPES):
+                continue
+            record = orjson.loads(line)
+            if record.get("record") != "publish":
+                continue
+            kind, data, cause = record["type"], record["data"], record.get("cause")
+            if kind == "SignalEvent":
+                signals[record["id"]] = {"id": record["id"], "date": record["time"][:10], "targets": data["weights"],
+                                         "orders": [], "notices": []}
+            elif kind == "OrderEvent" and cause in signals:
+                order_signal[record["id"]] = cause
+                signals[cause]["orders"].append({"id": record["id"], **data, "fill": None, "cancel": None})
+            elif kind == "NoticeEvent" and cause in signals:
+                signals[cause]["notices"].append({"id": record["id"], **data})
+            elif kind in ("FillEvent", "CancelEvent") and data.get("order_id") in order_signal:
+                orders = signals[order_signal[data["order_id"]]]["orders"]
+                order = next(o for o in orders if o["id"] == data["order_id"])
+                order["fill" if kind == "FillEvent" else "cancel"] = {"time": record["time"], **data}
+            elif kind == "NoticeEvent" and cause in order_signal:
+                signals[order_signal[cause]]["notices"].append({"id": record["id"], **data})
+    return [signals[key] for key in sorted(signals)]
+
+
+def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0) -> RunData:
+    """Read a run folder; ``benchmark`` is ``FILE[:COLUMN]`` or a level series (dates as index)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataError("run folder not found", path=str(root))
+    equity = _read_table(root, "equity.csv", index_col="date", parse_dates=True)
+    trades = _read_table(root, "trades.csv", parse_dates=["date"])
+    weights = _read_table(root, "weights.csv", index_col="date", parse_dates=True)
+    signals = _read_table(root, "signals.csv", index_col="date", parse_dates=True)
+    summary_path = root / "summary.json"
+    summary: dict[str, Any] = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    series, bench_name = None, None
+    if isinstance(benchmark, str):
+        series, bench_name = load_benchmark(benchmark)
+    elif benchmark is not None:
+        series, bench_name = benchmark, str(benchmark.name or "benchmark")
+    metrics = compute_metrics(equity, trades, initial_cash=summary.get("initial_cash"), benchmark=series,
+                              risk_free=risk_free)
+    metrics.update({key: summary[key] for key in ("scenario", "digest", "complete", "status", "events")
+                    if key in summary})
+    return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
+                   weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
+                   benchmark_name=bench_name, rebalances=read_rebalances(root / "audit.jsonl"))

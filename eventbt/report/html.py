@@ -1,0 +1,264 @@
+"""The self-contained HTML report: inline CSS, inline SVG charts and a small inline script, nothing fetched.
+
+The script only adds conveniences (linear/log switch, sortable tables); the charts and tables are plain
+HTML and SVG and read fine without it. When the script has run it sets ``data-report-ready="1"`` on the
+``<html>`` element; any script error is recorded in ``data-report-errors`` (the browser test reads both).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventbt.metrics import monthly_returns, rebalance_table
+from eventbt.report.assets import CSS, GUARD_JS, REPORT_JS
+from eventbt.report.data import RunData
+from eventbt.report.format import METRIC_ROWS, format_value
+from eventbt.report.svg import PALETTE, bar_chart, line_chart, stacked_area
+
+__all__ = ["notebook_html", "render_html"]
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _cell(value: object, style: str, *, sort: float | str | None = None) -> str:
+    key = sort if sort is not None else (value if isinstance(value, int | float) else "")
+    klass = ' class="num"' if style != "text" else ""
+    return f'<td{klass} data-sort="{escape(str(key))}">{escape(format_value(value, style))}</td>'
+
+
+def _table(header: list[tuple[str, str]], rows: list[str], *, kind: str, sortable: bool = False) -> str:
+    heads = "".join(f'<th class="{"num" if style != "text" else ""}">{escape(name)}</th>' for name, style in header)
+    klass = "data sortable" if sortable else "data"
+    return (f'<table class="{klass}" data-table="{kind}"><thead><tr>{heads}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _cards(metrics: dict[str, Any]) -> str:
+    picks = [("cagr", "CAGR", "pct"), ("sharpe", "Sharpe", "ratio"), ("max_drawdown", "Max drawdown", "pct"),
+             ("annual_volatility", "Volatility", "pct"), ("final_value", "Final value", "compact"),
+             ("annual_turnover", "Turnover / yr", "times")]
+    if metrics.get("benchmark_cagr") is not None:
+        picks.append(("excess_return", "Excess CAGR", "pct"))
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="card-label">{label}</div>'
+        f'<div class="card-value">{escape(format_value(metrics.get(key), style))}</div></div>'
+        for key, label, style in picks) + "</div>"
+
+
+def _metrics_table(metrics: dict[str, Any]) -> str:
+    groups: dict[str, list[str]] = {}
+    for key, label, style, group in METRIC_ROWS:
+        if key not in metrics:
+            continue
+        groups.setdefault(group, []).append(f"<tr><th>{escape(label.strip())}</th>{_cell(metrics[key], style)}</tr>")
+    return '<div class="metric-groups">' + "".join(
+        f'<table class="data metrics" data-table="metrics-{group.lower()}"><caption>{group}</caption>'
+        f'<tbody>{"".join(rows)}</tbody></table>' for group, rows in groups.items()) + "</div>"
+
+
+def _heatmap(run: RunData) -> str:
+    table = monthly_returns(run.equity, run.metrics.get("initial_cash"))
+    rows = []
+    for year, values in table.iterrows():
+        cells = []
+        for value in values.to_numpy(dtype=float):
+            if np.isnan(value):
+                cells.append('<td class="empty"></td>')
+                continue
+            strength = min(abs(value) / 0.10, 1.0)
+            colour = f"rgba(43,138,62,{0.12 + 0.78 * strength:.2f})" if value >= 0 else \
+                f"rgba(201,42,42,{0.12 + 0.78 * strength:.2f})"
+            text = f"{value * 100:.1f}".replace("-0.0", "0.0")
+            cells.append(f'<td class="num" style="background:{colour}">{text}</td>')
+        year_return = float(np.prod(1.0 + values.dropna().to_numpy(dtype=float)) - 1.0)
+        rows.append(f"<tr><th>{year}</th>{''.join(cells)}<td class=\"num year\">{year_return * 100:.1f}</td></tr>")
+    head = "".join(f"<th>{m}</th>" for m in _MONTHS)
+    return (f'<table class="heatmap" data-table="monthly"><thead><tr><th></th>{head}<th>Year</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _cost_attribution(run: RunData) -> str:
+    trades = run.trades
+    if trades.empty:
+        return "<p>No fills.</p>"
+    frame = trades.assign(value=(trades["quantity"] * trades["price"]).abs(), year=trades["date"].dt.year)
+    sections = []
+    for column, title in (("symbol", "By symbol"), ("side", "By side"), ("year", "By year")):
+        grouped = frame.groupby(column).agg(fills=("value", "size"), traded=("value", "sum"),
+                                            commission=("commission", "sum"), slippage=("slippage", "sum"))
+        grouped["cost_bps"] = (grouped["commission"] + grouped["slippage"]) / grouped["traded"] * 1e4
+        grouped = grouped.sort_values("traded", ascending=False) if column == "symbol" else grouped
+        rows = [f"<tr>{_cell(str(key), 'text')}{_cell(int(r.fills), 'int')}{_cell(r.traded, 'money')}"
+                f"{_cell(r.commission, 'money')}{_cell(r.slippage, 'money')}{_cell(r.cost_bps, 'bps')}</tr>"
+                for key, r in grouped.iterrows()]
+        header = [(column.title(), "text"), ("Fills", "int"), ("Traded value", "money"), ("Commission", "money"),
+                  ("Slippage", "money"), ("Cost (bps of traded)", "bps")]
+        sections.append(f'<div class="attribution"><h3>{title}</h3>'
+                        f'{_table(header, rows, kind=f"costs-{column}", sortable=True)}</div>')
+    return '<div class="attribution-grid">' + "".join(sections) + "</div>"
+
+
+def _trades_table(trades: pd.DataFrame) -> str:
+    rows = []
+    records: list[dict[Any, Any]] = trades.to_dict("records")
+    for r in records:
+        bps = (r["price"] / r["reference_price"] - 1.0) * 1e4 if r["reference_price"] else 0.0
+        rows.append(f"<tr>{_cell(str(r['date'])[:10], 'text')}{_cell(r['symbol'], 'text')}{_cell(r['side'], 'text')}"
+                    f"{_cell(int(r['quantity']), 'int')}{_cell(r['price'], 'price')}"
+                    f"{_cell(r['reference_price'], 'price')}{_cell(abs(bps), 'bps')}{_cell(r['commission'], 'money')}"
+                    f"{_cell(r['slippage'], 'money')}{_cell(r['realized_pnl'], 'money')}"
+                    f"{_cell(int(r['order_id']), 'int')}</tr>")
+    header = [("Date", "text"), ("Symbol", "text"), ("Side", "text"), ("Quantity", "int"), ("Price", "price"),
+              ("Reference", "price"), ("Slippage bps", "bps"), ("Commission", "money"), ("Slippage", "money"),
+              ("Realized P&L", "money"), ("Order", "int")]
+    return _table(header, rows, kind="trades", sortable=True)
+
+
+def _rebalances(run: RunData) -> str:
+    if not run.rebalances:
+        return "<p>No audit log in the run folder, so no per-rebalance detail.</p>"
+    by_date = rebalance_table(run.trades, run.equity)
+    items = []
+    for rebalance in run.rebalances:
+        orders, notices = rebalance["orders"], rebalance["notices"]
+        fills = [o["fill"] for o in orders if o["fill"]]
+        commission = sum(f["commission"] for f in fills)
+        slippage = sum(f["slippage"] for f in fills)
+        traded = sum(f["quantity"] * f["price"] for f in fills)
+        day = pd.Timestamp(fills[0]["time"][:10]) if fills else None
+        turnover = by_date["turnover"].get(day) if day is not None and day in by_date.index else None
+        targets = ", ".join(f"{s} {w * 100:.0f}%" for s, w in sorted(rebalance["targets"].items())) or "all cash"
+        order_rows = []
+        for order in orders:
+            fill, cancel = order["fill"], order["cancel"]
+            status = "filled" if fill else ("cancelled: " + cancel["reason"] if cancel else "open")
+            order_rows.append(
+                f"<tr>{_cell(order['id'], 'int')}{_cell(order['symbol'], 'text')}{_cell(order['side'], 'text')}"
+                f"{_cell(order['quantity'], 'int')}{_cell(order.get('target_weight'), 'pct')}"
+                f"{_cell(order['reference_price'], 'price')}{_cell(fill['price'] if fill else None, 'price')}"
+                f"{_cell(fill['commission'] if fill else None, 'money')}"
+                f"{_cell(fill['slippage'] if fill else None, 'money')}{_cell(status, 'text')}</tr>")
+        header = [("Order", "int"), ("Symbol", "text"), ("Side", "text"), ("Quantity", "int"), ("Target", "pct"),
+                  ("Reference", "price"), ("Fill price", "price"), ("Commission", "money"), ("Slippage", "money"),
+                  ("Status", "text")]
+        notice_items = "".join(
+            f"<li><code>{escape(n['code'])}</code> {escape(n.get('symbol') or '')} "
+            f"<span class=\"muted\">{escape(', '.join(f'{k}={v:.6g}' if isinstance(v, float) else f'{k}={v}' for k, v in sorted(n.get('details', {}).items())))}</span></li>"  # noqa: E501
+            for n in notices)
+        body = _table(header, order_rows, kind="orders") if orders else "<p>No orders: already at target.</p>"
+        if notice_items:
+            body += f'<ul class="notices">{notice_items}</ul>'
+        items.append(
+            f'<details class="rebalance" data-signal="{rebalance["id"]}"><summary>'
+            f'<span class="r-date">{rebalance["date"]}</span><span class="r-targets">{escape(targets)}</span>'
+            f'<span class="num">{len(orders)}</span><span class="num">{len(fills)}</span>'
+            f'<span class="num">{len(notices)}</span>'
+            f'<span class="num">{format_value(traded, "money")}</span>'
+            f'<span class="num">{format_value(turnover, "pct")}</span>'
+            f'<span class="num">{format_value(commission + slippage, "money")}</span></summary>{body}</details>')
+    head = ('<div class="rebalance-head"><span>Date</span><span>Targets</span><span class="num">Orders</span>'
+            '<span class="num">Fills</span><span class="num">Notices</span><span class="num">Traded</span>'
+            '<span class="num">Turnover</span><span class="num">Costs</span></div>')
+    return f'<div class="rebalances" data-table="rebalances">{head}{"".join(items)}</div>'
+
+
+def _charts(run: RunData) -> dict[str, str]:
+    equity = run.equity["total_value"].to_numpy(dtype=float)
+    dates = run.equity.index.to_numpy()
+    series: list[tuple[str, np.ndarray]] = [(run.name, equity)]
+    if run.benchmark is not None:
+        levels = run.benchmark.reindex(run.benchmark.index.union(run.equity.index)).ffill()
+        aligned = levels.reindex(run.equity.index).to_numpy(dtype=float)
+        first = aligned[~np.isnan(aligned)][0] if np.any(~np.isnan(aligned)) else np.nan
+        start = float(run.metrics.get("initial_cash") or equity[0])
+        series.append((f"{run.benchmark_name} (rebased)", aligned / first * start))
+    falls = equity / np.maximum.accumulate(equity) - 1.0
+    table = rebalance_table(run.trades, run.equity)
+    values = run.equity["total_value"].reindex(table.index).to_numpy(dtype=float)
+    weights = run.weights.fillna(0.0)
+    held = [i for i, s in enumerate(weights.columns) if (weights[s] > 0).any()]
+    return {
+        "equity_linear": line_chart(dates, series, title="Equity, linear scale", kind="equity-linear"),
+        "equity_log": line_chart(dates, series, title="Equity, log scale", kind="equity-log", log=True),
+        "drawdown": line_chart(dates, [("drawdown", falls)], title="Drawdown", kind="drawdown", style="pct",
+                               fill_to_zero=True),
+        "weights": stacked_area(weights.index.to_numpy(), list(weights.columns), weights.to_numpy(dtype=float),
+                                title="Weights after each rebalance", kind="weights"),
+        "turnover": bar_chart(table.index.to_numpy(), [("turnover", table["turnover"].to_numpy(dtype=float))],
+                              title="One-sided turnover per rebalance", kind="turnover"),
+        "costs": bar_chart(table.index.to_numpy(),
+                           [("commission", table["commission"].to_numpy(dtype=float) / values * 1e4),
+                            ("slippage", table["slippage"].to_numpy(dtype=float) / values * 1e4)],
+                           title="Costs per rebalance, bps of portfolio value", kind="costs", style="bps"),
+        "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
+                          f"{escape(str(weights.columns[i]))}</span>" for i in held),
+    }
+
+
+def render_html(run: RunData) -> str:
+    """The whole report for one run as an HTML string."""
+    m = run.metrics
+    charts = _charts(run)
+    bench = f" vs {escape(run.benchmark_name)}" if run.benchmark_name else ""
+    status = "" if m.get("complete", True) else \
+        f'<span class="badge bad">INCOMPLETE: {escape(str(m.get("status")))}</span>'
+    sections = [
+        f'<header><h1>{escape(run.name)}{status}</h1><p class="muted">{m.get("start")} to {m.get("end")}, '
+        f'{m.get("bars")} bars, {m.get("rebalances")} rebalances with fills. Audit digest '
+        f'<code>{escape(str(m.get("digest", "n/a")))[:16]}</code></p>{_cards(m)}</header>',
+        f'<section id="equity"><h2>Equity{bench}</h2><div class="scale-switch" role="group">'
+        f'<button type="button" data-scale="linear">linear</button>'
+        f'<button type="button" data-scale="log" class="active">log</button></div>'
+        f'<figure class="scaled" data-scale="log"><div class="scale-linear">{charts["equity_linear"]}</div>'
+        f'<div class="scale-log">{charts["equity_log"]}</div></figure>'
+        f'<div class="legend"><span class="swatch"><i style="background:{PALETTE[0]}"></i>{escape(run.name)}</span>'
+        + (f'<span class="swatch"><i style="background:{PALETTE[1]}"></i>{escape(run.benchmark_name)}</span>'
+           if run.benchmark_name else "") + "</div></section>",
+        f'<section id="drawdown"><h2>Drawdown</h2>{charts["drawdown"]}<p class="muted">Deepest: '
+        f'{format_value(m.get("max_drawdown"), "pct")} from {m.get("max_drawdown_peak")} to '
+        f'{m.get("max_drawdown_trough")}, recovered {m.get("max_drawdown_recovery") or "not yet"} '
+        f'({m.get("max_drawdown_days")} days).</p></section>',
+        f'<section id="weights"><h2>Weights</h2>{charts["weights"]}<div class="legend">{charts["legend"]}</div>'
+        "</section>",
+        f'<section id="turnover"><h2>Turnover and costs per rebalance</h2><h3>One-sided turnover, % of value</h3>'
+        f'{charts["turnover"]}<h3>Costs, bps of value</h3>{charts["costs"]}'
+        f'<div class="legend"><span class="swatch"><i style="background:{PALETTE[0]}"></i>commission</span>'
+        f'<span class="swatch"><i style="background:{PALETTE[1]}"></i>slippage</span></div></section>',
+        f'<section id="monthly"><h2>Monthly returns (%)</h2>{_heatmap(run)}</section>',
+        f'<section id="metrics"><h2>Metrics</h2>{_metrics_table(m)}<p class="muted">Formulas: docs/metrics.md. '
+        "Returns are daily; 252 bars a year.</p></section>",
+        f'<section id="costs"><h2>Cost attribution</h2><p>Commission {format_value(m.get("total_commission"), "money")}'
+        f' ({format_value(m.get("commission_drag_bps"), "bps")} bps a year of average value), slippage '
+        f'{format_value(m.get("total_slippage"), "money")} ({format_value(m.get("slippage_drag_bps"), "bps")} bps a '
+        f"year).</p>{_cost_attribution(run)}</section>",
+        f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills and '
+        f"notices, as recorded in the audit log.</p>{_rebalances(run)}</section>",
+        f'<section id="trades"><h2>Trades ({len(run.trades):,} fills)</h2><p class="muted">Click a column header '
+        f'to sort.</p><div class="scroll">{_trades_table(run.trades)}</div></section>',
+    ]
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(run.name)} - eventbt report'
+            f'</title><meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<script>{GUARD_JS}</script><style>{CSS}</style></head>"
+            f'<body><main>{"".join(sections)}</main><script>{REPORT_JS}</script></body></html>')
+
+
+def notebook_html(summary: dict[str, Any], equity: pd.DataFrame) -> str:
+    """A compact block for Jupyter: the summary figures beside an inline SVG equity chart (log scale)."""
+    rows = "".join(f"<tr><th style=\"text-align:left\">{escape(label.strip())}</th>"
+                   f"<td style=\"text-align:right\">{escape(format_value(summary[key], style))}</td></tr>"
+                   for key, label, style, _ in METRIC_ROWS if key in summary)
+    chart = ""
+    values = equity["total_value"].to_numpy(dtype=float) if "total_value" in equity else np.zeros(0)
+    if len(values) >= 2 and np.all(values > 0):
+        chart = line_chart(equity.index.to_numpy(), [("total value", values)], title="Equity (log scale)",
+                           kind="equity-log", log=True)
+    title = escape(str(summary.get("scenario", "run")))
+    status = "" if summary.get("complete", True) else f" (incomplete: {escape(str(summary.get('status')))})"
+    return (f'<div class="eventbt-result"><strong>{title}</strong>{status}<div style="display:flex;gap:16px;'
+            f'align-items:flex-start"><table>{rows}</table><div style="flex:1;min-width:360px">{chart}</div></div>'
+            "<style>.eventbt-result svg .grid{stroke:#e5e5e5}.eventbt-result svg .xgrid{stroke:#f3f3f3}"
+            ".eventbt-result svg .tick{font-size:11px;fill:#666}</style></div>")

@@ -1,0 +1,100 @@
+"""The report's charts as PNG files (``eventbt report --png DIR``), drawn with matplotlib's Agg backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eventbt.errors import EventbtError
+from eventbt.metrics import monthly_returns, rebalance_table
+from eventbt.report.data import RunData
+from eventbt.report.svg import PALETTE
+
+__all__ = ["PNG_NAMES", "write_pngs"]
+
+PNG_NAMES = ["equity.png", "drawdown.png", "weights.png", "turnover_costs.png", "monthly_returns.png"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise EventbtError("--png needs matplotlib: pip install 'eventbt[png]'") from error
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path]:
+    """Write the five charts of the HTML report into ``folder`` (created if needed); returns their paths."""
+    plt = _pyplot()
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    equity = run.equity["total_value"]
+    paths = []
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(equity.index, equity.to_numpy(), color=PALETTE[0], lw=1.2, label=run.name)
+    if run.benchmark is not None:
+        levels = run.benchmark.reindex(run.benchmark.index.union(equity.index)).ffill().reindex(equity.index)
+        start = float(run.metrics.get("initial_cash") or equity.iloc[0])
+        ax.plot(levels.index, levels.to_numpy() / levels.dropna().iloc[0] * start, color=PALETTE[1], lw=1.2,
+                label=f"{run.benchmark_name} (rebased)")
+    ax.set_yscale("log")
+    ax.set_title("Equity (log scale)")
+    ax.legend(loc="upper left")
+    paths.append(_save(fig, out / PNG_NAMES[0], dpi))
+
+    fig, ax = plt.subplots(figsize=(10, 3))
+    values = equity.to_numpy(dtype=float)
+    falls = values / np.maximum.accumulate(values) - 1.0
+    ax.fill_between(equity.index, falls * 100, 0, color="#c92a2a", alpha=0.3, lw=0)
+    ax.plot(equity.index, falls * 100, color="#c92a2a", lw=0.8)
+    ax.set_title("Drawdown (%)")
+    paths.append(_save(fig, out / PNG_NAMES[1], dpi))
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    weights = run.weights.fillna(0.0)
+    held = [s for s in weights.columns if (weights[s] > 0).any()]
+    colours = [PALETTE[list(weights.columns).index(s) % len(PALETTE)] for s in held]
+    ax.stackplot(weights.index, *(weights[s].to_numpy() for s in held), labels=held, colors=colours, step="post")
+    ax.set_ylim(0, 1)
+    ax.set_title("Weights after each rebalance")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    paths.append(_save(fig, out / PNG_NAMES[2], dpi))
+
+    table = rebalance_table(run.trades, run.equity)
+    book = run.equity["total_value"].reindex(table.index).to_numpy(dtype=float)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    top.bar(table.index, table["turnover"].to_numpy() * 100, width=12, color=PALETTE[0])
+    top.set_title("One-sided turnover per rebalance (%)")
+    commission = table["commission"].to_numpy(dtype=float) / book * 1e4
+    bottom.bar(table.index, commission, width=12, color=PALETTE[0], label="commission")
+    bottom.bar(table.index, table["slippage"].to_numpy(dtype=float) / book * 1e4, bottom=commission, width=12,
+               color=PALETTE[1], label="slippage")
+    bottom.set_title("Costs per rebalance (bps of value)")
+    bottom.legend(loc="upper right")
+    paths.append(_save(fig, out / PNG_NAMES[3], dpi))
+
+    months = monthly_returns(run.equity, run.metrics.get("initial_cash")) * 100
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(months) + 1)))
+    limit = float(np.nanmax(np.abs(months.to_numpy()))) if months.size else 1.0
+    ax.imshow(months.to_numpy(dtype=float), cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(12), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
+    ax.set_yticks(range(len(months)), [str(year) for year in months.index], fontsize=7)
+    ax.set_title("Monthly returns (%)")
+    paths.append(_save(fig, out / PNG_NAMES[4], dpi))
+    return paths
+
+
+def _save(fig: Any, path: Path, dpi: int) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    fig.clf()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path

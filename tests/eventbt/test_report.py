@@ -1,0 +1,137 @@
+"""The report package and its commands: reading a run folder, the self-contained HTML, the PNG charts,
+``eventbt show``, ``eventbt compare`` and the notebook view, on real runs of the bundled scenario."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eventbt.cli import main
+from eventbt.errors import DataError
+from eventbt.report import load_benchmark, load_run, render_html, write_report
+from eventbt.report.png import PNG_NAMES
+from eventbt.results import Result
+from eventbt.simulation import run
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "ema_rotation.toml"
+BENCHMARK = ROOT / "scenarios" / "data" / "skfolio" / "sp500_index.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The bundled scenario run twice into temporary folders: as written, and with slippage switched off."""
+    base = tmp_path_factory.mktemp("runs")
+    result = run(SCENARIO, out=base / "base")
+    run(SCENARIO, overrides=["execution.slippage.bps=0"], out=base / "no_slippage")
+    return {"base": base / "base", "no_slippage": base / "no_slippage", "result": result}
+
+
+class _Collector(HTMLParser):
+    """Counts tags and collects every URL-bearing attribute of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: dict[str, int] = {}
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        self.urls += [value or "" for name, value in attrs if name in ("src", "href", "xlink:href", "action")]
+
+
+def test_rebalances_join_every_fill_to_its_order(runs: dict[str, object]) -> None:
+    """Every fill of trades.csv appears once under its rebalance, with the same commission in total."""
+    folder = Path(str(runs["base"]))
+    data = load_run(folder)
+    trades = pd.read_csv(folder / "trades.csv")
+    fills = [order["fill"] for r in data.rebalances for order in r["orders"] if order["fill"]]
+    assert sorted(f["order_id"] for f in fills) == sorted(trades["order_id"])
+    assert sum(f["commission"] for f in fills) == pytest.approx(trades["commission"].sum(), rel=1e-12)
+    assert len(data.rebalances) == len(pd.read_csv(folder / "signals.csv"))
+
+
+def test_html_is_self_contained_and_complete(runs: dict[str, object]) -> None:
+    """The page loads nothing from outside, and holds one trade row per fill and every chart."""
+    folder = Path(str(runs["base"]))
+    page = render_html(load_run(folder, benchmark=f"{BENCHMARK}:SP500"))
+    parser = _Collector()
+    parser.feed(page)
+    assert parser.urls == []
+    assert "@import" not in page and "url(" not in page
+    assert set(re.findall(r"https?://[^\"' )]+", page)) == {"http://www.w3.org/2000/svg"}  # the SVG namespace only
+    trades = len(pd.read_csv(folder / "trades.csv"))
+    table = re.search(r'data-table="trades">(.*?)</table>', page, flags=re.S)
+    assert table is not None and table.group(1).count("<tr>") == trades + 1  # + the header row
+    for kind in ("equity-linear", "equity-log", "drawdown", "weights", "turnover", "costs"):
+        assert f'data-chart="{kind}"' in page
+    assert "Equity vs SP500" in page and "Tracking error" in page
+
+
+def test_report_command_writes_html_and_pngs(runs: dict[str, object], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt report RUN_DIR --out FILE --png DIR` writes the page and the five PNG charts."""
+    folder = Path(str(runs["base"]))
+    code = main(["report", str(folder), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "png"),
+                 "--benchmark", str(BENCHMARK)])
+    assert code == 0
+    assert (tmp_path / "r.html").stat().st_size > 100_000
+    for name in PNG_NAMES:
+        data = (tmp_path / "png" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+    assert "report:" in capsys.readouterr().out
+
+
+def test_write_report_defaults_into_the_run_folder(runs: dict[str, object]) -> None:
+    """Without ``out`` the report is RUN_DIR/report.html."""
+    folder = Path(str(runs["no_slippage"]))
+    assert write_report(folder) == folder / "report.html"
+    assert (folder / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_show_prints_the_metrics(runs: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt show RUN_DIR` prints the run's figures, formatted from summary.json's values."""
+    folder = Path(str(runs["base"]))
+    summary = pd.read_json(folder / "summary.json", typ="series")
+    assert main(["show", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"{summary['cagr'] * 100:.2f}%" in out
+    assert f"{summary['trades']:,}" in out and str(summary["digest"]) in out
+
+
+def test_compare_puts_runs_side_by_side(runs: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt compare A B` has one column per run; the run without slippage shows 0.00 slippage."""
+    assert main(["compare", str(runs["base"]), str(runs["no_slippage"])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["metric", "base", "no_slippage"]
+    slippage = next(line for line in lines if line.startswith("Total slippage"))
+    assert slippage.split()[-1] == "0.00" and slippage.split()[-2] != "0.00"
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("missing.csv:SP500", "benchmark file not found"),
+    (f"{BENCHMARK}:NOPE", "benchmark column 'NOPE' not found (columns: SP500)"),
+])
+def test_bad_benchmark_is_a_data_error(spec: str, message: str) -> None:
+    """A benchmark that names a missing file or column is a DataError naming it."""
+    with pytest.raises(DataError, match=re.escape(message)):
+        load_benchmark(spec)
+
+
+def test_missing_run_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt report` on a folder without equity.csv fails with exit code 2 and a one-line message."""
+    assert main(["report", str(tmp_path)]) == 2
+    assert "equity.csv is missing" in capsys.readouterr().err
+
+
+def test_result_renders_in_jupyter(runs: dict[str, object]) -> None:
+    """Result._repr_html_ holds the summary figures and an SVG equity chart."""
+    result = runs["result"]
+    assert isinstance(result, Result)
+    view = result._repr_html_()
+    assert "<svg" in view and 'data-chart="equity-log"' in view
+    assert f"{result.summary['sharpe']:.3f}" in view
