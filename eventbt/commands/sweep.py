@@ -1,0 +1,74 @@
+"""Run a scenario over a grid of parameter values and rank the combinations.
+
+Each --grid TABLE.KEY=V1,V2,... adds a key; every combination (or --random N of them) is the scenario plus
+one override per key. Writes DIR/results.parquet and DIR/results.csv (ranked by --rank-by), and
+DIR/heatmap.png for a two-key grid; --resume finishes an interrupted sweep. With --walk-forward
+train=3y,test=1y, picks the best combination on each training window and runs it on the following test
+window instead (see docs/sweeps.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_arguments", "execute"]
+
+_METRICS = ("final_value", "total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown", "trades",
+            "total_commission", "total_slippage")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="the base scenario file (TOML)")
+    parser.add_argument("--grid", action="append", default=[], metavar="TABLE.KEY=V1,V2",
+                        help="values to sweep for one key (repeatable), e.g. strategy.params.top_n=1,2,3")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                        help="override a base scenario value (repeatable)")
+    parser.add_argument("--random", type=int, metavar="N", help="run N combinations drawn at random")
+    parser.add_argument("--seed", type=int, metavar="S", help="seed for --random")
+    parser.add_argument("--executor", choices=("local", "dask", "serial"), default="local",
+                        help="local process pool (default), a Dask cluster, or serial in this process")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler, e.g. tcp://host:8786 (default: start a LocalCluster)")
+    parser.add_argument("--workers", type=int, metavar="N", help="processes (local) or LocalCluster workers")
+    parser.add_argument("--out", required=True, metavar="DIR", help="write the results into DIR")
+    parser.add_argument("--rank-by", choices=_METRICS, default="sharpe", help="metric to rank by (default sharpe)")
+    parser.add_argument("--resume", action="store_true", help="run only the combinations not yet in DIR")
+    parser.add_argument("--walk-forward", metavar="train=3y,test=1y",
+                        help="walk-forward: window lengths in y(ears), m(onths), w(eeks) or d(ays)")
+    parser.add_argument("--top", type=int, default=10, metavar="N", help="rows of the ranking to print (default 10)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def execute(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from eventbt.sweeps import sweep
+
+    progress = False if args.quiet else None
+    if args.walk_forward:
+        from eventbt.walkforward import walk_forward
+
+        if args.resume or args.random is not None:
+            from eventbt.errors import SweepError
+
+            raise SweepError("is not supported with --resume or --random", option="--walk-forward")
+        outcome = walk_forward(args.scenario, args.grid, args.walk_forward, overrides=args.overrides,
+                               executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+                               out=args.out, rank_by=args.rank_by, progress=progress)
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(outcome.windows.to_string(index=False), file=sys.stdout)
+        print(f"out-of-sample total return: {outcome.total_return:.2%}", file=sys.stdout)
+        return 0
+    result = sweep(args.scenario, args.grid, overrides=args.overrides, random=args.random, seed=args.seed,
+                   executor=args.executor, scheduler=args.scheduler, workers=args.workers, out=args.out,
+                   rank_by=args.rank_by, resume=args.resume, progress=progress)
+    table = result.table
+    failed = int((table["status"] != "ok").sum())
+    shown = table[["rank", *[c for c in table.columns if "." in c], "total_return", "sharpe", "max_drawdown",
+                   args.rank_by, "status"]]
+    shown = shown.loc[:, ~shown.columns.duplicated()].head(args.top)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(shown.to_string(index=False), file=sys.stdout)
+    print(f"{len(table)} combinations, {failed} failed; results in {args.out}", file=sys.stdout)
+    return 0

@@ -1,0 +1,214 @@
+"""Where a sweep's combinations run: a local process pool, or a Dask cluster.
+
+Both executors get the base scenario and the price data once (the pool's initializer; ``client.scatter`` with
+``broadcast=True``) and then only small tasks: a combination's number and overrides. Both call the same
+:func:`run_task`, which runs one combination to one result row, so a combination gives the same row and
+digest whichever executor ran it.
+
+:func:`run_task` never raises for a failing combination: the row says ``status = "failed"`` and carries
+the error. A worker process that dies costs only its unfinished tasks, which are run again: the local pool
+is rebuilt and the unfinished tasks resubmitted (up to ``max_restarts`` times); the Dask scheduler
+reschedules the tasks of a lost worker itself (``distributed.scheduler.allowed-failures``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from eventbt.prices import PriceData
+    from eventbt.scenario import ScenarioConfig
+
+__all__ = ["METRICS", "DaskExecutor", "LocalExecutor", "SerialExecutor", "Task", "cut_prices", "run_task"]
+
+METRICS = ("final_value", "total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown", "trades",
+           "total_commission", "total_slippage")
+
+Row = dict[str, Any]
+OnRow = Callable[[Row], None]
+
+
+@attrs.frozen(kw_only=True)
+class Task:
+    """One unit of work: combination ``index`` with its ``overrides`` (``key=value`` text)."""
+
+    index: int
+    overrides: tuple[str, ...]
+
+
+def cut_prices(prices: PriceData, start: str, end: str) -> PriceData:
+    """The dates from ``start`` to ``end`` inclusive (ISO dates; empty: no bound), as views of ``prices``.
+
+    Gives the same panel as loading the file with ``data.start`` and ``data.end`` (same symbols, same sources).
+    """
+    import numpy as np
+
+    from eventbt.errors import DataError
+
+    first = 0 if not start else int(np.searchsorted(prices.dates, np.datetime64(start, "ns"), side="left"))
+    stop = len(prices.dates) if not end else int(np.searchsorted(prices.dates, np.datetime64(end, "ns"), side="right"))
+    if first >= stop:
+        raise DataError(f"no dates from {start or 'the start'} to {end or 'the end'}")
+    def cut(array: np.ndarray | None) -> np.ndarray | None:
+        return None if array is None else array[first:stop]
+
+    return attrs.evolve(prices, dates=prices.dates[first:stop], close=prices.close[first:stop], open=cut(prices.open),
+                        high=cut(prices.high), low=cut(prices.low), volume=cut(prices.volume))
+
+
+def _prices_for(config: ScenarioConfig, base: ScenarioConfig, prices: PriceData) -> PriceData:
+    """The shared prices cut to the combination's ``data.start``/``data.end``; loaded anew if other keys differ."""
+    from eventbt.simulation import load_scenario_prices
+
+    if config.data == base.data:
+        return prices
+    same_file = attrs.evolve(config.data, start=base.data.start, end=base.data.end) == base.data
+    if same_file and config.data_path == base.data_path:
+        return cut_prices(prices, config.data.start, config.data.end)
+    return load_scenario_prices(config)
+
+
+def run_task(base: ScenarioConfig, prices: PriceData, task: Task) -> Row:
+    """Run one combination to a row: ``combination``, ``overrides``, the metrics, ``digest``, ``status``, ``error``.
+
+    A combination that changes only ``data.start``/``data.end`` cuts the shared prices (walk-forward windows
+    do); one that changes other ``data.*`` keys loads its own prices.
+    """
+    from eventbt.simulation import Simulation
+
+    row: Row = {"combination": task.index, "overrides": " ".join(task.overrides)}
+    try:
+        config = base.with_overrides(task.overrides)
+        result = Simulation(config, prices=_prices_for(config, base, prices), audit=True).run()
+        assert result is not None
+    except Exception as exc:  # a failing combination is recorded, and the sweep goes on
+        row.update(dict.fromkeys(METRICS), digest=None, status="failed", error=f"{type(exc).__name__}: {exc}")
+        return row
+    summary = result.summary
+    for name in METRICS:
+        value = summary.get(name)
+        row[name] = None if value is None else (int(value) if name == "trades" else float(value))
+    row.update(digest=result.digest, status="ok", error=None)
+    return row
+
+
+def _failed_row(task: Task, error: str) -> Row:
+    return {"combination": task.index, "overrides": " ".join(task.overrides), **dict.fromkeys(METRICS),
+            "digest": None, "status": "failed", "error": error}
+
+
+class SerialExecutor:
+    """Every task in this process, one after another: for small grids, debugging and tests."""
+
+    name = "serial"
+
+    def run(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], on_row: OnRow) -> None:
+        for task in tasks:
+            on_row(run_task(base, prices, task))
+
+
+# -- local process pool ---------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(base: ScenarioConfig, prices: PriceData) -> None:
+    _WORKER["base"] = base
+    _WORKER["prices"] = prices
+
+
+def _pool_task(task: Task) -> Row:
+    return run_task(_WORKER["base"], _WORKER["prices"], task)
+
+
+class LocalExecutor:
+    """A pool of ``workers`` processes on this machine (default: one per CPU); started with ``spawn``."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, *, max_restarts: int = 3) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.max_restarts = max_restarts
+
+    def run(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], on_row: OnRow) -> None:
+        """Run every task, calling ``on_row`` in this process as each row arrives (in completion order)."""
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        pending = list(tasks)
+        restarts = 0
+        while pending:
+            context = multiprocessing.get_context("spawn")
+            workers = min(self.workers, len(pending))
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                     initargs=(base, prices)) as pool:
+                futures = {pool.submit(_pool_task, task): task for task in pending}
+                unfinished = set(futures)
+                broken = False
+                try:
+                    while unfinished:
+                        done, unfinished = wait(unfinished, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            try:
+                                row = future.result()
+                            except BrokenProcessPool:
+                                broken = True
+                                continue
+                            pending.remove(futures[future])
+                            on_row(row)
+                except BaseException:  # Ctrl-C: drop the queued tasks instead of waiting for them
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+            if broken:
+                restarts += 1
+                if restarts > self.max_restarts:
+                    for task in pending:
+                        on_row(_failed_row(task, f"worker process lost {restarts} times"))
+                    return
+
+
+# -- Dask -------------------------------------------------------------------------------------------------
+
+class DaskExecutor:
+    """A Dask cluster: the scheduler at ``scheduler`` (``tcp://host:8786``), or a new ``LocalCluster``."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        self.scheduler = scheduler
+        self.workers = workers
+
+    def run(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], on_row: OnRow) -> None:
+        """Scatter the prices to every worker once, submit the tasks, call ``on_row`` as rows arrive."""
+        from eventbt.errors import PluginError
+
+        try:
+            from distributed import Client, LocalCluster, as_completed
+        except ImportError:
+            raise PluginError("the dask executor needs dask.distributed: pip install 'eventbt[dask]'",
+                              reference="distributed") from None
+        cluster = None
+        if self.scheduler is None:
+            cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+        try:
+            # distributed ships no type hints for these calls
+            with Client(self.scheduler if cluster is None else cluster) as client:  # type: ignore[no-untyped-call]
+                shared_prices = client.scatter(prices, broadcast=True)
+                shared_base = client.scatter(base, broadcast=True)
+                futures = {client.submit(run_task, shared_base, shared_prices, task, pure=False): task
+                           for task in tasks}
+                for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                    if future.status == "finished":
+                        on_row(future.result())
+                    else:  # lost too many times (KilledWorker) or cancelled
+                        on_row(_failed_row(futures[future], f"{type(future.exception()).__name__}: "
+                                                            f"{future.exception()}"))
+        finally:
+            if cluster is not None:
+                cluster.close()

@@ -1,0 +1,296 @@
+"""Parameter sweeps: a base scenario run once per combination of grid values, to a ranked table.
+
+A grid maps override keys to values (``strategy.params.fast_span=10,20,50``); each combination is the base
+scenario plus one ``--set``-style override per key, so any combination can be rerun on its own with
+``eventbt run SCENARIO --set ...`` and gives the same digest. The combinations are numbered in grid order
+(the last key varies fastest); ``random=N`` runs N of them drawn without replacement with a seeded generator.
+
+With ``out``, every finished row is appended to ``results.jsonl`` as it arrives, so an interrupted sweep
+resumes (``resume=True``) by running only the combinations not yet there; at the end the ranked table is
+written to ``results.parquet`` (when pyarrow is installed) and ``results.csv``, and a 2-key grid also gets
+``heatmap.png`` (when matplotlib is installed). See ``docs/sweeps.md``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import tomllib
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from eventbt.errors import SweepError
+from eventbt.scenario import ScenarioConfig
+from eventbt.sweep_executors import METRICS, DaskExecutor, LocalExecutor, OnRow, Row, SerialExecutor, Task
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from eventbt.prices import PriceData
+
+__all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "combinations", "make_executor",
+           "parse_grid", "rank_table", "sweep", "write_heatmap", "write_results"]
+
+LOWER_IS_BETTER = frozenset({"annual_volatility", "trades", "total_commission", "total_slippage"})
+JOURNAL = "results.jsonl"
+MANIFEST = "sweep.json"
+
+
+class Executor(Protocol):
+    """Runs tasks against a base scenario and shared prices, calling ``on_row`` for each finished row."""
+
+    name: str
+
+    def run(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], on_row: OnRow) -> None: ...
+
+
+@attrs.frozen(kw_only=True)
+class Combination:
+    """Combination number ``index`` of a grid: its overrides (``key=value`` text) and parsed ``params``."""
+
+    index: int
+    overrides: tuple[str, ...]
+    params: dict[str, Any]
+
+
+@attrs.frozen(kw_only=True)
+class SweepResult:
+    """A finished sweep: the ranked ``table`` (one row per combination) and the files written (name -> path)."""
+
+    table: pd.DataFrame
+    rank_by: str
+    files: dict[str, Path] = attrs.field(factory=dict)
+
+
+def _value(text: str) -> Any:
+    """A grid value as the scenario would read it: a TOML value (``5``, ``0.5``, ``true``), else the text."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple[str, ...]]:
+    """``["key=v1,v2", ...]`` or ``{key: [v1, v2]}`` -> ``{key: ("v1", "v2")}`` (values as override text)."""
+    from eventbt import toml_writer
+
+    if isinstance(grid, Mapping):
+        specs = [(key, [toml_writer.format_value(v) for v in values], key) for key, values in grid.items()]
+    else:
+        specs = []
+        for spec in grid:
+            key, equals, values_text = spec.partition("=")
+            specs.append((key.strip(), [v.strip() for v in values_text.split(",")] if equals else [], spec))
+    parsed: dict[str, tuple[str, ...]] = {}
+    for key, values, spec in specs:
+        parts = key.split(".")
+        if len(parts) < 2 or not all(parts) or not values or not all(values):
+            raise SweepError("must look like 'table.key=v1,v2,...', e.g. 'strategy.params.top_n=1,2,3'",
+                             option=f"--grid {spec}")
+        if key in parsed:
+            raise SweepError(f"key {key!r} is given twice", option=f"--grid {spec}")
+        parsed[key] = tuple(values)
+    if not parsed:
+        raise SweepError("at least one --grid key is needed", option="--grid")
+    return parsed
+
+
+def combinations(grid: Mapping[str, Sequence[str]], *, random: int | None = None,
+                 seed: int | None = None) -> list[Combination]:
+    """Every combination of ``grid`` in order, or ``random`` of them (distinct, in grid order, seeded)."""
+    import numpy as np
+
+    keys = list(grid)
+    sizes = [len(grid[key]) for key in keys]
+    total = math.prod(sizes)
+    indices: Sequence[int] = range(total)
+    if random is not None:
+        if random < 1:
+            raise SweepError(f"must be at least 1, got {random}", option="--random")
+        picks = np.random.default_rng(seed).choice(total, size=min(random, total), replace=False)
+        indices = sorted(int(i) for i in picks)
+    found = []
+    for index in indices:
+        digits, rest = [], index
+        for size in reversed(sizes):  # mixed-radix digits, the last key fastest
+            rest, digit = divmod(rest, size)
+            digits.append(digit)
+        texts = [grid[key][digit] for key, digit in zip(keys, reversed(digits), strict=True)]
+        found.append(Combination(index=index, overrides=tuple(f"{k}={t}" for k, t in zip(keys, texts, strict=True)),
+                                 params={k: _value(t) for k, t in zip(keys, texts, strict=True)}))
+    return found
+
+
+def make_executor(name: str = "local", *, scheduler: str | None = None, workers: int | None = None) -> Executor:
+    """``"local"`` (a process pool), ``"dask"`` (the cluster at ``scheduler``, or a new LocalCluster), or
+    ``"serial"`` (this process)."""
+    if workers is not None and workers < 1:
+        raise SweepError(f"must be at least 1, got {workers}", option="--workers")
+    if name == "local":
+        if scheduler is not None:
+            raise SweepError("only the dask executor takes a scheduler (add --executor dask)", option="--scheduler")
+        return LocalExecutor(workers)
+    if name == "dask":
+        return DaskExecutor(scheduler, workers)
+    if name == "serial":
+        return SerialExecutor()
+    raise SweepError(f"unknown executor {name!r} (expected 'local', 'dask' or 'serial')", option="--executor")
+
+
+def rank_table(rows: Sequence[Row], params: Sequence[str], rank_by: str = "sharpe") -> pd.DataFrame:
+    """Rows as a table ranked by ``rank_by`` (best first; failed rows and missing values last).
+
+    Columns: ``rank``, ``combination``, the parameters, the metrics, ``digest``, ``status``, ``error``,
+    ``overrides``. Ties keep combination order.
+    """
+    import pandas as pd
+
+    if rank_by not in METRICS:
+        raise SweepError(f"unknown metric {rank_by!r} (expected one of {', '.join(METRICS)})", option="--rank-by")
+    columns = ["combination", *params, *METRICS, "digest", "status", "error", "overrides"]
+    table = pd.DataFrame([{name: row.get(name) for name in columns} for row in rows], columns=columns)
+    for name in params:  # a column of mixed types (5 and "x") is kept as text, so every format can hold it
+        if len({type(v) for v in table[name] if v is not None}) > 1:
+            table[name] = table[name].map(lambda v: None if v is None else str(v))
+    for name in METRICS:
+        table[name] = pd.to_numeric(table[name], errors="coerce")
+    table = table.sort_values([rank_by, "combination"], ascending=[rank_by in LOWER_IS_BETTER, True],
+                              na_position="last", kind="mergesort").reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table
+
+
+def write_results(table: pd.DataFrame, out: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``results.csv`` and, when pyarrow is installed, ``results.parquet``; returns name -> path."""
+    from eventbt.results import atomic_write
+
+    folder = Path(out)
+    files = {"results.csv": folder / "results.csv"}
+    atomic_write(files["results.csv"], table.to_csv(index=False, float_format="%.10g"))
+    if importlib.util.find_spec("pyarrow") is None:
+        warnings.warn("pyarrow is not installed: wrote results.csv only (pip install 'eventbt[sweep]')",
+                      stacklevel=2)
+        return files
+    files["results.parquet"] = folder / "results.parquet"
+    temporary = folder / ".results.parquet.tmp"
+    table.to_parquet(temporary, index=False)
+    os.replace(temporary, files["results.parquet"])
+    return files
+
+
+def write_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, path: str | os.PathLike[str]) -> Path:
+    """A heatmap of ``metric`` over the ``x`` by ``y`` grid (blank where a combination failed), as a PNG."""
+    from matplotlib.figure import Figure
+
+    grid = table.pivot_table(index=y, columns=x, values=metric, aggfunc="first", dropna=False)
+    figure = Figure(figsize=(1.2 * len(grid.columns) + 3, 0.8 * len(grid.index) + 2), layout="constrained")
+    axes = figure.subplots()
+    image = axes.imshow(grid.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")
+    axes.set_xticks(range(len(grid.columns)), [str(v) for v in grid.columns])
+    axes.set_yticks(range(len(grid.index)), [str(v) for v in grid.index])
+    axes.set_xlabel(x)
+    axes.set_ylabel(y)
+    for (i, j), value in _cells(grid.to_numpy(dtype=float)):
+        axes.text(j, i, f"{value:.3g}", ha="center", va="center", color="white", fontsize=8)
+    figure.colorbar(image, ax=axes, label=metric)
+    figure.savefig(path, dpi=100)
+    return Path(path)
+
+
+def _cells(values: Any) -> list[tuple[tuple[int, int], float]]:
+    return [((i, j), float(values[i, j])) for i in range(values.shape[0]) for j in range(values.shape[1])
+            if not math.isnan(values[i, j])]
+
+
+def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[int, Row]:
+    """The rows already in ``folder`` (with ``resume``), after checking the sweep there is this sweep."""
+    from eventbt.results import atomic_write
+
+    manifest_path, journal = folder / MANIFEST, folder / JOURNAL
+    if not resume:
+        if journal.exists():
+            raise SweepError(f"{folder} already holds a sweep (add --resume to finish it, or pick another --out)",
+                             option="--out")
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        return {}
+    if not manifest_path.exists():
+        raise SweepError(f"{folder} holds no sweep to resume ({MANIFEST} is missing)", option="--resume")
+    if json.loads(manifest_path.read_text()) != manifest:
+        raise SweepError(f"the scenario, grid or sampling differ from the sweep in {folder}", option="--resume")
+    done: dict[int, Row] = {}
+    if journal.exists():
+        for line in journal.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # the half-written last line of an interrupted sweep
+                continue
+            done[int(row["combination"])] = row
+        # Drop a half-written last line, so the rows appended from here on start on a line of their own.
+        atomic_write(journal, "".join(json.dumps(row, sort_keys=True) + "\n" for row in done.values()))
+    return done
+
+
+def sweep(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str] | Mapping[str, Sequence[Any]],
+          *, overrides: Sequence[str] = (), random: int | None = None, seed: int | None = None,
+          executor: str | Executor = "local", scheduler: str | None = None, workers: int | None = None,
+          out: str | os.PathLike[str] | None = None, rank_by: str = "sharpe", resume: bool = False,
+          progress: bool | None = False, heatmap: bool = True) -> SweepResult:
+    """Run every combination of ``grid`` over the base scenario (plus ``overrides``) and rank the results."""
+    from eventbt.progress import ProgressBar
+    from eventbt.simulation import load_scenario_prices
+
+    if isinstance(scenario, ScenarioConfig):
+        base = scenario.with_overrides(overrides) if overrides else scenario
+    else:
+        base = ScenarioConfig.from_toml(scenario, overrides)
+    rank_table([], [], rank_by)  # checks rank_by before any work
+    keys = parse_grid(grid)
+    combos = combinations(keys, random=random, seed=seed)
+    runner = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(executor, str) else executor
+    if resume and out is None:
+        raise SweepError("needs --out, the folder of the sweep to resume", option="--resume")
+    folder = Path(out) if out is not None else None
+    manifest = {"scenario": base.to_toml(), "grid": {k: list(v) for k, v in keys.items()},
+                "random": random, "seed": seed}
+    done = _load_journal(folder, manifest, resume) if folder is not None else {}
+    wanted = {c.index for c in combos}
+    rows = [row for index, row in done.items() if index in wanted]
+    todo = [c for c in combos if c.index not in done]
+    by_index = {c.index: c for c in combos}
+    bar = ProgressBar(len(combos), label="combinations", enabled=progress)
+    failed = sum(row["status"] != "ok" for row in rows)
+
+    def on_row(row: Row) -> None:
+        nonlocal failed
+        row = {**row, **by_index[row["combination"]].params}
+        rows.append(row)
+        failed += row["status"] != "ok"
+        if folder is not None:
+            with (folder / JOURNAL).open("a") as handle:
+                handle.write(json.dumps(row, sort_keys=True) + "\n")
+        bar.label = f"combinations  {failed} failed  {len(combos) - len(rows)} remaining"
+        bar.update(len(rows))
+
+    if todo:
+        runner.run(base, load_scenario_prices(base), [Task(index=c.index, overrides=c.overrides) for c in todo],
+                   on_row)
+    bar.close()
+    table = rank_table(rows, list(keys), rank_by)
+    files: dict[str, Path] = {}
+    if folder is not None:
+        files = write_results(table, folder)
+        if heatmap and len(keys) == 2:
+            try:
+                y, x = keys  # the last key (the fastest) across, the first down
+                files["heatmap.png"] = write_heatmap(table, x, y, rank_by, folder / "heatmap.png")
+            except ImportError:
+                warnings.warn("matplotlib is not installed: no heatmap (pip install 'eventbt[sweep]')",
+                              stacklevel=2)
+    return SweepResult(table=table, rank_by=rank_by, files=files)

@@ -1,0 +1,211 @@
+"""Walk-forward: pick the best combination on each training window, run it on the test window that follows.
+
+Windows are laid on the calendar from the first date of the data: training ``[start, start + train)``, test
+``[start + train, start + train + test)``; then ``start`` moves on by ``test``, so the test windows follow
+each other without gaps or overlap. Windows stop when a training window would reach past the last date; the
+last test window may be shorter than ``test`` (it ends with the data).
+
+Every window run is an ordinary scenario: the base, the combination's overrides and ``data.start`` /
+``data.end`` set to the window's first and last dates, so ``eventbt run SCENARIO --set ...`` reproduces any
+of them, digest included. The prices are loaded once and cut per window (see
+:func:`eventbt.sweep_executors.cut_prices`). Each test run starts afresh from the initial cash, with no
+warm-up bars before the window: a strategy's indicators start again at each window's first bar.
+
+The out-of-sample curve chains the test runs: each run's value divided by the initial cash is its growth,
+and the stitched value is the previous window's last stitched value times that growth.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from eventbt.errors import SweepError
+from eventbt.scenario import ScenarioConfig
+from eventbt.sweep_executors import Row, Task
+from eventbt.sweeps import Executor, combinations, make_executor, parse_grid, rank_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Window", "WalkForwardResult", "parse_walk_forward", "stitch", "walk_forward", "windows"]
+
+_PERIOD = re.compile(r"([1-9][0-9]*)([ymwd])")
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """One window: bar ranges ``[train_start, test_start)`` and ``[test_start, test_stop)`` of the data."""
+
+    number: int
+    train_start: int
+    test_start: int
+    test_stop: int
+
+
+@attrs.frozen(kw_only=True)
+class WalkForwardResult:
+    """``windows``: one row per window (dates, chosen combination, train and test figures, test digest);
+    ``equity``: the stitched out-of-sample curve (``date``, ``total_value``, ``window``); ``train``: every
+    training row, with its ``window``."""
+
+    windows: pd.DataFrame
+    equity: pd.DataFrame
+    train: pd.DataFrame
+    total_return: float
+
+
+def _offset(count: int, unit: str) -> pd.DateOffset:
+    import pandas as pd
+
+    if unit == "y":
+        return pd.DateOffset(years=count)
+    if unit == "m":
+        return pd.DateOffset(months=count)
+    return pd.DateOffset(weeks=count) if unit == "w" else pd.DateOffset(days=count)
+
+
+def parse_walk_forward(spec: str) -> tuple[pd.DateOffset, pd.DateOffset]:
+    """``"train=3y,test=1y"`` -> ``(DateOffset(years=3), DateOffset(years=1))`` (units: y, m, w, d)."""
+    found: dict[str, pd.DateOffset] = {}
+    for part in spec.split(","):
+        name, _, length = part.strip().partition("=")
+        match = _PERIOD.fullmatch(length.strip())
+        if name.strip() not in ("train", "test") or match is None or name.strip() in found:
+            break
+        found[name.strip()] = _offset(int(match[1]), match[2])
+    if set(found) != {"train", "test"} or len(spec.split(",")) != 2:
+        raise SweepError("must look like 'train=3y,test=1y' (lengths in y, m, w or d)",
+                         option=f"--walk-forward {spec}")
+    return found["train"], found["test"]
+
+
+def windows(dates: np.ndarray, train: pd.DateOffset, test: pd.DateOffset) -> list[Window]:
+    """The walk-forward windows over ``dates`` (sorted ``datetime64``), as bar ranges (see the module doc)."""
+    import pandas as pd
+
+    found: list[Window] = []
+    start, last = pd.Timestamp(dates[0]), pd.Timestamp(dates[-1])
+    while (train_end := start + train) <= last:
+        test_end = train_end + test
+        bounds = np.searchsorted(dates, np.array([start, train_end, test_end], dtype="datetime64[ns]"))
+        if bounds[1] > bounds[0] and bounds[2] > bounds[1]:
+            found.append(Window(number=len(found) + 1, train_start=int(bounds[0]), test_start=int(bounds[1]),
+                                test_stop=int(bounds[2])))
+        start += test
+    return found
+
+
+def stitch(curves: Sequence[np.ndarray], initial_cash: float) -> np.ndarray:
+    """Chain value curves that each start from ``initial_cash`` into one curve (see the module doc)."""
+    pieces, level = [], initial_cash
+    for curve in curves:
+        piece = level * np.asarray(curve, dtype=float) / initial_cash
+        pieces.append(piece)
+        if len(piece):
+            level = float(piece[-1])
+    return np.concatenate(pieces) if pieces else np.array([], dtype=float)
+
+
+def _day(dates: np.ndarray, bar: int) -> str:
+    return str(dates[bar])[:10]
+
+
+def _window_overrides(dates: np.ndarray, first: int, stop: int) -> tuple[str, str]:
+    return f'data.start="{_day(dates, first)}"', f'data.end="{_day(dates, stop - 1)}"'
+
+
+def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str] | Mapping[str, Sequence[Any]],
+                 spec: str, *, overrides: Sequence[str] = (), executor: str | Executor = "local",
+                 scheduler: str | None = None, workers: int | None = None, out: str | os.PathLike[str] | None = None,
+                 rank_by: str = "sharpe", progress: bool | None = False) -> WalkForwardResult:
+    """Walk ``grid`` forward over the base scenario's data with windows ``spec`` (``train=3y,test=1y``)."""
+    import pandas as pd
+
+    from eventbt.progress import ProgressBar
+    from eventbt.results import atomic_write
+    from eventbt.simulation import Simulation, load_scenario_prices
+    from eventbt.sweep_executors import cut_prices
+
+    if isinstance(scenario, ScenarioConfig):
+        base = scenario.with_overrides(overrides) if overrides else scenario
+    else:
+        base = ScenarioConfig.from_toml(scenario, overrides)
+    rank_table([], [], rank_by)
+    keys = parse_grid(grid)
+    if any(key.startswith("data.") for key in keys):
+        raise SweepError("walk-forward sets data.start and data.end itself; grid keys cannot be data.*",
+                         option="--walk-forward")
+    train, test = parse_walk_forward(spec)
+    runner = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(executor, str) else executor
+    prices = load_scenario_prices(base)
+    dates = prices.dates
+    laid = windows(dates, train, test)
+    if not laid:
+        raise SweepError(f"no window fits in the data ({_day(dates, 0)} to {_day(dates, -1)})",
+                         option=f"--walk-forward {spec}")
+    combos = combinations(keys)
+    tasks = [Task(index=w.number * len(combos) + c.index,
+                  overrides=(*c.overrides, *_window_overrides(dates, w.train_start, w.test_start)))
+             for w in laid for c in combos]
+    rows: list[Row] = []
+    bar = ProgressBar(len(tasks), label="training runs", enabled=progress)
+
+    def on_row(row: Row) -> None:
+        rows.append(row)
+        bar.update(len(rows))
+
+    runner.run(base, prices, tasks, on_row)
+    bar.close()
+    for row in rows:
+        window_number, index = divmod(row["combination"], len(combos))
+        row.update(combos[index].params, combination=index, window=window_number)
+    records, curves, curve_dates, curve_windows = [], [], [], []
+    train_tables = []
+    for window in laid:
+        table = rank_table([r for r in rows if r["window"] == window.number], list(keys), rank_by)
+        train_tables.append(table.assign(window=window.number))
+        best = table.iloc[0]
+        record: dict[str, Any] = {
+            "window": window.number,
+            "train_start": _day(dates, window.train_start), "train_end": _day(dates, window.test_start - 1),
+            "test_start": _day(dates, window.test_start), "test_end": _day(dates, window.test_stop - 1),
+            "combination": int(best["combination"]),
+            "overrides": " ".join(combos[int(best["combination"])].overrides),
+            f"train_{rank_by}": best[rank_by],
+        }
+        if best["status"] != "ok":
+            raise SweepError(f"every combination failed on training window {window.number} "
+                             f"({record['train_start']} to {record['train_end']}): {best['error']}",
+                             option="--walk-forward")
+        config = base.with_overrides([*combos[record["combination"]].overrides,
+                                      *_window_overrides(dates, window.test_start, window.test_stop)])
+        result = Simulation(config, prices=cut_prices(prices, config.data.start, config.data.end), audit=True).run()
+        assert result is not None
+        record.update({f"test_{name}": result.summary.get(name) for name in ("total_return", "sharpe",
+                                                                            "max_drawdown", "trades")})
+        record["test_digest"] = result.digest
+        records.append(record)
+        curves.append(result.equity["total_value"].to_numpy())
+        curve_dates.append(result.equity.index.to_numpy())
+        curve_windows.append(np.full(len(result.equity), window.number))
+    initial = base.portfolio.initial_cash
+    stitched = stitch(curves, initial)
+    equity = pd.DataFrame({"date": np.concatenate(curve_dates), "total_value": stitched,
+                           "window": np.concatenate(curve_windows)})
+    window_table = pd.DataFrame(records)
+    train_table = pd.concat(train_tables, ignore_index=True)
+    if out is not None:
+        folder = os.fspath(out)
+        atomic_write(os.path.join(folder, "walk_forward.csv"), window_table.to_csv(index=False, float_format="%.10g"))
+        atomic_write(os.path.join(folder, "walk_forward_equity.csv"),
+                     equity.to_csv(index=False, float_format="%.10g"))
+        atomic_write(os.path.join(folder, "walk_forward_train.csv"),
+                     train_table.to_csv(index=False, float_format="%.10g"))
+    return WalkForwardResult(windows=window_table, equity=equity, train=train_table,
+                             total_return=float(stitched[-1] / initial - 1.0))

@@ -1,0 +1,163 @@
+"""Parameter sweeps: grid parsing, combinations, ranking, failures, resume and the files written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eventbt.cli import main
+from eventbt.errors import SweepError
+from eventbt.scenario import ScenarioConfig
+from eventbt.simulation import Simulation
+from eventbt.sweep_executors import OnRow, SerialExecutor, Task
+from eventbt.sweeps import combinations, parse_grid, rank_table, sweep
+
+SCENARIO = Path(__file__).parents[2] / "scenarios" / "ema_next_open.toml"
+# 2 x 2: top_n = 0 is rejected by the strategy, so two combinations fail and two run.
+GRID = ["strategy.params.fast_span=5,10", "strategy.params.top_n=0,2"]
+
+
+def direct_run(overrides: Sequence[str]) -> dict[str, object]:
+    """The summary of one combination run on its own, loading its own prices (not through the sweep)."""
+    result = Simulation(ScenarioConfig.from_toml(SCENARIO, overrides), audit=True).run()
+    assert result is not None
+    return result.summary
+
+
+class CountingExecutor(SerialExecutor):
+    """A serial executor that remembers which combinations it was asked to run."""
+
+    def __init__(self) -> None:
+        self.ran: list[int] = []
+
+    def run(self, base: ScenarioConfig, prices: object, tasks: Sequence[Task], on_row: OnRow) -> None:
+        self.ran.extend(task.index for task in tasks)
+        super().run(base, prices, tasks, on_row)  # type: ignore[arg-type]
+
+
+def test_combinations_are_numbered_in_grid_order_last_key_fastest() -> None:
+    """Combination i of a 2 x 3 grid is (i // 3, i % 3) in value positions, with parsed parameter values."""
+    grid = parse_grid(["a.x=1,2", "a.y=0.5, true ,name"])
+    found = combinations(grid)
+    assert [c.index for c in found] == [0, 1, 2, 3, 4, 5]
+    # 4 = 1 * 3 + 1: the second x and the second y.
+    assert found[4].overrides == ("a.x=2", "a.y=true")
+    assert found[4].params == {"a.x": 2, "a.y": True}
+    assert found[5].params == {"a.x": 2, "a.y": "name"}
+
+
+def test_mapping_grid_gives_the_same_overrides_as_text() -> None:
+    """A ``{key: values}`` grid turns its values into override text like the command line does."""
+    assert parse_grid({"strategy.params.top_n": [1, 2], "x.y": ["a"]}) == {
+        "strategy.params.top_n": ("1", "2"), "x.y": ('"a"',)}
+
+
+def test_random_sample_is_distinct_seeded_and_in_grid_order() -> None:
+    """``random=N`` draws N distinct combinations, the same ones for the same seed, sorted by number."""
+    grid = parse_grid(["a.x=1,2,3,4", "a.y=1,2,3"])
+    first = [c.index for c in combinations(grid, random=5, seed=7)]
+    assert first == [c.index for c in combinations(grid, random=5, seed=7)]
+    assert len(set(first)) == 5 and first == sorted(first) and set(first) <= set(range(12))
+    assert len(combinations(grid, random=50, seed=1)) == 12
+
+
+@pytest.mark.parametrize(("grid", "message"), [
+    (["strategy.params.top_n"], "--grid strategy.params.top_n: must look like 'table.key=v1,v2,...'"),
+    (["top_n=1,2"], "--grid top_n=1,2: must look like"),
+    (["a.b=1,,2"], "--grid a.b=1,,2: must look like"),
+    (["a.b=1", "a.b=2"], "--grid a.b=2: key 'a.b' is given twice"),
+    ([], "--grid: at least one --grid key is needed"),
+])
+def test_bad_grid_specs_are_named(grid: list[str], message: str) -> None:
+    """Each malformed grid spec raises a SweepError that quotes the spec."""
+    with pytest.raises(SweepError, match="^" + message.replace(".", r"\.").replace("(", r"\(")):
+        parse_grid(grid)
+
+
+def test_rank_table_puts_best_first_and_failures_last() -> None:
+    """Sharpe ranks high to low, volatility low to high; a failed row (no value) is last either way."""
+    rows = [
+        {"combination": 0, "sharpe": 0.5, "annual_volatility": 0.2, "status": "ok"},
+        {"combination": 1, "sharpe": None, "annual_volatility": None, "status": "failed", "error": "boom"},
+        {"combination": 2, "sharpe": 0.9, "annual_volatility": 0.3, "status": "ok"},
+    ]
+    assert list(rank_table(rows, [], "sharpe")["combination"]) == [2, 0, 1]
+    assert list(rank_table(rows, [], "annual_volatility")["combination"]) == [0, 2, 1]
+    with pytest.raises(SweepError, match="--rank-by: unknown metric 'sharp'"):
+        rank_table(rows, [], "sharp")
+
+
+def test_local_sweep_records_failures_ranks_and_matches_single_runs(tmp_path: Path) -> None:
+    """A 2 x 2 grid on two processes: failures recorded, the rest equal to single runs, files written."""
+    result = sweep(SCENARIO, GRID, workers=2, out=tmp_path)
+    table = result.table
+    assert sorted(table["combination"]) == [0, 1, 2, 3]
+    failed = table[table["status"] == "failed"]
+    assert sorted(failed["combination"]) == [0, 2]  # top_n = 0 is the first value of the last key
+    assert failed["error"].str.contains("'top_n' must be >= 1").all()
+    ok = table[table["status"] == "ok"]
+    for _, row in ok.iterrows():
+        summary = direct_run(row["overrides"].split(" "))
+        assert row["digest"] == summary["digest"]
+        assert row["sharpe"] == pytest.approx(summary["sharpe"], rel=1e-12)
+        assert row["trades"] == summary["trades"]
+    assert list(table["rank"]) == [1, 2, 3, 4]
+    assert table["sharpe"].iloc[0] >= table["sharpe"].iloc[1]
+    assert set(table["status"].iloc[2:]) == {"failed"}
+    assert set(result.files) == {"results.csv", "results.parquet", "heatmap.png"}
+    parquet = pd.read_parquet(tmp_path / "results.parquet")
+    csv = pd.read_csv(tmp_path / "results.csv")
+    assert list(parquet["digest"].fillna("")) == list(csv["digest"].fillna("")) == list(table["digest"].fillna(""))
+    assert (tmp_path / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resume_runs_only_the_combinations_not_yet_recorded(tmp_path: Path) -> None:
+    """After an interruption (journal cut mid-line), --resume runs only what is missing."""
+    grid = ["strategy.params.fast_span=5,10"]
+    sweep(SCENARIO, grid, executor=SerialExecutor(), out=tmp_path, heatmap=False)
+    journal = tmp_path / "results.jsonl"
+    lines = journal.read_text().splitlines()
+    kept = next(line for line in lines if json.loads(line)["combination"] == 1)
+    journal.write_text(kept + "\n" + lines[0][:20])  # combination 0 half written, as a kill leaves it
+    counting = CountingExecutor()
+    resumed = sweep(SCENARIO, grid, executor=counting, out=tmp_path, resume=True, heatmap=False)
+    assert counting.ran == [0]
+    assert sorted(resumed.table["combination"]) == [0, 1]
+    again = CountingExecutor()
+    sweep(SCENARIO, grid, executor=again, out=tmp_path, resume=True, heatmap=False)
+    assert again.ran == []
+
+
+def test_resume_refuses_a_different_sweep_and_a_fresh_run_refuses_a_used_folder(tmp_path: Path) -> None:
+    """Resuming with another grid, or starting over in a folder holding a sweep, is an error."""
+    sweep(SCENARIO, ["strategy.params.top_n=0"], executor=SerialExecutor(), out=tmp_path)
+    with pytest.raises(SweepError, match="--resume: the scenario, grid or sampling differ"):
+        sweep(SCENARIO, ["strategy.params.top_n=1"], executor=SerialExecutor(), out=tmp_path, resume=True)
+    with pytest.raises(SweepError, match=r"--out: .* already holds a sweep"):
+        sweep(SCENARIO, ["strategy.params.top_n=0"], executor=SerialExecutor(), out=tmp_path)
+    with pytest.raises(SweepError, match=r"--resume: .* holds no sweep to resume"):
+        sweep(SCENARIO, ["strategy.params.top_n=0"], out=tmp_path / "empty", resume=True)
+
+
+def test_a_combination_cutting_the_dates_matches_a_run_loading_them(tmp_path: Path) -> None:
+    """``data.start``/``data.end`` in the grid cut the shared prices exactly as loading them would."""
+    overrides = ['data.start="2013-01-02"', 'data.end="2013-12-31"']
+    result = sweep(SCENARIO, ['data.end="2013-12-31"'], overrides=overrides[:1], executor=SerialExecutor())
+    assert result.table["digest"].iloc[0] == direct_run(overrides)["digest"]
+
+
+def test_command_line_sweep_writes_the_ranking(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``eventbt sweep`` exits 0, prints the ranking and writes the result files; a bad grid exits 2."""
+    out = tmp_path / "sweep"
+    code = main(["sweep", str(SCENARIO), "--grid", "strategy.params.top_n=0,1", "--executor", "serial",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "2 combinations, 1 failed" in printed
+    assert (out / "results.csv").exists() and (out / "results.parquet").exists()
+    assert main(["sweep", str(SCENARIO), "--grid", "top_n=1", "--out", str(tmp_path / "x")]) == 2
+    assert "--grid top_n=1: must look like" in capsys.readouterr().err

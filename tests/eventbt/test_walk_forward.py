@@ -1,0 +1,92 @@
+"""Walk-forward: the windows, the stitched out-of-sample curve and the choice made on each training window."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventbt.errors import SweepError
+from eventbt.scenario import ScenarioConfig
+from eventbt.simulation import Simulation
+from eventbt.sweep_executors import SerialExecutor
+from eventbt.walkforward import Window, parse_walk_forward, stitch, walk_forward, windows
+
+SCENARIO = Path(__file__).parents[2] / "scenarios" / "ema_next_open.toml"
+
+
+def direct_summary(overrides: Sequence[str]) -> dict[str, object]:
+    """One run loading its own (cut) prices, outside the walk-forward code."""
+    result = Simulation(ScenarioConfig.from_toml(SCENARIO, overrides), audit=True).run()
+    assert result is not None
+    return result.summary
+
+
+def test_windows_on_a_calendar_year_of_daily_dates() -> None:
+    """Every day of 2020 with train=3m, test=1m gives nine windows, test months back to back."""
+    dates = np.arange("2020-01-01", "2021-01-01", dtype="datetime64[D]").astype("datetime64[ns]")
+    found = windows(dates, *parse_walk_forward("train=3m,test=1m"))
+    # Bar i is day i of 2020 (a leap year). Window 1: train Jan-Mar = bars 0..90 (31 + 29 + 31 = 91 days),
+    # test April = bars 91..120 (30 days). Window 2 starts a month later: train Feb-Apr = bars 31..120, test
+    # May = bars 121..151. Window 9: train Sep-Nov from bar 244 (31+29+31+30+31+30+31+31), test December =
+    # bars 335..365. A tenth would train Oct-Dec and end its training on 2021-01-01, past the data: none.
+    assert len(found) == 9
+    assert found[0] == Window(number=1, train_start=0, test_start=91, test_stop=121)
+    assert found[1] == Window(number=2, train_start=31, test_start=121, test_stop=152)
+    assert found[-1] == Window(number=9, train_start=244, test_start=335, test_stop=366)
+    assert all(a.test_stop == b.test_start for a, b in itertools.pairwise(found))
+
+
+def test_stitch_chains_growth_from_window_to_window() -> None:
+    """Two test runs from 100: +10% then +20%, then -10% then -1%, chain to 110, 120, 108, 118.8."""
+    # Window 2's growth (90/100, 99/100) applies to window 1's last value, 120: 108 and 118.8.
+    assert stitch([np.array([110.0, 120.0]), np.array([90.0, 99.0])], 100.0) == pytest.approx([110, 120, 108, 118.8])
+
+
+@pytest.mark.parametrize("spec", ["train=3y", "train=3y,test=0y", "train=3x,test=1y", "test=1y,test=1y",
+                                  "train=1y,test=1y,train=2y"])
+def test_bad_walk_forward_specs_are_named(spec: str) -> None:
+    """A malformed --walk-forward spec raises a SweepError quoting it."""
+    with pytest.raises(SweepError, match=f"^--walk-forward {spec}: must look like 'train=3y,test=1y'"):
+        parse_walk_forward(spec)
+
+
+def test_walk_forward_picks_the_training_best_and_stitches_the_test_runs(tmp_path: Path) -> None:
+    """On 2012-2014 with train=1y, test=1y: two windows, each choice the best training Sharpe of single runs."""
+    # The data runs 2012-01-03 .. 2014-12-31. Window 1: train from 2012-01-03 to before 2013-01-03, test to
+    # before 2014-01-03; window 2 is a year later and its test ends with the data. A third would train until
+    # 2015-01-03, past the data.
+    spans = ["5", "10"]
+    result = walk_forward(SCENARIO, [f"strategy.params.fast_span={','.join(spans)}"], "train=1y,test=1y",
+                          executor=SerialExecutor(), out=tmp_path)
+    table = result.windows
+    assert list(table["train_start"]) == ["2012-01-03", "2013-01-03"]
+    assert list(table["train_end"]) == ["2013-01-02", "2014-01-02"]
+    assert list(table["test_start"]) == ["2013-01-03", "2014-01-03"]
+    assert list(table["test_end"]) == ["2014-01-02", "2014-12-31"]
+    growth = 1.0
+    for _, window in table.iterrows():
+        period = [f'data.start="{window["train_start"]}"', f'data.end="{window["train_end"]}"']
+        sharpes = [direct_summary([f"strategy.params.fast_span={s}", *period])["sharpe"] for s in spans]
+        best = int(np.argmax(sharpes))  # the combination number is the value's position in a 1-key grid
+        assert window["combination"] == best
+        test = direct_summary([f"strategy.params.fast_span={spans[best]}",
+                               f'data.start="{window["test_start"]}"', f'data.end="{window["test_end"]}"'])
+        assert window["test_digest"] == test["digest"]
+        growth *= 1.0 + float(test["total_return"])  # type: ignore[arg-type]
+    assert result.total_return == pytest.approx(growth - 1.0, rel=1e-12)
+    equity = pd.read_csv(tmp_path / "walk_forward_equity.csv")
+    assert list(equity["window"].unique()) == [1, 2]
+    assert equity["date"].iloc[0] == "2013-01-03" and equity["date"].iloc[-1] == "2014-12-31"
+    assert result.equity["total_value"].iloc[-1] == pytest.approx(100_000.0 * growth, rel=1e-12)
+    assert equity["total_value"].iloc[-1] == pytest.approx(100_000.0 * growth, rel=1e-9)  # CSV keeps 10 digits
+
+
+def test_walk_forward_refuses_data_keys_in_the_grid() -> None:
+    """The windows set data.start and data.end, so a grid over data.* keys is refused."""
+    with pytest.raises(SweepError, match="grid keys cannot be data"):
+        walk_forward(SCENARIO, ['data.end="2013-01-01"'], "train=1y,test=1y", executor=SerialExecutor())
