@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-deep bench golden clean
+.PHONY: demo test lint typecheck pytest test-deep bench golden clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,26 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest -q
+
+# Headless Chromium for the report's browser test (Debian's package); a no-op when chromium is on the PATH.
+# If it cannot be installed (no apt-get, no root), tests/eventbt/test_report_browser.py is skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
+	} || echo "chromium could not be installed: the browser test will be skipped"
 
 test-deep: $(STAMP)
 	EVENTBT_HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/eventbt bench
+
+# Rewrite tests/golden/*.json from the bundled scenarios; review the diff before committing it.
+golden: $(STAMP)
+	EVENTBT_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/scenarios/test_golden.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -13,65 +13,117 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from eventbt.audit import AuditLog
-    from eventbt.bus import Bus, Delivery
+    from eventbt.bus import (
+        Bus,
+        Delivery,
+    )
+    from eventbt.debugger import (
+        Breakpoint,
+        Debugger,
+        StepRecord,
+    )
     from eventbt.errors import (
         AccountingError,
         AuditError,
         BusError,
         DataError,
+        DebuggerError,
         EventbtError,
         HandlerError,
         PluginError,
         RunInterrupted,
         ScenarioError,
         SignalError,
+        SweepError,
     )
     from eventbt.events import (
         BarEndEvent,
         BarOpenEvent,
         CancelEvent,
+        CashFlowEvent,
         Event,
+        FeeEvent,
         FillEvent,
         MarketEvent,
         NoticeEvent,
         OrderEvent,
+        OrderStateEvent,
         Side,
         SignalEvent,
         SnapshotEvent,
     )
-    from eventbt.handler import Context, Handler
+    from eventbt.handler import (
+        Context,
+        Handler,
+    )
+    from eventbt.metrics import compute_metrics
     from eventbt.portfolio import Portfolio
     from eventbt.prices import PriceData
-    from eventbt.protocols import CommissionModel, PriceView, SignalGenerator, SlippageModel
+    from eventbt.protocols import (
+        BarContext,
+        CommissionModel,
+        PriceView,
+        SignalGenerator,
+        SlippageModel,
+    )
+    from eventbt.replayer import (
+        ReplayReport,
+        replay,
+    )
+    from eventbt.report import write_report
     from eventbt.results import Result
     from eventbt.scenario import ScenarioConfig
-    from eventbt.simulation import Simulation, run
+    from eventbt.simulation import (
+        Simulation,
+        run,
+    )
+    from eventbt.sweeps import (
+        SweepResult,
+        sweep,
+    )
+    from eventbt.validator import (
+        ValidationReport,
+        validate,
+    )
+    from eventbt.verify import (
+        VerifyReport,
+        verify_run,
+    )
+    from eventbt.walkforward import walk_forward
 
 _EXPORTS = {
     "AccountingError": "eventbt.errors",
     "AuditError": "eventbt.errors",
     "AuditLog": "eventbt.audit",
+    "BarContext": "eventbt.protocols",
     "BarEndEvent": "eventbt.events",
     "BarOpenEvent": "eventbt.events",
+    "Breakpoint": "eventbt.debugger",
     "Bus": "eventbt.bus",
     "BusError": "eventbt.errors",
     "CancelEvent": "eventbt.events",
+    "CashFlowEvent": "eventbt.events",
     "CommissionModel": "eventbt.protocols",
     "Context": "eventbt.handler",
     "DataError": "eventbt.errors",
+    "Debugger": "eventbt.debugger",
+    "DebuggerError": "eventbt.errors",
     "Delivery": "eventbt.bus",
     "Event": "eventbt.events",
     "EventbtError": "eventbt.errors",
+    "FeeEvent": "eventbt.events",
     "FillEvent": "eventbt.events",
     "Handler": "eventbt.handler",
     "HandlerError": "eventbt.errors",
     "MarketEvent": "eventbt.events",
     "NoticeEvent": "eventbt.events",
     "OrderEvent": "eventbt.events",
+    "OrderStateEvent": "eventbt.events",
     "PluginError": "eventbt.errors",
     "Portfolio": "eventbt.portfolio",
     "PriceData": "eventbt.prices",
     "PriceView": "eventbt.protocols",
+    "ReplayReport": "eventbt.replayer",
     "Result": "eventbt.results",
     "RunInterrupted": "eventbt.errors",
     "ScenarioConfig": "eventbt.scenario",
@@ -83,34 +135,54 @@ _EXPORTS = {
     "Simulation": "eventbt.simulation",
     "SlippageModel": "eventbt.protocols",
     "SnapshotEvent": "eventbt.events",
+    "StepRecord": "eventbt.debugger",
+    "SweepError": "eventbt.errors",
+    "SweepResult": "eventbt.sweeps",
+    "ValidationReport": "eventbt.validator",
+    "VerifyReport": "eventbt.verify",
+    "compute_metrics": "eventbt.metrics",
+    "replay": "eventbt.replayer",
     "run": "eventbt.simulation",
+    "sweep": "eventbt.sweeps",
+    "validate": "eventbt.validator",
+    "verify_run": "eventbt.verify",
+    "walk_forward": "eventbt.walkforward",
+    "write_report": "eventbt.report",
 }
 
 __all__ = [
     "AccountingError",
     "AuditError",
     "AuditLog",
+    "BarContext",
     "BarEndEvent",
     "BarOpenEvent",
+    "Breakpoint",
     "Bus",
     "BusError",
     "CancelEvent",
+    "CashFlowEvent",
     "CommissionModel",
     "Context",
     "DataError",
+    "Debugger",
+    "DebuggerError",
     "Delivery",
     "Event",
     "EventbtError",
+    "FeeEvent",
     "FillEvent",
     "Handler",
     "HandlerError",
     "MarketEvent",
     "NoticeEvent",
     "OrderEvent",
+    "OrderStateEvent",
     "PluginError",
     "Portfolio",
     "PriceData",
     "PriceView",
+    "ReplayReport",
     "Result",
     "RunInterrupted",
     "ScenarioConfig",
@@ -122,8 +194,20 @@ __all__ = [
     "Simulation",
     "SlippageModel",
     "SnapshotEvent",
+    "StepRecord",
+    "SweepError",
+    "SweepResult",
+    "ValidationReport",
+    "VerifyReport",
     "__version__",
+    "compute_metrics",
+    "replay",
     "run",
+    "sweep",
+    "validate",
+    "verify_run",
+    "walk_forward",
+    "write_report",
 ]
 
 

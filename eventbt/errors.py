@@ -12,7 +12,9 @@ closest to, so ``except ValueError`` still catches a bad scenario value::
     ├── HandlerError(RuntimeError)     a handler raised while handling an event (handler, event, causal chain)
     ├── AccountingError(RuntimeError)  a fill would break the books (negative cash, selling unheld shares)
     ├── RunInterrupted(RuntimeError)   the run was stopped by SIGINT; partial results are marked incomplete
-    └── AuditError(ValueError)         an audit log cannot be read, or its digest does not match
+    ├── AuditError(ValueError)         an audit log cannot be read, or its digest does not match
+    ├── SweepError(ValueError)         a sweep's grid, options or output folder is wrong
+    └── DebuggerError(ValueError)      a debugger command is wrong (a bad date, event type or event id)
 
 Messages name what is at fault and what was expected; the same values are kept as attributes so callers and
 tests never need to parse the wording.
@@ -25,12 +27,14 @@ __all__ = [
     "AuditError",
     "BusError",
     "DataError",
+    "DebuggerError",
     "EventbtError",
     "HandlerError",
     "PluginError",
     "RunInterrupted",
     "ScenarioError",
     "SignalError",
+    "SweepError",
 ]
 
 
@@ -135,3 +139,22 @@ class AuditError(EventbtError, ValueError):
         super().__init__(prefix + (f"line {line}: " if line else "") + message)
         self.path = path
         self.line = line
+
+
+class SweepError(EventbtError, ValueError):
+    """A sweep cannot start: a bad ``--grid`` or ``--walk-forward`` spec, option, or output folder."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(f"{option}: {message}" if option else message)
+        self.option = option
+
+
+class DebuggerError(EventbtError, ValueError):
+    """A step-debugger request is wrong: a date that does not parse, an unknown event type or event id.
+
+    ``argument`` is the text at fault.
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument

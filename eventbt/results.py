@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 import pandas as pd
 
 from eventbt.audit import AuditLog
@@ -29,7 +30,7 @@ from eventbt.metrics import summary_figures
 if TYPE_CHECKING:
     from eventbt.simulation import Simulation
 
-__all__ = ["TRADE_COLUMNS", "Result", "atomic_write", "build_result"]
+__all__ = ["TRADE_COLUMNS", "Result", "atomic_write", "build_result", "cost_attribution"]
 
 TRADE_COLUMNS = ["date", "symbol", "side", "quantity", "price", "reference_price", "commission", "slippage",
                  "realized_pnl", "order_id", "fill_id"]
@@ -70,6 +71,19 @@ class Result:
     def digest(self) -> str:
         return str(self.summary["digest"])
 
+    def metrics(self, benchmark: pd.Series | None = None, risk_free: float = 0.0) -> dict[str, Any]:
+        """Every figure of ``docs/metrics.md``; ``benchmark`` is a level series with a date index."""
+        from eventbt.metrics import compute_metrics
+
+        return compute_metrics(self.equity, self.trades, initial_cash=self.summary.get("initial_cash"),
+                               benchmark=benchmark, risk_free=risk_free)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a result: the summary figures and an equity chart."""
+        from eventbt.report.html import notebook_html
+
+        return notebook_html({**self.summary, **self.metrics()}, self.equity)
+
     def write(self, out: str | os.PathLike[str]) -> Path:
         """Write the result files into ``out`` (created if needed); returns the folder."""
         folder = Path(out)
@@ -86,6 +100,27 @@ class Result:
         return folder
 
 
+def cost_attribution(*, commission: float, slippage: float, fees: dict[str, float], values: Any,
+                     dates: Any) -> dict[str, Any]:
+    """Costs by model: ``{name: {"amount": money, "bps_per_year": annual drag}}``, plus ``"total"``.
+
+    Names are ``commission``, ``slippage`` (price impact included) and ``fee:<model>`` for each fee model
+    (credits, such as interest earned, are negative). The annual drag is ``amount / average total value /
+    years * 10000``, with years the calendar span of the run over 365.25 days; ``None`` for a run shorter
+    than a day.
+    """
+    import numpy as np
+
+    amounts = {"commission": float(commission), "slippage": float(slippage)}
+    amounts.update({f"fee:{model}": float(amount) for model, amount in sorted(fees.items())})
+    amounts["total"] = sum(amounts.values())
+    years = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) / 365.25 if len(dates) >= 2 else 0.0
+    average = float(np.mean(values)) if len(values) else 0.0
+    scale = 10_000 / (average * years) if years > 0 and average > 0 else None
+    return {name: {"amount": amount, "bps_per_year": None if scale is None else amount * scale}
+            for name, amount in amounts.items()}
+
+
 def build_result(simulation: Simulation) -> Result:
     """Turn a simulation's histories into pandas objects and the summary."""
     book = simulation.portfolio_handler
@@ -97,10 +132,17 @@ def build_result(simulation: Simulation) -> Result:
                           columns=["cash", "positions_value", "total_value"], dtype=float)
     trades = pd.DataFrame(book.trades, columns=TRADE_COLUMNS)
     trades["date"] = pd.DatetimeIndex(dates[trades["date"].to_numpy(dtype=int)])
-    weights = pd.DataFrame([w for _, w in book.weights], columns=symbols, dtype=float,
+    # Rebalances x symbols grids filled as numpy arrays (a frame built from nested lists costs a Python
+    # object per cell).
+    weight_grid = np.array([w for _, w in book.weights], dtype=float).reshape(len(book.weights), len(symbols))
+    weights = pd.DataFrame(weight_grid, columns=symbols,
                            index=pd.DatetimeIndex(dates[[b for b, _ in book.weights]], name="date"))
-    signals = pd.DataFrame([[s.get(symbol, 0.0) for symbol in symbols] for _, s in book.signals],
-                           columns=symbols, dtype=float,
+    column = {symbol: i for i, symbol in enumerate(symbols)}
+    signal_grid = np.zeros((len(book.signals), len(symbols)))
+    for row, (_, targets) in enumerate(book.signals):
+        for symbol, weight in targets.items():
+            signal_grid[row, column[symbol]] = weight
+    signals = pd.DataFrame(signal_grid, columns=symbols,
                            index=pd.DatetimeIndex(dates[[b for b, _ in book.signals]], name="date"))
     portfolio = simulation.portfolio
     summary = summary_figures(
@@ -115,6 +157,11 @@ def build_result(simulation: Simulation) -> Result:
         digest=simulation.audit.digest,
         complete=complete,
         status=simulation.status,
+        dead_letters=len(getattr(simulation, "dead_letters", ())),
+    )
+    summary["costs"] = cost_attribution(
+        commission=portfolio.total_commission, slippage=portfolio.total_slippage,
+        fees=getattr(book, "fees", {}), values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
     )
     return Result(equity=equity, trades=trades, weights=weights, signals=signals, summary=summary,
                   audit=simulation.audit, scenario_toml=simulation.config.to_toml(), complete=complete,

@@ -11,12 +11,12 @@ import os
 import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventbt import __version__, plugins
 from eventbt.audit import AuditLog
 from eventbt.bus import Bus, Delivery
-from eventbt.errors import HandlerError, RunInterrupted, ScenarioError
+from eventbt.errors import DataError, HandlerError, PluginError, RunInterrupted, ScenarioError
 from eventbt.events import Event
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import Portfolio
@@ -25,10 +25,15 @@ from eventbt.results import Result, build_result
 from eventbt.scenario import ScenarioConfig
 from eventbt.schedule import rebalance_mask
 from handlers.data_feed import DataFeed
+from handlers.delisting import DelistingHandler, interior_gaps, series_bounds
 from handlers.execution import ExecutionHandler
 from handlers.portfolio import PortfolioHandler
 from handlers.rebalance import RebalanceHandler
 from handlers.strategy import StrategyHandler
+
+if TYPE_CHECKING:
+    from eventbt.debug_views import QueueView, TraceView
+    from eventbt.debugger import Breakpoint, Debugger, StepList, StepRecord
 
 __all__ = ["Simulation", "load_scenario_prices", "run"]
 
@@ -73,17 +78,38 @@ class Simulation:
                 "(use a long or per-symbol file with an open column)",
                 path=source, table="execution", key="timing",
             )
+        if execution.volume_limit is not None and self.prices.volume is None:
+            raise ScenarioError(
+                f"[execution] volume_limit = {execution.volume_limit:g} needs volumes, but {config.data.path} "
+                "has none (use a long or per-symbol file with a volume column)",
+                path=source, table="execution", key="volume_limit",
+            )
         self.strategy = StrategyHandler(generator, mask, strategy_name=config.strategy.name)  # type: ignore[arg-type]
         self.rebalance = RebalanceHandler(commission=commission, slippage=slippage,  # type: ignore[arg-type]
                                           cash_buffer=config.rebalance.cash_buffer,
                                           min_trade_value=config.rebalance.min_trade_value)
         self.execution = ExecutionHandler(commission=commission, slippage=slippage,  # type: ignore[arg-type]
-                                          timing=execution.timing)
+                                          timing=execution.timing, volume_limit=execution.volume_limit,
+                                          remainder=execution.remainder)
         self.portfolio_handler = PortfolioHandler(weights_lag=1 if next_open else 0)
-        # Delivery order within an event follows this list: the books first (marks, fills), then the
-        # decision makers, so every handler reading the portfolio sees the bar's marks.
-        handlers: list[Handler] = [self.portfolio_handler, self.strategy, self.rebalance, self.execution,
-                                   *extra_handlers]
+        # Delivery order within an event follows this list: the books first (marks, fills), then execution
+        # (fills still owed from earlier bars are queued before this bar's signal), then the decision
+        # makers, so every handler reading the portfolio sees the bar's marks and earlier fills.
+        handlers: list[Handler] = [self.portfolio_handler, self.execution, self.strategy, self.rebalance,
+                                   *_configured_handlers(config), *extra_handlers]
+        # [data] missing / delisting (see handlers/delisting.py): gaps are found before the run; the
+        # delisting handler is wired only when a series ends before the data does, and goes before the
+        # strategy so a liquidation is booked before that bar's signal.
+        self.gaps = interior_gaps(self.prices.close)
+        if self.gaps and config.data.missing == "error":
+            j, bar, count = self.gaps[0]
+            day = str(self.prices.dates[bar])[:10]
+            raise DataError(f"close for {self.prices.symbols[j]!r} is missing on {day} ({count} bars missing "
+                            "inside its series); expected no gap, or [data] missing = 'ffill'",
+                            path=config.data.path, symbol=self.prices.symbols[j], date=day)
+        if (series_bounds(self.prices.close)[1] < self.prices.n_bars - 1).any():
+            handlers.insert(2, DelistingHandler(self.prices.close, policy=config.data.delisting,
+                                                path=config.data.path))
         for handler in handlers:
             handler.bind(self.context)
             self.bus.add(handler)
@@ -91,7 +117,11 @@ class Simulation:
         self.bus.attach_source(self.feed)
         self.finished = False
         self.status = "running"
+        self.dead_letters: list[HandlerError] = []  # handler errors skipped under [run] on_error = "skip"
         self._write_header()
+        for j, bar, count in self.gaps:
+            self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],
+                            bars=count, policy="ffill")
 
     @classmethod
     def from_scenario(cls, path: str | os.PathLike[str], overrides: Sequence[str] = (),
@@ -113,22 +143,68 @@ class Simulation:
                 "numpy": numpy.__version__,
                 "pandas": pandas.__version__,
                 "scenario_file": self.config.source,
+                "base_dir": str(self.config.base_dir),
             },
             wall_clock={"started": _now_iso()},
         )
 
     # -- running --------------------------------------------------------------------------------------
-    def step(self) -> Delivery | None:
+    def deliver(self) -> Delivery | None:
         """Deliver one event (see :meth:`eventbt.bus.Bus.step`); finishes the run when the data ends."""
         delivery = self.bus.step()
         if delivery is None:
             self._finish()
         return delivery
 
+    # -- debugging: thin delegates to the run's step debugger (see eventbt.debugger) -------------------
+    _debugger: Debugger | None = None
+
+    @property
+    def debugger(self) -> Debugger:
+        """The step debugger of this run (made on first use; it holds the breakpoints)."""
+        if self._debugger is None:
+            from eventbt.debugger import Debugger
+
+            self._debugger = Debugger(self)
+        return self._debugger
+
+    def step(self) -> StepRecord | None:
+        """Deliver one event; its step record (a :class:`~eventbt.bus.Delivery` plus the portfolio change)."""
+        return self.debugger.step()
+
+    def run_until(self, date: str) -> Event | None:
+        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end."""
+        return self.debugger.run_until(date)
+
+    def step_rebalance(self) -> StepList:
+        """The step records of the next rebalance, from its ``MarketEvent`` to its last snapshot."""
+        return self.debugger.step_rebalance()
+
+    def continue_(self) -> Event | None:
+        """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
+        return self.debugger.continue_()
+
+    def add_breakpoint(self, event_type: str | type[Event] | None = None, symbol: str | None = None, *,
+                       date: str | None = None, predicate: Callable[[Event], bool] | None = None) -> Breakpoint:
+        """Stop before events of a type, symbol, date and/or predicate (see :class:`eventbt.debugger.Breakpoint`)."""
+        return self.debugger.add_breakpoint(event_type, symbol, date=date, predicate=predicate)
+
+    def delete_breakpoint(self, number: int) -> None:
+        self.debugger.delete_breakpoint(number)
+
+    @property
+    def queue(self) -> QueueView:
+        """Queued events in delivery order."""
+        return self.debugger.queue
+
+    def trace(self, event_id: int) -> TraceView:
+        """The causal chain of a published event, back to the market bar."""
+        return self.debugger.trace(event_id)
+
     def run(self, stop: Callable[[Event], bool] | None = None) -> Result | None:
         """Run to the end (returns the result) or until ``stop(next_event)`` is true (returns ``None``)."""
         try:
-            stopped = self.bus.run(stop)
+            stopped = self._run_bus(stop)
             if stopped is not None:
                 return None
             self._finish()
@@ -138,11 +214,27 @@ class Simulation:
         except BaseException as exc:
             fields: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
             if isinstance(exc, HandlerError):
-                fields["handler"] = exc.handler
-                fields["chain"] = [getattr(event, "id", None) for event in exc.chain]
+                fields.update(_handler_error_fields(exc))
             self._end("failed", **fields)
             raise
         return self.result()
+
+    def _run_bus(self, stop: Callable[[Event], bool] | None = None) -> Event | None:
+        """``bus.run``, applying ``[run] on_error``: with ``"skip"`` a handler error becomes a dead letter.
+
+        The bus stays consistent when a hook raises: the failing event counts as taken, the subscribers
+        before the failing one have run and their events are queued, the ones after it never see it.
+        Running the bus again goes on with the next event.
+        """
+        while True:
+            try:
+                return self.bus.run(stop)
+            except HandlerError as exc:
+                if self.config.run.on_error != "skip":
+                    raise
+                self.dead_letters.append(exc)
+                self.audit.note("dead_letter", error=f"{type(exc.__cause__).__name__}: {exc.__cause__}",
+                                **_handler_error_fields(exc))
 
     def _finish(self) -> None:
         if self.finished:
@@ -150,7 +242,7 @@ class Simulation:
         for handler in self.bus.handlers:
             for event in handler.finish() or ():
                 self.bus.publish(event, handler.name)
-        self.bus.run()
+        self._run_bus()
         self._end("completed")
 
     def _end(self, status: str, **fields: Any) -> None:
@@ -164,6 +256,44 @@ class Simulation:
     def result(self) -> Result:
         """Results so far (complete once the run has finished)."""
         return build_result(self)
+
+
+def _handler_error_fields(exc: HandlerError) -> dict[str, Any]:
+    """The audit fields of a handler error: the handler, the event (id, type, time) and its causal chain."""
+    event = exc.event
+    return {
+        "handler": exc.handler,
+        "event": getattr(event, "id", None),
+        "event_type": getattr(event, "kind", type(event).__name__),
+        "time": getattr(event, "date", None),
+        "chain": [getattr(link, "id", None) for link in exc.chain],
+    }
+
+
+def _configured_handlers(config: ScenarioConfig) -> list[Handler]:
+    """The scenario's ``[[handlers]]``, built in order, then the handler of its ``[[events]]`` if any."""
+    built: list[Handler] = []
+    for index, spec in enumerate(config.handlers):
+        label = f"handlers[{index}]"
+
+        def error(message: str, key: str | None, label: str = label) -> ScenarioError:
+            return ScenarioError(f"[{label}] {message}", path=config.source, table=label, key=key)
+
+        try:
+            cls = plugins.resolve_class(spec.name, getattr(plugins, "HANDLERS", {}), group="eventbt.handlers",
+                                        kind="handler")
+        except PluginError as exc:
+            raise error(str(exc), "name") from exc
+        if not (isinstance(cls, type) and issubclass(cls, Handler)):
+            raise error(f"{spec.name!r} is not a handler: {cls.__qualname__} does not subclass "
+                        "eventbt.handler.Handler", "name")
+        built.append(plugins.instantiate(cls, spec.params, reference=spec.name, error=error,  # type: ignore[arg-type]
+                                         noun="handler"))
+    if config.events:
+        from handlers.injected import InjectedEvents
+
+        built.append(InjectedEvents([event.to_dict() for event in config.events], source=config.source))
+    return built
 
 
 def _now_iso() -> str:

@@ -1,0 +1,40 @@
+"""The public API: every name in eventbt.__all__ exists and is the object its module defines."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import eventbt
+
+
+@pytest.mark.parametrize("name", [n for n in eventbt.__all__ if n != "__version__"])
+def test_every_exported_name_resolves_to_its_defining_module(name: str) -> None:
+    """eventbt.<name> is the same object as <module>.<name> for the module listed in _EXPORTS."""
+    module = importlib.import_module(eventbt._EXPORTS[name])
+    assert getattr(eventbt, name) is getattr(module, name)
+
+
+def test_all_is_sorted_and_matches_the_export_table() -> None:
+    """__all__ is sorted and lists exactly the lazily exported names plus __version__."""
+    assert eventbt.__all__ == sorted(eventbt.__all__)
+    assert set(eventbt.__all__) == {*eventbt._EXPORTS, "__version__"}
+
+
+def test_functions_are_not_shadowed_by_modules_whatever_the_import_order() -> None:
+    """Importing the implementing modules first still leaves eventbt.replay/validate/sweep callable."""
+    code = ("import eventbt.replayer, eventbt.validator, eventbt.sweeps, eventbt; "
+            "print(all(callable(f) and not hasattr(f, '__path__') and f.__class__.__name__ == 'function' "
+            "for f in (eventbt.replay, eventbt.validate, eventbt.sweep, eventbt.run)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_import_eventbt_does_not_import_pandas() -> None:
+    """`import eventbt` stays light: pandas loads only when a run or result needs it."""
+    code = "import sys, eventbt; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
