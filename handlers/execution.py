@@ -191,52 +191,83 @@ class ExecutionHandler(Handler):
                            bar=bar, order_id=order.id, symbol=order.symbol, quantity=quantity, reason=reason)
 
     def _fill(self, order: OrderEvent, prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
-        context = self.context
-        price = float(prices[context.symbol_index[order.symbol]])
+        """Fill the whole order (no volume limit), cut to the cash available for a buy."""
+        price = float(prices[self.context.symbol_index[order.symbol]])
         if price != price:  # NaN: no price
             return [self._cancel(order, order.quantity, "no price for the symbol at the fill", bar, time_ns)]
-        side, quantity = int(order.side), order.quantity
-        if self._bar_aware:
-            return self._fill_with_bar(order, price, bar, time_ns)
-        fill = self.slippage.fill_price(side, price, quantity)
-        commission = self.commission.commission(quantity, quantity * fill)
-        out: list[Event] = []
-        if side > 0 and quantity * fill + commission > self._cash:
-            wanted = quantity
-            quantity = self._affordable(price, quantity)
-            details = {"wanted": wanted, "quantity": quantity, "cash": self._cash, "price": price}
-            out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
-                                   details=details))
-            if quantity == 0:
-                out.append(self._cancel(order, wanted, "not enough cash at the fill", bar, time_ns))
-                return out
-            out.append(self._cancel(order, wanted - quantity, "not enough cash at the fill", bar, time_ns))
-            fill = self.slippage.fill_price(side, price, quantity)
-            commission = self.commission.commission(quantity, quantity * fill)
-        self._cash += -side * quantity * fill - commission
-        out.append(FillEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                             order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
-                             price=fill, reference_price=price, commission=commission,
-                             slippage=abs(fill - price) * quantity))
+
+        def after_cut(wanted: int, quantity: int) -> list[Event]:
+            return [self._cancel(order, wanted - quantity, "not enough cash at the fill", bar, time_ns)]
+
+        out, _, _ = self._trade(order, price, order.quantity, bar, time_ns, self._commission_of_fill, after_cut)
         return out
 
-    def _affordable(self, price: float, quantity: int) -> int:
-        """The largest n <= quantity whose cost with commission fits in the cash now available."""
+    def _commission_of_fill(self, quantity: int, fill: float) -> float:
+        return self.commission.commission(quantity, quantity * fill)
 
-        def cost(n: int) -> float:
-            fill = self.slippage.fill_price(1, price, n)
-            return n * fill + self.commission.commission(n, n * fill)
+    def _fill_price(self, side: int, price: float, symbol: str) -> Callable[[int], float]:
+        """The fill price of n shares: the slippage model, given the bar when it takes one."""
+        if not self._bar_aware:
+            return lambda n: self.slippage.fill_price(side, price, n)
+        bar_context = self.bar_context(symbol)
+        return lambda n: self.slippage.fill_price(side, price, n, bar=bar_context)  # type: ignore[call-arg]
 
-        # cost(n) grows with n, so bisect on [0, hi] for the last n that fits.
-        low, high = 0, max(0, min(quantity, math.floor(self._cash / self.slippage.fill_price(1, price, 1))))
-        while low < high:
-            middle = (low + high + 1) // 2
-            if cost(middle) <= self._cash:
-                low = middle
-            else:
-                high = middle - 1
-        return low
+    def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int,
+               commission: Callable[[int, float], float],
+               after_cut: Callable[[int, int], list[Event]]) -> tuple[list[Event], FillEvent | None, bool]:
+        """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill)``.
+
+        A buy whose cost does not fit in the cash is cut to the largest whole number of shares that does
+        (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity)``'s events); a sale whose
+        commission exceeds its proceeds when the cash cannot pay the difference is not made (a
+        ``skip_cost_exceeds_cash`` notice, then ``after_cut(quantity, 0)``). Returns the events, the fill
+        (``None`` when nothing filled) and whether the buy was cut.
+        """
+        side = int(order.side)
+        fill_price = self._fill_price(side, price, order.symbol)
+        fill = fill_price(quantity)
+        charge = commission(quantity, fill)
+        out: list[Event] = []
+        if side < 0 and self._cash + quantity * fill - charge < 0:
+            # A sale whose commission exceeds its proceeds, with no cash to pay the difference.
+            details = {"quantity": quantity, "proceeds": quantity * fill - charge, "cash": self._cash}
+            out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                                   handler=self.name, code="skip_cost_exceeds_cash", symbol=order.symbol,
+                                   details=details))
+            return out + after_cut(quantity, 0), None, False
+        cut = side > 0 and quantity * fill + charge > self._cash
+        if cut:
+            wanted = quantity
+
+            def cost(n: int) -> float:
+                f = fill_price(n)
+                return n * f + commission(n, f)
+
+            # cost(n) grows with n, so bisect on [0, hi] for the last n that fits.
+            low, high = 0, max(0, min(quantity, math.floor(self._cash / fill_price(1))))
+            while low < high:
+                middle = (low + high + 1) // 2
+                if cost(middle) <= self._cash:
+                    low = middle
+                else:
+                    high = middle - 1
+            quantity = low
+            details = {"wanted": wanted, "quantity": quantity, "cash": self._cash, "price": price}
+            out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
+                                   details=details))
+            out.extend(after_cut(wanted, quantity))
+            if quantity == 0:
+                return out, None, True
+            fill = fill_price(quantity)
+            charge = commission(quantity, fill)
+        self._cash += -side * quantity * fill - charge
+        fill_event = FillEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
+                               order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
+                               price=fill, reference_price=price, commission=charge,
+                               slippage=abs(fill - price) * quantity)
+        out.append(fill_event)
+        return out, fill_event, cut
 
     # -- bar-aware slippage ---------------------------------------------------------------------------
     def bar_context(self, symbol: str) -> BarContext:
@@ -268,49 +299,6 @@ class ExecutionHandler(Handler):
             average_volume=sum(known) / len(known) if known else math.nan, volatility=volatility,
             window=self.estimate_window,
         )
-
-    def _fill_with_bar(self, order: OrderEvent, price: float, bar: int, time_ns: int) -> list[Event]:
-        """:meth:`_fill` for a bar-aware slippage model: the same steps, the bar passed to the model."""
-        context = self.context
-        bar_context = self.bar_context(order.symbol)
-        side, quantity = int(order.side), order.quantity
-
-        def fill_price(n: int) -> float:
-            return self.slippage.fill_price(side, price, n, bar=bar_context)  # type: ignore[call-arg]
-
-        fill = fill_price(quantity)
-        commission = self.commission.commission(quantity, quantity * fill)
-        out: list[Event] = []
-        if side > 0 and quantity * fill + commission > self._cash:
-            wanted = quantity
-
-            def cost(n: int) -> float:
-                f = fill_price(n)
-                return n * f + self.commission.commission(n, n * f)
-
-            low, high = 0, max(0, min(quantity, math.floor(self._cash / fill_price(1))))
-            while low < high:
-                middle = (low + high + 1) // 2
-                if cost(middle) <= self._cash:
-                    low = middle
-                else:
-                    high = middle - 1
-            quantity = low
-            details = {"wanted": wanted, "quantity": quantity, "cash": self._cash, "price": price}
-            out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
-                                   details=details))
-            out.append(self._cancel(order, wanted - quantity, "not enough cash at the fill", bar, time_ns))
-            if quantity == 0:
-                return out
-            fill = fill_price(quantity)
-            commission = self.commission.commission(quantity, quantity * fill)
-        self._cash += -side * quantity * fill - commission
-        out.append(FillEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                             order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
-                             price=fill, reference_price=price, commission=commission,
-                             slippage=abs(fill - price) * quantity))
-        return out
 
     # -- partial fills (volume limit) -----------------------------------------------------------------
     def on_signal(self, event: SignalEvent) -> list[Event] | None:
@@ -399,55 +387,23 @@ class ExecutionHandler(Handler):
                                    details=details))
         if quantity == 0:
             return out + self._rest(work, bar, time_ns)
-        side = int(order.side)
-        bar_context = self.bar_context(order.symbol) if self._bar_aware else None
-
-        def fill_price(n: int) -> float:
-            if bar_context is None:
-                return self.slippage.fill_price(side, price, n)
-            return self.slippage.fill_price(side, price, n, bar=bar_context)  # type: ignore[call-arg]
 
         def commission(n: int, fill: float) -> float:
             # The order's commission so far, as one fill, less what it has paid: a minimum is paid once.
             total = self.commission.commission(work.filled + n, work.value + n * fill)
             return max(total - work.commission, 0.0)
 
-        fill = fill_price(quantity)
-        charge = commission(quantity, fill)
-        cut = side > 0 and quantity * fill + charge > self._cash
-        if cut:
-            wanted_now = quantity
+        def after_cut(_wanted: int, filled: int) -> list[Event]:
+            return self._close(work, "not enough cash at the fill", bar, time_ns) if filled == 0 else []
 
-            def cost(n: int) -> float:
-                f = fill_price(n)
-                return n * f + commission(n, f)
-
-            low, high = 0, max(0, min(quantity, math.floor(self._cash / fill_price(1))))
-            while low < high:
-                middle = (low + high + 1) // 2
-                if cost(middle) <= self._cash:
-                    low = middle
-                else:
-                    high = middle - 1
-            quantity = low
-            details = {"wanted": wanted_now, "quantity": quantity, "cash": self._cash, "price": price}
-            out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
-                                   details=details))
-            if quantity == 0:
-                return out + self._close(work, "not enough cash at the fill", bar, time_ns)
-            fill = fill_price(quantity)
-            charge = commission(quantity, fill)
-        self._cash += -side * quantity * fill - charge
-        self._used[i] = used + quantity
-        work.filled += quantity
-        work.value += quantity * fill
-        work.commission += charge
-        fill_event = FillEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                               order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
-                               price=fill, reference_price=price, commission=charge,
-                               slippage=abs(fill - price) * quantity)
-        out.append(fill_event)
+        events, fill_event, cut = self._trade(order, price, quantity, bar, time_ns, commission, after_cut)
+        out.extend(events)
+        if fill_event is None:
+            return out
+        self._used[i] = used + fill_event.quantity
+        work.filled += fill_event.quantity
+        work.value += fill_event.quantity * fill_event.price
+        work.commission += fill_event.commission
         if work.remaining == 0:
             out.append(self._state(work, "filled", fill_event.id, bar, time_ns))
             return out
