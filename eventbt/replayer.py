@@ -154,8 +154,12 @@ def _choose_base_dir(header: Mapping[str, Any], log_path: Path,
 
 
 def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
-           base_dir: str | os.PathLike[str] | None = None, allow_changed_data: bool = False) -> ReplayReport:
+           base_dir: str | os.PathLike[str] | None = None, allow_changed_data: bool = False,
+           handlers: Mapping[str, str] | None = None) -> ReplayReport:
     """Re-run the run an audit log records (with ``overrides`` for a what-if) and compare the two.
+
+    ``handlers`` replaces pipeline stages for the re-run (``{"execution": "mypkg.exec:MyExecution"}``; the
+    class takes the built-in stage's keyword arguments); stages the recorded run replaced are replaced again.
 
     Raises :class:`AuditError` for a log that is not intact, :class:`DataError` when a data file is missing
     or no longer hashes as recorded (unless ``allow_changed_data``), :class:`ScenarioError` for a bad
@@ -182,7 +186,8 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
                 raise DataError(f"changed since the run was recorded (sha256 {digest} recorded, {now} now); "
                                 "pass --allow-changed-data to replay on the new data", path=name)
             notes.append(f"data file {name} changed since the run was recorded (allowed)")
-    simulation = Simulation(config, prices=prices)
+    stages = {**header.get("stages", {}), **(handlers or {})}
+    simulation = Simulation(config, prices=prices, stages=stages)
     try:
         simulation.run()
     except Exception as exc:  # the new run failed: compare what it did up to the failure

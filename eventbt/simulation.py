@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventbt import __version__, plugins
 from eventbt.audit import AuditLog
@@ -30,6 +30,8 @@ from handlers.execution import ExecutionHandler
 from handlers.portfolio import PortfolioHandler
 from handlers.rebalance import RebalanceHandler
 from handlers.strategy import StrategyHandler
+
+_H = TypeVar("_H", bound=Handler)
 
 if TYPE_CHECKING:
     from eventbt.debug_views import QueueView, TraceView
@@ -55,8 +57,10 @@ class Simulation:
     def __init__(self, config: ScenarioConfig, *, prices: PriceData | None = None,
                  audit_path: str | os.PathLike[str] | None = None, audit: bool = True,
                  progress: Callable[[int], None] | None = None,
-                 extra_handlers: Sequence[Handler] = ()) -> None:
+                 extra_handlers: Sequence[Handler] = (),
+                 stages: Mapping[str, str | type] | None = None) -> None:
         self.config = config
+        self.stages = _check_stages(stages or {})
         self.prices = prices if prices is not None else load_scenario_prices(config)
         source = config.source
         self.portfolio = Portfolio(self.prices.symbols, config.portfolio.initial_cash)
@@ -84,14 +88,15 @@ class Simulation:
                 "has none (use a long or per-symbol file with a volume column)",
                 path=source, table="execution", key="volume_limit",
             )
-        self.strategy = StrategyHandler(generator, mask, strategy_name=config.strategy.name)  # type: ignore[arg-type]
-        self.rebalance = RebalanceHandler(commission=commission, slippage=slippage,  # type: ignore[arg-type]
-                                          cash_buffer=config.rebalance.cash_buffer,
-                                          min_trade_value=config.rebalance.min_trade_value)
-        self.execution = ExecutionHandler(commission=commission, slippage=slippage,  # type: ignore[arg-type]
-                                          timing=execution.timing, volume_limit=execution.volume_limit,
-                                          remainder=execution.remainder)
-        self.portfolio_handler = PortfolioHandler(weights_lag=1 if next_open else 0)
+        self.strategy = self._stage("strategy", StrategyHandler, generator=generator, rebalance_bars=mask,
+                                    strategy_name=config.strategy.name)
+        self.rebalance = self._stage("rebalance", RebalanceHandler, commission=commission, slippage=slippage,
+                                     cash_buffer=config.rebalance.cash_buffer,
+                                     min_trade_value=config.rebalance.min_trade_value)
+        self.execution = self._stage("execution", ExecutionHandler, commission=commission, slippage=slippage,
+                                     timing=execution.timing, volume_limit=execution.volume_limit,
+                                     remainder=execution.remainder)
+        self.portfolio_handler = self._stage("portfolio", PortfolioHandler, weights_lag=1 if next_open else 0)
         # Delivery order within an event follows this list: the books first (marks, fills), then execution
         # (fills still owed from earlier bars are queued before this bar's signal), then the decision
         # makers, so every handler reading the portfolio sees the bar's marks and earlier fills.
@@ -123,6 +128,24 @@ class Simulation:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],
                             bars=count, policy="ffill")
 
+    def _stage(self, stage: str, default: type[_H], **arguments: Any) -> _H:
+        """The built-in handler of ``stage``, or its replacement (same keyword arguments), see ``stages``."""
+        replacement = self.stages.get(stage)
+        if replacement is None:
+            return default(**arguments)
+        cls = replacement if isinstance(replacement, type) else plugins.resolve_class(
+            replacement, getattr(plugins, "HANDLERS", {}), group="eventbt.handlers", kind="handler")
+        label = replacement if isinstance(replacement, str) else f"{cls.__module__}:{cls.__qualname__}"
+        if not (isinstance(cls, type) and issubclass(cls, Handler)):
+            raise PluginError(f"--handler {stage}={label}: {cls!r} does not subclass eventbt.handler.Handler",
+                              reference=label)
+        try:
+            handler = cls(**arguments)
+        except TypeError as exc:
+            raise PluginError(f"--handler {stage}={label}: {exc}; a replacement takes the keyword arguments of "
+                              f"{default.__name__}: {', '.join(arguments)}", reference=label) from exc
+        return handler  # type: ignore[return-value]
+
     @classmethod
     def from_scenario(cls, path: str | os.PathLike[str], overrides: Sequence[str] = (),
                       **options: Any) -> Simulation:
@@ -132,7 +155,14 @@ class Simulation:
         import numpy
         import pandas
 
+        # Replaced stages are part of what the run did, so the header names them (only when there are any,
+        # so a plain run's header, and digest, stay as they were).
+        extra: dict[str, Any] = {}
+        if self.stages:
+            extra["stages"] = {stage: value if isinstance(value, str) else f"{value.__module__}:{value.__qualname__}"
+                               for stage, value in sorted(self.stages.items())}
         self.audit.header(
+            **extra,
             eventbt_version=__version__,
             scenario=self.config.to_dict(),
             data_files=dict(sorted(self.prices.sources.items())),
@@ -268,6 +298,17 @@ def _handler_error_fields(exc: HandlerError) -> dict[str, Any]:
         "time": getattr(event, "date", None),
         "chain": [getattr(link, "id", None) for link in exc.chain],
     }
+
+
+STAGES = ("strategy", "rebalance", "execution", "portfolio")
+
+
+def _check_stages(stages: Mapping[str, str | type]) -> dict[str, str | type]:
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        raise PluginError(f"--handler {unknown[0]}=...: unknown stage {unknown[0]!r}; the stages are "
+                          f"{', '.join(STAGES)}", reference=unknown[0])
+    return dict(stages)
 
 
 def _configured_handlers(config: ScenarioConfig) -> list[Handler]:

@@ -3,7 +3,8 @@
 Exit 0 when the runs are identical (the digest is printed), 1 when they differ: the first divergence is
 printed with the recorded and new event side by side, the differing fields marked with '*', the causal
 chain, and how the end results differ. With --set, the replay is a what-if: the scenario is changed before
-the run, so the report shows where the change starts to matter. See docs/replay.md.
+the run, so the report shows where the change starts to matter; --handler replaces a pipeline stage (for
+example the execution handler) with your own class. See docs/replay.md.
 """
 
 from __future__ import annotations
@@ -20,14 +21,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-dir", metavar="DIR",
                         help="the folder the scenario's data path is relative to (default: the recorded one, "
                              "else the audit log's folder)")
+    parser.add_argument("--handler", dest="handlers", action="append", default=[], metavar="STAGE=MODULE:CLASS",
+                        help="replace a pipeline stage (strategy, rebalance, execution, portfolio) for the re-run "
+                             "with a handler class taking the built-in's keyword arguments (repeatable)")
     parser.add_argument("--allow-changed-data", action="store_true",
                         help="replay even if a data file no longer has the recorded SHA-256")
 
 
 def execute(args: argparse.Namespace) -> int:
+    from eventbt.errors import PluginError
     from eventbt.replayer import replay
 
+    stages: dict[str, str] = {}
+    for text in args.handlers:
+        stage, equals, reference = text.partition("=")
+        if not equals or not stage or not reference:
+            raise PluginError(f"--handler {text}: expected STAGE=module:Class, e.g. execution=mypkg.exec:MyExecution",
+                              reference=text)
+        stages[stage.strip()] = reference.strip()
     report = replay(args.audit, overrides=args.overrides, base_dir=args.base_dir,
-                    allow_changed_data=args.allow_changed_data)
+                    allow_changed_data=args.allow_changed_data, handlers=stages)
     print(report.format())
     return report.exit_code

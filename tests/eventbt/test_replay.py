@@ -177,3 +177,57 @@ def test_first_divergence_when_one_stream_is_shorter() -> None:
     a = [{"record": "publish", "id": 1, "type": "MarketEvent", "time": "t", "cause": None, "data": {"bar": 0}}]
     divergence = first_divergence(a, [])
     assert divergence is not None and divergence.index == 0 and divergence.new is None
+
+
+def test_what_if_handler_replacement_diverges_at_the_first_fill(tmp_path: Path) -> None:
+    """--handler execution=...:FreeExecution (commission waived) diverges at the first fill, commission 1.0 -> 0."""
+    log = _record(_small(tmp_path), tmp_path / "run")
+    report = replay(log, handlers={"execution": "tests.eventbt.replay_fixtures:FreeExecution"})
+    divergence = report.divergence
+    assert divergence is not None and divergence.event_type == "FillEvent"
+    assert divergence.fields == ("data.commission",)
+    assert divergence.recorded is not None and divergence.new is not None
+    assert (divergence.recorded["data"]["commission"], divergence.new["data"]["commission"]) == (1.0, 0.0)
+
+
+def test_replayed_stage_replacements_are_recorded_and_reapplied(tmp_path: Path) -> None:
+    """A run with a replaced stage names it in its header, and replaying that log reproduces it exactly."""
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import Simulation
+
+    config = ScenarioConfig.from_toml(_small(tmp_path))
+    log = tmp_path / "audit.jsonl"
+    Simulation(config, audit_path=log, stages={"execution": "tests.eventbt.replay_fixtures:FreeExecution"}).run()
+    header = read_audit(log)[0]
+    assert header["stages"] == {"execution": "tests.eventbt.replay_fixtures:FreeExecution"}
+    assert replay(log).identical
+
+
+@pytest.mark.parametrize(("stages", "message"), [
+    ({"broker": "x:Y"}, "--handler broker=...: unknown stage 'broker'; the stages are strategy, rebalance, "
+                        "execution, portfolio"),
+    ({"execution": "tests.eventbt.replay_fixtures:NotAHandler"},
+     "--handler execution=tests.eventbt.replay_fixtures:NotAHandler: <class "
+     "'tests.eventbt.replay_fixtures.NotAHandler'> does not subclass eventbt.handler.Handler"),
+])
+def test_bad_stage_replacements_are_plugin_errors(tmp_path: Path, stages: dict[str, str], message: str) -> None:
+    """An unknown stage or a class that is not a Handler is refused with a message naming it."""
+    from eventbt.errors import PluginError
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import Simulation
+
+    with pytest.raises(PluginError) as info:
+        Simulation(ScenarioConfig.from_toml(_small(tmp_path)), stages=stages)
+    assert str(info.value) == message
+
+
+def test_replay_command_takes_handler_replacements(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt replay LOG --handler execution=module:Class` exits 1 and reports the diverging fill."""
+    from eventbt.cli import main
+
+    log = _record(_small(tmp_path), tmp_path / "run")
+    code = main(["replay", str(log), "--handler", "execution=tests.eventbt.replay_fixtures:FreeExecution"])
+    assert code == 1
+    assert "FillEvent" in capsys.readouterr().out
+    assert main(["replay", str(log), "--handler", "execution"]) == 2
+    assert "expected STAGE=module:Class" in capsys.readouterr().err
