@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/eventbt run scenarios/ema_rotation.toml --out runs/demo
+	$(BIN)/eventbt run scenarios/ema_rotation.toml --out runs/demo --report
 
 test: lint typecheck pytest
 
@@ -40,9 +40,11 @@ test-deep: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/eventbt bench
 
-# Rewrite tests/golden/*.json from the bundled scenarios; review the diff before committing it.
+# Rewrite tests/golden/*.json and the transcripts of docs/debugging.md from the current engine; review the
+# diff before committing it.
 golden: $(STAMP)
 	EVENTBT_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/scenarios/test_golden.py
+	EVENTBT_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/eventbt/test_debugging_doc.py -k refresh
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

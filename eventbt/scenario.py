@@ -39,6 +39,7 @@ __all__ = [
     "HandlerConfig",
     "PortfolioConfig",
     "RebalanceConfig",
+    "ReportConfig",
     "RunConfig",
     "ScenarioConfig",
     "ScheduleConfig",
@@ -124,6 +125,14 @@ class RunConfig:
 
 
 @attrs.frozen(kw_only=True)
+class ReportConfig:
+    """``[report]``: the benchmark the report and metrics compare with, ``FILE[:COLUMN]`` relative to the
+    scenario's folder (a wide CSV of levels, gzip allowed), or empty for none."""
+
+    benchmark: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class HandlerConfig:
     """One ``[[handlers]]`` entry: a registered handler name or ``module:Class``, and its keyword ``params``."""
 
@@ -173,6 +182,7 @@ class ScenarioConfig:
     execution: ExecutionConfig = attrs.field(factory=ExecutionConfig)
     audit: AuditConfig = attrs.field(factory=AuditConfig)
     run: RunConfig = attrs.field(factory=RunConfig)
+    report: ReportConfig = attrs.field(factory=ReportConfig)
     handlers: tuple[HandlerConfig, ...] = ()
     events: tuple[EventConfig, ...] = ()
 
@@ -230,6 +240,7 @@ class ScenarioConfig:
             execution=ExecutionConfig(**values["execution"]),
             audit=AuditConfig(**values["audit"]),
             run=RunConfig(**values["run"]),
+            report=ReportConfig(**values["report"]),
             handlers=tuple(HandlerConfig(**entry) for entry in values["handlers"]),
             events=tuple(EventConfig(**entry) for entry in values["events"]),
         )
@@ -271,6 +282,8 @@ class ScenarioConfig:
             },
             "audit": attrs.asdict(self.audit),
             "run": attrs.asdict(self.run),
+            # Written only when set, so a scenario without a benchmark keeps its digest.
+            **({"report": attrs.asdict(self.report)} if self.report.benchmark else {}),
         }
 
     def to_toml(self) -> str:

@@ -391,6 +391,7 @@ CHECKS: dict[str, dict[str, _Check]] = {
     },
     "audit": {"path": _text(empty=True)},
     "run": {"on_error": _choice("stop", "skip"), "progress": _boolean},
+    "report": {"benchmark": _text(empty=True)},
 }
 
 

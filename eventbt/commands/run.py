@@ -1,8 +1,9 @@
 """Run a scenario file and print its summary.
 
 With --out DIR, writes equity.csv, trades.csv, weights.csv, signals.csv, summary.json, audit.jsonl and the
-resolved scenario.toml into DIR (see docs/results.md). A run that fails or is interrupted (Ctrl-C) still
-writes the results it has into DIR, with complete = false in summary.json.
+resolved scenario.toml into DIR (see docs/results.md); with --report also DIR/report.html (docs/report.md),
+measured against the scenario's [report] benchmark when it names one. A run that fails or is interrupted
+(Ctrl-C) still writes the results it has into DIR, with complete = false in summary.json.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="TABLE.KEY=VALUE",
                         help="override a scenario value (repeatable), e.g. --set execution.timing=next_open")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--report", action="store_true",
+                        help="also write DIR/report.html, the self-contained HTML report (needs --out)")
 
 
 def _format(value: object, style: str) -> str:
@@ -63,11 +66,14 @@ def format_summary(summary: dict[str, object]) -> str:
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from eventbt.errors import ScenarioError
     from eventbt.loaders import find_suspicious_jumps
     from eventbt.progress import ProgressBar
     from eventbt.scenario import ScenarioConfig
     from eventbt.simulation import Simulation, load_scenario_prices
 
+    if args.report and not args.out:
+        raise ScenarioError("--report writes DIR/report.html: give the run folder with --out DIR")
     config = ScenarioConfig.from_toml(args.scenario, args.overrides)
     prices = load_scenario_prices(config)
     for jump in find_suspicious_jumps(prices):
@@ -97,4 +103,8 @@ def execute(args: argparse.Namespace) -> int:
     if args.out:
         result.write(args.out)
     print(format_summary(result.summary), file=sys.stdout)
+    if args.report:
+        from eventbt.report import write_report
+
+        print(f"report: {write_report(args.out)}", file=sys.stdout)
     return 0

@@ -45,7 +45,7 @@ def load_benchmark(spec: str, *, base: Path | None = None) -> tuple[pd.Series, s
     if not Path(spec).exists() and ":" in spec:
         path_text, column = spec.rsplit(":", 1)
     path = Path(path_text)
-    if base is not None and not path.is_absolute() and not path.exists():
+    if base is not None and not path.is_absolute():
         path = base / path
     if not path.is_file():
         raise DataError(f"benchmark file not found (expected FILE[:COLUMN]): {spec}", path=None)
@@ -106,8 +106,33 @@ def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
     return [signals[key] for key in sorted(signals)]
 
 
+def scenario_benchmark(root: Path) -> tuple[str | None, Path | None]:
+    """The ``[report] benchmark`` of a run folder's scenario.toml, and the folder it is relative to.
+
+    That folder is the scenario's own (``environment.base_dir`` in the audit header), else the run folder.
+    """
+    import tomllib
+
+    scenario = root / "scenario.toml"
+    if not scenario.is_file():
+        return None, None
+    spec = tomllib.loads(scenario.read_text()).get("report", {}).get("benchmark") or None
+    base = root
+    audit = root / "audit.jsonl"
+    if spec and audit.is_file():
+        with audit.open("rb") as handle:
+            header = json.loads(handle.readline() or b"{}")
+        recorded = header.get("environment", {}).get("base_dir")
+        if recorded and Path(recorded).is_dir():
+            base = Path(recorded)
+    return spec, base
+
+
 def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0) -> RunData:
-    """Read a run folder; ``benchmark`` is ``FILE[:COLUMN]`` or a level series (dates as index)."""
+    """Read a run folder; ``benchmark`` is ``FILE[:COLUMN]`` or a level series (dates as index).
+
+    Without ``benchmark``, the scenario's ``[report] benchmark`` is used when it names one.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise DataError("run folder not found", path=str(root))
@@ -118,7 +143,11 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     summary_path = root / "summary.json"
     summary: dict[str, Any] = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     series, bench_name = None, None
-    if isinstance(benchmark, str):
+    if benchmark is None:
+        benchmark, base = scenario_benchmark(root)
+        if benchmark is not None:
+            series, bench_name = load_benchmark(benchmark, base=base)
+    elif isinstance(benchmark, str):
         series, bench_name = load_benchmark(benchmark)
     elif benchmark is not None:
         series, bench_name = benchmark, str(benchmark.name or "benchmark")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import os
 import re
 import shlex
 from pathlib import Path
@@ -30,7 +31,25 @@ def run_command(command: str, capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
+def refresh_transcripts(capsys: pytest.CaptureFixture[str]) -> None:
+    """Rewrite every ```console block's output with what its command prints now (``make golden``)."""
+    text = DOC.read_text(encoding="utf-8")
+
+    def rerun(match: re.Match[str]) -> str:
+        out = "\n".join(line.rstrip() for line in run_command(match["command"], capsys).splitlines())
+        return f"```console\n$ {match['command']}\n{out}\n```"
+
+    DOC.write_text(_BLOCK.sub(rerun, text), encoding="utf-8")
+
+
 BLOCKS = console_blocks(DOC.read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(not os.environ.get("EVENTBT_UPDATE_GOLDEN"), reason="set EVENTBT_UPDATE_GOLDEN=1 (make golden)")
+def test_refresh_the_transcripts(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With EVENTBT_UPDATE_GOLDEN=1, rewrite the page's transcripts from the current engine (review the diff)."""
+    monkeypatch.chdir(ROOT)
+    refresh_transcripts(capsys)
 
 
 def test_the_page_has_transcripts() -> None:

@@ -135,3 +135,17 @@ def test_result_renders_in_jupyter(runs: dict[str, object]) -> None:
     view = result._repr_html_()
     assert "<svg" in view and 'data-chart="equity-log"' in view
     assert f"{result.summary['sharpe']:.3f}" in view
+
+
+def test_run_report_flag_uses_the_scenarios_benchmark(tmp_path: Path) -> None:
+    """`eventbt run --out DIR --report` writes DIR/report.html, measured against [report] benchmark."""
+    out = tmp_path / "run"
+    root = Path(__file__).resolve().parents[2]
+    scenario = root / "scenarios" / "ema_next_open.toml"
+    override = "report.benchmark=data/skfolio/sp500_index.csv.gz:SP500"
+    assert main(["run", str(scenario), "--out", str(out), "--report", "--quiet", "--set", override]) == 0
+    html = (out / "report.html").read_text()
+    assert "Equity vs SP500" in html
+    run = load_run(out)  # no benchmark given: the scenario's is used
+    assert run.benchmark_name == "SP500" and "beta" in run.metrics
+    assert main(["run", str(scenario), "--report"]) == 2  # --report needs --out
