@@ -272,7 +272,9 @@ class Debugger:
             if any(isinstance(e, SignalEvent) for _, out in market.emitted for e in out):
                 break
         records = StepList([market])
-        open_orders: set[int] = set()
+        # Shares of each order not yet filled or cancelled: a partially filled order whose rest is carried
+        # stays open, so the rebalance goes on to the bar that fills or cancels the rest.
+        open_orders: dict[int, int] = {}
         while True:
             record = self.step()
             if record is None:
@@ -281,9 +283,13 @@ class Debugger:
             for _, out in record.emitted:
                 for emitted in out:
                     if isinstance(emitted, OrderEvent):
-                        open_orders.add(emitted.id)
-                    elif isinstance(emitted, FillEvent | CancelEvent):
-                        open_orders.discard(emitted.order_id)
+                        open_orders[emitted.id] = emitted.quantity
+                    elif isinstance(emitted, FillEvent | CancelEvent) and emitted.order_id in open_orders:
+                        left = open_orders[emitted.order_id] - emitted.quantity
+                        if left > 0:
+                            open_orders[emitted.order_id] = left
+                        else:
+                            del open_orders[emitted.order_id]
             if isinstance(record.event, SnapshotEvent) and not open_orders:
                 return records
 

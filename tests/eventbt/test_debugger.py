@@ -326,3 +326,28 @@ def test_debugger_can_wrap_a_simulation_directly(tiny: Path) -> None:
     """Debugger.from_scenario gives the same first step as Simulation.step."""
     record = Debugger.from_scenario(tiny).step()
     assert record is not None and isinstance(record.event, MarketEvent) and record.event.bar == 0
+
+
+def test_step_rebalance_follows_a_carried_order_until_it_is_filled() -> None:
+    """With a volume limit and carry, the rebalance's steps run to the bar whose snapshot follows the last fill."""
+    import numpy as np
+
+    from eventbt.prices import PriceData
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import Simulation
+
+    # 10,000 cash, A at 10.00, target 100%: buy 1,000 shares; limit 0.5 of volumes 300, 400, 500, 1,000 fills
+    # 150, 200, 250 and the last 400 on bars 0..3 (worked out in tests/handlers/test_partial_fills.py).
+    prices = PriceData(dates=np.array(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"],
+                                      dtype="datetime64[ns]"), symbols=("A",),
+                       close=np.full((4, 1), 10.0), volume=np.array([[300.0], [400.0], [500.0], [1_000.0]]))
+    config = ScenarioConfig.from_dict({
+        "data": {"path": "unused.csv"}, "portfolio": {"initial_cash": 10_000.0},
+        "strategy": {"name": "static_weights", "params": {"weights": {"A": 1.0}}},
+        "schedule": {"dates": ["2024-01-02"]}, "execution": {"volume_limit": 0.5, "remainder": "carry"},
+    })
+    sim = Simulation(config, prices=prices)
+    records = sim.step_rebalance()
+    fills = [r.event.quantity for r in records if isinstance(r.event, FillEvent)]  # type: ignore[attr-defined]
+    assert fills == [150, 200, 250, 400]
+    assert isinstance(records[-1].event, SnapshotEvent) and records[-1].event.bar == 3
