@@ -46,6 +46,7 @@ class Portfolio:
         self.total_slippage = 0.0
         self.fills = 0
         self.external_flows = 0.0  # deposits (+) and withdrawals (-), fees booked outside fills
+        self.fees_owed: dict[str, float] = {}  # fee model -> amount charged but not yet paid (no cash)
 
     # -- writes ---------------------------------------------------------------------------------------
     def update_marks(self, close: np.ndarray) -> None:
@@ -101,6 +102,22 @@ class Portfolio:
             )
         self.cash += amount
         self.external_flows += amount
+
+    def apply_fee(self, model: str, amount: float, *, date: str = "") -> float:
+        """Book a fee of ``model`` (``amount`` > 0 charged, < 0 credited); returns what was paid now.
+
+        A charge never takes cash below zero: what the cash cannot cover (with anything the same model
+        already owes) stays in :attr:`fees_owed` and is paid first from that model's next fee.
+        """
+        if amount < 0:
+            self.apply_cash_flow(-amount, reason=f"{model} credit", date=date)
+            return amount
+        due = self.fees_owed.get(model, 0.0) + amount
+        paid = min(due, max(self.cash, 0.0))
+        self.fees_owed[model] = due - paid
+        self.cash -= paid
+        self.external_flows -= paid
+        return paid
 
     # -- reads ----------------------------------------------------------------------------------------
     def positions_value(self) -> float:

@@ -161,9 +161,14 @@ def _bookings(records: list[Mapping[str, Any]], trades: Any) -> dict[int, list[t
     items: list[tuple[int, int, tuple[str, Any]]] = []
     for row in trades.to_dict("records"):
         items.append((int(row["bar"]), delivered.get(int(row["fill_id"]), -1), ("fill", row)))
+    # A fee the cash could not fully cover was booked as what was paid: the portfolio's ``fee_owed`` notice
+    # (caused by the fee) says how much.
+    paid = {r["cause"]: float(r["data"]["details"]["paid"]) for r in records
+            if r.get("record") == "publish" and r.get("type") == "NoticeEvent" and r["data"].get("code") == "fee_owed"}
     for record in records:
         if record.get("record") == "publish" and record.get("type") in _FLOWS:
-            amount = _FLOWS[record["type"]] * float(record["data"]["amount"])
+            booked = paid.get(record["id"], float(record["data"]["amount"]))
+            amount = _FLOWS[record["type"]] * booked
             items.append((int(record["data"]["bar"]), delivered.get(record["id"], -1), ("flow", amount)))
     by_bar: dict[int, list[tuple[str, Any]]] = {}
     for bar, _, item in sorted(items, key=lambda entry: (entry[0], entry[1])):

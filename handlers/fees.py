@@ -9,9 +9,10 @@ When fees are charged: every fee handler charges at a bar's :class:`~eventbt.eve
 moment of a bar when the cash is settled (the previous bar's fills are booked, this bar's same-close fills
 are not yet made; next-open fills, at 09:30, are already booked). Fees are booked before this bar's
 orders fill; order sizing at this bar does not see them, and the execution handler's cash check at the
-fill cuts a buy they no longer leave room for. A fee never makes cash negative: what the cash cannot
-cover is carried as ``owed`` (in the fee's ``details``) and charged first at the next bars; amounts still
-owed when the data ends are not booked.
+fill cuts a buy they no longer leave room for. A fee never makes cash negative: the portfolio pays what the
+cash covers and keeps the rest as owed (a ``fee_owed`` notice in the audit log says how much), paid first
+from that model's next fee; amounts still owed when the data ends are not booked. The book decides what is
+paid, because only it sees every fill and fee of the bar in the order they are booked.
 
 Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
 
@@ -23,22 +24,16 @@ Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any
 
 import numpy as np
 
 from eventbt.events import Event, FeeEvent, FillEvent, MarketEvent
-from eventbt.handler import Context, Handler
+from eventbt.handler import Handler
 
 __all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty"]
 
 _NS_PER_DAY = 86_400_000_000_000
-
-# Fees published at one market event but not yet booked, per run: (market event id, total), so that
-# several fee handlers charging at the same bar never charge more than the cash between them.
-_PENDING: weakref.WeakKeyDictionary[Context, tuple[int, float]] = weakref.WeakKeyDictionary()
-
 
 def _rate(name: str, value: object, *, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -49,35 +44,23 @@ def _rate(name: str, value: object, *, low: float, high: float) -> float:
 
 
 class FeeHandler(Handler):
-    """Base of the fee handlers: charges at market events, carrying what the cash cannot cover."""
+    """Base of the fee handlers: publishes the fees due at market events (the portfolio books them)."""
 
     subscribes: tuple[type[Event], ...] = (MarketEvent,)
 
     def __init__(self) -> None:
-        self.owed = 0.0
         self.charged = 0.0
 
     def _charge(self, market: MarketEvent, due: float, *, reason: str, cause_id: int | None,
                 symbol: str | None = None, details: dict[str, Any] | None = None) -> FeeEvent | None:
-        """A fee of ``due`` (plus anything owed) for this bar, limited to the cash still free."""
-        pending_id, pending = _PENDING.get(self.context, (-1, 0.0))
-        if pending_id != market.id:
-            pending = 0.0
-        wanted = due + self.owed
-        if wanted > 0:
-            free = max(self.context.portfolio.cash - pending, 0.0)
-            amount = min(wanted, free)
-        else:
-            amount = wanted
-        self.owed = wanted - amount if wanted > 0 else 0.0
-        _PENDING[self.context] = (market.id, pending + max(amount, 0.0))
-        if amount == 0:
+        """A fee of ``due`` for this bar (none when it is 0)."""
+        if due == 0:
             return None
-        self.charged += amount
+        self.charged += due
         facts = dict(details or {})
-        facts.update(due=due, owed=self.owed)
+        facts.update(due=due)
         return FeeEvent(id=self.context.next_id(), time_ns=market.time_ns, cause_id=cause_id, bar=market.bar,
-                        model=self.name, amount=amount, reason=reason, symbol=symbol, details=facts)
+                        model=self.name, amount=due, reason=reason, symbol=symbol, details=facts)
 
     def _days_since_previous_bar(self, bar: int) -> float:
         if bar == 0:
@@ -120,10 +103,6 @@ class StampDuty(FeeHandler):
                                symbol=fill.symbol, details={"rate": self.rate, "value": value})
             if fee is not None:
                 out.append(fee)
-        if not fills and self.owed > 0:
-            fee = self._charge(event, 0.0, reason="stamp duty owed", cause_id=event.id)
-            if fee is not None:
-                out.append(fee)
         return out
 
 
@@ -150,7 +129,7 @@ class CashInterest(FeeHandler):
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         days = self._days_since_previous_bar(event.bar)
         cash = self.context.portfolio.cash
-        if days == 0 and self.owed == 0:
+        if days == 0:
             return None
         due = -cash * self.annual_rate * days / self.day_count
         fee = self._charge(event, due, reason="interest on cash", cause_id=event.id,
@@ -189,7 +168,7 @@ class ManagementFee(FeeHandler):
         if self.frequency == "monthly" and not new_month:
             return None
         due, self.accrued = self.accrued, 0.0
-        if due == 0 and self.owed == 0:
+        if due == 0:
             return None
         fee = self._charge(event, due, reason="management fee", cause_id=event.id,
                            details={"value": value, "annual_rate": self.annual_rate, "days": days})

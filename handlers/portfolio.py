@@ -21,6 +21,7 @@ from eventbt.events import (
     FeeEvent,
     FillEvent,
     MarketEvent,
+    NoticeEvent,
     SignalEvent,
     SnapshotEvent,
     format_time,
@@ -70,12 +71,22 @@ class PortfolioHandler(Handler):
         reason = event.reason or ("deposit" if event.amount > 0 else "withdrawal")
         self.context.portfolio.apply_cash_flow(event.amount, reason=reason, date=event.date)
 
-    def on_fee(self, event: FeeEvent) -> None:
-        """Book a fee (amount > 0 charged, < 0 credited) and attribute it to its model."""
-        self.context.portfolio.apply_cash_flow(-event.amount, reason=f"{event.model} fee", date=event.date)
-        self.fees[event.model] = self.fees.get(event.model, 0.0) + event.amount
-        self.fee_log.append((event.bar, event.model, event.amount, event.reason, event.symbol, event.cause_id,
-                             event.id))
+    def on_fee(self, event: FeeEvent) -> list[Event] | None:
+        """Book a fee (amount > 0 charged, < 0 credited) and attribute what was paid to its model.
+
+        The book pays what the cash covers; a shortfall (or paying an earlier one) is published as a
+        ``fee_owed`` notice with the amount paid, so the audit log holds every cash movement.
+        """
+        portfolio = self.context.portfolio
+        paid = portfolio.apply_fee(event.model, event.amount, date=event.date)
+        self.fees[event.model] = self.fees.get(event.model, 0.0) + paid
+        self.fee_log.append((event.bar, event.model, paid, event.reason, event.symbol, event.cause_id, event.id))
+        if paid == event.amount:
+            return None
+        details = {"model": event.model, "due": event.amount, "paid": paid,
+                   "owed": portfolio.fees_owed.get(event.model, 0.0)}
+        return [NoticeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
+                            handler=self.name, code="fee_owed", symbol=event.symbol, details=details)]
 
     def _date_of(self, time_ns: int) -> str:
         """The ISO time of a fill, for error messages: formatted once per fill time (fills share their bar's)."""

@@ -71,14 +71,34 @@ def test_management_fee_daily_and_monthly() -> None:
 
 
 def test_a_fee_never_makes_cash_negative_and_the_rest_is_owed() -> None:
-    """With 10.00 of cash left, a 49.95 duty charges 10.00 and owes 39.95; a second fee then gets nothing."""
+    """With 10.00 of cash left, a 49.95 duty pays 10.00 and owes 39.95; the management fee then owes it all."""
     duty, management = StampDuty(), ManagementFee(annual_rate=0.01)
-    # 0.999 * 10,000 = 9,990 -> 999 shares, cash 10.00; duty 0.005 * 9,990 = 49.95
-    _, result = _run(0.999, duty, management)
-    assert duty.charged == pytest.approx(10.0)
-    assert duty.owed == pytest.approx(39.95)
-    assert management.charged == 0.0  # the duty took all the cash at the same bar
+    # 0.999 * 10,000 = 9,990 -> 999 shares, cash 10.00; duty 0.005 * 9,990 = 49.95, charged at bar 1.
+    # Management fee, daily: bar 1 accrues 10,000 * 0.01 * 3 / 365 (Fri -> Mon), bar 2 9,990 * 0.01 / 365;
+    # the duty is booked first and takes the 10.00, so neither management charge can be paid.
+    simulation, result = _run(0.999, duty, management)
+    owed_management = 10_000 * 0.01 * 3 / 365 + 9_990 * 0.01 / 365
+    assert simulation.portfolio.fees_owed == pytest.approx({"stamp_duty": 39.95, "management_fee": owed_management})
+    assert simulation.portfolio_handler.fees == pytest.approx({"stamp_duty": 10.0, "management_fee": 0.0})
     assert result.equity["cash"].min() >= 0.0
+    notices = [r["data"] for r in result.audit.records()
+               if r.get("type") == "NoticeEvent" and r["data"]["code"] == "fee_owed"]
+    assert [(n["details"]["model"], n["details"]["paid"]) for n in notices] == [
+        ("stamp_duty", pytest.approx(10.0)), ("management_fee", 0.0), ("management_fee", 0.0)]
+
+
+def test_an_owed_fee_is_paid_first_from_the_models_next_fee() -> None:
+    """The book pays a model's owed amount with its next fee once cash is back."""
+    from eventbt.portfolio import Portfolio
+
+    book = Portfolio(("A",), 10.0)
+    assert book.apply_fee("duty", 25.0) == 10.0  # pays the 10.00 there is, owes 15.00
+    assert book.fees_owed == {"duty": 15.0} and book.cash == 0.0
+    book.apply_cash_flow(100.0, reason="deposit")
+    assert book.apply_fee("duty", 5.0) == 20.0  # 15.00 owed + 5.00 due
+    assert book.fees_owed == {"duty": 0.0} and book.cash == pytest.approx(80.0)
+    assert book.apply_fee("interest", -2.0) == -2.0  # a credit is booked in full
+    assert book.cash == pytest.approx(82.0)
 
 
 def test_summary_attributes_costs_by_model() -> None:
@@ -122,3 +142,15 @@ def test_fee_handlers_reject_bad_parameters(build: Any, message: str) -> None:
     """Bad parameters raise ValueError naming the parameter."""
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_fees_at_a_bar_with_carried_fills_never_overdraw_and_verify(tmp_path: Path) -> None:
+    """Same-close carry fills and fees booked at one market event: cash stays >= 0 and the run verifies."""
+    import eventbt
+    from eventbt.verify import verify_run
+
+    root = Path(__file__).resolve().parents[2]
+    overrides = ["execution.timing=same_close", "execution.volume_limit=0.00002", "execution.remainder=carry"]
+    result = eventbt.run(root / "scenarios" / "extra_handler.toml", overrides=overrides, out=tmp_path / "run")
+    assert result.complete and result.equity["cash"].min() >= -1e-6
+    assert verify_run(tmp_path / "run").ok
