@@ -1,7 +1,8 @@
 """eventbt: an event-driven, message-bus backtest simulator for portfolio-allocation strategies.
 
 The public API is re-exported here. Heavy modules (pandas, the simulation) load on first use, so
-``import eventbt`` and the command line start fast.
+``import eventbt`` and the command line start fast. ``dir(eventbt)`` lists only what has been loaded, so
+tools that walk module attributes (freezegun, for one) do not import everything.
 """
 
 from __future__ import annotations
@@ -218,7 +219,3 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
-
-
-def __dir__() -> list[str]:
-    return __all__

@@ -24,6 +24,7 @@ write of whole lines, so a log cut short by a kill is valid JSON lines up to its
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -34,7 +35,7 @@ import orjson
 import structlog
 
 from eventbt.errors import AuditError
-from eventbt.events import Event, format_time
+from eventbt.events import Event
 
 __all__ = ["AuditLog", "digest_of_lines", "read_audit", "trace_records"]
 
@@ -43,6 +44,7 @@ _DELIVER = 1
 _RECORD = 2
 
 _NS_PER_DAY = 86_400_000_000_000
+_EPOCH_ORDINAL = 719_163  # datetime.date(1970, 1, 1).toordinal()
 _GROUP = 32  # lines joined at a time while rendering (see AuditLog.flush)
 _MARK = 7_355_608_113_579_224  # an id no run reaches, marking where a deliver line's event id goes
 _MARK_BYTES = b"%d" % _MARK
@@ -120,7 +122,8 @@ class AuditLog:
         day, offset = divmod(time_ns, _NS_PER_DAY)
         text = self._days.get(day)
         if text is None:
-            text = self._days[day] = format_time(day * _NS_PER_DAY)
+            # The calendar date of day `day` since 1970-01-01 (proleptic Gregorian, as numpy's).
+            text = self._days[day] = dt.date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
         if offset == 0:
             return text
         seconds = offset // 1_000_000_000

@@ -105,14 +105,15 @@ class Simulation:
         # [data] missing / delisting (see handlers/delisting.py): gaps are found before the run; the
         # delisting handler is wired only when a series ends before the data does, and goes before the
         # strategy so a liquidation is booked before that bar's signal.
-        self.gaps = interior_gaps(self.prices.close)
+        bounds = series_bounds(self.prices.close)
+        self.gaps = interior_gaps(self.prices.close, bounds)
         if self.gaps and config.data.missing == "error":
             j, bar, count = self.gaps[0]
             day = str(self.prices.dates[bar])[:10]
             raise DataError(f"close for {self.prices.symbols[j]!r} is missing on {day} ({count} bars missing "
                             "inside its series); expected no gap, or [data] missing = 'ffill'",
                             path=config.data.path, symbol=self.prices.symbols[j], date=day)
-        if (series_bounds(self.prices.close)[1] < self.prices.n_bars - 1).any():
+        if (bounds[1] < self.prices.n_bars - 1).any():
             handlers.insert(2, DelistingHandler(self.prices.close, policy=config.data.delisting,
                                                 path=config.data.path))
         for handler in handlers:

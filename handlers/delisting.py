@@ -39,16 +39,21 @@ def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, last
 
 
-def interior_gaps(close: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap."""
-    first, last = series_bounds(close)
+def interior_gaps(close: np.ndarray,
+                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int]]:
+    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap.
+
+    ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
+    """
+    first, last = series_bounds(close) if bounds is None else bounds
+    present = ~np.isnan(close)
+    listed = first >= 0
+    # Bars between a symbol's first and last close, less the closes it has: its missing bars.
+    missing = np.where(listed, last - first + 1, 0) - present.sum(axis=0)
     gaps = []
-    for j in range(close.shape[1]):
-        if first[j] < 0:
-            continue
-        inside = np.isnan(close[first[j]: last[j] + 1, j])
-        if inside.any():
-            gaps.append((j, int(first[j] + np.argmax(inside)), int(inside.sum())))
+    for j in np.flatnonzero(missing > 0).tolist():
+        inside = ~present[first[j]: last[j] + 1, j]
+        gaps.append((j, int(first[j] + np.argmax(inside)), int(missing[j])))
     return gaps
 
 

@@ -38,3 +38,12 @@ def test_import_eventbt_does_not_import_pandas() -> None:
     code = "import sys, eventbt; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_freezegun_can_walk_the_package_without_importing_everything() -> None:
+    """freeze_time after `import eventbt` works: dir(eventbt) does not trigger the lazy imports."""
+    code = ("import sys, eventbt; from freezegun import freeze_time\n"
+            "with freeze_time('2030-01-01'):\n    import datetime; print(datetime.date.today())\n"
+            "print('eventbt.sweeps' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2030-01-01", "False"]

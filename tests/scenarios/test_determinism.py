@@ -68,3 +68,15 @@ def test_changing_prices_after_a_bar_changes_no_event_up_to_that_bar() -> None:
     assert len(before) > 1000
     assert before == after
     assert base.digest != changed.digest  # the later bars did change
+
+
+def test_the_wall_clock_appears_only_in_run_metadata() -> None:
+    """Under a frozen clock the header's start time is the frozen one; the digest ignores it either way."""
+    from freezegun import freeze_time
+
+    with freeze_time("2030-01-02 03:04:05"):
+        frozen = eventbt.run(SCENARIO)
+    header, footer = frozen.audit.records()[0], frozen.audit.records()[-1]
+    assert header["wall_clock"] == {"started": "2030-01-02T03:04:05+00:00"}
+    assert footer["wall_clock"] == {"ended": "2030-01-02T03:04:05+00:00"}
+    assert frozen.digest == eventbt.run(SCENARIO).digest
