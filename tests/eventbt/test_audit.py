@@ -101,3 +101,23 @@ def test_trace_records_follows_causes_to_the_root() -> None:
     _fill_log(audit)
     audit.published(2, BarEndEvent(id=3, time_ns=57_600_000_000_000, cause_id=2, bar=0), "x")
     assert [r["id"] for r in trace_records(audit.records(), 3)] == [3, 2, 1]
+
+
+@pytest.mark.parametrize("by", ["data_feed", 'quo"te %d 100%', "ünï\\code", "%b%%"])
+def test_publish_lines_from_the_envelope_equal_a_direct_rendering(by: str) -> None:
+    """Assembled publish lines are byte for byte orjson's rendering of the whole record, whatever the publisher."""
+    events = [
+        MarketEvent(id=7, time_ns=0, bar=3, symbols=("A",), close=np.array([1.0])),
+        OrderEvent(id=8, time_ns=1_700_000_000_123_456_789, cause_id=7, bar=3, symbol="B%", side=Side.SELL,
+                   quantity=5, reference_price=0.1 + 0.2, target_weight=None),
+        BarEndEvent(id=9, time_ns=-86_400_000_000_000, cause_id=None, bar=0),
+    ]
+    audit = AuditLog()
+    for seq, event in enumerate(events):
+        audit.published(seq, event, by)
+    expected = [orjson.dumps({"record": "publish", "seq": seq, "id": e.id, "type": e.kind,
+                              "time": format_time(e.time_ns), "cause": e.cause_id, "by": by,
+                              "data": e.audit_fields()},
+                             option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+                for seq, e in enumerate(events)]
+    assert audit.lines() == expected
