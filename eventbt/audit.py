@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +261,10 @@ class AuditLog:
     def records(self) -> list[dict[str, Any]]:
         return [orjson.loads(line) for line in self.lines()]
 
+    def trace(self, event_id: int) -> list[dict[str, Any]]:
+        """The ``publish`` records of an event's causal chain, the event first, back to its market bar."""
+        return [dict(record) for record in trace_records(self.records(), event_id)]
+
     def write_to(self, path: str | os.PathLike[str]) -> None:
         """Write the in-memory lines to ``path`` (the CLI uses it when the log was kept in memory)."""
         Path(path).write_bytes(b"".join(line + b"\n" for line in self.lines()))
@@ -277,7 +281,7 @@ def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return records
 
 
-def digest_of_lines(records: list[Mapping[str, Any]]) -> str:
+def digest_of_lines(records: Sequence[Mapping[str, Any]]) -> str:
     """Recompute the digest of parsed records (everything before the footer, without volatile fields)."""
     render = _renderer()
     digest = hashlib.sha256()
@@ -290,7 +294,7 @@ def digest_of_lines(records: list[Mapping[str, Any]]) -> str:
     return digest.hexdigest()
 
 
-def trace_records(records: list[Mapping[str, Any]], event_id: int) -> Iterator[Mapping[str, Any]]:
+def trace_records(records: Sequence[Mapping[str, Any]], event_id: int) -> Iterator[Mapping[str, Any]]:
     """The ``publish`` records of an event's causal chain, the event first, the root last."""
     by_id = {r["id"]: r for r in records if r.get("record") == "publish"}
     current: int | None = event_id

@@ -7,9 +7,10 @@ portfolio), runs it to the end or one event at a time, and turns the histories i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -181,11 +182,30 @@ class Simulation:
 
     # -- running --------------------------------------------------------------------------------------
     def deliver(self) -> Delivery | None:
-        """Deliver one event (see :meth:`eventbt.bus.Bus.step`); finishes the run when the data ends."""
-        delivery = self.bus.step()
-        if delivery is None:
-            self._finish()
+        """Deliver one event (see :meth:`eventbt.bus.Bus.step`); finishes the run when the data ends.
+
+        A handler error ends the run as :meth:`run` does: a ``failed`` footer in the audit log, then the error.
+        """
+        with self._ending_on_error():
+            delivery = self.bus.step()
+            if delivery is None:
+                self._finish()
         return delivery
+
+    @contextlib.contextmanager
+    def _ending_on_error(self) -> Iterator[None]:
+        """Close the audit log with how the run stopped when the body raises (Ctrl-C or any error)."""
+        try:
+            yield
+        except KeyboardInterrupt:
+            self._end("interrupted", error="interrupted by SIGINT")
+            raise RunInterrupted("run interrupted; results up to the interruption are incomplete") from None
+        except BaseException as exc:
+            fields: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
+            if isinstance(exc, HandlerError):
+                fields.update(_handler_error_fields(exc))
+            self._end("failed", **fields)
+            raise
 
     # -- debugging: thin delegates to the run's step debugger (see eventbt.debugger) -------------------
     _debugger: Debugger | None = None
@@ -234,20 +254,11 @@ class Simulation:
 
     def run(self, stop: Callable[[Event], bool] | None = None) -> Result | None:
         """Run to the end (returns the result) or until ``stop(next_event)`` is true (returns ``None``)."""
-        try:
+        with self._ending_on_error():
             stopped = self._run_bus(stop)
             if stopped is not None:
                 return None
             self._finish()
-        except KeyboardInterrupt:
-            self._end("interrupted", error="interrupted by SIGINT")
-            raise RunInterrupted("run interrupted; results up to the interruption are incomplete") from None
-        except BaseException as exc:
-            fields: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
-            if isinstance(exc, HandlerError):
-                fields.update(_handler_error_fields(exc))
-            self._end("failed", **fields)
-            raise
         return self.result()
 
     def _run_bus(self, stop: Callable[[Event], bool] | None = None) -> Event | None:

@@ -121,3 +121,14 @@ def test_publish_lines_from_the_envelope_equal_a_direct_rendering(by: str) -> No
                              option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
                 for seq, e in enumerate(events)]
     assert audit.lines() == expected
+
+
+def test_audit_log_trace_returns_the_chain_of_a_finished_run() -> None:
+    """AuditLog.trace from a run's fill goes Fill -> Order -> Signal -> Market, by parsed records."""
+    import eventbt
+
+    result = eventbt.run(Path(__file__).resolve().parents[2] / "scenarios" / "ema_next_open.toml")
+    fill = next(r for r in result.audit.records() if r.get("type") == "FillEvent")
+    chain = result.audit.trace(fill["id"])
+    assert [r["type"] for r in chain] == ["FillEvent", "OrderEvent", "SignalEvent", "MarketEvent"]
+    assert [r["id"] for r in chain[1:]] == [chain[0]["cause"], chain[1]["cause"], chain[2]["cause"]]

@@ -142,3 +142,14 @@ def test_cli_run_with_skip_completes_and_shows_the_count(tmp_path: Path, capsys:
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["complete"], summary["dead_letters"], summary["bars"]) == (True, 1, 12)
     assert "Skipped (dead letters)  1" in capsys.readouterr().out
+
+
+def test_a_handler_error_while_stepping_also_closes_the_log_as_failed() -> None:
+    """Stepping into a failing handler raises the same error and writes the same failed footer as run()."""
+    simulation, _ = _simulation("stop", {3})
+    with pytest.raises(HandlerError):
+        while simulation.deliver() is not None:
+            pass
+    footer = simulation.audit.records()[-1]
+    assert footer["status"] == "failed" and footer["handler"] == "faulty"
+    assert simulation.finished and not simulation.result().complete

@@ -296,3 +296,27 @@ def test_parquet_layout_is_detected_by_columns(
     assert prices.symbols == symbols
     assert str(prices.dates[0])[:10] == "2020-01-02"
     np.testing.assert_array_equal(prices.close, closes)
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_real_parquet_files_round_trip(tmp_path: Path, layout: str) -> None:
+    """The 4-symbol OHLCV folder written to parquet (by pyarrow) loads back to the same arrays."""
+    pytest.importorskip("pyarrow")
+    source = load_prices(DATA / "zipline" / "csvdir_daily", format="per_symbol_dir")
+    if layout == "wide":
+        frame = source.to_frame("close").reset_index()
+    else:
+        frame = pd.concat(
+            [source.to_frame(field).stack().rename(field) for field in ("open", "high", "low", "close", "volume")],
+            axis=1).reset_index().rename(columns={"level_1": "symbol"})
+    path = tmp_path / f"{layout}.parquet"
+    frame.to_parquet(path)
+    loaded = load_prices(path)
+    assert loaded.symbols == source.symbols
+    assert (loaded.dates == source.dates).all()
+    np.testing.assert_array_equal(loaded.close, source.close)
+    if layout == "long":
+        assert loaded.volume is not None and source.volume is not None
+        np.testing.assert_array_equal(loaded.volume, source.volume)
+    else:
+        assert loaded.open is None
