@@ -167,57 +167,47 @@ class AuditLog:
         append = out.append
         times = self._times
         templates = self._deliver_templates
-        for item in pending:
-            tag = item[0]
-            if tag != _RECORD:
-                # Publish and deliver records, as in _as_dict (inlined: this loop renders every event twice).
-                if tag == _DELIVER:
-                    # Deliver lines differ only in the event id: render each handler list once through the
-                    # chain, with a marker id, and stamp the id into the cached bytes (byte-identical).
-                    template = templates.get(item[2])
-                    if template is None:
-                        marked = render(None, "audit", {"record": "deliver", "event": _MARK, "to": item[2]})
-                        head, tail = marked.split(_MARK_BYTES)
-                        template = templates[item[2]] = (head, tail)
-                    append(template[0] + b"%d" % item[1] + template[1])
-                    if len(out) >= _GROUP:
-                        piece = b"\n".join(out) + b"\n"
-                        update(piece)
-                        pieces.append(piece)
-                        out.clear()
-                    continue
-                else:
-                    event = item[2]
-                    # The text has whole seconds: cache by second (midnight exactly prints as a bare date).
-                    time_ns = event.time_ns
-                    key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
-                    text = times.get(key)
-                    if text is None:
-                        text = times[key] = self._time_text(time_ns)
-                    record = {"record": "publish", "seq": item[1], "id": event.id, "type": event.kind,
-                              "time": text, "cause": event.cause_id, "by": item[3], "data": event.audit_fields()}
-                append(render(None, "audit", record))
-                if len(out) >= _GROUP:
-                    piece = b"\n".join(out) + b"\n"
-                    update(piece)
-                    pieces.append(piece)
-                    out.clear()
-                continue
-            # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
+        def flush_group() -> None:
             if out:
                 piece = b"\n".join(out) + b"\n"
                 update(piece)
                 pieces.append(piece)
                 out.clear()
-            record = self._as_dict(item)
-            pieces.append(render(None, "audit", record) + b"\n")
-            if record["record"] != "footer":
-                clean = _drop_volatile(None, "", dict(record))
-                update(render(None, "audit", clean) + b"\n")
-        if out:
-            piece = b"\n".join(out) + b"\n"
-            update(piece)
-            pieces.append(piece)
+
+        for item in pending:
+            tag = item[0]
+            if tag == _DELIVER:
+                # Deliver lines differ only in the event id: render each handler list once through the
+                # chain, with a marker id, and stamp the id into the cached bytes (byte-identical).
+                template = templates.get(item[2])
+                if template is None:
+                    marked = render(None, "audit", {"record": "deliver", "event": _MARK, "to": item[2]})
+                    head, tail = marked.split(_MARK_BYTES)
+                    template = templates[item[2]] = (head, tail)
+                append(template[0] + b"%d" % item[1] + template[1])
+            elif tag == _PUBLISH:
+                event = item[2]
+                # The text has whole seconds: cache by second (midnight exactly prints as a bare date).
+                time_ns = event.time_ns
+                key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
+                text = times.get(key)
+                if text is None:
+                    text = times[key] = self._time_text(time_ns)
+                append(render(None, "audit", {"record": "publish", "seq": item[1], "id": event.id,
+                                              "type": event.kind, "time": text, "cause": event.cause_id,
+                                              "by": item[3], "data": event.audit_fields()}))
+            else:
+                # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
+                flush_group()
+                record = self._as_dict(item)
+                pieces.append(render(None, "audit", record) + b"\n")
+                if record["record"] != "footer":
+                    clean = _drop_volatile(None, "", dict(record))
+                    update(render(None, "audit", clean) + b"\n")
+                continue
+            if len(out) >= _GROUP:
+                flush_group()
+        flush_group()
         self.count += len(pending)
         pending.clear()
         if len(times) > 4096:

@@ -16,40 +16,14 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
+from tests.eventbt.debug_fixtures import write_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
-# The same hand-worked three-bar scenario as test_debugger.py (50/50 AAA/BBB, 1.00 per fill, 1,000 cash).
-PRICES = "date,AAA,BBB\n2021-01-04,10,20\n2021-01-05,10,25\n2021-01-06,20,25\n"
-SCENARIO = """\
-[scenario]
-name = "tiny"
-[data]
-path = "prices.csv"
-format = "wide"
-[portfolio]
-initial_cash = 1000.0
-[strategy]
-name = "static_weights"
-[strategy.params]
-weights = { AAA = 0.5, BBB = 0.5 }
-[schedule]
-dates = ["2021-01-04", "2021-01-06"]
-[execution.commission]
-model = "fixed"
-amount = 1.0
-[execution.slippage]
-model = "zero"
-[run]
-progress = false
-"""
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> str:
-    (tmp_path / "prices.csv").write_text(PRICES, encoding="utf-8")
-    path = tmp_path / "tiny.toml"
-    path.write_text(SCENARIO, encoding="utf-8")
-    return str(path)
+    return str(write_tiny(tmp_path))
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

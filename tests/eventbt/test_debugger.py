@@ -20,50 +20,13 @@ from eventbt.events import (
     SignalEvent,
     SnapshotEvent,
 )
+from tests.eventbt.debug_fixtures import write_tiny
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
-# Three bars, two symbols, 50/50 static weights rebalanced on the first and last bar, 1.00 per fill, no
-# slippage, 1,000 cash. Worked by hand (see the tests below for each step):
-# 2021-01-04: V = 1000, targets 500 each; AAA 50 @ 10 and BBB 25 @ 20 would cost 501 + 501 = 1002 > 1000,
-#   so both are scaled by 1000/1002 -> AAA 49 (491), BBB 24 (481); cash 1000 - 972 = 28.
-# 2021-01-05: cash 28 + 49*10 + 24*25 = 1118.
-# 2021-01-06: V = 28 + 49*20 + 24*25 = 1608, targets 804. AAA -176 -> sell floor(176/20) = 8, proceeds 159;
-#   BBB +204 -> buy floor(204/25) = 8 costing 201 > 28 + 159 = 187 -> scaled to floor(8*187/201) = 7 (176).
-#   Sell: cash 28 + 160 - 1 = 187; buy: 187 - 175 - 1 = 11. BBB average cost (24*20 + 7*25)/31 = 655/31.
-PRICES = "date,AAA,BBB\n2021-01-04,10,20\n2021-01-05,10,25\n2021-01-06,20,25\n"
-SCENARIO = """\
-[scenario]
-name = "tiny"
-[data]
-path = "prices.csv"
-format = "wide"
-[portfolio]
-initial_cash = 1000.0
-[strategy]
-name = "static_weights"
-[strategy.params]
-weights = { AAA = 0.5, BBB = 0.5 }
-[schedule]
-dates = ["2021-01-04", "2021-01-06"]
-[execution]
-timing = "same_close"
-[execution.commission]
-model = "fixed"
-amount = 1.0
-[execution.slippage]
-model = "zero"
-[run]
-progress = false
-"""
-
-
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
-    (tmp_path / "prices.csv").write_text(PRICES, encoding="utf-8")
-    path = tmp_path / "tiny.toml"
-    path.write_text(SCENARIO, encoding="utf-8")
-    return path
+    return write_tiny(tmp_path)
 
 
 def test_step_rebalance_goes_market_signal_orders_sells_first_fills_snapshot(tiny: Path) -> None:
