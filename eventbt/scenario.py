@@ -29,7 +29,14 @@ import attrs
 
 from eventbt import toml_writer
 from eventbt.errors import ScenarioError
-from eventbt.scenario_checks import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE, SCHEDULE_MODES, Reader
+from eventbt.scenario_checks import (
+    DEFAULT_COMMISSION,
+    DEFAULT_JUMP_THRESHOLD,
+    DEFAULT_SLIPPAGE,
+    DEFAULT_STALE_BARS,
+    SCHEDULE_MODES,
+    Reader,
+)
 
 __all__ = [
     "AuditConfig",
@@ -51,7 +58,11 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class DataConfig:
-    """``[data]``: where the prices are (``path``, relative to the scenario file) and how to read them."""
+    """``[data]``: where the prices are (``path``, relative to the scenario file) and how to read them.
+
+    ``jump_threshold`` and ``stale_bars`` set the warnings about the data: a one-day close ratio below
+    ``jump_threshold`` or above its inverse, and ``stale_bars`` identical closes in a row (0: not checked).
+    """
 
     path: str
     format: str = "auto"
@@ -60,6 +71,8 @@ class DataConfig:
     end: str = ""
     missing: str = "ffill"
     delisting: str = "liquidate"
+    jump_threshold: float = DEFAULT_JUMP_THRESHOLD
+    stale_bars: int = DEFAULT_STALE_BARS
 
 
 @attrs.frozen(kw_only=True)
@@ -266,7 +279,7 @@ class ScenarioConfig:
             tables["events"] = [event.to_dict() for event in self.events]
         return tables | {
             "scenario": {"name": self.name, "description": self.description},
-            "data": attrs.asdict(self.data),
+            "data": _data_table(self.data),
             "portfolio": attrs.asdict(self.portfolio),
             "strategy": {"name": self.strategy.name, "params": _sorted_copy(self.strategy.params)},
             "schedule": {mode: _sorted_copy(value) for mode, value in schedule.items() if value is not None},
@@ -289,6 +302,16 @@ class ScenarioConfig:
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML text (see :meth:`to_dict`), the same for equal configs."""
         return toml_writer.dumps(self.to_dict())
+
+
+def _data_table(data: DataConfig) -> dict[str, Any]:
+    """``[data]`` as plain values; the warning settings only when they differ from their defaults, so a
+    scenario that leaves them alone keeps its resolved form (and the digest of its audit log)."""
+    table = attrs.asdict(data)
+    for key, default in (("jump_threshold", DEFAULT_JUMP_THRESHOLD), ("stale_bars", DEFAULT_STALE_BARS)):
+        if table[key] == default:
+            del table[key]
+    return table
 
 
 def _copy_tables(value: Any) -> Any:

@@ -23,11 +23,24 @@ from typing import Any, NoReturn
 from eventbt import toml_writer
 from eventbt.errors import ScenarioError
 
-__all__ = ["CHECKS", "DEFAULT_COMMISSION", "DEFAULT_SLIPPAGE", "EVENT_TYPES", "SCHEDULE_MODES", "Reader"]
+__all__ = [
+    "CHECKS",
+    "DEFAULT_COMMISSION",
+    "DEFAULT_JUMP_THRESHOLD",
+    "DEFAULT_SLIPPAGE",
+    "DEFAULT_STALE_BARS",
+    "EVENT_TYPES",
+    "SCHEDULE_MODES",
+    "Reader",
+]
 
 SCHEDULE_MODES = ("rebalance", "every_n_bars", "dates")
 DEFAULT_COMMISSION: dict[str, Any] = {"model": "zero"}
 DEFAULT_SLIPPAGE: dict[str, Any] = {"model": "fixed_bps", "bps": 0.0}
+#: ``[data] jump_threshold``: a one-day close ratio below it, or above its inverse, is warned about.
+DEFAULT_JUMP_THRESHOLD = 0.6
+#: ``[data] stale_bars``: this many identical closes in a row are warned about (0: no check).
+DEFAULT_STALE_BARS = 10
 EVENT_TYPES = ("deposit", "withdrawal", "order")
 
 
@@ -273,6 +286,14 @@ def _positive_int(reader: Reader, table: str, key: str, value: Any) -> int:
     return value
 
 
+def _stale_bars(reader: Reader, table: str, key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        reader.bad(table, key, "an integer", value, typed=True)
+    if value != 0 and value < 2:
+        reader.bad(table, key, "an integer >= 2, or 0 to turn the check off", value, typed=False)
+    return value
+
+
 def _boolean(reader: Reader, table: str, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         reader.bad(table, key, "a boolean", value, typed=True)
@@ -370,6 +391,8 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "end": _date_or_empty,
         "missing": _choice("ffill", "error"),
         "delisting": _choice("liquidate", "error"),
+        "jump_threshold": _number("a number > 0 and < 1", lambda x: 0 < x < 1),
+        "stale_bars": _stale_bars,
     },
     "portfolio": {"initial_cash": _number("a number > 0", lambda x: x > 0)},
     "strategy": {"name": _text(empty=False), "params": _free},

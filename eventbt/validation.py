@@ -1,4 +1,4 @@
-"""Checks applied to price data while it is loaded, and a scan for suspicious one-day jumps.
+"""Checks applied to price data while it is loaded, and scans for suspicious one-day jumps and stale prices.
 
 The loaders hand over columns as pandas Series whose index is the 1-based data row of the file (row 1 is
 the first line after the header). Every check raises :class:`~eventbt.errors.DataError` naming the file
@@ -20,8 +20,19 @@ import pandas as pd
 
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
+from eventbt.scenario_checks import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 
-__all__ = ["JumpWarning", "find_suspicious_jumps"]
+__all__ = [
+    "DEFAULT_JUMP_THRESHOLD",
+    "DEFAULT_STALE_BARS",
+    "JumpWarning",
+    "StaleWarning",
+    "data_warnings",
+    "find_stale_prices",
+    "find_suspicious_jumps",
+    "jump_message",
+    "stale_messages",
+]
 
 FIELDS = ("open", "high", "low", "close", "volume")
 DATE_NAMES = ("date", "day", "datetime")
@@ -308,7 +319,7 @@ class JumpWarning:
     close: float
 
 
-def find_suspicious_jumps(prices: PriceData, threshold: float = 0.6) -> list[JumpWarning]:
+def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THRESHOLD) -> list[JumpWarning]:
     """Close-to-close moves with a ratio below ``threshold`` or above ``1 / threshold``, by symbol then date.
 
     A move is measured from the previous bar that has a close, so a gap of missing bars does not hide one.
@@ -333,3 +344,92 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = 0.6) -> list[Jum
                 )
             )
     return warnings
+
+
+@attrs.frozen(kw_only=True)
+class StaleWarning:
+    """A run of identical closes long enough to suggest a stale price feed rather than a quiet market.
+
+    ``first`` and ``last`` are the dates (ISO) of the run's first and last close, ``bars`` how many closes
+    it holds (bars without a close inside it are not counted), ``price`` the repeated close.
+    """
+
+    symbol: str
+    first: str
+    last: str
+    bars: int
+    price: float
+
+
+def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> list[StaleWarning]:
+    """Runs of at least ``min_bars`` consecutive identical closes, by symbol then date.
+
+    Like :func:`find_suspicious_jumps`, a run is followed across bars without a close, so a gap neither
+    breaks nor lengthens it. ``min_bars`` must be at least 2.
+    """
+    if isinstance(min_bars, bool) or not isinstance(min_bars, int | np.integer) or min_bars < 2:
+        raise ValueError(f"min_bars must be an integer >= 2, got {min_bars!r}")
+    warnings: list[StaleWarning] = []
+    for j, symbol in enumerate(prices.symbols):
+        column = prices.close[:, j]
+        present = np.flatnonzero(~np.isnan(column))
+        if len(present) < min_bars:
+            continue
+        values = column[present]
+        # Run k spans values[starts[k]:ends[k]]; a run starts where the close differs from the one before.
+        starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+        ends = np.append(starts[1:], len(values))
+        for start, end in zip(starts, ends, strict=True):
+            if end - start >= min_bars:
+                warnings.append(
+                    StaleWarning(
+                        symbol=symbol,
+                        first=iso(prices.dates[present[start]]),
+                        last=iso(prices.dates[present[end - 1]]),
+                        bars=int(end - start),
+                        price=float(values[start]),
+                    )
+                )
+    return warnings
+
+
+def jump_message(path: str, jump: JumpWarning) -> str:
+    """The one-line warning for a suspicious jump in the data at ``path`` (as the scenario names it)."""
+    return (
+        f"{path}: close for {jump.symbol!r} moves {jump.previous_close:g} -> {jump.close:g} (x{jump.ratio:.3f}) "
+        f"on {jump.date}; likely an unadjusted split or other corporate action (the loaders apply no adjustment)"
+    )
+
+
+def stale_messages(path: str, runs: Sequence[StaleWarning], min_bars: int) -> list[str]:
+    """One warning line per symbol with stale runs (in the order of ``runs``), naming its longest run.
+
+    A symbol with one run gets its dates; one with several gets their count and span as well, so a series
+    that is stale for years (skfolio's RRC) is one line, not dozens.
+    """
+    by_symbol: dict[str, list[StaleWarning]] = {}
+    for run in runs:
+        by_symbol.setdefault(run.symbol, []).append(run)
+    lines = []
+    for symbol, found in by_symbol.items():
+        longest = max(found, key=lambda run: run.bars)  # the first of equally long runs
+        where = f"{longest.bars} bars from {longest.first} to {longest.last}"
+        if len(found) == 1:
+            what = f"stays at {longest.price:g} for {where}"
+        else:
+            what = (f"stays unchanged for {min_bars} or more bars {len(found)} times from {found[0].first} to "
+                    f"{found[-1].last}, the longest at {longest.price:g} for {where}")
+        lines.append(f"{path}: close for {symbol!r} {what}; likely stale prices (set [data] stale_bars to "
+                     "change the length flagged, 0 to turn this off)")
+    return lines
+
+
+def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
+                  stale_bars: int = DEFAULT_STALE_BARS) -> list[str]:
+    """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
+    and ``eventbt validate`` lists: each suspicious jump, then each symbol with stale runs
+    (``stale_bars = 0``: none)."""
+    lines = [jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold)]
+    if stale_bars:
+        lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars), stale_bars))
+    return lines

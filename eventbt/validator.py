@@ -4,7 +4,9 @@
 checked on its own (a wrong key is reported and left out, the others still checked), the data is loaded
 and checked against the scenario's symbols, dates and ``[[events]]``, and every plug-in the scenario names
 (strategy, cost models, ``[[handlers]]``) is imported and built with its parameters. The report also lists
-the code the scenario would import, as ``role: module:Class``.
+the code the scenario would import, as ``role: module:Class``, and the warnings ``eventbt run`` would print
+about the data (suspicious jumps, stale prices: see ``[data] jump_threshold`` and ``stale_bars``); warnings
+do not make a scenario invalid.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ __all__ = ["ValidationReport", "validate"]
 @attrs.frozen(kw_only=True)
 class ValidationReport:
     """What :func:`validate` found: ``problems`` (one line each; none means valid), the ``extends`` chain
-    (the file first) and ``imports`` (``role: module:Class`` for each class the scenario would use)."""
+    (the file first), ``imports`` (``role: module:Class`` for each class the scenario would use) and
+    ``warnings`` about the data (one line each, as ``eventbt run`` prints them; they do not count as
+    problems)."""
 
     path: str
     chain: tuple[str, ...]
@@ -32,6 +36,7 @@ class ValidationReport:
     imports: tuple[str, ...]
     bars: int | None = None
     symbols: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -47,6 +52,9 @@ class ValidationReport:
         if self.imports:
             lines.append("  imports:")
             lines.extend(f"    {line}" for line in self.imports)
+        if self.warnings:
+            lines.append("  warnings:")
+            lines.extend(f"    {line}" for line in self.warnings)
         if self.problems:
             lines.append("  problems:")
             lines.extend(f"    {line}" for line in self.problems)
@@ -82,12 +90,14 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
             return None
 
     prices = attempt(lambda: _load_data(values["data"], source)) if values["data"].get("path") else None
+    warnings: list[str] = []
     if prices is not None:
         _check_events(values["events"], prices, source, problems)
+        warnings = _data_warnings(values["data"], prices)
     _check_plugins(values, source, attempt, imports)
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
-                            symbols=() if prices is None else tuple(prices.symbols))
+                            symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
 
 
 def _load_data(data: Mapping[str, Any], source: str) -> Any:
@@ -97,6 +107,14 @@ def _load_data(data: Mapping[str, Any], source: str) -> Any:
     return load_prices(folder / data["path"], format=data.get("format", "auto"),
                        symbols=list(data.get("symbols", ())) or None, start=data.get("start") or None,
                        end=data.get("end") or None, display_path=data["path"])
+
+
+def _data_warnings(data: Mapping[str, Any], prices: Any) -> list[str]:
+    from eventbt.scenario_checks import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
+    from eventbt.validation import data_warnings
+
+    return data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
+                         stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS))
 
 
 def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str, problems: list[str]) -> None:

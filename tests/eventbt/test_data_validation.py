@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import tomllib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eventbt.errors import DataError
+from eventbt.errors import DataError, ScenarioError
 from eventbt.loaders import JumpWarning, find_suspicious_jumps, load_prices
 from eventbt.prices import PriceData
+from eventbt.scenario import ScenarioConfig
+from eventbt.validation import StaleWarning, data_warnings, find_stale_prices, stale_messages
 
 DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"
 DATE_HINT = "expected a date like YYYY-MM-DD or M/D/YYYY"
@@ -249,3 +252,121 @@ def test_threshold_must_be_between_zero_and_one(threshold: float) -> None:
     prices = PriceData(dates=np.array(["2020-01-02"], dtype="datetime64[ns]"), symbols=("A",), close=np.ones((1, 1)))
     with pytest.raises(ValueError, match="threshold"):
         find_suspicious_jumps(prices, threshold=threshold)
+
+
+STALE_HINT = "likely stale prices (set [data] stale_bars to change the length flagged, 0 to turn this off)"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _stale_prices() -> PriceData:
+    """A: 10 four times with a gap inside, then 11; B: 7, 7, then 8 three times."""
+    dates = np.array(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09"],
+                     dtype="datetime64[ns]")
+    close = np.array([[10, 7], [10, 7], [np.nan, 8], [10, 8], [10, 8], [11, np.nan]], dtype=float)
+    return PriceData(dates=dates, symbols=("A", "B"), close=close)
+
+
+def test_stale_runs_are_followed_across_gaps_and_counted_in_closes() -> None:
+    """A's four 10s (a gap inside not counted) form one run; B's three 8s another; B's two 7s are too short."""
+    found = find_stale_prices(_stale_prices(), min_bars=3)
+    assert found == [
+        StaleWarning(symbol="A", first="2020-01-02", last="2020-01-08", bars=4, price=10.0),
+        StaleWarning(symbol="B", first="2020-01-06", last="2020-01-08", bars=3, price=8.0),
+    ]
+    # min_bars = 4: only A's run is long enough; 5: none; 2: B's two 7s as well.
+    assert [w.symbol for w in find_stale_prices(_stale_prices(), min_bars=4)] == ["A"]
+    assert find_stale_prices(_stale_prices(), min_bars=5) == []
+    assert [(w.symbol, w.bars) for w in find_stale_prices(_stale_prices(), min_bars=2)] == [
+        ("A", 4), ("B", 2), ("B", 3)]
+
+
+def test_moving_prices_are_not_stale() -> None:
+    """Closes that change every bar give no run at the smallest min_bars."""
+    dates = np.array(["2020-01-02", "2020-01-03", "2020-01-06"], dtype="datetime64[ns]")
+    prices = PriceData(dates=dates, symbols=("A",), close=np.array([[1.0], [1.001], [1.0]]))
+    assert find_stale_prices(prices, min_bars=2) == []
+
+
+@pytest.mark.parametrize("min_bars", [1, 0, -3, 2.5, True])
+def test_min_bars_must_be_an_integer_of_at_least_two(min_bars: Any) -> None:
+    """One close is always a 'run'; min_bars below 2 (or not an integer) is refused."""
+    with pytest.raises(ValueError, match=r"^min_bars must be an integer >= 2, got "):
+        find_stale_prices(_stale_prices(), min_bars=min_bars)
+
+
+def test_stale_messages_one_line_per_symbol() -> None:
+    """One run gives its dates; several give their count and span and the longest (the first of a tie)."""
+    one = stale_messages("prices.csv", find_stale_prices(_stale_prices(), min_bars=3)[:1], 3)
+    assert one == [f"prices.csv: close for 'A' stays at 10 for 4 bars from 2020-01-02 to 2020-01-08; {STALE_HINT}"]
+    runs = [StaleWarning(symbol="X", first="2020-01-02", last="2020-01-03", bars=2, price=5.0),
+            StaleWarning(symbol="X", first="2020-02-03", last="2020-02-05", bars=3, price=6.5),
+            StaleWarning(symbol="X", first="2020-03-02", last="2020-03-04", bars=3, price=7.0)]
+    assert stale_messages("p.csv", runs, 2) == [
+        "p.csv: close for 'X' stays unchanged for 2 or more bars 3 times from 2020-01-02 to 2020-03-04, the "
+        f"longest at 6.5 for 3 bars from 2020-02-03 to 2020-02-05; {STALE_HINT}"]
+
+
+def test_the_documented_single_run_warning_is_what_eventbt_says() -> None:
+    """docs/errors.md's one-run example (A at 10 for three bars, stale_bars = 3) is the exact message."""
+    dates = np.array(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"], dtype="datetime64[ns]")
+    prices = PriceData(dates=dates, symbols=("A",), close=np.array([[10.0], [10.0], [10.0], [10.5]]))
+    lines = data_warnings(prices, "prices.csv", stale_bars=3)
+    assert lines == [f"prices.csv: close for 'A' stays at 10 for 3 bars from 2020-01-02 to 2020-01-06; {STALE_HINT}"]
+    assert lines[0] in (DOCS / "errors.md").read_text()
+    assert data_warnings(prices, "prices.csv", stale_bars=0) == []  # 0: the check is off
+
+
+def test_data_warnings_use_the_jump_threshold() -> None:
+    """10 -> 10.5 (x1.05) passes at jump_threshold 0.95 and is flagged at 0.96, the band the setting gives."""
+    dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
+    prices = PriceData(dates=dates, symbols=("A",), close=np.array([[10.0], [10.5]]))
+    assert data_warnings(prices, "p.csv", jump_threshold=0.95) == []  # 1 / 0.95 = 1.0526 > 1.05
+    assert data_warnings(prices, "p.csv", jump_threshold=0.96) == [  # 1 / 0.96 = 1.0417 < 1.05
+        "p.csv: close for 'A' moves 10 -> 10.5 (x1.050) on 2020-01-03; likely an unadjusted split or other "
+        "corporate action (the loaders apply no adjustment)"]
+
+
+def _scenario(**data: Any) -> ScenarioConfig:
+    return ScenarioConfig.from_dict({"data": {"path": "p.csv", **data}, "strategy": {"name": "equal_weight"}},
+                                    source="scenarios/x.toml")
+
+
+def test_scan_settings_default_and_stay_out_of_the_resolved_scenario() -> None:
+    """Left alone they are 0.6 and 10 and not in to_dict (old digests hold); set, they are written and read back."""
+    config = _scenario()
+    assert (config.data.jump_threshold, config.data.stale_bars) == (0.6, 10)
+    assert "jump_threshold" not in config.to_dict()["data"] and "stale_bars" not in config.to_dict()["data"]
+    assert _scenario(jump_threshold=0.6, stale_bars=10).to_dict() == config.to_dict()
+    changed = _scenario(jump_threshold=0.9, stale_bars=0)
+    table = changed.to_dict()["data"]
+    assert (table["jump_threshold"], table["stale_bars"]) == (0.9, 0)
+    again = ScenarioConfig.from_dict(tomllib.loads(changed.to_toml()), source=changed.source,
+                                     base_dir=changed.base_dir)
+    assert again == changed
+    assert config.with_overrides(["data.stale_bars=25"]).data.stale_bars == 25
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"jump_threshold": 1.5}, "[data] jump_threshold must be a number > 0 and < 1, got 1.5"),
+    ({"jump_threshold": 0}, "[data] jump_threshold must be a number > 0 and < 1, got 0"),
+    ({"jump_threshold": "tight"}, "[data] jump_threshold must be a number, got string 'tight'"),
+    ({"stale_bars": 1}, "[data] stale_bars must be an integer >= 2, or 0 to turn the check off, got 1"),
+    ({"stale_bars": -4}, "[data] stale_bars must be an integer >= 2, or 0 to turn the check off, got -4"),
+    ({"stale_bars": 2.5}, "[data] stale_bars must be an integer, got float 2.5"),
+    ({"stale_bars": True}, "[data] stale_bars must be an integer, got boolean true"),
+])
+def test_bad_scan_settings_are_scenario_errors(data: dict[str, Any], message: str) -> None:
+    """Each bad jump_threshold or stale_bars gives a ScenarioError naming [data] and the key."""
+    with pytest.raises(ScenarioError) as caught:
+        _scenario(**data)
+    assert str(caught.value) == f"scenarios/x.toml: {message}"
+    assert (caught.value.table, caught.value.key) == ("data", next(iter(data)))
+
+
+@pytest.mark.parametrize("message", [
+    "scenarios/x.toml: [data] jump_threshold must be a number > 0 and < 1, got 1.5",
+    "scenarios/x.toml: [data] stale_bars must be an integer >= 2, or 0 to turn the check off, got 1",
+])
+def test_scan_setting_errors_are_in_the_scenario_docs(message: str) -> None:
+    """docs/scenarios.md lists the two range errors verbatim."""
+    assert message in (DOCS / "scenarios.md").read_text()

@@ -3,6 +3,9 @@ behaviour or reported with a clear warning."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,8 @@ import pytest
 
 from eventbt.cli import main
 from eventbt.loaders import find_suspicious_jumps, load_prices
+from eventbt.validation import find_stale_prices
+from eventbt.validator import validate
 
 DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"
 
@@ -61,7 +66,7 @@ def test_stale_rrc_and_its_one_third_drop_are_flagged() -> None:
     prices = load_prices(DATA / "skfolio" / "sp500_dataset.csv.gz", symbols=["RRC"], end="1995-12-29")
     jumps = find_suspicious_jumps(prices)
     assert [(j.symbol, j.date, j.previous_close, j.close) for j in jumps] == [("RRC", "1990-04-10", 3.322, 1.107)]
-    # the stale stretch: most 1990-1995 closes repeat the previous one (not an error, not flagged)
+    # the stale stretch: most 1990-1995 closes repeat the previous one (not an error: find_stale_prices warns)
     column = prices.close[:, 0]
     assert np.mean(column[1:] == column[:-1]) > 0.5
 
@@ -76,3 +81,77 @@ def test_spurious_dividend_date_jumps_pass_the_default_scan() -> None:
     assert not [j for j in find_suspicious_jumps(pypfopt) if j.date == "1993-03-03"]
     # a tighter band (0.9 .. 1/0.9 = 1.111) still misses +9.8%: one series alone cannot tell it from a real move
     assert not [j for j in find_suspicious_jumps(pypfopt, threshold=0.9) if j.date == "1993-03-03"]
+
+
+SKFOLIO = DATA / "skfolio" / "sp500_dataset.csv.gz"
+PYPFOPT = DATA / "pypfopt" / "stock_prices.csv"
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text()
+STALE_HINT = "likely stale prices (set [data] stale_bars to change the length flagged, 0 to turn this off)"
+JUMP_HINT = "likely an unadjusted split or other corporate action (the loaders apply no adjustment)"
+
+
+def _raw_runs(symbol: str, min_bars: int) -> list[tuple[str, str, int, float]]:
+    """(first date, last date, closes, price) of each run of identical close texts, read with csv and gzip."""
+    with gzip.open(SKFOLIO, "rt", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index(symbol)
+    days = [(row[0], row[column]) for row in rows[1:] if row[column]]
+    runs = [list(run) for _, run in itertools.groupby(days, key=lambda day: day[1])]
+    return [(run[0][0], run[-1][0], len(run), float(run[0][1])) for run in runs if len(run) >= min_bars]
+
+
+def test_rrc_stale_runs_in_the_skfolio_file_are_found() -> None:
+    """Every run of 10+ identical RRC closes in the raw CSV is found, the first 69 bars at 3.322 from 1990-01-02."""
+    expected = _raw_runs("RRC", 10)
+    assert expected[0] == ("1990-01-02", "1990-04-09", 69, 3.322)  # PROVENANCE: flat at 3.322 for weeks
+    prices = load_prices(SKFOLIO)
+    found = find_stale_prices(prices)
+    assert [(w.first, w.last, w.bars, w.price) for w in found] == expected
+    assert {w.symbol for w in found} == {"RRC"}  # the 19 other symbols move at least every 9 bars
+
+
+def _scenario(tmp_path: Path, data: Path, extra: str = "") -> Path:
+    scenario = tmp_path / "defects.toml"
+    scenario.write_text(f'[data]\npath = "{data.as_posix()}"\n{extra}'
+                        '[strategy]\nname = "equal_weight"\n[run]\nprogress = false\n')
+    return scenario
+
+
+def test_a_run_on_stale_rrc_warns_once_for_its_stale_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt run` on RRC 1990-1995 prints the jump and one stale line; stale_bars = 0 drops the stale line."""
+    runs = _raw_runs("RRC", 10)
+    first, longest = runs[0], max(runs, key=lambda run: run[2])
+    assert first == longest and (len(runs), runs[-1][1]) == (17, "1992-06-10")
+    path = SKFOLIO.as_posix()
+    scenario = _scenario(tmp_path, SKFOLIO, 'symbols = ["RRC"]\nend = "1995-12-29"\n')
+    assert main(["run", str(scenario), "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"eventbt: warning: {path}: close for 'RRC' moves 3.322 -> 1.107 (x0.333) on 1990-04-10; {JUMP_HINT}",
+        f"eventbt: warning: {path}: close for 'RRC' stays unchanged for 10 or more bars 17 times from 1990-01-02 "
+        f"to 1992-06-10, the longest at 3.322 for 69 bars from 1990-01-02 to 1990-04-09; {STALE_HINT}",
+    ]
+    documented = warnings[1].removeprefix(f"eventbt: warning: {path}")
+    assert f"data/skfolio/sp500_dataset.csv.gz{documented}" in DOC
+    assert main(["run", str(scenario), "--quiet", "--set", "data.stale_bars=0"]) == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if "warning" in line] == warnings[:1]
+
+
+def test_a_tighter_jump_threshold_flags_the_spurious_ge_dividend_jump() -> None:
+    """GE 1.464624 -> 1.608741 (x1.0984) on 1993-03-03: under 1/0.6 = 1.667 and 1/0.9 = 1.111, over 1/0.92 = 1.087."""
+    prices = load_prices(PYPFOPT, symbols=["GE"])
+    at = {threshold: [j.date for j in find_suspicious_jumps(prices, threshold)] for threshold in (0.6, 0.9, 0.92)}
+    assert "1993-03-03" not in at[0.6] and "1993-03-03" not in at[0.9] and "1993-03-03" in at[0.92]
+
+
+def test_validate_lists_data_warnings_under_the_scenario_threshold(tmp_path: Path) -> None:
+    """`eventbt validate` with jump_threshold = 0.92 lists the GE jump as a warning, and the scenario stays valid."""
+    scenario = _scenario(tmp_path, PYPFOPT, 'symbols = ["GE"]\nstart = "1993-01-04"\nend = "1993-03-31"\n')
+    assert validate(scenario).warnings == ()
+    report = validate(scenario, ["data.jump_threshold=0.92"])
+    path = PYPFOPT.as_posix()
+    # pypfopt's GE closes: 1.464624 on 1993-03-02, 1.608741 on 1993-03-03; 1.608741 / 1.464624 = 1.0984
+    message = f"{path}: close for 'GE' moves 1.46462 -> 1.60874 (x1.098) on 1993-03-03; {JUMP_HINT}"
+    assert report.ok and report.warnings == (message,)
+    assert f"  warnings:\n    {message}" in report.format()
+    assert message.replace(path, "data/pypfopt/stock_prices.csv") in DOC
