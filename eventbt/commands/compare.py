@@ -3,32 +3,59 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-__all__ = ["add_arguments", "compare_table", "execute"]
+if TYPE_CHECKING:
+    from eventbt.tables import TableSpec
+
+__all__ = ["add_arguments", "compare_table", "compare_spec", "execute"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="folders written by `eventbt run --out`")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]", help="measure every run against this series")
     parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
+    parser.add_argument("--plain", action="store_true",
+                        help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
+
+
+def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
+    """(group, [label, one cell per run]) for every metric any run has, in the order of METRIC_ROWS."""
+    from eventbt.report.format import METRIC_ROWS, format_value
+
+    return [(group, [label.strip(), *(format_value(m.get(key), style) for m in metrics)])
+            for key, label, style, group in METRIC_ROWS if any(key in m for m in metrics)]
 
 
 def compare_table(names: list[str], metrics: list[dict[str, object]]) -> str:
     """A text table: one row per metric any run has, one column per run."""
-    from eventbt.report.format import METRIC_ROWS, format_value, text_table
+    from eventbt.report.format import text_table
 
-    rows = [[label.strip(), *(format_value(m.get(key), style) for m in metrics)]
-            for key, label, style, _ in METRIC_ROWS if any(key in m for m in metrics)]
-    return text_table(["metric", *names], rows)
+    return text_table(["metric", *names], [cells for _, cells in _rows(metrics)])
+
+
+def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpec:
+    """The same table for the terminal, with a rule between the groups of metrics (Returns, Risk, ...)."""
+    from eventbt.tables import Row, TableSpec
+
+    rows, current = [], ""
+    for group, cells in _rows(metrics):
+        rows.append(Row(cells=tuple(cells), section=group != current))
+        current = group
+    incomplete = [f"{name}: {m.get('status')}" for name, m in zip(names, metrics, strict=True)
+                  if not m.get("complete", True)]
+    return TableSpec(columns=("metric", *names), rows=tuple(rows), incomplete=", ".join(incomplete) or None)
 
 
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from eventbt.report.data import load_benchmark, load_run
+    from eventbt.tables import print_table
 
     benchmark = load_benchmark(args.benchmark)[0].rename(args.benchmark) if args.benchmark else None
     runs = [load_run(folder, benchmark=benchmark, risk_free=args.risk_free) for folder in args.run_dirs]
     names = [Path(folder).name if Path(folder).name else str(folder) for folder in args.run_dirs]
-    print(compare_table(names, [run.metrics for run in runs]))
+    metrics = [run.metrics for run in runs]
+    print_table(compare_spec(names, metrics), compare_table(names, metrics), plain=args.plain)
     return 0

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["add_arguments", "execute", "format_summary"]
+if TYPE_CHECKING:
+    from eventbt.tables import TableSpec
+
+__all__ = ["add_arguments", "execute", "format_summary", "summary_spec"]
 
 _ROWS = [
     ("final_value", "Final value", "money"),
@@ -37,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--report", action="store_true",
                         help="also write DIR/report.html, the self-contained HTML report (needs --out)")
+    parser.add_argument("--plain", action="store_true",
+                        help="print the summary as plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
 
 
 def _format(value: object, style: str) -> str:
@@ -63,23 +69,35 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join([title, *(f"  {label:<{width}}  {text}" for label, text in rows)])
 
 
+def summary_spec(summary: dict[str, object]) -> TableSpec:
+    """The summary as a table for the terminal: the rows of :func:`format_summary`, the digest dimmed below."""
+    from eventbt.tables import Row, TableSpec
+
+    rows = tuple(Row(cells=(label, _format(summary.get(key), style))) for key, label, style in _ROWS
+                 if key != "digest")
+    return TableSpec(columns=("", ""), rows=rows, show_header=False,
+                     footer=f"Audit digest  {_format(summary.get('digest'), 'text')}",
+                     title=f"{summary.get('scenario', '')}  {summary.get('start')} .. {summary.get('end')}",
+                     incomplete=None if summary.get("complete", True) else str(summary.get("status")))
+
+
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from eventbt.errors import ScenarioError
-    from eventbt.loaders import find_suspicious_jumps
     from eventbt.progress import ProgressBar
     from eventbt.scenario import ScenarioConfig
     from eventbt.simulation import Simulation, load_scenario_prices
+    from eventbt.tables import print_table
+    from eventbt.validation import data_warnings
 
     if args.report and not args.out:
         raise ScenarioError("--report writes DIR/report.html: give the run folder with --out DIR")
     config = ScenarioConfig.from_toml(args.scenario, args.overrides)
     prices = load_scenario_prices(config)
-    for jump in find_suspicious_jumps(prices):
-        print(f"eventbt: warning: {config.data.path}: close for {jump.symbol!r} moves {jump.previous_close:g} -> "
-              f"{jump.close:g} (x{jump.ratio:.3f}) on {jump.date}; likely an unadjusted split or other corporate "
-              "action (the loaders apply no adjustment)", file=sys.stderr)
+    for warning in data_warnings(prices, config.data.path, jump_threshold=config.data.jump_threshold,
+                                 stale_bars=config.data.stale_bars):
+        print(f"eventbt: warning: {warning}", file=sys.stderr)
     show = not args.quiet and config.run.progress
     bar = ProgressBar(prices.n_bars, enabled=None if show else False)
     audit_path = None
@@ -102,7 +120,7 @@ def execute(args: argparse.Namespace) -> int:
     assert result is not None
     if args.out:
         result.write(args.out)
-    print(format_summary(result.summary), file=sys.stdout)
+    print_table(summary_spec(result.summary), format_summary(result.summary), plain=args.plain)
     if args.report:
         from eventbt.report import write_report
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-__all__ = ["add_arguments", "execute", "format_metrics"]
+if TYPE_CHECKING:
+    from eventbt.tables import TableSpec
+
+__all__ = ["add_arguments", "execute", "format_metrics", "metrics_spec"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run SCENARIO --out DIR`")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]", help="measure against a benchmark series")
     parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
+    parser.add_argument("--plain", action="store_true",
+                        help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
 
 
 def format_metrics(name: str, metrics: dict[str, object]) -> str:
@@ -34,9 +40,29 @@ def format_metrics(name: str, metrics: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
+    """The metrics as a table for the terminal: a bold heading row per group, the audit digest dimmed below."""
+    from eventbt.report.format import METRIC_ROWS, format_value
+    from eventbt.tables import Row, TableSpec
+
+    rows, current = [], ""
+    for key, label, style, group in METRIC_ROWS:
+        if key not in metrics:
+            continue
+        if group != current:
+            rows.append(Row(cells=(group, ""), style="bold", section=True))
+            current = group
+        rows.append(Row(cells=(label, format_value(metrics[key], style))))
+    return TableSpec(columns=("", ""), rows=tuple(rows), show_header=False,
+                     footer=f"Audit digest  {metrics['digest']}" if "digest" in metrics else "",
+                     title=f"{name}  {metrics.get('start')} .. {metrics.get('end')}",
+                     incomplete=None if metrics.get("complete", True) else str(metrics.get("status")))
+
+
 def execute(args: argparse.Namespace) -> int:
     from eventbt.report.data import load_run
+    from eventbt.tables import print_table
 
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
-    print(format_metrics(run.name, run.metrics))
+    print_table(metrics_spec(run.name, run.metrics), format_metrics(run.name, run.metrics), plain=args.plain)
     return 0
