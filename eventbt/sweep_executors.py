@@ -6,8 +6,9 @@ Both executors get the base scenario and the price data once (the pool's initial
 digest whichever executor ran it.
 
 :func:`run_task` never raises for a failing combination: the row says ``status = "failed"`` and carries
-the error. A worker process that dies costs only its unfinished tasks, which are run again: the local pool
-is rebuilt and the unfinished tasks resubmitted (up to ``max_restarts`` times); the Dask scheduler
+the error. A worker process that dies costs only the tasks in flight on it and its fellow workers, which are
+run again: the local pool is rebuilt, and those tasks rerun one at a time so that a task that kills its worker
+every time is found and recorded as failed after ``max_restarts`` retries; the Dask scheduler
 reschedules the tasks of a lost worker itself (``distributed.scheduler.allowed-failures``).
 """
 
@@ -125,6 +126,10 @@ def _pool_task(task: Task) -> Row:
     return run_task(_WORKER["base"], _WORKER["prices"], task)
 
 
+def _ready() -> None:
+    """A task that does nothing: submitting one per worker starts the pool's processes."""
+
+
 class LocalExecutor:
     """A pool of ``workers`` processes on this machine (default: one per CPU); started with ``spawn``."""
 
@@ -135,41 +140,68 @@ class LocalExecutor:
         self.max_restarts = max_restarts
 
     def run(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], on_row: OnRow) -> None:
-        """Run every task, calling ``on_row`` in this process as each row arrives (in completion order)."""
+        """Run every task, calling ``on_row`` in this process as each row arrives (in completion order).
+
+        When a worker dies, the tasks in flight are charged one loss each and then run again one at a time in
+        a one-worker pool, so a later loss is charged to the task that caused it alone; a task lost more than
+        ``max_restarts`` times is recorded as failed. The other tasks go on in a new pool.
+        """
+        pending = {task.index: task for task in tasks}
+        suspects: list[Task] = []
+        losses: dict[int, int] = {}
+
+        def finished(row: Row) -> None:
+            del pending[row["combination"]]
+            on_row(row)
+
+        while pending:
+            batch = suspects[:1] if suspects else list(pending.values())
+            lost = self._run_pool(base, prices, batch, 1 if suspects else self.workers, finished)
+            if suspects and not lost:
+                suspects.pop(0)
+            for task in lost:
+                losses[task.index] = losses.get(task.index, 0) + 1
+                if losses[task.index] > self.max_restarts:
+                    if task in suspects:
+                        suspects.remove(task)
+                    finished(_failed_row(task, f"BrokenProcessPool: the worker process running this combination "
+                                               f"died {losses[task.index]} times"))
+                elif task not in suspects:
+                    suspects.append(task)
+
+    def _run_pool(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], workers: int,
+                  on_row: OnRow) -> list[Task]:
+        """Run ``tasks`` on a new pool, at most ``workers`` at a time; the tasks in flight if a worker died."""
         import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        pending = list(tasks)
-        restarts = 0
-        while pending:
-            context = multiprocessing.get_context("spawn")
-            workers = min(self.workers, len(pending))
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                     initargs=(base, prices)) as pool:
-                futures = {pool.submit(_pool_task, task): task for task in pending}
-                unfinished = set(futures)
-                broken = False
-                try:
-                    while unfinished:
-                        done, unfinished = wait(unfinished, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            try:
-                                row = future.result()
-                            except BrokenProcessPool:
-                                broken = True
-                                continue
-                            pending.remove(futures[future])
-                            on_row(row)
-                except BaseException:  # Ctrl-C: drop the queued tasks instead of waiting for them
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-            if broken:
-                restarts += 1
-                if restarts > self.max_restarts:
-                    for task in pending:
-                        on_row(_failed_row(task, f"worker process lost {restarts} times"))
-                    return
+        workers = min(workers, len(tasks))
+        queued = list(reversed(tasks))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(base, prices)) as pool:
+            # Start every worker before the first task: a worker dying while the pool still starts another
+            # one leaves the pool waiting for that one forever (Python 3.11).
+            for _ in range(workers):
+                pool.submit(_ready)
+            running: dict[Future[Row], Task] = {}
+            try:
+                while queued or running:
+                    while queued and len(running) < workers:
+                        task = queued.pop()
+                        running[pool.submit(_pool_task, task)] = task
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        try:
+                            row = future.result()
+                        except BrokenProcessPool:
+                            return list(running.values())
+                        del running[future]
+                        on_row(row)
+            except BaseException:  # Ctrl-C: drop the queued tasks instead of waiting for them
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return []
 
 
 # -- Dask -------------------------------------------------------------------------------------------------
