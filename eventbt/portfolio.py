@@ -22,6 +22,11 @@ from eventbt.errors import AccountingError
 
 __all__ = ["Portfolio"]
 
+
+def _on(date: str) -> str:
+    """``"on <date> "`` for a message, or nothing: the bus's HandlerError names the event's date anyway."""
+    return f"on {date} " if date else ""
+
 # Cash is allowed to dip this far below zero from floating-point rounding (1e-7 of a cent on a
 # 1e9 book would still pass); anything more is an accounting error.
 _CASH_TOLERANCE = 1e-6
@@ -63,7 +68,7 @@ class Portfolio:
             if cash < -_CASH_TOLERANCE:
                 raise AccountingError(
                     f"buying {quantity} {self.symbols[i]} at {price:.6g} with commission {commission:.2f} "
-                    f"on {date} needs {quantity * price + commission:.2f} but cash is {self.cash:.2f}",
+                    f"{_on(date)}needs {quantity * price + commission:.2f} but cash is {self.cash:.2f}",
                     symbol=self.symbols[i], date=date,
                 )
             new = held + quantity
@@ -72,13 +77,13 @@ class Portfolio:
         else:
             if quantity > held:
                 raise AccountingError(
-                    f"selling {quantity} {self.symbols[i]} on {date} but only {held} are held",
+                    f"selling {quantity} {self.symbols[i]} {_on(date)}but only {held} are held",
                     symbol=self.symbols[i], date=date,
                 )
             cash = self.cash + quantity * price - commission
             if cash < -_CASH_TOLERANCE:
                 raise AccountingError(
-                    f"selling {quantity} {self.symbols[i]} at {price:.6g} on {date} brings in "
+                    f"selling {quantity} {self.symbols[i]} at {price:.6g} {_on(date)}brings in "
                     f"{quantity * price:.2f} but costs {commission:.2f} in commission; cash is {self.cash:.2f}",
                     symbol=self.symbols[i], date=date,
                 )
@@ -98,7 +103,7 @@ class Portfolio:
         """A deposit (amount > 0), withdrawal or fee (amount < 0) outside any fill."""
         if self.cash + amount < -_CASH_TOLERANCE:
             raise AccountingError(
-                f"{reason} of {amount:.2f} on {date} would leave cash at {self.cash + amount:.2f}", date=date
+                f"{reason} of {amount:.2f} {_on(date)}would leave cash at {self.cash + amount:.2f}", date=date
             )
         self.cash += amount
         self.external_flows += amount

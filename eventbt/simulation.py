@@ -116,7 +116,7 @@ class Simulation:
                             path=config.data.path, symbol=self.prices.symbols[j], date=day)
         if (bounds[1] < self.prices.n_bars - 1).any():
             handlers.insert(2, DelistingHandler(self.prices.close, policy=config.data.delisting,
-                                                path=config.data.path))
+                                                path=config.data.path, bounds=bounds))
         for handler in handlers:
             handler.bind(self.context)
             self.bus.add(handler)

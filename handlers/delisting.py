@@ -63,10 +63,11 @@ class DelistingHandler(Handler):
     name = "delisting"
     subscribes = (MarketEvent,)
 
-    def __init__(self, close: np.ndarray, *, policy: str = "liquidate", path: str = "") -> None:
+    def __init__(self, close: np.ndarray, *, policy: str = "liquidate", path: str = "",
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         if policy not in ("liquidate", "error"):
             raise ValueError(f"policy must be 'liquidate' or 'error', got {policy!r}")
-        _, last = series_bounds(close)
+        _, last = series_bounds(close) if bounds is None else bounds
         ends: dict[int, list[int]] = {}
         for j, bar in enumerate(last.tolist()):
             if 0 <= bar < len(close) - 1:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from eventbt.events import Event, FeeEvent, FillEvent, MarketEvent
-from eventbt.handler import Handler
+from eventbt.handler import Context, Handler
 
 __all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty"]
 
@@ -62,11 +62,16 @@ class FeeHandler(Handler):
         return FeeEvent(id=self.context.next_id(), time_ns=market.time_ns, cause_id=cause_id, bar=market.bar,
                         model=self.name, amount=due, reason=reason, symbol=symbol, details=facts)
 
+    def bind(self, context: Context) -> None:
+        """Work out the calendar once: days since the previous bar, and each bar's month."""
+        super().bind(context)
+        dates = np.asarray(context.dates).astype("datetime64[ns]")
+        gaps = np.diff(dates, prepend=dates[:1]) / np.timedelta64(1, "D") if len(dates) else np.array([])
+        self._day_gaps: list[float] = gaps.tolist()
+        self._months: list[int] = dates.astype("datetime64[M]").astype(np.int64).tolist()
+
     def _days_since_previous_bar(self, bar: int) -> float:
-        if bar == 0:
-            return 0.0
-        dates = np.asarray(self.context.dates).astype("datetime64[ns]")
-        return float((dates[bar] - dates[bar - 1]) / np.timedelta64(1, "D"))
+        return self._day_gaps[bar]
 
 
 class StampDuty(FeeHandler):
@@ -163,7 +168,7 @@ class ManagementFee(FeeHandler):
         days = self._days_since_previous_bar(event.bar)
         value = self.context.portfolio.total_value()
         self.accrued += value * self.annual_rate * days / 365
-        month = int(np.asarray(self.context.dates)[event.bar].astype("datetime64[M]").astype(np.int64))
+        month = self._months[event.bar]
         new_month, self._month = month != self._month and self._month != -1, month
         if self.frequency == "monthly" and not new_month:
             return None

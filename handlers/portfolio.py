@@ -24,7 +24,6 @@ from eventbt.events import (
     NoticeEvent,
     SignalEvent,
     SnapshotEvent,
-    format_time,
 )
 from eventbt.handler import Handler
 
@@ -46,7 +45,6 @@ class PortfolioHandler(Handler):
         self.signals: list[tuple[int, dict[str, float]]] = []
         self.weights: list[tuple[int, list[float]]] = []
         self._signal_bar = -1
-        self._date_ns, self._date_text = -1, ""
         self.fees: dict[str, float] = {}  # fee model -> total charged (credits negative)
         self.fee_log: list[tuple[Any, ...]] = []  # (bar, model, amount, reason, symbol, cause_id, id)
 
@@ -60,8 +58,10 @@ class PortfolioHandler(Handler):
     def on_fill(self, event: FillEvent) -> None:
         portfolio = self.context.portfolio
         i = self.context.symbol_index[event.symbol]
+        # No date for the book's messages: an AccountingError reaches the user as a HandlerError naming
+        # the fill and its time, so formatting a date for every fill would be wasted work.
         realized = portfolio.apply_fill(i, int(event.side), event.quantity, event.price, event.commission,
-                                        event.slippage, date=self._date_of(event.time_ns))
+                                        event.slippage)
         self.trades.append((event.bar, event.symbol, event.side.name, event.quantity, event.price,
                             event.reference_price, event.commission, event.slippage, realized,
                             event.order_id, event.id))
@@ -87,12 +87,6 @@ class PortfolioHandler(Handler):
                    "owed": portfolio.fees_owed.get(event.model, 0.0)}
         return [NoticeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
                             handler=self.name, code="fee_owed", symbol=event.symbol, details=details)]
-
-    def _date_of(self, time_ns: int) -> str:
-        """The ISO time of a fill, for error messages: formatted once per fill time (fills share their bar's)."""
-        if time_ns != self._date_ns:
-            self._date_ns, self._date_text = time_ns, format_time(time_ns)
-        return self._date_text
 
     def on_bar_end(self, event: BarEndEvent) -> list[Event]:
         portfolio = self.context.portfolio
