@@ -129,26 +129,6 @@ class AuditLog:
         seconds = offset // 1_000_000_000
         return f"{text}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
-    def _as_dict(self, item: tuple[Any, ...]) -> dict[str, Any]:
-        tag = item[0]
-        if tag == _DELIVER:
-            return {"record": "deliver", "event": item[1], "to": item[2]}
-        if tag == _PUBLISH:
-            event: Event = item[2]
-            time_ns = event.time_ns
-            text = self._time_text(time_ns)
-            return {
-                "record": "publish",
-                "seq": item[1],
-                "id": event.id,
-                "type": event.kind,
-                "time": text,
-                "cause": event.cause_id,
-                "by": item[3],
-                "data": event.audit_fields(),
-            }
-        return {"record": item[1], **item[2]}
-
     def flush(self) -> None:
         """Render pending records, fold them into the digest, and write them (file mode).
 
@@ -199,7 +179,7 @@ class AuditLog:
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 flush_group()
-                record = self._as_dict(item)
+                record = {"record": item[1], **item[2]}
                 pieces.append(render(None, "audit", record) + b"\n")
                 if record["record"] != "footer":
                     clean = _drop_volatile(None, "", dict(record))

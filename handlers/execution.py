@@ -165,10 +165,14 @@ class ExecutionHandler(Handler):
             self._pending.append(event)
             return None
         assert self._prices is not None, "an order arrived before any market event"
+        self._sync_cash()
+        return self._fill(event, self._prices, event.bar, event.time_ns)
+
+    def _sync_cash(self) -> None:
+        """At a bar's first order, take the cash as booked by then (fees and carried fills included)."""
         if self._cash_stale:
             self._cash = self.context.portfolio.cash
             self._cash_stale = False
-        return self._fill(event, self._prices, event.bar, event.time_ns)
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open when the data has ended."""
@@ -315,9 +319,7 @@ class ExecutionHandler(Handler):
             self._pending.append(event)
             return out
         assert self._prices is not None, "an order arrived before any market event"
-        if self._cash_stale:
-            self._cash = self.context.portfolio.cash
-            self._cash_stale = False
+        self._sync_cash()
         out.extend(self._work([work], self._prices, event.bar, event.time_ns))
         return out
 

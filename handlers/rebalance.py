@@ -179,8 +179,10 @@ class RebalanceHandler(Handler):
             weights[context.symbol_index[symbol]] = weight
         close = self._close
         assert close is not None, "a signal arrived before any market event"
+        # The portfolio has marked this bar already: its marks are the closes where there is one and the
+        # last close elsewhere, the prices the arithmetic values positions at.
         tradable = close == close
-        prices = np.where(tradable, close, portfolio.marks)
+        prices = portfolio.marks
         orders, notes = generate_orders(
             symbols=context.symbols, weights=weights, positions=portfolio.positions, prices=prices,
             cash=portfolio.cash, commission=self.commission, slippage=self.slippage,
