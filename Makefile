@@ -44,7 +44,7 @@ bench: $(STAMP)
 # diff before committing it.
 golden: $(STAMP)
 	EVENTBT_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/scenarios/test_golden.py
-	EVENTBT_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/eventbt/test_debugging_doc.py -k refresh
+	$(BIN)/python -m tests.eventbt.debugging_doc
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

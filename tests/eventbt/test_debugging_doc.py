@@ -3,53 +3,12 @@
 from __future__ import annotations
 
 import doctest
-import os
-import re
-import shlex
-from pathlib import Path
 
 import pytest
 
-from eventbt.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "debugging.md"
-_BLOCK = re.compile(r"```console\n\$ (?P<command>[^\n]*)\n(?P<output>.*?)```", re.DOTALL)
-
-
-def console_blocks(text: str) -> list[tuple[str, str]]:
-    """The (command, expected output) of every ```console block of the page."""
-    return [(m["command"], m["output"]) for m in _BLOCK.finditer(text)]
-
-
-def run_command(command: str, capsys: pytest.CaptureFixture[str]) -> str:
-    """Run one `eventbt ...` command line in-process (output not a terminal) and return what it printed."""
-    argv = shlex.split(command)
-    assert argv[0] == "eventbt"
-    capsys.readouterr()
-    assert main(argv[1:]) == 0
-    return capsys.readouterr().out
-
-
-def refresh_transcripts(capsys: pytest.CaptureFixture[str]) -> None:
-    """Rewrite every ```console block's output with what its command prints now (``make golden``)."""
-    text = DOC.read_text(encoding="utf-8")
-
-    def rerun(match: re.Match[str]) -> str:
-        out = "\n".join(line.rstrip() for line in run_command(match["command"], capsys).splitlines())
-        return f"```console\n$ {match['command']}\n{out}\n```"
-
-    DOC.write_text(_BLOCK.sub(rerun, text), encoding="utf-8")
-
+from tests.eventbt.debugging_doc import DOC, ROOT, console_blocks, run_command
 
 BLOCKS = console_blocks(DOC.read_text(encoding="utf-8"))
-
-
-@pytest.mark.skipif(not os.environ.get("EVENTBT_UPDATE_GOLDEN"), reason="set EVENTBT_UPDATE_GOLDEN=1 (make golden)")
-def test_refresh_the_transcripts(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """With EVENTBT_UPDATE_GOLDEN=1, rewrite the page's transcripts from the current engine (review the diff)."""
-    monkeypatch.chdir(ROOT)
-    refresh_transcripts(capsys)
 
 
 def test_the_page_has_transcripts() -> None:
@@ -58,10 +17,10 @@ def test_the_page_has_transcripts() -> None:
 
 
 @pytest.mark.parametrize(("command", "expected"), BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_console_transcript_matches(command: str, expected: str, capsys, monkeypatch) -> None:
+def test_console_transcript_matches(command: str, expected: str, monkeypatch) -> None:
     """Each transcript's command, run from the repository root, prints exactly the lines on the page."""
     monkeypatch.chdir(ROOT)
-    out = run_command(command, capsys)
+    out = run_command(command)
     assert [line.rstrip() for line in out.splitlines()] == [line.rstrip() for line in expected.splitlines()]
 
 
