@@ -98,11 +98,6 @@ class Simulation:
                                      timing=execution.timing, volume_limit=execution.volume_limit,
                                      remainder=execution.remainder)
         self.portfolio_handler = self._stage("portfolio", PortfolioHandler, weights_lag=1 if next_open else 0)
-        # Delivery order within an event follows this list: the books first (marks, fills), then execution
-        # (fills still owed from earlier bars are queued before this bar's signal), then the decision
-        # makers, so every handler reading the portfolio sees the bar's marks and earlier fills.
-        handlers: list[Handler] = [self.portfolio_handler, self.execution, self.strategy, self.rebalance,
-                                   *_configured_handlers(config), *extra_handlers]
         # [data] missing / delisting (see handlers/delisting.py): gaps are found before the run; the
         # delisting handler is wired only when a series ends before the data does, and goes before the
         # strategy so a liquidation is booked before that bar's signal.
@@ -114,9 +109,15 @@ class Simulation:
             raise DataError(f"close for {self.prices.symbols[j]!r} is missing on {day} ({count} bars missing "
                             "inside its series); expected no gap, or [data] missing = 'ffill'",
                             path=config.data.path, symbol=self.prices.symbols[j], date=day)
+        delisting: list[Handler] = []
         if (bounds[1] < self.prices.n_bars - 1).any():
-            handlers.insert(2, DelistingHandler(self.prices.close, policy=config.data.delisting,
-                                                path=config.data.path, bounds=bounds))
+            delisting.append(DelistingHandler(self.prices.close, policy=config.data.delisting,
+                                              path=config.data.path, bounds=bounds))
+        # Delivery order within an event follows this list: the books first (marks, fills), then execution
+        # (fills still owed from earlier bars are queued before this bar's signal), then the decision
+        # makers, so every handler reading the portfolio sees the bar's marks and earlier fills.
+        handlers: list[Handler] = [self.portfolio_handler, self.execution, *delisting, self.strategy,
+                                   self.rebalance, *_configured_handlers(config), *extra_handlers]
         for handler in handlers:
             handler.bind(self.context)
             self.bus.add(handler)
