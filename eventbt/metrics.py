@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eventbt import exact
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -53,10 +55,10 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
         if days > 0 and final > 0:
             figures["cagr"] = (final / initial_cash) ** (365.25 / days) - 1.0
         returns = np.diff(np.concatenate(([initial_cash], values))) / np.concatenate(([initial_cash], values[:-1]))
-        std = float(returns.std(ddof=1))
+        std = exact.sample_std(returns)
         figures["annual_volatility"] = std * math.sqrt(BARS_PER_YEAR)
         excess = returns - risk_free / BARS_PER_YEAR
-        figures["sharpe"] = float(excess.mean() / std * math.sqrt(BARS_PER_YEAR)) if std > 0 else None
+        figures["sharpe"] = exact.mean(excess) / std * math.sqrt(BARS_PER_YEAR) if std > 0 else None
     return figures
 
 
@@ -151,8 +153,8 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     trades = trades if trades is not None else pd.DataFrame(columns=["date", "side", "quantity", "price",
                                                                      "commission", "slippage", "realized_pnl"])
     n = len(values)
-    commission = float(trades["commission"].sum()) if len(trades) else 0.0
-    slippage = float(trades["slippage"].sum()) if len(trades) else 0.0
+    commission = exact.fsum(trades["commission"].to_numpy(dtype=float)) if len(trades) else 0.0
+    slippage = exact.fsum(trades["slippage"].to_numpy(dtype=float)) if len(trades) else 0.0
     figures = summary_figures(dates=dates, values=values, initial_cash=initial, trades=len(trades),
                               total_commission=commission, total_slippage=slippage, risk_free=risk_free)
     days = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) if n >= 2 else 0.0
@@ -165,13 +167,13 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     cagr, max_dd = figures["cagr"], figures["max_drawdown"]
     figures["calmar"] = cagr / -max_dd if cagr is not None and max_dd < 0 else None
     if "positions_value" in equity and n:
-        figures["exposure"] = float(np.mean(equity["positions_value"].to_numpy(dtype=float) / values))
+        figures["exposure"] = exact.mean(equity["positions_value"].to_numpy(dtype=float) / values)
     else:
         figures["exposure"] = None
     table = rebalance_table(trades, equity)
     figures["rebalances"] = len(table)
-    figures["annual_turnover"] = float(table["turnover"].sum()) / years if years > 0 else None
-    mean_value = float(values.mean()) if n else 0.0
+    figures["annual_turnover"] = exact.fsum(table["turnover"].to_numpy(dtype=float)) / years if years > 0 else None
+    mean_value = exact.mean(values) if n else 0.0
     for name, total in (("commission", commission), ("slippage", slippage)):
         figures[f"{name}_drag_bps"] = total / mean_value / years * 1e4 if years > 0 and mean_value > 0 else None
     figures.update(_trade_figures(trades))
@@ -190,8 +192,8 @@ def _sortino(returns: np.ndarray, per_bar_rf: float) -> float | None:
     if len(returns) < 2:
         return None
     excess = returns - per_bar_rf
-    downside = math.sqrt(float(np.mean(np.minimum(excess, 0.0) ** 2)))
-    return float(excess.mean()) / downside * math.sqrt(BARS_PER_YEAR) if downside > 0 else None
+    downside = math.sqrt(exact.mean(np.minimum(excess, 0.0) ** 2))
+    return exact.mean(excess) / downside * math.sqrt(BARS_PER_YEAR) if downside > 0 else None
 
 
 def _trade_figures(trades: pd.DataFrame) -> dict[str, Any]:
@@ -201,10 +203,10 @@ def _trade_figures(trades: pd.DataFrame) -> dict[str, Any]:
     return {
         "closing_trades": len(pnl),
         "hit_rate": len(wins) / len(pnl) if len(pnl) else None,
-        "average_win": float(wins.mean()) if len(wins) else None,
-        "average_loss": float(losses.mean()) if len(losses) else None,
-        "win_loss_ratio": float(wins.mean() / -losses.mean()) if len(wins) and len(losses) else None,
-        "realized_pnl": float(pnl.sum()),
+        "average_win": exact.mean(wins) if len(wins) else None,
+        "average_loss": exact.mean(losses) if len(losses) else None,
+        "win_loss_ratio": exact.mean(wins) / -exact.mean(losses) if len(wins) and len(losses) else None,
+        "realized_pnl": exact.fsum(pnl),
     }
 
 
@@ -221,15 +223,15 @@ def _benchmark_figures(returns: np.ndarray, index: pd.DatetimeIndex, benchmark: 
     ours = returns[keep][1:]
     bench_total = float(levels_kept[-1] / levels_kept[0] - 1.0)
     bench_cagr = (1.0 + bench_total) ** (1.0 / years) - 1.0 if years > 0 and bench_total > -1 else None
-    variance = float(np.var(bench, ddof=1))
-    beta = float(np.cov(ours, bench, ddof=1)[0, 1] / variance) if variance > 0 else None
+    variance = exact.variance(bench, ddof=1)
+    beta = exact.covariance(ours, bench, ddof=1) / variance if variance > 0 else None
     alpha = None
     if beta is not None:
-        daily_alpha = float(np.mean((ours - per_bar_rf) - beta * (bench - per_bar_rf)))
+        daily_alpha = exact.mean((ours - per_bar_rf) - beta * (bench - per_bar_rf))
         alpha = (1.0 + daily_alpha) ** BARS_PER_YEAR - 1.0
     active = ours - bench
-    spread = float(np.std(active, ddof=1))
-    ours_sd, bench_sd = float(np.std(ours)), float(np.std(bench))
+    spread = exact.sample_std(active)
+    ours_sd, bench_sd = exact.sample_std(ours, ddof=0), exact.sample_std(bench, ddof=0)
     return {
         "benchmark_total_return": bench_total,
         "benchmark_cagr": bench_cagr,
@@ -237,6 +239,7 @@ def _benchmark_figures(returns: np.ndarray, index: pd.DatetimeIndex, benchmark: 
         "beta": beta,
         "alpha": alpha,
         "tracking_error": spread * math.sqrt(BARS_PER_YEAR),
-        "information_ratio": float(active.mean()) / spread * math.sqrt(BARS_PER_YEAR) if spread > 0 else None,
-        "correlation": float(np.corrcoef(ours, bench)[0, 1]) if ours_sd > 0 and bench_sd > 0 else None,
+        "information_ratio": exact.mean(active) / spread * math.sqrt(BARS_PER_YEAR) if spread > 0 else None,
+        "correlation": (exact.covariance(ours, bench, ddof=0) / (ours_sd * bench_sd)
+                        if ours_sd > 0 and bench_sd > 0 else None),
     }

@@ -3,7 +3,7 @@
 Arrays are indexed like the run's sorted symbols. The portfolio handler owns the one :class:`Portfolio` of a
 run and is the only writer; every other handler reads it through :class:`~eventbt.handler.Context`.
 
-Accounting (the project's rules, see ``docs/accounting.md``):
+Accounting (the project's rules, see ``docs/results.md``):
 
 - BUY n at f with commission c: ``cash -= n*f + c``; ``avg = (q*avg + n*f) / (q + n)``.
 - SELL n at f with commission c: ``cash += n*f - c``; ``realized += (f - avg)*n - c``; ``q -= n``.
@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from eventbt.errors import AccountingError
+from eventbt.exact import dot
 
 __all__ = ["Portfolio"]
 
@@ -52,6 +53,7 @@ class Portfolio:
         self.fills = 0
         self.external_flows = 0.0  # deposits (+) and withdrawals (-), fees booked outside fills
         self.fees_owed: dict[str, float] = {}  # fee model -> amount charged but not yet paid (no cash)
+        self._held: np.ndarray | None = None  # indices of the non-zero positions (None: recompute)
 
     # -- writes ---------------------------------------------------------------------------------------
     def update_marks(self, close: np.ndarray) -> None:
@@ -94,6 +96,7 @@ class Portfolio:
             if left == 0:
                 self.average_cost[i] = 0.0
         self.cash = cash
+        self._held = None
         self.total_commission += commission
         self.total_slippage += slippage
         self.fills += 1
@@ -125,11 +128,21 @@ class Portfolio:
         return paid
 
     # -- reads ----------------------------------------------------------------------------------------
+    def held_index(self) -> np.ndarray:
+        """Indices of the symbols with a non-zero position, in symbol order."""
+        held = self._held
+        if held is None:
+            held = self._held = np.flatnonzero(self.positions)
+        return held
+
     def positions_value(self) -> float:
-        return float(self.positions @ self.marks)
+        """``sum(q * mark)`` over held positions, exactly rounded (:mod:`eventbt.exact`): the same bits on
+        every machine, where a BLAS dot product's last bit depends on the CPU."""
+        held = self.held_index()
+        return dot(self.positions[held], self.marks[held])
 
     def total_value(self) -> float:
-        return self.cash + float(self.positions @ self.marks)
+        return self.cash + self.positions_value()
 
     def weights(self) -> np.ndarray:
         """Market value per symbol / total value, at the current marks."""
@@ -141,7 +154,8 @@ class Portfolio:
         return int(self.positions[self.index[symbol]])
 
     def unrealized_pnl(self) -> float:
-        return float(self.positions @ (self.marks - self.average_cost))
+        held = self.held_index()
+        return dot(self.positions[held], self.marks[held] - self.average_cost[held])
 
     def held(self) -> dict[str, int]:
         """Non-zero positions, in symbol order."""

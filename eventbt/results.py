@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.audit import AuditLog
+from eventbt.exact import fsum, mean
 from eventbt.metrics import summary_figures
 
 if TYPE_CHECKING:
@@ -113,9 +114,9 @@ def cost_attribution(*, commission: float, slippage: float, fees: dict[str, floa
 
     amounts = {"commission": float(commission), "slippage": float(slippage)}
     amounts.update({f"fee:{model}": float(amount) for model, amount in sorted(fees.items())})
-    amounts["total"] = sum(amounts.values())
+    amounts["total"] = fsum(amounts.values())
     years = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) / 365.25 if len(dates) >= 2 else 0.0
-    average = float(np.mean(values)) if len(values) else 0.0
+    average = mean(values) if len(values) else 0.0
     scale = 10_000 / (average * years) if years > 0 and average > 0 else None
     return {name: {"amount": amount, "bps_per_year": None if scale is None else amount * scale}
             for name, amount in amounts.items()}

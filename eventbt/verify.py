@@ -180,6 +180,8 @@ def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: 
             checked: list[str]) -> None:
     import numpy as np
 
+    from eventbt.exact import dot
+
     dates = prices.dates
     symbols = list(prices.symbols)
     index = {symbol: j for j, symbol in enumerate(symbols)}
@@ -210,7 +212,7 @@ def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: 
                 cash = cash + item
         close = prices.close[bar]
         np.copyto(marks, close, where=close == close)
-        positions_value = float(np.asarray(positions, dtype=np.int64) @ marks)
+        positions_value = dot(np.asarray(positions, dtype=np.int64), marks)
         where = str(np.datetime_as_string(dates[bar], unit="D"))
         row = equity.iloc[bar]
         for name, value in (("cash", cash), ("positions_value", positions_value),

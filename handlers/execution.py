@@ -38,6 +38,7 @@ no state events are published.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -54,6 +55,7 @@ from eventbt.events import (
     OrderStateEvent,
     SignalEvent,
 )
+from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
 from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar
 
@@ -288,11 +290,12 @@ class ExecutionHandler(Handler):
         def at(row: np.ndarray | None) -> float:
             return math.nan if row is None else float(row[i])
 
-        closes = np.array([float(event.close[i]) for event in self._history])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            returns = np.diff(np.log(closes))
-        returns = returns[np.isfinite(returns)]
-        volatility = float(returns.std(ddof=1)) if len(returns) >= 2 else math.nan
+        # math.log (the C library), not numpy's log, whose SIMD loops differ in the last bit between CPUs;
+        # the mean and deviation are exactly rounded sums (eventbt.exact), as is every money figure.
+        closes = [float(event.close[i]) for event in self._history]
+        logs = [math.log(c) if 0 < c < math.inf else math.nan for c in closes]
+        returns = [b - a for a, b in itertools.pairwise(logs) if a == a and b == b]
+        volatility = sample_std(returns) if len(returns) >= 2 else math.nan
         volumes = [at(event.volume) for event in self._history[-self.estimate_window:]]
         known = [v for v in volumes if v == v]
         return BarContext(
@@ -300,7 +303,7 @@ class ExecutionHandler(Handler):
             volume=at(last.volume), fill_open=fill_open,
             previous_high=at(previous.high) if previous is not None else math.nan,
             previous_low=at(previous.low) if previous is not None else math.nan,
-            average_volume=sum(known) / len(known) if known else math.nan, volatility=volatility,
+            average_volume=mean(known) if known else math.nan, volatility=volatility,
             window=self.estimate_window,
         )
 

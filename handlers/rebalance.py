@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 
 from eventbt.events import Event, MarketEvent, NoticeEvent, OrderEvent, Side, SignalEvent
+from eventbt.exact import fsum
 from eventbt.handler import Handler
 from eventbt.protocols import CommissionModel, SlippageModel
 
@@ -68,7 +69,7 @@ def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.nda
                       cash_buffer: float = 0.0) -> tuple[np.ndarray, float]:
     """Dollar change per symbol to reach the targets, and the portfolio value ``V`` they are based on."""
     held_value = positions * prices
-    value = cash + float(held_value.sum())
+    value = cash + fsum(held_value)
     return weights * value * (1.0 - cash_buffer) - held_value, value
 
 

@@ -19,6 +19,7 @@ from typing import Literal
 import attrs
 import numpy as np
 
+from eventbt.exact import fsum
 from eventbt.protocols import PriceView
 
 __all__ = ["EmaAllocation"]
@@ -171,7 +172,7 @@ class EmaAllocation:
         if self.weighting == "equal":
             raw = np.full(len(picks), 1.0 / len(picks))
         else:
-            raw = score[picks] / score[picks].sum()
+            raw = score[picks] / fsum(score[picks])
         if self.max_weight is not None:
             raw = np.minimum(raw, self.max_weight)
         symbols = view.symbols

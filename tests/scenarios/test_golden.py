@@ -63,3 +63,18 @@ def test_scenario_matches_its_golden_file(scenario: Path) -> None:
     diff = golden_diff(expected, actual, scenario.stem)
     if diff:
         pytest.fail(f"{scenario.name} differs from its golden file (run `make golden` if intended):\n{diff}")
+
+
+def test_every_digest_quoted_in_the_docs_is_a_golden_digest() -> None:
+    """A digest printed in README.md or docs/ (8 to 64 hex digits after "digest") is one of the golden digests,
+    so refreshing the goldens without the docs fails here."""
+    import re
+
+    goldens = {json.loads(path.read_text())["digest"] for path in GOLDEN.glob("*.json")}
+    quoted = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for match in re.finditer(r"digest\W{1,4}([0-9a-f]{8,64})\b", page.read_text()):
+            quoted.append((page.name, match.group(1)))
+    assert quoted, "no digest is quoted in the docs: the pattern is wrong"
+    stale = [(page, digest) for page, digest in quoted if not any(g.startswith(digest) for g in goldens)]
+    assert stale == []
