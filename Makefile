@@ -3,14 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions of every package installed (pip and the build backend included), so a machine set up today
+# and one set up next year run the same code: see docs/determinism.md. `make lock` refreshes the file.
+CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint typecheck pytest test-deep bench golden clean browser
+.PHONY: demo test lint typecheck pytest test-deep bench golden clean browser lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	PIP_CONSTRAINT=$(CONSTRAINTS) $(BIN)/python -m pip install --quiet --upgrade pip
+	PIP_CONSTRAINT=$(CONSTRAINTS) $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# Resolve the newest versions pyproject.toml allows in a scratch environment and write them to $(CONSTRAINTS).
+# Review the diff (and run `make test`) before committing it.
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools
+	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test]'
+	{ echo "# Exact versions installed by make demo / make test (pip, setuptools and every dependency)."; \
+	  echo "# Written by make lock with Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())'); do not edit by hand."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all | grep -v -i '^eventbt[= @]' | LC_ALL=C sort -f; } > $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
 
 demo: $(STAMP)
 	$(BIN)/eventbt run scenarios/ema_rotation.toml --out runs/demo --report
@@ -47,4 +63,4 @@ golden: $(STAMP)
 	$(BIN)/python -m tests.eventbt.debugging_doc
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,8 @@ import structlog
 from eventbt.errors import AuditError
 from eventbt.events import Event
 
-__all__ = ["AuditLog", "digest_of_lines", "read_audit", "trace_records"]
+__all__ = ["RECORDED_LIBRARIES", "AuditLog", "digest_of_lines", "read_audit", "runtime_versions", "trace_records",
+           "version_differences"]
 
 _PUBLISH = 0
 _DELIVER = 1
@@ -54,6 +55,30 @@ _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 # Fields that differ between machines or runs of the same scenario; the digest leaves them out.
 VOLATILE_FIELDS = ("environment", "wall_clock")
+
+# The libraries whose versions a header records (under ``environment``): what a run's numbers pass through.
+RECORDED_LIBRARIES = ("numpy", "pandas", "attrs", "orjson", "structlog")
+
+
+def runtime_versions() -> dict[str, str]:
+    """``{"python": ..., "numpy": ..., ...}``: the interpreter's and :data:`RECORDED_LIBRARIES`' versions."""
+    import importlib.metadata
+    import platform
+
+    versions = {"python": platform.python_version()}
+    for name in RECORDED_LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
+            versions[name] = "not installed"
+    return versions
+
+
+def version_differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """``"numpy 2.4.6 -> 2.5.0"`` for each version in ``recorded`` (a header's ``environment``) that differs."""
+    names = ["python", *RECORDED_LIBRARIES]
+    return [f"{name} {recorded[name]} -> {current.get(name, 'not installed')}" for name in names
+            if name in recorded and recorded[name] != current.get(name)]
 
 
 def _drop_volatile(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:

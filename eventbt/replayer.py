@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from eventbt.audit import digest_of_lines, read_audit
+from eventbt.audit import digest_of_lines, read_audit, version_differences
 from eventbt.divergence import (
     Divergence,
     first_divergence,
@@ -125,6 +125,11 @@ def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[st
     for key in ("eventbt_version", "data_files", "symbols", "bars"):
         if header_a.get(key) != header_b.get(key) and not (key == "data_files" and changes):
             extra.append(f"header field {key!r} differs: {header_a.get(key)!r} -> {header_b.get(key)!r}")
+    versions = version_differences(header_a.get("environment") or {}, header_b.get("environment") or {})
+    if versions:
+        extra.append(f"the {labels[0]} and {labels[1]} runs used different library versions "
+                     f"({', '.join(versions)}); results are promised identical only on the same versions "
+                     "(see docs/determinism.md)")
     identical = divergence is None and outcome_a["status"] == outcome_b["status"]
     return ReplayReport(identical=identical, divergence=divergence, recorded_outcome=outcome_a,
                         new_outcome=outcome_b, changes=tuple(changes), notes=tuple(extra), labels=labels)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -155,8 +154,7 @@ class Simulation:
         return cls(ScenarioConfig.from_toml(path, overrides), **options)
 
     def _write_header(self) -> None:
-        import numpy
-        import pandas
+        from eventbt.audit import runtime_versions
 
         # Replaced stages are part of what the run did, so the header names them (only when there are any,
         # so a plain run's header, and digest, stay as they were).
@@ -172,9 +170,7 @@ class Simulation:
             symbols=list(self.prices.symbols),
             bars=self.prices.n_bars,
             environment={
-                "python": platform.python_version(),
-                "numpy": numpy.__version__,
-                "pandas": pandas.__version__,
+                **runtime_versions(),
                 "scenario_file": self.config.source,
                 "base_dir": str(self.config.base_dir),
             },

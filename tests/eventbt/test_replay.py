@@ -231,3 +231,21 @@ def test_replay_command_takes_handler_replacements(tmp_path: Path, capsys: pytes
     assert "FillEvent" in capsys.readouterr().out
     assert main(["replay", str(log), "--handler", "execution"]) == 2
     assert "expected STAGE=module:Class" in capsys.readouterr().err
+
+
+def test_replay_says_when_the_recording_used_other_library_versions(tmp_path: Path) -> None:
+    """A log whose header records another numpy (environment is outside the digest) replays identical, with a
+    note naming the library and both versions; the same versions give no such note."""
+    log = _record(_small(tmp_path), tmp_path / "run")
+    assert not any("library versions" in note for note in replay(log).notes)
+    lines = log.read_bytes().splitlines()
+    header = orjson.loads(lines[0])
+    current = header["environment"]["numpy"]
+    header["environment"]["numpy"] = "1.0.0"
+    log.write_bytes(b"\n".join([orjson.dumps(header, option=orjson.OPT_SORT_KEYS), *lines[1:]]) + b"\n")
+    report = replay(log)
+    assert report.identical
+    assert [note for note in report.notes if "library versions" in note] == [
+        f"the recorded and new runs used different library versions (numpy 1.0.0 -> {current}); results are "
+        "promised identical only on the same versions (see docs/determinism.md)"]
+    assert "numpy 1.0.0 -> " in report.format()
