@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, ValuesView
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping, ValuesView
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
@@ -37,11 +37,9 @@ from eventbt.events import Event, format_time
 
 if TYPE_CHECKING:
     from eventbt.audit import AuditLog
-    from eventbt.handler import Handler
+    from eventbt.handler import Handler, Hook
 
 __all__ = ["Bus", "Delivery", "Source"]
-
-Hook = Callable[[Any], "Iterable[Event] | None"]
 
 _T = TypeVar("_T")
 
@@ -252,6 +250,11 @@ class Bus:
         """Deliver events until none is left, or until ``stop(next_event)`` is true.
 
         Returns the event it stopped before (still queued, delivered next), or ``None`` at the end.
+
+        This is :meth:`step`'s dispatch written out inline, on purpose: it is the hot loop of every run
+        (one iteration per event), and local names, no :class:`Delivery` records and no call per event
+        save about a third of the bus's own time. A change to delivery must be made in both places;
+        ``tests/eventbt/test_debugger.py`` checks that stepping and running give the same digest.
         """
         routes = self._routes
         names = self._names

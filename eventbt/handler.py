@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from eventbt.events import Event
 
 if TYPE_CHECKING:
-    from eventbt.bus import Hook
     from eventbt.portfolio import Portfolio
 
-__all__ = ["Context", "Handler", "hook_name"]
+__all__ = ["Context", "Handler", "Hook", "hook_name"]
+
+Hook = Callable[[Any], "Iterable[Event] | None"]
+"""What the bus calls: a handler's ``on_*`` method, given one event, returning the events it publishes."""
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
