@@ -19,14 +19,14 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 # Review the diff (and run `make test`) before committing it.
 LOCK_VENV := .lock-venv
 lock:
-	rm -rf $(LOCK_VENV)
+	rm -rf $(LOCK_VENV) build
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools
 	$(LOCK_VENV)/bin/python -m pip install --quiet '.[test]'
 	{ echo "# Exact versions installed by make demo / make test (pip, setuptools and every dependency)."; \
 	  echo "# Written by make lock with Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())'); do not edit by hand."; \
 	  $(LOCK_VENV)/bin/python -m pip freeze --all | grep -v -i '^eventbt[= @]' | LC_ALL=C sort -f; } > $(CONSTRAINTS)
-	rm -rf $(LOCK_VENV)
+	rm -rf $(LOCK_VENV) build
 
 demo: $(STAMP)
 	$(BIN)/eventbt run scenarios/ema_rotation.toml --out runs/demo --report

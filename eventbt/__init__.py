@@ -8,9 +8,60 @@ tools that walk module attributes (freezegun, for one) do not import everything.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+import warnings
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Modules that moved in 0.2, old name -> new name. The old names still import, for one release, as aliases
+# that warn (DeprecationWarning) when a name is taken from them; the next release removes them.
+MOVED_MODULES = {
+    "eventbt.debugger": "eventbt.debug.debugger",
+    "eventbt.debug_views": "eventbt.debug.views",
+    "eventbt.debug_render": "eventbt.debug.render",
+    "eventbt.debug_prompt": "eventbt.debug.prompt",
+}
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports a moved module's old name as a module that forwards every name to the new one, with a warning."""
+
+    def __init__(self, moved: dict[str, str]) -> None:
+        self.moved = moved
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        return importlib.machinery.ModuleSpec(name, self) if name in self.moved else None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        old, new = module.__name__, self.moved[module.__name__]
+
+        def forward(attribute: str) -> Any:
+            if attribute.startswith("__"):
+                raise AttributeError(attribute)
+            warnings.warn(f"{old} is deprecated and goes in the next release: import {attribute} from {new}",
+                          DeprecationWarning, stacklevel=2)
+            return getattr(importlib.import_module(new), attribute)
+
+        module.__getattr__ = forward  # type: ignore[method-assign]
+
+
+def install_moved_modules(moved: dict[str, str]) -> None:
+    """Make the old names of ``moved`` (old -> new) importable as warning aliases (see :data:`MOVED_MODULES`)."""
+    for finder in sys.meta_path:
+        if isinstance(finder, _MovedModuleFinder):
+            finder.moved.update(moved)
+            return
+    sys.meta_path.append(_MovedModuleFinder(dict(moved)))
+
+
+install_moved_modules(MOVED_MODULES)
 
 if TYPE_CHECKING:
     from eventbt.audit import AuditLog
@@ -18,11 +69,11 @@ if TYPE_CHECKING:
         Bus,
         Delivery,
     )
-    from eventbt.debugger import (
+    from eventbt.debug.debugger import (
         Breakpoint,
         Debugger,
-        StepRecord,
     )
+    from eventbt.debug.records import StepRecord
     from eventbt.errors import (
         AccountingError,
         AuditError,
@@ -99,7 +150,7 @@ _EXPORTS = {
     "BarContext": "eventbt.protocols",
     "BarEndEvent": "eventbt.events",
     "BarOpenEvent": "eventbt.events",
-    "Breakpoint": "eventbt.debugger",
+    "Breakpoint": "eventbt.debug.debugger",
     "Bus": "eventbt.bus",
     "BusError": "eventbt.errors",
     "CancelEvent": "eventbt.events",
@@ -107,7 +158,7 @@ _EXPORTS = {
     "CommissionModel": "eventbt.protocols",
     "Context": "eventbt.handler",
     "DataError": "eventbt.errors",
-    "Debugger": "eventbt.debugger",
+    "Debugger": "eventbt.debug.debugger",
     "DebuggerError": "eventbt.errors",
     "Delivery": "eventbt.bus",
     "Event": "eventbt.events",
@@ -136,7 +187,7 @@ _EXPORTS = {
     "Simulation": "eventbt.simulation",
     "SlippageModel": "eventbt.protocols",
     "SnapshotEvent": "eventbt.events",
-    "StepRecord": "eventbt.debugger",
+    "StepRecord": "eventbt.debug.records",
     "SweepError": "eventbt.errors",
     "SweepResult": "eventbt.sweeps",
     "ValidationReport": "eventbt.validator",

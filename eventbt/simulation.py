@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,8 +35,7 @@ from handlers.strategy import StrategyHandler
 _H = TypeVar("_H", bound=Handler)
 
 if TYPE_CHECKING:
-    from eventbt.debug_views import QueueView, TraceView
-    from eventbt.debugger import Breakpoint, Debugger, StepList, StepRecord
+    from eventbt.debug.debugger import Debugger
 
 __all__ = ["Simulation", "load_scenario_prices", "run"]
 
@@ -204,50 +204,57 @@ class Simulation:
             self._end("failed", **fields)
             raise
 
-    # -- debugging: thin delegates to the run's step debugger (see eventbt.debugger) -------------------
+    # -- debugging ------------------------------------------------------------------------------------
     _debugger: Debugger | None = None
 
     @property
     def debugger(self) -> Debugger:
-        """The step debugger of this run (made on first use; it holds the breakpoints)."""
+        """The step debugger of this run (made on first use; it keeps the breakpoints), see docs/debugging.md."""
         if self._debugger is None:
-            from eventbt.debugger import Debugger
+            from eventbt.debug.debugger import Debugger
 
             self._debugger = Debugger(self)
         return self._debugger
 
-    def step(self) -> StepRecord | None:
-        """Deliver one event; its step record (a :class:`~eventbt.bus.Delivery` plus the portfolio change)."""
-        return self.debugger.step()
+    def _deprecated(self, name: str) -> Any:
+        warnings.warn(f"Simulation.{name} is deprecated and goes in the next release: use sim.debugger.{name}",
+                      DeprecationWarning, stacklevel=3)
+        return getattr(self.debugger, name)
+
+    def step(self) -> Any:
+        """Deprecated: ``sim.debugger.step()``."""
+        return self._deprecated("step")()
 
     def run_until(self, date: str) -> Event | None:
-        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end."""
-        return self.debugger.run_until(date)
+        """Deprecated: ``sim.debugger.run_until(date)``."""
+        result: Event | None = self._deprecated("run_until")(date)
+        return result
 
-    def step_rebalance(self) -> StepList:
-        """The step records of the next rebalance, from its ``MarketEvent`` to its last snapshot."""
-        return self.debugger.step_rebalance()
+    def step_rebalance(self) -> Any:
+        """Deprecated: ``sim.debugger.step_rebalance()``."""
+        return self._deprecated("step_rebalance")()
 
     def continue_(self) -> Event | None:
-        """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
-        return self.debugger.continue_()
+        """Deprecated: ``sim.debugger.continue_()``."""
+        result: Event | None = self._deprecated("continue_")()
+        return result
 
-    def add_breakpoint(self, event_type: str | type[Event] | None = None, symbol: str | None = None, *,
-                       date: str | None = None, predicate: Callable[[Event], bool] | None = None) -> Breakpoint:
-        """Stop before events of a type, symbol, date and/or predicate (see :class:`eventbt.debugger.Breakpoint`)."""
-        return self.debugger.add_breakpoint(event_type, symbol, date=date, predicate=predicate)
+    def add_breakpoint(self, *args: Any, **kwargs: Any) -> Any:
+        """Deprecated: ``sim.debugger.add_breakpoint(...)``."""
+        return self._deprecated("add_breakpoint")(*args, **kwargs)
 
     def delete_breakpoint(self, number: int) -> None:
-        self.debugger.delete_breakpoint(number)
+        """Deprecated: ``sim.debugger.delete_breakpoint(number)``."""
+        self._deprecated("delete_breakpoint")(number)
 
     @property
-    def queue(self) -> QueueView:
-        """Queued events in delivery order."""
-        return self.debugger.queue
+    def queue(self) -> Any:
+        """Deprecated: ``sim.debugger.queue``."""
+        return self._deprecated("queue")
 
-    def trace(self, event_id: int) -> TraceView:
-        """The causal chain of a published event, back to the market bar."""
-        return self.debugger.trace(event_id)
+    def trace(self, event_id: int) -> Any:
+        """Deprecated: ``sim.debugger.trace(event_id)``."""
+        return self._deprecated("trace")(event_id)
 
     def run(self, stop: Callable[[Event], bool] | None = None) -> Result | None:
         """Run to the end (returns the result) or until ``stop(next_event)`` is true (returns ``None``)."""

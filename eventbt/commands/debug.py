@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eventbt.debug.debugger import Debugger
 
 __all__ = ["add_arguments", "execute"]
 
@@ -29,16 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from eventbt.debug_prompt import DebugShell, stop_line
-    from eventbt.debugger import Debugger
+    from eventbt.debug.prompt import DebugShell, stop_line
     from eventbt.errors import DebuggerError
+    from eventbt.simulation import Simulation
 
     if args.json and not args.dump:
         raise DebuggerError("--json goes with --dump", argument="--json")
-    debugger = Debugger.from_scenario(args.scenario, args.overrides)
+    debugger = Simulation.from_scenario(args.scenario, args.overrides).debugger
     stopped = debugger.run_until(args.at) if args.at else debugger.simulation.bus.peek()
     if args.dump:
-        return _dump(debugger, args.at, as_json=args.json)
+        return _dump(debugger, args.at, as_json=args.json, scenario=args.scenario)
     out = sys.stdout
     shell = DebugShell(debugger, stdout=out, color=out.isatty())
     shell.say(stop_line(stopped, debugger))
@@ -57,17 +61,14 @@ def execute(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dump(debugger: object, at: str | None, *, as_json: bool) -> int:
+def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str) -> int:
     import orjson
 
-    from eventbt.debugger import Debugger
-
-    assert isinstance(debugger, Debugger)
     records = debugger.step_rebalance()
     if as_json:
         publishers = debugger.simulation.bus.publisher
         payload = {
-            "scenario": debugger.simulation.config.source,
+            "scenario": scenario,
             "at": at,
             "steps": [record.to_dict(publishers[record.event.id]) for record in records],
         }

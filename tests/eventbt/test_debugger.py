@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import eventbt
-from eventbt.debugger import Debugger, StepRecord, day_start_ns, event_class
+from eventbt.debug import Debugger, StepRecord, day_start_ns, event_class
 from eventbt.errors import DebuggerError
 from eventbt.events import (
     BarEndEvent,
@@ -32,8 +32,8 @@ def tiny(tmp_path: Path) -> Path:
 def test_step_rebalance_goes_market_signal_orders_sells_first_fills_snapshot(tiny: Path) -> None:
     """The second rebalance comes out in pipeline order with each event caused by the one before it."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    assert sim.run_until("2021-01-06") is not None
-    records = sim.step_rebalance()
+    assert sim.debugger.run_until("2021-01-06") is not None
+    records = sim.debugger.step_rebalance()
     kinds = [type(r.event) for r in records]
     assert kinds == [MarketEvent, SignalEvent, NoticeEvent, OrderEvent, OrderEvent, FillEvent, FillEvent,
                      BarEndEvent, SnapshotEvent]
@@ -46,20 +46,20 @@ def test_step_rebalance_goes_market_signal_orders_sells_first_fills_snapshot(tin
     assert sell_fill.cause_id == sell.id and sell_fill.order_id == sell.id
     assert buy_fill.cause_id == buy.id and buy_fill.order_id == buy.id
     assert snapshot.cause_id == bar_end.id
-    assert [e.id for e in sim.trace(buy_fill.id).events] == [buy_fill.id, buy.id, signal.id, market.id]
+    assert [e.id for e in sim.debugger.trace(buy_fill.id).events] == [buy_fill.id, buy.id, signal.id, market.id]
 
 
 def test_step_records_say_who_took_the_event_and_what_it_emitted(tiny: Path) -> None:
     """A step record is a Delivery: the handlers in bus order and the events each one published."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    record = sim.step()
+    record = sim.debugger.step()
     assert isinstance(record, StepRecord) and isinstance(record, eventbt.Delivery)
     assert record.handlers == sim.bus.subscribers(MarketEvent)
     assert sorted(record.handlers) == ["execution", "portfolio", "rebalance", "strategy"]
     emitted = dict(record.emitted)
     assert [type(e) for e in emitted["strategy"]] == [SignalEvent]
     assert emitted["portfolio"] == () and emitted["execution"] == ()
-    signal_step = sim.step()
+    signal_step = sim.debugger.step()
     assert signal_step is not None
     # two scaled_for_cash notices, then the two buys (no sells on the first rebalance)
     assert [e.kind for e in dict(signal_step.emitted)["rebalance"]] == ["NoticeEvent", "NoticeEvent",
@@ -69,8 +69,8 @@ def test_step_records_say_who_took_the_event_and_what_it_emitted(tiny: Path) -> 
 def test_step_records_carry_the_cash_and_position_changes(tiny: Path) -> None:
     """Each fill's record has cash before/after and the shares and average cost it changed (hand figures)."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.run_until("2021-01-06")
-    fills = [r for r in sim.step_rebalance() if isinstance(r.event, FillEvent)]
+    sim.debugger.run_until("2021-01-06")
+    fills = [r for r in sim.debugger.step_rebalance() if isinstance(r.event, FillEvent)]
     sell, buy = fills
     assert (sell.cash_before, sell.cash_after) == pytest.approx((28.0, 187.0))
     (aaa,) = sell.changes
@@ -102,15 +102,15 @@ def test_stepping_then_running_gives_the_plain_run_digest(tiny: Path) -> None:
     plain = eventbt.Simulation.from_scenario(tiny).run()
     assert plain is not None
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.step()
-    str(sim.queue)
-    sim.run_until("2021-01-05")
+    sim.debugger.step()
+    str(sim.debugger.queue)
+    sim.debugger.run_until("2021-01-05")
     sim.debugger.next(2)
     str(sim.debugger.portfolio)
-    sim.add_breakpoint("FillEvent")
-    assert isinstance(sim.continue_(), FillEvent)
-    sim.step_rebalance()
-    assert sim.run_until("2099-01-01") is None
+    sim.debugger.add_breakpoint("FillEvent")
+    assert isinstance(sim.debugger.continue_(), FillEvent)
+    sim.debugger.step_rebalance()
+    assert sim.debugger.run_until("2099-01-01") is None
     result = sim.debugger.result
     assert result is not None and sim.finished
     assert result.digest == plain.digest
@@ -121,7 +121,7 @@ def test_stepping_every_event_of_a_next_open_run_gives_the_plain_digest() -> Non
     """With next_open, a rebalance ends at the next bar's snapshot, after its BarOpenEvent fills."""
     path = SCENARIOS / "ema_next_open.toml"
     sim = eventbt.Simulation.from_scenario(path)
-    records = sim.step_rebalance()
+    records = sim.debugger.step_rebalance()
     kinds = [r.event.kind for r in records]
     assert kinds[0] == "MarketEvent" and kinds[-1] == "SnapshotEvent"
     opens = [i for i, r in enumerate(records) if isinstance(r.event, BarOpenEvent)]
@@ -129,7 +129,7 @@ def test_stepping_every_event_of_a_next_open_run_gives_the_plain_digest() -> Non
     assert len(opens) == 1 and fills and min(fills) > opens[0]
     snapshots = [r.event for r in records if isinstance(r.event, SnapshotEvent)]
     assert [s.bar for s in snapshots] == [records[0].event.bar, records[0].event.bar + 1]  # type: ignore[attr-defined]
-    while sim.step() is not None:
+    while sim.debugger.step() is not None:
         pass
     assert sim.debugger.result is not None
     assert sim.debugger.result.digest == _plain_digest(path)
@@ -138,19 +138,19 @@ def test_stepping_every_event_of_a_next_open_run_gives_the_plain_digest() -> Non
 def test_run_until_stops_before_the_first_event_of_the_date(tiny: Path) -> None:
     """The event returned is still queued and is the first one of that date."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    event = sim.run_until("2021-01-05")
+    event = sim.debugger.run_until("2021-01-05")
     assert isinstance(event, MarketEvent) and event.date == "2021-01-05T16:00:00"
-    assert sim.queue.events[0] is event
+    assert sim.debugger.queue.events[0] is event
     assert sim.debugger.last is not None and sim.debugger.last.date.startswith("2021-01-04")
 
 
 def test_run_until_past_the_end_finishes_the_run(tiny: Path) -> None:
     """Past the data, run_until returns None and the run is complete; stepping further returns None."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    assert sim.run_until("2030-01-01") is None
+    assert sim.debugger.run_until("2030-01-01") is None
     assert sim.finished and sim.status == "completed"
-    assert sim.step() is None
-    assert sim.step_rebalance() == []
+    assert sim.debugger.step() is None
+    assert sim.debugger.step_rebalance() == []
 
 
 @pytest.mark.parametrize(
@@ -169,37 +169,37 @@ def test_each_kind_of_breakpoint_stops_before_the_right_event(tiny: Path, kwargs
                                                               symbol: str | None) -> None:
     """Type, symbol, date, predicate and combinations stop before the first matching event."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    point = sim.add_breakpoint(**kwargs)
-    event = sim.continue_()
+    point = sim.debugger.add_breakpoint(**kwargs)
+    event = sim.debugger.continue_()
     assert event is not None and sim.debugger.hit is point
     assert event.kind == kind and event.date.startswith(date)
     assert getattr(event, "symbol", None) == symbol
-    assert sim.queue.events[0] is event  # still queued: the breakpoint stops before delivery
+    assert sim.debugger.queue.events[0] is event  # still queued: the breakpoint stops before delivery
 
 
 def test_date_breakpoint_fires_once_and_continue_then_runs_to_the_end(tiny: Path) -> None:
     """Reaching a date stops once; continuing after it runs to the end and returns None."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.add_breakpoint(date="2021-01-05")
-    assert sim.continue_() is not None
-    assert sim.continue_() is None
+    sim.debugger.add_breakpoint(date="2021-01-05")
+    assert sim.debugger.continue_() is not None
+    assert sim.debugger.continue_() is None
     assert sim.finished and sim.debugger.hit is None
 
 
 def test_deleted_breakpoints_no_longer_stop(tiny: Path) -> None:
     """After delete_breakpoint, continue runs past the events it matched."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    point = sim.add_breakpoint("FillEvent")
-    sim.delete_breakpoint(point.number)
-    assert sim.continue_() is None
+    point = sim.debugger.add_breakpoint("FillEvent")
+    sim.debugger.delete_breakpoint(point.number)
+    assert sim.debugger.continue_() is None
     with pytest.raises(DebuggerError, match="no breakpoint 1"):
-        sim.delete_breakpoint(point.number)
+        sim.debugger.delete_breakpoint(point.number)
 
 
 def test_why_finds_the_notices_behind_an_order_and_its_fill(tiny: Path) -> None:
     """why(order) and why(fill) give that symbol's scaled_for_cash notice; why() all of the rebalance's."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.step_rebalance()
+    sim.debugger.step_rebalance()
     debugger = sim.debugger
     assert [(n.code, n.symbol) for n in debugger.why().notices] == [("scaled_for_cash", "AAA"),
                                                                      ("scaled_for_cash", "BBB")]
@@ -217,7 +217,7 @@ def test_why_finds_the_notices_behind_an_order_and_its_fill(tiny: Path) -> None:
 def test_orders_and_fills_views_list_the_latest_rebalance(tiny: Path) -> None:
     """orders() shows each order's outcome; fills() each fill's price and commission."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.run_until("2021-01-06")
+    sim.debugger.run_until("2021-01-06")
     sim.debugger.next(3)  # market, signal, notice: both orders are queued, none delivered yet
     assert [row[-1] for row in sim.debugger.orders().rows] == ["queued", "queued"]
     sim.debugger.next(4)  # the two orders and their two fills
@@ -232,7 +232,7 @@ def test_orders_and_fills_views_list_the_latest_rebalance(tiny: Path) -> None:
 def test_portfolio_view_shows_cash_positions_and_weights(tiny: Path) -> None:
     """After the last rebalance: 41 AAA @ 20, 31 BBB @ 25, cash 11, total 1,606."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.run_until("2030-01-01")
+    sim.debugger.run_until("2030-01-01")
     view = sim.debugger.portfolio
     assert view.positions == {"AAA": 41, "BBB": 31}
     assert view.cash == pytest.approx(11.0)
@@ -244,10 +244,10 @@ def test_portfolio_view_shows_cash_positions_and_weights(tiny: Path) -> None:
 def test_views_render_as_html_tables_for_jupyter(tiny: Path) -> None:
     """Step records, step lists, the portfolio and the queue have _repr_html_ tables with their cells."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    sim.run_until("2021-01-06")
-    queue_html = sim.queue._repr_html_()
+    sim.debugger.run_until("2021-01-06")
+    queue_html = sim.debugger.queue._repr_html_()
     assert queue_html.count("<table>") == 1 and "MarketEvent" in queue_html
-    records = sim.step_rebalance()
+    records = sim.debugger.step_rebalance()
     fill = next(r for r in records if isinstance(r.event, FillEvent))
     html = fill._repr_html_()
     assert "<table>" in html and "<td" in html and "41 shares" in html
@@ -259,7 +259,7 @@ def test_views_render_as_html_tables_for_jupyter(tiny: Path) -> None:
 def test_step_text_aligns_handlers_and_formats_money_and_shares(tiny: Path) -> None:
     """A fill step reads: title, handler row, cash row with a signed change, a position row."""
     sim = eventbt.Simulation.from_scenario(tiny)
-    records = sim.step_rebalance()
+    records = sim.debugger.step_rebalance()
     fill = next(r for r in records if isinstance(r.event, FillEvent) and r.event.symbol == "AAA")
     lines = str(fill).splitlines()
     assert lines[0].endswith("FillEvent #7  BUY 49 AAA @ 10.0000  commission 1.00  slippage 0.00  (order #5)")
@@ -286,9 +286,12 @@ def test_event_types_resolve_by_short_or_full_name() -> None:
 
 
 def test_debugger_can_wrap_a_simulation_directly(tiny: Path) -> None:
-    """Debugger.from_scenario gives the same first step as Simulation.step."""
-    record = Debugger.from_scenario(tiny).step()
+    """Debugger(sim) drives the simulation like sim.debugger: the first step is bar 0's MarketEvent."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    record = Debugger(sim).step()
     assert record is not None and isinstance(record.event, MarketEvent) and record.event.bar == 0
+    following = sim.debugger.step()
+    assert following is not None and following.seq == record.seq + 1
 
 
 def test_step_rebalance_follows_a_carried_order_until_it_is_filled() -> None:
@@ -310,7 +313,33 @@ def test_step_rebalance_follows_a_carried_order_until_it_is_filled() -> None:
         "schedule": {"dates": ["2024-01-02"]}, "execution": {"volume_limit": 0.5, "remainder": "carry"},
     })
     sim = Simulation(config, prices=prices)
-    records = sim.step_rebalance()
+    records = sim.debugger.step_rebalance()
     fills = [r.event.quantity for r in records if isinstance(r.event, FillEvent)]  # type: ignore[attr-defined]
     assert fills == [150, 200, 250, 400]
     assert isinstance(records[-1].event, SnapshotEvent) and records[-1].event.bar == 3
+
+
+def test_the_old_simulation_delegates_still_work_but_warn(tiny: Path) -> None:
+    """sim.run_until and friends (replaced by sim.debugger.*) keep working for a release, with a warning."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    with pytest.warns(DeprecationWarning, match=r"Simulation\.run_until is deprecated.*sim\.debugger\.run_until"):
+        event = sim.run_until("2021-01-05")
+    assert event is not None and event is sim.debugger.event()
+    with pytest.warns(DeprecationWarning, match="step_rebalance"):
+        assert sim.step_rebalance()
+
+
+def test_the_old_module_paths_still_import_but_warn() -> None:
+    """eventbt.debugger (now eventbt.debug.debugger) imports as an alias whose names warn and are the new ones."""
+    import importlib
+    import sys
+
+    from eventbt.debug import debugger as new
+
+    sys.modules.pop("eventbt.debugger", None)
+    old = importlib.import_module("eventbt.debugger")
+    with pytest.warns(DeprecationWarning, match=r"eventbt\.debugger is deprecated.*import Debugger from "
+                                                r"eventbt\.debug\.debugger"):
+        assert old.Debugger is new.Debugger
+    with pytest.raises(AttributeError):
+        old.__wrapped__  # noqa: B018 - dunder names are not forwarded (tools probe for them)

@@ -1,4 +1,4 @@
-"""The debugger's prompt: a :mod:`cmd` shell over a :class:`~eventbt.debugger.Debugger`.
+"""The debugger's prompt: a :mod:`cmd` shell over a :class:`~eventbt.debug.debugger.Debugger`.
 
 Interactive on a terminal (readline line editing and a history file); otherwise it reads commands one per
 line (standard input, ``--commands``, ``--script``) and echoes each after the prompt, so the output reads
@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from eventbt.debug_render import describe, money
-from eventbt.debugger import Debugger, event_class
+from eventbt.debug.debugger import Debugger, event_class
+from eventbt.debug.render import describe, money
 from eventbt.errors import DebuggerError
 from eventbt.events import Event
 

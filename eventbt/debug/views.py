@@ -1,6 +1,6 @@
-"""What the step debugger shows: step tables and the views of the portfolio, queue, orders, fills and why.
+"""What the step debugger shows: the views of the portfolio, queue, orders, fills and why.
 
-Each view is frozen data with ``table()`` (an :class:`~eventbt.debug_render.Table`), ``text()``/``str()``
+Each view is frozen data with ``table()`` (an :class:`~eventbt.debug.render.Table`), ``text()``/``str()``
 (aligned text) and ``_repr_html_()`` (an HTML table in Jupyter).
 """
 
@@ -11,23 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from eventbt.debug_render import Table, describe, emitted_text, explain, money, price, quantity, weight
+from eventbt.debug.render import Table, describe, explain, money, price, quantity, weight
 from eventbt.events import CancelEvent, Event, FillEvent, NoticeEvent, OrderEvent
 
 if TYPE_CHECKING:
-    from eventbt.debugger import StepRecord
     from eventbt.portfolio import Portfolio
 
 __all__ = [
     "EventView",
     "FillsView",
     "OrdersView",
-    "PortfolioView",
+    "HoldingsView",
     "QueueView",
     "Table",
     "TraceView",
     "WhyView",
-    "step_table",
 ]
 
 
@@ -45,22 +43,8 @@ class _Shown:
         return self.table().html()
 
 
-def step_table(record: StepRecord) -> Table:
-    """A step: a title line with the event, one row per handler with what it emitted, then the changes."""
-    event = record.event
-    title = f"seq {record.seq}  {event.date}  {event.kind} #{event.id}  {describe(event)}".rstrip()
-    rows = [(name, emitted_text(out)) for name, out in record.emitted] or [("(no handler)", "-")]
-    if record.cash_after != record.cash_before:
-        change = record.cash_after - record.cash_before
-        rows.append(("cash", f"{money(record.cash_before)} -> {money(record.cash_after)}  ({change:+,.2f})"))
-    for c in record.changes:
-        rows.append((c.symbol, f"{quantity(c.shares_before)} -> {quantity(c.shares_after)} shares  average cost "
-                               f"{price(c.average_cost_before)} -> {price(c.average_cost_after)}"))
-    return Table.of(("handler", "emitted / change"), rows, title=title)
-
-
 @attrs.frozen(kw_only=True)
-class PortfolioView(_Shown):
+class HoldingsView(_Shown):
     """The book at a moment: cash, and per held symbol shares, average cost, mark, value and weight."""
 
     when: str
@@ -69,7 +53,7 @@ class PortfolioView(_Shown):
     rows: tuple[tuple[str, int, float, float], ...]  # (symbol, shares, average cost, mark)
 
     @classmethod
-    def of(cls, portfolio: Portfolio, when: str) -> PortfolioView:
+    def of(cls, portfolio: Portfolio, when: str) -> HoldingsView:
         rows = tuple((portfolio.symbols[i], int(q), float(portfolio.average_cost[i]), float(portfolio.marks[i]))
                      for i, q in enumerate(portfolio.positions.tolist()) if q)
         return cls(when=when, cash=portfolio.cash, total_value=portfolio.total_value(), rows=rows)

@@ -1,9 +1,8 @@
 """The step debugger: stop a run at a date, then walk one rebalance event by event.
 
-A :class:`Debugger` wraps a :class:`~eventbt.simulation.Simulation` (``Simulation`` delegates its ``step``,
-``run_until``, ``step_rebalance``, ``continue_``, breakpoints, ``queue`` and ``trace`` here, so
-``sim.step()`` and ``Debugger(sim).step()`` are the same thing). Stepping delivers events through the same
-bus calls an uninterrupted run makes, so a run that was stepped, stopped and resumed ends with the same
+A :class:`Debugger` drives a run (a :class:`~eventbt.simulation.Simulation`, or anything :class:`Steppable`);
+``sim.debugger`` is the one a simulation keeps, with its breakpoints. Stepping delivers events through the
+same bus calls an uninterrupted run makes, so a run that was stepped, stopped and resumed ends with the same
 results and the same audit digest as one that never stopped.
 
 - :meth:`Debugger.step` delivers one event and returns a :class:`StepRecord`: the event, each handler it
@@ -16,29 +15,29 @@ results and the same audit digest as one that never stopped.
   conditions together; :meth:`Debugger.continue_` runs to the next one.
 
 Step records, step lists and the views (portfolio, queue, orders, why) print as aligned text and show as
-HTML tables in Jupyter; see :mod:`eventbt.debug_views` and :mod:`eventbt.debug_render`.
+HTML tables in Jupyter; see :mod:`eventbt.debug.records`, :mod:`eventbt.debug.views` and
+:mod:`eventbt.debug.render`.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import numpy as np
 
-from eventbt import debug_views as views
-from eventbt.bus import Delivery
+from eventbt.debug import views
+from eventbt.debug.records import PositionChange, StepList, StepRecord
 from eventbt.errors import DebuggerError
 from eventbt.events import CancelEvent, Event, FillEvent, MarketEvent, OrderEvent, SignalEvent, SnapshotEvent
 
 if TYPE_CHECKING:
-    from eventbt.results import Result
-    from eventbt.simulation import Simulation
+    from eventbt.bus import Bus, Delivery
+    from eventbt.portfolio import Portfolio
 
-__all__ = ["Breakpoint", "Debugger", "PositionChange", "StepList", "StepRecord", "day_start_ns", "event_class"]
+__all__ = ["Breakpoint", "Debugger", "Steppable", "day_start_ns", "event_class"]
 
 _NS_PER_DAY = 86_400_000_000_000
 
@@ -68,66 +67,6 @@ def event_class(name: str | type[Event]) -> type[Event]:
             return cls
     known = ", ".join(sorted(classes))
     raise DebuggerError(f"unknown event type {name!r} (expected one of {known})", argument=name)
-
-
-@attrs.frozen(kw_only=True)
-class PositionChange:
-    """How one symbol's position changed in a step."""
-
-    symbol: str
-    shares_before: int
-    shares_after: int
-    average_cost_before: float
-    average_cost_after: float
-
-
-@attrs.frozen(kw_only=True)
-class StepRecord(Delivery):
-    """One delivered event: the :class:`~eventbt.bus.Delivery` plus the portfolio change it caused."""
-
-    cash_before: float
-    cash_after: float
-    changes: tuple[PositionChange, ...] = ()
-
-    @property
-    def cash_change(self) -> float:
-        return self.cash_after - self.cash_before
-
-    def to_dict(self, publisher: str) -> dict[str, Any]:
-        """JSON-ready: the audit log's ``publish`` fields of the event, where it went, what changed."""
-        event = self.event
-        return {
-            "seq": self.seq, "id": event.id, "type": event.kind, "time": event.date, "cause": event.cause_id,
-            "by": publisher, "data": event.audit_fields(), "to": list(self.handlers),
-            "emitted": {name: [e.id for e in out] for name, out in self.emitted},
-            "cash_before": self.cash_before, "cash_after": self.cash_after,
-            "changes": [attrs.asdict(change) for change in self.changes],
-        }
-
-    def table(self) -> views.Table:
-        return views.step_table(self)
-
-    def text(self, *, color: bool = False) -> str:
-        return self.table().text(color=color, header=False)
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return self.table().html()
-
-
-class StepList(list[StepRecord]):
-    """Step records in delivery order (what :meth:`Debugger.step_rebalance` and ``next N`` return)."""
-
-    def text(self, *, color: bool = False) -> str:
-        return "\n".join(record.text(color=color) for record in self)
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_html_(self) -> str:
-        return "".join(record._repr_html_() for record in self)
 
 
 @attrs.frozen(kw_only=True)
@@ -171,23 +110,39 @@ class Breakpoint:
         return f"{self.number}: " + " ".join(parts)
 
 
-class Debugger:
-    """Drives a :class:`~eventbt.simulation.Simulation` one event at a time. See the module docstring."""
+class Steppable(Protocol):
+    """What the debugger needs of a run; :class:`~eventbt.simulation.Simulation` fits it.
 
-    def __init__(self, simulation: Simulation) -> None:
+    The debugger only drives the run through these: it delivers events with :meth:`deliver` or runs the bus
+    to a stop condition with :meth:`run`, and reads the bus and the book in between.
+    """
+
+    @property
+    def bus(self) -> Bus: ...
+
+    @property
+    def portfolio(self) -> Portfolio: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    def deliver(self) -> Delivery | None: ...
+
+    def run(self, stop: Callable[[Event], bool] | None = None) -> Any: ...
+
+    def result(self) -> Any: ...
+
+
+class Debugger:
+    """Drives a run one event at a time (see the module docstring); ``sim.debugger`` is a simulation's own."""
+
+    def __init__(self, simulation: Steppable) -> None:
         self.simulation = simulation
         self.breakpoints: dict[int, Breakpoint] = {}
         self._numbers = itertools.count(1)
         self.last: Event | None = None  # the last event delivered
         self.hit: Breakpoint | None = None  # the breakpoint the last continue_() stopped at
-        self.result: Result | None = None  # set once the run has ended
-
-    @classmethod
-    def from_scenario(cls, path: str | os.PathLike[str], overrides: Sequence[str] = (),
-                      **options: Any) -> Debugger:
-        from eventbt.simulation import Simulation
-
-        return cls(Simulation.from_scenario(path, overrides, **options))
+        self.result: Any = None  # the run's Result, set once the run has ended
 
     @property
     def finished(self) -> bool:
@@ -320,9 +275,9 @@ class Debugger:
         return views.QueueView(events=tuple(bus.pending()), publishers=dict(bus.publisher))
 
     @property
-    def portfolio(self) -> views.PortfolioView:
+    def portfolio(self) -> views.HoldingsView:
         """Cash, positions, average cost, marks and weights now."""
-        return views.PortfolioView.of(self.simulation.portfolio, self._now_text())
+        return views.HoldingsView.of(self.simulation.portfolio, self._now_text())
 
     def event(self, event_id: int | None = None) -> Event:
         """A published event by id (default: the one the run is stopped before, else the last delivered)."""
