@@ -24,6 +24,11 @@ MOVED_MODULES = {
     "eventbt.debug_views": "eventbt.debug.views",
     "eventbt.debug_render": "eventbt.debug.render",
     "eventbt.debug_prompt": "eventbt.debug.prompt",
+    "eventbt.loaders": "eventbt.data.loaders",
+    "eventbt.validation": "eventbt.data.checks",
+    "eventbt.scenario_checks": "eventbt.scenario.schema",
+    "eventbt.toml_writer": "eventbt.scenario.toml_writer",
+    "eventbt.plugin_arguments": "eventbt.scenario.arguments",
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from eventbt.errors import PluginError, ScenarioError
-from eventbt.plugin_arguments import constructor_parameters, did_you_mean, got, instantiate
+from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
 
 __all__ = [
     "COMMISSION_MODELS",

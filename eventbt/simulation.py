@@ -42,7 +42,7 @@ __all__ = ["Simulation", "load_scenario_prices", "run"]
 
 def load_scenario_prices(config: ScenarioConfig) -> PriceData:
     """Load the prices a scenario names (its symbols and date range)."""
-    from eventbt.loaders import load_prices
+    from eventbt.data.loaders import load_prices
 
     data = config.data
     return load_prices(

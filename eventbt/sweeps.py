@@ -78,7 +78,7 @@ def _value(text: str) -> Any:
 
 def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple[str, ...]]:
     """``["key=v1,v2", ...]`` or ``{key: [v1, v2]}`` -> ``{key: ("v1", "v2")}`` (values as override text)."""
-    from eventbt import toml_writer
+    from eventbt.scenario import toml_writer
 
     if isinstance(grid, Mapping):
         specs = [(key, [toml_writer.format_value(v) for v in values], key) for key, values in grid.items()]

@@ -68,8 +68,8 @@ def _class_name(obj: object) -> str:
 
 def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ValidationReport:
     """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs."""
-    from eventbt.scenario import _copy_tables, read_scenario_file
-    from eventbt.scenario_checks import Reader
+    from eventbt.scenario.config import copy_tables, read_scenario_file
+    from eventbt.scenario.schema import Reader
 
     source = os.fspath(path)
     problems: list[str] = []
@@ -79,7 +79,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     except ScenarioError as exc:
         return ValidationReport(path=source, chain=(source,), problems=(str(exc),), imports=())
     reader = Reader(source, collect=True)
-    values = reader.read(reader.apply_overrides(_copy_tables(raw), overrides))
+    values = reader.read(reader.apply_overrides(copy_tables(raw), overrides))
     problems.extend(str(error) for error in reader.errors or ())
 
     def attempt(action: Callable[[], Any]) -> Any:
@@ -101,7 +101,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
 
 
 def _load_data(data: Mapping[str, Any], source: str) -> Any:
-    from eventbt.loaders import load_prices
+    from eventbt.data.loaders import load_prices
 
     folder = Path(source).parent
     return load_prices(folder / data["path"], format=data.get("format", "auto"),
@@ -110,8 +110,8 @@ def _load_data(data: Mapping[str, Any], source: str) -> Any:
 
 
 def _data_warnings(data: Mapping[str, Any], prices: Any) -> list[str]:
-    from eventbt.scenario_checks import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
-    from eventbt.validation import data_warnings
+    from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
+    from eventbt.data.checks import data_warnings
 
     return data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
                          stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS))
@@ -133,7 +133,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Ca
                    imports: list[str]) -> None:
     from eventbt import plugins
     from eventbt.handler import Handler
-    from eventbt.scenario_checks import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
+    from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
     strategy = values["strategy"]
     if strategy.get("name"):

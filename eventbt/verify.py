@@ -136,7 +136,7 @@ def _check_audit(records: list[Mapping[str, Any]], footer: Mapping[str, Any], su
 
 
 def _load(config: Any, header: Mapping[str, Any], data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
-    from eventbt.loaders import load_prices
+    from eventbt.data.loaders import load_prices
 
     environment = header.get("environment") or {}
     if data_path is not None:

@@ -84,12 +84,12 @@ def summary_spec(summary: dict[str, object]) -> TableSpec:
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from eventbt.data.checks import data_warnings
     from eventbt.errors import ScenarioError
     from eventbt.progress import ProgressBar
     from eventbt.scenario import ScenarioConfig
     from eventbt.simulation import Simulation, load_scenario_prices
     from eventbt.tables import print_table
-    from eventbt.validation import data_warnings
 
     if args.report and not args.out:
         raise ScenarioError("--report writes DIR/report.html: give the run folder with --out DIR")

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from eventbt.data.checks import StaleWarning, data_warnings, find_stale_prices, stale_messages
+from eventbt.data.loaders import JumpWarning, find_suspicious_jumps, load_prices
 from eventbt.errors import DataError, ScenarioError
-from eventbt.loaders import JumpWarning, find_suspicious_jumps, load_prices
 from eventbt.prices import PriceData
 from eventbt.scenario import ScenarioConfig
-from eventbt.validation import StaleWarning, data_warnings, find_stale_prices, stale_messages
 
 DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"
 DATE_HINT = "expected a date like YYYY-MM-DD or M/D/YYYY"

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventbt import loaders
+from eventbt.data import loaders
+from eventbt.data.loaders import load_prices
 from eventbt.errors import DataError
-from eventbt.loaders import load_prices
 from eventbt.prices import PriceData
 
 DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"

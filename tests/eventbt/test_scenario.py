@@ -9,7 +9,6 @@ from pathlib import Path
 import attrs
 import pytest
 
-from eventbt import toml_writer
 from eventbt.errors import ScenarioError
 from eventbt.scenario import (
     AuditConfig,
@@ -23,6 +22,7 @@ from eventbt.scenario import (
     ScenarioConfig,
     ScheduleConfig,
     StrategyConfig,
+    toml_writer,
 )
 
 DATA = '[data]\npath = "prices.csv"\n'

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from eventbt.cli import main
-from eventbt.loaders import find_suspicious_jumps, load_prices
-from eventbt.validation import find_stale_prices
+from eventbt.data.checks import find_stale_prices
+from eventbt.data.loaders import find_suspicious_jumps, load_prices
 from eventbt.validator import validate
 
 DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"

@@ -27,7 +27,7 @@ applied. Files that carry them disagree with their own prices often enough to ma
 (zipline's sample files flag a 7:1 AAPL split on 2014-06-09 in prices that are already split-adjusted, so
 applying it would adjust twice). Use :func:`find_suspicious_jumps` to spot unadjusted splits.
 
-Each file read is validated as described in :mod:`eventbt.validation`; every problem is a
+Each file read is validated as described in :mod:`eventbt.data.checks`; every problem is a
 :class:`~eventbt.errors.DataError`.
 """
 
@@ -47,9 +47,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from eventbt.errors import DataError
-from eventbt.prices import PriceData
-from eventbt.validation import (
+from eventbt.data.checks import (
     EXPECTED_COLUMNS,
     SYMBOL_NAMES,
     JumpWarning,
@@ -65,6 +63,8 @@ from eventbt.validation import (
     parse_dates,
     parse_numbers,
 )
+from eventbt.errors import DataError
+from eventbt.prices import PriceData
 
 __all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
 

@@ -20,8 +20,9 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from eventbt import toml_writer
+from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import ScenarioError
+from eventbt.scenario import toml_writer
 
 __all__ = [
     "CHECKS",
@@ -37,10 +38,6 @@ __all__ = [
 SCHEDULE_MODES = ("rebalance", "every_n_bars", "dates")
 DEFAULT_COMMISSION: dict[str, Any] = {"model": "zero"}
 DEFAULT_SLIPPAGE: dict[str, Any] = {"model": "fixed_bps", "bps": 0.0}
-#: ``[data] jump_threshold``: a one-day close ratio below it, or above its inverse, is warned about.
-DEFAULT_JUMP_THRESHOLD = 0.6
-#: ``[data] stale_bars``: this many identical closes in a row are warned about (0: no check).
-DEFAULT_STALE_BARS = 10
 EVENT_TYPES = ("deposit", "withdrawal", "order")
 
 

@@ -14,7 +14,7 @@ A file may start with ``extends = "base.toml"`` (relative to its own folder): th
 extend another), then the file's tables are merged over it key by key (a table merges, any other value,
 arrays included, replaces; a cost model table that names another ``model`` replaces the base's whole).
 A relative ``[data] path`` or ``[audit] path`` the file inherits keeps pointing at what the base meant.
-A cycle is an error. The checks themselves live in :mod:`eventbt.scenario_checks`.
+A cycle is an error. The checks themselves live in :mod:`eventbt.scenario.schema`.
 """
 
 from __future__ import annotations
@@ -27,16 +27,10 @@ from typing import Any
 
 import attrs
 
-from eventbt import toml_writer
+from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import ScenarioError
-from eventbt.scenario_checks import (
-    DEFAULT_COMMISSION,
-    DEFAULT_JUMP_THRESHOLD,
-    DEFAULT_SLIPPAGE,
-    DEFAULT_STALE_BARS,
-    SCHEDULE_MODES,
-    Reader,
-)
+from eventbt.scenario import toml_writer
+from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE, SCHEDULE_MODES, Reader
 
 __all__ = [
     "AuditConfig",
@@ -51,6 +45,7 @@ __all__ = [
     "ScenarioConfig",
     "ScheduleConfig",
     "StrategyConfig",
+    "copy_tables",
     "read_scenario_file",
 ]
 
@@ -238,7 +233,7 @@ class ScenarioConfig:
         if base_dir is None:
             base_dir = Path(source).parent if source is not None else Path.cwd()
         reader = Reader(source)
-        tables = reader.apply_overrides(_copy_tables(raw), overrides)
+        tables = reader.apply_overrides(copy_tables(raw), overrides)
         values = reader.read(tables)
         default_name = Path(source).stem if source is not None else "scenario"
         return cls(
@@ -314,12 +309,12 @@ def _data_table(data: DataConfig) -> dict[str, Any]:
     return table
 
 
-def _copy_tables(value: Any) -> Any:
+def copy_tables(value: Any) -> Any:
     """A copy of a raw scenario with every mapping a fresh dict and every array a fresh list."""
     if isinstance(value, Mapping):
-        return {key: _copy_tables(item) for key, item in value.items()}
+        return {key: copy_tables(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_copy_tables(item) for item in value]
+        return [copy_tables(item) for item in value]
     return value
 
 

@@ -18,9 +18,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
-from eventbt.scenario_checks import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 
 __all__ = [
     "DEFAULT_JUMP_THRESHOLD",
