@@ -29,6 +29,9 @@ MOVED_MODULES = {
     "eventbt.scenario_checks": "eventbt.scenario.schema",
     "eventbt.toml_writer": "eventbt.scenario.toml_writer",
     "eventbt.plugin_arguments": "eventbt.scenario.arguments",
+    "eventbt.replayer": "eventbt.replays.replayer",
+    "eventbt.divergence": "eventbt.replays.divergence",
+    "eventbt.bench_workloads": "eventbt.bench.workloads",
 }
 
 
@@ -123,7 +126,7 @@ if TYPE_CHECKING:
         SignalGenerator,
         SlippageModel,
     )
-    from eventbt.replayer import (
+    from eventbt.replays.replayer import (
         ReplayReport,
         replay,
     )
@@ -180,7 +183,7 @@ _EXPORTS = {
     "Portfolio": "eventbt.portfolio",
     "PriceData": "eventbt.prices",
     "PriceView": "eventbt.protocols",
-    "ReplayReport": "eventbt.replayer",
+    "ReplayReport": "eventbt.replays.replayer",
     "Result": "eventbt.results",
     "RunInterrupted": "eventbt.errors",
     "ScenarioConfig": "eventbt.scenario",
@@ -198,7 +201,7 @@ _EXPORTS = {
     "ValidationReport": "eventbt.validator",
     "VerifyReport": "eventbt.verify",
     "compute_metrics": "eventbt.metrics",
-    "replay": "eventbt.replayer",
+    "replay": "eventbt.replays.replayer",
     "run": "eventbt.simulation",
     "sweep": "eventbt.sweeps",
     "validate": "eventbt.validator",

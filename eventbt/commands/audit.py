@@ -77,7 +77,7 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
 def execute(args: argparse.Namespace) -> int:
     from eventbt.audit import read_audit, trace_records
     from eventbt.errors import AuditError, EventbtError
-    from eventbt.replayer import load_log
+    from eventbt.replays.replayer import load_log
 
     if args.action == "verify":
         try:

@@ -24,7 +24,7 @@ def execute(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from eventbt.bench import format_table, run_benchmarks
+    from eventbt.bench.runner import format_table, run_benchmarks
     from eventbt.errors import ScenarioError
 
     if args.repeat < 1:

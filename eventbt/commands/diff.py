@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from eventbt.replayer import compare_logs, load_log
+    from eventbt.replays.replayer import compare_logs, load_log
 
     report = compare_logs(load_log(args.run_a), load_log(args.run_b), labels=("A", "B"))
     print(report.format())

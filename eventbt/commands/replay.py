@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from eventbt.errors import PluginError
-    from eventbt.replayer import replay
+    from eventbt.replays.replayer import replay
 
     stages: dict[str, str] = {}
     for text in args.handlers:

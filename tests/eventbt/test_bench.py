@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from eventbt.bench import format_table, run_benchmarks
-from eventbt.bench_workloads import gbm_prices
+from eventbt.bench.runner import format_table, run_benchmarks
+from eventbt.bench.workloads import gbm_prices
 from eventbt.cli import main
 
 

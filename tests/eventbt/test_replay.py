@@ -1,4 +1,4 @@
-"""Tests for eventbt.replayer: replaying audit logs, what-if runs, changed data, tampered logs, diff."""
+"""Tests for eventbt.replays.replayer: replaying audit logs, what-if runs, changed data, tampered logs, diff."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 import eventbt
 from eventbt.audit import read_audit
-from eventbt.divergence import event_records, first_divergence, outcome
 from eventbt.errors import AuditError, DataError, ScenarioError
-from eventbt.replayer import compare_logs, load_log, replay
+from eventbt.replays.divergence import event_records, first_divergence, outcome
+from eventbt.replays.replayer import compare_logs, load_log, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

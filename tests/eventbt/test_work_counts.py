@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from eventbt.audit import AuditLog
-from eventbt.bench_workloads import gbm_prices, rotation_config
+from eventbt.bench.workloads import gbm_prices, rotation_config
 from eventbt.events import format_time
 from eventbt.protocols import PriceView
 from eventbt.schedule import rebalance_mask

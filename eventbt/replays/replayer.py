@@ -3,7 +3,7 @@
 :func:`replay` reads a log, checks it was not edited since it was written (its footer's digest against the
 records), rebuilds the scenario from the header (optionally changed by ``--set`` overrides: a what-if
 replay), checks the data files still hash as recorded, runs it and compares the new event stream with the
-recorded one (see :mod:`eventbt.divergence`). :func:`compare_logs` does the comparison for two finished
+recorded one (see :mod:`eventbt.replays.divergence`). :func:`compare_logs` does the comparison for two finished
 runs (``eventbt diff``).
 
 Where the data is found. The header keeps the scenario's data path as written in the scenario file
@@ -22,7 +22,8 @@ from typing import Any
 import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
-from eventbt.divergence import (
+from eventbt.errors import AuditError, DataError
+from eventbt.replays.divergence import (
     Divergence,
     first_divergence,
     format_divergence,
@@ -30,7 +31,6 @@ from eventbt.divergence import (
     outcome,
     scenario_changes,
 )
-from eventbt.errors import AuditError, DataError
 
 __all__ = ["ReplayReport", "compare_logs", "load_log", "replay", "verify_records"]
 
@@ -116,7 +116,7 @@ def _with_counts(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], *,
                  labels: tuple[str, str] = ("recorded", "new"), notes: Sequence[str] = ()) -> ReplayReport:
-    """Compare two parsed, verified logs (see :mod:`eventbt.divergence` for what is compared)."""
+    """Compare two parsed, verified logs (see :mod:`eventbt.replays.divergence` for what is compared)."""
     divergence = first_divergence(recorded, new)
     outcome_a, outcome_b = _with_counts(recorded), _with_counts(new)
     header_a, header_b = recorded[0], new[0]

@@ -1,4 +1,4 @@
-"""Timing the workloads of :mod:`eventbt.bench_workloads`: seconds, events, events/s, peak memory.
+"""Timing the workloads of :mod:`eventbt.bench.workloads`: seconds, events, events/s, peak memory.
 
 Each figure is the best of ``repeat`` runs. *Backtest seconds* run from building the
 :class:`~eventbt.simulation.Simulation` to its :class:`~eventbt.results.Result` (audit log closed, digest
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eventbt import bench_workloads as workloads
+from eventbt.bench import workloads
 
 __all__ = ["WORKLOADS", "format_table", "run_benchmarks"]
 
