@@ -64,3 +64,21 @@ def test_gbm_prices_are_seeded_positive_and_on_business_days() -> None:
     assert (days[1:] > days[:-1]).all()
     # 1970-01-01 was a Thursday: (days + 3) % 7 gives 0 for Monday ... 4 for Friday.
     assert ((days.astype("int64") + 3) % 7 < 5).all()
+
+
+@pytest.mark.parametrize("size", ["tiny", "small"])
+def test_the_plain_loop_gives_the_engines_equity_bit_for_bit(size: str) -> None:
+    """The benchmark's yardstick, a plain loop written from the documented rules, and the engine agree on
+    every bar's total value exactly (so timing one against the other compares the same work)."""
+    import numpy as np
+
+    from eventbt.bench import workloads
+    from eventbt.bench.loop import rotation_loop
+    from eventbt.simulation import Simulation
+
+    symbols, bars = workloads.ROTATION_SIZES[size]
+    prices = workloads.gbm_prices(symbols, bars)
+    result = Simulation(workloads.rotation_config(), prices=prices, audit=False).run()
+    assert result is not None and result.summary["trades"] > 0
+    loop = rotation_loop(prices.close, prices.dates)
+    assert np.array_equal(result.equity["total_value"].to_numpy(), loop)
