@@ -125,9 +125,9 @@ def test_swapping_the_commission_model_changes_value_by_exactly_the_commission()
     _, tiered = _run(0.5, commission={"model": "ibkr_tiered"})
     assert per_share.trades["quantity"].tolist() == tiered.trades["quantity"].tolist() == [500]
     # per_share: max(1.00, 500 * 0.005 = 2.50) = 2.50
-    # ibkr_tiered: 500 * 0.0035 = 1.75; + 1.75 * 0.00074 = 0.001295; + 500 * 0.0002 = 0.10 -> 1.851295
+    # ibkr_tiered: 500 * 0.0035 = 1.75; + 1.75 * 0.000738 = 0.0012915; + 500 * 0.0002 = 0.10 -> 1.8512915
     difference = tiered.summary["final_value"] - per_share.summary["final_value"]
-    assert difference == pytest.approx(2.50 - 1.851295, abs=1e-9)
+    assert difference == pytest.approx(2.50 - 1.8512915, abs=1e-9)
 
 
 @pytest.mark.parametrize(
