@@ -44,12 +44,23 @@ def test_corwin_schultz_is_zero_when_negative_and_nan_without_a_range() -> None:
     assert math.isnan(corwin_schultz_spread(math.nan, math.nan, math.nan, math.nan))
 
 
-def test_half_spread_falls_back_to_spread_bps() -> None:
-    """Without a bar (order sizing) or a range, spread_bps is used: 10 bps moves a fill by 5 bps."""
-    model = HalfSpreadSlippage(spread_bps=10)
-    # 100.00 * (1 + 0.0005) = 100.05
-    assert model.fill_price(1, 100.0, 1) == pytest.approx(100.05)
-    assert model.fill_price(-1, 100.0, 1, bar=BarContext(close=100.0)) == pytest.approx(99.95)
+def test_corwin_schultz_needs_a_previous_bar() -> None:
+    """With no previous bar the estimate is NaN, not the bar paired with itself.
+
+    Corwin and Schultz (2012) estimate the spread from two consecutive days; pairing H/L 101/99 with itself
+    would give beta = 2 ln(101/99)^2, gamma = ln(101/99)^2, alpha = ln(101/99) = 0.0200007 and
+    S = 2 (e^alpha - 1) / (1 + e^alpha) = 0.0200, the whole day's range (the reviewer's case F11).
+    """
+    assert math.isnan(corwin_schultz_spread(101.0, 99.0, math.nan, math.nan))
+
+
+@pytest.mark.parametrize(("spread_bps", "expected"), [(0.0, 100.0), (10.0, 100.05)])
+def test_half_spread_on_a_first_bar_charges_spread_bps(spread_bps: float, expected: float) -> None:
+    """A symbol's first bar (H/L 101/99, no previous bar) pays spread_bps / 2, not half its day's range."""
+    bar = BarContext(high=101.0, low=99.0, close=100.0)
+    # spread_bps 0 -> f = 0 -> 100.00 (before the fix: f = 0.02 / 2 = 1%, a buy at 101.00);
+    # spread_bps 10 -> f = 0.0005 -> 100.00 * 1.0005 = 100.05
+    assert HalfSpreadSlippage(spread_bps=spread_bps).fill_price(1, 100.0, 10, bar=bar) == pytest.approx(expected)
 
 
 def test_volume_share_grows_with_the_square_of_the_share() -> None:
