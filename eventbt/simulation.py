@@ -96,7 +96,10 @@ class Simulation:
                                      min_trade_value=config.rebalance.min_trade_value)
         self.execution = self._stage("execution", ExecutionHandler, commission=commission, slippage=slippage,
                                      timing=execution.timing, volume_limit=execution.volume_limit,
-                                     remainder=execution.remainder)
+                                     remainder=execution.remainder,
+                                     # only when set, so a replacement stage written before it still fits
+                                     **({"commission_per": execution.commission_per}
+                                        if execution.commission_per != "order" else {}))
         self.portfolio_handler = self._stage("portfolio", PortfolioHandler, weights_lag=1 if next_open else 0)
         # [data] missing / delisting (see handlers/delisting.py): gaps are found before the run; the
         # delisting handler is wired only when a series ends before the data does, and goes before the
