@@ -18,7 +18,7 @@ from eventbt import __version__, plugins
 from eventbt.audit import AuditLog
 from eventbt.bus import Bus, Delivery
 from eventbt.errors import DataError, HandlerError, PluginError, RunInterrupted, ScenarioError
-from eventbt.events import Event
+from eventbt.events import DataEndEvent, Event
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
@@ -124,7 +124,8 @@ class Simulation:
         for handler in handlers:
             handler.bind(self.context)
             self.bus.add(handler)
-        self.feed = DataFeed(self.prices, self.context.next_id, with_open=next_open, on_bar_end=progress)
+        self.feed = DataFeed(self.prices, self.context.next_id, with_open=next_open,
+                             with_data_end=self.bus.has_subscribers(DataEndEvent), on_bar_end=progress)
         self.bus.attach_source(self.feed)
         self.finished = False
         self.status = "running"

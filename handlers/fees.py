@@ -9,16 +9,21 @@ When fees are charged: every fee handler charges at a bar's :class:`~eventbt.eve
 moment of a bar when the cash is settled (the previous bar's fills are booked, this bar's same-close fills
 are not yet made; next-open fills, at 09:30, are already booked). Fees are booked before this bar's
 orders fill; order sizing at this bar does not see them, and the execution handler's cash check at the
-fill cuts a buy they no longer leave room for. A fee never makes cash negative: the portfolio pays what the
-cash covers and keeps the rest as owed (a ``fee_owed`` notice in the audit log says how much), paid first
-from that model's next fee; amounts still owed when the data ends are not booked. The book decides what is
-paid, because only it sees every fill and fee of the bar in the order they are booked.
+fill cuts a buy they no longer leave room for. What is still due when the data ends (a duty on the last
+bar's buys, a monthly fee's last part-month) is charged at the :class:`~eventbt.events.DataEndEvent`,
+after everything the last bar caused and before its snapshot, so the final value includes it. A fee
+never makes cash negative: the portfolio pays what the cash covers and keeps the rest as owed (a
+``fee_owed`` notice in the audit log says how much), paid first from that model's next fee; amounts still
+owed when the data ends are not booked. The book decides what is paid, because only it sees every fill and
+fee of the bar in the order they are booked.
 
 Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
 
 - ``stamp_duty`` (:class:`StampDuty`): ``rate`` x the value of each buy fill.
 - ``cash_interest`` (:class:`CashInterest`): interest on the cash balance per calendar day.
 - ``management_fee`` (:class:`ManagementFee`): an annual rate on total value, charged daily or monthly.
+- ``us_regulatory_fees`` (:class:`handlers.regulatory.UsRegulatoryFees`): the SEC's Section 31 fee and
+  FINRA's trading activity fee on sales, optionally FINRA's CAT fee on both sides.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from eventbt.events import Event, FeeEvent, FillEvent, MarketEvent
+from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent, SnapshotEvent
 from eventbt.handler import Context, Handler
 
 __all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty"]
@@ -51,9 +56,9 @@ class FeeHandler(Handler):
     def __init__(self) -> None:
         self.charged = 0.0
 
-    def _charge(self, market: MarketEvent, due: float, *, reason: str, cause_id: int | None,
+    def _charge(self, market: MarketEvent | DataEndEvent, due: float, *, reason: str, cause_id: int | None,
                 symbol: str | None = None, details: dict[str, Any] | None = None) -> FeeEvent | None:
-        """A fee of ``due`` for this bar (none when it is 0)."""
+        """A fee of ``due`` at ``market``'s bar and time (none when it is 0)."""
         if due == 0:
             return None
         self.charged += due
@@ -77,17 +82,20 @@ class FeeHandler(Handler):
 class StampDuty(FeeHandler):
     """A duty of ``rate`` x value on every buy fill, charged at the next market event (UK-style).
 
-    ``amount = rate * quantity * fill price``. The default ``rate = 0.005`` is the UK's 0.5% Stamp Duty
-    Reserve Tax on electronic purchases of shares in UK companies, as HM Revenue & Customs publishes it
-    (paper transfers pay Stamp Duty at the same rate, rounded up to the next GBP 5, not modelled). Sales
-    pay nothing. ``symbols`` limits the duty to those symbols (UK listings in a mixed universe); empty means
-    every symbol. A buy filled at the close is charged at the next bar's market event; one filled at the
-    open, at the same bar's. Each fee's ``cause_id`` is the fill. Example: 100 shares bought at 25.00 pay
-    ``0.005 * 2500.00 = 12.50``.
+    ``amount = rate * quantity * fill price``. The default ``rate = 0.005`` is the UK's Stamp Duty Reserve
+    Tax on agreements to transfer shares in UK companies: "0.5 per cent of the amount or value of the
+    consideration" (HM Revenue & Customs, Stamp Taxes on Shares Manual, STSM031070 "Scope of Stamp Duty
+    Reserve Tax (SDRT): calculation of the tax", as published in 2024). SDRT is rounded to the nearest
+    penny and paper transfers pay Stamp Duty at the same rate rounded up to the next GBP 5; neither
+    rounding is modelled. Sales pay nothing (the buyer pays). ``symbols`` limits the
+    duty to those symbols (UK listings in a mixed universe); empty means every symbol. A buy filled at the
+    close is charged at the next bar's market event, or at the :class:`~eventbt.events.DataEndEvent` when
+    it was the last bar; one filled at the open, at the same bar's market event. Each fee's ``cause_id`` is
+    the fill. Example: 100 shares bought at 25.00 pay ``0.005 * 2500.00 = 12.50``.
     """
 
     name = "stamp_duty"
-    subscribes = (MarketEvent, FillEvent)
+    subscribes = (MarketEvent, FillEvent, DataEndEvent)
 
     def __init__(self, *, rate: float = 0.005, symbols: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()
@@ -99,7 +107,7 @@ class StampDuty(FeeHandler):
         if event.side > 0 and (not self.symbols or event.symbol in self.symbols):
             self._fills.append(event)
 
-    def on_market(self, event: MarketEvent) -> list[Event]:
+    def on_market(self, event: MarketEvent | DataEndEvent) -> list[Event]:
         fills, self._fills = self._fills, []
         out: list[Event] = []
         for fill in fills:
@@ -110,19 +118,24 @@ class StampDuty(FeeHandler):
                 out.append(fee)
         return out
 
+    on_data_end = on_market
+
 
 class CashInterest(FeeHandler):
     """Interest on the cash balance: ``amount = -cash * annual_rate * days / day_count`` at each bar.
 
     ``days`` are the calendar days since the previous bar (3 over a weekend), ``cash`` the balance held
-    over them (the cash at the market event, before this bar's same-close fills). A positive
+    over them: the cash of the previous bar's :class:`~eventbt.events.SnapshotEvent`, at its end. With
+    ``next_open`` that is the cash before this bar's open fills, which are made after the gap (reading the
+    book at this bar's market event would apply the gap's days to the cash left after them). A positive
     ``annual_rate`` credits interest (a negative amount); a negative one, as on some EUR and CHF balances,
-    charges it. ``day_count`` is the money-market convention: 360 for USD and EUR, 365 for GBP. No
-    default rate: the scenario gives it. Example: 100,000 cash at 5% over a weekend (3 days, /360):
-    ``-100000 * 0.05 * 3 / 360 = -41.67``.
+    charges it. ``day_count`` is the money-market convention: 360 for USD and EUR, 365 for GBP (ACT/360 and
+    ACT/365 simple interest). No default rate: the scenario gives it. Example: 100,000 cash at 5% over a
+    weekend (3 days, /360): ``-100000 * 0.05 * 3 / 360 = -41.67``.
     """
 
     name = "cash_interest"
+    subscribes = (MarketEvent, SnapshotEvent)
 
     def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
         super().__init__()
@@ -130,12 +143,16 @@ class CashInterest(FeeHandler):
         if day_count not in (360, 365):
             raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
         self.day_count = day_count
+        self._held = 0.0  # the cash at the end of the previous bar
+
+    def on_snapshot(self, event: SnapshotEvent) -> None:
+        self._held = event.cash
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         days = self._days_since_previous_bar(event.bar)
-        cash = self.context.portfolio.cash
         if days == 0:
             return None
+        cash = self._held
         due = -cash * self.annual_rate * days / self.day_count
         fee = self._charge(event, due, reason="interest on cash", cause_id=event.id,
                            details={"cash": cash, "annual_rate": self.annual_rate, "days": days,
@@ -147,10 +164,11 @@ class ManagementFee(FeeHandler):
     """An annual fee on total value, accrued per calendar day: ``value * annual_rate * days / 365``.
 
     ``value`` is the total value at the bar's closes before its same-close fills; ``days`` the calendar
-    days since the previous bar. ``frequency = "daily"`` charges each bar's accrual at once;
-    ``"monthly"`` sums the accruals and charges them at the first bar of each new month. No default rate
-    (funds charge from about 0.03% for index ETFs to 2% for hedge funds). Example: 1,000,000 at 1% a
-    year over one day: ``1000000 * 0.01 / 365 = 27.40``.
+    days since the previous bar (ACT/365). ``frequency = "daily"`` charges each bar's accrual at once;
+    ``"monthly"`` sums the accruals and charges them at the first bar of each new month, and what has
+    accrued since then when the data ends (the :class:`~eventbt.events.DataEndEvent`), so the last
+    part-month is paid. No default rate (funds charge from about 0.03% for index ETFs to 2% for hedge
+    funds). Example: 1,000,000 at 1% a year over one day: ``1000000 * 0.01 / 365 = 27.40``.
     """
 
     name = "management_fee"
@@ -161,6 +179,8 @@ class ManagementFee(FeeHandler):
         if frequency not in ("daily", "monthly"):
             raise ValueError(f"frequency must be 'daily' or 'monthly', got {frequency!r}")
         self.frequency = frequency
+        # Daily charges leave nothing due at the end; only the monthly fee settles there.
+        self.subscribes = (MarketEvent, DataEndEvent) if frequency == "monthly" else (MarketEvent,)
         self.accrued = 0.0
         self._month = -1
 
@@ -177,4 +197,11 @@ class ManagementFee(FeeHandler):
             return None
         fee = self._charge(event, due, reason="management fee", cause_id=event.id,
                            details={"value": value, "annual_rate": self.annual_rate, "days": days})
+        return [fee] if fee is not None else None
+
+    def on_data_end(self, event: DataEndEvent) -> list[Event] | None:
+        """Charge what has accrued since the last charge: the last part-month."""
+        due, self.accrued = self.accrued, 0.0
+        fee = self._charge(event, due, reason="management fee accrued to the end of the data",
+                           cause_id=event.id, details={"annual_rate": self.annual_rate})
         return [fee] if fee is not None else None
