@@ -92,9 +92,9 @@ def _builtin_slippage_models() -> dict[str, type]:
 
 
 def _builtin_fee_handlers() -> dict[str, type]:
-    from handlers import fees
+    from handlers import fees, regulatory
 
-    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee]
+    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee, regulatory.UsRegulatoryFees]
     return {cls.name: cls for cls in classes}
 
 
@@ -107,7 +107,7 @@ SLIPPAGE_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_slippage_models)
 ``sqrt_impact``."""
 
 FEE_HANDLERS: Mapping[str, type] = _LazyRegistry(_builtin_fee_handlers)
-"""Built-in fee handlers by name: ``stamp_duty``, ``cash_interest``, ``management_fee``."""
+"""Built-in fee handlers by name: ``stamp_duty``, ``cash_interest``, ``management_fee``, ``us_regulatory_fees``."""
 
 HANDLERS: Mapping[str, type] = FEE_HANDLERS
 """Built-in handlers a scenario's ``[[handlers]]`` table can name: the fee handlers, so far."""
