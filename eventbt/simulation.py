@@ -89,6 +89,8 @@ class Simulation:
                 "has none (use a long or per-symbol file with a volume column)",
                 path=source, table="execution", key="volume_limit",
             )
+        plugins.check_bar_data(slippage, self.prices.columns, reference=str(execution.slippage.get("model")),
+                               data_path=config.data.path, path=source)
         self.strategy = self._stage("strategy", StrategyHandler, generator=generator, rebalance_bars=mask,
                                     strategy_name=config.strategy.name)
         self.rebalance = self._stage("rebalance", RebalanceHandler, commission=commission, slippage=slippage,

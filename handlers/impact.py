@@ -95,6 +95,7 @@ class HalfSpreadSlippage:
 
     name: ClassVar[str] = "half_spread"
     monotone_in_quantity: ClassVar[bool] = True
+    bar_fields: ClassVar[tuple[tuple[str, ...], ...]] = (("spread",), ("high", "low", "previous_high", "previous_low"))
 
     spread_bps: float = attrs.field(default=0.0, validator=_finite_at_least_zero)
     max_fraction: float = attrs.field(default=0.5, validator=_open_fraction)
@@ -129,6 +130,7 @@ class VolumeShareSlippage:
 
     name: ClassVar[str] = "volume_share"
     monotone_in_quantity: ClassVar[bool] = True
+    bar_fields: ClassVar[tuple[str, ...]] = ("volume",)
 
     volume_limit: float = attrs.field(default=0.025, validator=_open_fraction)
     price_impact: float = attrs.field(default=0.1, validator=_finite_at_least_zero)
@@ -171,6 +173,7 @@ class SqrtImpactSlippage:
 
     name: ClassVar[str] = "sqrt_impact"
     monotone_in_quantity: ClassVar[bool] = True
+    bar_fields: ClassVar[tuple[str, ...]] = ("volatility", "average_volume")
 
     coefficient: float = attrs.field(default=1.0, validator=_finite_at_least_zero)
     max_fraction: float = attrs.field(default=0.1, validator=_open_fraction)
