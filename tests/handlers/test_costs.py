@@ -69,11 +69,7 @@ def test_per_share_rate_binds() -> None:
     ],
 )
 def test_per_share_defaults_match_the_published_fixed_examples(quantity: int, price: float, expected: float) -> None:
-    """The defaults give Interactive Brokers' published fixed-pricing examples, the 1% cap included.
-
-    Source: Interactive Brokers, "Commissions: Stocks, ETFs, Warrants and Structured Products", United
-    States, "Fixed Examples" (2024-25): 100 shares @ USD 25 = 1.00; 1,000 @ 25 = 5.00; 1,000 @ 0.25 = 2.50.
-    """
+    """The defaults give the "Fixed Examples" of Interactive Brokers' US stock commissions page (2024-25)."""
     assert PerShareCommission().commission(quantity, quantity * price) == pytest.approx(expected)
 
 
@@ -89,11 +85,7 @@ def test_per_share_cap_binds() -> None:
 
 
 def test_per_share_cap_below_minimum_wins() -> None:
-    """When 1% of the value is below the minimum, the cap is charged, as Interactive Brokers' notes say.
-
-    Source: the notes to Interactive Brokers' US stock commission table: when the calculated maximum
-    per order is less than the minimum per order, the maximum per order is assessed.
-    """
+    """Below the minimum the 1% cap is charged, as the notes to Interactive Brokers' US commission table say."""
     # 100 shares at 0.50: max(1.00, 0.50) = 1.00; cap 1% of 50.00 = 0.50 -> 0.50 (Lean would charge 1.00)
     assert PerShareCommission().commission(100, 50.0) == pytest.approx(0.5)
 
@@ -255,12 +247,7 @@ def test_ibkr_tiered_next_share_rate_by_monthly_volume(monthly_volume: int, rate
 
 
 def test_ibkr_tiered_applies_the_tiers_marginally_as_the_published_example() -> None:
-    """Selling 30,000,000 shares at 5.00 from the month's start pays each tier's rate on its own shares.
-
-    Source: Interactive Brokers, "Stock and ETF Fixed vs. Tiered Pricing Comparison Examples"
-    (interactivebrokers.ca, f=713, 2023): IB First 300,000 Shares: $1,050; IB Next 2,700,000 Shares: 5,400;
-    IB Next 17,000,000 Shares: 25,500; IB Next 10,000,000 Shares: 10,000.
-    """
+    """Selling 30,000,000 shares pays 41,950 as in IB's "Fixed vs. Tiered Pricing Comparison Examples" (2023)."""
     model = IbkrTieredCommission(**BROKER_ONLY)
     # 300,000 * 0.0035 + 2,700,000 * 0.002 + 17,000,000 * 0.0015 + 10,000,000 * 0.001
     # = 1,050 + 5,400 + 25,500 + 10,000 = 41,950 (cap 1% of 150,000,000 does not bind)
@@ -268,11 +255,7 @@ def test_ibkr_tiered_applies_the_tiers_marginally_as_the_published_example() -> 
 
 
 def test_ibkr_tiered_one_million_shares_from_the_month_start() -> None:
-    """1,000,000 shares at 20.00 with monthly_volume 0 pay 2,450 broker, 2,651.81 with the fees on top.
-
-    Source: the tier table and third-party fees of Interactive Brokers' US stock commissions page (2024-25)
-    applied marginally, as in the broker's tiered examples (the reviewer's case F4).
-    """
+    """1,000,000 shares at 20.00 from the month's start pay 2,450 broker, 2,651.81 with IB's 2024-25 fees (F4)."""
     # broker: 300,000 * 0.0035 + 700,000 * 0.0020 = 1,050 + 1,400 = 2,450.00 (cap 200,000 does not bind)
     # pass-through: 2,450 * (0.000175 + 0.000563) = 2,450 * 0.000738 = 1.8081
     # clearing: 1,000,000 * 0.0002 = 200.00; total 2,450 + 1.8081 + 200 = 2,651.8081

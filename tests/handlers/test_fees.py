@@ -183,7 +183,7 @@ def _dated_run(dates: list[str], *handlers: Handler, weight: float, rebalance: s
 
 
 def test_stamp_duty_on_a_buy_in_the_final_bar_is_charged_before_the_last_snapshot() -> None:
-    """500 shares bought at 10.00 on the last bar pay 0.5% = 25.00, at the end of the data (F10a)."""
+    """HMRC's 0.5% SDRT on 500 shares at 10.00 bought on the last bar, 25.00, is charged when the data ends (F10a)."""
     # HMRC STSM031070: SDRT is 0.5% of the consideration: 0.005 * 500 * 10.00 = 25.00
     simulation, result = _dated_run(["2024-01-05", "2024-01-08", "2024-01-09"], StampDuty(), weight=0.5,
                                     rebalance="2024-01-09", cash=10_000.0)
@@ -200,7 +200,7 @@ def test_stamp_duty_on_a_buy_in_the_final_bar_is_charged_before_the_last_snapsho
 
 
 def test_monthly_management_fee_charges_the_last_part_month_at_the_end_of_the_data() -> None:
-    """1,000,000 at 1% a year, 2024-01-29..02-05: 82.19 at February's first bar and 109.58 at the end (F10b)."""
+    """1,000,000 at 1% a year ACT/365, 2024-01-29..02-05: 82.19 on 1 February and 109.58 at the end (F10b)."""
     dates = ["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05"]
     simulation, result = _dated_run(dates, ManagementFee(annual_rate=0.01, frequency="monthly"), weight=0.5,
                                     rebalance="2024-01-29", cash=1_000_000.0)
@@ -214,7 +214,7 @@ def test_monthly_management_fee_charges_the_last_part_month_at_the_end_of_the_da
 
 
 def test_cash_interest_under_next_open_is_paid_on_the_cash_held_over_the_gap() -> None:
-    """100,000 from Thursday, 99% invested at Monday's open, 5% ACT/360: 13.89 + 41.67 + 0.15 = 55.71 (F2)."""
+    """100,000 from Thursday, 99% invested at Monday's open, 5% ACT/360: 13.89 + 41.67 + 0.15 = 55.71 due (F2)."""
     dates = ["2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09"]  # Thu, Fri, Mon, Tue
     simulation, result = _dated_run(dates, CashInterest(annual_rate=0.05), weight=0.99, rebalance="2024-01-05",
                                     cash=100_000.0, timing="next_open")

@@ -137,12 +137,9 @@ def test_per_share_minimum_is_charged_once_per_order() -> None:
 )
 def test_commission_per_day_charges_a_carried_order_as_a_new_order_each_day(
         commission_per: str, expected: list[float], total: float) -> None:
-    """With commission_per = "day" an order filled 150/200/250/400 over four days pays 5.25, not 5.00.
-
-    Source: Interactive Brokers' fixed-pricing notes ("Orders that persist overnight will be considered a new
-    order for [the purposes of commission minimums]", as reproduced on a reseller's copy of IB's schedule,
-    fxfinpro.com "Stocks, ETFs and Warrants", 2016); the reviewer's case F5 (IBKR 5.25 against 5.00).
-    """
+    """As IB's notes (orders persisting overnight are new orders for minimums), "day" charges 5.25, not 5.00 (F5)."""
+    # Source: Interactive Brokers' fixed-pricing notes, "Orders that persist overnight will be considered a new
+    # order for [commission minimums]", as reproduced on fxfinpro.com, "Stocks, ETFs and Warrants" (2016).
     commission = {"model": "per_share", "per_share": 0.005, "minimum": 1.0}
     execution = {"volume_limit": 0.5, "remainder": "carry", "commission": commission,
                  "commission_per": commission_per}

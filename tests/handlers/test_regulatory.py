@@ -36,13 +36,7 @@ IB_2024 = {"sec_rate": 0.0000278, "taf_per_share": 0.000166, "taf_max": 8.30, "c
 )
 def test_regulatory_fees_per_fill(rates: dict[str, float], side: int, quantity: int, price: float,
                                   expected: dict[str, float]) -> None:
-    """Each part by hand from the published rates (SEC Section 31 order, FINRA By-Laws Schedule A, IB's page).
-
-    Sources: the 2024-25 rates as listed on Interactive Brokers' US stock commissions page (SEC 0.0000278 x
-    sale value, FINRA TAF 0.000166 per share sold, CAT 0.000048 per share), the reviewer's sale of 1,000 at
-    20.00 costing 0.770 more than the commission; the 2026 defaults (SEC USD 20.60 per million from
-    2026-04-04, TAF 0.000195 a share, at most 9.79 a trade, from 2026-01-01).
-    """
+    """Each part by hand from the rates IB listed in 2024-25 and the 2026 SEC order and FINRA schedule."""
     parts = UsRegulatoryFees(**rates).fees(side, quantity, price)
     assert parts == pytest.approx(expected)
 
