@@ -93,9 +93,9 @@ def _builtin_slippage_models() -> dict[str, type]:
 
 
 def _builtin_fee_handlers() -> dict[str, type]:
-    from handlers import fees, regulatory
+    from handlers import fees
 
-    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee, regulatory.UsRegulatoryFees]
+    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee, fees.UsRegulatoryFees]
     return {cls.name: cls for cls in classes}
 
 

@@ -28,7 +28,7 @@ eventbt follows the broker whose schedule these models are.) So 100 shares at 0.
 
 Sales also pay regulatory fees (the SEC's Section 31 fee, FINRA's trading activity fee) that a commission
 model cannot charge, as it does not see the side: add the ``us_regulatory_fees`` fee handler
-(:mod:`handlers.regulatory`).
+(:class:`handlers.fees.UsRegulatoryFees`).
 
 Slippage models (:class:`~eventbt.protocols.SlippageModel`), ``side`` +1 for a buy and -1 for a sell:
 

@@ -12,7 +12,7 @@ from eventbt.plugins import FEE_HANDLERS
 from eventbt.prices import PriceData
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
-from handlers.regulatory import UsRegulatoryFees
+from handlers.fees import UsRegulatoryFees
 from tests.properties.scripted import SCRIPTED
 
 # The rates on Interactive Brokers' US stock commissions page in 2024-25, the reviewer's case (F8).
