@@ -255,7 +255,7 @@ def test_ibkr_tiered_applies_the_tiers_marginally_as_the_published_example() -> 
 
 
 def test_ibkr_tiered_one_million_shares_from_the_month_start() -> None:
-    """1,000,000 shares at 20.00 from the month's start pay 2,450 broker, 2,651.81 with IB's 2024-25 fees (F4)."""
+    """1,000,000 shares at 20.00 from the month's start pay 2,450 broker, 2,651.81 with IB's 2024-25 fees."""
     # broker: 300,000 * 0.0035 + 700,000 * 0.0020 = 1,050 + 1,400 = 2,450.00 (cap 200,000 does not bind)
     # pass-through: 2,450 * (0.000175 + 0.000563) = 2,450 * 0.000738 = 1.8081
     # clearing: 1,000,000 * 0.0002 = 200.00; total 2,450 + 1.8081 + 200 = 2,651.8081

@@ -183,7 +183,7 @@ def _dated_run(dates: list[str], *handlers: Handler, weight: float, rebalance: s
 
 
 def test_stamp_duty_on_a_buy_in_the_final_bar_is_charged_before_the_last_snapshot() -> None:
-    """HMRC's 0.5% SDRT on 500 shares at 10.00 bought on the last bar, 25.00, is charged when the data ends (F10a)."""
+    """HMRC's 0.5% SDRT on 500 shares at 10.00 bought on the last bar, 25.00, is charged when the data ends."""
     # HMRC STSM031070: SDRT is 0.5% of the consideration: 0.005 * 500 * 10.00 = 25.00
     simulation, result = _dated_run(["2024-01-05", "2024-01-08", "2024-01-09"], StampDuty(), weight=0.5,
                                     rebalance="2024-01-09", cash=10_000.0)
@@ -200,21 +200,21 @@ def test_stamp_duty_on_a_buy_in_the_final_bar_is_charged_before_the_last_snapsho
 
 
 def test_monthly_management_fee_charges_the_last_part_month_at_the_end_of_the_data() -> None:
-    """1,000,000 at 1% a year ACT/365, 2024-01-29..02-05: 82.19 on 1 February and 109.58 at the end (F10b)."""
+    """1,000,000 at 1% a year ACT/365, 2024-01-29..02-05: 82.19 on 1 February and 109.58 at the end."""
     dates = ["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05"]
     simulation, result = _dated_run(dates, ManagementFee(annual_rate=0.01, frequency="monthly"), weight=0.5,
                                     rebalance="2024-01-29", cash=1_000_000.0)
     # ACT/365 on the value at each bar: Jan 29 -> Feb 1 is 3 days on 1,000,000: 1,000,000 * 0.01 * 3 / 365
     # = 82.191781, charged at Feb 1 (a new month). Feb 1 -> Feb 5 is 4 days on 999,917.808219:
-    # 999,917.808219 * 0.01 * 4 / 365 = 109.580034, charged when the data ends. Total 191.771815; the
-    # reviewer's 191.78 is the same 7 days on a flat 1,000,000 (the book's value falls by the first charge).
+    # 999,917.808219 * 0.01 * 4 / 365 = 109.580034, charged when the data ends. Total 191.771815
+    # (7 days on a flat 1,000,000 would be 191.78; the book's value falls by the first charge).
     assert [(row[0], row[2]) for row in simulation.portfolio_handler.fee_log] == [
         (3, pytest.approx(82.191781, abs=1e-6)), (5, pytest.approx(109.580034, abs=1e-6))]
     assert result.equity["total_value"].iloc[-1] == pytest.approx(1_000_000.0 - 191.771815, abs=1e-6)
 
 
 def test_cash_interest_under_next_open_is_paid_on_the_cash_held_over_the_gap() -> None:
-    """100,000 from Thursday, 99% invested at Monday's open, 5% ACT/360: 13.89 + 41.67 + 0.15 = 55.71 due (F2)."""
+    """100,000 from Thursday, 99% invested at Monday's open, 5% ACT/360: 13.89 + 41.67 + 0.15 = 55.71 due."""
     dates = ["2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09"]  # Thu, Fri, Mon, Tue
     simulation, result = _dated_run(dates, CashInterest(annual_rate=0.05), weight=0.99, rebalance="2024-01-05",
                                     cash=100_000.0, timing="next_open")

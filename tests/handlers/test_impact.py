@@ -53,7 +53,7 @@ def test_corwin_schultz_needs_a_previous_bar() -> None:
 
 @pytest.mark.parametrize(("spread_bps", "expected"), [(0.0, 100.0), (10.0, 100.05)])
 def test_half_spread_on_a_first_bar_charges_spread_bps(spread_bps: float, expected: float) -> None:
-    """A first bar (H/L 101/99) pays spread_bps / 2, not half its range, as Corwin-Schultz needs two bars (F11)."""
+    """A first bar (H/L 101/99) pays spread_bps / 2, not half its range, as Corwin-Schultz needs two bars."""
     bar = BarContext(high=101.0, low=99.0, close=100.0)
     # spread_bps 0 -> f = 0 -> 100.00 (before the fix: f = 0.02 / 2 = 1%, a buy at 101.00);
     # spread_bps 10 -> f = 0.0005 -> 100.00 * 1.0005 = 100.05

@@ -137,7 +137,7 @@ def test_per_share_minimum_is_charged_once_per_order() -> None:
 )
 def test_commission_per_day_charges_a_carried_order_as_a_new_order_each_day(
         commission_per: str, expected: list[float], total: float) -> None:
-    """As IB's notes (orders persisting overnight are new orders for minimums), "day" charges 5.25, not 5.00 (F5)."""
+    """As IB's notes (orders persisting overnight are new orders for minimums), "day" charges 5.25, not 5.00."""
     # Source: Interactive Brokers' fixed-pricing notes, "Orders that persist overnight will be considered a new
     # order for [commission minimums]", as reproduced on fxfinpro.com, "Stocks, ETFs and Warrants" (2016).
     commission = {"model": "per_share", "per_share": 0.005, "minimum": 1.0}

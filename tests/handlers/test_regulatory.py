@@ -15,7 +15,7 @@ from eventbt.simulation import Simulation
 from handlers.fees import UsRegulatoryFees
 from tests.properties.scripted import SCRIPTED
 
-# The rates on Interactive Brokers' US stock commissions page in 2024-25, the reviewer's case (F8).
+# The rates on Interactive Brokers' US stock commissions page in 2024-25.
 IB_2024 = {"sec_rate": 0.0000278, "taf_per_share": 0.000166, "taf_max": 8.30, "cat_per_share": 0.000048}
 
 
@@ -41,7 +41,7 @@ def test_regulatory_fees_per_fill(rates: dict[str, float], side: int, quantity: 
     assert parts == pytest.approx(expected)
 
 
-def test_the_reviewers_sale_pays_seventy_seven_cents_more() -> None:
+def test_a_sale_of_1000_at_20_pays_77_cents_more_under_the_2024_rates() -> None:
     """Sell 1,000 @ 20 under IB's 2024-25 rates: 0.556 + 0.166 + 0.048 = 0.770 on top of the commission."""
     assert sum(UsRegulatoryFees(**IB_2024).fees(-1, 1_000, 20.0).values()) == pytest.approx(0.770)
 
