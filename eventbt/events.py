@@ -30,6 +30,7 @@ __all__ = [
     "BarOpenEvent",
     "CancelEvent",
     "CashFlowEvent",
+    "DataEndEvent",
     "Event",
     "FeeEvent",
     "FillEvent",
@@ -257,6 +258,24 @@ class BarEndEvent(Event):
     """The end of a bar: published by the data feed once every event of the bar has been delivered."""
 
     kind: ClassVar[str] = "BarEndEvent"
+
+    bar: int
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class DataEndEvent(Event):
+    """The data has ended: published by the data feed at the last bar's close, once.
+
+    Delivered after everything the last bar caused and before that bar's :class:`BarEndEvent`, so a handler
+    can settle what is due when there is no next bar (a duty on the last bar's buys, a fee accrued since
+    its last charge) and the portfolio's last snapshot includes it. Only published when a handler
+    subscribes to it, so runs without one keep their events (and audit digest).
+    """
+
+    kind: ClassVar[str] = "DataEndEvent"
 
     bar: int
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -35,6 +35,7 @@ __all__ = [
     "SLIPPAGE_MODELS",
     "build_handler",
     "build_model",
+    "check_bar_data",
     "describe_model",
     "instantiate",
     "resolve_class",
@@ -94,7 +95,7 @@ def _builtin_slippage_models() -> dict[str, type]:
 def _builtin_fee_handlers() -> dict[str, type]:
     from handlers import fees
 
-    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee]
+    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee, fees.UsRegulatoryFees]
     return {cls.name: cls for cls in classes}
 
 
@@ -107,7 +108,7 @@ SLIPPAGE_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_slippage_models)
 ``sqrt_impact``."""
 
 FEE_HANDLERS: Mapping[str, type] = _LazyRegistry(_builtin_fee_handlers)
-"""Built-in fee handlers by name: ``stamp_duty``, ``cash_interest``, ``management_fee``."""
+"""Built-in fee handlers by name: ``stamp_duty``, ``cash_interest``, ``management_fee``, ``us_regulatory_fees``."""
 
 HANDLERS: Mapping[str, type] = FEE_HANDLERS
 """Built-in handlers a scenario's ``[[handlers]]`` table can name: the fee handlers, so far."""
@@ -240,6 +241,42 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
 
     arguments = {key: value for key, value in spec.items() if key != "model"}
     return instantiate(cls, arguments, reference=reference, error=error)
+
+
+_COLUMN_WORDS = {"open": "open prices", "high": "high prices", "low": "low prices", "volume": "volumes",
+                 "close": "closes", "spread": "a spread column"}
+"""How an error names a missing data column."""
+
+
+def check_bar_data(model: object, columns: Collection[str], *, reference: str, data_path: str, path: str | None,
+                   table: str = "execution.slippage") -> None:
+    """Refuse a bar-aware slippage ``model`` on data without the columns its ``bar_fields`` need.
+
+    ``columns`` are the data's columns (``close`` and those of ``open``, ``high``, ``low``, ``volume`` it
+    has). Without them such a model would price every fill with NaNs and charge nothing, silently. Raises a
+    one-line :class:`ScenarioError` naming the model, what is missing and the data file, on ``table``'s
+    ``model`` key, as ``[execution] volume_limit`` does for volumes.
+    """
+    from eventbt.protocols import bar_columns_needed
+
+    def error(message: str) -> ScenarioError:
+        return ScenarioError(f"[{table}] {message}", path=path, table=table, key="model")
+
+    try:
+        groups = bar_columns_needed(model)
+    except ValueError as exc:
+        raise error(f"model {reference!r} {exc}") from exc
+    if not groups or any(all(column in columns for column in group) for group in groups):
+        return
+    # Name what the closest loadable group lacks (a spread column cannot be loaded, so it is named last).
+    missing = min(([c for c in group if c not in columns] for group in groups),
+                  key=lambda lacking: ("spread" in lacking, len(lacking)))
+    if all(column in ("open", "high", "low") for column in missing):
+        needs = " and ".join(missing) + " prices"  # "high and low prices"
+    else:
+        needs = " and ".join(_COLUMN_WORDS.get(column, f"a {column!r} column") for column in missing)
+    raise error(f"model {reference!r} needs {needs}, but {data_path} has none (use a file with those columns, "
+                "or a model that needs no bar such as fixed_bps)")
 
 
 def build_handler(reference: str, params: Mapping[str, object], *, path: str | None,

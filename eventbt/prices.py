@@ -61,6 +61,11 @@ class PriceData:
     def n_symbols(self) -> int:
         return len(self.symbols)
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The fields this data has, in :data:`FIELDS` order (``close`` always)."""
+        return tuple(name for name in FIELDS if getattr(self, name) is not None)
+
     @classmethod
     def from_frames(
         cls, close: pd.DataFrame, *, sources: dict[str, str] | None = None, **others: pd.DataFrame | None

@@ -20,7 +20,8 @@ from typing import Protocol, runtime_checkable
 import attrs
 import numpy as np
 
-__all__ = ["BarContext", "CommissionModel", "PriceView", "SignalGenerator", "SlippageModel", "accepts_bar"]
+__all__ = ["BAR_FIELD_COLUMNS", "BarContext", "CommissionModel", "PriceView", "SignalGenerator", "SlippageModel",
+           "accepts_bar", "bar_columns_needed"]
 
 
 @attrs.frozen(kw_only=True)
@@ -59,6 +60,34 @@ def accepts_bar(method: object) -> bool:
     return any(p.name == "bar" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
+BAR_FIELD_COLUMNS: dict[str, str] = {
+    "open": "open", "fill_open": "open", "high": "high", "low": "low", "previous_high": "high",
+    "previous_low": "low", "close": "close", "volatility": "close", "volume": "volume",
+    "average_volume": "volume", "spread": "spread",
+}
+"""The price-data column each :class:`BarContext` field comes from (``spread``: no loader provides one)."""
+
+
+def bar_columns_needed(model: object) -> tuple[tuple[str, ...], ...]:
+    """The groups of data columns a bar-aware model needs, any one group sufficing; ``()`` when undeclared.
+
+    A model declares the :class:`BarContext` fields it reads as a class attribute ``bar_fields``: a tuple of
+    field names, all needed (``("volume",)``), or a tuple of such tuples, any one of which is enough
+    (``(("spread",), ("high", "low"))``). A model without ``bar_fields`` is not checked. Raises
+    :class:`ValueError` for a name that is not a :class:`BarContext` field.
+    """
+    declared = getattr(model, "bar_fields", ())
+    groups = [declared] if declared and all(isinstance(item, str) for item in declared) else list(declared)
+    needed = []
+    for group in groups:
+        for field in group:
+            if field not in BAR_FIELD_COLUMNS:
+                raise ValueError(f"bar_fields names {field!r}, which is not a BarContext field (known: "
+                                 f"{', '.join(BAR_FIELD_COLUMNS)})")
+        needed.append(tuple(dict.fromkeys(BAR_FIELD_COLUMNS[field] for field in group)))
+    return tuple(needed)
+
+
 @runtime_checkable
 class CommissionModel(Protocol):
     """Commission, in account currency, for one fill.
@@ -79,7 +108,9 @@ class SlippageModel(Protocol):
     A model that needs the bar (volume, high/low, a spread) adds an optional keyword parameter
     ``bar: BarContext | None = None``; the execution handler passes it to such models only (see
     :func:`accepts_bar`), and callers without a bar (order sizing) leave it ``None``. Two- and
-    three-argument models written without it keep working unchanged.
+    three-argument models written without it keep working unchanged. Such a model should also declare the
+    fields it reads as ``bar_fields`` (see :func:`bar_columns_needed`): a run or ``eventbt validate`` on
+    data without those columns is then an error instead of a model that silently charges nothing.
     """
 
     def fill_price(self, side: int, reference_price: float, quantity: int) -> float: ...

@@ -18,7 +18,7 @@ from eventbt import __version__, plugins
 from eventbt.audit import AuditLog
 from eventbt.bus import Bus, Delivery
 from eventbt.errors import DataError, HandlerError, PluginError, RunInterrupted, ScenarioError
-from eventbt.events import Event
+from eventbt.events import DataEndEvent, Event
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
@@ -88,6 +88,8 @@ class Simulation:
                 "has none (use a long or per-symbol file with a volume column)",
                 path=source, table="execution", key="volume_limit",
             )
+        plugins.check_bar_data(slippage, self.prices.columns, reference=str(execution.slippage.get("model")),
+                               data_path=config.data.path, path=source)
         self.strategy = self._stage("strategy", StrategyHandler, generator=generator, rebalance_bars=mask,
                                     strategy_name=config.strategy.name)
         self.rebalance = self._stage("rebalance", RebalanceHandler, commission=commission, slippage=slippage,
@@ -95,7 +97,10 @@ class Simulation:
                                      min_trade_value=config.rebalance.min_trade_value)
         self.execution = self._stage("execution", ExecutionHandler, commission=commission, slippage=slippage,
                                      timing=execution.timing, volume_limit=execution.volume_limit,
-                                     remainder=execution.remainder)
+                                     remainder=execution.remainder,
+                                     # only when set, so a replacement stage written before it still fits
+                                     **({"commission_per": execution.commission_per}
+                                        if execution.commission_per != "order" else {}))
         self.portfolio_handler = self._stage("portfolio", PortfolioHandler, weights_lag=1 if next_open else 0)
         # [data] missing / delisting (see handlers/delisting.py): gaps are found before the run; the
         # delisting handler is wired only when a series ends before the data does, and goes before the
@@ -120,7 +125,8 @@ class Simulation:
         for handler in handlers:
             handler.bind(self.context)
             self.bus.add(handler)
-        self.feed = DataFeed(self.prices, self.context.next_id, with_open=next_open, on_bar_end=progress)
+        self.feed = DataFeed(self.prices, self.context.next_id, with_open=next_open,
+                             with_data_end=self.bus.has_subscribers(DataEndEvent), on_bar_end=progress)
         self.bus.attach_source(self.feed)
         self.finished = False
         self.status = "running"

@@ -94,7 +94,14 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     if prices is not None:
         _check_events(values["events"], prices, source, problems)
         warnings = _data_warnings(values["data"], prices)
-    _check_plugins(values, source, attempt, imports)
+    models = _check_plugins(values, source, attempt, imports)
+    slippage = models.get("slippage")
+    if prices is not None and slippage is not None:
+        from eventbt import plugins
+
+        spec = values["execution"].get("slippage", {})
+        attempt(lambda: plugins.check_bar_data(slippage, prices.columns, reference=str(spec.get("model")),
+                                               data_path=values["data"]["path"], path=source))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
@@ -130,7 +137,8 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
 
 
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Callable[[], Any]], Any],
-                   imports: list[str]) -> None:
+                   imports: list[str]) -> dict[str, object]:
+    """Build every plug-in the scenario names, noting each in ``imports``; the cost models built, by kind."""
     from eventbt import plugins
     from eventbt.handler import Handler
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
@@ -141,6 +149,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Ca
         if built is not None:
             imports.append(f"strategy: {_class_name(built)}")
     execution = values["execution"]
+    models: dict[str, object] = {}
     for kind in ("commission", "slippage"):
         spec = execution.get(kind, DEFAULT_COMMISSION if kind == "commission" else DEFAULT_SLIPPAGE)
         def build_model(kind: str = kind, spec: Mapping[str, object] = spec) -> object:
@@ -149,6 +158,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Ca
         built = attempt(build_model)
         if built is not None:
             imports.append(f"{kind}: {_class_name(built)}")
+            models[kind] = built
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"
 
@@ -171,3 +181,4 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Ca
             imports.append(f"{label}: {_class_name(built)}")
     if values["events"]:
         imports.append("events: handlers.injected:InjectedEvents")
+    return models

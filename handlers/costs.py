@@ -11,18 +11,24 @@ Commission models (:class:`~eventbt.protocols.CommissionModel`):
 - ``percentage``: ``max(minimum, rate * value)``; ``rate`` is a fraction (0.001 = 0.1% = 10 bps) and
   ``minimum`` defaults to 0. The scenario supplies the numbers; there is no default rate.
 - ``fixed``: ``amount`` per fill, whatever its size.
-- ``per_share``: ``min(max(minimum, per_share * quantity), max_pct * value)``, the cap applying only when
-  ``max_pct`` is given. This is the shape of Interactive Brokers' fixed schedule for US stocks (IBKR Pro
-  "Fixed" pricing): USD 0.005 per share, minimum USD 1.00 per order, maximum 1% of the trade value, which
-  are the defaults here except the cap, given as ``max_pct = 0.01`` (a fraction despite the name). The
-  broker revises these numbers (older schedules capped at 0.5%), and its fees passed through on top are
-  not modelled. When the cap is below the minimum the cap wins, as in that schedule: 100 shares at 0.50
-  pay 1% of 50.00 = 0.50, not 1.00.
+- ``per_share``: ``min(max(minimum, per_share * quantity), max_pct * value)``. The defaults are
+  Interactive Brokers' fixed schedule for US stocks (IBKR Pro "Fixed"): USD 0.005 per share, minimum
+  USD 1.00 per order, maximum 1% of the trade value. See :class:`PerShareCommission` for the source.
 - ``ibkr_tiered``: Interactive Brokers' tiered schedule for US stocks (IBKR Pro "Tiered"). The broker's
-  part is ``min(max(minimum, rate * quantity), max_pct * value)``, where ``rate`` is the tier's per-share
-  rate for the account's ``monthly_volume`` (shares already traded this month); third-party fees are
-  added on top: ``(clearing_per_share + exchange_per_share + regulatory_per_share) * quantity +
-  pass_through_rate * broker part``. See :class:`IbkrTieredCommission` for the published numbers.
+  part applies each monthly-volume tier's per-share rate to the shares of the order that fall in it,
+  then the 0.35 minimum and the 1% cap; clearing and pass-through fees are added on top. See
+  :class:`IbkrTieredCommission`.
+
+When the cap is below the minimum (a trade worth less than 100.00 under the fixed schedule, 35.00 under
+the tiered one), **the cap is charged**: Interactive Brokers' notes to its US stock commission
+table say that when the calculated maximum per order is below the minimum per order, the maximum is
+assessed. (QuantConnect Lean's ``InteractiveBrokersFeeModel`` and qf-lib let the minimum win instead;
+eventbt follows the broker whose schedule these models are.) So 100 shares at 0.50 pay 1% of 50.00 =
+0.50, not 1.00.
+
+Sales also pay regulatory fees (the SEC's Section 31 fee, FINRA's trading activity fee) that a commission
+model cannot charge, as it does not see the side: add the ``us_regulatory_fees`` fee handler
+(:class:`handlers.fees.UsRegulatoryFees`).
 
 Slippage models (:class:`~eventbt.protocols.SlippageModel`), ``side`` +1 for a buy and -1 for a sell:
 
@@ -46,6 +52,8 @@ import math
 from typing import Any, ClassVar
 
 import attrs
+
+from eventbt.exact import fsum
 
 __all__ = [
     "FixedBpsSlippage",
@@ -127,19 +135,26 @@ class FixedCommission:
 
 @attrs.frozen(kw_only=True)
 class PerShareCommission:
-    """``max(minimum, per_share * quantity)``, capped at ``max_pct * value`` when ``max_pct`` is given.
+    """``min(max(minimum, per_share * quantity), max_pct * value)``: a per-share rate, a minimum, a cap.
 
-    The defaults are Interactive Brokers' fixed schedule for US stocks: 0.005 per share, minimum 1.00 per
-    order; pass ``max_pct=0.01`` for its cap of 1% of the traded value. For example 100 shares pay
-    ``max(1.00, 0.50) = 1.00``, 1,000 shares pay 5.00, and with the cap 1,000 shares at 0.20 (value
-    200.00) pay ``min(5.00, 2.00) = 2.00``.
+    The defaults are Interactive Brokers' fixed schedule for US stocks (IBKR Pro "Fixed"): USD 0.005 per
+    share, minimum USD 1.00 per order, maximum 1% of the trade value (``max_pct = 0.01``, a fraction despite
+    the name). Source: Interactive Brokers, "Commissions: Stocks, ETFs, Warrants and Structured Products",
+    United States table (interactivebrokers.co.uk/en/pricing/commissions-stocks.php), as published in
+    2024-25 (the page then listed the SEC fee rate in force from 22 May 2024 to 13 May 2025); its examples:
+    100 shares at USD 25 = 1.00, 1,000 shares at USD 25 = 5.00 and 1,000 shares at USD 0.25 = 2.50 (the
+    cap: 1% of 250.00). The broker revises these numbers (older schedules capped at 0.5%), so pass current
+    ones. When the cap is below the minimum the cap is charged, as those notes say (see the module
+    docstring): 100 shares at 0.50 pay 0.50. ``max_pct = None`` (Python only; TOML has no null) drops the
+    cap. Exchange and regulatory fees on top of the fixed rate are not modelled here; sales' regulatory
+    fees are the ``us_regulatory_fees`` handler's.
     """
 
     name: ClassVar[str] = "per_share"
 
     per_share: float = attrs.field(default=0.005, validator=_at_least_zero)
     minimum: float = attrs.field(default=1.0, validator=_at_least_zero)
-    max_pct: float | None = attrs.field(default=None, validator=_positive_fraction_or_none)
+    max_pct: float | None = attrs.field(default=0.01, validator=_positive_fraction_or_none)
 
     def commission(self, quantity: int, value: float) -> float:
         if quantity <= 0:
@@ -214,26 +229,41 @@ def _increasing(instance: IbkrTieredCommission, attribute: attrs.Attribute[Any],
 class IbkrTieredCommission:
     """Interactive Brokers' tiered commission for US stocks, tiers and third-party fees as parameters.
 
-    Formula, for ``quantity`` shares of traded ``value``::
+    Formula, for ``quantity`` shares of traded ``value``, with ``tier_bounds`` ``b_1 < b_2 < ...`` and
+    ``b_0 = 0``, ``b_last = infinity``: the order's shares are the account's shares number
+    ``monthly_volume + 1`` to ``monthly_volume + quantity`` this month, and each pays the rate of the tier
+    it falls in::
 
-        rate   = tier_rates[i], i = number of tier_bounds strictly below monthly_volume
-        broker = min(max(minimum, rate * quantity), max_pct * value)
+        tiered = sum_i tier_rates[i] * (shares of the order numbered in (b_i, b_i+1])
+        broker = min(max(minimum, tiered), max_pct * value)
         total  = broker + pass_through_rate * broker
                  + (clearing_per_share + exchange_per_share + regulatory_per_share) * quantity
 
-    The defaults are the IBKR Pro "Tiered" schedule for US stocks as published on Interactive Brokers'
-    stock-commissions page: USD 0.0035/share for a monthly volume up to 300,000 shares, 0.0020 for
-    300,001-3,000,000, 0.0015 for 3,000,001-20,000,000, 0.0010 for 20,000,001-100,000,000 and 0.0005
-    above; minimum USD 0.35 per order; maximum 1% of the trade value; NSCC/DTC clearing USD 0.00020 per
-    share; pass-through fees NYSE 0.000175 and FINRA 0.000565 times the commission (0.00074 together).
-    Exchange fees depend on the venue and whether the order adds or removes liquidity, so
-    ``exchange_per_share`` defaults to 0; regulatory fees charged on sales only (SEC transaction fee,
-    FINRA trading activity fee) cannot be told apart here, as a commission model does not see the side,
-    so ``regulatory_per_share`` defaults to 0. The broker revises all of these: pass current numbers.
+    Sources (Interactive Brokers, "Commissions: Stocks, ETFs, Warrants and Structured Products", United
+    States table, interactivebrokers.co.uk/en/pricing/commissions-stocks.php, as published in 2024-25):
+    USD 0.0035/share for a monthly volume up to 300,000 shares, 0.0020 for 300,001-3,000,000, 0.0015 for
+    3,000,001-20,000,000, 0.0010 for 20,000,001-100,000,000 and 0.0005 above; minimum USD 0.35 per order;
+    maximum 1% of the trade value; NSCC/DTC clearing USD 0.00020 per share; pass-through fees NYSE 0.000175
+    and FINRA 0.000563 times the commission (0.000738 together; an earlier version of the page had FINRA
+    0.000565). The tiers apply marginally, as in Interactive Brokers' "Stock and ETF Fixed vs. Tiered
+    Pricing Comparison Examples" (interactivebrokers.ca, index.php?f=713, figures of 2023): selling
+    30,000,000 shares from a month's start pays "IB First 300,000 Shares: $1,050", "IB Next 2,700,000
+    Shares: 5,400", "IB Next 17,000,000 Shares: 25,500", "IB Next 10,000,000 Shares: 10,000". When the cap
+    is below the minimum, the cap is charged (see the module docstring).
 
-    ``monthly_volume`` fixes the tier for the whole run (a backtest's own volume is rarely what sets an
-    account's tier). Example: 1,000 shares at 20.00 in the first tier: broker ``max(0.35, 3.50) = 3.50``,
-    cap 200.00; plus 0.20 clearing and 0.00259 pass-through: 3.70259.
+    Exchange fees depend on the venue and whether the order adds or removes liquidity, so
+    ``exchange_per_share`` defaults to 0. Regulatory fees on sales (SEC Section 31, FINRA trading activity
+    fee) cannot be charged here, as a commission model does not see the side: use the ``us_regulatory_fees``
+    fee handler; ``regulatory_per_share`` (default 0) adds a per-share fee on both sides, such as FINRA's
+    CAT fee. The clearing fee is not capped at 0.5% of the value as QuantConnect Lean does: no such cap is
+    on the broker's page. The broker revises all of these: pass current numbers.
+
+    ``monthly_volume`` is the number of shares the account has already traded this month, fixed for the
+    whole run: the run's own volume does not accumulate (a backtest's own volume is rarely what sets an
+    account's tier). Examples: 1,000 shares at 20.00 from the month's start: broker ``max(0.35, 3.50) =
+    3.50`` (cap 200.00), plus 0.20 clearing and ``3.50 * 0.000738 = 0.002583`` pass-through: 3.702583.
+    1,000,000 shares at 20.00: ``300,000 * 0.0035 + 700,000 * 0.0020 = 2,450.00``, plus 200.00 clearing
+    and 1.8081 pass-through: 2,651.81.
     """
 
     name: ClassVar[str] = "ibkr_tiered"
@@ -248,17 +278,26 @@ class IbkrTieredCommission:
     clearing_per_share: float = attrs.field(default=0.0002, validator=_at_least_zero)
     exchange_per_share: float = attrs.field(default=0.0, validator=_at_least_zero)
     regulatory_per_share: float = attrs.field(default=0.0, validator=_at_least_zero)
-    pass_through_rate: float = attrs.field(default=0.000175 + 0.000565, validator=_fraction_below_one)
+    pass_through_rate: float = attrs.field(default=0.000175 + 0.000563, validator=_fraction_below_one)
 
     @property
     def rate(self) -> float:
-        """The per-share rate of the tier ``monthly_volume`` falls in."""
-        return float(self.tier_rates[sum(bound < self.monthly_volume for bound in self.tier_bounds)])
+        """The per-share rate of the account's next share, number ``monthly_volume + 1``."""
+        return float(self.tier_rates[sum(bound <= self.monthly_volume for bound in self.tier_bounds)])
+
+    def tiered(self, quantity: int) -> float:
+        """The broker's part before the minimum and the cap: each tier's rate on the shares in that tier."""
+        first, last = float(self.monthly_volume), float(self.monthly_volume) + quantity
+        lowers = (0.0, *self.tier_bounds)
+        uppers = (*self.tier_bounds, math.inf)
+        return fsum(rate * (min(last, upper) - max(first, lower))
+                    for rate, lower, upper in zip(self.tier_rates, lowers, uppers, strict=True)
+                    if min(last, upper) > max(first, lower))
 
     def commission(self, quantity: int, value: float) -> float:
         if quantity <= 0:
             return 0.0
-        broker = max(float(self.minimum), self.rate * quantity)
+        broker = max(float(self.minimum), self.tiered(quantity))
         if self.max_pct is not None:
             broker = min(broker, self.max_pct * value)
         per_share = self.clearing_per_share + self.exchange_per_share + self.regulatory_per_share

@@ -3,7 +3,10 @@
 For each bar it yields, in time order: a :class:`~eventbt.events.BarOpenEvent` at the open (only when
 ``with_open`` is set and the data has opens), a :class:`~eventbt.events.MarketEvent` at the close, and a
 :class:`~eventbt.events.BarEndEvent` at the close, which the bus delivers only after everything the bar
-caused. Prices are copied per bar, so no event holds a reference to later rows.
+caused (the bus pulls the feed only when nothing earlier or at the same time is queued). After the last
+bar's market event, and before its bar end, it yields one :class:`~eventbt.events.DataEndEvent` when
+``with_data_end`` is set (a handler subscribes to it). Prices are copied per bar, so no event holds a
+reference to later rows.
 
 Simulated times are the bar's date at 09:30 (open) and 16:00 (close), market time, tz-naive.
 """
@@ -14,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from eventbt.events import BarEndEvent, BarOpenEvent, Event, MarketEvent
+from eventbt.events import BarEndEvent, BarOpenEvent, DataEndEvent, Event, MarketEvent
 from eventbt.prices import PriceData
 
 __all__ = ["CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
@@ -23,7 +26,7 @@ _HOUR_NS = 3_600_000_000_000
 OPEN_OFFSET_NS = 9 * _HOUR_NS + _HOUR_NS // 2
 CLOSE_OFFSET_NS = 16 * _HOUR_NS
 
-_OPEN, _MARKET, _END = 0, 1, 2
+_OPEN, _MARKET, _DATA_END, _END = 0, 1, 2, 3
 
 
 class DataFeed:
@@ -32,10 +35,11 @@ class DataFeed:
     name = "data_feed"
 
     def __init__(self, prices: PriceData, next_id: Callable[[], int], *, with_open: bool = False,
-                 on_bar_end: Callable[[int], None] | None = None) -> None:
+                 with_data_end: bool = False, on_bar_end: Callable[[int], None] | None = None) -> None:
         self._prices = prices
         self._next_id = next_id
         self._with_open = with_open and prices.open is not None
+        self._with_data_end = with_data_end
         self._on_bar_end = on_bar_end
         days = prices.dates.astype("datetime64[ns]").astype(np.int64)
         self._open_ns = [int(d) + OPEN_OFFSET_NS for d in days]
@@ -72,8 +76,12 @@ class DataFeed:
             return BarOpenEvent(id=self._next_id(), time_ns=self._open_ns[i], bar=i,
                                 symbols=self._prices.symbols, open=row)
         if phase == _MARKET:
-            self._phase = _END
+            last = i == len(self._close_ns) - 1
+            self._phase = _DATA_END if last and self._with_data_end else _END
             return self._market(i)
+        if phase == _DATA_END:
+            self._phase = _END
+            return DataEndEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i)
         self._phase = _OPEN if self._with_open else _MARKET
         self._bar = i + 1
         if self._on_bar_end is not None:

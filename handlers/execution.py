@@ -30,7 +30,10 @@ the bar's signal), at the next open with ``next_open``. A carried remainder is c
 for its symbol arrives, and every carried remainder when a :class:`SignalEvent` arrives: the rebalance
 sizes its orders from positions that already hold everything filled. A buy cut for cash cancels the whole
 rest of its order. The commission of a partial fill is ``commission(cumulative quantity, cumulative value)``
-minus what the order has already paid, so a minimum is charged once per order. Each state change of an
+minus what the order has already paid, so a minimum is charged once per order (``commission_per =
+"order"``, zipline's rule). With ``commission_per = "day"`` the cumulation restarts on each bar (bars are
+days): the part of an order filled on a later day pays as a new order, minimum included, as Interactive
+Brokers treats an order that persists overnight. Each state change of an
 order is an :class:`OrderStateEvent` (``open``, ``partially_filled``, ``filled``, ``cancelled``), and an
 order held back by the limit gets a ``volume_limited`` notice. Without a volume limit none of this runs and
 no state events are published.
@@ -59,24 +62,30 @@ from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
 from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar
 
-__all__ = ["REMAINDERS", "TIMINGS", "ExecutionHandler"]
+__all__ = ["COMMISSION_PER", "REMAINDERS", "TIMINGS", "ExecutionHandler"]
 
 TIMINGS = ("same_close", "next_open")
 REMAINDERS = ("cancel", "carry")
+COMMISSION_PER = ("order", "day")
 # floor(volume_limit * volume) with room for binary fractions: 0.29 * 100 is 28.999999999999996.
 _FLOOR_TOLERANCE = 1e-9
 
 
 class _Working:
-    """An order worked under a volume limit: the shares, value and commission filled so far."""
+    """An order worked under a volume limit: the shares, value and commission filled so far.
 
-    __slots__ = ("commission", "filled", "order", "value")
+    ``since`` is ``(bar, filled, value, commission)`` when the current commission period began: the
+    order's first fill with ``commission_per = "order"``, the day's first fill with ``"day"``.
+    """
+
+    __slots__ = ("commission", "filled", "order", "since", "value")
 
     def __init__(self, order: OrderEvent) -> None:
         self.order = order
         self.filled = 0
         self.value = 0.0
         self.commission = 0.0
+        self.since: tuple[int, int, float, float] = (-1, 0, 0.0, 0.0)
 
     @property
     def remaining(self) -> int:
@@ -90,13 +99,16 @@ class ExecutionHandler(Handler):
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel,
                  timing: str = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
-                 remainder: str = "cancel") -> None:
+                 remainder: str = "cancel", commission_per: str = "order") -> None:
         if timing not in TIMINGS:
             raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
         if volume_limit is not None and not (isinstance(volume_limit, int | float) and 0 < volume_limit <= 1):
             raise ValueError(f"volume_limit must be a number > 0 and <= 1, got {volume_limit!r}")
         if remainder not in REMAINDERS:
             raise ValueError(f"remainder must be one of {', '.join(REMAINDERS)}, got {remainder!r}")
+        if commission_per not in COMMISSION_PER:
+            raise ValueError(f"commission_per must be one of {', '.join(COMMISSION_PER)}, got {commission_per!r}")
+        self.commission_per = commission_per
         self.commission = commission
         self.slippage = slippage
         self.timing = timing
@@ -393,10 +405,15 @@ class ExecutionHandler(Handler):
         if quantity == 0:
             return out + self._rest(work, bar, time_ns)
 
+        if self.commission_per == "day" and work.since[0] != bar:
+            work.since = (bar, work.filled, work.value, work.commission)  # a new day: a new order
+        _, filled_before, value_before, paid_before = work.since
+
         def commission(n: int, fill: float) -> float:
-            # The order's commission so far, as one fill, less what it has paid: a minimum is paid once.
-            total = self.commission.commission(work.filled + n, work.value + n * fill)
-            return max(total - work.commission, 0.0)
+            # The period's fills as one fill, less what they have paid: a minimum is paid once a period.
+            total = self.commission.commission(work.filled - filled_before + n,
+                                               work.value - value_before + n * fill)
+            return max(total - (work.commission - paid_before), 0.0)
 
         def after_cut(_wanted: int, filled: int) -> list[Event]:
             return self._close(work, "not enough cash at the fill", bar, time_ns) if filled == 0 else []

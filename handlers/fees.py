@@ -9,16 +9,22 @@ When fees are charged: every fee handler charges at a bar's :class:`~eventbt.eve
 moment of a bar when the cash is settled (the previous bar's fills are booked, this bar's same-close fills
 are not yet made; next-open fills, at 09:30, are already booked). Fees are booked before this bar's
 orders fill; order sizing at this bar does not see them, and the execution handler's cash check at the
-fill cuts a buy they no longer leave room for. A fee never makes cash negative: the portfolio pays what the
-cash covers and keeps the rest as owed (a ``fee_owed`` notice in the audit log says how much), paid first
-from that model's next fee; amounts still owed when the data ends are not booked. The book decides what is
-paid, because only it sees every fill and fee of the bar in the order they are booked.
+fill cuts a buy they no longer leave room for. What is still due when the data ends (a duty on the last
+bar's buys, a monthly fee's last part-month) is charged at the :class:`~eventbt.events.DataEndEvent`,
+after everything the last bar caused and before its snapshot, so the final value includes it. A fee
+never makes cash negative: the portfolio pays what the cash covers and keeps the rest as owed (a
+``fee_owed`` notice in the audit log says how much), paid first from that model's next fee; amounts still
+owed when the data ends are not booked. The book decides what is paid, because only it sees every fill and
+fee of the bar in the order they are booked.
 
 Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
 
 - ``stamp_duty`` (:class:`StampDuty`): ``rate`` x the value of each buy fill.
 - ``cash_interest`` (:class:`CashInterest`): interest on the cash balance per calendar day.
 - ``management_fee`` (:class:`ManagementFee`): an annual rate on total value, charged daily or monthly.
+- ``us_regulatory_fees`` (:class:`UsRegulatoryFees`): the SEC's Section 31 fee and FINRA's trading
+  activity fee on sales, optionally FINRA's CAT fee on both sides. A commission model sees only
+  ``(quantity, value)``, not the side, so these fees are a fee handler watching the fills.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from eventbt.events import Event, FeeEvent, FillEvent, MarketEvent
+from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent, SnapshotEvent
+from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
 
-__all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty"]
+__all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty", "UsRegulatoryFees"]
 
 _NS_PER_DAY = 86_400_000_000_000
 
@@ -43,6 +50,14 @@ def _rate(name: str, value: object, *, low: float, high: float) -> float:
     return float(value)
 
 
+def _at_least_zero(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 class FeeHandler(Handler):
     """Base of the fee handlers: publishes the fees due at market events (the portfolio books them)."""
 
@@ -51,9 +66,9 @@ class FeeHandler(Handler):
     def __init__(self) -> None:
         self.charged = 0.0
 
-    def _charge(self, market: MarketEvent, due: float, *, reason: str, cause_id: int | None,
+    def _charge(self, market: MarketEvent | DataEndEvent, due: float, *, reason: str, cause_id: int | None,
                 symbol: str | None = None, details: dict[str, Any] | None = None) -> FeeEvent | None:
-        """A fee of ``due`` for this bar (none when it is 0)."""
+        """A fee of ``due`` at ``market``'s bar and time (none when it is 0)."""
         if due == 0:
             return None
         self.charged += due
@@ -77,17 +92,20 @@ class FeeHandler(Handler):
 class StampDuty(FeeHandler):
     """A duty of ``rate`` x value on every buy fill, charged at the next market event (UK-style).
 
-    ``amount = rate * quantity * fill price``. The default ``rate = 0.005`` is the UK's 0.5% Stamp Duty
-    Reserve Tax on electronic purchases of shares in UK companies, as HM Revenue & Customs publishes it
-    (paper transfers pay Stamp Duty at the same rate, rounded up to the next GBP 5, not modelled). Sales
-    pay nothing. ``symbols`` limits the duty to those symbols (UK listings in a mixed universe); empty means
-    every symbol. A buy filled at the close is charged at the next bar's market event; one filled at the
-    open, at the same bar's. Each fee's ``cause_id`` is the fill. Example: 100 shares bought at 25.00 pay
-    ``0.005 * 2500.00 = 12.50``.
+    ``amount = rate * quantity * fill price``. The default ``rate = 0.005`` is the UK's Stamp Duty Reserve
+    Tax on agreements to transfer shares in UK companies: "0.5 per cent of the amount or value of the
+    consideration" (HM Revenue & Customs, Stamp Taxes on Shares Manual, STSM031070 "Scope of Stamp Duty
+    Reserve Tax (SDRT): calculation of the tax", as published in 2024). SDRT is rounded to the nearest
+    penny and paper transfers pay Stamp Duty at the same rate rounded up to the next GBP 5; neither
+    rounding is modelled. Sales pay nothing (the buyer pays). ``symbols`` limits the
+    duty to those symbols (UK listings in a mixed universe); empty means every symbol. A buy filled at the
+    close is charged at the next bar's market event, or at the :class:`~eventbt.events.DataEndEvent` when
+    it was the last bar; one filled at the open, at the same bar's market event. Each fee's ``cause_id`` is
+    the fill. Example: 100 shares bought at 25.00 pay ``0.005 * 2500.00 = 12.50``.
     """
 
     name = "stamp_duty"
-    subscribes = (MarketEvent, FillEvent)
+    subscribes = (MarketEvent, FillEvent, DataEndEvent)
 
     def __init__(self, *, rate: float = 0.005, symbols: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__()
@@ -99,7 +117,7 @@ class StampDuty(FeeHandler):
         if event.side > 0 and (not self.symbols or event.symbol in self.symbols):
             self._fills.append(event)
 
-    def on_market(self, event: MarketEvent) -> list[Event]:
+    def on_market(self, event: MarketEvent | DataEndEvent) -> list[Event]:
         fills, self._fills = self._fills, []
         out: list[Event] = []
         for fill in fills:
@@ -110,19 +128,24 @@ class StampDuty(FeeHandler):
                 out.append(fee)
         return out
 
+    on_data_end = on_market
+
 
 class CashInterest(FeeHandler):
     """Interest on the cash balance: ``amount = -cash * annual_rate * days / day_count`` at each bar.
 
     ``days`` are the calendar days since the previous bar (3 over a weekend), ``cash`` the balance held
-    over them (the cash at the market event, before this bar's same-close fills). A positive
+    over them: the cash of the previous bar's :class:`~eventbt.events.SnapshotEvent`, at its end. With
+    ``next_open`` that is the cash before this bar's open fills, which are made after the gap (reading the
+    book at this bar's market event would apply the gap's days to the cash left after them). A positive
     ``annual_rate`` credits interest (a negative amount); a negative one, as on some EUR and CHF balances,
-    charges it. ``day_count`` is the money-market convention: 360 for USD and EUR, 365 for GBP. No
-    default rate: the scenario gives it. Example: 100,000 cash at 5% over a weekend (3 days, /360):
-    ``-100000 * 0.05 * 3 / 360 = -41.67``.
+    charges it. ``day_count`` is the money-market convention: 360 for USD and EUR, 365 for GBP (ACT/360 and
+    ACT/365 simple interest). No default rate: the scenario gives it. Example: 100,000 cash at 5% over a
+    weekend (3 days, /360): ``-100000 * 0.05 * 3 / 360 = -41.67``.
     """
 
     name = "cash_interest"
+    subscribes = (MarketEvent, SnapshotEvent)
 
     def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
         super().__init__()
@@ -130,12 +153,16 @@ class CashInterest(FeeHandler):
         if day_count not in (360, 365):
             raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
         self.day_count = day_count
+        self._held = 0.0  # the cash at the end of the previous bar
+
+    def on_snapshot(self, event: SnapshotEvent) -> None:
+        self._held = event.cash
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         days = self._days_since_previous_bar(event.bar)
-        cash = self.context.portfolio.cash
         if days == 0:
             return None
+        cash = self._held
         due = -cash * self.annual_rate * days / self.day_count
         fee = self._charge(event, due, reason="interest on cash", cause_id=event.id,
                            details={"cash": cash, "annual_rate": self.annual_rate, "days": days,
@@ -147,10 +174,11 @@ class ManagementFee(FeeHandler):
     """An annual fee on total value, accrued per calendar day: ``value * annual_rate * days / 365``.
 
     ``value`` is the total value at the bar's closes before its same-close fills; ``days`` the calendar
-    days since the previous bar. ``frequency = "daily"`` charges each bar's accrual at once;
-    ``"monthly"`` sums the accruals and charges them at the first bar of each new month. No default rate
-    (funds charge from about 0.03% for index ETFs to 2% for hedge funds). Example: 1,000,000 at 1% a
-    year over one day: ``1000000 * 0.01 / 365 = 27.40``.
+    days since the previous bar (ACT/365). ``frequency = "daily"`` charges each bar's accrual at once;
+    ``"monthly"`` sums the accruals and charges them at the first bar of each new month, and what has
+    accrued since then when the data ends (the :class:`~eventbt.events.DataEndEvent`), so the last
+    part-month is paid. No default rate (funds charge from about 0.03% for index ETFs to 2% for hedge
+    funds). Example: 1,000,000 at 1% a year over one day: ``1000000 * 0.01 / 365 = 27.40``.
     """
 
     name = "management_fee"
@@ -161,6 +189,8 @@ class ManagementFee(FeeHandler):
         if frequency not in ("daily", "monthly"):
             raise ValueError(f"frequency must be 'daily' or 'monthly', got {frequency!r}")
         self.frequency = frequency
+        # Daily charges leave nothing due at the end; only the monthly fee settles there.
+        self.subscribes = (MarketEvent, DataEndEvent) if frequency == "monthly" else (MarketEvent,)
         self.accrued = 0.0
         self._month = -1
 
@@ -178,3 +208,91 @@ class ManagementFee(FeeHandler):
         fee = self._charge(event, due, reason="management fee", cause_id=event.id,
                            details={"value": value, "annual_rate": self.annual_rate, "days": days})
         return [fee] if fee is not None else None
+
+    def on_data_end(self, event: DataEndEvent) -> list[Event] | None:
+        """Charge what has accrued since the last charge: the last part-month."""
+        due, self.accrued = self.accrued, 0.0
+        fee = self._charge(event, due, reason="management fee accrued to the end of the data",
+                           cause_id=event.id, details={"annual_rate": self.annual_rate})
+        return [fee] if fee is not None else None
+
+
+class UsRegulatoryFees(FeeHandler):
+    """The US regulatory fees on each fill: SEC and FINRA TAF on sales, optionally FINRA CAT on both sides.
+
+    For a fill of ``quantity`` shares at ``price`` (``value = quantity * price``)::
+
+        sec = sec_rate * value                               (sales only)
+        taf = min(taf_per_share * quantity, taf_max)         (sales only, per trade: per fill)
+        cat = cat_per_share * quantity                       (buys and sales)
+
+    Defaults, the rates published for 2026 (the broker passes them through; pass the rates of your
+    period):
+
+    - ``sec_rate = 0.0000206``: USD 20.60 per million of covered sales, in force from 4 April 2026 (U.S.
+      Securities and Exchange Commission, "Order Making Fiscal Year 2026 Annual Adjustments to Transaction
+      Fee Rates", Release No. 34-104909, 27 February 2026, and its Fee Rate Advisory; FINRA Information
+      Notice of 17 March 2026). Earlier: 27.80 from 22 May 2024, 0.00 from 14 May 2025 to 3 April 2026.
+    - ``taf_per_share = 0.000195``, ``taf_max = 9.79``: FINRA's trading activity fee for covered equity
+      securities, USD 0.000195 per share sold, at most USD 9.79 a trade, in force from 1 January 2026 (FINRA,
+      By-Laws Schedule A section 1, fee adjustment schedule of rule filing SR-FINRA-2024-019). Earlier:
+      0.000166 and 8.30 in 2024-25; the schedule steps up again in 2027. A temporary fee holiday (rule
+      filing SR-FINRA-2026-021) sets it to 0 for trades from 1 October to 31 December 2026; set
+      ``taf_per_share = 0`` to model that.
+    - ``cat_per_share = 0``: off. FINRA's Consolidated Audit Trail fees (FINRA Rule 6897) are charged per
+      executed equivalent share on both sides, and brokers pass them through at different rates (Interactive
+      Brokers listed USD 0.000048 to 0.000072 a share in 2024-25); give your broker's.
+
+    Charged like :class:`StampDuty`: at the next bar's market event, or when the data ends for the last
+    bar's fills, one fee per fill (its ``cause_id``). Rounding (brokers round each fee, or a day's total, up
+    to the cent) is not modelled. ``symbols`` limits the fees to those symbols (US listings in a mixed
+    universe); empty means every symbol. Example (the 2024-25 rates on Interactive Brokers' page,
+    ``sec_rate=0.0000278, taf_per_share=0.000166, taf_max=8.30, cat_per_share=0.000048``): selling 1,000
+    shares at 20.00 pays ``0.556 + 0.166 + 0.048 = 0.770``, buying them ``0.048``.
+    """
+
+    name = "us_regulatory_fees"
+    subscribes = (MarketEvent, FillEvent, DataEndEvent)
+
+    def __init__(self, *, sec_rate: float = 0.0000206, taf_per_share: float = 0.000195, taf_max: float = 9.79,
+                 cat_per_share: float = 0.0, symbols: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.sec_rate = _at_least_zero("sec_rate", sec_rate)
+        if self.sec_rate >= 0.01:
+            raise ValueError(f"sec_rate must be a fraction of the sale value below 0.01 (USD 20.60 per million "
+                             f"= 0.0000206), got {sec_rate!r}")
+        self.taf_per_share = _at_least_zero("taf_per_share", taf_per_share)
+        self.taf_max = _at_least_zero("taf_max", taf_max)
+        self.cat_per_share = _at_least_zero("cat_per_share", cat_per_share)
+        self.symbols = tuple(symbols)
+        self._fills: list[FillEvent] = []
+
+    def fees(self, side: int, quantity: int, price: float) -> dict[str, float]:
+        """The ``sec``, ``taf`` and ``cat`` parts for one fill (``side`` +1 buy, -1 sell)."""
+        value = quantity * price
+        selling = side < 0
+        return {
+            "sec": self.sec_rate * value if selling else 0.0,
+            "taf": min(self.taf_per_share * quantity, self.taf_max) if selling else 0.0,
+            "cat": self.cat_per_share * quantity,
+        }
+
+    def on_fill(self, event: FillEvent) -> None:
+        if not self.symbols or event.symbol in self.symbols:
+            self._fills.append(event)
+
+    def on_market(self, event: MarketEvent | DataEndEvent) -> list[Event]:
+        fills, self._fills = self._fills, []
+        out: list[Event] = []
+        for fill in fills:
+            parts = self.fees(int(fill.side), fill.quantity, fill.price)
+            details: dict[str, Any] = {"side": fill.side.name, "quantity": fill.quantity,
+                                       "value": fill.quantity * fill.price, **parts}
+            reason = f"US regulatory fees on a {fill.side.name.lower()}"
+            fee = self._charge(event, fsum(parts.values()), reason=reason, cause_id=fill.id, symbol=fill.symbol,
+                               details=details)
+            if fee is not None:
+                out.append(fee)
+        return out
+
+    on_data_end = on_market

@@ -59,17 +59,18 @@ def _clip(fraction: float, maximum: float) -> float:
 
 
 def corwin_schultz_spread(high: float, low: float, previous_high: float, previous_low: float) -> float:
-    """The proportional spread estimated from two bars' highs and lows (Corwin and Schultz, 2012).
+    """The proportional spread estimated from two consecutive bars' highs and lows (Corwin and Schultz, 2012).
 
     ``beta = ln(H1/L1)^2 + ln(H0/L0)^2``, ``gamma = ln(max(H1, H0) / min(L1, L0))^2``,
     ``alpha = (sqrt(2 beta) - sqrt(beta)) / (3 - 2 sqrt 2) - sqrt(gamma / (3 - 2 sqrt 2))`` and
-    ``S = 2 (e^alpha - 1) / (1 + e^alpha)``, set to 0 when negative. With no previous bar (NaN) the bar is
-    paired with itself. NaN when the bar has no high/low or a non-positive low.
+    ``S = 2 (e^alpha - 1) / (1 + e^alpha)``, set to 0 when negative (Corwin, S. A. and Schultz, P., "A
+    Simple Way to Estimate Bid-Ask Spreads from Daily High and Low Prices", Journal of Finance 67(2), 2012).
+    NaN when either bar has no high/low or a non-positive low: the estimator needs two consecutive bars,
+    and a bar paired with itself would read its whole day's range as the spread (H/L 101/99 alone gives
+    about 2%). The paper's adjustment of a pair for an overnight gap is not applied.
     """
-    if previous_high != previous_high or previous_low != previous_low:  # NaN: no previous bar
-        previous_high, previous_low = high, low
     if not (low > 0 and previous_low > 0 and high >= low and previous_high >= previous_low):
-        return math.nan
+        return math.nan  # also NaN (no previous bar, no high/low): every comparison with NaN is false
     beta = math.log(high / low) ** 2 + math.log(previous_high / previous_low) ** 2
     gamma = math.log(max(high, previous_high) / min(low, previous_low)) ** 2
     k = 3 - 2 * math.sqrt(2)
@@ -82,17 +83,19 @@ def corwin_schultz_spread(high: float, low: float, previous_high: float, previou
 class HalfSpreadSlippage:
     """Crossing half the bid-ask spread: ``f = spread / 2``.
 
-    The spread, as a fraction of the price, is taken in this order: the bar's ``spread`` column (ask -
-    bid, in price units) divided by its close; else the Corwin-Schultz high-low estimate (Corwin, S. A. and
-    Schultz, P., 2012, "A Simple Way to Estimate Bid-Ask Spreads from Daily High and Low Prices", Journal
-    of Finance 67(2)), from the last completed bar and the one before; else ``spread_bps`` (default 0,
-    also used without a bar, for order sizing). ``f`` is capped at ``max_fraction`` (default 0.5).
-    Example: a spread column of 0.10 on a close of 50.00 is a 20 bps spread; a buy at 50.00 fills at
-    ``50.00 * (1 + 0.001) = 50.05``. Constant in quantity.
+    The spread, as a fraction of the price, is taken in this order: the bar's ``spread`` (ask - bid, in
+    price units) divided by its close, when a caller supplies one (eventbt's price files have no spread
+    column); else the Corwin-Schultz high-low estimate from the last completed bar and the one before
+    (:func:`corwin_schultz_spread`); else ``spread_bps`` (default 0). ``spread_bps`` is therefore what a
+    symbol's first bar pays (the estimate needs two consecutive bars) and what order sizing assumes (no
+    bar). ``f`` is capped at ``max_fraction`` (default 0.5). Example: a spread of 0.10 on a close of 50.00 is
+    a 20 bps spread; a buy at 50.00 fills at ``50.00 * (1 + 0.001) = 50.05``. Constant in quantity. Needs
+    high and low prices in the data (``bar_fields``).
     """
 
     name: ClassVar[str] = "half_spread"
     monotone_in_quantity: ClassVar[bool] = True
+    bar_fields: ClassVar[tuple[tuple[str, ...], ...]] = (("spread",), ("high", "low", "previous_high", "previous_low"))
 
     spread_bps: float = attrs.field(default=0.0, validator=_finite_at_least_zero)
     max_fraction: float = attrs.field(default=0.5, validator=_open_fraction)
@@ -127,6 +130,7 @@ class VolumeShareSlippage:
 
     name: ClassVar[str] = "volume_share"
     monotone_in_quantity: ClassVar[bool] = True
+    bar_fields: ClassVar[tuple[str, ...]] = ("volume",)
 
     volume_limit: float = attrs.field(default=0.025, validator=_open_fraction)
     price_impact: float = attrs.field(default=0.1, validator=_finite_at_least_zero)
@@ -150,18 +154,26 @@ class SqrtImpactSlippage:
 
     ``volatility`` is the daily standard deviation of close-to-close log returns and ``average_volume`` the
     mean daily volume, both over the execution's trailing window of completed bars (see
-    :class:`~eventbt.protocols.BarContext`). Empirical studies of large orders find impact close to
-    ``Y * sigma * sqrt(Q / V)`` with the prefactor ``Y`` of order one, usually calibrated between about
-    0.5 and 1 (Almgren et al. 2005; Toth et al. 2011; Sato and Kanazawa 2024 on the Tokyo Stock
-    Exchange), hence the default ``coefficient = 1.0``. ``f`` is capped at ``max_fraction`` (default 0.1):
-    the law is an average for orders up to a fraction of a day's volume, not a price for buying the
-    market. An average volume of 0 charges the cap; no bar, or an unknown volatility or volume (the first
-    bars, or no volume data), charges nothing. Example: 2,500 shares, volatility 2%, average volume
-    1,000,000: ``f = 1.0 * 0.02 * sqrt(0.0025) = 0.001``; a buy at 100.00 fills at 100.10.
+    :class:`~eventbt.protocols.BarContext`). The average impact of a large order (a metaorder) of ``Q``
+    shares is found to be ``Y * sigma_daily * sqrt(Q / V_daily)`` with ``Y`` of order one: Toth, B.,
+    Lemperiere, Y., Deremble, C., de Lataillade, J., Kockelkoren, J. and Bouchaud, J.-P., "Anomalous price
+    impact and the critical nature of liquidity in financial markets", Physical Review X 1, 021006 (2011),
+    which explains the law and adds empirical support; Sato, Y. and Kanazawa, K., "Does the square-root
+    price impact law belong to the strict universal scalings?: quantitative support by a complete survey of
+    the Tokyo stock exchange market" (arXiv:2411.13965, 2024), which measures the exponent at 1/2 within
+    errors for every liquid stock on the Tokyo Stock Exchange over eight years. (Almgren, Thum, Hauptmann
+    and Li, "Direct Estimation of Equity Market Impact", Risk, 2005, fit a 3/5 power instead, so they are
+    not a source for the square root.) Hence the default ``coefficient = 1.0``. ``f`` is capped at
+    ``max_fraction`` (default 0.1): the law is an average for orders up to a fraction of a day's volume, not
+    a price for buying the market. An average volume of 0 charges the cap; no bar, or an unknown volatility
+    or average volume (a symbol's first bars) charges nothing. Data without volumes is refused when the run
+    is built (``bar_fields``). Example: 2,500 shares, volatility 2%, average volume 1,000,000:
+    ``f = 1.0 * 0.02 * sqrt(0.0025) = 0.001``; a buy at 100.00 fills at 100.10.
     """
 
     name: ClassVar[str] = "sqrt_impact"
     monotone_in_quantity: ClassVar[bool] = True
+    bar_fields: ClassVar[tuple[str, ...]] = ("volatility", "average_volume")
 
     coefficient: float = attrs.field(default=1.0, validator=_finite_at_least_zero)
     max_fraction: float = attrs.field(default=0.1, validator=_open_fraction)

@@ -107,7 +107,9 @@ class ExecutionConfig:
     """``[execution]``: fill timing and the commission and slippage models with their parameters.
 
     ``volume_limit`` (``None``: unlimited) is the share of a bar's volume an order may fill per bar;
-    ``remainder`` says what happens to the rest: ``"cancel"`` or ``"carry"`` to the next bar.
+    ``remainder`` says what happens to the rest: ``"cancel"`` or ``"carry"`` to the next bar;
+    ``commission_per`` whether an order filled over several days pays its commission as one order
+    (``"order"``) or as a new order each day (``"day"``).
     """
 
     timing: str = "same_close"
@@ -115,6 +117,7 @@ class ExecutionConfig:
     slippage: dict[str, Any] = attrs.field(factory=lambda: dict(DEFAULT_SLIPPAGE))
     volume_limit: float | None = None
     remainder: str = "cancel"
+    commission_per: str = "order"
 
 
 @attrs.frozen(kw_only=True)
@@ -287,6 +290,8 @@ class ScenarioConfig:
                 **({"volume_limit": self.execution.volume_limit} if self.execution.volume_limit is not None
                    else {}),
                 **({"remainder": self.execution.remainder} if self.execution.remainder != "cancel" else {}),
+                **({"commission_per": self.execution.commission_per} if self.execution.commission_per != "order"
+                   else {}),
             },
             "audit": attrs.asdict(self.audit),
             "run": attrs.asdict(self.run),

@@ -408,6 +408,7 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "slippage": _model,
         "volume_limit": _number("a number > 0 and <= 1", lambda x: 0 < x <= 1),
         "remainder": _choice("cancel", "carry"),
+        "commission_per": _choice("order", "day"),
     },
     "audit": {"path": _text(empty=True)},
     "run": {"on_error": _choice("stop", "skip"), "progress": _boolean},

@@ -20,7 +20,9 @@ inputs. A model whose ``fill_price`` takes the ``bar`` keyword is checked again 
 :data:`CONTRACT_BARS` (an ordinary bar, zero volume, no volume data, a first bar with no history, a bar
 with a spread column, a huge range); it may instead raise :class:`ValueError` for a bar it cannot price,
 a clear error. A model that sets ``monotone_in_quantity = True`` must also move the price no less for more
-shares (buys non-decreasing, sells non-increasing, to within a relative 1e-12).
+shares (buys non-decreasing, sells non-increasing, to within a relative 1e-12). A model that declares
+``bar_fields`` (the :class:`~eventbt.protocols.BarContext` fields it reads, which a run checks against the
+data's columns) must name only fields :class:`~eventbt.protocols.BarContext` has.
 
 A violation raises :class:`AssertionError` naming the model, the call and the property broken.
 """
@@ -30,7 +32,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar
+from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar, bar_columns_needed
 
 __all__ = ["CONTRACT_BARS", "check_commission_model", "check_slippage_model"]
 
@@ -110,6 +112,10 @@ def check_commission_model(model: CommissionModel) -> None:
 
 def check_slippage_model(model: SlippageModel) -> None:
     """Raise :class:`AssertionError` unless ``model`` keeps the slippage-model contract."""
+    try:
+        bar_columns_needed(model)
+    except ValueError as exc:
+        raise AssertionError(f"{model!r}: {exc}") from None
     _check_slippage(model, None, "")
     if accepts_bar(model.fill_price):
         for name, bar in CONTRACT_BARS.items():

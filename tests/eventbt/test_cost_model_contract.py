@@ -190,9 +190,24 @@ class NanSlippage:
         return float("nan")
 
 
+@attrs.frozen
+class MisspeltBarFields:
+    """Declares a BarContext field that does not exist, so a run could not check its data."""
+
+    bar_fields = ("avg_volume",)
+
+    def fill_price(self, side: int, reference_price: float, quantity: int, *, bar: object = None) -> float:
+        return reference_price
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
+        case(
+            MisspeltBarFields(),
+            "MisspeltBarFields(): bar_fields names 'avg_volume', which is not a BarContext field (known: open, "
+            "fill_open, high, low, previous_high, previous_low, close, volatility, volume, average_volume, spread)",
+        ),
         case(
             # 0.01 / 2 = 0.005 < 0.01
             HalfPriceSlippage(),

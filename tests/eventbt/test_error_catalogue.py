@@ -88,6 +88,10 @@ RAISING: list[tuple[str, Callable[[], object], type[EventbtError], str]] = [
     ("next_open without opens", lambda: _run({}, execution={"timing": "next_open"}), ScenarioError,
      "[execution] timing = 'next_open' needs open prices, but prices.csv has none (use a long or per-symbol "
      "file with an open column)"),
+    ("bar-aware slippage without volumes",
+     lambda: _run({}, execution={"slippage": {"model": "sqrt_impact"}}), ScenarioError,
+     "[execution.slippage] model 'sqrt_impact' needs volumes, but prices.csv has none (use a file with those "
+     "columns, or a model that needs no bar such as fixed_bps)"),
 ]
 
 

@@ -361,7 +361,7 @@ def test_build_model_error_without_a_file() -> None:
         ("commission", {"model": "percentage", "rate": 0.001, "minimum": 1.0}),
         ("commission", {"model": "fixed", "amount": 4.95}),
         ("commission", {"model": "per_share", "per_share": 0.005, "minimum": 1.0, "max_pct": 0.01}),
-        ("commission", {"model": "per_share", "per_share": 0.005, "minimum": 1.0}),
+        ("commission", {"model": "per_share", "per_share": 0.01, "minimum": 2.0, "max_pct": 0.005}),
         ("slippage", {"model": "zero"}),
         ("slippage", {"model": "fixed_bps", "bps": 5}),
         ("commission", {"model": "plugin_fixtures:FlatPlusPercentCommission", "base": 1.0, "rate": 0.0}),
@@ -374,3 +374,11 @@ def test_describe_model_round_trips(kind: str, spec: dict[str, object]) -> None:
     model = build_model(kind, spec, path=None, table=f"execution.{kind}")
     assert describe_model(model) == spec
     assert list(describe_model(model)) == list(spec)
+
+
+def test_describe_model_leaves_out_none_parameters() -> None:
+    """A parameter set to None (no cap) is left out of the table, as TOML has no null."""
+    from handlers.costs import PerShareCommission
+
+    assert describe_model(PerShareCommission(max_pct=None)) == {"model": "per_share", "per_share": 0.005,
+                                                                 "minimum": 1.0}

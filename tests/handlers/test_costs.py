@@ -8,6 +8,7 @@ import pytest
 from handlers.costs import (
     FixedBpsSlippage,
     FixedCommission,
+    IbkrTieredCommission,
     PercentageCommission,
     PerShareCommission,
     ZeroCommission,
@@ -59,19 +60,34 @@ def test_per_share_rate_binds() -> None:
     assert PerShareCommission().commission(1_000, 20_000.0) == pytest.approx(5.0)
 
 
+@pytest.mark.parametrize(
+    ("quantity", "price", "expected"),
+    [
+        (100, 25.0, 1.00),  # max(1.00, 100 * 0.005 = 0.50) = 1.00; cap 1% of 2,500 = 25.00
+        (1_000, 25.0, 5.00),  # 1,000 * 0.005 = 5.00; cap 1% of 25,000 = 250.00
+        (1_000, 0.25, 2.50),  # 5.00 capped at 1% of 250.00 = 2.50
+    ],
+)
+def test_per_share_defaults_match_the_published_fixed_examples(quantity: int, price: float, expected: float) -> None:
+    """The defaults give the "Fixed Examples" of Interactive Brokers' US stock commissions page (2024-25)."""
+    assert PerShareCommission().commission(quantity, quantity * price) == pytest.approx(expected)
+
+
 def test_per_share_cap_binds() -> None:
-    """With max_pct, PerShareCommission charges at most max_pct of the traded value."""
+    """The cap max_pct of the traded value binds on cheap shares and not on dear ones."""
     model = PerShareCommission(max_pct=0.01)
     # 10,000 shares at 0.40: per share 0.005 * 10,000 = 50.00; cap 1% of 4,000.00 = 40.00 -> 40.00
     assert model.commission(10_000, 4_000.0) == pytest.approx(40.0)
     # 1,000 shares at 20.00: 5.00; cap 1% of 20,000.00 = 200.00 does not bind -> 5.00
     assert model.commission(1_000, 20_000.0) == pytest.approx(5.0)
+    # max_pct=None drops the cap: 1,000 shares at 0.25 pay the full 5.00
+    assert PerShareCommission(max_pct=None).commission(1_000, 250.0) == pytest.approx(5.0)
 
 
 def test_per_share_cap_below_minimum_wins() -> None:
-    """When max_pct of the value is below the minimum, the cap is charged."""
-    # 100 shares at 0.50: max(1.00, 0.50) = 1.00; cap 1% of 50.00 = 0.50 -> 0.50
-    assert PerShareCommission(max_pct=0.01).commission(100, 50.0) == pytest.approx(0.5)
+    """Below the minimum the 1% cap is charged, as the notes to Interactive Brokers' US commission table say."""
+    # 100 shares at 0.50: max(1.00, 0.50) = 1.00; cap 1% of 50.00 = 0.50 -> 0.50 (Lean would charge 1.00)
+    assert PerShareCommission().commission(100, 50.0) == pytest.approx(0.5)
 
 
 def test_per_share_custom_numbers() -> None:
@@ -88,7 +104,8 @@ def test_per_share_custom_numbers() -> None:
         ZeroCommission(),
         PercentageCommission(rate=0.001, minimum=5.0),
         FixedCommission(amount=4.95),
-        PerShareCommission(max_pct=0.01),
+        PerShareCommission(),
+        IbkrTieredCommission(),
     ],
     ids=repr,
 )
@@ -204,7 +221,6 @@ def test_models_are_frozen_and_keyword_only() -> None:
 
 
 # -- ibkr_tiered -------------------------------------------------------------------------------------
-from handlers.costs import IbkrTieredCommission  # noqa: E402
 
 BROKER_ONLY = {"clearing_per_share": 0.0, "pass_through_rate": 0.0}
 
@@ -213,21 +229,44 @@ BROKER_ONLY = {"clearing_per_share": 0.0, "pass_through_rate": 0.0}
     ("monthly_volume", "rate"),
     [
         (0, 0.0035),
-        (300_000, 0.0035),  # "<= 300,000" is the first tier
-        (300_001, 0.002),
-        (3_000_000, 0.002),
-        (3_000_001, 0.0015),
-        (20_000_001, 0.001),
-        (100_000_000, 0.001),
-        (100_000_001, 0.0005),
+        (299_999, 0.0035),  # the next share is number 300,000: "<= 300,000" is the first tier
+        (300_000, 0.002),  # the next share is number 300,001
+        (2_999_999, 0.002),
+        (3_000_000, 0.0015),
+        (20_000_000, 0.001),
+        (99_999_999, 0.001),
+        (100_000_000, 0.0005),
     ],
 )
-def test_ibkr_tiered_picks_the_tier_by_monthly_volume(monthly_volume: int, rate: float) -> None:
-    """The per-share rate is the published tier the monthly volume falls in, bounds inclusive."""
+def test_ibkr_tiered_next_share_rate_by_monthly_volume(monthly_volume: int, rate: float) -> None:
+    """The rate of the account's next share is the published tier that share falls in, bounds inclusive."""
     model = IbkrTieredCommission(monthly_volume=monthly_volume, **BROKER_ONLY)
     assert model.rate == rate
-    # 10,000 shares at 50.00: rate * 10,000 is above the 0.35 minimum and below the 1% cap of 5,000.00
-    assert model.commission(10_000, 500_000.0) == pytest.approx(rate * 10_000)
+    # one share at 50.00: the rate is far below the 0.35 minimum, so look at the tiered part alone
+    assert model.tiered(1) == pytest.approx(rate)
+
+
+def test_ibkr_tiered_applies_the_tiers_marginally_as_the_published_example() -> None:
+    """Selling 30,000,000 shares pays 41,950 as in IB's "Fixed vs. Tiered Pricing Comparison Examples" (2023)."""
+    model = IbkrTieredCommission(**BROKER_ONLY)
+    # 300,000 * 0.0035 + 2,700,000 * 0.002 + 17,000,000 * 0.0015 + 10,000,000 * 0.001
+    # = 1,050 + 5,400 + 25,500 + 10,000 = 41,950 (cap 1% of 150,000,000 does not bind)
+    assert model.commission(30_000_000, 150_000_000.0) == pytest.approx(41_950.0)
+
+
+def test_ibkr_tiered_one_million_shares_from_the_month_start() -> None:
+    """1,000,000 shares at 20.00 from the month's start pay 2,450 broker, 2,651.81 with IB's 2024-25 fees."""
+    # broker: 300,000 * 0.0035 + 700,000 * 0.0020 = 1,050 + 1,400 = 2,450.00 (cap 200,000 does not bind)
+    # pass-through: 2,450 * (0.000175 + 0.000563) = 2,450 * 0.000738 = 1.8081
+    # clearing: 1,000,000 * 0.0002 = 200.00; total 2,450 + 1.8081 + 200 = 2,651.8081
+    assert IbkrTieredCommission(**BROKER_ONLY).commission(1_000_000, 20_000_000.0) == pytest.approx(2_450.0)
+    assert IbkrTieredCommission().commission(1_000_000, 20_000_000.0) == pytest.approx(2_651.8081)
+    # starting mid-tier: 3,000,000 already traded, 1,000,000 more all at 0.0015 = 1,500.00
+    assert IbkrTieredCommission(monthly_volume=3_000_000, **BROKER_ONLY).commission(
+        1_000_000, 20_000_000.0) == pytest.approx(1_500.0)
+    # straddling: 299,000 traded, 2,000 more: 1,000 * 0.0035 + 1,000 * 0.002 = 3.50 + 2.00 = 5.50
+    assert IbkrTieredCommission(monthly_volume=299_000, **BROKER_ONLY).commission(
+        2_000, 40_000.0) == pytest.approx(5.5)
 
 
 def test_ibkr_tiered_minimum_and_cap() -> None:
@@ -237,15 +276,18 @@ def test_ibkr_tiered_minimum_and_cap() -> None:
     assert model.commission(50, 1_000.0) == pytest.approx(0.35)
     # 1,000 shares at 0.10: 3.50 capped at 1% of 100.00 = 1.00
     assert model.commission(1_000, 100.0) == pytest.approx(1.0)
-    # 10 shares at 1.00: max(0.35, 0.035) = 0.35, cap 1% of 10.00 = 0.10 -> 0.10
+    # 10 shares at 1.00: max(0.35, 0.035) = 0.35, cap 1% of 10.00 = 0.10 -> 0.10 (the broker's notes: the
+    # maximum is assessed when below the minimum; Lean would charge 0.35)
     assert model.commission(10, 10.0) == pytest.approx(0.10)
+    # with the default fees: 0.10 * (1 + 0.000738) + 10 * 0.0002 = 0.1000738 + 0.002 = 0.1020738
+    assert IbkrTieredCommission().commission(10, 10.0) == pytest.approx(0.1020738)
 
 
 def test_ibkr_tiered_adds_third_party_fees() -> None:
     """Clearing and exchange fees per share and pass-through fees on the broker part are added on top."""
     model = IbkrTieredCommission()
-    # broker 1,000 * 0.0035 = 3.50; pass-through 3.50 * 0.00074 = 0.00259; clearing 1,000 * 0.0002 = 0.20
-    assert model.commission(1_000, 20_000.0) == pytest.approx(3.70259)
+    # broker 1,000 * 0.0035 = 3.50; pass-through 3.50 * 0.000738 = 0.002583; clearing 1,000 * 0.0002 = 0.20
+    assert model.commission(1_000, 20_000.0) == pytest.approx(3.702583)
     with_exchange = IbkrTieredCommission(exchange_per_share=0.003, pass_through_rate=0.0)
     # capped broker part 1.00 (1% of 100.00) + (0.0002 + 0.003) * 1,000 = 1.00 + 3.20 = 4.20
     assert with_exchange.commission(1_000, 100.0) == pytest.approx(4.20)

@@ -61,13 +61,16 @@ def test_cash_interest_accrues_per_calendar_day() -> None:
 
 
 def test_management_fee_daily_and_monthly() -> None:
-    """1% a year on 10,000: 0.8219 over 3 days, then 0.2739 for one day; monthly charges nothing in January."""
+    """1% a year on 10,000: 0.8219 over 3 days, then 0.2739 for one day; monthly charges the 4 days at the end."""
     simulation, _ = _run(0.5, ManagementFee(annual_rate=0.01))
     # bar 1: 10,000 * 0.01 * 3 / 365 = 0.821918; bar 2: (10,000 - 0.821918) * 0.01 / 365 = 0.273950
     amounts = [row[2] for row in simulation.portfolio_handler.fee_log]
     assert amounts == [pytest.approx(0.821918, abs=1e-6), pytest.approx(0.273950, abs=1e-6)]
-    monthly, _ = _run(0.5, ManagementFee(annual_rate=0.01, frequency="monthly"))
-    assert monthly.portfolio_handler.fee_log == []
+    monthly, result = _run(0.5, ManagementFee(annual_rate=0.01, frequency="monthly"))
+    # no month starts within Jan 5..9, so all 4 days are charged when the data ends, at bar 2, before its
+    # snapshot: 10,000 * 0.01 * 4 / 365 = 0.109589 * 10 = 1.095890
+    assert [(row[0], row[2]) for row in monthly.portfolio_handler.fee_log] == [(2, pytest.approx(1.095890, abs=1e-6))]
+    assert result.equity["total_value"].iloc[-1] == pytest.approx(10_000 - 1.095890, abs=1e-6)
 
 
 def test_a_fee_never_makes_cash_negative_and_the_rest_is_owed() -> None:
@@ -125,9 +128,9 @@ def test_swapping_the_commission_model_changes_value_by_exactly_the_commission()
     _, tiered = _run(0.5, commission={"model": "ibkr_tiered"})
     assert per_share.trades["quantity"].tolist() == tiered.trades["quantity"].tolist() == [500]
     # per_share: max(1.00, 500 * 0.005 = 2.50) = 2.50
-    # ibkr_tiered: 500 * 0.0035 = 1.75; + 1.75 * 0.00074 = 0.001295; + 500 * 0.0002 = 0.10 -> 1.851295
+    # ibkr_tiered: 500 * 0.0035 = 1.75; + 1.75 * 0.000738 = 0.0012915; + 500 * 0.0002 = 0.10 -> 1.8512915
     difference = tiered.summary["final_value"] - per_share.summary["final_value"]
-    assert difference == pytest.approx(2.50 - 1.851295, abs=1e-9)
+    assert difference == pytest.approx(2.50 - 1.8512915, abs=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -154,3 +157,91 @@ def test_fees_at_a_bar_with_carried_fills_never_overdraw_and_verify(tmp_path: Pa
     result = eventbt.run(root / "scenarios" / "extra_handler.toml", overrides=overrides, out=tmp_path / "run")
     assert result.complete and result.equity["cash"].min() >= -1e-6
     assert verify_run(tmp_path / "run").ok
+
+
+def _dated_run(dates: list[str], *handlers: Handler, weight: float, rebalance: str, cash: float,
+               timing: str = "same_close", events: list[dict[str, Any]] | None = None) -> tuple[Simulation, Result]:
+    """One symbol at a flat 10.00 (opens too), zero costs, one rebalance to ``weight`` on ``rebalance``."""
+    close = np.full((len(dates), 1), 10.0)
+    prices = PriceData(dates=np.array(dates, dtype="datetime64[ns]"), symbols=("A",), close=close,
+                       open=close.copy())
+    raw: dict[str, Any] = {
+        "scenario": {"name": "fees"},
+        "data": {"path": "unused.csv"},
+        "portfolio": {"initial_cash": cash},
+        "strategy": {"name": "static_weights", "params": {"weights": {"A": weight}}},
+        "schedule": {"dates": [rebalance]},
+        "execution": {"timing": timing},
+    }
+    if events:
+        raw["events"] = events
+    simulation = Simulation(ScenarioConfig.from_dict(raw, base_dir=Path(__file__).parent), prices=prices,
+                            extra_handlers=list(handlers))
+    result = simulation.run()
+    assert result is not None
+    return simulation, result
+
+
+def test_stamp_duty_on_a_buy_in_the_final_bar_is_charged_before_the_last_snapshot() -> None:
+    """HMRC's 0.5% SDRT on 500 shares at 10.00 bought on the last bar, 25.00, is charged when the data ends."""
+    # HMRC STSM031070: SDRT is 0.5% of the consideration: 0.005 * 500 * 10.00 = 25.00
+    simulation, result = _dated_run(["2024-01-05", "2024-01-08", "2024-01-09"], StampDuty(), weight=0.5,
+                                    rebalance="2024-01-09", cash=10_000.0)
+    assert [(row[0], row[1], row[2]) for row in simulation.portfolio_handler.fee_log] == [
+        (2, "stamp_duty", pytest.approx(25.0))]
+    assert result.equity["total_value"].tolist() == pytest.approx([10_000.0, 10_000.0, 9_975.0])
+    records = [r for r in result.audit.records() if r.get("record") == "publish"]
+    kinds = [r["type"] for r in records if r["data"].get("bar") == 2]
+    # the end of the data comes after the bar's fill and before its snapshot, and the fee between them
+    assert kinds.index("FillEvent") < kinds.index("DataEndEvent") < kinds.index("FeeEvent") < kinds.index(
+        "SnapshotEvent")
+    end = next(r for r in records if r["type"] == "DataEndEvent")
+    assert (end["by"], end["cause"], end["time"]) == ("data_feed", None, "2024-01-09T16:00:00")
+
+
+def test_monthly_management_fee_charges_the_last_part_month_at_the_end_of_the_data() -> None:
+    """1,000,000 at 1% a year ACT/365, 2024-01-29..02-05: 82.19 on 1 February and 109.58 at the end."""
+    dates = ["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05"]
+    simulation, result = _dated_run(dates, ManagementFee(annual_rate=0.01, frequency="monthly"), weight=0.5,
+                                    rebalance="2024-01-29", cash=1_000_000.0)
+    # ACT/365 on the value at each bar: Jan 29 -> Feb 1 is 3 days on 1,000,000: 1,000,000 * 0.01 * 3 / 365
+    # = 82.191781, charged at Feb 1 (a new month). Feb 1 -> Feb 5 is 4 days on 999,917.808219:
+    # 999,917.808219 * 0.01 * 4 / 365 = 109.580034, charged when the data ends. Total 191.771815
+    # (7 days on a flat 1,000,000 would be 191.78; the book's value falls by the first charge).
+    assert [(row[0], row[2]) for row in simulation.portfolio_handler.fee_log] == [
+        (3, pytest.approx(82.191781, abs=1e-6)), (5, pytest.approx(109.580034, abs=1e-6))]
+    assert result.equity["total_value"].iloc[-1] == pytest.approx(1_000_000.0 - 191.771815, abs=1e-6)
+
+
+def test_cash_interest_under_next_open_is_paid_on_the_cash_held_over_the_gap() -> None:
+    """100,000 from Thursday, 99% invested at Monday's open, 5% ACT/360: 13.89 + 41.67 + 0.15 = 55.71 due."""
+    dates = ["2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09"]  # Thu, Fri, Mon, Tue
+    simulation, result = _dated_run(dates, CashInterest(annual_rate=0.05), weight=0.99, rebalance="2024-01-05",
+                                    cash=100_000.0, timing="next_open")
+    # Thu -> Fri, 1 day on 100,000: 100,000 * 0.05 / 360 = 13.888889, booked after Friday's signal, so
+    # Friday's close sizes floor(0.99 * 100,000 / 10) = 9,900 shares, bought at Monday's open for 99,000.00.
+    # Fri -> Mon, 3 days on the 100,013.888889 held over the weekend: 100,013.888889 * 0.05 * 3 / 360
+    # = 41.672454 (reading the book after Monday's open fills gave 3 days on 1,013.89 = 0.42).
+    # Monday's cash: 100,013.888889 - 99,000 + 41.672454 = 1,055.561343; Mon -> Tue, 1 day:
+    # 1,055.561343 * 0.05 / 360 = 0.146606. Total 13.888889 + 41.672454 + 0.146606 = 55.707949 (55.71).
+    amounts = [-row[2] for row in simulation.portfolio_handler.fee_log]
+    assert amounts == [pytest.approx(13.888889, abs=1e-6), pytest.approx(41.672454, abs=1e-6),
+                       pytest.approx(0.146606, abs=1e-6)]
+    assert sum(amounts) == pytest.approx(55.707949, abs=1e-6)
+    assert result.trades["quantity"].tolist() == [9_900]
+
+
+def test_cash_interest_under_same_close_uses_the_previous_close_cash_as_before() -> None:
+    """With same_close each bar's interest is -cash at the previous close * rate * days / 360, fills, deposits
+    and the interest itself included: the balance at the market event, as before the change to snapshots."""
+    dates = ["2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09", "2024-01-10"]
+    events = [{"date": "2024-01-08", "type": "deposit", "amount": 50_000.0}]
+    simulation, result = _dated_run(dates, CashInterest(annual_rate=0.05), weight=0.6, rebalance="2024-01-05",
+                                    cash=100_000.0, events=events)
+    cash = result.equity["cash"].tolist()
+    days = [1, 3, 1, 1]  # Thu -> Fri, Fri -> Mon, Mon -> Tue, Tue -> Wed
+    expected = [-cash[t] * 0.05 * days[t] / 360 for t in range(4)]  # the cash at the end of bar t
+    assert [row[2] for row in simulation.portfolio_handler.fee_log] == pytest.approx(expected, abs=1e-9)
+    # by hand for the first two: -100,000 * 0.05 / 360 = -13.888889; Friday buys floor(0.6 * 100,013.888889
+    # / 10) = 6,000 shares for 60,000, cash 40,013.888889: -40,013.888889 * 0.05 * 3 / 360 = -16.672454
+    assert expected[:2] == [pytest.approx(-13.888889, abs=1e-6), pytest.approx(-16.672454, abs=1e-6)]

@@ -44,12 +44,20 @@ def test_corwin_schultz_is_zero_when_negative_and_nan_without_a_range() -> None:
     assert math.isnan(corwin_schultz_spread(math.nan, math.nan, math.nan, math.nan))
 
 
-def test_half_spread_falls_back_to_spread_bps() -> None:
-    """Without a bar (order sizing) or a range, spread_bps is used: 10 bps moves a fill by 5 bps."""
-    model = HalfSpreadSlippage(spread_bps=10)
-    # 100.00 * (1 + 0.0005) = 100.05
-    assert model.fill_price(1, 100.0, 1) == pytest.approx(100.05)
-    assert model.fill_price(-1, 100.0, 1, bar=BarContext(close=100.0)) == pytest.approx(99.95)
+def test_corwin_schultz_needs_a_previous_bar() -> None:
+    """Corwin and Schultz (2012) need two consecutive bars, so with no previous bar the estimate is NaN."""
+    # pairing H/L 101/99 with itself would give beta = 2 ln(101/99)^2, gamma = ln(101/99)^2,
+    # alpha = ln(101/99) = 0.0200007 and S = 2 (e^alpha - 1) / (1 + e^alpha) = 0.0200: the whole day's range
+    assert math.isnan(corwin_schultz_spread(101.0, 99.0, math.nan, math.nan))
+
+
+@pytest.mark.parametrize(("spread_bps", "expected"), [(0.0, 100.0), (10.0, 100.05)])
+def test_half_spread_on_a_first_bar_charges_spread_bps(spread_bps: float, expected: float) -> None:
+    """A first bar (H/L 101/99) pays spread_bps / 2, not half its range, as Corwin-Schultz needs two bars."""
+    bar = BarContext(high=101.0, low=99.0, close=100.0)
+    # spread_bps 0 -> f = 0 -> 100.00 (before the fix: f = 0.02 / 2 = 1%, a buy at 101.00);
+    # spread_bps 10 -> f = 0.0005 -> 100.00 * 1.0005 = 100.05
+    assert HalfSpreadSlippage(spread_bps=spread_bps).fill_price(1, 100.0, 10, bar=bar) == pytest.approx(expected)
 
 
 def test_volume_share_grows_with_the_square_of_the_share() -> None:
@@ -71,7 +79,7 @@ def test_volume_share_at_zero_and_unknown_volume() -> None:
 
 
 def test_sqrt_impact_follows_the_square_root_law() -> None:
-    """f = 1.0 * 0.02 * sqrt(2,500 / 1,000,000) = 0.001, so a buy at 100.00 fills at 100.10."""
+    """Y sigma sqrt(Q/V) (Toth et al. 2011): 1.0 * 0.02 * sqrt(2,500 / 1,000,000) = 0.001, a buy at 100.10."""
     bar = BarContext(volatility=0.02, average_volume=1_000_000.0)
     model = SqrtImpactSlippage()
     assert model.fill_price(1, 100.0, 2_500, bar=bar) == pytest.approx(100.10)

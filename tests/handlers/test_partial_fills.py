@@ -125,6 +125,42 @@ def test_per_share_minimum_is_charged_once_per_order() -> None:
     assert simulation.portfolio.cash == pytest.approx(20_000.0 - 10_000.0 - 5.00)
 
 
+@pytest.mark.parametrize(
+    ("commission_per", "expected", "total"),
+    [
+        # "order" (the default, zipline's rule): cumulative max(1.00, 0.005 * q) less what was paid
+        ("order", [1.00, 0.75, 1.25, 2.00], 5.00),
+        # "day": each day's fill is a new order: max(1.00, 0.75) = 1.00, max(1.00, 1.00) = 1.00,
+        # max(1.00, 1.25) = 1.25, max(1.00, 2.00) = 2.00 -> 5.25
+        ("day", [1.00, 1.00, 1.25, 2.00], 5.25),
+    ],
+)
+def test_commission_per_day_charges_a_carried_order_as_a_new_order_each_day(
+        commission_per: str, expected: list[float], total: float) -> None:
+    """As IB's notes (orders persisting overnight are new orders for minimums), "day" charges 5.25, not 5.00."""
+    # Source: Interactive Brokers' fixed-pricing notes, "Orders that persist overnight will be considered a new
+    # order for [commission minimums]", as reproduced on fxfinpro.com, "Stocks, ETFs and Warrants" (2016).
+    commission = {"model": "per_share", "per_share": 0.005, "minimum": 1.0}
+    execution = {"volume_limit": 0.5, "remainder": "carry", "commission": commission,
+                 "commission_per": commission_per}
+    simulation, records = _run(_prices([10.0] * 4, [300.0, 400.0, 500.0, 1_000.0]), cash=20_000.0, weight=0.5,
+                               execution=execution)
+    assert _fills(records) == [(0, 150), (1, 200), (2, 250), (3, 400)]
+    assert [f["commission"] for f in _of(records, "FillEvent")] == pytest.approx(expected)
+    assert _of(records, "OrderStateEvent")[-1]["commission"] == pytest.approx(total)
+    assert simulation.portfolio.cash == pytest.approx(20_000.0 - 10_000.0 - total)
+
+
+def test_commission_per_is_written_back_only_when_set() -> None:
+    """The key round-trips and stays out of a resolved scenario that leaves it at "order"."""
+    raw = {"data": {"path": "x.csv"}, "strategy": {"name": "static_weights"}}
+    assert "commission_per" not in ScenarioConfig.from_dict(raw, base_dir=".").to_dict()["execution"]
+    daily = ScenarioConfig.from_dict(raw | {"execution": {"volume_limit": 0.25, "remainder": "carry",
+                                                          "commission_per": "day"}}, base_dir=".")
+    assert daily.execution.commission_per == "day"
+    assert ScenarioConfig.from_dict(daily.to_dict(), base_dir=".") == daily
+
+
 def test_next_open_carry_uses_the_previous_bars_volume() -> None:
     """With next_open each open fills up to the limit of the bar before's volume; data end cancels the rest."""
     prices = _prices([10.0] * 4, [300.0, 400.0, 500.0, 10_000.0], open_=[9.0, 11.0, 12.0, 13.0])
@@ -253,6 +289,7 @@ def test_volume_limit_without_volume_data_is_a_scenario_error() -> None:
     ("volume_limit", 0, "[execution] volume_limit must be a number > 0 and <= 1, got 0"),
     ("volume_limit", 1.5, "[execution] volume_limit must be a number > 0 and <= 1, got 1.5"),
     ("remainder", "keep", "[execution] remainder must be one of 'cancel', 'carry', got 'keep'"),
+    ("commission_per", "fill", "[execution] commission_per must be one of 'order', 'day', got 'fill'"),
 ])
 def test_scenario_checks_the_partial_fill_keys(key: str, value: object, message: str) -> None:
     """Out-of-range limits and unknown remainder modes are rejected when the scenario is read."""
@@ -281,3 +318,5 @@ def test_execution_handler_rejects_bad_settings() -> None:
         ExecutionHandler(commission=ZeroCommission(), slippage=FixedBpsSlippage(bps=0.0), volume_limit=0.0)
     with pytest.raises(ValueError, match="remainder"):
         ExecutionHandler(commission=ZeroCommission(), slippage=FixedBpsSlippage(bps=0.0), remainder="keep")
+    with pytest.raises(ValueError, match="commission_per must be one of order, day, got 'week'"):
+        ExecutionHandler(commission=ZeroCommission(), slippage=FixedBpsSlippage(bps=0.0), commission_per="week")

@@ -86,8 +86,13 @@ def test_extra_handler_is_built_from_the_scenario() -> None:
         assert fee["data"]["details"]["due"] == pytest.approx(0.005 * value[fee["cause"]], rel=1e-12)
     total_due = 0.005 * float((buys["quantity"] * buys["price"]).sum())
     assert sum(f["data"]["amount"] for f in duty) == pytest.approx(total_due, rel=1e-12)
-    # Management fee, monthly: at most one charge per calendar month, the first in the data's second month.
-    monthly = [f for f in fees if f["by"] == "management_fee"]
+    # Management fee, monthly: at most one charge per calendar month, the first in the data's second month,
+    # and the last part-month charged once more when the data ends (at the last bar, before its snapshot).
+    charges = [f for f in fees if f["by"] == "management_fee"]
+    monthly, end = charges[:-1], charges[-1]
+    assert end["data"]["reason"] == "management fee accrued to the end of the data"
+    last_close = str(result.equity.index[-1])[:10] + "T16:00:00"
+    assert end["time"] == _publishes(result, "DataEndEvent")[0]["time"] == last_close
     months = [f["time"][:7] for f in monthly]
     assert len(set(months)) == len(months) > 24 and months[0] == "2012-02"
     assert all(f["data"]["details"]["annual_rate"] == 0.01 for f in monthly)
