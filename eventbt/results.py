@@ -157,10 +157,12 @@ def build_result(simulation: Simulation) -> Result:
     signals = pd.DataFrame(signal_grid, columns=symbols,
                            index=pd.DatetimeIndex(dates[[b for b, _ in book.signals]], name="date"))
     portfolio = simulation.portfolio
+    # Exactly rounded over the fills (the running totals of the book may differ in the last bit), so that
+    # summary.json and the views that read trades.csv (show, compare, the report) print the same cents.
+    commission, slippage = fsum(trades["commission"].to_numpy()), fsum(trades["slippage"].to_numpy())
     summary = summary_figures(
         dates=index.to_numpy(), values=equity["total_value"].to_numpy(), initial_cash=portfolio.initial_cash,
-        trades=len(trades), total_commission=portfolio.total_commission,
-        total_slippage=portfolio.total_slippage, flows=equity["flow"].to_numpy(),
+        trades=len(trades), total_commission=commission, total_slippage=slippage, flows=equity["flow"].to_numpy(),
     )
     complete = simulation.finished and simulation.status == "completed"
     summary.update(
@@ -172,8 +174,8 @@ def build_result(simulation: Simulation) -> Result:
         dead_letters=len(getattr(simulation, "dead_letters", ())),
     )
     summary["costs"] = cost_attribution(
-        commission=portfolio.total_commission, slippage=portfolio.total_slippage,
-        fees=getattr(book, "fees", {}), values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
+        commission=commission, slippage=slippage, fees=getattr(book, "fees", {}),
+        values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
     )
     return Result(equity=equity, trades=trades, weights=weights, signals=signals, summary=summary,
                   audit=simulation.audit, scenario_toml=simulation.config.to_toml(), complete=complete,

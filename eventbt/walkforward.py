@@ -191,6 +191,7 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
         assert result is not None
         record.update({f"test_{name}": result.summary.get(name) for name in ("total_return", "sharpe",
                                                                             "max_drawdown", "trades")})
+        record["test_total_costs"] = result.summary["costs"]["total"]["amount"]
         record["test_digest"] = result.digest
         records.append(record)
         curves.append(time_weighted_levels(result.equity, config.portfolio.initial_cash))
@@ -204,10 +205,8 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     train_table = pd.concat(train_tables, ignore_index=True)
     if out is not None:
         folder = os.fspath(out)
-        atomic_write(os.path.join(folder, "walk_forward.csv"), window_table.to_csv(index=False, float_format="%.10g"))
-        atomic_write(os.path.join(folder, "walk_forward_equity.csv"),
-                     equity.to_csv(index=False, float_format="%.10g"))
-        atomic_write(os.path.join(folder, "walk_forward_train.csv"),
-                     train_table.to_csv(index=False, float_format="%.10g"))
+        atomic_write(os.path.join(folder, "walk_forward.csv"), window_table.to_csv(index=False))
+        atomic_write(os.path.join(folder, "walk_forward_equity.csv"), equity.to_csv(index=False))
+        atomic_write(os.path.join(folder, "walk_forward_train.csv"), train_table.to_csv(index=False))
     return WalkForwardResult(windows=window_table, equity=equity, train=train_table,
                              total_return=float(stitched[-1] / initial - 1.0))
