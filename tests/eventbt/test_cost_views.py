@@ -250,3 +250,31 @@ def test_sweep_ranks_by_total_costs_with_a_user_fee_handler(tmp_path: Path,
     for _, row in table.iterrows():
         assert row["total_costs"] == pytest.approx(row["total_commission"] + row["total_slippage"] + 875.0,
                                                    rel=1e-12)
+
+
+def test_a_stamp_duty_booked_the_next_bar_belongs_to_the_rebalance_of_its_buy(tmp_path: Path) -> None:
+    """Under same_close a buy's stamp duty is booked at the next bar; the report puts it on the buy's date."""
+    import numpy as np
+
+    from eventbt.prices import PriceData
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import Simulation
+    from handlers.fees import StampDuty
+
+    dates = np.array(["2024-01-05", "2024-01-08", "2024-01-09"], dtype="datetime64[ns]")
+    close = np.full((3, 1), 10.0)
+    raw = {"scenario": {"name": "duty"}, "data": {"path": "unused.csv"}, "portfolio": {"initial_cash": 10_000.0},
+           "strategy": {"name": "static_weights", "params": {"weights": {"A": 0.5}}},
+           "schedule": {"dates": ["2024-01-05"]}, "execution": {"commission": {"model": "zero"}}}
+    simulation = Simulation(ScenarioConfig.from_dict(raw, base_dir=tmp_path),
+                            prices=PriceData(dates=dates, symbols=("A",), close=close), extra_handlers=[StampDuty()])
+    result = simulation.run()
+    assert result is not None
+    result.write(tmp_path / "run")
+    run = load_run(tmp_path / "run")
+    # 500 shares bought at 10.00 on 2024-01-05 pay 0.5% of 5,000.00 = 25.00, booked on 2024-01-08.
+    assert list(run.fees["date"].dt.strftime("%Y-%m-%d")) == ["2024-01-08"]
+    table = rebalance_costs(run)
+    assert list(table.index.strftime("%Y-%m-%d")) == ["2024-01-05"]
+    assert table["fee:stamp_duty"].tolist() == [pytest.approx(25.0)]
+    assert table["total"].tolist() == [pytest.approx(25.0)]  # no commission, no slippage
