@@ -3,8 +3,9 @@
 A deposit or withdrawal (a ``CashFlowEvent``, the run's *external flows*) changes the account's value without
 being a gain or a loss, so returns leave it out. Fees stay in: they are costs of the strategy.
 
-- **Time-weighted** (the GIPS sub-period method: a flow ends a sub-period, the sub-periods' returns are
-  compounded): the bar return is ``r_t = (V_t - F_t) / V_(t-1) - 1``, with ``F_t`` the net flow booked on
+- **Time-weighted** (the sub-period method of the Global Investment Performance Standards, GIPS 2010
+  provision 2.A.2: returns adjusted for external cash flows, sub-period returns geometrically linked): the bar
+  return is ``r_t = (V_t - F_t) / V_(t-1) - 1``, with ``F_t`` the net flow booked on
   bar ``t`` (it earns nothing on that bar) and ``V_0`` the initial cash. The *time-weighted level*
   ``W_t = V_0 * prod(1 + r_s, s <= t)`` is the account's value had no money come in or gone out.
 - **Money-weighted** (an internal rate of return on calendar time): the annual rate ``r`` that solves
