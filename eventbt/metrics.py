@@ -1,19 +1,22 @@
-"""Performance figures computed from a run's value history and trade log.
+"""Performance figures computed from a run's value history, its external flows and its trade log.
 
 Conventions (see ``docs/metrics.md``): daily bars, 252 bars a year for annualising volatility and Sharpe;
-CAGR over calendar time, ``(final / initial) ** (365.25 / days) - 1``; returns are simple bar-to-bar
-returns of total value, the first measured against the initial cash; Sharpe uses a risk-free rate of 0
-unless given; max drawdown is the largest fall of total value from its running peak, as a negative fraction.
+CAGR over calendar time, ``growth ** (365.25 / days) - 1``; returns are time-weighted bar returns of total
+value (deposits and withdrawals taken out, fees left in; :mod:`eventbt.returns`), the first measured against
+the initial cash; Sharpe uses a risk-free rate of 0 unless given; max drawdown is the largest fall of the
+time-weighted level from its running peak, the initial cash the first peak, as a negative fraction.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from eventbt import exact
+from eventbt.returns import bar_returns, drawdown, money_weighted_return, time_weighted_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,37 +27,44 @@ __all__ = ["BARS_PER_YEAR", "bar_returns", "compute_metrics", "drawdown", "drawd
 BARS_PER_YEAR = 252
 
 
-def drawdown(values: np.ndarray) -> np.ndarray:
-    """Fall from the running peak at each bar, as a fraction (0 or negative)."""
-    peaks = np.maximum.accumulate(values)
-    return values / peaks - 1.0
-
-
 def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: float, trades: int,
-                    total_commission: float, total_slippage: float, risk_free: float = 0.0) -> dict[str, Any]:
-    """The end-of-run summary: final value, total return, CAGR, volatility, Sharpe, max drawdown, costs."""
+                    total_commission: float, total_slippage: float, risk_free: float = 0.0,
+                    flows: np.ndarray | None = None) -> dict[str, Any]:
+    """The end-of-run summary: final value, returns (time-weighted and money-weighted), volatility, Sharpe,
+    max drawdown, net flows, costs. ``flows`` is the external flow booked at each bar (0 elsewhere)."""
     n = len(values)
     final = float(values[-1]) if n else initial_cash
+    flows = np.zeros(n) if flows is None else np.asarray(flows, dtype=float)
+    levels = time_weighted_values(values, flows, initial_cash)
+    level = float(levels[-1]) if n else initial_cash
     figures: dict[str, Any] = {
         "start": str(dates[0])[:10] if n else None,
         "end": str(dates[-1])[:10] if n else None,
         "bars": n,
         "initial_cash": initial_cash,
         "final_value": final,
-        "total_return": final / initial_cash - 1.0,
+        "total_return": level / initial_cash - 1.0,
         "cagr": None,
+        "money_weighted_return": money_weighted_return(dates, values, flows, initial_cash) if n >= 2 else None,
+        "net_flows": exact.fsum(flows),
+        "flow_bars": int(np.count_nonzero(flows)),
         "annual_volatility": None,
         "sharpe": None,
-        "max_drawdown": float(drawdown(values).min()) if n else 0.0,
+        "max_drawdown": float(drawdown(levels, initial_cash).min()) if n else 0.0,
         "trades": trades,
         "total_commission": total_commission,
         "total_slippage": total_slippage,
     }
     if n >= 2:
         days = (dates[-1] - dates[0]) / np.timedelta64(1, "D")
-        if days > 0 and final > 0:
-            figures["cagr"] = (final / initial_cash) ** (365.25 / days) - 1.0
-        returns = np.diff(np.concatenate(([initial_cash], values))) / np.concatenate(([initial_cash], values[:-1]))
+        if days > 0 and level > 0:
+            figures["cagr"] = float((level / initial_cash) ** (365.25 / days) - 1.0)
+        previous = np.concatenate(([initial_cash], values[:-1]))
+        # The difference form (V_t - F_t - V_(t-1)) / V_(t-1) of the bar return, as the summary has always
+        # computed it, so that the figures of a run without flows are the same to the last bit. A bar that
+        # starts from an empty account (everything withdrawn) has no return: 0.
+        gain = values - flows - previous
+        returns = np.divide(gain, previous, out=np.zeros_like(gain), where=previous != 0)
         std = exact.sample_std(returns)
         figures["annual_volatility"] = std * math.sqrt(BARS_PER_YEAR)
         excess = returns - risk_free / BARS_PER_YEAR
@@ -64,25 +74,24 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
 
 # --- the full metrics set (docs/metrics.md) -------------------------------------------------------------------
 
-def bar_returns(values: np.ndarray, initial: float) -> np.ndarray:
-    """Simple bar-to-bar returns of ``values``; the first bar is measured against ``initial``."""
-    previous = np.concatenate(([initial], values[:-1]))
-    return np.asarray(values / previous - 1.0, dtype=float)
-
-
-def drawdown_episode(dates: np.ndarray, values: np.ndarray) -> dict[str, Any]:
+def drawdown_episode(dates: np.ndarray, values: np.ndarray, initial: float | None = None) -> dict[str, Any]:
     """The deepest drawdown: depth, peak, trough and recovery dates, and its duration in calendar days.
 
-    The duration runs from the peak to the recovery (first bar back at or above the peak), or to the last
-    bar when the value never recovered (``recovery`` is then ``None``).
+    ``values`` are the levels to measure (the time-weighted level of a run); with ``initial`` the starting
+    value is the first peak, dated at the first bar (the run starts there). The duration runs from the peak
+    to the recovery (first bar back at or above the peak), or to the last bar when the value never
+    recovered (``recovery`` is then ``None``).
     """
     if len(values) == 0:
         return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
                 "max_drawdown_recovery": None, "max_drawdown_days": 0}
-    falls = drawdown(values)
+    falls = drawdown(values, initial)
     trough = int(np.argmin(falls))
     peak = int(np.argmax(values[: trough + 1]))
-    later = np.nonzero(values[trough:] >= values[peak])[0]
+    height = float(values[peak])
+    if initial is not None and initial >= height:  # the initial cash came first, so it is the peak
+        peak, height = 0, float(initial)
+    later = np.nonzero(values[trough:] >= height)[0]
     recovery = trough + int(later[0]) if falls[trough] < 0 and len(later) else None
     end = recovery if recovery is not None else len(values) - 1
     return {
@@ -122,28 +131,41 @@ def rebalance_table(trades: pd.DataFrame, equity: pd.DataFrame) -> pd.DataFrame:
 
 
 def monthly_returns(equity: pd.DataFrame, initial: float | None = None) -> pd.DataFrame:
-    """Compounded return of each calendar month, as a year x month (1..12) table (NaN where no data)."""
+    """Compounded time-weighted return of each calendar month, as a year x month (1..12) table (NaN where no
+    data). The ``flow`` column of ``equity``, when there, holds the deposits and withdrawals taken out."""
     import pandas as pd
 
-    values = equity["total_value"]
-    index = pd.DatetimeIndex(values.index)
-    month_end = values.groupby([index.year, index.month]).last()
-    start = float(initial) if initial is not None else float(values.iloc[0])
+    start = float(initial) if initial is not None else float(equity["total_value"].iloc[0])
+    levels = pd.Series(time_weighted_levels(equity, start), index=equity.index)
+    index = pd.DatetimeIndex(levels.index)
+    month_end = levels.groupby([index.year, index.month]).last()
     previous = np.concatenate(([start], month_end.to_numpy()[:-1]))
     returns = pd.Series(month_end.to_numpy() / previous - 1.0, index=month_end.index)
     table = returns.unstack()
     return table.reindex(columns=range(1, 13))
 
 
+def time_weighted_levels(equity: pd.DataFrame, initial: float) -> np.ndarray:
+    """The time-weighted level of each row of ``equity`` (:func:`eventbt.returns.time_weighted_values`), its
+    ``flow`` column taken out when there (a run folder written before the column existed has none)."""
+    return time_weighted_values(equity["total_value"].to_numpy(dtype=float), _flows(equity), initial)
+
+
+def _flows(equity: pd.DataFrame) -> np.ndarray | None:
+    return equity["flow"].to_numpy(dtype=float) if "flow" in equity else None
+
+
 def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
                     initial_cash: float | None = None, benchmark: pd.Series | None = None,
-                    risk_free: float = 0.0) -> dict[str, Any]:
+                    risk_free: float = 0.0, fees: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Every figure of ``docs/metrics.md`` for one run, as a flat dict (``None`` where undefined).
 
-    ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure); ``trades`` has
-    the columns of ``trades.csv``; ``initial_cash`` defaults to the first total value; ``benchmark`` is a
-    price (or index level) series, aligned to the run's dates by carrying the last known level forward;
-    ``risk_free`` is an annual rate, taken as ``risk_free / 252`` per bar.
+    ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure, ``flow`` for the
+    deposits and withdrawals); ``trades`` has the columns of ``trades.csv``; ``initial_cash`` defaults to the
+    first total value; ``benchmark`` is a price (or index level) series, aligned to the run's dates by
+    carrying the last known level forward; ``risk_free`` is an annual rate, taken as ``risk_free / 252`` per
+    bar; ``fees`` is what each fee model charged (``summary["costs"]``), reported as ``fee:<model>`` and
+    counted in ``total_costs``.
     """
     import pandas as pd
 
@@ -153,15 +175,17 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     trades = trades if trades is not None else pd.DataFrame(columns=["date", "side", "quantity", "price",
                                                                      "commission", "slippage", "realized_pnl"])
     n = len(values)
+    flows = _flows(equity)
     commission = exact.fsum(trades["commission"].to_numpy(dtype=float)) if len(trades) else 0.0
     slippage = exact.fsum(trades["slippage"].to_numpy(dtype=float)) if len(trades) else 0.0
     figures = summary_figures(dates=dates, values=values, initial_cash=initial, trades=len(trades),
-                              total_commission=commission, total_slippage=slippage, risk_free=risk_free)
+                              total_commission=commission, total_slippage=slippage, risk_free=risk_free,
+                              flows=flows)
     days = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) if n >= 2 else 0.0
     years = days / 365.25
     figures["years"] = years
-    figures.update(drawdown_episode(dates, values))
-    returns = bar_returns(values, initial) if n else np.zeros(0)
+    figures.update(drawdown_episode(dates, time_weighted_values(values, flows, initial), initial))
+    returns = bar_returns(values, initial, flows) if n else np.zeros(0)
     per_bar_rf = risk_free / BARS_PER_YEAR
     figures["sortino"] = _sortino(returns, per_bar_rf)
     cagr, max_dd = figures["cagr"], figures["max_drawdown"]
@@ -174,7 +198,10 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     figures["rebalances"] = len(table)
     figures["annual_turnover"] = exact.fsum(table["turnover"].to_numpy(dtype=float)) / years if years > 0 else None
     mean_value = exact.mean(values) if n else 0.0
-    for name, total in (("commission", commission), ("slippage", slippage)):
+    fees = dict(sorted((fees or {}).items()))
+    figures.update({f"fee:{model}": float(amount) for model, amount in fees.items()})
+    figures["total_costs"] = exact.fsum([commission, slippage, *fees.values()])
+    for name, total in (("commission", commission), ("slippage", slippage), ("total_cost", figures["total_costs"])):
         figures[f"{name}_drag_bps"] = total / mean_value / years * 1e4 if years > 0 and mean_value > 0 else None
     figures.update(_trade_figures(trades))
     if benchmark is not None:

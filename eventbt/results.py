@@ -3,7 +3,8 @@
 Files written by :meth:`Result.write` (see ``docs/results.md``), each atomically (temporary file, then
 rename), so a reader never sees half a file:
 
-- ``equity.csv``: ``date,cash,positions_value,total_value``, one row per bar;
+- ``equity.csv``: ``date,cash,positions_value,total_value,flow``, one row per bar (``flow``: the deposits
+  and withdrawals booked at that bar);
 - ``trades.csv``: ``date,symbol,side,quantity,price,reference_price,commission,slippage,realized_pnl,
   order_id,fill_id``, one row per fill;
 - ``weights.csv``: actual weights after each rebalance (date x symbol);
@@ -31,7 +32,10 @@ from eventbt.metrics import summary_figures
 if TYPE_CHECKING:
     from eventbt.simulation import Simulation
 
-__all__ = ["TRADE_COLUMNS", "Result", "atomic_write", "build_result", "cost_attribution"]
+__all__ = ["EQUITY_COLUMNS", "TRADE_COLUMNS", "Result", "atomic_write", "build_result", "cost_attribution",
+           "fee_amounts"]
+
+EQUITY_COLUMNS = ["cash", "positions_value", "total_value", "flow"]
 
 TRADE_COLUMNS = ["date", "symbol", "side", "quantity", "price", "reference_price", "commission", "slippage",
                  "realized_pnl", "order_id", "fill_id"]
@@ -77,7 +81,7 @@ class Result:
         from eventbt.metrics import compute_metrics
 
         return compute_metrics(self.equity, self.trades, initial_cash=self.summary.get("initial_cash"),
-                               benchmark=benchmark, risk_free=risk_free)
+                               benchmark=benchmark, risk_free=risk_free, fees=fee_amounts(self.summary))
 
     def _repr_html_(self) -> str:
         """Jupyter's view of a result: the summary figures and an equity chart."""
@@ -122,6 +126,13 @@ def cost_attribution(*, commission: float, slippage: float, fees: dict[str, floa
             for name, amount in amounts.items()}
 
 
+def fee_amounts(summary: dict[str, Any]) -> dict[str, float]:
+    """What each fee model charged, from ``summary["costs"]`` (``fee:<model>`` entries): ``{model: amount}``."""
+    costs = summary.get("costs") or {}
+    return {name.removeprefix("fee:"): float(entry["amount"]) for name, entry in costs.items()
+            if name.startswith("fee:")}
+
+
 def build_result(simulation: Simulation) -> Result:
     """Turn a simulation's histories into pandas objects and the summary."""
     book = simulation.portfolio_handler
@@ -130,7 +141,7 @@ def build_result(simulation: Simulation) -> Result:
     bars = [row[0] for row in book.values]
     index = pd.DatetimeIndex(dates[bars], name="date")
     equity = pd.DataFrame([row[1:] for row in book.values], index=index,
-                          columns=["cash", "positions_value", "total_value"], dtype=float)
+                          columns=EQUITY_COLUMNS, dtype=float)
     trades = pd.DataFrame(book.trades, columns=TRADE_COLUMNS)
     trades["date"] = pd.DatetimeIndex(dates[trades["date"].to_numpy(dtype=int)])
     # Rebalances x symbols grids filled as numpy arrays (a frame built from nested lists costs a Python
@@ -146,10 +157,12 @@ def build_result(simulation: Simulation) -> Result:
     signals = pd.DataFrame(signal_grid, columns=symbols,
                            index=pd.DatetimeIndex(dates[[b for b, _ in book.signals]], name="date"))
     portfolio = simulation.portfolio
+    # Exactly rounded over the fills (the running totals of the book may differ in the last bit), so that
+    # summary.json and the views that read trades.csv (show, compare, the report) print the same cents.
+    commission, slippage = fsum(trades["commission"].to_numpy()), fsum(trades["slippage"].to_numpy())
     summary = summary_figures(
         dates=index.to_numpy(), values=equity["total_value"].to_numpy(), initial_cash=portfolio.initial_cash,
-        trades=len(trades), total_commission=portfolio.total_commission,
-        total_slippage=portfolio.total_slippage,
+        trades=len(trades), total_commission=commission, total_slippage=slippage, flows=equity["flow"].to_numpy(),
     )
     complete = simulation.finished and simulation.status == "completed"
     summary.update(
@@ -161,8 +174,8 @@ def build_result(simulation: Simulation) -> Result:
         dead_letters=len(getattr(simulation, "dead_letters", ())),
     )
     summary["costs"] = cost_attribution(
-        commission=portfolio.total_commission, slippage=portfolio.total_slippage,
-        fees=getattr(book, "fees", {}), values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
+        commission=commission, slippage=slippage, fees=getattr(book, "fees", {}),
+        values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
     )
     return Result(equity=equity, trades=trades, weights=weights, signals=signals, summary=summary,
                   audit=simulation.audit, scenario_toml=simulation.config.to_toml(), complete=complete,

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["METRICS", "DaskExecutor", "LocalExecutor", "SerialExecutor", "Task", "cut_prices", "run_task"]
 
-METRICS = ("final_value", "total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown", "trades",
-           "total_commission", "total_slippage")
+# The figures of a sweep's row (from the run's summary), in column order; a ``fee:<model>`` column per fee
+# model the run charged goes before ``total_costs`` (eventbt.sweeps.rank_table).
+METRICS = ("final_value", "total_return", "cagr", "money_weighted_return", "net_flows", "annual_volatility", "sharpe",
+           "max_drawdown", "trades", "total_commission", "total_slippage", "total_costs")
 
 Row = dict[str, Any]
 OnRow = Callable[[Row], None]
@@ -74,7 +76,8 @@ def _prices_for(config: ScenarioConfig, base: ScenarioConfig, prices: PriceData)
 
 
 def run_task(base: ScenarioConfig, prices: PriceData, task: Task) -> Row:
-    """Run one combination to a row: ``combination``, ``overrides``, the metrics, ``digest``, ``status``, ``error``.
+    """Run one combination to a row: ``combination``, ``overrides``, the metrics (one ``fee:<model>`` per fee
+    model), ``digest``, ``status``, ``error``.
 
     A combination that changes only ``data.start``/``data.end`` cuts the shared prices (walk-forward windows
     do); one that changes other ``data.*`` keys loads its own prices.
@@ -90,9 +93,11 @@ def run_task(base: ScenarioConfig, prices: PriceData, task: Task) -> Row:
         row.update(dict.fromkeys(METRICS), digest=None, status="failed", error=f"{type(exc).__name__}: {exc}")
         return row
     summary = result.summary
+    costs = summary.get("costs", {})
     for name in METRICS:
-        value = summary.get(name)
+        value = costs.get("total", {}).get("amount") if name == "total_costs" else summary.get(name)
         row[name] = None if value is None else (int(value) if name == "trades" else float(value))
+    row.update({name: float(entry["amount"]) for name, entry in costs.items() if name.startswith("fee:")})
     row.update(digest=result.digest, status="ok", error=None)
     return row
 

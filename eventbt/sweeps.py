@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "combinations", "make_executor",
            "parse_grid", "rank_table", "sweep", "write_heatmap", "write_results"]
 
-LOWER_IS_BETTER = frozenset({"annual_volatility", "trades", "total_commission", "total_slippage"})
+LOWER_IS_BETTER = frozenset({"annual_volatility", "trades", "total_commission", "total_slippage", "total_costs"})
 JOURNAL = "results.jsonl"
 MANIFEST = "sweep.json"
 
@@ -146,19 +146,23 @@ def make_executor(name: str = "local", *, scheduler: str | None = None, workers:
 def rank_table(rows: Sequence[Row], params: Sequence[str], rank_by: str = "sharpe") -> pd.DataFrame:
     """Rows as a table ranked by ``rank_by`` (best first; failed rows and missing values last).
 
-    Columns: ``rank``, ``combination``, the parameters, the metrics, ``digest``, ``status``, ``error``,
-    ``overrides``. Ties keep combination order.
+    Columns: ``rank``, ``combination``, the parameters, the metrics (with a ``fee:<model>`` column for each
+    fee model any row has, before ``total_costs``), ``digest``, ``status``, ``error``, ``overrides``. Ties keep
+    combination order.
     """
     import pandas as pd
 
     if rank_by not in METRICS:
         raise SweepError(f"unknown metric {rank_by!r} (expected one of {', '.join(METRICS)})", option="--rank-by")
-    columns = ["combination", *params, *METRICS, "digest", "status", "error", "overrides"]
+    fees = sorted({name for row in rows for name in row if name.startswith("fee:")})
+    at = METRICS.index("total_costs")
+    figures = [*METRICS[:at], *fees, *METRICS[at:]]
+    columns = ["combination", *params, *figures, "digest", "status", "error", "overrides"]
     table = pd.DataFrame([{name: row.get(name) for name in columns} for row in rows], columns=columns)
     for name in params:  # a column of mixed types (5 and "x") is kept as text, so every format can hold it
         if len({type(v) for v in table[name] if v is not None}) > 1:
             table[name] = table[name].map(lambda v: None if v is None else str(v))
-    for name in METRICS:
+    for name in figures:
         table[name] = pd.to_numeric(table[name], errors="coerce")
     table = table.sort_values([rank_by, "combination"], ascending=[rank_by in LOWER_IS_BETTER, True],
                               na_position="last", kind="mergesort").reset_index(drop=True)
@@ -167,12 +171,13 @@ def rank_table(rows: Sequence[Row], params: Sequence[str], rank_by: str = "sharp
 
 
 def write_results(table: pd.DataFrame, out: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``results.csv`` and, when pyarrow is installed, ``results.parquet``; returns name -> path."""
+    """Write ``results.csv`` (floats at full precision, as the run files) and, when pyarrow is installed,
+    ``results.parquet``; returns name -> path."""
     from eventbt.results import atomic_write
 
     folder = Path(out)
     files = {"results.csv": folder / "results.csv"}
-    atomic_write(files["results.csv"], table.to_csv(index=False, float_format="%.10g"))
+    atomic_write(files["results.csv"], table.to_csv(index=False))
     if importlib.util.find_spec("pyarrow") is None:
         warnings.warn("pyarrow is not installed: wrote results.csv only (pip install 'eventbt[sweep]')",
                       stacklevel=2)

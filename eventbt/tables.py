@@ -35,7 +35,8 @@ class TableSpec:
     """A table to draw: the first column holds labels (left-aligned), the others values (right-aligned).
 
     ``incomplete`` is the status of a run that did not complete; the title then carries an INCOMPLETE note.
-    ``footer`` is a line printed dimmed under the table (the audit digest, too wide for a value cell).
+    ``note`` is a sentence printed under the title (e.g. that the returns are time-weighted). ``footer`` is a
+    line printed dimmed under the table (the audit digest, too wide for a value cell).
     """
 
     columns: tuple[str, ...]
@@ -44,6 +45,7 @@ class TableSpec:
     incomplete: str | None = None
     show_header: bool = True
     footer: str = ""
+    note: str = ""
 
 
 def wants_rich(stream: TextIO, *, plain: bool = False, environ: dict[str, str] | None = None) -> bool:
@@ -70,6 +72,8 @@ def render_rich(spec: TableSpec) -> list[RenderableType]:
         heading.append(f"{'  ' if spec.title else ''}INCOMPLETE: {spec.incomplete}", style="bold red")
     if heading.plain:
         parts.append(heading)
+    if spec.note:
+        parts.append(Text(spec.note, style="italic"))
     table = Table(show_header=spec.show_header, box=box.SIMPLE_HEAD, header_style="bold", show_edge=False)
     for i, name in enumerate(spec.columns):
         table.add_column(Text(name), justify="left" if i == 0 else "right", no_wrap=True)

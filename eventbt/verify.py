@@ -14,7 +14,11 @@ first disagreement:
    replaying the fills of ``trades.csv`` and the cash moved outside fills (the deposits, withdrawals and
    fees of the audit log's ``CashFlowEvent`` and ``FeeEvent`` records, which ``trades.csv`` does not hold)
    in the order the audit log delivered them, marking at each symbol's last known close;
-5. ``weights``: each row of ``weights.csv`` equals market value / total value at that date.
+5. ``weights``: each row of ``weights.csv`` equals market value / total value at that date;
+6. ``flows``: the ``flow`` column of ``equity.csv`` is, at each date, the sum of the audit log's
+   ``CashFlowEvent`` amounts of that bar (deposits +, withdrawals -; fees are not flows), and
+   ``summary.json``'s ``net_flows`` their total. A run folder written before the column existed has none to
+   check, and ``flows`` is then left out of the checks.
 
 Where the prices are: ``data_path`` when given, else ``data.path`` of the folder's ``scenario.toml`` taken
 relative to the scenario's folder, which the audit header records as ``environment.base_dir``. Numbers agree
@@ -118,6 +122,7 @@ def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[
                  header.get("data_files") == dict(sorted(prices.sources.items())))
         checked.append("data")
         _replay(config, prices, records, equity, trades, weights, checked)
+        _check_flows(records, equity, summary, checked)
     except _Mismatch as mismatch:
         return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked),
                             disagreement=mismatch.disagreement, fills=len(trades), bars=len(equity))
@@ -228,6 +233,29 @@ def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: 
     left = sorted(bookings)
     _require("trades", "trades.csv", "every fill on a bar of equity.csv", f"bookings at bars {left[:3]}", not left)
     checked.extend(["trades", "equity", "weights"])
+
+
+def _check_flows(records: list[Mapping[str, Any]], equity: Any, summary: Mapping[str, Any],
+                 checked: list[str]) -> None:
+    """The ``flow`` column and ``net_flows`` against the audit log's ``CashFlowEvent`` records."""
+    import math
+
+    if "flow" not in equity:
+        return
+    amounts: dict[int, list[float]] = {}
+    for record in records:
+        if record.get("record") == "publish" and record.get("type") == "CashFlowEvent":
+            amounts.setdefault(int(record["data"]["bar"]), []).append(float(record["data"]["amount"]))
+    total = math.fsum(amount for bar_amounts in amounts.values() for amount in bar_amounts)
+    for bar, (day, found) in enumerate(zip(equity.index, equity["flow"], strict=True)):
+        expected = math.fsum(amounts.pop(bar, []))
+        _require("flows", f"{day.date()} flow", expected, float(found), _close(expected, float(found)))
+    _require("flows", "CashFlowEvent records", "every flow on a bar of equity.csv",
+             f"flows at bars {sorted(amounts)[:3]}", not amounts)
+    if "net_flows" in summary:
+        _require("flows", "summary.json net_flows", total, summary["net_flows"],
+                 _close(total, float(summary["net_flows"])))
+    checked.append("flows")
 
 
 def _apply(row: dict[str, Any], reference: Any, index: dict[str, int], positions: list[int],

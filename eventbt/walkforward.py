@@ -11,8 +11,9 @@ of them, digest included. The prices are loaded once and cut per window (see
 :func:`eventbt.sweep_executors.cut_prices`). Each test run starts afresh from the initial cash, with no
 warm-up bars before the window: a strategy's indicators start again at each window's first bar.
 
-The out-of-sample curve chains the test runs: each run's value divided by the initial cash is its growth,
-and the stitched value is the previous window's last stitched value times that growth.
+The out-of-sample curve chains the test runs: each run's time-weighted level divided by the initial cash is
+its growth (its value over the initial cash when the window has no deposit or withdrawal), and the stitched
+value is the previous window's last stitched value times that growth.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import attrs
 import numpy as np
 
 from eventbt.errors import SweepError
+from eventbt.metrics import time_weighted_levels
 from eventbt.scenario import ScenarioConfig
 from eventbt.sweep_executors import Row, Task
 from eventbt.sweeps import Executor, combinations, make_executor, parse_grid, rank_table
@@ -189,9 +191,10 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
         assert result is not None
         record.update({f"test_{name}": result.summary.get(name) for name in ("total_return", "sharpe",
                                                                             "max_drawdown", "trades")})
+        record["test_total_costs"] = result.summary["costs"]["total"]["amount"]
         record["test_digest"] = result.digest
         records.append(record)
-        curves.append(result.equity["total_value"].to_numpy())
+        curves.append(time_weighted_levels(result.equity, config.portfolio.initial_cash))
         curve_dates.append(result.equity.index.to_numpy())
         curve_windows.append(np.full(len(result.equity), window.number))
     initial = base.portfolio.initial_cash
@@ -202,10 +205,8 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     train_table = pd.concat(train_tables, ignore_index=True)
     if out is not None:
         folder = os.fspath(out)
-        atomic_write(os.path.join(folder, "walk_forward.csv"), window_table.to_csv(index=False, float_format="%.10g"))
-        atomic_write(os.path.join(folder, "walk_forward_equity.csv"),
-                     equity.to_csv(index=False, float_format="%.10g"))
-        atomic_write(os.path.join(folder, "walk_forward_train.csv"),
-                     train_table.to_csv(index=False, float_format="%.10g"))
+        atomic_write(os.path.join(folder, "walk_forward.csv"), window_table.to_csv(index=False))
+        atomic_write(os.path.join(folder, "walk_forward_equity.csv"), equity.to_csv(index=False))
+        atomic_write(os.path.join(folder, "walk_forward_train.csv"), train_table.to_csv(index=False))
     return WalkForwardResult(windows=window_table, equity=equity, train=train_table,
                              total_return=float(stitched[-1] / initial - 1.0))

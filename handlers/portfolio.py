@@ -5,13 +5,15 @@ It is the only writer of the run's :class:`~eventbt.portfolio.Portfolio`. At eac
 closes and publishes a :class:`~eventbt.events.SnapshotEvent`.
 
 Histories, kept as plain lists and turned into pandas objects only when results are built:
-value history (cash, positions value, total value every bar), trade log (every fill with its costs and
-realized P&L), signal history (targets at each rebalance) and weights history (actual weights at the end of
-each rebalance bar).
+value history (cash, positions value, total value and the deposits and withdrawals booked, every bar),
+trade log (every fill with its costs and realized P&L), signal history (targets at each rebalance) and
+weights history (actual weights at the end of each rebalance bar). The portfolio handler is the one place
+that books deposits and withdrawals, so the ``flow`` of the results comes from its value history.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from eventbt.events import (
@@ -40,7 +42,10 @@ class PortfolioHandler(Handler):
         # Weights are recorded at the end of the bar whose fills carried out a rebalance: the signal bar
         # itself with same-close execution, the next bar with next-open execution (weights_lag = 1).
         self.weights_lag = weights_lag
-        self.values: list[tuple[int, float, float, float]] = []  # (bar, cash, positions value, total)
+        # (bar, cash, positions value, total value, external flow): the flow is the net of the bar's deposits
+        # (+) and withdrawals (-), exactly rounded, 0.0 on a bar without any; fees are not flows.
+        self.values: list[tuple[int, float, float, float, float]] = []
+        self._flows: list[float] = []  # this bar's deposits and withdrawals so far
         self.trades: list[tuple[Any, ...]] = []
         self.signals: list[tuple[int, dict[str, float]]] = []
         self.weights: list[tuple[int, list[float]]] = []
@@ -70,6 +75,7 @@ class PortfolioHandler(Handler):
         """Book a deposit or withdrawal (a withdrawal larger than the cash is an AccountingError)."""
         reason = event.reason or ("deposit" if event.amount > 0 else "withdrawal")
         self.context.portfolio.apply_cash_flow(event.amount, reason=reason, date=event.date)
+        self._flows.append(event.amount)
 
     def on_fee(self, event: FeeEvent) -> list[Event] | None:
         """Book a fee (amount > 0 charged, < 0 credited) and attribute what was paid to its model.
@@ -93,7 +99,9 @@ class PortfolioHandler(Handler):
         positions_value = portfolio.positions_value()
         cash = portfolio.cash
         total = cash + positions_value
-        self.values.append((event.bar, cash, positions_value, total))
+        flow = math.fsum(self._flows) if self._flows else 0.0
+        self._flows.clear()
+        self.values.append((event.bar, cash, positions_value, total, flow))
         if self._signal_bar == event.bar:
             self.weights.append((event.bar, portfolio.weights().tolist()))
         return [SnapshotEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,

@@ -21,17 +21,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
     """(group, [label, one cell per run]) for every metric any run has, in the order of METRIC_ROWS."""
-    from eventbt.report.format import METRIC_ROWS, format_value
+    from eventbt.report.format import format_value, metric_rows
 
     return [(group, [label.strip(), *(format_value(m.get(key), style) for m in metrics)])
-            for key, label, style, group in METRIC_ROWS if any(key in m for m in metrics)]
+            for key, label, style, group in metric_rows(metrics) if any(key in m for m in metrics)]
+
+
+def _note(names: list[str], metrics: list[dict[str, object]]) -> str:
+    """Which runs have time-weighted returns (deposits or withdrawals taken out), or nothing."""
+    from eventbt.report.format import flows_note
+
+    with_flows = [name for name, m in zip(names, metrics, strict=True) if flows_note(m)]
+    if not with_flows:
+        return ""
+    return (f"Returns of {', '.join(with_flows)} are time-weighted (deposits and withdrawals taken out); "
+            "the money-weighted return counts them.")
 
 
 def compare_table(names: list[str], metrics: list[dict[str, object]]) -> str:
     """A text table: one row per metric any run has, one column per run."""
     from eventbt.report.format import text_table
 
-    return text_table(["metric", *names], [cells for _, cells in _rows(metrics)])
+    note = _note(names, metrics)
+    return text_table(["metric", *names], [cells for _, cells in _rows(metrics)]) + (f"\n{note}" if note else "")
 
 
 def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpec:
@@ -44,7 +56,8 @@ def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpe
         current = group
     incomplete = [f"{name}: {m.get('status')}" for name, m in zip(names, metrics, strict=True)
                   if not m.get("complete", True)]
-    return TableSpec(columns=("metric", *names), rows=tuple(rows), incomplete=", ".join(incomplete) or None)
+    return TableSpec(columns=("metric", *names), rows=tuple(rows), incomplete=", ".join(incomplete) or None,
+                     note=_note(names, metrics))
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -21,15 +21,17 @@ _ROWS = [
     ("final_value", "Final value", "money"),
     ("total_return", "Total return", "pct"),
     ("cagr", "CAGR", "pct"),
+    ("money_weighted_return", "Money-weighted return", "pct"),
+    ("net_flows", "Net flows", "money"),
     ("annual_volatility", "Annual volatility", "pct"),
     ("sharpe", "Sharpe (rf 0)", "ratio"),
     ("max_drawdown", "Max drawdown", "pct"),
     ("trades", "Trades", "int"),
     ("total_commission", "Total commission", "money"),
     ("total_slippage", "Total slippage", "money"),
+    # then a "Fee: <model>" row per fee model and "Total costs", from summary["costs"] (_rows)
     ("events", "Events moved", "int"),
     ("dead_letters", "Skipped (dead letters)", "int"),
-    ("digest", "Audit digest", "text"),
 ]
 
 
@@ -45,39 +47,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print the summary as plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
 
 
-def _format(value: object, style: str) -> str:
-    if value is None:
-        return "n/a"
-    if style == "money":
-        return f"{float(value):,.2f}"  # type: ignore[arg-type]
-    if style == "pct":
-        return f"{float(value) * 100:.2f}%"  # type: ignore[arg-type]
-    if style == "ratio":
-        return f"{float(value):.3f}"  # type: ignore[arg-type]
-    if style == "int":
-        return f"{int(value):,}"  # type: ignore[call-overload]
-    return str(value)
+def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
+    """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
+    from eventbt.report.format import fee_models, format_value
+
+    costs = summary.get("costs")
+    amounts = {name: entry["amount"] for name, entry in costs.items()} if isinstance(costs, dict) else {}
+    rows = []
+    for key, label, style in _ROWS:
+        rows.append((label, format_value(summary.get(key), style)))
+        if key == "total_slippage" and amounts:
+            rows += [(f"Fee: {name.removeprefix('fee:')}", format_value(amounts[name], "money"))
+                     for name in fee_models([summary])]
+            rows.append(("Total costs", format_value(amounts.get("total"), "money")))
+    return rows
+
+
+def _title(summary: dict[str, object]) -> str:
+    return f"{summary.get('scenario', '')}  {summary.get('start')} .. {summary.get('end')}"
 
 
 def format_summary(summary: dict[str, object]) -> str:
-    """The summary as an aligned two-column table."""
-    title = f"{summary.get('scenario', '')}  {summary.get('start')} .. {summary.get('end')}"
+    """The summary as an aligned two-column table (a note under the title when the run has flows)."""
+    from eventbt.report.format import flows_note
+
+    title = _title(summary)
     if not summary.get("complete", True):
         title += f"  [INCOMPLETE: {summary.get('status')}]"
-    rows = [(label, _format(summary.get(key), style)) for key, label, style in _ROWS]
+    note = flows_note(summary)
+    rows = [*_rows(summary), ("Audit digest", str(summary.get("digest")))]
     width = max(len(label) for label, _ in rows)
-    return "\n".join([title, *(f"  {label:<{width}}  {text}" for label, text in rows)])
+    lines = [title, *([f"  {note}"] if note else [])]
+    return "\n".join([*lines, *(f"  {label:<{width}}  {text}" for label, text in rows)])
 
 
 def summary_spec(summary: dict[str, object]) -> TableSpec:
     """The summary as a table for the terminal: the rows of :func:`format_summary`, the digest dimmed below."""
+    from eventbt.report.format import flows_note
     from eventbt.tables import Row, TableSpec
 
-    rows = tuple(Row(cells=(label, _format(summary.get(key), style))) for key, label, style in _ROWS
-                 if key != "digest")
+    note = flows_note(summary)
+    rows = tuple(Row(cells=(label, text)) for label, text in _rows(summary))
     return TableSpec(columns=("", ""), rows=rows, show_header=False,
-                     footer=f"Audit digest  {_format(summary.get('digest'), 'text')}",
-                     title=f"{summary.get('scenario', '')}  {summary.get('start')} .. {summary.get('end')}",
+                     footer=f"Audit digest  {summary.get('digest')}",
+                     title=_title(summary), note=note or "",
                      incomplete=None if summary.get("complete", True) else str(summary.get("status")))
 
 

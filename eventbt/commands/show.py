@@ -21,15 +21,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_metrics(name: str, metrics: dict[str, object]) -> str:
     """The metrics as a grouped two-column text table, headed by the run's name and period."""
-    from eventbt.report.format import METRIC_ROWS, format_value
+    from eventbt.report.format import flows_note, format_value, metric_rows
 
     title = f"{name}  {metrics.get('start')} .. {metrics.get('end')}"
     if not metrics.get("complete", True):
         title += f"  [INCOMPLETE: {metrics.get('status')}]"
-    rows = [(group, label, format_value(metrics[key], style)) for key, label, style, group in METRIC_ROWS
+    rows = [(group, label, format_value(metrics[key], style)) for key, label, style, group in metric_rows([metrics])
             if key in metrics]
     width = max(len(label) for _, label, _ in rows)
-    lines, current = [title], ""
+    note = flows_note(metrics)
+    lines, current = [title, *([f" {note}"] if note else [])], ""
     for group, label, text in rows:
         if group != current:
             lines.append(f" {group}")
@@ -42,11 +43,11 @@ def format_metrics(name: str, metrics: dict[str, object]) -> str:
 
 def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
     """The metrics as a table for the terminal: a bold heading row per group, the audit digest dimmed below."""
-    from eventbt.report.format import METRIC_ROWS, format_value
+    from eventbt.report.format import flows_note, format_value, metric_rows
     from eventbt.tables import Row, TableSpec
 
     rows, current = [], ""
-    for key, label, style, group in METRIC_ROWS:
+    for key, label, style, group in metric_rows([metrics]):
         if key not in metrics:
             continue
         if group != current:
@@ -55,7 +56,7 @@ def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
         rows.append(Row(cells=(label, format_value(metrics[key], style))))
     return TableSpec(columns=("", ""), rows=tuple(rows), show_header=False,
                      footer=f"Audit digest  {metrics['digest']}" if "digest" in metrics else "",
-                     title=f"{name}  {metrics.get('start')} .. {metrics.get('end')}",
+                     title=f"{name}  {metrics.get('start')} .. {metrics.get('end')}", note=flows_note(metrics) or "",
                      incomplete=None if metrics.get("complete", True) else str(metrics.get("status")))
 
 

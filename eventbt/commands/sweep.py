@@ -14,8 +14,8 @@ import sys
 
 __all__ = ["add_arguments", "execute"]
 
-_METRICS = ("final_value", "total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown", "trades",
-            "total_commission", "total_slippage")
+_METRICS = ("final_value", "total_return", "cagr", "money_weighted_return", "annual_volatility", "sharpe",
+            "max_drawdown", "trades", "total_commission", "total_slippage", "total_costs")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from eventbt.report.format import format_value
     from eventbt.sweeps import sweep
 
     progress = False if args.quiet else None
@@ -58,17 +59,22 @@ def execute(args: argparse.Namespace) -> int:
                                out=args.out, rank_by=args.rank_by, progress=progress)
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(outcome.windows.to_string(index=False), file=sys.stdout)
-        print(f"out-of-sample total return: {outcome.total_return:.2%}", file=sys.stdout)
+        print(f"out-of-sample total return: {format_value(outcome.total_return, 'pct')}", file=sys.stdout)
         return 0
     result = sweep(args.scenario, args.grid, overrides=args.overrides, random=args.random, seed=args.seed,
                    executor=args.executor, scheduler=args.scheduler, workers=args.workers, out=args.out,
                    rank_by=args.rank_by, resume=args.resume, progress=progress)
     table = result.table
     failed = int((table["status"] != "ok").sum())
-    shown = table[["rank", *[c for c in table.columns if "." in c], "total_return", "sharpe", "max_drawdown",
-                   args.rank_by, "status"]]
+    flows = bool(table["net_flows"].fillna(0.0).ne(0.0).any())
+    returns = ["total_return", *(["money_weighted_return", "net_flows"] if flows else [])]
+    shown = table[["rank", *[c for c in table.columns if "." in c], *returns, "sharpe", "max_drawdown",
+                   "total_costs", args.rank_by, "status"]]
     shown = shown.loc[:, ~shown.columns.duplicated()].head(args.top)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(shown.to_string(index=False), file=sys.stdout)
+    if flows:
+        print("returns are time-weighted (deposits and withdrawals taken out); money_weighted_return counts them",
+              file=sys.stdout)
     print(f"{len(table)} combinations, {failed} failed; results in {args.out}", file=sys.stdout)
     return 0

@@ -12,8 +12,13 @@ import pandas as pd
 
 from eventbt.errors import DataError
 from eventbt.metrics import compute_metrics
+from eventbt.results import fee_amounts
 
-__all__ = ["RunData", "load_benchmark", "load_run", "read_rebalances"]
+__all__ = ["FEE_COLUMNS", "RunData", "fees_by_date", "load_benchmark", "load_run", "read_fees", "read_rebalances"]
+
+# One row per fee booked: its date, model, what was paid (credits negative), the symbol it names, and the
+# side and date of the fill that caused it (a stamp duty's buy) or None and its own date (a management fee).
+FEE_COLUMNS = ["date", "model", "amount", "symbol", "side", "rebalance_date"]
 
 _REBALANCE_TYPES = (b'"type":"SignalEvent"', b'"type":"OrderEvent"', b'"type":"FillEvent"',
                     b'"type":"NoticeEvent"', b'"type":"CancelEvent"')
@@ -34,6 +39,7 @@ class RunData:
     benchmark: pd.Series | None
     benchmark_name: str | None
     rebalances: list[dict[str, Any]]
+    fees: pd.DataFrame = attrs.field(factory=lambda: pd.DataFrame(columns=FEE_COLUMNS))
 
 
 def load_benchmark(spec: str, *, base: Path | None = None) -> tuple[pd.Series, str]:
@@ -106,6 +112,49 @@ def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
     return [signals[key] for key in sorted(signals)]
 
 
+def read_fees(audit_path: Path, trades: pd.DataFrame) -> pd.DataFrame:
+    """Every fee of the audit log as paid (:data:`FEE_COLUMNS`); an empty table without an audit log.
+
+    The amount is the ``FeeEvent``'s, or what the book paid when the cash could not cover it (the ``paid``
+    of the ``fee_owed`` notice the fee caused). A fee caused by a fill (the trades.csv row whose ``fill_id``
+    is its cause) belongs to that fill's date: a stamp duty on a same-close buy is booked the next bar.
+    """
+    if not audit_path.is_file():
+        return pd.DataFrame(columns=FEE_COLUMNS)
+    fills = {int(row["fill_id"]): row for row in trades.to_dict("records")} if len(trades) else {}
+    fees: list[dict[str, Any]] = []
+    paid: dict[int, float] = {}
+    with audit_path.open("rb") as handle:
+        for line in handle:
+            if b'"type":"FeeEvent"' not in line and b"fee_owed" not in line:
+                continue
+            record = orjson.loads(line)
+            if record.get("record") != "publish":
+                continue
+            data = record["data"]
+            if record["type"] == "FeeEvent":
+                fees.append({"id": record["id"], "cause": record.get("cause"), "date": record["time"][:10], **data})
+            elif record["type"] == "NoticeEvent" and data.get("code") == "fee_owed":
+                paid[int(record["cause"])] = float(data["details"]["paid"])
+    rows = []
+    for fee in fees:
+        fill = fills.get(int(fee["cause"])) if fee["cause"] is not None else None
+        rows.append({"date": pd.Timestamp(fee["date"]), "model": fee["model"],
+                     "amount": paid.get(fee["id"], float(fee["amount"])), "symbol": fee.get("symbol"),
+                     "side": fill["side"] if fill else None,
+                     "rebalance_date": pd.Timestamp(fill["date"]).normalize() if fill else pd.Timestamp(fee["date"])})
+    return pd.DataFrame(rows, columns=FEE_COLUMNS)
+
+
+def fees_by_date(fees: pd.DataFrame, dates: pd.Index) -> pd.DataFrame:
+    """Fees per rebalance date (``dates``) and model (one column each, sorted): a fee belongs to a rebalance
+    when its ``rebalance_date`` is that date; fees on other dates are left out."""
+    if fees.empty:
+        return pd.DataFrame(index=dates)
+    table = fees.pivot_table(index="rebalance_date", columns="model", values="amount", aggfunc="sum")
+    return table.reindex(index=dates, columns=sorted(table.columns)).fillna(0.0)
+
+
 def scenario_benchmark(root: Path) -> tuple[str | None, Path | None]:
     """The ``[report] benchmark`` of a run folder's scenario.toml, and the folder it is relative to.
 
@@ -152,9 +201,10 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     elif benchmark is not None:
         series, bench_name = benchmark, str(benchmark.name or "benchmark")
     metrics = compute_metrics(equity, trades, initial_cash=summary.get("initial_cash"), benchmark=series,
-                              risk_free=risk_free)
+                              risk_free=risk_free, fees=fee_amounts(summary))
     metrics.update({key: summary[key] for key in ("scenario", "digest", "complete", "status", "events")
                     if key in summary})
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
-                   benchmark_name=bench_name, rebalances=read_rebalances(root / "audit.jsonl"))
+                   benchmark_name=bench_name, rebalances=read_rebalances(root / "audit.jsonl"),
+                   fees=read_fees(root / "audit.jsonl", trades))

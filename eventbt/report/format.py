@@ -1,10 +1,12 @@
-"""Labels and number formats of the metrics, shared by the HTML report, ``eventbt show`` and ``compare``."""
+"""Labels and number formats of the metrics, shared by ``eventbt run``, ``show``, ``compare``, the HTML report
+and the notebook view, so one figure reads the same in each (``37,442.69%`` everywhere)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
-__all__ = ["METRIC_ROWS", "format_value", "text_table"]
+__all__ = ["METRIC_ROWS", "fee_models", "flows_note", "format_value", "metric_rows", "text_table"]
 
 # (key, label, style, group); see docs/metrics.md for each formula.
 METRIC_ROWS: list[tuple[str, str, str, str]] = [
@@ -14,6 +16,8 @@ METRIC_ROWS: list[tuple[str, str, str, str]] = [
     ("final_value", "Final value", "money", "Returns"),
     ("total_return", "Total return", "pct", "Returns"),
     ("cagr", "CAGR", "pct", "Returns"),
+    ("money_weighted_return", "Money-weighted return", "pct", "Returns"),
+    ("net_flows", "Net flows", "money", "Returns"),
     ("annual_volatility", "Annual volatility", "pct", "Risk"),
     ("sharpe", "Sharpe", "ratio", "Risk"),
     ("sortino", "Sortino", "ratio", "Risk"),
@@ -33,8 +37,11 @@ METRIC_ROWS: list[tuple[str, str, str, str]] = [
     ("average_loss", "Average loss", "money", "Trading"),
     ("total_commission", "Total commission", "money", "Costs"),
     ("total_slippage", "Total slippage", "money", "Costs"),
+    # one ("fee:<model>", "Fee: <model>", "money", "Costs") row per fee model goes here (metric_rows)
+    ("total_costs", "Total costs", "money", "Costs"),
     ("commission_drag_bps", "Commission drag (bps/yr)", "bps", "Costs"),
     ("slippage_drag_bps", "Slippage drag (bps/yr)", "bps", "Costs"),
+    ("total_cost_drag_bps", "Total cost drag (bps/yr)", "bps", "Costs"),
     ("benchmark_total_return", "Benchmark total return", "pct", "Benchmark"),
     ("benchmark_cagr", "Benchmark CAGR", "pct", "Benchmark"),
     ("excess_return", "Excess CAGR", "pct", "Benchmark"),
@@ -44,6 +51,35 @@ METRIC_ROWS: list[tuple[str, str, str, str]] = [
     ("information_ratio", "Information ratio", "ratio", "Benchmark"),
     ("correlation", "Correlation", "ratio", "Benchmark"),
 ]
+
+
+def fee_models(metrics: Sequence[Mapping[str, object]]) -> list[str]:
+    """The ``fee:<model>`` keys any of ``metrics`` has, sorted (a ``costs`` table counts too)."""
+    found: set[str] = set()
+    for figures in metrics:
+        found.update(key for key in figures if key.startswith("fee:"))
+        costs = figures.get("costs")
+        if isinstance(costs, Mapping):
+            found.update(key for key in costs if key.startswith("fee:"))
+    return sorted(found)
+
+
+def metric_rows(metrics: Sequence[Mapping[str, object]]) -> list[tuple[str, str, str, str]]:
+    """:data:`METRIC_ROWS` with a ``Fee: <model>`` row for each fee model of ``metrics``, after slippage."""
+    at = next(i for i, row in enumerate(METRIC_ROWS) if row[0] == "total_slippage") + 1
+    fees = [(key, f"Fee: {key.removeprefix('fee:')}", "money", "Costs") for key in fee_models(metrics)]
+    return [*METRIC_ROWS[:at], *fees, *METRIC_ROWS[at:]]
+
+
+def flows_note(metrics: Mapping[str, object]) -> str | None:
+    """A sentence saying the returns are time-weighted, for a run with deposits or withdrawals; else None."""
+    bars = metrics.get("flow_bars")
+    if not isinstance(bars, int) or bars == 0:
+        return None
+    net = metrics.get("net_flows")
+    net_text = ("+" if isinstance(net, int | float) and net > 0 else "") + format_value(net, "money")
+    return (f"Returns are time-weighted (deposits and withdrawals, net {net_text}, taken out); "
+            "the money-weighted return counts them.")
 
 
 def format_value(value: object, style: str) -> str:

@@ -7,17 +7,20 @@ HTML and SVG and read fine without it. When the script has run it sets ``data-re
 
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from eventbt.metrics import monthly_returns, rebalance_table
+from eventbt.metrics import monthly_returns, rebalance_table, time_weighted_levels
 from eventbt.report.assets import CSS, GUARD_JS, REPORT_JS
+from eventbt.report.costs import cost_models_table, costs_by_group, fee_lines, rebalance_costs
 from eventbt.report.data import RunData
-from eventbt.report.format import METRIC_ROWS, format_value
+from eventbt.report.format import flows_note, format_value, metric_rows
 from eventbt.report.svg import PALETTE, bar_chart, line_chart, stacked_area
+from eventbt.returns import drawdown
 
 __all__ = ["notebook_html", "render_html"]
 
@@ -43,15 +46,22 @@ def _cards(metrics: dict[str, Any]) -> str:
              ("annual_turnover", "Turnover / yr", "times")]
     if metrics.get("benchmark_cagr") is not None:
         picks.append(("excess_return", "Excess CAGR", "pct"))
+    if flows_note(metrics):
+        picks[1:1] = [("money_weighted_return", "Money-weighted", "pct"), ("net_flows", "Net flows", "compact")]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="card-label">{label}</div>'
         f'<div class="card-value">{escape(format_value(metrics.get(key), style))}</div></div>'
         for key, label, style in picks) + "</div>"
 
 
+def _note(metrics: dict[str, Any]) -> str:
+    note = flows_note(metrics)
+    return f'<p class="note" data-note="flows">{escape(note)}</p>' if note else ""
+
+
 def _metrics_table(metrics: dict[str, Any]) -> str:
     groups: dict[str, list[str]] = {}
-    for key, label, style, group in METRIC_ROWS:
+    for key, label, style, group in metric_rows([metrics]):
         if key not in metrics:
             continue
         groups.setdefault(group, []).append(f"<tr><th>{escape(label.strip())}</th>{_cell(metrics[key], style)}</tr>")
@@ -82,21 +92,12 @@ def _heatmap(run: RunData) -> str:
 
 
 def _cost_attribution(run: RunData) -> str:
-    trades = run.trades
-    if trades.empty:
-        return "<p>No fills.</p>"
-    frame = trades.assign(value=(trades["quantity"] * trades["price"]).abs(), year=trades["date"].dt.year)
-    sections = []
+    sections = [f'<div class="attribution"><h3>By cost model</h3>{cost_models_table(run, _cell)}</div>']
+    if run.trades.empty:
+        return '<div class="attribution-grid">' + "".join(sections) + "</div><p>No fills.</p>"
     for column, title in (("symbol", "By symbol"), ("side", "By side"), ("year", "By year")):
-        grouped = frame.groupby(column).agg(fills=("value", "size"), traded=("value", "sum"),
-                                            commission=("commission", "sum"), slippage=("slippage", "sum"))
-        grouped["cost_bps"] = (grouped["commission"] + grouped["slippage"]) / grouped["traded"] * 1e4
-        grouped = grouped.sort_values("traded", ascending=False) if column == "symbol" else grouped
-        rows = [f"<tr>{_cell(str(key), 'text')}{_cell(int(r.fills), 'int')}{_cell(r.traded, 'money')}"
-                f"{_cell(r.commission, 'money')}{_cell(r.slippage, 'money')}{_cell(r.cost_bps, 'bps')}</tr>"
-                for key, r in grouped.iterrows()]
-        header = [(column.title(), "text"), ("Fills", "int"), ("Traded value", "money"), ("Commission", "money"),
-                  ("Slippage", "money"), ("Cost (bps of traded)", "bps")]
+        header, cells = costs_by_group(run, column)
+        rows = ["<tr>" + "".join(_cell(value, style) for value, style in row) + "</tr>" for row in cells]
         sections.append(f'<div class="attribution"><h3>{title}</h3>'
                         f'{_table(header, rows, kind=f"costs-{column}", sortable=True)}</div>')
     return '<div class="attribution-grid">' + "".join(sections) + "</div>"
@@ -122,6 +123,8 @@ def _rebalances(run: RunData) -> str:
     if not run.rebalances:
         return "<p>No audit log in the run folder, so no per-rebalance detail.</p>"
     by_date = rebalance_table(run.trades, run.equity)
+    costs = rebalance_costs(run)
+    fee_columns = [name for name in costs.columns if name.startswith("fee:")]
     items = []
     for rebalance in run.rebalances:
         orders, notices = rebalance["orders"], rebalance["notices"]
@@ -131,6 +134,9 @@ def _rebalances(run: RunData) -> str:
         traded = sum(f["quantity"] * f["price"] for f in fills)
         day = pd.Timestamp(fills[0]["time"][:10]) if fills else None
         turnover = by_date["turnover"].get(day) if day is not None and day in by_date.index else None
+        amounts = costs.loc[day, fee_columns].to_numpy(dtype=float).tolist() \
+            if day is not None and day in costs.index else [0.0] * len(fee_columns)
+        fees = {name.removeprefix("fee:"): amount for name, amount in zip(fee_columns, amounts, strict=True)}
         targets = ", ".join(f"{s} {w * 100:.0f}%" for s, w in sorted(rebalance["targets"].items())) or "all cash"
         order_rows = []
         for order in orders:
@@ -152,6 +158,7 @@ def _rebalances(run: RunData) -> str:
         body = _table(header, order_rows, kind="orders") if orders else "<p>No orders: already at target.</p>"
         if notice_items:
             body += f'<ul class="notices">{notice_items}</ul>'
+        body += fee_lines(fees)
         items.append(
             f'<details class="rebalance" data-signal="{rebalance["id"]}"><summary>'
             f'<span class="r-date">{rebalance["date"]}</span><span class="r-targets">{escape(targets)}</span>'
@@ -159,7 +166,8 @@ def _rebalances(run: RunData) -> str:
             f'<span class="num">{len(notices)}</span>'
             f'<span class="num">{format_value(traded, "money")}</span>'
             f'<span class="num">{format_value(turnover, "pct")}</span>'
-            f'<span class="num">{format_value(commission + slippage, "money")}</span></summary>{body}</details>')
+            f'<span class="num">{format_value(math.fsum([commission, slippage, *fees.values()]), "money")}</span>'
+            f"</summary>{body}</details>")
     head = ('<div class="rebalance-head"><span>Date</span><span>Targets</span><span class="num">Orders</span>'
             '<span class="num">Fills</span><span class="num">Notices</span><span class="num">Traded</span>'
             '<span class="num">Turnover</span><span class="num">Costs</span></div>')
@@ -176,9 +184,13 @@ def _charts(run: RunData) -> dict[str, str]:
         first = aligned[~np.isnan(aligned)][0] if np.any(~np.isnan(aligned)) else np.nan
         start = float(run.metrics.get("initial_cash") or equity[0])
         series.append((f"{run.benchmark_name} (rebased)", aligned / first * start))
-    falls = equity / np.maximum.accumulate(equity) - 1.0
+    start = float(run.metrics.get("initial_cash") or equity[0])
+    falls = drawdown(time_weighted_levels(run.equity, start), start)
     table = rebalance_table(run.trades, run.equity)
-    values = run.equity["total_value"].reindex(table.index).to_numpy(dtype=float)
+    costs = rebalance_costs(run)
+    values = costs["value"].to_numpy(dtype=float)
+    stacks = [(name.removeprefix("fee:"), costs[name].to_numpy(dtype=float) / values * 1e4)
+              for name in costs.columns if name not in ("total", "value")]
     weights = run.weights.fillna(0.0)
     held = [i for i, s in enumerate(weights.columns) if (weights[s] > 0).any()]
     return {
@@ -190,10 +202,10 @@ def _charts(run: RunData) -> dict[str, str]:
                                 title="Weights after each rebalance", kind="weights"),
         "turnover": bar_chart(table.index.to_numpy(), [("turnover", table["turnover"].to_numpy(dtype=float))],
                               title="One-sided turnover per rebalance", kind="turnover"),
-        "costs": bar_chart(table.index.to_numpy(),
-                           [("commission", table["commission"].to_numpy(dtype=float) / values * 1e4),
-                            ("slippage", table["slippage"].to_numpy(dtype=float) / values * 1e4)],
-                           title="Costs per rebalance, bps of portfolio value", kind="costs", style="bps"),
+        "costs": bar_chart(costs.index.to_numpy(), stacks, title="Costs per rebalance, bps of portfolio value",
+                           kind="costs", style="bps"),
+        "costs_legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
+                                f"{escape(name)}</span>" for i, (name, _) in enumerate(stacks)),
         "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
                           f"{escape(str(weights.columns[i]))}</span>" for i in held),
     }
@@ -209,7 +221,7 @@ def render_html(run: RunData) -> str:
     sections = [
         f'<header><h1>{escape(run.name)}{status}</h1><p class="muted">{m.get("start")} to {m.get("end")}, '
         f'{m.get("bars")} bars, {m.get("rebalances")} rebalances with fills. Audit digest '
-        f'<code>{escape(str(m.get("digest", "n/a")))[:16]}</code></p>{_cards(m)}</header>',
+        f'<code>{escape(str(m.get("digest", "n/a")))[:16]}</code></p>{_note(m)}{_cards(m)}</header>',
         f'<section id="equity"><h2>Equity{bench}</h2><div class="scale-switch" role="group">'
         f'<button type="button" data-scale="linear">linear</button>'
         f'<button type="button" data-scale="log" class="active">log</button></div>'
@@ -226,15 +238,15 @@ def render_html(run: RunData) -> str:
         "</section>",
         f'<section id="turnover"><h2>Turnover and costs per rebalance</h2><h3>One-sided turnover, % of value</h3>'
         f'{charts["turnover"]}<h3>Costs, bps of value</h3>{charts["costs"]}'
-        f'<div class="legend"><span class="swatch"><i style="background:{PALETTE[0]}"></i>commission</span>'
-        f'<span class="swatch"><i style="background:{PALETTE[1]}"></i>slippage</span></div></section>',
+        f'<div class="legend">{charts["costs_legend"]}</div><p class="muted">A fee belongs to a rebalance when it '
+        "is booked on the rebalance's date or caused by one of its fills (a stamp duty charged the next bar); "
+        "fees booked on other days are in the totals below.</p></section>",
         f'<section id="monthly"><h2>Monthly returns (%)</h2>{_heatmap(run)}</section>',
         f'<section id="metrics"><h2>Metrics</h2>{_metrics_table(m)}<p class="muted">Formulas: docs/metrics.md. '
         "Returns are daily; 252 bars a year.</p></section>",
-        f'<section id="costs"><h2>Cost attribution</h2><p>Commission {format_value(m.get("total_commission"), "money")}'
-        f' ({format_value(m.get("commission_drag_bps"), "bps")} bps a year of average value), slippage '
-        f'{format_value(m.get("total_slippage"), "money")} ({format_value(m.get("slippage_drag_bps"), "bps")} bps a '
-        f"year).</p>{_cost_attribution(run)}</section>",
+        f'<section id="costs"><h2>Cost attribution</h2><p>Total costs {format_value(m.get("total_costs"), "money")}'
+        f' ({format_value(m.get("total_cost_drag_bps"), "bps")} bps a year of average value): commission, '
+        f"slippage and every fee model.</p>{_cost_attribution(run)}</section>",
         f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills and '
         f"notices, as recorded in the audit log.</p>{_rebalances(run)}</section>",
         f'<section id="trades"><h2>Trades ({len(run.trades):,} fills)</h2><p class="muted">Click a column header '
@@ -250,7 +262,7 @@ def notebook_html(summary: dict[str, Any], equity: pd.DataFrame) -> str:
     """A compact block for Jupyter: the summary figures beside an inline SVG equity chart (log scale)."""
     rows = "".join(f"<tr><th style=\"text-align:left\">{escape(label.strip())}</th>"
                    f"<td style=\"text-align:right\">{escape(format_value(summary[key], style))}</td></tr>"
-                   for key, label, style, _ in METRIC_ROWS if key in summary)
+                   for key, label, style, _ in metric_rows([summary]) if key in summary)
     chart = ""
     values = equity["total_value"].to_numpy(dtype=float) if "total_value" in equity else np.zeros(0)
     if len(values) >= 2 and np.all(values > 0):

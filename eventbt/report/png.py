@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 
 from eventbt.errors import EventbtError
-from eventbt.metrics import monthly_returns, rebalance_table
+from eventbt.metrics import monthly_returns, rebalance_table, time_weighted_levels
+from eventbt.report.costs import rebalance_costs
 from eventbt.report.data import RunData
 from eventbt.report.svg import PALETTE
+from eventbt.returns import drawdown
 
 __all__ = ["PNG_NAMES", "write_pngs"]
 
@@ -49,8 +51,8 @@ def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path
     paths.append(_save(fig, out / PNG_NAMES[0], dpi))
 
     fig, ax = plt.subplots(figsize=(10, 3))
-    values = equity.to_numpy(dtype=float)
-    falls = values / np.maximum.accumulate(values) - 1.0
+    start = float(run.metrics.get("initial_cash") or equity.iloc[0])
+    falls = drawdown(time_weighted_levels(run.equity, start), start)
     ax.fill_between(equity.index, falls * 100, 0, color="#c92a2a", alpha=0.3, lw=0)
     ax.plot(equity.index, falls * 100, color="#c92a2a", lw=0.8)
     ax.set_title("Drawdown (%)")
@@ -67,15 +69,18 @@ def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path
     paths.append(_save(fig, out / PNG_NAMES[2], dpi))
 
     table = rebalance_table(run.trades, run.equity)
-    book = run.equity["total_value"].reindex(table.index).to_numpy(dtype=float)
+    costs = rebalance_costs(run)
+    book = costs["value"].to_numpy(dtype=float)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
     top.bar(table.index, table["turnover"].to_numpy() * 100, width=12, color=PALETTE[0])
     top.set_title("One-sided turnover per rebalance (%)")
-    commission = table["commission"].to_numpy(dtype=float) / book * 1e4
-    bottom.bar(table.index, commission, width=12, color=PALETTE[0], label="commission")
-    bottom.bar(table.index, table["slippage"].to_numpy(dtype=float) / book * 1e4, bottom=commission, width=12,
-               color=PALETTE[1], label="slippage")
-    bottom.set_title("Costs per rebalance (bps of value)")
+    stacked = np.zeros(len(book))
+    for i, name in enumerate(c for c in costs.columns if c not in ("total", "value")):
+        height = costs[name].to_numpy(dtype=float) / book * 1e4
+        bottom.bar(costs.index, height, bottom=stacked, width=12, color=PALETTE[i % len(PALETTE)],
+                   label=name.removeprefix("fee:"))
+        stacked = stacked + height
+    bottom.set_title("Costs per rebalance (bps of value; fees that belong to the rebalance)")
     bottom.legend(loc="upper right")
     paths.append(_save(fig, out / PNG_NAMES[3], dpi))
 

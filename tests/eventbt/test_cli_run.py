@@ -23,7 +23,7 @@ def test_run_writes_the_documented_files(tmp_path: Path, capsys) -> None:  # typ
     printed = capsys.readouterr().out
     assert "Final value" in printed and "Audit digest" in printed
     equity = pd.read_csv(out / "equity.csv")
-    assert list(equity.columns) == ["date", "cash", "positions_value", "total_value"]
+    assert list(equity.columns) == ["date", "cash", "positions_value", "total_value", "flow"]
     assert len(equity) == 754  # one row per bar of the 2012-2014 data
     trades = pd.read_csv(out / "trades.csv")
     assert list(trades.columns) == ["date", "symbol", "side", "quantity", "price", "reference_price",
@@ -31,8 +31,8 @@ def test_run_writes_the_documented_files(tmp_path: Path, capsys) -> None:  # typ
     assert set(pd.read_csv(out / "weights.csv").columns) == {"date", "AAPL", "IBM", "KO", "MSFT"}
     assert set(pd.read_csv(out / "signals.csv").columns) == {"date", "AAPL", "IBM", "KO", "MSFT"}
     summary = json.loads((out / "summary.json").read_text())
-    for key in ("final_value", "total_return", "cagr", "annual_volatility", "sharpe", "max_drawdown", "trades",
-                "total_commission", "total_slippage", "digest"):
+    for key in ("final_value", "total_return", "cagr", "money_weighted_return", "net_flows", "annual_volatility",
+                "sharpe", "max_drawdown", "trades", "total_commission", "total_slippage", "digest"):
         assert key in summary
     assert summary["trades"] == len(trades)
     # The summary's final value is the last equity row; cash + positions = total on every row.

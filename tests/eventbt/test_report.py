@@ -149,3 +149,32 @@ def test_run_report_flag_uses_the_scenarios_benchmark(tmp_path: Path) -> None:
     run = load_run(out)  # no benchmark given: the scenario's is used
     assert run.benchmark_name == "SP500" and "beta" in run.metrics
     assert main(["run", str(scenario), "--report"]) == 2  # --report needs --out
+
+
+def test_report_of_a_run_with_flows_is_time_weighted(tmp_path: Path) -> None:
+    """With a deposit and a withdrawal the report says its returns are time-weighted, shows the money-weighted
+    return and net flows, and its drawdown and monthly table leave the flows out."""
+    out = tmp_path / "cash_flows"
+    run(ROOT / "scenarios" / "cash_flows.toml", out=out)
+    data = load_run(out)
+    page = render_html(data)
+    summary = pd.read_json(out / "summary.json", typ="series")
+    assert 'data-note="flows"' in page and "net +30,000.00" in page
+    cards = re.findall(r'<div class="card-label">(.*?)</div><div class="card-value">(.*?)</div>', page)
+    assert ("Money-weighted", f"{summary['money_weighted_return'] * 100:,.2f}%") in cards
+    assert ("Net flows", "30.0k") in cards
+    assert f"Deepest: {summary['max_drawdown'] * 100:.2f}%" in page  # -14.31%, not the flow-blind -25.92%
+    # June 2012, the month of the 50,000 deposit: its compounded time-weighted return, not +50%.
+    equity = data.equity
+    june = equity.loc["2012-06"]
+    may_end = equity.loc[:"2012-05-31", "total_value"].iloc[-1]
+    growth, previous = 1.0, may_end
+    for value, flow in zip(june["total_value"], june["flow"], strict=True):
+        growth *= (value - flow) / previous
+        previous = value
+    heatmap = re.search(r'data-table="monthly">(.*?)</table>', page, flags=re.S)
+    assert heatmap is not None
+    row_2012 = re.search(r"<tr><th>2012</th>(.*?)</tr>", heatmap.group(1))
+    assert row_2012 is not None
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row_2012.group(1))
+    assert cells[5] == f"{(growth - 1) * 100:.1f}"

@@ -23,13 +23,17 @@ DIGEST = "ab" * 32
 
 SUMMARY: dict[str, object] = {
     "scenario": "demo", "start": "2020-01-02", "end": "2020-12-31", "complete": True, "status": "completed",
-    "final_value": 1234567.891, "total_return": 0.1234, "cagr": 0.05, "annual_volatility": 0.2, "sharpe": 1.5,
+    "final_value": 1234567.891, "total_return": 0.1234, "cagr": 0.05, "money_weighted_return": 0.0612,
+    "net_flows": 0.0, "flow_bars": 0, "annual_volatility": 0.2, "sharpe": 1.5,
     "max_drawdown": -0.25, "trades": 1200, "total_commission": 1000.5, "total_slippage": 0.0, "events": 45000,
     "dead_letters": 0, "digest": DIGEST,
+    "costs": {"commission": {"amount": 1000.5, "bps_per_year": 1.0}, "slippage": {"amount": 0.0, "bps_per_year": 0.0},
+              "fee:stamp_duty": {"amount": 12345.678, "bps_per_year": 9.9},
+              "total": {"amount": 13346.178, "bps_per_year": 10.9}},
 }
 # The same figures as formatted by hand: money with thousands separators and 2 decimals, fractions as percent.
-SUMMARY_CELLS = ["1,234,567.89", "12.34%", "5.00%", "20.00%", "1.500", "-25.00%", "1,200", "1,000.50", "0.00",
-                 "45,000", "0"]
+SUMMARY_CELLS = ["1,234,567.89", "12.34%", "5.00%", "6.12%", "0.00", "20.00%", "1.500", "-25.00%", "1,200",
+                 "1,000.50", "0.00", "12,345.68", "13,346.18", "45,000", "0"]
 
 
 class Terminal(io.StringIO):
@@ -70,18 +74,23 @@ def test_rich_only_on_a_terminal_that_asks_for_it(isatty: bool, plain: bool, env
 
 
 def test_plain_summary_is_unchanged() -> None:
-    """Off a terminal the summary is the aligned two-column text, label column 22 wide (the longest label)."""
+    """Off a terminal the summary is the aligned two-column text, label column 22 wide (the longest label),
+    with a line per fee model and the total costs after slippage."""
     expected = "\n".join([
         "demo  2020-01-02 .. 2020-12-31",
         "  Final value             1,234,567.89",
         "  Total return            12.34%",
         "  CAGR                    5.00%",
+        "  Money-weighted return   6.12%",
+        "  Net flows               0.00",
         "  Annual volatility       20.00%",
         "  Sharpe (rf 0)           1.500",
         "  Max drawdown            -25.00%",
         "  Trades                  1,200",
         "  Total commission        1,000.50",
         "  Total slippage          0.00",
+        "  Fee: stamp_duty         12,345.68",
+        "  Total costs             13,346.18",
         "  Events moved            45,000",
         "  Skipped (dead letters)  0",
         f"  Audit digest            {DIGEST}",
@@ -109,6 +118,18 @@ def test_rich_summary_cells_are_right_aligned_and_the_digest_is_dim() -> None:
     lines = [line for line in text.splitlines() if any(line.rstrip().endswith(cell) for cell in SUMMARY_CELLS)]
     ends = {len(line.rstrip()) for line in lines}
     assert len(lines) == len(SUMMARY_CELLS) and len(ends) == 1
+
+
+def test_a_run_with_flows_says_its_returns_are_time_weighted() -> None:
+    """With deposits or withdrawals the summary says, under the title, that the returns are time-weighted."""
+    summary = {**SUMMARY, "net_flows": 30_000.0, "flow_bars": 2}
+    note = ("Returns are time-weighted (deposits and withdrawals, net +30,000.00, taken out); the money-weighted "
+            "return counts them.")
+    assert format_summary(summary).splitlines()[1] == f"  {note}"
+    assert summary_spec(summary).note == note and summary_spec(SUMMARY).note == ""
+    screen = console()
+    draw(summary_spec(summary), screen)
+    assert "Returns are time-weighted" in screen.file.getvalue()  # type: ignore[attr-defined]
 
 
 def test_incomplete_run_has_a_red_note_in_the_title() -> None:

@@ -37,7 +37,7 @@ def test_verify_agrees_with_every_bundled_scenario(scenario: Path, tmp_path: Pat
     assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
     report = verify_run(out)
     assert report.disagreement is None, str(report.disagreement)
-    assert report.checked == ("audit", "data", "trades", "equity", "weights")
+    assert report.checked == ("audit", "data", "trades", "equity", "weights", "flows")
     assert main(["verify", str(out)]) == 0
 
 

@@ -51,7 +51,7 @@ def test_a_held_series_that_ends_is_sold_at_its_last_close(timing: str) -> None:
     assert [n["data"]["details"] for n in notices] == [{"last_date": "2020-01-07", "last_price": 25.0,
                                                         "quantity": 250}]
     # 10,000 -> 500 A at 10 and 250 B at 20, no cash; B sells for 250 * 25 = 6,250; A is worth 5,000.
-    assert result.equity.loc["2020-01-08"].tolist() == [6_250.0, 5_000.0, 11_250.0]
+    assert result.equity.loc["2020-01-08"].tolist() == [6_250.0, 5_000.0, 11_250.0, 0.0]  # no flow
 
 
 def test_a_series_that_ends_while_held_is_an_error_under_delisting_error() -> None:
@@ -97,7 +97,7 @@ def test_an_interior_gap_is_valued_at_the_last_close_and_not_traded_under_ffill(
     skips = [r["data"] for r in records if r["record"] == "publish" and r["type"] == "NoticeEvent"]
     assert [(s["code"], s["symbol"]) for s in skips] == [("skip_not_tradable", "B")]
     # 250 B at 20 and 5,000 cash; on the gap day B is marked at its last close 20: 5,000 + 5,000
-    assert result.equity.loc["2020-01-06"].tolist() == [5_000.0, 5_000.0, 10_000.0]
+    assert result.equity.loc["2020-01-06"].tolist() == [5_000.0, 5_000.0, 10_000.0, 0.0]  # no flow
     assert len(result.trades) == 1
 
 
