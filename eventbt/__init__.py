@@ -32,6 +32,15 @@ MOVED_MODULES = {
     "eventbt.replayer": "eventbt.replays.replayer",
     "eventbt.divergence": "eventbt.replays.divergence",
     "eventbt.bench_workloads": "eventbt.bench.workloads",
+    "eventbt.validator": "eventbt.scenario.validate",
+    "eventbt.plugins": "eventbt.scenario.plugins",
+    "eventbt.metrics": "eventbt.results.metrics",
+    "eventbt.tables": "eventbt.display.tables",
+    "eventbt.progress": "eventbt.display.progress",
+    "eventbt.report.format": "eventbt.display.format",
+    "eventbt.report.svg": "eventbt.display.svg",
+    "handlers.costs": "eventbt.costs",
+    "handlers.impact": "eventbt.costs.impact",
 }
 
 
@@ -117,7 +126,6 @@ if TYPE_CHECKING:
         Context,
         Handler,
     )
-    from eventbt.metrics import compute_metrics
     from eventbt.portfolio import Portfolio
     from eventbt.prices import PriceData
     from eventbt.protocols import (
@@ -133,7 +141,12 @@ if TYPE_CHECKING:
     )
     from eventbt.report import write_report
     from eventbt.results import Result
+    from eventbt.results.metrics import compute_metrics
     from eventbt.scenario import ScenarioConfig
+    from eventbt.scenario.validate import (
+        ValidationReport,
+        validate,
+    )
     from eventbt.simulation import (
         Simulation,
         run,
@@ -141,10 +154,6 @@ if TYPE_CHECKING:
     from eventbt.sweeps import (
         SweepResult,
         sweep,
-    )
-    from eventbt.validator import (
-        ValidationReport,
-        validate,
     )
     from eventbt.verify import (
         VerifyReport,
@@ -200,13 +209,13 @@ _EXPORTS = {
     "StepRecord": "eventbt.debug.records",
     "SweepError": "eventbt.errors",
     "SweepResult": "eventbt.sweeps",
-    "ValidationReport": "eventbt.validator",
+    "ValidationReport": "eventbt.scenario.validate",
     "VerifyReport": "eventbt.verify",
-    "compute_metrics": "eventbt.metrics",
+    "compute_metrics": "eventbt.results.metrics",
     "replay": "eventbt.replays.replayer",
     "run": "eventbt.simulation",
     "sweep": "eventbt.sweeps",
-    "validate": "eventbt.validator",
+    "validate": "eventbt.scenario.validate",
     "verify_run": "eventbt.verify",
     "walk_forward": "eventbt.walkforward",
     "write_report": "eventbt.report",

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from eventbt.events import Event
+from eventbt.portfolio import Portfolio, PortfolioView
 
 if TYPE_CHECKING:
-    from eventbt.portfolio import Portfolio
+    import numpy as np
 
 __all__ = ["Context", "Handler", "Hook", "hook_name"]
 
@@ -34,13 +35,16 @@ def hook_name(event_class: type[Event]) -> str:
 
 
 class Context:
-    """What a handler may read: symbols, dates, the clock, new event ids, the portfolio (read-only)."""
+    """What a handler may read: symbols, dates (``datetime64[ns]``, one per bar), new event ids, and the
+    portfolio as a read-only :class:`~eventbt.portfolio.PortfolioView` (a :class:`~eventbt.portfolio.Portfolio`
+    given here is wrapped in one)."""
 
-    def __init__(self, *, symbols: tuple[str, ...], dates: Any, portfolio: Portfolio) -> None:
+    def __init__(self, *, symbols: tuple[str, ...], dates: np.ndarray,
+                 portfolio: PortfolioView | Portfolio) -> None:
         self.symbols = symbols
         self.symbol_index = {symbol: i for i, symbol in enumerate(symbols)}
         self.dates = dates
-        self.portfolio = portfolio
+        self.portfolio = portfolio if isinstance(portfolio, PortfolioView) else PortfolioView(portfolio)
         self._ids = itertools.count(1)
         self.next_id = self._ids.__next__
 

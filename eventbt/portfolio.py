@@ -1,7 +1,10 @@
-"""The book: cash, whole-share positions, average cost, realized P&L, costs, and marks.
+"""The book: cash, whole-share positions, average cost, realized P&L, costs, and marks; and its history.
 
 Arrays are indexed like the run's sorted symbols. The portfolio handler owns the one :class:`Portfolio` of a
-run and is the only writer; every other handler reads it through :class:`~eventbt.handler.Context`.
+run and is its only writer; every other handler sees it through :class:`PortfolioView` (the context's
+``portfolio``), a read-only facade over the same arrays: it always shows the book as booked so far, and has
+no way to change it. What the portfolio handler records as the run goes (values per bar, fills, fees,
+signals, weights) is a :class:`BookHistory`, from which the results are built.
 
 Accounting (the project's rules, see ``docs/results.md``):
 
@@ -15,13 +18,17 @@ Accounting (the project's rules, see ``docs/results.md``):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
+import attrs
 import numpy as np
 
 from eventbt.errors import AccountingError
 from eventbt.exact import dot
 
-__all__ = ["Portfolio"]
+__all__ = ["BookHistory", "FeeRecord", "Portfolio", "PortfolioView", "SignalRecord", "TradeRecord",
+           "WeightsRecord"]
 
 
 def _on(date: str) -> str:
@@ -51,7 +58,7 @@ class Portfolio:
         self.total_commission = 0.0
         self.total_slippage = 0.0
         self.fills = 0
-        self.external_flows = 0.0  # deposits (+) and withdrawals (-), fees booked outside fills
+        self.last_fill_id = 0  # the id of the last FillEvent booked (0: none yet)
         self.fees_owed: dict[str, float] = {}  # fee model -> amount charged but not yet paid (no cash)
         self._held: np.ndarray | None = None  # indices of the non-zero positions (None: recompute)
 
@@ -61,8 +68,9 @@ class Portfolio:
         np.copyto(self.marks, close, where=close == close)
 
     def apply_fill(self, i: int, side: int, quantity: int, price: float, commission: float,
-                   slippage: float = 0.0, *, date: str = "") -> float:
-        """Book a fill of ``quantity`` shares of symbol ``i``; returns its realized P&L."""
+                   slippage: float = 0.0, *, date: str = "", fill_id: int = 0) -> float:
+        """Book a fill of ``quantity`` shares of symbol ``i`` (the FillEvent ``fill_id``); returns its realized
+        P&L."""
         held = int(self.positions[i])
         realized = 0.0
         if side > 0:
@@ -100,6 +108,7 @@ class Portfolio:
         self.total_commission += commission
         self.total_slippage += slippage
         self.fills += 1
+        self.last_fill_id = fill_id
         return float(realized)
 
     def apply_cash_flow(self, amount: float, *, reason: str, date: str = "") -> None:
@@ -109,7 +118,6 @@ class Portfolio:
                 f"{reason} of {amount:.2f} {_on(date)}would leave cash at {self.cash + amount:.2f}", date=date
             )
         self.cash += amount
-        self.external_flows += amount
 
     def apply_fee(self, model: str, amount: float, *, date: str = "") -> float:
         """Book a fee of ``model`` (``amount`` > 0 charged, < 0 credited); returns what was paid now.
@@ -124,7 +132,6 @@ class Portfolio:
         paid = min(due, max(self.cash, 0.0))
         self.fees_owed[model] = due - paid
         self.cash -= paid
-        self.external_flows -= paid
         return paid
 
     # -- reads ----------------------------------------------------------------------------------------
@@ -160,3 +167,169 @@ class Portfolio:
     def held(self) -> dict[str, int]:
         """Non-zero positions, in symbol order."""
         return {self.symbols[i]: int(q) for i, q in enumerate(self.positions) if q}
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+class PortfolioView:
+    """The book as every handler but the portfolio handler sees it: read-only, always current.
+
+    ``positions``, ``average_cost``, ``realized_pnl`` and ``marks`` are non-writeable views of the book's own
+    arrays, so they show every fill as soon as it is booked and cannot be written; ``cash``, the totals and
+    ``fees_owed`` are read-only properties; the methods are the book's reads. There is no mutator.
+    """
+
+    __slots__ = ("_book", "average_cost", "marks", "positions", "realized_pnl")
+
+    def __init__(self, book: Portfolio) -> None:
+        self._book = book
+        self.positions = _read_only(book.positions)
+        self.average_cost = _read_only(book.average_cost)
+        self.realized_pnl = _read_only(book.realized_pnl)
+        self.marks = _read_only(book.marks)
+
+    def __repr__(self) -> str:
+        return f"PortfolioView(cash={self.cash:,.2f}, positions={self.held()})"
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self._book.symbols
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        return MappingProxyType(self._book.index)
+
+    @property
+    def initial_cash(self) -> float:
+        return self._book.initial_cash
+
+    @property
+    def cash(self) -> float:
+        return self._book.cash
+
+    @property
+    def total_commission(self) -> float:
+        return self._book.total_commission
+
+    @property
+    def total_slippage(self) -> float:
+        return self._book.total_slippage
+
+    @property
+    def fills(self) -> int:
+        return self._book.fills
+
+    @property
+    def last_fill_id(self) -> int:
+        """The id of the last FillEvent the book has booked (0: none yet)."""
+        return self._book.last_fill_id
+
+    @property
+    def fees_owed(self) -> Mapping[str, float]:
+        return MappingProxyType(self._book.fees_owed)
+
+    def held_index(self) -> np.ndarray:
+        return _read_only(self._book.held_index())
+
+    def positions_value(self) -> float:
+        return self._book.positions_value()
+
+    def total_value(self) -> float:
+        return self._book.total_value()
+
+    def weights(self) -> np.ndarray:
+        return self._book.weights()
+
+    def position(self, symbol: str) -> int:
+        return self._book.position(symbol)
+
+    def unrealized_pnl(self) -> float:
+        return self._book.unrealized_pnl()
+
+    def held(self) -> dict[str, int]:
+        return self._book.held()
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class TradeRecord:
+    """One fill as the book booked it (a row of ``trades.csv``); money in account currency."""
+
+    bar: int
+    symbol: str
+    side: str
+    quantity: int
+    price: float
+    reference_price: float
+    commission: float
+    slippage: float
+    realized_pnl: float
+    order_id: int
+    fill_id: int
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class FeeRecord:
+    """One fee as the book paid it: ``paid`` may be less than charged (the rest is owed), negative a credit."""
+
+    bar: int
+    model: str
+    paid: float
+    reason: str
+    symbol: str | None
+    cause_id: int | None
+    fee_id: int
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SignalRecord:
+    """The target weights of one rebalance signal (symbols absent target 0)."""
+
+    bar: int
+    weights: Mapping[str, float]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class WeightsRecord:
+    """The book's actual weights, indexed like the symbols, at the end of the bar that carried out a rebalance."""
+
+    bar: int
+    weights: np.ndarray
+
+
+class BookHistory:
+    """What the portfolio handler records as a run goes; the results are built from it.
+
+    Per bar (kept as columns, one entry per recorded bar, in bar order): ``bars``, ``cash``,
+    ``positions_value``, ``total_value`` and ``flow`` (the net of that bar's deposits and withdrawals,
+    exactly rounded; fees are not flows). Per event: :class:`TradeRecord`, :class:`FeeRecord`,
+    :class:`SignalRecord` and :class:`WeightsRecord` lists, and ``fees`` (model -> total paid).
+    """
+
+    def __init__(self, symbols: tuple[str, ...]) -> None:
+        self.symbols = symbols
+        self.bars: list[int] = []
+        self.cash: list[float] = []
+        self.positions_value: list[float] = []
+        self.total_value: list[float] = []
+        self.flow: list[float] = []
+        self.trades: list[TradeRecord] = []
+        self.fee_log: list[FeeRecord] = []
+        self.fees: dict[str, float] = {}
+        self.signals: list[SignalRecord] = []
+        self.weights: list[WeightsRecord] = []
+
+    def record_bar(self, bar: int, cash: float, positions_value: float, total_value: float, flow: float) -> None:
+        """The book at the end of ``bar``."""
+        self.bars.append(bar)
+        self.cash.append(cash)
+        self.positions_value.append(positions_value)
+        self.total_value.append(total_value)
+        self.flow.append(flow)
+
+    def record_fee(self, record: FeeRecord) -> None:
+        self.fee_log.append(record)
+        self.fees[record.model] = self.fees.get(record.model, 0.0) + record.paid

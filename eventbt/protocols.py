@@ -7,7 +7,7 @@
 
 Built-in implementations live in ``handlers/costs.py`` and ``strategies/``; a scenario names a built-in by
 its registered name or any class by import path (``"mypkg.costs:MyCommission"``), see
-:mod:`eventbt.plugins`.
+:mod:`eventbt.scenario.plugins`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""A run: scenario and data in, the bus wired with the pipeline's handlers, results out.
+"""A run's lifecycle: the pipeline wired on a bus, the audit log's header and footer, errors, the result.
 
-:class:`Simulation` builds the pipeline for a scenario (data feed -> strategy -> rebalance -> execution ->
-portfolio), runs it to the end or one event at a time, and turns the histories into a
-:class:`~eventbt.results.Result`. It is also the object the step debugger drives.
+:class:`Simulation` takes a scenario and its prices, builds the pipeline (:mod:`eventbt.pipeline`: the
+handlers in delivery order, the book and its history), puts it on a :class:`~eventbt.bus.Bus` with an
+:class:`~eventbt.audit.AuditLog`, runs it to the end or one event at a time (the step debugger drives it),
+applies ``[run] on_error``, closes the log with how the run ended, and turns the history into a
+:class:`~eventbt.results.Result`.
 """
 
 from __future__ import annotations
@@ -12,27 +14,19 @@ import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from eventbt import __version__, plugins
+from eventbt import __version__
 from eventbt.audit import AuditLog
 from eventbt.bus import Bus, Delivery
-from eventbt.errors import DataError, HandlerError, PluginError, RunInterrupted, ScenarioError
-from eventbt.events import DataEndEvent, Event
+from eventbt.errors import HandlerError, RunInterrupted
+from eventbt.events import Event
 from eventbt.handler import Context, Handler
-from eventbt.portfolio import Portfolio
+from eventbt.pipeline import Pipeline, build_pipeline, check_replacements
+from eventbt.portfolio import BookHistory, PortfolioView
 from eventbt.prices import PriceData
 from eventbt.results import Result, build_result
 from eventbt.scenario import ScenarioConfig
-from eventbt.schedule import rebalance_mask
-from handlers.data_feed import DataFeed
-from handlers.delisting import DelistingHandler, interior_gaps, series_bounds
-from handlers.execution import ExecutionHandler
-from handlers.portfolio import PortfolioHandler
-from handlers.rebalance import RebalanceHandler
-from handlers.strategy import StrategyHandler
-
-_H = TypeVar("_H", bound=Handler)
 
 if TYPE_CHECKING:
     from eventbt.debug.debugger import Debugger
@@ -52,7 +46,7 @@ def load_scenario_prices(config: ScenarioConfig) -> PriceData:
 
 
 class Simulation:
-    """One backtest run, wired and ready: :meth:`run` it, or :meth:`step` through it."""
+    """One backtest run, wired and ready: :meth:`run` it, or step through it with :attr:`debugger`."""
 
     def __init__(self, config: ScenarioConfig, *, prices: PriceData | None = None,
                  audit_path: str | os.PathLike[str] | None = None, audit: bool = True,
@@ -60,99 +54,57 @@ class Simulation:
                  extra_handlers: Sequence[Handler] = (),
                  stages: Mapping[str, str | type] | None = None) -> None:
         self.config = config
-        self.stages = _check_stages(stages or {})
+        self.stages = check_replacements(stages or {})
         self.prices = prices if prices is not None else load_scenario_prices(config)
-        source = config.source
-        self.portfolio = Portfolio(self.prices.symbols, config.portfolio.initial_cash)
-        self.context = Context(symbols=self.prices.symbols, dates=self.prices.dates, portfolio=self.portfolio)
+        self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
+                                                 extra_handlers=extra_handlers, progress=progress)
         self.audit = AuditLog(audit_path, enabled=audit)
         self.bus = Bus(self.audit)
-        execution = config.execution
-        commission = plugins.build_model("commission", execution.commission, path=source,
-                                         table="execution.commission")
-        slippage = plugins.build_model("slippage", execution.slippage, path=source, table="execution.slippage")
-        generator = plugins.build_strategy(config.strategy.name, config.strategy.params, path=source)
-        schedule = config.schedule
-        mask = rebalance_mask(self.prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                              dates_list=schedule.dates, source=source)
-        next_open = execution.timing == "next_open"
-        if next_open and self.prices.open is None:
-            raise ScenarioError(
-                f"[execution] timing = 'next_open' needs open prices, but {config.data.path} has none "
-                "(use a long or per-symbol file with an open column)",
-                path=source, table="execution", key="timing",
-            )
-        if execution.volume_limit is not None and self.prices.volume is None:
-            raise ScenarioError(
-                f"[execution] volume_limit = {execution.volume_limit:g} needs volumes, but {config.data.path} "
-                "has none (use a long or per-symbol file with a volume column)",
-                path=source, table="execution", key="volume_limit",
-            )
-        plugins.check_bar_data(slippage, self.prices.columns, reference=str(execution.slippage.get("model")),
-                               data_path=config.data.path, path=source)
-        self.strategy = self._stage("strategy", StrategyHandler, generator=generator, rebalance_bars=mask,
-                                    strategy_name=config.strategy.name)
-        self.rebalance = self._stage("rebalance", RebalanceHandler, commission=commission, slippage=slippage,
-                                     cash_buffer=config.rebalance.cash_buffer,
-                                     min_trade_value=config.rebalance.min_trade_value)
-        self.execution = self._stage("execution", ExecutionHandler, commission=commission, slippage=slippage,
-                                     timing=execution.timing, volume_limit=execution.volume_limit,
-                                     remainder=execution.remainder,
-                                     # only when set, so a replacement stage written before it still fits
-                                     **({"commission_per": execution.commission_per}
-                                        if execution.commission_per != "order" else {}))
-        self.portfolio_handler = self._stage("portfolio", PortfolioHandler, weights_lag=1 if next_open else 0)
-        # [data] missing / delisting (see handlers/delisting.py): gaps are found before the run; the
-        # delisting handler is wired only when a series ends before the data does, and goes before the
-        # strategy so a liquidation is booked before that bar's signal.
-        bounds = series_bounds(self.prices.close)
-        self.gaps = interior_gaps(self.prices.close, bounds)
-        if self.gaps and config.data.missing == "error":
-            j, bar, count = self.gaps[0]
-            day = str(self.prices.dates[bar])[:10]
-            raise DataError(f"close for {self.prices.symbols[j]!r} is missing on {day} ({count} bars missing "
-                            "inside its series); expected no gap, or [data] missing = 'ffill'",
-                            path=config.data.path, symbol=self.prices.symbols[j], date=day)
-        delisting: list[Handler] = []
-        if (bounds[1] < self.prices.n_bars - 1).any():
-            delisting.append(DelistingHandler(self.prices.close, policy=config.data.delisting,
-                                              path=config.data.path, bounds=bounds))
-        # Delivery order within an event follows this list: the books first (marks, fills), then execution
-        # (fills still owed from earlier bars are queued before this bar's signal), then the decision
-        # makers, so every handler reading the portfolio sees the bar's marks and earlier fills.
-        handlers: list[Handler] = [self.portfolio_handler, self.execution, *delisting, self.strategy,
-                                   self.rebalance, *_configured_handlers(config), *extra_handlers]
-        for handler in handlers:
-            handler.bind(self.context)
+        for handler in self.pipeline.handlers:
             self.bus.add(handler)
-        self.feed = DataFeed(self.prices, self.context.next_id, with_open=next_open,
-                             with_data_end=self.bus.has_subscribers(DataEndEvent), on_bar_end=progress)
-        self.bus.attach_source(self.feed)
+        self.bus.attach_source(self.pipeline.feed)
         self.finished = False
         self.status = "running"
         self.dead_letters: list[HandlerError] = []  # handler errors skipped under [run] on_error = "skip"
         self._write_header()
-        for j, bar, count in self.gaps:
+        for j, bar, count in self.pipeline.fit.gaps:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],
                             bars=count, policy="ffill")
 
-    def _stage(self, stage: str, default: type[_H], **arguments: Any) -> _H:
-        """The built-in handler of ``stage``, or its replacement (same keyword arguments), see ``stages``."""
-        replacement = self.stages.get(stage)
-        if replacement is None:
-            return default(**arguments)
-        cls = replacement if isinstance(replacement, type) else plugins.resolve_class(
-            replacement, getattr(plugins, "HANDLERS", {}), group="eventbt.handlers", kind="handler")
-        label = replacement if isinstance(replacement, str) else f"{cls.__module__}:{cls.__qualname__}"
-        if not (isinstance(cls, type) and issubclass(cls, Handler)):
-            raise PluginError(f"--handler {stage}={label}: {cls!r} does not subclass eventbt.handler.Handler",
-                              reference=label)
-        try:
-            handler = cls(**arguments)
-        except TypeError as exc:
-            raise PluginError(f"--handler {stage}={label}: {exc}; a replacement takes the keyword arguments of "
-                              f"{default.__name__}: {', '.join(arguments)}", reference=label) from exc
-        return handler  # type: ignore[return-value]
+    # -- the pipeline's parts, by name ------------------------------------------------------------------
+    @property
+    def context(self) -> Context:
+        return self.pipeline.context
+
+    @property
+    def portfolio(self) -> PortfolioView:
+        """The book, read-only (the portfolio handler is its only writer)."""
+        return self.pipeline.context.portfolio
+
+    @property
+    def history(self) -> BookHistory:
+        """What the portfolio handler has recorded so far (values, trades, fees, signals, weights)."""
+        return self.pipeline.history
+
+    @property
+    def gaps(self) -> tuple[tuple[int, int, int], ...]:
+        return self.pipeline.fit.gaps
+
+    @property
+    def strategy(self) -> Any:
+        return self.pipeline.stage("strategy")
+
+    @property
+    def rebalance(self) -> Any:
+        return self.pipeline.stage("rebalance")
+
+    @property
+    def execution(self) -> Any:
+        return self.pipeline.stage("execution")
+
+    @property
+    def portfolio_handler(self) -> Any:
+        return self.pipeline.stage("portfolio")
 
     @classmethod
     def from_scenario(cls, path: str | os.PathLike[str], overrides: Sequence[str] = (),
@@ -302,12 +254,14 @@ class Simulation:
             return
         self.finished = True
         self.status = status
-        self.audit.close(status, events=self.bus.delivered, bars=len(self.portfolio_handler.values),
+        self.audit.close(status, events=self.bus.delivered, bars=len(self.history.bars),
                          wall_clock={"ended": _now_iso()}, **fields)
 
     def result(self) -> Result:
         """Results so far (complete once the run has finished)."""
-        return build_result(self)
+        return build_result(self.history, dates=self.prices.dates, initial_cash=self.config.portfolio.initial_cash,
+                            audit=self.audit, scenario=self.config, status=self.status, finished=self.finished,
+                            events=self.bus.delivered, dead_letters=len(self.dead_letters))
 
 
 def _handler_error_fields(exc: HandlerError) -> dict[str, Any]:
@@ -320,43 +274,6 @@ def _handler_error_fields(exc: HandlerError) -> dict[str, Any]:
         "time": getattr(event, "date", None),
         "chain": [getattr(link, "id", None) for link in exc.chain],
     }
-
-
-STAGES = ("strategy", "rebalance", "execution", "portfolio")
-
-
-def _check_stages(stages: Mapping[str, str | type]) -> dict[str, str | type]:
-    unknown = sorted(set(stages) - set(STAGES))
-    if unknown:
-        raise PluginError(f"--handler {unknown[0]}=...: unknown stage {unknown[0]!r}; the stages are "
-                          f"{', '.join(STAGES)}", reference=unknown[0])
-    return dict(stages)
-
-
-def _configured_handlers(config: ScenarioConfig) -> list[Handler]:
-    """The scenario's ``[[handlers]]``, built in order, then the handler of its ``[[events]]`` if any."""
-    built: list[Handler] = []
-    for index, spec in enumerate(config.handlers):
-        label = f"handlers[{index}]"
-
-        def error(message: str, key: str | None, label: str = label) -> ScenarioError:
-            return ScenarioError(f"[{label}] {message}", path=config.source, table=label, key=key)
-
-        try:
-            cls = plugins.resolve_class(spec.name, getattr(plugins, "HANDLERS", {}), group="eventbt.handlers",
-                                        kind="handler")
-        except PluginError as exc:
-            raise error(str(exc), "name") from exc
-        if not (isinstance(cls, type) and issubclass(cls, Handler)):
-            raise error(f"{spec.name!r} is not a handler: {cls.__qualname__} does not subclass "
-                        "eventbt.handler.Handler", "name")
-        built.append(plugins.instantiate(cls, spec.params, reference=spec.name, error=error,  # type: ignore[arg-type]
-                                         noun="handler"))
-    if config.events:
-        from handlers.injected import InjectedEvents
-
-        built.append(InjectedEvents([event.to_dict() for event in config.events], source=config.source))
-    return built
 
 
 def _now_iso() -> str:

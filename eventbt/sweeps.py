@@ -248,7 +248,7 @@ def sweep(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str]
           out: str | os.PathLike[str] | None = None, rank_by: str = "sharpe", resume: bool = False,
           progress: bool | None = False, heatmap: bool = True) -> SweepResult:
     """Run every combination of ``grid`` over the base scenario (plus ``overrides``) and rank the results."""
-    from eventbt.progress import ProgressBar
+    from eventbt.display.progress import ProgressBar
     from eventbt.simulation import load_scenario_prices
 
     if isinstance(scenario, ScenarioConfig):

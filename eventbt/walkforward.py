@@ -27,7 +27,7 @@ import attrs
 import numpy as np
 
 from eventbt.errors import SweepError
-from eventbt.metrics import time_weighted_levels
+from eventbt.results.metrics import time_weighted_levels
 from eventbt.scenario import ScenarioConfig
 from eventbt.sweep_executors import Row, Task
 from eventbt.sweeps import Executor, combinations, make_executor, parse_grid, rank_table
@@ -129,7 +129,7 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     """Walk ``grid`` forward over the base scenario's data with windows ``spec`` (``train=3y,test=1y``)."""
     import pandas as pd
 
-    from eventbt.progress import ProgressBar
+    from eventbt.display.progress import ProgressBar
     from eventbt.results import atomic_write
     from eventbt.simulation import Simulation, load_scenario_prices
     from eventbt.sweep_executors import cut_prices

@@ -1,8 +1,8 @@
 """The data-end policies: interior gaps (``[data] missing``) and series that end while held (``delisting``).
 
 Both are decided from the price panel's calendar before the run starts, the way the rebalance schedule is:
-:func:`series_bounds` gives each symbol's first and last bar with a close. Knowing when a listing ends is
-calendar knowledge (a delisting date is announced), not look-ahead into prices: no price after bar t is
+:func:`eventbt.data.fit.series_bounds` gives each symbol's first and last bar with a close. Knowing when a
+listing ends is calendar knowledge (a delisting date is announced), not look-ahead into prices: no price after bar t is
 read before bar t.
 
 - **Interior gap** (no close between a symbol's first and last close). ``missing = "ffill"`` (default):
@@ -23,38 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventbt.data.fit import series_bounds
 from eventbt.errors import DataError
 from eventbt.events import Event, FillEvent, MarketEvent, NoticeEvent, Side
 from eventbt.handler import Handler
 
-__all__ = ["DelistingHandler", "interior_gaps", "series_bounds"]
-
-
-def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last bar with a close, per symbol (-1 for a symbol with none)."""
-    present = ~np.isnan(close)
-    any_price = present.any(axis=0)
-    first = np.where(any_price, np.argmax(present, axis=0), -1)
-    last = np.where(any_price, len(close) - 1 - np.argmax(present[::-1], axis=0), -1)
-    return first, last
-
-
-def interior_gaps(close: np.ndarray,
-                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int]]:
-    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap.
-
-    ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
-    """
-    first, last = series_bounds(close) if bounds is None else bounds
-    present = ~np.isnan(close)
-    listed = first >= 0
-    # Bars between a symbol's first and last close, less the closes it has: its missing bars.
-    missing = np.where(listed, last - first + 1, 0) - present.sum(axis=0)
-    gaps = []
-    for j in np.flatnonzero(missing > 0).tolist():
-        inside = ~present[first[j]: last[j] + 1, j]
-        gaps.append((j, int(first[j] + np.argmax(inside)), int(missing[j])))
-    return gaps
+__all__ = ["DelistingHandler"]
 
 
 class DelistingHandler(Handler):

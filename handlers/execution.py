@@ -7,8 +7,9 @@ Timing:
   the order they were published (sells first), at the open with slippage. Orders still waiting when the
   data ends are cancelled.
 
-Either way, each buy is checked against the cash available when it fills (the portfolio's cash at the start
-of the bar plus the effect of the fills this handler has already sent): a buy whose cost with commission
+Either way, each buy is checked against the cash available when it fills (the book's cash as booked so far,
+read through the context's read-only view, plus the effect of this handler's fills the book has not booked
+yet; the handler keeps no cash of its own): a buy whose cost with commission
 does not fit is cut to the largest whole number of shares that does, possibly zero (then cancelled), with a
 ``reduced_at_fill`` notice. Cash never goes negative.
 
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -116,8 +118,9 @@ class ExecutionHandler(Handler):
             BarOpenEvent, MarketEvent, OrderEvent)
         self._pending: list[OrderEvent] = []
         self._prices: np.ndarray | None = None
-        self._cash = 0.0
-        self._cash_stale = False
+        # This handler's fills the book has not booked yet: (fill id, cash effect). The cash a fill may use
+        # is the book's cash (read-only view) plus these effects, in the order they were sent.
+        self._unbooked: deque[tuple[int, float]] = deque()
         # Bar-aware slippage: the completed bars' rows it may see (kept only for such a model).
         self._bar_aware = accepts_bar(slippage.fill_price)
         if estimate_window < 2:
@@ -137,9 +140,6 @@ class ExecutionHandler(Handler):
         self._now = (0, 0)  # (bar, time_ns) of the last market event
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
-        # Cash is read again at this bar's first order, so fees booked after this event count.
-        self._cash = self.context.portfolio.cash
-        self._cash_stale = True
         if self._bar_aware:
             self._history.append(event)
             del self._history[: -(self.estimate_window + 1)]
@@ -156,8 +156,6 @@ class ExecutionHandler(Handler):
         return self._work(self._take_carried(), event.close, event.bar, event.time_ns) or None
 
     def on_bar_open(self, event: BarOpenEvent) -> list[Event] | None:
-        self._cash = self.context.portfolio.cash
-        self._cash_stale = False
         self._fill_open = event.open
         if self.volume_limit is not None:
             self._used = {}
@@ -179,14 +177,23 @@ class ExecutionHandler(Handler):
             self._pending.append(event)
             return None
         assert self._prices is not None, "an order arrived before any market event"
-        self._sync_cash()
         return self._fill(event, self._prices, event.bar, event.time_ns)
 
-    def _sync_cash(self) -> None:
-        """At a bar's first order, take the cash as booked by then (fees and carried fills included)."""
-        if self._cash_stale:
-            self._cash = self.context.portfolio.cash
-            self._cash_stale = False
+    def _available_cash(self) -> float:
+        """The cash a fill may use now: the book's, less what this handler's fills not yet booked will move.
+
+        Fills are booked in the order they were sent (the bus delivers them in publication order, the
+        portfolio first), so those with an id up to the book's ``last_fill_id`` are booked.
+        """
+        book = self.context.portfolio
+        unbooked = self._unbooked
+        booked = book.last_fill_id
+        while unbooked and unbooked[0][0] <= booked:
+            unbooked.popleft()
+        cash = book.cash
+        for _, effect in unbooked:
+            cash += effect
+        return cash
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open when the data has ended."""
@@ -245,15 +252,16 @@ class ExecutionHandler(Handler):
         fill_price = self._fill_price(side, price, order.symbol)
         fill = fill_price(quantity)
         charge = commission(quantity, fill)
+        cash = self._available_cash()
         out: list[Event] = []
-        if side < 0 and self._cash + quantity * fill - charge < 0:
+        if side < 0 and cash + quantity * fill - charge < 0:
             # A sale whose commission exceeds its proceeds, with no cash to pay the difference.
-            details = {"quantity": quantity, "proceeds": quantity * fill - charge, "cash": self._cash}
+            details = {"quantity": quantity, "proceeds": quantity * fill - charge, "cash": cash}
             out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                    handler=self.name, code="skip_cost_exceeds_cash", symbol=order.symbol,
                                    details=details))
             return out + after_cut(quantity, 0), None, False
-        cut = side > 0 and quantity * fill + charge > self._cash
+        cut = side > 0 and quantity * fill + charge > cash
         if cut:
             wanted = quantity
 
@@ -262,15 +270,15 @@ class ExecutionHandler(Handler):
                 return n * f + commission(n, f)
 
             # cost(n) grows with n, so bisect on [0, hi] for the last n that fits.
-            low, high = 0, max(0, min(quantity, math.floor(self._cash / fill_price(1))))
+            low, high = 0, max(0, min(quantity, math.floor(cash / fill_price(1))))
             while low < high:
                 middle = (low + high + 1) // 2
-                if cost(middle) <= self._cash:
+                if cost(middle) <= cash:
                     low = middle
                 else:
                     high = middle - 1
             quantity = low
-            details = {"wanted": wanted, "quantity": quantity, "cash": self._cash, "price": price}
+            details = {"wanted": wanted, "quantity": quantity, "cash": cash, "price": price}
             out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                    handler=self.name, code="reduced_at_fill", symbol=order.symbol,
                                    details=details))
@@ -279,11 +287,11 @@ class ExecutionHandler(Handler):
                 return out, None, True
             fill = fill_price(quantity)
             charge = commission(quantity, fill)
-        self._cash += -side * quantity * fill - charge
         fill_event = FillEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
                                price=fill, reference_price=price, commission=charge,
                                slippage=abs(fill - price) * quantity)
+        self._unbooked.append((fill_event.id, -side * quantity * fill - charge))
         out.append(fill_event)
         return out, fill_event, cut
 
@@ -334,7 +342,6 @@ class ExecutionHandler(Handler):
             self._pending.append(event)
             return out
         assert self._prices is not None, "an order arrived before any market event"
-        self._sync_cash()
         out.extend(self._work([work], self._prices, event.bar, event.time_ns))
         return out
 

@@ -17,7 +17,7 @@ never makes cash negative: the portfolio pays what the cash covers and keeps the
 owed when the data ends are not booked. The book decides what is paid, because only it sees every fill and
 fee of the bar in the order they are booked.
 
-Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
+Built-in handlers (registered by name in :data:`FEE_HANDLERS`):
 
 - ``stamp_duty`` (:class:`StampDuty`): ``rate`` x the value of each buy fill.
 - ``cash_interest`` (:class:`CashInterest`): interest on the cash balance per calendar day.
@@ -29,33 +29,25 @@ Built-in handlers (registered in :data:`eventbt.plugins.FEE_HANDLERS`):
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from eventbt.costs.checks import in_range
 from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent, SnapshotEvent
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
 
-__all__ = ["CashInterest", "FeeHandler", "ManagementFee", "StampDuty", "UsRegulatoryFees"]
+__all__ = ["FEE_HANDLERS", "CashInterest", "FeeHandler", "ManagementFee", "StampDuty", "UsRegulatoryFees"]
 
 _NS_PER_DAY = 86_400_000_000_000
 
 def _rate(name: str, value: object, *, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value) or not low <= value < high:
-        raise ValueError(f"{name} must be a finite number >= {low:g} and < {high:g}, got {value!r}")
-    return float(value)
+    return in_range(name, value, low=low, high=high, what="a finite number")
 
 
 def _at_least_zero(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return in_range(name, value, low=0, what="a finite number")
 
 
 class FeeHandler(Handler):
@@ -296,3 +288,8 @@ class UsRegulatoryFees(FeeHandler):
         return out
 
     on_data_end = on_market
+
+
+FEE_HANDLERS: dict[str, type[FeeHandler]] = {cls.name: cls for cls in (StampDuty, CashInterest, ManagementFee,
+                                                                      UsRegulatoryFees)}
+"""The built-in fee handlers by the name a scenario's ``[[handlers]]`` uses."""

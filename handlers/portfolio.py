@@ -1,20 +1,21 @@
-"""The portfolio handler: books fills, marks to market at the end of every bar, keeps the histories.
+"""The portfolio handler: books fills, flows and fees, marks to market at the end of every bar, keeps the history.
 
-It is the only writer of the run's :class:`~eventbt.portfolio.Portfolio`. At each
+It is the only writer of the run's :class:`~eventbt.portfolio.Portfolio` (the ``book`` it is given); every
+other handler sees the book through the context's read-only :class:`~eventbt.portfolio.PortfolioView`. At each
 :class:`~eventbt.events.BarEndEvent` (after all of the bar's fills) it marks the book at the last known
-closes and publishes a :class:`~eventbt.events.SnapshotEvent`.
+closes, records the bar in the :class:`~eventbt.portfolio.BookHistory` and publishes a
+:class:`~eventbt.events.SnapshotEvent`.
 
-Histories, kept as plain lists and turned into pandas objects only when results are built:
-value history (cash, positions value, total value and the deposits and withdrawals booked, every bar),
-trade log (every fill with its costs and realized P&L), signal history (targets at each rebalance) and
-weights history (actual weights at the end of each rebalance bar). The portfolio handler is the one place
-that books deposits and withdrawals, so the ``flow`` of the results comes from its value history.
+The history holds the value of every bar (cash, positions value, total value and the deposits and
+withdrawals booked), the trade log (every fill with its costs and realized P&L), the fees paid, the signal
+history (targets at each rebalance) and the weights history (actual weights at the end of each rebalance
+bar); the results are built from it. The portfolio handler is the one place that books deposits and
+withdrawals, so the ``flow`` of the results comes from its history.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from eventbt.events import (
     BarEndEvent,
@@ -28,53 +29,48 @@ from eventbt.events import (
     SnapshotEvent,
 )
 from eventbt.handler import Handler
+from eventbt.portfolio import BookHistory, FeeRecord, Portfolio, SignalRecord, TradeRecord, WeightsRecord
 
 __all__ = ["PortfolioHandler"]
 
 
 class PortfolioHandler(Handler):
-    """Keeps the books and the histories of the run."""
+    """Keeps the book and the history of the run."""
 
     name = "portfolio"
     subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent, CashFlowEvent, FeeEvent)
 
-    def __init__(self, *, weights_lag: int = 0) -> None:
+    def __init__(self, *, book: Portfolio, history: BookHistory, weights_lag: int = 0) -> None:
+        self.book = book
+        self.history = history
         # Weights are recorded at the end of the bar whose fills carried out a rebalance: the signal bar
         # itself with same-close execution, the next bar with next-open execution (weights_lag = 1).
         self.weights_lag = weights_lag
-        # (bar, cash, positions value, total value, external flow): the flow is the net of the bar's deposits
-        # (+) and withdrawals (-), exactly rounded, 0.0 on a bar without any; fees are not flows.
-        self.values: list[tuple[int, float, float, float, float]] = []
         self._flows: list[float] = []  # this bar's deposits and withdrawals so far
-        self.trades: list[tuple[Any, ...]] = []
-        self.signals: list[tuple[int, dict[str, float]]] = []
-        self.weights: list[tuple[int, list[float]]] = []
         self._signal_bar = -1
-        self.fees: dict[str, float] = {}  # fee model -> total charged (credits negative)
-        self.fee_log: list[tuple[Any, ...]] = []  # (bar, model, amount, reason, symbol, cause_id, id)
 
     def on_market(self, event: MarketEvent) -> None:
-        self.context.portfolio.update_marks(event.close)
+        self.book.update_marks(event.close)
 
     def on_signal(self, event: SignalEvent) -> None:
-        self.signals.append((event.bar, dict(event.weights)))
+        self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(event.weights)))
         self._signal_bar = event.bar + self.weights_lag
 
     def on_fill(self, event: FillEvent) -> None:
-        portfolio = self.context.portfolio
         i = self.context.symbol_index[event.symbol]
         # No date for the book's messages: an AccountingError reaches the user as a HandlerError naming
         # the fill and its time, so formatting a date for every fill would be wasted work.
-        realized = portfolio.apply_fill(i, int(event.side), event.quantity, event.price, event.commission,
-                                        event.slippage)
-        self.trades.append((event.bar, event.symbol, event.side.name, event.quantity, event.price,
-                            event.reference_price, event.commission, event.slippage, realized,
-                            event.order_id, event.id))
+        realized = self.book.apply_fill(i, int(event.side), event.quantity, event.price, event.commission,
+                                        event.slippage, fill_id=event.id)
+        self.history.trades.append(TradeRecord(
+            bar=event.bar, symbol=event.symbol, side=event.side.name, quantity=event.quantity, price=event.price,
+            reference_price=event.reference_price, commission=event.commission, slippage=event.slippage,
+            realized_pnl=realized, order_id=event.order_id, fill_id=event.id))
 
     def on_cash_flow(self, event: CashFlowEvent) -> None:
         """Book a deposit or withdrawal (a withdrawal larger than the cash is an AccountingError)."""
         reason = event.reason or ("deposit" if event.amount > 0 else "withdrawal")
-        self.context.portfolio.apply_cash_flow(event.amount, reason=reason, date=event.date)
+        self.book.apply_cash_flow(event.amount, reason=reason, date=event.date)
         self._flows.append(event.amount)
 
     def on_fee(self, event: FeeEvent) -> list[Event] | None:
@@ -83,26 +79,26 @@ class PortfolioHandler(Handler):
         The book pays what the cash covers; a shortfall (or paying an earlier one) is published as a
         ``fee_owed`` notice with the amount paid, so the audit log holds every cash movement.
         """
-        portfolio = self.context.portfolio
-        paid = portfolio.apply_fee(event.model, event.amount, date=event.date)
-        self.fees[event.model] = self.fees.get(event.model, 0.0) + paid
-        self.fee_log.append((event.bar, event.model, paid, event.reason, event.symbol, event.cause_id, event.id))
+        book = self.book
+        paid = book.apply_fee(event.model, event.amount, date=event.date)
+        self.history.record_fee(FeeRecord(bar=event.bar, model=event.model, paid=paid, reason=event.reason,
+                                          symbol=event.symbol, cause_id=event.cause_id, fee_id=event.id))
         if paid == event.amount:
             return None
         details = {"model": event.model, "due": event.amount, "paid": paid,
-                   "owed": portfolio.fees_owed.get(event.model, 0.0)}
+                   "owed": book.fees_owed.get(event.model, 0.0)}
         return [NoticeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
                             handler=self.name, code="fee_owed", symbol=event.symbol, details=details)]
 
     def on_bar_end(self, event: BarEndEvent) -> list[Event]:
-        portfolio = self.context.portfolio
-        positions_value = portfolio.positions_value()
-        cash = portfolio.cash
+        book = self.book
+        positions_value = book.positions_value()
+        cash = book.cash
         total = cash + positions_value
         flow = math.fsum(self._flows) if self._flows else 0.0
         self._flows.clear()
-        self.values.append((event.bar, cash, positions_value, total, flow))
+        self.history.record_bar(event.bar, cash, positions_value, total, flow)
         if self._signal_bar == event.bar:
-            self.weights.append((event.bar, portfolio.weights().tolist()))
+            self.history.weights.append(WeightsRecord(bar=event.bar, weights=book.weights()))
         return [SnapshotEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,
                               bar=event.bar, cash=cash, positions_value=positions_value, total_value=total)]

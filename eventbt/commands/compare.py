@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from eventbt.tables import TableSpec
+    from eventbt.display.tables import TableSpec
 
 __all__ = ["add_arguments", "compare_table", "compare_spec", "execute"]
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
     """(group, [label, one cell per run]) for every metric any run has, in the order of METRIC_ROWS."""
-    from eventbt.report.format import format_value, metric_rows
+    from eventbt.display.format import format_value, metric_rows
 
     return [(group, [label.strip(), *(format_value(m.get(key), style) for m in metrics)])
             for key, label, style, group in metric_rows(metrics) if any(key in m for m in metrics)]
@@ -29,7 +29,7 @@ def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
 
 def _note(names: list[str], metrics: list[dict[str, object]]) -> str:
     """Which runs have time-weighted returns (deposits or withdrawals taken out), or nothing."""
-    from eventbt.report.format import flows_note
+    from eventbt.display.format import flows_note
 
     with_flows = [name for name, m in zip(names, metrics, strict=True) if flows_note(m)]
     if not with_flows:
@@ -40,7 +40,7 @@ def _note(names: list[str], metrics: list[dict[str, object]]) -> str:
 
 def compare_table(names: list[str], metrics: list[dict[str, object]]) -> str:
     """A text table: one row per metric any run has, one column per run."""
-    from eventbt.report.format import text_table
+    from eventbt.display.format import text_table
 
     note = _note(names, metrics)
     return text_table(["metric", *names], [cells for _, cells in _rows(metrics)]) + (f"\n{note}" if note else "")
@@ -48,7 +48,7 @@ def compare_table(names: list[str], metrics: list[dict[str, object]]) -> str:
 
 def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpec:
     """The same table for the terminal, with a rule between the groups of metrics (Returns, Risk, ...)."""
-    from eventbt.tables import Row, TableSpec
+    from eventbt.display.tables import Row, TableSpec
 
     rows, current = [], ""
     for group, cells in _rows(metrics):
@@ -63,8 +63,8 @@ def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpe
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from eventbt.display.tables import print_table
     from eventbt.report.data import load_benchmark, load_run
-    from eventbt.tables import print_table
 
     benchmark = load_benchmark(args.benchmark)[0].rename(args.benchmark) if args.benchmark else None
     runs = [load_run(folder, benchmark=benchmark, risk_free=args.risk_free) for folder in args.run_dirs]

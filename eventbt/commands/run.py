@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from eventbt.tables import TableSpec
+    from eventbt.display.tables import TableSpec
 
 __all__ = ["add_arguments", "execute", "format_summary", "summary_spec"]
 
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
     """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
-    from eventbt.report.format import fee_models, format_value
+    from eventbt.display.format import fee_models, format_value
 
     costs = summary.get("costs")
     amounts = {name: entry["amount"] for name, entry in costs.items()} if isinstance(costs, dict) else {}
@@ -69,7 +69,7 @@ def _title(summary: dict[str, object]) -> str:
 
 def format_summary(summary: dict[str, object]) -> str:
     """The summary as an aligned two-column table (a note under the title when the run has flows)."""
-    from eventbt.report.format import flows_note
+    from eventbt.display.format import flows_note
 
     title = _title(summary)
     if not summary.get("complete", True):
@@ -83,8 +83,8 @@ def format_summary(summary: dict[str, object]) -> str:
 
 def summary_spec(summary: dict[str, object]) -> TableSpec:
     """The summary as a table for the terminal: the rows of :func:`format_summary`, the digest dimmed below."""
-    from eventbt.report.format import flows_note
-    from eventbt.tables import Row, TableSpec
+    from eventbt.display.format import flows_note
+    from eventbt.display.tables import Row, TableSpec
 
     note = flows_note(summary)
     rows = tuple(Row(cells=(label, text)) for label, text in _rows(summary))
@@ -98,11 +98,11 @@ def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from eventbt.data.checks import data_warnings
+    from eventbt.display.progress import ProgressBar
+    from eventbt.display.tables import print_table
     from eventbt.errors import ScenarioError
-    from eventbt.progress import ProgressBar
     from eventbt.scenario import ScenarioConfig
     from eventbt.simulation import Simulation, load_scenario_prices
-    from eventbt.tables import print_table
 
     if args.report and not args.out:
         raise ScenarioError("--report writes DIR/report.html: give the run folder with --out DIR")

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from eventbt.tables import TableSpec
+    from eventbt.display.tables import TableSpec
 
 __all__ = ["add_arguments", "execute", "format_metrics", "metrics_spec"]
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_metrics(name: str, metrics: dict[str, object]) -> str:
     """The metrics as a grouped two-column text table, headed by the run's name and period."""
-    from eventbt.report.format import flows_note, format_value, metric_rows
+    from eventbt.display.format import flows_note, format_value, metric_rows
 
     title = f"{name}  {metrics.get('start')} .. {metrics.get('end')}"
     if not metrics.get("complete", True):
@@ -43,8 +43,8 @@ def format_metrics(name: str, metrics: dict[str, object]) -> str:
 
 def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
     """The metrics as a table for the terminal: a bold heading row per group, the audit digest dimmed below."""
-    from eventbt.report.format import flows_note, format_value, metric_rows
-    from eventbt.tables import Row, TableSpec
+    from eventbt.display.format import flows_note, format_value, metric_rows
+    from eventbt.display.tables import Row, TableSpec
 
     rows, current = [], ""
     for key, label, style, group in metric_rows([metrics]):
@@ -61,8 +61,8 @@ def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from eventbt.display.tables import print_table
     from eventbt.report.data import load_run
-    from eventbt.tables import print_table
 
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
     print_table(metrics_spec(run.name, run.metrics), format_metrics(run.name, run.metrics), plain=args.plain)

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from eventbt.report.format import format_value
+    from eventbt.display.format import format_value
     from eventbt.sweeps import sweep
 
     progress = False if args.quiet else None

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from eventbt.validator import validate
+    from eventbt.scenario.validate import validate
 
     report = validate(args.scenario, args.overrides)
     print(report.format())

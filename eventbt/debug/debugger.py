@@ -35,7 +35,7 @@ from eventbt.events import CancelEvent, Event, FillEvent, MarketEvent, OrderEven
 
 if TYPE_CHECKING:
     from eventbt.bus import Bus, Delivery
-    from eventbt.portfolio import Portfolio
+    from eventbt.portfolio import PortfolioView
 
 __all__ = ["Breakpoint", "Debugger", "Steppable", "day_start_ns", "event_class"]
 
@@ -121,7 +121,7 @@ class Steppable(Protocol):
     def bus(self) -> Bus: ...
 
     @property
-    def portfolio(self) -> Portfolio: ...
+    def portfolio(self) -> PortfolioView: ...
 
     @property
     def finished(self) -> bool: ...

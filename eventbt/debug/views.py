@@ -15,7 +15,7 @@ from eventbt.debug.render import Table, describe, explain, money, price, quantit
 from eventbt.events import CancelEvent, Event, FillEvent, NoticeEvent, OrderEvent
 
 if TYPE_CHECKING:
-    from eventbt.portfolio import Portfolio
+    from eventbt.portfolio import PortfolioView
 
 __all__ = [
     "EventView",
@@ -53,7 +53,7 @@ class HoldingsView(_Shown):
     rows: tuple[tuple[str, int, float, float], ...]  # (symbol, shares, average cost, mark)
 
     @classmethod
-    def of(cls, portfolio: Portfolio, when: str) -> HoldingsView:
+    def of(cls, portfolio: PortfolioView, when: str) -> HoldingsView:
         rows = tuple((portfolio.symbols[i], int(q), float(portfolio.average_cost[i]), float(portfolio.marks[i]))
                      for i, q in enumerate(portfolio.positions.tolist()) if q)
         return cls(when=when, cash=portfolio.cash, total_value=portfolio.total_value(), rows=rows)

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from eventbt import exact
-from eventbt.metrics import rebalance_table
+from eventbt.display.format import fee_models, format_value
 from eventbt.report.data import fees_by_date
-from eventbt.report.format import fee_models, format_value
+from eventbt.results.metrics import rebalance_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,8 +11,8 @@ import orjson
 import pandas as pd
 
 from eventbt.errors import DataError
-from eventbt.metrics import compute_metrics
 from eventbt.results import fee_amounts
+from eventbt.results.metrics import compute_metrics
 
 __all__ = ["FEE_COLUMNS", "RunData", "fees_by_date", "load_benchmark", "load_run", "read_fees", "read_rebalances"]
 

@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eventbt.metrics import monthly_returns, rebalance_table, time_weighted_levels
+from eventbt.display.format import flows_note, format_value, metric_rows
+from eventbt.display.svg import PALETTE, bar_chart, line_chart, stacked_area
 from eventbt.report.assets import CSS, GUARD_JS, REPORT_JS
 from eventbt.report.costs import cost_models_table, costs_by_group, fee_lines, rebalance_costs
 from eventbt.report.data import RunData
-from eventbt.report.format import flows_note, format_value, metric_rows
-from eventbt.report.svg import PALETTE, bar_chart, line_chart, stacked_area
-from eventbt.returns import drawdown
+from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
+from eventbt.results.returns import drawdown
 
-__all__ = ["notebook_html", "render_html"]
+__all__ = ["render_html"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -256,21 +256,3 @@ def render_html(run: RunData) -> str:
             f'</title><meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<script>{GUARD_JS}</script><style>{CSS}</style></head>"
             f'<body><main>{"".join(sections)}</main><script>{REPORT_JS}</script></body></html>')
-
-
-def notebook_html(summary: dict[str, Any], equity: pd.DataFrame) -> str:
-    """A compact block for Jupyter: the summary figures beside an inline SVG equity chart (log scale)."""
-    rows = "".join(f"<tr><th style=\"text-align:left\">{escape(label.strip())}</th>"
-                   f"<td style=\"text-align:right\">{escape(format_value(summary[key], style))}</td></tr>"
-                   for key, label, style, _ in metric_rows([summary]) if key in summary)
-    chart = ""
-    values = equity["total_value"].to_numpy(dtype=float) if "total_value" in equity else np.zeros(0)
-    if len(values) >= 2 and np.all(values > 0):
-        chart = line_chart(equity.index.to_numpy(), [("total value", values)], title="Equity (log scale)",
-                           kind="equity-log", log=True)
-    title = escape(str(summary.get("scenario", "run")))
-    status = "" if summary.get("complete", True) else f" (incomplete: {escape(str(summary.get('status')))})"
-    return (f'<div class="eventbt-result"><strong>{title}</strong>{status}<div style="display:flex;gap:16px;'
-            f'align-items:flex-start"><table>{rows}</table><div style="flex:1;min-width:360px">{chart}</div></div>'
-            "<style>.eventbt-result svg .grid{stroke:#e5e5e5}.eventbt-result svg .xgrid{stroke:#f3f3f3}"
-            ".eventbt-result svg .tick{font-size:11px;fill:#666}</style></div>")

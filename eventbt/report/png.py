@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from eventbt.display.svg import PALETTE
 from eventbt.errors import EventbtError
-from eventbt.metrics import monthly_returns, rebalance_table, time_weighted_levels
 from eventbt.report.costs import rebalance_costs
 from eventbt.report.data import RunData
-from eventbt.report.svg import PALETTE
-from eventbt.returns import drawdown
+from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
+from eventbt.results.returns import drawdown
 
 __all__ = ["PNG_NAMES", "write_pngs"]
 

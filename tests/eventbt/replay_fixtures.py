@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.costs import ZeroCommission
+from eventbt.costs import ZeroCommission
 from handlers.execution import ExecutionHandler
 
 

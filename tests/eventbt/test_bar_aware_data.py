@@ -8,10 +8,10 @@ from typing import ClassVar
 import pytest
 
 from eventbt.cli import main
+from eventbt.data.fit import check_bar_data
 from eventbt.errors import ScenarioError
-from eventbt.plugins import check_bar_data
 from eventbt.protocols import BarContext, bar_columns_needed
-from eventbt.validator import validate
+from eventbt.scenario.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,7 +100,7 @@ def test_detection_is_generic_from_the_declared_bar_fields() -> None:
     """Any model's bar_fields map to data columns; groups are alternatives; a bad field name is an error."""
     assert bar_columns_needed(NeedsOpen()) == (("open",),)
     assert bar_columns_needed(Undeclared()) == ()
-    from handlers.impact import HalfSpreadSlippage, SqrtImpactSlippage
+    from eventbt.costs.impact import HalfSpreadSlippage, SqrtImpactSlippage
 
     assert bar_columns_needed(SqrtImpactSlippage()) == (("close", "volume"),)
     assert bar_columns_needed(HalfSpreadSlippage()) == (("spread",), ("high", "low"))

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 import eventbt.testing
-from eventbt.plugins import COMMISSION_MODELS, SLIPPAGE_MODELS
+from eventbt.scenario.plugins import COMMISSION_MODELS, SLIPPAGE_MODELS
 from eventbt.testing.cost_model_contract import check_commission_model, check_slippage_model
 
 # Parameters for each built-in model; a model added to a registry without an entry here fails its test.

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from eventbt.cli import main
+from eventbt.display.format import format_value
 from eventbt.report import load_run, render_html
 from eventbt.report.costs import rebalance_costs
-from eventbt.report.format import format_value
 from eventbt.sweep_executors import SerialExecutor
 from eventbt.sweeps import sweep
 

@@ -26,7 +26,7 @@ def test_all_is_sorted_and_matches_the_export_table() -> None:
 
 def test_functions_are_not_shadowed_by_modules_whatever_the_import_order() -> None:
     """Importing the implementing modules first still leaves eventbt.replay/validate/sweep callable."""
-    code = ("import eventbt.replays.replayer, eventbt.validator, eventbt.sweeps, eventbt; "
+    code = ("import eventbt.replays.replayer, eventbt.scenario.validate, eventbt.sweeps, eventbt; "
             "print(all(callable(f) and not hasattr(f, '__path__') and f.__class__.__name__ == 'function' "
             "for f in (eventbt.replay, eventbt.validate, eventbt.sweep, eventbt.run)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

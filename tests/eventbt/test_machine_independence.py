@@ -25,7 +25,7 @@ SIMD_TRANSCENDENTALS = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
                         "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "cbrt"}
 # Where such a call is allowed, and why: neither value reaches the audit log, the results or the digest.
 ALLOWED = {
-    ("eventbt/report/svg.py", "log10"): "the y position of a point on a log-scaled chart (drawing only)",
+    ("eventbt/display/svg.py", "log10"): "the y position of a point on a log-scaled chart (drawing only)",
     ("eventbt/bench/workloads.py", "exp"): "generated prices for timing; runs compare with a loop in-process",
 }
 

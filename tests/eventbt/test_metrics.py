@@ -1,4 +1,4 @@
-"""The metrics of eventbt.metrics: small cases worked by hand, and the bundled scenario cross-checked against
+"""The metrics of eventbt.results.metrics: small cases worked by hand, and the bundled scenario cross-checked against
 empyrical-reloaded (an independent library) or, where it has no such figure, a plain loop written here."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventbt.metrics import compute_metrics, drawdown_episode, monthly_returns, rebalance_table
+from eventbt.results.metrics import compute_metrics, drawdown_episode, monthly_returns, rebalance_table
 from eventbt.simulation import run
 
 ROOT = Path(__file__).resolve().parents[2]

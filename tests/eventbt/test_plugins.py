@@ -12,8 +12,9 @@ from types import ModuleType
 
 import pytest
 
+from eventbt.costs import FixedBpsSlippage, PerShareCommission, ZeroCommission
 from eventbt.errors import PluginError, ScenarioError
-from eventbt.plugins import (
+from eventbt.scenario.plugins import (
     COMMISSION_MODELS,
     COST_MODEL_GROUP,
     SLIPPAGE_MODELS,
@@ -22,7 +23,6 @@ from eventbt.plugins import (
     resolve_class,
     resolve_import_path,
 )
-from handlers.costs import FixedBpsSlippage, PerShareCommission, ZeroCommission
 
 SCENARIO = "scenarios/x.toml"
 
@@ -60,17 +60,18 @@ def test_registries_hold_the_built_in_models() -> None:
     assert SLIPPAGE_MODELS["fixed_bps"] is FixedBpsSlippage
 
 
-def test_importing_plugins_does_not_import_the_cost_models() -> None:
-    """The registries are filled on first use, so importing eventbt.plugins leaves handlers.costs alone."""
+def test_resolving_plugins_stays_light() -> None:
+    """Importing the plug-in resolution (and with it every built-in registry) loads no pandas, so commands that
+    only check a scenario start fast."""
     code = (
-        "import sys, eventbt.plugins as p; before = 'handlers.costs' in sys.modules; "
-        "len(p.COMMISSION_MODELS); print(before, 'handlers.costs' in sys.modules)"
+        "import sys, eventbt.scenario.plugins as p; before = 'pandas' in sys.modules; "
+        "len(p.COMMISSION_MODELS), len(p.HANDLERS); print(before, 'pandas' in sys.modules)"
     )
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
-    assert result.stdout.split() == ["False", "True"]
+    assert result.stdout.split() == ["False", "False"]
 
 
 def test_resolve_import_path_follows_dotted_attributes() -> None:
@@ -378,7 +379,7 @@ def test_describe_model_round_trips(kind: str, spec: dict[str, object]) -> None:
 
 def test_describe_model_leaves_out_none_parameters() -> None:
     """A parameter set to None (no cap) is left out of the table, as TOML has no null."""
-    from handlers.costs import PerShareCommission
+    from eventbt.costs import PerShareCommission
 
     assert describe_model(PerShareCommission(max_pct=None)) == {"model": "per_share", "per_share": 0.005,
                                                                  "minimum": 1.0}

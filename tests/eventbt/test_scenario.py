@@ -868,10 +868,11 @@ def test_handlers_must_be_an_array_of_tables(scenario_file) -> None:
 
 def test_unknown_handler_import_path_is_named_when_the_run_is_built(tmp_path: Path) -> None:
     """A [[handlers]] name that does not import is a ScenarioError naming the entry and the module."""
-    from eventbt.simulation import _configured_handlers
+    from eventbt.scenario.plugins import build_handler
 
     config = ScenarioConfig.from_dict({**tomllib.loads(MINIMAL), "handlers": [{"name": "nosuch.mod:Fee"}]},
                                       source="x.toml", base_dir=tmp_path)
+    spec = config.handlers[0]
     with pytest.raises(ScenarioError) as caught:
-        _configured_handlers(config)
+        build_handler(spec.name, spec.params, path=config.source, table="handlers[0]")
     assert str(caught.value) == "x.toml: [handlers[0]] cannot import 'nosuch.mod:Fee': no module named 'nosuch'"

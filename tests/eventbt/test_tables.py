@@ -1,4 +1,4 @@
-"""eventbt.tables: rich tables on a terminal, today's plain text everywhere else (run, show, compare)."""
+"""eventbt.display.tables: rich tables on a terminal, today's plain text everywhere else (run, show, compare)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from eventbt.cli import main
 from eventbt.commands.compare import compare_spec, compare_table
 from eventbt.commands.run import format_summary, summary_spec
 from eventbt.commands.show import format_metrics, metrics_spec
-from eventbt.tables import Row, TableSpec, draw, print_table, render_rich, wants_rich
+from eventbt.display.tables import Row, TableSpec, draw, print_table, render_rich, wants_rich
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "ema_next_open.toml"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import eventbt
+from eventbt.costs import FixedBpsSlippage, PerShareCommission
 from eventbt.events import FillEvent, OrderEvent, Side, SignalEvent
 from eventbt.testing import EventFactory, RecordingHandler, bind, deliver, fixed_clock
-from handlers.costs import FixedBpsSlippage, PerShareCommission
 from handlers.execution import ExecutionHandler
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "ema_next_open.toml"

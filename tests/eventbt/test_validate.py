@@ -1,11 +1,11 @@
-"""Tests for eventbt.validator: every problem reported at once, the extends chain, the imports listed."""
+"""Tests for eventbt.scenario.validate: every problem reported at once, the extends chain, the imports listed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from eventbt.commands import validate as validate_command
-from eventbt.validator import validate
+from eventbt.scenario.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,8 +60,8 @@ def test_validate_lists_the_chain_and_the_code_a_scenario_imports() -> None:
     assert [Path(p).name for p in report.chain] == ["cash_flows.toml", "ema_next_open.toml"]
     assert report.imports == (
         "strategy: strategies.ema_allocation:EmaAllocation",
-        "commission: handlers.costs:PerShareCommission",
-        "slippage: handlers.costs:FixedBpsSlippage",
+        "commission: eventbt.costs.commission:PerShareCommission",
+        "slippage: eventbt.costs.slippage:FixedBpsSlippage",
         "events: handlers.injected:InjectedEvents",
     )
     assert report.bars == 754 and report.symbols == ("AAPL", "IBM", "KO", "MSFT")

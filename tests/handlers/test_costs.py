@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from handlers.costs import (
+from eventbt.costs import (
     FixedBpsSlippage,
     FixedCommission,
     IbkrTieredCommission,

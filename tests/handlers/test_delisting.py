@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from eventbt.cli import main
+from eventbt.data.fit import interior_gaps, series_bounds
 from eventbt.errors import DataError, HandlerError
 from eventbt.prices import PriceData
 from eventbt.simulation import Simulation
 from eventbt.verify import verify_run
-from handlers.delisting import interior_gaps, series_bounds
 from tests.properties.scripted import scripted_config
 
 NAN = np.nan

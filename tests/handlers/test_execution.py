@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from eventbt.costs import FixedBpsSlippage, PercentageCommission, PerShareCommission
 from eventbt.events import CancelEvent, FillEvent, MarketEvent, NoticeEvent, OrderEvent, Side
 from eventbt.handler import Context
 from eventbt.portfolio import Portfolio
-from handlers.costs import FixedBpsSlippage, PercentageCommission, PerShareCommission
 from handlers.execution import ExecutionHandler
 
 
-def setup(cash: float, commission, slippage=None, position: int = 0):  # type: ignore[no-untyped-def]
+def setup(cash: float, commission, slippage=None, position: int = 0,  # type: ignore[no-untyped-def]
+          cash_now: float | None = None):
     portfolio = Portfolio(("A",), cash)
+    if cash_now is not None:
+        portfolio.cash = cash_now  # spent since the start (a Portfolio must start with some cash)
     if position:
         portfolio.positions[0] = position
     handler = ExecutionHandler(commission=commission, slippage=slippage or FixedBpsSlippage(bps=0.0))
@@ -47,8 +50,7 @@ def test_a_buy_beyond_cash_is_cut_to_what_fits() -> None:
 
 def test_a_sale_whose_commission_exceeds_cash_and_proceeds_is_not_made() -> None:
     """Selling 1 A at 0.50 with a 1.00 minimum and no cash would leave cash at -0.50: cancelled instead."""
-    handler = setup(1.0, PercentageCommission(rate=0.0, minimum=1.0), position=1)
-    handler.context.portfolio.cash = 0.0
+    handler = setup(1.0, PercentageCommission(rate=0.0, minimum=1.0), position=1, cash_now=0.0)
     handler.on_market(MarketEvent(id=3, time_ns=0, bar=0, symbols=("A",), close=np.array([0.5])))
     notice, cancel = handler.on_order(order(Side.SELL, 1)) or []
     assert isinstance(notice, NoticeEvent) and notice.code == "skip_cost_exceeds_cash"

@@ -42,9 +42,10 @@ def _run(weight: float, *handlers: Handler, commission: dict[str, Any] | None = 
 def test_stamp_duty_is_charged_on_the_buy_at_the_next_bar() -> None:
     """500 shares bought at 10.00 pay 0.5% of 5,000.00 = 25.00, booked at the next bar, caused by the fill."""
     simulation, result = _run(0.5, StampDuty())
-    book = simulation.portfolio_handler
+    book = simulation.history
     assert book.fees == {"stamp_duty": pytest.approx(25.0)}
-    (bar, model, amount, _, symbol, cause_id, _) = book.fee_log[0]
+    fee = book.fee_log[0]
+    bar, model, amount, symbol, cause_id = fee.bar, fee.model, fee.paid, fee.symbol, fee.cause_id
     fill_id = int(result.trades["fill_id"].iloc[0])
     assert (bar, model, amount, symbol, cause_id) == (1, "stamp_duty", pytest.approx(25.0), "A", fill_id)
     # equity: 10,000 at bar 0; 10,000 - 25 = 9,975 from bar 1 on
@@ -55,7 +56,7 @@ def test_cash_interest_accrues_per_calendar_day() -> None:
     """5,000 cash at 5%/360 earns 2.0833 over the weekend, then 0.6947 for Tuesday."""
     simulation, result = _run(0.5, CashInterest(annual_rate=0.05))
     # bar 1: -5,000 * 0.05 * 3 / 360 = -2.083333; bar 2: -(5,000 + 2.083333) * 0.05 / 360 = -0.694734
-    amounts = [row[2] for row in simulation.portfolio_handler.fee_log]
+    amounts = [row.paid for row in simulation.history.fee_log]
     assert amounts == [pytest.approx(-2.083333, abs=1e-6), pytest.approx(-0.694734, abs=1e-6)]
     assert result.equity["cash"].iloc[-1] == pytest.approx(5_000 + 2.083333 + 0.694734, abs=1e-6)
 
@@ -64,12 +65,12 @@ def test_management_fee_daily_and_monthly() -> None:
     """1% a year on 10,000: 0.8219 over 3 days, then 0.2739 for one day; monthly charges the 4 days at the end."""
     simulation, _ = _run(0.5, ManagementFee(annual_rate=0.01))
     # bar 1: 10,000 * 0.01 * 3 / 365 = 0.821918; bar 2: (10,000 - 0.821918) * 0.01 / 365 = 0.273950
-    amounts = [row[2] for row in simulation.portfolio_handler.fee_log]
+    amounts = [row.paid for row in simulation.history.fee_log]
     assert amounts == [pytest.approx(0.821918, abs=1e-6), pytest.approx(0.273950, abs=1e-6)]
     monthly, result = _run(0.5, ManagementFee(annual_rate=0.01, frequency="monthly"))
     # no month starts within Jan 5..9, so all 4 days are charged when the data ends, at bar 2, before its
     # snapshot: 10,000 * 0.01 * 4 / 365 = 0.109589 * 10 = 1.095890
-    assert [(row[0], row[2]) for row in monthly.portfolio_handler.fee_log] == [(2, pytest.approx(1.095890, abs=1e-6))]
+    assert [(row.bar, row.paid) for row in monthly.history.fee_log] == [(2, pytest.approx(1.095890, abs=1e-6))]
     assert result.equity["total_value"].iloc[-1] == pytest.approx(10_000 - 1.095890, abs=1e-6)
 
 
@@ -82,7 +83,7 @@ def test_a_fee_never_makes_cash_negative_and_the_rest_is_owed() -> None:
     simulation, result = _run(0.999, duty, management)
     owed_management = 10_000 * 0.01 * 3 / 365 + 9_990 * 0.01 / 365
     assert simulation.portfolio.fees_owed == pytest.approx({"stamp_duty": 39.95, "management_fee": owed_management})
-    assert simulation.portfolio_handler.fees == pytest.approx({"stamp_duty": 10.0, "management_fee": 0.0})
+    assert simulation.history.fees == pytest.approx({"stamp_duty": 10.0, "management_fee": 0.0})
     assert result.equity["cash"].min() >= 0.0
     notices = [r["data"] for r in result.audit.records()
                if r.get("type") == "NoticeEvent" and r["data"]["code"] == "fee_owed"]
@@ -119,7 +120,7 @@ def test_summary_attributes_costs_by_model() -> None:
 def test_a_fee_handler_is_declared_in_a_scenario_handlers_table() -> None:
     """[[handlers]] name = "stamp_duty" builds the built-in fee handler with its parameters."""
     simulation, _ = _run(0.5, extra={"handlers": [{"name": "stamp_duty", "params": {"rate": 0.01}}]})
-    assert simulation.portfolio_handler.fees == {"stamp_duty": pytest.approx(50.0)}  # 0.01 * 5,000
+    assert simulation.history.fees == {"stamp_duty": pytest.approx(50.0)}  # 0.01 * 5,000
 
 
 def test_swapping_the_commission_model_changes_value_by_exactly_the_commission() -> None:
@@ -187,7 +188,7 @@ def test_stamp_duty_on_a_buy_in_the_final_bar_is_charged_before_the_last_snapsho
     # HMRC STSM031070: SDRT is 0.5% of the consideration: 0.005 * 500 * 10.00 = 25.00
     simulation, result = _dated_run(["2024-01-05", "2024-01-08", "2024-01-09"], StampDuty(), weight=0.5,
                                     rebalance="2024-01-09", cash=10_000.0)
-    assert [(row[0], row[1], row[2]) for row in simulation.portfolio_handler.fee_log] == [
+    assert [(row.bar, row.model, row.paid) for row in simulation.history.fee_log] == [
         (2, "stamp_duty", pytest.approx(25.0))]
     assert result.equity["total_value"].tolist() == pytest.approx([10_000.0, 10_000.0, 9_975.0])
     records = [r for r in result.audit.records() if r.get("record") == "publish"]
@@ -208,7 +209,7 @@ def test_monthly_management_fee_charges_the_last_part_month_at_the_end_of_the_da
     # = 82.191781, charged at Feb 1 (a new month). Feb 1 -> Feb 5 is 4 days on 999,917.808219:
     # 999,917.808219 * 0.01 * 4 / 365 = 109.580034, charged when the data ends. Total 191.771815
     # (7 days on a flat 1,000,000 would be 191.78; the book's value falls by the first charge).
-    assert [(row[0], row[2]) for row in simulation.portfolio_handler.fee_log] == [
+    assert [(row.bar, row.paid) for row in simulation.history.fee_log] == [
         (3, pytest.approx(82.191781, abs=1e-6)), (5, pytest.approx(109.580034, abs=1e-6))]
     assert result.equity["total_value"].iloc[-1] == pytest.approx(1_000_000.0 - 191.771815, abs=1e-6)
 
@@ -224,7 +225,7 @@ def test_cash_interest_under_next_open_is_paid_on_the_cash_held_over_the_gap() -
     # = 41.672454 (reading the book after Monday's open fills gave 3 days on 1,013.89 = 0.42).
     # Monday's cash: 100,013.888889 - 99,000 + 41.672454 = 1,055.561343; Mon -> Tue, 1 day:
     # 1,055.561343 * 0.05 / 360 = 0.146606. Total 13.888889 + 41.672454 + 0.146606 = 55.707949 (55.71).
-    amounts = [-row[2] for row in simulation.portfolio_handler.fee_log]
+    amounts = [-row.paid for row in simulation.history.fee_log]
     assert amounts == [pytest.approx(13.888889, abs=1e-6), pytest.approx(41.672454, abs=1e-6),
                        pytest.approx(0.146606, abs=1e-6)]
     assert sum(amounts) == pytest.approx(55.707949, abs=1e-6)
@@ -241,7 +242,7 @@ def test_cash_interest_under_same_close_uses_the_previous_close_cash_as_before()
     cash = result.equity["cash"].tolist()
     days = [1, 3, 1, 1]  # Thu -> Fri, Fri -> Mon, Mon -> Tue, Tue -> Wed
     expected = [-cash[t] * 0.05 * days[t] / 360 for t in range(4)]  # the cash at the end of bar t
-    assert [row[2] for row in simulation.portfolio_handler.fee_log] == pytest.approx(expected, abs=1e-9)
+    assert [row.paid for row in simulation.history.fee_log] == pytest.approx(expected, abs=1e-9)
     # by hand for the first two: -100,000 * 0.05 / 360 = -13.888889; Friday buys floor(0.6 * 100,013.888889
     # / 10) = 6,000 shares for 60,000, cash 40,013.888889: -40,013.888889 * 0.05 * 3 / 360 = -16.672454
     assert expected[:2] == [pytest.approx(-13.888889, abs=1e-6), pytest.approx(-16.672454, abs=1e-6)]

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eventbt.costs.impact import HalfSpreadSlippage, SqrtImpactSlippage, VolumeShareSlippage, corwin_schultz_spread
 from eventbt.prices import PriceData
 from eventbt.protocols import BarContext
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
-from handlers.impact import HalfSpreadSlippage, SqrtImpactSlippage, VolumeShareSlippage, corwin_schultz_spread
 
 
 def test_half_spread_uses_the_spread_column() -> None:

@@ -312,7 +312,7 @@ def test_partial_fill_keys_round_trip_and_stay_out_of_default_scenarios() -> Non
 
 def test_execution_handler_rejects_bad_settings() -> None:
     """The handler itself checks the limit's range and the remainder mode."""
-    from handlers.costs import FixedBpsSlippage, ZeroCommission
+    from eventbt.costs import FixedBpsSlippage, ZeroCommission
 
     with pytest.raises(ValueError, match="volume_limit"):
         ExecutionHandler(commission=ZeroCommission(), slippage=FixedBpsSlippage(bps=0.0), volume_limit=0.0)

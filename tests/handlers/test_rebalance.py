@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from eventbt.costs import FixedBpsSlippage, FixedCommission, PerShareCommission, ZeroCommission, ZeroSlippage
 from eventbt.events import Side
-from handlers.costs import FixedBpsSlippage, FixedCommission, PerShareCommission, ZeroCommission, ZeroSlippage
 from handlers.rebalance import compare_positions, generate_orders
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eventbt.plugins import FEE_HANDLERS
 from eventbt.prices import PriceData
 from eventbt.scenario import ScenarioConfig
+from eventbt.scenario.plugins import FEE_HANDLERS
 from eventbt.simulation import Simulation
 from handlers.fees import UsRegulatoryFees
 from tests.properties.scripted import SCRIPTED
@@ -70,11 +70,11 @@ def test_the_handler_charges_each_fill_at_the_next_bar_or_the_end_of_the_data() 
     # buy 500 @ 20.00 on bar 0: CAT 500 * 0.000048 = 0.024, charged at bar 1's market event;
     # sell 500 @ 20.00 on bar 2 (the last): SEC 0.0000278 * 10,000 = 0.278, TAF 0.000166 * 500 = 0.083,
     # CAT 0.024 -> 0.385, charged at the end of the data, before the last snapshot
-    log = simulation.portfolio_handler.fee_log
-    assert [(bar, model, amount) for bar, model, amount, *_ in log] == [
+    log = simulation.history.fee_log
+    assert [(row.bar, row.model, row.paid) for row in log] == [
         (1, "us_regulatory_fees", pytest.approx(0.024)), (2, "us_regulatory_fees", pytest.approx(0.385))]
     fills = result.trades["fill_id"].tolist()
-    assert [row[5] for row in log] == fills  # each fee is caused by its fill
+    assert [row.cause_id for row in log] == fills  # each fee is caused by its fill
     assert result.equity["total_value"].iloc[-1] == pytest.approx(20_000.0 - 0.024 - 0.385)
     assert result.summary["costs"]["fee:us_regulatory_fees"]["amount"] == pytest.approx(0.409)
 

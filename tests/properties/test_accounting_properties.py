@@ -93,7 +93,7 @@ def test_cash_never_negative_and_each_fill_moves_cash_plus_position_by_minus_com
         after = cash_after + held_after * fill.price
         scale = max(abs(cash_before), abs(held_before * fill.price), abs(cash_after), 1.0)
         assert abs((after - before) - (-fill.commission)) <= 1e-9 * scale
-    assert all(value[1] >= -1e-6 for value in simulation.portfolio_handler.values)
+    assert all(cash >= -1e-6 for cash in simulation.history.cash)
 
 
 @given(scenarios())
@@ -105,7 +105,7 @@ def test_final_value_is_initial_cash_plus_realized_plus_unrealized_minus_buy_com
     buy_commissions = sum(f.commission for f, *_ in watcher.fills if f.side is Side.BUY)
     expected = (portfolio.initial_cash + float(portfolio.realized_pnl.sum()) + portfolio.unrealized_pnl()
                 - buy_commissions)
-    final = simulation.portfolio_handler.values[-1][3]
+    final = simulation.history.total_value[-1]
     assert abs(final - expected) <= 1e-9 * max(abs(final), portfolio.initial_cash)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handlers.costs import PercentageCommission, ZeroCommission, ZeroSlippage
+from eventbt.costs import PercentageCommission, ZeroCommission, ZeroSlippage
 from handlers.rebalance import generate_orders
 
 

@@ -14,11 +14,11 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eventbt.costs import FixedBpsSlippage, PercentageCommission, PerShareCommission, ZeroCommission, ZeroSlippage
 from eventbt.events import Side
 from eventbt.portfolio import Portfolio
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
-from handlers.costs import FixedBpsSlippage, PercentageCommission, PerShareCommission, ZeroCommission, ZeroSlippage
 from handlers.rebalance import generate_orders
 from tests.properties.scripted import random_prices
 

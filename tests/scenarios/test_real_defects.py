@@ -14,7 +14,7 @@ import pytest
 from eventbt.cli import main
 from eventbt.data.checks import find_stale_prices
 from eventbt.data.loaders import find_suspicious_jumps, load_prices
-from eventbt.validator import validate
+from eventbt.scenario.validate import validate
 
 DATA = Path(__file__).resolve().parents[2] / "scenarios" / "data"
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from eventbt.errors import ScenarioError
-from eventbt.plugins import build_strategy
+from eventbt.scenario.plugins import build_strategy
 from strategies.ema_allocation import EmaAllocation
 
 

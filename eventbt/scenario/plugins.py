@@ -9,8 +9,9 @@ A scenario names a plug-in class in one of three ways, tried in this order by :f
    (cost models use :data:`COST_MODEL_GROUP`, ``eventbt.cost_models``). A built-in name shadows an entry
    point of the same name.
 
-The built-in registries are filled on first use, so importing this module does not import ``handlers``.
-Failures raise :class:`~eventbt.errors.PluginError` naming the reference; :func:`build_model` turns them
+The built-in registries live with their plug-ins (:mod:`eventbt.costs.registry`,
+:data:`handlers.fees.FEE_HANDLERS`, :data:`strategies.STRATEGIES`). Failures raise
+:class:`~eventbt.errors.PluginError` naming the reference; :func:`build_model` turns them
 into a :class:`~eventbt.errors.ScenarioError` naming the scenario file, table and key.
 """
 
@@ -18,13 +19,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from eventbt.costs.registry import COMMISSION_MODELS, COST_MODEL_GROUP, SLIPPAGE_MODELS
 from eventbt.errors import PluginError, ScenarioError
+from eventbt.handler import Handler
 from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
+from handlers.fees import FEE_HANDLERS
 
 __all__ = [
     "COMMISSION_MODELS",
@@ -35,80 +39,12 @@ __all__ = [
     "SLIPPAGE_MODELS",
     "build_handler",
     "build_model",
-    "check_bar_data",
+    "build_strategy",
     "describe_model",
     "instantiate",
     "resolve_class",
     "resolve_import_path",
 ]
-
-COST_MODEL_GROUP = "eventbt.cost_models"
-"""The entry-point group where installed packages register commission and slippage models."""
-
-
-class _LazyRegistry(Mapping[str, type]):
-    """A read-only name -> class mapping, filled by ``load`` the first time it is read."""
-
-    def __init__(self, load: Callable[[], dict[str, type]]) -> None:
-        self._load = load
-        self._classes: dict[str, type] | None = None
-
-    def _loaded(self) -> dict[str, type]:
-        if self._classes is None:
-            self._classes = self._load()
-        return self._classes
-
-    def __getitem__(self, name: str) -> type:
-        return self._loaded()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._loaded())
-
-    def __len__(self) -> int:
-        return len(self._loaded())
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._loaded()!r})"
-
-
-def _builtin_commission_models() -> dict[str, type]:
-    from handlers import costs
-
-    classes: list[type[Any]] = [
-        costs.ZeroCommission,
-        costs.PercentageCommission,
-        costs.FixedCommission,
-        costs.PerShareCommission,
-        costs.IbkrTieredCommission,
-    ]
-    return {cls.name: cls for cls in classes}
-
-
-def _builtin_slippage_models() -> dict[str, type]:
-    from handlers import costs, impact
-
-    classes: list[type[Any]] = [costs.ZeroSlippage, costs.FixedBpsSlippage, impact.HalfSpreadSlippage,
-                                impact.VolumeShareSlippage, impact.SqrtImpactSlippage]
-    return {cls.name: cls for cls in classes}
-
-
-def _builtin_fee_handlers() -> dict[str, type]:
-    from handlers import fees
-
-    classes: list[type[Any]] = [fees.StampDuty, fees.CashInterest, fees.ManagementFee, fees.UsRegulatoryFees]
-    return {cls.name: cls for cls in classes}
-
-
-COMMISSION_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_commission_models)
-"""Built-in commission models by scenario name: ``zero``, ``percentage``, ``fixed``, ``per_share``,
-``ibkr_tiered``."""
-
-SLIPPAGE_MODELS: Mapping[str, type] = _LazyRegistry(_builtin_slippage_models)
-"""Built-in slippage models by scenario name: ``zero``, ``fixed_bps``, ``half_spread``, ``volume_share``,
-``sqrt_impact``."""
-
-FEE_HANDLERS: Mapping[str, type] = _LazyRegistry(_builtin_fee_handlers)
-"""Built-in fee handlers by name: ``stamp_duty``, ``cash_interest``, ``management_fee``, ``us_regulatory_fees``."""
 
 HANDLERS: Mapping[str, type] = FEE_HANDLERS
 """Built-in handlers a scenario's ``[[handlers]]`` table can name: the fee handlers, so far."""
@@ -243,42 +179,6 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
     return instantiate(cls, arguments, reference=reference, error=error)
 
 
-_COLUMN_WORDS = {"open": "open prices", "high": "high prices", "low": "low prices", "volume": "volumes",
-                 "close": "closes", "spread": "a spread column"}
-"""How an error names a missing data column."""
-
-
-def check_bar_data(model: object, columns: Collection[str], *, reference: str, data_path: str, path: str | None,
-                   table: str = "execution.slippage") -> None:
-    """Refuse a bar-aware slippage ``model`` on data without the columns its ``bar_fields`` need.
-
-    ``columns`` are the data's columns (``close`` and those of ``open``, ``high``, ``low``, ``volume`` it
-    has). Without them such a model would price every fill with NaNs and charge nothing, silently. Raises a
-    one-line :class:`ScenarioError` naming the model, what is missing and the data file, on ``table``'s
-    ``model`` key, as ``[execution] volume_limit`` does for volumes.
-    """
-    from eventbt.protocols import bar_columns_needed
-
-    def error(message: str) -> ScenarioError:
-        return ScenarioError(f"[{table}] {message}", path=path, table=table, key="model")
-
-    try:
-        groups = bar_columns_needed(model)
-    except ValueError as exc:
-        raise error(f"model {reference!r} {exc}") from exc
-    if not groups or any(all(column in columns for column in group) for group in groups):
-        return
-    # Name what the closest loadable group lacks (a spread column cannot be loaded, so it is named last).
-    missing = min(([c for c in group if c not in columns] for group in groups),
-                  key=lambda lacking: ("spread" in lacking, len(lacking)))
-    if all(column in ("open", "high", "low") for column in missing):
-        needs = " and ".join(missing) + " prices"  # "high and low prices"
-    else:
-        needs = " and ".join(_COLUMN_WORDS.get(column, f"a {column!r} column") for column in missing)
-    raise error(f"model {reference!r} needs {needs}, but {data_path} has none (use a file with those columns, "
-                "or a model that needs no bar such as fixed_bps)")
-
-
 def build_handler(reference: str, params: Mapping[str, object], *, path: str | None,
                   table: str = "handlers") -> Any:
     """Build the handler ``reference`` names, with ``params`` as its keyword arguments.
@@ -288,8 +188,6 @@ def build_handler(reference: str, params: Mapping[str, object], *, path: str | N
     :class:`~eventbt.handler.Handler` subclass. Mistakes are :class:`ScenarioError` errors naming ``path``,
     ``table`` and the key at fault, as for :func:`build_model`.
     """
-    from eventbt.handler import Handler
-
     def error(message: str, key: str | None) -> ScenarioError:
         return ScenarioError(f"[{table}] {message}", path=path, table=table, key=key)
 
@@ -298,7 +196,7 @@ def build_handler(reference: str, params: Mapping[str, object], *, path: str | N
     except PluginError as exc:
         raise error(str(exc), "name") from exc
     if not issubclass(cls, Handler):
-        raise error(f"{reference!r} is not a handler: {cls.__qualname__} does not subclass eventbt Handler",
+        raise error(f"{reference!r} is not a handler: {cls.__qualname__} does not subclass eventbt.handler.Handler",
                     "name")
     return instantiate(cls, params, reference=reference, error=error, noun="handler")
 

@@ -21,35 +21,15 @@ What each model sees at which timing is the :class:`~eventbt.protocols.BarContex
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 
+from eventbt.costs.checks import finite_at_least_zero_field, open_fraction_field
+from eventbt.costs.slippage import move
 from eventbt.protocols import BarContext
 
 __all__ = ["HalfSpreadSlippage", "SqrtImpactSlippage", "VolumeShareSlippage", "corwin_schultz_spread"]
-
-
-def _finite_at_least_zero(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{attribute.name} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
-
-
-def _open_fraction(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _finite_at_least_zero(instance, attribute, value)
-    assert isinstance(value, int | float)
-    if not 0 < value < 1:
-        raise ValueError(f"{attribute.name} must be a fraction > 0 and < 1, got {value!r}")
-
-
-def _move(side: int, reference_price: float, fraction: float) -> float:
-    if side == 1:
-        return reference_price * (1 + fraction)
-    if side == -1:
-        return reference_price * (1 - fraction)
-    raise ValueError(f"side must be +1 (buy) or -1 (sell), got {side!r}")
 
 
 def _clip(fraction: float, maximum: float) -> float:
@@ -97,8 +77,8 @@ class HalfSpreadSlippage:
     monotone_in_quantity: ClassVar[bool] = True
     bar_fields: ClassVar[tuple[tuple[str, ...], ...]] = (("spread",), ("high", "low", "previous_high", "previous_low"))
 
-    spread_bps: float = attrs.field(default=0.0, validator=_finite_at_least_zero)
-    max_fraction: float = attrs.field(default=0.5, validator=_open_fraction)
+    spread_bps: float = attrs.field(default=0.0, validator=finite_at_least_zero_field)
+    max_fraction: float = attrs.field(default=0.5, validator=open_fraction_field)
 
     def spread(self, bar: BarContext | None) -> float:
         """The proportional spread this model uses for ``bar``."""
@@ -112,7 +92,7 @@ class HalfSpreadSlippage:
 
     def fill_price(self, side: int, reference_price: float, quantity: int, *,
                    bar: BarContext | None = None) -> float:
-        return _move(side, reference_price, _clip(self.spread(bar) / 2, self.max_fraction))
+        return move(side, reference_price, _clip(self.spread(bar) / 2, self.max_fraction))
 
 
 @attrs.frozen(kw_only=True)
@@ -132,9 +112,9 @@ class VolumeShareSlippage:
     monotone_in_quantity: ClassVar[bool] = True
     bar_fields: ClassVar[tuple[str, ...]] = ("volume",)
 
-    volume_limit: float = attrs.field(default=0.025, validator=_open_fraction)
-    price_impact: float = attrs.field(default=0.1, validator=_finite_at_least_zero)
-    max_fraction: float = attrs.field(default=0.5, validator=_open_fraction)
+    volume_limit: float = attrs.field(default=0.025, validator=open_fraction_field)
+    price_impact: float = attrs.field(default=0.1, validator=finite_at_least_zero_field)
+    max_fraction: float = attrs.field(default=0.5, validator=open_fraction_field)
 
     def fraction(self, quantity: int, bar: BarContext | None) -> float:
         """The price move, as a fraction, for ``quantity`` shares at ``bar``."""
@@ -145,7 +125,7 @@ class VolumeShareSlippage:
 
     def fill_price(self, side: int, reference_price: float, quantity: int, *,
                    bar: BarContext | None = None) -> float:
-        return _move(side, reference_price, self.fraction(quantity, bar))
+        return move(side, reference_price, self.fraction(quantity, bar))
 
 
 @attrs.frozen(kw_only=True)
@@ -175,8 +155,8 @@ class SqrtImpactSlippage:
     monotone_in_quantity: ClassVar[bool] = True
     bar_fields: ClassVar[tuple[str, ...]] = ("volatility", "average_volume")
 
-    coefficient: float = attrs.field(default=1.0, validator=_finite_at_least_zero)
-    max_fraction: float = attrs.field(default=0.1, validator=_open_fraction)
+    coefficient: float = attrs.field(default=1.0, validator=finite_at_least_zero_field)
+    max_fraction: float = attrs.field(default=0.1, validator=open_fraction_field)
 
     def fraction(self, quantity: int, bar: BarContext | None) -> float:
         """The price move, as a fraction, for ``quantity`` shares at ``bar``."""
@@ -191,4 +171,4 @@ class SqrtImpactSlippage:
 
     def fill_price(self, side: int, reference_price: float, quantity: int, *,
                    bar: BarContext | None = None) -> float:
-        return _move(side, reference_price, self.fraction(quantity, bar))
+        return move(side, reference_price, self.fraction(quantity, bar))

@@ -2,7 +2,7 @@
 
 Conventions (see ``docs/metrics.md``): daily bars, 252 bars a year for annualising volatility and Sharpe;
 CAGR over calendar time, ``growth ** (365.25 / days) - 1``; returns are time-weighted bar returns of total
-value (deposits and withdrawals taken out, fees left in; :mod:`eventbt.returns`), the first measured against
+value (deposits and withdrawals taken out, fees left in; :mod:`eventbt.results.returns`), the first measured against
 the initial cash; Sharpe uses a risk-free rate of 0 unless given; max drawdown is the largest fall of the
 time-weighted level from its running peak, the initial cash the first peak, as a negative fraction.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eventbt import exact
-from eventbt.returns import bar_returns, drawdown, money_weighted_return, time_weighted_values
+from eventbt.results.returns import bar_returns, drawdown, money_weighted_return, time_weighted_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,7 +146,7 @@ def monthly_returns(equity: pd.DataFrame, initial: float | None = None) -> pd.Da
 
 
 def time_weighted_levels(equity: pd.DataFrame, initial: float) -> np.ndarray:
-    """The time-weighted level of each row of ``equity`` (:func:`eventbt.returns.time_weighted_values`), its
+    """The time-weighted level of each row of ``equity`` (:func:`eventbt.results.returns.time_weighted_values`), its
     ``flow`` column taken out when there (a run folder written before the column existed has none)."""
     return time_weighted_values(equity["total_value"].to_numpy(dtype=float), _flows(equity), initial)
 

@@ -95,13 +95,16 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
         _check_events(values["events"], prices, source, problems)
         warnings = _data_warnings(values["data"], prices)
     models = _check_plugins(values, source, attempt, imports)
-    slippage = models.get("slippage")
-    if prices is not None and slippage is not None:
-        from eventbt import plugins
+    if prices is not None:
+        # The same checks of the data against the scenario's asks that a run makes before its first bar.
+        from eventbt.data.fit import fit_problems
 
-        spec = values["execution"].get("slippage", {})
-        attempt(lambda: plugins.check_bar_data(slippage, prices.columns, reference=str(spec.get("model")),
-                                               data_path=values["data"]["path"], path=source))
+        execution, data = values["execution"], values["data"]
+        problems.extend(fit_problems(
+            prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
+            volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
+            slippage_reference=str(execution.get("slippage", {}).get("model")),
+            missing=data.get("missing", "ffill")))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
@@ -139,8 +142,8 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Callable[[], Any]], Any],
                    imports: list[str]) -> dict[str, object]:
     """Build every plug-in the scenario names, noting each in ``imports``; the cost models built, by kind."""
-    from eventbt import plugins
     from eventbt.handler import Handler
+    from eventbt.scenario import plugins
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
     strategy = values["strategy"]

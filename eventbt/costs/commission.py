@@ -1,4 +1,4 @@
-"""The built-in cost models: what a fill pays in commission, and the price it gets after slippage.
+"""The built-in commission models: what a fill pays in commission.
 
 Each class fits a protocol of :mod:`eventbt.protocols` by shape and is named in a scenario by its ``name``
 (``[execution.commission] model = "per_share"``); the other keys of that table are its parameters.
@@ -30,19 +30,9 @@ Sales also pay regulatory fees (the SEC's Section 31 fee, FINRA's trading activi
 model cannot charge, as it does not see the side: add the ``us_regulatory_fees`` fee handler
 (:class:`handlers.fees.UsRegulatoryFees`).
 
-Slippage models (:class:`~eventbt.protocols.SlippageModel`), ``side`` +1 for a buy and -1 for a sell:
-
-- ``zero``: the fill is the reference price.
-- ``fixed_bps``: buy fill = ``p * (1 + bps / 10000)``, sell fill = ``p * (1 - bps / 10000)``, whatever the
-  quantity; ``bps`` has no default.
-
-A slippage model may also expose ``fraction``, the proportional price move it applies whatever the
-quantity (``bps / 10000`` for ``fixed_bps``, 0 for ``zero``). It is optional and not part of the
-protocol: a caller that finds it may size orders with it, a caller that does not must use ``fill_price``.
-
-Parameters are validated when a model is built: a negative, NaN or infinite amount, a rate of 100% or
-more, or a non-number raises :class:`ValueError` (or :class:`TypeError`) whose message starts with the
-parameter's name.
+Parameters are validated when a model is built (:mod:`eventbt.costs.checks`): a negative, NaN or infinite
+amount, a rate of 100% or more, or a non-number raises :class:`ValueError` (or :class:`TypeError`) whose
+message starts with the parameter's name.
 """
 
 from __future__ import annotations
@@ -53,45 +43,21 @@ from typing import Any, ClassVar
 
 import attrs
 
+from eventbt.costs.checks import (
+    at_least_zero_field,
+    fraction_below_one_field,
+    number,
+    positive_fraction_or_none_field,
+)
 from eventbt.exact import fsum
 
 __all__ = [
-    "FixedBpsSlippage",
     "FixedCommission",
     "IbkrTieredCommission",
     "PerShareCommission",
     "PercentageCommission",
     "ZeroCommission",
-    "ZeroSlippage",
 ]
-
-
-def _number(attribute: attrs.Attribute[Any], value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{attribute.name} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{attribute.name} must be finite, got {value!r}")
-    return float(value)
-
-
-def _at_least_zero(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if _number(attribute, value) < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
-
-
-def _fraction_below_one(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not 0 <= _number(attribute, value) < 1:
-        raise ValueError(f"{attribute.name} must be a fraction >= 0 and < 1 (0.01 = 1%), got {value!r}")
-
-
-def _positive_fraction_or_none(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not 0 < _number(attribute, value) < 1:
-        raise ValueError(f"{attribute.name} must be a fraction > 0 and < 1 (0.01 = 1%), got {value!r}")
-
-
-def _bps(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not 0 <= _number(attribute, value) < 10_000:
-        raise ValueError(f"{attribute.name} must be >= 0 and < 10000 (1 bp = 0.01%), got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -110,8 +76,8 @@ class PercentageCommission:
 
     name: ClassVar[str] = "percentage"
 
-    rate: float = attrs.field(validator=_fraction_below_one)
-    minimum: float = attrs.field(default=0.0, validator=_at_least_zero)
+    rate: float = attrs.field(validator=fraction_below_one_field)
+    minimum: float = attrs.field(default=0.0, validator=at_least_zero_field)
 
     def commission(self, quantity: int, value: float) -> float:
         if quantity <= 0:
@@ -125,7 +91,7 @@ class FixedCommission:
 
     name: ClassVar[str] = "fixed"
 
-    amount: float = attrs.field(validator=_at_least_zero)
+    amount: float = attrs.field(validator=at_least_zero_field)
 
     def commission(self, quantity: int, value: float) -> float:
         if quantity <= 0:
@@ -152,9 +118,9 @@ class PerShareCommission:
 
     name: ClassVar[str] = "per_share"
 
-    per_share: float = attrs.field(default=0.005, validator=_at_least_zero)
-    minimum: float = attrs.field(default=1.0, validator=_at_least_zero)
-    max_pct: float | None = attrs.field(default=0.01, validator=_positive_fraction_or_none)
+    per_share: float = attrs.field(default=0.005, validator=at_least_zero_field)
+    minimum: float = attrs.field(default=1.0, validator=at_least_zero_field)
+    max_pct: float | None = attrs.field(default=0.01, validator=positive_fraction_or_none_field)
 
     def commission(self, quantity: int, value: float) -> float:
         if quantity <= 0:
@@ -165,42 +131,6 @@ class PerShareCommission:
         return charge
 
 
-@attrs.frozen(kw_only=True)
-class ZeroSlippage:
-    """Fills at the reference price."""
-
-    name: ClassVar[str] = "zero"
-
-    @property
-    def fraction(self) -> float:
-        """The proportional price move: none."""
-        return 0.0
-
-    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
-        return float(reference_price)
-
-
-@attrs.frozen(kw_only=True)
-class FixedBpsSlippage:
-    """Buys fill ``bps`` basis points above the reference price, sells ``bps`` below, whatever the size."""
-
-    name: ClassVar[str] = "fixed_bps"
-
-    bps: float = attrs.field(validator=_bps)
-
-    @property
-    def fraction(self) -> float:
-        """The proportional price move, ``bps / 10000`` (5 bps -> 0.0005)."""
-        return self.bps / 10_000
-
-    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
-        if side == 1:
-            return reference_price * (1 + self.fraction)
-        if side == -1:
-            return reference_price * (1 - self.fraction)
-        raise ValueError(f"side must be +1 (buy) or -1 (sell), got {side!r}")
-
-
 def _tuple_of_numbers(value: object) -> tuple[float, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise TypeError(f"expected a list of numbers, got {type(value).__name__} {value!r}")
@@ -209,7 +139,7 @@ def _tuple_of_numbers(value: object) -> tuple[float, ...]:
 
 def _tiers(instance: IbkrTieredCommission, attribute: attrs.Attribute[Any], value: tuple[float, ...]) -> None:
     for item in value:
-        _number(attribute, item)
+        number(attribute.name, item)
         if item < 0:
             raise ValueError(f"{attribute.name} must hold numbers >= 0, got {value!r}")
 
@@ -268,17 +198,17 @@ class IbkrTieredCommission:
 
     name: ClassVar[str] = "ibkr_tiered"
 
-    monthly_volume: float = attrs.field(default=0.0, validator=_at_least_zero)
+    monthly_volume: float = attrs.field(default=0.0, validator=at_least_zero_field)
     tier_rates: tuple[float, ...] = attrs.field(default=(0.0035, 0.002, 0.0015, 0.001, 0.0005),
                                                 converter=_tuple_of_numbers, validator=_tiers)
     tier_bounds: tuple[float, ...] = attrs.field(default=(300_000, 3_000_000, 20_000_000, 100_000_000),
                                                  converter=_tuple_of_numbers, validator=_increasing)
-    minimum: float = attrs.field(default=0.35, validator=_at_least_zero)
-    max_pct: float | None = attrs.field(default=0.01, validator=_positive_fraction_or_none)
-    clearing_per_share: float = attrs.field(default=0.0002, validator=_at_least_zero)
-    exchange_per_share: float = attrs.field(default=0.0, validator=_at_least_zero)
-    regulatory_per_share: float = attrs.field(default=0.0, validator=_at_least_zero)
-    pass_through_rate: float = attrs.field(default=0.000175 + 0.000563, validator=_fraction_below_one)
+    minimum: float = attrs.field(default=0.35, validator=at_least_zero_field)
+    max_pct: float | None = attrs.field(default=0.01, validator=positive_fraction_or_none_field)
+    clearing_per_share: float = attrs.field(default=0.0002, validator=at_least_zero_field)
+    exchange_per_share: float = attrs.field(default=0.0, validator=at_least_zero_field)
+    regulatory_per_share: float = attrs.field(default=0.0, validator=at_least_zero_field)
+    pass_through_rate: float = attrs.field(default=0.000175 + 0.000563, validator=fraction_below_one_field)
 
     @property
     def rate(self) -> float:

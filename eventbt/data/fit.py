@@ -1,0 +1,157 @@
+"""Checks of a loaded price panel against what a scenario asks of it, made before a run and by ``validate``.
+
+A scenario can ask for more than closes: ``next_open`` fills need opens, a volume limit needs volumes, a
+bar-aware slippage model needs the columns its ``bar_fields`` name, and ``[data] missing = "error"`` refuses
+a gap inside a symbol's series. :func:`check_fit` makes every one of these checks and raises the first
+failure as a one-line :class:`~eventbt.errors.ScenarioError` (or :class:`~eventbt.errors.DataError` for a
+gap) naming the scenario key and the data file; :func:`fit_problems` returns all of them, for ``eventbt
+validate``, which lists every problem at once. Both take plain values, not a scenario, so the data wing
+depends on no other wing.
+
+:func:`series_bounds` and :func:`interior_gaps` find each symbol's first and last close and the gaps inside
+its series: calendar knowledge, like the rebalance schedule, not look-ahead into prices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import attrs
+import numpy as np
+
+from eventbt.errors import DataError, EventbtError, ScenarioError
+from eventbt.prices import PriceData
+from eventbt.protocols import bar_columns_needed
+
+__all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "series_bounds"]
+
+
+def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last bar with a close, per symbol (-1 for a symbol with none)."""
+    present = ~np.isnan(close)
+    any_price = present.any(axis=0)
+    first = np.where(any_price, np.argmax(present, axis=0), -1)
+    last = np.where(any_price, len(close) - 1 - np.argmax(present[::-1], axis=0), -1)
+    return first, last
+
+
+def interior_gaps(close: np.ndarray,
+                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int]]:
+    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap.
+
+    ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
+    """
+    first, last = series_bounds(close) if bounds is None else bounds
+    present = ~np.isnan(close)
+    listed = first >= 0
+    # Bars between a symbol's first and last close, less the closes it has: its missing bars.
+    missing = np.where(listed, last - first + 1, 0) - present.sum(axis=0)
+    gaps = []
+    for j in np.flatnonzero(missing > 0).tolist():
+        inside = ~present[first[j]: last[j] + 1, j]
+        gaps.append((j, int(first[j] + np.argmax(inside)), int(missing[j])))
+    return gaps
+
+
+@attrs.frozen(kw_only=True)
+class Fit:
+    """What :func:`check_fit` found out about the panel on the way: each series' bounds and interior gaps."""
+
+    bounds: tuple[np.ndarray, np.ndarray]
+    gaps: tuple[tuple[int, int, int], ...]
+    n_bars: int
+
+    @property
+    def series_end_early(self) -> bool:
+        """Whether some symbol's prices end before the data does (a delisting)."""
+        return bool((self.bounds[1] < self.n_bars - 1).any())
+
+
+_COLUMN_WORDS = {"open": "open prices", "high": "high prices", "low": "low prices", "volume": "volumes",
+                 "close": "closes", "spread": "a spread column"}
+"""How an error names a missing data column."""
+
+
+def check_bar_data(model: object, columns: Collection[str], *, reference: str, data_path: str, path: str | None,
+                   table: str = "execution.slippage") -> None:
+    """Refuse a bar-aware slippage ``model`` on data without the columns its ``bar_fields`` need.
+
+    ``columns`` are the data's columns (``close`` and those of ``open``, ``high``, ``low``, ``volume`` it
+    has). Without them such a model would price every fill with NaNs and charge nothing, silently. Raises a
+    one-line :class:`ScenarioError` naming the model, what is missing and the data file, on ``table``'s
+    ``model`` key, as ``[execution] volume_limit`` does for volumes.
+    """
+    def error(message: str) -> ScenarioError:
+        return ScenarioError(f"[{table}] {message}", path=path, table=table, key="model")
+
+    try:
+        groups = bar_columns_needed(model)
+    except ValueError as exc:
+        raise error(f"model {reference!r} {exc}") from exc
+    if not groups or any(all(column in columns for column in group) for group in groups):
+        return
+    # Name what the closest loadable group lacks (a spread column cannot be loaded, so it is named last).
+    missing = min(([c for c in group if c not in columns] for group in groups),
+                  key=lambda lacking: ("spread" in lacking, len(lacking)))
+    if all(column in ("open", "high", "low") for column in missing):
+        needs = " and ".join(missing) + " prices"  # "high and low prices"
+    else:
+        needs = " and ".join(_COLUMN_WORDS.get(column, f"a {column!r} column") for column in missing)
+    raise error(f"model {reference!r} needs {needs}, but {data_path} has none (use a file with those columns, "
+                "or a model that needs no bar such as fixed_bps)")
+
+
+def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: str, volume_limit: float | None,
+            slippage: object | None, slippage_reference: str, missing: str) -> list[EventbtError | Fit]:
+    """Each check's failure, in the order the scenario's tables come, then the :class:`Fit` (last)."""
+    found: list[EventbtError | Fit] = []
+    if timing == "next_open" and prices.open is None:
+        found.append(ScenarioError(
+            f"[execution] timing = 'next_open' needs open prices, but {data_path} has none "
+            "(use a long or per-symbol file with an open column)",
+            path=source, table="execution", key="timing",
+        ))
+    if volume_limit is not None and prices.volume is None:
+        found.append(ScenarioError(
+            f"[execution] volume_limit = {volume_limit:g} needs volumes, but {data_path} "
+            "has none (use a long or per-symbol file with a volume column)",
+            path=source, table="execution", key="volume_limit",
+        ))
+    if slippage is not None:
+        try:
+            check_bar_data(slippage, prices.columns, reference=slippage_reference, data_path=data_path, path=source)
+        except ScenarioError as exc:
+            found.append(exc)
+    bounds = series_bounds(prices.close)
+    gaps = interior_gaps(prices.close, bounds)
+    if gaps and missing == "error":
+        j, bar, count = gaps[0]
+        day = str(prices.dates[bar])[:10]
+        found.append(DataError(f"close for {prices.symbols[j]!r} is missing on {day} ({count} bars missing "
+                               "inside its series); expected no gap, or [data] missing = 'ffill'",
+                               path=data_path, symbol=prices.symbols[j], date=day))
+    found.append(Fit(bounds=bounds, gaps=tuple(gaps), n_bars=prices.n_bars))
+    return found
+
+
+def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: str = "same_close",
+              volume_limit: float | None = None, slippage: object | None = None, slippage_reference: str = "",
+              missing: str = "ffill") -> Fit:
+    """Raise the first way ``prices`` do not fit the scenario's asks; else what was found out on the way.
+
+    ``source`` is the scenario file and ``data_path`` the data as the scenario names it (both for messages);
+    the other arguments are the scenario's ``[execution] timing`` and ``volume_limit``, its slippage model
+    (and the name it was given) and ``[data] missing``.
+    """
+    *problems, fit = _checks(prices, source=source, data_path=data_path, timing=timing, volume_limit=volume_limit,
+                             slippage=slippage, slippage_reference=slippage_reference, missing=missing)
+    if problems:
+        raise problems[0]  # type: ignore[misc]
+    assert isinstance(fit, Fit)
+    return fit
+
+
+def fit_problems(prices: PriceData, **asks: object) -> list[str]:
+    """Every way ``prices`` do not fit the scenario's asks, one line each (see :func:`check_fit`)."""
+    *problems, _ = _checks(prices, **asks)  # type: ignore[arg-type]
+    return [str(problem) for problem in problems]

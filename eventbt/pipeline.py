@@ -1,0 +1,155 @@
+"""The pipeline: a run's handlers in delivery order, each built from the scenario.
+
+Every event goes to its subscribers in the order of :data:`STAGES`:
+
+1. ``portfolio`` (:class:`handlers.portfolio.PortfolioHandler`): books fills, deposits, withdrawals and fees,
+   marks the book at each bar's closes and publishes a snapshot at each bar's end. It comes first, so every
+   handler after it sees the bar's marks and every fill booked so far (through the read-only view).
+2. ``execution`` (:class:`handlers.execution.ExecutionHandler`): fills orders at the close or the next open.
+   Before the decision makers, so fills still owed from earlier bars (carried remainders) are queued ahead
+   of this bar's signal.
+3. ``delisting`` (:class:`handlers.delisting.DelistingHandler`, only when some symbol's prices end before
+   the data does): liquidates such a position at its last close, before that bar's signal.
+4. ``strategy`` (:class:`handlers.strategy.StrategyHandler`): bars in, a ``SignalEvent`` on rebalance bars.
+5. ``rebalance`` (:class:`handlers.rebalance.RebalanceHandler`): a signal in, notices and orders out.
+6. ``handlers``: the scenario's ``[[handlers]]`` (fee handlers, users' own), in the file's order.
+7. ``injected`` (:class:`handlers.injected.InjectedEvents`, only with ``[[events]]``): the scenario's
+   deposits, withdrawals and manual orders, after the bar's rebalance is decided.
+
+Then any extra handlers a :class:`~eventbt.simulation.Simulation` is given. The data feed
+(:class:`handlers.data_feed.DataFeed`) is the bus's source. :func:`build_pipeline` builds all of it, with
+the book, its read-only view in the handlers' context, and the history the results are built from; the
+stages in :data:`REPLACEABLE` can be swapped for a class of the user's (``eventbt replay --handler``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from eventbt.data.fit import Fit, check_fit
+from eventbt.errors import PluginError
+from eventbt.events import DataEndEvent
+from eventbt.handler import Context, Handler
+from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
+from eventbt.prices import PriceData
+from eventbt.scenario import ScenarioConfig, plugins
+from eventbt.schedule import rebalance_mask
+from handlers.data_feed import DataFeed
+from handlers.delisting import DelistingHandler
+from handlers.execution import ExecutionHandler
+from handlers.injected import InjectedEvents
+from handlers.portfolio import PortfolioHandler
+from handlers.rebalance import RebalanceHandler
+from handlers.strategy import StrategyHandler
+
+__all__ = ["REPLACEABLE", "STAGES", "Pipeline", "build_pipeline"]
+
+STAGES = ("portfolio", "execution", "delisting", "strategy", "rebalance", "handlers", "injected")
+"""The stages in delivery order (see the module docstring)."""
+
+REPLACEABLE = ("strategy", "rebalance", "execution", "portfolio")
+"""The stages a replacement class may take the place of; it is built with the built-in's keyword arguments."""
+
+_H = TypeVar("_H", bound=Handler)
+
+
+@attrs.frozen(kw_only=True)
+class Pipeline:
+    """A run's wiring: the book and its history, the context, the handlers in delivery order, the feed."""
+
+    book: Portfolio
+    history: BookHistory
+    context: Context
+    stages: Mapping[str, tuple[Handler, ...]]
+    handlers: tuple[Handler, ...]
+    feed: DataFeed
+    fit: Fit
+
+    def stage(self, name: str) -> Handler:
+        """The one handler of a single-handler stage (``strategy``, ``rebalance``, ``execution``, ``portfolio``)."""
+        (handler,) = self.stages[name]
+        return handler
+
+
+def check_replacements(replacements: Mapping[str, str | type]) -> dict[str, str | type]:
+    """``replacements`` checked: every key a stage of :data:`REPLACEABLE`."""
+    unknown = sorted(set(replacements) - set(REPLACEABLE))
+    if unknown:
+        raise PluginError(f"--handler {unknown[0]}=...: unknown stage {unknown[0]!r}; the stages are "
+                          f"{', '.join(REPLACEABLE)}", reference=unknown[0])
+    return dict(replacements)
+
+
+def _build(stage: str, default: type[_H], replacements: Mapping[str, str | type], **arguments: Any) -> _H:
+    """The built-in handler of ``stage``, or its replacement, built with the same keyword arguments."""
+    replacement = replacements.get(stage)
+    if replacement is None:
+        return default(**arguments)
+    cls = replacement if isinstance(replacement, type) else plugins.resolve_class(
+        replacement, plugins.HANDLERS, group=plugins.HANDLER_GROUP, kind="handler")
+    label = replacement if isinstance(replacement, str) else f"{cls.__module__}:{cls.__qualname__}"
+    if not (isinstance(cls, type) and issubclass(cls, Handler)):
+        raise PluginError(f"--handler {stage}={label}: {cls!r} does not subclass eventbt.handler.Handler",
+                          reference=label)
+    try:
+        handler = cls(**arguments)
+    except TypeError as exc:
+        raise PluginError(f"--handler {stage}={label}: {exc}; a replacement takes the keyword arguments of "
+                          f"{default.__name__}: {', '.join(arguments)}", reference=label) from exc
+    return handler  # type: ignore[return-value]
+
+
+def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: Mapping[str, str | type] = {},
+                   extra_handlers: Sequence[Handler] = (), progress: Callable[[int], None] | None = None) -> Pipeline:
+    """Build every stage of ``config``'s run on ``prices``, check the prices fit, bind the handlers.
+
+    Scenario mistakes (a plug-in that does not resolve or build, data that lacks what the scenario needs)
+    raise :class:`~eventbt.errors.ScenarioError` or :class:`~eventbt.errors.DataError` before anything runs.
+    """
+    source = config.source
+    execution = config.execution
+    replacements = check_replacements(replacements)
+    commission = plugins.build_model("commission", execution.commission, path=source, table="execution.commission")
+    slippage = plugins.build_model("slippage", execution.slippage, path=source, table="execution.slippage")
+    generator = plugins.build_strategy(config.strategy.name, config.strategy.params, path=source)
+    schedule = config.schedule
+    mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
+                          dates_list=schedule.dates, source=source)
+    fit = check_fit(prices, source=source, data_path=config.data.path, timing=execution.timing,
+                    volume_limit=execution.volume_limit, slippage=slippage,
+                    slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing)
+    next_open = execution.timing == "next_open"
+    book = Portfolio(prices.symbols, config.portfolio.initial_cash)
+    history = BookHistory(prices.symbols)
+    context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book))
+    stages: dict[str, tuple[Handler, ...]] = {
+        "portfolio": (_build("portfolio", PortfolioHandler, replacements, book=book, history=history,
+                             weights_lag=1 if next_open else 0),),
+        "execution": (_build("execution", ExecutionHandler, replacements, commission=commission,
+                             slippage=slippage, timing=execution.timing, volume_limit=execution.volume_limit,
+                             remainder=execution.remainder,
+                             # only when set, so a replacement written before it existed still fits
+                             **({"commission_per": execution.commission_per}
+                                if execution.commission_per != "order" else {})),),
+        "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=config.data.path,
+                                       bounds=fit.bounds),) if fit.series_end_early else (),
+        "strategy": (_build("strategy", StrategyHandler, replacements, generator=generator, rebalance_bars=mask,
+                            strategy_name=config.strategy.name),),
+        "rebalance": (_build("rebalance", RebalanceHandler, replacements, commission=commission,
+                             slippage=slippage, cash_buffer=config.rebalance.cash_buffer,
+                             min_trade_value=config.rebalance.min_trade_value),),
+        "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
+                          for index, spec in enumerate(config.handlers)),
+        "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source),)
+                    if config.events else (),
+    }
+    handlers = (*(handler for name in STAGES for handler in stages[name]), *extra_handlers)
+    for handler in handlers:
+        handler.bind(context)
+    with_data_end = any(DataEndEvent in handler.subscribes for handler in handlers)
+    feed = DataFeed(prices, context.next_id, with_open=next_open, with_data_end=with_data_end, on_bar_end=progress)
+    return Pipeline(book=book, history=history, context=context, stages=stages, handlers=handlers, feed=feed,
+                    fit=fit)

@@ -1,0 +1,16 @@
+"""The results wing: what a run produced, as pandas objects and files, and the figures computed from it.
+
+- :mod:`eventbt.results.result`: :class:`Result` (equity, trades, weights, signals, summary, the audit log)
+  built from the portfolio handler's :class:`~eventbt.portfolio.BookHistory`, and the files it writes;
+- :mod:`eventbt.results.metrics`: the summary figures and the full metrics of ``docs/metrics.md``;
+- :mod:`eventbt.results.returns`: time-weighted and money-weighted returns, drawdowns;
+- :mod:`eventbt.results.costs`: costs by model (commission, slippage, each fee);
+- :mod:`eventbt.results.files`: atomic file writes.
+"""
+
+from eventbt.results.costs import cost_attribution, fee_amounts
+from eventbt.results.files import atomic_write
+from eventbt.results.result import EQUITY_COLUMNS, TRADE_COLUMNS, Result, build_result
+
+__all__ = ["EQUITY_COLUMNS", "TRADE_COLUMNS", "Result", "atomic_write", "build_result", "cost_attribution",
+           "fee_amounts"]

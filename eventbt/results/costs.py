@@ -1,0 +1,37 @@
+"""What a run's costs came to, by model: commission, slippage and each fee handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from eventbt.exact import fsum, mean
+
+__all__ = ["cost_attribution", "fee_amounts"]
+
+
+def cost_attribution(*, commission: float, slippage: float, fees: dict[str, float], values: Any,
+                     dates: Any) -> dict[str, Any]:
+    """Costs by model: ``{name: {"amount": money, "bps_per_year": annual drag}}``, plus ``"total"``.
+
+    Names are ``commission``, ``slippage`` (price impact included) and ``fee:<model>`` for each fee model
+    (credits, such as interest earned, are negative). The annual drag is ``amount / average total value /
+    years * 10000``, with years the calendar span of the run over 365.25 days; ``None`` for a run shorter
+    than a day.
+    """
+    amounts = {"commission": float(commission), "slippage": float(slippage)}
+    amounts.update({f"fee:{model}": float(amount) for model, amount in sorted(fees.items())})
+    amounts["total"] = fsum(amounts.values())
+    years = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) / 365.25 if len(dates) >= 2 else 0.0
+    average = mean(values) if len(values) else 0.0
+    scale = 10_000 / (average * years) if years > 0 and average > 0 else None
+    return {name: {"amount": amount, "bps_per_year": None if scale is None else amount * scale}
+            for name, amount in amounts.items()}
+
+
+def fee_amounts(summary: dict[str, Any]) -> dict[str, float]:
+    """What each fee model charged, from ``summary["costs"]`` (``fee:<model>`` entries): ``{model: amount}``."""
+    costs = summary.get("costs") or {}
+    return {name.removeprefix("fee:"): float(entry["amount"]) for name, entry in costs.items()
+            if name.startswith("fee:")}
