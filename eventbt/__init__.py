@@ -41,6 +41,10 @@ MOVED_MODULES = {
     "eventbt.report.svg": "eventbt.display.svg",
     "handlers.costs": "eventbt.costs",
     "handlers.impact": "eventbt.costs.impact",
+    "eventbt.sweep_executors": "eventbt.sweeps.executors",
+    "eventbt.walkforward": "eventbt.sweeps.walkforward",
+    "eventbt.verify": "eventbt.replays.verify",
+    "eventbt.commands": "eventbt.cli.commands",
 }
 
 
@@ -139,6 +143,10 @@ if TYPE_CHECKING:
         ReplayReport,
         replay,
     )
+    from eventbt.replays.verify import (
+        VerifyReport,
+        verify_run,
+    )
     from eventbt.report import write_report
     from eventbt.results import Result
     from eventbt.results.metrics import compute_metrics
@@ -151,15 +159,11 @@ if TYPE_CHECKING:
         Simulation,
         run,
     )
-    from eventbt.sweeps import (
+    from eventbt.sweeps.grid import (
         SweepResult,
         sweep,
     )
-    from eventbt.verify import (
-        VerifyReport,
-        verify_run,
-    )
-    from eventbt.walkforward import walk_forward
+    from eventbt.sweeps.walkforward import walk_forward
 
 _EXPORTS = {
     "AccountingError": "eventbt.errors",
@@ -208,16 +212,16 @@ _EXPORTS = {
     "SnapshotEvent": "eventbt.events",
     "StepRecord": "eventbt.debug.records",
     "SweepError": "eventbt.errors",
-    "SweepResult": "eventbt.sweeps",
+    "SweepResult": "eventbt.sweeps.grid",
     "ValidationReport": "eventbt.scenario.validate",
-    "VerifyReport": "eventbt.verify",
+    "VerifyReport": "eventbt.replays.verify",
     "compute_metrics": "eventbt.results.metrics",
     "replay": "eventbt.replays.replayer",
     "run": "eventbt.simulation",
-    "sweep": "eventbt.sweeps",
+    "sweep": "eventbt.sweeps.grid",
     "validate": "eventbt.scenario.validate",
-    "verify_run": "eventbt.verify",
-    "walk_forward": "eventbt.walkforward",
+    "verify_run": "eventbt.replays.verify",
+    "walk_forward": "eventbt.sweeps.walkforward",
     "write_report": "eventbt.report",
 }
 

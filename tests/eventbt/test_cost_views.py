@@ -19,8 +19,8 @@ from eventbt.cli import main
 from eventbt.display.format import format_value
 from eventbt.report import load_run, render_html
 from eventbt.report.costs import rebalance_costs
-from eventbt.sweep_executors import SerialExecutor
-from eventbt.sweeps import sweep
+from eventbt.sweeps.executors import SerialExecutor
+from eventbt.sweeps.grid import sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA = ROOT / "scenarios" / "extra_handler.toml"

@@ -18,8 +18,8 @@ from eventbt.events import MarketEvent
 from eventbt.handler import Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
+from eventbt.replays.verify import verify_run
 from eventbt.simulation import Simulation
-from eventbt.verify import verify_run
 from tests.eventbt.test_data_validation import CASES as LOAD_CASES
 from tests.properties.scripted import scripted_config
 

@@ -15,9 +15,9 @@ import pytest
 
 import eventbt
 from eventbt import exact
+from eventbt.replays.verify import verify_run
 from eventbt.results.metrics import compute_metrics, drawdown_episode, monthly_returns, summary_figures
 from eventbt.results.returns import internal_rate, time_weighted_values
-from eventbt.verify import verify_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CASH_FLOWS = ROOT / "scenarios" / "cash_flows.toml"

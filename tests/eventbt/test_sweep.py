@@ -13,8 +13,8 @@ from eventbt.cli import main
 from eventbt.errors import SweepError
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
-from eventbt.sweep_executors import OnRow, SerialExecutor, Task
-from eventbt.sweeps import combinations, parse_grid, rank_table, sweep
+from eventbt.sweeps.executors import OnRow, SerialExecutor, Task
+from eventbt.sweeps.grid import combinations, parse_grid, rank_table, sweep
 
 SCENARIO = Path(__file__).parents[2] / "scenarios" / "ema_next_open.toml"
 # 2 x 2: top_n = 0 is rejected by the strategy, so two combinations fail and two run.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eventbt.sweeps import sweep
+from eventbt.sweeps.grid import sweep
 
 distributed = pytest.importorskip("distributed")
 

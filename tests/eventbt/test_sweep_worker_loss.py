@@ -12,7 +12,7 @@ import pytest
 
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
-from eventbt.sweeps import sweep
+from eventbt.sweeps.grid import sweep
 
 ROOT = Path(__file__).parents[2]
 SCENARIO = ROOT / "scenarios" / "ema_next_open.toml"

@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from eventbt.cli import main
-from eventbt.commands.compare import compare_spec, compare_table
-from eventbt.commands.run import format_summary, summary_spec
-from eventbt.commands.show import format_metrics, metrics_spec
+from eventbt.cli.commands.compare import compare_spec, compare_table
+from eventbt.cli.commands.run import format_summary, summary_spec
+from eventbt.cli.commands.show import format_metrics, metrics_spec
 from eventbt.display.tables import Row, TableSpec, draw, print_table, render_rich, wants_rich
 
 ROOT = Path(__file__).resolve().parents[2]

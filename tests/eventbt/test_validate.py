@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventbt.commands import validate as validate_command
+from eventbt.cli.commands import validate as validate_command
 from eventbt.scenario.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]

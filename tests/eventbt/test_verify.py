@@ -8,7 +8,7 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
-from eventbt.verify import verify_run
+from eventbt.replays.verify import verify_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

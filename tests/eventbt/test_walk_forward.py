@@ -13,8 +13,8 @@ import pytest
 from eventbt.errors import SweepError
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
-from eventbt.sweep_executors import SerialExecutor
-from eventbt.walkforward import Window, parse_walk_forward, stitch, walk_forward, windows
+from eventbt.sweeps.executors import SerialExecutor
+from eventbt.sweeps.walkforward import Window, parse_walk_forward, stitch, walk_forward, windows
 
 SCENARIO = Path(__file__).parents[2] / "scenarios" / "ema_next_open.toml"
 

@@ -11,8 +11,8 @@ from eventbt.cli import main
 from eventbt.data.fit import interior_gaps, series_bounds
 from eventbt.errors import DataError, HandlerError
 from eventbt.prices import PriceData
+from eventbt.replays.verify import verify_run
 from eventbt.simulation import Simulation
-from eventbt.verify import verify_run
 from tests.properties.scripted import scripted_config
 
 NAN = np.nan

@@ -151,7 +151,7 @@ def test_fee_handlers_reject_bad_parameters(build: Any, message: str) -> None:
 def test_fees_at_a_bar_with_carried_fills_never_overdraw_and_verify(tmp_path: Path) -> None:
     """Same-close carry fills and fees booked at one market event: cash stays >= 0 and the run verifies."""
     import eventbt
-    from eventbt.verify import verify_run
+    from eventbt.replays.verify import verify_run
 
     root = Path(__file__).resolve().parents[2]
     overrides = ["execution.timing=same_close", "execution.volume_limit=0.00002", "execution.remainder=carry"]

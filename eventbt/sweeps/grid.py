@@ -27,7 +27,7 @@ import attrs
 
 from eventbt.errors import SweepError
 from eventbt.scenario import ScenarioConfig
-from eventbt.sweep_executors import METRICS, DaskExecutor, LocalExecutor, OnRow, Row, SerialExecutor, Task
+from eventbt.sweeps.executors import METRICS, DaskExecutor, LocalExecutor, OnRow, Row, SerialExecutor, Task
 
 if TYPE_CHECKING:
     import pandas as pd

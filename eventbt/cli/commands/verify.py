@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from eventbt.verify import verify_run
+    from eventbt.replays.verify import verify_run
 
     report = verify_run(args.run_dir, data_path=args.data)
     if report.disagreement is not None:

@@ -44,11 +44,11 @@ def execute(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from eventbt.display.format import format_value
-    from eventbt.sweeps import sweep
+    from eventbt.sweeps.grid import sweep
 
     progress = False if args.quiet else None
     if args.walk_forward:
-        from eventbt.walkforward import walk_forward
+        from eventbt.sweeps.walkforward import walk_forward
 
         if args.resume or args.random is not None:
             from eventbt.errors import SweepError

@@ -1,4 +1,4 @@
-"""The ``eventbt`` command line: one sub-command per module in :mod:`eventbt.commands`.
+"""The ``eventbt`` command line: one sub-command per module in :mod:`eventbt.cli.commands`.
 
 Exit codes: 0 success; 1 a check or comparison found a difference (``replay``, ``verify``); 2 bad input (a
 one-line error on stderr, no traceback unless ``--debug``); 130 interrupted.
@@ -17,11 +17,11 @@ __all__ = ["commands", "main"]
 
 
 def commands() -> dict[str, str]:
-    """Sub-command name -> module: every module of :mod:`eventbt.commands`, each with
+    """Sub-command name -> module: every module of :mod:`eventbt.cli.commands`, each with
     ``add_arguments(parser)`` and ``execute(args) -> int`` (``audit_trace.py`` would be ``audit-trace``)."""
-    import eventbt.commands as package
+    import eventbt.cli.commands as package
 
-    found = {info.name.replace("_", "-"): f"eventbt.commands.{info.name}"
+    found = {info.name.replace("_", "-"): f"eventbt.cli.commands.{info.name}"
              for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")}
     return dict(sorted(found.items()))
 
@@ -68,7 +68,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -8,7 +8,7 @@ last test window may be shorter than ``test`` (it ends with the data).
 Every window run is an ordinary scenario: the base, the combination's overrides and ``data.start`` /
 ``data.end`` set to the window's first and last dates, so ``eventbt run SCENARIO --set ...`` reproduces any
 of them, digest included. The prices are loaded once and cut per window (see
-:func:`eventbt.sweep_executors.cut_prices`). Each test run starts afresh from the initial cash, with no
+:func:`eventbt.sweeps.executors.cut_prices`). Each test run starts afresh from the initial cash, with no
 warm-up bars before the window: a strategy's indicators start again at each window's first bar.
 
 The out-of-sample curve chains the test runs: each run's time-weighted level divided by the initial cash is
@@ -29,8 +29,8 @@ import numpy as np
 from eventbt.errors import SweepError
 from eventbt.results.metrics import time_weighted_levels
 from eventbt.scenario import ScenarioConfig
-from eventbt.sweep_executors import Row, Task
-from eventbt.sweeps import Executor, combinations, make_executor, parse_grid, rank_table
+from eventbt.sweeps.executors import Row, Task
+from eventbt.sweeps.grid import Executor, combinations, make_executor, parse_grid, rank_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,7 +132,7 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     from eventbt.display.progress import ProgressBar
     from eventbt.results import atomic_write
     from eventbt.simulation import Simulation, load_scenario_prices
-    from eventbt.sweep_executors import cut_prices
+    from eventbt.sweeps.executors import cut_prices
 
     if isinstance(scenario, ScenarioConfig):
         base = scenario.with_overrides(overrides) if overrides else scenario

@@ -1,0 +1,7 @@
+"""``python -m eventbt``: the ``eventbt`` command."""
+
+import sys
+
+from eventbt.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m eventbt.cli``: the ``eventbt`` command."""
+
+import sys
+
+from eventbt.cli.main import main
+
+sys.exit(main())
