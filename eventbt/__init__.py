@@ -119,8 +119,11 @@ if TYPE_CHECKING:
         FeeEvent,
         FillEvent,
         MarketEvent,
+        NoticeCode,
         NoticeEvent,
         OrderEvent,
+        OrderReason,
+        OrderState,
         OrderStateEvent,
         Side,
         SignalEvent,
@@ -130,7 +133,15 @@ if TYPE_CHECKING:
         Context,
         Handler,
     )
-    from eventbt.portfolio import Portfolio
+    from eventbt.pipeline import (
+        Pipeline,
+        build_pipeline,
+    )
+    from eventbt.portfolio import (
+        BookHistory,
+        Portfolio,
+        PortfolioView,
+    )
     from eventbt.prices import PriceData
     from eventbt.protocols import (
         BarContext,
@@ -165,13 +176,17 @@ if TYPE_CHECKING:
     )
     from eventbt.sweeps.walkforward import walk_forward
 
-_EXPORTS = {
+# The public API: name -> the module that defines it. The names load on first use (so `import eventbt` stays
+# light); the block above says the same to type checkers, and tests/eventbt/test_exported_members.py checks
+# that the two agree and that each name is the object its module defines.
+_EXPORTS: dict[str, str] = {
     "AccountingError": "eventbt.errors",
     "AuditError": "eventbt.errors",
     "AuditLog": "eventbt.audit",
     "BarContext": "eventbt.protocols",
     "BarEndEvent": "eventbt.events",
     "BarOpenEvent": "eventbt.events",
+    "BookHistory": "eventbt.portfolio",
     "Breakpoint": "eventbt.debug.debugger",
     "Bus": "eventbt.bus",
     "BusError": "eventbt.errors",
@@ -191,11 +206,16 @@ _EXPORTS = {
     "Handler": "eventbt.handler",
     "HandlerError": "eventbt.errors",
     "MarketEvent": "eventbt.events",
+    "NoticeCode": "eventbt.events",
     "NoticeEvent": "eventbt.events",
     "OrderEvent": "eventbt.events",
+    "OrderReason": "eventbt.events",
+    "OrderState": "eventbt.events",
     "OrderStateEvent": "eventbt.events",
+    "Pipeline": "eventbt.pipeline",
     "PluginError": "eventbt.errors",
     "Portfolio": "eventbt.portfolio",
+    "PortfolioView": "eventbt.portfolio",
     "PriceData": "eventbt.prices",
     "PriceView": "eventbt.protocols",
     "ReplayReport": "eventbt.replays.replayer",
@@ -215,6 +235,7 @@ _EXPORTS = {
     "SweepResult": "eventbt.sweeps.grid",
     "ValidationReport": "eventbt.scenario.validate",
     "VerifyReport": "eventbt.replays.verify",
+    "build_pipeline": "eventbt.pipeline",
     "compute_metrics": "eventbt.results.metrics",
     "replay": "eventbt.replays.replayer",
     "run": "eventbt.simulation",
@@ -225,66 +246,7 @@ _EXPORTS = {
     "write_report": "eventbt.report",
 }
 
-__all__ = [
-    "AccountingError",
-    "AuditError",
-    "AuditLog",
-    "BarContext",
-    "BarEndEvent",
-    "BarOpenEvent",
-    "Breakpoint",
-    "Bus",
-    "BusError",
-    "CancelEvent",
-    "CashFlowEvent",
-    "CommissionModel",
-    "Context",
-    "DataEndEvent",
-    "DataError",
-    "Debugger",
-    "DebuggerError",
-    "Delivery",
-    "Event",
-    "EventbtError",
-    "FeeEvent",
-    "FillEvent",
-    "Handler",
-    "HandlerError",
-    "MarketEvent",
-    "NoticeEvent",
-    "OrderEvent",
-    "OrderStateEvent",
-    "PluginError",
-    "Portfolio",
-    "PriceData",
-    "PriceView",
-    "ReplayReport",
-    "Result",
-    "RunInterrupted",
-    "ScenarioConfig",
-    "ScenarioError",
-    "Side",
-    "SignalError",
-    "SignalEvent",
-    "SignalGenerator",
-    "Simulation",
-    "SlippageModel",
-    "SnapshotEvent",
-    "StepRecord",
-    "SweepError",
-    "SweepResult",
-    "ValidationReport",
-    "VerifyReport",
-    "__version__",
-    "compute_metrics",
-    "replay",
-    "run",
-    "sweep",
-    "validate",
-    "verify_run",
-    "walk_forward",
-    "write_report",
-]
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> Any:

@@ -35,8 +35,12 @@ __all__ = [
     "FeeEvent",
     "FillEvent",
     "MarketEvent",
+    "NOTICE_MEANINGS",
+    "NoticeCode",
     "NoticeEvent",
     "OrderEvent",
+    "OrderReason",
+    "OrderState",
     "OrderStateEvent",
     "Side",
     "SignalEvent",
@@ -63,6 +67,66 @@ class Side(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.name
+
+
+class _Word(enum.StrEnum):
+    """A string with a fixed set of values; it is its text everywhere, its ``repr`` included."""
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class OrderReason(_Word):
+    """Why an order was made (:attr:`OrderEvent.reason`); a handler of yours may give a reason of its own."""
+
+    REBALANCE = "rebalance"  #: the rebalance moves a position towards its target weight
+    EXIT = "exit"  #: the rebalance closes a position whose target is 0
+    LIQUIDATE = "liquidate"  #: a position is sold off outside the rebalance
+    MANUAL = "manual"  #: a scenario's ``[[events]]`` order
+
+
+class OrderState(_Word):
+    """The states of an order worked under a volume limit (:attr:`OrderStateEvent.state`)."""
+
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+
+
+class NoticeCode(_Word):
+    """The built-in handlers' notice codes (:attr:`NoticeEvent.code`); a handler of yours may add its own."""
+
+    SKIP_NOT_TRADABLE = "skip_not_tradable"
+    SKIP_MIN_TRADE_VALUE = "skip_min_trade_value"
+    SKIP_ZERO_SHARES = "skip_zero_shares"
+    SKIP_COST_EXCEEDS_CASH = "skip_cost_exceeds_cash"
+    SCALED_FOR_CASH = "scaled_for_cash"
+    TRIMMED_FOR_CASH = "trimmed_for_cash"
+    REDUCED_AT_FILL = "reduced_at_fill"
+    VOLUME_LIMITED = "volume_limited"
+    FEE_OWED = "fee_owed"
+    DELISTED = "delisted"
+
+    @property
+    def meaning(self) -> str:
+        """What the code says, in a sentence (:data:`NOTICE_MEANINGS`)."""
+        return NOTICE_MEANINGS[self]
+
+
+NOTICE_MEANINGS: Mapping[NoticeCode, str] = {
+    NoticeCode.SKIP_NOT_TRADABLE: "no order: the symbol has no price this bar",
+    NoticeCode.SKIP_MIN_TRADE_VALUE: "no order: the dollar change is below [rebalance] min_trade_value",
+    NoticeCode.SKIP_ZERO_SHARES: "no order: the change is less than one whole share",
+    NoticeCode.SKIP_COST_EXCEEDS_CASH: "no sale: its commission exceeds its proceeds and no cash can pay the rest",
+    NoticeCode.SCALED_FOR_CASH: "every buy scaled down: the buys cost more than the cash plus the sells' proceeds",
+    NoticeCode.TRIMMED_FOR_CASH: "shares taken off the dearest buy, one at a time, until the buys fit the cash",
+    NoticeCode.REDUCED_AT_FILL: "a buy cut at the fill to the shares the cash then available pays for",
+    NoticeCode.VOLUME_LIMITED: "an order held to [execution] volume_limit of the bar's volume",
+    NoticeCode.FEE_OWED: "a fee the cash could not cover in full: the rest is owed, paid from the next fee",
+    NoticeCode.DELISTED: "a position whose prices ended, sold at its last close",
+}
+"""One sentence per built-in notice code: the debugger's ``why``, the docs and the report read this table."""
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -144,8 +208,8 @@ class OrderEvent(Event):
     """A request to trade ``quantity`` whole shares of ``symbol`` (always positive; ``side`` gives direction).
 
     ``reference_price`` is the price the order was sized at (the signal bar's close); ``reason`` says why it
-    was made (``"rebalance"``, ``"exit"``, ``"liquidate"``, ``"manual"``); ``target_weight`` is the weight
-    that asked for it.
+    was made (an :class:`OrderReason`, or a text of a user's handler); ``target_weight`` is the weight that
+    asked for it.
     """
 
     kind: ClassVar[str] = "OrderEvent"
@@ -155,7 +219,7 @@ class OrderEvent(Event):
     side: Side
     quantity: int
     reference_price: float
-    reason: str = "rebalance"
+    reason: str = OrderReason.REBALANCE
     target_weight: float | None = None
 
     def audit_fields(self) -> dict[str, Any]:
@@ -231,8 +295,8 @@ class CancelEvent(Event):
 class NoticeEvent(Event):
     """A handler's explanation of a decision that produced no order or a smaller one.
 
-    ``code`` is a stable identifier (``skip_min_trade_value``, ``skip_zero_shares``, ``scaled_for_cash``,
-    ``trimmed_for_cash``, ``reduced_at_fill``, ...); ``details`` holds the numbers behind it.
+    ``code`` is a stable identifier: a :class:`NoticeCode` for the built-in handlers (``scaled_for_cash``,
+    ``reduced_at_fill``, ...), any text for a handler of yours; ``details`` holds the numbers behind it.
     """
 
     kind: ClassVar[str] = "NoticeEvent"
@@ -352,7 +416,7 @@ class CashFlowEvent(Event):
         return {"bar": self.bar, "amount": self.amount, "reason": self.reason, "injected": self.injected}
 
 
-ORDER_STATES = ("open", "partially_filled", "filled", "cancelled")
+ORDER_STATES = tuple(OrderState)
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -372,7 +436,7 @@ class OrderStateEvent(Event):
     bar: int
     order_id: int
     symbol: str
-    state: str
+    state: OrderState
     quantity: int
     filled_quantity: int
     remaining_quantity: int

@@ -1,13 +1,21 @@
-"""The plug-in points, as :class:`typing.Protocol` classes: a user's class fits by shape, no inheritance.
+"""The plug-in points, as :class:`typing.Protocol` classes (a user's class fits by shape, no inheritance),
+and the vocabularies that scenarios, handlers and plug-ins share, as ``Literal`` types.
 
 - :class:`CommissionModel`: what a fill pays in commission.
 - :class:`SlippageModel`: the price a fill gets, given the reference price (and, optionally, a
   :class:`BarContext` with the bar's high/low/volume and trailing estimates).
 - :class:`SignalGenerator`: target weights from the prices seen so far.
 
-Built-in implementations live in ``handlers/costs.py`` and ``strategies/``; a scenario names a built-in by
+Built-in implementations live in :mod:`eventbt.costs` and ``strategies/``; a scenario names a built-in by
 its registered name or any class by import path (``"mypkg.costs:MyCommission"``), see
-:mod:`eventbt.scenario.plugins`.
+:mod:`eventbt.scenario.plugins`. To implement a new commission model, write a class with a
+``commission(quantity, value)`` method; a new slippage model, one with ``fill_price(side, reference_price,
+quantity)``; a new strategy, one with ``update(view)`` and ``target_weights(view)``. Check a cost model with
+:func:`eventbt.testing.check_commission_model` or :func:`~eventbt.testing.check_slippage_model`.
+
+Each vocabulary (``Timing``, ``Remainder``, ...) is a ``Literal`` type, and the tuple of its values
+(``TIMINGS``, ``REMAINDERS``, ...) is made from it: the scenario checks, the configuration's types and the
+handlers' own checks all use these, so a value is spelled in one place.
 """
 
 from __future__ import annotations
@@ -15,13 +23,41 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 import attrs
 import numpy as np
 
-__all__ = ["BAR_FIELD_COLUMNS", "BarContext", "CommissionModel", "PriceView", "SignalGenerator", "SlippageModel",
-           "accepts_bar", "bar_columns_needed"]
+__all__ = ["BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS", "DELISTING_POLICIES", "MISSING_POLICIES",
+           "ON_ERROR", "PERIODS", "REMAINDERS", "TIMINGS", "BarContext", "CommissionModel", "CommissionPer",
+           "DataFormat", "DelistingPolicy", "MissingPolicy", "OnError", "Period", "PriceView", "Remainder",
+           "SignalGenerator", "SlippageModel", "Timing", "accepts_bar", "bar_columns_needed"]
+
+Timing = Literal["same_close", "next_open"]
+"""``[execution] timing``: fill at the signal bar's close, or at the next bar's open."""
+Remainder = Literal["cancel", "carry"]
+"""``[execution] remainder``: what a volume limit leaves of an order is cancelled, or carried to the next bar."""
+CommissionPer = Literal["order", "day"]
+"""``[execution] commission_per``: an order filled over days pays as one order, or each day's fill as a new one."""
+MissingPolicy = Literal["ffill", "error"]
+"""``[data] missing``: a gap inside a series is valued at the last close, or refused."""
+DelistingPolicy = Literal["liquidate", "error"]
+"""``[data] delisting``: a held position whose prices end is sold at its last close, or refused."""
+OnError = Literal["stop", "skip"]
+"""``[run] on_error``: a handler error stops the run, or is kept as a dead letter and the run goes on."""
+DataFormat = Literal["auto", "wide", "long", "per_symbol_dir", "parquet"]
+"""``[data] format``: how a price file is laid out (``auto`` finds out)."""
+Period = Literal["daily", "weekly", "monthly", "quarterly"]
+"""``[schedule] rebalance``: the last bar of each day, ISO week, calendar month or quarter in the data."""
+
+TIMINGS: tuple[Timing, ...] = get_args(Timing)
+REMAINDERS: tuple[Remainder, ...] = get_args(Remainder)
+COMMISSION_PER: tuple[CommissionPer, ...] = get_args(CommissionPer)
+MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
+DELISTING_POLICIES: tuple[DelistingPolicy, ...] = get_args(DelistingPolicy)
+ON_ERROR: tuple[OnError, ...] = get_args(OnError)
+DATA_FORMATS: tuple[DataFormat, ...] = get_args(DataFormat)
+PERIODS: tuple[Period, ...] = get_args(Period)
 
 
 @attrs.frozen(kw_only=True)

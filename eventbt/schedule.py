@@ -20,10 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from eventbt.errors import ScenarioError
+from eventbt.protocols import PERIODS
 
 __all__ = ["PERIODS", "rebalance_mask"]
-
-PERIODS = ("daily", "weekly", "monthly", "quarterly")
 
 
 def _last_of_groups(keys: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from eventbt.data.fit import series_bounds
 from eventbt.errors import DataError
-from eventbt.events import Event, FillEvent, MarketEvent, NoticeEvent, Side
+from eventbt.events import Event, FillEvent, MarketEvent, NoticeCode, NoticeEvent, Side
 from eventbt.handler import Handler
 
 __all__ = ["DelistingHandler"]
@@ -70,7 +70,7 @@ class DelistingHandler(Handler):
                     "the end of the data, or [data] delisting = 'liquidate' to sell at the last price",
                     path=self.path or None, symbol=symbol, date=last_date)
             notice = NoticeEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
-                                 handler=self.name, code="delisted", symbol=symbol,
+                                 handler=self.name, code=NoticeCode.DELISTED, symbol=symbol,
                                  details={"last_date": last_date, "last_price": price, "quantity": held})
             out.append(notice)
             out.append(FillEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=notice.id, bar=event.bar,

@@ -55,20 +55,31 @@ from eventbt.events import (
     Event,
     FillEvent,
     MarketEvent,
+    NoticeCode,
     NoticeEvent,
     OrderEvent,
+    OrderState,
     OrderStateEvent,
     SignalEvent,
 )
 from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
-from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar
+from eventbt.protocols import (
+    COMMISSION_PER,
+    REMAINDERS,
+    TIMINGS,
+    BarContext,
+    CommissionModel,
+    CommissionPer,
+    Remainder,
+    SlippageModel,
+    Timing,
+    accepts_bar,
+)
 
-__all__ = ["COMMISSION_PER", "REMAINDERS", "TIMINGS", "ExecutionHandler"]
+__all__ = ["ExecutionHandler"]
 
-TIMINGS = ("same_close", "next_open")
-REMAINDERS = ("cancel", "carry")
-COMMISSION_PER = ("order", "day")
+_WORKING = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)  # the states in which an order still has shares to fill
 # floor(volume_limit * volume) with room for binary fractions: 0.29 * 100 is 28.999999999999996.
 _FLOOR_TOLERANCE = 1e-9
 
@@ -100,8 +111,8 @@ class ExecutionHandler(Handler):
     name = "execution"
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel,
-                 timing: str = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
-                 remainder: str = "cancel", commission_per: str = "order") -> None:
+                 timing: Timing = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
+                 remainder: Remainder = "cancel", commission_per: CommissionPer = "order") -> None:
         if timing not in TIMINGS:
             raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
         if volume_limit is not None and not (isinstance(volume_limit, int | float) and 0 < volume_limit <= 1):
@@ -258,7 +269,7 @@ class ExecutionHandler(Handler):
             # A sale whose commission exceeds its proceeds, with no cash to pay the difference.
             details = {"quantity": quantity, "proceeds": quantity * fill - charge, "cash": cash}
             out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                                   handler=self.name, code="skip_cost_exceeds_cash", symbol=order.symbol,
+                                   handler=self.name, code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=order.symbol,
                                    details=details))
             return out + after_cut(quantity, 0), None, False
         cut = side > 0 and quantity * fill + charge > cash
@@ -280,7 +291,7 @@ class ExecutionHandler(Handler):
             quantity = low
             details = {"wanted": wanted, "quantity": quantity, "cash": cash, "price": price}
             out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                                   handler=self.name, code="reduced_at_fill", symbol=order.symbol,
+                                   handler=self.name, code=NoticeCode.REDUCED_AT_FILL, symbol=order.symbol,
                                    details=details))
             out.extend(after_cut(wanted, quantity))
             if quantity == 0:
@@ -337,7 +348,7 @@ class ExecutionHandler(Handler):
         out = self._cancel_carried(lambda work: work.order.symbol == event.symbol,
                                    "replaced by a new order for the symbol", event.bar, event.time_ns)
         work = _Working(event)
-        out.append(self._state(work, "open", event.id, event.bar, event.time_ns))
+        out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns))
         if self.timing == "next_open":
             self._pending.append(event)
             return out
@@ -361,19 +372,19 @@ class ExecutionHandler(Handler):
         self._carried = kept
         return out
 
-    def _state(self, work: _Working, state: str, cause_id: int, bar: int, time_ns: int,
+    def _state(self, work: _Working, state: OrderState, cause_id: int, bar: int, time_ns: int,
                reason: str = "") -> OrderStateEvent:
         order = work.order
         return OrderStateEvent(id=self.context.next_id(), time_ns=max(time_ns, order.time_ns), cause_id=cause_id,
                                bar=bar, order_id=order.id, symbol=order.symbol, state=state,
                                quantity=order.quantity, filled_quantity=work.filled,
-                               remaining_quantity=work.remaining if state in ("open", "partially_filled") else 0,
+                               remaining_quantity=work.remaining if state in _WORKING else 0,
                                commission=work.commission, reason=reason)
 
     def _close(self, work: _Working, reason: str, bar: int, time_ns: int) -> list[Event]:
         """Cancel what is left of a worked order: a CancelEvent and its ``cancelled`` state."""
         cancel = self._cancel(work.order, work.remaining, reason, bar, time_ns)
-        return [cancel, self._state(work, "cancelled", cancel.id, bar, time_ns, reason)]
+        return [cancel, self._state(work, OrderState.CANCELLED, cancel.id, bar, time_ns, reason)]
 
     def _rest(self, work: _Working, bar: int, time_ns: int) -> list[Event]:
         """What the volume limit left of an order: carried to the next bar, or cancelled."""
@@ -407,7 +418,7 @@ class ExecutionHandler(Handler):
                        "volume_limit": self.volume_limit, "allowed": allowed, "filled_before": used,
                        "remainder": self.remainder}
             out.append(NoticeEvent(id=context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
-                                   handler=self.name, code="volume_limited", symbol=order.symbol,
+                                   handler=self.name, code=NoticeCode.VOLUME_LIMITED, symbol=order.symbol,
                                    details=details))
         if quantity == 0:
             return out + self._rest(work, bar, time_ns)
@@ -434,12 +445,12 @@ class ExecutionHandler(Handler):
         work.value += fill_event.quantity * fill_event.price
         work.commission += fill_event.commission
         if work.remaining == 0:
-            out.append(self._state(work, "filled", fill_event.id, bar, time_ns))
+            out.append(self._state(work, OrderState.FILLED, fill_event.id, bar, time_ns))
             return out
         if cut:
             reason = "not enough cash at the fill"
         else:
             reason = "volume limit: rest carried" if self.remainder == "carry" else "volume limit: rest cancelled"
-        out.append(self._state(work, "partially_filled", fill_event.id, bar, time_ns, reason))
+        out.append(self._state(work, OrderState.PARTIALLY_FILLED, fill_event.id, bar, time_ns, reason))
         out.extend(self._close(work, reason, bar, time_ns) if cut else self._rest(work, bar, time_ns))
         return out

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from eventbt.errors import ScenarioError
-from eventbt.events import CashFlowEvent, Event, MarketEvent, OrderEvent, Side
+from eventbt.events import CashFlowEvent, Event, MarketEvent, OrderEvent, OrderReason, Side
 from eventbt.handler import Context, Handler
 
 __all__ = ["InjectedEvents"]
@@ -70,7 +70,7 @@ class InjectedEvents(Handler):
                 side = Side.BUY if entry["side"] == "buy" else Side.SELL
                 out.append(OrderEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=event.bar,
                                       symbol=entry["symbol"], side=side, quantity=int(entry["quantity"]),
-                                      reference_price=float(event.close[i]), reason="manual"))
+                                      reference_price=float(event.close[i]), reason=OrderReason.MANUAL))
             else:
                 sign = 1.0 if entry["type"] == "deposit" else -1.0
                 out.append(CashFlowEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=event.bar,

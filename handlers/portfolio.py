@@ -24,6 +24,7 @@ from eventbt.events import (
     FeeEvent,
     FillEvent,
     MarketEvent,
+    NoticeCode,
     NoticeEvent,
     SignalEvent,
     SnapshotEvent,
@@ -88,7 +89,7 @@ class PortfolioHandler(Handler):
         details = {"model": event.model, "due": event.amount, "paid": paid,
                    "owed": book.fees_owed.get(event.model, 0.0)}
         return [NoticeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
-                            handler=self.name, code="fee_owed", symbol=event.symbol, details=details)]
+                            handler=self.name, code=NoticeCode.FEE_OWED, symbol=event.symbol, details=details)]
 
     def on_bar_end(self, event: BarEndEvent) -> list[Event]:
         book = self.book

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from eventbt.events import Event, MarketEvent, NoticeEvent, OrderEvent, Side, SignalEvent
+from eventbt.events import Event, MarketEvent, NoticeCode, NoticeEvent, OrderEvent, OrderReason, Side, SignalEvent
 from eventbt.exact import fsum
 from eventbt.handler import Handler
 from eventbt.protocols import CommissionModel, SlippageModel
@@ -50,7 +50,7 @@ class PlannedOrder:
 class Note:
     """Why an order was skipped or made smaller."""
 
-    code: str
+    code: NoticeCode
     symbol: str | None
     details: dict[str, Any]
 
@@ -93,11 +93,11 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     for i in np.flatnonzero(changes).tolist():
         symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
         if tradable is not None and not tradable[i]:
-            notes.append(Note(code="skip_not_tradable", symbol=symbol,
+            notes.append(Note(code=NoticeCode.SKIP_NOT_TRADABLE, symbol=symbol,
                               details={"change": d, "target_weight": w, "reason": "no price this bar"}))
             continue
         if abs(d) < min_trade_value:
-            notes.append(Note(code="skip_min_trade_value", symbol=symbol,
+            notes.append(Note(code=NoticeCode.SKIP_MIN_TRADE_VALUE, symbol=symbol,
                               details={"change": d, "min_trade_value": min_trade_value}))
             continue
         if d < 0:
@@ -106,7 +106,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                 proceeds = _cost(n, p, -1, commission, slippage)
                 if proceeds < 0 and cash + math.fsum(o.expected for o in sells) + proceeds < 0:
                     # A commission larger than the sale brings in, and no cash to pay it with.
-                    notes.append(Note(code="skip_cost_exceeds_cash", symbol=symbol,
+                    notes.append(Note(code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=symbol,
                                       details={"quantity": n, "proceeds": proceeds, "cash": cash}))
                     continue
                 sells.append(PlannedOrder(symbol=symbol, side=Side.SELL, quantity=n, reference_price=p,
@@ -117,7 +117,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             if n > 0:
                 buys[i] = n
                 continue
-        notes.append(Note(code="skip_zero_shares", symbol=symbol, details={"change": d, "price": p}))
+        notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
 
     available = cash + math.fsum(order.expected for order in sells)
     costs = {i: -_cost(n, float(prices[i]), 1, commission, slippage) for i, n in buys.items()}
@@ -126,7 +126,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         factor = max(available, 0.0) / total
         for i, n in list(buys.items()):
             scaled = math.floor(n * factor)
-            notes.append(Note(code="scaled_for_cash", symbol=symbols[i], details={
+            notes.append(Note(code=NoticeCode.SCALED_FOR_CASH, symbol=symbols[i], details={
                 "wanted": n, "quantity": scaled, "factor": factor, "available": available, "cost": total}))
             buys[i] = scaled
             costs[i] = -_cost(scaled, float(prices[i]), 1, commission, slippage)
@@ -140,7 +140,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             costs[i] = -_cost(buys[i], float(prices[i]), 1, commission, slippage)
             total = math.fsum(costs.values())
         for i in sorted(trimmed):
-            notes.append(Note(code="trimmed_for_cash", symbol=symbols[i], details={
+            notes.append(Note(code=NoticeCode.TRIMMED_FOR_CASH, symbol=symbols[i], details={
                 "removed": trimmed[i], "quantity": buys[i], "cost": total, "available": available}))
     orders = list(sells)
     for i in sorted(buys):
@@ -150,7 +150,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                                        reference_price=float(prices[i]), target_weight=float(weights[i]),
                                        expected=-costs[i]))
         else:
-            notes.append(Note(code="skip_zero_shares", symbol=symbols[i],
+            notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbols[i],
                               details={"reason": "no share left after the cash constraint"}))
     return orders, notes
 
@@ -197,7 +197,8 @@ class RebalanceHandler(Handler):
         out.extend(
             OrderEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, symbol=o.symbol,
                        side=o.side, quantity=o.quantity, reference_price=o.reference_price,
-                       reason="exit" if o.target_weight == 0 else "rebalance", target_weight=o.target_weight)
+                       reason=OrderReason.EXIT if o.target_weight == 0 else OrderReason.REBALANCE,
+                       target_weight=o.target_weight)
             for o in orders
         )
         return out

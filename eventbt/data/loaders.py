@@ -65,10 +65,11 @@ from eventbt.data.checks import (
 )
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
+from eventbt.protocols import DATA_FORMATS
 
 __all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
 
-FORMATS = ("auto", "long", "parquet", "per_symbol_dir", "wide")
+FORMATS = tuple(sorted(DATA_FORMATS))  # as the messages list them
 
 
 @attrs.frozen

@@ -18,6 +18,7 @@ from eventbt.events import (
     CancelEvent,
     Event,
     FillEvent,
+    NoticeCode,
     NoticeEvent,
     OrderEvent,
     SignalEvent,
@@ -111,7 +112,10 @@ def explain(event: NoticeEvent) -> str:
         return f"a change of {money(d['change'])} is less than one share at {price(d['price'])}"
     if code == "skip_not_tradable":
         return f"not traded: {d.get('reason', 'no price')} (wanted a change of {money(d['change'])})"
-    return ", ".join(f"{key} {value}" for key, value in sorted(d.items()))
+    facts = ", ".join(f"{key} {value}" for key, value in sorted(d.items()))
+    if code in NoticeCode.__members__.values():
+        return f"{NoticeCode(code).meaning} ({facts})" if facts else NoticeCode(code).meaning
+    return facts
 
 
 def emitted_text(events: Sequence[Event]) -> str:

@@ -29,6 +29,16 @@ import attrs
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import ScenarioError
+from eventbt.protocols import (
+    CommissionPer,
+    DataFormat,
+    DelistingPolicy,
+    MissingPolicy,
+    OnError,
+    Period,
+    Remainder,
+    Timing,
+)
 from eventbt.scenario import toml_writer
 from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE, SCHEDULE_MODES, Reader
 
@@ -60,12 +70,12 @@ class DataConfig:
     """
 
     path: str
-    format: str = "auto"
+    format: DataFormat = "auto"
     symbols: tuple[str, ...] = ()
     start: str = ""
     end: str = ""
-    missing: str = "ffill"
-    delisting: str = "liquidate"
+    missing: MissingPolicy = "ffill"
+    delisting: DelistingPolicy = "liquidate"
     jump_threshold: float = DEFAULT_JUMP_THRESHOLD
     stale_bars: int = DEFAULT_STALE_BARS
 
@@ -89,7 +99,7 @@ class StrategyConfig:
 class ScheduleConfig:
     """``[schedule]``: when to rebalance; exactly one of the three fields is set, the others are ``None``."""
 
-    rebalance: str | None = None
+    rebalance: Period | None = None
     every_n_bars: int | None = None
     dates: tuple[str, ...] | None = None
 
@@ -112,12 +122,12 @@ class ExecutionConfig:
     (``"order"``) or as a new order each day (``"day"``).
     """
 
-    timing: str = "same_close"
+    timing: Timing = "same_close"
     commission: dict[str, Any] = attrs.field(factory=lambda: dict(DEFAULT_COMMISSION))
     slippage: dict[str, Any] = attrs.field(factory=lambda: dict(DEFAULT_SLIPPAGE))
     volume_limit: float | None = None
-    remainder: str = "cancel"
-    commission_per: str = "order"
+    remainder: Remainder = "cancel"
+    commission_per: CommissionPer = "order"
 
 
 @attrs.frozen(kw_only=True)
@@ -131,7 +141,7 @@ class AuditConfig:
 class RunConfig:
     """``[run]``: whether a failing bar stops the run or is skipped, and whether to show progress."""
 
-    on_error: str = "stop"
+    on_error: OnError = "stop"
     progress: bool = True
 
 

@@ -22,6 +22,16 @@ from typing import Any, NoReturn
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import ScenarioError
+from eventbt.protocols import (
+    COMMISSION_PER,
+    DATA_FORMATS,
+    DELISTING_POLICIES,
+    MISSING_POLICIES,
+    ON_ERROR,
+    PERIODS,
+    REMAINDERS,
+    TIMINGS,
+)
 from eventbt.scenario import toml_writer
 
 __all__ = [
@@ -382,19 +392,19 @@ CHECKS: dict[str, dict[str, _Check]] = {
     "scenario": {"name": _text(empty=False), "description": _text(empty=True)},
     "data": {
         "path": _text(empty=False),
-        "format": _choice("auto", "wide", "long", "per_symbol_dir", "parquet"),
+        "format": _choice(*DATA_FORMATS),
         "symbols": _symbols,
         "start": _date_or_empty,
         "end": _date_or_empty,
-        "missing": _choice("ffill", "error"),
-        "delisting": _choice("liquidate", "error"),
+        "missing": _choice(*MISSING_POLICIES),
+        "delisting": _choice(*DELISTING_POLICIES),
         "jump_threshold": _number("a number > 0 and < 1", lambda x: 0 < x < 1),
         "stale_bars": _stale_bars,
     },
     "portfolio": {"initial_cash": _number("a number > 0", lambda x: x > 0)},
     "strategy": {"name": _text(empty=False), "params": _free},
     "schedule": {
-        "rebalance": _choice("daily", "weekly", "monthly", "quarterly"),
+        "rebalance": _choice(*PERIODS),
         "every_n_bars": _positive_int,
         "dates": _dates,
     },
@@ -403,15 +413,15 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "min_trade_value": _number("a number >= 0", lambda x: x >= 0),
     },
     "execution": {
-        "timing": _choice("same_close", "next_open"),
+        "timing": _choice(*TIMINGS),
         "commission": _model,
         "slippage": _model,
         "volume_limit": _number("a number > 0 and <= 1", lambda x: 0 < x <= 1),
-        "remainder": _choice("cancel", "carry"),
-        "commission_per": _choice("order", "day"),
+        "remainder": _choice(*REMAINDERS),
+        "commission_per": _choice(*COMMISSION_PER),
     },
     "audit": {"path": _text(empty=True)},
-    "run": {"on_error": _choice("stop", "skip"), "progress": _boolean},
+    "run": {"on_error": _choice(*ON_ERROR), "progress": _boolean},
     "report": {"benchmark": _text(empty=True)},
 }
 

@@ -47,3 +47,27 @@ def test_freezegun_can_walk_the_package_without_importing_everything() -> None:
             "print('eventbt.sweeps' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2030-01-01", "False"]
+
+
+def test_the_type_checking_imports_mirror_the_export_table() -> None:
+    """The TYPE_CHECKING block of eventbt/__init__.py imports exactly the names of _EXPORTS, each from its module."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(eventbt.__file__).read_text())
+    block = next(node for node in tree.body
+                 if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")
+    imported = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+                for alias in node.names}
+    assert imported == eventbt._EXPORTS
+
+
+def test_the_old_module_paths_name_modules_that_exist() -> None:
+    """Every moved module's new name imports, and its old name is no longer a file of its own."""
+    from pathlib import Path
+
+    root = Path(eventbt.__file__).parents[1]
+    for old, new in eventbt.MOVED_MODULES.items():
+        importlib.import_module(new)
+        old_path = root.joinpath(*old.split("."))
+        assert not old_path.with_suffix(".py").exists() and not (old_path / "__init__.py").exists(), old
