@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted([ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md"),
+PAGES = sorted([ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").glob("*.md"),
                 *(ROOT / "scenarios").rglob("*.md")])
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -58,4 +58,14 @@ def test_docs_named_in_the_code_exist() -> None:
             named.update(re.findall(r"docs/([\w-]+\.md)", source.read_text()))
     assert named, "the code names no docs page: the pattern is wrong"
     missing = sorted(name for name in named if not (ROOT / "docs" / name).exists())
+    assert missing == []
+
+
+def test_the_tests_contributing_points_to_exist() -> None:
+    """Each ``tests/...py::test_name`` CONTRIBUTING.md tells a newcomer to copy is a test that exists."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text)
+    assert len(named) >= 4
+    missing = [(path, name) for path, name in named
+               if not re.search(rf"^def {name}\(", (ROOT / path).read_text(), flags=re.M)]
     assert missing == []
