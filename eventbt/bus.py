@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
-from eventbt.errors import BusError, HandlerError
+from eventbt.errors import BusError, ContractError, HandlerError
 from eventbt.events import Event, format_time
 
 if TYPE_CHECKING:
@@ -239,10 +239,13 @@ class Bus:
                 out = hook(event)
             except Exception as exc:
                 raise self._error(name, event, exc) from exc
-            out = tuple(out) if out else ()
-            for new in out:
-                self.publish(new, name)
-            emitted.append((name, out))
+            try:
+                published = tuple(out) if out else ()
+                for new in published:
+                    self.publish(new, name)
+            except (TypeError, AttributeError) as exc:
+                raise self._bad_output(name, event, out, exc) from exc
+            emitted.append((name, published))
         self.delivered += 1
         return Delivery(seq=self._seq_of[event.id], event=event, emitted=tuple(emitted))
 
@@ -279,8 +282,11 @@ class Bus:
                 except Exception as exc:
                     raise self._error(name, event, exc) from exc
                 if out:
-                    for new in out:
-                        publish(new, name)
+                    try:
+                        for new in out:
+                            publish(new, name)
+                    except (TypeError, AttributeError) as exc:
+                        raise self._bad_output(name, event, out, exc) from exc
             self.delivered += 1
 
     # -- tracing --------------------------------------------------------------------------------------
@@ -293,6 +299,20 @@ class Bus:
             chain.append(event)
             current = event.cause_id
         return chain
+
+    def _bad_output(self, name: str, event: Event, out: object, exc: Exception) -> HandlerError:
+        """What a hook returned that is not a list of events (or a list holding something else)."""
+        if isinstance(out, Event):
+            what = f"one {out.kind} (#{out.id}), not a list of events"
+        elif isinstance(out, list | tuple) and any(not isinstance(item, Event) for item in out):
+            bad = next(item for item in out if not isinstance(item, Event))
+            what = f"a list holding {type(bad).__name__} {bad!r:.60}, which is not an event"
+        elif isinstance(out, list | tuple):
+            return self._error(name, event, exc)  # events that failed to publish: the bus's own error
+        else:
+            what = f"{type(out).__name__} {out!r:.60}, not a list of events"
+        problem = ContractError(f"returned {what}; a hook returns a list of events or None", plugin=name)
+        return self._error(name, event, problem)
 
     def _error(self, name: str, event: Event, exc: Exception) -> HandlerError:
         chain = self.trace(event.id) or [event]

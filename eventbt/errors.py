@@ -8,6 +8,7 @@ closest to, so ``except ValueError`` still catches a bad scenario value::
     ├── DataError(ValueError)          price data is wrong (file, symbol, date, row)
     ├── SignalError(ValueError)        a strategy returned unusable target weights (strategy, date, symbol)
     ├── PluginError(ImportError)       an import path or registered name cannot be resolved
+    ├── ContractError(TypeError)       a plug-in broke its contract: wrong shape, signature or returned value
     ├── BusError(RuntimeError)         the bus was misused (publishing into the past, stepping a finished run)
     ├── HandlerError(RuntimeError)     a handler raised while handling an event (handler, event, causal chain)
     ├── AccountingError(RuntimeError)  a fill would break the books (negative cash, selling unheld shares)
@@ -26,6 +27,7 @@ __all__ = [
     "AccountingError",
     "AuditError",
     "BusError",
+    "ContractError",
     "DataError",
     "DebuggerError",
     "EventbtError",
@@ -98,6 +100,16 @@ class PluginError(EventbtError, ImportError):
     def __init__(self, message: str, *, reference: str | None = None) -> None:
         super().__init__(message)
         self.reference = reference
+
+
+class ContractError(EventbtError, TypeError):
+    """A plug-in (a handler, a cost model, a strategy) broke its contract: a hook that returns something other
+    than a list of events, a subscribed event without its hook, a method with the wrong signature, a value it
+    may not return. ``plugin`` names it (its name or ``module:Class``)."""
+
+    def __init__(self, message: str, *, plugin: str | None = None) -> None:
+        super().__init__(message)
+        self.plugin = plugin
 
 
 class BusError(EventbtError, RuntimeError):

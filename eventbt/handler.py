@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from eventbt.errors import ContractError
 from eventbt.events import Event
 from eventbt.portfolio import Portfolio, PortfolioView
 
@@ -63,10 +64,11 @@ class Handler:
 
     def hook_for(self, event_class: type[Event]) -> Hook:
         method = getattr(self, hook_name(event_class), None)
-        if method is None:
-            raise TypeError(
-                f"handler {self.name!r} subscribes to {event_class.__name__} but has no "
-                f"{hook_name(event_class)}() method"
+        if not callable(method):
+            raise ContractError(
+                f"handler {self.name!r} ({type(self).__module__}:{type(self).__qualname__}) subscribes to "
+                f"{event_class.__name__} but has no {hook_name(event_class)}(event) method",
+                plugin=self.name,
             )
         hook: Hook = method
         return hook

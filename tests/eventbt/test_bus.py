@@ -206,3 +206,37 @@ def test_audit_records_every_publication_and_delivery() -> None:
     assert records[0] == {"record": "publish", "seq": 0, "id": 7, "type": "Ping", "time": "1970-01-01",
                           "cause": None, "by": "test", "data": {"label": "x"}}
     assert records[1] == {"record": "deliver", "event": 7, "to": ["h1", "h2"]}
+
+
+@pytest.mark.parametrize(("returned", "words"), [
+    (lambda e: Pong(id=99, time_ns=e.time_ns, label="x"), "returned one Pong (#99), not a list of events"),
+    (lambda e: {"label": "x"}, "returned dict {'label': 'x'}, not a list of events"),
+    (lambda e: [Pong(id=99, time_ns=e.time_ns), "later"], "returned a list holding str 'later', which is not an event"),
+])
+@pytest.mark.parametrize("how", ["run", "step"])
+def test_a_hook_that_returns_something_else_is_named(returned, words: str, how: str) -> None:  # type: ignore[no-untyped-def]
+    """A hook returning one event, a dict or a list with a non-event in it: a HandlerError naming the handler,
+    what it returned and what a hook returns, from run() and step() alike."""
+    bus = Bus()
+    bus.add(Recorder("one", react=returned))
+    bus.publish(Ping(id=1, time_ns=0, label="a"))
+    with pytest.raises(HandlerError) as caught:
+        bus.run() if how == "run" else bus.step()
+    assert str(caught.value).startswith(f"handler 'one' raised ContractError: {words}; a hook returns a list of "
+                                        "events or None while handling Ping #1")
+    assert caught.value.handler == "one"
+
+
+def test_a_subscribed_event_without_its_hook_is_refused_when_the_handler_is_added() -> None:
+    """subscribes = (Ping,) with no on_ping: a ContractError naming the handler, its class and the hook wanted."""
+    from eventbt.errors import ContractError
+
+    class Typo(Handler):
+        name = "typo"
+        subscribes = (Ping,)
+
+        def on_pings(self, event: Ping) -> None: ...
+
+    with pytest.raises(ContractError, match=r"^handler 'typo' \(.*Typo\) subscribes to Ping but has no "
+                                            r"on_ping\(event\) method$"):
+        Bus().add(Typo())
