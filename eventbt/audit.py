@@ -1,25 +1,30 @@
-"""The audit log: every event published and every delivery, as JSON lines with sorted keys.
+"""The audit log: every event published, with the handlers it is delivered to, as JSON lines with sorted keys.
 
 The record schema is documented in ``docs/audit-log.md``. In short, each line is one JSON object whose
 ``record`` field says what it is:
 
-- ``header``: first line; the run's metadata (eventbt version, resolved scenario, data file hashes, ...).
-  Its ``wall_clock`` (start time) and ``environment`` (Python and library versions, the scenario file's
-  path) fields are the only data in a log that may differ between runs of the same scenario; the digest
-  leaves them out.
+- ``header``: first line; the run's metadata (eventbt version, audit format, resolved scenario, data file
+  hashes, ...). Its ``wall_clock`` (start time) and ``environment`` (Python and library versions, the
+  scenario file's path) fields are the only data in a log that may differ between runs of the same scenario;
+  the digest leaves them out.
 - ``publish``: an event entered the queue: ``seq``, ``id``, ``type``, ``time``, ``cause``, ``by`` (the
-  publisher) and ``data`` (the event's :meth:`~eventbt.events.Event.audit_fields`).
-- ``deliver``: an event was taken from the queue and handed to its subscribers: ``event`` (its id) and
-  ``to`` (the handlers, in delivery order; empty when nobody subscribes). Written before the handlers run,
-  so the ``publish`` records of what they emit follow it.
+  publisher), ``to`` (the handlers it is delivered to, in delivery order; empty when nobody subscribes) and
+  ``data`` (the event's :meth:`~eventbt.events.Event.audit_fields`). Events are delivered in (``time``,
+  ``seq``) order, so the line says when and to whom without a record of its own.
 - ``note``: anything else worth keeping (a warning, a dead letter, an interruption), with a ``code``.
 - ``footer``: last line; how the run ended (``status``: completed, failed, interrupted), the error if any,
   and ``digest``: the SHA-256 of every line before the footer (the header without ``wall_clock`` and
   ``environment``).
 
-Records are kept as small tuples while the run goes and rendered in batches through a structlog processor
-chain ending in :class:`structlog.processors.JSONRenderer` with orjson; in file mode every batch is one
-write of whole lines, so a log cut short by a kill is valid JSON lines up to its last line.
+This is audit format 2 (:data:`AUDIT_FORMAT`, in the header as ``audit_format``). Format 1 (eventbt 0.1) had
+a separate ``deliver`` line after each ``publish`` line; the readers (:func:`read_audit`,
+:func:`event_records`, replay, verify) accept both.
+
+Records are kept as small tuples while the run goes and rendered in batches: the events of every bar
+(``MarketEvent``, ``BarEndEvent``, ``SnapshotEvent``, ...) from byte templates, the others with orjson, the
+bytes identical to what ``orjson.dumps(record, option=OPT_SORT_KEYS)`` gives (tests/eventbt/test_audit.py
+checks it). In file mode every batch is one write of whole lines, so a log cut short by a kill is valid JSON
+lines up to its last line.
 """
 
 from __future__ import annotations
@@ -35,22 +40,23 @@ import orjson
 import structlog
 
 from eventbt.errors import AuditError
-from eventbt.events import Event
+from eventbt.events import BarEndEvent, BarOpenEvent, DataEndEvent, Event, MarketEvent, SnapshotEvent
 
-__all__ = ["RECORDED_LIBRARIES", "AuditLog", "digest_of_lines", "read_audit", "runtime_versions", "trace_records",
-           "version_differences"]
+__all__ = ["AUDIT_FORMAT", "RECORDED_LIBRARIES", "AuditLog", "digest_of_lines", "event_records", "read_audit",
+           "runtime_versions", "trace_records", "version_differences"]
+
+AUDIT_FORMAT = 2
+"""The format version this eventbt writes (``audit_format`` in the header; a header without it is format 1)."""
 
 _PUBLISH = 0
-_DELIVER = 1
 _RECORD = 2
 
 _NS_PER_DAY = 86_400_000_000_000
 _EPOCH_ORDINAL = 719_163  # datetime.date(1970, 1, 1).toordinal()
 _GROUP = 32  # lines joined at a time while rendering (see AuditLog.flush)
-_MARK = 7_355_608_113_579_224  # an id no run reaches, marking where a deliver line's event id goes
-_MARK_BYTES = b"%d" % _MARK
 
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
+_UNSET: Any = object()  # no template made yet for an event type (None: it has none)
 
 
 # Fields that differ between machines or runs of the same scenario; the digest leaves them out.
@@ -88,8 +94,55 @@ def _drop_volatile(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict
     return event_dict
 
 
+def _render(record: Mapping[str, Any]) -> bytes:
+    """One event record as a JSON line (no newline): sorted keys, numpy scalars as numbers; orjson directly."""
+    return orjson.dumps(record, option=_JSON_OPTIONS)
+
+
 def _renderer() -> structlog.processors.JSONRenderer:
+    """The structlog renderer of the run's own records (header, notes, footer): the same bytes as
+    :func:`_render`, as the last step of a structlog processor chain (:func:`_drop_volatile` before it for
+    the digest)."""
     return structlog.processors.JSONRenderer(serializer=orjson.dumps, option=_JSON_OPTIONS)
+
+
+def _bar_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event], bytes]:
+    """A renderer of the ``publish`` line of an event whose data is just ``{"bar": n}`` (a bar's market,
+    open, end and data-end events), from bytes fixed per (type, publisher, subscribers)."""
+    head = b'{"by":' + orjson.dumps(by) + b',"cause":'
+    tail = b'","to":' + orjson.dumps(list(to)) + b',"type":' + orjson.dumps(kind) + b"}"
+
+    def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
+        return b'%s%s,"data":{"bar":%d},"id":%d,"record":"publish","seq":%d,"time":"%s%s' % (
+            head, b"null" if cause is None else b"%d" % cause, event.bar, event_id, seq,  # type: ignore[attr-defined]
+            time.encode(), tail)
+
+    return render
+
+
+def _snapshot_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event],
+                                                                               bytes]:
+    """A renderer of a ``SnapshotEvent``'s ``publish`` line; its floats are formatted by orjson itself."""
+    head = b'{"by":' + orjson.dumps(by) + b',"cause":'
+    tail = b'","to":' + orjson.dumps(list(to)) + b',"type":' + orjson.dumps(kind) + b"}"
+    dumps = orjson.dumps
+
+    def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
+        snapshot: Any = event
+        return (b'%s%s,"data":{"bar":%d,"cash":%s,"positions_value":%s,"total_value":%s},"id":%d,'
+                b'"record":"publish","seq":%d,"time":"%s%s') % (
+            head, b"null" if cause is None else b"%d" % cause, snapshot.bar, dumps(snapshot.cash),
+            dumps(snapshot.positions_value), dumps(snapshot.total_value), event_id, seq, time.encode(), tail)
+
+    return render
+
+
+_TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, str, Event], bytes]]] = {
+    MarketEvent: _bar_template, BarOpenEvent: _bar_template, BarEndEvent: _bar_template,
+    DataEndEvent: _bar_template, SnapshotEvent: _snapshot_template,
+}
+"""The event classes rendered from templates (exactly these classes, not subclasses: their ``audit_fields``
+are fixed in eventbt/events.py, and tests/eventbt/test_audit.py checks the bytes)."""
 
 
 class AuditLog:
@@ -109,7 +162,7 @@ class AuditLog:
         self._render = _renderer()
         self._times: dict[int, str] = {}
         self._days: dict[int, str] = {}
-        self._deliver_templates: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+        self._templates: dict[tuple[type, str, tuple[str, ...]], Callable[..., bytes] | None] = {}
         self._fd: int | None = None
         self._digest: str | None = None
         self.count = 0
@@ -118,16 +171,12 @@ class AuditLog:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
 
     # -- recording (hot path: append a tuple) ---------------------------------------------------------
-    def published(self, seq: int, event: Event, by: str) -> None:
+    def published(self, seq: int, event: Event, by: str, to: tuple[str, ...] = ()) -> None:
+        """Record that ``by`` published ``event`` as publication ``seq``; it will be delivered ``to`` these."""
         if self.enabled:
-            self._pending.append((_PUBLISH, seq, event, by))
-            if len(self._pending) >= self._batch:
-                self.flush()
-
-    def delivered(self, event_id: int, handlers: tuple[str, ...]) -> None:
-        if self.enabled:
-            self._pending.append((_DELIVER, event_id, handlers))
-            if len(self._pending) >= self._batch:
+            pending = self._pending
+            pending.append((_PUBLISH, seq, event, by, to))
+            if len(pending) >= self._batch:
                 self.flush()
 
     def record(self, kind: str, **fields: Any) -> None:
@@ -166,12 +215,13 @@ class AuditLog:
             return
         # The renderer returns bytes (orjson); typed as such once for the loop.
         render: Callable[[Any, str, dict[str, Any]], bytes] = self._render  # type: ignore[assignment]
+        render_event = _render
         update = self._hash.update
         pieces: list[bytes] = []
         out: list[bytes] = []
         append = out.append
         times = self._times
-        templates = self._deliver_templates
+        templates = self._templates
         def flush_group() -> None:
             if out:
                 piece = b"\n".join(out) + b"\n"
@@ -180,27 +230,25 @@ class AuditLog:
                 out.clear()
 
         for item in pending:
-            tag = item[0]
-            if tag == _DELIVER:
-                # Deliver lines differ only in the event id: render each handler list once through the
-                # chain, with a marker id, and stamp the id into the cached bytes (byte-identical).
-                template = templates.get(item[2])
-                if template is None:
-                    marked = render(None, "audit", {"record": "deliver", "event": _MARK, "to": item[2]})
-                    head, tail = marked.split(_MARK_BYTES)
-                    template = templates[item[2]] = (head, tail)
-                append(template[0] + b"%d" % item[1] + template[1])
-            elif tag == _PUBLISH:
-                event = item[2]
+            if item[0] == _PUBLISH:
+                _, seq, event, by, to = item
                 # The text has whole seconds: cache by second (midnight exactly prints as a bare date).
                 time_ns = event.time_ns
                 key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
                 text = times.get(key)
                 if text is None:
                     text = times[key] = self._time_text(time_ns)
-                append(render(None, "audit", {"record": "publish", "seq": item[1], "id": event.id,
-                                              "type": event.kind, "time": text, "cause": event.cause_id,
-                                              "by": item[3], "data": event.audit_fields()}))
+                cls = event.__class__
+                template = templates.get((cls, by, to), _UNSET)
+                if template is _UNSET:
+                    maker = _TEMPLATES.get(cls)
+                    template = templates[(cls, by, to)] = maker(event.kind, by, to) if maker is not None else None
+                if template is not None:
+                    append(template(seq, event.id, event.cause_id, text, event))
+                else:
+                    append(render_event({"record": "publish", "seq": seq, "id": event.id, "type": event.kind,
+                                         "time": text, "cause": event.cause_id, "by": by, "to": list(to),
+                                         "data": event.audit_fields()}))
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 flush_group()
@@ -287,6 +335,19 @@ def digest_of_lines(records: Sequence[Mapping[str, Any]]) -> str:
         digest.update(render(None, "audit", clean))  # type: ignore[arg-type]
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def event_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The ``publish`` records of a log, in order, each with its ``to`` (the handlers it was delivered to).
+
+    Format 2 logs have ``to`` on the line; in a format 1 log it comes from the event's ``deliver`` line (an
+    event published but never delivered, at a failure, has ``to`` empty), so both formats read the same.
+    """
+    published = [record for record in records if record.get("record") == "publish"]
+    if not published or "to" in published[0]:
+        return published
+    delivered = {record["event"]: record.get("to", []) for record in records if record.get("record") == "deliver"}
+    return [{**record, "to": delivered.get(record.get("id"), [])} for record in published]
 
 
 def trace_records(records: Sequence[Mapping[str, Any]], event_id: int) -> Iterator[Mapping[str, Any]]:

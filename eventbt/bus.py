@@ -20,7 +20,8 @@ Contract
   handler, the event and its causal chain (the event, its cause, ... back to the market bar). The bus
   state is left as it was at the failure, so the audit log can record it.
 
-Every publication and every delivery is reported to the :class:`~eventbt.audit.AuditLog`, when one is given.
+Every publication is reported to the :class:`~eventbt.audit.AuditLog`, when one is given, with the handlers
+the event will be delivered to (an event class's subscribers are fixed once the run starts).
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class Bus:
         self._log.append(event)
         self._by.append(by)
         if self._audit is not None:
-            self._audit.published(seq, event, by)
+            self._audit.published(seq, event, by, self._names.get(event.__class__, ()))
 
     def schedule(self, event: Event, by: str = "user") -> None:
         """Queue ``event`` for a later simulated time; it must be later than now."""
@@ -231,8 +232,6 @@ class Bus:
         if event is None:
             return None
         routes = self._routes.get(event.__class__, ())
-        if self._audit is not None:
-            self._audit.delivered(event.id, self._names[event.__class__] if routes else ())
         emitted: list[tuple[str, tuple[Event, ...]]] = []
         for name, hook in routes:
             try:
@@ -260,8 +259,6 @@ class Bus:
         ``tests/eventbt/test_debugger.py`` checks that stepping and running give the same digest.
         """
         routes = self._routes
-        names = self._names
-        audit = self._audit
         publish = self.publish
         now = self._now
         empty: list[tuple[str, Hook]] = []
@@ -272,10 +269,7 @@ class Bus:
             if stop is not None and stop(event):
                 now.appendleft(event)
                 return event
-            cls = event.__class__
-            subscribers = routes.get(cls, empty)
-            if audit is not None:
-                audit.delivered(event.id, names[cls] if subscribers else ())
+            subscribers = routes.get(event.__class__, empty)
             for name, hook in subscribers:
                 try:
                     out = hook(event)

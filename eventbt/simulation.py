@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eventbt import __version__
-from eventbt.audit import AuditLog
+from eventbt.audit import AUDIT_FORMAT, AuditLog
 from eventbt.bus import Bus, Delivery
 from eventbt.errors import HandlerError, RunInterrupted
 from eventbt.events import Event
@@ -123,6 +123,7 @@ class Simulation:
         self.audit.header(
             **extra,
             eventbt_version=__version__,
+            audit_format=AUDIT_FORMAT,
             scenario=self.config.to_dict(),
             data_files=dict(sorted(self.prices.sources.items())),
             symbols=list(self.prices.symbols),

@@ -1,8 +1,9 @@
 """Comparing two audit logs record by record: the first divergence, its causal chain, the end results.
 
-Two runs agree when their ``publish`` and ``deliver`` records agree one by one, in order. For a ``publish``
-record the compared fields are the event's ``type``, ``time``, ``cause`` and every field of its ``data``;
-for a ``deliver`` record, the ``event`` delivered and the handlers it went ``to``. The header (scenario,
+Two runs agree when their events agree one by one, in order: for each ``publish`` record the compared fields
+are the event's ``type``, ``time``, ``cause``, the handlers it went ``to`` and every field of its ``data``
+(:func:`eventbt.audit.event_records`, which reads audit format 1 and 2 alike, so an old log replays against a
+new run). The header (scenario,
 versions, data hashes) and ``note`` records are not part of the comparison: a what-if run changes the
 scenario on purpose. :func:`first_divergence` finds where two streams part, :func:`outcome` sums up how a
 run ended (final value, trades, costs) from its records alone, and :func:`format_divergence` prints both
@@ -16,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from eventbt.audit import trace_records
+from eventbt.audit import event_records, trace_records
 
 __all__ = [
     "Divergence",
@@ -30,15 +31,14 @@ __all__ = [
     "scenario_changes",
 ]
 
-_STREAM = ("publish", "deliver")
-_COMPARED = {"publish": ("type", "time", "cause", "data"), "deliver": ("event", "to")}
+_COMPARED = {"publish": ("type", "time", "cause", "to", "data")}
 
 
 @attrs.frozen(kw_only=True)
 class Divergence:
     """Where two event streams first differ.
 
-    ``index`` is the position in the stream of ``publish``/``deliver`` records (0-based); ``recorded`` and
+    ``index`` is the position in the stream of events (0-based); ``recorded`` and
     ``new`` the two records there (``None`` when that stream has already ended); ``fields`` the differing
     fields, dotted (``data.commission``); ``recorded_chain``/``new_chain`` the causal chains, event first.
     """
@@ -59,13 +59,8 @@ class Divergence:
 
     @property
     def event_type(self) -> str | None:
-        """The event type of the divergence (the delivered event's, for a ``deliver`` record)."""
+        """The event type of the divergence."""
         return _describe(self.record, self.recorded_chain or self.new_chain)[0]
-
-
-def event_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The ``publish`` and ``deliver`` records of a log, in order."""
-    return [record for record in records if record.get("record") in _STREAM]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -101,7 +96,7 @@ def first_divergence(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mappin
         fields = tuple(key for key in sorted({*flat_a, *flat_b})
                        if flat_a.get(key, _MISSING) != flat_b.get(key, _MISSING))
         if not fields:
-            continue  # differs only in fields not compared (``by``, ``seq``, ``id``)
+            continue  # differs only in fields not compared (``by``, ``seq``, ``id``, or the format)
         return Divergence(index=index, recorded=a, new=b, fields=fields,
                           recorded_chain=_chain(recorded, a), new_chain=_chain(new, b))
     return None

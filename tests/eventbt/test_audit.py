@@ -9,19 +9,17 @@ import orjson
 import pytest
 from freezegun import freeze_time
 
-from eventbt.audit import AuditLog, digest_of_lines, read_audit, trace_records
+from eventbt.audit import AuditLog, digest_of_lines, event_records, read_audit, trace_records
 from eventbt.errors import AuditError
-from eventbt.events import BarEndEvent, MarketEvent, OrderEvent, Side, format_time
+from eventbt.events import BarEndEvent, MarketEvent, OrderEvent, Side, SnapshotEvent, format_time
 
 
 def _fill_log(audit: AuditLog) -> None:
     market = MarketEvent(id=1, time_ns=57_600_000_000_000, bar=0, symbols=("A",), close=np.array([1.0]))
     order = OrderEvent(id=2, time_ns=57_600_000_000_000, cause_id=1, bar=0, symbol="A", side=Side.BUY,
                        quantity=3, reference_price=1.0)
-    audit.published(0, market, "data_feed")
-    audit.delivered(1, ("strategy", "rebalance"))
-    audit.published(1, order, "rebalance")
-    audit.delivered(2, ())
+    audit.published(0, market, "data_feed", ("strategy", "rebalance"))
+    audit.published(1, order, "rebalance", ())
 
 
 def test_time_text_matches_format_time_everywhere() -> None:
@@ -33,27 +31,28 @@ def test_time_text_matches_format_time_everywhere() -> None:
 
 
 def test_records_are_sorted_json_lines_with_their_documented_fields() -> None:
-    """A publish record carries seq, id, type, time, cause, by and data; a deliver record the handlers."""
+    """A publish record carries seq, id, type, time, cause, by, the handlers it goes to, and data."""
     audit = AuditLog()
     _fill_log(audit)
     lines = audit.lines()
     assert all(list(orjson.loads(line)) == sorted(orjson.loads(line)) for line in lines)
-    publish, deliver, order, nobody = (orjson.loads(line) for line in lines)
+    publish, order = (orjson.loads(line) for line in lines)
     assert publish == {"by": "data_feed", "cause": None, "data": {"bar": 0}, "id": 1, "record": "publish",
-                       "seq": 0, "time": "1970-01-01T16:00:00", "type": "MarketEvent"}
-    assert deliver == {"event": 1, "record": "deliver", "to": ["strategy", "rebalance"]}
-    assert order["data"]["side"] == "BUY" and order["cause"] == 1
-    assert nobody == {"event": 2, "record": "deliver", "to": []}
+                       "seq": 0, "time": "1970-01-01T16:00:00", "to": ["strategy", "rebalance"],
+                       "type": "MarketEvent"}
+    assert order["data"]["side"] == "BUY" and order["cause"] == 1 and order["to"] == []
 
 
-def test_deliver_lines_from_the_template_equal_a_direct_rendering() -> None:
-    """The cached deliver template gives byte for byte what rendering the record would."""
+def test_a_format_1_log_reads_as_the_same_events() -> None:
+    """Format 1 had a deliver line after each publish line; event_records folds it into ``to`` as format 2
+    writes it, so the two formats compare equal."""
     audit = AuditLog()
-    for event_id in (1, 22, 333_333):
-        audit.delivered(event_id, ("a", "b"))
-    expected = [orjson.dumps({"record": "deliver", "event": i, "to": ["a", "b"]}, option=orjson.OPT_SORT_KEYS)
-                for i in (1, 22, 333_333)]
-    assert audit.lines() == expected
+    _fill_log(audit)
+    new = event_records(audit.records())
+    old = [{key: value for key, value in record.items() if key != "to"} for record in new]
+    format_1 = [old[0], {"record": "deliver", "event": 1, "to": ["strategy", "rebalance"]},
+                old[1], {"record": "deliver", "event": 2, "to": []}]
+    assert event_records(format_1) == new
 
 
 def test_digest_leaves_out_wall_clock_and_environment() -> None:
@@ -81,7 +80,7 @@ def test_file_mode_writes_whole_lines_and_the_footer_carries_the_digest(tmp_path
     _fill_log(audit)
     digest = audit.close("completed", events=2)
     records = read_audit(path)
-    assert [r["record"] for r in records] == ["header", "publish", "deliver", "publish", "deliver", "footer"]
+    assert [r["record"] for r in records] == ["header", "publish", "publish", "footer"]
     assert records[-1] == {"record": "footer", "status": "completed", "digest": digest, "events": 2}
     assert digest_of_lines(records) == digest
 
@@ -99,24 +98,31 @@ def test_trace_records_follows_causes_to_the_root() -> None:
     """From the order back to the market bar, via cause ids."""
     audit = AuditLog()
     _fill_log(audit)
-    audit.published(2, BarEndEvent(id=3, time_ns=57_600_000_000_000, cause_id=2, bar=0), "x")
+    audit.published(2, BarEndEvent(id=3, time_ns=57_600_000_000_000, cause_id=2, bar=0), "x", ())
     assert [r["id"] for r in trace_records(audit.records(), 3)] == [3, 2, 1]
 
 
 @pytest.mark.parametrize("by", ["data_feed", 'quo"te %d 100%', "ünï\\code", "%b%%"])
-def test_publish_lines_from_the_envelope_equal_a_direct_rendering(by: str) -> None:
-    """Assembled publish lines are byte for byte orjson's rendering of the whole record, whatever the publisher."""
+@pytest.mark.parametrize("to", [(), ("portfolio",), ("a%s", 'b"', "ü")])
+def test_publish_lines_from_templates_equal_a_direct_rendering(by: str, to: tuple[str, ...]) -> None:
+    """Publish lines, from a template or not, are byte for byte orjson's rendering of the whole record, whatever
+    the publisher, the subscribers, the ids, the times and the floats (tiny, huge, negative, NaN-free)."""
     events = [
         MarketEvent(id=7, time_ns=0, bar=3, symbols=("A",), close=np.array([1.0])),
         OrderEvent(id=8, time_ns=1_700_000_000_123_456_789, cause_id=7, bar=3, symbol="B%", side=Side.SELL,
                    quantity=5, reference_price=0.1 + 0.2, target_weight=None),
         BarEndEvent(id=9, time_ns=-86_400_000_000_000, cause_id=None, bar=0),
+        BarEndEvent(id=10, time_ns=57_600_000_000_000, cause_id=3, bar=123_456),
     ]
+    events += [SnapshotEvent(id=11 + i, time_ns=57_600_000_000_000, cause_id=10, bar=i, cash=cash,
+                             positions_value=value, total_value=cash + value)
+               for i, (cash, value) in enumerate([(0.0, 1e16), (-0.0, 5e-324), (166.98, 375426769.41),
+                                                  (1.7976931348623157e308, -2.5e-7), (1 / 3, 2 / 3)])]
     audit = AuditLog()
     for seq, event in enumerate(events):
-        audit.published(seq, event, by)
+        audit.published(seq, event, by, to)
     expected = [orjson.dumps({"record": "publish", "seq": seq, "id": e.id, "type": e.kind,
-                              "time": format_time(e.time_ns), "cause": e.cause_id, "by": by,
+                              "time": format_time(e.time_ns), "cause": e.cause_id, "by": by, "to": list(to),
                               "data": e.audit_fields()},
                              option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
                 for seq, e in enumerate(events)]

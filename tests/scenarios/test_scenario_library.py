@@ -96,8 +96,8 @@ def test_extra_handler_is_built_from_the_scenario() -> None:
     months = [f["time"][:7] for f in monthly]
     assert len(set(months)) == len(months) > 24 and months[0] == "2012-02"
     assert all(f["data"]["details"]["annual_rate"] == 0.01 for f in monthly)
-    delivered = [r for r in result.audit.records() if r.get("record") == "deliver"]
-    market = next(r for r in delivered if r["to"] and "management_fee" in r["to"])
+    published = [r for r in result.audit.records() if r.get("record") == "publish"]
+    market = next(r for r in published if r["to"] and "management_fee" in r["to"])
     assert market["to"][-2:] == ["management_fee", "stamp_duty"]  # after the pipeline's own handlers
 
 
