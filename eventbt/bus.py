@@ -128,6 +128,7 @@ class Bus:
         self._seq = 0
         self._source: Source | None = None
         self._audit = (audit if audit is not None and audit.enabled else None)
+        self._record = self._audit.recorder() if self._audit is not None else None
         self.now_ns: int = -(2**63)
         self.events: Mapping[int, Event] = _ById(self._seq_of, self._log)
         self.publisher: Mapping[int, str] = _ById(self._seq_of, self._by)
@@ -179,8 +180,8 @@ class Bus:
         self._seq_of[event.id] = seq
         self._log.append(event)
         self._by.append(by)
-        if self._audit is not None:
-            self._audit.published(seq, event, by, self._names.get(event.__class__, ()))
+        if self._record is not None:
+            self._record(seq, event, by, self._names.get(event.__class__, ()))
 
     def schedule(self, event: Event, by: str = "user") -> None:
         """Queue ``event`` for a later simulated time; it must be later than now."""
@@ -261,27 +262,56 @@ class Bus:
         routes = self._routes
         publish = self.publish
         now = self._now
+        future = self._future
         empty: list[tuple[str, Hook]] = []
-        while True:
-            event = now.popleft() if now else self._next()
-            if event is None:
-                return None
-            if stop is not None and stop(event):
-                now.appendleft(event)
-                return event
-            subscribers = routes.get(event.__class__, empty)
-            for name, hook in subscribers:
-                try:
-                    out = hook(event)
-                except Exception as exc:
-                    raise self._error(name, event, exc) from exc
-                if out:
+        source = self._source
+        # The source's events (a bar's market and end events) are pulled and recorded here without going
+        # through _next() and publish(): the same steps, inline, when nothing is scheduled for later.
+        peek = source.peek_time if source is not None else None
+        pop = source.pop if source is not None else None
+        source_name = source.name if source is not None else ""
+        seq_of, log, by_list = self._seq_of, self._log, self._by
+        record, names = self._record, self._names
+        delivered = 0
+        try:
+            while True:
+                if now:
+                    event = now.popleft()
+                elif future or peek is None or pop is None:
+                    next_event = self._next()
+                    if next_event is None:
+                        return None
+                    event = next_event
+                else:
+                    time_ns = peek()
+                    if time_ns is None:
+                        return None
+                    self.now_ns = time_ns
+                    event = pop()
+                    seq = self._seq
+                    self._seq = seq + 1
+                    seq_of[event.id] = seq
+                    log.append(event)
+                    by_list.append(source_name)
+                    if record is not None:
+                        record(seq, event, source_name, names.get(event.__class__, ()))
+                if stop is not None and stop(event):
+                    now.appendleft(event)
+                    return event
+                for name, hook in routes.get(event.__class__, empty):
                     try:
-                        for new in out:
-                            publish(new, name)
-                    except (TypeError, AttributeError) as exc:
-                        raise self._bad_output(name, event, out, exc) from exc
-            self.delivered += 1
+                        out = hook(event)
+                    except Exception as exc:
+                        raise self._error(name, event, exc) from exc
+                    if out:
+                        try:
+                            for new in out:
+                                publish(new, name)
+                        except (TypeError, AttributeError) as exc:
+                            raise self._bad_output(name, event, out, exc) from exc
+                delivered += 1
+        finally:
+            self.delivered += delivered
 
     # -- tracing --------------------------------------------------------------------------------------
     def trace(self, event_id: int) -> list[Event]:

@@ -154,7 +154,8 @@ class MarketEvent(Event):
     """One bar for every symbol: published by the data feed at the bar's close.
 
     ``close`` (and ``open``, ``high``, ``low``, ``volume`` where the data has them) are float64 arrays
-    indexed like ``symbols``; NaN means the symbol has no bar at this date.
+    indexed like ``symbols``; NaN means the symbol has no bar at this date. ``complete`` is true when every
+    symbol has a close at this bar (no NaN in ``close``), so a handler can skip its per-symbol NaN checks.
     """
 
     kind: ClassVar[str] = "MarketEvent"
@@ -166,6 +167,7 @@ class MarketEvent(Event):
     high: np.ndarray | None = None
     low: np.ndarray | None = None
     volume: np.ndarray | None = None
+    complete: bool = False
 
     def audit_fields(self) -> dict[str, Any]:
         return {"bar": self.bar}

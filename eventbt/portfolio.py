@@ -61,11 +61,16 @@ class Portfolio:
         self.last_fill_id = 0  # the id of the last FillEvent booked (0: none yet)
         self.fees_owed: dict[str, float] = {}  # fee model -> amount charged but not yet paid (no cash)
         self._held: np.ndarray | None = None  # indices of the non-zero positions (None: recompute)
+        self._held_quantities = np.zeros(0)  # their quantities as floats, kept with _held
 
     # -- writes ---------------------------------------------------------------------------------------
-    def update_marks(self, close: np.ndarray) -> None:
-        """Take this bar's closes as marks where a symbol has one (others keep their last close)."""
-        np.copyto(self.marks, close, where=close == close)
+    def update_marks(self, close: np.ndarray, complete: bool = False) -> None:
+        """Take this bar's closes as marks where a symbol has one (others keep their last close);
+        ``complete``: every symbol has one (no NaN), so all are copied at once."""
+        if complete:
+            np.copyto(self.marks, close)
+        else:
+            np.copyto(self.marks, close, where=close == close)
 
     def apply_fill(self, i: int, side: int, quantity: int, price: float, commission: float,
                    slippage: float = 0.0, *, date: str = "", fill_id: int = 0) -> float:
@@ -140,13 +145,15 @@ class Portfolio:
         held = self._held
         if held is None:
             held = self._held = np.flatnonzero(self.positions)
+            self._held_quantities = self.positions[held].astype(float)
         return held
 
     def positions_value(self) -> float:
         """``sum(q * mark)`` over held positions, exactly rounded (:mod:`eventbt.exact`): the same bits on
-        every machine, where a BLAS dot product's last bit depends on the CPU."""
+        every machine, where a BLAS dot product's last bit depends on the CPU. (Whole-share quantities are
+        exact as floats, so the products are those of :func:`~eventbt.exact.dot` on the integer array.)"""
         held = self.held_index()
-        return dot(self.positions[held], self.marks[held])
+        return math.fsum(np.multiply(self._held_quantities, self.marks.take(held)).tolist())
 
     def total_value(self) -> float:
         return self.cash + self.positions_value()

@@ -153,7 +153,11 @@ class SlippageModel(Protocol):
 
 
 class PriceView(Protocol):
-    """What a signal generator sees at a bar: the prices up to and including that bar, nothing later."""
+    """What a signal generator sees at a bar: the prices up to and including that bar, nothing later.
+
+    The strategy handler's view also has ``complete`` (true when every symbol has a close at this bar), which a
+    generator may read with ``getattr(view, "complete", None)`` to skip its own NaN checks.
+    """
 
     @property
     def symbols(self) -> tuple[str, ...]: ...

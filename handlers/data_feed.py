@@ -44,6 +44,8 @@ class DataFeed:
         days = prices.dates.astype("datetime64[ns]").astype(np.int64)
         self._open_ns = [int(d) + OPEN_OFFSET_NS for d in days]
         self._close_ns = [int(d) + CLOSE_OFFSET_NS for d in days]
+        # Per bar, whether every symbol has a close (MarketEvent.complete), worked out once for the panel.
+        self._complete: list[bool] = (~np.isnan(prices.close).any(axis=1)).tolist() if prices.n_symbols else []
         self._bar = 0
         self._phase = _OPEN if self._with_open else _MARKET
         self._fields = [
@@ -93,7 +95,7 @@ class DataFeed:
         close.setflags(write=False)
         if not self._fields:  # closes only: the common case, one copy and nothing else
             return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
-                               close=close)
+                               close=close, complete=self._complete[i])
         rows: dict[str, np.ndarray | None] = {"open": None, "high": None, "low": None, "volume": None}
         for name, array in self._fields:
             row = array[i].copy()
@@ -101,4 +103,4 @@ class DataFeed:
             rows[name] = row
         return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
                            close=close, open=rows["open"], high=rows["high"], low=rows["low"],
-                           volume=rows["volume"])
+                           volume=rows["volume"], complete=self._complete[i])

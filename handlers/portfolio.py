@@ -51,7 +51,7 @@ class PortfolioHandler(Handler):
         self._signal_bar = -1
 
     def on_market(self, event: MarketEvent) -> None:
-        self.book.update_marks(event.close)
+        self.book.update_marks(event.close, event.complete)
 
     def on_signal(self, event: SignalEvent) -> None:
         self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(event.weights)))

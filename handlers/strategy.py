@@ -90,6 +90,11 @@ class HistoryView:
         return day
 
     @property
+    def complete(self) -> bool:
+        """Whether every symbol has a close at this bar (no NaN in :attr:`close`)."""
+        return self._current.complete
+
+    @property
     def close(self) -> np.ndarray:
         return self._current.close
 

@@ -120,12 +120,15 @@ class EmaAllocation:
             self._slow = _EmaRow(self.slow_span, emas.value[1])
             self._count = np.zeros(n, dtype=np.int64)
             self._started = np.zeros(n, dtype=bool)
-        # A NaN anywhere makes the sum NaN, so a sum that is a number means every symbol has a close; one
-        # reduction instead of a comparison and an all() (a NaN sum from inf - inf just takes the general
-        # path, which handles every bar).
+        # The steady path needs a close for every symbol: the view says so when it knows (the data feed works
+        # it out for the whole panel once); otherwise a NaN anywhere makes the sum NaN, so a sum that is a
+        # number means every symbol has a close (a NaN sum from inf - inf just takes the general path).
         if emas.steady:
-            total = x.sum()
-            if total == total:
+            complete = getattr(view, "complete", None)
+            if complete is None:
+                total = x.sum()
+                complete = total == total
+            if complete:
                 emas.update_steady(x)
                 emas.steady_bars += 1
                 return
