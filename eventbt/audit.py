@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import structlog
 
 from eventbt.errors import AuditError
 from eventbt.events import BarEndEvent, BarOpenEvent, DataEndEvent, Event, MarketEvent, SnapshotEvent
@@ -64,7 +63,7 @@ _UNSET: Any = object()  # no template made yet for an event type (None: it has n
 VOLATILE_FIELDS = ("environment", "wall_clock")
 
 # The libraries whose versions a header records (under ``environment``): what a run's numbers pass through.
-RECORDED_LIBRARIES = ("numpy", "pandas", "attrs", "orjson", "structlog")
+RECORDED_LIBRARIES = ("numpy", "pandas", "attrs", "orjson")
 
 
 def runtime_versions() -> dict[str, str]:
@@ -94,23 +93,17 @@ def version_differences(recorded: Mapping[str, Any], current: Mapping[str, Any])
             if name in recorded and recorded[name] != current.get(name)]
 
 
-def _drop_volatile(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """A structlog processor: remove the wall-clock and machine fields."""
+def _drop_volatile(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` without the wall-clock and machine fields (what the digest takes of a header)."""
     for key in VOLATILE_FIELDS:
-        event_dict.pop(key, None)
-    return event_dict
+        record.pop(key, None)
+    return record
 
 
 def _render(record: Mapping[str, Any]) -> bytes:
-    """One event record as a JSON line (no newline): sorted keys, numpy scalars as numbers; orjson directly."""
+    """One record as a JSON line (no newline): sorted keys, numpy scalars as numbers, by orjson directly."""
     return orjson.dumps(record, option=_JSON_OPTIONS)
 
-
-def _renderer() -> structlog.processors.JSONRenderer:
-    """The structlog renderer of the run's own records (header, notes, footer): the same bytes as
-    :func:`_render`, as the last step of a structlog processor chain (:func:`_drop_volatile` before it for
-    the digest)."""
-    return structlog.processors.JSONRenderer(serializer=orjson.dumps, option=_JSON_OPTIONS)
 
 
 def _bar_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event], bytes]:
@@ -166,7 +159,6 @@ class AuditLog:
         self._pending: list[tuple[Any, ...]] = []
         self._chunks: list[bytes] = []  # rendered batches (memory mode), each whole lines ending in \n
         self._hash = hashlib.sha256()
-        self._render = _renderer()
         self._times: dict[int, str] = {}
         self._days: dict[int, str] = {}
         self._templates: dict[tuple[type, str, tuple[str, ...]], Callable[..., bytes] | None] = {}
@@ -237,8 +229,6 @@ class AuditLog:
         pending = self._pending
         if not pending:
             return
-        # The renderer returns bytes (orjson); typed as such once for the loop.
-        render: Callable[[Any, str, dict[str, Any]], bytes] = self._render  # type: ignore[assignment]
         render_event = _render
         update = self._hash.update
         pieces: list[bytes] = []
@@ -277,10 +267,9 @@ class AuditLog:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 flush_group()
                 record = {"record": item[1], **item[2]}
-                pieces.append(render(None, "audit", record) + b"\n")
+                pieces.append(render_event(record) + b"\n")
                 if record["record"] != "footer":
-                    clean = _drop_volatile(None, "", dict(record))
-                    update(render(None, "audit", clean) + b"\n")
+                    update(render_event(_drop_volatile(dict(record))) + b"\n")
                 continue
             if len(out) >= _GROUP:
                 flush_group()
@@ -350,13 +339,11 @@ def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 def digest_of_lines(records: Sequence[Mapping[str, Any]]) -> str:
     """Recompute the digest of parsed records (everything before the footer, without volatile fields)."""
-    render = _renderer()
     digest = hashlib.sha256()
     for record in records:
         if record.get("record") == "footer":
             break
-        clean = _drop_volatile(None, "", dict(record))
-        digest.update(render(None, "audit", clean))  # type: ignore[arg-type]
+        digest.update(_render(_drop_volatile(dict(record))))
         digest.update(b"\n")
     return digest.hexdigest()
 
