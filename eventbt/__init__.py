@@ -8,7 +8,6 @@ tools that walk module attributes (freezegun, for one) do not import everything.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
@@ -48,14 +47,17 @@ MOVED_MODULES = {
 }
 
 
-class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports a moved module's old name as a module that forwards every name to the new one, with a warning."""
+class _MovedModuleFinder:
+    """Imports a moved module's old name as a module that forwards every name to the new one, with a warning.
+
+    A meta path finder and its own loader by shape (``find_spec``, ``create_module``, ``exec_module``), not by
+    subclassing ``importlib.abc``, whose import costs more than the rest of ``import eventbt``."""
 
     def __init__(self, moved: dict[str, str]) -> None:
         self.moved = moved
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        return importlib.machinery.ModuleSpec(name, self) if name in self.moved else None
+        return importlib.machinery.ModuleSpec(name, self) if name in self.moved else None  # type: ignore[arg-type]
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         return None
