@@ -29,9 +29,25 @@ from eventbt.results import Result, build_result
 from eventbt.scenario import ScenarioConfig
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from eventbt.debug.debugger import Debugger
 
 __all__ = ["Simulation", "load_scenario_prices", "run"]
+
+
+def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> PriceData:
+    """The run's prices: ``given`` (a :class:`PriceData`, or a wide or long DataFrame checked like a file and
+    cut to the scenario's ``[data] symbols``, ``start`` and ``end``), else the scenario's file."""
+    if given is None:
+        return load_scenario_prices(config)
+    if isinstance(given, PriceData):
+        return given
+    from eventbt.data.frames import prices_from_frame
+
+    data = config.data
+    return prices_from_frame(given, symbols=list(data.symbols) or None, start=data.start or None,
+                             end=data.end or None)
 
 
 def load_scenario_prices(config: ScenarioConfig) -> PriceData:
@@ -48,14 +64,14 @@ def load_scenario_prices(config: ScenarioConfig) -> PriceData:
 class Simulation:
     """One backtest run, wired and ready: :meth:`run` it, or step through it with :attr:`debugger`."""
 
-    def __init__(self, config: ScenarioConfig, *, prices: PriceData | None = None,
+    def __init__(self, config: ScenarioConfig, *, prices: PriceData | pd.DataFrame | None = None,
                  audit_path: str | os.PathLike[str] | None = None, audit: bool = True,
                  progress: Callable[[int], None] | None = None,
                  extra_handlers: Sequence[Handler] = (),
                  stages: Mapping[str, str | type] | None = None) -> None:
         self.config = config
         self.stages = check_replacements(stages or {})
-        self.prices = prices if prices is not None else load_scenario_prices(config)
+        self.prices = _prices(config, prices)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
         self.audit = AuditLog(audit_path, enabled=audit)
@@ -287,7 +303,11 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
         out: str | os.PathLike[str] | None = None, **options: Any) -> Result:
     """Run a scenario (a file path or a :class:`ScenarioConfig`) to the end and return its results.
 
-    With ``out``, the result files are written there (see :meth:`eventbt.results.Result.write`).
+    With ``out``, the result files are written there (see :meth:`eventbt.results.Result.write`). The other
+    keyword arguments are :class:`Simulation`'s: ``prices=`` takes the prices in memory instead of the
+    scenario's file, as a :class:`~eventbt.prices.PriceData` or a pandas DataFrame, wide (a column of closes per
+    symbol, dates as the index) or long (date, symbol, close and optionally open, high, low, volume), checked
+    like a file and hashed into the audit header (see ``docs/results.md``).
     """
     config = scenario if isinstance(scenario, ScenarioConfig) else ScenarioConfig.from_toml(scenario, overrides)
     if out is not None and "audit_path" not in options:

@@ -1,0 +1,191 @@
+"""Prices given in memory, as pandas DataFrames, checked like a file and hashed for the audit log.
+
+:func:`prices_from_frame` takes the two layouts bt and vectorbt users already have:
+
+``wide``
+    One column of closes per symbol, the dates as the index (a ``DatetimeIndex``) or as a ``date`` column.
+``long``
+    One row per date and symbol: ``date`` (a column, or the index), ``symbol`` (or ``ticker``), ``close`` and
+    optionally ``open``, ``high``, ``low``, ``volume``.
+
+The frame is read as arrays, not cell by cell: the columns go to float64 at once and the checks run on whole
+arrays, with the same rules and messages as a file's (:func:`eventbt.data.checks.check_bars`: positive finite
+prices, volume >= 0, low <= open/close <= high, at least one close per symbol; dates tz-naive, unique and
+increasing). A row of a message is the frame's row number counted from 1. The :class:`PriceData` keeps the
+frame's digest under ``name`` (default ``<prices DataFrame>``) in ``sources``: the SHA-256 of its dates,
+symbols and every field's float64 bytes, so the audit header identifies in-memory prices as it identifies
+files, and two frames with the same numbers have the same digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventbt.data.checks import SYMBOL_NAMES, check_bars, find_column, iso, parse_bound
+from eventbt.errors import DataError
+from eventbt.prices import FIELDS, PriceData
+
+__all__ = ["IN_MEMORY_NAME", "prices_from_frame"]
+
+IN_MEMORY_NAME = "<prices DataFrame>"
+"""How in-memory prices are named in messages and in the audit header's ``data_files``."""
+
+_DATE_NAMES = ("date", "day", "datetime")
+
+
+def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbols: Sequence[str] | None = None,
+                      start: str | None = None, end: str | None = None) -> PriceData:
+    """Check ``frame`` (wide or long, see the module docstring) and return it as a :class:`PriceData`.
+
+    ``symbols`` keeps a subset (each must be in the frame); ``start`` and ``end`` (ISO dates) cut the dates
+    inclusively, as for a file. Every problem is a :class:`~eventbt.errors.DataError` naming ``name``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"prices must be a pandas DataFrame (wide or long), got {type(frame).__name__}", path=name)
+    if frame.empty:
+        raise DataError("has no rows; expected at least one row of prices", path=name)
+    symbol_column = find_column(pd.Index([str(c) for c in frame.columns]), SYMBOL_NAMES)
+    if symbol_column is not None:
+        dates, chosen, fields = _long(frame, symbol_column, name, symbols)
+    else:
+        dates, chosen, fields = _wide(frame, name, symbols)
+    rows = np.arange(1, len(dates) + 1)
+    for j, symbol in enumerate(chosen):
+        check_bars({field: values[:, j] for field, values in fields.items()}, symbol=symbol, dates=dates,
+                   rows=rows, path=name)
+    dates, fields = _cut(dates, fields, parse_bound(start, "start", name), parse_bound(end, "end", name), name)
+    return PriceData(dates=dates, symbols=chosen, close=fields["close"], open=fields.get("open"),
+                     high=fields.get("high"), low=fields.get("low"), volume=fields.get("volume"),
+                     sources={name: _digest(dates, chosen, fields)})
+
+
+def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
+    """Dates as ``datetime64[ns]`` at midnight, tz-naive; an unreadable one is named with its row."""
+    try:
+        parsed = pd.to_datetime(pd.Series(np.asarray(values)), errors="raise")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"has a date that cannot be read ({exc}); expected dates or ISO text", path=name) from None
+    if parsed.dt.tz is not None:
+        raise DataError(f"dates carry a time zone ({parsed.dt.tz}); expected tz-naive dates (market time)",
+                        path=name)
+    if parsed.isna().any():
+        row = int(np.argmax(parsed.isna().to_numpy())) + 1
+        raise DataError(f"row {row} has no date; expected a date on every row", path=name, row=row)
+    days = parsed.to_numpy(dtype="datetime64[ns]")
+    if (days != days.astype("datetime64[D]").astype("datetime64[ns]")).any():
+        row = int(np.argmax(days != days.astype("datetime64[D]").astype("datetime64[ns]"))) + 1
+        raise DataError(f"row {row} has a time of day ({parsed.iloc[row - 1]}); expected daily dates",
+                        path=name, row=row)
+    return days
+
+
+def _numbers(values: pd.Series | pd.DataFrame, what: str, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values.to_numpy(dtype=float), dtype=float)
+    except (ValueError, TypeError):
+        raise DataError(f"{what} holds values that are not numbers; expected numbers or NaN", path=name) from None
+
+
+def _choose(available: Sequence[str], wanted: Sequence[str] | None, name: str) -> tuple[str, ...]:
+    if len(set(available)) != len(available):
+        duplicate = next(s for s in available if list(available).count(s) > 1)
+        raise DataError(f"symbol {duplicate!r} appears twice; expected each symbol once", path=name, symbol=duplicate)
+    if wanted is None:
+        return tuple(sorted(available))
+    for symbol in wanted:
+        if symbol not in available:
+            raise DataError(f"symbol {symbol!r} is not in the frame; it has {', '.join(sorted(available))}",
+                            path=name, symbol=symbol)
+    return tuple(sorted(set(wanted)))
+
+
+def _ordered(dates: np.ndarray, name: str) -> None:
+    steps = np.diff(dates)
+    if (steps <= np.timedelta64(0, "ns")).any():
+        i = int(np.argmax(steps <= np.timedelta64(0, "ns")))
+        how = "repeats" if dates[i + 1] == dates[i] else "comes before the date above it"
+        raise DataError(f"date {iso(dates[i + 1])} (row {i + 2}) {how}; expected increasing dates", path=name,
+                        date=iso(dates[i + 1]), row=i + 2)
+
+
+def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
+          ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
+    date_column = find_column(pd.Index([str(c) for c in frame.columns]), _DATE_NAMES)
+    if date_column is not None:
+        column = next(c for c in frame.columns if str(c) == date_column)
+        dates, body = _dates(frame[column], name), frame.drop(columns=[column])
+    elif isinstance(frame.index, pd.DatetimeIndex) or frame.index.dtype == object:
+        dates, body = _dates(frame.index, name), frame
+    else:
+        raise DataError("has no dates: expected a DatetimeIndex or a 'date' column", path=name)
+    _ordered(dates, name)
+    chosen = _choose([str(c) for c in body.columns], wanted, name)
+    by_name = {str(c): c for c in body.columns}
+    close = _numbers(body[[by_name[s] for s in chosen]], "a symbol column", name)
+    return dates, chosen, {"close": np.ascontiguousarray(close)}
+
+
+def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[str] | None
+          ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
+    table = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    columns = {str(c).lower(): c for c in table.columns}
+    date_name = next((columns[n] for n in _DATE_NAMES if n in columns), None)
+    if date_name is None:
+        raise DataError("has a symbol column but no 'date' column; expected date, symbol, close", path=name)
+    if "close" not in columns:
+        raise DataError("has no 'close' column; expected date, symbol, close and optionally open, high, low, "
+                        "volume", path=name)
+    labels = table[next(c for c in table.columns if str(c) == symbol_column)].astype(str).str.strip()
+    chosen = _choose(sorted(set(labels)), wanted, name) if wanted is not None else tuple(sorted(set(labels)))
+    keep = labels.isin(chosen).to_numpy()
+    table, labels = table[keep], labels[keep]
+    row_dates = _dates(table[date_name], name)
+    dates = np.unique(row_dates)
+    row_at, column_at = np.searchsorted(dates, row_dates), np.searchsorted(np.array(chosen), labels.to_numpy())
+    pairs = row_at.astype(np.int64) * len(chosen) + column_at
+    if len(np.unique(pairs)) != len(pairs):
+        seen = np.zeros(len(dates) * len(chosen), dtype=bool)
+        for k, pair in enumerate(pairs.tolist()):
+            if seen[pair]:
+                symbol, day = chosen[column_at[k]], iso(dates[row_at[k]])
+                raise DataError(f"{symbol!r} has two rows for {day}; expected one row per date and symbol",
+                                path=name, symbol=symbol, date=day)
+            seen[pair] = True
+    fields: dict[str, np.ndarray] = {}
+    for field in FIELDS:
+        if field in columns:
+            grid = np.full((len(dates), len(chosen)), np.nan)
+            grid[row_at, column_at] = _numbers(table[columns[field]], f"column {field!r}", name)
+            fields[field] = grid
+    return dates, chosen, fields
+
+
+def _cut(dates: np.ndarray, fields: dict[str, np.ndarray], first: np.datetime64 | None,
+         last: np.datetime64 | None, name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    keep = np.ones(len(dates), dtype=bool)
+    if first is not None:
+        keep &= dates >= first
+    if last is not None:
+        keep &= dates <= last
+    if not keep.any():
+        raise DataError(f"no dates between the start and end asked for; it has {iso(dates[0])} to {iso(dates[-1])}",
+                        path=name)
+    if keep.all():
+        return dates, fields
+    return dates[keep], {field: np.ascontiguousarray(values[keep]) for field, values in fields.items()}
+
+
+def _digest(dates: np.ndarray, symbols: tuple[str, ...], fields: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the dates, the symbols and each field's float64 bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(dates.astype("datetime64[ns]").astype(np.int64)).tobytes())
+    digest.update("\x1f".join(symbols).encode())
+    for field in FIELDS:
+        if field in fields:
+            digest.update(field.encode())
+            digest.update(np.ascontiguousarray(fields[field], dtype=np.float64).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,125 @@
+"""Prices given in memory: wide and long DataFrames run like the same prices from a file, checked like a file,
+and identified in the audit header by a digest of their numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import eventbt
+from eventbt.data.frames import IN_MEMORY_NAME, prices_from_frame
+from eventbt.errors import DataError
+from eventbt.scenario import ScenarioConfig
+
+SCENARIO = """\
+[data]
+path = "prices.csv"
+format = "wide"
+
+[portfolio]
+initial_cash = 10_000.0
+
+[strategy]
+name = "equal_weight"
+
+[schedule]
+every_n_bars = 3
+
+[execution.commission]
+model = "fixed"
+amount = 1.0
+"""
+
+
+def _wide() -> pd.DataFrame:
+    dates = pd.date_range("2021-01-04", periods=12, freq="B")
+    return pd.DataFrame({"BBB": np.linspace(20.0, 18.0, 12), "AAA": np.linspace(10.0, 13.0, 12)}, index=dates)
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    """The scenario, with the same prices also written as its CSV file."""
+    frame = _wide()
+    frame.rename_axis("date").to_csv(tmp_path / "prices.csv")
+    written = pd.read_csv(tmp_path / "prices.csv", index_col="date", parse_dates=["date"])
+    assert written.equals(frame)  # pandas writes the shortest text that reads back as the same float
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    return tmp_path / "s.toml"
+
+
+def test_a_wide_frame_runs_as_the_same_prices_from_a_file(scenario: Path) -> None:
+    """Equity and trades from the frame equal those from the file it was written to (the CSV keeps every float
+    exactly); only the header's data_files differ (the file's hash, the frame's digest)."""
+    from_file = eventbt.run(scenario)
+    from_frame = eventbt.run(scenario, prices=_wide())
+    pd.testing.assert_frame_equal(from_frame.equity, from_file.equity)
+    pd.testing.assert_frame_equal(from_frame.trades, from_file.trades)
+    header = from_frame.audit.records()[0]
+    assert list(header["data_files"]) == [IN_MEMORY_NAME]
+
+
+def test_a_long_frame_gives_the_same_panel_as_the_wide_one() -> None:
+    """The same closes in long layout (rows shuffled) make the same PriceData, digest included."""
+    wide = _wide()
+    long = wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="symbol", value_name="close")
+    long = long.sample(frac=1.0, random_state=3)
+    a, b = prices_from_frame(wide), prices_from_frame(long)
+    assert a.symbols == b.symbols == ("AAA", "BBB")
+    assert np.array_equal(a.dates, b.dates) and np.array_equal(a.close, b.close)
+    assert a.sources == b.sources
+
+
+def test_the_digest_follows_the_numbers() -> None:
+    """Changing one close by one unit in the last place changes the digest; a copy keeps it."""
+    frame = _wide()
+    same = prices_from_frame(frame.copy()).sources[IN_MEMORY_NAME]
+    assert prices_from_frame(frame).sources[IN_MEMORY_NAME] == same
+    nudged = frame.copy()
+    nudged.iloc[5, 0] = np.nextafter(nudged.iloc[5, 0], np.inf)
+    assert prices_from_frame(nudged).sources[IN_MEMORY_NAME] != same
+
+
+def test_the_scenario_picks_symbols_and_dates_from_the_frame(scenario: Path) -> None:
+    """[data] symbols, start and end cut an in-memory frame as they cut a file."""
+    config = ScenarioConfig.from_toml(scenario, ["data.symbols=['AAA']", "data.start=2021-01-06"])
+    result = eventbt.run(config, prices=_wide())
+    assert str(result.equity.index[0].date()) == "2021-01-06"
+    assert set(result.trades["symbol"]) == {"AAA"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f.assign(AAA=f["AAA"].where(f.index != f.index[2], -1.0)),
+     "close for 'AAA' on 2021-01-06 (row 3) is -1.0"),
+    (lambda f: f.assign(AAA=f["AAA"].where(f.index != f.index[2], np.inf)),
+     "close for 'AAA' on 2021-01-06 (row 3) is inf"),
+    (lambda f: f.iloc[[0, 2, 1, 3]], "date 2021-01-05 (row 3) comes before the date above it"),
+    (lambda f: f.iloc[[0, 1, 1, 2]], "date 2021-01-05 (row 3) repeats"),
+    (lambda f: f.assign(AAA="x"), "a symbol column holds values that are not numbers"),
+    (lambda f: f.tz_localize("UTC"), "dates carry a time zone (UTC)"),
+    (lambda f: f.set_axis(range(len(f))), "has no dates: expected a DatetimeIndex or a 'date' column"),
+    (lambda f: f.assign(AAA=np.nan), "no close prices for 'AAA': every row is empty"),
+    (lambda f: f.iloc[:0], "has no rows"),
+])
+def test_bad_frames_are_named_like_bad_files(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Each broken frame is a one-line DataError naming the in-memory prices, the symbol, the date and the row."""
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(change(_wide()))
+    text = str(caught.value)
+    assert text.startswith(f"{IN_MEMORY_NAME}: ") and message in text and "\n" not in text
+
+
+def test_a_long_frame_with_two_rows_for_one_bar_is_refused() -> None:
+    """Two rows for AAA on one date: the symbol and the date are named."""
+    frame = pd.DataFrame({"date": ["2021-01-04", "2021-01-04", "2021-01-05"], "symbol": ["AAA", "AAA", "AAA"],
+                          "close": [1.0, 1.1, 1.2]})
+    with pytest.raises(DataError, match=r"'AAA' has two rows for 2021-01-04"):
+        prices_from_frame(frame)
+
+
+def test_something_else_is_not_prices() -> None:
+    """A dict or an array is refused with what was expected."""
+    with pytest.raises(DataError, match=r"prices must be a pandas DataFrame \(wide or long\), got dict"):
+        prices_from_frame({"AAA": [1.0]})  # type: ignore[arg-type]
