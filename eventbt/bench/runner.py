@@ -1,4 +1,17 @@
-"""Timing the workloads of :mod:`eventbt.bench.workloads`: seconds, events, events/s, peak memory.
+"""Timing the workloads of :mod:`eventbt.bench.workloads`, each against a yardstick timed in the same run.
+
+Seconds differ from machine to machine and from minute to minute on a shared one, so every figure that
+matters is a ratio to something timed beside it, in the same process and interleaved with it:
+
+- ``rotation``: the engine (audit log to a file) against :func:`eventbt.bench.loop.rotation_loop`, the same
+  rules as one plain numpy loop; their equity curves are checked equal, bit for bit, before anything is
+  reported (``vs loop``).
+- ``daily``: the engine on a workload where every bar trades.
+- ``bus``: trivial events through the bus (audit off, in memory, to a file) against a deque and a dict of
+  handler lists moving the same number of tuples (``vs floor``).
+- ``scale``: 3,000 symbols x 5,040 bars in a child process (its own peak memory), with the loop beside it.
+- ``startup``: a whole ``eventbt run`` of a small scenario against ``python -c "import pandas"``, as processes.
+- ``sweep``: eight combinations on a two-worker Dask cluster against the same eight run serially.
 
 Each figure is the best of ``repeat`` runs. *Backtest seconds* run from building the
 :class:`~eventbt.simulation.Simulation` to its :class:`~eventbt.results.Result` (audit log closed, digest
@@ -25,7 +38,8 @@ from eventbt.bench import workloads
 
 __all__ = ["WORKLOADS", "format_table", "run_benchmarks"]
 
-WORKLOADS = ("rotation", "daily", "bus")
+WORKLOADS = ("rotation", "daily", "bus", "scale", "startup", "sweep")
+SCALE = (3_000, 5_040)  # symbols, bars of the scale workload
 
 
 def _maxrss_mb() -> float:
@@ -71,7 +85,7 @@ def _row(workload: str, variant: str, size: str, seconds: float, events: int, pe
     }
 
 
-def _simulation_workload(workload: str, size: str, repeat: int, folder: Path) -> dict[str, Any]:
+def _simulation_workload(workload: str, size: str, repeat: int, folder: Path) -> list[dict[str, Any]]:
     from eventbt.simulation import Simulation
 
     if workload == "rotation":
@@ -83,20 +97,172 @@ def _simulation_workload(workload: str, size: str, repeat: int, folder: Path) ->
     prices = workloads.gbm_prices(symbols, bars)
     audit_path = folder / f"{workload}-{size}.jsonl"
     digest = ""
+    equity: Any = None
 
     def run() -> int:
-        nonlocal digest
+        nonlocal digest, equity
         simulation = Simulation(config, prices=prices, audit_path=audit_path)
         result = simulation.run()
         assert result is not None
         digest = str(result.summary["digest"])
+        equity = result.equity["total_value"].to_numpy()
         return simulation.bus.delivered
 
-    seconds, events = _best(run, repeat)
+    shape = {"symbols": symbols, "bars": bars}
+    if workload != "rotation":
+        seconds, events = _best(run, repeat)
+        return [_row(workload, "eventbt, audit to file", size, seconds, events, _traced_peak_mb(run), **shape,
+                     per_symbol_day_us=round(seconds / (symbols * bars) * 1e6, 4),
+                     audit_bytes=audit_path.stat().st_size, digest=digest)]
+    from eventbt.bench.loop import rotation_loop
+
+    loop_values: Any = None
+
+    def loop() -> int:
+        nonlocal loop_values
+        loop_values = rotation_loop(prices.close, prices.dates)
+        return 0
+
+    (engine_seconds, events), (loop_seconds, _) = _interleaved((run, loop), repeat)
+    if not (equity == loop_values).all():
+        raise AssertionError("the engine's equity differs from the plain loop's: the ratio would compare "
+                             "different work")
     peak = _traced_peak_mb(run)
-    return _row(workload, "audit to file", size, seconds, events, peak, symbols=symbols, bars=bars,
-                per_symbol_day_us=round(seconds / (symbols * bars) * 1e6, 4),
-                audit_bytes=audit_path.stat().st_size, digest=digest)
+    return [
+        _row(workload, "plain numpy loop", size, loop_seconds, 0, None, **shape, ratio_to_loop=1.0,
+             per_symbol_day_us=round(loop_seconds / (symbols * bars) * 1e6, 4)),
+        _row(workload, "eventbt, audit to file", size, engine_seconds, events, peak, **shape,
+             ratio_to_loop=round(engine_seconds / loop_seconds, 2),
+             per_symbol_day_us=round(engine_seconds / (symbols * bars) * 1e6, 4),
+             audit_bytes=audit_path.stat().st_size, digest=digest, equity_equal=True),
+    ]
+
+
+def _interleaved(runs: tuple[Callable[[], int], ...], repeat: int) -> list[tuple[float, int]]:
+    """Best time of each of ``runs``, taken in turn (A B A B ...) so that a drift of the machine's speed
+    touches them alike."""
+    best = [float("inf")] * len(runs)
+    counts = [0] * len(runs)
+    for _ in range(max(1, repeat)):
+        for k, run in enumerate(runs):
+            gc.collect()
+            start = time.perf_counter()
+            counts[k] = run()
+            best[k] = min(best[k], time.perf_counter() - start)
+    return list(zip(best, counts, strict=True))
+
+
+_SCALE_CHILD = """
+import json, resource, sys, time, tempfile, os
+from eventbt.bench import workloads
+from eventbt.bench.loop import rotation_loop
+from eventbt.simulation import Simulation
+symbols, bars = int(sys.argv[1]), int(sys.argv[2])
+prices = workloads.gbm_prices(symbols, bars)
+start = time.perf_counter()
+loop = rotation_loop(prices.close, prices.dates)
+loop_seconds = time.perf_counter() - start
+with tempfile.TemporaryDirectory() as folder:
+    start = time.perf_counter()
+    simulation = Simulation(workloads.rotation_config(), prices=prices, audit_path=os.path.join(folder, "a.jsonl"))
+    result = simulation.run()
+    seconds = time.perf_counter() - start
+equal = bool((result.equity["total_value"].to_numpy() == loop).all())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "loop_seconds": loop_seconds, "events": simulation.bus.delivered,
+                  "maxrss_kb": peak, "equal": equal}))
+"""
+
+
+def _scale_workload(repeat: int) -> list[dict[str, Any]]:
+    """The rotation at 3,000 x 5,040 in a child process: time, its own peak memory, the loop beside it."""
+    import json
+    import subprocess
+
+    symbols, bars = SCALE
+    figures = json.loads(subprocess.run([sys.executable, "-c", _SCALE_CHILD, str(symbols), str(bars)],
+                                        capture_output=True, text=True, check=True).stdout)
+    if not figures["equal"]:
+        raise AssertionError("the engine's equity differs from the plain loop's at the scale workload")
+    peak_mb = figures["maxrss_kb"] / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return [_row("scale", "eventbt, audit to file (child process)", "3000x5040", figures["seconds"],
+                 figures["events"], None, symbols=symbols, bars=bars,
+                 ratio_to_loop=round(figures["seconds"] / figures["loop_seconds"], 2),
+                 per_symbol_day_us=round(figures["seconds"] / (symbols * bars) * 1e6, 4),
+                 child_maxrss_mb=round(peak_mb, 1), equity_equal=True)]
+
+
+def _startup_workload(repeat: int, folder: Path) -> list[dict[str, Any]]:
+    """``eventbt run`` of a small scenario as a whole process against ``python -c "import pandas"``."""
+    import subprocess
+
+    from eventbt.bench.workloads import small_scenario
+
+    scenario = small_scenario(folder)
+    commands = ([sys.executable, "-m", "eventbt", "run", str(scenario), "--quiet"],
+                [sys.executable, "-c", "import pandas"])
+
+    # As a user's machine runs them: with compiled bytecode cached (an environment that turns caching off, as
+    # some containers do, would time the compiling of eventbt's sources instead); one untimed run writes it.
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(commands[0], check=True, capture_output=True, env=environment)
+
+    def timed(command: list[str]) -> Callable[[], int]:
+        def run() -> int:
+            subprocess.run(command, check=True, capture_output=True, env=environment)
+            return 0
+        return run
+
+    (run_seconds, _), (pandas_seconds, _) = _interleaved((timed(commands[0]), timed(commands[1])),
+                                                         max(repeat, 1))
+    return [_row("startup", "python -c 'import pandas'", "process", pandas_seconds, 0, None, ratio_to_pandas=1.0),
+            _row("startup", "eventbt run (small scenario)", "process", run_seconds, 0, None,
+                 ratio_to_pandas=round(run_seconds / pandas_seconds, 2))]
+
+
+_SWEEP_CHILD = """
+import gc, json, sys, time
+from distributed import LocalCluster
+from eventbt.bench import workloads
+from eventbt.sweeps.executors import DaskExecutor, SerialExecutor, Task
+size, repeat = sys.argv[1], int(sys.argv[2])
+symbols, bars = workloads.ROTATION_SIZES[size]
+prices = workloads.gbm_prices(symbols, bars)
+base = workloads.rotation_config()
+tasks = [Task(index=k, overrides=(f"strategy.params.top_n={k}",)) for k in range(1, 9)]
+best = {"serial": float("inf"), "dask": float("inf")}
+done = {}
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    executors = {"serial": SerialExecutor(), "dask": DaskExecutor(cluster.scheduler_address)}
+    for _ in range(repeat):
+        for name, executor in executors.items():
+            rows = []
+            gc.collect()
+            start = time.perf_counter()
+            executor.run(base, prices, tasks, rows.append)
+            best[name] = min(best[name], time.perf_counter() - start)
+            done[name] = sum(1 for row in rows if row.get("status") == "ok")
+print(json.dumps({"serial": best["serial"], "dask": best["dask"], "done": done}))
+"""
+
+
+def _sweep_workload(size: str, repeat: int) -> list[dict[str, Any]]:
+    """Eight rotation combinations (top_n 1..8) serially and on a two-worker Dask LocalCluster started before the
+    clock, in a child process (the cluster's servers stay out of this one); the best of ``repeat`` passes, so
+    workers that have imported eventbt once are timed as a long-lived cluster's would be."""
+    import importlib.util
+    import json
+    import subprocess
+
+    if importlib.util.find_spec("distributed") is None:
+        return []
+    symbols, bars = workloads.ROTATION_SIZES[size]
+    figures = json.loads(subprocess.run([sys.executable, "-c", _SWEEP_CHILD, size, str(max(2, repeat))],
+                                        capture_output=True, text=True, check=True).stdout)
+    return [_row("sweep", "8 combinations, serial", size, figures["serial"], figures["done"]["serial"], None,
+                 symbols=symbols, bars=bars, speedup=1.0),
+            _row("sweep", "8 combinations, Dask 2 workers", size, figures["dask"], figures["done"]["dask"], None,
+                 symbols=symbols, bars=bars, speedup=round(figures["serial"] / figures["dask"], 2))]
 
 
 def _bus_engine(n: int, audit_mode: str, folder: Path) -> Callable[[], int]:
@@ -202,24 +368,34 @@ def run_benchmarks(workload: str = "all", size: str = "large", repeat: int = 3,
         for name in chosen:
             if name == "bus":
                 rows.extend(_bus_workload(size, repeat, where))
+            elif name == "scale":
+                rows.extend(_scale_workload(repeat) if size == "large" else [])
+            elif name == "startup":
+                rows.extend(_startup_workload(repeat, where))
+            elif name == "sweep":
+                rows.extend(_sweep_workload("medium" if size == "large" else size, repeat))
             else:
-                rows.append(_simulation_workload(name, size, repeat, where))
+                rows.extend(_simulation_workload(name, size, repeat, where))
     return rows
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """The rows as an aligned text table."""
-    header = ("workload", "variant", "size", "seconds", "events", "events/s", "peak MB", "maxrss MB", "vs floor")
+    """The rows as an aligned text table; ``ratio`` is each row's against its workload's yardstick."""
+    header = ("workload", "variant", "size", "seconds", "events", "events/s", "peak MB", "maxrss MB", "ratio")
     lines = [header]
     for row in rows:
-        shape = f" {row['symbols']}x{row['bars']}" if "symbols" in row else ""
-        ratio = row.get("ratio_to_floor")
+        shape = f" {row['symbols']}x{row['bars']}" if "symbols" in row and row["size"] != "3000x5040" else ""
         peak = row["peak_traced_mb"]
+        ratio = next(((key, row[key]) for key in ("ratio_to_loop", "ratio_to_floor", "ratio_to_pandas", "speedup")
+                      if row.get(key) is not None), None)
+        ratio_text = "" if ratio is None else (f"{ratio[1]:.2f}x " + {
+            "ratio_to_loop": "vs loop", "ratio_to_floor": "vs floor", "ratio_to_pandas": "vs import pandas",
+            "speedup": "speed-up"}[ratio[0]])
+        maxrss = row.get("child_maxrss_mb", row["maxrss_mb"])
         lines.append((
             row["workload"], row["variant"], row["size"] + shape, f"{row['seconds']:.3f}", f"{row['events']:,}",
             f"{row['events_per_s']:,}" if row["events_per_s"] else "n/a",
-            "n/a" if peak is None else f"{peak:.1f}", f"{row['maxrss_mb']:.0f}",
-            "" if ratio is None else f"{ratio:.2f}x",
+            "n/a" if peak is None else f"{peak:.1f}", f"{maxrss:.0f}", ratio_text,
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()

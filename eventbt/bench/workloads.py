@@ -13,13 +13,14 @@ Data generation happens here, before any timer starts; :mod:`eventbt.bench` does
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from eventbt.prices import PriceData
     from eventbt.scenario import ScenarioConfig
 
-__all__ = ["ROTATION_SIZES", "SIZES", "daily_config", "gbm_prices", "rotation_config"]
+__all__ = ["ROTATION_SIZES", "SIZES", "daily_config", "gbm_prices", "rotation_config", "small_scenario"]
 
 # (symbols, bars) per size.
 ROTATION_SIZES = {"tiny": (5, 150), "small": (10, 1_260), "medium": (100, 2_520), "large": (500, 5_040)}
@@ -77,3 +78,18 @@ def rotation_config() -> ScenarioConfig:
 def daily_config() -> ScenarioConfig:
     """Equal weight over every symbol, rebalanced daily, same costs as ``rotation``."""
     return _config("bench_daily", {"name": "equal_weight"}, {"rebalance": "daily"})
+
+
+def small_scenario(folder: Path) -> Path:
+    """A small scenario file with its data (10 symbols, 1,260 bars of the rotation workload) in ``folder``, for
+    timing a whole ``eventbt run`` process."""
+    prices = gbm_prices(*ROTATION_SIZES["small"])
+    frame = prices.to_frame("close")
+    frame.to_csv(folder / "small.csv", index_label="date")
+    (folder / "small.toml").write_text(
+        '[scenario]\nname = "bench_small"\n\n[data]\npath = "small.csv"\nformat = "wide"\n\n'
+        '[portfolio]\ninitial_cash = 1_000_000.0\n\n[strategy]\nname = "ema_allocation"\n\n'
+        '[strategy.params]\nfast_span = 20\nslow_span = 100\ntop_n = 10\n\n[schedule]\nrebalance = "monthly"\n\n'
+        '[execution.commission]\nmodel = "per_share"\nper_share = 0.005\nminimum = 1.0\nmax_pct = 0.01\n\n'
+        '[execution.slippage]\nmodel = "fixed_bps"\nbps = 5.0\n\n[run]\nprogress = false\n')
+    return folder / "small.toml"

@@ -47,3 +47,52 @@ def test_resume_on_dask_runs_nothing_twice(scheduler_address: str, tmp_path: Pat
     again = sweep(SCENARIO, GRID[:1], executor="dask", scheduler=scheduler_address, out=tmp_path, resume=True)
     assert (tmp_path / "results.jsonl").read_text() == journal
     assert list(again.table["digest"]) == list(first.table["digest"])
+
+
+def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The executor scatters the prices (and the base scenario) to every worker once, then submits tasks that
+    carry only the scattered handle and a combination's overrides: 8 combinations, 1 copy of the panel."""
+    from eventbt.bench import workloads
+    from eventbt.prices import PriceData
+    from eventbt.sweeps.executors import DaskExecutor, Task
+
+    calls: dict[str, list[object]] = {"scatter": [], "submit": []}
+
+    class Future:
+        status = "finished"
+
+        def __init__(self, value: object) -> None:
+            self.value = value
+
+        def result(self) -> object:
+            return self.value
+
+    class FakeClient:
+        def __init__(self, address: str) -> None:
+            assert address == "tcp://fake:1"
+
+        def __enter__(self) -> FakeClient:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def scatter(self, value: object, broadcast: bool = False) -> object:
+            calls["scatter"].append((type(value).__name__, broadcast))
+            return ("handle", type(value).__name__)
+
+        def submit(self, function: object, *arguments: object, pure: bool = True) -> Future:
+            calls["submit"].append(arguments)
+            return Future({"combination": arguments[2].index})  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(distributed, "Client", FakeClient)
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: list(futures))
+    prices = workloads.gbm_prices(3, 30)
+    tasks = [Task(index=k, overrides=(f"strategy.params.top_n={k}",)) for k in range(1, 9)]
+    rows: list[object] = []
+    DaskExecutor("tcp://fake:1").run(workloads.rotation_config(), prices, tasks, rows.append)
+    assert calls["scatter"] == [("PriceData", True), ("ScenarioConfig", True)]
+    assert len(calls["submit"]) == 8 and len(rows) == 8
+    for _, shared_prices, task in calls["submit"]:
+        assert shared_prices == ("handle", "PriceData") and not isinstance(shared_prices, PriceData)
+        assert isinstance(task, Task)
