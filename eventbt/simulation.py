@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eventbt import __version__
 from eventbt.audit import AuditLog
@@ -31,7 +33,8 @@ from eventbt.scenario import ScenarioConfig
 if TYPE_CHECKING:
     from eventbt.debug.debugger import Debugger
 
-__all__ = ["Simulation", "load_scenario_prices", "run"]
+__all__ = ["Simulation", "load_scenario_prices", "open_output", "run", "run_folder_audit_name", "run_to_folder",
+           "scenario_audit_path", "stop_on_sigterm"]
 
 
 def load_scenario_prices(config: ScenarioConfig) -> PriceData:
@@ -46,19 +49,36 @@ def load_scenario_prices(config: ScenarioConfig) -> PriceData:
 
 
 class Simulation:
-    """One backtest run, wired and ready: :meth:`run` it, or step through it with :attr:`debugger`."""
+    """One backtest run, wired and ready: :meth:`run` it, or step through it with :attr:`debugger`.
+
+    The audit log is written to ``audit_path`` when given; with ``audit_path=False`` it is kept in memory
+    whatever the scenario says (replays do this); by default it goes where the scenario's ``[audit] path``
+    says, taken in the scenario's folder, or stays in memory when that is empty (see
+    :func:`scenario_audit_path` and ``docs/audit-log.md``). ``audit=False`` keeps no log at all.
+    """
 
     def __init__(self, config: ScenarioConfig, *, prices: PriceData | None = None,
-                 audit_path: str | os.PathLike[str] | None = None, audit: bool = True,
+                 audit_path: str | os.PathLike[str] | Literal[False] | None = None, audit: bool = True,
                  progress: Callable[[int], None] | None = None,
                  extra_handlers: Sequence[Handler] = (),
                  stages: Mapping[str, str | type] | None = None) -> None:
         self.config = config
+        # Where the log goes (docs/audit-log.md): ``audit_path`` when given, False for memory whatever the
+        # scenario says, else the scenario's ``[audit] path`` in its folder (checked before anything is
+        # built), else memory.
+        if not audit:
+            destination = None
+        else:
+            destination = scenario_audit_path(config) if audit_path is None else (audit_path or None)
         self.stages = check_replacements(stages or {})
         self.prices = prices if prices is not None else load_scenario_prices(config)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
-        self.audit = AuditLog(audit_path, enabled=audit)
+        if destination is not None:
+            from eventbt.results.files import create_file
+
+            create_file(destination)  # so the log gets the mode a plain open gives (the umask's)
+        self.audit = AuditLog(destination, enabled=audit)
         self.bus = Bus(self.audit)
         for handler in self.pipeline.handlers:
             self.bus.add(handler)
@@ -152,9 +172,13 @@ class Simulation:
         """Close the audit log with how the run stopped when the body raises (Ctrl-C or any error)."""
         try:
             yield
-        except KeyboardInterrupt:
-            self._end("interrupted", error="interrupted by SIGINT")
-            raise RunInterrupted("run interrupted; results up to the interruption are incomplete") from None
+        except KeyboardInterrupt as exc:
+            name = exc.signal if isinstance(exc, RunInterrupted) else "SIGTERM" if isinstance(exc, _Terminated) \
+                else "SIGINT"
+            self._end("interrupted", error=f"interrupted by {name}")
+            if isinstance(exc, RunInterrupted):
+                raise
+            raise RunInterrupted(_INTERRUPTED[name], signal=name) from None
         except BaseException as exc:
             fields: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
             if isinstance(exc, HandlerError):
@@ -282,18 +306,154 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+_INTERRUPTED = {"SIGINT": "run interrupted; results up to the interruption are incomplete",
+                "SIGTERM": "run terminated (SIGTERM); results up to the interruption are incomplete"}
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it ends as Ctrl-C ends it (see :func:`stop_on_sigterm`)."""
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While the block runs, SIGTERM stops a run as SIGINT (Ctrl-C) does: an ``interrupted`` footer, partial
+    results marked incomplete, :class:`~eventbt.errors.RunInterrupted` (its ``signal`` is ``"SIGTERM"``).
+
+    Only in the main thread (where Python runs signal handlers); elsewhere the block runs unchanged. The
+    previous handler is put back afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def scenario_audit_path(config: ScenarioConfig) -> Path | None:
+    """Where the scenario's ``[audit] path`` puts the log of a run with no output folder: that path in the
+    scenario's folder (``None`` when it is empty).
+
+    A :class:`~eventbt.errors.ScenarioError` (nothing written) when the path leaves the scenario's folder
+    (``..``, an absolute path, a symbolic link pointing out), names a folder, or names an existing file that
+    is not an eventbt audit log (a run never overwrites a file it did not write).
+    """
+    from eventbt.errors import ScenarioError
+    from eventbt.results.files import is_audit_log, relative_inside
+
+    text = config.audit.path
+    if not text:
+        return None
+
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError(f"[audit] path {message}", path=config.source, table="audit", key="path")
+
+    folder = config.base_dir
+    try:
+        relative = relative_inside(text, within=f"the scenario's folder {folder}")
+    except ValueError as exc:
+        raise refuse(str(exc)) from None
+    target = folder / relative
+    real = target.resolve()
+    if real != folder.resolve() / relative and folder.resolve() not in real.parents:
+        raise refuse(f"{text!r} leads out of the scenario's folder {folder} (through a symbolic link to "
+                     f"{real}); expected a path inside it")
+    if real.is_dir():
+        raise refuse(f"{text!r} is a folder; expected a file name for the audit log")
+    if real.exists() and not is_audit_log(real):
+        raise refuse(f"{text!r} is a file that is not an eventbt audit log; a run never overwrites a file it "
+                     "did not write: pick another name")
+    return target
+
+
+def run_folder_audit_name(config: ScenarioConfig, out: str | os.PathLike[str]) -> str:
+    """The audit log's name inside the run folder ``out``: the scenario's ``[audit] path`` taken in that
+    folder, else ``audit.jsonl``; a :class:`~eventbt.errors.ScenarioError` when it leaves the folder or names
+    one of the run's other files."""
+    from eventbt.errors import ScenarioError
+    from eventbt.results.files import LATER_FILES, RUN_FILES, RUN_MARKER, relative_inside
+
+    text = config.audit.path
+    if not text:
+        return "audit.jsonl"
+    try:
+        name = relative_inside(text, within=f"the run folder {os.fspath(out)}").as_posix()
+    except ValueError as exc:
+        raise ScenarioError(f"[audit] path {exc}", path=config.source, table="audit", key="path") from None
+    if name in {*RUN_FILES, *LATER_FILES, RUN_MARKER} - {"audit.jsonl"}:
+        raise ScenarioError(f"[audit] path {text!r} is one of the run's other files; expected another name",
+                            path=config.source, table="audit", key="path")
+    return name
+
+
+def open_output(config: ScenarioConfig, out: str | os.PathLike[str] | None) -> tuple[Any, Path | Literal[False]]:
+    """The run folder (``None`` without ``out``) and the audit log's path (``False``: memory) of a run.
+
+    The precedence of ``docs/audit-log.md``: with ``out``, the log goes into that folder (at ``[audit] path``
+    taken in it, default ``audit.jsonl``) with the other result files; without it, to the scenario's
+    ``[audit] path`` in the scenario's folder, or memory. Every path is checked before anything is written;
+    the folder is claimed (:meth:`eventbt.results.files.RunFolder.open`).
+    """
+    from eventbt.results.files import RUN_FILES, RunFolder
+
+    if out is None:
+        return None, scenario_audit_path(config) or False
+    name = run_folder_audit_name(config, out)
+    folder = RunFolder.open(out, planned=[*RUN_FILES, name])
+    return folder, folder.path / name
+
+
+def run_to_folder(simulation: Simulation, folder: Any, *,
+                  on_partial: Callable[[], None] | None = None) -> Result:
+    """Run ``simulation`` to the end and write its results into ``folder`` (a claimed run folder or ``None``).
+
+    SIGTERM stops the run as SIGINT does. A run that fails or is interrupted still writes the results it has,
+    marked ``complete = false`` (``on_partial`` is called after), then the error goes on.
+    """
+    try:
+        with stop_on_sigterm():
+            result = simulation.run()
+    except BaseException:
+        if folder is not None:
+            if simulation.finished:
+                simulation.result().write(folder)
+                if on_partial is not None:
+                    on_partial()
+            else:
+                folder.abandon()
+        raise
+    assert result is not None
+    if folder is not None:
+        result.write(folder)
+    return result
+
+
 def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequence[str] = (),
         out: str | os.PathLike[str] | None = None, **options: Any) -> Result:
     """Run a scenario (a file path or a :class:`ScenarioConfig`) to the end and return its results.
 
-    With ``out``, the result files are written there (see :meth:`eventbt.results.Result.write`).
+    With ``out``, the result files are written into that run folder (see :meth:`eventbt.results.Result.write`
+    and ``docs/results.md``); the audit log goes where ``docs/audit-log.md`` says (``out``, then the
+    scenario's ``[audit] path``, then memory; an ``audit_path`` option overrides both). Ctrl-C and SIGTERM
+    raise :class:`~eventbt.errors.RunInterrupted` (a :class:`KeyboardInterrupt`); a run that fails or is
+    interrupted still writes its partial results into ``out``, marked ``complete = false``, as the command
+    line does.
     """
     config = scenario if isinstance(scenario, ScenarioConfig) else ScenarioConfig.from_toml(scenario, overrides)
-    if out is not None and "audit_path" not in options:
-        options["audit_path"] = Path(out) / "audit.jsonl"
-    simulation = Simulation(config, **options)
-    result = simulation.run()
-    assert result is not None
-    if out is not None:
-        result.write(out)
-    return result
+    if isinstance(scenario, ScenarioConfig) and overrides:
+        config = config.with_overrides(overrides)
+    folder, audit_path = open_output(config, out)
+    options.setdefault("audit_path", audit_path)
+    try:
+        simulation = Simulation(config, **options)
+    except BaseException:
+        if folder is not None:
+            folder.abandon()
+        raise
+    return run_to_folder(simulation, folder)
