@@ -24,7 +24,6 @@ import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
 from eventbt.errors import AuditError, DataError
-from eventbt.scenario.plugins import imports_refused
 from eventbt.replays.divergence import (
     Divergence,
     first_divergence,
@@ -33,6 +32,7 @@ from eventbt.replays.divergence import (
     outcome,
     scenario_changes,
 )
+from eventbt.scenario.plugins import imports_refused
 
 __all__ = ["ReplayReport", "compare_logs", "load_log", "replay", "untrusted_imports", "verify_records"]
 
@@ -158,7 +158,8 @@ def _data_file_changes(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple
             for name in sorted({*a, *b}) if a.get(name) != b.get(name)]
 
 
-def untrusted_imports(header: Mapping[str, Any], config: Any, handlers: Mapping[str, str] | None = None) -> dict[str, str]:
+def untrusted_imports(header: Mapping[str, Any], config: Any,
+                      handlers: Mapping[str, str] | None = None) -> dict[str, str]:
     """The code an audit log's header names that replaying it would import (``{where: reference}``): its
     strategy, cost models, ``[[handlers]]`` and replaced stages that are not eventbt's own, less what the
     replay replaces (``--set`` values and ``--handler`` stages the user gave)."""

@@ -112,15 +112,15 @@ def relative_inside(text: str, *, within: str) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-def _marker(folder: Path) -> dict[str, object] | None:
-    """The run marker of ``folder`` (parsed), or ``None`` when it has none or it is not ours."""
+def _marker(folder: Path) -> list[str] | None:
+    """The files the run marker of ``folder`` lists, or ``None`` when it has none or it is not ours."""
     try:
         marker = json.loads((folder / RUN_MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(marker, dict) or marker.get("kind") != _KIND or not isinstance(marker.get("files"), list):
         return None
-    return marker
+    return [str(name) for name in marker["files"]]
 
 
 def _entries(folder: Path) -> list[str]:
@@ -203,7 +203,7 @@ class RunFolder:
             raise OutputError(f"holds files that are not an eventbt run ({_some(entries)}); a run writes only "
                               f"into a new folder, an empty one, or the folder of an earlier run (one with "
                               f"{RUN_MARKER}): pick another folder", path=display)
-        ours = {RUN_MARKER, *LATER_FILES, *(str(name) for name in marker["files"])}  # type: ignore[union-attr]
+        ours = {RUN_MARKER, *LATER_FILES, *marker}
         foreign = [entry for entry in entries if entry not in ours]
         if foreign:
             raise OutputError(f"holds an earlier run and files it did not write ({_some(foreign)}); a run "

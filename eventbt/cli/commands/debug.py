@@ -94,7 +94,7 @@ def _at_notes(debugger: Debugger, at: str) -> list[str]:
         following = next((d for d in rebalances if d > day), None)
         after = f"the next is on {following}" if following else "there is none after it"
         bars = {str(d)[:10] for d in dates}
-        where = "" if day in bars else f" nor a date of the data (stopped before the first event after it)"
+        where = "" if day in bars else " nor a date of the data (stopped before the first event after it)"
         return [f"{at} is not a rebalance date{where}; {after}"]
     return []
 
