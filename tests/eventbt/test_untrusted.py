@@ -194,7 +194,7 @@ def test_python_m_does_not_import_from_the_working_folder_unless_asked(tmp_path:
     (tmp_path / "local_costs.py").write_text(USER_CODE)
     write_tiny(tmp_path)
     command = [sys.executable, "-m", module, "run", "tiny.toml", "--quiet",
-               "--set", "execution.commission.model=local_costs:Commission"]
+               "--set", "execution.commission.model=local_costs:Commission", "--set", "execution.commission.amount=1"]
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "EVENTBT_IMPORT_CWD")}
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.returncode == 2
