@@ -388,8 +388,8 @@ class Debugger:
         upcoming = self.simulation.bus.peek()
         # continue_() delivers the next event before it looks: a date already reached can no longer be.
         if upcoming is not None and (start <= upcoming.time_ns if alone else start + _NS_PER_DAY <= upcoming.time_ns):
-            raise DebuggerError(f"the run is already at {upcoming.date} (next: {upcoming.kind} #{upcoming.id}), "
-                                f"past {date}, so a breakpoint on it would never fire", argument=date)
+            raise DebuggerError(f"the run has already reached {date} (next: {upcoming.kind} #{upcoming.id} at "
+                                f"{upcoming.date}), so a breakpoint on it would never fire", argument=date)
 
     def delete_breakpoint(self, number: int) -> None:
         if self.breakpoints.pop(number, None) is None:
