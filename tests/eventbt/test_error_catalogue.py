@@ -419,8 +419,10 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
     ("verify: empty CSV", _doctored("equity.csv", ""), "equity.csv: is empty; expected a header line and rows"),
     ("verify: bad JSON", _doctored("summary.json", '{"final_value": '),
      "summary.json: is not valid JSON (Expecting value: line 1 column 17 (char 16))"),
-    ("verify: JSON not an object", _doctored("summary.json", "[1, 2]"), "summary.json: is not a JSON object (found list)"),
-    ("verify: log line not an object", _doctored("audit.jsonl", "[1]\n"), "audit.jsonl: line 1: not a JSON object (list)"),
+    ("verify: JSON not an object", _doctored("summary.json", "[1, 2]"),
+     "summary.json: is not a JSON object (found list)"),
+    ("verify: log line not an object", _doctored("audit.jsonl", "[1]\n"),
+     "audit.jsonl: line 1: not a JSON object (list)"),
     ("verify: a doctored cell", _verify_disagreement,
      "trades: trades.csv row 3 column commission (fill #238: 2012-03-26 SELL 17 AAPL): expected 1.0, found '1.01'"),
 ]
