@@ -74,11 +74,17 @@ class Simulation:
         self.prices = prices if prices is not None else load_scenario_prices(config)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
-        if destination is not None:
-            from eventbt.results.files import create_file
+        try:
+            if destination is not None:
+                from eventbt.results.files import create_file
 
-            create_file(destination)  # so the log gets the mode a plain open gives (the umask's)
-        self.audit = AuditLog(destination, enabled=audit)
+                create_file(destination)  # so the log gets the mode a plain open gives (the umask's)
+            self.audit = AuditLog(destination, enabled=audit)
+        except OSError as exc:
+            from eventbt.errors import OutputError
+
+            raise OutputError(f"cannot write the audit log: {exc.strerror or exc}",
+                              path=os.fspath(destination or "")) from None
         self.bus = Bus(self.audit)
         for handler in self.pipeline.handlers:
             self.bus.add(handler)
@@ -360,15 +366,18 @@ def scenario_audit_path(config: ScenarioConfig) -> Path | None:
     except ValueError as exc:
         raise refuse(str(exc)) from None
     target = folder / relative
-    real = target.resolve()
-    if real != folder.resolve() / relative and folder.resolve() not in real.parents:
-        raise refuse(f"{text!r} leads out of the scenario's folder {folder} (through a symbolic link to "
-                     f"{real}); expected a path inside it")
-    if real.is_dir():
-        raise refuse(f"{text!r} is a folder; expected a file name for the audit log")
-    if real.exists() and not is_audit_log(real):
-        raise refuse(f"{text!r} is a file that is not an eventbt audit log; a run never overwrites a file it "
-                     "did not write: pick another name")
+    try:
+        real = target.resolve()
+        if real != folder.resolve() / relative and folder.resolve() not in real.parents:
+            raise refuse(f"{text!r} leads out of the scenario's folder {folder} (through a symbolic link to "
+                         f"{real}); expected a path inside it")
+        if real.is_dir():
+            raise refuse(f"{text!r} is a folder; expected a file name for the audit log")
+        if real.exists() and not is_audit_log(real):
+            raise refuse(f"{text!r} is a file that is not an eventbt audit log; a run never overwrites a file it "
+                         "did not write: pick another name")
+    except OSError as exc:
+        raise refuse(f"{text!r} cannot be used: {exc.strerror or exc}") from None
     return target
 
 

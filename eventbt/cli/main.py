@@ -89,3 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        # A file the command had to read or write (a path too long, a full disk, no permission): one line.
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"eventbt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2

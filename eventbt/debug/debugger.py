@@ -86,6 +86,7 @@ def did_you_mean(text: str, choices: list[str] | tuple[str, ...]) -> str:
     """`` (did you mean 'X'?)`` for the closest of ``choices`` (a different case counts as closest), or nothing."""
     import difflib
 
+    text = str(text)
     same = [choice for choice in choices if choice.lower() == text.lower() and choice != text]
     close = same or difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
     if not close:
@@ -244,7 +245,10 @@ class Debugger:
                           cash_after=book.cash, changes=changes)
 
     def next(self, count: int = 1) -> StepList:
-        """Step ``count`` events (fewer when the run ends first)."""
+        """Step ``count`` events (fewer when the run ends first); ``count`` is a whole number of at least 1."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise DebuggerError(f"next takes a positive whole number of events (default 1), got {count!r}",
+                                argument=str(count))
         records = StepList()
         self.partial_steps = records
         for _ in range(count):
@@ -369,7 +373,7 @@ class Debugger:
 
     def _check_symbol(self, symbol: str) -> None:
         symbols = self.symbols
-        if symbol not in symbols:
+        if not isinstance(symbol, str) or symbol not in symbols:
             raise DebuggerError(f"symbol {symbol!r} is not in the run's data{did_you_mean(symbol, symbols)}, so a "
                                 "breakpoint on it would never fire", argument=symbol)
 

@@ -175,6 +175,10 @@ def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ref
     found_reference = float(data["reference_price"])
     if abs(expected_reference - found_reference) > max(1e-6, 1e-9 * abs(expected_reference)):
         raise BooksError(f"{where} reference_price (the data's price)", expected_reference, found_reference)
+    slippage = float(data["slippage"])
+    cost = abs(price - found_reference) * quantity  # the slippage cost of a fill (docs/results.md)
+    if abs(cost - slippage) > max(1e-6, 1e-9 * abs(cost)):
+        raise BooksError(f"{where} slippage (|price - reference_price| x quantity)", cost, slippage)
     held = int(positions[j])
     realized = 0.0
     if side == "BUY":
@@ -194,7 +198,7 @@ def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ref
             average[j] = 0.0
     books.trades.append({
         "bar": bar, "symbol": symbol, "side": side, "quantity": quantity, "price": price,
-        "reference_price": found_reference, "commission": commission, "slippage": float(data["slippage"]),
+        "reference_price": found_reference, "commission": commission, "slippage": slippage,
         "realized_pnl": float(realized), "order_id": int(data["order_id"]), "fill_id": int(record["id"]),
     })
     return cash

@@ -95,6 +95,8 @@ def relative_inside(text: str, *, within: str) -> PurePosixPath:
     ``within`` names the folder in the message ("the run folder runs/x"). Refused: an absolute path (or a
     Windows drive), a path that climbs out with ``..``, and one that names the folder itself (``.``).
     """
+    if any(ord(character) < 32 for character in text):
+        raise ValueError(f"{text!r} holds a control character; expected a plain file name inside {within}")
     if os.path.isabs(text) or PurePosixPath(text).is_absolute() or (len(text) > 1 and text[1] == ":"):
         raise ValueError(f"{text!r} is an absolute path; expected a path inside {within}")
     parts: list[str] = []

@@ -42,6 +42,8 @@ __all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "check_s
 LOWER_IS_BETTER = frozenset({"annual_volatility", "trades", "total_commission", "total_slippage", "total_costs"})
 JOURNAL = "results.jsonl"
 MANIFEST = "sweep.json"
+SWEEP_FILES = (MANIFEST, JOURNAL, "results.csv", "results.parquet", "heatmap.png")
+"""The files a sweep writes into its ``out`` folder."""
 
 
 class Executor(Protocol):
@@ -303,12 +305,22 @@ def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[
     from eventbt.results import atomic_write
 
     manifest_path, journal = folder / MANIFEST, folder / JOURNAL
+    if folder.exists() and not folder.is_dir():
+        raise SweepError(f"{folder} is a file; a sweep writes its files into a folder", option="--out")
     if not resume:
         if journal.exists():
             raise SweepError(f"{folder} already holds a sweep (add --resume to finish it, or pick another --out)",
                              option="--out")
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        # A sweep never overwrites a file it did not write: the names it is about to write must be free.
+        taken = [name for name in SWEEP_FILES if (folder / name).exists() or (folder / name).is_symlink()]
+        if taken:
+            raise SweepError(f"{folder} holds {', '.join(taken)}, which this sweep would overwrite; pick another "
+                             "--out", option="--out")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise SweepError(f"{folder} cannot be written: {exc.strerror or exc}", option="--out") from None
         return {}
     recorded = _read_manifest(folder)
     if recorded != manifest:

@@ -172,3 +172,12 @@ def test_the_python_api_keeps_the_error_and_stays_at_the_failing_event(tmp_path:
     assert isinstance(failing, MarketEvent) and failing.bar == 1
     assert sim.debugger.step() is None and sim.debugger.continue_() is None
     assert sim.status == "failed"
+
+
+@pytest.mark.parametrize("count", [0, -2, "3", 1.5, True])
+def test_next_from_python_takes_a_positive_whole_number(tiny: str, count: object) -> None:
+    """sim.debugger.next(count) refuses what is not a positive whole number, as the prompt does."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    with pytest.raises(DebuggerError, match="next takes a positive whole number of events"):
+        sim.debugger.next(count)  # type: ignore[arg-type]
+    assert sim.debugger.last is None

@@ -220,3 +220,47 @@ def test_the_report_pngs_are_files_a_run_folder_may_hold() -> None:
     from eventbt.report.png import PNG_NAMES
 
     assert set(PNG_NAMES) <= set(LATER_FILES)
+
+
+@pytest.mark.parametrize(("audit_path", "message"), [
+    ('"a\\u0000b.jsonl"', "[audit] path 'a\\x00b.jsonl' holds a control character; expected a plain file name"),
+    ('"' + "x" * 300 + '.jsonl"', "cannot be used: File name too long"),
+])
+def test_an_audit_path_the_file_system_cannot_take_is_one_line(place: dict[str, Path], audit_path: str,
+                                                                message: str) -> None:
+    """A NUL in `[audit] path`, or a name too long for the file system: exit 2 with one line, no traceback."""
+    scenario = place["scenario"]
+    scenario.write_text(scenario.read_text() + f"[audit]\npath = {audit_path}\n")
+    done = subprocess.run([sys.executable, "-m", "eventbt", "run", str(scenario), "--quiet"], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_any_other_file_error_of_a_command_is_one_line(place: dict[str, Path]) -> None:
+    """A file error no check foresaw (here: `eventbt report --out` naming a folder) is one line, exit 2."""
+    eventbt.run(place["scenario"], out=place["out"])
+    done = subprocess.run([sys.executable, "-m", "eventbt", "report", str(place["out"]), "--out", str(place["root"])],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("eventbt: error: ")
+    assert "Is a directory" in done.stderr
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda folder: folder.write_text("x"), "is a file; a sweep writes its files into a folder"),
+    (lambda folder: folder.mkdir() or (folder / "results.csv").write_text("x"),
+     "holds results.csv, which this sweep would overwrite; pick another --out"),
+])
+def test_a_sweep_never_overwrites_a_users_file(place: dict[str, Path], make: Callable[[Path], object],
+                                               message: str) -> None:
+    """A sweep's --out naming a file, or a folder holding a file of a name the sweep writes: refused, intact."""
+    from eventbt.errors import SweepError
+    from eventbt.sweeps.executors import SerialExecutor
+    from eventbt.sweeps.grid import sweep
+
+    target = place["root"] / "sweep"
+    make(target)
+    with pytest.raises(SweepError, match=message):
+        sweep(place["scenario"], ["portfolio.initial_cash=1000,2000"], executor=SerialExecutor(), out=target)
+    assert (target.read_text() if target.is_file() else (target / "results.csv").read_text()) == "x"
