@@ -305,8 +305,15 @@ def _sweep(grid: list[str], overrides: list[str]) -> Callable[[Path], object]:
         from eventbt.sweeps.executors import SerialExecutor
         from eventbt.sweeps.grid import sweep
 
-        return sweep("sc/tiny.toml", grid, overrides=overrides, executor=SerialExecutor(), out="runs/s")
+        return sweep("sc/tiny.toml", grid, overrides=overrides, executor=SerialExecutor(), out="runs/sweep")
     return action
+
+
+def _sweep_over(project: Path, users_file: str) -> object:
+    """A sweep into runs/sweep after the user wrote ``users_file`` (the folder itself, or a file in it)."""
+    Path(users_file).parent.mkdir(parents=True, exist_ok=True)
+    Path(users_file).write_text("the user's")
+    return _sweep(["portfolio.initial_cash=1000,2000"], [])(project)
 
 
 def _doctored(name: str, content: str) -> Callable[[Path], object]:
@@ -355,6 +362,9 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "scenarios/x.toml: [audit] path '.' names the run folder runs/x itself; expected a file inside it"),
     ("audit path on a run file", lambda p: _run_x("runs/x", "summary.json"),
      "scenarios/x.toml: [audit] path 'summary.json' is one of the run's other files; expected another name"),
+    ("audit path with a NUL", lambda p: _run_x(None, "a\x00b.jsonl"),
+     "scenarios/x.toml: [audit] path 'a\\x00b.jsonl' holds a control character; expected a plain file name inside "
+     "the scenario's folder /home/me/project/scenarios"),
     ("out into the scenario's folder", _into_own_folder,
      ".: holds files that are not an eventbt run (prices.csv, x.toml); a run writes only into a new folder, an "
      "empty one, or the folder of an earlier run (one with eventbt-run.json): pick another folder"),
@@ -412,6 +422,10 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "each run's log in memory: add --set audit.path= to clear it"),
     ("sweep over audit.path", _sweep(["audit.path=a.jsonl,b.jsonl"], []),
      "--grid audit.path: a sweep keeps each run's audit log in memory; audit.* cannot be swept"),
+    ("sweep into a file", lambda p: _sweep_over(p, "runs/sweep"),
+     "--out: runs/sweep is a file; a sweep writes its files into a folder"),
+    ("sweep over a user's file", lambda p: _sweep_over(p, "runs/sweep/results.csv"),
+     "--out: runs/sweep holds results.csv, which this sweep would overwrite; pick another --out"),
     ("verify: unclosed quote", _doctored("trades.csv", 'date,symbol\n"2012-03-19,AAPL\n'),
      "trades.csv: is not a readable CSV file (Error: unexpected end of data)"),
     ("verify: extra field", _doctored("trades.csv", "date,symbol\n2012-03-19,AAPL,BUY\n"),
