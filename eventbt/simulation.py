@@ -15,7 +15,6 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eventbt import __version__
@@ -28,6 +27,8 @@ from eventbt.pipeline import Pipeline, build_pipeline, check_replacements
 from eventbt.portfolio import BookHistory, PortfolioView
 from eventbt.prices import PriceData
 from eventbt.results import Result, build_result
+from eventbt.results.destinations import open_output, run_folder_audit_name, scenario_audit_path
+from eventbt.results.files import RunFolder
 from eventbt.scenario import ScenarioConfig
 
 if TYPE_CHECKING:
@@ -342,83 +343,7 @@ def stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def scenario_audit_path(config: ScenarioConfig) -> Path | None:
-    """Where the scenario's ``[audit] path`` puts the log of a run with no output folder: that path in the
-    scenario's folder (``None`` when it is empty).
-
-    A :class:`~eventbt.errors.ScenarioError` (nothing written) when the path leaves the scenario's folder
-    (``..``, an absolute path, a symbolic link pointing out), names a folder, or names an existing file that
-    is not an eventbt audit log (a run never overwrites a file it did not write).
-    """
-    from eventbt.errors import ScenarioError
-    from eventbt.results.files import is_audit_log, relative_inside
-
-    text = config.audit.path
-    if not text:
-        return None
-
-    def refuse(message: str) -> ScenarioError:
-        return ScenarioError(f"[audit] path {message}", path=config.source, table="audit", key="path")
-
-    folder = config.base_dir
-    try:
-        relative = relative_inside(text, within=f"the scenario's folder {folder}")
-    except ValueError as exc:
-        raise refuse(str(exc)) from None
-    target = folder / relative
-    try:
-        real = target.resolve()
-        if real != folder.resolve() / relative and folder.resolve() not in real.parents:
-            raise refuse(f"{text!r} leads out of the scenario's folder {folder} (through a symbolic link to "
-                         f"{real}); expected a path inside it")
-        if real.is_dir():
-            raise refuse(f"{text!r} is a folder; expected a file name for the audit log")
-        if real.exists() and not is_audit_log(real):
-            raise refuse(f"{text!r} is a file that is not an eventbt audit log; a run never overwrites a file it "
-                         "did not write: pick another name")
-    except OSError as exc:
-        raise refuse(f"{text!r} cannot be used: {exc.strerror or exc}") from None
-    return target
-
-
-def run_folder_audit_name(config: ScenarioConfig, out: str | os.PathLike[str]) -> str:
-    """The audit log's name inside the run folder ``out``: the scenario's ``[audit] path`` taken in that
-    folder, else ``audit.jsonl``; a :class:`~eventbt.errors.ScenarioError` when it leaves the folder or names
-    one of the run's other files."""
-    from eventbt.errors import ScenarioError
-    from eventbt.results.files import LATER_FILES, RUN_FILES, RUN_MARKER, relative_inside
-
-    text = config.audit.path
-    if not text:
-        return "audit.jsonl"
-    try:
-        name = relative_inside(text, within=f"the run folder {os.fspath(out)}").as_posix()
-    except ValueError as exc:
-        raise ScenarioError(f"[audit] path {exc}", path=config.source, table="audit", key="path") from None
-    if name in {*RUN_FILES, *LATER_FILES, RUN_MARKER} - {"audit.jsonl"}:
-        raise ScenarioError(f"[audit] path {text!r} is one of the run's other files; expected another name",
-                            path=config.source, table="audit", key="path")
-    return name
-
-
-def open_output(config: ScenarioConfig, out: str | os.PathLike[str] | None) -> tuple[Any, Path | Literal[False]]:
-    """The run folder (``None`` without ``out``) and the audit log's path (``False``: memory) of a run.
-
-    The precedence of ``docs/audit-log.md``: with ``out``, the log goes into that folder (at ``[audit] path``
-    taken in it, default ``audit.jsonl``) with the other result files; without it, to the scenario's
-    ``[audit] path`` in the scenario's folder, or memory. Every path is checked before anything is written;
-    the folder is claimed (:meth:`eventbt.results.files.RunFolder.open`).
-    """
-    from eventbt.results.files import RUN_FILES, RunFolder
-
-    if out is None:
-        return None, scenario_audit_path(config) or False
-    name = run_folder_audit_name(config, out)
-    folder = RunFolder.open(out, planned=[*RUN_FILES, name])
-    return folder, folder.path / name
-
-
-def run_to_folder(simulation: Simulation, folder: Any, *,
+def run_to_folder(simulation: Simulation, folder: RunFolder | None, *,
                   on_partial: Callable[[], None] | None = None) -> Result:
     """Run ``simulation`` to the end and write its results into ``folder`` (a claimed run folder or ``None``).
 

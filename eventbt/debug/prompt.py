@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from eventbt.debug.debugger import Debugger, did_you_mean, event_class, event_names
+from eventbt.debug.breakpoints import did_you_mean, event_class, event_names
+from eventbt.debug.debugger import Debugger
 from eventbt.debug.render import describe, money
 from eventbt.errors import DebuggerError, EventbtError, HandlerError
 from eventbt.events import Event
