@@ -126,13 +126,16 @@ def _marker(folder: Path) -> list[str] | None:
 
 
 def _entries(folder: Path) -> list[str]:
-    """Every file under ``folder`` (symbolic links included, not followed), as relative POSIX paths."""
+    """Every file under ``folder`` (symbolic links included, not followed) and every empty folder (``name/``),
+    as relative POSIX paths."""
     found = []
     for root, dirs, files in os.walk(folder):
         here = Path(root).relative_to(folder)
         links = [d for d in dirs if (Path(root) / d).is_symlink()]
         for name in [*files, *links]:
             found.append((here / name).as_posix())
+        if not dirs and not files and here != Path("."):
+            found.append(here.as_posix() + "/")
     return sorted(found)
 
 
