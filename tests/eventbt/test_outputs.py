@@ -136,13 +136,20 @@ def test_out_into_the_scenarios_own_folder_is_refused(place: dict[str, Path]) ->
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
-def test_a_run_folder_holding_a_users_file_is_refused(place: dict[str, Path]) -> None:
-    """A note the user added to a run folder would go with the old run: the re-run is refused, the note kept."""
+@pytest.mark.parametrize(("add", "listed"), [
+    (lambda out: (out / "notes.txt").write_text("mine\n"), "notes.txt"),
+    (lambda out: (out / "mine").mkdir(), "mine/"),
+    (lambda out: (out / "plots").mkdir() or (out / "plots" / "a.png").write_text("mine\n"), "plots/a.png"),
+])
+def test_a_run_folder_holding_a_users_file_is_refused(place: dict[str, Path], add: Callable[[Path], object],
+                                                      listed: str) -> None:
+    """What the user added to a run folder (a note, a folder) would go with the old run: refused, kept."""
     eventbt.run(place["scenario"], out=place["out"])
-    (place["out"] / "notes.txt").write_text("mine\n")
-    with pytest.raises(OutputError, match=r"holds an earlier run and files it did not write \(notes.txt\)"):
+    add(place["out"])
+    before = sorted(p.relative_to(place["out"]).as_posix() for p in place["out"].rglob("*"))
+    with pytest.raises(OutputError, match=rf"holds an earlier run and files it did not write \({listed}\)"):
         eventbt.run(place["scenario"], out=place["out"])
-    assert (place["out"] / "notes.txt").read_text() == "mine\n"
+    assert sorted(p.relative_to(place["out"]).as_posix() for p in place["out"].rglob("*")) == before
 
 
 def test_a_rerun_replaces_the_earlier_run_whole(place: dict[str, Path]) -> None:
