@@ -1,7 +1,13 @@
-"""``python -m eventbt``: the ``eventbt`` command."""
+"""``python -m eventbt``: the ``eventbt`` command.
+
+Python puts the working folder first on ``sys.path`` for ``-m``; the ``eventbt`` command does not, and
+neither does this: a ``module:Class`` a scenario or an audit log names is not imported from whatever folder
+the command happens to run in. ``PYTHONPATH=.`` (or ``EVENTBT_IMPORT_CWD=1``) asks for the working folder.
+"""
 
 import sys
 
-from eventbt.cli.main import main
+from eventbt.cli.main import drop_working_folder, main
 
+drop_working_folder()
 sys.exit(main())

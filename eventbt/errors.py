@@ -12,10 +12,19 @@ closest to, so ``except ValueError`` still catches a bad scenario value::
     ├── BusError(RuntimeError)         the bus was misused (publishing into the past, stepping a finished run)
     ├── HandlerError(RuntimeError)     a handler raised while handling an event (handler, event, causal chain)
     ├── AccountingError(RuntimeError)  a fill would break the books (negative cash, selling unheld shares)
-    ├── RunInterrupted(RuntimeError)   the run was stopped by SIGINT; partial results are marked incomplete
     ├── AuditError(ValueError)         an audit log cannot be read, or its digest does not match
+    ├── OutputError(OSError)           an output folder or file cannot be used: a file, a folder holding other
+    │                                  files, a place that cannot be written, a path leaving the run's folder
     ├── SweepError(ValueError)         a sweep's grid, options or output folder is wrong
     └── DebuggerError(ValueError)      a debugger command is wrong (a bad date, event type or event id)
+
+    RunInterrupted(KeyboardInterrupt)  the run was stopped by SIGINT or SIGTERM; partial results are marked
+                                       incomplete
+
+:class:`RunInterrupted` belongs to the tree in spirit (it is eventbt's, it says what happened to the run and
+keeps the signal as an attribute) but derives from :class:`KeyboardInterrupt`, not :class:`EventbtError`: a
+Ctrl-C must get through a caller's ``except Exception`` (a loop of runs that skips failing ones can still be
+stopped). Catch it as ``except KeyboardInterrupt`` or by name.
 
 Messages name what is at fault and what was expected; the same values are kept as attributes so callers and
 tests never need to parse the wording.
@@ -32,6 +41,7 @@ __all__ = [
     "DebuggerError",
     "EventbtError",
     "HandlerError",
+    "OutputError",
     "PluginError",
     "RunInterrupted",
     "ScenarioError",
@@ -139,8 +149,23 @@ class AccountingError(EventbtError, RuntimeError):
         self.date = date
 
 
-class RunInterrupted(EventbtError, RuntimeError):
-    """The run was interrupted (Ctrl-C); results up to the interruption are marked incomplete."""
+class RunInterrupted(KeyboardInterrupt):
+    """The run was interrupted (Ctrl-C, or SIGTERM); results up to the interruption are marked incomplete.
+
+    A :class:`KeyboardInterrupt`, so ``except Exception`` does not swallow it (see the module docstring).
+    ``signal`` is the signal's name (``"SIGINT"`` or ``"SIGTERM"``) and ``exit_status`` the command line's
+    exit status for it (128 + the signal number: 130, 143).
+    """
+
+    def __init__(self, message: str, *, signal: str = "SIGINT") -> None:
+        super().__init__(message)
+        self.signal = signal
+
+    @property
+    def exit_status(self) -> int:
+        import signal as signals
+
+        return 128 + int(getattr(signals, self.signal, signals.SIGINT))
 
 
 class AuditError(EventbtError, ValueError):
@@ -151,6 +176,20 @@ class AuditError(EventbtError, ValueError):
         super().__init__(prefix + (f"line {line}: " if line else "") + message)
         self.path = path
         self.line = line
+
+
+class OutputError(EventbtError, OSError):
+    """An output folder or file cannot be used; ``path`` is the path at fault, as given.
+
+    The message starts with the path: ``runs/x: holds files that are not an eventbt run (notes.txt); ...``.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class SweepError(EventbtError, ValueError):

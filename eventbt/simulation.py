@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eventbt import __version__
 from eventbt.audit import AUDIT_FORMAT, AuditLog
@@ -26,6 +27,8 @@ from eventbt.pipeline import Pipeline, build_pipeline, check_replacements
 from eventbt.portfolio import BookHistory, PortfolioView
 from eventbt.prices import PriceData
 from eventbt.results import Result, build_result
+from eventbt.results.destinations import open_output, run_folder_audit_name, scenario_audit_path
+from eventbt.results.files import RunFolder
 from eventbt.scenario import ScenarioConfig
 
 if TYPE_CHECKING:
@@ -33,7 +36,8 @@ if TYPE_CHECKING:
 
     from eventbt.debug.debugger import Debugger
 
-__all__ = ["Simulation", "load_scenario_prices", "run"]
+__all__ = ["Simulation", "load_scenario_prices", "open_output", "run", "run_folder_audit_name", "run_to_folder",
+           "scenario_audit_path", "stop_on_sigterm"]
 
 
 def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> PriceData:
@@ -62,19 +66,42 @@ def load_scenario_prices(config: ScenarioConfig) -> PriceData:
 
 
 class Simulation:
-    """One backtest run, wired and ready: :meth:`run` it, or step through it with :attr:`debugger`."""
+    """One backtest run, wired and ready: :meth:`run` it, or step through it with :attr:`debugger`.
+
+    The audit log is written to ``audit_path`` when given; with ``audit_path=False`` it is kept in memory
+    whatever the scenario says (replays do this); by default it goes where the scenario's ``[audit] path``
+    says, taken in the scenario's folder, or stays in memory when that is empty (see
+    :func:`scenario_audit_path` and ``docs/audit-log.md``). ``audit=False`` keeps no log at all.
+    """
 
     def __init__(self, config: ScenarioConfig, *, prices: PriceData | pd.DataFrame | None = None,
-                 audit_path: str | os.PathLike[str] | None = None, audit: bool = True,
+                 audit_path: str | os.PathLike[str] | Literal[False] | None = None, audit: bool = True,
                  progress: Callable[[int], None] | None = None,
                  extra_handlers: Sequence[Handler] = (),
                  stages: Mapping[str, str | type] | None = None) -> None:
         self.config = config
+        # Where the log goes (docs/audit-log.md): ``audit_path`` when given, False for memory whatever the
+        # scenario says, else the scenario's ``[audit] path`` in its folder (checked before anything is
+        # built), else memory.
+        if not audit:
+            destination = None
+        else:
+            destination = scenario_audit_path(config) if audit_path is None else (audit_path or None)
         self.stages = check_replacements(stages or {})
         self.prices = _prices(config, prices)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
-        self.audit = AuditLog(audit_path, enabled=audit)
+        try:
+            if destination is not None:
+                from eventbt.results.files import create_file
+
+                create_file(destination)  # so the log gets the mode a plain open gives (the umask's)
+            self.audit = AuditLog(destination, enabled=audit)
+        except OSError as exc:
+            from eventbt.errors import OutputError
+
+            raise OutputError(f"cannot write the audit log: {exc.strerror or exc}",
+                              path=os.fspath(destination or "")) from None
         self.bus = Bus(self.audit)
         for handler in self.pipeline.handlers:
             self.bus.add(handler)
@@ -169,9 +196,13 @@ class Simulation:
         """Close the audit log with how the run stopped when the body raises (Ctrl-C or any error)."""
         try:
             yield
-        except KeyboardInterrupt:
-            self._end("interrupted", error="interrupted by SIGINT")
-            raise RunInterrupted("run interrupted; results up to the interruption are incomplete") from None
+        except KeyboardInterrupt as exc:
+            name = exc.signal if isinstance(exc, RunInterrupted) else "SIGTERM" if isinstance(exc, _Terminated) \
+                else "SIGINT"
+            self._end("interrupted", error=f"interrupted by {name}")
+            if isinstance(exc, RunInterrupted):
+                raise
+            raise RunInterrupted(_INTERRUPTED[name], signal=name) from None
         except BaseException as exc:
             fields: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
             if isinstance(exc, HandlerError):
@@ -299,22 +330,84 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+_INTERRUPTED = {"SIGINT": "run interrupted; results up to the interruption are incomplete",
+                "SIGTERM": "run terminated (SIGTERM); results up to the interruption are incomplete"}
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it ends as Ctrl-C ends it (see :func:`stop_on_sigterm`)."""
+
+
+@contextlib.contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While the block runs, SIGTERM stops a run as SIGINT (Ctrl-C) does: an ``interrupted`` footer, partial
+    results marked incomplete, :class:`~eventbt.errors.RunInterrupted` (its ``signal`` is ``"SIGTERM"``).
+
+    Only in the main thread (where Python runs signal handlers); elsewhere the block runs unchanged. The
+    previous handler is put back afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_to_folder(simulation: Simulation, folder: RunFolder | None, *,
+                  on_partial: Callable[[], None] | None = None) -> Result:
+    """Run ``simulation`` to the end and write its results into ``folder`` (a claimed run folder or ``None``).
+
+    SIGTERM stops the run as SIGINT does. A run that fails or is interrupted still writes the results it has,
+    marked ``complete = false`` (``on_partial`` is called after), then the error goes on.
+    """
+    try:
+        with stop_on_sigterm():
+            result = simulation.run()
+    except BaseException:
+        if folder is not None:
+            if simulation.finished:
+                simulation.result().write(folder)
+                if on_partial is not None:
+                    on_partial()
+            else:
+                folder.abandon()
+        raise
+    assert result is not None
+    if folder is not None:
+        result.write(folder)
+    return result
+
+
 def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequence[str] = (),
         out: str | os.PathLike[str] | None = None, **options: Any) -> Result:
     """Run a scenario (a file path or a :class:`ScenarioConfig`) to the end and return its results.
 
-    With ``out``, the result files are written there (see :meth:`eventbt.results.Result.write`). The other
-    keyword arguments are :class:`Simulation`'s: ``prices=`` takes the prices in memory instead of the
+    With ``out``, the result files are written into that run folder (see :meth:`eventbt.results.Result.write`
+    and ``docs/results.md``); the audit log goes where ``docs/audit-log.md`` says (``out``, then the
+    scenario's ``[audit] path``, then memory; an ``audit_path`` option overrides both). Ctrl-C and SIGTERM
+    raise :class:`~eventbt.errors.RunInterrupted` (a :class:`KeyboardInterrupt`); a run that fails or is
+    interrupted still writes its partial results into ``out``, marked ``complete = false``, as the command
+    line does. The other keyword arguments are :class:`Simulation`'s: ``prices=`` takes the prices in memory instead of the
     scenario's file, as a :class:`~eventbt.prices.PriceData` or a pandas DataFrame, wide (a column of closes per
     symbol, dates as the index) or long (date, symbol, close and optionally open, high, low, volume), checked
     like a file and hashed into the audit header (see ``docs/results.md``).
     """
     config = scenario if isinstance(scenario, ScenarioConfig) else ScenarioConfig.from_toml(scenario, overrides)
-    if out is not None and "audit_path" not in options:
-        options["audit_path"] = Path(out) / "audit.jsonl"
-    simulation = Simulation(config, **options)
-    result = simulation.run()
-    assert result is not None
-    if out is not None:
-        result.write(out)
-    return result
+    if isinstance(scenario, ScenarioConfig) and overrides:
+        config = config.with_overrides(overrides)
+    folder, audit_path = open_output(config, out)
+    options.setdefault("audit_path", audit_path)
+    try:
+        simulation = Simulation(config, **options)
+    except BaseException:
+        if folder is not None:
+            folder.abandon()
+        raise
+    return run_to_folder(simulation, folder)

@@ -1,7 +1,9 @@
-"""``python -m eventbt.cli``: the ``eventbt`` command."""
+"""``python -m eventbt.cli``: the ``eventbt`` command (without the working folder on ``sys.path``, as
+``python -m eventbt``; see :func:`eventbt.cli.main.drop_working_folder`)."""
 
 import sys
 
-from eventbt.cli.main import main
+from eventbt.cli.main import drop_working_folder, main
 
+drop_working_folder()
 sys.exit(main())

@@ -1,7 +1,8 @@
 """The ``eventbt`` command line: one sub-command per module in :mod:`eventbt.cli.commands`.
 
 Exit codes: 0 success; 1 a check or comparison found a difference (``replay``, ``verify``); 2 bad input (a
-one-line error on stderr, no traceback unless ``--debug``); 130 interrupted.
+one-line error on stderr, no traceback unless ``--debug``); 130 interrupted (SIGINT), 143 terminated
+(SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,7 +14,27 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-__all__ = ["commands", "main"]
+__all__ = ["commands", "drop_working_folder", "main"]
+
+IMPORT_CWD = "EVENTBT_IMPORT_CWD"
+"""Set to ``1`` to keep the working folder on ``sys.path`` under ``python -m eventbt``."""
+
+
+def drop_working_folder() -> None:
+    """Take the working folder that ``python -m`` put first on ``sys.path`` back off, as the ``eventbt``
+    command (a console script) never has it: the code a scenario or a received audit log names is imported
+    from the installed packages and ``PYTHONPATH``, not from the folder the command runs in. ``PYTHONPATH=.``
+    or ``EVENTBT_IMPORT_CWD=1`` keeps it (docs/scenarios.md)."""
+    import os
+
+    if os.environ.get(IMPORT_CWD, "") not in ("", "0") or getattr(sys.flags, "safe_path", False) or not sys.path:
+        return
+    try:
+        here = os.getcwd()
+    except OSError:
+        here = None
+    if sys.path[0] in ("", ".") or (here is not None and os.path.abspath(sys.path[0]) == here):
+        del sys.path[0]
 
 
 def commands() -> dict[str, str]:
@@ -52,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except RunInterrupted as exc:
         print(f"eventbt: {exc}", file=sys.stderr)
-        return 130
+        return exc.exit_status
     except EventbtError as exc:
         if args.debug:
             traceback.print_exc()
@@ -68,3 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        # A file the command had to read or write (a path too long, a full disk, no permission): one line.
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"eventbt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2

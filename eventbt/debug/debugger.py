@@ -25,89 +25,22 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-import attrs
 import numpy as np
 
 from eventbt.debug import views
+from eventbt.debug.breakpoints import Breakpoint, day_start_ns, did_you_mean, event_class, event_names, has_symbol
 from eventbt.debug.records import PositionChange, StepList, StepRecord
-from eventbt.errors import DebuggerError
+from eventbt.errors import DebuggerError, HandlerError
 from eventbt.events import CancelEvent, Event, FillEvent, MarketEvent, OrderEvent, SignalEvent, SnapshotEvent
 
 if TYPE_CHECKING:
     from eventbt.bus import Bus, Delivery
     from eventbt.portfolio import PortfolioView
 
-__all__ = ["Breakpoint", "Debugger", "Steppable", "day_start_ns", "event_class"]
+__all__ = ["Breakpoint", "Debugger", "Steppable", "day_start_ns", "did_you_mean", "event_class", "event_names",
+           "has_symbol"]
 
 _NS_PER_DAY = 86_400_000_000_000
-
-
-def day_start_ns(date: str) -> int:
-    """Midnight of ``date`` (``YYYY-MM-DD``; a time part is ignored) in simulated nanoseconds."""
-    try:
-        day = np.datetime64(str(date).strip(), "D")
-    except ValueError:
-        raise DebuggerError(f"not a date: {date!r} (expected YYYY-MM-DD)", argument=str(date)) from None
-    if np.isnat(day):
-        raise DebuggerError(f"not a date: {date!r} (expected YYYY-MM-DD)", argument=str(date))
-    return int(day.astype("datetime64[ns]").astype(np.int64))
-
-
-def event_class(name: str | type[Event]) -> type[Event]:
-    """``"FillEvent"``, ``"fill"`` or ``FillEvent`` -> ``FillEvent``."""
-    if isinstance(name, type):
-        return name
-    from eventbt import events
-
-    classes = {cls.__name__: cls for cls in vars(events).values()
-               if isinstance(cls, type) and issubclass(cls, Event) and cls is not Event}
-    wanted = name.strip().lower().removesuffix("event")
-    for class_name, cls in classes.items():
-        if class_name.lower().removesuffix("event") == wanted:
-            return cls
-    known = ", ".join(sorted(classes))
-    raise DebuggerError(f"unknown event type {name!r} (expected one of {known})", argument=name)
-
-
-@attrs.frozen(kw_only=True)
-class Breakpoint:
-    """Stop before an event that meets every given condition.
-
-    ``event_type``: exact class. ``symbol``: the event's ``symbol`` field (orders, fills, cancels,
-    notices). ``date`` alone: the first event at or after that date (the run *reaches* it); with other
-    conditions: events on that day. ``predicate``: any ``Callable[[Event], bool]``.
-    """
-
-    number: int
-    event_type: type[Event] | None = None
-    symbol: str | None = None
-    date: str | None = None
-    predicate: Callable[[Event], bool] | None = None
-
-    def matches(self, event: Event, previous_ns: int) -> bool:
-        """Whether to stop before ``event``; ``previous_ns`` is the time of the event delivered before it."""
-        if self.event_type is not None and type(event) is not self.event_type:
-            return False
-        if self.symbol is not None and getattr(event, "symbol", None) != self.symbol:
-            return False
-        if self.date is not None:
-            start = day_start_ns(self.date)
-            if self.event_type is None and self.symbol is None and self.predicate is None:
-                if not previous_ns < start <= event.time_ns:
-                    return False
-            elif not start <= event.time_ns < start + _NS_PER_DAY:
-                return False
-        return self.predicate is None or bool(self.predicate(event))
-
-    def __str__(self) -> str:
-        parts = [self.event_type.__name__ if self.event_type else "any event"]
-        if self.symbol:
-            parts.append(self.symbol)
-        if self.date:
-            parts.append(f"on {self.date}" if len(parts) > 1 or self.event_type else f"reaching {self.date}")
-        if self.predicate is not None:
-            parts.append(f"if {getattr(self.predicate, '__name__', 'predicate')}")
-        return f"{self.number}: " + " ".join(parts)
 
 
 class Steppable(Protocol):
@@ -143,6 +76,44 @@ class Debugger:
         self.last: Event | None = None  # the last event delivered
         self.hit: Breakpoint | None = None  # the breakpoint the last continue_() stopped at
         self.result: Any = None  # the run's Result, set once the run has ended
+        # The handler error that ended the run, if one did: the session goes on as a post-mortem, stopped at
+        # the failing event (event(), trace() and why() default to it).
+        self.error: HandlerError | None = None
+        self.partial_steps = StepList()  # the steps a next(N) or step_rebalance() made before a handler error
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The run's symbols (sorted)."""
+        return tuple(self.simulation.portfolio.symbols)
+
+    @property
+    def dates(self) -> np.ndarray | None:
+        """The run's bar dates (``datetime64[ns]``), when the run has prices (a Simulation does)."""
+        prices = getattr(self.simulation, "prices", None)
+        return None if prices is None else prices.dates
+
+    def rebalance_dates(self) -> list[str]:
+        """The scheduled rebalance dates of the run (``YYYY-MM-DD``), when it has a scenario and prices."""
+        from eventbt.schedule import rebalance_mask
+
+        config, dates = getattr(self.simulation, "config", None), self.dates
+        if config is None or dates is None:
+            return []
+        schedule = config.schedule
+        mask = rebalance_mask(dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
+                              dates_list=schedule.dates, source=config.source)
+        return [str(day)[:10] for day in dates[mask]]
+
+    def _moving(self) -> bool:
+        """Whether the run can move on: not after a handler error (then it stays at the failing event)."""
+        if self.simulation.finished and self.result is None:
+            self.result = self.simulation.result()
+        return not self.simulation.finished
+
+    def _record_error(self, exc: HandlerError) -> None:
+        self.error = exc
+        if self.result is None and self.simulation.finished:
+            self.result = self.simulation.result()
 
     @property
     def finished(self) -> bool:
@@ -152,9 +123,15 @@ class Debugger:
     def step(self) -> StepRecord | None:
         """Deliver one event; its :class:`StepRecord`, or ``None`` when the run is over."""
         sim = self.simulation
+        if not self._moving():
+            return None
         book = sim.portfolio
         cash, positions, average = book.cash, book.positions.copy(), book.average_cost.copy()
-        delivery = sim.deliver()
+        try:
+            delivery = sim.deliver()
+        except HandlerError as exc:
+            self._record_error(exc)
+            raise
         if delivery is None:
             self.result = sim.result()
             return None
@@ -170,8 +147,12 @@ class Debugger:
                           cash_after=book.cash, changes=changes)
 
     def next(self, count: int = 1) -> StepList:
-        """Step ``count`` events (fewer when the run ends first)."""
+        """Step ``count`` events (fewer when the run ends first); ``count`` is a whole number of at least 1."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise DebuggerError(f"next takes a positive whole number of events (default 1), got {count!r}",
+                                argument=str(count))
         records = StepList()
+        self.partial_steps = records
         for _ in range(count):
             record = self.step()
             if record is None:
@@ -180,13 +161,21 @@ class Debugger:
         return records
 
     def run_until(self, date: str) -> Event | None:
-        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end."""
+        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end.
+
+        A :class:`DebuggerError` when the run is already past ``date`` (the run only goes forward).
+        """
         start = day_start_ns(date)
+        if self.last is not None and start <= self.last.time_ns:
+            raise DebuggerError(f"the run is already past {date}: {self.last.kind} #{self.last.id} at "
+                                f"{self.last.date} has been delivered (a run only goes forward)", argument=date)
         return self._run(lambda event: event.time_ns >= start)
 
     def continue_(self) -> Event | None:
         """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
         self.hit = None
+        if not self._moving():
+            return None
         first = self.step()
         if first is None:
             return None
@@ -204,13 +193,20 @@ class Debugger:
         return self._run(stop)
 
     def _run(self, stop: Callable[[Event], bool]) -> Event | None:
+        if not self._moving():
+            return None
+
         def check(event: Event) -> bool:
             if stop(event):
                 return True
             self.last = event
             return False
 
-        result = self.simulation.run(check)
+        try:
+            result = self.simulation.run(check)
+        except HandlerError as exc:
+            self._record_error(exc)
+            raise
         if result is not None:
             self.result = result
             return None
@@ -218,6 +214,7 @@ class Debugger:
 
     def step_rebalance(self) -> StepList:
         """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill."""
+        self.partial_steps = StepList()
         while True:
             upcoming = self._run(lambda event: isinstance(event, MarketEvent))
             if upcoming is None:
@@ -227,6 +224,7 @@ class Debugger:
             if any(isinstance(e, SignalEvent) for _, out in market.emitted for e in out):
                 break
         records = StepList([market])
+        self.partial_steps = records
         # Shares of each order not yet filled or cancelled: a partially filled order whose rest is carried
         # stays open, so the rebalance goes on to the bar that fills or cancels the rest.
         open_orders: dict[int, int] = {}
@@ -251,16 +249,53 @@ class Debugger:
     # -- breakpoints ----------------------------------------------------------------------------------
     def add_breakpoint(self, event_type: str | type[Event] | None = None, symbol: str | None = None, *,
                        date: str | None = None, predicate: Callable[[Event], bool] | None = None) -> Breakpoint:
-        """A breakpoint on every given condition (at least one); returns it (its ``number`` deletes it)."""
+        """A breakpoint on every given condition (at least one); returns it (its ``number`` deletes it).
+
+        A breakpoint that could never fire is a :class:`DebuggerError` and takes no number: an unknown event
+        type, a symbol not in the run's data (``xom`` for ``XOM``: did you mean), a symbol with an event type
+        that has none (``MarketEvent``), a date after the data or one the run has already passed, and, with
+        other conditions, a date that is not a bar of the data.
+        """
         if event_type is None and symbol is None and date is None and predicate is None:
             raise DebuggerError("a breakpoint needs an event type, a symbol, a date or a predicate")
+        if self.simulation.finished:
+            raise DebuggerError("the run is over, so a breakpoint would never fire")
+        cls = None if event_type is None else event_class(event_type)
+        if symbol is not None:
+            self._check_symbol(symbol)
+            if cls is not None and not has_symbol(cls):
+                raise DebuggerError(f"{cls.__name__} has no symbol, so a breakpoint on {cls.__name__} {symbol} "
+                                    "would never fire", argument=symbol)
         if date is not None:
-            day_start_ns(date)
-        breakpoint = Breakpoint(number=next(self._numbers),
-                                event_type=None if event_type is None else event_class(event_type),
-                                symbol=symbol, date=date, predicate=predicate)
+            self._check_date(date, alone=cls is None and symbol is None and predicate is None)
+        breakpoint = Breakpoint(number=next(self._numbers), event_type=cls, symbol=symbol, date=date,
+                                predicate=predicate)
         self.breakpoints[breakpoint.number] = breakpoint
         return breakpoint
+
+    def _check_symbol(self, symbol: str) -> None:
+        symbols = self.symbols
+        if not isinstance(symbol, str) or symbol not in symbols:
+            raise DebuggerError(f"symbol {symbol!r} is not in the run's data{did_you_mean(symbol, symbols)}, so a "
+                                "breakpoint on it would never fire", argument=symbol)
+
+    def _check_date(self, date: str, *, alone: bool) -> None:
+        start = day_start_ns(date)
+        dates = self.dates
+        if dates is not None and len(dates):
+            last_day = int(dates[-1].astype("datetime64[ns]").astype(np.int64))
+            if start > last_day:
+                raise DebuggerError(f"{date} is after the data, which ends on {str(dates[-1])[:10]}, so a "
+                                    "breakpoint on it would never fire", argument=date)
+            days = dates.astype("datetime64[ns]").astype(np.int64)
+            if not alone and start not in set(days.tolist()):
+                raise DebuggerError(f"{date} is not a date of the data, so no event falls on it and the "
+                                    "breakpoint would never fire", argument=date)
+        upcoming = self.simulation.bus.peek()
+        # continue_() delivers the next event before it looks: a date already reached can no longer be.
+        if upcoming is not None and (start <= upcoming.time_ns if alone else start + _NS_PER_DAY <= upcoming.time_ns):
+            raise DebuggerError(f"the run has already reached {date} (next: {upcoming.kind} #{upcoming.id} at "
+                                f"{upcoming.date}), so a breakpoint on it would never fire", argument=date)
 
     def delete_breakpoint(self, number: int) -> None:
         if self.breakpoints.pop(number, None) is None:
@@ -282,6 +317,8 @@ class Debugger:
     def event(self, event_id: int | None = None) -> Event:
         """A published event by id (default: the one the run is stopped before, else the last delivered)."""
         bus = self.simulation.bus
+        if event_id is None and self.error is not None and isinstance(self.error.event, Event):
+            return self.error.event  # post-mortem: the failing event
         if event_id is None:
             current = bus.peek() or self.last
             if current is None:

@@ -2,8 +2,14 @@
 
 Interactive on a terminal (readline line editing and a history file); otherwise it reads commands one per
 line (standard input, ``--commands``, ``--script``) and echoes each after the prompt, so the output reads
-as a transcript. Command names take dashes or underscores (``step-rebalance``); ``n``, ``c`` and ``q`` are
-short for ``next``, ``continue`` and ``quit``. A wrong argument prints ``error: ...`` and the prompt goes on.
+as a transcript. Command names take dashes or underscores (``step-rebalance``); ``n``, ``s`` and ``step``
+(pdb's habits) are ``next``, ``c`` is ``continue`` and ``q`` ``quit``. A wrong command or argument prints
+``error: ...`` (with a did-you-mean where one is close) and the prompt goes on; :attr:`DebugShell.errors`
+keeps them, so a scripted session can end with a non-zero exit status.
+
+A handler error while moving does not end the session: the prompt stays at the failing event as a
+post-mortem, showing the error and the event's causal chain (``event``, ``trace``, ``why``, ``portfolio`` and
+``queue`` still work; moving on says the run is over).
 """
 
 from __future__ import annotations
@@ -16,15 +22,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from eventbt.debug.debugger import Debugger, event_class
+from eventbt.debug.breakpoints import did_you_mean, event_class, event_names
+from eventbt.debug.debugger import Debugger
 from eventbt.debug.render import describe, money
-from eventbt.errors import DebuggerError
+from eventbt.errors import DebuggerError, EventbtError, HandlerError
 from eventbt.events import Event
 
 __all__ = ["DebugShell", "history_path"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ALIASES = {"n": "next", "c": "continue", "q": "quit", "exit": "quit"}
+_ALIASES = {"n": "next", "s": "next", "step": "next", "c": "continue", "q": "quit", "exit": "quit"}
 
 
 def history_path() -> Path:
@@ -34,6 +41,11 @@ def history_path() -> Path:
 
 def stop_line(event: Event | None, debugger: Debugger) -> str:
     """Where the run stands after a move: the event it stopped before, or how the run ended."""
+    if debugger.error is not None:
+        failing = debugger.error.event
+        where = f"{failing.kind} #{failing.id}  {failing.date}" if isinstance(failing, Event) else "an event"
+        return (f"the run failed at {where} (handler {debugger.error.handler!r}); post-mortem: event, trace, "
+                "why, portfolio and queue show it as it stopped")
     if event is not None:
         return f"stopped before {event.kind} #{event.id}  {event.date}  {describe(event)}".rstrip()
     result = debugger.result
@@ -52,6 +64,7 @@ class DebugShell(cmd.Cmd):
         super().__init__(stdout=stdout)
         self.debugger = debugger
         self.color = color
+        self.errors: list[str] = []  # "'command': message" of each command that failed, in order
 
     # -- plumbing -------------------------------------------------------------------------------------
     def say(self, thing: Any) -> None:
@@ -61,19 +74,42 @@ class DebugShell(cmd.Cmd):
     def onecmd(self, line: str) -> bool:
         name, _, rest = line.strip().partition(" ")
         name = _ALIASES.get(name, name).replace("-", "_")
+        self.debugger.partial_steps = type(self.debugger.partial_steps)()
         try:
             return super().onecmd(f"{name} {rest}".strip())
-        except DebuggerError as exc:
-            self.say(f"error: {exc}")
-        except ValueError as exc:
-            self.say(f"error: {exc}")
+        except HandlerError as exc:
+            self.post_mortem(exc, line.strip())
+        except (EventbtError, ValueError) as exc:
+            self.error(line.strip(), str(exc))
         return False
+
+    def error(self, command: str, message: str) -> None:
+        """Print ``error: message`` and keep it in :attr:`errors`."""
+        self.errors.append(f"{command}: {message}" if command else message)
+        self.say(f"error: {message}")
+
+    def post_mortem(self, exc: HandlerError, command: str = "") -> None:
+        """Show a handler error that ended the run, and the failing event's causal chain; the prompt stays."""
+        for record in self.debugger.partial_steps:  # what the command did before the error
+            self.say(record)
+        self.debugger.partial_steps = type(self.debugger.partial_steps)()
+        self.error(command, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        self.say(stop_line(None, self.debugger))
+        if isinstance(exc.event, Event):
+            self.say(self.debugger.trace(exc.event.id))
 
     def emptyline(self) -> bool:
         return False
 
+    def command_names(self) -> list[str]:
+        """Every command name, dashed as typed (``step-rebalance``), and the aliases."""
+        names = [name[3:].replace("_", "-") for name in self.get_names() if name.startswith("do_") and name != "do_EOF"]
+        return sorted({*names, *_ALIASES})
+
     def default(self, line: str) -> None:
-        self.say(f"error: unknown command {line.split()[0]!r} (type help)")
+        word = line.split()[0]
+        hint = did_you_mean(word.replace("_", "-"), self.command_names())
+        self.error(line.strip(), f"unknown command {word!r}{hint} (type help)")
 
     def run_lines(self, lines: Iterable[str]) -> None:
         """Run commands one per line, echoing each after the prompt; stops at ``quit``."""
@@ -106,8 +142,12 @@ class DebugShell(cmd.Cmd):
 
     # -- moving ---------------------------------------------------------------------------------------
     def do_next(self, arg: str) -> None:
-        """next [N]: deliver the next N events (default 1) and show each step."""
-        count = int(arg) if arg.strip() else 1
+        """next [N]: deliver the next N events (default 1) and show each step (also: n, s, step)."""
+        text = arg.strip()
+        if text and not (text.isdigit() and int(text) > 0):
+            raise DebuggerError(f"next takes a positive whole number of events (default 1), got {text!r}",
+                                argument=text)
+        count = int(text) if text else 1
         records = self.debugger.next(count)
         for record in records:
             self.say(record)
@@ -152,18 +192,27 @@ class DebugShell(cmd.Cmd):
         if len(rest) == 2:
             event_type, symbol = rest
         elif rest:
+            word = rest[0]
             try:
-                event_class(rest[0])
-                event_type = rest[0]
+                event_class(word)
+                event_type = word
             except DebuggerError:
-                symbol = rest[0]
+                if word not in self.debugger.symbols:
+                    # Neither a type nor a symbol of the data: a breakpoint that could never fire.
+                    hint = did_you_mean(word, [*event_names(), *self.debugger.symbols])
+                    raise DebuggerError(f"{word!r} is neither an event type nor a symbol of the run's data{hint}, "
+                                        "so a breakpoint on it would never fire", argument=word) from None
+                symbol = word
         point = self.debugger.add_breakpoint(event_type, symbol, date=dates[0] if dates else None)
         self.say(f"breakpoint {point}")
 
     def do_delete(self, arg: str) -> None:
         """delete N: remove breakpoint N."""
-        self.debugger.delete_breakpoint(int(arg))
-        self.say(f"deleted breakpoint {int(arg)}")
+        text = arg.strip()
+        if not text.isdigit():
+            raise DebuggerError(f"delete takes a breakpoint number, got {text!r}", argument=text)
+        self.debugger.delete_breakpoint(int(text))
+        self.say(f"deleted breakpoint {int(text)}")
 
     # -- looking --------------------------------------------------------------------------------------
     def do_queue(self, arg: str) -> None:
@@ -199,8 +248,12 @@ class DebugShell(cmd.Cmd):
         commands = sorted(name[3:] for name in self.get_names() if name.startswith("do_") and name != "do_EOF")
         if arg.strip():
             name = arg.strip().replace("-", "_")
-            method: Callable[..., Any] | None = getattr(self, f"do_{name}", None)
-            self.say((method.__doc__ or "") if method is not None else f"error: unknown command {arg.strip()!r}")
+            method: Callable[..., Any] | None = getattr(self, f"do_{_ALIASES.get(name, name)}", None)
+            if method is None:
+                hint = did_you_mean(arg.strip(), self.command_names())
+                self.error(f"help {arg.strip()}", f"unknown command {arg.strip()!r}{hint}")
+                return
+            self.say(method.__doc__ or "")
             return
         for name in commands:
             self.say(getattr(self, f"do_{name}").__doc__ or name.replace("_", "-"))

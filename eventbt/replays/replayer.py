@@ -14,6 +14,7 @@ given (``--base-dir``); the recorded folder, when the data is there; the audit l
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,8 +32,9 @@ from eventbt.replays.divergence import (
     outcome,
     scenario_changes,
 )
+from eventbt.scenario.plugins import imports_refused
 
-__all__ = ["ReplayReport", "compare_logs", "load_log", "replay", "verify_records"]
+__all__ = ["ReplayReport", "compare_logs", "load_log", "replay", "untrusted_imports", "verify_records"]
 
 
 @attrs.frozen(kw_only=True)
@@ -65,8 +67,13 @@ class ReplayReport:
             lines[1:] = [f"  {line}" for line in lines[1:]]
         lines.extend(f"note: {note}" for note in self.notes)
         if self.identical:
-            lines.append(f"identical: {self.new_outcome.get('events', 0):,} event records agree; "
-                         f"digest {self.new_outcome.get('digest')}")
+            recorded, new = self.recorded_outcome.get("digest"), self.new_outcome.get("digest")
+            line = f"identical: {self.new_outcome.get('events', 0):,} event records agree; digest {recorded}"
+            if new != recorded:
+                # The events agree but the headers differ (a replaced stage, a what-if): say so, with both.
+                line = (f"identical: {self.new_outcome.get('events', 0):,} event records agree; the headers "
+                        f"differ, so the digests do: {self.labels[0]} {recorded}, {self.labels[1]} {new}")
+            lines.append(line)
             return "\n".join(lines)
         if self.divergence is not None:
             lines.append(format_divergence(self.divergence, labels=self.labels))
@@ -121,9 +128,16 @@ def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[st
     outcome_a, outcome_b = _with_counts(recorded), _with_counts(new)
     header_a, header_b = recorded[0], new[0]
     changes = scenario_changes(header_a.get("scenario", {}), header_b.get("scenario", {}))
+    stages_a, stages_b = header_a.get("stages") or {}, header_b.get("stages") or {}
+    changes += [f"stage {stage}: {stages_a.get(stage, '(built-in)')} -> {stages_b.get(stage, '(built-in)')}"
+                for stage in sorted({*stages_a, *stages_b}) if stages_a.get(stage) != stages_b.get(stage)]
     extra = list(notes)
     for key in ("eventbt_version", "data_files", "symbols", "bars"):
-        if header_a.get(key) != header_b.get(key) and not (key == "data_files" and changes):
+        if header_a.get(key) == header_b.get(key) or (key == "data_files" and changes):
+            continue
+        if key == "data_files" and isinstance(header_a.get(key), dict) and isinstance(header_b.get(key), dict):
+            extra.extend(_data_file_changes(header_a[key], header_b[key], labels))
+        else:
             extra.append(f"header field {key!r} differs: {header_a.get(key)!r} -> {header_b.get(key)!r}")
     versions = version_differences(header_a.get("environment") or {}, header_b.get("environment") or {})
     if versions:
@@ -133,6 +147,28 @@ def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[st
     identical = divergence is None and outcome_a["status"] == outcome_b["status"]
     return ReplayReport(identical=identical, divergence=divergence, recorded_outcome=outcome_a,
                         new_outcome=outcome_b, changes=tuple(changes), notes=tuple(extra), labels=labels)
+
+
+def _data_file_changes(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str]) -> list[str]:
+    """One line per data file that differs between two headers' ``data_files`` (short hashes)."""
+    def short(digest: Any) -> str:
+        return f"sha256 {str(digest)[:12]}..." if digest is not None else "absent"
+
+    return [f"data file {name} differs: {short(a.get(name))} ({labels[0]}) -> {short(b.get(name))} ({labels[1]})"
+            for name in sorted({*a, *b}) if a.get(name) != b.get(name)]
+
+
+def untrusted_imports(header: Mapping[str, Any], config: Any,
+                      handlers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The code an audit log's header names that replaying it would import (``{where: reference}``): its
+    strategy, cost models, ``[[handlers]]`` and replaced stages that are not eventbt's own, less what the
+    replay replaces (``--set`` values and ``--handler`` stages the user gave)."""
+    from eventbt.scenario.plugins import code_references, foreign_references
+
+    recorded = code_references(header.get("scenario") or {}, header.get("stages") or {})
+    now = code_references(config.to_dict(), {**(header.get("stages") or {}), **(handlers or {})})
+    return {where: reference for where, reference in foreign_references(recorded).items()
+            if now.get(where) == reference}
 
 
 def _base_dirs(header: Mapping[str, Any], log_path: Path, base_dir: str | os.PathLike[str] | None) -> list[Path]:
@@ -160,28 +196,58 @@ def _choose_base_dir(header: Mapping[str, Any], log_path: Path,
 
 def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
            base_dir: str | os.PathLike[str] | None = None, allow_changed_data: bool = False,
-           handlers: Mapping[str, str] | None = None) -> ReplayReport:
+           handlers: Mapping[str, str] | None = None, trust: bool = False) -> ReplayReport:
     """Re-run the run an audit log records (with ``overrides`` for a what-if) and compare the two.
 
     ``handlers`` replaces pipeline stages for the re-run (``{"execution": "mypkg.exec:MyExecution"}``; the
     class takes the built-in stage's keyword arguments); stages the recorded run replaced are replaced again.
 
-    Raises :class:`AuditError` for a log that is not intact, :class:`DataError` when a data file is missing
-    or no longer hashes as recorded (unless ``allow_changed_data``), :class:`ScenarioError` for a bad
-    override.
+    An audit log is a file someone may have sent: the code its header names (a strategy, cost model,
+    ``[[handlers]]`` entry or replaced stage that is not eventbt's own) is imported, and so run, only with
+    ``trust=True`` (``eventbt replay --trust``); without it such a log is refused, listing those imports, and
+    nothing is imported. The re-run keeps its audit log in memory whatever the log's ``[audit] path`` says.
+
+    Raises :class:`AuditError` for a log that is not intact or names code it is not trusted to import,
+    :class:`DataError` when a data file is missing or no longer hashes as recorded (unless
+    ``allow_changed_data``), :class:`ScenarioError` for a bad override.
     """
     from eventbt.scenario import ScenarioConfig
-    from eventbt.simulation import Simulation, load_scenario_prices
+    from eventbt.scenario.plugins import code_references
 
     log_path = Path(audit_path)
     if log_path.is_dir():
         log_path = log_path / "audit.jsonl"
     recorded = load_log(log_path)
     header = recorded[0]
+    if not isinstance(header.get("scenario"), dict) or not isinstance(header["scenario"].get("data"), dict):
+        raise AuditError("its header holds no scenario (a 'scenario' object with a 'data' table); not a log "
+                         "eventbt can replay", path=str(log_path))
+    if not isinstance(header.get("stages", {}), dict):
+        raise AuditError("its header's 'stages' is not an object of stage -> module:Class", path=str(log_path))
     folder = _choose_base_dir(header, log_path, base_dir)
     config = ScenarioConfig.from_dict(header["scenario"], base_dir=folder)
     if overrides:
         config = config.with_overrides(overrides)
+    foreign = untrusted_imports(header, config, handlers)
+    if foreign and not trust:
+        listed = ", ".join(f"{where} {reference!r}" for where, reference in foreign.items())
+        raise AuditError(f"names code that replaying it would import and run: {listed}; replay a log from "
+                         "someone else only if you trust it, with --trust (eventbt.replay(..., trust=True))",
+                         path=str(log_path))
+    # What the user gave (--handler, --set values that differ from the log's) is theirs to import.
+    recorded_references = code_references(header["scenario"], header.get("stages") or {})
+    given = {reference for where, reference in code_references(config.to_dict(), handlers or {}).items()
+             if recorded_references.get(where) != reference}
+    guard = contextlib.nullcontext() if trust else imports_refused(f"{log_path}: not trusted (replay --trust)",
+                                                                   allow={*given, *(handlers or {}).values()})
+    with guard:
+        return _rerun(recorded, config, header, handlers, allow_changed_data)
+
+
+def _rerun(recorded: list[dict[str, Any]], config: Any, header: Mapping[str, Any], handlers: Mapping[str, str] | None,
+           allow_changed_data: bool) -> ReplayReport:
+    from eventbt.simulation import Simulation, load_scenario_prices
+
     prices = load_scenario_prices(config)
     notes: list[str] = []
     for name, digest in sorted(header.get("data_files", {}).items()):
@@ -192,7 +258,7 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
                                 "pass --allow-changed-data to replay on the new data", path=name)
             notes.append(f"data file {name} changed since the run was recorded (allowed)")
     stages = {**header.get("stages", {}), **(handlers or {})}
-    simulation = Simulation(config, prices=prices, stages=stages)
+    simulation = Simulation(config, prices=prices, stages=stages, audit_path=False)
     try:
         simulation.run()
     except Exception as exc:  # the new run failed: compare what it did up to the failure

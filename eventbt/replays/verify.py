@@ -1,44 +1,54 @@
-"""Check a run folder against itself: the books recomputed from ``trades.csv`` and the scenario's prices.
+"""Check a run folder against its audit log and its prices: every result file recomputed, cell by cell.
 
-:func:`verify_run` reads a folder written by ``eventbt run --out`` and checks, in this order, stopping at the
-first disagreement:
+:func:`verify_run` reads a folder written by ``eventbt run --out`` and trusts nothing in it but an audit log
+whose lines match its digest and price files that hash as that log recorded. It checks, in this order,
+stopping at the first disagreement:
 
 1. ``audit``: the audit log ends with a footer whose ``digest`` is the digest recomputed from the lines
    before it (:func:`eventbt.audit.digest_of_lines`), and ``summary.json`` carries the same digest;
-2. ``data``: the price files hash to what the audit header recorded (``data_files``);
-3. ``trades``: each fill's ``reference_price`` is the data's close on its date (``same_close``) or open
-   (``next_open``), or the last close for a delisting liquidation; no sale exceeds the shares held; cash
-   never goes below zero; ``realized_pnl`` is ``(price - average cost) * quantity - commission`` on a sale
-   and 0 on a buy;
-4. ``equity``: every row of ``equity.csv`` (cash, positions value, total value) equals the books rebuilt by
-   replaying the fills of ``trades.csv`` and the cash moved outside fills (the deposits, withdrawals and
-   fees of the audit log's ``CashFlowEvent`` and ``FeeEvent`` records, which ``trades.csv`` does not hold)
-   in the order the audit log delivered them, marking at each symbol's last known close;
-5. ``weights``: each row of ``weights.csv`` equals market value / total value at that date;
-6. ``flows``: the ``flow`` column of ``equity.csv`` is, at each date, the sum of the audit log's
-   ``CashFlowEvent`` amounts of that bar (deposits +, withdrawals -; fees are not flows), and
-   ``summary.json``'s ``net_flows`` their total. A run folder written before the column existed has none to
-   check, and ``flows`` is then left out of the checks.
+2. ``scenario``: ``scenario.toml`` is the scenario the audit header recorded, key for key;
+3. ``data``: the price files hash to what the audit header recorded (``data_files``);
+4. the books rebuilt from the log's ``publish`` records in delivery order, (``time``, ``seq``), and the
+   prices (:func:`eventbt.replays.books.rebuild_books`): each fill's reference price is the data's, no sale
+   exceeds the shares held, cash never goes below zero; then the files against those books:
+5. ``trades``: ``trades.csv`` holds one row per ``FillEvent``, in order, every column equal (``realized_pnl``
+   recomputed from the average cost);
+6. ``signals``: ``signals.csv`` holds one row per ``SignalEvent``, each symbol's target (0 when absent);
+7. ``equity``: ``equity.csv`` holds one row per bar marked, ``cash``, ``positions_value`` and ``total_value``
+   as recomputed and exactly as the log's ``SnapshotEvent`` says, and ``flow`` the bar's deposits and
+   withdrawals (a folder written before the ``flow`` column existed has none to check);
+8. ``weights``: ``weights.csv`` holds a row at the end of each bar that carried out a rebalance, market value /
+   total value per symbol;
+9. ``summary``: every figure of ``summary.json`` recomputed with :func:`eventbt.results.metrics.summary_figures`
+   and :func:`eventbt.results.costs.cost_attribution` from the recomputed equity, and nothing else in it.
 
-Where the prices are: ``data_path`` when given, else ``data.path`` of the folder's ``scenario.toml`` taken
-relative to the scenario's folder, which the audit header records as ``environment.base_dir``. Numbers agree
-when they differ by at most 1e-9 relative (1e-6 absolute near zero): the replay does the engine's arithmetic
-in the engine's order, so a real error is many orders of magnitude larger.
+A disagreement names the file, the 1-based data row (the header line not counted) and the column
+(:class:`Disagreement` keeps them as ``file``, ``row``, ``column``). A file that is not valid CSV or JSON is
+an :class:`~eventbt.errors.AuditError` naming it (``eventbt verify`` prints one line, exit 2).
+
+Where the prices are: ``data_path`` when given, else the recorded scenario's ``data.path`` taken relative to
+the scenario's folder, which the audit header records as ``environment.base_dir``. Recomputed numbers agree
+when they differ by at most 1e-9 relative (1e-6 absolute near zero); numbers copied from the log (a fill's
+price, a target weight, a snapshot's cash) must be equal.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from eventbt.errors import AuditError
+from eventbt.errors import AuditError, EventbtError
 
-__all__ = ["Disagreement", "VerifyReport", "verify_run"]
+__all__ = ["CHECKS", "Disagreement", "VerifyReport", "verify_run"]
+
+CHECKS = ("audit", "scenario", "data", "trades", "signals", "equity", "weights", "summary")
 
 _RELATIVE = 1e-9
 _ABSOLUTE = 1e-6
@@ -46,12 +56,15 @@ _ABSOLUTE = 1e-6
 
 @attrs.frozen(kw_only=True)
 class Disagreement:
-    """The first thing that did not match: which check, where (a date, a symbol, a file), and both values."""
+    """The first thing that did not match: which check, where (file, row, column), and both values."""
 
     check: str
     where: str
     expected: Any
     found: Any
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
 
     def __str__(self) -> str:
         return f"{self.check}: {self.where}: expected {self.expected!r}, found {self.found!r}"
@@ -83,9 +96,10 @@ def _close(expected: float, found: float) -> bool:
     return abs(expected - found) <= max(_ABSOLUTE, _RELATIVE * abs(expected))
 
 
-def _require(check: str, where: str, expected: Any, found: Any, same: bool) -> None:
-    if not same:
-        raise _Mismatch(Disagreement(check=check, where=where, expected=expected, found=found))
+def _differ(check: str, where: str, expected: Any, found: Any, *, file: str | None = None, row: int | None = None,
+            column: str | None = None) -> _Mismatch:
+    return _Mismatch(Disagreement(check=check, where=where, expected=expected, found=found, file=file, row=row,
+                                  column=column))
 
 
 def _need(folder: Path, name: str) -> Path:
@@ -96,58 +110,141 @@ def _need(folder: Path, name: str) -> Path:
     return path
 
 
+# -- reading the folder: anything unreadable is a one-line AuditError naming the file ------------------------
+
+class _Table:
+    """A CSV file as text cells: ``columns`` (the header) and ``rows`` (lists of strings)."""
+
+    def __init__(self, name: str, columns: list[str], rows: list[list[str]]) -> None:
+        self.name = name
+        self.columns = columns
+        self.rows = rows
+
+
+def _read_csv(folder: Path, name: str) -> _Table:
+    import csv
+
+    path = _need(folder, name)
+    try:
+        text = path.read_bytes().decode("utf-8")
+        lines = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise AuditError(f"is not a readable CSV file ({type(exc).__name__}: {exc})", path=str(path)) from None
+    if not lines:
+        raise AuditError("is empty; expected a header line and rows", path=str(path))
+    columns, rows = lines[0], [row for row in lines[1:] if row]
+    for number, row in enumerate(rows, start=1):
+        if len(row) != len(columns):
+            raise AuditError(f"row {number} has {len(row)} fields; expected {len(columns)} like the header",
+                             path=str(path))
+    return _Table(name, columns, rows)
+
+
+def _read_json(folder: Path, name: str) -> dict[str, Any]:
+    path = _need(folder, name)
+    try:
+        value = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise AuditError(f"is not valid JSON ({exc})", path=str(path)) from None
+    if not isinstance(value, dict):
+        raise AuditError(f"is not a JSON object (found {type(value).__name__})", path=str(path))
+    return value
+
+
+def _read_log(folder: Path) -> list[Mapping[str, Any]]:
+    from eventbt.audit import read_audit
+
+    path = _need(folder, "audit.jsonl")
+    records: list[Mapping[str, Any]] = list(read_audit(path))
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise AuditError(f"not a JSON object ({type(record).__name__})", path=str(path), line=number)
+    if not records or records[0].get("record") != "header" or not isinstance(records[0].get("scenario"), dict):
+        raise AuditError("does not start with a header record holding the scenario; not an eventbt audit log",
+                         path=str(path))
+    return records
+
+
+# -- the checks -------------------------------------------------------------------------------------------
+
 def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None) -> VerifyReport:
     """Verify the run folder ``run_dir`` (see the module docstring); unreadable input is an ``EventbtError``."""
-    import pandas as pd
-
-    from eventbt.audit import read_audit
     from eventbt.scenario import ScenarioConfig
+    from eventbt.scenario.config import read_scenario_file
 
     folder = Path(run_dir)
-    records: list[Mapping[str, Any]] = list(read_audit(_need(folder, "audit.jsonl")))
-    summary = json.loads(_need(folder, "summary.json").read_text())
-    config = ScenarioConfig.from_toml(_need(folder, "scenario.toml"))
-    equity = pd.read_csv(_need(folder, "equity.csv"), index_col="date", parse_dates=["date"])
-    trades = pd.read_csv(_need(folder, "trades.csv"), parse_dates=["date"])
-    weights = pd.read_csv(_need(folder, "weights.csv"), index_col="date", parse_dates=["date"])
-    header = records[0] if records and records[0].get("record") == "header" else {}
-    footer = records[-1] if records and records[-1].get("record") == "footer" else {}
-    checked: list[str] = []
+    records = _read_log(folder)
+    summary = _read_json(folder, "summary.json")
+    scenario_path = _need(folder, "scenario.toml")
+    written, _chain = read_scenario_file(str(scenario_path))
+    tables = {name: _read_csv(folder, name) for name in ("trades.csv", "signals.csv", "equity.csv", "weights.csv")}
+    header = records[0]
+    footer = records[-1] if records[-1].get("record") == "footer" else {}
     status = str(footer.get("status", "cut short"))
+    checked: list[str] = []
+    fills = len(tables["trades.csv"].rows)
+    bars = len(tables["equity.csv"].rows)
     try:
         _check_audit(records, footer, summary)
         checked.append("audit")
-        prices = _load(config, header, data_path, folder)
-        _require("data", "price files", header.get("data_files"), dict(sorted(prices.sources.items())),
-                 header.get("data_files") == dict(sorted(prices.sources.items())))
+        environment = header.get("environment")
+        recorded_dir = environment.get("base_dir") if isinstance(environment, dict) else None
+        base_dir = recorded_dir if isinstance(recorded_dir, str) else None
+        try:
+            config = ScenarioConfig.from_dict(header["scenario"], base_dir=base_dir or folder)
+        except EventbtError as exc:
+            raise AuditError(f"its header's scenario is not valid: {exc}", path=str(folder / "audit.jsonl")) from None
+        _check_scenario(header["scenario"], written, scenario_path)
+        checked.append("scenario")
+        prices = _load(config, base_dir, data_path, folder)
+        _check_data(header, prices)
         checked.append("data")
-        _replay(config, prices, records, equity, trades, weights, checked)
-        _check_flows(records, equity, summary, checked)
+        _check_results(records, config, prices, tables, summary, footer, checked)
     except _Mismatch as mismatch:
         return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked),
-                            disagreement=mismatch.disagreement, fills=len(trades), bars=len(equity))
+                            disagreement=mismatch.disagreement, fills=fills, bars=bars)
     return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked), disagreement=None,
-                        fills=len(trades), bars=len(equity))
+                        fills=fills, bars=bars)
 
 
 def _check_audit(records: list[Mapping[str, Any]], footer: Mapping[str, Any], summary: Mapping[str, Any]) -> None:
     from eventbt.audit import digest_of_lines
 
-    _require("audit", "audit.jsonl", "a footer line", "none (the log was cut short)", bool(footer))
+    if not footer:
+        raise _differ("audit", "audit.jsonl", "a footer line", "none (the log was cut short)", file="audit.jsonl")
     recomputed = digest_of_lines(records)
-    _require("audit", "audit.jsonl digest", footer["digest"], recomputed, recomputed == footer["digest"])
-    _require("audit", "summary.json digest", footer["digest"], summary.get("digest"),
-             summary.get("digest") == footer["digest"])
+    if recomputed != footer.get("digest"):
+        raise _differ("audit", "audit.jsonl digest", footer.get("digest"), recomputed, file="audit.jsonl")
+    if summary.get("digest") != footer.get("digest"):
+        raise _differ("audit", "summary.json digest", footer.get("digest"), summary.get("digest"),
+                      file="summary.json", column="digest")
 
 
-def _load(config: Any, header: Mapping[str, Any], data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
+def _check_scenario(recorded: Mapping[str, Any], written: Mapping[str, Any], path: Path) -> None:
+    """scenario.toml, read as a scenario file reads, holds what the header recorded, key for key."""
+    from eventbt.replays.divergence import flatten
+    from eventbt.scenario import ScenarioConfig
+
+    try:
+        # As the header holds it: JSON (tuples become lists).
+        resolved = json.loads(json.dumps(ScenarioConfig.from_dict(written, base_dir=path.parent).to_dict()))
+    except EventbtError as exc:
+        raise _differ("scenario", "scenario.toml", "the recorded scenario", str(exc).splitlines()[0],
+                      file="scenario.toml") from None
+    a, b = flatten(recorded), flatten(resolved)
+    for key in sorted({*a, *b}):
+        if a.get(key) != b.get(key):
+            raise _differ("scenario", f"scenario.toml key {key}", a.get(key, "(absent)"), b.get(key, "(absent)"),
+                          file="scenario.toml", column=key)
+
+
+def _load(config: Any, base_dir: str | None, data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
     from eventbt.data.loaders import load_prices
 
-    environment = header.get("environment") or {}
     if data_path is not None:
         path = Path(data_path)
-    elif environment.get("base_dir"):
-        path = Path(environment["base_dir"]) / config.data.path
+    elif base_dir:
+        path = Path(base_dir) / config.data.path
     else:
         raise AuditError("the audit header does not say where the scenario was (environment.base_dir); "
                          "give the prices with --data", path=str(folder / "audit.jsonl"))
@@ -156,133 +253,81 @@ def _load(config: Any, header: Mapping[str, Any], data_path: str | os.PathLike[s
                        end=data.end or None, display_path=data.path)
 
 
-# Cash moved outside fills, as the audit log records it: event type -> sign of the booking.
-_FLOWS = {"CashFlowEvent": 1.0, "FeeEvent": -1.0}
+def _check_data(header: Mapping[str, Any], prices: Any) -> None:
+    now = dict(sorted(prices.sources.items()))
+    if header.get("data_files") != now:
+        raise _differ("data", "price files", header.get("data_files"), now)
 
 
-def _bookings(records: list[Mapping[str, Any]], trades: Any) -> dict[int, list[tuple[str, Any]]]:
-    """Per bar, the fills (trades.csv rows) and outside cash flows (audit log) in the order they were booked."""
-    delivered = {r["event"]: n for n, r in enumerate(r for r in records if r.get("record") == "deliver")}
-    items: list[tuple[int, int, tuple[str, Any]]] = []
-    for row in trades.to_dict("records"):
-        items.append((int(row["bar"]), delivered.get(int(row["fill_id"]), -1), ("fill", row)))
-    # A fee the cash could not fully cover was booked as what was paid: the portfolio's ``fee_owed`` notice
-    # (caused by the fee) says how much.
-    paid = {r["cause"]: float(r["data"]["details"]["paid"]) for r in records
-            if r.get("record") == "publish" and r.get("type") == "NoticeEvent" and r["data"].get("code") == "fee_owed"}
-    for record in records:
-        if record.get("record") == "publish" and record.get("type") in _FLOWS:
-            booked = paid.get(record["id"], float(record["data"]["amount"]))
-            amount = _FLOWS[record["type"]] * booked
-            items.append((int(record["data"]["bar"]), delivered.get(record["id"], -1), ("flow", amount)))
-    by_bar: dict[int, list[tuple[str, Any]]] = {}
-    for bar, _, item in sorted(items, key=lambda entry: (entry[0], entry[1])):
-        by_bar.setdefault(bar, []).append(item)
-    return by_bar
+def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, tables: dict[str, _Table],
+                   summary: Mapping[str, Any], footer: Mapping[str, Any], checked: list[str]) -> None:
+    from eventbt.replays.books import BooksError, rebuild_books
+    from eventbt.replays.verify_files import (
+        Finding,
+        compare_equity,
+        compare_signals,
+        compare_trades,
+        compare_weights,
+        expected_summary,
+    )
 
+    def rebuild(extra: int) -> Any:
+        try:
+            return rebuild_books(records, prices=prices, initial_cash=config.portfolio.initial_cash,
+                                 next_open=config.execution.timing == "next_open", extra=extra)
+        except BooksError as exc:
+            raise _differ("trades", exc.where, exc.expected, exc.found, file="audit.jsonl") from None
 
-def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: Any, trades: Any, weights: Any,
-            checked: list[str]) -> None:
-    import numpy as np
-
-    from eventbt.exact import dot
-
-    dates = prices.dates
+    books = rebuild(0)
+    if footer.get("status") == "interrupted":
+        # Ctrl-C may land inside a hook, after the portfolio booked the event: take it when the files have it.
+        counts = (len(tables["trades.csv"].rows), len(tables["signals.csv"].rows), len(tables["equity.csv"].rows))
+        further = rebuild(1)
+        if counts != (len(books.trades), len(books.signals), len(books.bars)) and \
+                counts == (len(further.trades), len(further.signals), len(further.bars)):
+            books = further
     symbols = list(prices.symbols)
-    index = {symbol: j for j, symbol in enumerate(symbols)}
-    reference = prices.open if config.execution.timing == "next_open" else prices.close
-    bar_of = {int(day): i for i, day in enumerate(dates.astype("datetime64[ns]").astype(np.int64))}
-    equity_bars = [bar_of.get(int(day.value), -1) for day in equity.index]
-    _require("equity", "equity.csv dates", "the data's first dates in order", "other dates",
-             equity_bars == list(range(len(equity_bars))))
-    trades = trades.assign(bar=[bar_of.get(int(day.value), -1) for day in trades["date"]])
-    unknown = trades[trades["bar"] < 0]
-    _require("trades", "trades.csv dates", "dates of the data", [str(d.date()) for d in unknown["date"][:3]],
-             unknown.empty)
-    bookings = _bookings(records, trades)
-    # Delisting liquidations (handlers/delisting.py) fill at the last close, the mark, not at this bar's price.
-    liquidations = {r["id"] for r in records if r.get("record") == "publish" and r.get("type") == "FillEvent"
-                    and r.get("by") == "delisting"}
-    cash = float(config.portfolio.initial_cash)
-    positions = [0] * len(symbols)
-    average = [0.0] * len(symbols)
-    marks = np.zeros(len(symbols))
-    weight_rows = {int(day.value): row for day, row in zip(weights.index, weights.to_numpy(), strict=True)}
-    for bar in range(len(equity_bars)):
-        for kind, item in bookings.pop(bar, ()):
-            if kind == "fill":
-                at = marks if int(item["fill_id"]) in liquidations else reference[bar]
-                cash = _apply(item, at, index, positions, average, cash)
-            else:
-                cash = cash + item
-        close = prices.close[bar]
-        np.copyto(marks, close, where=close == close)
-        positions_value = dot(np.asarray(positions, dtype=np.int64), marks)
-        where = str(np.datetime_as_string(dates[bar], unit="D"))
-        row = equity.iloc[bar]
-        for name, value in (("cash", cash), ("positions_value", positions_value),
-                            ("total_value", cash + positions_value)):
-            _require("equity", f"{where} {name}", value, float(row[name]), _close(value, float(row[name])))
-        day = int(dates[bar].astype(np.int64))
-        if day in weight_rows:
-            total = cash + positions_value
-            for j, symbol in enumerate(symbols):
-                expected = positions[j] * marks[j] / total if total > 0 else 0.0
-                found = float(weight_rows[day][j])
-                _require("weights", f"{where} {symbol}", expected, found, _close(expected, found))
-    left = sorted(bookings)
-    _require("trades", "trades.csv", "every fill on a bar of equity.csv", f"bookings at bars {left[:3]}", not left)
-    checked.extend(["trades", "equity", "weights"])
+    comparisons: list[tuple[str, Callable[[], Finding | None]]] = [
+        ("trades", lambda: compare_trades(tables["trades.csv"], books, prices.dates)),
+        ("signals", lambda: compare_signals(tables["signals.csv"], books, prices.dates, symbols)),
+        ("equity", lambda: compare_equity(tables["equity.csv"], books, prices.dates)),
+        ("weights", lambda: compare_weights(tables["weights.csv"], books, prices.dates, symbols)),
+    ]
+    for check, compare in comparisons:
+        found = compare()
+        if found is not None:
+            raise _differ(check, found.where, found.expected, found.found, file=found.file, row=found.row,
+                          column=found.column)
+        checked.append(check)
+    expected = expected_summary(books, records, footer, config, prices.dates)
+    _compare_summary(expected, summary)
+    checked.append("summary")
 
 
-def _check_flows(records: list[Mapping[str, Any]], equity: Any, summary: Mapping[str, Any],
-                 checked: list[str]) -> None:
-    """The ``flow`` column and ``net_flows`` against the audit log's ``CashFlowEvent`` records."""
-    import math
-
-    if "flow" not in equity:
-        return
-    amounts: dict[int, list[float]] = {}
-    for record in records:
-        if record.get("record") == "publish" and record.get("type") == "CashFlowEvent":
-            amounts.setdefault(int(record["data"]["bar"]), []).append(float(record["data"]["amount"]))
-    total = math.fsum(amount for bar_amounts in amounts.values() for amount in bar_amounts)
-    for bar, (day, found) in enumerate(zip(equity.index, equity["flow"], strict=True)):
-        expected = math.fsum(amounts.pop(bar, []))
-        _require("flows", f"{day.date()} flow", expected, float(found), _close(expected, float(found)))
-    _require("flows", "CashFlowEvent records", "every flow on a bar of equity.csv",
-             f"flows at bars {sorted(amounts)[:3]}", not amounts)
-    if "net_flows" in summary:
-        _require("flows", "summary.json net_flows", total, summary["net_flows"],
-                 _close(total, float(summary["net_flows"])))
-    checked.append("flows")
+def _compare_summary(expected: Mapping[str, Any], found: Mapping[str, Any], prefix: str = "") -> None:
+    """Every key of ``expected`` in ``found`` with the same value (floats within the tolerance), and no other."""
+    for key in sorted({*expected, *found}):
+        name = f"{prefix}{key}"
+        if key not in found:
+            raise _differ("summary", f"summary.json {name}", expected[key], "(absent)", file="summary.json",
+                          column=name)
+        if key not in expected:
+            raise _differ("summary", f"summary.json {name}", "(no such figure)", found[key], file="summary.json",
+                          column=name)
+        want, got = expected[key], found[key]
+        if isinstance(want, Mapping):
+            if not isinstance(got, Mapping):
+                raise _differ("summary", f"summary.json {name}", dict(want), got, file="summary.json", column=name)
+            _compare_summary(want, got, f"{name}.")
+        elif not _same_value(want, got):
+            raise _differ("summary", f"summary.json {name}", want, got, file="summary.json", column=name)
 
 
-def _apply(row: dict[str, Any], reference: Any, index: dict[str, int], positions: list[int],
-           average: list[float], cash: float) -> float:
-    """Book one fill the way the portfolio does; returns the new cash (see eventbt/portfolio.py)."""
-    symbol, quantity = str(row["symbol"]), int(row["quantity"])
-    where = f"{row['date'].date()} {row['side']} {quantity} {symbol} (fill {row['fill_id']})"
-    _require("trades", where, "a symbol of the data", symbol, symbol in index)
-    j = index[symbol]
-    price, commission = float(row["price"]), float(row["commission"])
-    data_price = float(reference[j])
-    _require("trades", f"{where} reference_price", data_price, float(row["reference_price"]),
-             _close(data_price, float(row["reference_price"])))
-    if row["side"] == "BUY":
-        cash = cash - quantity * price - commission
-        _require("trades", f"{where} cash after the fill", ">= 0", cash, cash >= -_ABSOLUTE)
-        held = positions[j]
-        average[j] = (held * average[j] + quantity * price) / (held + quantity)
-        positions[j] = held + quantity
-        realized = 0.0
-    else:
-        _require("trades", f"{where} shares held", f">= {quantity}", positions[j], positions[j] >= quantity)
-        cash = cash + quantity * price - commission
-        realized = (price - average[j]) * quantity - commission
-        positions[j] -= quantity
-        if positions[j] == 0:
-            average[j] = 0.0
-    found = float(row["realized_pnl"])
-    _require("trades", f"{where} realized_pnl", realized, found, _close(realized, found))
-    return cash
+def _same_value(want: Any, got: Any) -> bool:
+    if isinstance(want, bool) or isinstance(got, bool) or want is None or got is None or isinstance(want, str):
+        return bool(want == got and type(want) is type(got))
+    if isinstance(want, int | float) and isinstance(got, int | float):
+        if isinstance(want, float) and math.isnan(want):
+            return isinstance(got, float) and math.isnan(got)
+        return _close(float(want), float(got))
+    return bool(want == got)

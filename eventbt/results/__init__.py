@@ -5,7 +5,7 @@
 - :mod:`eventbt.results.metrics`: the summary figures and the full metrics of ``docs/metrics.md``;
 - :mod:`eventbt.results.returns`: time-weighted and money-weighted returns, drawdowns;
 - :mod:`eventbt.results.costs`: costs by model (commission, slippage, each fee);
-- :mod:`eventbt.results.files`: atomic file writes.
+- :mod:`eventbt.results.files`: atomic file writes, the run folder (its marker, replacing an earlier run).
 """
 
 from eventbt.results.costs import cost_attribution, fee_amounts

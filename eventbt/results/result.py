@@ -1,7 +1,7 @@
 """A run's results as pandas objects, and the files it writes (a public, documented contract).
 
-Files written by :meth:`Result.write` (see ``docs/results.md``), each atomically (temporary file, then
-rename), so a reader never sees half a file:
+Files written by :meth:`Result.write` into a run folder of their own (see ``docs/results.md``), each
+atomically (temporary file, then rename), so a reader never sees half a file:
 
 - ``equity.csv``: ``date,cash,positions_value,total_value,flow``, one row per bar (``flow``: the deposits
   and withdrawals booked at that bar);
@@ -10,11 +10,13 @@ rename), so a reader never sees half a file:
 - ``weights.csv``: actual weights after each rebalance (date x symbol);
 - ``signals.csv``: target weights of each rebalance (date x symbol);
 - ``summary.json``: the summary figures, ``digest`` and ``complete``;
-- ``scenario.toml``: the resolved scenario; ``audit.jsonl``: the audit log.
+- ``scenario.toml``: the resolved scenario; ``audit.jsonl``: the audit log;
+- ``eventbt-run.json``: the run folder's marker, listing the files above (see :mod:`eventbt.results.files`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -27,7 +29,7 @@ import pandas as pd
 from eventbt.audit import AuditLog
 from eventbt.exact import fsum
 from eventbt.results.costs import cost_attribution, fee_amounts
-from eventbt.results.files import atomic_write
+from eventbt.results.files import RunFolder, atomic_write
 from eventbt.results.metrics import summary_figures
 
 if TYPE_CHECKING:
@@ -73,20 +75,42 @@ class Result:
 
         return notebook_html({**self.summary, **self.metrics()}, self.equity)
 
-    def write(self, out: str | os.PathLike[str]) -> Path:
-        """Write the result files into ``out`` (created if needed); returns the folder."""
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / "equity.csv", self.equity.to_csv(index_label="date"))
-        atomic_write(folder / "trades.csv", self.trades.to_csv(index=False))
-        atomic_write(folder / "weights.csv", self.weights.to_csv(index_label="date"))
-        atomic_write(folder / "signals.csv", self.signals.to_csv(index_label="date"))
-        atomic_write(folder / "summary.json", json.dumps(self.summary, indent=2, sort_keys=True) + "\n")
-        atomic_write(folder / "scenario.toml", self.scenario_toml)
-        audit_file = folder / "audit.jsonl"
-        if self.audit.path is None or self.audit.path.resolve() != audit_file.resolve():
-            atomic_write(audit_file, b"".join(line + b"\n" for line in self.audit.lines()))
-        return folder
+    def write(self, out: str | os.PathLike[str] | RunFolder) -> Path:
+        """Write the result files into the run folder ``out``; returns the folder.
+
+        ``out`` is a new folder (created), an empty one, or the folder of an earlier run, which is replaced
+        whole: the files are written beside it and swapped in at the end, so the folder never mixes two runs.
+        A folder holding anything else is an :class:`~eventbt.errors.OutputError`, and nothing is written
+        (see :class:`~eventbt.results.files.RunFolder`). A :class:`RunFolder` already opened (the audit log
+        being written inside it) is filled and committed.
+        """
+        folder = out if isinstance(out, RunFolder) else RunFolder.open(out)
+        base = folder.path
+        names = ["equity.csv", "trades.csv", "weights.csv", "signals.csv", "summary.json", "scenario.toml",
+                 "audit.jsonl"]
+        live = self.audit.path
+        inside = None
+        if live is not None:
+            with contextlib.suppress(ValueError):
+                inside = live.resolve().relative_to(base.resolve())
+        try:
+            atomic_write(base / "equity.csv", self.equity.to_csv(index_label="date"))
+            atomic_write(base / "trades.csv", self.trades.to_csv(index=False))
+            atomic_write(base / "weights.csv", self.weights.to_csv(index_label="date"))
+            atomic_write(base / "signals.csv", self.signals.to_csv(index_label="date"))
+            atomic_write(base / "summary.json", json.dumps(self.summary, indent=2, sort_keys=True) + "\n")
+            atomic_write(base / "scenario.toml", self.scenario_toml)
+            if inside is None or inside.as_posix() != "audit.jsonl":
+                atomic_write(base / "audit.jsonl", b"".join(line + b"\n" for line in self.audit.lines()))
+            if inside is not None:
+                names.append(inside.as_posix())
+            target = folder.commit(names)
+        except BaseException:
+            folder.abandon()
+            raise
+        if inside is not None:
+            self.audit.path = target / inside  # the log moved with the folder it was written in
+        return target
 
 
 def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float, audit: AuditLog,

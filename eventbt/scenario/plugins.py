@@ -17,9 +17,12 @@ into a :class:`~eventbt.errors.ScenarioError` naming the scenario file, table an
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
 import importlib.metadata
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -40,8 +43,12 @@ __all__ = [
     "build_handler",
     "build_model",
     "build_strategy",
+    "code_references",
     "describe_model",
+    "foreign_references",
+    "imports_refused",
     "instantiate",
+    "is_built_in",
     "resolve_class",
     "resolve_import_path",
 ]
@@ -55,8 +62,59 @@ HANDLER_GROUP = "eventbt.handlers"
 _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
 
 
+BUILT_IN_PACKAGES = ("eventbt", "handlers", "strategies")
+"""Packages whose modules are eventbt's own: an import path into them imports no one else's code."""
+
+_REFUSED: contextvars.ContextVar[tuple[str, frozenset[str]] | None] = contextvars.ContextVar(
+    "eventbt_imports_refused", default=None)
+
+
+@contextlib.contextmanager
+def imports_refused(reason: str, *, allow: Iterable[str] = ()) -> Iterator[None]:
+    """While the block runs, :func:`resolve_import_path` and entry points refuse to import anything but
+    eventbt's own modules and the references in ``allow``: a :class:`PluginError` starting with ``reason``
+    names the reference instead.
+
+    Replaying an audit log someone else wrote runs under it (unless the user trusts the log; what the user
+    typed, a ``--handler``, is allowed), so nothing a file names can run code on this machine, whatever path
+    through the code reaches an import.
+    """
+    token = _REFUSED.set((reason, frozenset(allow)))
+    try:
+        yield
+    finally:
+        _REFUSED.reset(token)
+
+
+def _check_allowed(reference: str, module_name: str | None, name: str | None = None) -> None:
+    refused = _REFUSED.get()
+    if refused is None:
+        return
+    reason, allowed = refused
+    top = (module_name or "").split(".")[0]
+    if top not in BUILT_IN_PACKAGES and reference not in allowed and name not in allowed:
+        raise PluginError(f"{reason}: it would import {reference!r}", reference=reference)
+
+
+def _path_hint(missing: str) -> str:
+    """A hint when the missing module sits in the working folder, which is not on the import path."""
+    top = missing.split(".")[0]
+    try:
+        here = Path.cwd()
+    except OSError:
+        return ""
+    for found in (f"{top}.py", f"{top}/"):
+        if top and (here / found.rstrip("/")).exists():
+            return (f" (the working folder holds {found}, but it is not on the import path: set PYTHONPATH=. "
+                    "to import from it, see docs/scenarios.md)")
+    return ""
+
+
 def resolve_import_path(reference: str) -> object:
     """The object ``"package.module:Attr"`` (or ``"package.module:Attr.attr"``) names.
+
+    This is where a scenario's (or an audit log's) ``module:Class`` becomes code that runs: importing the
+    module runs it. Inside :func:`imports_refused` only eventbt's own modules are imported.
 
     Raises :class:`PluginError` when the reference has no colon, its module cannot be imported (saying
     which module), or the module lacks the attribute (saying which attribute).
@@ -70,13 +128,14 @@ def resolve_import_path(reference: str) -> object:
         )
     if not module_name or not attribute:
         raise PluginError(f"import path {reference!r} must be 'package.module:Attr'", reference=reference)
+    _check_allowed(reference, module_name)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
             raise PluginError(
-                f"cannot import {reference!r}: no module named {missing!r}", reference=reference
+                f"cannot import {reference!r}: no module named {missing!r}{_path_hint(missing)}", reference=reference
             ) from None
         raise PluginError(
             f"cannot import {reference!r}: importing module {module_name!r} failed: {exc}",
@@ -132,6 +191,7 @@ def resolve_class(reference: str, registry: Mapping[str, type], *, group: str, k
 
 
 def _load_entry_point(point: importlib.metadata.EntryPoint, group: str) -> object:
+    _check_allowed(f"{point.name} = {point.value}", point.module, point.name)
     try:
         return point.load()
     except Exception as exc:
@@ -228,6 +288,56 @@ def build_strategy(reference: str, params: Mapping[str, object], *, path: str | 
                 path=path, table="strategy", key="name",
             )
     return instantiate(cls, params, reference=reference, error=error, noun="strategy")
+
+
+def is_built_in(reference: str, registry: Mapping[str, type]) -> bool:
+    """Whether ``reference`` names eventbt's own code: a name in ``registry``, or an import path into
+    :data:`BUILT_IN_PACKAGES`. Anything else (another module, an installed package's entry point) is code
+    from elsewhere."""
+    if reference in registry:
+        return True
+    if ":" not in reference:
+        return False
+    return reference.partition(":")[0].split(".")[0] in BUILT_IN_PACKAGES
+
+
+def code_references(scenario: Mapping[str, Any], stages: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Where a resolved scenario (``ScenarioConfig.to_dict()``, an audit header's ``scenario``) and replaced
+    ``stages`` name code, without importing anything: ``{"strategy": "mypkg:Strategy",
+    "execution.commission": "tiered:Tiered", "handlers[0]": "stamp_duty", "stages.execution": ...}``."""
+    found: dict[str, str] = {}
+
+    def table(name: str) -> Mapping[str, Any]:
+        value = scenario.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    if isinstance(table("strategy").get("name"), str):
+        found["strategy"] = table("strategy")["name"]
+    for kind in ("commission", "slippage"):
+        spec = table("execution").get(kind)
+        if isinstance(spec, Mapping) and isinstance(spec.get("model"), str):
+            found[f"execution.{kind}"] = spec["model"]
+    entries = scenario.get("handlers")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
+            found[f"handlers[{index}]"] = entry["name"]
+    for stage, value in sorted((stages or {}).items()):
+        found[f"stages.{stage}"] = str(value)
+    return found
+
+
+def foreign_references(references: Mapping[str, str]) -> dict[str, str]:
+    """The references of :func:`code_references` that name code from elsewhere (see :func:`is_built_in`)."""
+    from strategies import STRATEGIES
+
+    registries: dict[str, Mapping[str, type]] = {"strategy": STRATEGIES, "execution.commission": COMMISSION_MODELS,
+                                                 "execution.slippage": SLIPPAGE_MODELS}
+    foreign = {}
+    for where, reference in references.items():
+        registry = registries.get(where, FEE_HANDLERS if where.startswith("handlers[") else {})
+        if not is_built_in(reference, registry):
+            foreign[where] = reference
+    return foreign
 
 
 def describe_model(model: object) -> dict[str, object]:

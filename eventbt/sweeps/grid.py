@@ -3,7 +3,8 @@
 A grid maps override keys to values (``strategy.params.fast_span=10,20,50``); each combination is the base
 scenario plus one ``--set``-style override per key, so any combination can be rerun on its own with
 ``eventbt run SCENARIO --set ...`` and gives the same digest. The combinations are numbered in grid order
-(the last key varies fastest); ``random=N`` runs N of them drawn without replacement with a seeded generator.
+(the last key varies fastest); ``random=N`` runs N of them drawn without replacement with a seeded generator
+(a seed is drawn and recorded when none is given, so a resumed sweep draws the same ones).
 
 With ``out``, every finished row is appended to ``results.jsonl`` as it arrives, so an interrupted sweep
 resumes (``resume=True``) by running only the combinations not yet there; at the end the ranked table is
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
 
     from eventbt.prices import PriceData
 
-__all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "combinations", "make_executor",
-           "parse_grid", "rank_table", "sweep", "write_heatmap", "write_results"]
+__all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "check_sweep_scenario", "combinations",
+           "draw_seed", "grid_size", "make_executor", "parse_grid", "rank_table", "sampling_notes", "sweep",
+           "write_heatmap", "write_results"]
 
 LOWER_IS_BETTER = frozenset({"annual_volatility", "trades", "total_commission", "total_slippage", "total_costs"})
 JOURNAL = "results.jsonl"
 MANIFEST = "sweep.json"
+SWEEP_FILES = (MANIFEST, JOURNAL, "results.csv", "results.parquet", "heatmap.png")
+"""The files a sweep writes into its ``out`` folder."""
 
 
 class Executor(Protocol):
@@ -61,11 +65,31 @@ class Combination:
 
 @attrs.frozen(kw_only=True)
 class SweepResult:
-    """A finished sweep: the ranked ``table`` (one row per combination) and the files written (name -> path)."""
+    """A finished sweep: the ranked ``table`` (one row per combination) and the files written (name -> path).
+
+    ``seed`` is the seed a ``random`` sample was drawn with (drawn and recorded when none was given; ``None``
+    for a whole grid); ``notes`` what is worth telling about the sampling (:func:`sampling_notes`).
+    """
 
     table: pd.DataFrame
     rank_by: str
     files: dict[str, Path] = attrs.field(factory=dict)
+    seed: int | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> int:
+        """How many combinations failed."""
+        return int((self.table["status"] != "ok").sum())
+
+    def first_error(self) -> str | None:
+        """The error of the failed combination with the lowest number (its first line), or ``None``."""
+        failed = self.table[self.table["status"] != "ok"].sort_values("combination")
+        if failed.empty:
+            return None
+        row = failed.iloc[0]
+        text = str(row["error"]).strip().splitlines()
+        return f"combination {int(row['combination'])} ({row['overrides']}): {text[0] if text else 'failed'}"
 
 
 def _value(text: str) -> Any:
@@ -125,6 +149,39 @@ def combinations(grid: Mapping[str, Sequence[str]], *, random: int | None = None
         found.append(Combination(index=index, overrides=tuple(f"{k}={t}" for k, t in zip(keys, texts, strict=True)),
                                  params={k: _value(t) for k, t in zip(keys, texts, strict=True)}))
     return found
+
+
+def grid_size(grid: Mapping[str, Sequence[str]]) -> int:
+    """The number of combinations of ``grid``."""
+    return math.prod(len(values) for values in grid.values())
+
+
+def sampling_notes(grid: Mapping[str, Sequence[str]], random: int | None) -> tuple[str, ...]:
+    """What to tell about a ``random`` sample: a sample larger than the grid runs the whole grid."""
+    total = grid_size(grid)
+    if random is not None and random > total:
+        return (f"--random {random} asks for more combinations than the grid has ({total}): running all {total}",)
+    return ()
+
+
+def check_sweep_scenario(base: ScenarioConfig, keys: Sequence[str] = ()) -> None:
+    """Refuse what a sweep cannot do: an ``[audit] path`` (every combination would write its log to that one
+    file; a sweep keeps each run's log in memory) or a grid key under ``audit.``."""
+    if base.audit.path:
+        raise SweepError(f"the scenario's [audit] path {base.audit.path!r} would have every combination write "
+                         "the same audit log; a sweep keeps each run's log in memory: add --set audit.path= "
+                         "to clear it")
+    for key in keys:
+        if key == "audit" or key.startswith("audit."):
+            raise SweepError("a sweep keeps each run's audit log in memory; audit.* cannot be swept",
+                             option=f"--grid {key}")
+
+
+def draw_seed() -> int:
+    """A fresh seed for a ``random`` sample given none (recorded in ``sweep.json`` and the result)."""
+    import secrets
+
+    return secrets.randbelow(2**32)
 
 
 def make_executor(name: str = "local", *, scheduler: str | None = None, workers: int | None = None) -> Executor:
@@ -213,21 +270,60 @@ def _cells(values: Any) -> list[tuple[tuple[int, int], float]]:
             if not math.isnan(values[i, j])]
 
 
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    """The ``sweep.json`` of the sweep in ``folder`` (for ``--resume``)."""
+    path = folder / MANIFEST
+    if not path.exists():
+        raise SweepError(f"{folder} holds no sweep to resume ({MANIFEST} is missing)", option="--resume")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SweepError(f"{path} cannot be read: {exc}", option="--resume") from None
+    if not isinstance(manifest, dict):
+        raise SweepError(f"{path} is not a sweep manifest (expected a JSON object)", option="--resume")
+    return manifest
+
+
+def _resumed_seed(folder: Path, random: int | None, seed: int | None) -> int | None:
+    """The seed to resume a ``random`` sweep with: the one given, else the one ``sweep.json`` recorded.
+
+    A sweep written before seeds were drawn and recorded has ``"seed": null``: its sample cannot be drawn
+    again, so resuming it would run other combinations and drop finished rows; that is refused.
+    """
+    if random is None or seed is not None:
+        return seed
+    recorded = _read_manifest(folder).get("seed")
+    if isinstance(recorded, int) and not isinstance(recorded, bool):
+        return recorded
+    raise SweepError(f"the sweep in {folder} drew its random sample without a recorded seed, so the same "
+                     "combinations cannot be drawn again; start a new sweep (with --seed to make it resumable)",
+                     option="--resume")
+
+
 def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[int, Row]:
     """The rows already in ``folder`` (with ``resume``), after checking the sweep there is this sweep."""
     from eventbt.results import atomic_write
 
     manifest_path, journal = folder / MANIFEST, folder / JOURNAL
+    if folder.exists() and not folder.is_dir():
+        raise SweepError(f"{folder} is a file; a sweep writes its files into a folder", option="--out")
     if not resume:
         if journal.exists():
             raise SweepError(f"{folder} already holds a sweep (add --resume to finish it, or pick another --out)",
                              option="--out")
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        # A sweep never overwrites a file it did not write: the names it is about to write must be free.
+        taken = [name for name in SWEEP_FILES if (folder / name).exists() or (folder / name).is_symlink()]
+        if taken:
+            raise SweepError(f"{folder} holds {', '.join(taken)}, which this sweep would overwrite; pick another "
+                             "--out", option="--out")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise SweepError(f"{folder} cannot be written: {exc.strerror or exc}", option="--out") from None
         return {}
-    if not manifest_path.exists():
-        raise SweepError(f"{folder} holds no sweep to resume ({MANIFEST} is missing)", option="--resume")
-    if json.loads(manifest_path.read_text()) != manifest:
+    recorded = _read_manifest(folder)
+    if recorded != manifest:
         raise SweepError(f"the scenario, grid or sampling differ from the sweep in {folder}", option="--resume")
     done: dict[int, Row] = {}
     if journal.exists():
@@ -257,11 +353,15 @@ def sweep(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str]
         base = ScenarioConfig.from_toml(scenario, overrides)
     rank_table([], [], rank_by)  # checks rank_by before any work
     keys = parse_grid(grid)
-    combos = combinations(keys, random=random, seed=seed)
-    runner = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(executor, str) else executor
+    check_sweep_scenario(base, list(keys))
     if resume and out is None:
         raise SweepError("needs --out, the folder of the sweep to resume", option="--resume")
     folder = Path(out) if out is not None else None
+    if random is not None and seed is None:
+        # Drawn once and recorded, so that --resume draws the same combinations (and loses no finished row).
+        seed = _resumed_seed(folder, random, seed) if resume and folder is not None else draw_seed()
+    combos = combinations(keys, random=random, seed=seed)
+    runner = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(executor, str) else executor
     manifest = {"scenario": base.to_toml(), "grid": {k: list(v) for k, v in keys.items()},
                 "random": random, "seed": seed}
     done = _load_journal(folder, manifest, resume) if folder is not None else {}
@@ -298,4 +398,5 @@ def sweep(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str]
             except ImportError:
                 warnings.warn("matplotlib is not installed: no heatmap (pip install 'eventbt[sweep]')",
                               stacklevel=2)
-    return SweepResult(table=table, rank_by=rank_by, files=files)
+    return SweepResult(table=table, rank_by=rank_by, files=files, seed=seed if random is not None else None,
+                       notes=sampling_notes(keys, random))

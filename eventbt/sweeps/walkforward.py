@@ -30,7 +30,7 @@ from eventbt.errors import SweepError
 from eventbt.results.metrics import time_weighted_levels
 from eventbt.scenario import ScenarioConfig
 from eventbt.sweeps.executors import Row, Task
-from eventbt.sweeps.grid import Executor, combinations, make_executor, parse_grid, rank_table
+from eventbt.sweeps.grid import Executor, check_sweep_scenario, combinations, make_executor, parse_grid, rank_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,6 +140,7 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
         base = ScenarioConfig.from_toml(scenario, overrides)
     rank_table([], [], rank_by)
     keys = parse_grid(grid)
+    check_sweep_scenario(base, list(keys))
     if any(key.startswith("data.") for key in keys):
         raise SweepError("walk-forward sets data.start and data.end itself; grid keys cannot be data.*",
                          option="--walk-forward")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from eventbt.events import MarketEvent
+from eventbt.handler import Handler
+
 # Three bars, two symbols, 50/50 static weights rebalanced on the first and last bar, 1.00 per fill, no
 # slippage, 1,000 cash. Worked by hand (see the tests below for each step):
 # 2021-01-04: V = 1000, targets 500 each; AAA 50 @ 10 and BBB 25 @ 20 would cost 501 + 501 = 1002 > 1000,
@@ -44,4 +47,23 @@ def write_tiny(folder: Path) -> Path:
     (folder / "prices.csv").write_text(PRICES, encoding="utf-8")
     path = folder / "tiny.toml"
     path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+class FailsOnTheSecondBar(Handler):
+    """A user's handler with a bug: it raises at bar 1's MarketEvent (for the post-mortem tests)."""
+
+    name = "buggy"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> None:
+        if event.bar == 1:
+            raise ZeroDivisionError("division by zero")
+
+
+def write_buggy(folder: Path) -> Path:
+    """The tiny scenario with :class:`FailsOnTheSecondBar` as an extra handler; returns the scenario file."""
+    path = write_tiny(folder)
+    path.write_text(SCENARIO + '[[handlers]]\nname = "tests.eventbt.debug_fixtures:FailsOnTheSecondBar"\n',
+                    encoding="utf-8")
     return path

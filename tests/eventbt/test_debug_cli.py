@@ -68,11 +68,13 @@ def test_commands_option_runs_a_session_and_until_past_the_end_finishes(tiny: st
 
 
 def test_script_option_reads_one_command_a_line_and_skips_comments(tiny: str, tmp_path: Path, capsys) -> None:
-    """--script FILE: blank lines and # comments are skipped; errors are reported and the script goes on."""
+    """--script FILE: blank lines and # comments are skipped; errors are reported, the script goes on, exit 2."""
     script = tmp_path / "session.txt"
     script.write_text("# look at the first rebalance\nstep-rebalance\n\nevent 99\nfills\nbogus\n", encoding="utf-8")
-    code, out, _ = _run(["debug", tiny, "--script", str(script)], capsys)
-    assert code == 0
+    code, out, err = _run(["debug", tiny, "--script", str(script)], capsys)
+    assert code == 2
+    assert err == ("eventbt: error: 2 debugger commands failed; the first: event 99: no event #99 has been "
+                   "published yet\n")
     assert "(eventbt) # look" not in out
     assert "error: no event #99 has been published yet" in out
     assert "error: unknown command 'bogus' (type help)" in out

@@ -6,6 +6,7 @@ cannot drift from what eventbt says. The price-file cases are the table of tests
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def _cause(error: BaseException) -> BaseException:
 
 SIGNAL = "strategy 'my_strategy' on 2020-01-02: "
 # id, what to do, the error class eventbt raises (the cause, for errors raised inside a handler), message
-RAISING: list[tuple[str, Callable[[], object], type[EventbtError], str]] = [
+RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("negative weight", lambda: _run({0: {"A": -0.1}}), HandlerError,
      SIGNAL + "weight for 'A' is -0.1; expected a finite number >= 0"),
     ("NaN weight", lambda: _run({0: {"A": NAN}}), HandlerError,
@@ -96,10 +97,11 @@ RAISING: list[tuple[str, Callable[[], object], type[EventbtError], str]] = [
 
 
 @pytest.mark.parametrize(("action", "kind", "message"), [c[1:] for c in RAISING], ids=[c[0] for c in RAISING])
-def test_each_catalogued_error_has_its_exact_message(action: Callable[[], object], kind: type[EventbtError],
+def test_each_catalogued_error_has_its_exact_message(action: Callable[[], object], kind: type[BaseException],
                                                      message: str) -> None:
     """The action raises the catalogued class with the catalogued message (for handler errors, the cause's)."""
-    with pytest.raises(EventbtError) as caught:
+    # RunInterrupted is a KeyboardInterrupt (outside EventbtError, so that `except Exception` cannot swallow it).
+    with pytest.raises((EventbtError, RunInterrupted)) as caught:
         action()
     error = caught.value
     assert isinstance(error, kind)
@@ -145,3 +147,327 @@ def test_each_catalogued_message_is_in_the_docs(message: str) -> None:
 def test_each_price_file_error_is_in_the_docs(message: str) -> None:
     """docs/errors.md lists every price-file error of tests/eventbt/test_data_validation.py verbatim."""
     assert message in DOC
+
+
+# -- where a run writes, code a file names, verify, the debugger, sweeps ------------------------------------------
+# Each case runs in a fresh project folder (the working directory): scenarios/x.toml and sc/tiny.toml (the tiny
+# debugger scenario with its prices), as docs/errors.md describes it; the project's path reads /home/me/project.
+
+TINY_MODULE = """
+from eventbt.costs.commission import FixedCommission
+
+
+class TieredPerShare(FixedCommission):
+    pass
+"""
+
+
+def _message(action: Callable[[Path], object], project: Path) -> str:
+    """What the action raised (or returned, for printed text), with the project's path as the docs write it."""
+    try:
+        found = action(project)
+    except (EventbtError, RunInterrupted) as exc:
+        found = str(exc)
+    return str(found).replace(str(project), "/home/me/project")
+
+
+def _run_x(out: str | None, audit: str) -> object:
+    import eventbt
+
+    return eventbt.run("scenarios/x.toml", out=out, overrides=[f"audit.path={audit}"])
+
+
+def _twice_with_a_note(project: Path) -> object:
+    import eventbt
+
+    eventbt.run("scenarios/x.toml", out="runs/x")
+    (project / "runs" / "x" / "notes.txt").write_text("mine")
+    return eventbt.run("scenarios/x.toml", out="runs/x")
+
+
+def _into_own_folder(project: Path) -> object:
+    import eventbt
+
+    os.chdir(project / "scenarios")
+    try:
+        return eventbt.run("x.toml", out=".")
+    finally:
+        os.chdir(project)
+
+
+def _out_under_a_file(project: Path, out: str) -> object:
+    import eventbt
+
+    (project / "runs").mkdir()
+    (project / "runs" / "x").write_text("a file")
+    return eventbt.run("scenarios/x.toml", out=out)
+
+
+def _received_log(project: Path) -> Path:
+    """A run naming tiered:TieredPerShare, its log moved to received/audit.jsonl, the module forgotten."""
+    import sys
+
+    import eventbt
+
+    code = project / "code"
+    code.mkdir()
+    (code / "tiered.py").write_text(TINY_MODULE)
+    sys.path.insert(0, str(code))
+    try:
+        eventbt.run("scenarios/x.toml", out="runs/x", overrides=["execution.commission.model=tiered:TieredPerShare",
+                                                                 "execution.commission.amount=1.0"])
+    finally:
+        sys.path.remove(str(code))
+        sys.modules.pop("tiered", None)
+    (project / "received").mkdir()
+    (project / "runs" / "x" / "audit.jsonl").rename(project / "received" / "audit.jsonl")
+    return Path("received/audit.jsonl")
+
+
+def _replay(project: Path) -> object:
+    from eventbt.replays.replayer import replay
+
+    return replay(_received_log(project))
+
+
+def _guarded(project: Path) -> object:
+    from eventbt.scenario.plugins import imports_refused, resolve_import_path
+
+    with imports_refused("received/audit.jsonl: not trusted (replay --trust)"):
+        return resolve_import_path("tiered:TieredPerShare")
+
+
+def _no_scenario(project: Path) -> object:
+    import json
+
+    from eventbt.audit import digest_of_lines
+    from eventbt.replays.replayer import replay
+
+    records: list[dict[str, Any]] = [{"record": "header", "bars": 0}, {"record": "footer", "status": "completed"}]
+    records[1]["digest"] = digest_of_lines(records)
+    (project / "received").mkdir()
+    (project / "received" / "audit.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return replay("received/audit.jsonl")
+
+
+def _missing_module(project: Path) -> object:
+    from eventbt.scenario.plugins import resolve_import_path
+
+    (project / "my_costs.py").write_text("raise SystemExit('imported from the working folder')\n")
+    return resolve_import_path("my_costs:Tiered")
+
+
+def _shell(commands: str) -> Callable[[Path], object]:
+    """The first error line the debugger prompt prints for ``commands`` on sc/tiny.toml (without 'error: ')."""
+    def action(project: Path) -> object:
+        import io
+
+        import eventbt
+        from eventbt.debug.prompt import DebugShell
+
+        out = io.StringIO()
+        shell = DebugShell(eventbt.Simulation.from_scenario("sc/tiny.toml").debugger, stdout=out)
+        shell.run_lines(commands.split(";"))
+        return next(line for line in out.getvalue().splitlines() if line.startswith("error: ")).removeprefix("error: ")
+    return action
+
+
+def _cli_error(argv: list[str]) -> Callable[[Path], object]:
+    """The one error line the command line prints on stderr (without 'eventbt: error: ')."""
+    def action(project: Path) -> object:
+        import contextlib
+        import io
+
+        from eventbt.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main(argv) == 2
+        return err.getvalue().strip().splitlines()[-1].removeprefix("eventbt: error: ")
+    return action
+
+
+def _seedless_resume(project: Path) -> object:
+    import json
+
+    from eventbt.sweeps.executors import SerialExecutor
+    from eventbt.sweeps.grid import sweep
+
+    grid = ["portfolio.initial_cash=1000,2000,3000"]
+    sweep("sc/tiny.toml", grid, random=2, seed=1, executor=SerialExecutor(), out="runs/sweep", heatmap=False)
+    manifest = json.loads(Path("runs/sweep/sweep.json").read_text())
+    Path("runs/sweep/sweep.json").write_text(json.dumps({**manifest, "seed": None}))
+    return sweep("sc/tiny.toml", grid, random=2, executor=SerialExecutor(), out="runs/sweep", resume=True)
+
+
+def _sweep(grid: list[str], overrides: list[str]) -> Callable[[Path], object]:
+    def action(project: Path) -> object:
+        from eventbt.sweeps.executors import SerialExecutor
+        from eventbt.sweeps.grid import sweep
+
+        return sweep("sc/tiny.toml", grid, overrides=overrides, executor=SerialExecutor(), out="runs/sweep")
+    return action
+
+
+def _sweep_over(project: Path, users_file: str) -> object:
+    """A sweep into runs/sweep after the user wrote ``users_file`` (the folder itself, or a file in it)."""
+    Path(users_file).parent.mkdir(parents=True, exist_ok=True)
+    Path(users_file).write_text("the user's")
+    return _sweep(["portfolio.initial_cash=1000,2000"], [])(project)
+
+
+def _doctored(name: str, content: str) -> Callable[[Path], object]:
+    """verify_run on a tiny run folder whose ``name`` holds ``content`` (the folder's path left out)."""
+    def action(project: Path) -> object:
+        import eventbt
+
+        eventbt.run("sc/tiny.toml", out="run")
+        Path("run", name).write_text(content)
+        try:
+            return verify_run("run")
+        except EventbtError as exc:
+            return str(exc).removeprefix("run/")
+    return action
+
+
+def _verify_disagreement(project: Path) -> object:
+    import eventbt
+
+    eventbt.run(Path(__file__).resolve().parents[2] / "scenarios" / "ema_next_open.toml", out="run")
+    lines = Path("run/trades.csv").read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[6] = "1.01"
+    lines[3] = ",".join(cells)
+    Path("run/trades.csv").write_text("\n".join(lines) + "\n")
+    return str(verify_run("run").disagreement)
+
+
+HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
+    ("audit path out of the run folder", lambda p: _run_x("runs/x", "../victim.txt"),
+     "scenarios/x.toml: [audit] path '../victim.txt' leaves the run folder runs/x; expected a path inside it"),
+    ("absolute audit path", lambda p: _run_x("runs/x", "/etc/passwd"),
+     "scenarios/x.toml: [audit] path '/etc/passwd' is an absolute path; expected a path inside the run folder runs/x"),
+    ("audit path out of the scenario's folder", lambda p: _run_x(None, "../victim.txt"),
+     "scenarios/x.toml: [audit] path '../victim.txt' leaves the scenario's folder /home/me/project/scenarios; "
+     "expected a path inside it"),
+    ("audit path through a link", lambda p: (p / "scenarios" / "logs").symlink_to(p) or _run_x(None, "logs/victim.txt"),
+     "scenarios/x.toml: [audit] path 'logs/victim.txt' leads out of the scenario's folder "
+     "/home/me/project/scenarios (through a symbolic link to /home/me/project/victim.txt); expected a path inside it"),
+    ("audit path on the prices", lambda p: _run_x(None, "prices.csv"),
+     "scenarios/x.toml: [audit] path 'prices.csv' is a file that is not an eventbt audit log; a run never "
+     "overwrites a file it did not write: pick another name"),
+    ("audit path on a folder", lambda p: (p / "scenarios" / "data").mkdir() or _run_x(None, "data"),
+     "scenarios/x.toml: [audit] path 'data' is a folder; expected a file name for the audit log"),
+    ("audit path on the run folder", lambda p: _run_x("runs/x", "."),
+     "scenarios/x.toml: [audit] path '.' names the run folder runs/x itself; expected a file inside it"),
+    ("audit path on a run file", lambda p: _run_x("runs/x", "summary.json"),
+     "scenarios/x.toml: [audit] path 'summary.json' is one of the run's other files; expected another name"),
+    ("audit path with a NUL", lambda p: _run_x(None, "a\x00b.jsonl"),
+     "scenarios/x.toml: [audit] path 'a\\x00b.jsonl' holds a control character; expected a plain file name inside "
+     "the scenario's folder /home/me/project/scenarios"),
+    ("out into the scenario's folder", _into_own_folder,
+     ".: holds files that are not an eventbt run (prices.csv, x.toml); a run writes only into a new folder, an "
+     "empty one, or the folder of an earlier run (one with eventbt-run.json): pick another folder"),
+    ("out into a run folder with a note", _twice_with_a_note,
+     "runs/x: holds an earlier run and files it did not write (notes.txt); a run replaces an earlier run whole, so "
+     "move those files out first"),
+    ("out a file", lambda p: _out_under_a_file(p, "runs/x"),
+     "runs/x: is a file; a run writes its files into a folder: a new one, an empty one, or the folder of an "
+     "earlier run"),
+    ("out under a file", lambda p: _out_under_a_file(p, "runs/x/run"),
+     "runs/x/run: cannot create the folder: Not a directory"),
+    ("untrusted log", _replay,
+     "received/audit.jsonl: names code that replaying it would import and run: execution.commission "
+     "'tiered:TieredPerShare'; replay a log from someone else only if you trust it, with --trust "
+     "(eventbt.replay(..., trust=True))"),
+    ("import refused", _guarded,
+     "received/audit.jsonl: not trusted (replay --trust): it would import 'tiered:TieredPerShare'"),
+    ("log without a scenario", _no_scenario,
+     "received/audit.jsonl: its header holds no scenario (a 'scenario' object with a 'data' table); not a log "
+     "eventbt can replay"),
+    ("module in the working folder", _missing_module,
+     "cannot import 'my_costs:Tiered': no module named 'my_costs' (the working folder holds my_costs.py, but it is "
+     "not on the import path: set PYTHONPATH=. to import from it, see docs/scenarios.md)"),
+    ("break on neither", _shell("break fil"),
+     "'fil' is neither an event type nor a symbol of the run's data (did you mean 'fill'?), so a breakpoint on it "
+     "would never fire"),
+    ("break on a symbol not in the data", _shell("break order aaa"),
+     "symbol 'aaa' is not in the run's data (did you mean 'AAA'?), so a breakpoint on it would never fire"),
+    ("break on a type without symbols", _shell("break market AAA"),
+     "MarketEvent has no symbol, so a breakpoint on MarketEvent AAA would never fire"),
+    ("break after the data", _shell("break 2030-01-01"),
+     "2030-01-01 is after the data, which ends on 2021-01-06, so a breakpoint on it would never fire"),
+    ("break on a date reached", _shell("break 2021-01-04"),
+     "the run has already reached 2021-01-04 (next: MarketEvent #1 at 2021-01-04T16:00:00), so a breakpoint on it "
+     "would never fire"),
+    ("break on a day without a bar", _shell("break fill 2021-01-02"),
+     "2021-01-02 is not a date of the data, so no event falls on it and the breakpoint would never fire"),
+    ("next -2", _shell("next -2"), "next takes a positive whole number of events (default 1), got '-2'"),
+    ("unknown command", _shell("nxt"), "unknown command 'nxt' (did you mean 'next'?) (type help)"),
+    ("until the past", _shell("next; until 2020-01-01"),
+     "the run is already past 2020-01-01: MarketEvent #1 at 2021-01-04T16:00:00 has been delivered (a run only "
+     "goes forward)"),
+    ("dump after the data", _cli_error(["debug", "sc/tiny.toml", "--at", "2030-01-01", "--dump"]),
+     "--dump --at 2030-01-01: no rebalance on or after it, the data ends on 2021-01-06"),
+    ("every combination failed", _cli_error(["sweep", "sc/tiny.toml", "--grid",
+                                             "execution.commission.model=nope:X,nope:Y", "--executor", "serial",
+                                             "--out", "runs/sweep", "--quiet"]),
+     "every combination failed (2); the first: combination 0 (execution.commission.model=nope:X): ScenarioError: "
+     "sc/tiny.toml: [execution.commission] cannot import 'nope:X': no module named 'nope'"),
+    ("resume without a recorded seed", _seedless_resume,
+     "--resume: the sweep in runs/sweep drew its random sample without a recorded seed, so the same combinations "
+     "cannot be drawn again; start a new sweep (with --seed to make it resumable)"),
+    ("sweep with an audit path", _sweep(["portfolio.initial_cash=1000,2000"], ["audit.path=log.jsonl"]),
+     "the scenario's [audit] path 'log.jsonl' would have every combination write the same audit log; a sweep keeps "
+     "each run's log in memory: add --set audit.path= to clear it"),
+    ("sweep over audit.path", _sweep(["audit.path=a.jsonl,b.jsonl"], []),
+     "--grid audit.path: a sweep keeps each run's audit log in memory; audit.* cannot be swept"),
+    ("sweep into a file", lambda p: _sweep_over(p, "runs/sweep"),
+     "--out: runs/sweep is a file; a sweep writes its files into a folder"),
+    ("sweep over a user's file", lambda p: _sweep_over(p, "runs/sweep/results.csv"),
+     "--out: runs/sweep holds results.csv, which this sweep would overwrite; pick another --out"),
+    ("verify: unclosed quote", _doctored("trades.csv", 'date,symbol\n"2012-03-19,AAPL\n'),
+     "trades.csv: is not a readable CSV file (Error: unexpected end of data)"),
+    ("verify: extra field", _doctored("trades.csv", "date,symbol\n2012-03-19,AAPL,BUY\n"),
+     "trades.csv: row 1 has 3 fields; expected 2 like the header"),
+    ("verify: empty CSV", _doctored("equity.csv", ""), "equity.csv: is empty; expected a header line and rows"),
+    ("verify: bad JSON", _doctored("summary.json", '{"final_value": '),
+     "summary.json: is not valid JSON (Expecting value: line 1 column 17 (char 16))"),
+    ("verify: JSON not an object", _doctored("summary.json", "[1, 2]"),
+     "summary.json: is not a JSON object (found list)"),
+    ("verify: log line not an object", _doctored("audit.jsonl", "[1]\n"),
+     "audit.jsonl: line 1: not a JSON object (list)"),
+    ("verify: a doctored cell", _verify_disagreement,
+     "trades: trades.csv row 3 column commission (fill #238: 2012-03-26 SELL 17 AAPL): expected 1.0, found '1.01'"),
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project folder of docs/errors.md: scenarios/x.toml and sc/tiny.toml with their prices; the cwd."""
+    from tests.eventbt.debug_fixtures import write_tiny
+
+    for name, scenario in (("scenarios", "x.toml"), ("sc", "tiny.toml")):
+        (tmp_path / name).mkdir()
+        write_tiny(tmp_path / name).rename(tmp_path / name / scenario)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("action", "message"), [c[1:] for c in HOSTILE], ids=[c[0] for c in HOSTILE])
+def test_each_hostile_input_message_is_exact_and_catalogued(project: Path, action: Callable[[Path], object],
+                                                            message: str) -> None:
+    """Output paths, received logs, the debugger, sweeps and verify say exactly what docs/errors.md shows."""
+    assert _message(action, project) == message
+    assert message in DOC
+
+
+def test_sigterm_has_its_own_catalogued_message() -> None:
+    """A SIGTERM inside a run ends it as an interruption with the catalogued message and signal."""
+    from eventbt.simulation import _Terminated
+
+    with pytest.raises(RunInterrupted) as caught:
+        _run({}, extra=(_Raises(_Terminated()),))
+    assert caught.value.signal == "SIGTERM" and caught.value.exit_status == 143
+    assert str(caught.value) == "run terminated (SIGTERM); results up to the interruption are incomplete"
+    assert str(caught.value) in DOC

@@ -141,11 +141,11 @@ def test_flow_column_holds_the_audit_logs_cash_flows(cash_flows_run: dict[str, A
     assert flows == {104: 50_000.0, 354: -20_000.0}  # the scenario's deposit and withdrawal
     assert list(equity["flow"]) == [flows.get(bar, 0.0) for bar in range(len(equity))]
     report = verify_run(cash_flows_run["out"])
-    assert report.ok and "flows" in report.checked
+    assert report.ok and "equity" in report.checked  # the flow column is one of equity.csv's
 
 
 def test_tampered_flow_column_is_the_first_disagreement(cash_flows_run: dict[str, Any], tmp_path: Path) -> None:
-    """A deposit moved by one bar in equity.csv's flow column is reported at the flows check."""
+    """A deposit moved by one bar in equity.csv's flow column is reported at its row and column."""
     run = tmp_path / "run"
     run.mkdir()
     for path in Path(cash_flows_run["out"]).iterdir():
@@ -155,8 +155,10 @@ def test_tampered_flow_column_is_the_first_disagreement(cash_flows_run: dict[str
     equity.to_csv(run / "equity.csv", index=False)
     report = verify_run(run)
     assert report.disagreement is not None
-    assert (report.disagreement.check, report.disagreement.where) == ("flows", f"{equity.loc[104, 'date']} flow")
-    assert (report.disagreement.expected, report.disagreement.found) == (50_000.0, 0.0)
+    found = report.disagreement
+    assert (found.check, found.file, found.row, found.column) == ("equity", "equity.csv", 105, "flow")
+    assert found.where == f"equity.csv row 105 column flow ({equity.loc[104, 'date']})"
+    assert (found.expected, found.found) == (50_000.0, "0.0")
 
 
 def present_value(rate: float, cash_flows: list[tuple[float, float]]) -> float:

@@ -8,7 +8,7 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
-from eventbt.replays.verify import verify_run
+from eventbt.replays.verify import CHECKS, verify_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -27,6 +27,7 @@ def _copy(run: Path, tmp_path: Path) -> Path:
     copy.mkdir()
     for path in run.iterdir():
         (copy / path.name).write_bytes(path.read_bytes())
+    assert verify_run(copy).ok  # the copy verifies before it is doctored
     return copy
 
 
@@ -37,13 +38,14 @@ def test_verify_agrees_with_every_bundled_scenario(scenario: Path, tmp_path: Pat
     assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
     report = verify_run(out)
     assert report.disagreement is None, str(report.disagreement)
-    assert report.checked == ("audit", "data", "trades", "equity", "weights", "flows")
+    assert report.checked == CHECKS == ("audit", "scenario", "data", "trades", "signals", "equity", "weights",
+                                        "summary")
     assert main(["verify", str(out)]) == 0
 
 
 def test_a_changed_value_in_equity_csv_is_the_first_disagreement(small_run: Path, tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """Adding 0.01 to one day's cash in equity.csv is reported at that date and column, exit 1."""
+    """Adding 0.01 to one day's cash in equity.csv is reported at that file, row and column, exit 1."""
     run = _copy(small_run, tmp_path)
     lines = (run / "equity.csv").read_text().splitlines()
     date, cash, *rest = lines[400].split(",")
@@ -51,14 +53,16 @@ def test_a_changed_value_in_equity_csv_is_the_first_disagreement(small_run: Path
     (run / "equity.csv").write_text("\n".join(lines) + "\n")
     report = verify_run(run)
     assert report.disagreement is not None
-    assert (report.disagreement.check, report.disagreement.where) == ("equity", f"{date[:10]} cash")
-    assert report.disagreement.found == float(cash) + 0.01
+    found = report.disagreement
+    assert (found.check, found.file, found.row, found.column) == ("equity", "equity.csv", 400, "cash")
+    assert found.where == f"equity.csv row 400 column cash ({date[:10]})"
+    assert found.found == repr(float(cash) + 0.01)
     assert main(["verify", str(run)]) == 1
-    assert f"DISAGREES at equity: {date[:10]} cash" in capsys.readouterr().out
+    assert f"DISAGREES at equity: equity.csv row 400 column cash ({date[:10]})" in capsys.readouterr().out
 
 
-def test_a_changed_fill_quantity_breaks_the_books(small_run: Path, tmp_path: Path) -> None:
-    """One more share on the first fill shows up at that fill's date (cash or value no longer match)."""
+def test_a_changed_fill_quantity_is_found_in_trades_csv(small_run: Path, tmp_path: Path) -> None:
+    """One more share on the first fill of trades.csv disagrees with the log's FillEvent, at row 1, quantity."""
     run = _copy(small_run, tmp_path)
     lines = (run / "trades.csv").read_text().splitlines()
     cells = lines[1].split(",")
@@ -67,8 +71,9 @@ def test_a_changed_fill_quantity_breaks_the_books(small_run: Path, tmp_path: Pat
     (run / "trades.csv").write_text("\n".join(lines) + "\n")
     report = verify_run(run)
     assert report.disagreement is not None
-    assert report.disagreement.check == "equity"
-    assert report.disagreement.where.startswith(cells[0][:10])
+    found = report.disagreement
+    assert (found.check, found.file, found.row, found.column) == ("trades", "trades.csv", 1, "quantity")
+    assert (found.expected, found.found) == (int(cells[3]) - 1, cells[3])
 
 
 def test_an_edited_audit_line_fails_the_digest(small_run: Path, tmp_path: Path) -> None:

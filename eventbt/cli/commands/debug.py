@@ -1,9 +1,11 @@
 """Step through a scenario's events: stop at a date, then walk a rebalance event by event.
 
-Opens a prompt (type help) stopped before the first event of --at DATE. For scripts and bug reports:
---commands "next 3; portfolio; continue", --script FILE (one command a line), or --dump to print the whole
-rebalance at DATE (the next one on or after it) event by event, as text or with --json as JSON.
-See docs/debugging.md.
+Opens a prompt (type help) stopped before the first event of --at DATE (with a note when DATE is before or
+after the data, or not a rebalance date). For scripts and bug reports: --commands "next 3; portfolio;
+continue", --script FILE (one command a line), or --dump to print the whole rebalance at DATE (the next one on
+or after it, with a note when that is another date) event by event, as text or with --json as JSON. A
+scripted session with a failed command exits 2; a handler error stops the run at the failing event as a
+post-mortem and the prompt stays. See docs/debugging.md.
 """
 
 from __future__ import annotations
@@ -34,18 +36,25 @@ def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from eventbt.debug.prompt import DebugShell, stop_line
-    from eventbt.errors import DebuggerError
+    from eventbt.errors import DebuggerError, HandlerError
     from eventbt.simulation import Simulation
 
     if args.json and not args.dump:
         raise DebuggerError("--json goes with --dump", argument="--json")
     debugger = Simulation.from_scenario(args.scenario, args.overrides).debugger
-    stopped = debugger.run_until(args.at) if args.at else debugger.simulation.bus.peek()
+    notes = _at_notes(debugger, args.at) if args.at else []
     if args.dump:
-        return _dump(debugger, args.at, as_json=args.json, scenario=args.scenario)
+        return _dump(debugger, args.at, as_json=args.json, scenario=args.scenario, notes=notes)
     out = sys.stdout
     shell = DebugShell(debugger, stdout=out, color=out.isatty())
-    shell.say(stop_line(stopped, debugger))
+    for note in notes:
+        shell.say(f"note: {note}")
+    try:
+        stopped = debugger.run_until(args.at) if args.at else debugger.simulation.bus.peek()
+        shell.say(stop_line(stopped, debugger))
+    except HandlerError as exc:  # the run failed before --at: a post-mortem at the failing event
+        shell.post_mortem(exc, f"--at {args.at}")
+    scripted = True
     if args.commands is not None:
         shell.run_lines(args.commands.split(";"))
     elif args.script is not None:
@@ -55,27 +64,71 @@ def execute(args: argparse.Namespace) -> int:
             raise DebuggerError(f"cannot read {args.script}: {exc.strerror}", argument=args.script) from None
         shell.run_lines(text.splitlines())
     elif sys.stdin.isatty():
+        scripted = False
         shell.interact()
     else:
         shell.run_lines(sys.stdin)
+    if scripted and shell.errors:
+        count = len(shell.errors)
+        raise DebuggerError(f"{count} debugger command{'s' if count > 1 else ''} failed; the first: "
+                            f"{shell.errors[0]}")
     return 0
 
 
-def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str) -> int:
+def _at_notes(debugger: Debugger, at: str) -> list[str]:
+    """What to tell about ``--at``: a date before or after the data, or a date that is not a rebalance date."""
+    from eventbt.debug.debugger import day_start_ns
+
+    day_start_ns(at)  # a bad date is an error before anything runs
+    dates = debugger.dates
+    if dates is None or not len(dates):
+        return []
+    first, last = str(dates[0])[:10], str(dates[-1])[:10]
+    day = str(at).strip()[:10]
+    if day < first:
+        return [f"--at {at} is before the data, which starts on {first}: stopped at the first event"]
+    if day > last:
+        return [f"--at {at} is after the data, which ends on {last}: the run went to its end"]
+    rebalances = debugger.rebalance_dates()
+    if rebalances and day not in rebalances:
+        following = next((d for d in rebalances if d > day), None)
+        after = f"the next is on {following}" if following else "there is none after it"
+        bars = {str(d)[:10] for d in dates}
+        where = "" if day in bars else " nor a date of the data (stopped before the first event after it)"
+        return [f"{at} is not a rebalance date{where}; {after}"]
+    return []
+
+
+def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, notes: list[str]) -> int:
     import orjson
 
+    from eventbt.errors import DebuggerError
+
+    if at:
+        last = str(debugger.dates[-1])[:10] if debugger.dates is not None and len(debugger.dates) else None
+        if last is not None and str(at).strip()[:10] > last:
+            raise DebuggerError(f"--dump --at {at}: no rebalance on or after it, the data ends on {last}",
+                                argument=at)
+        debugger.run_until(at)
     records = debugger.step_rebalance()
+    if not records:
+        raise DebuggerError(f"--dump: no rebalance on or after {at or 'the start'}", argument=at)
+    shown = records[0].event.date[:10]
+    if at and shown != str(at).strip()[:10]:
+        print(f"eventbt: note: no rebalance on {at}; this is the next one, on {shown}", file=sys.stderr)
+    elif notes:
+        for note in notes:
+            print(f"eventbt: note: {note}", file=sys.stderr)
     if as_json:
         publishers = debugger.simulation.bus.publisher
         payload = {
             "scenario": scenario,
             "at": at,
+            "rebalance": shown,
             "steps": [record.to_dict(publishers[record.event.id]) for record in records],
         }
         sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
                                       | orjson.OPT_SERIALIZE_NUMPY).decode() + "\n")
-    elif records:
-        print(records)
     else:
-        print("no rebalance on or after this date")
+        print(records)
     return 0

@@ -4,7 +4,9 @@ Exit 0 when the runs are identical (the digest is printed), 1 when they differ: 
 printed with the recorded and new event side by side, the differing fields marked with '*', the causal
 chain, and how the end results differ. With --set, the replay is a what-if: the scenario is changed before
 the run, so the report shows where the change starts to matter; --handler replaces a pipeline stage (for
-example the execution handler) with your own class. See docs/replay.md.
+example the execution handler) with your own class. A log that names code other than eventbt's own (a
+module:Class cost model, strategy, handler or replaced stage) is replayed only with --trust: replaying runs
+that code. See docs/replay.md.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with a handler class taking the built-in's keyword arguments (repeatable)")
     parser.add_argument("--allow-changed-data", action="store_true",
                         help="replay even if a data file no longer has the recorded SHA-256")
+    parser.add_argument("--trust", action="store_true",
+                        help="import and run the code the log names (a module:Class strategy, cost model, handler "
+                             "or replaced stage); without it such a log is refused, listing those imports")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -40,6 +45,6 @@ def execute(args: argparse.Namespace) -> int:
                               reference=text)
         stages[stage.strip()] = reference.strip()
     report = replay(args.audit, overrides=args.overrides, base_dir=args.base_dir,
-                    allow_changed_data=args.allow_changed_data, handlers=stages)
+                    allow_changed_data=args.allow_changed_data, handlers=stages, trust=args.trust)
     print(report.format())
     return report.exit_code

@@ -2,8 +2,10 @@
 
 With --out DIR, writes equity.csv, trades.csv, weights.csv, signals.csv, summary.json, audit.jsonl and the
 resolved scenario.toml into DIR (see docs/results.md); with --report also DIR/report.html (docs/report.md),
-measured against the scenario's [report] benchmark when it names one. A run that fails or is interrupted
-(Ctrl-C) still writes the results it has into DIR, with complete = false in summary.json.
+measured against the scenario's [report] benchmark when it names one. DIR must be new, empty, or the folder
+of an earlier run, which is then replaced whole; a folder holding other files is refused. A run that fails
+or is interrupted (Ctrl-C, SIGTERM) still writes the results it has into DIR, with complete = false in
+summary.json.
 """
 
 from __future__ import annotations
@@ -95,44 +97,39 @@ def summary_spec(summary: dict[str, object]) -> TableSpec:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from eventbt.data.checks import data_warnings
     from eventbt.display.progress import ProgressBar
     from eventbt.display.tables import print_table
     from eventbt.errors import ScenarioError
     from eventbt.scenario import ScenarioConfig
-    from eventbt.simulation import Simulation, load_scenario_prices
+    from eventbt.simulation import Simulation, load_scenario_prices, open_output, run_to_folder
 
     if args.report and not args.out:
         raise ScenarioError("--report writes DIR/report.html: give the run folder with --out DIR")
     config = ScenarioConfig.from_toml(args.scenario, args.overrides)
     prices = load_scenario_prices(config)
+    # Every output path is checked, and the run folder claimed, before anything is written (docs/results.md).
+    folder, audit_path = open_output(config, args.out)
     for warning in data_warnings(prices, config.data.path, jump_threshold=config.data.jump_threshold,
                                  stale_bars=config.data.stale_bars):
         print(f"eventbt: warning: {warning}", file=sys.stderr)
     show = not args.quiet and config.run.progress
     bar = ProgressBar(prices.n_bars, enabled=None if show else False)
-    audit_path = None
-    if args.out:
-        audit_path = Path(args.out) / "audit.jsonl"
-    elif config.audit.path:
-        audit_path = config.base_dir / config.audit.path
-    simulation = Simulation(config, prices=prices, audit_path=audit_path,
-                            progress=lambda i: bar.update(i + 1))
     try:
-        result = simulation.run()
+        simulation = Simulation(config, prices=prices, audit_path=audit_path, progress=lambda i: bar.update(i + 1))
     except BaseException:
         bar.close()
-        if args.out and simulation.finished:
-            # A failed or interrupted run still writes what it has, marked complete = false.
-            simulation.result().write(args.out)
-            print(f"eventbt: partial results (complete = false) written to {args.out}", file=sys.stderr)
+        if folder is not None:
+            folder.abandon()
         raise
-    bar.close()
-    assert result is not None
-    if args.out:
-        result.write(args.out)
+
+    def partial() -> None:
+        print(f"eventbt: partial results (complete = false) written to {args.out}", file=sys.stderr)
+
+    try:
+        result = run_to_folder(simulation, folder, on_partial=partial)
+    finally:
+        bar.close()
     print_table(summary_spec(result.summary), format_summary(result.summary), plain=args.plain)
     if args.report:
         from eventbt.report import write_report

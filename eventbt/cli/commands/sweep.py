@@ -1,8 +1,10 @@
 """Run a scenario over a grid of parameter values and rank the combinations.
 
 Each --grid TABLE.KEY=V1,V2,... adds a key; every combination (or --random N of them) is the scenario plus
-one override per key. Writes DIR/results.parquet and DIR/results.csv (ranked by --rank-by), and
-DIR/heatmap.png for a two-key grid; --resume finishes an interrupted sweep. With --walk-forward
+one override per key; --random without --seed draws a seed and records it, so --resume draws the same
+combinations. Writes DIR/results.parquet and DIR/results.csv (ranked by --rank-by), and DIR/heatmap.png for
+a two-key grid; --resume finishes an interrupted sweep. When every combination fails, the first error is
+printed and the exit status is 2. With --walk-forward
 train=3y,test=1y, picks the best combination on each training window and runs it on the following test
 window instead (see docs/sweeps.md).
 """
@@ -61,11 +63,17 @@ def execute(args: argparse.Namespace) -> int:
             print(outcome.windows.to_string(index=False), file=sys.stdout)
         print(f"out-of-sample total return: {format_value(outcome.total_return, 'pct')}", file=sys.stdout)
         return 0
+    from eventbt.errors import SweepError
+    from eventbt.sweeps.grid import parse_grid, sampling_notes
+
+    if args.random is not None:
+        for note in sampling_notes(parse_grid(args.grid), args.random):
+            print(f"eventbt: note: {note}", file=sys.stderr)
     result = sweep(args.scenario, args.grid, overrides=args.overrides, random=args.random, seed=args.seed,
                    executor=args.executor, scheduler=args.scheduler, workers=args.workers, out=args.out,
                    rank_by=args.rank_by, resume=args.resume, progress=progress)
     table = result.table
-    failed = int((table["status"] != "ok").sum())
+    failed = result.failed
     flows = bool(table["net_flows"].fillna(0.0).ne(0.0).any())
     returns = ["total_return", *(["money_weighted_return", "net_flows"] if flows else [])]
     shown = table[["rank", *[c for c in table.columns if "." in c], *returns, "sharpe", "max_drawdown",
@@ -77,4 +85,12 @@ def execute(args: argparse.Namespace) -> int:
         print("returns are time-weighted (deposits and withdrawals taken out); money_weighted_return counts them",
               file=sys.stdout)
     print(f"{len(table)} combinations, {failed} failed; results in {args.out}", file=sys.stdout)
+    if result.seed is not None and args.seed is None:
+        print(f"random sample drawn with seed {result.seed} (recorded in sweep.json; --resume draws the same "
+              f"combinations, --seed {result.seed} draws them again elsewhere)", file=sys.stdout)
+    first = result.first_error()
+    if first is not None and failed == len(table):
+        raise SweepError(f"every combination failed ({failed}); the first: {first}")
+    if first is not None:
+        print(f"eventbt: note: {failed} of {len(table)} combinations failed; the first: {first}", file=sys.stderr)
     return 0

@@ -1,8 +1,11 @@
-"""Check a run folder: recompute cash, positions and every day's value from trades.csv and the prices.
+"""Check a run folder: rebuild the books from the audit log and the prices, and compare every file with them.
 
-Also checks the audit log's digest and the price files' hashes, and reports the first disagreement.
-Exit 0 when everything agrees, 1 at a disagreement, 2 when the folder cannot be read. The prices are read
-from the scenario's data path (relative to the scenario's folder, recorded in the audit header), or --data.
+Checks the audit log's digest, scenario.toml against the recorded scenario and the price files' hashes; then
+every cell of trades.csv, signals.csv, equity.csv and weights.csv and every figure of summary.json against
+what the log and the prices give, and reports the first disagreement by file, row and column. Exit 0 when
+everything agrees, 1 at a disagreement, 2 when a file cannot be read (one line naming it). The prices are
+read from the scenario's data path (relative to the scenario's folder, recorded in the audit header), or
+--data.
 """
 
 from __future__ import annotations

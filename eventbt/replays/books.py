@@ -1,0 +1,204 @@
+"""The books of a run rebuilt from its audit log and its prices alone, as the portfolio handler keeps them.
+
+:func:`rebuild_books` reads only the ``publish`` records (``type``, ``id``, ``time``, ``cause``, ``by``,
+``data``, ``seq``), the footer and the ``note`` records of dead letters, and orders the events the way the bus
+delivers them, by (``time``, ``seq``): the first ``footer["events"]`` of that order are the events the run
+delivered. It does not read the ``deliver`` records. It then does the portfolio handler's bookkeeping
+(``handlers/portfolio.py``, ``eventbt/portfolio.py``) in that order: marks at each ``MarketEvent``, every
+``FillEvent``, ``CashFlowEvent`` and ``FeeEvent`` booked, and at each ``BarEndEvent`` a row of values and, at
+the end of a bar that carried out a rebalance, a row of weights. The result is what ``trades.csv``,
+``signals.csv``, ``weights.csv``, ``equity.csv`` and ``summary.json`` must hold (see
+:mod:`eventbt.replays.verify`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from eventbt.errors import AuditError
+from eventbt.exact import dot
+
+__all__ = ["Books", "BooksError", "rebuild_books"]
+
+_CASH_TOLERANCE = 1e-6  # as eventbt/portfolio.py
+# The events the portfolio handler books or records (the others do not touch the books).
+_BOOKED = frozenset({"MarketEvent", "SignalEvent", "FillEvent", "CashFlowEvent", "FeeEvent", "BarEndEvent",
+                     "SnapshotEvent"})
+
+
+class BooksError(Exception):
+    """The audit log itself does not add up against the prices (``where``, ``expected``, ``found``)."""
+
+    def __init__(self, where: str, expected: Any, found: Any) -> None:
+        super().__init__(f"{where}: expected {expected!r}, found {found!r}")
+        self.where = where
+        self.expected = expected
+        self.found = found
+
+
+@attrs.define
+class Books:
+    """What the portfolio handler would have recorded: one dict per row of each result file."""
+
+    trades: list[dict[str, Any]] = attrs.field(factory=list)
+    signals: list[tuple[int, dict[str, float]]] = attrs.field(factory=list)
+    weights: list[tuple[int, np.ndarray]] = attrs.field(factory=list)
+    bars: list[int] = attrs.field(factory=list)
+    cash: list[float] = attrs.field(factory=list)
+    positions_value: list[float] = attrs.field(factory=list)
+    total_value: list[float] = attrs.field(factory=list)
+    flow: list[float] = attrs.field(factory=list)
+    fees: dict[str, float] = attrs.field(factory=dict)
+    snapshots: dict[int, Mapping[str, Any]] = attrs.field(factory=dict)  # bar -> the log's SnapshotEvent data
+
+
+def delivered(records: Sequence[Mapping[str, Any]], path: str, *, extra: int = 0) -> list[Mapping[str, Any]]:
+    """The ``publish`` records of the events the run delivered, in delivery order (``time``, ``seq``).
+
+    The footer's ``events`` counts the deliveries that ended normally; an event a handler failed on was taken
+    too: each dead letter, and the event that ended a failed run. ``extra`` takes more (an interrupted run may
+    have been stopped inside a hook, with the event half delivered).
+    """
+    publishes = [r for r in records if r.get("record") == "publish"]
+    try:
+        ordered = sorted(publishes, key=lambda r: (np.datetime64(str(r["time"]), "ns"), int(r["seq"])))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuditError(f"a publish record has no readable time and seq ({exc})", path=path) from None
+    footer = records[-1] if records and records[-1].get("record") == "footer" else {}
+    count = footer.get("events")
+    if not isinstance(count, int) or isinstance(count, bool):
+        return ordered
+    dead = sum(1 for r in records if r.get("record") == "note" and r.get("code") == "dead_letter")
+    return ordered[:count + dead + (1 if footer.get("status") == "failed" else 0) + extra]
+
+
+def _skipped_by_portfolio(records: Sequence[Mapping[str, Any]]) -> set[int]:
+    """Events the portfolio handler failed on (not booked): a dead letter, or the error that ended the run."""
+    failed = [r for r in records if r.get("record") == "note" and r.get("code") == "dead_letter"]
+    footer = records[-1] if records and records[-1].get("record") == "footer" else {}
+    if footer.get("status") == "failed":
+        failed.append(footer)
+    return {int(r["event"]) for r in failed if r.get("handler") == "portfolio" and isinstance(r.get("event"), int)}
+
+
+def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_cash: float, next_open: bool,
+                  path: str = "audit.jsonl", extra: int = 0) -> Books:
+    """The books of the run ``records`` describe (see the module docstring).
+
+    Raises :class:`BooksError` when the log does not add up against ``prices``: a fill's reference price that
+    is not the data's, a sale of shares not held, cash below zero, a bar or symbol outside the data.
+    """
+    symbols = list(prices.symbols)
+    index = {symbol: j for j, symbol in enumerate(symbols)}
+    n_bars = len(prices.dates)
+    reference = prices.open if next_open and prices.open is not None else prices.close
+    books = Books()
+    cash = float(initial_cash)
+    positions = np.zeros(len(symbols), dtype=np.int64)
+    average = np.zeros(len(symbols))
+    marks = np.zeros(len(symbols))
+    owed: dict[str, float] = {}
+    flows: list[float] = []
+    signal_bar = -1
+    lag = 1 if next_open else 0
+    skipped = _skipped_by_portfolio(records)
+    for record in delivered(records, path, extra=extra):
+        kind, data = record.get("type"), record.get("data") or {}
+        if record.get("id") in skipped or not isinstance(data, Mapping):
+            continue
+        if kind not in _BOOKED:
+            continue
+        bar = data.get("bar")
+        if not (isinstance(bar, int) and 0 <= bar < n_bars):
+            raise BooksError(f"audit.jsonl {kind} #{record.get('id')} bar", f"a bar of the data (0..{n_bars - 1})",
+                             bar)
+        if kind == "MarketEvent":
+            close = prices.close[bar]
+            np.copyto(marks, close, where=close == close)
+        elif kind == "SignalEvent":
+            weights = data.get("weights") or {}
+            books.signals.append((bar, {str(k): float(v) for k, v in weights.items()}))
+            signal_bar = bar + lag
+        elif kind == "FillEvent":
+            cash = _book_fill(record, data, bar, reference, marks, index, positions, average, cash, books)
+        elif kind == "CashFlowEvent":
+            amount = float(data["amount"])
+            if cash + amount < -_CASH_TOLERANCE:
+                raise BooksError(f"audit.jsonl CashFlowEvent #{record['id']} cash after it", ">= 0", cash + amount)
+            cash += amount
+            flows.append(amount)
+        elif kind == "FeeEvent":
+            model, amount = str(data["model"]), float(data["amount"])
+            if amount < 0:
+                paid = amount
+            else:
+                due = owed.get(model, 0.0) + amount
+                paid = min(due, max(cash, 0.0))
+                owed[model] = due - paid
+            cash -= paid
+            books.fees[model] = books.fees.get(model, 0.0) + paid
+        elif kind == "BarEndEvent":
+            held = np.flatnonzero(positions)
+            positions_value = dot(positions[held], marks[held])
+            total = cash + positions_value
+            books.bars.append(bar)
+            books.cash.append(cash)
+            books.positions_value.append(positions_value)
+            books.total_value.append(total)
+            books.flow.append(math.fsum(flows) if flows else 0.0)
+            flows.clear()
+            if signal_bar == bar:
+                values = positions * marks
+                books.weights.append((bar, values / total if total > 0 else np.zeros_like(values)))
+        elif kind == "SnapshotEvent":
+            books.snapshots[bar] = data
+    return books
+
+
+def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, reference: np.ndarray,
+               marks: np.ndarray, index: dict[str, int], positions: np.ndarray, average: np.ndarray, cash: float,
+               books: Books) -> float:
+    """Book one fill as ``Portfolio.apply_fill`` does; append its trades.csv row; return the new cash."""
+    symbol, side = str(data["symbol"]), str(data["side"])
+    quantity, price, commission = int(data["quantity"]), float(data["price"]), float(data["commission"])
+    where = f"audit.jsonl FillEvent #{record['id']} ({side} {quantity} {symbol})"
+    if symbol not in index:
+        raise BooksError(f"{where} symbol", "a symbol of the data", symbol)
+    j = index[symbol]
+    # Delisting liquidations (handlers/delisting.py) fill at the last close, the mark, not at this bar's price.
+    expected_reference = float(marks[j] if record.get("by") == "delisting" else reference[bar][j])
+    found_reference = float(data["reference_price"])
+    if abs(expected_reference - found_reference) > max(1e-6, 1e-9 * abs(expected_reference)):
+        raise BooksError(f"{where} reference_price (the data's price)", expected_reference, found_reference)
+    slippage = float(data["slippage"])
+    cost = abs(price - found_reference) * quantity  # the slippage cost of a fill (docs/results.md)
+    if abs(cost - slippage) > max(1e-6, 1e-9 * abs(cost)):
+        raise BooksError(f"{where} slippage (|price - reference_price| x quantity)", cost, slippage)
+    held = int(positions[j])
+    realized = 0.0
+    if side == "BUY":
+        cash = cash - quantity * price - commission
+        if cash < -_CASH_TOLERANCE:
+            raise BooksError(f"{where} cash after the fill", ">= 0", cash)
+        new = held + quantity
+        average[j] = (held * average[j] + quantity * price) / new
+        positions[j] = new
+    else:
+        if quantity > held:
+            raise BooksError(f"{where} shares held", f">= {quantity}", held)
+        cash = cash + quantity * price - commission
+        realized = (price - average[j]) * quantity - commission
+        positions[j] = held - quantity
+        if held == quantity:
+            average[j] = 0.0
+    books.trades.append({
+        "bar": bar, "symbol": symbol, "side": side, "quantity": quantity, "price": price,
+        "reference_price": found_reference, "commission": commission, "slippage": slippage,
+        "realized_pnl": float(realized), "order_id": int(data["order_id"]), "fill_id": int(record["id"]),
+    })
+    return cash

@@ -1,0 +1,183 @@
+"""The step debugger under mistakes: breakpoints that could never fire, bad arguments, unknown commands, dates
+off the data or the schedule, going back in time, and a handler error (a post-mortem, not the end)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import eventbt
+from eventbt.cli import main
+from eventbt.errors import DebuggerError, HandlerError
+from eventbt.events import MarketEvent
+from tests.eventbt.debug_fixtures import write_buggy, write_tiny
+
+# The tiny scenario: symbols AAA and BBB, bars 2021-01-04, 01-05 and 01-06, rebalanced on 01-04 and 01-06.
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> str:
+    return str(write_tiny(tmp_path))
+
+
+def _session(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+NEVER = "so a breakpoint on it would never fire"
+NEITHER = "is neither an event type nor a symbol of the run's data"
+REFUSED = [
+    ("break fil", f"error: 'fil' {NEITHER} (did you mean 'fill'?), {NEVER}"),
+    ("break aaa", f"error: 'aaa' {NEITHER} (did you mean 'AAA'?), {NEVER}"),
+    ("break order aaa", f"error: symbol 'aaa' is not in the run's data (did you mean 'AAA'?), {NEVER}"),
+    ("break AAA AAA", "error: unknown event type 'AAA' (expected one of BarEndEvent, BarOpenEvent, CancelEvent, "
+                      "CashFlowEvent, DataEndEvent, FeeEvent, FillEvent, MarketEvent, NoticeEvent, OrderEvent, "
+                      "OrderStateEvent, SignalEvent, SnapshotEvent)"),
+    ("break ordr AAA", "error: unknown event type 'ordr' (did you mean 'order'?) (expected one of BarEndEvent, "
+                       "BarOpenEvent, CancelEvent, CashFlowEvent, DataEndEvent, FeeEvent, FillEvent, MarketEvent, "
+                       "NoticeEvent, OrderEvent, OrderStateEvent, SignalEvent, SnapshotEvent)"),
+    ("break market AAA", "error: MarketEvent has no symbol, so a breakpoint on MarketEvent AAA would never fire"),
+    ("break 2030-01-01", f"error: 2030-01-01 is after the data, which ends on 2021-01-06, {NEVER}"),
+    ("break fill 2021-01-02", "error: 2021-01-02 is not a date of the data, so no event falls on it and the "
+                              "breakpoint would never fire"),
+    ("break 2021-01-04", "error: the run has already reached 2021-01-04 (next: MarketEvent #1 at "
+                         f"2021-01-04T16:00:00), {NEVER}"),
+]
+
+
+def test_breakpoints_that_could_never_fire_are_refused_and_take_no_number(tiny: str, capsys) -> None:
+    """Each refused breakpoint prints its reason (with a did-you-mean); the next good one is number 1."""
+    commands = "; ".join([c for c, _ in REFUSED] + ["break fill AAA", "break"])
+    code, lines, err = _session(["debug", tiny, "--commands", commands], capsys)
+    for command, message in REFUSED:
+        assert lines[lines.index(f"(eventbt) {command}") + 1] == message
+    assert lines[-3:] == ["breakpoint 1: FillEvent AAA", "(eventbt) break", "1: FillEvent AAA"]
+    assert code == 2
+    assert err.startswith(f"eventbt: error: {len(REFUSED)} debugger commands failed; the first: break fil: ")
+
+
+def test_the_python_api_refuses_the_same_breakpoints(tiny: str) -> None:
+    """add_breakpoint refuses a type that is not one, a symbol not in the data and a date past the data."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    with pytest.raises(DebuggerError, match=r"unknown event type 'fil' \(did you mean 'fill'\?\)"):
+        debugger.add_breakpoint("fil")
+    with pytest.raises(DebuggerError, match=r"symbol 'aaa' is not in the run's data \(did you mean 'AAA'\?\)"):
+        debugger.add_breakpoint(symbol="aaa")
+    with pytest.raises(DebuggerError, match="is after the data"):
+        debugger.add_breakpoint(date="2022-01-01")
+    assert debugger.add_breakpoint("fill", "BBB").number == 1
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    ("next -2", "error: next takes a positive whole number of events (default 1), got '-2'"),
+    ("next abc", "error: next takes a positive whole number of events (default 1), got 'abc'"),
+    ("next 0", "error: next takes a positive whole number of events (default 1), got '0'"),
+    ("delete x", "error: delete takes a breakpoint number, got 'x'"),
+    ("nxt", "error: unknown command 'nxt' (did you mean 'next'?) (type help)"),
+    ("contnue", "error: unknown command 'contnue' (did you mean 'continue'?) (type help)"),
+    ("step_rebalnce", "error: unknown command 'step_rebalnce' (did you mean 'step-rebalance'?) (type help)"),
+    ("bogus", "error: unknown command 'bogus' (type help)"),
+    ("until 2020-01-01", "error: the run is already past 2020-01-01: MarketEvent #1 at 2021-01-04T16:00:00 has "
+                         "been delivered (a run only goes forward)"),
+])
+def test_wrong_arguments_and_commands_say_what_is_expected(tiny: str, capsys, command: str, message: str) -> None:
+    """A bad count, an unknown command (did you mean) or a date in the past: one error line, exit 2."""
+    code, lines, err = _session(["debug", tiny, "--commands", f"next; {command}"], capsys)
+    assert lines[lines.index(f"(eventbt) {command}") + 1] == message
+    assert code == 2 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("alias", ["step", "s", "n"])
+def test_step_and_s_are_next_as_in_pdb(tiny: str, capsys, alias: str) -> None:
+    """`step 2`, `s 2` and `n 2` print what `next 2` prints."""
+    _, expected, _ = _session(["debug", tiny, "--commands", "next 2"], capsys)
+    code, lines, _ = _session(["debug", tiny, "--commands", f"{alias} 2"], capsys)
+    assert code == 0 and lines[2:] == expected[2:] and len(lines) > 4
+
+
+def test_run_until_into_the_past_is_an_error(tiny: str) -> None:
+    """sim.debugger.run_until a date before the current event raises, and the run has not moved."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    stopped = sim.debugger.run_until("2021-01-05")
+    assert stopped is not None and stopped.date.startswith("2021-01-05")
+    with pytest.raises(DebuggerError, match="the run is already past 1980-01-01"):
+        sim.debugger.run_until("1980-01-01")
+    assert sim.debugger.event() is stopped
+
+
+@pytest.mark.parametrize(("at", "note", "stop"), [
+    ("1980-01-01", "note: --at 1980-01-01 is before the data, which starts on 2021-01-04: stopped at the first event",
+     "stopped before MarketEvent #1  2021-01-04T16:00:00  bar 0"),
+    ("2030-01-01", "note: --at 2030-01-01 is after the data, which ends on 2021-01-06: the run went to its end",
+     "the run is over: final value 1,606.00"),
+    ("2021-01-05", "note: 2021-01-05 is not a rebalance date; the next is on 2021-01-06",
+     "stopped before MarketEvent #11  2021-01-05T16:00:00  bar 1"),
+    ("2021-01-02", "note: --at 2021-01-02 is before the data, which starts on 2021-01-04: stopped at the first event",
+     "stopped before MarketEvent #1  2021-01-04T16:00:00  bar 0"),
+])
+def test_at_off_the_data_or_the_schedule_says_what_it_did(tiny: str, capsys, at: str, note: str, stop: str) -> None:
+    """--at before or after the data, or on a day without a rebalance: a note, then where the run stopped."""
+    code, lines, _ = _session(["debug", tiny, "--at", at, "--commands", "queue"], capsys)
+    assert code == 0
+    assert lines[0] == note and lines[1].startswith(stop)
+
+
+def test_dump_at_a_day_without_a_rebalance_shows_the_next_and_says_so(tiny: str, capsys) -> None:
+    """--dump --at 2021-01-05 prints the 2021-01-06 rebalance, with a note on stderr; past the data: exit 2."""
+    code, lines, err = _session(["debug", tiny, "--at", "2021-01-05", "--dump"], capsys)
+    assert code == 0
+    assert err == "eventbt: note: no rebalance on 2021-01-05; this is the next one, on 2021-01-06\n"
+    assert lines[0].startswith("seq 13  2021-01-06T16:00:00  MarketEvent #14")
+    code, lines, err = _session(["debug", tiny, "--at", "2030-01-01", "--dump"], capsys)
+    assert (code, lines) == (2, [])
+    assert err == "eventbt: error: --dump --at 2030-01-01: no rebalance on or after it, the data ends on 2021-01-06\n"
+
+
+def test_a_handler_error_is_a_post_mortem_and_the_prompt_stays(tmp_path: Path, capsys) -> None:
+    """The buggy handler fails at bar 1: the session shows the error and the chain, stays at the failing event
+    (event and trace default to it, portfolio shows the book as it stopped), moving says the run failed; exit 2."""
+    scenario = str(write_buggy(tmp_path))
+    code, lines, err = _session(["debug", scenario, "--commands", "continue; event; portfolio; next; queue"], capsys)
+    failed = ("the run failed at MarketEvent #11  2021-01-05T16:00:00 (handler 'buggy'); post-mortem: event, trace, "
+              "why, portfolio and queue show it as it stopped")
+    assert lines[2:5] == [
+        "error: handler 'buggy' raised ZeroDivisionError: division by zero while handling MarketEvent #11 at "
+        "2021-01-05T16:00:00; causal chain: MarketEvent#11", failed, "MarketEvent #11"]
+    assert lines[lines.index("(eventbt) event") + 1] == "MarketEvent #11  bar 1"
+    assert any(line.split()[:2] == ["AAA", "49"] for line in lines)  # the book after bar 0's fills
+    assert lines[lines.index("(eventbt) next") + 1] == failed
+    assert "(eventbt) queue" in lines  # the session went on to the last command
+    assert code == 2 and "1 debugger command failed; the first: continue: handler 'buggy'" in err
+
+
+def test_a_handler_error_before_at_is_a_post_mortem_too(tmp_path: Path, capsys) -> None:
+    """--at past the failing bar: the error and the post-mortem first, then the commands."""
+    scenario = str(write_buggy(tmp_path))
+    code, lines, _ = _session(["debug", scenario, "--at", "2021-01-06", "--commands", "event"], capsys)
+    assert lines[0].startswith("error: handler 'buggy' raised ZeroDivisionError")
+    assert lines[lines.index("(eventbt) event") + 1] == "MarketEvent #11  bar 1"
+    assert code == 2
+
+
+def test_the_python_api_keeps_the_error_and_stays_at_the_failing_event(tmp_path: Path) -> None:
+    """continue_() raises the HandlerError; debugger.error keeps it, event() is the failing event, step() is None."""
+    sim = eventbt.Simulation.from_scenario(write_buggy(tmp_path))
+    with pytest.raises(HandlerError) as caught:
+        sim.debugger.continue_()
+    assert sim.debugger.error is caught.value
+    failing = sim.debugger.event()
+    assert isinstance(failing, MarketEvent) and failing.bar == 1
+    assert sim.debugger.step() is None and sim.debugger.continue_() is None
+    assert sim.status == "failed"
+
+
+@pytest.mark.parametrize("count", [0, -2, "3", 1.5, True])
+def test_next_from_python_takes_a_positive_whole_number(tiny: str, count: object) -> None:
+    """sim.debugger.next(count) refuses what is not a positive whole number, as the prompt does."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    with pytest.raises(DebuggerError, match="next takes a positive whole number of events"):
+        sim.debugger.next(count)  # type: ignore[arg-type]
+    assert sim.debugger.last is None

@@ -1,0 +1,273 @@
+"""Where a run writes: [audit] path and the run folder stay where they belong and never destroy a user's file,
+in every entry point (`eventbt run`, `eventbt.run`, `Simulation`); result files get the umask's mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import eventbt
+from eventbt.errors import OutputError, ScenarioError
+from eventbt.replays.verify import verify_run
+from eventbt.results.files import LATER_FILES, RUN_MARKER, RunFolder
+from tests.eventbt.debug_fixtures import write_tiny
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_FILES = {"audit.jsonl", "equity.csv", "trades.csv", "weights.csv", "signals.csv", "summary.json",
+             "scenario.toml", RUN_MARKER}
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> dict[str, Path]:
+    """A scenario folder (tiny.toml and its prices) beside a victim file a hostile path aims at."""
+    scenarios = tmp_path / "sc"
+    scenarios.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file\n")
+    return {"scenario": write_tiny(scenarios), "victim": victim, "out": tmp_path / "out", "root": tmp_path}
+
+
+def _cli(scenario: Path, out: Path | None, overrides: list[str]) -> None:
+    """`python -m eventbt run` in a subprocess; exit 2 with one error line is raised as that line."""
+    argv = ["run", str(scenario), "--quiet", *(["--out", str(out)] if out else [])]
+    for override in overrides:
+        argv += ["--set", override]
+    done = subprocess.run([sys.executable, "-m", "eventbt", *argv], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("eventbt: error: "), done.stderr
+        raise ScenarioError(lines[0].removeprefix("eventbt: error: "))
+
+
+def _api(scenario: Path, out: Path | None, overrides: list[str]) -> None:
+    eventbt.run(scenario, out=out, overrides=overrides)
+
+
+def _simulation(scenario: Path, out: Path | None, overrides: list[str]) -> None:
+    eventbt.Simulation.from_scenario(scenario, overrides).run()
+
+
+ENTRIES: list[tuple[str, Callable[[Path, Path | None, list[str]], None], bool]] = [
+    ("eventbt run --out", _cli, True), ("eventbt run", _cli, False), ("eventbt.run(out=)", _api, True),
+    ("eventbt.run()", _api, False), ("Simulation", _simulation, False),
+]
+
+
+@pytest.mark.parametrize("audit_path", ["../victim.txt", "logs/../../victim.txt", "ABSOLUTE"])
+@pytest.mark.parametrize(("entry", "call", "with_out"), ENTRIES, ids=[e[0] for e in ENTRIES])
+def test_an_audit_path_leaving_its_folder_is_refused_before_anything_is_written(
+        place: dict[str, Path], entry: str, call: Callable[[Path, Path | None, list[str]], None], with_out: bool,
+        audit_path: str) -> None:
+    """`[audit] path` outside --out (or the scenario's folder): a one-line ScenarioError, the victim intact, no
+    run folder made. (--out is root/out and the scenario is in root/sc: `..` from either is the victim's folder.)"""
+    text = str(place["victim"]) if audit_path == "ABSOLUTE" else audit_path
+    with pytest.raises(ScenarioError) as caught:
+        call(place["scenario"], place["out"] if with_out else None, [f"audit.path={text}"])
+    message = str(caught.value)
+    assert "[audit] path" in message and ("leaves" in message or "absolute path" in message), message
+    assert "\n" not in message
+    assert place["victim"].read_text() == "the user's file\n"
+    assert not place["out"].exists()
+    assert sorted(p.name for p in place["scenario"].parent.iterdir()) == ["prices.csv", "tiny.toml"]
+
+
+@pytest.mark.parametrize("name", ["tiny.toml", "prices.csv", "."])
+def test_an_audit_path_on_the_users_own_file_is_refused(place: dict[str, Path], name: str) -> None:
+    """Without --out, `[audit] path` naming the scenario, its data or the folder itself is refused; both intact."""
+    before = {p.name: p.read_bytes() for p in place["scenario"].parent.iterdir()}
+    with pytest.raises(ScenarioError, match=r"\[audit\] path '.*' (is a file that is not an eventbt audit log|names)"):
+        eventbt.run(place["scenario"], overrides=[f"audit.path={name}"])
+    assert {p.name: p.read_bytes() for p in place["scenario"].parent.iterdir()} == before
+
+
+def test_an_audit_path_through_a_symbolic_link_out_of_the_folder_is_refused(place: dict[str, Path]) -> None:
+    """A link inside the scenario's folder to a folder outside it does not carry the log out."""
+    (place["scenario"].parent / "logs").symlink_to(place["root"], target_is_directory=True)
+    with pytest.raises(ScenarioError, match="leads out of the scenario's folder"):
+        eventbt.run(place["scenario"], overrides=["audit.path=logs/victim.txt"])
+    assert place["victim"].read_text() == "the user's file\n"
+
+
+@pytest.mark.parametrize(("entry", "call", "with_out"), ENTRIES, ids=[e[0] for e in ENTRIES])
+def test_an_audit_path_inside_is_followed_by_every_entry_point(
+        place: dict[str, Path], entry: str, call: Callable[[Path, Path | None, list[str]], None],
+        with_out: bool) -> None:
+    """`[audit] path` is taken in the run folder (with --out, which also gets audit.jsonl) or the scenario's."""
+    call(place["scenario"], place["out"] if with_out else None, ["audit.path=logs/run.jsonl"])
+    folder = place["out"] if with_out else place["scenario"].parent
+    log = (folder / "logs" / "run.jsonl").read_text()
+    assert log.startswith('{"bars":3,') and '"status":"completed"' in log.splitlines()[-1]
+    if with_out:
+        assert (folder / "audit.jsonl").read_text() == log
+        assert json.loads((folder / RUN_MARKER).read_text())["files"] == sorted([*RUN_FILES - {RUN_MARKER},
+                                                                                  "logs/run.jsonl"])
+
+
+def test_an_audit_path_naming_a_run_file_is_refused(place: dict[str, Path]) -> None:
+    """With --out, `[audit] path` may not be one of the run's other files (it would be overwritten)."""
+    with pytest.raises(ScenarioError, match="is one of the run's other files"):
+        eventbt.run(place["scenario"], out=place["out"], overrides=["audit.path=summary.json"])
+    assert not place["out"].exists()
+
+
+def test_out_into_the_scenarios_own_folder_is_refused(place: dict[str, Path]) -> None:
+    """`eventbt run tiny.toml --out .` in the scenario's folder: exit 2, one line, the scenario untouched."""
+    folder = place["scenario"].parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    done = subprocess.run([sys.executable, "-m", "eventbt", "run", "tiny.toml", "--out", ".", "--quiet"],
+                          capture_output=True, text=True, cwd=folder)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "eventbt: error: .: holds files that are not an eventbt run (prices.csv, tiny.toml); a run writes only into a "
+        "new folder, an empty one, or the folder of an earlier run (one with eventbt-run.json): pick another folder"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    with pytest.raises(OutputError, match="holds files that are not an eventbt run"):
+        eventbt.run(place["scenario"], out=folder)
+    result = eventbt.run(place["scenario"])
+    with pytest.raises(OutputError, match="holds files that are not an eventbt run"):
+        result.write(folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(("add", "listed"), [
+    (lambda out: (out / "notes.txt").write_text("mine\n"), "notes.txt"),
+    (lambda out: (out / "mine").mkdir(), "mine/"),
+    (lambda out: (out / "plots").mkdir() or (out / "plots" / "a.png").write_text("mine\n"), "plots/a.png"),
+])
+def test_a_run_folder_holding_a_users_file_is_refused(place: dict[str, Path], add: Callable[[Path], object],
+                                                      listed: str) -> None:
+    """What the user added to a run folder (a note, a folder) would go with the old run: refused, kept."""
+    eventbt.run(place["scenario"], out=place["out"])
+    add(place["out"])
+    before = sorted(p.relative_to(place["out"]).as_posix() for p in place["out"].rglob("*"))
+    with pytest.raises(OutputError, match=rf"holds an earlier run and files it did not write \({listed}\)"):
+        eventbt.run(place["scenario"], out=place["out"])
+    assert sorted(p.relative_to(place["out"]).as_posix() for p in place["out"].rglob("*")) == before
+
+
+def test_a_rerun_replaces_the_earlier_run_whole(place: dict[str, Path]) -> None:
+    """Running into a run folder that has a report: the new run's files only, no stale report, nothing left
+    beside the folder, and the folder verifies; the Result's audit log follows the folder."""
+    from eventbt.report import write_report
+
+    out = place["out"]
+    eventbt.run(place["scenario"], out=out)
+    write_report(out)
+    first = json.loads((out / "summary.json").read_text())
+    result = eventbt.run(place["scenario"], out=out, overrides=["portfolio.initial_cash=2000"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    summary = json.loads((out / "summary.json").read_text())
+    assert (first["initial_cash"], summary["initial_cash"]) == (1000.0, 2000.0)
+    assert summary["digest"] == result.digest != first["digest"]
+    assert sorted(p.name for p in place["root"].iterdir()) == ["out", "sc", "victim.txt"]
+    assert verify_run(out).ok
+    assert result.audit.records()[-1]["digest"] == result.digest
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda root: (root / "file.txt").write_text("x") and root / "file.txt",
+     "file.txt: is a file; a run writes its files into a folder: a new one, an empty one, or the folder of an "
+     "earlier run"),
+    (lambda root: (root / "file.txt").write_text("x") and root / "file.txt" / "run",
+     "file.txt/run: cannot create the folder: Not a directory"),
+])
+def test_out_on_a_file_or_where_nothing_can_be_written_is_one_line(place: dict[str, Path],
+                                                                 make: Callable[[Path], Path], message: str) -> None:
+    """--out naming a file, or below one: exit 2 with one line; from Python an OutputError (an OSError)."""
+    target = make(place["root"])
+    done = subprocess.run([sys.executable, "-m", "eventbt", "run", str(place["scenario"]), "--out", str(target),
+                           "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.replace(str(place["root"]) + "/", "") == f"eventbt: error: {message}\n"
+    with pytest.raises(OSError) as caught:
+        eventbt.run(place["scenario"], out=target)
+    assert isinstance(caught.value, OutputError)
+    assert (place["root"] / "file.txt").read_text() == "x"
+
+
+def test_a_folder_that_cannot_be_claimed_leaves_nothing_behind(place: dict[str, Path]) -> None:
+    """A run that fails before it starts (a bad cost model) removes the run folder it had created."""
+    with pytest.raises(ScenarioError):
+        eventbt.run(place["scenario"], out=place["out"], overrides=["execution.commission.model=nope:X"])
+    assert not place["out"].exists()
+    folder = RunFolder.open(place["out"])
+    assert sorted(p.name for p in place["out"].iterdir()) == [RUN_MARKER]
+    folder.abandon()
+    assert not place["out"].exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_result_files_get_the_mode_a_plain_open_gives(place: dict[str, Path], umask: int) -> None:
+    """Every file of the run folder, the report and a plain open's file share one mode: 0o666 less the umask."""
+    from eventbt.report import write_report
+
+    previous = os.umask(umask)
+    try:
+        eventbt.run(place["scenario"], out=place["out"])
+        write_report(place["out"])
+        plain = place["root"] / "plain.txt"
+        with plain.open("w") as handle:
+            handle.write("x")
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in place["out"].iterdir()}
+    assert modes == dict.fromkeys([*RUN_FILES, "report.html"], 0o666 & ~umask)
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o666 & ~umask
+
+
+def test_the_report_pngs_are_files_a_run_folder_may_hold() -> None:
+    """The PNG names `eventbt report --png` writes are among the files a re-run replaces with the run."""
+    from eventbt.report.png import PNG_NAMES
+
+    assert set(PNG_NAMES) <= set(LATER_FILES)
+
+
+@pytest.mark.parametrize(("audit_path", "message"), [
+    ('"a\\u0000b.jsonl"', "[audit] path 'a\\x00b.jsonl' holds a control character; expected a plain file name"),
+    ('"' + "x" * 300 + '.jsonl"', "cannot be used: File name too long"),
+])
+def test_an_audit_path_the_file_system_cannot_take_is_one_line(place: dict[str, Path], audit_path: str,
+                                                                message: str) -> None:
+    """A NUL in `[audit] path`, or a name too long for the file system: exit 2 with one line, no traceback."""
+    scenario = place["scenario"]
+    scenario.write_text(scenario.read_text() + f"[audit]\npath = {audit_path}\n")
+    done = subprocess.run([sys.executable, "-m", "eventbt", "run", str(scenario), "--quiet"], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_any_other_file_error_of_a_command_is_one_line(place: dict[str, Path]) -> None:
+    """A file error no check foresaw (here: `eventbt report --out` naming a folder) is one line, exit 2."""
+    eventbt.run(place["scenario"], out=place["out"])
+    done = subprocess.run([sys.executable, "-m", "eventbt", "report", str(place["out"]), "--out", str(place["root"])],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("eventbt: error: ")
+    assert "Is a directory" in done.stderr
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda folder: folder.write_text("x"), "is a file; a sweep writes its files into a folder"),
+    (lambda folder: folder.mkdir() or (folder / "results.csv").write_text("x"),
+     "holds results.csv, which this sweep would overwrite; pick another --out"),
+])
+def test_a_sweep_never_overwrites_a_users_file(place: dict[str, Path], make: Callable[[Path], object],
+                                               message: str) -> None:
+    """A sweep's --out naming a file, or a folder holding a file of a name the sweep writes: refused, intact."""
+    from eventbt.errors import SweepError
+    from eventbt.sweeps.executors import SerialExecutor
+    from eventbt.sweeps.grid import sweep
+
+    target = place["root"] / "sweep"
+    make(target)
+    with pytest.raises(SweepError, match=message):
+        sweep(place["scenario"], ["portfolio.initial_cash=1000,2000"], executor=SerialExecutor(), out=target)
+    assert (target.read_text() if target.is_file() else (target / "results.csv").read_text()) == "x"
