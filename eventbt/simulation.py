@@ -394,10 +394,10 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     scenario's ``[audit] path``, then memory; an ``audit_path`` option overrides both). Ctrl-C and SIGTERM
     raise :class:`~eventbt.errors.RunInterrupted` (a :class:`KeyboardInterrupt`); a run that fails or is
     interrupted still writes its partial results into ``out``, marked ``complete = false``, as the command
-    line does. The other keyword arguments are :class:`Simulation`'s: ``prices=`` takes the prices in memory instead of the
-    scenario's file, as a :class:`~eventbt.prices.PriceData` or a pandas DataFrame, wide (a column of closes per
-    symbol, dates as the index) or long (date, symbol, close and optionally open, high, low, volume), checked
-    like a file and hashed into the audit header (see ``docs/results.md``).
+    line does. The other keyword arguments are :class:`Simulation`'s: ``prices=`` takes the prices in memory
+    instead of the scenario's file, as a :class:`~eventbt.prices.PriceData` or a pandas DataFrame, wide (a column
+    of closes per symbol, dates as the index) or long (date, symbol, close and optionally open, high, low,
+    volume), checked like a file and hashed into the audit header (see ``docs/scenarios.md``).
     """
     config = scenario if isinstance(scenario, ScenarioConfig) else ScenarioConfig.from_toml(scenario, overrides)
     if isinstance(scenario, ScenarioConfig) and overrides:
