@@ -167,7 +167,8 @@ class AuditLog:
         self.count = 0
         if self.path is not None and enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            # 0o666 less the umask, as for any file a program creates (the user decides who may read it).
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
 
     # -- recording (hot path: append a tuple) ---------------------------------------------------------
     def published(self, seq: int, event: Event, by: str, to: tuple[str, ...] = ()) -> None:
@@ -327,13 +328,24 @@ class AuditLog:
 
 
 def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Parse an audit log file; an unreadable line is an :class:`~eventbt.errors.AuditError` naming it."""
+    """Parse an audit log file: one JSON object with a ``record`` field per line. A line that is not one (not
+    JSON, a list, a number, an object without ``record``) is an :class:`~eventbt.errors.AuditError` naming
+    the file and the line; so is a file that cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise AuditError(f"cannot be read: {exc.strerror}", path=str(path)) from None
     records = []
-    for number, line in enumerate(Path(path).read_bytes().splitlines(), start=1):
+    for number, line in enumerate(data.splitlines(), start=1):
         try:
-            records.append(orjson.loads(line))
+            record = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             raise AuditError(f"not a JSON object ({exc})", path=str(path), line=number) from exc
+        if not isinstance(record, dict) or not isinstance(record.get("record"), str):
+            what = "an object without a 'record' field" if isinstance(record, dict) else type(record).__name__
+            raise AuditError(f"is {what}, not an audit record (a JSON object with a 'record' field)",
+                             path=str(path), line=number)
+        records.append(record)
     return records
 
 

@@ -138,3 +138,31 @@ def test_audit_log_trace_returns_the_chain_of_a_finished_run() -> None:
     chain = result.audit.trace(fill["id"])
     assert [r["type"] for r in chain] == ["FillEvent", "OrderEvent", "SignalEvent", "MarketEvent"]
     assert [r["id"] for r in chain[1:]] == [chain[0]["cause"], chain[1]["cause"], chain[2]["cause"]]
+
+
+@pytest.mark.parametrize(("line", "what"), [
+    (b"[1, 2]", "is list, not an audit record"),
+    (b"42", "is int, not an audit record"),
+    (b'{"seq": 1}', "is an object without a 'record' field, not an audit record"),
+])
+def test_a_line_that_is_not_a_record_names_the_file_and_line(tmp_path: Path, line: bytes, what: str) -> None:
+    """JSON that parses but is not an audit record (a list, a number, an object without 'record') is refused
+    with the file and the line, not passed on to crash a reader."""
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(b'{"record": "header"}\n' + line + b"\n")
+    with pytest.raises(AuditError, match=rf"audit.jsonl: line 2: {what}") as info:
+        read_audit(path)
+    assert info.value.line == 2
+
+
+def test_the_file_honours_the_umask(tmp_path: Path) -> None:
+    """The log is created 0o666 less the umask, like any file a program writes (umask 0o022 -> 0o644)."""
+    import os
+
+    old = os.umask(0o027)
+    try:
+        log = AuditLog(tmp_path / "a.jsonl")
+        log.close("completed")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.jsonl").stat().st_mode & 0o777 == 0o640
