@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="eventbt", description="Event-driven backtests you can see and trust.")
     parser.add_argument("--version", action="version", version=f"eventbt {__version__}")
+    parser.add_argument("--log", choices=("text", "json"), default="text",
+                        help="how warnings, notes and errors are written on stderr: text lines (default) or JSON "
+                             "lines, one object per message (structlog)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in commands().items():
         module = importlib.import_module(module_name)
@@ -64,24 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from eventbt.cli import log
     from eventbt.errors import EventbtError, RunInterrupted
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    log.configure(args.log, command=args.command)
     try:
         code: int = args.module.execute(args)
         return code
     except RunInterrupted as exc:
-        print(f"eventbt: {exc}", file=sys.stderr)
+        if args.log == "json":
+            log.error(str(exc), code="interrupted", exit_status=exc.exit_status)
+        else:
+            print(f"eventbt: {exc}", file=sys.stderr)
         return exc.exit_status
     except EventbtError as exc:
         if args.debug:
             traceback.print_exc()
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"eventbt: error: {message}", file=sys.stderr)
+        log.error(message, error_type=type(exc).__name__)
         return 2
     except KeyboardInterrupt:
-        print("eventbt: interrupted", file=sys.stderr)
+        log.error("interrupted", code="interrupted")
         return 130
     except BrokenPipeError:
         # The reader went away (`eventbt run ... | head`): stop quietly, as other command-line tools do.
@@ -94,5 +102,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"eventbt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        log.error(f"{where}{exc.strerror or exc}", error_type=type(exc).__name__)
         return 2

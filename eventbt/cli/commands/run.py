@@ -97,6 +97,7 @@ def summary_spec(summary: dict[str, object]) -> TableSpec:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from eventbt.cli import log
     from eventbt.data.checks import data_warnings
     from eventbt.display.progress import ProgressBar
     from eventbt.display.tables import print_table
@@ -112,7 +113,7 @@ def execute(args: argparse.Namespace) -> int:
     folder, audit_path = open_output(config, args.out)
     for warning in data_warnings(prices, config.data.path, jump_threshold=config.data.jump_threshold,
                                  stale_bars=config.data.stale_bars):
-        print(f"eventbt: warning: {warning}", file=sys.stderr)
+        log.warning(warning, code="data_warning", path=config.data.path)
     show = not args.quiet and config.run.progress
     bar = ProgressBar(prices.n_bars, enabled=None if show else False)
     try:
@@ -124,7 +125,8 @@ def execute(args: argparse.Namespace) -> int:
         raise
 
     def partial() -> None:
-        print(f"eventbt: partial results (complete = false) written to {args.out}", file=sys.stderr)
+        log.note(f"partial results (complete = false) written to {args.out}", code="partial_results",
+                 out=str(args.out))
 
     try:
         result = run_to_folder(simulation, folder, on_partial=partial)
