@@ -58,6 +58,10 @@ class Simulation:
         self.prices = prices if prices is not None else load_scenario_prices(config)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
+        if config.report.benchmark:  # read as the report reads it, so a bad one fails here, not after the run
+            from eventbt.data.benchmark import load_benchmark
+
+            load_benchmark(config.report.benchmark, base=config.base_dir)
         self.audit = AuditLog(audit_path, enabled=audit)
         self.bus = Bus(self.audit)
         for handler in self.pipeline.handlers:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,14 +37,17 @@ __all__ = [
     "FEE_HANDLERS",
     "HANDLERS",
     "HANDLER_GROUP",
+    "IMPORT_HINT",
     "SLIPPAGE_MODELS",
     "build_handler",
     "build_model",
     "build_strategy",
     "describe_model",
+    "handler_problem",
     "instantiate",
     "resolve_class",
     "resolve_import_path",
+    "signature_problem",
 ]
 
 HANDLERS: Mapping[str, type] = FEE_HANDLERS
@@ -53,6 +57,36 @@ HANDLER_GROUP = "eventbt.handlers"
 """The entry-point group where installed packages register handlers (fee handlers and others)."""
 
 _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
+# The positional arguments each protocol method is called with, as the messages show them.
+_PROTOCOL_ARGUMENTS = {"commission": ("quantity", "value"), "slippage": ("side", "reference_price", "quantity")}
+
+IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working directory to sys.path: install the "
+               "module, or put its folder on PYTHONPATH)")
+"""Said after "no module named ...": the console script sees only sys.path, not the folder of the scenario."""
+
+
+def signature_problem(function: object, arguments: tuple[str, ...]) -> str | None:
+    """Why ``function`` cannot be called with ``arguments`` as positional arguments, or ``None`` when it can.
+
+    ``function`` is usually a bound method; its signature comes from :func:`inspect.signature`. The answer
+    reads ``commission(order), which cannot be called as commission(quantity, value) (too many positional
+    arguments)``. A callable whose signature cannot be read (a builtin) is given the benefit of the doubt.
+    """
+    name = getattr(function, "__name__", type(function).__name__)
+    try:
+        signature = inspect.signature(function)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*arguments)
+    except TypeError as exc:
+        return f"{name}{signature}, which cannot be called as {name}({', '.join(arguments)}) ({exc})"
+    return None
+
+
+def _class_path(obj: object) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def resolve_import_path(reference: str) -> object:
@@ -76,7 +110,8 @@ def resolve_import_path(reference: str) -> object:
         missing = exc.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
             raise PluginError(
-                f"cannot import {reference!r}: no module named {missing!r}", reference=reference
+                f"cannot import {reference!r}: no module named {missing!r}{'' if '.' in missing else IMPORT_HINT}",
+                reference=reference
             ) from None
         raise PluginError(
             f"cannot import {reference!r}: importing module {module_name!r} failed: {exc}",
@@ -176,7 +211,13 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
         )
 
     arguments = {key: value for key, value in spec.items() if key != "model"}
-    return instantiate(cls, arguments, reference=reference, error=error)
+    model = instantiate(cls, arguments, reference=reference, error=error)
+    bound = getattr(model, method, None)
+    problem = (f"{cls.__qualname__}().{method} is {got(bound)}, not a method" if not callable(bound)
+               else signature_problem(bound, _PROTOCOL_ARGUMENTS[kind]))
+    if problem is not None:
+        raise error(f"model {reference!r} is not a {kind} model: it has {problem}", "model")
+    return model
 
 
 def build_handler(reference: str, params: Mapping[str, object], *, path: str | None,
@@ -198,7 +239,49 @@ def build_handler(reference: str, params: Mapping[str, object], *, path: str | N
     if not issubclass(cls, Handler):
         raise error(f"{reference!r} is not a handler: {cls.__qualname__} does not subclass eventbt.handler.Handler",
                     "name")
-    return instantiate(cls, params, reference=reference, error=error, noun="handler")
+    handler = instantiate(cls, params, reference=reference, error=error, noun="handler")
+    problem = handler_problem(handler)
+    if problem is not None:
+        raise error(problem, "name")
+    return handler
+
+
+def handler_problem(handler: object) -> str | None:
+    """What keeps ``handler`` (built) from fitting the bus, in one line, or ``None`` when it fits.
+
+    Its ``name`` must be a non-empty string and ``subscribes`` a tuple of event classes; for each of those,
+    its hook (``on_fill`` for :class:`~eventbt.events.FillEvent`) must be a method taking the event, and
+    ``bind(context)`` and ``finish()`` must be callable as the simulation calls them. Checked when a
+    scenario's handler is built, so ``eventbt validate`` finds what the run would trip over.
+    """
+    from eventbt.events import Event
+    from eventbt.handler import hook_name
+
+    name = getattr(handler, "name", None)
+    if not isinstance(name, str) or not name:
+        return f"handler {_class_path(handler)} has name = {got(name)}; expected a non-empty string"
+    who = f"handler {name!r} ({_class_path(handler)})"
+    subscribes = getattr(handler, "subscribes", None)
+    if not isinstance(subscribes, tuple | list) or not all(
+            isinstance(item, type) and issubclass(item, Event) for item in subscribes):
+        shown = subscribes.__name__ if isinstance(subscribes, type) else f"{subscribes!r:.60}"
+        return (f"{who} has subscribes = {shown}; expected a tuple of event classes from eventbt.events, "
+                "e.g. (FillEvent,)")
+    for event_class in subscribes:
+        hook = getattr(handler, hook_name(event_class), None)
+        if not callable(hook):
+            return (f"{who} subscribes to {event_class.__name__} but has no {hook_name(event_class)}(event) "
+                    "method")
+        problem = signature_problem(hook, ("event",))
+        if problem is not None:
+            return f"{who} has {problem}"
+    for method, arguments in (("bind", ("context",)), ("finish", ())):
+        bound = getattr(handler, method, None)
+        problem = (f"{method} = {got(bound)}, not a method" if not callable(bound)
+                   else signature_problem(bound, arguments))
+        if problem is not None:
+            return f"{who} has {problem}"
+    return None
 
 
 STRATEGY_GROUP = "eventbt.strategies"
@@ -227,7 +310,15 @@ def build_strategy(reference: str, params: Mapping[str, object], *, path: str | 
                 f"[strategy] {reference!r} is not a signal generator: {cls.__qualname__} has no {method}() method",
                 path=path, table="strategy", key="name",
             )
-    return instantiate(cls, params, reference=reference, error=error, noun="strategy")
+    generator = instantiate(cls, params, reference=reference, error=error, noun="strategy")
+    for method in ("update", "target_weights"):
+        bound = getattr(generator, method, None)
+        problem = (f"{cls.__qualname__}().{method} is {got(bound)}, not a method" if not callable(bound)
+                   else signature_problem(bound, ("view",)))
+        if problem is not None:
+            raise ScenarioError(f"[strategy] {reference!r} is not a signal generator: it has {problem}",
+                                path=path, table="strategy", key="name")
+    return generator
 
 
 def describe_model(model: object) -> dict[str, object]:

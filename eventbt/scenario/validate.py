@@ -67,7 +67,12 @@ def _class_name(obj: object) -> str:
 
 
 def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ValidationReport:
-    """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs."""
+    """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs.
+
+    The problems come in the order a run meets them (the scenario's keys, the data, the cost models, the
+    strategy, the schedule, the data against the scenario's asks, the ``[[handlers]]``, the ``[[events]]``
+    against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run`` stops with.
+    """
     from eventbt.scenario.config import copy_tables, read_scenario_file
     from eventbt.scenario.schema import Reader
 
@@ -82,29 +87,17 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     values = reader.read(reader.apply_overrides(copy_tables(raw), overrides))
     problems.extend(str(error) for error in reader.errors or ())
 
-    def attempt(action: Callable[[], Any]) -> Any:
+    def attempt(action: Callable[[], Any], found: list[str] = problems) -> Any:
         try:
             return action()
         except EventbtError as exc:
-            problems.append(str(exc))
+            found.append(str(exc))
             return None
 
     prices = attempt(lambda: _load_data(values["data"], source)) if values["data"].get("path") else None
-    warnings: list[str] = []
-    if prices is not None:
-        _check_events(values["events"], prices, source, problems)
-        warnings = _data_warnings(values["data"], prices)
-    models = _check_plugins(values, source, attempt, imports)
-    if prices is not None:
-        # The same checks of the data against the scenario's asks that a run makes before its first bar.
-        from eventbt.data.fit import fit_problems
-
-        execution, data = values["execution"], values["data"]
-        problems.extend(fit_problems(
-            prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
-            volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
-            slippage_reference=str(execution.get("slippage", {}).get("model")),
-            missing=data.get("missing", "ffill")))
+    warnings = _data_warnings(values["data"], prices) if prices is not None else []
+    models = _check_plugins(values, source, attempt, imports, prices)
+    problems.extend(models.pop("problems"))  # type: ignore[arg-type]
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
@@ -139,49 +132,77 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
             problems.append(f"{source}: {label} symbol {event['symbol']!r} is not in the data")
 
 
-def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Callable[[], Any]], Any],
-                   imports: list[str]) -> dict[str, object]:
-    """Build every plug-in the scenario names, noting each in ``imports``; the cost models built, by kind."""
-    from eventbt.handler import Handler
+def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],
+                   prices: Any) -> dict[str, object]:
+    """Build every plug-in the scenario names (noting each in ``imports``) and make the checks a run makes
+    against the data; the problems, in the order a run meets them, under ``"problems"``."""
     from eventbt.scenario import plugins
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
+    found: dict[str, list[str]] = {step: [] for step in ("models", "strategy", "schedule", "fit", "handlers",
+                                                         "events", "benchmark")}
     strategy = values["strategy"]
+    strategy_import: list[str] = []
     if strategy.get("name"):
-        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source))
+        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source),
+                        found["strategy"])
         if built is not None:
-            imports.append(f"strategy: {_class_name(built)}")
+            strategy_import.append(f"strategy: {_class_name(built)}")
+    imports.extend(strategy_import)
     execution = values["execution"]
     models: dict[str, object] = {}
     for kind in ("commission", "slippage"):
         spec = execution.get(kind, DEFAULT_COMMISSION if kind == "commission" else DEFAULT_SLIPPAGE)
+
         def build_model(kind: str = kind, spec: Mapping[str, object] = spec) -> object:
             return plugins.build_model(kind, spec, path=source, table=f"execution.{kind}")
 
-        built = attempt(build_model)
+        built = attempt(build_model, found["models"])
         if built is not None:
             imports.append(f"{kind}: {_class_name(built)}")
             models[kind] = built
+    if prices is not None:
+        schedule = values["schedule"] or {"rebalance": "monthly"}
+        attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
+        # The same checks of the data against the scenario's asks that a run makes before its first bar.
+        from eventbt.data.fit import fit_problems
+
+        data = values["data"]
+        found["fit"].extend(fit_problems(
+            prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
+            volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
+            slippage_reference=str(execution.get("slippage", {}).get("model")),
+            missing=data.get("missing", "ffill")))
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"
 
         def build(entry: Mapping[str, Any] = entry, label: str = label) -> object:
-            def error(message: str, key: str | None) -> ScenarioError:
-                return ScenarioError(f"[{label}] {message}", path=source, table=label, key=key)
+            return plugins.build_handler(entry["name"], entry["params"], path=source, table=label)
 
-            try:
-                cls = plugins.resolve_class(entry["name"], getattr(plugins, "HANDLERS", {}),
-                                            group="eventbt.handlers", kind="handler")
-            except EventbtError as exc:
-                raise error(str(exc), "name") from exc
-            if not issubclass(cls, Handler):
-                raise error(f"{entry['name']!r} is not a handler: {cls.__qualname__} does not subclass "
-                            "eventbt.handler.Handler", "name")
-            return plugins.instantiate(cls, entry["params"], reference=entry["name"], error=error, noun="handler")
-
-        built = attempt(build)
+        built = attempt(build, found["handlers"])
         if built is not None:
             imports.append(f"{label}: {_class_name(built)}")
     if values["events"]:
         imports.append("events: handlers.injected:InjectedEvents")
-    return models
+        if prices is not None:
+            _check_events(values["events"], prices, source, found["events"])
+    benchmark = values["report"].get("benchmark")
+    if benchmark:
+        attempt(lambda: _check_benchmark(benchmark, source), found["benchmark"])
+    # A run builds the cost models, then the strategy, then works out the schedule, then checks the data fit.
+    order = ("models", "strategy", "schedule", "fit", "handlers", "events", "benchmark")
+    return {**models, "problems": [line for step in order for line in found[step]]}
+
+
+def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> None:
+    from eventbt.schedule import rebalance_mask
+
+    rebalance_mask(prices.dates, rebalance=schedule.get("rebalance"), every_n_bars=schedule.get("every_n_bars"),
+                   dates_list=schedule.get("dates"), source=source)
+
+
+def _check_benchmark(spec: str, source: str) -> None:
+    """The ``[report] benchmark`` read as the run reads it before its first bar (relative to the scenario)."""
+    from eventbt.data.benchmark import load_benchmark
+
+    load_benchmark(spec, base=Path(source).parent.absolute())
