@@ -143,7 +143,9 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                              min_trade_value=config.rebalance.min_trade_value),),
         "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
                           for index, spec in enumerate(config.handlers)),
-        "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source),)
+        "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source,
+                                    withdrawal=config.portfolio.withdrawal, commission=commission,
+                                    slippage=slippage),)
                     if config.events else (),
     }
     handlers = (*(handler for name in STAGES for handler in stages[name]), *extra_handlers)

@@ -73,7 +73,7 @@ def commission_of(model: Any, quantity: int, value: float) -> float:
             f"commission({quantity!r}, {value!r}); expected {COMMISSION_SIGNATURE} returning a finite number >= 0",
             plugin=model_label(model)) from exc
     if charge.__class__ is float and 0.0 <= charge < _INF:
-        return charge  # type: ignore[no-any-return]
+        return charge
     number = _as_number(charge)
     if number is not None and 0.0 <= number < _INF:
         return charge if isinstance(charge, float) else number
@@ -97,7 +97,7 @@ def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, 
             f"a finite price > 0", plugin=model_label(model)) from exc
     if fill.__class__ is float:
         if (reference_price <= fill < _INF) if side > 0 else (0.0 < fill <= reference_price):
-            return fill  # type: ignore[no-any-return]
+            return fill
     else:
         number = _as_number(fill)
         if number is not None and ((reference_price <= number < _INF) if side > 0
