@@ -21,7 +21,8 @@ funds it through the ordinary order path:
 1. it publishes a ``withdrawal_short`` notice (amount, cash, shortfall); on a rebalance bar it publishes it
    again once the bar's rebalance has sent its orders, since those change what there is to sell;
 2. when its notice comes back to it, it sells the same fraction ``f`` of every position (pro rata by market
-   value) as whole shares, ``ceil(f * shares)``, with ``f`` the smallest fraction whose expected proceeds
+   value) as whole shares, ``ceil(f * shares)``, with ``f`` the smallest fraction (searched in steps of
+   ``2**-80``, in exact arithmetic) whose expected proceeds
    (at the last close, after the slippage and commission models, as the rebalance sizes a sale) cover the
    shortfall. Shares already ordered for sale and not yet filled are not counted, nor are symbols without a
    close at this bar. The orders have reason ``liquidate`` and fill like any other order (at this close with
@@ -38,7 +39,6 @@ its bar as before.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -279,22 +279,24 @@ class InjectedEvents(Handler):
                       for i in range(len(selling))
                       if int(book.positions[i]) > selling[i] and close[i] == close[i] and marks[i] > 0]
 
-        def shares(fraction: float) -> list[int]:
-            return [math.ceil(fraction * sellable - _SHARE_TOLERANCE) for _, sellable, _ in candidates]
+        def shares(step: int) -> list[int]:
+            """``ceil(f * sellable)`` for ``f = step / 2**_STEPS``, in exact integer arithmetic (so positions whose
+            share counts are in proportion reach their next share at the same fraction)."""
+            return [-((-step * sellable) >> _STEPS) for _, sellable, _ in candidates]
 
         def proceeds(counts: list[int]) -> float:
             return fsum([effect(-1, n, price) for (_, _, price), n in zip(candidates, counts, strict=True) if n > 0])
 
-        everything = proceeds(shares(1.0))
+        everything = proceeds(shares(1 << _STEPS))
         if everything < shortfall and not self._working:
             raise AccountingError(
                 f"withdrawal of {head.amount:,.2f} due on {head.date} exceeds the cash of {cash:,.2f} (short by "
                 f"{shortfall:,.2f}), and selling every position that can be sold would bring in only "
                 f"{everything:,.2f} after costs", date=head.date)
-        low, high = 0.0, 1.0  # the sales of `high` cover the shortfall (or are everything there is to sell)
+        low, high = 0, 1 << _STEPS  # the sales of `high` cover the shortfall (or are everything there is to sell)
         if everything >= shortfall:
-            for _ in range(60):
-                middle = (low + high) / 2
+            while high - low > 1:
+                middle = (low + high) // 2
                 if proceeds(shares(middle)) >= shortfall:
                     high = middle
                 else:
@@ -312,7 +314,9 @@ class InjectedEvents(Handler):
 
 
 _CASH_TOLERANCE = 1e-6  # as the book's: cash may dip this far below zero from rounding alone
-_SHARE_TOLERANCE = 1e-9  # a share count within this of a whole number is that number
+# The fraction of each position sold is searched in steps of 2**-80: finer than the gap between any two
+# fractions at which a position of up to 2**39 shares reaches its next whole share.
+_STEPS = 80
 
 
 class _Withdrawal:

@@ -80,7 +80,9 @@ def signature_problem(function: object, arguments: tuple[str, ...]) -> str | Non
     try:
         signature.bind(*arguments)
     except TypeError as exc:
-        return f"{name}{signature}, which cannot be called as {name}({', '.join(arguments)}) ({exc})"
+        bare = signature.replace(parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+                                 return_annotation=signature.empty)  # the names say enough in one line
+        return f"{name}{bare}, which cannot be called as {name}({', '.join(arguments)}) ({exc})"
     return None
 
 
@@ -213,10 +215,10 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
     arguments = {key: value for key, value in spec.items() if key != "model"}
     model = instantiate(cls, arguments, reference=reference, error=error)
     bound = getattr(model, method, None)
-    problem = (f"{cls.__qualname__}().{method} is {got(bound)}, not a method" if not callable(bound)
-               else signature_problem(bound, _PROTOCOL_ARGUMENTS[kind]))
+    problem = (f"its {method} is {got(bound)}, not a method" if not callable(bound)
+               else _it_has(signature_problem(bound, _PROTOCOL_ARGUMENTS[kind])))
     if problem is not None:
-        raise error(f"model {reference!r} is not a {kind} model: it has {problem}", "model")
+        raise error(f"model {reference!r} is not a {kind} model: {problem}", "model")
     return model
 
 
@@ -277,11 +279,16 @@ def handler_problem(handler: object) -> str | None:
             return f"{who} has {problem}"
     for method, arguments in (("bind", ("context",)), ("finish", ())):
         bound = getattr(handler, method, None)
-        problem = (f"{method} = {got(bound)}, not a method" if not callable(bound)
-                   else signature_problem(bound, arguments))
+        if not callable(bound):
+            return f"{who} has {method} = {got(bound)}, not a method"
+        problem = signature_problem(bound, arguments)
         if problem is not None:
             return f"{who} has {problem}"
     return None
+
+
+def _it_has(problem: str | None) -> str | None:
+    return None if problem is None else f"it has {problem}"
 
 
 STRATEGY_GROUP = "eventbt.strategies"
@@ -313,10 +320,10 @@ def build_strategy(reference: str, params: Mapping[str, object], *, path: str | 
     generator = instantiate(cls, params, reference=reference, error=error, noun="strategy")
     for method in ("update", "target_weights"):
         bound = getattr(generator, method, None)
-        problem = (f"{cls.__qualname__}().{method} is {got(bound)}, not a method" if not callable(bound)
-                   else signature_problem(bound, ("view",)))
+        problem = (f"its {method} is {got(bound)}, not a method" if not callable(bound)
+                   else _it_has(signature_problem(bound, ("view",))))
         if problem is not None:
-            raise ScenarioError(f"[strategy] {reference!r} is not a signal generator: it has {problem}",
+            raise ScenarioError(f"[strategy] {reference!r} is not a signal generator: {problem}",
                                 path=path, table="strategy", key="name")
     return generator
 
