@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from eventbt.costs.registry import COMMISSION_MODELS, COST_MODEL_GROUP, SLIPPAGE_MODELS
-from eventbt.errors import PluginError, ScenarioError
+from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
 from eventbt.handler import Handler
 from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
 from handlers.fees import FEE_HANDLERS
@@ -39,6 +39,8 @@ __all__ = [
     "HANDLER_GROUP",
     "IMPORT_HINT",
     "SLIPPAGE_MODELS",
+    "BUILT_IN_STAGES",
+    "bind_handler",
     "build_handler",
     "build_model",
     "build_strategy",
@@ -59,6 +61,9 @@ HANDLER_GROUP = "eventbt.handlers"
 _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
 # The positional arguments each protocol method is called with, as the messages show them.
 _PROTOCOL_ARGUMENTS = {"commission": ("quantity", "value"), "slippage": ("side", "reference_price", "quantity")}
+
+BUILT_IN_STAGES = ("data_feed", "portfolio", "execution", "delisting", "strategy", "rebalance", "injected")
+"""The names of the run's own handlers (and the data feed): a ``[[handlers]]`` handler may not take one."""
 
 IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working directory to sys.path: install the "
                "module, or put its folder on PYTHONPATH)")
@@ -263,6 +268,9 @@ def handler_problem(handler: object) -> str | None:
     if not isinstance(name, str) or not name:
         return f"handler {_class_path(handler)} has name = {got(name)}; expected a non-empty string"
     who = f"handler {name!r} ({_class_path(handler)})"
+    if name in BUILT_IN_STAGES:
+        return (f"{who} takes the name of the built-in {name!r} stage, under which the audit log would show "
+                "its events; expected a name of its own")
     subscribes = getattr(handler, "subscribes", None)
     if not isinstance(subscribes, tuple | list) or not all(
             isinstance(item, type) and issubclass(item, Event) for item in subscribes):
@@ -285,6 +293,18 @@ def handler_problem(handler: object) -> str | None:
         if problem is not None:
             return f"{who} has {problem}"
     return None
+
+
+def bind_handler(handler: Handler, context: Any) -> None:
+    """``handler.bind(context)``, before the first bar; a failure other than an eventbt error is the handler's,
+    named as a :class:`~eventbt.errors.ContractError` (the run and ``eventbt validate`` both bind this way)."""
+    try:
+        handler.bind(context)
+    except EventbtError:
+        raise
+    except Exception as exc:
+        raise ContractError(f"handler {handler.name!r} ({_class_path(handler)}) raised {type(exc).__name__}: {exc} "
+                            "in bind(context), before the first bar", plugin=handler.name) from exc
 
 
 def _it_has(problem: str | None) -> str | None:

@@ -139,8 +139,8 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
     from eventbt.scenario import plugins
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
-    found: dict[str, list[str]] = {step: [] for step in ("models", "strategy", "schedule", "fit", "handlers",
-                                                         "events", "benchmark")}
+    order = ("models", "strategy", "schedule", "fit", "handlers", "binds", "events", "benchmark")
+    found: dict[str, list[str]] = {step: [] for step in order}
     strategy = values["strategy"]
     strategy_import: list[str] = []
     if strategy.get("name"):
@@ -173,6 +173,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
             volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
             slippage_reference=str(execution.get("slippage", {}).get("model")),
             missing=data.get("missing", "ffill")))
+    handlers = []
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"
 
@@ -182,6 +183,16 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
         built = attempt(build, found["handlers"])
         if built is not None:
             imports.append(f"{label}: {_class_name(built)}")
+            handlers.append(built)
+    if prices is not None and handlers:
+        # Bound as the run binds them, once all are built, to a book of the scenario's cash.
+        from eventbt.handler import Context
+        from eventbt.portfolio import Portfolio, PortfolioView
+
+        book = Portfolio(prices.symbols, values["portfolio"].get("initial_cash", 1_000_000.0))
+        context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book))
+        for handler in handlers:
+            attempt(lambda handler=handler: plugins.bind_handler(handler, context), found["binds"])
     if values["events"]:
         imports.append("events: handlers.injected:InjectedEvents")
         if prices is not None:
@@ -189,8 +200,9 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
     benchmark = values["report"].get("benchmark")
     if benchmark:
         attempt(lambda: _check_benchmark(benchmark, source), found["benchmark"])
-    # A run builds the cost models, then the strategy, then works out the schedule, then checks the data fit.
-    order = ("models", "strategy", "schedule", "fit", "handlers", "events", "benchmark")
+    # A run builds the cost models and the strategy, works out the schedule, checks the data fit, builds the
+    # [[handlers]], binds them (then the [[events]] handler, which checks the events against the data) and
+    # reads the benchmark.
     return {**models, "problems": [line for step in order for line in found[step]]}
 
 

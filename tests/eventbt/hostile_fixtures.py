@@ -253,6 +253,30 @@ class SubscribesByName(Handler):
     subscribes = ("FillEvent",)  # type: ignore[assignment]
 
 
+class RaisingBind(Handler):
+    """A ``bind`` that fails on the run's context (it expects a symbol the data does not have)."""
+
+    name = "raising_bind"
+    subscribes = (MarketEvent,)
+
+    def bind(self, context: Any) -> None:
+        super().bind(context)
+        self.index = context.symbol_index["SPY"]
+
+    def on_market(self, event: MarketEvent) -> None:
+        return None
+
+
+class Impostor(Handler):
+    """Calls itself ``portfolio``, the name of a built-in stage."""
+
+    name = "portfolio"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> None:
+        return None
+
+
 class RaisingConstructor(Handler):
     """A constructor that raises something other than TypeError or ValueError."""
 

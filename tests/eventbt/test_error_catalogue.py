@@ -13,7 +13,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eventbt.errors import AccountingError, DataError, EventbtError, HandlerError, RunInterrupted, ScenarioError
+from eventbt.errors import (
+    AccountingError,
+    ContractError,
+    DataError,
+    EventbtError,
+    HandlerError,
+    RunInterrupted,
+    ScenarioError,
+)
 from eventbt.events import MarketEvent
 from eventbt.handler import Handler
 from eventbt.portfolio import Portfolio
@@ -115,6 +123,21 @@ class Misspelt(Handler):
     name = "misspelt"
     subscribes = (FillEvent,)
     def on_fills(self, event):
+        return None
+
+class Impostor(Handler):
+    name = "portfolio"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        return None
+
+class NeedsSpy(Handler):
+    name = "needs_spy"
+    subscribes = (MarketEvent,)
+    def bind(self, context):
+        super().bind(context)
+        self.spy = context.symbol_index["SPY"]
+    def on_market(self, event):
         return None
 
 class NoView:
@@ -225,6 +248,11 @@ RAISING: list[tuple[str, Callable[[], object], type[EventbtError], str]] = [
     ("handler without its hook", lambda: _handler("Misspelt"), ScenarioError,
      "[handlers[0]] handler 'misspelt' (my_costs:Misspelt) subscribes to FillEvent but has no on_fill(event) "
      "method"),
+    ("handler named like a stage", lambda: _handler("Impostor"), ScenarioError,
+     "[handlers[0]] handler 'portfolio' (my_costs:Impostor) takes the name of the built-in 'portfolio' stage, under "
+     "which the audit log would show its events; expected a name of its own"),
+    ("handler whose bind fails", lambda: _handler("NeedsSpy"), ContractError,
+     "handler 'needs_spy' (my_costs:NeedsSpy) raised KeyError: 'SPY' in bind(context), before the first bar"),
     ("strategy of the wrong signature",
      lambda: _run({}, strategy={"name": "my_costs:NoView"}), ScenarioError,
      "[strategy] 'my_costs:NoView' is not a signal generator: it has update(), which cannot be called as "

@@ -56,6 +56,8 @@ HANDLERS: list[tuple[str, str]] = [
      "tuple of event classes from eventbt.events, e.g. (FillEvent,)"),
     ("RaisingConstructor", f"invalid {F}:RaisingConstructor handler: its constructor raised RuntimeError: no "
      "licence file"),
+    ("Impostor", f"handler 'portfolio' ({F}:Impostor) takes the name of the built-in 'portfolio' stage, under "
+     "which the audit log would show its events; expected a name of its own"),
 ]
 
 
@@ -121,3 +123,20 @@ def test_a_top_module_not_on_sys_path_is_said_to_be_so() -> None:
         resolve_import_path("tests.eventbt.no_such_module:Thing")
     assert str(caught.value) == "cannot import 'tests.eventbt.no_such_module:Thing': no module named " \
                                 "'tests.eventbt.no_such_module'"
+
+
+def test_a_handler_whose_bind_fails_is_named_before_the_first_bar() -> None:
+    """bind_handler (the run's and validate's) turns the handler's own KeyError into a ContractError naming it."""
+    import numpy as np
+
+    from eventbt.errors import ContractError
+    from eventbt.handler import Context
+    from eventbt.portfolio import Portfolio
+    from eventbt.scenario.plugins import bind_handler
+
+    handler = fixtures.RaisingBind()
+    context = Context(symbols=("A",), dates=np.array([], dtype="datetime64[ns]"), portfolio=Portfolio(("A",), 1.0))
+    with pytest.raises(ContractError) as caught:
+        bind_handler(handler, context)
+    assert str(caught.value) == (f"handler 'raising_bind' ({F}:RaisingBind) raised KeyError: 'SPY' in "
+                                 "bind(context), before the first bar")
