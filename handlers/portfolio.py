@@ -38,6 +38,7 @@ from eventbt.portfolio import BookHistory, FeeRecord, Portfolio, SignalRecord, T
 __all__ = ["PortfolioHandler"]
 
 _INF = math.inf
+_WEIGHT_SUM_TOLERANCE = 1e-9  # as the strategy handler's
 # As the book's: cash may dip this far below zero from floating-point rounding alone.
 _CASH_TOLERANCE = 1e-6
 
@@ -84,7 +85,20 @@ class PortfolioHandler(Handler):
         self.book.update_marks(event.close)
 
     def on_signal(self, event: SignalEvent) -> None:
-        self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(event.weights)))
+        # The strategy handler checks its own targets; a signal from another handler is checked here, where
+        # it enters the history (this handler is the first to receive it).
+        weights = event.weights
+        known = self.context.symbol_index
+        for symbol, weight in weights.items():
+            if not (symbol in known and (weight.__class__ is float or _number(weight)) and 0.0 <= weight < _INF):
+                raise ContractError(
+                    f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weight {weight!r} for {symbol!r}; "
+                    "expected a finite number >= 0 for a symbol of the data", plugin=str(event.strategy))
+        total = math.fsum(weights.values())
+        if total > 1 + _WEIGHT_SUM_TOLERANCE:
+            raise ContractError(f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weights summing to "
+                                f"{total:.12g}; expected at most 1 (the rest is cash)", plugin=str(event.strategy))
+        self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(weights)))
         self._signal_bar = event.bar + self.weights_lag
 
     def on_fill(self, event: FillEvent) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from eventbt.events import CashFlowEvent, Event, FeeEvent, FillEvent, MarketEvent, OrderEvent, Side
+from eventbt.events import CashFlowEvent, Event, FeeEvent, FillEvent, MarketEvent, OrderEvent, Side, SignalEvent
 from eventbt.handler import Handler
 from handlers.fees import FeeHandler
 
@@ -201,6 +201,19 @@ class UnknownSymbolOrder(Handler):
             return None
         return [OrderEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, symbol="TSLA", side=Side.BUY,
                            quantity=1, reference_price=10.0)]
+
+
+class NanSignal(Handler):
+    """Publishes target weights of its own at the first bar, one of them NaN."""
+
+    name = "nan_signal"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        if event.bar != 0:
+            return None
+        return [SignalEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=0,
+                            strategy="mine", weights={"A": 0.5, "B": math.nan})]
 
 
 class MisspeltHook(Handler):

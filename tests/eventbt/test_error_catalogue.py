@@ -61,7 +61,7 @@ class _Raises(Handler):
 # A user's module of plug-ins that break their contract, as docs/errors.md names them (``my_costs:...``).
 MY_COSTS = """
 import math
-from eventbt.events import CashFlowEvent, FeeEvent, FillEvent, MarketEvent, OrderEvent, Side
+from eventbt.events import CashFlowEvent, FeeEvent, FillEvent, MarketEvent, OrderEvent, Side, SignalEvent
 from eventbt.handler import Handler
 from handlers.fees import FeeHandler
 
@@ -124,6 +124,14 @@ class Misspelt(Handler):
     subscribes = (FillEvent,)
     def on_fills(self, event):
         return None
+
+class OwnSignal(Handler):
+    name = "own_signal"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        if event.bar == 0:
+            return [SignalEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=0,
+                                strategy="mine", weights={"A": 0.5, "B": math.nan})]
 
 class Impostor(Handler):
     name = "portfolio"
@@ -239,6 +247,9 @@ RAISING: list[tuple[str, Callable[[], object], type[EventbtError], str]] = [
      "< 0 a withdrawal)"),
     ("order for part of a share", lambda: _handler("HalfShare"), HandlerError,
      "OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; expected a whole number > 0 (an int)"),
+    ("target weights from another handler", lambda: _handler("OwnSignal"), HandlerError,
+     "SignalEvent #2 (strategy 'mine') has weight nan for 'B'; expected a finite number >= 0 for a symbol of the "
+     "data"),
     ("fill at NaN", lambda: _handler("NanFill"), HandlerError,
      "FillEvent #2 ('A') has price nan; expected a finite number > 0"),
     # Plug-ins of the wrong shape, found when the run is built (and by eventbt validate).

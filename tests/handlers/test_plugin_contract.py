@@ -109,6 +109,10 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("fill at NaN from a handler", {"targets": {}, "handlers": ["NanFillPublisher"]},
      "handler 'portfolio' raised ContractError: FillEvent #2 ('A') has price nan; expected a finite number > 0 "
      "while handling FillEvent #2 at 2020-01-02T16:00:00; causal chain: FillEvent#2"),  # the fill names no cause
+    ("signal with a NaN weight from a handler", {"targets": {}, "handlers": ["NanSignal"]},
+     "handler 'portfolio' raised ContractError: SignalEvent #2 (strategy 'mine') has weight nan for 'B'; expected a "
+     "finite number >= 0 for a symbol of the data while handling SignalEvent #2 at 2020-01-02T16:00:00; causal "
+     "chain: SignalEvent#2 <- MarketEvent#1"),
     ("order for 2.5 shares from a handler", {"targets": {}, "handlers": ["FractionalOrder"]},
      "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; "
      "expected a whole number > 0 (an int)" + AT_ORDER),
