@@ -27,6 +27,7 @@ from eventbt.handler import Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
 from eventbt.replays.verify import verify_run
+from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
 from tests.eventbt.test_data_validation import CASES as LOAD_CASES
 from tests.properties.scripted import scripted_config
@@ -183,6 +184,13 @@ def _withdraw(amount: float, day: str, policy: str, targets: dict[int, Any], *, 
                 events=[{"date": day, "type": "withdrawal", "amount": amount, "reason": "too much"}])
 
 
+def _from_file(**tables: Any) -> Simulation:
+    """A run of a scenario read from a file (``scenario.toml``; its data given in memory)."""
+    config = scripted_config({}, data={"path": "prices.csv"}, **tables)
+    config = ScenarioConfig.from_dict(config.to_dict(), source="scenario.toml")
+    return Simulation(config, prices=PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE))
+
+
 # Opens for next_open runs: A at 10.00, except no open for A at the third bar (2020-01-06).
 OPENS = np.array([[10, 20], [10, 20], [NAN, 30], [10, 30]], dtype=float)
 
@@ -272,7 +280,7 @@ RAISING: list[tuple[str, Callable[[], object], type[EventbtError], str]] = [
      "[execution.commission] cannot import 'tiered:Tiered': no module named 'tiered' (eventbt adds neither the "
      "scenario's folder nor the working directory to sys.path: install the module, or put its folder on "
      "PYTHONPATH)"),
-    ("benchmark file missing", lambda: _run({}, report={"benchmark": "nope.csv:SPY"}), DataError,
+    ("benchmark file missing", lambda: _from_file(report={"benchmark": "nope.csv:SPY"}), DataError,
      "benchmark file not found (expected FILE[:COLUMN]): nope.csv:SPY"),
     # Withdrawals larger than the cash ([portfolio] withdrawal).
     ("withdrawal beyond the cash", lambda: _withdraw(150_000.0, "2020-01-02", "error", {}), HandlerError,
