@@ -32,6 +32,7 @@ from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got
 from handlers.fees import FEE_HANDLERS
 
 __all__ = [
+    "BUILT_IN_STAGES",
     "COMMISSION_MODELS",
     "COST_MODEL_GROUP",
     "FEE_HANDLERS",
@@ -39,7 +40,6 @@ __all__ = [
     "HANDLER_GROUP",
     "IMPORT_HINT",
     "SLIPPAGE_MODELS",
-    "BUILT_IN_STAGES",
     "bind_handler",
     "build_handler",
     "build_model",

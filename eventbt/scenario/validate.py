@@ -2,8 +2,11 @@
 
 :func:`validate` collects every problem it finds rather than stopping at the first: each scenario key is
 checked on its own (a wrong key is reported and left out, the others still checked), the data is loaded
-and checked against the scenario's symbols, dates and ``[[events]]``, and every plug-in the scenario names
-(strategy, cost models, ``[[handlers]]``) is imported and built with its parameters. The report also lists
+and checked against the scenario's symbols, dates, schedule and ``[[events]]``, and every plug-in the
+scenario names (strategy, cost models, ``[[handlers]]``) is imported, built with its parameters and checked
+for shape (method signatures, a handler's hooks; handlers are bound to the data). These are exactly the
+checks a run makes before its first bar, the ``[report] benchmark`` included, so a scenario has problems
+here exactly when ``eventbt run`` refuses it, and the first problem is the run's error. The report also lists
 the code the scenario would import, as ``role: module:Class``, and the warnings ``eventbt run`` would print
 about the data (suspicious jumps, stale prices: see ``[data] jump_threshold`` and ``stale_bars``); warnings
 do not make a scenario invalid.
@@ -70,8 +73,9 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs.
 
     The problems come in the order a run meets them (the scenario's keys, the data, the cost models, the
-    strategy, the schedule, the data against the scenario's asks, the ``[[handlers]]``, the ``[[events]]``
-    against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run`` stops with.
+    strategy, the schedule, the data against the scenario's asks, the ``[[handlers]]`` built then bound, the
+    ``[[events]]`` against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run``
+    stops with.
     """
     from eventbt.scenario.config import copy_tables, read_scenario_file
     from eventbt.scenario.schema import Reader
@@ -96,8 +100,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
 
     prices = attempt(lambda: _load_data(values["data"], source)) if values["data"].get("path") else None
     warnings = _data_warnings(values["data"], prices) if prices is not None else []
-    models = _check_plugins(values, source, attempt, imports, prices)
-    problems.extend(models.pop("problems"))  # type: ignore[arg-type]
+    problems.extend(_check_plugins(values, source, attempt, imports, prices))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
@@ -133,22 +136,20 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
 
 
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],
-                   prices: Any) -> dict[str, object]:
+                   prices: Any) -> list[str]:
     """Build every plug-in the scenario names (noting each in ``imports``) and make the checks a run makes
-    against the data; the problems, in the order a run meets them, under ``"problems"``."""
+    against the data; the problems, in the order a run meets them."""
     from eventbt.scenario import plugins
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
     order = ("models", "strategy", "schedule", "fit", "handlers", "binds", "events", "benchmark")
     found: dict[str, list[str]] = {step: [] for step in order}
     strategy = values["strategy"]
-    strategy_import: list[str] = []
     if strategy.get("name"):
         built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source),
                         found["strategy"])
         if built is not None:
-            strategy_import.append(f"strategy: {_class_name(built)}")
-    imports.extend(strategy_import)
+            imports.append(f"strategy: {_class_name(built)}")
     execution = values["execution"]
     models: dict[str, object] = {}
     for kind in ("commission", "slippage"):
@@ -203,7 +204,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
     # A run builds the cost models and the strategy, works out the schedule, checks the data fit, builds the
     # [[handlers]], binds them (then the [[events]] handler, which checks the events against the data) and
     # reads the benchmark.
-    return {**models, "problems": [line for step in order for line in found[step]]}
+    return [line for step in order for line in found[step]]
 
 
 def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> None:
