@@ -28,6 +28,7 @@ import attrs
 from eventbt.costs.registry import COMMISSION_MODELS, COST_MODEL_GROUP, SLIPPAGE_MODELS
 from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
 from eventbt.handler import Handler
+from eventbt.protocols import bar_columns_needed
 from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
 from handlers.fees import FEE_HANDLERS
 
@@ -224,6 +225,14 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
                else _it_has(signature_problem(bound, _PROTOCOL_ARGUMENTS[kind])))
     if problem is not None:
         raise error(f"model {reference!r} is not a {kind} model: {problem}", "model")
+    if kind == "slippage":
+        try:
+            bar_columns_needed(model)  # the fields a bar-aware model declares it reads, checked against the data later
+        except ValueError as exc:
+            raise error(f"model {reference!r} {exc}", "model") from exc
+        except TypeError as exc:
+            raise error(f"model {reference!r} has bar_fields = {getattr(model, 'bar_fields', None)!r:.60}; expected "
+                        f"a tuple of BarContext field names, or a tuple of such tuples ({exc})", "model") from exc
     return model
 
 

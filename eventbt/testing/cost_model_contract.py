@@ -147,6 +147,9 @@ def check_slippage_model(model: SlippageModel) -> None:
         bar_columns_needed(model)
     except ValueError as exc:
         raise AssertionError(f"{model!r}: {exc}") from None
+    except TypeError as exc:
+        raise AssertionError(f"{model!r}: bar_fields must be a tuple of BarContext field names, or a tuple of "
+                             f"such tuples ({exc})") from None
     _check_slippage(model, None, "")
     if accepts_bar(model.fill_price):
         for name, bar in CONTRACT_BARS.items():

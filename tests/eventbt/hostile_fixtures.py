@@ -112,6 +112,15 @@ class ZeroSellFill:
         return reference_price if side > 0 else 0.0
 
 
+class NumberBarFields:
+    """``bar_fields = 5``: not field names."""
+
+    bar_fields = 5
+
+    def fill_price(self, side: int, reference_price: float, quantity: int) -> float:
+        return reference_price
+
+
 class TwoArgumentFill:
     """``fill_price(price, order)``: the wrong signature."""
 

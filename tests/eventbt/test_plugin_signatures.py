@@ -29,6 +29,9 @@ MODELS: list[tuple[str, str, str]] = [
      "which cannot be called as commission(quantity, value) (missing a required argument: 'side')"),
     ("commission", "NotCallableCommission",
      f"model '{F}:NotCallableCommission' is not a commission model: its commission is float 5.0, not a method"),
+    ("slippage", "NumberBarFields",
+     f"model '{F}:NumberBarFields' has bar_fields = 5; expected a tuple of BarContext field names, or a tuple of "
+     "such tuples ('int' object is not iterable)"),
     ("slippage", "TwoArgumentFill",
      f"model '{F}:TwoArgumentFill' is not a slippage model: it has fill_price(price, order), which cannot be "
      "called as fill_price(side, reference_price, quantity) (too many positional arguments)"),
