@@ -107,6 +107,7 @@ class NoticeCode(_Word):
     VOLUME_LIMITED = "volume_limited"
     FEE_OWED = "fee_owed"
     DELISTED = "delisted"
+    WITHDRAWAL_SHORT = "withdrawal_short"
 
     @property
     def meaning(self) -> str:
@@ -125,6 +126,7 @@ NOTICE_MEANINGS: Mapping[NoticeCode, str] = {
     NoticeCode.VOLUME_LIMITED: "an order held to [execution] volume_limit of the bar's volume",
     NoticeCode.FEE_OWED: "a fee the cash could not cover in full: the rest is owed, paid from the next fee",
     NoticeCode.DELISTED: "a position whose prices ended, sold at its last close",
+    NoticeCode.WITHDRAWAL_SHORT: "a withdrawal the cash does not cover: positions are sold pro rata to fund it",
 }
 """One sentence per built-in notice code: the debugger's ``why``, the docs and the report read this table."""
 

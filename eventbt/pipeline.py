@@ -143,12 +143,14 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                              min_trade_value=config.rebalance.min_trade_value),),
         "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
                           for index, spec in enumerate(config.handlers)),
-        "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source),)
+        "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source,
+                                    withdrawal=config.portfolio.withdrawal, commission=commission,
+                                    slippage=slippage),)
                     if config.events else (),
     }
     handlers = (*(handler for name in STAGES for handler in stages[name]), *extra_handlers)
     for handler in handlers:
-        handler.bind(context)
+        plugins.bind_handler(handler, context)  # a handler's own failure here is named, not a traceback
     with_data_end = any(DataEndEvent in handler.subscribes for handler in handlers)
     feed = DataFeed(prices, context.next_id, with_open=next_open, with_data_end=with_data_end, on_bar_end=progress)
     return Pipeline(book=book, history=history, context=context, stages=stages, handlers=handlers, feed=feed,

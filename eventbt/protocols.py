@@ -31,7 +31,8 @@ import numpy as np
 __all__ = ["BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS", "DELISTING_POLICIES", "MISSING_POLICIES",
            "ON_ERROR", "PERIODS", "REMAINDERS", "TIMINGS", "BarContext", "CommissionModel", "CommissionPer",
            "DataFormat", "DelistingPolicy", "MissingPolicy", "OnError", "Period", "PriceView", "Remainder",
-           "SignalGenerator", "SlippageModel", "Timing", "accepts_bar", "bar_columns_needed"]
+           "SignalGenerator", "SlippageModel", "Timing", "WITHDRAWAL_POLICIES", "WithdrawalPolicy", "accepts_bar",
+           "bar_columns_needed"]
 
 Timing = Literal["same_close", "next_open"]
 """``[execution] timing``: fill at the signal bar's close, or at the next bar's open."""
@@ -43,6 +44,8 @@ MissingPolicy = Literal["ffill", "error"]
 """``[data] missing``: a gap inside a series is valued at the last close, or refused."""
 DelistingPolicy = Literal["liquidate", "error"]
 """``[data] delisting``: a held position whose prices end is sold at its last close, or refused."""
+WithdrawalPolicy = Literal["error", "sell"]
+"""``[portfolio] withdrawal``: a withdrawal the cash does not cover stops the run, or positions are sold for it."""
 OnError = Literal["stop", "skip"]
 """``[run] on_error``: a handler error stops the run, or is kept as a dead letter and the run goes on."""
 DataFormat = Literal["auto", "wide", "long", "per_symbol_dir", "parquet"]
@@ -56,6 +59,7 @@ COMMISSION_PER: tuple[CommissionPer, ...] = get_args(CommissionPer)
 MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
 DELISTING_POLICIES: tuple[DelistingPolicy, ...] = get_args(DelistingPolicy)
 ON_ERROR: tuple[OnError, ...] = get_args(OnError)
+WITHDRAWAL_POLICIES: tuple[WithdrawalPolicy, ...] = get_args(WithdrawalPolicy)
 DATA_FORMATS: tuple[DataFormat, ...] = get_args(DataFormat)
 PERIODS: tuple[Period, ...] = get_args(Period)
 

@@ -91,6 +91,12 @@ class Simulation:
         self.prices = _prices(config, prices)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
+        if config.report.benchmark and config.source is not None:
+            # A scenario file's benchmark, read as the report reads it: a bad one fails here, not after the run.
+            # (A replay's scenario comes from an audit log, which needs no benchmark to reproduce the run.)
+            from eventbt.data.benchmark import load_benchmark
+
+            load_benchmark(config.report.benchmark, base=config.base_dir)
         try:
             if destination is not None:
                 from eventbt.results.files import create_file

@@ -44,11 +44,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 
+from eventbt.costs.contract import commission_of, fill_price_of
+from eventbt.errors import ContractError
 from eventbt.events import (
     BarOpenEvent,
     CancelEvent,
@@ -60,6 +63,7 @@ from eventbt.events import (
     OrderEvent,
     OrderState,
     OrderStateEvent,
+    Side,
     SignalEvent,
 )
 from eventbt.exact import mean, sample_std
@@ -182,6 +186,10 @@ class ExecutionHandler(Handler):
         return out
 
     def on_order(self, event: OrderEvent) -> list[Event] | None:
+        quantity = event.quantity
+        if not (quantity.__class__ is int and quantity > 0 and event.side.__class__ is Side
+                and event.symbol in self.context.symbol_index):
+            raise self._bad_order(event)
         if self.volume_limit is not None:
             return self._order_limited(event)
         if self.timing == "next_open":
@@ -189,6 +197,22 @@ class ExecutionHandler(Handler):
             return None
         assert self._prices is not None, "an order arrived before any market event"
         return self._fill(event, self._prices, event.bar, event.time_ns)
+
+    def _bad_order(self, order: OrderEvent) -> ContractError:
+        """What is wrong with an order another handler published (the check on entry; see :meth:`on_order`)."""
+        what = f"OrderEvent #{order.id} (reason {str(order.reason)!r})"
+        quantity = order.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, numbers.Integral) or quantity <= 0:
+            problem = f"asks for {quantity!r} shares of {order.symbol!r}; expected a whole number > 0 (an int)"
+        elif not isinstance(order.side, Side):
+            problem = (f"has side {order.side!r} ({type(order.side).__name__}); expected eventbt.events.Side.BUY "
+                       "or Side.SELL")
+        elif order.symbol not in self.context.symbol_index:
+            problem = f"is for symbol {order.symbol!r}, which is not in the data"
+        else:  # an integral quantity of another type (numpy): ask for a plain int
+            problem = (f"asks for {quantity!r} shares as a {type(quantity).__name__}; expected a whole number > 0 "
+                       "(an int)")
+        return ContractError(f"{what} {problem}", plugin=None)
 
     def _available_cash(self) -> float:
         """The cash a fill may use now: the book's, less what this handler's fills not yet booked will move.
@@ -239,14 +263,15 @@ class ExecutionHandler(Handler):
         return out
 
     def _commission_of_fill(self, quantity: int, fill: float) -> float:
-        return self.commission.commission(quantity, quantity * fill)
+        return commission_of(self.commission, quantity, quantity * fill)
 
     def _fill_price(self, side: int, price: float, symbol: str) -> Callable[[int], float]:
-        """The fill price of n shares: the slippage model, given the bar when it takes one."""
+        """The fill price of n shares: the slippage model (checked), given the bar when it takes one."""
+        slippage = self.slippage
         if not self._bar_aware:
-            return lambda n: self.slippage.fill_price(side, price, n)
+            return lambda n: fill_price_of(slippage, side, price, n)
         bar_context = self.bar_context(symbol)
-        return lambda n: self.slippage.fill_price(side, price, n, bar=bar_context)  # type: ignore[call-arg]
+        return lambda n: fill_price_of(slippage, side, price, n, bar=bar_context)
 
     def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int,
                commission: Callable[[int, float], float],
@@ -429,8 +454,8 @@ class ExecutionHandler(Handler):
 
         def commission(n: int, fill: float) -> float:
             # The period's fills as one fill, less what they have paid: a minimum is paid once a period.
-            total = self.commission.commission(work.filled - filled_before + n,
-                                               work.value - value_before + n * fill)
+            total = commission_of(self.commission, work.filled - filled_before + n,
+                                  work.value - value_before + n * fill)
             return max(total - (work.commission - paid_before), 0.0)
 
         def after_cut(_wanted: int, filled: int) -> list[Event]:

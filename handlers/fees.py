@@ -29,11 +29,13 @@ Built-in handlers (registered by name in :data:`FEE_HANDLERS`):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from eventbt.costs.checks import in_range
+from eventbt.errors import ContractError
 from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent, SnapshotEvent
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
@@ -60,9 +62,13 @@ class FeeHandler(Handler):
 
     def _charge(self, market: MarketEvent | DataEndEvent, due: float, *, reason: str, cause_id: int | None,
                 symbol: str | None = None, details: dict[str, Any] | None = None) -> FeeEvent | None:
-        """A fee of ``due`` at ``market``'s bar and time (none when it is 0)."""
+        """A fee of ``due`` at ``market``'s bar and time (none when it is 0); ``due`` must be finite."""
         if due == 0:
             return None
+        if not (-math.inf < due < math.inf):
+            cls = type(self)
+            raise ContractError(f"fee handler {self.name!r} ({cls.__module__}:{cls.__qualname__}) computed a fee of "
+                                f"{due!r} for {reason!r}; expected a finite number", plugin=self.name)
         self.charged += due
         facts = dict(details or {})
         facts.update(due=due)

@@ -16,7 +16,9 @@ withdrawals, so the ``flow`` of the results comes from its history.
 from __future__ import annotations
 
 import math
+import numbers
 
+from eventbt.errors import AccountingError, ContractError
 from eventbt.events import (
     BarEndEvent,
     CashFlowEvent,
@@ -26,6 +28,7 @@ from eventbt.events import (
     MarketEvent,
     NoticeCode,
     NoticeEvent,
+    Side,
     SignalEvent,
     SnapshotEvent,
 )
@@ -33,6 +36,34 @@ from eventbt.handler import Handler
 from eventbt.portfolio import BookHistory, FeeRecord, Portfolio, SignalRecord, TradeRecord, WeightsRecord
 
 __all__ = ["PortfolioHandler"]
+
+_INF = math.inf
+_WEIGHT_SUM_TOLERANCE = 1e-9  # as the strategy handler's
+# As the book's: cash may dip this far below zero from floating-point rounding alone.
+_CASH_TOLERANCE = 1e-6
+
+
+def _number(value: object) -> bool:
+    """Whether ``value`` is a real number (a float, an int, a numpy scalar), not a bool."""
+    return value.__class__ is float or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+
+
+def _bad_fill(event: FillEvent, symbols: object) -> ContractError:
+    """What is wrong with a fill another handler published (checked on entry, before it is booked)."""
+    what = f"FillEvent #{event.id} ({event.symbol!r})"
+    checks = (
+        (event.quantity.__class__ is int and event.quantity > 0, f"quantity {event.quantity!r}",
+         "a whole number > 0 (an int)"),
+        (event.side.__class__ is Side, f"side {event.side!r}", "eventbt.events.Side.BUY or Side.SELL"),
+        (isinstance(symbols, dict) and event.symbol in symbols, f"symbol {event.symbol!r}", "a symbol of the data"),
+        (_number(event.price) and 0.0 < event.price < _INF, f"price {event.price!r}", "a finite number > 0"),
+        (_number(event.commission) and 0.0 <= event.commission < _INF, f"commission {event.commission!r}",
+         "a finite number >= 0"),
+        (_number(event.slippage) and 0.0 <= event.slippage < _INF, f"slippage {event.slippage!r}",
+         "a finite number >= 0"),
+    )
+    field, expected = next((field, expected) for ok, field, expected in checks if not ok)
+    return ContractError(f"{what} has {field}; expected {expected}")
 
 
 class PortfolioHandler(Handler):
@@ -54,10 +85,32 @@ class PortfolioHandler(Handler):
         self.book.update_marks(event.close, event.complete)
 
     def on_signal(self, event: SignalEvent) -> None:
-        self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(event.weights)))
+        # The strategy handler checks its own targets; a signal from another handler is checked here, where
+        # it enters the history (this handler is the first to receive it).
+        weights = event.weights
+        known = self.context.symbol_index
+        for symbol, weight in weights.items():
+            if not (symbol in known and (weight.__class__ is float or _number(weight)) and 0.0 <= weight < _INF):
+                raise ContractError(
+                    f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weight {weight!r} for {symbol!r}; "
+                    "expected a finite number >= 0 for a symbol of the data", plugin=str(event.strategy))
+        total = math.fsum(weights.values())
+        if total > 1 + _WEIGHT_SUM_TOLERANCE:
+            raise ContractError(f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weights summing to "
+                                f"{total:.12g}; expected at most 1 (the rest is cash)", plugin=str(event.strategy))
+        self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(weights)))
         self._signal_bar = event.bar + self.weights_lag
 
     def on_fill(self, event: FillEvent) -> None:
+        # The amounts are checked where they enter the book (plain comparisons; NaN fails every one).
+        quantity, price, commission = event.quantity, event.price, event.commission
+        slippage = event.slippage
+        if not (quantity.__class__ is int and quantity > 0 and event.side.__class__ is Side
+                and (price.__class__ is float or _number(price)) and 0.0 < price < _INF
+                and (commission.__class__ is float or _number(commission)) and 0.0 <= commission < _INF
+                and (slippage.__class__ is float or _number(slippage)) and 0.0 <= slippage < _INF
+                and event.symbol in self.context.symbol_index):
+            raise _bad_fill(event, self.context.symbol_index)
         i = self.context.symbol_index[event.symbol]
         # No date for the book's messages: an AccountingError reaches the user as a HandlerError naming
         # the fill and its time, so formatting a date for every fill would be wasted work.
@@ -70,9 +123,21 @@ class PortfolioHandler(Handler):
 
     def on_cash_flow(self, event: CashFlowEvent) -> None:
         """Book a deposit or withdrawal (a withdrawal larger than the cash is an AccountingError)."""
-        reason = event.reason or ("deposit" if event.amount > 0 else "withdrawal")
-        self.book.apply_cash_flow(event.amount, reason=reason, date=event.date)
-        self._flows.append(event.amount)
+        amount = event.amount
+        if not (_number(amount) and amount != 0 and -_INF < amount < _INF):
+            raise ContractError(f"CashFlowEvent #{event.id} (reason {event.reason!r}) has amount {amount!r}; "
+                                f"expected a finite number other than 0 (> 0 a deposit, < 0 a withdrawal)")
+        book = self.book
+        if book.cash + amount < -_CASH_TOLERANCE:
+            # Said here rather than by the book, whose message would take the event's reason for its subject.
+            day = event.date[:10]
+            raise AccountingError(
+                f"withdrawal of {-amount:,.2f} on {day} exceeds the cash of {book.cash:,.2f} (short by "
+                f"{-(book.cash + amount):,.2f}); expected a withdrawal the cash covers, or [portfolio] withdrawal "
+                f"= 'sell' to sell positions for it", date=day)
+        reason = event.reason or ("deposit" if amount > 0 else "withdrawal")
+        book.apply_cash_flow(amount, reason=reason, date=event.date)
+        self._flows.append(amount)
 
     def on_fee(self, event: FeeEvent) -> list[Event] | None:
         """Book a fee (amount > 0 charged, < 0 credited) and attribute what was paid to its model.
@@ -80,8 +145,13 @@ class PortfolioHandler(Handler):
         The book pays what the cash covers; a shortfall (or paying an earlier one) is published as a
         ``fee_owed`` notice with the amount paid, so the audit log holds every cash movement.
         """
+        amount = event.amount
+        if not (_number(amount) and -_INF < amount < _INF):
+            raise ContractError(f"fee {event.model!r} (FeeEvent #{event.id}, reason {event.reason!r}) has amount "
+                                f"{amount!r}; expected a finite number (> 0 charged, < 0 credited)",
+                                plugin=str(event.model))
         book = self.book
-        paid = book.apply_fee(event.model, event.amount, date=event.date)
+        paid = book.apply_fee(event.model, amount, date=event.date)
         self.history.record_fee(FeeRecord(bar=event.bar, model=event.model, paid=paid, reason=event.reason,
                                           symbol=event.symbol, cause_id=event.cause_id, fee_id=event.id))
         if paid == event.amount:

@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from eventbt.costs.contract import commission_of, fill_price_of
 from eventbt.events import Event, MarketEvent, NoticeCode, NoticeEvent, OrderEvent, OrderReason, Side, SignalEvent
 from eventbt.exact import fsum
 from eventbt.handler import Handler
@@ -75,10 +76,14 @@ def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.nda
 
 def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
           slippage: SlippageModel) -> float:
-    """Expected cash effect of a fill: proceeds (> 0) for a sell, minus the cost (< 0) for a buy."""
-    fill = slippage.fill_price(side, price, quantity)
+    """Expected cash effect of a fill: proceeds (> 0) for a sell, minus the cost (< 0) for a buy.
+
+    The models are called through :mod:`eventbt.costs.contract`, so a value out of contract (a negative
+    commission, a fill price on the wrong side) stops the run naming the model, not the rebalance.
+    """
+    fill = fill_price_of(slippage, side, price, quantity)
     value = quantity * fill
-    return -side * value - commission.commission(quantity, value)
+    return -side * value - commission_of(commission, quantity, value)
 
 
 def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
@@ -113,7 +118,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                                           target_weight=w, expected=proceeds))
                 continue
         else:
-            n = whole_shares(d / slippage.fill_price(1, p, 1))
+            n = whole_shares(d / fill_price_of(slippage, 1, p, 1))
             if n > 0:
                 buys[i] = n
                 continue

@@ -4,6 +4,7 @@
 - :mod:`eventbt.costs.slippage`: ``zero``, ``fixed_bps`` (a proportional move);
 - :mod:`eventbt.costs.impact`: ``half_spread``, ``volume_share``, ``sqrt_impact`` (models that look at the bar);
 - :mod:`eventbt.costs.checks`: the parameter checks they all share (fee handlers too);
+- :mod:`eventbt.costs.contract`: every value a model returns, checked where a handler calls it;
 - :mod:`eventbt.costs.registry`: the built-ins by scenario name.
 
 Each model fits :class:`~eventbt.protocols.CommissionModel` or :class:`~eventbt.protocols.SlippageModel` by

@@ -4,7 +4,9 @@
   validated into one panel (every problem a :class:`~eventbt.errors.DataError` naming the file, symbol, date
   and row);
 - :mod:`eventbt.data.checks`: the checks applied while loading, and the warning scans for one-day jumps and
-  stale prices.
+  stale prices;
+- :mod:`eventbt.data.fit`: the prices against what a scenario asks of them;
+- :mod:`eventbt.data.benchmark`: the ``[report] benchmark`` series, read before a run's first bar.
 
 This module itself stays light (no pandas), so the scenario schema can take the warning defaults from it.
 """

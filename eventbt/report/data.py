@@ -10,6 +10,7 @@ import attrs
 import orjson
 import pandas as pd
 
+from eventbt.data.benchmark import load_benchmark
 from eventbt.errors import DataError
 from eventbt.results import fee_amounts
 from eventbt.results.metrics import compute_metrics
@@ -40,32 +41,6 @@ class RunData:
     benchmark_name: str | None
     rebalances: list[dict[str, Any]]
     fees: pd.DataFrame = attrs.field(factory=lambda: pd.DataFrame(columns=FEE_COLUMNS))
-
-
-def load_benchmark(spec: str, *, base: Path | None = None) -> tuple[pd.Series, str]:
-    """Read ``FILE[:COLUMN]`` (a wide CSV, optionally gzip, first column the date) into a level series.
-
-    Without ``COLUMN`` the first data column is used. Returns the series and its display name.
-    """
-    path_text, column = spec, None
-    if not Path(spec).exists() and ":" in spec:
-        path_text, column = spec.rsplit(":", 1)
-    path = Path(path_text)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    if not path.is_file():
-        raise DataError(f"benchmark file not found (expected FILE[:COLUMN]): {spec}", path=None)
-    frame = pd.read_csv(path, index_col=0, parse_dates=True)
-    if frame.shape[1] == 0:
-        raise DataError("benchmark file has no data column", path=str(path_text))
-    if column is None:
-        column = str(frame.columns[0])
-    if column not in frame.columns:
-        raise DataError(f"benchmark column {column!r} not found (columns: {', '.join(map(str, frame.columns))})",
-                        path=str(path_text))
-    series = pd.to_numeric(frame[column], errors="coerce").dropna()
-    series.index = pd.DatetimeIndex(series.index)
-    return series.sort_index(), column
 
 
 def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:

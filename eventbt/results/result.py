@@ -12,12 +12,17 @@ atomically (temporary file, then rename), so a reader never sees half a file:
 - ``summary.json``: the summary figures, ``digest`` and ``complete``;
 - ``scenario.toml``: the resolved scenario; ``audit.jsonl``: the audit log;
 - ``eventbt-run.json``: the run folder's marker, listing the files above (see :mod:`eventbt.results.files`).
+
+Every JSON file eventbt writes is strict JSON (RFC 8259), which has no NaN or Infinity: :func:`strict_json`
+writes a non-finite number as ``null``. (A run whose money goes non-finite is stopped before it gets here; a
+figure such as a Sharpe ratio of a run that never moved can still be undefined.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,12 +41,35 @@ if TYPE_CHECKING:
     from eventbt.portfolio import BookHistory
     from eventbt.scenario import ScenarioConfig
 
-__all__ = ["EQUITY_COLUMNS", "TRADE_COLUMNS", "Result", "build_result"]
+__all__ = ["EQUITY_COLUMNS", "TRADE_COLUMNS", "Result", "build_result", "finite_or_null", "strict_json"]
 
 EQUITY_COLUMNS = ["cash", "positions_value", "total_value", "flow"]
 
 TRADE_COLUMNS = ["date", "symbol", "side", "quantity", "price", "reference_price", "commission", "slippage",
                  "realized_pnl", "order_id", "fill_id"]
+
+
+def finite_or_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (in dicts, lists and tuples, at any depth) replaced by ``None``.
+
+    Finite floats are kept as they are (so the text written for them does not change); numpy scalars become
+    the Python number they hold.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(item) for item in value]
+    if isinstance(value, np.generic):
+        return finite_or_null(value.item())
+    return value
+
+
+def strict_json(value: Any, **options: Any) -> str:
+    """``json.dumps(value, **options)`` as strict JSON: non-finite numbers written as ``null`` (see the module
+    docs); anything else that is not JSON still raises, as it would have."""
+    return json.dumps(finite_or_null(value), allow_nan=False, **options)
 
 
 @attrs.frozen(kw_only=True)
@@ -98,7 +126,7 @@ class Result:
             atomic_write(base / "trades.csv", self.trades.to_csv(index=False))
             atomic_write(base / "weights.csv", self.weights.to_csv(index_label="date"))
             atomic_write(base / "signals.csv", self.signals.to_csv(index_label="date"))
-            atomic_write(base / "summary.json", json.dumps(self.summary, indent=2, sort_keys=True) + "\n")
+            atomic_write(base / "summary.json", strict_json(self.summary, indent=2, sort_keys=True) + "\n")
             atomic_write(base / "scenario.toml", self.scenario_toml)
             if inside is None or inside.as_posix() != "audit.jsonl":
                 atomic_write(base / "audit.jsonl", b"".join(line + b"\n" for line in self.audit.lines()))

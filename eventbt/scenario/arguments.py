@@ -48,6 +48,8 @@ def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
         raise error(
             f"invalid {reference} {noun}: {exc}", first_word if first_word in parameters else None
         ) from exc
+    except Exception as exc:  # a constructor that fails in any other way is the plug-in's fault, named as such
+        raise error(f"invalid {reference} {noun}: its constructor raised {type(exc).__name__}: {exc}", None) from exc
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

@@ -38,6 +38,7 @@ from eventbt.protocols import (
     Period,
     Remainder,
     Timing,
+    WithdrawalPolicy,
 )
 from eventbt.scenario import toml_writer
 from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE, SCHEDULE_MODES, Reader
@@ -82,9 +83,11 @@ class DataConfig:
 
 @attrs.frozen(kw_only=True)
 class PortfolioConfig:
-    """``[portfolio]``: the starting cash, in account currency."""
+    """``[portfolio]``: the starting cash, in account currency, and what a withdrawal the cash does not cover
+    does: stop the run (``"error"``) or sell positions pro rata to fund it (``"sell"``)."""
 
     initial_cash: float = 1_000_000.0
+    withdrawal: WithdrawalPolicy = "error"
 
 
 @attrs.frozen(kw_only=True)
@@ -288,7 +291,10 @@ class ScenarioConfig:
         return tables | {
             "scenario": {"name": self.name, "description": self.description},
             "data": _data_table(self.data),
-            "portfolio": attrs.asdict(self.portfolio),
+            # The withdrawal policy only when set, so a scenario without it keeps its digest.
+            "portfolio": {"initial_cash": self.portfolio.initial_cash,
+                          **({"withdrawal": self.portfolio.withdrawal} if self.portfolio.withdrawal != "error"
+                             else {})},
             "strategy": {"name": self.strategy.name, "params": _sorted_copy(self.strategy.params)},
             "schedule": {mode: _sorted_copy(value) for mode, value in schedule.items() if value is not None},
             "rebalance": attrs.asdict(self.rebalance),

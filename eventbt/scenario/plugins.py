@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import importlib
 import importlib.metadata
+import inspect
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,29 +29,35 @@ from typing import Any
 import attrs
 
 from eventbt.costs.registry import COMMISSION_MODELS, COST_MODEL_GROUP, SLIPPAGE_MODELS
-from eventbt.errors import PluginError, ScenarioError
+from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
 from eventbt.handler import Handler
+from eventbt.protocols import bar_columns_needed
 from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
 from handlers.fees import FEE_HANDLERS
 
 __all__ = [
+    "BUILT_IN_STAGES",
     "COMMISSION_MODELS",
     "COST_MODEL_GROUP",
     "FEE_HANDLERS",
     "HANDLERS",
     "HANDLER_GROUP",
+    "IMPORT_HINT",
     "SLIPPAGE_MODELS",
+    "bind_handler",
     "build_handler",
     "build_model",
     "build_strategy",
     "code_references",
     "describe_model",
     "foreign_references",
+    "handler_problem",
     "imports_refused",
     "instantiate",
     "is_built_in",
     "resolve_class",
     "resolve_import_path",
+    "signature_problem",
 ]
 
 HANDLERS: Mapping[str, type] = FEE_HANDLERS
@@ -60,6 +67,41 @@ HANDLER_GROUP = "eventbt.handlers"
 """The entry-point group where installed packages register handlers (fee handlers and others)."""
 
 _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
+# The positional arguments each protocol method is called with, as the messages show them.
+_PROTOCOL_ARGUMENTS = {"commission": ("quantity", "value"), "slippage": ("side", "reference_price", "quantity")}
+
+BUILT_IN_STAGES = ("data_feed", "portfolio", "execution", "delisting", "strategy", "rebalance", "injected")
+"""The names of the run's own handlers (and the data feed): a ``[[handlers]]`` handler may not take one."""
+
+IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working directory to sys.path: install the "
+               "module, or put its folder on PYTHONPATH)")
+"""Said after "no module named ...": the console script sees only sys.path, not the folder of the scenario."""
+
+
+def signature_problem(function: object, arguments: tuple[str, ...]) -> str | None:
+    """Why ``function`` cannot be called with ``arguments`` as positional arguments, or ``None`` when it can.
+
+    ``function`` is usually a bound method; its signature comes from :func:`inspect.signature`. The answer
+    reads ``commission(order), which cannot be called as commission(quantity, value) (too many positional
+    arguments)``. A callable whose signature cannot be read (a builtin) is given the benefit of the doubt.
+    """
+    name = getattr(function, "__name__", type(function).__name__)
+    try:
+        signature = inspect.signature(function)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*arguments)
+    except TypeError as exc:
+        bare = signature.replace(parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+                                 return_annotation=signature.empty)  # the names say enough in one line
+        return f"{name}{bare}, which cannot be called as {name}({', '.join(arguments)}) ({exc})"
+    return None
+
+
+def _class_path(obj: object) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 BUILT_IN_PACKAGES = ("eventbt", "handlers", "strategies")
@@ -110,6 +152,14 @@ def _path_hint(missing: str) -> str:
     return ""
 
 
+def _import_hint(missing: str) -> str:
+    """What to say after "no module named ...": the working-folder hint when it applies, else the general
+    :data:`IMPORT_HINT` for a missing top-level module (a missing submodule needs no such hint)."""
+    if "." in missing:  # the top-level package was found: no path is wrong
+        return ""
+    return _path_hint(missing) or IMPORT_HINT
+
+
 def resolve_import_path(reference: str) -> object:
     """The object ``"package.module:Attr"`` (or ``"package.module:Attr.attr"``) names.
 
@@ -135,7 +185,8 @@ def resolve_import_path(reference: str) -> object:
         missing = exc.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
             raise PluginError(
-                f"cannot import {reference!r}: no module named {missing!r}{_path_hint(missing)}", reference=reference
+                f"cannot import {reference!r}: no module named {missing!r}{_import_hint(missing)}",
+                reference=reference,
             ) from None
         raise PluginError(
             f"cannot import {reference!r}: importing module {module_name!r} failed: {exc}",
@@ -236,7 +287,21 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
         )
 
     arguments = {key: value for key, value in spec.items() if key != "model"}
-    return instantiate(cls, arguments, reference=reference, error=error)
+    model = instantiate(cls, arguments, reference=reference, error=error)
+    bound = getattr(model, method, None)
+    problem = (f"its {method} is {got(bound)}, not a method" if not callable(bound)
+               else _it_has(signature_problem(bound, _PROTOCOL_ARGUMENTS[kind])))
+    if problem is not None:
+        raise error(f"model {reference!r} is not a {kind} model: {problem}", "model")
+    if kind == "slippage":
+        try:
+            bar_columns_needed(model)  # the fields a bar-aware model declares it reads, checked against the data later
+        except ValueError as exc:
+            raise error(f"model {reference!r} {exc}", "model") from exc
+        except TypeError as exc:
+            raise error(f"model {reference!r} has bar_fields = {getattr(model, 'bar_fields', None)!r:.60}; expected "
+                        f"a tuple of BarContext field names, or a tuple of such tuples ({exc})", "model") from exc
+    return model
 
 
 def build_handler(reference: str, params: Mapping[str, object], *, path: str | None,
@@ -258,7 +323,69 @@ def build_handler(reference: str, params: Mapping[str, object], *, path: str | N
     if not issubclass(cls, Handler):
         raise error(f"{reference!r} is not a handler: {cls.__qualname__} does not subclass eventbt.handler.Handler",
                     "name")
-    return instantiate(cls, params, reference=reference, error=error, noun="handler")
+    handler = instantiate(cls, params, reference=reference, error=error, noun="handler")
+    problem = handler_problem(handler)
+    if problem is not None:
+        raise error(problem, "name")
+    return handler
+
+
+def handler_problem(handler: object) -> str | None:
+    """What keeps ``handler`` (built) from fitting the bus, in one line, or ``None`` when it fits.
+
+    Its ``name`` must be a non-empty string and ``subscribes`` a tuple of event classes; for each of those,
+    its hook (``on_fill`` for :class:`~eventbt.events.FillEvent`) must be a method taking the event, and
+    ``bind(context)`` and ``finish()`` must be callable as the simulation calls them. Checked when a
+    scenario's handler is built, so ``eventbt validate`` finds what the run would trip over.
+    """
+    from eventbt.events import Event
+    from eventbt.handler import hook_name
+
+    name = getattr(handler, "name", None)
+    if not isinstance(name, str) or not name:
+        return f"handler {_class_path(handler)} has name = {got(name)}; expected a non-empty string"
+    who = f"handler {name!r} ({_class_path(handler)})"
+    if name in BUILT_IN_STAGES:
+        return (f"{who} takes the name of the built-in {name!r} stage, under which the audit log would show "
+                "its events; expected a name of its own")
+    subscribes = getattr(handler, "subscribes", None)
+    if not isinstance(subscribes, tuple | list) or not all(
+            isinstance(item, type) and issubclass(item, Event) for item in subscribes):
+        shown = subscribes.__name__ if isinstance(subscribes, type) else f"{subscribes!r:.60}"
+        return (f"{who} has subscribes = {shown}; expected a tuple of event classes from eventbt.events, "
+                "e.g. (FillEvent,)")
+    for event_class in subscribes:
+        hook = getattr(handler, hook_name(event_class), None)
+        if not callable(hook):
+            return (f"{who} subscribes to {event_class.__name__} but has no {hook_name(event_class)}(event) "
+                    "method")
+        problem = signature_problem(hook, ("event",))
+        if problem is not None:
+            return f"{who} has {problem}"
+    for method, arguments in (("bind", ("context",)), ("finish", ())):
+        bound = getattr(handler, method, None)
+        if not callable(bound):
+            return f"{who} has {method} = {got(bound)}, not a method"
+        problem = signature_problem(bound, arguments)
+        if problem is not None:
+            return f"{who} has {problem}"
+    return None
+
+
+def bind_handler(handler: Handler, context: Any) -> None:
+    """``handler.bind(context)``, before the first bar; a failure other than an eventbt error is the handler's,
+    named as a :class:`~eventbt.errors.ContractError` (the run and ``eventbt validate`` both bind this way)."""
+    try:
+        handler.bind(context)
+    except EventbtError:
+        raise
+    except Exception as exc:
+        raise ContractError(f"handler {handler.name!r} ({_class_path(handler)}) raised {type(exc).__name__}: {exc} "
+                            "in bind(context), before the first bar", plugin=handler.name) from exc
+
+
+def _it_has(problem: str | None) -> str | None:
+    return None if problem is None else f"it has {problem}"
 
 
 STRATEGY_GROUP = "eventbt.strategies"
@@ -287,7 +414,15 @@ def build_strategy(reference: str, params: Mapping[str, object], *, path: str | 
                 f"[strategy] {reference!r} is not a signal generator: {cls.__qualname__} has no {method}() method",
                 path=path, table="strategy", key="name",
             )
-    return instantiate(cls, params, reference=reference, error=error, noun="strategy")
+    generator = instantiate(cls, params, reference=reference, error=error, noun="strategy")
+    for method in ("update", "target_weights"):
+        bound = getattr(generator, method, None)
+        problem = (f"its {method} is {got(bound)}, not a method" if not callable(bound)
+                   else _it_has(signature_problem(bound, ("view",))))
+        if problem is not None:
+            raise ScenarioError(f"[strategy] {reference!r} is not a signal generator: {problem}",
+                                path=path, table="strategy", key="name")
+    return generator
 
 
 def is_built_in(reference: str, registry: Mapping[str, type]) -> bool:

@@ -31,6 +31,7 @@ from eventbt.protocols import (
     PERIODS,
     REMAINDERS,
     TIMINGS,
+    WITHDRAWAL_POLICIES,
 )
 from eventbt.scenario import toml_writer
 
@@ -401,7 +402,8 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "jump_threshold": _number("a number > 0 and < 1", lambda x: 0 < x < 1),
         "stale_bars": _stale_bars,
     },
-    "portfolio": {"initial_cash": _number("a number > 0", lambda x: x > 0)},
+    "portfolio": {"initial_cash": _number("a number > 0", lambda x: x > 0),
+                  "withdrawal": _choice(*WITHDRAWAL_POLICIES)},
     "strategy": {"name": _text(empty=False), "params": _free},
     "schedule": {
         "rebalance": _choice(*PERIODS),

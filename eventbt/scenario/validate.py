@@ -2,8 +2,11 @@
 
 :func:`validate` collects every problem it finds rather than stopping at the first: each scenario key is
 checked on its own (a wrong key is reported and left out, the others still checked), the data is loaded
-and checked against the scenario's symbols, dates and ``[[events]]``, and every plug-in the scenario names
-(strategy, cost models, ``[[handlers]]``) is imported and built with its parameters. The report also lists
+and checked against the scenario's symbols, dates, schedule and ``[[events]]``, and every plug-in the
+scenario names (strategy, cost models, ``[[handlers]]``) is imported, built with its parameters and checked
+for shape (method signatures, a handler's hooks; handlers are bound to the data). These are exactly the
+checks a run makes before its first bar, the ``[report] benchmark`` included, so a scenario has problems
+here exactly when ``eventbt run`` refuses it, and the first problem is the run's error. The report also lists
 the code the scenario would import, as ``role: module:Class``, and the warnings ``eventbt run`` would print
 about the data (suspicious jumps, stale prices: see ``[data] jump_threshold`` and ``stale_bars``); warnings
 do not make a scenario invalid.
@@ -67,7 +70,13 @@ def _class_name(obj: object) -> str:
 
 
 def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ValidationReport:
-    """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs."""
+    """Check the scenario file at ``path`` (with ``overrides``) without running it; see the module docs.
+
+    The problems come in the order a run meets them (the scenario's keys, the data, the cost models, the
+    strategy, the schedule, the data against the scenario's asks, the ``[[handlers]]`` built then bound, the
+    ``[[events]]`` against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run``
+    stops with.
+    """
     from eventbt.scenario.config import copy_tables, read_scenario_file
     from eventbt.scenario.schema import Reader
 
@@ -82,29 +91,16 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     values = reader.read(reader.apply_overrides(copy_tables(raw), overrides))
     problems.extend(str(error) for error in reader.errors or ())
 
-    def attempt(action: Callable[[], Any]) -> Any:
+    def attempt(action: Callable[[], Any], found: list[str] = problems) -> Any:
         try:
             return action()
         except EventbtError as exc:
-            problems.append(str(exc))
+            found.append(str(exc))
             return None
 
     prices = attempt(lambda: _load_data(values["data"], source)) if values["data"].get("path") else None
-    warnings: list[str] = []
-    if prices is not None:
-        _check_events(values["events"], prices, source, problems)
-        warnings = _data_warnings(values["data"], prices)
-    models = _check_plugins(values, source, attempt, imports)
-    if prices is not None:
-        # The same checks of the data against the scenario's asks that a run makes before its first bar.
-        from eventbt.data.fit import fit_problems
-
-        execution, data = values["execution"], values["data"]
-        problems.extend(fit_problems(
-            prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
-            volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
-            slippage_reference=str(execution.get("slippage", {}).get("model")),
-            missing=data.get("missing", "ffill")))
+    warnings = _data_warnings(values["data"], prices) if prices is not None else []
+    problems.extend(_check_plugins(values, source, attempt, imports, prices))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
@@ -139,49 +135,87 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
             problems.append(f"{source}: {label} symbol {event['symbol']!r} is not in the data")
 
 
-def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[[Callable[[], Any]], Any],
-                   imports: list[str]) -> dict[str, object]:
-    """Build every plug-in the scenario names, noting each in ``imports``; the cost models built, by kind."""
-    from eventbt.handler import Handler
+def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],
+                   prices: Any) -> list[str]:
+    """Build every plug-in the scenario names (noting each in ``imports``) and make the checks a run makes
+    against the data; the problems, in the order a run meets them."""
     from eventbt.scenario import plugins
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
+    order = ("models", "strategy", "schedule", "fit", "handlers", "binds", "events", "benchmark")
+    found: dict[str, list[str]] = {step: [] for step in order}
     strategy = values["strategy"]
     if strategy.get("name"):
-        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source))
+        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source),
+                        found["strategy"])
         if built is not None:
             imports.append(f"strategy: {_class_name(built)}")
     execution = values["execution"]
     models: dict[str, object] = {}
     for kind in ("commission", "slippage"):
         spec = execution.get(kind, DEFAULT_COMMISSION if kind == "commission" else DEFAULT_SLIPPAGE)
+
         def build_model(kind: str = kind, spec: Mapping[str, object] = spec) -> object:
             return plugins.build_model(kind, spec, path=source, table=f"execution.{kind}")
 
-        built = attempt(build_model)
+        built = attempt(build_model, found["models"])
         if built is not None:
             imports.append(f"{kind}: {_class_name(built)}")
             models[kind] = built
+    if prices is not None:
+        schedule = values["schedule"] or {"rebalance": "monthly"}
+        attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
+        # The same checks of the data against the scenario's asks that a run makes before its first bar.
+        from eventbt.data.fit import fit_problems
+
+        data = values["data"]
+        found["fit"].extend(fit_problems(
+            prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
+            volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
+            slippage_reference=str(execution.get("slippage", {}).get("model")),
+            missing=data.get("missing", "ffill")))
+    handlers = []
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"
 
         def build(entry: Mapping[str, Any] = entry, label: str = label) -> object:
-            def error(message: str, key: str | None) -> ScenarioError:
-                return ScenarioError(f"[{label}] {message}", path=source, table=label, key=key)
+            return plugins.build_handler(entry["name"], entry["params"], path=source, table=label)
 
-            try:
-                cls = plugins.resolve_class(entry["name"], getattr(plugins, "HANDLERS", {}),
-                                            group="eventbt.handlers", kind="handler")
-            except EventbtError as exc:
-                raise error(str(exc), "name") from exc
-            if not issubclass(cls, Handler):
-                raise error(f"{entry['name']!r} is not a handler: {cls.__qualname__} does not subclass "
-                            "eventbt.handler.Handler", "name")
-            return plugins.instantiate(cls, entry["params"], reference=entry["name"], error=error, noun="handler")
-
-        built = attempt(build)
+        built = attempt(build, found["handlers"])
         if built is not None:
             imports.append(f"{label}: {_class_name(built)}")
+            handlers.append(built)
+    if prices is not None and handlers:
+        # Bound as the run binds them, once all are built, to a book of the scenario's cash.
+        from eventbt.handler import Context
+        from eventbt.portfolio import Portfolio, PortfolioView
+
+        book = Portfolio(prices.symbols, values["portfolio"].get("initial_cash", 1_000_000.0))
+        context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book))
+        for handler in handlers:
+            attempt(lambda handler=handler: plugins.bind_handler(handler, context), found["binds"])
     if values["events"]:
         imports.append("events: handlers.injected:InjectedEvents")
-    return models
+        if prices is not None:
+            _check_events(values["events"], prices, source, found["events"])
+    benchmark = values["report"].get("benchmark")
+    if benchmark:
+        attempt(lambda: _check_benchmark(benchmark, source), found["benchmark"])
+    # A run builds the cost models and the strategy, works out the schedule, checks the data fit, builds the
+    # [[handlers]], binds them (then the [[events]] handler, which checks the events against the data) and
+    # reads the benchmark.
+    return [line for step in order for line in found[step]]
+
+
+def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> None:
+    from eventbt.schedule import rebalance_mask
+
+    rebalance_mask(prices.dates, rebalance=schedule.get("rebalance"), every_n_bars=schedule.get("every_n_bars"),
+                   dates_list=schedule.get("dates"), source=source)
+
+
+def _check_benchmark(spec: str, source: str) -> None:
+    """The ``[report] benchmark`` read as the run reads it before its first bar (relative to the scenario)."""
+    from eventbt.data.benchmark import load_benchmark
+
+    load_benchmark(spec, base=Path(source).parent.absolute())

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from eventbt.errors import SweepError
+from eventbt.results.result import strict_json
 from eventbt.scenario import ScenarioConfig
 from eventbt.sweeps.executors import METRICS, DaskExecutor, LocalExecutor, OnRow, Row, SerialExecutor, Task
 
@@ -318,7 +319,7 @@ def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[
                              "--out", option="--out")
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            manifest_path.write_text(strict_json(manifest, indent=2, sort_keys=True) + "\n")
         except OSError as exc:
             raise SweepError(f"{folder} cannot be written: {exc.strerror or exc}", option="--out") from None
         return {}
@@ -334,7 +335,7 @@ def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[
                 continue
             done[int(row["combination"])] = row
         # Drop a half-written last line, so the rows appended from here on start on a line of their own.
-        atomic_write(journal, "".join(json.dumps(row, sort_keys=True) + "\n" for row in done.values()))
+        atomic_write(journal, "".join(strict_json(row, sort_keys=True) + "\n" for row in done.values()))
     return done
 
 
@@ -379,7 +380,7 @@ def sweep(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str]
         failed += row["status"] != "ok"
         if folder is not None:
             with (folder / JOURNAL).open("a") as handle:
-                handle.write(json.dumps(row, sort_keys=True) + "\n")
+                handle.write(strict_json(row, sort_keys=True) + "\n")
         bar.label = f"combinations  {failed} failed  {len(combos) - len(rows)} remaining"
         bar.update(len(rows))
 

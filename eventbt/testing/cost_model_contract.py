@@ -24,13 +24,18 @@ shares (buys non-decreasing, sells non-increasing, to within a relative 1e-12). 
 ``bar_fields`` (the :class:`~eventbt.protocols.BarContext` fields it reads, which a run checks against the
 data's columns) must name only fields :class:`~eventbt.protocols.BarContext` has.
 
-A violation raises :class:`AssertionError` naming the model, the call and the property broken.
+A violation raises :class:`AssertionError` naming the model, the call and the property broken. So does a
+model that cannot be called as the protocol says (no such method, or a signature that does not take the
+protocol's positional arguments: the message shows both) and a call that raises (the message names the call
+and the exception, which is chained as the cause).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 from eventbt.protocols import BarContext, CommissionModel, SlippageModel, accepts_bar, bar_columns_needed
 
@@ -63,6 +68,30 @@ def _violation(model: object, call: str, result: object, broken: str) -> Asserti
     return AssertionError(f"{model!r}: {call} returned {result!r}, which breaks: {broken}")
 
 
+def _shape(model: object, method: str, arguments: tuple[str, ...]) -> None:
+    """Raise unless ``model.<method>`` exists and takes ``arguments`` as positional arguments."""
+    from eventbt.scenario.plugins import signature_problem
+
+    expected = f"{method}({', '.join(arguments)})"
+    bound = getattr(model, method, None)
+    if not callable(bound):
+        raise AssertionError(f"{model!r}: has no {method}() method; expected {expected}")
+    problem = signature_problem(bound, arguments)
+    if problem is not None:
+        raise AssertionError(f"{model!r}: has {problem}")
+
+
+def _call(model: object, call: str, function: Callable[..., Any], *arguments: Any,
+          allowed: tuple[type[Exception], ...] = (), **keywords: Any) -> Any:
+    """``function(*arguments, **keywords)``; an exception (other than ``allowed``) fails the check, named."""
+    try:
+        return function(*arguments, **keywords)
+    except allowed:
+        raise
+    except Exception as exc:
+        raise AssertionError(f"{model!r}: {call} raised {type(exc).__name__}: {exc}") from exc
+
+
 def _checked_number(model: object, call: str, result: object) -> float:
     if isinstance(result, bool) or not isinstance(result, numbers.Real):
         raise _violation(model, call, result, "the result must be a real number")
@@ -73,8 +102,9 @@ def _checked_number(model: object, call: str, result: object) -> float:
 
 def check_commission_model(model: CommissionModel) -> None:
     """Raise :class:`AssertionError` unless ``model`` keeps the commission-model contract."""
+    _shape(model, "commission", ("quantity", "value"))
     zero_call = "commission(quantity=0, value=0.0)"
-    nothing = _checked_number(model, zero_call, model.commission(0, 0.0))
+    nothing = _checked_number(model, zero_call, _call(model, zero_call, model.commission, 0, 0.0))
     if nothing != 0:
         raise _violation(model, zero_call, nothing, "nothing filled must cost 0")
     for price in _PRICES:
@@ -82,10 +112,10 @@ def check_commission_model(model: CommissionModel) -> None:
         for quantity in _QUANTITIES:
             value = quantity * price
             call = f"commission(quantity={quantity}, value={value!r})"
-            charge = _checked_number(model, call, model.commission(quantity, value))
+            charge = _checked_number(model, call, _call(model, call, model.commission, quantity, value))
             if charge < 0:
                 raise _violation(model, call, charge, "commission must not be negative")
-            again = model.commission(quantity, value)
+            again = _call(model, call, model.commission, quantity, value)
             if again != charge:
                 raise _violation(
                     model, call, charge, f"the same inputs must give the same commission (then {again!r})"
@@ -105,17 +135,21 @@ def check_commission_model(model: CommissionModel) -> None:
         for quantity in _EXTREME_QUANTITIES:
             value = quantity * price
             call = f"commission(quantity={quantity}, value={value!r})"
-            charge = _checked_number(model, call, model.commission(quantity, value))
+            charge = _checked_number(model, call, _call(model, call, model.commission, quantity, value))
             if charge < 0:
                 raise _violation(model, call, charge, "commission must not be negative")
 
 
 def check_slippage_model(model: SlippageModel) -> None:
     """Raise :class:`AssertionError` unless ``model`` keeps the slippage-model contract."""
+    _shape(model, "fill_price", ("side", "reference_price", "quantity"))
     try:
         bar_columns_needed(model)
     except ValueError as exc:
         raise AssertionError(f"{model!r}: {exc}") from None
+    except TypeError as exc:
+        raise AssertionError(f"{model!r}: bar_fields must be a tuple of BarContext field names, or a tuple of "
+                             f"such tuples ({exc})") from None
     _check_slippage(model, None, "")
     if accepts_bar(model.fill_price):
         for name, bar in CONTRACT_BARS.items():
@@ -128,6 +162,7 @@ def check_slippage_model(model: SlippageModel) -> None:
 def _check_slippage(model: SlippageModel, bar: BarContext | None, shown: str) -> None:
     monotone = getattr(model, "monotone_in_quantity", False) is True
     keywords = {} if bar is None else {"bar": bar}
+    allowed: tuple[type[Exception], ...] = () if bar is None else (ValueError,)
     for side, worse in (
         (1, "below the reference price for a buy"),
         (-1, "above the reference price for a sell"),
@@ -136,12 +171,13 @@ def _check_slippage(model: SlippageModel, bar: BarContext | None, shown: str) ->
             previous: float | None = None
             for quantity in sorted({*_QUANTITIES, *_EXTREME_QUANTITIES}):
                 call = f"fill_price(side={side}, reference_price={price!r}, quantity={quantity}{shown})"
-                fill = _checked_number(model, call, model.fill_price(side, price, quantity, **keywords))
+                fill = _checked_number(model, call, _call(model, call, model.fill_price, side, price, quantity,
+                                                          allowed=allowed, **keywords))
                 if fill <= 0:
                     raise _violation(model, call, fill, "a fill price must be above 0")
                 if side * (fill - price) < 0:
                     raise _violation(model, call, fill, f"a fill must not be {worse}")
-                again = model.fill_price(side, price, quantity, **keywords)
+                again = _call(model, call, model.fill_price, side, price, quantity, allowed=allowed, **keywords)
                 if again != fill:
                     raise _violation(
                         model, call, fill, f"the same inputs must give the same fill price (then {again!r})"

@@ -14,12 +14,22 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eventbt.errors import AccountingError, DataError, EventbtError, HandlerError, RunInterrupted, ScenarioError
+from eventbt.errors import (
+    AccountingError,
+    ContractError,
+    DataError,
+    EventbtError,
+    HandlerError,
+    RunInterrupted,
+    ScenarioError,
+)
 from eventbt.events import MarketEvent
 from eventbt.handler import Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
 from eventbt.replays.verify import verify_run
+from eventbt.scenario import ScenarioConfig
+from eventbt.scenario.plugins import IMPORT_HINT
 from eventbt.simulation import Simulation
 from tests.eventbt.test_data_validation import CASES as LOAD_CASES
 from tests.properties.scripted import scripted_config
@@ -49,6 +59,142 @@ class _Raises(Handler):
 
     def on_market(self, event: MarketEvent) -> None:
         raise self.error
+
+
+# A user's module of plug-ins that break their contract, as docs/errors.md names them (``my_costs:...``).
+MY_COSTS = """
+import math
+from eventbt.events import CashFlowEvent, FeeEvent, FillEvent, MarketEvent, OrderEvent, Side, SignalEvent
+from eventbt.handler import Handler
+from handlers.fees import FeeHandler
+
+class Rebate:
+    def commission(self, quantity, value):
+        return -1.0
+
+class Broken:
+    def commission(self, quantity, value):
+        raise RuntimeError("rate table not loaded")
+
+class OneArgument:
+    def commission(self, order):
+        return 0.0
+
+class Better:
+    def fill_price(self, side, reference_price, quantity):
+        return reference_price * (1 - 0.01 * side)
+
+class NanFee(Handler):
+    name = "nan_fee"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        return [FeeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
+                         model=self.name, amount=math.nan, reason="broken fee")]
+
+class Custody(FeeHandler):
+    name = "custody"
+    def on_market(self, event):
+        fee = self._charge(event, math.nan, reason="custody", cause_id=event.id)
+        return [fee] if fee is not None else []
+
+class ZeroFlow(Handler):
+    name = "zero_flow"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        if event.bar == 1:
+            return [CashFlowEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=1, amount=0.0,
+                                  reason="nothing")]
+
+class HalfShare(Handler):
+    name = "half_share"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        if event.bar == 0:
+            return [OrderEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, symbol="A",
+                               side=Side.BUY, quantity=2.5, reference_price=10.0)]
+
+class NanFill(Handler):
+    name = "nan_fill"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        if event.bar == 0:
+            return [FillEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, order_id=0, symbol="A",
+                              side=Side.BUY, quantity=10, price=math.nan, reference_price=10.0, commission=0.0,
+                              slippage=0.0)]
+
+class Misspelt(Handler):
+    name = "misspelt"
+    subscribes = (FillEvent,)
+    def on_fills(self, event):
+        return None
+
+class OwnSignal(Handler):
+    name = "own_signal"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        if event.bar == 0:
+            return [SignalEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=0,
+                                strategy="mine", weights={"A": 0.5, "B": math.nan})]
+
+class Impostor(Handler):
+    name = "portfolio"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        return None
+
+class NeedsSpy(Handler):
+    name = "needs_spy"
+    subscribes = (MarketEvent,)
+    def bind(self, context):
+        super().bind(context)
+        self.spy = context.symbol_index["SPY"]
+    def on_market(self, event):
+        return None
+
+class NoView:
+    def update(self):
+        return None
+    def target_weights(self, view):
+        return None
+"""
+
+
+@pytest.fixture(autouse=True)
+def my_costs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``my_costs``, importable by name for the duration of each test."""
+    import sys
+    import types
+
+    module = types.ModuleType("my_costs")
+    exec(compile(MY_COSTS, "my_costs.py", "exec"), module.__dict__)  # a user's file, in memory
+    monkeypatch.setitem(sys.modules, "my_costs", module)
+
+
+def _costs(**models: str) -> dict[str, Any]:
+    return {"execution": {"timing": "same_close", **{kind: {"model": name} for kind, name in models.items()}}}
+
+
+def _handler(name: str, targets: dict[int, Any] | None = None) -> Simulation:
+    return _run(targets or {}, handlers=[{"name": f"my_costs:{name}"}])
+
+
+def _withdraw(amount: float, day: str, policy: str, targets: dict[int, Any], *, timing: str = "same_close",
+              opens: np.ndarray | None = None) -> Simulation:
+    prices = PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE, open=opens)
+    return _run(targets, prices, portfolio={"initial_cash": 100_000.0, "withdrawal": policy},
+                execution={"timing": timing},
+                events=[{"date": day, "type": "withdrawal", "amount": amount, "reason": "too much"}])
+
+
+def _from_file(**tables: Any) -> Simulation:
+    """A run of a scenario read from a file (``scenario.toml``; its data given in memory)."""
+    config = scripted_config({}, data={"path": "prices.csv"}, **tables)
+    config = ScenarioConfig.from_dict(config.to_dict(), source="scenario.toml")
+    return Simulation(config, prices=PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE))
+
+
+# Opens for next_open runs: A at 10.00, except no open for A at the third bar (2020-01-06).
+OPENS = np.array([[10, 20], [10, 20], [NAN, 30], [10, 30]], dtype=float)
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -89,6 +235,72 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("next_open without opens", lambda: _run({}, execution={"timing": "next_open"}), ScenarioError,
      "[execution] timing = 'next_open' needs open prices, but prices.csv has none (use a long or per-symbol "
      "file with an open column)"),
+    # Plug-ins that break their contract (ContractError, inside the handler that called them).
+    # 0.5 of 100,000 at A's 10.00: 5,000 shares worth 50,000.00.
+    ("negative commission", lambda: _run({0: {"A": 0.5}}, **_costs(commission="my_costs:Rebate")), HandlerError,
+     "commission model 'my_costs:Rebate' returned -1.0 for 5,000 shares worth 50,000.00; expected a finite number "
+     ">= 0"),
+    ("commission model raises", lambda: _run({0: {"A": 0.5}}, **_costs(commission="my_costs:Broken")), HandlerError,
+     "commission model 'my_costs:Broken' raised RuntimeError: rate table not loaded when called as "
+     "commission(5000, 50000.0); expected commission(quantity, value) returning a finite number >= 0"),
+    ("fill price on the wrong side", lambda: _run({0: {"A": 0.5}}, **_costs(slippage="my_costs:Better")),
+     HandlerError, "slippage model 'my_costs:Better' returned 9.9 for a buy of 1 share at reference price 10.0; "
+     "expected a finite price > 0, at or above the reference price for a buy"),
+    ("fee of NaN", lambda: _handler("NanFee"), HandlerError,
+     "fee 'nan_fee' (FeeEvent #2, reason 'broken fee') has amount nan; expected a finite number (> 0 charged, < 0 "
+     "credited)"),
+    ("fee handler computes NaN", lambda: _handler("Custody"), HandlerError,
+     "fee handler 'custody' (my_costs:Custody) computed a fee of nan for 'custody'; expected a finite number"),
+    # bar 0: MarketEvent #1, BarEndEvent #2, SnapshotEvent #3; bar 1: MarketEvent #4, the flow #5
+    ("cash flow of zero", lambda: _handler("ZeroFlow"), HandlerError,
+     "CashFlowEvent #5 (reason 'nothing') has amount 0.0; expected a finite number other than 0 (> 0 a deposit, "
+     "< 0 a withdrawal)"),
+    ("order for part of a share", lambda: _handler("HalfShare"), HandlerError,
+     "OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; expected a whole number > 0 (an int)"),
+    ("target weights from another handler", lambda: _handler("OwnSignal"), HandlerError,
+     "SignalEvent #2 (strategy 'mine') has weight nan for 'B'; expected a finite number >= 0 for a symbol of the "
+     "data"),
+    ("fill at NaN", lambda: _handler("NanFill"), HandlerError,
+     "FillEvent #2 ('A') has price nan; expected a finite number > 0"),
+    # Plug-ins of the wrong shape, found when the run is built (and by eventbt validate).
+    ("commission of the wrong signature", lambda: _run({}, **_costs(commission="my_costs:OneArgument")),
+     ScenarioError, "[execution.commission] model 'my_costs:OneArgument' is not a commission model: it has "
+     "commission(order), which cannot be called as commission(quantity, value) (too many positional arguments)"),
+    ("handler without its hook", lambda: _handler("Misspelt"), ScenarioError,
+     "[handlers[0]] handler 'misspelt' (my_costs:Misspelt) subscribes to FillEvent but has no on_fill(event) "
+     "method"),
+    ("handler named like a stage", lambda: _handler("Impostor"), ScenarioError,
+     "[handlers[0]] handler 'portfolio' (my_costs:Impostor) takes the name of the built-in 'portfolio' stage, under "
+     "which the audit log would show its events; expected a name of its own"),
+    ("handler whose bind fails", lambda: _handler("NeedsSpy"), ContractError,
+     "handler 'needs_spy' (my_costs:NeedsSpy) raised KeyError: 'SPY' in bind(context), before the first bar"),
+    ("strategy of the wrong signature",
+     lambda: _run({}, strategy={"name": "my_costs:NoView"}), ScenarioError,
+     "[strategy] 'my_costs:NoView' is not a signal generator: it has update(), which cannot be called as "
+     "update(view) (too many positional arguments)"),
+    ("module not on sys.path", lambda: _run({}, **_costs(commission="tiered:Tiered")), ScenarioError,
+     "[execution.commission] cannot import 'tiered:Tiered': no module named 'tiered' (eventbt adds neither the "
+     "scenario's folder nor the working directory to sys.path: install the module, or put its folder on "
+     "PYTHONPATH)"),
+    ("benchmark file missing", lambda: _from_file(report={"benchmark": "nope.csv:SPY"}), DataError,
+     "benchmark file not found (expected FILE[:COLUMN]): nope.csv:SPY"),
+    # Withdrawals larger than the cash ([portfolio] withdrawal).
+    ("withdrawal beyond the cash", lambda: _withdraw(150_000.0, "2020-01-02", "error", {}), HandlerError,
+     "withdrawal of 150,000.00 on 2020-01-02 exceeds the cash of 100,000.00 (short by 50,000.00); expected a "
+     "withdrawal the cash covers, or [portfolio] withdrawal = 'sell' to sell positions for it"),
+    # 5,000 A bought at bar 0 (cash 50,000.00), worth 50,000.00 at bar 1.
+    ("withdrawal beyond everything", lambda: _withdraw(150_000.0, "2020-01-03", "sell", {0: {"A": 0.5}}),
+     HandlerError, "withdrawal of 150,000.00 due on 2020-01-03 exceeds the cash of 50,000.00 (short by "
+     "100,000.00), and selling every position that can be sold would bring in only 50,000.00 after costs"),
+    # next_open: A bought at bar 1's open; the sale for 60,000.00 is sent at bar 1, and A has no open at bar 2.
+    ("withdrawal whose sales fill nothing",
+     lambda: _withdraw(60_000.0, "2020-01-03", "sell", {0: {"A": 0.5}}, timing="next_open", opens=OPENS),
+     HandlerError, "withdrawal of 60,000.00 due on 2020-01-03: its sales filled nothing (cash 50,000.00); "
+     "expected the positions to be sellable"),
+    ("withdrawal on the last bar under next_open",
+     lambda: _withdraw(60_000.0, "2020-01-07", "sell", {0: {"A": 0.5}}, timing="next_open", opens=OPENS),
+     AccountingError, "withdrawal of 60,000.00 due on 2020-01-07 was not funded before the data ended (cash "
+     "50,000.00; its sales had not filled)"),
     ("bar-aware slippage without volumes",
      lambda: _run({}, execution={"slippage": {"model": "sqrt_impact"}}), ScenarioError,
      "[execution.slippage] model 'sqrt_impact' needs volumes, but prices.csv has none (use a file with those "
@@ -253,8 +465,8 @@ def _no_scenario(project: Path) -> object:
 def _missing_module(project: Path) -> object:
     from eventbt.scenario.plugins import resolve_import_path
 
-    (project / "my_costs.py").write_text("raise SystemExit('imported from the working folder')\n")
-    return resolve_import_path("my_costs:Tiered")
+    (project / "tiered_fees.py").write_text("raise SystemExit('imported from the working folder')\n")
+    return resolve_import_path("tiered_fees:Tiered")
 
 
 def _shell(commands: str) -> Callable[[Path], object]:
@@ -386,8 +598,8 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "received/audit.jsonl: its header holds no scenario (a 'scenario' object with a 'data' table); not a log "
      "eventbt can replay"),
     ("module in the working folder", _missing_module,
-     "cannot import 'my_costs:Tiered': no module named 'my_costs' (the working folder holds my_costs.py, but it is "
-     "not on the import path: set PYTHONPATH=. to import from it, see docs/scenarios.md)"),
+     "cannot import 'tiered_fees:Tiered': no module named 'tiered_fees' (the working folder holds tiered_fees.py, "
+     "but it is not on the import path: set PYTHONPATH=. to import from it, see docs/scenarios.md)"),
     ("break on neither", _shell("break fil"),
      "'fil' is neither an event type nor a symbol of the run's data (did you mean 'fill'?), so a breakpoint on it "
      "would never fire"),
@@ -413,7 +625,7 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
                                              "execution.commission.model=nope:X,nope:Y", "--executor", "serial",
                                              "--out", "runs/sweep", "--quiet"]),
      "every combination failed (2); the first: combination 0 (execution.commission.model=nope:X): ScenarioError: "
-     "sc/tiny.toml: [execution.commission] cannot import 'nope:X': no module named 'nope'"),
+     "sc/tiny.toml: [execution.commission] cannot import 'nope:X': no module named 'nope'" + IMPORT_HINT),
     ("resume without a recorded seed", _seedless_resume,
      "--resume: the sweep in runs/sweep drew its random sample without a recorded seed, so the same combinations "
      "cannot be drawn again; start a new sweep (with --seed to make it resumable)"),
@@ -436,7 +648,7 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
     ("verify: JSON not an object", _doctored("summary.json", "[1, 2]"),
      "summary.json: is not a JSON object (found list)"),
     ("verify: log line not an object", _doctored("audit.jsonl", "[1]\n"),
-     "audit.jsonl: line 1: not a JSON object (list)"),
+     "audit.jsonl: line 1: is list, not an audit record (a JSON object with a 'record' field)"),
     ("verify: a doctored cell", _verify_disagreement,
      "trades: trades.csv row 3 column commission (fill #238: 2012-03-26 SELL 17 AAPL): expected 1.0, found '1.01'"),
 ]

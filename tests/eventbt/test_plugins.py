@@ -17,6 +17,7 @@ from eventbt.errors import PluginError, ScenarioError
 from eventbt.scenario.plugins import (
     COMMISSION_MODELS,
     COST_MODEL_GROUP,
+    IMPORT_HINT,
     SLIPPAGE_MODELS,
     build_model,
     describe_model,
@@ -88,7 +89,7 @@ def test_resolve_import_path_follows_dotted_attributes() -> None:
         ("plugin_fixtures:", "import path 'plugin_fixtures:' must be 'package.module:Attr'"),
         (
             "no_such_costs_module.sub:Model",
-            "cannot import 'no_such_costs_module.sub:Model': no module named 'no_such_costs_module'",
+            "cannot import 'no_such_costs_module.sub:Model': no module named 'no_such_costs_module'" + IMPORT_HINT,
         ),
     ],
 )
@@ -278,7 +279,7 @@ BAD_SPECS = [
         "commission",
         {"model": "no_such_costs_module:Model"},
         "[execution.commission] cannot import 'no_such_costs_module:Model': "
-        "no module named 'no_such_costs_module'",
+        "no module named 'no_such_costs_module'" + IMPORT_HINT,
         "model",
     ),
     (

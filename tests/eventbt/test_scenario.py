@@ -24,6 +24,7 @@ from eventbt.scenario import (
     StrategyConfig,
     toml_writer,
 )
+from eventbt.scenario.plugins import IMPORT_HINT
 
 DATA = '[data]\npath = "prices.csv"\n'
 STRATEGY = '[strategy]\nname = "ema_allocation"\n'
@@ -875,4 +876,5 @@ def test_unknown_handler_import_path_is_named_when_the_run_is_built(tmp_path: Pa
     spec = config.handlers[0]
     with pytest.raises(ScenarioError) as caught:
         build_handler(spec.name, spec.params, path=config.source, table="handlers[0]")
-    assert str(caught.value) == "x.toml: [handlers[0]] cannot import 'nosuch.mod:Fee': no module named 'nosuch'"
+    assert str(caught.value) == ("x.toml: [handlers[0]] cannot import 'nosuch.mod:Fee': no module named 'nosuch'"
+                                 + IMPORT_HINT)

@@ -11,6 +11,7 @@ import pytest
 
 from eventbt.cli import main
 from eventbt.errors import SweepError
+from eventbt.scenario.plugins import IMPORT_HINT
 from eventbt.sweeps.executors import SerialExecutor
 from eventbt.sweeps.grid import sweep
 from tests.eventbt.debug_fixtures import write_tiny
@@ -82,7 +83,7 @@ def test_a_sweep_whose_combinations_all_fail_prints_the_first_error_and_exits_2(
     err = capsys.readouterr().err
     assert err == (f"eventbt: error: every combination failed (2); the first: combination 0 "
                    f"(execution.commission.model=nope:X): ScenarioError: {tiny}: [execution.commission] cannot "
-                   "import 'nope:X': no module named 'nope'\n")
+                   "import 'nope:X': no module named 'nope'" + IMPORT_HINT + "\n")
     assert len(pd.read_csv(tmp_path / "all" / "results.csv")) == 2
     argv = ["sweep", str(tiny), "--grid", "execution.commission.model=fixed,nope:Y", "--set",
             "execution.commission.amount=1", "--executor", "serial", "--out", str(tmp_path / "some"), "--quiet"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from eventbt.cli.commands import validate as validate_command
+from eventbt.scenario.plugins import IMPORT_HINT
 from eventbt.scenario.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,8 @@ amount = 5
 
 
 def test_validate_reports_every_problem_not_just_the_first(tmp_path: Path) -> None:
-    """Seven independent mistakes in one file give seven problems, each with its exact message."""
+    """Seven independent mistakes in one file give seven problems, each with its exact message, in the order a
+    run meets them (the cost models are built before the strategy)."""
     path = tmp_path / "bad.toml"
     path.write_text(BAD)
     report = validate(path)
@@ -46,8 +48,8 @@ def test_validate_reports_every_problem_not_just_the_first(tmp_path: Path) -> No
         f"{source}: [portfolio] initial_cash must be a number, got string 'lots'",
         f"{source}: [events[0]] date must be an ISO date YYYY-MM-DD, got '2020-13-01'",
         "data/missing.csv: no such file or folder",
-        f"{source}: [strategy] cannot import 'nosuch.module:Thing': no module named 'nosuch'",
         f"{source}: [execution.commission] unknown key 'rat' (did you mean 'rate'?)",
+        f"{source}: [strategy] cannot import 'nosuch.module:Thing': no module named 'nosuch'" + IMPORT_HINT,
         f"{source}: [handlers[0]] cannot import 'handlers.injected:Nope': module 'handlers.injected' "
         "has no attribute 'Nope'",
     )

@@ -204,7 +204,8 @@ def test_a_changed_scenario_toml_is_named_by_its_key(runs: dict[str, Path], tmp_
         ("weights.csv", b"date,A\n\xff\xfe,1\n", "weights.csv: is not a readable CSV file (UnicodeDecodeError: "),
         ("summary.json", "{\"final_value\": ", "summary.json: is not valid JSON ("),
         ("summary.json", "[1, 2]", "summary.json: is not a JSON object (found list)"),
-        ("audit.jsonl", "[1]\n", "audit.jsonl: line 1: not a JSON object (list)"),
+        ("audit.jsonl", "[1]\n", "audit.jsonl: line 1: is list, not an audit record (a JSON object with a 'record' "
+                                 "field)"),
         ("scenario.toml", "[scenario\n", "scenario.toml: invalid TOML: "),
     ],
 )
@@ -257,7 +258,7 @@ def test_failed_and_skipped_runs_verify(tmp_path: Path, case: str, status: str, 
     portfolio failed on is not booked)."""
     out = tmp_path / "run"
     if case == "the portfolio refuses a withdrawal":
-        with pytest.raises(EventbtError, match=r"withdrawal of -900000\.00"):
+        with pytest.raises(EventbtError, match=r"withdrawal of 900,000\.00 on "):
             eventbt.run(_withdraw_too_much(tmp_path), out=out)
     elif case == "its failures are skipped":
         eventbt.run(SCENARIOS / "ema_next_open.toml", out=out, overrides=["run.on_error=skip"],

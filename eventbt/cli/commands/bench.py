@@ -24,7 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    import json
     import sys
 
     from eventbt.bench.runner import format_table, run_benchmarks
@@ -34,7 +33,9 @@ def execute(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--repeat must be at least 1, got {args.repeat}")
     rows = run_benchmarks(args.workload, args.size, args.repeat)
     if args.json:
-        print(json.dumps({"python": sys.version.split()[0], "results": rows}, indent=2), file=sys.stdout)
+        from eventbt.results.result import strict_json  # NaN and infinities as null: strict JSON
+
+        print(strict_json({"python": sys.version.split()[0], "results": rows}, indent=2), file=sys.stdout)
     else:
         print(format_table(rows), file=sys.stdout)
     return 0

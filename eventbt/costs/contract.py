@@ -1,0 +1,112 @@
+"""The cost-model contract as a run checks it: every value a commission or slippage model returns, at the call.
+
+The execution handler (filling) and the rebalance handler (sizing) call a model only through
+:func:`commission_of` and :func:`fill_price_of`, which pass the value on when it keeps the contract and
+otherwise raise a :class:`~eventbt.errors.ContractError` naming the model, the call and the value:
+
+- a commission: a finite number >= 0, for ``commission(quantity, value)``;
+- a fill price: a finite number > 0, at or above the reference price for a buy and at or below it for a sell
+  (slippage never improves a price), for ``fill_price(side, reference_price, quantity)``.
+
+A model method that raises is reported the same way, with the signature it was called with, so a model
+with the wrong signature that slipped past the checks before the run (a model built in Python rather than
+from a scenario) is not blamed on the handler that called it. The checks are comparisons on the value
+returned; a float in range takes the fast path. A number of another real type (a numpy scalar, a
+``Fraction``) is passed on as a float; a bool is not a number here.
+
+:func:`model_label` names a model as a scenario would: its registered name for a built-in class, else its
+import path ``module:Class``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from eventbt.costs.registry import COMMISSION_MODELS, SLIPPAGE_MODELS
+from eventbt.errors import ContractError
+
+__all__ = ["COMMISSION_SIGNATURE", "SLIPPAGE_SIGNATURE", "commission_of", "fill_price_of", "model_label"]
+
+COMMISSION_SIGNATURE = "commission(quantity, value)"
+"""The commission model's protocol method, as messages show it."""
+SLIPPAGE_SIGNATURE = "fill_price(side, reference_price, quantity)"
+"""The slippage model's protocol method, as messages show it."""
+
+_INF = math.inf
+
+
+def model_label(model: object) -> str:
+    """``'per_share'`` for a built-in model, ``'package.module:Class'`` for any other."""
+    cls = type(model)
+    for registry in (COMMISSION_MODELS, SLIPPAGE_MODELS):
+        for name, candidate in registry.items():
+            if candidate is cls:
+                return name
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _as_number(value: object) -> float | None:
+    """``value`` as a float when it is a real number (not a bool), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _shares(quantity: int) -> str:
+    return f"{quantity:,} share{'' if quantity == 1 else 's'}"
+
+
+def commission_of(model: Any, quantity: int, value: float) -> float:
+    """``model.commission(quantity, value)``, checked: a finite number >= 0 (see the module docs)."""
+    try:
+        charge = model.commission(quantity, value)
+    except Exception as exc:
+        raise ContractError(
+            f"commission model {model_label(model)!r} raised {type(exc).__name__}: {exc} when called as "
+            f"commission({quantity!r}, {value!r}); expected {COMMISSION_SIGNATURE} returning a finite number >= 0",
+            plugin=model_label(model)) from exc
+    if charge.__class__ is float and 0.0 <= charge < _INF:
+        return charge
+    number = _as_number(charge)
+    if number is not None and 0.0 <= number < _INF:
+        return charge if isinstance(charge, float) else number
+    raise ContractError(
+        f"commission model {model_label(model)!r} returned {_shown(charge)} for {_shares(quantity)} worth "
+        f"{value:,.2f}; expected a finite number >= 0", plugin=model_label(model))
+
+
+def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, bar: object = None) -> float:
+    """``model.fill_price(side, reference_price, quantity)`` (with ``bar=`` when given), checked: a finite
+    number > 0 on the trader's worse side of the reference price (see the module docs)."""
+    try:
+        if bar is None:
+            fill = model.fill_price(side, reference_price, quantity)
+        else:
+            fill = model.fill_price(side, reference_price, quantity, bar=bar)
+    except Exception as exc:
+        raise ContractError(
+            f"slippage model {model_label(model)!r} raised {type(exc).__name__}: {exc} when called as "
+            f"fill_price({side!r}, {reference_price!r}, {quantity!r}); expected {SLIPPAGE_SIGNATURE} returning "
+            f"a finite price > 0", plugin=model_label(model)) from exc
+    if fill.__class__ is float:
+        if (reference_price <= fill < _INF) if side > 0 else (0.0 < fill <= reference_price):
+            return fill
+    else:
+        number = _as_number(fill)
+        if number is not None and ((reference_price <= number < _INF) if side > 0
+                                   else (0.0 < number <= reference_price)):
+            return fill if isinstance(fill, float) else number
+    buying = side > 0
+    side_rule = ("at or above the reference price for a buy" if buying
+                 else "at or below the reference price for a sell")
+    raise ContractError(
+        f"slippage model {model_label(model)!r} returned {_shown(fill)} for a {'buy' if buying else 'sell'} of "
+        f"{_shares(quantity)} at reference price {reference_price!r}; expected a finite price > 0, {side_rule}",
+        plugin=model_label(model))
