@@ -46,7 +46,9 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Callable
+from fractions import Fraction
 
+import attrs
 import numpy as np
 
 from eventbt.events import (
@@ -61,6 +63,7 @@ from eventbt.events import (
     OrderState,
     OrderStateEvent,
     SignalEvent,
+    SplitEvent,
 )
 from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
@@ -125,8 +128,8 @@ class ExecutionHandler(Handler):
         self.commission = commission
         self.slippage = slippage
         self.timing = timing
-        self.subscribes = (MarketEvent, OrderEvent) if timing == "same_close" else (
-            BarOpenEvent, MarketEvent, OrderEvent)
+        self.subscribes = (MarketEvent, OrderEvent, SplitEvent) if timing == "same_close" else (
+            BarOpenEvent, MarketEvent, OrderEvent, SplitEvent)
         self._pending: list[OrderEvent] = []
         self._prices: np.ndarray | None = None
         # This handler's fills the book has not booked yet: (fill id, cash effect). The cash a fill may use
@@ -189,6 +192,48 @@ class ExecutionHandler(Handler):
             return None
         assert self._prices is not None, "an order arrived before any market event"
         return self._fill(event, self._prices, event.bar, event.time_ns)
+
+    def on_split(self, event: SplitEvent) -> list[Event] | None:
+        """Restate the symbol's orders still waiting for a fill in new shares (see the module docstring)."""
+        ratio = Fraction(repr(float(event.ratio)))
+        out: list[Event] = []
+        pending = []
+        for order in self._pending:
+            if order.symbol != event.symbol:
+                pending.append(order)
+                continue
+            quantity = math.floor(order.quantity * ratio)
+            out.append(self._split_notice(event, order, order.quantity, quantity))
+            if quantity == 0:
+                work = _Working(order)
+                reason = "a split left less than one share"
+                out.extend(self._close(work, reason, event.bar, event.time_ns) if self.volume_limit is not None
+                           else [self._cancel(order, order.quantity, reason, event.bar, event.time_ns)])
+                continue
+            pending.append(attrs.evolve(order, quantity=quantity, reference_price=order.reference_price / event.ratio))
+        self._pending = pending
+        carried = []
+        for work in self._carried:
+            if work.order.symbol != event.symbol:
+                carried.append(work)
+                continue
+            remaining = math.floor(work.remaining * ratio)
+            out.append(self._split_notice(event, work.order, work.remaining, remaining))
+            if remaining == 0:
+                out.extend(self._close(work, "a split left less than one share", event.bar, event.time_ns))
+                continue
+            work.order = attrs.evolve(work.order, quantity=work.filled + remaining,
+                                      reference_price=work.order.reference_price / event.ratio)
+            carried.append(work)
+        self._carried = carried
+        return out or None
+
+    def _split_notice(self, split: SplitEvent, order: OrderEvent, before: int, after: int) -> NoticeEvent:
+        details = {"order_id": order.id, "ratio": split.ratio, "wanted": before, "quantity": after,
+                   "reference_price_before": order.reference_price,
+                   "reference_price": order.reference_price / split.ratio}
+        return NoticeEvent(id=self.context.next_id(), time_ns=split.time_ns, cause_id=split.id, bar=split.bar,
+                           handler=self.name, code=NoticeCode.SPLIT_ADJUSTED, symbol=order.symbol, details=details)
 
     def _available_cash(self) -> float:
         """The cash a fill may use now: the book's, less what this handler's fills not yet booked will move.
