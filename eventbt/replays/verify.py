@@ -18,10 +18,19 @@ first disagreement:
 6. ``flows``: the ``flow`` column of ``equity.csv`` is, at each date, the sum of the audit log's
    ``CashFlowEvent`` amounts of that bar (deposits +, withdrawals -; fees are not flows), and
    ``summary.json``'s ``net_flows`` their total. A run folder written before the column existed has none to
-   check, and ``flows`` is then left out of the checks.
+   check, and ``flows`` is then left out of the checks;
+7. ``actions`` (runs with corporate actions): the splits and dividends of the audit log
+   (``SplitAdjustmentEvent``, ``DividendPaymentEvent``) are booked in step 4 before the bar's fills, each
+   checked against the rules recomputed here: the shares held at the previous close, a split's whole shares
+   and fraction (the ratio read as the decimal it is written as) and its cash in lieu at the previous close
+   per new share, a dividend's gross amount, the ``[portfolio] withholding_tax`` withheld and the net;
+   every action of the data on a position held at the previous close is booked; and ``summary.json``'s
+   ``dividends`` totals are the sums of the payments.
 
 Where the prices are: ``data_path`` when given, else ``data.path`` of the folder's ``scenario.toml`` taken
-relative to the scenario's folder, which the audit header records as ``environment.base_dir``. Numbers agree
+relative to the scenario's folder, which the audit header records as ``environment.base_dir`` (an actions
+file, ``[data] corporate_actions``, too). With a warm-up (``[run] warmup``) the rows of ``equity.csv`` start
+at the first tradable bar. Numbers agree
 when they differ by at most 1e-9 relative (1e-6 absolute near zero): the replay does the engine's arithmetic
 in the engine's order, so a real error is many orders of magnitude larger.
 """
@@ -123,6 +132,9 @@ def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[
         checked.append("data")
         _replay(config, prices, records, equity, trades, weights, checked)
         _check_flows(records, equity, summary, checked)
+        if config.data.corporate_actions:
+            _check_dividend_totals(records, summary)
+            checked.append("actions")
     except _Mismatch as mismatch:
         return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked),
                             disagreement=mismatch.disagreement, fills=len(trades), bars=len(equity))
@@ -141,29 +153,30 @@ def _check_audit(records: list[Mapping[str, Any]], footer: Mapping[str, Any], su
 
 
 def _load(config: Any, header: Mapping[str, Any], data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
-    from eventbt.data.loaders import load_prices
+    from eventbt.simulation import load_scenario_prices
 
     environment = header.get("environment") or {}
-    if data_path is not None:
-        path = Path(data_path)
-    elif environment.get("base_dir"):
-        path = Path(environment["base_dir"]) / config.data.path
-    else:
+    base_dir = Path(environment["base_dir"]) if environment.get("base_dir") else None
+    if data_path is None and base_dir is None:
         raise AuditError("the audit header does not say where the scenario was (environment.base_dir); "
                          "give the prices with --data", path=str(folder / "audit.jsonl"))
-    data = config.data
-    return load_prices(path, format=data.format, symbols=list(data.symbols) or None, start=data.start or None,
-                       end=data.end or None, display_path=data.path)
+    return load_scenario_prices(config, base_dir=base_dir if base_dir is not None else folder, data_path=data_path)
 
 
 # Cash moved outside fills, as the audit log records it: event type -> sign of the booking.
 _FLOWS = {"CashFlowEvent": 1.0, "FeeEvent": -1.0}
+# What a corporate action does to the book, as the audit log records it (booked at 09:00, before the fills).
+_ACTIONS = {"SplitAdjustmentEvent": "split", "DividendPaymentEvent": "dividend"}
 
 
 def _bookings(records: list[Mapping[str, Any]], trades: Any) -> dict[int, list[tuple[str, Any]]]:
     """Per bar, the fills (trades.csv rows) and outside cash flows (audit log) in the order they were booked."""
     delivered = {r["event"]: n for n, r in enumerate(r for r in records if r.get("record") == "deliver")}
     items: list[tuple[int, int, tuple[str, Any]]] = []
+    for record in records:
+        if record.get("record") == "publish" and record.get("type") in _ACTIONS:
+            # A bar's actions come before its open and close (-2: before every other booking of the bar).
+            items.append((int(record["data"]["bar"]), -2, (_ACTIONS[record["type"]], record["data"])))
     for row in trades.to_dict("records"):
         items.append((int(row["bar"]), delivered.get(int(row["fill_id"]), -1), ("fill", row)))
     # A fee the cash could not fully cover was booked as what was paid: the portfolio's ``fee_owed`` notice
@@ -193,8 +206,9 @@ def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: 
     reference = prices.open if config.execution.timing == "next_open" else prices.close
     bar_of = {int(day): i for i, day in enumerate(dates.astype("datetime64[ns]").astype(np.int64))}
     equity_bars = [bar_of.get(int(day.value), -1) for day in equity.index]
-    _require("equity", "equity.csv dates", "the data's first dates in order", "other dates",
-             equity_bars == list(range(len(equity_bars))))
+    first = prices.warmup_bars  # the first tradable bar: equity.csv starts there
+    _require("equity", "equity.csv dates", "the data's first dates after the warm-up, in order", "other dates",
+             equity_bars == list(range(first, first + len(equity_bars))))
     trades = trades.assign(bar=[bar_of.get(int(day.value), -1) for day in trades["date"]])
     unknown = trades[trades["bar"] < 0]
     _require("trades", "trades.csv dates", "dates of the data", [str(d.date()) for d in unknown["date"][:3]],
@@ -208,18 +222,24 @@ def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: 
     average = [0.0] * len(symbols)
     marks = np.zeros(len(symbols))
     weight_rows = {int(day.value): row for day, row in zip(weights.index, weights.to_numpy(), strict=True)}
-    for bar in range(len(equity_bars)):
+    closing: dict[int, list[int]] = {}  # the positions at each bar's close (an action's entitlement)
+    books = _Books(positions=positions, average=average, marks=marks, closing=closing, index=index,
+                   rate=float(config.portfolio.withholding_tax), bar_of={str(d)[:10]: i for i, d in enumerate(dates)})
+    for bar in range(first, first + len(equity_bars)):
         for kind, item in bookings.pop(bar, ()):
             if kind == "fill":
                 at = marks if int(item["fill_id"]) in liquidations else reference[bar]
                 cash = _apply(item, at, index, positions, average, cash)
+            elif kind in ("split", "dividend"):
+                cash = books.action(kind, item, bar, cash)
             else:
                 cash = cash + item
         close = prices.close[bar]
         np.copyto(marks, close, where=close == close)
+        closing[bar] = list(positions)
         positions_value = dot(np.asarray(positions, dtype=np.int64), marks)
         where = str(np.datetime_as_string(dates[bar], unit="D"))
-        row = equity.iloc[bar]
+        row = equity.iloc[bar - first]
         for name, value in (("cash", cash), ("positions_value", positions_value),
                             ("total_value", cash + positions_value)):
             _require("equity", f"{where} {name}", value, float(row[name]), _close(value, float(row[name])))
@@ -232,7 +252,84 @@ def _replay(config: Any, prices: Any, records: list[Mapping[str, Any]], equity: 
                 _require("weights", f"{where} {symbol}", expected, found, _close(expected, found))
     left = sorted(bookings)
     _require("trades", "trades.csv", "every fill on a bar of equity.csv", f"bookings at bars {left[:3]}", not left)
+    books.check_every_action_booked(prices, first)
     checked.extend(["trades", "equity", "weights"])
+
+
+@attrs.define
+class _Books:
+    """The replayed book's positions, average costs and marks (shared with :func:`_replay`), for the actions."""
+
+    positions: list[int]
+    average: list[float]
+    marks: Any
+    closing: dict[int, list[int]]
+    index: dict[str, int]
+    rate: float
+    bar_of: dict[str, int]
+    booked: set[tuple[str, str, int]] = attrs.field(factory=set)
+
+    def held_before(self, bar: int, j: int) -> int:
+        """The shares of symbol ``j`` held at the close before ``bar`` (0 before the first tradable bar)."""
+        previous = self.closing.get(bar - 1)
+        return previous[j] if previous is not None else 0
+
+    def action(self, kind: str, data: Mapping[str, Any], bar: int, cash: float) -> float:
+        """Check one split adjustment or dividend payment against the rules and book it; returns the new cash."""
+        from decimal import ROUND_DOWN, Decimal
+
+        symbol = str(data["symbol"])
+        j = self.index[symbol]
+        if kind == "split":
+            ex_bar = int(data["bar"])
+            where = f"{symbol} split x{data['ratio']:g} at bar {ex_bar}"
+            held = self.held_before(ex_bar, j)
+            _require("actions", f"{where} shares_before", held, data["shares_before"], held == data["shares_before"])
+            exact = Decimal(held) * Decimal(repr(float(data["ratio"])))
+            whole = int(exact.to_integral_value(rounding=ROUND_DOWN))
+            fraction = float(exact - whole)
+            lieu = fraction * float(self.marks[j]) / float(data["ratio"])
+            _require("actions", f"{where} shares_after", whole, data["shares_after"], whole == data["shares_after"])
+            _require("actions", f"{where} cash_in_lieu", lieu, data["cash_in_lieu"], _close(lieu, data["cash_in_lieu"]))
+            self.positions[j] = whole
+            self.average[j] = self.average[j] / float(data["ratio"]) if whole else 0.0
+            self.marks[j] = self.marks[j] / float(data["ratio"])
+            self.booked.add(("split", symbol, ex_bar))
+            return cash + lieu
+        ex_bar = self.bar_of.get(str(data["ex_date"]), -1)
+        where = f"{symbol} dividend of {data['ex_date']}"
+        held = self.held_before(ex_bar, j)
+        _require("actions", f"{where} shares", held, data["shares"], held == data["shares"])
+        gross = held * float(data["amount_per_share"])
+        tax = gross * self.rate if gross > 0 else 0.0
+        for name, value in (("gross", gross), ("withholding_tax", tax), ("net", gross - tax)):
+            _require("actions", f"{where} {name}", value, data[name], _close(value, float(data[name])))
+        self.booked.add(("dividend", symbol, ex_bar))
+        return cash + gross - tax
+
+    def check_every_action_booked(self, prices: Any, first: int) -> None:
+        """Every action of the data on a position held at the previous close has its booking in the log."""
+        for action in prices.actions:
+            bar = self.bar_of.get(action.date, -1)
+            if bar < first:
+                continue
+            held = self.held_before(bar, self.index[action.symbol])
+            booked = (action.kind, action.symbol, bar) in self.booked
+            _require("actions", f"{action.date} {action.kind} of {action.symbol} on {held} shares held",
+                     "booked in the audit log", "not booked", held == 0 or booked)
+
+
+def _check_dividend_totals(records: list[Mapping[str, Any]], summary: Mapping[str, Any]) -> None:
+    """``summary.json``'s ``dividends`` totals against the audit log's payments, exactly rounded sums."""
+    import math
+
+    payments = [r["data"] for r in records if r.get("record") == "publish" and r.get("type") == "DividendPaymentEvent"]
+    totals = summary.get("dividends") or {}
+    for name in ("gross", "withholding_tax", "net"):
+        expected = math.fsum(float(p[name]) for p in payments)
+        found = totals.get(name)
+        _require("actions", f"summary.json dividends {name}", expected, found,
+                 found is not None and _close(expected, float(found)))
 
 
 def _check_flows(records: list[Mapping[str, Any]], equity: Any, summary: Mapping[str, Any],
