@@ -226,7 +226,27 @@ class ExecutionHandler(Handler):
                                       reference_price=work.order.reference_price / event.ratio)
             carried.append(work)
         self._carried = carried
+        self._rescale_known_bars(self.context.symbol_index[event.symbol], event.ratio)
         return out or None
+
+    def _rescale_known_bars(self, i: int, ratio: float) -> None:
+        """Restate what this handler keeps of earlier bars in new shares: the prices a bar-aware slippage model
+        estimates from (/ ratio; volumes x ratio) and, with ``next_open``, the previous bar's volume a volume
+        limit reads (x ratio), so a split is neither a jump in volatility nor a shrunken volume."""
+
+        def scaled(row: np.ndarray, factor: float) -> np.ndarray:
+            row = row.copy()
+            row[i] *= factor
+            row.setflags(write=False)
+            return row
+
+        def restated(row: np.ndarray | None, factor: float) -> np.ndarray | None:
+            return None if row is None else scaled(row, factor)
+
+        self._history = [attrs.evolve(bar, close=scaled(bar.close, 1 / ratio), open=restated(bar.open, 1 / ratio),
+                                      high=restated(bar.high, 1 / ratio), low=restated(bar.low, 1 / ratio),
+                                      volume=restated(bar.volume, ratio)) for bar in self._history]
+        self._volume = restated(self._volume, ratio)
 
     def _split_notice(self, split: SplitEvent, order: OrderEvent, before: int, after: int) -> NoticeEvent:
         details = {"order_id": order.id, "ratio": split.ratio, "wanted": before, "quantity": after,

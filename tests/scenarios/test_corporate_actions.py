@@ -268,3 +268,32 @@ def test_actions_come_before_the_bar_and_chain_to_the_previous_bar_end(tmp_path:
     assert [r["cause"] for r in records if r["type"] in ("DividendEvent", "SplitEvent")] == [bar_end, bar_end]
     # The dividend of the same date is paid on the shares before the split: 1 x 100, not 1 x 200.
     assert published(result, "DividendPaymentEvent")[0]["shares"] == 100
+
+
+def test_a_next_open_volume_limit_reads_the_previous_volume_in_new_shares(tmp_path: Path) -> None:
+    """The limit at a post-split open is 0.1 x the previous bar's volume restated in new shares (1,000 x 2)."""
+    write_prices(tmp_path, {"A": [(100, 100, 1000), (50, 50, 1000), (50, 50, 1000)]})
+    result = run_files(tmp_path, "date,symbol,type,value\n2024-01-03,A,split,2\n", cash=10_000.0,
+                       weights={"A": 1.0}, days=[DAYS[0]],
+                       execution={"timing": "next_open", "volume_limit": 0.1, "remainder": "carry"})
+    # Sized at 100: 100 shares, restated to 200 at 09:00. At the 01-03 open the limit is 0.1 x the 01-02
+    # volume, 1,000 old shares = 2,000 new ones: 200 shares, all of it, at 50: cash 0.
+    assert [(f["bar"], f["quantity"], f["price"]) for f in published(result, "FillEvent")] == [(1, 200, 50.0)]
+    assert result.equity["cash"].iloc[-1] == 0.0
+
+
+def test_a_bar_aware_model_sees_no_jump_in_volatility_at_a_split(tmp_path: Path) -> None:
+    """The execution handler's bars behind a slippage model's estimates are restated at a split: the volatility
+    is that of the split-adjusted closes 50, 51, 51.5, 52 (statistics.stdev of their log returns)."""
+    import math
+    import statistics
+
+    write_prices(tmp_path, {"A": [(c, c, 1e6) for c in (100, 102, 51.5, 52)]})
+    (tmp_path / "actions.csv").write_text("date,symbol,type,value\n2024-01-04,A,split,2\n")
+    raw = {"data": {"path": "prices.csv", "corporate_actions": "actions.csv"},
+           "strategy": {"name": "static_weights", "params": {"weights": {"A": 0.5}}},
+           "schedule": {"dates": [DAYS[0]]}, "execution": {"slippage": {"model": "sqrt_impact"}}}
+    simulation = eventbt.Simulation(ScenarioConfig.from_dict(raw, base_dir=tmp_path))
+    simulation.run()
+    expected = statistics.stdev([math.log(51 / 50), math.log(51.5 / 51), math.log(52 / 51.5)])
+    assert simulation.execution.bar_context("A").volatility == pytest.approx(expected, rel=1e-12)
