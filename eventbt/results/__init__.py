@@ -11,8 +11,8 @@
 
 from eventbt.results.costs import cost_attribution, fee_amounts
 from eventbt.results.files import atomic_write
-from eventbt.results.income import dividend_summary, income_figures
+from eventbt.results.income import dividend_summary, income_figures, income_lines
 from eventbt.results.result import EQUITY_COLUMNS, TRADE_COLUMNS, Result, build_result
 
 __all__ = ["EQUITY_COLUMNS", "TRADE_COLUMNS", "Result", "atomic_write", "build_result", "cost_attribution",
-           "dividend_summary", "fee_amounts", "income_figures"]
+           "dividend_summary", "fee_amounts", "income_figures", "income_lines"]

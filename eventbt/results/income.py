@@ -15,7 +15,7 @@ from typing import Any
 from eventbt.exact import fsum
 from eventbt.portfolio import DividendRecord, SplitRecord
 
-__all__ = ["dividend_summary", "income_figures"]
+__all__ = ["dividend_summary", "income_figures", "income_lines"]
 
 
 def dividend_summary(dividends: Sequence[DividendRecord], splits: Sequence[SplitRecord]) -> dict[str, Any]:
@@ -52,3 +52,13 @@ def income_figures(summary: Mapping[str, Any]) -> dict[str, float]:
         figures[f"dividends:{symbol}"] = float(entry["gross"])
         figures[f"withholding_tax:{symbol}"] = float(entry["withholding_tax"])
     return figures
+
+
+def income_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(label, text)`` of each income figure of a ``summary``, as ``eventbt run`` lists them under the costs:
+    the rows of the "Income" group of :data:`eventbt.display.format.METRIC_ROWS`, each symbol's after the net."""
+    from eventbt.display.format import format_value, metric_rows
+
+    figures = income_figures(summary)
+    return [(label, format_value(figures[key], style)) for key, label, style, group in metric_rows([figures])
+            if group == "Income" and key in figures]

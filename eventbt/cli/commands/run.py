@@ -50,13 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
     """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
-    from eventbt.display.format import METRIC_ROWS, fee_models, format_value, income_rows
-    from eventbt.results import income_figures
+    from eventbt.display.format import fee_models, format_value
+    from eventbt.results import income_lines
 
-    income = income_figures(summary)
-    income_keys = [row for row in METRIC_ROWS if row[3] == "Income"]
-    at = next(i for i, row in enumerate(income_keys) if row[0] == "dividends_net") + 1
-    income_keys[at:at] = income_rows([income])
     costs = summary.get("costs")
     amounts = {name: entry["amount"] for name, entry in costs.items()} if isinstance(costs, dict) else {}
     rows = []
@@ -67,7 +63,7 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
                      for name in fee_models([summary])]
             rows.append(("Total costs", format_value(amounts.get("total"), "money")))
         if key == "total_slippage":
-            rows += [(label, format_value(income[key], style)) for key, label, style, _ in income_keys if key in income]
+            rows += income_lines(summary)
     return rows
 
 
