@@ -118,6 +118,8 @@ if TYPE_CHECKING:
         CancelEvent,
         CashFlowEvent,
         DataEndEvent,
+        DividendEvent,
+        DividendPaymentEvent,
         Event,
         FeeEvent,
         FillEvent,
@@ -131,6 +133,9 @@ if TYPE_CHECKING:
         Side,
         SignalEvent,
         SnapshotEvent,
+        SplitAdjustmentEvent,
+        SplitEvent,
+        WarmupBarEvent,
     )
     from eventbt.handler import (
         Context,
@@ -145,7 +150,7 @@ if TYPE_CHECKING:
         Portfolio,
         PortfolioView,
     )
-    from eventbt.prices import PriceData
+    from eventbt.prices import CorporateAction, PriceData
     from eventbt.protocols import (
         BarContext,
         CommissionModel,
@@ -197,11 +202,14 @@ _EXPORTS: dict[str, str] = {
     "CashFlowEvent": "eventbt.events",
     "CommissionModel": "eventbt.protocols",
     "Context": "eventbt.handler",
+    "CorporateAction": "eventbt.prices",
     "DataEndEvent": "eventbt.events",
     "DataError": "eventbt.errors",
     "Debugger": "eventbt.debug.debugger",
     "DebuggerError": "eventbt.errors",
     "Delivery": "eventbt.bus",
+    "DividendEvent": "eventbt.events",
+    "DividendPaymentEvent": "eventbt.events",
     "Event": "eventbt.events",
     "EventbtError": "eventbt.errors",
     "FeeEvent": "eventbt.events",
@@ -234,11 +242,14 @@ _EXPORTS: dict[str, str] = {
     "Simulation": "eventbt.simulation",
     "SlippageModel": "eventbt.protocols",
     "SnapshotEvent": "eventbt.events",
+    "SplitAdjustmentEvent": "eventbt.events",
+    "SplitEvent": "eventbt.events",
     "StepRecord": "eventbt.debug.records",
     "SweepError": "eventbt.errors",
     "SweepResult": "eventbt.sweeps.grid",
     "ValidationReport": "eventbt.scenario.validate",
     "VerifyReport": "eventbt.replays.verify",
+    "WarmupBarEvent": "eventbt.events",
     "build_pipeline": "eventbt.pipeline",
     "compute_metrics": "eventbt.results.metrics",
     "replay": "eventbt.replays.replayer",

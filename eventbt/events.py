@@ -8,8 +8,9 @@ Every event is a frozen, slotted, keyword-only attrs class with:
 - ``cause_id``: the id of the event that caused it (``None`` for events that start a causal chain: bars
   from the data feed and events injected by a scenario).
 
-Money is in account currency (floats), quantities are whole shares (``int``). Arrays on a
-:class:`MarketEvent` are per-bar copies, read-only, indexed like ``symbols``.
+Money is in account currency (floats), quantities are whole shares (``int``); a field that is money per
+share or a ratio says so in its name (``amount_per_share``, ``ratio``). Arrays on a :class:`MarketEvent` are
+per-bar copies, read-only, indexed like ``symbols``.
 
 Each class has ``audit_fields()``: the compact, JSON-ready payload the audit log records for it. Market
 bars record only their bar index and date (the prices themselves are identified by the data files' hashes
@@ -31,6 +32,8 @@ __all__ = [
     "CancelEvent",
     "CashFlowEvent",
     "DataEndEvent",
+    "DividendEvent",
+    "DividendPaymentEvent",
     "Event",
     "FeeEvent",
     "FillEvent",
@@ -45,6 +48,9 @@ __all__ = [
     "Side",
     "SignalEvent",
     "SnapshotEvent",
+    "SplitAdjustmentEvent",
+    "SplitEvent",
+    "WarmupBarEvent",
     "format_time",
 ]
 
@@ -108,6 +114,7 @@ class NoticeCode(_Word):
     FEE_OWED = "fee_owed"
     DELISTED = "delisted"
     WITHDRAWAL_SHORT = "withdrawal_short"
+    SPLIT_ADJUSTED = "split_adjusted"
 
     @property
     def meaning(self) -> str:
@@ -127,6 +134,8 @@ NOTICE_MEANINGS: Mapping[NoticeCode, str] = {
     NoticeCode.FEE_OWED: "a fee the cash could not cover in full: the rest is owed, paid from the next fee",
     NoticeCode.DELISTED: "a position whose prices ended, sold at its last close",
     NoticeCode.WITHDRAWAL_SHORT: "a withdrawal the cash does not cover: positions are sold pro rata to fund it",
+    NoticeCode.SPLIT_ADJUSTED: "an order waiting for its fill adjusted to a split: shares x ratio rounded down, "
+                               "reference price / ratio",
 }
 """One sentence per built-in notice code: the debugger's ``why``, the docs and the report read this table."""
 
@@ -458,4 +467,142 @@ class OrderStateEvent(Event):
             "remaining_quantity": self.remaining_quantity,
             "commission": self.commission,
             "reason": self.reason,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class WarmupBarEvent(Event):
+    """A bar of the warm-up (``[run] warmup``): published by the data feed at the bar's close, like a
+    :class:`MarketEvent`, but only the strategy handler takes it.
+
+    The strategy's generator sees its prices (its ``update``, never its ``target_weights``), so indicators
+    are warm at the first tradable bar; nothing else happens on a warm-up bar: no order, no fee, no
+    snapshot, no row in the results. Fields as :class:`MarketEvent`.
+    """
+
+    kind: ClassVar[str] = "WarmupBarEvent"
+
+    bar: int
+    symbols: tuple[str, ...]
+    close: np.ndarray
+    open: np.ndarray | None = None
+    high: np.ndarray | None = None
+    low: np.ndarray | None = None
+    volume: np.ndarray | None = None
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SplitEvent(Event):
+    """A stock split of ``symbol`` effective at ``bar`` (its ex-date): each old share becomes ``ratio`` new shares.
+
+    ``ratio`` is new shares per old share: 7.0 for a 7-for-1 split, 0.1 for a 1-for-10 reverse split; prices
+    from this bar on are quoted per new share. Published by the data feed at 09:00 of the ex-date, before
+    the bar's open and close; its ``cause_id`` is the event that ended the previous bar (its
+    :class:`BarEndEvent`, or the :class:`WarmupBarEvent` of a warm-up bar), ``None`` at the first bar. The
+    corporate-actions handler works out what it does to the book (a :class:`SplitAdjustmentEvent`), the
+    execution handler adjusts the orders waiting for a fill, the strategy handler rescales its history.
+    """
+
+    kind: ClassVar[str] = "SplitEvent"
+
+    bar: int
+    symbol: str
+    ratio: float
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar, "symbol": self.symbol, "ratio": self.ratio}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class DividendEvent(Event):
+    """A cash dividend of ``symbol`` going ex at ``bar``: ``amount_per_share`` (account currency) for each share
+    held at the previous close.
+
+    ``pay_date`` is the pay date (ISO) when the data gives one, else ``""``. Published by the data feed at
+    09:00 of the ex-date like a :class:`SplitEvent` (with the same ``cause_id``); the corporate-actions handler
+    works out the payment (a :class:`DividendPaymentEvent`).
+    """
+
+    kind: ClassVar[str] = "DividendEvent"
+
+    bar: int
+    symbol: str
+    amount_per_share: float
+    pay_date: str = ""
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {"bar": self.bar, "symbol": self.symbol, "amount_per_share": self.amount_per_share,
+                "pay_date": self.pay_date}
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SplitAdjustmentEvent(Event):
+    """What a split (the ``cause_id``) does to the book's position in ``symbol``; the portfolio handler books it.
+
+    ``shares_before`` (held at the previous close) times ``ratio`` is ``shares_after`` whole shares plus
+    ``fractional_shares`` (in new shares, 0 <= it < 1), which are paid out as ``cash_in_lieu`` =
+    ``fractional_shares * prior_close / ratio``: at the previous close per old share, ``prior_close``, turned
+    into a price per new share. The average cost becomes ``average cost / ratio``; the fraction's cash in
+    lieu less its cost is realized P&L, the split itself realizes nothing.
+    """
+
+    kind: ClassVar[str] = "SplitAdjustmentEvent"
+
+    bar: int
+    symbol: str
+    ratio: float
+    shares_before: int
+    shares_after: int
+    fractional_shares: float
+    prior_close: float
+    cash_in_lieu: float
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "symbol": self.symbol,
+            "ratio": self.ratio,
+            "shares_before": self.shares_before,
+            "shares_after": self.shares_after,
+            "fractional_shares": self.fractional_shares,
+            "prior_close": self.prior_close,
+            "cash_in_lieu": self.cash_in_lieu,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class DividendPaymentEvent(Event):
+    """A dividend (the ``cause_id``) paid to the book: ``shares`` held at the previous close of ``ex_date`` times
+    ``amount_per_share`` is ``gross``; ``withholding_tax`` (``gross`` x the ``[portfolio] withholding_tax``
+    rate, on dividends received) is kept back and ``net`` = ``gross - withholding_tax`` is booked to cash.
+
+    Published by the corporate-actions handler at the ex-date, or scheduled for the first bar on or after the
+    pay date (``[data] dividend_payment = "pay_date"``); ``bar`` is the bar it is booked at. A short position
+    (negative ``shares``) pays the dividend: ``gross`` and ``net`` are then negative and no tax is withheld.
+    """
+
+    kind: ClassVar[str] = "DividendPaymentEvent"
+
+    bar: int
+    symbol: str
+    shares: int
+    amount_per_share: float
+    gross: float
+    withholding_tax: float
+    net: float
+    ex_date: str
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "symbol": self.symbol,
+            "shares": self.shares,
+            "amount_per_share": self.amount_per_share,
+            "gross": self.gross,
+            "withholding_tax": self.withholding_tax,
+            "net": self.net,
+            "ex_date": self.ex_date,
         }

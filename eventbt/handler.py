@@ -38,13 +38,15 @@ def hook_name(event_class: type[Event]) -> str:
 class Context:
     """What a handler may read: symbols, dates (``datetime64[ns]``, one per bar), new event ids, and the
     portfolio as a read-only :class:`~eventbt.portfolio.PortfolioView` (a :class:`~eventbt.portfolio.Portfolio`
-    given here is wrapped in one)."""
+    given here is wrapped in one). ``first_bar`` is the first tradable bar: the bars before it are the
+    warm-up (``[run] warmup``), which only the strategy sees."""
 
     def __init__(self, *, symbols: tuple[str, ...], dates: np.ndarray,
-                 portfolio: PortfolioView | Portfolio) -> None:
+                 portfolio: PortfolioView | Portfolio, first_bar: int = 0) -> None:
         self.symbols = symbols
         self.symbol_index = {symbol: i for i, symbol in enumerate(symbols)}
         self.dates = dates
+        self.first_bar = first_bar
         self.portfolio = portfolio if isinstance(portfolio, PortfolioView) else PortfolioView(portfolio)
         self._ids = itertools.count(1)
         self.next_id = self._ids.__next__

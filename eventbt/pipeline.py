@@ -2,18 +2,24 @@
 
 Every event goes to its subscribers in the order of :data:`STAGES`:
 
-1. ``portfolio`` (:class:`handlers.portfolio.PortfolioHandler`): books fills, deposits, withdrawals and fees,
-   marks the book at each bar's closes and publishes a snapshot at each bar's end. It comes first, so every
-   handler after it sees the bar's marks and every fill booked so far (through the read-only view).
-2. ``execution`` (:class:`handlers.execution.ExecutionHandler`): fills orders at the close or the next open.
+1. ``portfolio`` (:class:`handlers.portfolio.PortfolioHandler`): books fills, deposits, withdrawals, fees,
+   split adjustments and dividends, marks the book at each bar's closes and publishes a snapshot at each
+   bar's end. It comes first, so every handler after it sees the bar's marks and every fill booked so far
+   (through the read-only view).
+2. ``corporate_actions`` (:class:`handlers.corporate_actions.CorporateActionsHandler`, only when the scenario
+   reads corporate actions): turns each split and dividend into what the portfolio books. Next after the
+   portfolio, so that what it publishes in answer to an action is the first thing queued after it (before
+   the execution handler's notices about the orders the split restates), and is booked before the bar's
+   open.
+3. ``execution`` (:class:`handlers.execution.ExecutionHandler`): fills orders at the close or the next open.
    Before the decision makers, so fills still owed from earlier bars (carried remainders) are queued ahead
    of this bar's signal.
-3. ``delisting`` (:class:`handlers.delisting.DelistingHandler`, only when some symbol's prices end before
+4. ``delisting`` (:class:`handlers.delisting.DelistingHandler`, only when some symbol's prices end before
    the data does): liquidates such a position at its last close, before that bar's signal.
-4. ``strategy`` (:class:`handlers.strategy.StrategyHandler`): bars in, a ``SignalEvent`` on rebalance bars.
-5. ``rebalance`` (:class:`handlers.rebalance.RebalanceHandler`): a signal in, notices and orders out.
-6. ``handlers``: the scenario's ``[[handlers]]`` (fee handlers, users' own), in the file's order.
-7. ``injected`` (:class:`handlers.injected.InjectedEvents`, only with ``[[events]]``): the scenario's
+5. ``strategy`` (:class:`handlers.strategy.StrategyHandler`): bars in, a ``SignalEvent`` on rebalance bars.
+6. ``rebalance`` (:class:`handlers.rebalance.RebalanceHandler`): a signal in, notices and orders out.
+7. ``handlers``: the scenario's ``[[handlers]]`` (fee handlers, users' own), in the file's order.
+8. ``injected`` (:class:`handlers.injected.InjectedEvents`, only with ``[[events]]``): the scenario's
    deposits, withdrawals and manual orders, after the bar's rebalance is decided.
 
 Then any extra handlers a :class:`~eventbt.simulation.Simulation` is given. The data feed
@@ -37,6 +43,7 @@ from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
 from eventbt.prices import PriceData
 from eventbt.scenario import ScenarioConfig, plugins
 from eventbt.schedule import rebalance_mask
+from handlers.corporate_actions import CorporateActionsHandler
 from handlers.data_feed import DataFeed
 from handlers.delisting import DelistingHandler
 from handlers.execution import ExecutionHandler
@@ -47,7 +54,8 @@ from handlers.strategy import StrategyHandler
 
 __all__ = ["REPLACEABLE", "STAGES", "Pipeline", "build_pipeline"]
 
-STAGES = ("portfolio", "execution", "delisting", "strategy", "rebalance", "handlers", "injected")
+STAGES = ("portfolio", "corporate_actions", "execution", "delisting", "strategy", "rebalance", "handlers",
+          "injected")
 """The stages in delivery order (see the module docstring)."""
 
 REPLACEABLE = ("strategy", "rebalance", "execution", "portfolio")
@@ -124,10 +132,14 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     next_open = execution.timing == "next_open"
     book = Portfolio(prices.symbols, config.portfolio.initial_cash)
     history = BookHistory(prices.symbols)
-    context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book))
+    context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book),
+                      first_bar=prices.warmup_bars)
     stages: dict[str, tuple[Handler, ...]] = {
         "portfolio": (_build("portfolio", PortfolioHandler, replacements, book=book, history=history,
                              weights_lag=1 if next_open else 0),),
+        "corporate_actions": (CorporateActionsHandler(withholding_tax=config.portfolio.withholding_tax,
+                                                      dividend_payment=config.data.dividend_payment),)
+                             if config.data.corporate_actions else (),
         "execution": (_build("execution", ExecutionHandler, replacements, commission=commission,
                              slippage=slippage, timing=execution.timing, volume_limit=execution.volume_limit,
                              remainder=execution.remainder,
@@ -137,7 +149,10 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
         "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=config.data.path,
                                        bounds=fit.bounds),) if fit.series_end_early else (),
         "strategy": (_build("strategy", StrategyHandler, replacements, generator=generator, rebalance_bars=mask,
-                            strategy_name=config.strategy.name),),
+                            strategy_name=config.strategy.name,
+                            # only when set, so a replacement written before it existed still fits
+                            **({"prices": config.strategy.prices}
+                               if config.strategy.prices != "split_adjusted" else {})),),
         "rebalance": (_build("rebalance", RebalanceHandler, replacements, commission=commission,
                              slippage=slippage, cash_buffer=config.rebalance.cash_buffer,
                              min_trade_value=config.rebalance.min_trade_value),),

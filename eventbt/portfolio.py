@@ -11,6 +11,10 @@ Accounting (the project's rules, see ``docs/results.md``):
 - BUY n at f with commission c: ``cash -= n*f + c``; ``avg = (q*avg + n*f) / (q + n)``.
 - SELL n at f with commission c: ``cash += n*f - c``; ``realized += (f - avg)*n - c``; ``q -= n``.
 - Cost basis is the fill price; commissions and slippage are totalled separately.
+- SPLIT of ``ratio`` new shares per old share: ``q`` becomes the whole shares of ``q * ratio``, ``avg /= ratio``,
+  the mark ``/= ratio``; the fraction left over is paid as cash in lieu (``cash += cash_in_lieu``) and its
+  cash less its cost (``fraction * avg``, the new average cost) is realized P&L.
+- DIVIDEND: ``cash += net`` (the gross amount less the tax withheld).
 - Cash may not go below zero and a sale may not exceed the shares held: either is an
   :class:`~eventbt.errors.AccountingError`.
 """
@@ -27,8 +31,8 @@ import numpy as np
 from eventbt.errors import AccountingError
 from eventbt.exact import dot
 
-__all__ = ["BookHistory", "FeeRecord", "Portfolio", "PortfolioView", "SignalRecord", "TradeRecord",
-           "WeightsRecord"]
+__all__ = ["BookHistory", "DividendRecord", "FeeRecord", "Portfolio", "PortfolioView", "SignalRecord", "SplitRecord",
+           "TradeRecord", "WeightsRecord"]
 
 
 def _on(date: str) -> str:
@@ -138,6 +142,35 @@ class Portfolio:
         self.fees_owed[model] = due - paid
         self.cash -= paid
         return paid
+
+    def apply_split(self, i: int, ratio: float, shares_before: int, shares_after: int, fractional_shares: float,
+                    cash_in_lieu: float, *, date: str = "") -> float:
+        """Book a split of symbol ``i`` (``ratio`` new shares per old share); returns the fraction's realized P&L.
+
+        ``shares_before`` must be the position held (else an :class:`AccountingError`); it becomes
+        ``shares_after``, the average cost and the mark are divided by ``ratio``, and ``cash_in_lieu`` (the
+        fraction paid out) is added to cash, its gain over the fraction's cost realized.
+        """
+        held = int(self.positions[i])
+        if held != shares_before:
+            raise AccountingError(f"a split of {self.symbols[i]} {_on(date)}for {shares_before} shares, but {held} are "
+                                  "held", symbol=self.symbols[i], date=date)
+        if self.cash + cash_in_lieu < -_CASH_TOLERANCE:
+            raise AccountingError(f"cash in lieu of {cash_in_lieu:.2f} for {self.symbols[i]} {_on(date)}would leave "
+                                  f"cash at {self.cash + cash_in_lieu:.2f}", symbol=self.symbols[i], date=date)
+        average = self.average_cost[i] / ratio
+        realized = cash_in_lieu - fractional_shares * average
+        self.positions[i] = shares_after
+        self.average_cost[i] = average if shares_after else 0.0
+        self.realized_pnl[i] += realized
+        self.marks[i] /= ratio
+        self.cash += cash_in_lieu
+        self._held = None
+        return float(realized)
+
+    def apply_dividend(self, i: int, net: float, *, date: str = "") -> None:
+        """Book a dividend of symbol ``i``: ``net`` (received > 0, paid by a short position < 0) to cash."""
+        self.apply_cash_flow(net, reason=f"a dividend of {self.symbols[i]}", date=date)
 
     # -- reads ----------------------------------------------------------------------------------------
     def held_index(self) -> np.ndarray:
@@ -292,6 +325,34 @@ class FeeRecord:
 
 
 @attrs.frozen(kw_only=True, slots=True)
+class DividendRecord:
+    """One dividend as the book received it (``DividendPaymentEvent``): money in account currency."""
+
+    bar: int
+    symbol: str
+    ex_date: str
+    shares: int
+    amount_per_share: float
+    gross: float
+    withholding_tax: float
+    net: float
+    payment_id: int
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class SplitRecord:
+    """One split as the book applied it (``SplitAdjustmentEvent``)."""
+
+    bar: int
+    symbol: str
+    ratio: float
+    shares_before: int
+    shares_after: int
+    cash_in_lieu: float
+    realized_pnl: float
+
+
+@attrs.frozen(kw_only=True, slots=True)
 class SignalRecord:
     """The target weights of one rebalance signal (symbols absent target 0)."""
 
@@ -313,7 +374,8 @@ class BookHistory:
     Per bar (kept as columns, one entry per recorded bar, in bar order): ``bars``, ``cash``,
     ``positions_value``, ``total_value`` and ``flow`` (the net of that bar's deposits and withdrawals,
     exactly rounded; fees are not flows). Per event: :class:`TradeRecord`, :class:`FeeRecord`,
-    :class:`SignalRecord` and :class:`WeightsRecord` lists, and ``fees`` (model -> total paid).
+    :class:`SignalRecord`, :class:`WeightsRecord`, :class:`DividendRecord` and :class:`SplitRecord` lists, and
+    ``fees`` (model -> total paid).
     """
 
     def __init__(self, symbols: tuple[str, ...]) -> None:
@@ -328,6 +390,8 @@ class BookHistory:
         self.fees: dict[str, float] = {}
         self.signals: list[SignalRecord] = []
         self.weights: list[WeightsRecord] = []
+        self.dividends: list[DividendRecord] = []
+        self.splits: list[SplitRecord] = []
 
     def record_bar(self, bar: int, cash: float, positions_value: float, total_value: float, flow: float) -> None:
         """The book at the end of ``bar``."""

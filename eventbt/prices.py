@@ -1,4 +1,5 @@
-"""The price panel a run reads: dates x symbols arrays, loaded once at the edge of a run.
+"""The price panel a run reads: dates x symbols arrays, loaded once at the edge of a run, and the corporate
+actions that go with them.
 
 Everything downstream of loading (the data feed, the portfolio's marking) works on these numpy arrays,
 never on pandas objects.
@@ -6,6 +7,7 @@ never on pandas objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -14,9 +16,38 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PriceData"]
+__all__ = ["CorporateAction", "PriceData"]
 
 FIELDS = ("open", "high", "low", "close", "volume")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class CorporateAction:
+    """One corporate action of ``symbol`` taking effect on ``date`` (ISO ``YYYY-MM-DD``, the ex-date).
+
+    ``kind`` is ``"split"`` or ``"dividend"`` (:data:`eventbt.protocols.ACTION_TYPES`). For a split, ``value`` is
+    the ratio: new shares per old share (7.0 for a 7-for-1 split, 0.1 for a 1-for-10 reverse split); for a
+    dividend, the cash paid per share held at the previous close, in account currency. ``pay_date`` is a
+    dividend's pay date when the source gives one (else ``""``). ``source`` and ``row`` name the file and
+    its 1-based data row, for messages.
+    """
+
+    date: str
+    symbol: str
+    kind: str
+    value: float
+    pay_date: str = ""
+    source: str = ""
+    row: int = 0
+
+    @property
+    def order(self) -> tuple[str, str, int]:
+        """The order actions are published in: by date, then symbol, a dividend before a split."""
+        return self.date, self.symbol, 0 if self.kind == "dividend" else 1
+
+
+def _actions(actions: Iterable[CorporateAction]) -> tuple[CorporateAction, ...]:
+    return tuple(actions)
 
 
 def _readonly(array: np.ndarray | None) -> np.ndarray | None:
@@ -33,6 +64,10 @@ class PriceData:
     of shape ``(len(dates), len(symbols))``; NaN means "no bar" (the symbol is not listed yet, or has ended).
     ``close`` is always present; ``open``, ``high``, ``low`` and ``volume`` are ``None`` when the source has
     none. ``sources`` maps each file read to its SHA-256, for the audit header and replay.
+
+    ``actions`` are the corporate actions of these symbols and dates, in :attr:`CorporateAction.order` (empty
+    unless the scenario reads them: ``[data] corporate_actions``). The first ``warmup_bars`` rows are the
+    warm-up (``[run] warmup``): the strategy sees them, nothing trades on them and no result records them.
     """
 
     dates: np.ndarray
@@ -43,6 +78,8 @@ class PriceData:
     low: np.ndarray | None = attrs.field(default=None, converter=_readonly)
     volume: np.ndarray | None = attrs.field(default=None, converter=_readonly)
     sources: dict[str, str] = attrs.field(factory=dict)
+    actions: tuple[CorporateAction, ...] = attrs.field(default=(), converter=_actions)
+    warmup_bars: int = 0
 
     def __attrs_post_init__(self) -> None:
         if list(self.symbols) != sorted(self.symbols):
@@ -52,6 +89,8 @@ class PriceData:
             array = getattr(self, name)
             if array is not None and array.shape != shape:
                 raise ValueError(f"PriceData.{name} has shape {array.shape}, expected {shape}")
+        if not 0 <= self.warmup_bars < max(len(self.dates), 1):
+            raise ValueError(f"PriceData.warmup_bars is {self.warmup_bars}, expected 0 <= it < {len(self.dates)}")
 
     @property
     def n_bars(self) -> int:
@@ -90,7 +129,10 @@ class PriceData:
             symbols=symbols,
             close=np.ascontiguousarray(close.to_numpy(dtype=float)),
             sources=dict(sources or {}),
-            **arrays,
+            open=arrays["open"],
+            high=arrays["high"],
+            low=arrays["low"],
+            volume=arrays["volume"],
         )
 
     def to_frame(self, field: str = "close") -> pd.DataFrame:
@@ -121,8 +163,12 @@ class PriceData:
         def cut(array: np.ndarray | None) -> np.ndarray | None:
             return None if array is None else np.ascontiguousarray(array[rows][:, cols])
 
+        dates = self.dates[rows]
+        days = {str(day)[:10] for day in dates}
+        kept = set(chosen)
+        warmup = int(np.count_nonzero(rows[: self.warmup_bars]))  # the warm-up rows kept
         return PriceData(
-            dates=self.dates[rows],
+            dates=dates,
             symbols=chosen,
             close=self.close[rows][:, cols].copy(),
             open=cut(self.open),
@@ -130,4 +176,6 @@ class PriceData:
             low=cut(self.low),
             volume=cut(self.volume),
             sources=dict(self.sources),
+            actions=tuple(a for a in self.actions if a.symbol in kept and a.date in days),
+            warmup_bars=warmup if warmup < len(dates) else 0,
         )

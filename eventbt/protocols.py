@@ -28,10 +28,11 @@ from typing import Literal, Protocol, get_args, runtime_checkable
 import attrs
 import numpy as np
 
-__all__ = ["BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS", "DELISTING_POLICIES", "MISSING_POLICIES",
-           "ON_ERROR", "PERIODS", "REMAINDERS", "TIMINGS", "BarContext", "CommissionModel", "CommissionPer",
-           "DataFormat", "DelistingPolicy", "MissingPolicy", "OnError", "Period", "PriceView", "Remainder",
-           "SignalGenerator", "SlippageModel", "Timing", "WITHDRAWAL_POLICIES", "WithdrawalPolicy", "accepts_bar",
+__all__ = ["ACTION_TYPES", "BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS", "DELISTING_POLICIES",
+           "DIVIDEND_PAYMENTS", "MISSING_POLICIES", "ON_ERROR", "PERIODS", "REMAINDERS", "STRATEGY_PRICES", "TIMINGS",
+           "WITHDRAWAL_POLICIES", "ActionType", "BarContext", "CommissionModel", "CommissionPer", "DataFormat",
+           "DelistingPolicy", "DividendPayment", "MissingPolicy", "OnError", "Period", "PriceView", "Remainder",
+           "SignalGenerator", "SlippageModel", "StrategyPrices", "Timing", "WithdrawalPolicy", "accepts_bar", "adjusts",
            "bar_columns_needed"]
 
 Timing = Literal["same_close", "next_open"]
@@ -53,6 +54,13 @@ DataFormat = Literal["auto", "wide", "long", "per_symbol_dir", "parquet"]
 Period = Literal["daily", "weekly", "monthly", "quarterly"]
 """``[schedule] rebalance``: the last bar of each day, ISO week, calendar month or quarter in the data."""
 
+ActionType = Literal["split", "dividend"]
+"""A corporate action's ``type`` (an actions file's column, :attr:`eventbt.prices.CorporateAction.kind`)."""
+DividendPayment = Literal["ex_date", "pay_date"]
+"""``[data] dividend_payment``: a dividend is paid on its ex-date, or on its pay date when the data gives one."""
+StrategyPrices = Literal["split_adjusted", "total_return"]
+"""``[strategy] prices``: the history a strategy sees is adjusted for splits, or for splits and dividends."""
+
 TIMINGS: tuple[Timing, ...] = get_args(Timing)
 REMAINDERS: tuple[Remainder, ...] = get_args(Remainder)
 COMMISSION_PER: tuple[CommissionPer, ...] = get_args(CommissionPer)
@@ -62,6 +70,9 @@ ON_ERROR: tuple[OnError, ...] = get_args(OnError)
 WITHDRAWAL_POLICIES: tuple[WithdrawalPolicy, ...] = get_args(WithdrawalPolicy)
 DATA_FORMATS: tuple[DataFormat, ...] = get_args(DataFormat)
 PERIODS: tuple[Period, ...] = get_args(Period)
+ACTION_TYPES: tuple[ActionType, ...] = get_args(ActionType)
+DIVIDEND_PAYMENTS: tuple[DividendPayment, ...] = get_args(DividendPayment)
+STRATEGY_PRICES: tuple[StrategyPrices, ...] = get_args(StrategyPrices)
 
 
 @attrs.frozen(kw_only=True)
@@ -190,8 +201,20 @@ class SignalGenerator(Protocol):
     ``target_weights`` is called on rebalance bars, after ``update`` for that bar, and returns a mapping
     symbol -> weight (weights >= 0, summing to at most 1; the rest is cash), or ``None`` for "no opinion
     yet" (no signal is published).
+
+    Optionally, ``adjust(factors)``: called when a corporate action rescales the price history (a split, and
+    a dividend with ``[strategy] prices = "total_return"``), before the bar's ``update``. ``factors`` is a
+    float array indexed like the symbols: every price the generator has seen of symbol ``i`` is now
+    ``factors[i]`` times what it was (``1 / ratio`` for a split, 1 for the symbols without an action). A
+    generator that keeps state in price units (an EMA, a last price) rescales it there; one without the
+    method keeps its state as it was (see ``docs/corporate-actions.md``).
     """
 
     def update(self, view: PriceView) -> None: ...
 
     def target_weights(self, view: PriceView) -> Mapping[str, float] | None: ...
+
+
+def adjusts(generator: object) -> bool:
+    """Whether a signal generator has the optional ``adjust(factors)`` method (see :class:`SignalGenerator`)."""
+    return callable(getattr(generator, "adjust", None))

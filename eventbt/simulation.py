@@ -15,6 +15,7 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eventbt import __version__
@@ -47,22 +48,47 @@ def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> P
         return load_scenario_prices(config)
     if isinstance(given, PriceData):
         return given
-    from eventbt.data.frames import prices_from_frame
+    from eventbt.data.frames import IN_MEMORY_NAME, prices_from_frame
+    from eventbt.data.warmup import with_warmup
+    from eventbt.errors import ScenarioError
 
-    data = config.data
-    return prices_from_frame(given, symbols=list(data.symbols) or None, start=data.start or None,
-                             end=data.end or None)
+    data, warmup = config.data, config.run.warmup
+    if data.corporate_actions:
+        raise ScenarioError(f"[data] corporate_actions = {data.corporate_actions!r} is read with the price file; "
+                            "prices given as a DataFrame carry no corporate actions: run from the file, or leave "
+                            "the key out",
+                            path=str(config.source) if config.source else None, table="data",
+                            key="corporate_actions")
+    prices = prices_from_frame(given, symbols=list(data.symbols) or None,
+                               start=None if warmup else data.start or None, end=data.end or None)
+    if warmup:
+        prices = with_warmup(prices, start=data.start, end=data.end, warmup=warmup, path=IN_MEMORY_NAME)
+    return prices
 
 
-def load_scenario_prices(config: ScenarioConfig) -> PriceData:
-    """Load the prices a scenario names (its symbols and date range)."""
+def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[str] | None = None,
+                         data_path: str | os.PathLike[str] | None = None) -> PriceData:
+    """Load the prices a scenario names (its symbols and date range), with its corporate actions and warm-up.
+
+    Paths are taken from ``base_dir`` when given (else the scenario's folder); ``data_path`` replaces the
+    price data's path (the actions file stays where the scenario says).
+    """
     from eventbt.data.loaders import load_prices
+    from eventbt.data.warmup import with_warmup
 
-    data = config.data
-    return load_prices(
-        config.data_path, format=data.format, symbols=list(data.symbols) or None,
-        start=data.start or None, end=data.end or None, display_path=data.path,
+    data, warmup = config.data, config.run.warmup
+    folder = Path(base_dir) if base_dir is not None else config.base_dir
+    actions = config.actions_source
+    if actions is not None and actions != "columns":
+        actions = folder / data.corporate_actions
+    prices = load_prices(
+        data_path if data_path is not None else folder / data.path, format=data.format,
+        symbols=list(data.symbols) or None, start=None if warmup else data.start or None, end=data.end or None,
+        display_path=data.path, corporate_actions=actions, actions_display=data.corporate_actions or None,
     )
+    if warmup:
+        prices = with_warmup(prices, start=data.start, end=data.end, warmup=warmup, path=data.path)
+    return prices
 
 
 class Simulation:
@@ -116,6 +142,10 @@ class Simulation:
         self.status = "running"
         self.dead_letters: list[HandlerError] = []  # handler errors skipped under [run] on_error = "skip"
         self._write_header()
+        warmup = config.run.warmup
+        if isinstance(warmup, int) and warmup > self.prices.warmup_bars:
+            self.audit.note("warmup_shortened", requested=warmup, bars=self.prices.warmup_bars,
+                            start=config.data.start)
         for j, bar, count in self.pipeline.fit.gaps:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],
                             bars=count, policy="ffill")
@@ -177,6 +207,8 @@ class Simulation:
             data_files=dict(sorted(self.prices.sources.items())),
             symbols=list(self.prices.symbols),
             bars=self.prices.n_bars,
+            # Only with a warm-up, so the header (and digest) of a run without one stays as it was.
+            **({"warmup_bars": self.prices.warmup_bars} if self.prices.warmup_bars else {}),
             environment={
                 **runtime_versions(),
                 "scenario_file": self.config.source,
@@ -315,7 +347,8 @@ class Simulation:
         """Results so far (complete once the run has finished)."""
         return build_result(self.history, dates=self.prices.dates, initial_cash=self.config.portfolio.initial_cash,
                             audit=self.audit, scenario=self.config, status=self.status, finished=self.finished,
-                            events=self.bus.delivered, dead_letters=len(self.dead_letters))
+                            events=self.bus.delivered, dead_letters=len(self.dead_letters),
+                            warmup_bars=self.prices.warmup_bars)
 
 
 def _handler_error_fields(exc: HandlerError) -> dict[str, Any]:

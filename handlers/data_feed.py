@@ -8,7 +8,15 @@ bar's market event, and before its bar end, it yields one :class:`~eventbt.event
 ``with_data_end`` is set (a handler subscribes to it). Prices are copied per bar, so no event holds a
 reference to later rows.
 
-Simulated times are the bar's date at 09:30 (open) and 16:00 (close), market time, tz-naive.
+Corporate actions (``PriceData.actions``, only when the scenario reads them) come first in their ex-date's
+bar, at 09:00, before its open and close: a :class:`~eventbt.events.DividendEvent` or
+:class:`~eventbt.events.SplitEvent` each, in the order of the actions (by symbol; a dividend before a split
+of the same symbol and date), with the previous bar's end (its ``BarEndEvent``, or the ``WarmupBarEvent`` of
+a warm-up bar) as their cause, and no cause at the first bar. A warm-up bar (the first
+``PriceData.warmup_bars`` rows) has its actions and then a :class:`~eventbt.events.WarmupBarEvent` at 16:00,
+and nothing else: no open, market, data-end or bar-end event.
+
+Simulated times are the bar's date at 09:00 (actions), 09:30 (open) and 16:00 (close), market time, tz-naive.
 """
 
 from __future__ import annotations
@@ -17,16 +25,26 @@ from collections.abc import Callable
 
 import numpy as np
 
-from eventbt.events import BarEndEvent, BarOpenEvent, DataEndEvent, Event, MarketEvent
-from eventbt.prices import PriceData
+from eventbt.events import (
+    BarEndEvent,
+    BarOpenEvent,
+    DataEndEvent,
+    DividendEvent,
+    Event,
+    MarketEvent,
+    SplitEvent,
+    WarmupBarEvent,
+)
+from eventbt.prices import CorporateAction, PriceData
 
-__all__ = ["CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
+__all__ = ["ACTIONS_OFFSET_NS", "CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
 
 _HOUR_NS = 3_600_000_000_000
+ACTIONS_OFFSET_NS = 9 * _HOUR_NS
 OPEN_OFFSET_NS = 9 * _HOUR_NS + _HOUR_NS // 2
 CLOSE_OFFSET_NS = 16 * _HOUR_NS
 
-_OPEN, _MARKET, _DATA_END, _END = 0, 1, 2, 3
+_OPEN, _MARKET, _DATA_END, _END, _ACTIONS = 0, 1, 2, 3, 4
 
 
 class DataFeed:
@@ -46,8 +64,16 @@ class DataFeed:
         self._close_ns = [int(d) + CLOSE_OFFSET_NS for d in days]
         # Per bar, whether every symbol has a close (MarketEvent.complete), worked out once for the panel.
         self._complete: list[bool] = (~np.isnan(prices.close).any(axis=1)).tolist() if prices.n_symbols else []
+        self._warmup = prices.warmup_bars
+        # Actions by bar (an action on a date that is not a bar of this panel is not the run's).
+        bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
+        self._actions: dict[int, list[CorporateAction]] = {}
+        for action in prices.actions:
+            if action.date in bar_of:
+                self._actions.setdefault(bar_of[action.date], []).append(action)
+        self._ended: int | None = None  # the id of the event that ended the previous bar
         self._bar = 0
-        self._phase = _OPEN if self._with_open else _MARKET
+        self._phase = self._first_phase(0)
         self._fields = [
             (name, getattr(prices, name))
             for name in ("open", "high", "low", "volume")
@@ -59,16 +85,28 @@ class DataFeed:
         """Index of the bar the feed is in (== number of bars when exhausted)."""
         return self._bar
 
+    def _first_phase(self, bar: int) -> int:
+        """Where a bar starts: its actions, else its open (next-open runs, past the warm-up), else its close."""
+        if bar in self._actions:
+            return _ACTIONS
+        return _OPEN if self._with_open and bar >= self._warmup else _MARKET
+
     def peek_time(self) -> int | None:
         if self._bar >= len(self._close_ns):
             return None
         if self._phase == _OPEN:
             return self._open_ns[self._bar]
+        if self._phase == _ACTIONS:
+            return self._close_ns[self._bar] - CLOSE_OFFSET_NS + ACTIONS_OFFSET_NS
         return self._close_ns[self._bar]
 
     def pop(self) -> Event:
         i = self._bar
         phase = self._phase
+        if phase == _ACTIONS:
+            return self._action(i)
+        if phase == _MARKET and i < self._warmup:
+            return self._warmup_bar(i)
         if phase == _OPEN:
             self._phase = _MARKET
             opens = self._prices.open
@@ -84,11 +122,40 @@ class DataFeed:
         if phase == _DATA_END:
             self._phase = _END
             return DataEndEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i)
-        self._phase = _OPEN if self._with_open else _MARKET
         self._bar = i + 1
+        self._phase = self._first_phase(i + 1)
         if self._on_bar_end is not None:
             self._on_bar_end(i)
-        return BarEndEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i)
+        end = BarEndEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i)
+        self._ended = end.id
+        return end
+
+    def _action(self, i: int) -> Event:
+        """The bar's next corporate action as an event (09:00, caused by the previous bar's end)."""
+        pending = self._actions[i]
+        action = pending.pop(0)
+        if not pending:
+            del self._actions[i]
+            self._phase = _OPEN if self._with_open and i >= self._warmup else _MARKET
+        time_ns = self._close_ns[i] - CLOSE_OFFSET_NS + ACTIONS_OFFSET_NS
+        if action.kind == "split":
+            return SplitEvent(id=self._next_id(), time_ns=time_ns, cause_id=self._ended, bar=i, symbol=action.symbol,
+                              ratio=action.value)
+        return DividendEvent(id=self._next_id(), time_ns=time_ns, cause_id=self._ended, bar=i, symbol=action.symbol,
+                             amount_per_share=action.value, pay_date=action.pay_date)
+
+    def _warmup_bar(self, i: int) -> WarmupBarEvent:
+        """A warm-up bar's close, the whole of the bar for everyone but the strategy."""
+        market = self._market(i)
+        self._bar = i + 1
+        self._phase = self._first_phase(i + 1)
+        if self._on_bar_end is not None:
+            self._on_bar_end(i)
+        event = WarmupBarEvent(id=market.id, time_ns=market.time_ns, bar=i, symbols=market.symbols,
+                               close=market.close, open=market.open, high=market.high, low=market.low,
+                               volume=market.volume)
+        self._ended = event.id
+        return event
 
     def _market(self, i: int) -> MarketEvent:
         close = self._prices.close[i].copy()

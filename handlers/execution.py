@@ -47,7 +47,9 @@ import math
 import numbers
 from collections import deque
 from collections.abc import Callable
+from fractions import Fraction
 
+import attrs
 import numpy as np
 
 from eventbt.costs.contract import commission_of, fill_price_of
@@ -65,6 +67,7 @@ from eventbt.events import (
     OrderStateEvent,
     Side,
     SignalEvent,
+    SplitEvent,
 )
 from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
@@ -129,8 +132,8 @@ class ExecutionHandler(Handler):
         self.commission = commission
         self.slippage = slippage
         self.timing = timing
-        self.subscribes = (MarketEvent, OrderEvent) if timing == "same_close" else (
-            BarOpenEvent, MarketEvent, OrderEvent)
+        self.subscribes = (MarketEvent, OrderEvent, SplitEvent) if timing == "same_close" else (
+            BarOpenEvent, MarketEvent, OrderEvent, SplitEvent)
         self._pending: list[OrderEvent] = []
         self._prices: np.ndarray | None = None
         # This handler's fills the book has not booked yet: (fill id, cash effect). The cash a fill may use
@@ -213,6 +216,67 @@ class ExecutionHandler(Handler):
             problem = (f"asks for {quantity!r} shares as a {type(quantity).__name__}; expected a whole number > 0 "
                        "(an int)")
         return ContractError(f"{what} {problem}", plugin=None)
+    def on_split(self, event: SplitEvent) -> list[Event] | None:
+        """Restate the symbol's orders still waiting for a fill in new shares (see the module docstring)."""
+        ratio = Fraction(repr(float(event.ratio)))
+        out: list[Event] = []
+        pending = []
+        for order in self._pending:
+            if order.symbol != event.symbol:
+                pending.append(order)
+                continue
+            quantity = math.floor(order.quantity * ratio)
+            out.append(self._split_notice(event, order, order.quantity, quantity))
+            if quantity == 0:
+                work = _Working(order)
+                reason = "a split left less than one share"
+                out.extend(self._close(work, reason, event.bar, event.time_ns) if self.volume_limit is not None
+                           else [self._cancel(order, order.quantity, reason, event.bar, event.time_ns)])
+                continue
+            pending.append(attrs.evolve(order, quantity=quantity, reference_price=order.reference_price / event.ratio))
+        self._pending = pending
+        carried = []
+        for work in self._carried:
+            if work.order.symbol != event.symbol:
+                carried.append(work)
+                continue
+            remaining = math.floor(work.remaining * ratio)
+            out.append(self._split_notice(event, work.order, work.remaining, remaining))
+            if remaining == 0:
+                out.extend(self._close(work, "a split left less than one share", event.bar, event.time_ns))
+                continue
+            work.order = attrs.evolve(work.order, quantity=work.filled + remaining,
+                                      reference_price=work.order.reference_price / event.ratio)
+            carried.append(work)
+        self._carried = carried
+        self._rescale_known_bars(self.context.symbol_index[event.symbol], event.ratio)
+        return out or None
+
+    def _rescale_known_bars(self, i: int, ratio: float) -> None:
+        """Restate what this handler keeps of earlier bars in new shares: the prices a bar-aware slippage model
+        estimates from (/ ratio; volumes x ratio) and, with ``next_open``, the previous bar's volume a volume
+        limit reads (x ratio), so a split is neither a jump in volatility nor a shrunken volume."""
+
+        def scaled(row: np.ndarray, factor: float) -> np.ndarray:
+            row = row.copy()
+            row[i] *= factor
+            row.setflags(write=False)
+            return row
+
+        def restated(row: np.ndarray | None, factor: float) -> np.ndarray | None:
+            return None if row is None else scaled(row, factor)
+
+        self._history = [attrs.evolve(bar, close=scaled(bar.close, 1 / ratio), open=restated(bar.open, 1 / ratio),
+                                      high=restated(bar.high, 1 / ratio), low=restated(bar.low, 1 / ratio),
+                                      volume=restated(bar.volume, ratio)) for bar in self._history]
+        self._volume = restated(self._volume, ratio)
+
+    def _split_notice(self, split: SplitEvent, order: OrderEvent, before: int, after: int) -> NoticeEvent:
+        details = {"order_id": order.id, "ratio": split.ratio, "wanted": before, "quantity": after,
+                   "reference_price_before": order.reference_price,
+                   "reference_price": order.reference_price / split.ratio}
+        return NoticeEvent(id=self.context.next_id(), time_ns=split.time_ns, cause_id=split.id, bar=split.bar,
+                           handler=self.name, code=NoticeCode.SPLIT_ADJUSTED, symbol=order.symbol, details=details)
 
     def _available_cash(self) -> float:
         """The cash a fill may use now: the book's, less what this handler's fills not yet booked will move.

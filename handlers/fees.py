@@ -81,6 +81,9 @@ class FeeHandler(Handler):
         dates = np.asarray(context.dates).astype("datetime64[ns]")
         gaps = np.diff(dates, prepend=dates[:1]) / np.timedelta64(1, "D") if len(dates) else np.array([])
         self._day_gaps: list[float] = gaps.tolist()
+        first = getattr(context, "first_bar", 0)
+        if 0 < first < len(self._day_gaps):
+            self._day_gaps[first] = 0.0  # the run starts there: the days of the warm-up before it accrue nothing
         self._months: list[int] = dates.astype("datetime64[M]").astype(np.int64).tolist()
 
     def _days_since_previous_bar(self, bar: int) -> float:

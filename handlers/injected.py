@@ -1,6 +1,7 @@
 """Injected events: the cash flows and manual orders a scenario's ``[[events]]`` schedule at given dates.
 
-Each entry happens at the first bar on or after its date. When that bar's :class:`~eventbt.events.MarketEvent`
+Each entry happens at the first bar on or after its date (and not before the first tradable bar: an entry
+dated in the warm-up happens at the first bar after it). When that bar's :class:`~eventbt.events.MarketEvent`
 reaches this handler (it is placed after the pipeline's own handlers, so the bar's rebalance has been
 decided by then), it publishes, in the scenario's order:
 
@@ -106,7 +107,7 @@ class InjectedEvents(Handler):
         self._by_bar = {}
         for index, entry in enumerate(self.entries):
             label = f"events[{index}]"
-            bar = int(np.searchsorted(days, np.datetime64(entry["date"], "D")))
+            bar = max(int(np.searchsorted(days, np.datetime64(entry["date"], "D"))), getattr(context, "first_bar", 0))
             if bar >= len(days):
                 last = str(days[-1]) if len(days) else "none"
                 raise ScenarioError(f"[{label}] date {entry['date']} is after the last bar of the data ({last})",

@@ -11,6 +11,12 @@ withdrawals booked), the trade log (every fill with its costs and realized P&L),
 history (targets at each rebalance) and the weights history (actual weights at the end of each rebalance
 bar); the results are built from it. The portfolio handler is the one place that books deposits and
 withdrawals, so the ``flow`` of the results comes from its history.
+
+It also books what the corporate-actions handler works out (``handlers/corporate_actions.py``): a
+:class:`~eventbt.events.SplitAdjustmentEvent` (shares, average cost and mark per new share, cash in lieu) and
+a :class:`~eventbt.events.DividendPaymentEvent` (the net dividend to cash), and keeps them in the history
+(the dividends and withholding tax of the results). Neither is a trade or a flow: the results' trades and
+``flow`` do not show them, and the returns count dividends as income.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from eventbt.errors import AccountingError, ContractError
 from eventbt.events import (
     BarEndEvent,
     CashFlowEvent,
+    DividendPaymentEvent,
     Event,
     FeeEvent,
     FillEvent,
@@ -31,9 +38,19 @@ from eventbt.events import (
     Side,
     SignalEvent,
     SnapshotEvent,
+    SplitAdjustmentEvent,
 )
 from eventbt.handler import Handler
-from eventbt.portfolio import BookHistory, FeeRecord, Portfolio, SignalRecord, TradeRecord, WeightsRecord
+from eventbt.portfolio import (
+    BookHistory,
+    DividendRecord,
+    FeeRecord,
+    Portfolio,
+    SignalRecord,
+    SplitRecord,
+    TradeRecord,
+    WeightsRecord,
+)
 
 __all__ = ["PortfolioHandler"]
 
@@ -70,7 +87,8 @@ class PortfolioHandler(Handler):
     """Keeps the book and the history of the run."""
 
     name = "portfolio"
-    subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent, CashFlowEvent, FeeEvent)
+    subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent, CashFlowEvent, FeeEvent, SplitAdjustmentEvent,
+                  DividendPaymentEvent)
 
     def __init__(self, *, book: Portfolio, history: BookHistory, weights_lag: int = 0) -> None:
         self.book = book
@@ -160,6 +178,23 @@ class PortfolioHandler(Handler):
                    "owed": book.fees_owed.get(event.model, 0.0)}
         return [NoticeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
                             handler=self.name, code=NoticeCode.FEE_OWED, symbol=event.symbol, details=details)]
+
+    def on_split_adjustment(self, event: SplitAdjustmentEvent) -> None:
+        """Book a split: shares, average cost and mark per new share, the fraction's cash in lieu."""
+        i = self.context.symbol_index[event.symbol]
+        realized = self.book.apply_split(i, event.ratio, event.shares_before, event.shares_after,
+                                         event.fractional_shares, event.cash_in_lieu, date=event.date)
+        self.history.splits.append(SplitRecord(bar=event.bar, symbol=event.symbol, ratio=event.ratio,
+                                               shares_before=event.shares_before, shares_after=event.shares_after,
+                                               cash_in_lieu=event.cash_in_lieu, realized_pnl=realized))
+
+    def on_dividend_payment(self, event: DividendPaymentEvent) -> None:
+        """Book a dividend's net amount to cash (a short position's payment takes it from cash)."""
+        self.book.apply_dividend(self.context.symbol_index[event.symbol], event.net, date=event.date)
+        self.history.dividends.append(DividendRecord(
+            bar=event.bar, symbol=event.symbol, ex_date=event.ex_date, shares=event.shares,
+            amount_per_share=event.amount_per_share, gross=event.gross, withholding_tax=event.withholding_tax,
+            net=event.net, payment_id=event.id))
 
     def on_bar_end(self, event: BarEndEvent) -> list[Event]:
         book = self.book

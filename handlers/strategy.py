@@ -7,6 +7,18 @@ Look-ahead is impossible by construction: the handler keeps its own copy of the 
 Targets are validated before they are published: a mapping of known symbols to finite weights >= 0 that sum
 to at most 1 (+1e-9). Anything else is a :class:`~eventbt.errors.SignalError` naming the strategy, the date
 and the symbol.
+
+Warm-up bars (:class:`~eventbt.events.WarmupBarEvent`) go to the generator's ``update`` like any bar, but its
+``target_weights`` is never asked there: no signal comes from the warm-up.
+
+Corporate actions: the history is forward-adjusted, as far as it goes. At a
+:class:`~eventbt.events.SplitEvent` (09:00 of the ex-date, before the bar's close arrives) every earlier
+price of the symbol is divided by the ratio and every earlier volume multiplied by it, and the generator's
+optional ``adjust(factors)`` is called with ``1 / ratio`` for that symbol, so its indicators continue in new
+shares: the series a generator sees is split-continuous and is what a split-adjusted file would show up to
+this bar, made with nothing but the split itself (no later price). With ``prices = "total_return"`` a
+:class:`~eventbt.events.DividendEvent` likewise scales the earlier prices by ``1 - dividend / previous
+close``, the factor that makes the ex-date's move a total return.
 """
 
 from __future__ import annotations
@@ -18,14 +30,15 @@ from typing import Any
 import numpy as np
 
 from eventbt.errors import SignalError
-from eventbt.events import Event, MarketEvent, SignalEvent
+from eventbt.events import DividendEvent, Event, MarketEvent, SignalEvent, SplitEvent, WarmupBarEvent
 from eventbt.handler import Handler
-from eventbt.protocols import SignalGenerator
+from eventbt.protocols import STRATEGY_PRICES, SignalGenerator, StrategyPrices, adjusts
 
 __all__ = ["HistoryView", "StrategyHandler"]
 
 _WEIGHT_SUM_TOLERANCE = 1e-9
 _FIELDS = ("close", "open", "high", "low", "volume")
+_PRICES = ("close", "open", "high", "low")
 
 
 class HistoryView:
@@ -45,9 +58,31 @@ class HistoryView:
         self._event: MarketEvent | None = None
         self.rows_read = 0  # how many rows generators asked for through history(): a work counter
 
-    def _append(self, event: MarketEvent) -> None:
-        self._received.append(event)
-        self._event = event
+    def _append(self, event: MarketEvent | WarmupBarEvent) -> None:
+        self._received.append(event)  # type: ignore[arg-type]  # a warm-up bar has a market event's fields
+        self._event = event  # type: ignore[assignment]
+
+    def _rescale(self, j: int, bar: int, price_factor: float, volume_factor: float = 1.0) -> None:
+        """Scale column ``j`` of every row before ``bar``: prices by ``price_factor``, volumes by ``volume_factor``.
+
+        The received rows are copied into their buffers first (every field the data has), so the adjustment
+        holds for every later :meth:`history` call; rows from ``bar`` on are not there yet.
+        """
+        if not self._received:
+            return
+        for name in _FIELDS:
+            factor = volume_factor if name == "volume" else price_factor
+            buffer = self._fill(name)
+            if buffer is not None and factor != 1.0:
+                buffer[:bar, j] *= factor
+
+    def last_close(self, j: int) -> float:
+        """The last close of column ``j`` received so far, as it was quoted that day (NaN: none)."""
+        for event in reversed(self._received):
+            price = float(event.close[j])
+            if price == price:
+                return price
+        return math.nan
 
     def _fill(self, name: str) -> np.ndarray | None:
         """The buffer of ``name`` with every received row copied in (``None``: the data has no such field)."""
@@ -111,17 +146,52 @@ class HistoryView:
 
 
 class StrategyHandler(Handler):
-    """Calls ``generator.update`` every bar and ``generator.target_weights`` on rebalance bars."""
+    """Calls ``generator.update`` every bar and ``generator.target_weights`` on rebalance bars.
+
+    ``prices`` is ``[strategy] prices``: the history is adjusted for splits (``"split_adjusted"``) or for
+    splits and dividends (``"total_return"``); see the module docstring.
+    """
 
     name = "strategy"
-    subscribes = (MarketEvent,)
+    subscribes: tuple[type[Event], ...] = (MarketEvent, WarmupBarEvent, SplitEvent)
 
-    def __init__(self, generator: SignalGenerator, rebalance_bars: np.ndarray, *, strategy_name: str) -> None:
+    def __init__(self, generator: SignalGenerator, rebalance_bars: np.ndarray, *, strategy_name: str,
+                 prices: StrategyPrices = "split_adjusted") -> None:
+        if prices not in STRATEGY_PRICES:
+            raise ValueError(f"prices must be one of {', '.join(STRATEGY_PRICES)}, got {prices!r}")
         self.generator = generator
         self.strategy_name = strategy_name
+        self.prices = prices
+        if prices == "total_return":
+            self.subscribes = (*type(self).subscribes, DividendEvent)
         self._rebalance = [bool(x) for x in rebalance_bars]
         self.view = HistoryView()
         self.signals = 0
+
+    def on_warmup_bar(self, event: WarmupBarEvent) -> None:
+        """A warm-up bar: the generator sees it (``update``), and is never asked for targets."""
+        self.view._append(event)
+        self.generator.update(self.view)
+
+    def on_split(self, event: SplitEvent) -> None:
+        """Rescale the history before the split (prices / ratio, volumes x ratio) and the generator's state."""
+        self._adjust(event.symbol, event.bar, 1.0 / event.ratio, event.ratio)
+
+    def on_dividend(self, event: DividendEvent) -> None:
+        """With ``prices = "total_return"``: scale the history before the ex-date by ``1 - dividend / previous
+        close``."""
+        j = self.context.symbol_index[event.symbol]
+        previous = self.view.last_close(j)
+        if previous == previous and previous > event.amount_per_share:
+            self._adjust(event.symbol, event.bar, 1.0 - event.amount_per_share / previous)
+
+    def _adjust(self, symbol: str, bar: int, price_factor: float, volume_factor: float = 1.0) -> None:
+        j = self.context.symbol_index[symbol]
+        self.view._rescale(j, bar, price_factor, volume_factor)
+        if adjusts(self.generator):
+            factors = np.ones(len(self.context.symbols))
+            factors[j] = price_factor
+            self.generator.adjust(factors)  # type: ignore[attr-defined]
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         view = self.view

@@ -10,6 +10,11 @@ Picks are the eligible symbols with a score above 0, the ``top_n`` highest (ties
 caps a weight; the excess stays in cash. No eligible symbol yet: no signal. No pick: all cash.
 
 The EMAs are updated incrementally, so each bar costs O(symbols), never O(history).
+
+Corporate actions: an EMA is a weighted sum of the closes seen, so scaling every past close by ``f`` (a split
+of ratio ``r`` gives ``f = 1 / r``) scales the EMA by ``f``. :meth:`EmaAllocation.adjust` does that, so the
+EMAs continue on the split-continuous series the strategy handler keeps (the score, a ratio of two EMAs, is
+unchanged by it); the counts of closes seen are not prices and stay as they are.
 """
 
 from __future__ import annotations
@@ -143,6 +148,12 @@ class EmaAllocation:
         # Steady from the next bar on when every symbol has started and was observed at this bar (so
         # every past weight is back to 1).
         emas.steady = bool(observed.all())
+
+    def adjust(self, factors: np.ndarray) -> None:
+        """Every past close of symbol ``i`` is now ``factors[i]`` times what it was: scale the EMAs alike."""
+        emas = self._emas
+        if emas is not None:
+            np.multiply(emas.value, np.asarray(factors, dtype=float), out=emas.value)
 
     def _flush_count(self) -> None:
         """Add the bars counted in the steady path to every symbol's count."""

@@ -11,6 +11,7 @@ so float noise in a file (``523.4200440000001``) is not mistaken for a bad bar.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 
@@ -30,6 +31,7 @@ __all__ = [
     "data_warnings",
     "find_stale_prices",
     "find_suspicious_jumps",
+    "find_unseen_splits",
     "jump_message",
     "stale_messages",
 ]
@@ -323,10 +325,20 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
     """Close-to-close moves with a ratio below ``threshold`` or above ``1 / threshold``, by symbol then date.
 
     A move is measured from the previous bar that has a close, so a gap of missing bars does not hide one.
-    The loaders apply no split or dividend adjustments; this scan is how to spot data that needed one.
+    The loaders apply no split or dividend adjustments; this scan is how to spot data that needed one. A move
+    the data's corporate actions explain is not reported: one whose ratio, counted per old share with the
+    day's splits and dividends (``(close * ratio + dividend) / previous close``), is inside the range.
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+    explained: dict[tuple[str, str], tuple[float, float]] = {}  # (symbol, date) -> (split ratio, dividend)
+    for action in prices.actions:
+        ratio, dividend = explained.get((action.symbol, action.date), (1.0, 0.0))
+        if action.kind == "split":
+            ratio *= action.value
+        else:
+            dividend += action.value
+        explained[(action.symbol, action.date)] = (ratio, dividend)
     warnings: list[JumpWarning] = []
     for j, symbol in enumerate(prices.symbols):
         column = prices.close[:, j]
@@ -334,6 +346,11 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
         previous, current = column[present[:-1]], column[present[1:]]
         ratios = current / previous
         for k in np.flatnonzero((ratios < threshold) | (ratios > 1 / threshold)):
+            day_actions = explained.get((symbol, iso(prices.dates[present[k + 1]])))
+            if day_actions is not None:
+                adjusted = (current[k] * day_actions[0] + day_actions[1]) / previous[k]
+                if threshold <= adjusted <= 1 / threshold:
+                    continue
             warnings.append(
                 JumpWarning(
                     symbol=symbol,
@@ -344,6 +361,33 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
                 )
             )
     return warnings
+
+
+def find_unseen_splits(prices: PriceData, path: str) -> list[str]:
+    """A warning line for each split of ``prices.actions`` the closes do not show: prices adjusted already.
+
+    A split of ratio ``r`` should move the close by about ``1 / r`` on its ex-date; when the move is nearer
+    to no move at all (``|log(move * r)| > |log(move)|``), the prices are most likely adjusted for it
+    already (zipline's csvdir sample is), and applying it would adjust them twice.
+    """
+    lines = []
+    index = {symbol: j for j, symbol in enumerate(prices.symbols)}
+    days = [iso(day) for day in prices.dates]
+    for action in prices.actions:
+        if action.kind != "split" or action.value == 1.0 or action.date not in days:
+            continue
+        j, bar = index[action.symbol], days.index(action.date)
+        earlier = np.flatnonzero(~np.isnan(prices.close[:bar, j]))
+        if not len(earlier):
+            continue
+        before, after = float(prices.close[earlier[-1], j]), float(prices.close[bar, j])
+        move = after / before
+        if abs(math.log(move * action.value)) > abs(math.log(move)):
+            lines.append(f"{path}: split {action.value:g} for {action.symbol!r} on {action.date} is not in the "
+                         f"prices: close moves {before:g} -> {after:g} (x{move:.3f}) where the split would show about "
+                         f"x{1 / action.value:.3f}; the prices look adjusted already, and applying the split "
+                         "adjusts them twice (see docs/corporate-actions.md)")
+    return lines
 
 
 @attrs.frozen(kw_only=True)
@@ -427,9 +471,10 @@ def stale_messages(path: str, runs: Sequence[StaleWarning], min_bars: int) -> li
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
                   stale_bars: int = DEFAULT_STALE_BARS) -> list[str]:
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
-    and ``eventbt validate`` lists: each suspicious jump, then each symbol with stale runs
-    (``stale_bars = 0``: none)."""
+    and ``eventbt validate`` lists: each suspicious jump (but those the corporate actions explain), each split
+    the prices do not show, then each symbol with stale runs (``stale_bars = 0``: none)."""
     lines = [jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold)]
+    lines.extend(find_unseen_splits(prices, path))
     if stale_bars:
         lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars), stale_bars))
     return lines

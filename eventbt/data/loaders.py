@@ -22,10 +22,14 @@ The date column is the first one named ``date``, ``day`` or ``datetime`` (any ca
 column. Column names are matched without regard to case; other columns (``dividend``, ``split``,
 ``adj_close``, unnamed row-index columns) are ignored.
 
-Prices are taken as they are written, already adjusted: ``split`` and ``dividend`` columns are **not**
-applied. Files that carry them disagree with their own prices often enough to make applying them unsafe
-(zipline's sample files flag a 7:1 AAPL split on 2014-06-09 in prices that are already split-adjusted, so
-applying it would adjust twice). Use :func:`find_suspicious_jumps` to spot unadjusted splits.
+Prices are taken as they are written. Corporate actions are read only when asked (``corporate_actions=``,
+the scenario's ``[data] corporate_actions``): ``"columns"`` reads a long or per-symbol file's own
+``split_ratio`` and ``dividend`` (or ``ex-dividend``) columns, a path reads an actions file (see
+:mod:`eventbt.data.actions`); they come back as ``PriceData.actions``, and an actions file is hashed into
+``PriceData.sources`` like a price file. Without it those columns are ignored: files that carry them disagree
+with their own prices often enough to make applying them unsafe by default (zipline's csvdir sample flags a
+7:1 AAPL split on 2014-06-09 in prices that are already split-adjusted, so applying it would adjust twice).
+Use :func:`find_suspicious_jumps` to spot unadjusted splits.
 
 Each file read is validated as described in :mod:`eventbt.data.checks`; every problem is a
 :class:`~eventbt.errors.DataError`.
@@ -47,6 +51,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from eventbt.data import actions as corporate
 from eventbt.data.checks import (
     EXPECTED_COLUMNS,
     SYMBOL_NAMES,
@@ -64,7 +69,7 @@ from eventbt.data.checks import (
     parse_numbers,
 )
 from eventbt.errors import DataError
-from eventbt.prices import PriceData
+from eventbt.prices import CorporateAction, PriceData
 from eventbt.protocols import DATA_FORMATS
 
 __all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
@@ -78,6 +83,12 @@ class _Panel:
     symbols: tuple[str, ...]
     fields: dict[str, np.ndarray]
     sources: dict[str, str]
+    actions: tuple[CorporateAction, ...] = ()
+    available: tuple[str, ...] = ()  # every symbol the data has, chosen or not
+
+
+def _raise(problem: DataError) -> None:
+    raise problem
 
 
 def load_prices(
@@ -88,12 +99,19 @@ def load_prices(
     start: str | None = None,
     end: str | None = None,
     display_path: str | None = None,
+    corporate_actions: str | os.PathLike[str] | None = None,
+    actions_display: str | None = None,
+    on_action_problem: corporate.Report | None = None,
 ) -> PriceData:
     """Load, validate and cut daily prices from a file or folder.
 
     ``symbols`` selects a subset (only those are read and checked); ``start`` and ``end`` (ISO dates) cut
     the dates inclusively. ``display_path`` names the data in error messages and in ``PriceData.sources``
     (default ``str(path)``); a folder's files are keyed ``display_path/filename``.
+
+    ``corporate_actions``: ``None`` (none), ``"columns"`` (the price file's action columns) or the path of an
+    actions file, named ``actions_display`` in messages and sources. Each problem with an action is raised,
+    or passed to ``on_action_problem`` (``eventbt validate`` collects them) and the action left out.
     """
     source = Path(path)
     name = display_path if display_path is not None else str(path)
@@ -101,17 +119,36 @@ def load_prices(
         raise DataError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}", path=name)
     wanted = _requested(symbols, name)
     first, last = parse_bound(start, "start", name), parse_bound(end, "end", name)
+    report = on_action_problem or _raise
+    columns = corporate_actions is not None and os.fspath(corporate_actions) == corporate.COLUMNS
     if source.is_dir():
         if format not in ("auto", "per_symbol_dir"):
             raise DataError(f"is a folder; format {format!r} reads a file", path=name)
-        panel = _load_folder(source, name, wanted)
+        panel = _load_folder(source, name, wanted, report if columns else None)
     elif source.is_file():
         if format == "per_symbol_dir":
             raise DataError("is a file; format 'per_symbol_dir' reads a folder of CSV files", path=name)
-        panel = _load_file(source, name, format, wanted)
+        panel = _load_file(source, name, format, wanted, report if columns else None)
     else:
         raise DataError("no such file or folder", path=name)
+    if corporate_actions is not None and not columns:
+        panel = _with_actions_file(panel, Path(corporate_actions), actions_display or str(corporate_actions), report)
+    if panel.actions:
+        kept = corporate.check_against_prices(panel.actions, available=panel.available, chosen=panel.symbols,
+                                              dates=panel.dates, close=panel.fields["close"], report=report)
+        panel = attrs.evolve(panel, actions=tuple(sorted(kept, key=lambda action: action.order)))
     return _cut(panel, first, last, name)
+
+
+def _with_actions_file(panel: _Panel, source: Path, name: str, report: corporate.Report) -> _Panel:
+    """The panel with the actions of the file at ``source`` (named ``name``), hashed into its sources."""
+    if not source.is_file():
+        raise DataError("no such actions file (from [data] corporate_actions); expected a CSV file with columns "
+                        f"{corporate.FILE_COLUMNS}, or 'columns' to read the price file's own", path=name)
+    data = _read_bytes(source, name)
+    frame = _csv_frame(_csv_text(data, source.name, name), name)
+    found = corporate.file_actions(frame, name, report)
+    return attrs.evolve(panel, actions=tuple(found), sources={**panel.sources, name: _sha256(data)})
 
 
 def _requested(symbols: Sequence[str] | None, name: str) -> tuple[str, ...] | None:
@@ -150,7 +187,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None) -> _Panel:
+def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None,
+               report: corporate.Report | None) -> _Panel:
+    """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
     data = _read_bytes(source, name)
     if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
         frame = _parquet_frame(data, name)
@@ -158,18 +197,23 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
         frame = _csv_frame(_csv_text(data, source.name, name), name)
     symbol_column = find_column(frame.columns, SYMBOL_NAMES)
     if format == "long" or (format != "wide" and symbol_column is not None):
-        panel = _long(frame, name, wanted)
+        panel = _long(frame, name, wanted, report)
     elif symbol_column is not None:
         raise DataError(
             f"has a {symbol_column!r} column, so it is in long layout; expected format 'long' or 'auto'",
             path=name,
         )
+    elif report is not None:
+        raise DataError("is in wide layout (a close column per symbol), which has no action columns for [data] "
+                        "corporate_actions = 'columns'; expected a long or per-symbol file with split_ratio or "
+                        "dividend columns, or an actions file", path=name)
     else:
         panel = _wide(frame, name, wanted)
     return attrs.evolve(panel, sources={name: _sha256(data)})
 
 
-def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None) -> _Panel:
+def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
+                 report: corporate.Report | None) -> _Panel:
     files: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
         lower = entry.name.lower()
@@ -191,6 +235,7 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None) -> _Pa
     sources: dict[str, str] = {}
     tables: list[tuple[str, np.ndarray, dict[str, np.ndarray]]] = []
     keys: list[str] = []
+    found: list[CorporateAction] = []
     for symbol in _choose(list(files), wanted, name, "folder"):
         key = f"{name.rstrip('/')}/{files[symbol].name}"
         data = _read_bytes(files[symbol], key)
@@ -200,6 +245,8 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None) -> _Pa
         dates = parse_dates(frame[date_column(frame.columns, key)], key)
         tables.append((symbol, dates, check_symbol_table(frame, fields, symbol, dates, key)))
         keys.append(key)
+        if report is not None:
+            found += corporate.column_actions(frame, corporate.action_columns(frame, key), symbol, dates, key, report)
     everywhere = {field for _, _, values in tables for field in values}
     for (symbol, _, values), key in zip(tables, keys, strict=True):
         for field in sorted(everywhere - set(values)):
@@ -209,7 +256,7 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None) -> _Pa
                 path=key,
                 symbol=symbol,
             )
-    return attrs.evolve(_assemble(tables), sources=sources)
+    return attrs.evolve(_assemble(tables), sources=sources, actions=tuple(found), available=tuple(sorted(files)))
 
 
 def _csv_text(data: bytes, filename: str, name: str) -> str:
@@ -305,10 +352,11 @@ def _wide(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Pa
     for j, symbol in enumerate(chosen):
         close[:, j] = parse_numbers(frame[symbol], field="close", symbol=symbol, dates=dates, path=name)
         check_bars({"close": close[:, j]}, symbol=symbol, dates=dates, rows=rows, path=name)
-    return _Panel(dates, chosen, {"close": close}, {})
+    return _Panel(dates, chosen, {"close": close}, {}, available=tuple(sorted(columns)))
 
 
-def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Panel:
+def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
+          report: corporate.Report | None = None) -> _Panel:
     dates_in = date_column(frame.columns, name)
     symbol_column = find_column(frame.columns, SYMBOL_NAMES)
     if symbol_column is None:
@@ -323,7 +371,9 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Pa
     if empty.any():
         row = int(frame.index[int(np.argmax(empty))])
         raise DataError(f"row {row} has no symbol; expected one in {symbol_column!r}", path=name, row=row)
-    chosen = _choose(sorted(set(labels)), wanted, name, "file")
+    available = sorted(set(labels))
+    chosen = _choose(available, wanted, name, "file")
+    columns = corporate.action_columns(frame, name) if report is not None else {}
     keep = labels.isin(chosen).to_numpy()
     frame, labels = frame[keep], labels[keep]
     dates = parse_dates(frame[dates_in], name)
@@ -333,7 +383,12 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Pa
          check_symbol_table(frame.iloc[positions[symbol]], fields, symbol, dates[positions[symbol]], name))
         for symbol in chosen
     ]
-    return _assemble(tables)
+    found: list[CorporateAction] = []
+    if report is not None:
+        for symbol in chosen:
+            rows = positions[symbol]
+            found += corporate.column_actions(frame.iloc[rows], columns, symbol, dates[rows], name, report)
+    return attrs.evolve(_assemble(tables), actions=tuple(found), available=tuple(available))
 
 
 def _assemble(tables: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]]) -> _Panel:
@@ -363,6 +418,7 @@ def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None,
         message = f"end {finish} is before the first date ({low}); expected an end {within}"
         raise DataError(message, path=name, date=finish)
     keep = (panel.dates >= np.datetime64(begin, "ns")) & (panel.dates <= np.datetime64(finish, "ns"))
+    actions = tuple(action for action in panel.actions if begin <= action.date <= finish)
     if not keep.any():
         message = f"no dates from {begin} to {finish}; expected a range holding at least one date {within}"
         raise DataError(message, path=name)
@@ -376,4 +432,5 @@ def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None,
         low=arrays.get("low"),
         volume=arrays.get("volume"),
         sources=panel.sources,
+        actions=actions,
     )

@@ -16,6 +16,8 @@ import attrs
 
 from eventbt.events import (
     CancelEvent,
+    DividendEvent,
+    DividendPaymentEvent,
     Event,
     FillEvent,
     NoticeCode,
@@ -23,6 +25,8 @@ from eventbt.events import (
     OrderEvent,
     SignalEvent,
     SnapshotEvent,
+    SplitAdjustmentEvent,
+    SplitEvent,
 )
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "money",
     "price",
     "quantity",
+    "ratio_text",
     "weight",
 ]
 
@@ -79,8 +84,38 @@ def describe(event: Event) -> str:
     if isinstance(event, SnapshotEvent):
         return (f"cash {money(event.cash)}  positions {money(event.positions_value)}"
                 f"  total {money(event.total_value)}")
+    described = _describe_action(event)
+    if described is not None:
+        return described
     bar = getattr(event, "bar", None)
     return f"bar {bar}" if bar is not None else ""
+
+
+def ratio_text(ratio: float) -> str:
+    """A split ratio as the market says it: ``7.0`` -> ``7-for-1``, ``0.1`` -> ``1-for-10``, ``1.5`` -> ``3-for-2``."""
+    from fractions import Fraction
+
+    exact = Fraction(repr(float(ratio))).limit_denominator(1000)
+    return f"{exact.numerator}-for-{exact.denominator}"
+
+
+def _describe_action(event: Event) -> str | None:
+    """One line for a corporate action or what it booked, else ``None``."""
+    if isinstance(event, SplitEvent):
+        return f"{event.symbol} {ratio_text(event.ratio)} split (x{event.ratio:g} shares, prices / {event.ratio:g})"
+    if isinstance(event, DividendEvent):
+        paid = f", paid {event.pay_date}" if event.pay_date else ""
+        return f"{event.symbol} dividend {price(event.amount_per_share)} a share{paid}"
+    if isinstance(event, SplitAdjustmentEvent):
+        lieu = (f"  cash in lieu {money(event.cash_in_lieu)} for {event.fractional_shares:.4g} share(s)"
+                if event.fractional_shares else "")
+        return (f"{event.symbol} {quantity(event.shares_before)} -> {quantity(event.shares_after)} shares "
+                f"({ratio_text(event.ratio)}){lieu}")
+    if isinstance(event, DividendPaymentEvent):
+        tax = f"  tax {money(event.withholding_tax)}  net {money(event.net)}" if event.withholding_tax else ""
+        return (f"{event.symbol} {quantity(event.shares)} x {price(event.amount_per_share)} = {money(event.gross)}"
+                f"{tax}  (ex {event.ex_date})")
+    return None
 
 
 def _notice_numbers(event: NoticeEvent) -> str:
@@ -112,6 +147,10 @@ def explain(event: NoticeEvent) -> str:
         return f"a change of {money(d['change'])} is less than one share at {price(d['price'])}"
     if code == "skip_not_tradable":
         return f"not traded: {d.get('reason', 'no price')} (wanted a change of {money(d['change'])})"
+    if code == "split_adjusted":
+        return (f"order #{d['order_id']} restated for a {ratio_text(d['ratio'])} split: {quantity(d['wanted'])} -> "
+                f"{quantity(d['quantity'])} shares, reference price {price(d['reference_price_before'])} -> "
+                f"{price(d['reference_price'])}")
     facts = ", ".join(f"{key} {value}" for key, value in sorted(d.items()))
     if code in NoticeCode.__members__.values():
         return f"{NoticeCode(code).meaning} ({facts})" if facts else NoticeCode(code).meaning

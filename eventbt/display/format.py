@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["METRIC_ROWS", "fee_models", "flows_note", "format_value", "metric_rows", "text_table"]
+__all__ = ["METRIC_ROWS", "dividend_symbols", "fee_models", "flows_note", "format_value", "income_rows", "metric_rows",
+           "text_table"]
 
 # (key, label, style, group); see docs/metrics.md for each formula.
 METRIC_ROWS: list[tuple[str, str, str, str]] = [
@@ -42,6 +43,12 @@ METRIC_ROWS: list[tuple[str, str, str, str]] = [
     ("commission_drag_bps", "Commission drag (bps/yr)", "bps", "Costs"),
     ("slippage_drag_bps", "Slippage drag (bps/yr)", "bps", "Costs"),
     ("total_cost_drag_bps", "Total cost drag (bps/yr)", "bps", "Costs"),
+    ("dividends_gross", "Dividends (gross)", "money", "Income"),
+    ("withholding_tax", "Withholding tax", "money", "Income"),
+    ("dividends_net", "Dividends (net)", "money", "Income"),
+    # a ("dividends:<SYMBOL>", "  <SYMBOL> gross", ...) and ("withholding_tax:<SYMBOL>", "  <SYMBOL> tax", ...)
+    # row per symbol that received dividends go here (metric_rows)
+    ("cash_in_lieu", "Cash in lieu (splits)", "money", "Income"),
     ("benchmark_total_return", "Benchmark total return", "pct", "Benchmark"),
     ("benchmark_cagr", "Benchmark CAGR", "pct", "Benchmark"),
     ("excess_return", "Excess CAGR", "pct", "Benchmark"),
@@ -64,11 +71,27 @@ def fee_models(metrics: Sequence[Mapping[str, object]]) -> list[str]:
     return sorted(found)
 
 
+def dividend_symbols(metrics: Sequence[Mapping[str, object]]) -> list[str]:
+    """The symbols any of ``metrics`` has a ``dividends:<SYMBOL>`` figure of, sorted."""
+    return sorted({key.removeprefix("dividends:") for figures in metrics for key in figures
+                   if key.startswith("dividends:")})
+
+
+def income_rows(metrics: Sequence[Mapping[str, object]]) -> list[tuple[str, str, str, str]]:
+    """The per-symbol dividend rows: ``  AAPL gross`` and ``  AAPL tax`` for each symbol that had dividends."""
+    return [row for symbol in dividend_symbols(metrics)
+            for row in ((f"dividends:{symbol}", f"  {symbol} gross", "money", "Income"),
+                        (f"withholding_tax:{symbol}", f"  {symbol} tax", "money", "Income"))]
+
+
 def metric_rows(metrics: Sequence[Mapping[str, object]]) -> list[tuple[str, str, str, str]]:
-    """:data:`METRIC_ROWS` with a ``Fee: <model>`` row for each fee model of ``metrics``, after slippage."""
+    """:data:`METRIC_ROWS` with a ``Fee: <model>`` row for each fee model of ``metrics``, after slippage, and the
+    dividends of each symbol after the net dividends."""
     at = next(i for i, row in enumerate(METRIC_ROWS) if row[0] == "total_slippage") + 1
     fees = [(key, f"Fee: {key.removeprefix('fee:')}", "money", "Costs") for key in fee_models(metrics)]
-    return [*METRIC_ROWS[:at], *fees, *METRIC_ROWS[at:]]
+    rows = [*METRIC_ROWS[:at], *fees, *METRIC_ROWS[at:]]
+    at = next(i for i, row in enumerate(rows) if row[0] == "dividends_net") + 1
+    return [*rows[:at], *income_rows(metrics), *rows[at:]]
 
 
 def flows_note(metrics: Mapping[str, object]) -> str | None:

@@ -5,8 +5,10 @@
 delivers them, by (``time``, ``seq``): the first ``footer["events"]`` of that order are the events the run
 delivered. It does not read the ``deliver`` records. It then does the portfolio handler's bookkeeping
 (``handlers/portfolio.py``, ``eventbt/portfolio.py``) in that order: marks at each ``MarketEvent``, every
-``FillEvent``, ``CashFlowEvent`` and ``FeeEvent`` booked, and at each ``BarEndEvent`` a row of values and, at
-the end of a bar that carried out a rebalance, a row of weights. The result is what ``trades.csv``,
+``FillEvent``, ``CashFlowEvent`` and ``FeeEvent`` booked, each corporate action's ``SplitAdjustmentEvent`` and
+``DividendPaymentEvent`` checked against the rules (``handlers/corporate_actions.py``, recomputed here) and
+booked, and at each ``BarEndEvent`` a row of values and, at the end of a bar that carried out a rebalance, a
+row of weights. The result is what ``trades.csv``,
 ``signals.csv``, ``weights.csv``, ``equity.csv`` and ``summary.json`` must hold (see
 :mod:`eventbt.replays.verify`).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import attrs
@@ -28,17 +31,19 @@ __all__ = ["Books", "BooksError", "rebuild_books"]
 _CASH_TOLERANCE = 1e-6  # as eventbt/portfolio.py
 # The events the portfolio handler books or records (the others do not touch the books).
 _BOOKED = frozenset({"MarketEvent", "SignalEvent", "FillEvent", "CashFlowEvent", "FeeEvent", "BarEndEvent",
-                     "SnapshotEvent"})
+                     "SnapshotEvent", "SplitAdjustmentEvent", "DividendPaymentEvent"})
 
 
 class BooksError(Exception):
-    """The audit log itself does not add up against the prices (``where``, ``expected``, ``found``)."""
+    """The audit log itself does not add up against the prices (``where``, ``expected``, ``found``); ``check``
+    is the verify check it fails (``"trades"``, or ``"actions"`` for a corporate action)."""
 
-    def __init__(self, where: str, expected: Any, found: Any) -> None:
+    def __init__(self, where: str, expected: Any, found: Any, *, check: str = "trades") -> None:
         super().__init__(f"{where}: expected {expected!r}, found {found!r}")
         self.where = where
         self.expected = expected
         self.found = found
+        self.check = check
 
 
 @attrs.define
@@ -55,6 +60,29 @@ class Books:
     flow: list[float] = attrs.field(factory=list)
     fees: dict[str, float] = attrs.field(factory=dict)
     snapshots: dict[int, Mapping[str, Any]] = attrs.field(factory=dict)  # bar -> the log's SnapshotEvent data
+    dividends: list[Mapping[str, Any]] = attrs.field(factory=list)  # the DividendPaymentEvent data, in order
+    splits: list[Mapping[str, Any]] = attrs.field(factory=list)  # the SplitAdjustmentEvent data, in order
+    closing: dict[int, np.ndarray] = attrs.field(factory=dict)  # bar -> the positions at its close
+    actions_booked: set[tuple[str, str, int]] = attrs.field(factory=set)  # (kind, symbol, ex-date bar)
+
+    def held_before(self, bar: int, j: int) -> int:
+        """The shares of symbol ``j`` held at the close before ``bar`` (0 before the first bar marked)."""
+        previous = self.closing.get(bar - 1)
+        return int(previous[j]) if previous is not None else 0
+
+    def unbooked_actions(self, prices: Any) -> list[str]:
+        """The actions of the data on a position held at the previous close that the log never booked."""
+        bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
+        index = {symbol: j for j, symbol in enumerate(prices.symbols)}
+        missing = []
+        for action in prices.actions:
+            bar = bar_of.get(action.date, -1)
+            if bar < prices.warmup_bars or bar - 1 not in self.closing:
+                continue
+            held = self.held_before(bar, index[action.symbol])
+            if held and (action.kind, action.symbol, bar) not in self.actions_booked:
+                missing.append(f"{action.date} {action.kind} of {action.symbol} on {held} shares")
+        return missing
 
 
 def delivered(records: Sequence[Mapping[str, Any]], path: str, *, extra: int = 0) -> list[Mapping[str, Any]]:
@@ -87,7 +115,7 @@ def _skipped_by_portfolio(records: Sequence[Mapping[str, Any]]) -> set[int]:
 
 
 def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_cash: float, next_open: bool,
-                  path: str = "audit.jsonl", extra: int = 0) -> Books:
+                  path: str = "audit.jsonl", extra: int = 0, withholding_tax: float = 0.0) -> Books:
     """The books of the run ``records`` describe (see the module docstring).
 
     Raises :class:`BooksError` when the log does not add up against ``prices``: a fill's reference price that
@@ -107,6 +135,7 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
     signal_bar = -1
     lag = 1 if next_open else 0
     skipped = _skipped_by_portfolio(records)
+    bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
     for record in delivered(records, path, extra=extra):
         kind, data = record.get("type"), record.get("data") or {}
         if record.get("id") in skipped or not isinstance(data, Mapping):
@@ -157,7 +186,77 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
                 books.weights.append((bar, values / total if total > 0 else np.zeros_like(values)))
         elif kind == "SnapshotEvent":
             books.snapshots[bar] = data
+        elif kind == "SplitAdjustmentEvent":
+            cash = _book_split(record, data, bar, marks, index, positions, average, cash, books)
+        elif kind == "DividendPaymentEvent":
+            cash = _book_dividend(record, data, bar_of, index, withholding_tax, cash, books)
+        if kind == "BarEndEvent":
+            books.closing[bar] = positions.copy()
     return books
+
+
+def _book_split(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, marks: np.ndarray,
+                index: dict[str, int], positions: np.ndarray, average: np.ndarray, cash: float, books: Books) -> float:
+    """Check a split adjustment against the rules and book it as ``Portfolio.apply_split`` does."""
+    symbol, ratio = str(data["symbol"]), float(data["ratio"])
+    where = f"audit.jsonl SplitAdjustmentEvent #{record['id']} ({symbol} x{ratio:g})"
+    if symbol not in index:
+        raise BooksError(f"{where} symbol", "a symbol of the data", symbol, check="actions")
+    j = index[symbol]
+    held = books.held_before(bar, j)
+
+    def require(name: str, expected: Any, found: Any, same: bool) -> None:
+        if not same:
+            raise BooksError(f"{where} {name}", expected, found, check="actions")
+
+    require("shares_before (held at the previous close)", held, data["shares_before"],
+            held == data["shares_before"] == int(positions[j]))
+    # The ratio as the decimal it is written as (3-for-2 is 1.5, not 1.4999...): whole shares rounded down.
+    exact = Decimal(held) * Decimal(repr(ratio))
+    whole = int(exact.to_integral_value(rounding=ROUND_DOWN))
+    fraction = float(exact - whole)
+    require("shares_after", whole, data["shares_after"], whole == data["shares_after"])
+    prior = float(marks[j])
+    require("prior_close (the previous close)", prior, data["prior_close"], _near(prior, float(data["prior_close"])))
+    lieu = fraction * prior / ratio
+    require("cash_in_lieu (fraction x previous close / ratio)", lieu, data["cash_in_lieu"],
+            _near(lieu, float(data["cash_in_lieu"])))
+    positions[j] = whole
+    average[j] = average[j] / ratio if whole else 0.0
+    marks[j] = marks[j] / ratio
+    books.splits.append(data)
+    books.actions_booked.add(("split", symbol, bar))
+    return cash + float(data["cash_in_lieu"])
+
+
+def _book_dividend(record: Mapping[str, Any], data: Mapping[str, Any], bar_of: dict[str, int],
+                   index: dict[str, int], rate: float, cash: float, books: Books) -> float:
+    """Check a dividend payment against the rules and book its net amount to cash."""
+    symbol, ex_date = str(data["symbol"]), str(data["ex_date"])
+    where = f"audit.jsonl DividendPaymentEvent #{record['id']} ({symbol} ex {ex_date})"
+    if symbol not in index or ex_date not in bar_of:
+        raise BooksError(f"{where} symbol and ex_date", "a symbol and a date of the data", (symbol, ex_date),
+                         check="actions")
+    ex_bar = bar_of[ex_date]
+    held = books.held_before(ex_bar, index[symbol])
+    if held != data["shares"]:
+        raise BooksError(f"{where} shares (held at the close before the ex-date)", held, data["shares"],
+                         check="actions")
+    gross = held * float(data["amount_per_share"])
+    tax = gross * rate if gross > 0 else 0.0  # a short position pays the dividend; nothing is withheld
+    for name, value in (("gross", gross), ("withholding_tax", tax), ("net", gross - tax)):
+        if not _near(value, float(data[name])):
+            raise BooksError(f"{where} {name}", value, data[name], check="actions")
+    net = float(data["net"])
+    if cash + net < -_CASH_TOLERANCE:
+        raise BooksError(f"{where} cash after it", ">= 0", cash + net, check="actions")
+    books.dividends.append(data)
+    books.actions_booked.add(("dividend", symbol, ex_bar))
+    return cash + net
+
+
+def _near(expected: float, found: float) -> bool:
+    return abs(expected - found) <= max(1e-6, 1e-9 * abs(expected))
 
 
 def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, reference: np.ndarray,

@@ -10,7 +10,11 @@ stopping at the first disagreement:
 3. ``data``: the price files hash to what the audit header recorded (``data_files``);
 4. the books rebuilt from the log's ``publish`` records in delivery order, (``time``, ``seq``), and the
    prices (:func:`eventbt.replays.books.rebuild_books`): each fill's reference price is the data's, no sale
-   exceeds the shares held, cash never goes below zero; then the files against those books:
+   exceeds the shares held, cash never goes below zero; each corporate action booked
+   (``SplitAdjustmentEvent``, ``DividendPaymentEvent``) agrees with the rules recomputed there: the shares
+   held at the previous close, a split's whole shares and cash in lieu at the previous close per new share
+   (the ratio read as the decimal it is written as), a dividend's gross, the ``[portfolio] withholding_tax``
+   withheld and the net; then the files against those books:
 5. ``trades``: ``trades.csv`` holds one row per ``FillEvent``, in order, every column equal (``realized_pnl``
    recomputed from the average cost);
 6. ``signals``: ``signals.csv`` holds one row per ``SignalEvent``, each symbol's target (0 when absent);
@@ -20,14 +24,19 @@ stopping at the first disagreement:
 8. ``weights``: ``weights.csv`` holds a row at the end of each bar that carried out a rebalance, market value /
    total value per symbol;
 9. ``summary``: every figure of ``summary.json`` recomputed with :func:`eventbt.results.metrics.summary_figures`
-   and :func:`eventbt.results.costs.cost_attribution` from the recomputed equity, and nothing else in it.
+   and :func:`eventbt.results.costs.cost_attribution` from the recomputed equity (and ``dividends`` from the
+   booked payments, ``warmup_bars``), and nothing else in it;
+10. ``actions`` (runs with corporate actions): every action of the data on a position held at the previous
+    close was booked (checked for a run that completed; one stopped early may not have reached a payment).
 
 A disagreement names the file, the 1-based data row (the header line not counted) and the column
 (:class:`Disagreement` keeps them as ``file``, ``row``, ``column``). A file that is not valid CSV or JSON is
 an :class:`~eventbt.errors.AuditError` naming it (``eventbt verify`` prints one line, exit 2).
 
 Where the prices are: ``data_path`` when given, else the recorded scenario's ``data.path`` taken relative to
-the scenario's folder, which the audit header records as ``environment.base_dir``. Recomputed numbers agree
+the scenario's folder, which the audit header records as ``environment.base_dir`` (an actions file,
+``[data] corporate_actions``, too). With a warm-up (``[run] warmup``) the rows of ``equity.csv`` start at the
+first tradable bar. Recomputed numbers agree
 when they differ by at most 1e-9 relative (1e-6 absolute near zero); numbers copied from the log (a fill's
 price, a target weight, a snapshot's cash) must be equal.
 """
@@ -239,18 +248,13 @@ def _check_scenario(recorded: Mapping[str, Any], written: Mapping[str, Any], pat
 
 
 def _load(config: Any, base_dir: str | None, data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
-    from eventbt.data.loaders import load_prices
+    """The run's prices as the run loaded them (its symbols, dates, corporate actions and warm-up)."""
+    from eventbt.simulation import load_scenario_prices
 
-    if data_path is not None:
-        path = Path(data_path)
-    elif base_dir:
-        path = Path(base_dir) / config.data.path
-    else:
+    if data_path is None and not base_dir:
         raise AuditError("the audit header does not say where the scenario was (environment.base_dir); "
                          "give the prices with --data", path=str(folder / "audit.jsonl"))
-    data = config.data
-    return load_prices(path, format=data.format, symbols=list(data.symbols) or None, start=data.start or None,
-                       end=data.end or None, display_path=data.path)
+    return load_scenario_prices(config, base_dir=base_dir or folder, data_path=data_path)
 
 
 def _check_data(header: Mapping[str, Any], prices: Any) -> None:
@@ -274,9 +278,10 @@ def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, t
     def rebuild(extra: int) -> Any:
         try:
             return rebuild_books(records, prices=prices, initial_cash=config.portfolio.initial_cash,
-                                 next_open=config.execution.timing == "next_open", extra=extra)
+                                 next_open=config.execution.timing == "next_open", extra=extra,
+                                 withholding_tax=config.portfolio.withholding_tax)
         except BooksError as exc:
-            raise _differ("trades", exc.where, exc.expected, exc.found, file="audit.jsonl") from None
+            raise _differ(exc.check, exc.where, exc.expected, exc.found, file="audit.jsonl") from None
 
     books = rebuild(0)
     if footer.get("status") == "interrupted":
@@ -299,9 +304,16 @@ def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, t
             raise _differ(check, found.where, found.expected, found.found, file=found.file, row=found.row,
                           column=found.column)
         checked.append(check)
-    expected = expected_summary(books, records, footer, config, prices.dates)
+    expected = expected_summary(books, records, footer, config, prices.dates, warmup_bars=prices.warmup_bars)
     _compare_summary(expected, summary)
     checked.append("summary")
+    if config.data.corporate_actions:
+        if footer.get("status") == "completed":
+            unbooked = books.unbooked_actions(prices)
+            if unbooked:
+                raise _differ("actions", f"{unbooked[0]} (held at the previous close)", "booked in the audit log",
+                              "not booked", file="audit.jsonl")
+        checked.append("actions")
 
 
 def _compare_summary(expected: Mapping[str, Any], found: Mapping[str, Any], prefix: str = "") -> None:

@@ -184,7 +184,7 @@ def compare_weights(table: Any, books: Books, dates: np.ndarray, symbols: list[s
 
 
 def expected_summary(books: Books, records: Sequence[Mapping[str, Any]], footer: Mapping[str, Any], config: Any,
-                     dates: np.ndarray) -> dict[str, Any]:
+                     dates: np.ndarray, *, warmup_bars: int = 0) -> dict[str, Any]:
     """``summary.json`` as the recomputed books give it: the figures of
     :func:`eventbt.results.metrics.summary_figures`, the costs of :func:`eventbt.results.costs.cost_attribution`,
     and how the run ended (from the footer)."""
@@ -205,4 +205,25 @@ def expected_summary(books: Books, records: Sequence[Mapping[str, Any]], footer:
                    complete=status == "completed", status=status, dead_letters=dead_letters)
     summary["costs"] = cost_attribution(commission=commission, slippage=slippage, fees=books.fees, values=values,
                                         dates=bar_dates)
+    if config.data.corporate_actions:
+        summary["dividends"] = _dividends(books)
+    if config.run.warmup:
+        summary["warmup_bars"] = warmup_bars
     return summary
+
+
+def _dividends(books: Books) -> dict[str, Any]:
+    """``summary["dividends"]`` from the payments and splits the log booked (exactly rounded sums)."""
+    from eventbt.exact import fsum
+
+    def total(rows: Sequence[Mapping[str, Any]], name: str) -> float:
+        return fsum([float(row[name]) for row in rows])
+
+    by_symbol = {}
+    for symbol in sorted({str(row["symbol"]) for row in books.dividends}):
+        mine = [row for row in books.dividends if row["symbol"] == symbol]
+        by_symbol[symbol] = {"gross": total(mine, "gross"), "withholding_tax": total(mine, "withholding_tax"),
+                             "net": total(mine, "net"), "payments": len(mine)}
+    return {"gross": total(books.dividends, "gross"), "withholding_tax": total(books.dividends, "withholding_tax"),
+            "net": total(books.dividends, "net"), "payments": len(books.dividends),
+            "cash_in_lieu": total(books.splits, "cash_in_lieu"), "splits": len(books.splits), "by_symbol": by_symbol}

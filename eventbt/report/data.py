@@ -12,14 +12,21 @@ import pandas as pd
 
 from eventbt.data.benchmark import load_benchmark
 from eventbt.errors import DataError
-from eventbt.results import fee_amounts
+from eventbt.results import fee_amounts, income_figures
 from eventbt.results.metrics import compute_metrics
 
-__all__ = ["FEE_COLUMNS", "RunData", "fees_by_date", "load_benchmark", "load_run", "read_fees", "read_rebalances"]
+__all__ = ["ACTION_COLUMNS", "FEE_COLUMNS", "RunData", "fees_by_date", "load_benchmark", "load_run", "read_actions",
+           "read_fees", "read_rebalances"]
 
 # One row per fee booked: its date, model, what was paid (credits negative), the symbol it names, and the
 # side and date of the fill that caused it (a stamp duty's buy) or None and its own date (a management fee).
 FEE_COLUMNS = ["date", "model", "amount", "symbol", "side", "rebalance_date"]
+
+# One row per corporate action the book booked: its date, symbol and kind, the shares held before and after,
+# the ratio of a split or the amount per share of a dividend, and the cash it moved (net dividend, tax
+# withheld, cash in lieu).
+ACTION_COLUMNS = ["date", "symbol", "action", "shares_before", "shares_after", "ratio", "amount_per_share", "gross",
+                  "withholding_tax", "cash"]
 
 _REBALANCE_TYPES = (b'"type":"SignalEvent"', b'"type":"OrderEvent"', b'"type":"FillEvent"',
                     b'"type":"NoticeEvent"', b'"type":"CancelEvent"')
@@ -41,6 +48,7 @@ class RunData:
     benchmark_name: str | None
     rebalances: list[dict[str, Any]]
     fees: pd.DataFrame = attrs.field(factory=lambda: pd.DataFrame(columns=FEE_COLUMNS))
+    actions: pd.DataFrame = attrs.field(factory=lambda: pd.DataFrame(columns=ACTION_COLUMNS))
 
 
 def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
@@ -121,6 +129,32 @@ def read_fees(audit_path: Path, trades: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FEE_COLUMNS)
 
 
+def read_actions(audit_path: Path) -> pd.DataFrame:
+    """Every split adjustment and dividend payment of the audit log (:data:`ACTION_COLUMNS`), in booking order;
+    an empty table without an audit log or without corporate actions."""
+    rows: list[dict[str, Any]] = []
+    if audit_path.is_file():
+        with audit_path.open("rb") as handle:
+            for line in handle:
+                if b'"type":"SplitAdjustmentEvent"' not in line and b'"type":"DividendPaymentEvent"' not in line:
+                    continue
+                record = orjson.loads(line)
+                if record.get("record") != "publish":
+                    continue
+                data = record["data"]
+                if record["type"] == "SplitAdjustmentEvent":
+                    rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"], "action": "split",
+                                 "shares_before": data["shares_before"], "shares_after": data["shares_after"],
+                                 "ratio": data["ratio"], "amount_per_share": None, "gross": None,
+                                 "withholding_tax": None, "cash": data["cash_in_lieu"]})
+                else:
+                    rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"],
+                                 "action": "dividend", "shares_before": data["shares"], "shares_after": data["shares"],
+                                 "ratio": None, "amount_per_share": data["amount_per_share"], "gross": data["gross"],
+                                 "withholding_tax": data["withholding_tax"], "cash": data["net"]})
+    return pd.DataFrame(rows, columns=ACTION_COLUMNS)
+
+
 def fees_by_date(fees: pd.DataFrame, dates: pd.Index) -> pd.DataFrame:
     """Fees per rebalance date (``dates``) and model (one column each, sorted): a fee belongs to a rebalance
     when its ``rebalance_date`` is that date; fees on other dates are left out."""
@@ -179,7 +213,10 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
                               risk_free=risk_free, fees=fee_amounts(summary))
     metrics.update({key: summary[key] for key in ("scenario", "digest", "complete", "status", "events")
                     if key in summary})
+    metrics.update(income_figures(summary))
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
                    benchmark_name=bench_name, rebalances=read_rebalances(root / "audit.jsonl"),
-                   fees=read_fees(root / "audit.jsonl", trades))
+                   fees=read_fees(root / "audit.jsonl", trades),
+                   actions=read_actions(root / "audit.jsonl") if "dividends" in summary else
+                   pd.DataFrame(columns=ACTION_COLUMNS))

@@ -70,6 +70,38 @@ def _metrics_table(metrics: dict[str, Any]) -> str:
         f'<tbody>{"".join(rows)}</tbody></table>' for group, rows in groups.items()) + "</div>"
 
 
+def _income(run: RunData) -> str:
+    """The corporate actions section: dividends and tax by symbol, then every split and dividend booked."""
+    dividends = run.summary.get("dividends")
+    if not isinstance(dividends, dict):
+        return ""
+    money = [("gross", "Gross"), ("withholding_tax", "Withholding tax"), ("net", "Net")]
+    header = [("Symbol", "text"), ("Payments", "int"), *((label, "money") for _, label in money)]
+    rows = [f"<tr>{_cell(symbol, 'text')}{_cell(entry['payments'], 'int')}"
+            + "".join(_cell(entry[key], "money") for key, _ in money) + "</tr>"
+            for symbol, entry in dividends.get("by_symbol", {}).items()]
+    rows.append(f"<tr>{_cell('Total', 'text')}{_cell(dividends['payments'], 'int')}"
+                + "".join(_cell(dividends[key], "money") for key, _ in money) + "</tr>")
+    booked = []
+    for row in run.actions.to_dict("records"):
+        what = (f"{row['ratio']:g} new shares per old share" if row["action"] == "split" else
+                f"{format_value(row['amount_per_share'], 'money')} a share, tax "
+                f"{format_value(row['withholding_tax'], 'money')}")
+        booked.append(f"<tr>{_cell(str(row['date'])[:10], 'text')}{_cell(row['symbol'], 'text')}"
+                      f"{_cell(row['action'], 'text')}{_cell(what, 'text')}{_cell(row['shares_before'], 'int')}"
+                      f"{_cell(row['shares_after'], 'int')}{_cell(row['cash'], 'money')}</tr>")
+    actions = _table([("Date", "text"), ("Symbol", "text"), ("Action", "text"), ("Terms", "text"),
+                      ("Shares before", "int"), ("Shares after", "int"), ("Cash", "money")], booked,
+                     kind="corporate-actions", sortable=True)
+    return (f'<section id="income"><h2>Dividends and splits</h2><p>Dividends received '
+            f'{format_value(dividends["gross"], "money")}, withholding tax '
+            f'{format_value(dividends["withholding_tax"], "money")}, net {format_value(dividends["net"], "money")}; '
+            f'cash in lieu of fractional shares {format_value(dividends.get("cash_in_lieu"), "money")}. Income, not '
+            "trades: none of these is in the trades table, and the returns include them.</p>"
+            f'{_table(header, rows, kind="dividends")}<h3>Actions booked</h3><div class="scroll">{actions}</div>'
+            "</section>")
+
+
 def _heatmap(run: RunData) -> str:
     table = monthly_returns(run.equity, run.metrics.get("initial_cash"))
     rows = []
@@ -247,6 +279,7 @@ def render_html(run: RunData) -> str:
         f'<section id="costs"><h2>Cost attribution</h2><p>Total costs {format_value(m.get("total_costs"), "money")}'
         f' ({format_value(m.get("total_cost_drag_bps"), "bps")} bps a year of average value): commission, '
         f"slippage and every fee model.</p>{_cost_attribution(run)}</section>",
+        _income(run),
         f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills and '
         f"notices, as recorded in the audit log.</p>{_rebalances(run)}</section>",
         f'<section id="trades"><h2>Trades ({len(run.trades):,} fills)</h2><p class="muted">Click a column header '

@@ -9,7 +9,8 @@ atomically (temporary file, then rename), so a reader never sees half a file:
   order_id,fill_id``, one row per fill;
 - ``weights.csv``: actual weights after each rebalance (date x symbol);
 - ``signals.csv``: target weights of each rebalance (date x symbol);
-- ``summary.json``: the summary figures, ``digest`` and ``complete``;
+- ``summary.json``: the summary figures, ``digest`` and ``complete`` (and ``dividends``, ``warmup_bars`` in runs
+  with corporate actions, a warm-up);
 - ``scenario.toml``: the resolved scenario; ``audit.jsonl``: the audit log;
 - ``eventbt-run.json``: the run folder's marker, listing the files above (see :mod:`eventbt.results.files`).
 
@@ -35,6 +36,7 @@ from eventbt.audit import AuditLog
 from eventbt.exact import fsum
 from eventbt.results.costs import cost_attribution, fee_amounts
 from eventbt.results.files import RunFolder, atomic_write
+from eventbt.results.income import dividend_summary
 from eventbt.results.metrics import summary_figures
 
 if TYPE_CHECKING:
@@ -143,12 +145,17 @@ class Result:
 
 def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float, audit: AuditLog,
                  scenario: ScenarioConfig, status: str, finished: bool, events: int,
-                 dead_letters: int = 0) -> Result:
+                 dead_letters: int = 0, warmup_bars: int = 0) -> Result:
     """Turn a run's :class:`~eventbt.portfolio.BookHistory` into pandas objects and the summary.
 
     ``dates`` are the data's dates (the history's bars index them); ``status`` and ``finished`` say how
     the run ended (``complete`` only when it finished with ``"completed"``); ``events`` is the number of
-    deliveries, ``dead_letters`` the handler errors skipped under ``[run] on_error = "skip"``.
+    deliveries, ``dead_letters`` the handler errors skipped under ``[run] on_error = "skip"``,
+    ``warmup_bars`` the bars of the warm-up before the first row (``[run] warmup``).
+
+    The summary has ``dividends`` (see :func:`eventbt.results.income.dividend_summary`) only when the
+    scenario reads corporate actions, and ``warmup_bars`` only when it has a warm-up, so the summary of a run
+    with neither is as it was.
     """
     symbols = list(history.symbols)
     index = pd.DatetimeIndex(dates[history.bars], name="date")
@@ -184,5 +191,9 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
         commission=commission, slippage=slippage, fees=history.fees,
         values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
     )
+    if scenario.data.corporate_actions:
+        summary["dividends"] = dividend_summary(history.dividends, history.splits)
+    if scenario.run.warmup:
+        summary["warmup_bars"] = warmup_bars
     return Result(equity=equity, trades=trades, weights=weights, signals=signals, summary=summary,
                   audit=audit, scenario_toml=scenario.to_toml(), complete=complete, events=events)

@@ -33,10 +33,12 @@ from eventbt.protocols import (
     CommissionPer,
     DataFormat,
     DelistingPolicy,
+    DividendPayment,
     MissingPolicy,
     OnError,
     Period,
     Remainder,
+    StrategyPrices,
     Timing,
     WithdrawalPolicy,
 )
@@ -68,6 +70,9 @@ class DataConfig:
 
     ``jump_threshold`` and ``stale_bars`` set the warnings about the data: a one-day close ratio below
     ``jump_threshold`` or above its inverse, and ``stale_bars`` identical closes in a row (0: not checked).
+    ``corporate_actions`` is where the splits and dividends come from: ``""`` none, ``"columns"`` the price
+    file's own columns, else an actions file (relative to the scenario file); ``dividend_payment`` whether a
+    dividend is paid on its ex-date or its pay date (see ``docs/corporate-actions.md``).
     """
 
     path: str
@@ -79,23 +84,29 @@ class DataConfig:
     delisting: DelistingPolicy = "liquidate"
     jump_threshold: float = DEFAULT_JUMP_THRESHOLD
     stale_bars: int = DEFAULT_STALE_BARS
+    corporate_actions: str = ""
+    dividend_payment: DividendPayment = "ex_date"
 
 
 @attrs.frozen(kw_only=True)
 class PortfolioConfig:
-    """``[portfolio]``: the starting cash, in account currency, and what a withdrawal the cash does not cover
-    does: stop the run (``"error"``) or sell positions pro rata to fund it (``"sell"``)."""
+    """``[portfolio]``: the starting cash, in account currency; what a withdrawal the cash does not cover
+    does: stop the run (``"error"``) or sell positions pro rata to fund it (``"sell"``); and the tax rate
+    withheld from dividends."""
 
     initial_cash: float = 1_000_000.0
     withdrawal: WithdrawalPolicy = "error"
+    withholding_tax: float = 0.0
 
 
 @attrs.frozen(kw_only=True)
 class StrategyConfig:
-    """``[strategy]``: a registered name or ``module:Class``, and its free-form ``params``."""
+    """``[strategy]``: a registered name or ``module:Class``, its free-form ``params``, and the price history it
+    sees: ``"split_adjusted"`` or ``"total_return"`` (dividends too; only matters with corporate actions)."""
 
     name: str
     params: dict[str, Any] = attrs.field(factory=dict)
+    prices: StrategyPrices = "split_adjusted"
 
 
 @attrs.frozen(kw_only=True)
@@ -142,10 +153,12 @@ class AuditConfig:
 
 @attrs.frozen(kw_only=True)
 class RunConfig:
-    """``[run]``: whether a failing bar stops the run or is skipped, and whether to show progress."""
+    """``[run]``: whether a failing bar stops the run or is skipped, whether to show progress, and the warm-up:
+    a number of bars before ``[data] start``, or the date it starts at (0: none)."""
 
     on_error: OnError = "stop"
     progress: bool = True
+    warmup: int | str = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -274,6 +287,14 @@ class ScenarioConfig:
         """The data path as an absolute, resolved path (``data.path`` joined to ``base_dir``)."""
         return (self.base_dir / self.data.path).resolve()
 
+    @property
+    def actions_source(self) -> str | Path | None:
+        """Where the corporate actions come from: ``None``, ``"columns"``, or the actions file's absolute path."""
+        source = self.data.corporate_actions
+        if not source:
+            return None
+        return source if source == "columns" else (self.base_dir / source).resolve()
+
     def to_dict(self) -> dict[str, Any]:
         """The fully resolved scenario as plain values: tables in schema order, free-form keys sorted.
 
@@ -291,11 +312,14 @@ class ScenarioConfig:
         return tables | {
             "scenario": {"name": self.name, "description": self.description},
             "data": _data_table(self.data),
-            # The withdrawal policy only when set, so a scenario without it keeps its digest.
+            # The withdrawal policy and withholding tax only when set, so a scenario without them keeps its digest.
             "portfolio": {"initial_cash": self.portfolio.initial_cash,
                           **({"withdrawal": self.portfolio.withdrawal} if self.portfolio.withdrawal != "error"
-                             else {})},
-            "strategy": {"name": self.strategy.name, "params": _sorted_copy(self.strategy.params)},
+                             else {}),
+                          **({"withholding_tax": self.portfolio.withholding_tax}
+                             if self.portfolio.withholding_tax else {})},
+            "strategy": {"name": self.strategy.name, "params": _sorted_copy(self.strategy.params),
+                         **({"prices": self.strategy.prices} if self.strategy.prices != "split_adjusted" else {})},
             "schedule": {mode: _sorted_copy(value) for mode, value in schedule.items() if value is not None},
             "rebalance": attrs.asdict(self.rebalance),
             "execution": {
@@ -310,7 +334,8 @@ class ScenarioConfig:
                    else {}),
             },
             "audit": attrs.asdict(self.audit),
-            "run": attrs.asdict(self.run),
+            "run": {"on_error": self.run.on_error, "progress": self.run.progress,
+                    **({"warmup": self.run.warmup} if self.run.warmup != 0 else {})},
             # Written only when set, so a scenario without a benchmark keeps its digest.
             **({"report": attrs.asdict(self.report)} if self.report.benchmark else {}),
         }
@@ -324,7 +349,8 @@ def _data_table(data: DataConfig) -> dict[str, Any]:
     """``[data]`` as plain values; the warning settings only when they differ from their defaults, so a
     scenario that leaves them alone keeps its resolved form (and the digest of its audit log)."""
     table = attrs.asdict(data)
-    for key, default in (("jump_threshold", DEFAULT_JUMP_THRESHOLD), ("stale_bars", DEFAULT_STALE_BARS)):
+    for key, default in (("jump_threshold", DEFAULT_JUMP_THRESHOLD), ("stale_bars", DEFAULT_STALE_BARS),
+                         ("corporate_actions", ""), ("dividend_payment", "ex_date")):
         if table[key] == default:
             del table[key]
     return table
@@ -383,11 +409,11 @@ def read_scenario_file(source: str, *, _seen: tuple[str, ...] = ()) -> tuple[dic
     base, chain = read_scenario_file(os.path.normpath(base_source), _seen=tuple(chain_names))
     base_folder = os.path.dirname(os.path.normpath(base_source))
     if os.path.normpath(base_folder or ".") != os.path.normpath(folder or "."):
-        for table in ("data", "audit"):
-            inherited = base.get(table, {}).get("path") if isinstance(base.get(table), dict) else None
-            if isinstance(inherited, str) and inherited and not os.path.isabs(inherited):
+        for table, key in (("data", "path"), ("audit", "path"), ("data", "corporate_actions")):
+            inherited = base.get(table, {}).get(key) if isinstance(base.get(table), dict) else None
+            if isinstance(inherited, str) and inherited and inherited != "columns" and not os.path.isabs(inherited):
                 moved = os.path.relpath(os.path.join(base_folder, inherited), folder or ".")
-                base[table]["path"] = Path(moved).as_posix()
+                base[table][key] = Path(moved).as_posix()
     return _merge(base, raw), [source, *chain]
 
 

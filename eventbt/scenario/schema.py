@@ -26,10 +26,12 @@ from eventbt.protocols import (
     COMMISSION_PER,
     DATA_FORMATS,
     DELISTING_POLICIES,
+    DIVIDEND_PAYMENTS,
     MISSING_POLICIES,
     ON_ERROR,
     PERIODS,
     REMAINDERS,
+    STRATEGY_PRICES,
     TIMINGS,
     WITHDRAWAL_POLICIES,
 )
@@ -212,6 +214,15 @@ class Reader:
         if start and end and start > end:
             with contextlib.suppress(_Skipped):
                 self.fail(f"start must not be after end, got {start!r} > {end!r}", table="data", key="start")
+        warmup = values["run"].get("warmup")
+        if isinstance(warmup, str):
+            with contextlib.suppress(_Skipped):
+                if not start:
+                    self.fail(f"warmup {warmup!r} is a date, the warm-up's first; it needs [data] start, the first "
+                              "tradable date, after it (or give a number of bars)", table="run", key="warmup")
+                if warmup >= start:
+                    self.fail(f"warmup must be before [data] start, got {warmup!r} >= {start!r}", table="run",
+                              key="warmup")
         return values
 
     def table(self, raw: Mapping[str, Any], name: str, known: Sequence[str]) -> Mapping[str, Any]:
@@ -300,6 +311,19 @@ def _stale_bars(reader: Reader, table: str, key: str, value: Any) -> int:
     if value != 0 and value < 2:
         reader.bad(table, key, "an integer >= 2, or 0 to turn the check off", value, typed=False)
     return value
+
+
+def _warmup(reader: Reader, table: str, key: str, value: Any) -> int | str:
+    """``[run] warmup``: a number of bars >= 0, or the ISO date the warm-up starts at."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            reader.bad(table, key, "an integer >= 0 (bars) or an ISO date YYYY-MM-DD", value, typed=False)
+        return value
+    text = _iso_date(value)
+    if text is None:
+        typed = not isinstance(value, str)
+        reader.bad(table, key, "an integer >= 0 (bars) or an ISO date YYYY-MM-DD", value, typed=typed)
+    return text
 
 
 def _boolean(reader: Reader, table: str, key: str, value: Any) -> bool:
@@ -401,10 +425,15 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "delisting": _choice(*DELISTING_POLICIES),
         "jump_threshold": _number("a number > 0 and < 1", lambda x: 0 < x < 1),
         "stale_bars": _stale_bars,
+        "corporate_actions": _text(empty=True),
+        "dividend_payment": _choice(*DIVIDEND_PAYMENTS),
     },
-    "portfolio": {"initial_cash": _number("a number > 0", lambda x: x > 0),
-                  "withdrawal": _choice(*WITHDRAWAL_POLICIES)},
-    "strategy": {"name": _text(empty=False), "params": _free},
+    "portfolio": {
+        "initial_cash": _number("a number > 0", lambda x: x > 0),
+        "withdrawal": _choice(*WITHDRAWAL_POLICIES),
+        "withholding_tax": _number("a number >= 0 and < 1", lambda x: 0 <= x < 1),
+    },
+    "strategy": {"name": _text(empty=False), "params": _free, "prices": _choice(*STRATEGY_PRICES)},
     "schedule": {
         "rebalance": _choice(*PERIODS),
         "every_n_bars": _positive_int,
@@ -423,7 +452,7 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "commission_per": _choice(*COMMISSION_PER),
     },
     "audit": {"path": _text(empty=True)},
-    "run": {"on_error": _choice(*ON_ERROR), "progress": _boolean},
+    "run": {"on_error": _choice(*ON_ERROR), "progress": _boolean, "warmup": _warmup},
     "report": {"benchmark": _text(empty=True)},
 }
 

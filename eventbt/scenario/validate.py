@@ -2,7 +2,8 @@
 
 :func:`validate` collects every problem it finds rather than stopping at the first: each scenario key is
 checked on its own (a wrong key is reported and left out, the others still checked), the data is loaded
-and checked against the scenario's symbols, dates, schedule and ``[[events]]``, and every plug-in the
+and checked against the scenario's symbols, dates, schedule and ``[[events]]`` (with its corporate actions,
+every problem of every action: see ``docs/corporate-actions.md``; and its warm-up), and every plug-in the
 scenario names (strategy, cost models, ``[[handlers]]``) is imported, built with its parameters and checked
 for shape (method signatures, a handler's hooks; handlers are bound to the data). These are exactly the
 checks a run makes before its first bar, the ``[report] benchmark`` included, so a scenario has problems
@@ -40,6 +41,8 @@ class ValidationReport:
     bars: int | None = None
     symbols: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()  # "2014-06-09 AAPL split 7", ... : the corporate actions of the run
+    warmup_bars: int = 0
 
     @property
     def ok(self) -> bool:
@@ -52,6 +55,12 @@ class ValidationReport:
             lines.append("  extends: " + " -> ".join(self.chain))
         if self.bars is not None:
             lines.append(f"  data: {self.bars:,} bars, {len(self.symbols)} symbols")
+        if self.warmup_bars:
+            lines.append(f"  warm-up: {self.warmup_bars:,} bars")
+        if self.actions:
+            kinds = [action.split()[2] for action in self.actions]
+            lines.append(f"  corporate actions: {kinds.count('split')} split(s), {kinds.count('dividend')} "
+                         f"dividend(s), from {self.actions[0].split()[0]} to {self.actions[-1].split()[0]}")
         if self.imports:
             lines.append("  imports:")
             lines.extend(f"    {line}" for line in self.imports)
@@ -98,29 +107,47 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
             found.append(str(exc))
             return None
 
-    prices = attempt(lambda: _load_data(values["data"], source)) if values["data"].get("path") else None
-    warnings = _data_warnings(values["data"], prices) if prices is not None else []
+    prices = attempt(lambda: _load_data(values["data"], values["run"], source, problems)) \
+        if values["data"].get("path") else None
+    warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
     problems.extend(_check_plugins(values, source, attempt, imports, prices))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
-                            symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings))
+                            symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings),
+                            actions=() if prices is None else tuple(
+                                f"{a.date} {a.symbol} {a.kind} {a.value:g}" for a in prices.actions),
+                            warmup_bars=0 if prices is None else prices.warmup_bars)
 
 
-def _load_data(data: Mapping[str, Any], source: str) -> Any:
+def _load_data(data: Mapping[str, Any], run: Mapping[str, Any], source: str, problems: list[str]) -> Any:
+    """The scenario's prices, its corporate actions (each problem with one added to ``problems``) and warm-up."""
     from eventbt.data.loaders import load_prices
+    from eventbt.data.warmup import with_warmup
 
     folder = Path(source).parent
-    return load_prices(folder / data["path"], format=data.get("format", "auto"),
-                       symbols=list(data.get("symbols", ())) or None, start=data.get("start") or None,
-                       end=data.get("end") or None, display_path=data["path"])
+    actions = data.get("corporate_actions") or None
+    warmup = run.get("warmup") or 0
+    prices = load_prices(folder / data["path"], format=data.get("format", "auto"),
+                         symbols=list(data.get("symbols", ())) or None,
+                         start=None if warmup else data.get("start") or None, end=data.get("end") or None,
+                         display_path=data["path"],
+                         corporate_actions=actions if actions in (None, "columns") else folder / actions,
+                         actions_display=actions, on_action_problem=lambda problem: problems.append(str(problem)))
+    if warmup:
+        prices = with_warmup(prices, start=data.get("start", ""), end=data.get("end", ""), warmup=warmup,
+                             path=data["path"])
+    return prices
 
 
-def _data_warnings(data: Mapping[str, Any], prices: Any) -> list[str]:
+def _data_warnings(data: Mapping[str, Any], run: Mapping[str, Any], prices: Any) -> list[str]:
     from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
     from eventbt.data.checks import data_warnings
+    from eventbt.data.warmup import warmup_warnings
 
-    return data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
-                         stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS))
+    lines = data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
+                          stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS))
+    return lines + warmup_warnings(prices, warmup=run.get("warmup") or 0, start=data.get("start", ""),
+                                   path=data["path"])
 
 
 def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str, problems: list[str]) -> None:

@@ -43,14 +43,22 @@ class Task:
     overrides: tuple[str, ...]
 
 
-def cut_prices(prices: PriceData, start: str, end: str) -> PriceData:
+def cut_prices(prices: PriceData, start: str, end: str, *, warmup: int | str = 0, path: str = "") -> PriceData:
     """The dates from ``start`` to ``end`` inclusive (ISO dates; empty: no bound), as views of ``prices``.
 
-    Gives the same panel as loading the file with ``data.start`` and ``data.end`` (same symbols, same sources).
+    Gives the same panel as loading the file with ``data.start`` and ``data.end`` (same symbols, same sources,
+    the corporate actions of those dates). With ``warmup`` (``[run] warmup``) the warm-up bars before ``start``
+    are kept in front, as far as ``prices`` reaches back (see :mod:`eventbt.data.warmup`; ``path`` names the
+    data in its messages).
     """
     import numpy as np
 
     from eventbt.errors import DataError
+
+    if warmup:
+        from eventbt.data.warmup import with_warmup
+
+        return with_warmup(prices, start=start, end=end, warmup=warmup, path=path)
 
     first = 0 if not start else int(np.searchsorted(prices.dates, np.datetime64(start, "ns"), side="left"))
     stop = len(prices.dates) if not end else int(np.searchsorted(prices.dates, np.datetime64(end, "ns"), side="right"))
@@ -59,19 +67,21 @@ def cut_prices(prices: PriceData, start: str, end: str) -> PriceData:
     def cut(array: np.ndarray | None) -> np.ndarray | None:
         return None if array is None else array[first:stop]
 
+    days = {str(day)[:10] for day in prices.dates[first:stop]}
     return attrs.evolve(prices, dates=prices.dates[first:stop], close=prices.close[first:stop], open=cut(prices.open),
-                        high=cut(prices.high), low=cut(prices.low), volume=cut(prices.volume))
+                        high=cut(prices.high), low=cut(prices.low), volume=cut(prices.volume),
+                        actions=tuple(action for action in prices.actions if action.date in days), warmup_bars=0)
 
 
 def _prices_for(config: ScenarioConfig, base: ScenarioConfig, prices: PriceData) -> PriceData:
     """The shared prices cut to the combination's ``data.start``/``data.end``; loaded anew if other keys differ."""
     from eventbt.simulation import load_scenario_prices
 
-    if config.data == base.data:
+    if config.data == base.data and config.run.warmup == base.run.warmup:
         return prices
     same_file = attrs.evolve(config.data, start=base.data.start, end=base.data.end) == base.data
-    if same_file and config.data_path == base.data_path:
-        return cut_prices(prices, config.data.start, config.data.end)
+    if same_file and config.data_path == base.data_path and config.run.warmup == base.run.warmup:
+        return cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup, path=config.data.path)
     return load_scenario_prices(config)
 
 

@@ -8,8 +8,11 @@ last test window may be shorter than ``test`` (it ends with the data).
 Every window run is an ordinary scenario: the base, the combination's overrides and ``data.start`` /
 ``data.end`` set to the window's first and last dates, so ``eventbt run SCENARIO --set ...`` reproduces any
 of them, digest included. The prices are loaded once and cut per window (see
-:func:`eventbt.sweeps.executors.cut_prices`). Each test run starts afresh from the initial cash, with no
-warm-up bars before the window: a strategy's indicators start again at each window's first bar.
+:func:`eventbt.sweeps.executors.cut_prices`). Each test run starts afresh from the initial cash. With the
+base scenario's ``[run] warmup`` (N bars), every window run, training and test, has the N bars before its
+first date as its warm-up, so a test window starts with indicators warmed on the bars before it (the end
+of its training window) rather than from nothing; the first training window has the bars the data has
+before it, possibly none. The windows are laid on the tradable dates (those after the base's own warm-up).
 
 The out-of-sample curve chains the test runs: each run's time-weighted level divided by the initial cash is
 its growth (its value over the initial cash when the window has no deposit or withdrawal), and the stitched
@@ -146,8 +149,18 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
                          option="--walk-forward")
     train, test = parse_walk_forward(spec)
     runner = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(executor, str) else executor
-    prices = load_scenario_prices(base)
-    dates = prices.dates
+    if isinstance(base.run.warmup, str):
+        raise SweepError("walk-forward lays its windows itself: give [run] warmup as a number of bars, not a date",
+                         option="--walk-forward")
+    if base.run.warmup:
+        # The whole data, so each window's warm-up reaches back before it; windows start where the base trades.
+        prices = load_scenario_prices(base.with_overrides(['data.start=""']))
+        first = (int(np.searchsorted(prices.dates, np.datetime64(base.data.start, "ns"))) if base.data.start
+                 else prices.warmup_bars)
+        dates = prices.dates[first:]
+    else:
+        prices = load_scenario_prices(base)
+        dates = prices.dates
     laid = windows(dates, train, test)
     if not laid:
         raise SweepError(f"no window fits in the data ({_day(dates, 0)} to {_day(dates, -1)})",
@@ -188,7 +201,9 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
                              option="--walk-forward")
         config = base.with_overrides([*combos[record["combination"]].overrides,
                                       *_window_overrides(dates, window.test_start, window.test_stop)])
-        result = Simulation(config, prices=cut_prices(prices, config.data.start, config.data.end), audit=True).run()
+        window_prices = cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup,
+                                   path=config.data.path)
+        result = Simulation(config, prices=window_prices, audit=True).run()
         assert result is not None
         record.update({f"test_{name}": result.summary.get(name) for name in ("total_return", "sharpe",
                                                                             "max_drawdown", "trades")})

@@ -1,7 +1,8 @@
-"""The console transcripts of docs/debugging.md: read them, re-run them, and rewrite them.
+"""The console transcripts of docs/debugging.md (and docs/corporate-actions.md): read, re-run, rewrite them.
 
-``python -m tests.eventbt.debugging_doc`` (run by ``make golden``) rewrites every transcript's output from
-the current engine; review the diff before committing it. ``test_debugging_doc.py`` checks them.
+``python -m tests.eventbt.debugging_doc`` (run by ``make golden``) rewrites every transcript's output of
+:data:`PAGES` from the current engine; review the diff before committing it. ``test_debugging_doc.py`` and
+``test_corporate_actions_doc.py`` check them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from eventbt.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "debugging.md"
+PAGES = (DOC, ROOT / "docs" / "corporate-actions.md")
+"""The pages whose transcripts ``make golden`` rewrites."""
 BLOCK = re.compile(r"```console\n\$ (?P<command>[^\n]*)\n(?P<output>.*?)```", re.DOTALL)
 
 
@@ -38,17 +41,19 @@ def run_command(command: str) -> str:
     return out.getvalue()
 
 
-def refresh_transcripts() -> None:
-    """Rewrite every ```console block's output with what its command prints now (from the repo root)."""
-    text = DOC.read_text(encoding="utf-8")
+def refresh_transcripts(page: Path = DOC) -> None:
+    """Rewrite every ```console block's output of ``page`` with what its command prints now (from the repo
+    root)."""
+    text = page.read_text(encoding="utf-8")
 
     def rerun(match: re.Match[str]) -> str:
         out = "\n".join(line.rstrip() for line in run_command(match["command"]).splitlines())
         return f"```console\n$ {match['command']}\n{out}\n```"
 
-    DOC.write_text(BLOCK.sub(rerun, text), encoding="utf-8")
+    page.write_text(BLOCK.sub(rerun, text), encoding="utf-8")
 
 
 if __name__ == "__main__":
     os.chdir(ROOT)
-    refresh_transcripts()
+    for page in PAGES:
+        refresh_transcripts(page)

@@ -27,18 +27,18 @@ def _session(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code, out.splitlines(), err
 
 
+# Every event class of eventbt.events, sorted (written out: the message must list them all).
+EVENT_TYPES = ("BarEndEvent, BarOpenEvent, CancelEvent, CashFlowEvent, DataEndEvent, DividendEvent, "
+               "DividendPaymentEvent, FeeEvent, FillEvent, MarketEvent, NoticeEvent, OrderEvent, OrderStateEvent, "
+               "SignalEvent, SnapshotEvent, SplitAdjustmentEvent, SplitEvent, WarmupBarEvent")
 NEVER = "so a breakpoint on it would never fire"
 NEITHER = "is neither an event type nor a symbol of the run's data"
 REFUSED = [
     ("break fil", f"error: 'fil' {NEITHER} (did you mean 'fill'?), {NEVER}"),
     ("break aaa", f"error: 'aaa' {NEITHER} (did you mean 'AAA'?), {NEVER}"),
     ("break order aaa", f"error: symbol 'aaa' is not in the run's data (did you mean 'AAA'?), {NEVER}"),
-    ("break AAA AAA", "error: unknown event type 'AAA' (expected one of BarEndEvent, BarOpenEvent, CancelEvent, "
-                      "CashFlowEvent, DataEndEvent, FeeEvent, FillEvent, MarketEvent, NoticeEvent, OrderEvent, "
-                      "OrderStateEvent, SignalEvent, SnapshotEvent)"),
-    ("break ordr AAA", "error: unknown event type 'ordr' (did you mean 'order'?) (expected one of BarEndEvent, "
-                       "BarOpenEvent, CancelEvent, CashFlowEvent, DataEndEvent, FeeEvent, FillEvent, MarketEvent, "
-                       "NoticeEvent, OrderEvent, OrderStateEvent, SignalEvent, SnapshotEvent)"),
+    ("break AAA AAA", f"error: unknown event type 'AAA' (expected one of {EVENT_TYPES})"),
+    ("break ordr AAA", f"error: unknown event type 'ordr' (did you mean 'order'?) (expected one of {EVENT_TYPES})"),
     ("break market AAA", "error: MarketEvent has no symbol, so a breakpoint on MarketEvent AAA would never fire"),
     ("break 2030-01-01", f"error: 2030-01-01 is after the data, which ends on 2021-01-06, {NEVER}"),
     ("break fill 2021-01-02", "error: 2021-01-02 is not a date of the data, so no event falls on it and the "

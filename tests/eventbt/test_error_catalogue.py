@@ -232,6 +232,9 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      AccountingError, "buying 20 A at 10 with commission 1.00 on 2020-01-02 needs 201.00 but cash is 100.00"),
     ("sell more than held", lambda: Portfolio(("A",), 100.0).apply_fill(0, -1, 5, 10.0, 0.0, date="2020-01-02"),
      AccountingError, "selling 5 A on 2020-01-02 but only 0 are held"),
+    ("split of shares not held",
+     lambda: Portfolio(("A",), 100.0).apply_split(0, 2.0, 100, 200, 0.0, 0.0, date="2020-01-03T09:00:00"),
+     AccountingError, "a split of A on 2020-01-03T09:00:00 for 100 shares, but 0 are held"),
     ("next_open without opens", lambda: _run({}, execution={"timing": "next_open"}), ScenarioError,
      "[execution] timing = 'next_open' needs open prices, but prices.csv has none (use a long or per-symbol "
      "file with an open column)"),

@@ -90,6 +90,25 @@ def test_the_scenario_picks_symbols_and_dates_from_the_frame(scenario: Path) -> 
     assert set(result.trades["symbol"]) == {"AAA"}
 
 
+def test_a_warm_up_reaches_back_into_the_frame_as_into_a_file(scenario: Path) -> None:
+    """[run] warmup = 2 with start 2021-01-08 (the 5th bar): the frame's bars 3 and 4 warm the strategy, the
+    equity starts at 2021-01-08, and the run equals the same scenario read from the CSV file."""
+    config = ScenarioConfig.from_toml(scenario, ["data.start=2021-01-08", "run.warmup=2"])
+    from_frame = eventbt.run(config, prices=_wide())
+    from_file = eventbt.run(config)
+    assert str(from_frame.equity.index[0].date()) == "2021-01-08"
+    assert from_frame.summary["warmup_bars"] == 2
+    pd.testing.assert_frame_equal(from_frame.equity, from_file.equity)
+
+
+def test_corporate_actions_are_not_read_from_a_frame(scenario: Path) -> None:
+    """Actions come with a file (its columns or an actions file): a frame has neither, which is said."""
+    config = ScenarioConfig.from_toml(scenario, ["data.corporate_actions=columns"])
+    with pytest.raises(eventbt.ScenarioError, match=r"\[data\] corporate_actions = 'columns' is read with the price "
+                                                    r"file; prices given as a DataFrame carry no corporate actions"):
+        eventbt.run(config, prices=_wide())
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda f: f.assign(AAA=f["AAA"].where(f.index != f.index[2], -1.0)),
      "close for 'AAA' on 2021-01-06 (row 3) is -1.0"),

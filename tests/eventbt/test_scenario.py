@@ -376,7 +376,7 @@ BAD_INPUTS = [
     (
         MINIMAL + '[run]\ncolour = "red"\n',
         [],
-        "scenarios/x.toml: [run] unknown key 'colour' (expected one of 'on_error', 'progress')",
+        "scenarios/x.toml: [run] unknown key 'colour' (expected one of 'on_error', 'progress', 'warmup')",
         "run",
         "colour",
     ),

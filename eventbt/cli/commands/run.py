@@ -31,7 +31,8 @@ _ROWS = [
     ("trades", "Trades", "int"),
     ("total_commission", "Total commission", "money"),
     ("total_slippage", "Total slippage", "money"),
-    # then a "Fee: <model>" row per fee model and "Total costs", from summary["costs"] (_rows)
+    # then a "Fee: <model>" row per fee model and "Total costs", from summary["costs"], and with corporate
+    # actions the dividends and withholding tax, in total and per symbol, from summary["dividends"] (_rows)
     ("events", "Events moved", "int"),
     ("dead_letters", "Skipped (dead letters)", "int"),
 ]
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
     """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
     from eventbt.display.format import fee_models, format_value
+    from eventbt.results import income_lines
 
     costs = summary.get("costs")
     amounts = {name: entry["amount"] for name, entry in costs.items()} if isinstance(costs, dict) else {}
@@ -62,6 +64,8 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
             rows += [(f"Fee: {name.removeprefix('fee:')}", format_value(amounts[name], "money"))
                      for name in fee_models([summary])]
             rows.append(("Total costs", format_value(amounts.get("total"), "money")))
+        if key == "total_slippage":
+            rows += income_lines(summary)
     return rows
 
 

@@ -1,0 +1,59 @@
+"""The warm-up: bars before the first tradable bar that only the strategy sees (``[run] warmup``).
+
+``[data] start`` .. ``end`` is the tradable period, the rows of the results. ``[run] warmup = N`` adds the N
+bars of the data before ``start`` in front of it (fewer when the data has fewer before ``start``; with
+``start`` empty, the data's first N bars are the warm-up and trading starts at the bar after them);
+``warmup = "YYYY-MM-DD"`` adds the bars from that date up to ``start``. :func:`with_warmup` cuts a panel to
+the warm-up and the tradable period and records the number of warm-up rows as ``PriceData.warmup_bars``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eventbt.data.checks import iso
+from eventbt.errors import DataError
+from eventbt.prices import PriceData
+
+__all__ = ["warmup_warnings", "with_warmup"]
+
+
+def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, path: str) -> PriceData:
+    """The rows of ``prices`` from the warm-up's first bar to ``end``, the warm-up's length in ``warmup_bars``.
+
+    ``prices`` must reach back far enough (loaded without ``start``); ``path`` names the data in messages.
+    A ``start`` or ``end`` outside the data, or a warm-up that leaves no bar to trade, is a
+    :class:`DataError`.
+    """
+    dates = prices.dates
+    low, high = iso(dates[0]), iso(dates[-1])
+    within = f"between {low} and {high}"
+    if start and start > high:
+        raise DataError(f"start {start} is after the last date ({high}); expected a start {within}", path=path,
+                        date=start)
+    if end and end < low:
+        raise DataError(f"end {end} is before the first date ({low}); expected an end {within}", path=path, date=end)
+    stop = len(dates) if not end else int(np.searchsorted(dates, np.datetime64(end, "ns"), side="right"))
+    if isinstance(warmup, str):
+        begin = int(np.searchsorted(dates, np.datetime64(warmup, "ns")))
+        first = int(np.searchsorted(dates, np.datetime64(start, "ns"))) if start else begin
+    elif start:
+        first = int(np.searchsorted(dates, np.datetime64(start, "ns")))
+        begin = max(first - warmup, 0)
+    else:
+        begin, first = 0, warmup
+    if first >= stop:
+        last = iso(dates[stop - 1]) if stop else low
+        raise DataError(f"[run] warmup = {warmup!r} leaves no bar to trade: the warm-up reaches to {last}, the last "
+                        "bar of the run; expected a shorter warm-up or a later [data] end", path=path)
+    cut = prices.select(start=dates[begin], end=dates[stop - 1])
+    return PriceData(dates=cut.dates, symbols=cut.symbols, close=cut.close, open=cut.open, high=cut.high, low=cut.low,
+                     volume=cut.volume, sources=cut.sources, actions=cut.actions, warmup_bars=first - begin)
+
+
+def warmup_warnings(prices: PriceData, *, warmup: int | str, start: str, path: str) -> list[str]:
+    """A warning line when a warm-up of N bars is shorter than asked: the data has fewer bars before ``start``."""
+    if isinstance(warmup, str) or not warmup or prices.warmup_bars >= warmup:
+        return []
+    return [f"{path}: [run] warmup = {warmup} bars, but the data has only {prices.warmup_bars} before [data] start "
+            f"{start}; the strategy warms up on those"]
