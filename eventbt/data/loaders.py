@@ -69,7 +69,7 @@ from eventbt.data.checks import (
     parse_numbers,
 )
 from eventbt.errors import DataError
-from eventbt.prices import CorporateAction, PriceData
+from eventbt.prices import CorporateAction, MissingText, PriceData
 from eventbt.protocols import DATA_FORMATS
 
 __all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
@@ -85,6 +85,7 @@ class _Panel:
     sources: dict[str, str]
     actions: tuple[CorporateAction, ...] = ()
     available: tuple[str, ...] = ()  # every symbol the data has, chosen or not
+    missing_text: tuple[MissingText, ...] = ()  # cells written as text meaning "no price"
 
 
 def _raise(problem: DataError) -> None:
@@ -236,6 +237,7 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
     tables: list[tuple[str, np.ndarray, dict[str, np.ndarray]]] = []
     keys: list[str] = []
     found: list[CorporateAction] = []
+    markers: list[MissingText] = []
     for symbol in _choose(list(files), wanted, name, "folder"):
         key = f"{name.rstrip('/')}/{files[symbol].name}"
         data = _read_bytes(files[symbol], key)
@@ -243,7 +245,7 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
         frame = _csv_frame(_csv_text(data, files[symbol].name, key), key)
         fields = field_columns(frame, key, "per_symbol_dir")
         dates = parse_dates(frame[date_column(frame.columns, key)], key)
-        tables.append((symbol, dates, check_symbol_table(frame, fields, symbol, dates, key)))
+        tables.append((symbol, dates, check_symbol_table(frame, fields, symbol, dates, key, markers)))
         keys.append(key)
         if report is not None:
             found += corporate.column_actions(frame, corporate.action_columns(frame, key), symbol, dates, key, report)
@@ -256,7 +258,8 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
                 path=key,
                 symbol=symbol,
             )
-    return attrs.evolve(_assemble(tables), sources=sources, actions=tuple(found), available=tuple(sorted(files)))
+    return attrs.evolve(_assemble(tables), sources=sources, actions=tuple(found), available=tuple(sorted(files)),
+                        missing_text=tuple(markers))
 
 
 def _csv_text(data: bytes, filename: str, name: str) -> str:
@@ -349,10 +352,12 @@ def _wide(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Pa
     rows = frame.index.to_numpy()
     check_date_order(dates, rows, name)
     close = np.empty((len(dates), len(chosen)))
+    markers: list[MissingText] = []
     for j, symbol in enumerate(chosen):
-        close[:, j] = parse_numbers(frame[symbol], field="close", symbol=symbol, dates=dates, path=name)
+        close[:, j] = parse_numbers(frame[symbol], field="close", symbol=symbol, dates=dates, path=name,
+                                    markers=markers)
         check_bars({"close": close[:, j]}, symbol=symbol, dates=dates, rows=rows, path=name)
-    return _Panel(dates, chosen, {"close": close}, {}, available=tuple(sorted(columns)))
+    return _Panel(dates, chosen, {"close": close}, {}, available=tuple(sorted(columns)), missing_text=tuple(markers))
 
 
 def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
@@ -378,9 +383,10 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
     frame, labels = frame[keep], labels[keep]
     dates = parse_dates(frame[dates_in], name)
     positions = labels.groupby(labels, sort=True).indices
+    markers: list[MissingText] = []
     tables = [
         (symbol, dates[positions[symbol]],
-         check_symbol_table(frame.iloc[positions[symbol]], fields, symbol, dates[positions[symbol]], name))
+         check_symbol_table(frame.iloc[positions[symbol]], fields, symbol, dates[positions[symbol]], name, markers))
         for symbol in chosen
     ]
     found: list[CorporateAction] = []
@@ -388,7 +394,8 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
         for symbol in chosen:
             rows = positions[symbol]
             found += corporate.column_actions(frame.iloc[rows], columns, symbol, dates[rows], name, report)
-    return attrs.evolve(_assemble(tables), actions=tuple(found), available=tuple(available))
+    return attrs.evolve(_assemble(tables), actions=tuple(found), available=tuple(available),
+                        missing_text=tuple(markers))
 
 
 def _assemble(tables: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]]) -> _Panel:
@@ -433,4 +440,5 @@ def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None,
         volume=arrays.get("volume"),
         sources=panel.sources,
         actions=actions,
+        missing_text=tuple(m for m in panel.missing_text if begin <= m.date <= finish),
     )
