@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.data import actions as corporate
+from eventbt.data.arrays import long_panel, parquet_panel, regular_csv, wide_panel
 from eventbt.data.checks import (
     EXPECTED_COLUMNS,
     SYMBOL_NAMES,
@@ -192,10 +193,25 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
                report: corporate.Report | None) -> _Panel:
     """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
     data = _read_bytes(source, name)
+    text = None
+    frame: pd.DataFrame | None
     if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
+        _require_pyarrow(name)
+        read = parquet_panel(data, name, wanted) if report is None else None
+        if read is not None:
+            return _Panel(read.dates, read.symbols, read.fields, {name: _sha256(data)}, available=read.available,
+                          missing_text=read.missing_text)
         frame = _parquet_frame(data, name)
     else:
-        frame = _csv_frame(_csv_text(data, source.name, name), name)
+        text = _csv_text(data, source.name, name)
+        frame = regular_csv(text) if report is None else None
+    if frame is not None and report is None:  # the fast path: a regular file, read and checked as whole arrays
+        fast = _fast_panel(frame, name, format, wanted)
+        if fast is not None:
+            return attrs.evolve(fast, sources={name: _sha256(data)})
+    if text is not None:
+        frame = _csv_frame(text, name)
+    assert frame is not None
     symbol_column = find_column(frame.columns, SYMBOL_NAMES)
     if format == "long" or (format != "wide" and symbol_column is not None):
         panel = _long(frame, name, wanted, report)
@@ -211,6 +227,22 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
     else:
         panel = _wide(frame, name, wanted)
     return attrs.evolve(panel, sources={name: _sha256(data)})
+
+
+def _fast_panel(frame: pd.DataFrame, name: str, format: str, wanted: tuple[str, ...] | None) -> _Panel | None:
+    """The panel of a regular file read as whole arrays (:mod:`eventbt.data.arrays`), or ``None`` for the careful
+    path, which decides the layout the same way."""
+    symbol_column = find_column(frame.columns, SYMBOL_NAMES)
+    if format == "long" or (format != "wide" and symbol_column is not None):
+        found = long_panel(frame, name, wanted)
+    elif symbol_column is None:
+        found = wide_panel(frame, name, wanted)
+    else:
+        return None
+    if found is None:
+        return None
+    return _Panel(found.dates, found.symbols, found.fields, {}, available=found.available,
+                  missing_text=found.missing_text)
 
 
 def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
