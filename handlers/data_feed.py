@@ -111,8 +111,7 @@ class DataFeed:
             self._phase = _MARKET
             opens = self._prices.open
             assert opens is not None
-            row = opens[i].copy()
-            row.setflags(write=False)
+            row = opens[i]  # a view of the read-only panel: immutable, and no copy per bar
             return BarOpenEvent(id=self._next_id(), time_ns=self._open_ns[i], bar=i,
                                 symbols=self._prices.symbols, open=row)
         if phase == _MARKET:
@@ -158,15 +157,15 @@ class DataFeed:
         return event
 
     def _market(self, i: int) -> MarketEvent:
-        close = self._prices.close[i].copy()
-        close.setflags(write=False)
-        if not self._fields:  # closes only: the common case, one copy and nothing else
+        # Rows are views of the panel, whose arrays PriceData made read-only: immutable like the event, and
+        # neither a copy per bar nor a second panel's worth of memory in a handler that keeps the events.
+        close = self._prices.close[i]
+        if not self._fields:  # closes only: the common case, one view and nothing else
             return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
                                close=close, complete=self._complete[i])
         rows: dict[str, np.ndarray | None] = {"open": None, "high": None, "low": None, "volume": None}
         for name, array in self._fields:
-            row = array[i].copy()
-            row.setflags(write=False)
+            row = array[i]
             rows[name] = row
         return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
                            close=close, open=rows["open"], high=rows["high"], low=rows["low"],

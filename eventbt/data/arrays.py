@@ -17,6 +17,7 @@ Corporate-action columns are read by the careful path only.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 
 from eventbt.data.checks import (
     DATE_NAMES,
+    MAX_PRICE,
     SYMBOL_NAMES,
     TOLERANCE,
     check_date_order,
@@ -39,6 +41,7 @@ from eventbt.prices import MissingText
 __all__ = ["Panel", "long_panel", "parquet_panel", "regular_csv", "wide_panel"]
 
 _EXACT_INTEGERS = 2**53  # integers above this do not all have a float of their own
+_COLUMNS_PER_READ = 64
 
 
 class Panel(NamedTuple):
@@ -101,7 +104,7 @@ def _bars_ok(fields: dict[str, np.ndarray]) -> bool:
         return False
     for name in ("open", "high", "low", "close"):
         values = fields.get(name)
-        if values is not None and not (np.isnan(values) | (np.isfinite(values) & (values > 0))).all():
+        if values is not None and not (np.isnan(values) | ((values > 0) & (values <= MAX_PRICE))).all():
             return False
     volume = fields.get("volume")
     if volume is not None and not (np.isnan(volume) | (np.isfinite(volume) & (volume >= 0))).all():
@@ -192,14 +195,15 @@ def long_panel(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -
     return Panel(union, chosen, panel, tuple(available), ())
 
 
-def parquet_panel(data: bytes, name: str, wanted: tuple[str, ...] | None) -> Panel | None:
-    """A parquet file as a panel, read with pyarrow column by column into the panel's array (a wide file: only
-    the chosen columns are read), or ``None`` (see the module)."""
+def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Panel | None:
+    """The parquet file ``source`` as a panel, read with pyarrow a few columns at a time into the panel's array
+    (a wide file: only the chosen columns are read), or ``None`` (see the module)."""
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
     try:
-        schema = pq.read_schema(pa.BufferReader(data))
+        parquet = pq.ParquetFile(str(source), memory_map=False)
+        schema = parquet.schema_arrow
     except (OSError, ValueError, pa.ArrowException):
         return None
     names = list(schema.names)
@@ -208,7 +212,7 @@ def parquet_panel(data: bytes, name: str, wanted: tuple[str, ...] | None) -> Pan
         return None
     if find_column(pd.Index(names), SYMBOL_NAMES) is not None:
         try:
-            frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+            frame = parquet.read().to_pandas()
         except (OSError, ValueError, pa.ArrowException):
             return None
         frame.index = pd.RangeIndex(1, len(frame) + 1)
@@ -222,22 +226,26 @@ def parquet_panel(data: bytes, name: str, wanted: tuple[str, ...] | None) -> Pan
            for n in chosen):
         return None
     try:
-        table = pq.read_table(pa.BufferReader(data), columns=[dates_in, *chosen])
-        day_column = table.column(dates_in).to_pandas()
+        day_column = parquet.read(columns=[dates_in]).column(dates_in).to_pandas()
         day_column.index = pd.RangeIndex(1, len(day_column) + 1)
         dates = parse_dates(day_column, name)
         check_date_order(dates, day_column.index.to_numpy(), name)
+        close = np.empty((len(dates), len(chosen)))
+        # A few dozen columns at a time, straight into the panel: the file's decoded columns never all sit in
+        # memory beside the panel.
+        for first in range(0, len(chosen), _COLUMNS_PER_READ):
+            part = chosen[first:first + _COLUMNS_PER_READ]
+            table = parquet.read(columns=list(part))
+            for j, column in enumerate(part, start=first):
+                values = table.column(column)
+                if pa.types.is_integer(values.type):
+                    whole = values.to_numpy(zero_copy_only=False)
+                    if len(whole) and np.nanmax(np.abs(whole.astype(np.float64))) >= _EXACT_INTEGERS:
+                        return None
+                close[:, j] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
+            del table
     except (OSError, ValueError, pa.ArrowException, DataError):
         return None
-    close = np.empty((table.num_rows, len(chosen)))
-    for j, column in enumerate(chosen):
-        values = table.column(column)
-        if pa.types.is_integer(values.type):
-            whole = values.to_numpy(zero_copy_only=False)
-            if len(whole) and np.nanmax(np.abs(whole.astype(np.float64))) >= _EXACT_INTEGERS:
-                return None
-        close[:, j] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
-    del table
     if not _bars_ok({"close": close}):
         return None
     return Panel(dates, chosen, {"close": close}, tuple(sorted(columns)), ())

@@ -52,6 +52,9 @@ TOLERANCE = 1e-9
 EXPECTED_DATE = "expected a date like YYYY-MM-DD or M/D/YYYY"
 ONE_FORMAT = "expected one format (YYYY-MM-DD or M/D/YYYY) for the whole column"
 POSITIVE = "; expected a positive price or empty"
+#: The largest price accepted: a position's value (at most 2**53 shares) stays finite and far from overflow.
+MAX_PRICE = 1e15
+TOO_LARGE = "; expected a price of at most 1e15 (larger ones overflow a position's value)"
 NOT_NEGATIVE = "; expected a volume of zero or more, or empty"
 # A time followed by a UTC offset: "2020-01-02 09:30:00-05:00", "2020-01-02T00:00Z".
 _ZONED = re.compile(r"^(?P<wall>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<zone>Z|UTC|[+-]\d\d(?::?\d\d)?)$")
@@ -305,6 +308,7 @@ def check_bars(
         if name in fields:
             values = fields[name]
             fail(name, ~(np.isnan(values) | (np.isfinite(values) & (values > 0))), POSITIVE)
+            fail(name, values > MAX_PRICE, TOO_LARGE)
     if "volume" in fields:
         volume = fields["volume"]
         fail("volume", ~(np.isnan(volume) | (np.isfinite(volume) & (volume >= 0))), NOT_NEGATIVE)
@@ -352,18 +356,22 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
         explained[(action.symbol, action.date)] = (ratio, dividend)
     warnings: list[JumpWarning] = []
     close = prices.close
-    # Whole-panel first: columns without a jump between neighbouring closes, and without gaps that could
-    # hide one, need no further look (most columns of most panels).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        neighbours = close[1:] / close[:-1]
-    flagged = ((neighbours < threshold) | (neighbours > 1 / threshold)).any(axis=0)
+    # Whole-panel first (in blocks of columns, so the ratios never take a panel's worth of memory): columns
+    # without a jump between neighbouring closes, and without gaps that could hide one, need no further look.
+    flagged = np.zeros(close.shape[1], dtype=bool)
+    for first in range(0, close.shape[1], 64):
+        block = close[:, first:first + 64]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            neighbours = block[1:] / block[:-1]
+        flagged[first:first + 64] = ((neighbours < threshold) | (neighbours > 1 / threshold)).any(axis=0)
     gappy = np.isnan(close).any(axis=0)
     for j in np.flatnonzero(flagged | gappy).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
         present = np.flatnonzero(~np.isnan(column))
         previous, current = column[present[:-1]], column[present[1:]]
-        ratios = current / previous
+        with np.errstate(over="ignore"):  # 1e15 / 1e-300 is an infinite jump, and flagged as one
+            ratios = current / previous
         for k in np.flatnonzero((ratios < threshold) | (ratios > 1 / threshold)):
             day_actions = explained.get((symbol, iso(prices.dates[present[k + 1]])))
             if day_actions is not None:

@@ -189,20 +189,32 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _file_sha256(source: Path, name: str) -> str:
+    """The SHA-256 of a file, read in blocks (the same as :func:`_sha256` of its bytes)."""
+    try:
+        with source.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise DataError(f"cannot be read: {exc.strerror}", path=name) from None
+
+
 def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None,
                report: corporate.Report | None) -> _Panel:
     """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
-    data = _read_bytes(source, name)
     text = None
     frame: pd.DataFrame | None
     if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
         _require_pyarrow(name)
-        read = parquet_panel(data, name, wanted) if report is None else None
-        if read is not None:
-            return _Panel(read.dates, read.symbols, read.fields, {name: _sha256(data)}, available=read.available,
-                          missing_text=read.missing_text)
+        if report is None:  # hashed as it streams by, then read a few columns at a time: never whole in memory
+            digest = _file_sha256(source, name)
+            read = parquet_panel(source, name, wanted)
+            if read is not None:
+                return _Panel(read.dates, read.symbols, read.fields, {name: digest}, available=read.available,
+                              missing_text=read.missing_text)
+        data = _read_bytes(source, name)
         frame = _parquet_frame(data, name)
     else:
+        data = _read_bytes(source, name)
         text = _csv_text(data, source.name, name)
         frame = regular_csv(text) if report is None else None
     if frame is not None and report is None:  # the fast path: a regular file, read and checked as whole arrays
@@ -461,7 +473,11 @@ def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None,
     if not keep.any():
         message = f"no dates from {begin} to {finish}; expected a range holding at least one date {within}"
         raise DataError(message, path=name)
-    arrays = {field: np.ascontiguousarray(values[keep]) for field, values in panel.fields.items()}
+    if keep.all():  # the whole panel: no copy
+        arrays = {field: np.ascontiguousarray(values) for field, values in panel.fields.items()}
+    else:
+        begin_row, end_row = int(np.argmax(keep)), len(keep) - int(np.argmax(keep[::-1]))  # a contiguous range
+        arrays = {field: np.ascontiguousarray(values[begin_row:end_row]) for field, values in panel.fields.items()}
     return PriceData(
         dates=np.ascontiguousarray(panel.dates[keep]),
         symbols=panel.symbols,

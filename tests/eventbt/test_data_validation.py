@@ -63,6 +63,10 @@ CASES: list[tuple[str, dict[str, str | bytes], str, dict[str, Any], str, tuple[s
     ("infinite price", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,inf\n"}, "prices.csv", {},
      "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is inf; expected a positive price or empty",
      ("AAPL", "2020-03-16", 2)),
+    ("price too large", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,1e308\n"}, "prices.csv", {},
+     "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is 1e+308; expected a price of at most 1e15 (larger ones "
+     "overflow a position's value)",
+     ("AAPL", "2020-03-16", 2)),
     ("text price", {"prices.csv": "date,AAPL\n2020-03-13,2\n2020-03-16,1.5x\n"}, "prices.csv", {},
      "prices.csv: close for 'AAPL' on 2020-03-16 (row 2) is '1.5x'; expected a number or empty",
      ("AAPL", "2020-03-16", 2)),
