@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from eventbt import __version__
 from eventbt.audit import AUDIT_FORMAT, AuditLog
 from eventbt.bus import Bus, Delivery
-from eventbt.errors import HandlerError, RunInterrupted
+from eventbt.errors import EventbtError, HandlerError, RunInterrupted
 from eventbt.events import Event
 from eventbt.handler import Context, Handler
 from eventbt.pipeline import Pipeline, build_pipeline, check_replacements
@@ -344,7 +344,7 @@ class Simulation:
         if self.finished:
             return
         for handler in self.bus.handlers:
-            for event in handler.finish() or ():
+            for event in _finish_events(handler):
                 self.bus.publish(event, handler.name)
         self._run_bus()
         self._end("completed")
@@ -365,13 +365,39 @@ class Simulation:
                             warmup_bars=self.prices.warmup_bars)
 
 
+def _finish_events(handler: Handler) -> list[Event]:
+    """What ``handler.finish()`` returns, checked: a list of events (``None``: none); anything else, or an
+    exception other than eventbt's own, is a :class:`HandlerError` naming the handler (the run's footer says
+    ``failed``)."""
+    try:
+        out = handler.finish()
+    except EventbtError:  # already names what is at fault (an unfunded withdrawal, ...)
+        raise
+    except Exception as exc:
+        raise HandlerError(f"handler {handler.name!r} raised {type(exc).__name__}: {exc} in finish(), when the "
+                           "data had ended", handler=handler.name, event=None, chain=[]) from exc
+    if out is None:
+        return []
+    if isinstance(out, list | tuple) and all(isinstance(event, Event) for event in out):
+        return list(out)
+    if isinstance(out, Event):
+        what = f"one {out.kind} (#{out.id})"
+    elif isinstance(out, list | tuple):
+        bad = next(item for item in out if not isinstance(item, Event))
+        what = f"a list holding {type(bad).__name__} {bad!r:.60}, which is not an event"
+    else:
+        what = f"{type(out).__name__} {out!r:.60}"
+    raise HandlerError(f"handler {handler.name!r}: finish() returned {what}; finish() returns a list of events "
+                       "or None", handler=handler.name, event=None, chain=[])
+
+
 def _handler_error_fields(exc: HandlerError) -> dict[str, Any]:
     """The audit fields of a handler error: the handler, the event (id, type, time) and its causal chain."""
     event = exc.event
     return {
         "handler": exc.handler,
         "event": getattr(event, "id", None),
-        "event_type": getattr(event, "kind", type(event).__name__),
+        "event_type": getattr(event, "kind", "finish" if event is None else type(event).__name__),
         "time": getattr(event, "date", None),
         "chain": [getattr(link, "id", None) for link in exc.chain],
     }

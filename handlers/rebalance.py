@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 
 from eventbt.costs.contract import commission_of, fill_price_of
+from eventbt.errors import AccountingError
 from eventbt.events import Event, MarketEvent, NoticeCode, NoticeEvent, OrderEvent, OrderReason, Side, SignalEvent
 from eventbt.exact import fsum
 from eventbt.handler import Handler
@@ -59,6 +60,9 @@ class Note:
 # Share counts within this of the next whole number are taken as that number: |d| / p can land a hair
 # below an integer from rounding alone (25 * p / p < 25), which would otherwise leave one share behind.
 SHARE_TOLERANCE = 1e-9
+
+# Share counts are int64 in the books and float64 in q * p: above 2**53 neither is exact.
+MAX_SHARES = 2**53
 
 
 def whole_shares(shares: float) -> int:
@@ -119,6 +123,10 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                 continue
         else:
             n = whole_shares(d / fill_price_of(slippage, 1, p, 1))
+            if n > MAX_SHARES:
+                raise AccountingError(f"buying {n:,} shares of {symbol!r} at {p!r}: more than the {MAX_SHARES:,} "
+                                      "shares a position holds exactly; the price is too small for the "
+                                      "portfolio's value", symbol=symbol)
             if n > 0:
                 buys[i] = n
                 continue

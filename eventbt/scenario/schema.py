@@ -297,6 +297,21 @@ def _number(expected: str, ok: Callable[[float], bool]) -> _Check:
     return check
 
 
+# Money is kept in float64 dollars, which tell cents apart up to 2**44 (about 1.76e13): the largest cash and
+# cash-flow amount a scenario may name stays below that, and far above any fund's assets.
+MAX_CASH = 1e13
+_POSITIVE = _number("a number > 0", lambda x: x > 0)
+
+
+def _cash(reader: Reader, table: str, key: str, value: Any) -> float:
+    """An amount of money: > 0 and at most :data:`MAX_CASH`."""
+    amount = float(_POSITIVE(reader, table, key, value))
+    if amount > MAX_CASH:
+        reader.bad(table, key, "at most 1e13 (money is kept in float64 dollars, exact to the cent up to there)",
+                   value, typed=False)
+    return amount
+
+
 def _positive_int(reader: Reader, table: str, key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         reader.bad(table, key, "an integer", value, typed=True)
@@ -429,7 +444,7 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "dividend_payment": _choice(*DIVIDEND_PAYMENTS),
     },
     "portfolio": {
-        "initial_cash": _number("a number > 0", lambda x: x > 0),
+        "initial_cash": _cash,
         "withdrawal": _choice(*WITHDRAWAL_POLICIES),
         "withholding_tax": _number("a number >= 0 and < 1", lambda x: 0 <= x < 1),
     },
@@ -531,8 +546,10 @@ def _events(reader: Reader, name: str, value: Any) -> list[dict[str, Any]]:
                 checked["symbol"] = _text(empty=False)(reader, label, "symbol", entry["symbol"])
                 checked["side"] = _choice("buy", "sell")(reader, label, "side", entry["side"])
                 checked["quantity"] = _positive_int(reader, label, "quantity", entry["quantity"])
+                if checked["quantity"] > 2**53:  # share counts above 2**53 are not exact as float64
+                    reader.bad(label, "quantity", "an integer > 0 and at most 2**53", entry["quantity"], typed=False)
             else:
-                checked["amount"] = _number("a number > 0", lambda x: x > 0)(reader, label, "amount", entry["amount"])
+                checked["amount"] = _cash(reader, label, "amount", entry["amount"])
                 checked["reason"] = _text(empty=True)(reader, label, "reason", entry.get("reason", ""))
         except _Skipped:
             continue

@@ -23,7 +23,7 @@ from eventbt.errors import (
     RunInterrupted,
     ScenarioError,
 )
-from eventbt.events import MarketEvent
+from eventbt.events import BarEndEvent, MarketEvent
 from eventbt.handler import Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
@@ -59,6 +59,24 @@ class _Raises(Handler):
 
     def on_market(self, event: MarketEvent) -> None:
         raise self.error
+
+
+class _Finishing(Handler):
+    """A handler whose ``finish()`` returns ``out`` (or raises it, when it is an exception)."""
+
+    name = "closing"
+    subscribes = (MarketEvent,)
+
+    def __init__(self, out: object) -> None:
+        self.out = out
+
+    def on_market(self, event: MarketEvent) -> None:
+        return None
+
+    def finish(self) -> Any:
+        if isinstance(self.out, Exception):
+            raise self.out
+        return self.out
 
 
 # A user's module of plug-ins that break their contract, as docs/errors.md names them (``my_costs:...``).
@@ -226,10 +244,21 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("handler error", lambda: _run({}, extra=(_Raises(ZeroDivisionError("division by zero")),)), HandlerError,
      "handler 'faulty' raised ZeroDivisionError: division by zero while handling MarketEvent #1 at "
      "2020-01-02T16:00:00; causal chain: MarketEvent#1"),
+    ("finish returns one event", lambda: _run({}, extra=(_Finishing(BarEndEvent(id=999, time_ns=0, bar=0)),)),
+     HandlerError, "handler 'closing': finish() returned one BarEndEvent (#999); finish() returns a list of events "
+     "or None"),
+    ("finish raises", lambda: _run({}, extra=(_Finishing(KeyError("fx")),)), HandlerError,
+     "handler 'closing' raised KeyError: 'fx' in finish(), when the data had ended"),
     ("interrupted", lambda: _run({}, extra=(_Raises(KeyboardInterrupt()),)), RunInterrupted,
      "run interrupted; results up to the interruption are incomplete"),
     ("buy beyond cash", lambda: Portfolio(("A",), 100.0).apply_fill(0, 1, 20, 10.0, 1.0, date="2020-01-02"),
      AccountingError, "buying 20 A at 10 with commission 1.00 on 2020-01-02 needs 201.00 but cash is 100.00"),
+    # 0.5 of 1e13 at A's 1e-07 a share: 5e19 shares, beyond the 2**53 a float64 (and the book) holds exactly.
+    ("price too small for the value", lambda: _run({0: {"A": 0.5}}, PriceData(dates=DATES, symbols=("A", "B"),
+                                                                           close=CLOSE * [1e-8, 1.0]),
+                                                 portfolio={"initial_cash": 1e13}), HandlerError,
+     "buying 50,000,000,000,000,000,000 shares of 'A' at 1e-07: more than the 9,007,199,254,740,992 shares a "
+     "position holds exactly; the price is too small for the portfolio's value"),
     ("sell more than held", lambda: Portfolio(("A",), 100.0).apply_fill(0, -1, 5, 10.0, 0.0, date="2020-01-02"),
      AccountingError, "selling 5 A on 2020-01-02 but only 0 are held"),
     ("split of shares not held",
@@ -686,3 +715,17 @@ def test_sigterm_has_its_own_catalogued_message() -> None:
     assert caught.value.signal == "SIGTERM" and caught.value.exit_status == 143
     assert str(caught.value) == "run terminated (SIGTERM); results up to the interruption are incomplete"
     assert str(caught.value) in DOC
+
+
+def test_a_finish_returning_text_fails_the_run_with_a_footer_naming_the_handler() -> None:
+    """finish() returning a string stops the run: a HandlerError, and the audit footer says failed, at finish."""
+    prices = PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE)
+    config = scripted_config({}, data={"path": "prices.csv"})
+    simulation = Simulation(config, prices=prices, extra_handlers=(_Finishing("done"),))
+    with pytest.raises(HandlerError) as caught:
+        simulation.run()
+    assert str(caught.value) == ("handler 'closing': finish() returned str 'done'; finish() returns a list of "
+                                 "events or None")
+    footer = simulation.audit.records()[-1]
+    assert (footer["record"], footer["status"], footer["handler"], footer["event_type"]) == (
+        "footer", "failed", "closing", "finish")

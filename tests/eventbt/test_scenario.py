@@ -430,6 +430,14 @@ BAD_INPUTS = [
         "initial_cash",
     ),
     (
+        MINIMAL + "[portfolio]\ninitial_cash = 1e21\n",
+        [],
+        "scenarios/x.toml: [portfolio] initial_cash must be at most 1e13 (money is kept in float64 dollars, exact "
+        "to the cent up to there), got 1e+21",
+        "portfolio",
+        "initial_cash",
+    ),
+    (
         MINIMAL + "[portfolio]\ninitial_cash = inf\n",
         [],
         "scenarios/x.toml: [portfolio] initial_cash must be a finite number, got inf",
@@ -850,6 +858,11 @@ def test_scenarios_without_arrays_keep_their_resolved_form(scenario_file) -> Non
      "[events[0]] side must be one of 'buy', 'sell', got 'hold'"),
     ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "buy"\nquantity = 1.5\n',
      "[events[0]] quantity must be an integer, got float 1.5"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "deposit"\namount = 1e16\n',
+     "[events[0]] amount must be at most 1e13 (money is kept in float64 dollars, exact to the cent up to there), "
+     "got 1e+16"),
+    ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "buy"\nquantity = 9007199254740993\n',
+     "[events[0]] quantity must be an integer > 0 and at most 2**53, got 9007199254740993"),
     ('[[events]]\ndate = "Jan 2"\ntype = "deposit"\namount = 5\n',
      "[events[0]] date must be an ISO date YYYY-MM-DD, got 'Jan 2'"),
 ])
