@@ -125,6 +125,22 @@ def _window_overrides(dates: np.ndarray, first: int, stop: int) -> tuple[str, st
     return f'data.start="{_day(dates, first)}"', f'data.end="{_day(dates, stop - 1)}"'
 
 
+#: The files a walk-forward writes into its ``out`` folder.
+WALK_FORWARD_FILES = ("walk_forward.csv", "walk_forward_equity.csv", "walk_forward_train.csv")
+
+
+def _check_out(out: str | os.PathLike[str]) -> None:
+    """Before any window runs: ``out`` is a folder (or does not exist yet) holding none of the files a
+    walk-forward writes; a walk-forward never overwrites a file it did not write in this run."""
+    folder = os.fspath(out)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise SweepError(f"{folder} is a file; a walk-forward writes its files into a folder", option="--out")
+    taken = [name for name in WALK_FORWARD_FILES if os.path.lexists(os.path.join(folder, name))]
+    if taken:
+        raise SweepError(f"{folder} holds {', '.join(taken)}, which this walk-forward would overwrite; pick another "
+                         "--out", option="--out")
+
+
 def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str] | Mapping[str, Sequence[Any]],
                  spec: str, *, overrides: Sequence[str] = (), executor: str | Executor = "local",
                  scheduler: str | None = None, workers: int | None = None, out: str | os.PathLike[str] | None = None,
@@ -148,6 +164,8 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
         raise SweepError("walk-forward sets data.start and data.end itself; grid keys cannot be data.*",
                          option="--walk-forward")
     train, test = parse_walk_forward(spec)
+    if out is not None:
+        _check_out(out)
     runner = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(executor, str) else executor
     if isinstance(base.run.warmup, str):
         raise SweepError("walk-forward lays its windows itself: give [run] warmup as a number of bars, not a date",
@@ -221,8 +239,11 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     train_table = pd.concat(train_tables, ignore_index=True)
     if out is not None:
         folder = os.fspath(out)
-        atomic_write(os.path.join(folder, "walk_forward.csv"), window_table.to_csv(index=False))
-        atomic_write(os.path.join(folder, "walk_forward_equity.csv"), equity.to_csv(index=False))
-        atomic_write(os.path.join(folder, "walk_forward_train.csv"), train_table.to_csv(index=False))
+        try:
+            os.makedirs(folder, exist_ok=True)
+            for name, table in zip(WALK_FORWARD_FILES, (window_table, equity, train_table), strict=True):
+                atomic_write(os.path.join(folder, name), table.to_csv(index=False))
+        except OSError as exc:
+            raise SweepError(f"{folder} cannot be written: {exc.strerror or exc}", option="--out") from None
     return WalkForwardResult(windows=window_table, equity=equity, train=train_table,
                              total_return=float(stitched[-1] / initial - 1.0))

@@ -91,3 +91,26 @@ def test_walk_forward_refuses_data_keys_in_the_grid() -> None:
     """The windows set data.start and data.end, so a grid over data.* keys is refused."""
     with pytest.raises(SweepError, match="grid keys cannot be data"):
         walk_forward(SCENARIO, ['data.end="2013-01-01"'], "train=1y,test=1y", executor=SerialExecutor())
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ({"walk_forward.csv": "my notes\n"}, "holds walk_forward.csv, which this walk-forward would overwrite; pick "
+                                         "another --out"),
+    ({"": "a file, not a folder\n"}, "is a file; a walk-forward writes its files into a folder"),
+])
+def test_walk_forward_never_overwrites_what_it_did_not_write(tmp_path: Path, setup: dict[str, str],
+                                                             message: str) -> None:
+    """An --out holding one of its file names, or naming a file, is refused before any window runs."""
+    out = tmp_path / "out"
+    for name, text in setup.items():
+        if name:
+            out.mkdir(exist_ok=True)
+            (out / name).write_text(text)
+        else:
+            out.write_text(text)
+    with pytest.raises(SweepError) as caught:
+        walk_forward(SCENARIO, ["strategy.params.fast_span=5"], "train=1y,test=1y", executor=SerialExecutor(),
+                     out=out)
+    assert str(caught.value) == f"--out: {out} {message}"
+    target = out / "walk_forward.csv" if out.is_dir() else out
+    assert target.read_text() in {"my notes\n", "a file, not a folder\n"}  # untouched
