@@ -163,13 +163,17 @@ def _fills_by_date(folder: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def test_compare_marks_the_divergence_and_the_rebalances_that_differ(runs: dict[str, Path], tmp_path: Path) -> None:
     """`eventbt report A --compare B` names the first divergence that `eventbt diff` finds and marks every
-    rebalance whose fills differ; the dates are worked out from the two trades.csv files."""
+    rebalance whose fills differ (a 0.2% commission instead of the per-share one: every one from the first); the
+    dates are worked out from the two trades.csv files."""
     a, b = runs["rotation"], runs["percentage"]
     comparison = compare_runs(a, b)
     left, right = _fills_by_date(a), _fills_by_date(b)
     expected = sorted(day for day in {*left, *right} if left.get(day) != right.get(day))
     assert list(comparison.differing) == expected and expected
-    assert comparison.divergence is not None and comparison.divergence.fields == ("data.commission",)
+    # The first rebalance already differs: its scaled_for_cash notices count the new commission in the buys' cost.
+    divergence = comparison.divergence
+    assert divergence is not None and divergence.record["type"] == "NoticeEvent"
+    assert divergence.record["time"] == f"{expected[0]}T16:00:00" and "data.details.cost" in divergence.fields
     out = tmp_path / "compare.html"
     assert main(["report", str(a), "--compare", str(b), "--out", str(out)]) == 0
     page = out.read_text()
@@ -185,4 +189,4 @@ def test_diff_html_writes_the_comparison(runs: dict[str, Path], tmp_path: Path,
     assert main(["diff", str(runs["rotation"]), str(runs["percentage"]), "--html", str(out)]) == 1
     page = out.read_text()
     assert "first divergence" in capsys.readouterr().out
-    assert 'data-field="data.commission" data-changed="1"' in page and "<script" not in page
+    assert 'data-field="data.details.cost" data-changed="1"' in page and "<script" not in page
