@@ -19,7 +19,8 @@ __all__ = ["Comparison", "Explorer", "RunData", "build_report", "collect_steps",
 
 
 def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0,
-                 explorer: bool = True, trust: bool = False, compare: str | Path | None = None) -> tuple[str, str | None]:
+                 explorer: bool = True, trust: bool = False,
+                 compare: str | Path | None = None) -> tuple[str, str | None]:
     """The report of ``run_dir`` as HTML, and why it has no event explorer (``None`` when it has one or
     ``explorer`` is false).
 

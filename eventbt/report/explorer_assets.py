@@ -229,7 +229,8 @@ EXPLORER_JS = r"""
     fills.forEach(function (s) {
       sums[0] += s.data.commission; sums[1] += s.data.slippage;
       add(tb, add(el('tr'), add(el('td'), link(s.id)), el('td', null, s.describe),
-                  el('td', {'class': 'num'}, money(s.data.commission)), el('td', {'class': 'num'}, money(s.data.slippage)),
+                  el('td', {'class': 'num'}, money(s.data.commission)),
+                  el('td', {'class': 'num'}, money(s.data.slippage)),
                   el('td', {'class': 'num'}, '')));
     });
     fees.forEach(function (s) {

@@ -7,7 +7,6 @@ HTML and SVG and read fine without it. When the script has run it sets ``data-re
 
 from __future__ import annotations
 
-import math
 from html import escape
 from typing import Any
 

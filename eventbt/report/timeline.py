@@ -63,8 +63,8 @@ def explorer_section(run: RunData, explorer: Explorer | None, *, unavailable: st
     figures = rebalance_figures(run)
     group_of_signal: dict[int, int] = {}
     if explorer is not None:
-        for index, group in enumerate(explorer.groups):
-            for step in group:
+        for index, steps in enumerate(explorer.groups):
+            for step in steps:
                 if step["type"] == "SignalEvent":
                     group_of_signal[int(step["id"])] = index
     rows = []

@@ -13,6 +13,7 @@ The protocol is Chromium's own (https://chromedevtools.github.io/devtools-protoc
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -48,7 +49,7 @@ class Browser:
                    "--font-render-hinting=none", f"--window-size={width},{height}", f"--user-data-dir={profile}",
                    "about:blank"]
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, preexec_fn=wire,  # noqa: PLW1509
+                                         stderr=subprocess.DEVNULL, preexec_fn=wire,
                                          pass_fds=(3, 4))  # kept open after wire() made them
         os.close(to_child_r)
         os.close(from_child_w)
@@ -190,10 +191,8 @@ class Browser:
         path.write_bytes(base64.b64decode(data))
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._send({"method": "Browser.close"})
-        except OSError:
-            pass
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
