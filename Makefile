@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # and one set up next year run the same code: see docs/determinism.md. `make lock` refreshes the file.
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint typecheck pytest test-deep bench golden clean browser lock
+.PHONY: demo test lint typecheck pytest test-deep bench golden clean browser lock screenshots
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench: $(STAMP)
 golden: $(STAMP)
 	EVENTBT_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/scenarios/test_golden.py
 	$(BIN)/python -m tests.eventbt.debugging_doc
+
+# Rewrite the pictures of docs/report.md's explorer walkthrough (docs/images/explorer-*.png) in headless Chromium.
+screenshots: $(STAMP) browser
+	EVENTBT_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -s tests/eventbt/test_report_explorer_browser.py -k screenshots
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -34,7 +34,8 @@ from eventbt.replays.divergence import (
 )
 from eventbt.scenario.plugins import imports_refused
 
-__all__ = ["ReplayReport", "compare_logs", "load_log", "replay", "untrusted_imports", "verify_records"]
+__all__ = ["ReplayReport", "choose_base_dir", "compare_logs", "load_log", "replay", "untrusted_imports",
+           "verify_records"]
 
 
 @attrs.frozen(kw_only=True)
@@ -182,8 +183,10 @@ def _base_dirs(header: Mapping[str, Any], log_path: Path, base_dir: str | os.Pat
     return candidates
 
 
-def _choose_base_dir(header: Mapping[str, Any], log_path: Path,
-                     base_dir: str | os.PathLike[str] | None) -> Path:
+def choose_base_dir(header: Mapping[str, Any], log_path: Path,
+                    base_dir: str | os.PathLike[str] | None) -> Path:
+    """The folder the recorded data path resolves against: ``base_dir`` when given, else the first of the
+    recorded scenario's folder and the log's folder where the data file exists (an error listing both if none)."""
     data_path = str(header["scenario"]["data"]["path"])
     candidates = _base_dirs(header, log_path, base_dir)
     for candidate in candidates:
@@ -224,7 +227,7 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
                          "eventbt can replay", path=str(log_path))
     if not isinstance(header.get("stages", {}), dict):
         raise AuditError("its header's 'stages' is not an object of stage -> module:Class", path=str(log_path))
-    folder = _choose_base_dir(header, log_path, base_dir)
+    folder = choose_base_dir(header, log_path, base_dir)
     config = ScenarioConfig.from_dict(header["scenario"], base_dir=folder)
     if overrides:
         config = config.with_overrides(overrides)

@@ -9,18 +9,57 @@ from pathlib import Path
 
 import pandas as pd
 
+from eventbt.report.compare import Comparison, compare_page, compare_runs
 from eventbt.report.data import RunData, load_benchmark, load_run, read_rebalances
+from eventbt.report.explorer import Explorer, collect_steps
 from eventbt.report.html import render_html
 
-__all__ = ["RunData", "load_benchmark", "load_run", "read_rebalances", "render_html", "write_report"]
+__all__ = ["Comparison", "Explorer", "RunData", "build_report", "collect_steps", "compare_page", "compare_runs",
+           "load_benchmark", "load_run", "read_rebalances", "render_html", "write_report"]
+
+
+def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0,
+                 explorer: bool = True, trust: bool = False,
+                 compare: str | Path | None = None) -> tuple[str, str | None]:
+    """The report of ``run_dir`` as HTML, and why it has no event explorer (``None`` when it has one or
+    ``explorer`` is false).
+
+    The explorer steps the run again (:func:`eventbt.report.explorer.collect_steps`); ``trust`` lets that
+    import code the run's log names that is not eventbt's own. ``compare`` is another run (folder or audit
+    log) to compare with (:func:`eventbt.report.compare.compare_runs`).
+    """
+    from eventbt.errors import EventbtError
+
+    run = load_run(run_dir, benchmark=benchmark, risk_free=risk_free)
+    steps, unavailable = None, None
+    if explorer and run.rebalances:
+        try:
+            steps = collect_steps(run_dir, trust=trust)
+        except EventbtError as exc:
+            unavailable = str(exc)
+    comparison = compare_runs(run_dir, compare, labels=(run.name, _label(compare, run.name))) \
+        if compare is not None else None
+    return render_html(run, explorer=steps, unavailable=unavailable, comparison=comparison), unavailable
+
+
+def _label(path: str | Path, other: str) -> str:
+    """A name for the compared run: its folder's name (its file's for a log), not the same as ``other``."""
+    target = Path(path)
+    name = target.parent.name if target.is_file() else target.name
+    return name if name and name != other else f"{name or 'B'} (B)"
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, benchmark: str | pd.Series | None = None,
-                 risk_free: float = 0.0) -> Path:
-    """Write the HTML report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns its path."""
+                 risk_free: float = 0.0, explorer: bool = True, trust: bool = False,
+                 compare: str | Path | None = None) -> Path:
+    """Write the HTML report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns its path.
+
+    See :func:`build_report` for ``explorer``, ``trust`` and ``compare``.
+    """
     from eventbt.results import atomic_write
 
-    run = load_run(run_dir, benchmark=benchmark, risk_free=risk_free)
+    page, _ = build_report(run_dir, benchmark=benchmark, risk_free=risk_free, explorer=explorer, trust=trust,
+                           compare=compare)
     target = Path(out) if out is not None else Path(run_dir) / "report.html"
-    atomic_write(target, render_html(run))
+    atomic_write(target, page)
     return target

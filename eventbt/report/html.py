@@ -7,7 +7,6 @@ HTML and SVG and read fine without it. When the script has run it sets ``data-re
 
 from __future__ import annotations
 
-import math
 from html import escape
 from typing import Any
 
@@ -17,8 +16,12 @@ import pandas as pd
 from eventbt.display.format import flows_note, format_value, metric_rows
 from eventbt.display.svg import PALETTE, bar_chart, line_chart, stacked_area
 from eventbt.report.assets import CSS, GUARD_JS, REPORT_JS
+from eventbt.report.compare import Comparison, compare_section
 from eventbt.report.costs import cost_models_table, costs_by_group, fee_lines, rebalance_costs
 from eventbt.report.data import RunData
+from eventbt.report.explorer import Explorer
+from eventbt.report.explorer_assets import EXPLORER_CSS, EXPLORER_JS
+from eventbt.report.timeline import explorer_section, rebalance_figures
 from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
 from eventbt.results.returns import drawdown
 
@@ -135,7 +138,7 @@ def _cost_attribution(run: RunData) -> str:
     return '<div class="attribution-grid">' + "".join(sections) + "</div>"
 
 
-def _trades_table(trades: pd.DataFrame) -> str:
+def _trades_table(trades: pd.DataFrame, *, links: bool = False) -> str:
     rows = []
     records: list[dict[Any, Any]] = trades.to_dict("records")
     for r in records:
@@ -144,31 +147,27 @@ def _trades_table(trades: pd.DataFrame) -> str:
                     f"{_cell(int(r['quantity']), 'int')}{_cell(r['price'], 'price')}"
                     f"{_cell(r['reference_price'], 'price')}{_cell(abs(bps), 'bps')}{_cell(r['commission'], 'money')}"
                     f"{_cell(r['slippage'], 'money')}{_cell(r['realized_pnl'], 'money')}"
-                    f"{_cell(int(r['order_id']), 'int')}</tr>")
+                    f"{_cell(int(r['order_id']), 'int')}{_fill_cell(int(r['fill_id'])) if links else ''}</tr>")
     header = [("Date", "text"), ("Symbol", "text"), ("Side", "text"), ("Quantity", "int"), ("Price", "price"),
               ("Reference", "price"), ("Slippage bps", "bps"), ("Commission", "money"), ("Slippage", "money"),
               ("Realized P&L", "money"), ("Order", "int")]
+    if links:
+        header.append(("Fill", "int"))
     return _table(header, rows, kind="trades", sortable=True)
+
+
+def _fill_cell(fill_id: int) -> str:
+    """A trade's fill number, linking to the fill in the explorer (its events and causal chain)."""
+    return (f'<td class="num" data-sort="{fill_id}"><a href="#event-{fill_id}" title="explain: the fill and its '
+            f'causal chain">#{fill_id}</a></td>')
 
 
 def _rebalances(run: RunData) -> str:
     if not run.rebalances:
         return "<p>No audit log in the run folder, so no per-rebalance detail.</p>"
-    by_date = rebalance_table(run.trades, run.equity)
-    costs = rebalance_costs(run)
-    fee_columns = [name for name in costs.columns if name.startswith("fee:")]
     items = []
-    for rebalance in run.rebalances:
+    for rebalance, figure in zip(run.rebalances, rebalance_figures(run), strict=True):
         orders, notices = rebalance["orders"], rebalance["notices"]
-        fills = [o["fill"] for o in orders if o["fill"]]
-        commission = sum(f["commission"] for f in fills)
-        slippage = sum(f["slippage"] for f in fills)
-        traded = sum(f["quantity"] * f["price"] for f in fills)
-        day = pd.Timestamp(fills[0]["time"][:10]) if fills else None
-        turnover = by_date["turnover"].get(day) if day is not None and day in by_date.index else None
-        amounts = costs.loc[day, fee_columns].to_numpy(dtype=float).tolist() \
-            if day is not None and day in costs.index else [0.0] * len(fee_columns)
-        fees = {name.removeprefix("fee:"): amount for name, amount in zip(fee_columns, amounts, strict=True)}
         targets = ", ".join(f"{s} {w * 100:.0f}%" for s, w in sorted(rebalance["targets"].items())) or "all cash"
         order_rows = []
         for order in orders:
@@ -190,15 +189,15 @@ def _rebalances(run: RunData) -> str:
         body = _table(header, order_rows, kind="orders") if orders else "<p>No orders: already at target.</p>"
         if notice_items:
             body += f'<ul class="notices">{notice_items}</ul>'
-        body += fee_lines(fees)
+        body += fee_lines(figure["fees"])
         items.append(
             f'<details class="rebalance" data-signal="{rebalance["id"]}"><summary>'
             f'<span class="r-date">{rebalance["date"]}</span><span class="r-targets">{escape(targets)}</span>'
-            f'<span class="num">{len(orders)}</span><span class="num">{len(fills)}</span>'
+            f'<span class="num">{len(orders)}</span><span class="num">{figure["fills"]}</span>'
             f'<span class="num">{len(notices)}</span>'
-            f'<span class="num">{format_value(traded, "money")}</span>'
-            f'<span class="num">{format_value(turnover, "pct")}</span>'
-            f'<span class="num">{format_value(math.fsum([commission, slippage, *fees.values()]), "money")}</span>'
+            f'<span class="num">{format_value(figure["traded"], "money")}</span>'
+            f'<span class="num">{format_value(figure["turnover"], "pct")}</span>'
+            f'<span class="num">{format_value(figure["costs"], "money")}</span>'
             f"</summary>{body}</details>")
     head = ('<div class="rebalance-head"><span>Date</span><span>Targets</span><span class="num">Orders</span>'
             '<span class="num">Fills</span><span class="num">Notices</span><span class="num">Traded</span>'
@@ -243,8 +242,16 @@ def _charts(run: RunData) -> dict[str, str]:
     }
 
 
-def render_html(run: RunData) -> str:
-    """The whole report for one run as an HTML string."""
+def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: str | None = None,
+                comparison: Comparison | None = None) -> str:
+    """The whole report for one run as an HTML string.
+
+    With ``explorer`` (:func:`eventbt.report.explorer.collect_steps`) the rebalances are a timeline whose rows
+    open their events, and the trades table links each fill to its events; without it, ``unavailable`` says
+    why and each rebalance is a static list of its orders and fills. ``comparison``
+    (:func:`eventbt.report.compare.compare_runs`) adds the first divergence from another run and marks the
+    rebalances whose orders differ.
+    """
     m = run.metrics
     charts = _charts(run)
     bench = f" vs {escape(run.benchmark_name)}" if run.benchmark_name else ""
@@ -280,12 +287,27 @@ def render_html(run: RunData) -> str:
         f' ({format_value(m.get("total_cost_drag_bps"), "bps")} bps a year of average value): commission, '
         f"slippage and every fee model.</p>{_cost_attribution(run)}</section>",
         _income(run),
-        f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills and '
-        f"notices, as recorded in the audit log.</p>{_rebalances(run)}</section>",
+        compare_section(comparison) if comparison is not None else "",
+        _rebalance_section(run, explorer, unavailable, comparison),
         f'<section id="trades"><h2>Trades ({len(run.trades):,} fills)</h2><p class="muted">Click a column header '
-        f'to sort.</p><div class="scroll">{_trades_table(run.trades)}</div></section>',
+        f'to sort{"; a fill number opens the fill and its causal chain in the explorer" if explorer else ""}.</p>'
+        f'<div class="scroll">{_trades_table(run.trades, links=explorer is not None)}</div></section>',
     ]
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(run.name)} - eventbt report'
             f'</title><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<script>{GUARD_JS}</script><style>{CSS}</style></head>"
-            f'<body><main>{"".join(sections)}</main><script>{REPORT_JS}</script></body></html>')
+            f"<script>{GUARD_JS}</script><style>{CSS}{EXPLORER_CSS}</style></head>"
+            f'<body><main>{"".join(sections)}</main><script>{REPORT_JS}</script>'
+            f'{f"<script>{EXPLORER_JS}</script>" if explorer is not None else ""}</body></html>')
+
+
+def _rebalance_section(run: RunData, explorer: Explorer | None, unavailable: str | None,
+                       comparison: Comparison | None) -> str:
+    """The rebalance timeline and its explorer, or (no explorer, no comparison) the static list."""
+    if explorer is None and comparison is None and unavailable is None:
+        return (f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills '
+                f"and notices, as recorded in the audit log.</p>{_rebalances(run)}</section>")
+    if not run.rebalances:
+        return '<section id="rebalances"><h2>Rebalances</h2><p>No audit log in the run folder.</p></section>'
+    differing = comparison.differing if comparison is not None else ()
+    return (f'<section id="rebalances" aria-labelledby="rebalances-title"><h2 id="rebalances-title">Rebalances'
+            f"</h2>{explorer_section(run, explorer, unavailable=unavailable, differing=differing)}</section>")

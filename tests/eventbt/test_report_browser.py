@@ -68,7 +68,7 @@ def test_report_renders_in_chromium(report: Path, tmp_path: Path) -> None:
     trade_table = re.search(r'data-table="trades">.*?</table>', dom, flags=re.S)
     assert trade_table is not None and trade_table.group(0).count("<tr>") - 1 == trades
     assert f'data-trade-rows="{trades}"' in root.group(0)
-    assert dom.count('class="rebalance"') > 300
+    assert dom.count('<tr id="rebalance-') > 300  # the timeline, one row per rebalance
     monthly = re.search(r'data-table="monthly">.*?</table>', dom, flags=re.S)
     assert monthly is not None and monthly.group(0).count("<td") > 12 * 30
 

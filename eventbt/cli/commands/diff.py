@@ -1,6 +1,8 @@
 """Compare two finished runs (run folders or audit logs) event by event: the first divergence and the results.
 
 Exit 0 when the event streams agree, 1 when they differ (the report is the same as 'eventbt replay').
+--html FILE also writes the comparison as a page: the first divergence side by side and every rebalance whose
+orders differ (the same section `eventbt report RUN_A --compare RUN_B` adds to a report).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ __all__ = ["add_arguments", "execute"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_a", metavar="RUN_A", help="a run folder (with audit.jsonl) or an audit log")
     parser.add_argument("run_b", metavar="RUN_B", help="the run to compare it with")
+    parser.add_argument("--html", metavar="FILE", help="also write the comparison as a self-contained HTML page")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -20,4 +23,10 @@ def execute(args: argparse.Namespace) -> int:
 
     report = compare_logs(load_log(args.run_a), load_log(args.run_b), labels=("A", "B"))
     print(report.format())
+    if args.html:
+        from eventbt.report.compare import compare_page, compare_runs
+        from eventbt.results import atomic_write
+
+        atomic_write(args.html, compare_page(compare_runs(args.run_a, args.run_b)))
+        print(f"html: {args.html}")
     return report.exit_code

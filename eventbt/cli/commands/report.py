@@ -1,7 +1,11 @@
 """Write a self-contained HTML report of a run folder (charts, metrics, costs, rebalances, trades).
 
-The file opens offline: its charts are inline SVG and its script is inline. --png DIR also writes the charts
-as PNG files (needs matplotlib). --benchmark FILE[:COLUMN] draws and measures against a price series.
+The file opens offline: its charts are inline SVG and its script is inline. Its rebalance timeline opens each
+rebalance's events as the step debugger shows them, which steps the run again from its scenario and data
+(--no-explorer leaves that out; --trust allows code the run's log names that is not eventbt's own).
+--compare RUN_B marks the first divergence from another run and the rebalances whose orders differ. --png DIR
+also writes the charts as PNG files (needs matplotlib). --benchmark FILE[:COLUMN] draws and measures against
+a price series.
 """
 
 from __future__ import annotations
@@ -19,21 +23,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a wide CSV (gzip allowed) of benchmark levels, e.g. data.csv.gz:SP500")
     parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE",
                         help="annual risk-free rate for Sharpe, Sortino and alpha (default 0)")
+    parser.add_argument("--compare", metavar="RUN_B",
+                        help="another run (folder or audit log): show the first divergence and the rebalances "
+                             "whose orders differ")
+    parser.add_argument("--no-explorer", dest="explorer", action="store_false",
+                        help="leave out the event explorer (it steps the run again from its scenario and data)")
+    parser.add_argument("--trust", action="store_true",
+                        help="let the explorer import code the run's log names that is not eventbt's own")
 
 
 def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from eventbt.report import load_run, render_html
+    from eventbt.cli import log
+    from eventbt.report import build_report, load_run
     from eventbt.results import atomic_write
 
-    run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
+    page, unavailable = build_report(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free,
+                                     explorer=args.explorer, trust=args.trust, compare=args.compare)
+    if unavailable:
+        log.note(f"no event explorer in the report: {unavailable}")
     target = Path(args.out) if args.out else Path(args.run_dir) / "report.html"
-    atomic_write(target, render_html(run))
+    atomic_write(target, page)
     print(f"report: {target}")
     if args.png:
         from eventbt.report.png import write_pngs
 
+        run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
         for path in write_pngs(run, args.png):
             print(f"chart: {path}")
     return 0

@@ -1,0 +1,156 @@
+"""Two runs in one report: the first divergence replay finds between them and the rebalances whose orders differ.
+
+:func:`compare_runs` reads two audit logs (checked against their digests), takes the first divergence from
+:func:`eventbt.replays.replayer.compare_logs` (the same comparison as ``eventbt diff`` and ``eventbt replay``),
+and pairs the two runs' rebalances by date: a rebalance differs when its orders (symbol, side, quantity,
+reason) or their fills (quantity, price) are not the same in both, or when only one run rebalanced that day.
+:func:`compare_section` is the report's section; :func:`compare_page` a page of its own (``eventbt diff
+--html``). Every value from the logs is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from eventbt.display.format import format_value
+
+__all__ = ["Comparison", "compare_page", "compare_runs", "compare_section"]
+
+
+@attrs.frozen(kw_only=True)
+class Comparison:
+    """What the report shows about run A (the report's run) against run B."""
+
+    labels: tuple[str, str]
+    identical: bool
+    text: str  # the comparison as `eventbt diff` prints it
+    divergence: Any  # eventbt.replays.divergence.Divergence | None
+    differing: tuple[str, ...]  # dates (YYYY-MM-DD) of the rebalances whose orders differ
+    orders: Mapping[str, tuple[tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]]]  # date -> (A's, B's)
+
+
+def _orders_by_date(audit: Path) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    from eventbt.report.data import read_rebalances
+
+    out: dict[str, tuple[tuple[Any, ...], ...]] = {}
+    for rebalance in read_rebalances(audit):
+        rows = []
+        for order in rebalance["orders"]:
+            fill = order["fill"] or {}
+            rows.append((order["symbol"], order["side"], order["quantity"], order.get("reason"),
+                         fill.get("quantity"), fill.get("price")))
+        out[str(rebalance["date"])] = out.get(str(rebalance["date"]), ()) + tuple(rows)
+    return out
+
+
+def compare_runs(run_a: str | Path, run_b: str | Path, *, labels: tuple[str, str] = ("A", "B")) -> Comparison:
+    """Compare two runs (run folders or audit logs); see the module docstring."""
+    from eventbt.replays.replayer import compare_logs, load_log
+
+    paths = [Path(run) / "audit.jsonl" if Path(run).is_dir() else Path(run) for run in (run_a, run_b)]
+    report = compare_logs(load_log(paths[0]), load_log(paths[1]), labels=labels)
+    left, right = _orders_by_date(paths[0]), _orders_by_date(paths[1])
+    differing = tuple(day for day in sorted({*left, *right}) if left.get(day, ()) != right.get(day, ()))
+    return Comparison(labels=labels, identical=report.identical, text=report.format(),
+                      divergence=report.divergence, differing=differing,
+                      orders={day: (left.get(day, ()), right.get(day, ())) for day in differing})
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _divergence_table(comparison: Comparison) -> str:
+    from eventbt.replays.divergence import flatten
+
+    divergence = comparison.divergence
+    if divergence is None:
+        return "<p>The event streams agree record for record.</p>"
+    a, b = divergence.recorded, divergence.new
+    flat_a = {k: v for field in ("type", "time", "cause", "to", "data") for k, v in
+              (flatten(a.get(field), field).items() if a is not None else ())}
+    flat_b = {k: v for field in ("type", "time", "cause", "to", "data") for k, v in
+              (flatten(b.get(field), field).items() if b is not None else ())}
+    rows = []
+    for key in [*flat_a, *(k for k in flat_b if k not in flat_a)]:
+        changed = key in divergence.fields
+        klass = ' class="changed"' if changed else ""
+        marked = ' data-changed="1"' if changed else ""
+        rows.append(f'<tr data-field="{escape(key)}"{marked}>'
+                    f'<th scope="row"{klass}>{"* " if changed else ""}{escape(key)}</th>'
+                    f'<td{klass}>{escape(_value(flat_a.get(key, "(absent)")))}</td>'
+                    f'<td{klass}>{escape(_value(flat_b.get(key, "(absent)")))}</td></tr>')
+    record = divergence.record
+    event_id = record.get("id")
+    where = (f'seq {escape(str(record.get("seq")))}, {escape(str(record.get("time")))}, '
+             f'{escape(str(record.get("type")))} #{escape(str(event_id))}')
+    link = f' (<a href="#event-{int(event_id)}">open it in the explorer</a>)' if isinstance(event_id, int) else ""
+    chains = "".join(
+        f"<p>causal chain ({escape(label)}): "
+        + " &lt;- ".join(f'{escape(str(r.get("type")))} #{escape(str(r.get("id")))}' for r in chain) + "</p>"
+        for label, chain in zip(comparison.labels, (divergence.recorded_chain, divergence.new_chain), strict=True)
+        if chain)
+    label_a, label_b = (escape(label) for label in comparison.labels)
+    return (f'<p data-divergence="{escape(str(event_id))}">First divergence at event record {divergence.index + 1}: '
+            f"{where}{link}; the differing fields are marked *.</p>"
+            f'<table class="data divergence"><thead><tr><th scope="col">field</th><th scope="col">{label_a}</th>'
+            f'<th scope="col">{label_b}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{chains}')
+
+
+def _orders_table(rows: Sequence[tuple[Any, ...]], other: Sequence[tuple[Any, ...]]) -> str:
+    if not rows:
+        return "<p>no orders</p>"
+    changed = ' class="changed"'
+    body = "".join(
+        f'<tr{changed if row not in other else ""}><td>{escape(str(row[0]))}</td><td>{escape(str(row[1]))}'
+        f'</td><td class="num">{format_value(row[2], "int")}</td><td>{escape(str(row[3]))}</td>'
+        f'<td class="num">{format_value(row[4], "int") if row[4] is not None else "-"}</td>'
+        f'<td class="num">{format_value(row[5], "price") if row[5] is not None else "-"}</td></tr>'
+        for row in rows)
+    return ('<table class="data"><thead><tr><th scope="col">symbol</th><th scope="col">side</th>'
+            '<th scope="col" class="num">quantity</th><th scope="col">reason</th><th scope="col" class="num">filled'
+            f'</th><th scope="col" class="num">price</th></tr></thead><tbody>{body}</tbody></table>')
+
+
+def compare_section(comparison: Comparison, *, links: bool = True) -> str:
+    """The report's comparison section: the first divergence and every rebalance whose orders differ."""
+    label_a, label_b = (escape(label) for label in comparison.labels)
+    if comparison.identical:
+        verdict = "The two runs are identical, event for event."
+    else:
+        verdict = (f"The runs differ: {len(comparison.differing)} rebalance(s) with different orders, marked "
+                   "<em>differs</em> in the timeline.")
+    items = []
+    for day in comparison.differing:
+        mine, theirs = comparison.orders[day]
+        title = f'<a href="#rebalance-{escape(day)}">{escape(day)}</a>' if links else escape(day)
+        items.append(f'<div class="pair" data-date="{escape(day)}"><h4>{title}</h4><div class="sides">'
+                     f"<div><p>{label_a}</p>{_orders_table(mine, theirs)}</div>"
+                     f"<div><p>{label_b}</p>{_orders_table(theirs, mine)}</div></div></div>")
+    pairs = (f'<details class="pairs"><summary>Rebalances whose orders differ ({len(items)})</summary>'
+             f'{"".join(items)}</details>') if items else ""
+    return (f'<section id="compare" class="compare" aria-labelledby="compare-title"><h2 id="compare-title">'
+            f"Compared with {label_b}</h2><p>{verdict}</p>{_divergence_table(comparison)}{pairs}"
+            f'<details><summary>As <code>eventbt diff</code> prints it</summary><pre>{escape(comparison.text)}</pre>'
+            "</details></section>")
+
+
+def compare_page(comparison: Comparison) -> str:
+    """A page of its own holding :func:`compare_section` (``eventbt diff A B --html FILE``)."""
+    from eventbt.report.assets import CSS
+    from eventbt.report.explorer_assets import EXPLORER_CSS
+
+    title = f"{comparison.labels[0]} vs {comparison.labels[1]} - eventbt diff"
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}{EXPLORER_CSS}'
+            "</style></head><body><main>"
+            f"{compare_section(comparison, links=False)}</main></body></html>")
