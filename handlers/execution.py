@@ -541,14 +541,17 @@ class ExecutionHandler(Handler):
             work.last_bar = event.bar + 1
         elif event.expire_after is not None:
             work.last_bar = event.bar + event.expire_after
-        out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns))
-        if self.timing == "same_close":
+        if self.timing == "same_close":  # checked once against the close it is placed at
             assert self._prices is not None, "an order arrived before any market event"
             close = float(self._prices[self.context.symbol_index[event.symbol]])
             work.check = at_placement(event, close, bar=event.bar, date=event.date[:10])
-            if work.check.price is not None:
-                out.extend(self._fill_limited(work, work.check.price, event.bar, event.time_ns,
-                                              cap=self._cap(event), waiting=True))
+        placed = work.check
+        waits = placed is None or placed.price is None
+        out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns,
+                               placed.why if placed is not None and waits else ""))
+        if placed is not None and placed.price is not None:
+            out.extend(self._fill_limited(work, placed.price, event.bar, event.time_ns, cap=self._cap(event),
+                                          waiting=True))
         if not work.closed and work.remaining > 0:
             self._waiting.append(work)
         return out

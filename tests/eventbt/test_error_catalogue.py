@@ -268,7 +268,8 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     # Plug-ins of the wrong shape, found when the run is built (and by eventbt validate).
     ("commission of the wrong signature", lambda: _run({}, **_costs(commission="my_costs:OneArgument")),
      ScenarioError, "[execution.commission] model 'my_costs:OneArgument' is not a commission model: it has "
-     "commission(order), which cannot be called as commission(quantity, value) (too many positional arguments)"),
+     "commission(order), which cannot be called as commission(quantity, value) or commission(quantity, value, "
+     "order) (too many positional arguments)"),
     ("handler without its hook", lambda: _handler("Misspelt"), ScenarioError,
      "[handlers[0]] handler 'misspelt' (my_costs:Misspelt) subscribes to FillEvent but has no on_fill(event) "
      "method"),

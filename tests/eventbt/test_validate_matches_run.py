@@ -85,7 +85,7 @@ CASES: list[tuple[str, str]] = [
     ("benchmark file missing", '[report]\nbenchmark = "nope.csv:SPY"\n'),
     ("benchmark column missing", '[report]\nbenchmark = "bench.csv:QQQ"\n'),
     ("two problems: the run meets the commission first",
-     f'[execution.commission]\nmodel = "{F}:ThreeArgumentCommission"\n'
+     f'[execution.commission]\nmodel = "{F}:FourArgumentCommission"\n'
      '[[events]]\ndate = "2021-01-04"\ntype = "deposit"\namount = 5.0\n'),
     ("two problems: the data fit before the handlers",
      f'[execution]\ntiming = "next_open"\n[[handlers]]\nname = "{F}:MisspeltHook"\n'),
