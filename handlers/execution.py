@@ -281,9 +281,9 @@ class ExecutionHandler(Handler):
         missing = [name for name in needs if getattr(market, name) is None]
         if not missing:
             return None
-        return (f"is a {order.order_type} order, but the data has no {' and '.join(missing)} prices; expected data "
-                "with open, high and low prices for limit and stop orders, opens for market_on_open (see "
-                "docs/orders.md)")
+        words = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        return (f"is a {order.order_type} order, but the data has no {words} prices; expected data with open, high "
+                "and low prices for limit and stop orders, opens for market_on_open (see docs/orders.md)")
 
     def on_split(self, event: SplitEvent) -> list[Event] | None:
         """Restate the symbol's orders still waiting for a fill in new shares (see the module docstring)."""

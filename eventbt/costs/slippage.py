@@ -102,12 +102,13 @@ class SpreadBySymbolSlippage:
     name: ClassVar[str] = "spread_by_symbol"
     monotone_in_quantity: ClassVar[bool] = True
 
-    spread_bps: tuple[tuple[str, float], ...] = attrs.field(factory=tuple, converter=_spreads)
+    # Given as a table (a scenario's, a dict), kept as (symbol, bps) pairs sorted by symbol (see _spreads).
+    spread_bps: Mapping[str, float] | tuple[tuple[str, float], ...] = attrs.field(factory=tuple, converter=_spreads)
     default_spread_bps: float = attrs.field(default=0.0, validator=basis_points_field)
     _by_symbol: dict[str, float] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "_by_symbol", dict(self.spread_bps))  # a dict to look a symbol up in
+        object.__setattr__(self, "_by_symbol", dict(_spreads(self.spread_bps)))  # a dict to look a symbol up in
 
     def fraction(self, symbol: str) -> float:
         """The proportional price move for ``symbol``: half its spread."""

@@ -140,11 +140,11 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
     for table, kind in order_types:
         lacking = [column for column in _ORDER_COLUMNS[kind] if column not in prices.columns]
         if lacking:
-            wanted = _listed(_ORDER_COLUMNS[kind])
+            columns = _ORDER_COLUMNS[kind]
+            wanted = f"{_listed(columns)} columns" if len(columns) > 1 else f"an {columns[0]} column"
             found.append(ScenarioError(
                 f"[{table}] order_type = {kind!r} needs {_listed(lacking)} prices, but {data_path} has none "
-                f"(use a long or per-symbol file with {wanted} column{'s' if len(_ORDER_COLUMNS[kind]) > 1 else ''})",
-                path=source, table=table, key="order_type"))
+                f"(use a long or per-symbol file with {wanted})", path=source, table=table, key="order_type"))
     if volume_limit is not None and prices.volume is None:
         found.append(ScenarioError(
             f"[execution] volume_limit = {volume_limit:g} needs volumes, but {data_path} "

@@ -563,7 +563,7 @@ def _order_keys(reader: Reader, label: str, entry: Mapping[str, Any]) -> dict[st
                         key=key)
         if kind == order_type:
             if key not in entry:
-                reader.fail(f"order_type {kind!r} needs key {key!r}", table=label, key=key)
+                reader.fail(f"missing required key {key!r} for order_type {kind!r}", table=label, key=key)
             checked[key] = _number("a number > 0", lambda x: x > 0)(reader, label, key, entry[key])
     waits = kind in _ORDER_PRICE
     for key in ("time_in_force", "expire_after"):
