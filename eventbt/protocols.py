@@ -10,7 +10,8 @@ Built-in implementations live in :mod:`eventbt.costs` and ``strategies/``; a sce
 its registered name or any class by import path (``"mypkg.costs:MyCommission"``), see
 :mod:`eventbt.scenario.plugins`. To implement a new commission model, write a class with a
 ``commission(quantity, value)`` method; a new slippage model, one with ``fill_price(side, reference_price,
-quantity)``; a new strategy, one with ``update(view)`` and ``target_weights(view)``. Check a cost model with
+quantity)``; either may take the order as one more argument (an :class:`OrderContext`: the richer form,
+:func:`accepts_order`); a new strategy, one with ``update(view)`` and ``target_weights(view)``. Check a cost model with
 :func:`eventbt.testing.check_commission_model` or :func:`~eventbt.testing.check_slippage_model`.
 
 Each vocabulary (``Timing``, ``Remainder``, ...) is a ``Literal`` type, and the tuple of its values
