@@ -514,15 +514,20 @@ class ExecutionHandler(Handler):
         """The orders waiting for a later bar, in the order they were placed: limit and stop orders, orders for
         the next open or close, and (``next_open``) market orders for the next open and carried remainders,
         each with its last check (for the debugger's ``waiting``)."""
-        def shown(work: _Working, check: Check | None = None) -> WaitingOrder:
-            return WaitingOrder(order=work.order, filled=work.filled, remaining=work.remaining,
-                                first_bar=work.first_bar, last_bar=work.last_bar, check=work.check or check)
+        later = "next open" if self.timing == "next_open" else "next close"
 
-        rows = [shown(work) for work in (*self._carried, *self._waiting)]
+        def shown(work: _Working, waits_for: str) -> WaitingOrder:
+            return WaitingOrder(order=work.order, filled=work.filled, remaining=work.remaining,
+                                first_bar=work.first_bar, last_bar=work.last_bar, check=work.check,
+                                waits_for=waits_for)
+
+        kinds = {"market_on_open": "next open", "market_on_close": "next close"}
+        rows = [shown(work, f"carried to the {later}") for work in self._carried]
+        rows.extend(shown(work, kinds.get(work.order.order_type, "")) for work in self._waiting)
         for order in self._pending:
             work = _Working(order)
             work.last_bar = order.bar + 1
-            rows.append(shown(work))
+            rows.append(shown(work, "next open"))
         return tuple(sorted(rows, key=lambda row: row.order.id))
 
     @staticmethod

@@ -253,7 +253,7 @@ class WaitingView(_Shown):
         rows = []
         for row in waiting:
             order = row.order
-            terms = order_terms(order) or ("next open" if row.check is None else "market")
+            terms = order_terms(order) or row.waits_for or order.order_type
             check = row.check.why if row.check is not None else "not checked yet"
             rows.append((f"#{order.id}", order.side.name, order.symbol, quantity(row.remaining), terms,
                          f"{day(row.first_bar)} .. {day(row.last_bar)}", check))

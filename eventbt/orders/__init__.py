@@ -30,8 +30,9 @@ __all__ = ["WAITING_TYPES", "Check", "WaitingOrder", "at_placement", "limit_pric
 @attrs.frozen(kw_only=True)
 class WaitingOrder:
     """An order waiting for a later bar: the order (as restated by any split), the shares ``filled`` so far and
-    ``remaining``, the first bar it can fill on and the last (``None``: until the data ends), and the last
-    check made of it (``None`` before its first)."""
+    ``remaining``, the first bar it can fill on and the last (``None``: until the data ends), the last check
+    made of it (``None`` before its first) and, for an order of a market type, what it waits for (``next
+    open``, ``next close``, ``carried to the next open``, ...; a limit or stop order waits for its price)."""
 
     order: OrderEvent
     filled: int
@@ -39,3 +40,4 @@ class WaitingOrder:
     first_bar: int
     last_bar: int | None
     check: Check | None
+    waits_for: str = ""

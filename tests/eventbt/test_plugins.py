@@ -138,7 +138,8 @@ def test_entry_point_models_build(entry_points: list[importlib.metadata.EntryPoi
     )
     model = commission({"model": "flat_plus", "base": 2.0})
     assert model == fixtures().FlatPlusPercentCommission(base=2.0)
-    with pytest.raises(ScenarioError, match=r"known: fixed, flat_plus, ibkr_tiered, per_share, percentage, sec_fee, zero,"):
+    with pytest.raises(ScenarioError,
+                       match=r"known: fixed, flat_plus, ibkr_tiered, per_share, percentage, sec_fee, zero,"):
         commission({"model": "flat"})
 
 
