@@ -19,8 +19,8 @@ log says why an order is missing or smaller.
 The orders are ``market`` orders unless the handler is given another ``order_type`` (``[execution]
 order_type``; see ``docs/orders.md``): a ``limit`` order's limit is ``limit_offset_bps`` from its reference
 price, below it for a buy and above it for a sell. The sizing is the same for every type. A cost model that
-takes the order is given an :class:`~eventbt.protocols.OrderContext` of the order being sized (``order``:
-the rebalance's bar, date and order type; ``order_id`` ``None``).
+takes the order is given an :class:`~eventbt.protocols.OrderContext` of the order being sized
+(``order_context``: the rebalance's bar, date and order type; ``order_id`` ``None``).
 """
 
 from __future__ import annotations
@@ -104,15 +104,15 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                     prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
                     cash_buffer: float = 0.0, min_trade_value: float = 0.0,
                     tradable: np.ndarray | None = None,
-                    order: OrderContext | None = None) -> tuple[list[PlannedOrder], list[Note]]:
+                    order_context: OrderContext | None = None) -> tuple[list[PlannedOrder], list[Note]]:
     """Orders (sells, then buys, each in symbol order) and notes; see the module docstring.
 
-    ``order`` is the context a cost model that takes the order sees (bar, date, order type), with each order's
+    ``order_context`` is what a cost model that takes the order sees (bar, date, order type), with each order's
     symbol, side and reason filled in; without it such a model sees those alone.
     """
     changes, _ = compare_positions(weights, positions, prices, cash, cash_buffer)
     aware = order_context_needed(commission, slippage)
-    template = order if order is not None else OrderContext(side=1, symbol="")
+    template = order_context if order_context is not None else OrderContext(side=1, symbol="")
 
     def context(i: int, side: int, exit_: bool = False) -> OrderContext | None:
         """The order's context for the cost models (``None`` when neither takes it)."""
@@ -233,7 +233,8 @@ class RebalanceHandler(Handler):
         orders, notes = generate_orders(
             symbols=context.symbols, weights=weights, positions=portfolio.positions, prices=prices,
             cash=portfolio.cash, commission=self.commission, slippage=self.slippage,
-            cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable, order=sizing)
+            cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable,
+            order_context=sizing)
         next_id, time_ns, bar = context.next_id, event.time_ns, event.bar
         out: list[Event] = [
             NoticeEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, handler=self.name,
