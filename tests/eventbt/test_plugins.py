@@ -250,6 +250,19 @@ BAD_SPECS = [
         "bps",
     ),
     (
+        "slippage",
+        {"model": "spread_by_symbol", "spread_bps": "KO"},
+        "[execution.slippage] key 'spread_bps' expects table | array, got str 'KO'",
+        "spread_bps",
+    ),
+    (
+        "slippage",
+        {"model": "spread_by_symbol", "spread_bps": {"KO": -1.0}},
+        "[execution.slippage] invalid spread_by_symbol model: spread_bps['KO'] must be >= 0 and < 10000 "
+        "(1 bp = 0.01%), got -1.0",
+        "spread_bps",
+    ),
+    (
         "commission",
         {"model": "per_share", "minimum": -1},
         "[execution.commission] invalid per_share model: minimum must be >= 0, got -1",
