@@ -129,9 +129,11 @@ def order_problem(order: OrderEvent) -> str | None:
         return (f"has time_in_force {order.time_in_force!r}; expected one of "
                 f"{', '.join(map(repr, TIMES_IN_FORCE))}")
     expire = order.expire_after
-    if kind not in WAITING_TYPES and (order.time_in_force != "day" or expire is not None):
-        return (f"is a {kind} order with time_in_force {order.time_in_force!r} and expire_after {expire!r}; "
-                "expected them only on a limit or stop order")
+    if kind not in WAITING_TYPES and order.time_in_force != "day":
+        return (f"is a {kind} order with time_in_force {order.time_in_force!r}; expected time_in_force only on a "
+                "limit or stop order")
+    if kind not in WAITING_TYPES and expire is not None:
+        return f"is a {kind} order with expire_after {expire!r}; expected expire_after only on a limit or stop order"
     if expire is not None:
         if isinstance(expire, bool) or not isinstance(expire, int) or expire < 1:
             return f"has expire_after {expire!r}; expected a whole number of bars >= 1 (an int)"

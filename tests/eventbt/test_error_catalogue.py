@@ -328,6 +328,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      lambda: _run({}, execution={"order_type": "limit"}), ScenarioError,
      "[execution] order_type = 'limit' needs open, high and low prices, but prices.csv has none (use a long or "
      "per-symbol file with open, high and low columns)"),
+    ("market_on_open orders on data without opens",
+     lambda: _run({}, execution={"order_type": "market_on_open"}), ScenarioError,
+     "[execution] order_type = 'market_on_open' needs open prices, but prices.csv has none (use a long or "
+     "per-symbol file with an open column)"),
     ("a stop order of [[events]] on data without high and low prices",
      lambda: _run({}, events=[{"date": "2020-01-03", "type": "order", "symbol": "A", "side": "buy", "quantity": 1,
                                "order_type": "stop", "stop_price": 11.0}]), ScenarioError,

@@ -128,8 +128,9 @@ def test_the_rebalance_limit_price_is_below_a_buy_and_above_a_sale() -> None:
     ({"order_type": "limit", "limit_price": 5.0, "time_in_force": "ioc"},
      "has time_in_force 'ioc'; expected one of 'day', 'gtc'"),
     ({"order_type": "market_on_open", "time_in_force": "gtc"},
-     "is a market_on_open order with time_in_force 'gtc' and expire_after None; expected them only on a limit or "
-     "stop order"),
+     "is a market_on_open order with time_in_force 'gtc'; expected time_in_force only on a limit or stop order"),
+    ({"expire_after": 2}, "is a market order with expire_after 2; expected expire_after only on a limit or stop "
+     "order"),
     ({"order_type": "limit", "limit_price": 5.0, "time_in_force": "gtc", "expire_after": 0},
      "has expire_after 0; expected a whole number of bars >= 1 (an int)"),
     ({"order_type": "limit", "limit_price": 5.0, "expire_after": 3},
