@@ -8,6 +8,8 @@ says otherwise there are no costs, so each fill's price is the reference price t
 from __future__ import annotations
 
 import math
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,8 @@ def _order(date: str, side: str, quantity: int, **fields: Any) -> dict[str, Any]
 
 def _run(bars: list[Bar], events: list[dict[str, Any]] | None = None, *, execution: dict[str, Any] | None = None,
          weight: float = 0.0, cash: float = 10_000.0, schedule: tuple[str, ...] = (DATES[0],),
-         volume: list[float] | None = None) -> tuple[Simulation, list[dict[str, Any]]]:
+         volume: list[float] | None = None,
+         handlers: list[dict[str, Any]] | None = None) -> tuple[Simulation, list[dict[str, Any]]]:
     raw: dict[str, Any] = {
         "scenario": {"name": "order_types"},
         "data": {"path": "unused.csv"},
@@ -52,6 +55,8 @@ def _run(bars: list[Bar], events: list[dict[str, Any]] | None = None, *, executi
     }
     if events:
         raw["events"] = events
+    if handlers:
+        raw["handlers"] = handlers
     simulation = Simulation(ScenarioConfig.from_dict(raw, base_dir=Path(__file__).parent),
                             prices=_prices(bars, volume))
     assert simulation.run() is not None
@@ -308,6 +313,50 @@ def test_a_split_restates_a_waiting_limit_order() -> None:
     assert (waiting.order.quantity, waiting.order.limit_price, waiting.order.reference_price) == (200, 4.75, 5.0)
 
 
+ORDERS_DOC = Path(__file__).resolve().parents[2] / "docs" / "orders.md"
+
+
+def _stop_loss_module(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/orders.md's ``my_stops.py``, written into ``folder`` and importable as ``my_stops``."""
+    found = re.search(r"<!-- file: my_stops.py -->\n```python\n(.*?)```", ORDERS_DOC.read_text(encoding="utf-8"),
+                      re.DOTALL)
+    assert found is not None, "docs/orders.md has no my_stops.py block"
+    (folder / "my_stops.py").write_text(found.group(1), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "my_stops", raising=False)
+
+
+@pytest.mark.parametrize(("timing", "bars", "fills"), [
+    # same_close: 0.5 x 10,000 / 10.00 = 500 bought at bar 0's close; the stop, 10.00 x 0.95 = 9.50, is placed
+    # there (close 10.00 > 9.50: it waits). Bar 1's low 9.60 stays above it; bar 2 (O 9.70, L 9.30) reaches it:
+    # min(9.70, 9.50) = 9.50.
+    ("same_close", [FLAT, (10.0, 10.2, 9.6, 9.8), (9.7, 9.8, 9.3, 9.4)],
+     [(0, "BUY", 500, 10.0), (2, "SELL", 500, 9.5)]),
+    # Bar 2 opens at 9.20, below the stop: min(9.20, 9.50) = 9.20, the open.
+    ("same_close", [FLAT, (10.0, 10.2, 9.6, 9.8), (9.2, 9.3, 9.0, 9.1)],
+     [(0, "BUY", 500, 10.0), (2, "SELL", 500, 9.2)]),
+    # next_open: the 500 fill at bar 1's open, 10.00; the stop sent then has bar 1, so bar 1's low of 9.30 does
+    # not fill it (placed at bar 1's close); bar 2 (O 9.70, L 9.30) fills it at 9.50.
+    ("next_open", [FLAT, (10.0, 10.2, 9.3, 9.8), (9.7, 9.8, 9.3, 9.4)],
+     [(1, "BUY", 500, 10.0), (2, "SELL", 500, 9.5)]),
+])
+def test_a_stop_loss_from_a_handler_of_your_own_fills_by_the_rules(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timing: str, bars: list[Bar],
+        fills: list[tuple[int, str, int, float]]) -> None:
+    """docs/orders.md's StopLoss handler, named in [[handlers]]: its stop order fills where the rules say."""
+    _stop_loss_module(tmp_path, monkeypatch)
+    simulation, records = _run(bars, weight=0.5, execution={"timing": timing},
+                               handlers=[{"name": "my_stops:StopLoss", "params": {"loss": 0.05}}])
+    [stop] = [order for order in _of(records, "OrderEvent") if order["reason"] == "stop_loss"]
+    assert (stop["order_type"], stop["stop_price"], stop["time_in_force"], stop["expire_after"]) == (
+        "stop", 9.5, "gtc", 20)
+    assert [(f["bar"], f["side"], f["quantity"], f["price"]) for f in _of(records, "FillEvent")] == fills
+    assert _states(records)[-1][1] == "filled"
+    # 10,000 - 500 x 10.00 + 500 x the stop's fill
+    assert simulation.portfolio.cash == pytest.approx(10_000.0 - 5_000.0 + 500 * fills[-1][3])
+    assert int(simulation.portfolio.positions[0]) == 0
+
+
 ERRORS = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text()
 
 
@@ -323,6 +372,10 @@ ERRORS = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(
     ({"order_type": "limit", "limit_price": 9.0, "expire_after": 3},
      "OrderEvent #2 (reason 'mine') has expire_after 3 with time_in_force 'day'; expected expire_after only with "
      "'gtc'"),
+    ({"order_type": "stop", "stop_price": 9.0, "time_in_force": "ioc"},
+     "OrderEvent #2 (reason 'mine') has time_in_force 'ioc'; expected one of 'day', 'gtc'"),
+    ({"time_in_force": "gtc"}, "OrderEvent #2 (reason 'mine') is a market order with time_in_force 'gtc'; expected "
+     "time_in_force only on a limit or stop order"),
 ])
 def test_an_order_of_another_handler_with_bad_type_fields_is_refused(fields: dict[str, Any], message: str) -> None:
     """A ContractError naming the order and what is wrong, when the order arrives; docs/errors.md shows it."""
