@@ -154,6 +154,7 @@ if TYPE_CHECKING:
     from eventbt.protocols import (
         BarContext,
         CommissionModel,
+        OrderContext,
         PriceView,
         SignalGenerator,
         SlippageModel,
@@ -219,6 +220,7 @@ _EXPORTS: dict[str, str] = {
     "MarketEvent": "eventbt.events",
     "NoticeCode": "eventbt.events",
     "NoticeEvent": "eventbt.events",
+    "OrderContext": "eventbt.protocols",
     "OrderEvent": "eventbt.events",
     "OrderReason": "eventbt.events",
     "OrderState": "eventbt.events",

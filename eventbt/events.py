@@ -92,12 +92,14 @@ class OrderReason(_Word):
 
 
 class OrderState(_Word):
-    """The states of an order worked under a volume limit (:attr:`OrderStateEvent.state`)."""
+    """The states of an order worked under a volume limit, or of a limit or stop order
+    (:attr:`OrderStateEvent.state`)."""
 
     OPEN = "open"
     PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  #: a limit or stop order not filled within its time in force
 
 
 class NoticeCode(_Word):
@@ -223,6 +225,12 @@ class OrderEvent(Event):
     ``reference_price`` is the price the order was sized at (the signal bar's close); ``reason`` says why it
     was made (an :class:`OrderReason`, or a text of a user's handler); ``target_weight`` is the weight that
     asked for it.
+
+    ``order_type`` says how it fills (``market``, ``market_on_open``, ``market_on_close``, ``limit``,
+    ``stop``; see ``docs/orders.md``); a ``limit`` order has a ``limit_price`` and a ``stop`` order a
+    ``stop_price`` (per share, account currency); both wait ``time_in_force`` (``day``: one bar; ``gtc``:
+    ``expire_after`` bars, or until the data ends when it is ``None``). A market order leaves them at their
+    defaults, and its audit line has none of them.
     """
 
     kind: ClassVar[str] = "OrderEvent"
@@ -234,9 +242,14 @@ class OrderEvent(Event):
     reference_price: float
     reason: str = OrderReason.REBALANCE
     target_weight: float | None = None
+    order_type: str = "market"
+    limit_price: float | None = None
+    stop_price: float | None = None
+    time_in_force: str = "day"
+    expire_after: int | None = None
 
     def audit_fields(self) -> dict[str, Any]:
-        return {
+        fields = {
             "bar": self.bar,
             "symbol": self.symbol,
             "side": self.side.name,
@@ -245,6 +258,15 @@ class OrderEvent(Event):
             "reason": self.reason,
             "target_weight": self.target_weight,
         }
+        if self.order_type != "market":  # a market order's line is as it always was (and its digest)
+            fields["order_type"] = self.order_type
+            if self.order_type in ("limit", "stop"):
+                price = "limit_price" if self.order_type == "limit" else "stop_price"
+                fields[price] = getattr(self, price)
+                fields["time_in_force"] = self.time_in_force
+                if self.expire_after is not None:
+                    fields["expire_after"] = self.expire_after
+        return fields
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -434,11 +456,13 @@ ORDER_STATES = tuple(OrderState)
 
 @attrs.frozen(kw_only=True, slots=True)
 class OrderStateEvent(Event):
-    """An order's state changed: ``open`` (accepted), ``partially_filled``, ``filled`` or ``cancelled``.
+    """An order's state changed: ``open`` (accepted), ``partially_filled``, ``filled``, ``cancelled`` or
+    ``expired``.
 
-    Published by the execution handler when a volume limit is set (partial fills), one event per change.
-    ``cause_id`` is the order for ``open``, the fill for ``partially_filled`` and ``filled``, the
-    :class:`CancelEvent` for ``cancelled``. ``quantity`` is the order's, ``filled_quantity`` the shares
+    Published by the execution handler when a volume limit is set (partial fills), and for every limit and stop
+    order, one event per change. ``cause_id`` is the order for ``open``, the fill for ``partially_filled`` and
+    ``filled``, the :class:`CancelEvent` for ``cancelled`` and ``expired`` (a limit or stop order not filled
+    within its time in force). ``quantity`` is the order's, ``filled_quantity`` the shares
     filled so far (cumulative), ``remaining_quantity`` the shares still working (0 once filled or
     cancelled), ``commission`` the commission charged to the order so far; ``reason`` says why, when it is
     not plain (a cancel's reason, a remainder carried to the next bar).

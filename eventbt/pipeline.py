@@ -35,12 +35,13 @@ from typing import Any, TypeVar
 
 import attrs
 
-from eventbt.data.fit import Fit, check_fit
+from eventbt.data.fit import Fit, check_fit, order_type_asks
 from eventbt.errors import PluginError
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
 from eventbt.prices import PriceData
+from eventbt.protocols import fills_on_signal_bar
 from eventbt.scenario import ScenarioConfig, plugins
 from eventbt.schedule import rebalance_mask
 from handlers.corporate_actions import CorporateActionsHandler
@@ -128,15 +129,23 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                           dates_list=schedule.dates, source=source)
     fit = check_fit(prices, source=source, data_path=config.data.path, timing=execution.timing,
                     volume_limit=execution.volume_limit, slippage=slippage,
-                    slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing)
-    next_open = execution.timing == "next_open"
+                    slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
+                    order_types=order_type_asks({"order_type": execution.order_type},
+                                                [event.to_dict() for event in config.events]))
+    # The rebalance's weights row: the signal bar's end when its orders fill there, else the next bar's.
+    weights_lag = 0 if fills_on_signal_bar(execution.timing, execution.order_type) else 1
+    # The rebalance's order type, passed only when set, so a replacement written before it existed still fits.
+    rebalance_orders = {key: value for key, value, default in (
+        ("order_type", execution.order_type, "market"), ("limit_offset_bps", execution.limit_offset_bps, 0.0),
+        ("time_in_force", execution.time_in_force, "day"), ("expire_after", execution.expire_after, None))
+        if value != default}
     book = Portfolio(prices.symbols, config.portfolio.initial_cash)
     history = BookHistory(prices.symbols)
     context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book),
                       first_bar=prices.warmup_bars)
     stages: dict[str, tuple[Handler, ...]] = {
         "portfolio": (_build("portfolio", PortfolioHandler, replacements, book=book, history=history,
-                             weights_lag=1 if next_open else 0),),
+                             weights_lag=weights_lag),),
         "corporate_actions": (CorporateActionsHandler(withholding_tax=config.portfolio.withholding_tax,
                                                       dividend_payment=config.data.dividend_payment),)
                              if config.data.corporate_actions else (),
@@ -145,7 +154,9 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                              remainder=execution.remainder,
                              # only when set, so a replacement written before it existed still fits
                              **({"commission_per": execution.commission_per}
-                                if execution.commission_per != "order" else {})),),
+                                if execution.commission_per != "order" else {}),
+                             **({"rebalance_order_type": execution.order_type}
+                                if execution.order_type != "market" else {})),),
         "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=config.data.path,
                                        bounds=fit.bounds),) if fit.series_end_early else (),
         "strategy": (_build("strategy", StrategyHandler, replacements, generator=generator, rebalance_bars=mask,
@@ -155,7 +166,7 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                                if config.strategy.prices != "split_adjusted" else {})),),
         "rebalance": (_build("rebalance", RebalanceHandler, replacements, commission=commission,
                              slippage=slippage, cash_buffer=config.rebalance.cash_buffer,
-                             min_trade_value=config.rebalance.min_trade_value),),
+                             min_trade_value=config.rebalance.min_trade_value, **rebalance_orders),),
         "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
                           for index, spec in enumerate(config.handlers)),
         "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source,
@@ -167,6 +178,7 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     for handler in handlers:
         plugins.bind_handler(handler, context)  # a handler's own failure here is named, not a traceback
     with_data_end = any(DataEndEvent in handler.subscribes for handler in handlers)
-    feed = DataFeed(prices, context.next_id, with_open=next_open, with_data_end=with_data_end, on_bar_end=progress)
+    feed = DataFeed(prices, context.next_id, with_open=execution.timing == "next_open", with_data_end=with_data_end,
+                    on_bar_end=progress)
     return Pipeline(book=book, history=history, context=context, stages=stages, handlers=handlers, feed=feed,
                     fit=fit)

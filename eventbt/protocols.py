@@ -10,7 +10,8 @@ Built-in implementations live in :mod:`eventbt.costs` and ``strategies/``; a sce
 its registered name or any class by import path (``"mypkg.costs:MyCommission"``), see
 :mod:`eventbt.scenario.plugins`. To implement a new commission model, write a class with a
 ``commission(quantity, value)`` method; a new slippage model, one with ``fill_price(side, reference_price,
-quantity)``; a new strategy, one with ``update(view)`` and ``target_weights(view)``. Check a cost model with
+quantity)``; either may take the order as one more argument (an :class:`OrderContext`: the richer form,
+:func:`accepts_order`); a new strategy, one with ``update(view)`` and ``target_weights(view)``. Check a cost model with
 :func:`eventbt.testing.check_commission_model` or :func:`~eventbt.testing.check_slippage_model`.
 
 Each vocabulary (``Timing``, ``Remainder``, ...) is a ``Literal`` type, and the tuple of its values
@@ -29,11 +30,13 @@ import attrs
 import numpy as np
 
 __all__ = ["ACTION_TYPES", "BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS", "DELISTING_POLICIES",
-           "DIVIDEND_PAYMENTS", "MISSING_POLICIES", "ON_ERROR", "PERIODS", "REMAINDERS", "STRATEGY_PRICES", "TIMINGS",
-           "WITHDRAWAL_POLICIES", "ActionType", "BarContext", "CommissionModel", "CommissionPer", "DataFormat",
-           "DelistingPolicy", "DividendPayment", "MissingPolicy", "OnError", "Period", "PriceView", "Remainder",
-           "SignalGenerator", "SlippageModel", "StrategyPrices", "Timing", "WithdrawalPolicy", "accepts_bar", "adjusts",
-           "bar_columns_needed"]
+           "DIVIDEND_PAYMENTS", "MISSING_POLICIES", "ON_ERROR", "ORDER_TYPES", "PERIODS", "REBALANCE_ORDER_TYPES",
+           "REMAINDERS", "STRATEGY_PRICES", "TIMES_IN_FORCE", "TIMINGS", "WITHDRAWAL_POLICIES", "ActionType",
+           "BarContext", "CommissionModel", "CommissionPer", "DataFormat", "DelistingPolicy", "DividendPayment",
+           "MissingPolicy", "OnError", "OrderContext", "OrderType", "Period", "PriceView", "RebalanceOrderType",
+           "Remainder", "SignalGenerator", "SlippageModel", "StrategyPrices", "TimeInForce", "Timing",
+           "WithdrawalPolicy", "accepts_bar", "accepts_order", "adjusts", "bar_columns_needed",
+           "fills_on_signal_bar"]
 
 Timing = Literal["same_close", "next_open"]
 """``[execution] timing``: fill at the signal bar's close, or at the next bar's open."""
@@ -60,6 +63,12 @@ DividendPayment = Literal["ex_date", "pay_date"]
 """``[data] dividend_payment``: a dividend is paid on its ex-date, or on its pay date when the data gives one."""
 StrategyPrices = Literal["split_adjusted", "total_return"]
 """``[strategy] prices``: the history a strategy sees is adjusted for splits, or for splits and dividends."""
+OrderType = Literal["market", "market_on_open", "market_on_close", "limit", "stop"]
+"""An order's type (:attr:`~eventbt.events.OrderEvent.order_type`): how and when it fills (see ``docs/orders.md``)."""
+RebalanceOrderType = Literal["market", "market_on_open", "market_on_close", "limit"]
+"""``[execution] order_type``: the type of the orders the rebalance sends."""
+TimeInForce = Literal["day", "gtc"]
+"""How long a limit or stop order waits: one bar, or until it fills (or ``expire_after`` bars)."""
 
 TIMINGS: tuple[Timing, ...] = get_args(Timing)
 REMAINDERS: tuple[Remainder, ...] = get_args(Remainder)
@@ -73,6 +82,16 @@ PERIODS: tuple[Period, ...] = get_args(Period)
 ACTION_TYPES: tuple[ActionType, ...] = get_args(ActionType)
 DIVIDEND_PAYMENTS: tuple[DividendPayment, ...] = get_args(DividendPayment)
 STRATEGY_PRICES: tuple[StrategyPrices, ...] = get_args(StrategyPrices)
+ORDER_TYPES: tuple[OrderType, ...] = get_args(OrderType)
+REBALANCE_ORDER_TYPES: tuple[RebalanceOrderType, ...] = get_args(RebalanceOrderType)
+TIMES_IN_FORCE: tuple[TimeInForce, ...] = get_args(TimeInForce)
+
+
+def fills_on_signal_bar(timing: str, order_type: str) -> bool:
+    """Whether the rebalance's orders first fill on the signal bar itself: ``same_close`` with a ``market`` or
+    ``market_on_close`` order type. Otherwise they first fill on the next bar, where the rebalance's weights
+    row is then taken (``docs/orders.md``)."""
+    return timing == "same_close" and order_type in ("market", "market_on_close")
 
 
 @attrs.frozen(kw_only=True)
@@ -111,6 +130,49 @@ def accepts_bar(method: object) -> bool:
     return any(p.name == "bar" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
+def accepts_order(method: object, positional: int) -> bool:
+    """Whether a cost model's method takes the order's :class:`OrderContext` (the richer protocol).
+
+    ``positional`` is the number of positional arguments of the plain protocol (2 for ``commission(quantity,
+    value)``, 3 for ``fill_price(side, reference_price, quantity)``). The method takes the order when it has a
+    positional parameter after those that is named ``order`` or has no default:
+    ``commission(quantity, value, order)``. A method taking ``*args`` there, or an optional parameter of
+    another name, is called the plain way. Read once from the signature, when a handler is built.
+    """
+    try:
+        parameters = inspect.signature(method).parameters.values()  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    positionals = [p for p in parameters
+                   if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if len(positionals) <= positional:
+        return False
+    extra = positionals[positional]
+    return extra.name == "order" or extra.default is inspect.Parameter.empty
+
+
+@attrs.frozen(kw_only=True)
+class OrderContext:
+    """What an order-aware cost model sees of the order it prices (the richer protocol; see
+    :class:`CommissionModel`).
+
+    ``side`` is +1 for a buy and -1 for a sell; ``order_type`` one of :data:`ORDER_TYPES`; ``bar`` the index of
+    the bar (the fill bar at a fill, the signal bar while the rebalance sizes its orders), ``date`` that bar's
+    ISO date and ``time_ns`` the simulated time of the call; ``reason`` the order's reason (``rebalance``,
+    ``exit``, ``liquidate``, ``manual``, ...); ``order_id`` the order's event id, ``None`` while an order is
+    sized and not yet sent.
+    """
+
+    side: int
+    symbol: str
+    order_type: str = "market"
+    bar: int = -1
+    date: str = ""
+    time_ns: int = 0
+    reason: str = ""
+    order_id: int | None = None
+
+
 BAR_FIELD_COLUMNS: dict[str, str] = {
     "open": "open", "fill_open": "open", "high": "high", "low": "low", "previous_high": "high",
     "previous_low": "low", "close": "close", "volatility": "close", "volume": "volume",
@@ -145,6 +207,11 @@ class CommissionModel(Protocol):
 
     ``quantity`` is the number of shares filled (> 0, or 0 for "nothing filled", which must cost 0);
     ``value`` is the traded value in account currency, ``quantity * fill price``.
+
+    A model that needs to know the order (its side, symbol, date or type: a fee on sales only, a rate per
+    exchange) takes a third positional parameter ``order``, an :class:`OrderContext`:
+    ``commission(quantity, value, order)``. Which form a model has is read from its signature once, when it is
+    built (:func:`accepts_order`); both forms keep the same contract.
     """
 
     def commission(self, quantity: int, value: float) -> float: ...
@@ -162,6 +229,9 @@ class SlippageModel(Protocol):
     three-argument models written without it keep working unchanged. Such a model should also declare the
     fields it reads as ``bar_fields`` (see :func:`bar_columns_needed`): a run or ``eventbt validate`` on
     data without those columns is then an error instead of a model that silently charges nothing.
+
+    A model that needs the order (a spread per symbol) takes a fourth positional parameter ``order``, an
+    :class:`OrderContext`: ``fill_price(side, reference_price, quantity, order)`` (see :func:`accepts_order`).
     """
 
     def fill_price(self, side: int, reference_price: float, quantity: int) -> float: ...

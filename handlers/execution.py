@@ -38,6 +38,22 @@ Brokers treats an order that persists overnight. Each state change of an
 order is an :class:`OrderStateEvent` (``open``, ``partially_filled``, ``filled``, ``cancelled``), and an
 order held back by the limit gets a ``volume_limited`` notice. Without a volume limit none of this runs and
 no state events are published.
+
+Order types (``docs/orders.md``): a ``market`` order is all of the above. An order that waits for a later bar
+(a ``limit`` or ``stop`` order, ``market_on_open`` with ``same_close``, ``market_on_close`` with
+``next_open``) is worked when that bar's :class:`MarketEvent` arrives, after the carried remainders, in the
+order the orders were placed: a ``market_on_open`` order at the bar's open price, a ``market_on_close`` order
+at its close, a limit or stop order by the rules of :mod:`eventbt.orders.rules` on the bar's open, high and
+low (and, with ``same_close``, once at placement against the close). A limit fill is held at its limit after
+slippage. Limit and stop orders always publish their :class:`OrderStateEvent` events (``open``, ``filled``,
+``expired`` at the end of their time in force, ...), whose reasons say why they filled or did not;
+:meth:`ExecutionHandler.waiting` lists the orders waiting, for the debugger. With a rebalance of limit orders
+(``rebalance_order_type = "limit"``) a :class:`SignalEvent` cancels the earlier rebalance's orders still
+waiting.
+
+Cost models that take the order (see :func:`~eventbt.protocols.accepts_order`) are given an
+:class:`~eventbt.protocols.OrderContext` of the order at each fill: read once when the handler is built, and
+built per fill only for such models.
 """
 
 from __future__ import annotations
@@ -52,7 +68,7 @@ from fractions import Fraction
 import attrs
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of
+from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
 from eventbt.errors import ContractError
 from eventbt.events import (
     BarOpenEvent,
@@ -63,14 +79,17 @@ from eventbt.events import (
     NoticeCode,
     NoticeEvent,
     OrderEvent,
+    OrderReason,
     OrderState,
     OrderStateEvent,
     Side,
     SignalEvent,
     SplitEvent,
+    format_time,
 )
 from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
+from eventbt.orders import WAITING_TYPES, Check, WaitingOrder, at_placement, on_bar, order_problem
 from eventbt.protocols import (
     COMMISSION_PER,
     REMAINDERS,
@@ -78,6 +97,7 @@ from eventbt.protocols import (
     BarContext,
     CommissionModel,
     CommissionPer,
+    OrderContext,
     Remainder,
     SlippageModel,
     Timing,
@@ -91,14 +111,22 @@ _WORKING = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)  # the states in which
 _FLOOR_TOLERANCE = 1e-9
 
 
+def _at(row: np.ndarray | None, i: int) -> float:
+    """``row[i]`` as a float, NaN without the row (data without that column)."""
+    return math.nan if row is None else float(row[i])
+
+
 class _Working:
-    """An order worked under a volume limit: the shares, value and commission filled so far.
+    """An order worked under a volume limit, or waiting for a later bar: the shares, value and commission filled
+    so far.
 
     ``since`` is ``(bar, filled, value, commission)`` when the current commission period began: the
-    order's first fill with ``commission_per = "order"``, the day's first fill with ``"day"``.
+    order's first fill with ``commission_per = "order"``, the day's first fill with ``"day"``. An order waiting
+    for a later bar also has the first and last bar it may fill on (``last_bar`` ``None``: until the data
+    ends) and its last :class:`~eventbt.orders.Check`; ``closed`` is set once its rest is cancelled.
     """
 
-    __slots__ = ("commission", "filled", "order", "since", "value")
+    __slots__ = ("check", "closed", "commission", "filled", "first_bar", "last_bar", "order", "since", "value")
 
     def __init__(self, order: OrderEvent) -> None:
         self.order = order
@@ -106,6 +134,10 @@ class _Working:
         self.value = 0.0
         self.commission = 0.0
         self.since: tuple[int, int, float, float] = (-1, 0, 0.0, 0.0)
+        self.first_bar = order.bar + 1
+        self.last_bar: int | None = None
+        self.check: Check | None = None
+        self.closed = False
 
     @property
     def remaining(self) -> int:
@@ -119,7 +151,8 @@ class ExecutionHandler(Handler):
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel,
                  timing: Timing = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
-                 remainder: Remainder = "cancel", commission_per: CommissionPer = "order") -> None:
+                 remainder: Remainder = "cancel", commission_per: CommissionPer = "order",
+                 rebalance_order_type: str = "market") -> None:
         if timing not in TIMINGS:
             raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
         if volume_limit is not None and not (isinstance(volume_limit, int | float) and 0 < volume_limit <= 1):
@@ -150,8 +183,16 @@ class ExecutionHandler(Handler):
         # Partial fills: off (and not subscribed to signals) without a volume limit.
         self.volume_limit = None if volume_limit is None else float(volume_limit)
         self.remainder = remainder
-        if volume_limit is not None:
+        # Signals: a new rebalance supersedes carried remainders (volume limit) and the earlier rebalance's limit
+        # orders still waiting; without either, not subscribed (the audit log's lines stay as they were).
+        self.rebalance_order_type = rebalance_order_type
+        if volume_limit is not None or rebalance_order_type in WAITING_TYPES:
             self.subscribes = (*self.subscribes, SignalEvent)
+        # Orders waiting for a later bar (limit, stop, market_on_open/close for another bar), in the order placed.
+        self._waiting: list[_Working] = []
+        self._market: MarketEvent | None = None  # the last market event (its open/high/low at placement checks)
+        # Cost models that take the order: read once here, an OrderContext built per fill only for them.
+        self._order_aware = order_context_needed(commission, slippage)
         self._carried: list[_Working] = []
         self._volume: np.ndarray | None = None  # the last market event's volumes
         self._used: dict[int, int] = {}  # shares filled this bar, by symbol index
@@ -163,15 +204,18 @@ class ExecutionHandler(Handler):
             del self._history[: -(self.estimate_window + 1)]
         if self.timing == "same_close":
             self._prices = event.close
-        if self.volume_limit is None:
-            return None
-        self._volume = event.volume
-        self._now = (event.bar, event.time_ns)
-        if self.timing != "same_close":
-            return None
-        # Carried remainders fill first, before this bar's signal (queued after these fills).
-        self._used = {}
-        return self._work(self._take_carried(), event.close, event.bar, event.time_ns) or None
+        self._market = event
+        out: list[Event] = []
+        if self.volume_limit is not None:
+            self._volume = event.volume
+            self._now = (event.bar, event.time_ns)
+            if self.timing == "same_close":
+                # Carried remainders fill first, before this bar's signal (queued after these fills).
+                self._used = {}
+                out = self._work(self._take_carried(), event.close, event.bar, event.time_ns)
+        if self._waiting:
+            out.extend(self._work_waiting(event))
+        return out or None
 
     def on_bar_open(self, event: BarOpenEvent) -> list[Event] | None:
         self._fill_open = event.open
@@ -193,6 +237,16 @@ class ExecutionHandler(Handler):
         if not (quantity.__class__ is int and quantity > 0 and event.side.__class__ is Side
                 and event.symbol in self.context.symbol_index):
             raise self._bad_order(event)
+        kind = event.order_type
+        if kind != "market" or event.limit_price is not None or event.stop_price is not None \
+                or event.expire_after is not None or event.time_in_force != "day":
+            problem = order_problem(event) or self._data_problem(event)
+            if problem is not None:
+                raise ContractError(f"OrderEvent #{event.id} (reason {str(event.reason)!r}) {problem}", plugin=None)
+            if kind in WAITING_TYPES:
+                return self._order_waiting(event)
+            if (kind == "market_on_open") == (self.timing == "same_close"):
+                return self._order_later(event)  # the next open with same_close, the next close with next_open
         if self.volume_limit is not None:
             return self._order_limited(event)
         if self.timing == "next_open":
@@ -216,6 +270,21 @@ class ExecutionHandler(Handler):
             problem = (f"asks for {quantity!r} shares as a {type(quantity).__name__}; expected a whole number > 0 "
                        "(an int)")
         return ContractError(f"{what} {problem}", plugin=None)
+
+    def _data_problem(self, order: OrderEvent) -> str | None:
+        """An order type the data cannot fill (no open, high or low prices at all), in words; else ``None``."""
+        market = self._market
+        if market is None:
+            return None
+        needs = {"limit": ("open", "high", "low"), "stop": ("open", "high", "low"),
+                 "market_on_open": ("open",)}.get(order.order_type, ())
+        missing = [name for name in needs if getattr(market, name) is None]
+        if not missing:
+            return None
+        words = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+        return (f"is a {order.order_type} order, but the data has no {words} prices; expected data with open, high "
+                "and low prices for limit and stop orders, opens for market_on_open (see docs/orders.md)")
+
     def on_split(self, event: SplitEvent) -> list[Event] | None:
         """Restate the symbol's orders still waiting for a fill in new shares (see the module docstring)."""
         ratio = Fraction(repr(float(event.ratio)))
@@ -249,6 +318,23 @@ class ExecutionHandler(Handler):
                                       reference_price=work.order.reference_price / event.ratio)
             carried.append(work)
         self._carried = carried
+        waiting = []
+        for work in self._waiting:
+            if work.order.symbol != event.symbol:
+                waiting.append(work)
+                continue
+            remaining = math.floor(work.remaining * ratio)
+            out.append(self._split_notice(event, work.order, work.remaining, remaining))
+            if remaining == 0:
+                out.extend(self._close(work, "a split left less than one share", event.bar, event.time_ns))
+                continue
+            order = work.order
+            work.order = attrs.evolve(
+                order, quantity=work.filled + remaining, reference_price=order.reference_price / event.ratio,
+                limit_price=None if order.limit_price is None else order.limit_price / event.ratio,
+                stop_price=None if order.stop_price is None else order.stop_price / event.ratio)
+            waiting.append(work)
+        self._waiting = waiting
         self._rescale_known_bars(self.context.symbol_index[event.symbol], event.ratio)
         return out or None
 
@@ -275,6 +361,10 @@ class ExecutionHandler(Handler):
         details = {"order_id": order.id, "ratio": split.ratio, "wanted": before, "quantity": after,
                    "reference_price_before": order.reference_price,
                    "reference_price": order.reference_price / split.ratio}
+        for field in ("limit_price", "stop_price"):  # a waiting limit or stop order's price, restated likewise
+            price = getattr(order, field)
+            if price is not None:
+                details[field] = price / split.ratio
         return NoticeEvent(id=self.context.next_id(), time_ns=split.time_ns, cause_id=split.id, bar=split.bar,
                            handler=self.name, code=NoticeCode.SPLIT_ADJUSTED, symbol=order.symbol, details=details)
 
@@ -295,7 +385,11 @@ class ExecutionHandler(Handler):
         return cash
 
     def finish(self) -> list[Event] | None:
-        """Cancel the orders still waiting for an open when the data has ended."""
+        """Cancel the orders still waiting for an open (or a later bar) when the data has ended."""
+        waiting, self._waiting = self._waiting, []
+        ended: list[Event] = []
+        for work in waiting:
+            ended.extend(self._end_waiting(work, "data ended before the order could fill", *self._last_bar(work)))
         if self.volume_limit is not None:
             reason = "data ended before the order could fill"
             bar, time_ns = self._now
@@ -303,12 +397,12 @@ class ExecutionHandler(Handler):
             pending, self._pending = self._pending, []
             for order in pending:
                 out.extend(self._close(_Working(order), reason, order.bar, order.time_ns))
-            return out or None
+            return (ended + out) or None
         if not self._pending:
-            return None
+            return ended or None
         pending, self._pending = self._pending, []
-        return [self._cancel(order, order.quantity, "data ended before the order could fill",
-                             order.bar, order.time_ns) for order in pending]
+        return ended + [self._cancel(order, order.quantity, "data ended before the order could fill",
+                                     order.bar, order.time_ns) for order in pending]
 
     def _cancel(self, order: OrderEvent, quantity: int, reason: str, bar: int, time_ns: int) -> CancelEvent:
         return CancelEvent(id=self.context.next_id(), time_ns=max(time_ns, order.time_ns), cause_id=order.id,
@@ -316,7 +410,10 @@ class ExecutionHandler(Handler):
 
     def _fill(self, order: OrderEvent, prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
         """Fill the whole order (no volume limit), cut to the cash available for a buy."""
-        price = float(prices[self.context.symbol_index[order.symbol]])
+        return self._fill_at(order, float(prices[self.context.symbol_index[order.symbol]]), bar, time_ns)
+
+    def _fill_at(self, order: OrderEvent, price: float, bar: int, time_ns: int) -> list[Event]:
+        """:meth:`_fill` at ``price``."""
         if price != price:  # NaN: no price
             return [self._cancel(order, order.quantity, "no price for the symbol at the fill", bar, time_ns)]
 
@@ -326,21 +423,37 @@ class ExecutionHandler(Handler):
         out, _, _ = self._trade(order, price, order.quantity, bar, time_ns, self._commission_of_fill, after_cut)
         return out
 
-    def _commission_of_fill(self, quantity: int, fill: float) -> float:
-        return commission_of(self.commission, quantity, quantity * fill)
+    def _commission_of_fill(self, quantity: int, fill: float, order: OrderContext | None) -> float:
+        return commission_of(self.commission, quantity, quantity * fill, order)
 
-    def _fill_price(self, side: int, price: float, symbol: str) -> Callable[[int], float]:
-        """The fill price of n shares: the slippage model (checked), given the bar when it takes one."""
+    def _fill_price(self, side: int, price: float, symbol: str, order: OrderContext | None,
+                    cap: float | None = None) -> Callable[[int], float]:
+        """The fill price of n shares: the slippage model (checked), given the bar when it takes one and the
+        order when it takes that; a limit order's fill held at its limit ``cap``."""
         slippage = self.slippage
-        if not self._bar_aware:
-            return lambda n: fill_price_of(slippage, side, price, n)
-        bar_context = self.bar_context(symbol)
-        return lambda n: fill_price_of(slippage, side, price, n, bar=bar_context)
+        bar_context = self.bar_context(symbol) if self._bar_aware else None
+
+        def fill_price(n: int) -> float:
+            return fill_price_of(slippage, side, price, n, bar=bar_context, order=order)
+
+        if cap is None:
+            return fill_price
+        if side > 0:
+            return lambda n: min(fill_price(n), cap)
+        return lambda n: max(fill_price(n), cap)
+
+    def _order_context(self, order: OrderEvent, bar: int, time_ns: int) -> OrderContext:
+        """What a cost model that takes the order sees of ``order`` filling at ``bar``."""
+        return OrderContext(side=int(order.side), symbol=order.symbol, order_type=order.order_type, bar=bar,
+                            date=format_time(time_ns)[:10], time_ns=time_ns, reason=str(order.reason),
+                            order_id=order.id)
 
     def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int,
-               commission: Callable[[int, float], float],
-               after_cut: Callable[[int, int], list[Event]]) -> tuple[list[Event], FillEvent | None, bool]:
-        """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill)``.
+               commission: Callable[[int, float, OrderContext | None], float],
+               after_cut: Callable[[int, int], list[Event]],
+               cap: float | None = None) -> tuple[list[Event], FillEvent | None, bool]:
+        """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill, order)``
+        (the order's context, for a model that takes it; else ``None``); ``cap`` is a limit order's limit.
 
         A buy whose cost does not fit in the cash is cut to the largest whole number of shares that does
         (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity)``'s events); a sale whose
@@ -349,9 +462,10 @@ class ExecutionHandler(Handler):
         (``None`` when nothing filled) and whether the buy was cut.
         """
         side = int(order.side)
-        fill_price = self._fill_price(side, price, order.symbol)
+        context = self._order_context(order, bar, time_ns) if self._order_aware else None
+        fill_price = self._fill_price(side, price, order.symbol, context, cap)
         fill = fill_price(quantity)
-        charge = commission(quantity, fill)
+        charge = commission(quantity, fill, context)
         cash = self._available_cash()
         out: list[Event] = []
         if side < 0 and cash + quantity * fill - charge < 0:
@@ -367,7 +481,7 @@ class ExecutionHandler(Handler):
 
             def cost(n: int) -> float:
                 f = fill_price(n)
-                return n * f + commission(n, f)
+                return n * f + commission(n, f, context)
 
             # cost(n) grows with n, so bisect on [0, hi] for the last n that fits.
             low, high = 0, max(0, min(quantity, math.floor(cash / fill_price(1))))
@@ -386,7 +500,7 @@ class ExecutionHandler(Handler):
             if quantity == 0:
                 return out, None, True
             fill = fill_price(quantity)
-            charge = commission(quantity, fill)
+            charge = commission(quantity, fill, context)
         fill_event = FillEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
                                price=fill, reference_price=price, commission=charge,
@@ -394,6 +508,129 @@ class ExecutionHandler(Handler):
         self._unbooked.append((fill_event.id, -side * quantity * fill - charge))
         out.append(fill_event)
         return out, fill_event, cut
+
+    # -- orders that wait for a later bar (docs/orders.md) ------------------------------------------------
+    def waiting(self) -> tuple[WaitingOrder, ...]:
+        """The orders waiting for a later bar, in the order they were placed: limit and stop orders, orders for
+        the next open or close, and (``next_open``) market orders for the next open and carried remainders,
+        each with its last check (for the debugger's ``waiting``)."""
+        later = "next open" if self.timing == "next_open" else "next close"
+
+        def shown(work: _Working, waits_for: str) -> WaitingOrder:
+            return WaitingOrder(order=work.order, filled=work.filled, remaining=work.remaining,
+                                first_bar=work.first_bar, last_bar=work.last_bar, check=work.check,
+                                waits_for=waits_for)
+
+        kinds = {"market_on_open": "next open", "market_on_close": "next close"}
+        rows = [shown(work, f"carried to the {later}") for work in self._carried]
+        rows.extend(shown(work, kinds.get(work.order.order_type, "")) for work in self._waiting)
+        for order in self._pending:
+            work = _Working(order)
+            work.last_bar = order.bar + 1
+            rows.append(shown(work, "next open"))
+        return tuple(sorted(rows, key=lambda row: row.order.id))
+
+    @staticmethod
+    def _cap(order: OrderEvent) -> float | None:
+        """A limit order's limit: its fill, slippage included, is held there."""
+        return order.limit_price if order.order_type == "limit" else None
+
+    def _order_waiting(self, event: OrderEvent) -> list[Event]:
+        """A limit or stop order: accepted (``open``), checked at placement with ``same_close``, then waiting."""
+        out: list[Event] = []
+        if self.volume_limit is not None:
+            out = self._cancel_carried(lambda work: work.order.symbol == event.symbol,
+                                       "replaced by a new order for the symbol", event.bar, event.time_ns)
+        work = _Working(event)
+        if event.time_in_force == "day":
+            work.last_bar = event.bar + 1
+        elif event.expire_after is not None:
+            work.last_bar = event.bar + event.expire_after
+        if self.timing == "same_close":  # checked once against the close it is placed at
+            assert self._prices is not None, "an order arrived before any market event"
+            close = float(self._prices[self.context.symbol_index[event.symbol]])
+            work.check = at_placement(event, close, bar=event.bar, date=event.date[:10])
+        placed = work.check
+        waits = placed is None or placed.price is None
+        out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns,
+                               placed.why if placed is not None and waits else ""))
+        if placed is not None and placed.price is not None:
+            out.extend(self._fill_limited(work, placed.price, event.bar, event.time_ns, cap=self._cap(event),
+                                          waiting=True))
+        if not work.closed and work.remaining > 0:
+            self._waiting.append(work)
+        return out
+
+    def _order_later(self, event: OrderEvent) -> list[Event] | None:
+        """A ``market_on_open`` order with ``same_close`` or a ``market_on_close`` one with ``next_open``: it waits
+        for the next bar's open or close."""
+        out: list[Event] = []
+        work = _Working(event)
+        work.last_bar = event.bar + 1
+        if self.volume_limit is not None:
+            out = self._cancel_carried(lambda carried: carried.order.symbol == event.symbol,
+                                       "replaced by a new order for the symbol", event.bar, event.time_ns)
+            out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns))
+        self._waiting.append(work)
+        return out or None
+
+    def _work_waiting(self, event: MarketEvent) -> list[Event]:
+        """Work the orders waiting for this bar, in the order they were placed (see the module docstring)."""
+        bar, time_ns, date = event.bar, event.time_ns, event.date[:10]
+        index = self.context.symbol_index
+        waiting, self._waiting = self._waiting, []
+        kept: list[_Working] = []
+        out: list[Event] = []
+        for work in waiting:
+            order = work.order
+            if bar < work.first_bar:
+                kept.append(work)
+                continue
+            i = index[order.symbol]
+            if order.order_type not in WAITING_TYPES:  # the next open (same_close) or close (next_open): a market
+                row = event.open if order.order_type == "market_on_open" else event.close
+                price = math.nan if row is None else float(row[i])
+                out.extend(self._fill_limited(work, price, bar, time_ns) if self.volume_limit is not None
+                           else self._fill_at(order, price, bar, time_ns))
+                continue
+
+            work.check = on_bar(order, _at(event.open, i), _at(event.high, i), _at(event.low, i), bar=bar, date=date)
+            if work.check.price is not None:
+                out.extend(self._fill_limited(work, work.check.price, bar, time_ns, cap=self._cap(order),
+                                              waiting=True))
+            if work.closed or work.remaining == 0:
+                continue
+            if work.last_bar is not None and bar >= work.last_bar:
+                out.extend(self._expire(work, bar, time_ns))
+            else:
+                kept.append(work)
+        self._waiting = kept + self._waiting
+        return out
+
+    def _expire(self, work: _Working, bar: int, time_ns: int) -> list[Event]:
+        """A limit or stop order at the end of its time in force: its rest cancelled, its state ``expired``."""
+        order = work.order
+        why = work.check.why if work.check is not None else "not checked"
+        if order.time_in_force == "day":
+            reason = f"day order expired: {why}"
+        else:
+            bars = order.expire_after
+            reason = f"gtc order expired after {bars} bar{'' if bars == 1 else 's'}: {why}"
+        work.closed = True
+        cancel = self._cancel(order, work.remaining, reason, bar, time_ns)
+        return [cancel, self._state(work, OrderState.EXPIRED, cancel.id, bar, time_ns, reason)]
+
+    def _end_waiting(self, work: _Working, reason: str, bar: int, time_ns: int) -> list[Event]:
+        """Cancel a waiting order (superseded, or the data ended): with its ``cancelled`` state when it has
+        states (a limit or stop order, or any order under a volume limit)."""
+        if work.order.order_type in WAITING_TYPES or self.volume_limit is not None:
+            return self._close(work, reason, bar, time_ns)
+        return [self._cancel(work.order, work.remaining, reason, bar, time_ns)]
+
+    def _last_bar(self, work: _Working) -> tuple[int, int]:
+        """The bar and time a waiting order is cancelled at when the data ends: the last market event's."""
+        market = self._market
+        return (market.bar, market.time_ns) if market is not None else (work.order.bar, work.order.time_ns)
 
     # -- bar-aware slippage ---------------------------------------------------------------------------
     def bar_context(self, symbol: str) -> BarContext:
@@ -429,9 +666,18 @@ class ExecutionHandler(Handler):
 
     # -- partial fills (volume limit) -----------------------------------------------------------------
     def on_signal(self, event: SignalEvent) -> list[Event] | None:
-        """A new rebalance supersedes every carried remainder (subscribed only with a volume limit)."""
+        """A new rebalance supersedes every carried remainder and the earlier rebalance's orders still waiting
+        (subscribed only with a volume limit or a rebalance of limit orders)."""
         reason = f"superseded by the rebalance signal of bar {event.bar}"
-        return self._cancel_carried(lambda work: True, reason, event.bar, event.time_ns) or None
+        out = self._cancel_carried(lambda work: True, reason, event.bar, event.time_ns)
+        kept = []
+        for work in self._waiting:
+            if work.order.reason in (OrderReason.REBALANCE, OrderReason.EXIT) and work.order.time_ns < event.time_ns:
+                out.extend(self._end_waiting(work, reason, event.bar, event.time_ns))
+            else:
+                kept.append(work)
+        self._waiting = kept
+        return out or None
 
     def _order_limited(self, event: OrderEvent) -> list[Event]:
         out = self._cancel_carried(lambda work: work.order.symbol == event.symbol,
@@ -472,36 +718,46 @@ class ExecutionHandler(Handler):
 
     def _close(self, work: _Working, reason: str, bar: int, time_ns: int) -> list[Event]:
         """Cancel what is left of a worked order: a CancelEvent and its ``cancelled`` state."""
+        work.closed = True
         cancel = self._cancel(work.order, work.remaining, reason, bar, time_ns)
         return [cancel, self._state(work, OrderState.CANCELLED, cancel.id, bar, time_ns, reason)]
 
-    def _rest(self, work: _Working, bar: int, time_ns: int) -> list[Event]:
-        """What the volume limit left of an order: carried to the next bar, or cancelled."""
+    def _rest(self, work: _Working, bar: int, time_ns: int, waiting: bool = False) -> list[Event]:
+        """What the volume limit left of an order: carried to the next bar (a waiting order: left waiting), or
+        cancelled."""
         if self.remainder == "carry":
-            self._carried.append(work)
+            if not waiting:
+                self._carried.append(work)
             return []
         return self._close(work, "volume limit reached", bar, time_ns)
 
     def _work(self, working: list[_Working], prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
         out: list[Event] = []
+        index = self.context.symbol_index
         for work in working:
-            out.extend(self._fill_limited(work, prices, bar, time_ns))
+            out.extend(self._fill_limited(work, float(prices[index[work.order.symbol]]), bar, time_ns))
         return out
 
-    def _fill_limited(self, work: _Working, prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
-        """Fill as much of ``work`` as the symbol's volume left this bar and the cash allow."""
-        assert self.volume_limit is not None
+    def _fill_limited(self, work: _Working, price: float, bar: int, time_ns: int, *, cap: float | None = None,
+                      waiting: bool = False) -> list[Event]:
+        """Fill as much of ``work`` at ``price`` as the symbol's volume left this bar and the cash allow.
+
+        Without a volume limit (a limit or stop order, ``waiting``) the whole order. ``cap`` is a limit
+        order's limit; a ``waiting`` order's rest keeps waiting (``carry``) instead of being carried.
+        """
         context, order = self.context, work.order
         i = context.symbol_index[order.symbol]
-        price = float(prices[i])
         if price != price:  # NaN: no price
             return self._close(work, "no price for the symbol at the fill", bar, time_ns)
         wanted = work.remaining
-        volume = math.nan if self._volume is None else float(self._volume[i])
-        allowed = max(math.floor(self.volume_limit * volume + _FLOOR_TOLERANCE), 0) if volume == volume else 0
         used = self._used.get(i, 0)
-        quantity = min(wanted, max(allowed - used, 0))
         out: list[Event] = []
+        if self.volume_limit is None:
+            quantity = wanted
+        else:
+            volume = math.nan if self._volume is None else float(self._volume[i])
+            allowed = max(math.floor(self.volume_limit * volume + _FLOOR_TOLERANCE), 0) if volume == volume else 0
+            quantity = min(wanted, max(allowed - used, 0))
         if quantity < wanted:
             details = {"wanted": wanted, "quantity": quantity, "volume": volume if volume == volume else None,
                        "volume_limit": self.volume_limit, "allowed": allowed, "filled_before": used,
@@ -510,22 +766,22 @@ class ExecutionHandler(Handler):
                                    handler=self.name, code=NoticeCode.VOLUME_LIMITED, symbol=order.symbol,
                                    details=details))
         if quantity == 0:
-            return out + self._rest(work, bar, time_ns)
+            return out + self._rest(work, bar, time_ns, waiting)
 
         if self.commission_per == "day" and work.since[0] != bar:
             work.since = (bar, work.filled, work.value, work.commission)  # a new day: a new order
         _, filled_before, value_before, paid_before = work.since
 
-        def commission(n: int, fill: float) -> float:
+        def commission(n: int, fill: float, order_context: OrderContext | None) -> float:
             # The period's fills as one fill, less what they have paid: a minimum is paid once a period.
             total = commission_of(self.commission, work.filled - filled_before + n,
-                                  work.value - value_before + n * fill)
+                                  work.value - value_before + n * fill, order_context)
             return max(total - (work.commission - paid_before), 0.0)
 
         def after_cut(_wanted: int, filled: int) -> list[Event]:
             return self._close(work, "not enough cash at the fill", bar, time_ns) if filled == 0 else []
 
-        events, fill_event, cut = self._trade(order, price, quantity, bar, time_ns, commission, after_cut)
+        events, fill_event, cut = self._trade(order, price, quantity, bar, time_ns, commission, after_cut, cap)
         out.extend(events)
         if fill_event is None:
             return out
@@ -534,12 +790,15 @@ class ExecutionHandler(Handler):
         work.value += fill_event.quantity * fill_event.price
         work.commission += fill_event.commission
         if work.remaining == 0:
-            out.append(self._state(work, OrderState.FILLED, fill_event.id, bar, time_ns))
+            why = work.check.why if waiting and work.check is not None else ""
+            out.append(self._state(work, OrderState.FILLED, fill_event.id, bar, time_ns, why))
             return out
         if cut:
             reason = "not enough cash at the fill"
+        elif waiting:
+            reason = "volume limit: rest waiting" if self.remainder == "carry" else "volume limit: rest cancelled"
         else:
             reason = "volume limit: rest carried" if self.remainder == "carry" else "volume limit: rest cancelled"
         out.append(self._state(work, OrderState.PARTIALLY_FILLED, fill_event.id, bar, time_ns, reason))
-        out.extend(self._close(work, reason, bar, time_ns) if cut else self._rest(work, bar, time_ns))
+        out.extend(self._close(work, reason, bar, time_ns) if cut else self._rest(work, bar, time_ns, waiting))
         return out

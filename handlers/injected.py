@@ -9,7 +9,8 @@ decided by then), it publishes, in the scenario's order:
   which the portfolio handler books;
 - a manual order as an :class:`~eventbt.events.OrderEvent` with ``reason = "manual"``, sized and priced by
   the scenario and filled by the execution handler like any other order (at this close with ``same_close``,
-  at the next open with ``next_open``).
+  at the next open with ``next_open``), or by the rules of its ``order_type`` (a limit or stop order, with its
+  price and time in force; see ``docs/orders.md``).
 
 Injected events start their own causal chain (``cause_id`` is ``None``) and are published by ``injected``,
 which is how the audit log shows them as injected.
@@ -46,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of
+from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
 from eventbt.errors import AccountingError, ScenarioError
 from eventbt.events import (
     CancelEvent,
@@ -63,7 +64,7 @@ from eventbt.events import (
 )
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
-from eventbt.protocols import WITHDRAWAL_POLICIES, WithdrawalPolicy
+from eventbt.protocols import WITHDRAWAL_POLICIES, OrderContext, WithdrawalPolicy
 
 __all__ = ["InjectedEvents"]
 
@@ -137,9 +138,11 @@ class InjectedEvents(Handler):
             if entry["type"] == "order":
                 i = self.context.symbol_index[entry["symbol"]]
                 side = Side.BUY if entry["side"] == "buy" else Side.SELL
+                # The type keys the entry gives (none for a market order, whose event keeps its defaults).
+                typed = {key: entry[key] for key in _ORDER_TYPE_KEYS if key in entry}
                 out.append(OrderEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=event.bar,
                                       symbol=entry["symbol"], side=side, quantity=int(entry["quantity"]),
-                                      reference_price=float(event.close[i]), reason=OrderReason.MANUAL))
+                                      reference_price=float(event.close[i]), reason=OrderReason.MANUAL, **typed))
             else:
                 sign = 1.0 if entry["type"] == "deposit" else -1.0
                 ahead += sign * float(entry["amount"])
@@ -257,17 +260,22 @@ class InjectedEvents(Handler):
         head.sized, head.filled, head.orders = True, 0, {}
         assert self.commission is not None and self.slippage is not None and self._close is not None
         commission, slippage = self.commission, self.slippage
+        aware = order_context_needed(commission, slippage)
+        symbols = self.context.symbols
 
-        def effect(side: int, n: int, price: float) -> float:
-            """The expected cash effect of a fill of ``n`` shares at ``price`` (+ proceeds, - cost)."""
-            fill = fill_price_of(slippage, side, price, n)
-            return -side * n * fill - commission_of(commission, n, n * fill)
+        def effect(side: int, n: int, price: float, i: int) -> float:
+            """The expected cash effect of a fill of ``n`` shares of symbol ``i`` at ``price`` (+ proceeds, - cost);
+            a cost model that takes the order sees a market order of this bar."""
+            order = OrderContext(side=side, symbol=symbols[i], bar=notice.bar, date=notice.date[:10],
+                                 time_ns=notice.time_ns, reason=str(OrderReason.LIQUIDATE)) if aware else None
+            fill = fill_price_of(slippage, side, price, n, order=order)
+            return -side * n * fill - commission_of(commission, n, n * fill, order)
 
         selling = np.zeros(len(self.context.symbols), dtype=np.int64)
         in_flight = []
         for index, side, left in self._working.values():
             if index >= 0 and left > 0 and book.marks[index] > 0:
-                in_flight.append(effect(side, left, float(book.marks[index])))
+                in_flight.append(effect(side, left, float(book.marks[index]), index))
                 if side < 0:
                     selling[index] += left
         cash = book.cash + fsum(in_flight)
@@ -286,7 +294,7 @@ class InjectedEvents(Handler):
             return [-((-step * sellable) >> _STEPS) for _, sellable, _ in candidates]
 
         def proceeds(counts: list[int]) -> float:
-            return fsum([effect(-1, n, price) for (_, _, price), n in zip(candidates, counts, strict=True) if n > 0])
+            return fsum([effect(-1, n, price, i) for (i, _, price), n in zip(candidates, counts, strict=True) if n > 0])
 
         everything = proceeds(shares(1 << _STEPS))
         if everything < shortfall and not self._working:
@@ -314,6 +322,8 @@ class InjectedEvents(Handler):
         return out
 
 
+_ORDER_TYPE_KEYS = ("order_type", "limit_price", "stop_price", "time_in_force", "expire_after")
+"""An ``[[events]]`` order's keys that set its type (docs/orders.md)."""
 _CASH_TOLERANCE = 1e-6  # as the book's: cash may dip this far below zero from rounding alone
 # The fraction of each position sold is searched in steps of 2**-80: finer than the gap between any two
 # fractions at which a position of up to 2**39 shares reaches its next whole share.

@@ -15,6 +15,12 @@ The arithmetic is two pure functions, usable on their own:
 
 Every skip, scale and trim is returned as a :class:`Note` and published as a ``NoticeEvent``, so the audit
 log says why an order is missing or smaller.
+
+The orders are ``market`` orders unless the handler is given another ``order_type`` (``[execution]
+order_type``; see ``docs/orders.md``): a ``limit`` order's limit is ``limit_offset_bps`` from its reference
+price, below it for a buy and above it for a sell. The sizing is the same for every type. A cost model that
+takes the order is given an :class:`~eventbt.protocols.OrderContext` of the order being sized
+(``order_context``: the rebalance's bar, date and order type; ``order_id`` ``None``).
 """
 
 from __future__ import annotations
@@ -25,12 +31,19 @@ from typing import Any
 import attrs
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of
+from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import Event, MarketEvent, NoticeCode, NoticeEvent, OrderEvent, OrderReason, Side, SignalEvent
 from eventbt.exact import fsum
 from eventbt.handler import Handler
-from eventbt.protocols import CommissionModel, SlippageModel
+from eventbt.orders import limit_price_for
+from eventbt.protocols import (
+    REBALANCE_ORDER_TYPES,
+    TIMES_IN_FORCE,
+    CommissionModel,
+    OrderContext,
+    SlippageModel,
+)
 
 __all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_orders",
            "whole_shares"]
@@ -79,23 +92,39 @@ def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.nda
 
 
 def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
-          slippage: SlippageModel) -> float:
+          slippage: SlippageModel, order: OrderContext | None = None) -> float:
     """Expected cash effect of a fill: proceeds (> 0) for a sell, minus the cost (< 0) for a buy.
 
     The models are called through :mod:`eventbt.costs.contract`, so a value out of contract (a negative
-    commission, a fill price on the wrong side) stops the run naming the model, not the rebalance.
+    commission, a fill price on the wrong side) stops the run naming the model, not the rebalance; ``order`` is
+    the order's context, for a model that takes it.
     """
-    fill = fill_price_of(slippage, side, price, quantity)
+    fill = fill_price_of(slippage, side, price, quantity, order=order)
     value = quantity * fill
-    return -side * value - commission_of(commission, quantity, value)
+    return -side * value - commission_of(commission, quantity, value, order)
 
 
 def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
                     prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
                     cash_buffer: float = 0.0, min_trade_value: float = 0.0,
-                    tradable: np.ndarray | None = None) -> tuple[list[PlannedOrder], list[Note]]:
-    """Orders (sells, then buys, each in symbol order) and notes; see the module docstring."""
+                    tradable: np.ndarray | None = None,
+                    order_context: OrderContext | None = None) -> tuple[list[PlannedOrder], list[Note]]:
+    """Orders (sells, then buys, each in symbol order) and notes; see the module docstring.
+
+    ``order_context`` is what a cost model that takes the order sees (bar, date, order type), with each order's
+    symbol, side and reason filled in; without it such a model sees those alone.
+    """
     changes, _ = compare_positions(weights, positions, prices, cash, cash_buffer)
+    aware = order_context_needed(commission, slippage)
+    template = order_context if order_context is not None else OrderContext(side=1, symbol="")
+
+    def context(i: int, side: int, exit_: bool = False) -> OrderContext | None:
+        """The order's context for the cost models (``None`` when neither takes it)."""
+        if not aware:
+            return None
+        reason = OrderReason.EXIT if exit_ else OrderReason.REBALANCE
+        return attrs.evolve(template, symbol=symbols[i], side=side, reason=str(reason))
+
     notes: list[Note] = []
     sells: list[PlannedOrder] = []
     buys: dict[int, int] = {}
@@ -112,7 +141,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         if d < 0:
             n = q if w == 0 else min(q, whole_shares(-d / p))
             if n > 0:
-                proceeds = _cost(n, p, -1, commission, slippage)
+                proceeds = _cost(n, p, -1, commission, slippage, context(i, -1, w == 0))
                 if proceeds < 0 and cash + math.fsum(o.expected for o in sells) + proceeds < 0:
                     # A commission larger than the sale brings in, and no cash to pay it with.
                     notes.append(Note(code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=symbol,
@@ -122,7 +151,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                                           target_weight=w, expected=proceeds))
                 continue
         else:
-            n = whole_shares(d / fill_price_of(slippage, 1, p, 1))
+            n = whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1)))
             if n > MAX_SHARES:
                 raise AccountingError(f"buying {n:,} shares of {symbol!r} at {p!r}: more than the {MAX_SHARES:,} "
                                       "shares a position holds exactly; the price is too small for the "
@@ -133,7 +162,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
 
     available = cash + math.fsum(order.expected for order in sells)
-    costs = {i: -_cost(n, float(prices[i]), 1, commission, slippage) for i, n in buys.items()}
+    costs = {i: -_cost(n, float(prices[i]), 1, commission, slippage, context(i, 1)) for i, n in buys.items()}
     total = math.fsum(costs.values())
     if buys and total > available:
         factor = max(available, 0.0) / total
@@ -142,7 +171,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             notes.append(Note(code=NoticeCode.SCALED_FOR_CASH, symbol=symbols[i], details={
                 "wanted": n, "quantity": scaled, "factor": factor, "available": available, "cost": total}))
             buys[i] = scaled
-            costs[i] = -_cost(scaled, float(prices[i]), 1, commission, slippage)
+            costs[i] = -_cost(scaled, float(prices[i]), 1, commission, slippage, context(i, 1))
         total = math.fsum(costs.values())
         trimmed: dict[int, int] = {}
         while total > available and any(buys.values()):
@@ -150,7 +179,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             i = max((i for i in buys if buys[i] > 0), key=lambda j: (costs[j], j))
             buys[i] -= 1
             trimmed[i] = trimmed.get(i, 0) + 1
-            costs[i] = -_cost(buys[i], float(prices[i]), 1, commission, slippage)
+            costs[i] = -_cost(buys[i], float(prices[i]), 1, commission, slippage, context(i, 1))
             total = math.fsum(costs.values())
         for i in sorted(trimmed):
             notes.append(Note(code=NoticeCode.TRIMMED_FOR_CASH, symbol=symbols[i], details={
@@ -175,11 +204,21 @@ class RebalanceHandler(Handler):
     subscribes = (MarketEvent, SignalEvent)
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel, cash_buffer: float = 0.0,
-                 min_trade_value: float = 0.0) -> None:
+                 min_trade_value: float = 0.0, order_type: str = "market", limit_offset_bps: float = 0.0,
+                 time_in_force: str = "day", expire_after: int | None = None) -> None:
+        if order_type not in REBALANCE_ORDER_TYPES:
+            raise ValueError(f"order_type must be one of {', '.join(REBALANCE_ORDER_TYPES)}, got {order_type!r}")
+        if time_in_force not in TIMES_IN_FORCE:
+            raise ValueError(f"time_in_force must be one of {', '.join(TIMES_IN_FORCE)}, got {time_in_force!r}")
         self.commission = commission
         self.slippage = slippage
         self.cash_buffer = cash_buffer
         self.min_trade_value = min_trade_value
+        self.order_type = order_type
+        self.limit_offset_bps = limit_offset_bps
+        self.time_in_force = time_in_force
+        self.expire_after = expire_after
+        self._order_aware = order_context_needed(commission, slippage)  # read once: an OrderContext only then
         self._close: np.ndarray | None = None
 
     def on_market(self, event: MarketEvent) -> None:
@@ -197,10 +236,13 @@ class RebalanceHandler(Handler):
         # last close elsewhere, the prices the arithmetic values positions at.
         tradable = close == close
         prices = portfolio.marks
+        sizing = OrderContext(side=1, symbol="", order_type=self.order_type, bar=event.bar, date=event.date[:10],
+                              time_ns=event.time_ns) if self._order_aware else None
         orders, notes = generate_orders(
             symbols=context.symbols, weights=weights, positions=portfolio.positions, prices=prices,
             cash=portfolio.cash, commission=self.commission, slippage=self.slippage,
-            cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable)
+            cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable,
+            order_context=sizing)
         next_id, time_ns, bar = context.next_id, event.time_ns, event.bar
         out: list[Event] = [
             NoticeEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, handler=self.name,
@@ -211,7 +253,18 @@ class RebalanceHandler(Handler):
             OrderEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, symbol=o.symbol,
                        side=o.side, quantity=o.quantity, reference_price=o.reference_price,
                        reason=OrderReason.EXIT if o.target_weight == 0 else OrderReason.REBALANCE,
-                       target_weight=o.target_weight)
+                       target_weight=o.target_weight, **self._order_fields(o))
             for o in orders
         )
         return out
+
+    def _order_fields(self, order: PlannedOrder) -> dict[str, Any]:
+        """The order type fields of an order (none for a market order, whose event keeps its defaults)."""
+        if self.order_type == "market":
+            return {}
+        if self.order_type != "limit":
+            return {"order_type": self.order_type}
+        gtc = self.time_in_force == "gtc"  # expire_after, kept in [execution] for sweeps, applies to gtc only
+        return {"order_type": "limit", "time_in_force": self.time_in_force,
+                "expire_after": self.expire_after if gtc else None,
+                "limit_price": limit_price_for(int(order.side), order.reference_price, self.limit_offset_bps)}

@@ -19,6 +19,9 @@ Commission models (:class:`~eventbt.protocols.CommissionModel`):
   then the 0.35 minimum and the 1% cap; clearing and pass-through fees are added on top. See
   :class:`IbkrTieredCommission`.
 
+- ``sec_fee``: the SEC's Section 31 fee on sales, ``rate * value`` of each sell fill, 0 on buys. It sees the
+  order (``commission(quantity, value, order)``): see :class:`SecFeeCommission`.
+
 When the cap is below the minimum (a trade worth less than 100.00 under the fixed schedule, 35.00 under
 the tiered one), **the cap is charged**: Interactive Brokers' notes to its US stock commission
 table say that when the calculated maximum per order is below the minimum per order, the maximum is
@@ -26,9 +29,9 @@ assessed. (QuantConnect Lean's ``InteractiveBrokersFeeModel`` and qf-lib let the
 eventbt follows the broker whose schedule these models are.) So 100 shares at 0.50 pay 1% of 50.00 =
 0.50, not 1.00.
 
-Sales also pay regulatory fees (the SEC's Section 31 fee, FINRA's trading activity fee) that a commission
-model cannot charge, as it does not see the side: add the ``us_regulatory_fees`` fee handler
-(:class:`handlers.fees.UsRegulatoryFees`).
+Sales also pay regulatory fees (the SEC's Section 31 fee, FINRA's trading activity fee). A commission model
+of the plain form does not see the side; one that takes the order does (``sec_fee``), and the
+``us_regulatory_fees`` fee handler (:class:`handlers.fees.UsRegulatoryFees`) charges them all as fees.
 
 Parameters are validated when a model is built (:mod:`eventbt.costs.checks`): a negative, NaN or infinite
 amount, a rate of 100% or more, or a non-number raises :class:`ValueError` (or :class:`TypeError`) whose
@@ -50,12 +53,14 @@ from eventbt.costs.checks import (
     positive_fraction_or_none_field,
 )
 from eventbt.exact import fsum
+from eventbt.protocols import OrderContext
 
 __all__ = [
     "FixedCommission",
     "IbkrTieredCommission",
     "PerShareCommission",
     "PercentageCommission",
+    "SecFeeCommission",
     "ZeroCommission",
 ]
 
@@ -232,3 +237,30 @@ class IbkrTieredCommission:
             broker = min(broker, self.max_pct * value)
         per_share = self.clearing_per_share + self.exchange_per_share + self.regulatory_per_share
         return broker * (1 + self.pass_through_rate) + per_share * quantity
+
+
+@attrs.frozen(kw_only=True)
+class SecFeeCommission:
+    """The SEC's Section 31 fee, on sales only: ``rate * value`` of each sell fill, 0 on a buy.
+
+    A model that takes the order (:func:`~eventbt.protocols.accepts_order`): the side comes from its
+    :class:`~eventbt.protocols.OrderContext`, so sizing a sale already counts the fee. The default ``rate =
+    0.0000206`` is USD 20.60 per million of covered sales, in force from 4 April 2026: U.S. Securities and
+    Exchange Commission, "Order Making Fiscal Year 2026 Annual Adjustments to Transaction Fee Rates", Release
+    No. 34-104909, 27 February 2026 (Federal Register 91 FR 10643, 4 March 2026), and its fee rate advisory for
+    fiscal year 2026. Earlier rates: USD 27.80 per million from 22 May 2024, 0.00 from 14 May 2025 to 3 April
+    2026 (FINRA Information Notice, 24 April 2025); pass the rate of your period. Brokers round the fee up to
+    the cent; that is not modelled. This is the fee alone, what a commission-free broker passes on; to add it
+    to a broker's commission, write a model that sums the two (``docs/cost-models.md``), and do not also run
+    the ``us_regulatory_fees`` handler's SEC part (``sec_rate = 0``) or the fee is charged twice. Example:
+    selling 1,000 shares at 20.00 pays ``0.0000206 x 20,000 = 0.412``; buying them pays 0.
+    """
+
+    name: ClassVar[str] = "sec_fee"
+
+    rate: float = attrs.field(default=0.0000206, validator=fraction_below_one_field)
+
+    def commission(self, quantity: int, value: float, order: OrderContext) -> float:
+        if quantity <= 0 or order.side > 0:
+            return 0.0
+        return self.rate * value

@@ -23,9 +23,10 @@ COMMISSION_MODELS: Mapping[str, type] = MappingProxyType({cls.name: cls for cls 
     commission.FixedCommission,
     commission.PerShareCommission,
     commission.IbkrTieredCommission,
+    commission.SecFeeCommission,
 )})
 """Built-in commission models by scenario name: ``zero``, ``percentage``, ``fixed``, ``per_share``,
-``ibkr_tiered``."""
+``ibkr_tiered``, ``sec_fee``."""
 
 SLIPPAGE_MODELS: Mapping[str, type] = MappingProxyType({cls.name: cls for cls in (
     slippage.ZeroSlippage,
@@ -33,6 +34,7 @@ SLIPPAGE_MODELS: Mapping[str, type] = MappingProxyType({cls.name: cls for cls in
     impact.HalfSpreadSlippage,
     impact.VolumeShareSlippage,
     impact.SqrtImpactSlippage,
+    slippage.SpreadBySymbolSlippage,
 )})
 """Built-in slippage models by scenario name: ``zero``, ``fixed_bps``, ``half_spread``, ``volume_share``,
-``sqrt_impact``."""
+``sqrt_impact``, ``spread_by_symbol``."""

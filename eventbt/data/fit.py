@@ -1,12 +1,13 @@
 """Checks of a loaded price panel against what a scenario asks of it, made before a run and by ``validate``.
 
 A scenario can ask for more than closes: ``next_open`` fills need opens, a volume limit needs volumes, a
-bar-aware slippage model needs the columns its ``bar_fields`` name, and ``[data] missing = "error"`` refuses
-a gap inside a symbol's series. :func:`check_fit` makes every one of these checks and raises the first
-failure as a one-line :class:`~eventbt.errors.ScenarioError` (or :class:`~eventbt.errors.DataError` for a
-gap) naming the scenario key and the data file; :func:`fit_problems` returns all of them, for ``eventbt
-validate``, which lists every problem at once. Both take plain values, not a scenario, so the data wing
-depends on no other wing.
+bar-aware slippage model needs the columns its ``bar_fields`` name, limit and stop orders need opens, highs
+and lows (``market_on_open`` orders opens; :func:`order_type_asks` lists where a scenario asks for them), and
+``[data] missing = "error"`` refuses a gap inside a symbol's series. :func:`check_fit` makes every one of
+these checks and raises the first failure as a one-line :class:`~eventbt.errors.ScenarioError` (or
+:class:`~eventbt.errors.DataError` for a gap) naming the scenario key and the data file; :func:`fit_problems`
+returns all of them, for ``eventbt validate``, which lists every problem at once. Both take plain values, not
+a scenario, so the data wing depends on no other wing.
 
 :func:`series_bounds` and :func:`interior_gaps` find each symbol's first and last close and the gaps inside
 its series: calendar knowledge, like the rebalance schedule, not look-ahead into prices.
@@ -14,7 +15,7 @@ its series: calendar knowledge, like the rebalance schedule, not look-ahead into
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -23,7 +24,7 @@ from eventbt.errors import DataError, EventbtError, ScenarioError
 from eventbt.prices import PriceData
 from eventbt.protocols import bar_columns_needed
 
-__all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "series_bounds"]
+__all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks", "series_bounds"]
 
 
 def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,8 +102,33 @@ def check_bar_data(model: object, columns: Collection[str], *, reference: str, d
                 "or a model that needs no bar such as fixed_bps)")
 
 
+_ORDER_COLUMNS = {"limit": ("open", "high", "low"), "stop": ("open", "high", "low"), "market_on_open": ("open",)}
+"""The price columns each order type needs (the others need closes only)."""
+
+
+def _listed(words: Sequence[str]) -> str:
+    """``open, high and low``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def order_type_asks(execution: Mapping[str, object], events: Sequence[Mapping[str, object]]) -> list[tuple[str, str]]:
+    """``(table, order type)`` for each place a scenario asks for an order type that needs more than closes:
+    ``[execution] order_type`` and each ``[[events]]`` order's, e.g. ``[("execution", "limit"), ("events[2]",
+    "stop")]`` (plain values, as the scenario's tables hold them)."""
+    asks = []
+    kind = execution.get("order_type", "market")
+    if kind in _ORDER_COLUMNS:
+        asks.append(("execution", str(kind)))
+    for index, event in enumerate(events):
+        kind = event.get("order_type", "market")
+        if event.get("type") == "order" and kind in _ORDER_COLUMNS:
+            asks.append((f"events[{index}]", str(kind)))
+    return asks
+
+
 def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: str, volume_limit: float | None,
-            slippage: object | None, slippage_reference: str, missing: str) -> list[EventbtError | Fit]:
+            slippage: object | None, slippage_reference: str, missing: str,
+            order_types: Sequence[tuple[str, str]] = ()) -> list[EventbtError | Fit]:
     """Each check's failure, in the order the scenario's tables come, then the :class:`Fit` (last)."""
     found: list[EventbtError | Fit] = []
     if timing == "next_open" and prices.open is None:
@@ -111,6 +137,14 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
             "(use a long or per-symbol file with an open column)",
             path=source, table="execution", key="timing",
         ))
+    for table, kind in order_types:
+        lacking = [column for column in _ORDER_COLUMNS[kind] if column not in prices.columns]
+        if lacking:
+            columns = _ORDER_COLUMNS[kind]
+            wanted = f"{_listed(columns)} columns" if len(columns) > 1 else f"an {columns[0]} column"
+            found.append(ScenarioError(
+                f"[{table}] order_type = {kind!r} needs {_listed(lacking)} prices, but {data_path} has none "
+                f"(use a long or per-symbol file with {wanted})", path=source, table=table, key="order_type"))
     if volume_limit is not None and prices.volume is None:
         found.append(ScenarioError(
             f"[execution] volume_limit = {volume_limit:g} needs volumes, but {data_path} "
@@ -136,15 +170,16 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
 
 def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: str = "same_close",
               volume_limit: float | None = None, slippage: object | None = None, slippage_reference: str = "",
-              missing: str = "ffill") -> Fit:
+              missing: str = "ffill", order_types: Sequence[tuple[str, str]] = ()) -> Fit:
     """Raise the first way ``prices`` do not fit the scenario's asks; else what was found out on the way.
 
     ``source`` is the scenario file and ``data_path`` the data as the scenario names it (both for messages);
     the other arguments are the scenario's ``[execution] timing`` and ``volume_limit``, its slippage model
-    (and the name it was given) and ``[data] missing``.
+    (and the name it was given), ``[data] missing`` and the order types it asks for (:func:`order_type_asks`).
     """
     *problems, fit = _checks(prices, source=source, data_path=data_path, timing=timing, volume_limit=volume_limit,
-                             slippage=slippage, slippage_reference=slippage_reference, missing=missing)
+                             slippage=slippage, slippage_reference=slippage_reference, missing=missing,
+                             order_types=order_types)
     if problems:
         raise problems[0]  # type: ignore[misc]
     assert isinstance(fit, Fit)

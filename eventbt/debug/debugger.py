@@ -31,7 +31,17 @@ from eventbt.debug import views
 from eventbt.debug.breakpoints import Breakpoint, day_start_ns, did_you_mean, event_class, event_names, has_symbol
 from eventbt.debug.records import PositionChange, StepList, StepRecord
 from eventbt.errors import DebuggerError, HandlerError
-from eventbt.events import CancelEvent, Event, FillEvent, MarketEvent, OrderEvent, SignalEvent, SnapshotEvent
+from eventbt.events import (
+    CancelEvent,
+    Event,
+    FillEvent,
+    MarketEvent,
+    NoticeEvent,
+    OrderEvent,
+    OrderStateEvent,
+    SignalEvent,
+    SnapshotEvent,
+)
 
 if TYPE_CHECKING:
     from eventbt.bus import Bus, Delivery
@@ -350,21 +360,37 @@ class Debugger:
         return views.FillsView.of(self._rebalance_events())
 
     def why(self, event_id: int | None = None) -> views.WhyView:
-        """The notices that explain a skipped, scaled, trimmed or reduced order (default: the latest rebalance)."""
+        """The notices that explain a skipped, scaled, trimmed or reduced order, and an order's state changes that
+        say why it filled or expired (default: the latest rebalance)."""
         events = self.simulation.bus.events
         if event_id is None:
             found = self._rebalance_events()
             subject = f"rebalance signal #{found[0].id}" if found else "no rebalance yet"
             return views.WhyView.of(subject, found)
         event = self.event(event_id)
-        order = events.get(event.order_id) if isinstance(event, FillEvent | CancelEvent) else event
-        if isinstance(order, OrderEvent) and order.cause_id is not None and order.cause_id in events:
-            related = self._rebalance_events(events[order.cause_id])
-            keep = [e for e in related if getattr(e, "symbol", None) == order.symbol]
-            return views.WhyView.of(f"{order.kind} #{order.id} ({order.symbol})", keep)
+        about_order = isinstance(event, FillEvent | CancelEvent | OrderStateEvent)
+        order = events.get(event.order_id) if about_order else event  # type: ignore[attr-defined]
+        if isinstance(order, OrderEvent):
+            # Its own notices and state changes, and the notices of its rebalance about its symbol.
+            keep: dict[int, Event] = {e.id: e for e in events.values() if e.id > order.id and (
+                (isinstance(e, OrderStateEvent) and e.order_id == order.id)
+                or (isinstance(e, NoticeEvent) and (e.cause_id == order.id or e.details.get("order_id") == order.id)))}
+            if order.cause_id is not None and order.cause_id in events:
+                related = self._rebalance_events(events[order.cause_id])
+                keep.update((e.id, e) for e in related if getattr(e, "symbol", None) == order.symbol)
+            return views.WhyView.of(f"{order.kind} #{order.id} ({order.symbol})", sorted(keep.values(),
+                                                                                         key=lambda e: e.id))
         if isinstance(event, SignalEvent):
             return views.WhyView.of(f"SignalEvent #{event.id}", self._rebalance_events(event))
         return views.WhyView.of(f"{event.kind} #{event.id}", [event])
+
+    def waiting(self) -> views.WaitingView:
+        """The orders waiting for a later bar (limit and stop orders, orders for the next open or close), each with
+        the last bar it was checked on and why it did not fill there."""
+        execution = getattr(self.simulation, "execution", None)
+        listed = getattr(execution, "waiting", None)
+        rows = listed() if callable(listed) else ()
+        return views.WaitingView.of(rows, self.dates, self._now_text())
 
     def _rebalance_events(self, signal: Event | None = None) -> list[Event]:
         """The signal (first) and every event it caused, directly or through its orders, so far."""

@@ -240,8 +240,13 @@ class DebugShell(cmd.Cmd):
         self.say(self.debugger.fills())
 
     def do_why(self, arg: str) -> None:
-        """why [ID]: the notices explaining a skipped, scaled, trimmed or reduced order (default: the rebalance)."""
+        """why [ID]: the notices explaining a skipped, scaled, trimmed or reduced order, and why a limit or stop
+        order filled or expired (default: the rebalance)."""
         self.say(self.debugger.why(_event_id(arg)))
+
+    def do_waiting(self, arg: str) -> None:
+        """waiting: the orders waiting for a later bar (limit, stop, next open or close) and their last check."""
+        self.say(self.debugger.waiting())
 
     def do_help(self, arg: str) -> None:
         """help [COMMAND]: the commands, or one command's help."""

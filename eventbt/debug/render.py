@@ -23,6 +23,7 @@ from eventbt.events import (
     NoticeCode,
     NoticeEvent,
     OrderEvent,
+    OrderStateEvent,
     SignalEvent,
     SnapshotEvent,
     SplitAdjustmentEvent,
@@ -35,6 +36,7 @@ __all__ = [
     "emitted_text",
     "explain",
     "money",
+    "order_terms",
     "price",
     "quantity",
     "ratio_text",
@@ -71,8 +73,13 @@ def describe(event: Event) -> str:
         return ", ".join(picks) if picks else "all cash"
     if isinstance(event, OrderEvent):
         target = "" if event.target_weight is None else f", target {weight(event.target_weight)}"
+        terms = order_terms(event)
         return (f"{event.side.name} {quantity(event.quantity)} {event.symbol} @ {price(event.reference_price)}"
-                f" ({event.reason}{target})")
+                f"{' ' + terms if terms else ''} ({event.reason}{target})")
+    if isinstance(event, OrderStateEvent):
+        why = f": {event.reason}" if event.reason else ""
+        return (f"{event.state} {event.symbol} order #{event.order_id} ({quantity(event.filled_quantity)} of "
+                f"{quantity(event.quantity)} filled){why}")
     if isinstance(event, FillEvent):
         return (f"{event.side.name} {quantity(event.quantity)} {event.symbol} @ {price(event.price)}"
                 f"  commission {money(event.commission)}  slippage {money(event.slippage)}"
@@ -89,6 +96,19 @@ def describe(event: Event) -> str:
         return described
     bar = getattr(event, "bar", None)
     return f"bar {bar}" if bar is not None else ""
+
+
+def order_terms(order: OrderEvent) -> str:
+    """An order's type in words, ``""`` for a market order: ``limit 37.2000 day``, ``stop 37.5000 gtc 3 bars``,
+    ``market_on_open``."""
+    if order.order_type == "market":
+        return ""
+    level = order.limit_price if order.order_type == "limit" else order.stop_price
+    if level is None:
+        return order.order_type
+    bars = order.expire_after
+    until = "" if bars is None else f" {bars} bar{'' if bars == 1 else 's'}"
+    return f"{order.order_type} {price(level)} {order.time_in_force}{until}"
 
 
 def ratio_text(ratio: float) -> str:

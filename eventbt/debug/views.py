@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from eventbt.debug.render import Table, describe, explain, money, price, quantity, weight
-from eventbt.events import CancelEvent, Event, FillEvent, NoticeEvent, OrderEvent
+from eventbt.debug.render import Table, describe, explain, money, order_terms, price, quantity, weight
+from eventbt.events import CancelEvent, Event, FillEvent, NoticeEvent, OrderEvent, OrderStateEvent
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from eventbt.orders import WaitingOrder
     from eventbt.portfolio import PortfolioView
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "QueueView",
     "Table",
     "TraceView",
+    "WaitingView",
     "WhyView",
 ]
 
@@ -169,7 +173,8 @@ class OrdersView(_Shown):
                 status = f"filled {quantity(filled.get(o.id, 0))}" + (
                     f", cancelled {quantity(cancelled[o.id])}" if o.id in cancelled else "")
             else:
-                status = "waiting for a fill"
+                terms = order_terms(o)
+                status = f"waiting for a fill ({terms})" if terms else "waiting for a fill"
             target = "" if o.target_weight is None else weight(o.target_weight)
             rows.append((f"#{o.id}", o.side.name, o.symbol, quantity(o.quantity), price(o.reference_price),
                          target, o.reason, status))
@@ -210,16 +215,52 @@ class FillsView(_Shown):
 
 @attrs.frozen(kw_only=True)
 class WhyView(_Shown):
-    """The notices explaining what a rebalance skipped, scaled, trimmed or reduced."""
+    """The notices explaining what a rebalance skipped, scaled, trimmed or reduced, and the state changes of an
+    order that say why (a limit or stop order filled or expired: the bar's low or high against its price)."""
 
     subject: str
     notices: tuple[NoticeEvent, ...]
+    states: tuple[OrderStateEvent, ...] = ()
 
     @classmethod
     def of(cls, subject: str, events: Sequence[Event]) -> WhyView:
-        return cls(subject=subject, notices=tuple(e for e in events if isinstance(e, NoticeEvent)))
+        return cls(subject=subject, notices=tuple(e for e in events if isinstance(e, NoticeEvent)),
+                   states=tuple(e for e in events if isinstance(e, OrderStateEvent) and e.reason))
 
     def table(self) -> Table:
-        rows = [(f"#{n.id}", n.code, n.symbol or "", explain(n)) for n in self.notices]
+        explained: list[tuple[int, tuple[str, ...]]] = [
+            (n.id, (f"#{n.id}", n.code, n.symbol or "", explain(n))) for n in self.notices]
+        explained.extend((e.id, (f"#{e.id}", str(e.state), e.symbol, e.reason)) for e in self.states)
+        rows = [row for _, row in sorted(explained)]
         title = f"why: {self.subject}" + ("" if rows else ": no notice (nothing skipped, scaled or trimmed)")
         return Table.of(("id", "code", "symbol", "explanation"), rows, numeric=("id",), title=title)
+
+
+@attrs.frozen(kw_only=True)
+class WaitingView(_Shown):
+    """The orders waiting for a later bar, each with the last bar it was checked on and why it did not fill."""
+
+    rows: tuple[tuple[str, ...], ...]
+    title: str
+
+    @classmethod
+    def of(cls, waiting: Sequence[WaitingOrder], dates: np.ndarray | None, when: str) -> WaitingView:
+        def day(bar: int | None) -> str:
+            if bar is None or dates is None or not 0 <= bar < len(dates):
+                return "the data's end"
+            return str(dates[bar])[:10]
+
+        rows = []
+        for row in waiting:
+            order = row.order
+            terms = order_terms(order) or row.waits_for or order.order_type
+            check = row.check.why if row.check is not None else "not checked yet"
+            rows.append((f"#{order.id}", order.side.name, order.symbol, quantity(row.remaining), terms,
+                         f"{day(row.first_bar)} .. {day(row.last_bar)}", check))
+        title = (f"{len(rows)} order(s) waiting after {when}" if rows
+                 else f"no order waiting after {when}")
+        return cls(rows=tuple(rows), title=title)
+
+    def table(self) -> Table:
+        return Table.of(("id", "side", "symbol", "left", "order", "bars", "last check"), self.rows,
+                        numeric=("id", "left"), title=self.title)

@@ -8,7 +8,9 @@ delivered. It does not read the ``deliver`` records. It then does the portfolio 
 ``FillEvent``, ``CashFlowEvent`` and ``FeeEvent`` booked, each corporate action's ``SplitAdjustmentEvent`` and
 ``DividendPaymentEvent`` checked against the rules (``handlers/corporate_actions.py``, recomputed here) and
 booked, and at each ``BarEndEvent`` a row of values and, at the end of a bar that carried out a rebalance, a
-row of weights. The result is what ``trades.csv``,
+row of weights. A fill of an order of another type than ``market`` (``docs/orders.md``) has its reference price
+recomputed from the order's own fields (its ``OrderEvent`` record, restated by any ``split_adjusted`` notice)
+and the fill bar's prices: see :func:`order_reference`. The result is what ``trades.csv``,
 ``signals.csv``, ``weights.csv``, ``equity.csv`` and ``summary.json`` must hold (see
 :mod:`eventbt.replays.verify`).
 """
@@ -26,7 +28,7 @@ import numpy as np
 from eventbt.errors import AuditError
 from eventbt.exact import dot
 
-__all__ = ["Books", "BooksError", "rebuild_books"]
+__all__ = ["Books", "BooksError", "order_reference", "rebuild_books"]
 
 _CASH_TOLERANCE = 1e-6  # as eventbt/portfolio.py
 # The events the portfolio handler books or records (the others do not touch the books).
@@ -114,9 +116,36 @@ def _skipped_by_portfolio(records: Sequence[Mapping[str, Any]]) -> set[int]:
     return {int(r["event"]) for r in failed if r.get("handler") == "portfolio" and isinstance(r.get("event"), int)}
 
 
+def order_reference(order: Mapping[str, Any], bar: int, j: int, prices: Any) -> float | None:
+    """The reference price a fill of ``order`` (an ``OrderEvent``'s audit ``data`` of another type than market) on
+    ``bar`` must have for symbol ``j``, by the rules of ``docs/orders.md`` written out again here; ``None`` when
+    the bar cannot fill it (a limit or stop its prices never reached).
+
+    ``market_on_open`` fills at the bar's open, ``market_on_close`` at its close; a limit or stop order at its
+    placement bar's close (``same_close``) or, later, at ``min``/``max`` of the bar's open and its price when the
+    bar's low (limit buy, stop sell) or high (limit sell, stop buy) reached that price.
+    """
+    kind, buying = order.get("order_type"), order.get("side") == "BUY"
+    if kind == "market_on_open":
+        return float(prices.open[bar][j])
+    if kind == "market_on_close" or bar == order.get("bar"):
+        return float(prices.close[bar][j])
+    level = float(order["limit_price"] if kind == "limit" else order["stop_price"])
+    low_side = (kind == "limit") == buying  # the low must come down to it; else the high must come up
+    extreme = float((prices.low if low_side else prices.high)[bar][j])
+    if not (extreme <= level if low_side else extreme >= level):
+        return None
+    opening = float(prices.open[bar][j])
+    return min(opening, level) if low_side else max(opening, level)
+
+
 def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_cash: float, next_open: bool,
-                  path: str = "audit.jsonl", extra: int = 0, withholding_tax: float = 0.0) -> Books:
+                  path: str = "audit.jsonl", extra: int = 0, withholding_tax: float = 0.0,
+                  weights_lag: int | None = None) -> Books:
     """The books of the run ``records`` describe (see the module docstring).
+
+    ``weights_lag`` is the bar the rebalance's weights row is taken at, after the signal bar (default: 1 with
+    ``next_open``, else 0; ``docs/orders.md`` says when other order types move it).
 
     Raises :class:`BooksError` when the log does not add up against ``prices``: a fill's reference price that
     is not the data's, a sale of shares not held, cash below zero, a bar or symbol outside the data.
@@ -133,13 +162,18 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
     owed: dict[str, float] = {}
     flows: list[float] = []
     signal_bar = -1
-    lag = 1 if next_open else 0
+    lag = (1 if next_open else 0) if weights_lag is None else weights_lag
+    typed: dict[int, dict[str, Any]] = {}  # order id -> the audit data of an order of another type than market
     skipped = _skipped_by_portfolio(records)
     bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
     for record in delivered(records, path, extra=extra):
         kind, data = record.get("type"), record.get("data") or {}
         if record.get("id") in skipped or not isinstance(data, Mapping):
             continue
+        if kind == "OrderEvent" and data.get("order_type", "market") != "market":
+            typed[int(record["id"])] = dict(data)
+        elif kind == "NoticeEvent" and data.get("code") == "split_adjusted":
+            _restate(typed, data.get("details") or {})
         if kind not in _BOOKED:
             continue
         bar = data.get("bar")
@@ -154,7 +188,8 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
             books.signals.append((bar, {str(k): float(v) for k, v in weights.items()}))
             signal_bar = bar + lag
         elif kind == "FillEvent":
-            cash = _book_fill(record, data, bar, reference, marks, index, positions, average, cash, books)
+            cash = _book_fill(record, data, bar, reference, marks, index, positions, average, cash, books,
+                              typed.get(int(data.get("order_id") or -1)), prices)
         elif kind == "CashFlowEvent":
             amount = float(data["amount"])
             if cash + amount < -_CASH_TOLERANCE:
@@ -255,13 +290,20 @@ def _book_dividend(record: Mapping[str, Any], data: Mapping[str, Any], bar_of: d
     return cash + net
 
 
+def _restate(typed: dict[int, dict[str, Any]], details: Mapping[str, Any]) -> None:
+    """A waiting order restated at a split: its limit and stop prices as the notice gives them."""
+    order = typed.get(details.get("order_id"))  # type: ignore[arg-type]
+    if order is not None:
+        order.update({key: details[key] for key in ("limit_price", "stop_price") if key in details})
+
+
 def _near(expected: float, found: float) -> bool:
     return abs(expected - found) <= max(1e-6, 1e-9 * abs(expected))
 
 
 def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, reference: np.ndarray,
                marks: np.ndarray, index: dict[str, int], positions: np.ndarray, average: np.ndarray, cash: float,
-               books: Books) -> float:
+               books: Books, order: Mapping[str, Any] | None = None, prices: Any = None) -> float:
     """Book one fill as ``Portfolio.apply_fill`` does; append its trades.csv row; return the new cash."""
     symbol, side = str(data["symbol"]), str(data["side"])
     quantity, price, commission = int(data["quantity"]), float(data["price"]), float(data["commission"])
@@ -270,10 +312,21 @@ def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ref
         raise BooksError(f"{where} symbol", "a symbol of the data", symbol)
     j = index[symbol]
     # Delisting liquidations (handlers/delisting.py) fill at the last close, the mark, not at this bar's price.
-    expected_reference = float(marks[j] if record.get("by") == "delisting" else reference[bar][j])
+    expected: float | None = float(marks[j] if record.get("by") == "delisting" else reference[bar][j])
+    if order is not None:  # another order type than market: its own rules (docs/orders.md)
+        expected = order_reference(order, bar, j, prices)
     found_reference = float(data["reference_price"])
-    if abs(expected_reference - found_reference) > max(1e-6, 1e-9 * abs(expected_reference)):
-        raise BooksError(f"{where} reference_price (the data's price)", expected_reference, found_reference)
+    if expected is None:
+        kind = order.get("order_type") if order is not None else "order"
+        raise BooksError(f"{where} reference_price (its {kind} price, which the bar's prices never reached)",
+                         "no fill on this bar", found_reference)
+    if abs(expected - found_reference) > max(1e-6, 1e-9 * abs(expected)):
+        raise BooksError(f"{where} reference_price (the data's price)", expected, found_reference)
+    if order is not None and order.get("order_type") == "limit":
+        limit, buying = float(order["limit_price"]), side == "BUY"
+        if (price > limit if buying else price < limit) and abs(price - limit) > 1e-9 * limit:
+            raise BooksError(f"{where} price (a limit order's fill, never beyond its limit)",
+                             f"{'<=' if buying else '>='} {limit!r}", price)
     slippage = float(data["slippage"])
     cost = abs(price - found_reference) * quantity  # the slippage cost of a fill (docs/results.md)
     if abs(cost - slippage) > max(1e-6, 1e-9 * abs(cost)):

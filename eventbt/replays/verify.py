@@ -265,6 +265,7 @@ def _check_data(header: Mapping[str, Any], prices: Any) -> None:
 
 def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, tables: dict[str, _Table],
                    summary: Mapping[str, Any], footer: Mapping[str, Any], checked: list[str]) -> None:
+    from eventbt.protocols import fills_on_signal_bar
     from eventbt.replays.books import BooksError, rebuild_books
     from eventbt.replays.verify_files import (
         Finding,
@@ -279,7 +280,9 @@ def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, t
         try:
             return rebuild_books(records, prices=prices, initial_cash=config.portfolio.initial_cash,
                                  next_open=config.execution.timing == "next_open", extra=extra,
-                                 withholding_tax=config.portfolio.withholding_tax)
+                                 withholding_tax=config.portfolio.withholding_tax,
+                                 weights_lag=0 if fills_on_signal_bar(config.execution.timing,
+                                                                      config.execution.order_type) else 1)
         except BooksError as exc:
             raise _differ(exc.check, exc.where, exc.expected, exc.found, file="audit.jsonl") from None
 

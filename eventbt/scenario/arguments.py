@@ -44,7 +44,8 @@ def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
     try:
         return cls(**arguments)
     except (TypeError, ValueError) as exc:
-        first_word = str(exc).split(" ", 1)[0].strip("'\"")
+        # The parameter the message starts with: ``rate must be ...``, or ``spread_bps['KO'] must be ...``.
+        first_word = str(exc).split(" ", 1)[0].strip("'\"").split("[", 1)[0]
         raise error(
             f"invalid {reference} {noun}: {exc}", first_word if first_word in parameters else None
         ) from exc
@@ -105,10 +106,17 @@ def _accepts(annotation: object, value: object) -> bool:
 
 
 def _type_name(annotation: object) -> str:
+    """The type a key expects, in a scenario's words: ``float``, ``float | None``, and ``table`` or ``array`` for a
+    mapping or a sequence of any parameters (``Mapping[str, float]`` is a TOML table)."""
     if annotation is None or annotation is types.NoneType:
         return "None"
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
         return " | ".join(_type_name(arm) for arm in typing.get_args(annotation))
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return "table"
+    if isinstance(origin, type) and issubclass(origin, list | tuple):
+        return "array"
     if isinstance(annotation, type):
         return annotation.__name__
     return str(annotation).replace("typing.", "")

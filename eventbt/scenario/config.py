@@ -37,8 +37,10 @@ from eventbt.protocols import (
     MissingPolicy,
     OnError,
     Period,
+    RebalanceOrderType,
     Remainder,
     StrategyPrices,
+    TimeInForce,
     Timing,
     WithdrawalPolicy,
 )
@@ -133,7 +135,9 @@ class ExecutionConfig:
     ``volume_limit`` (``None``: unlimited) is the share of a bar's volume an order may fill per bar;
     ``remainder`` says what happens to the rest: ``"cancel"`` or ``"carry"`` to the next bar;
     ``commission_per`` whether an order filled over several days pays its commission as one order
-    (``"order"``) or as a new order each day (``"day"``).
+    (``"order"``) or as a new order each day (``"day"``). ``order_type`` is the type of the rebalance's orders;
+    with ``"limit"``, ``limit_offset_bps`` sets their limit from the reference price and ``time_in_force`` and
+    ``expire_after`` how long they wait (see ``docs/orders.md``).
     """
 
     timing: Timing = "same_close"
@@ -142,6 +146,10 @@ class ExecutionConfig:
     volume_limit: float | None = None
     remainder: Remainder = "cancel"
     commission_per: CommissionPer = "order"
+    order_type: RebalanceOrderType = "market"
+    limit_offset_bps: float = 0.0
+    time_in_force: TimeInForce = "day"
+    expire_after: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -182,7 +190,8 @@ class EventConfig:
     """One ``[[events]]`` entry: a ``deposit`` or ``withdrawal`` of ``amount``, or a manual ``order``.
 
     ``date`` is the bar it happens at (the first bar on or after it); orders have ``symbol``, ``side``
-    (``buy`` or ``sell``) and ``quantity`` (whole shares).
+    (``buy`` or ``sell``) and ``quantity`` (whole shares), and may have an ``order_type`` with its
+    ``limit_price`` or ``stop_price``, ``time_in_force`` and ``expire_after`` (see ``docs/orders.md``).
     """
 
     date: str
@@ -192,11 +201,25 @@ class EventConfig:
     symbol: str | None = None
     side: str | None = None
     quantity: int | None = None
+    order_type: str = "market"
+    limit_price: float | None = None
+    stop_price: float | None = None
+    time_in_force: str = "day"
+    expire_after: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        keys = ("date", "type", "symbol", "side", "quantity") if self.type == "order" else (
-            "date", "type", "amount", "reason")
-        return {key: getattr(self, key) for key in keys}
+        if self.type != "order":
+            return {key: getattr(self, key) for key in ("date", "type", "amount", "reason")}
+        table = {key: getattr(self, key) for key in ("date", "type", "symbol", "side", "quantity")}
+        # The type keys only for an order of another type than market, so such a scenario keeps its digest.
+        if self.order_type != "market":
+            table["order_type"] = self.order_type
+        for key in ("limit_price", "stop_price", "expire_after"):
+            if getattr(self, key) is not None:
+                table[key] = getattr(self, key)
+        if self.order_type in ("limit", "stop"):
+            table["time_in_force"] = self.time_in_force
+        return table
 
 
 @attrs.frozen(kw_only=True)
@@ -332,6 +355,12 @@ class ScenarioConfig:
                 **({"remainder": self.execution.remainder} if self.execution.remainder != "cancel" else {}),
                 **({"commission_per": self.execution.commission_per} if self.execution.commission_per != "order"
                    else {}),
+                # The order type keys likewise, each only when set (docs/orders.md).
+                **{key: value for key, value, default in (
+                    ("order_type", self.execution.order_type, "market"),
+                    ("limit_offset_bps", self.execution.limit_offset_bps, 0.0),
+                    ("time_in_force", self.execution.time_in_force, "day"),
+                    ("expire_after", self.execution.expire_after, None)) if value != default},
             },
             "audit": attrs.asdict(self.audit),
             "run": {"on_error": self.run.on_error, "progress": self.run.progress,

@@ -78,12 +78,16 @@ IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working dir
 """Said after "no module named ...": the console script sees only sys.path, not the folder of the scenario."""
 
 
-def signature_problem(function: object, arguments: tuple[str, ...]) -> str | None:
+def signature_problem(function: object, arguments: tuple[str, ...],
+                      alternative: tuple[str, ...] | None = None) -> str | None:
     """Why ``function`` cannot be called with ``arguments`` as positional arguments, or ``None`` when it can.
 
     ``function`` is usually a bound method; its signature comes from :func:`inspect.signature`. The answer
     reads ``commission(order), which cannot be called as commission(quantity, value) (too many positional
-    arguments)``. A callable whose signature cannot be read (a builtin) is given the benefit of the doubt.
+    arguments)``. With ``alternative`` (a cost model's richer form, ``(quantity, value, order)``) either call
+    will do, and the answer names both: ``... cannot be called as commission(quantity, value) or
+    commission(quantity, value, order) (...)``. A callable whose signature cannot be read (a builtin) is given
+    the benefit of the doubt.
     """
     name = getattr(function, "__name__", type(function).__name__)
     try:
@@ -93,9 +97,17 @@ def signature_problem(function: object, arguments: tuple[str, ...]) -> str | Non
     try:
         signature.bind(*arguments)
     except TypeError as exc:
+        if alternative is not None:
+            try:
+                signature.bind(*alternative)
+            except TypeError:
+                pass
+            else:
+                return None
         bare = signature.replace(parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
                                  return_annotation=signature.empty)  # the names say enough in one line
-        return f"{name}{bare}, which cannot be called as {name}({', '.join(arguments)}) ({exc})"
+        calls = " or ".join(f"{name}({', '.join(form)})" for form in (arguments, alternative) if form is not None)
+        return f"{name}{bare}, which cannot be called as {calls} ({exc})"
     return None
 
 
@@ -259,7 +271,8 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
     ``spec`` is the table, e.g. ``{"model": "fixed_bps", "bps": 5}``: ``model`` is a registered name or an
     import path, every other key a keyword argument of that class. Each mistake raises a
     :class:`ScenarioError` naming ``path``, ``table`` and the key at fault: a missing or unknown model, a
-    class without the protocol method (``commission`` or ``fill_price``), an unknown or missing parameter,
+    class without the protocol method (``commission`` or ``fill_price``) or whose method can be called in
+    neither form (the plain one or the one that takes the order), an unknown or missing parameter,
     a value of the wrong type (checked against the constructor's annotations), or a value the model
     rejects (its :class:`ValueError` or :class:`TypeError` message is included, and the key is the
     parameter that message starts with, if any).
@@ -289,8 +302,9 @@ def build_model(kind: str, spec: Mapping[str, object], *, path: str | None, tabl
     arguments = {key: value for key, value in spec.items() if key != "model"}
     model = instantiate(cls, arguments, reference=reference, error=error)
     bound = getattr(model, method, None)
+    protocol = _PROTOCOL_ARGUMENTS[kind]
     problem = (f"its {method} is {got(bound)}, not a method" if not callable(bound)
-               else _it_has(signature_problem(bound, _PROTOCOL_ARGUMENTS[kind])))
+               else _it_has(signature_problem(bound, protocol, (*protocol, "order"))))
     if problem is not None:
         raise error(f"model {reference!r} is not a {kind} model: {problem}", "model")
     if kind == "slippage":

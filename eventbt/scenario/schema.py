@@ -29,9 +29,12 @@ from eventbt.protocols import (
     DIVIDEND_PAYMENTS,
     MISSING_POLICIES,
     ON_ERROR,
+    ORDER_TYPES,
     PERIODS,
+    REBALANCE_ORDER_TYPES,
     REMAINDERS,
     STRATEGY_PRICES,
+    TIMES_IN_FORCE,
     TIMINGS,
     WITHDRAWAL_POLICIES,
 )
@@ -465,6 +468,10 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "volume_limit": _number("a number > 0 and <= 1", lambda x: 0 < x <= 1),
         "remainder": _choice(*REMAINDERS),
         "commission_per": _choice(*COMMISSION_PER),
+        "order_type": _choice(*REBALANCE_ORDER_TYPES),
+        "limit_offset_bps": _number("a number >= 0 and < 10000 (1 bp = 0.01%)", lambda x: 0 <= x < 10_000),
+        "time_in_force": _choice(*TIMES_IN_FORCE),
+        "expire_after": _positive_int,
     },
     "audit": {"path": _text(empty=True)},
     "run": {"on_error": _choice(*ON_ERROR), "progress": _boolean, "warmup": _warmup},
@@ -478,8 +485,11 @@ _HANDLER_KEYS = ("name", "params")
 _EVENT_KEYS = {
     "deposit": ("date", "type", "amount", "reason"),
     "withdrawal": ("date", "type", "amount", "reason"),
-    "order": ("date", "type", "symbol", "side", "quantity"),
+    "order": ("date", "type", "symbol", "side", "quantity", "order_type", "limit_price", "stop_price", "time_in_force",
+              "expire_after"),
 }
+# Which keys of an order entry go with which order types (the others are refused: an entry says what it does).
+_ORDER_PRICE = {"limit": "limit_price", "stop": "stop_price"}
 
 
 def _entries(reader: Reader, name: str, value: Any) -> list[tuple[str, Mapping[str, Any]]]:
@@ -548,6 +558,7 @@ def _events(reader: Reader, name: str, value: Any) -> list[dict[str, Any]]:
                 checked["quantity"] = _positive_int(reader, label, "quantity", entry["quantity"])
                 if checked["quantity"] > 2**53:  # share counts above 2**53 are not exact as float64
                     reader.bad(label, "quantity", "an integer > 0 and at most 2**53", entry["quantity"], typed=False)
+                checked.update(_order_keys(reader, label, entry))
             else:
                 checked["amount"] = _cash(reader, label, "amount", entry["amount"])
                 checked["reason"] = _text(empty=True)(reader, label, "reason", entry.get("reason", ""))
@@ -555,6 +566,33 @@ def _events(reader: Reader, name: str, value: Any) -> list[dict[str, Any]]:
             continue
         events.append(checked)
     return events
+
+
+def _order_keys(reader: Reader, label: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An order entry's type keys (``docs/orders.md``), checked against each other; only those given."""
+    checked: dict[str, Any] = {}
+    kind = _choice(*ORDER_TYPES)(reader, label, "order_type", entry.get("order_type", "market"))
+    if "order_type" in entry:
+        checked["order_type"] = kind
+    for order_type, key in _ORDER_PRICE.items():
+        if key in entry and kind != order_type:
+            reader.fail(f"{key} applies to order_type {order_type!r} only, got order_type {kind!r}", table=label,
+                        key=key)
+        if kind == order_type:
+            if key not in entry:
+                reader.fail(f"missing required key {key!r} for order_type {kind!r}", table=label, key=key)
+            checked[key] = _number("a number > 0", lambda x: x > 0)(reader, label, key, entry[key])
+    waits = kind in _ORDER_PRICE
+    for key in ("time_in_force", "expire_after"):
+        if key in entry and not waits:
+            reader.fail(f"{key} applies to limit and stop orders only, got order_type {kind!r}", table=label, key=key)
+    if "time_in_force" in entry:
+        checked["time_in_force"] = _choice(*TIMES_IN_FORCE)(reader, label, "time_in_force", entry["time_in_force"])
+    if "expire_after" in entry:
+        if checked.get("time_in_force", "day") != "gtc":
+            reader.fail("expire_after applies to time_in_force 'gtc' only, got 'day'", table=label, key="expire_after")
+        checked["expire_after"] = _positive_int(reader, label, "expire_after", entry["expire_after"])
+    return checked
 
 
 def _date(reader: Reader, table: str, key: str, value: Any) -> str:

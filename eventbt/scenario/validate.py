@@ -193,14 +193,14 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
         schedule = values["schedule"] or {"rebalance": "monthly"}
         attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
         # The same checks of the data against the scenario's asks that a run makes before its first bar.
-        from eventbt.data.fit import fit_problems
+        from eventbt.data.fit import fit_problems, order_type_asks
 
         data = values["data"]
         found["fit"].extend(fit_problems(
             prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
             volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
             slippage_reference=str(execution.get("slippage", {}).get("model")),
-            missing=data.get("missing", "ffill")))
+            missing=data.get("missing", "ffill"), order_types=order_type_asks(execution, values["events"])))
     handlers = []
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"

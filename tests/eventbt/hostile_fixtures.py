@@ -57,10 +57,10 @@ class OneArgumentCommission:
         return 0.0
 
 
-class ThreeArgumentCommission:
-    """``commission(quantity, value, side)``: one argument too many."""
+class FourArgumentCommission:
+    """``commission(quantity, value, side, venue)``: one argument too many even for the form that takes the order."""
 
-    def commission(self, quantity: int, value: float, side: int) -> float:
+    def commission(self, quantity: int, value: float, side: int, venue: str) -> float:
         return 0.0
 
 

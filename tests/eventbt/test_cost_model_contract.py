@@ -8,8 +8,9 @@ import attrs
 import pytest
 
 import eventbt.testing
+from eventbt.protocols import OrderContext, accepts_order
 from eventbt.scenario.plugins import COMMISSION_MODELS, SLIPPAGE_MODELS
-from eventbt.testing.cost_model_contract import check_commission_model, check_slippage_model
+from eventbt.testing.cost_model_contract import CONTRACT_ORDERS, check_commission_model, check_slippage_model
 
 # Parameters for each built-in model; a model added to a registry without an entry here fails its test.
 COMMISSION_EXAMPLES: dict[str, list[dict[str, object]]] = {
@@ -18,6 +19,7 @@ COMMISSION_EXAMPLES: dict[str, list[dict[str, object]]] = {
     "fixed": [{"amount": 0.0}, {"amount": 4.95}],
     "per_share": [{}, {"max_pct": 0.01}, {"per_share": 0.01, "minimum": 0.0, "max_pct": 0.005}],
     "ibkr_tiered": [{}, {"monthly_volume": 5_000_000}, {"max_pct": None, "exchange_per_share": 0.003}],
+    "sec_fee": [{}, {"rate": 0.0000278}, {"rate": 0.0}],
 }
 SLIPPAGE_EXAMPLES: dict[str, list[dict[str, object]]] = {
     "zero": [{}],
@@ -25,6 +27,7 @@ SLIPPAGE_EXAMPLES: dict[str, list[dict[str, object]]] = {
     "half_spread": [{}, {"spread_bps": 10}, {"max_fraction": 0.01}],
     "volume_share": [{}, {"volume_limit": 0.1, "price_impact": 0.5}],
     "sqrt_impact": [{}, {"coefficient": 0.5, "max_fraction": 0.5}],
+    "spread_by_symbol": [{}, {"spread_bps": {"AAPL": 2.0, "KO": 9_999.0}, "default_spread_bps": 10.0}],
 }
 
 
@@ -303,3 +306,103 @@ def test_plain_three_argument_models_are_not_given_a_bar() -> None:
             return reference_price * (1 + side * 0.001)
 
     check_slippage_model(Plain())
+
+
+# --- the richer form: models that take the order ------------------------------------------------------------
+
+
+class _Plain:
+    def commission(self, quantity: int, value: float) -> float:
+        return 0.0
+
+
+class _Rich:
+    def commission(self, quantity: int, value: float, order: OrderContext) -> float:
+        return 0.0
+
+
+class _RichByPosition:
+    def commission(self, quantity: int, value: float, context: OrderContext) -> float:
+        return 0.0
+
+
+class _OptionalOrder:
+    def commission(self, quantity: int, value: float, order: OrderContext | None = None) -> float:
+        return 0.0
+
+
+class _OptionalOther:
+    def commission(self, quantity: int, value: float, rate: float = 0.001) -> float:
+        return 0.0
+
+
+class _StarArgs:
+    def commission(self, quantity: int, value: float, *extra: object) -> float:
+        return 0.0
+
+
+@pytest.mark.parametrize(("model", "takes"), [
+    (_Plain(), False), (_Rich(), True), (_RichByPosition(), True), (_OptionalOrder(), True),
+    (_OptionalOther(), False), (_StarArgs(), False),
+], ids=lambda value: type(value).__name__ if not isinstance(value, bool) else str(value))
+def test_the_richer_form_is_read_from_the_signature(model: object, takes: bool) -> None:
+    """A third positional parameter named order, or one without a default, is the order; else the plain form."""
+    assert accepts_order(model.commission, 2) is takes  # type: ignore[attr-defined]
+
+
+@attrs.frozen
+class SellRebateCommission:
+    """Takes the order and pays a rebate of 1.00 on every sale: negative commission."""
+
+    def commission(self, quantity: int, value: float, order: OrderContext) -> float:
+        return -1.0 if quantity > 0 and order.side < 0 else 0.0
+
+
+@attrs.frozen
+class BuysBelowSlippage:
+    """Takes the order, and fills a limit buy 1% below the reference price: better than the market."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int, order: OrderContext) -> float:
+        return reference_price * 0.99 if order.order_type == "limit" else reference_price
+
+
+@attrs.frozen
+class OneSymbolOnly:
+    """Takes the order, and cannot price a symbol it does not know (raises KeyError)."""
+
+    def fill_price(self, side: int, reference_price: float, quantity: int, order: OrderContext) -> float:
+        return reference_price * {"AAPL": 1.0, "MSFT": 1.0, "KO": 1.0}[order.symbol] ** side
+
+
+@pytest.mark.parametrize(
+    ("check", "model", "message"),
+    [
+        # the grid starts at quantity 1, price 0.01; "buy" comes first in CONTRACT_ORDERS and charges 0
+        (check_commission_model, SellRebateCommission(),
+         "SellRebateCommission(): commission(quantity=1, value=0.01, order=CONTRACT_ORDERS['sell']) returned -1.0, "
+         "which breaks: commission must not be negative"),
+        # 0.01 * 0.99 = 0.0099 for the first limit order, a buy
+        (check_slippage_model, BuysBelowSlippage(),
+         f"BuysBelowSlippage(): fill_price(side=1, reference_price=0.01, quantity=1, "
+         f"order=CONTRACT_ORDERS['buy_limit']) returned {0.01 * 0.99!r}, which breaks: a fill must not be below the "
+         "reference price for a buy"),
+        (check_slippage_model, OneSymbolOnly(),
+         "OneSymbolOnly(): fill_price(side=1, reference_price=0.01, quantity=1, "
+         "order=CONTRACT_ORDERS['unknown_symbol_buy']) raised KeyError: 'ZZZZ9'"),
+    ],
+    ids=["SellRebateCommission", "BuysBelowSlippage", "OneSymbolOnly"],
+)
+def test_models_that_take_the_order_are_checked_with_every_contract_order(check: object, model: object,
+                                                                           message: str) -> None:
+    """The contract calls a model that takes the order with each CONTRACT_ORDERS entry and names the one that broke."""
+    with pytest.raises(AssertionError) as excinfo:
+        check(model)  # type: ignore[operator]
+    assert str(excinfo.value) == message
+
+
+def test_the_contract_orders_cover_both_sides_and_the_waiting_types() -> None:
+    """Buys and sells, market, limit, stop and market_on_open orders, and a sizing call without an id."""
+    orders = CONTRACT_ORDERS.values()
+    assert {order.side for order in orders} == {1, -1}
+    assert {order.order_type for order in orders} >= {"market", "limit", "stop", "market_on_open"}
+    assert any(order.order_id is None and not order.date for order in orders)

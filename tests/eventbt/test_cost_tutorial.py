@@ -16,16 +16,17 @@ def test_tutorial_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """The model and fee-handler files are written out, then every other python block runs in order."""
     blocks = list(BLOCK.finditer(DOC.read_text(encoding="utf-8")))
     files = [block for block in blocks if block["file"]]
-    assert [block["file"] for block in files] == ["my_costs.py", "my_fees.py"]
+    assert [block["file"] for block in files] == ["my_costs.py", "my_order_costs.py", "my_fees.py"]
     for block in files:
         (tmp_path / block["file"]).write_text(block["code"], encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delitem(sys.modules, "my_costs", raising=False)
     monkeypatch.delitem(sys.modules, "my_fees", raising=False)
+    monkeypatch.delitem(sys.modules, "my_order_costs", raising=False)
     namespace: dict[str, object] = {}
     snippets = [block["code"] for block in blocks if not block["file"]]
-    assert len(snippets) == 3
+    assert len(snippets) == 4
     for code in snippets:
         exec(compile(code, str(DOC), "exec"), namespace)
     assert namespace["result"].summary["costs"]["commission"]["amount"] == 5.0  # type: ignore[attr-defined]
@@ -33,6 +34,7 @@ def test_tutorial_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert namespace["with_fee"].summary["costs"]["fee:ticket_fee"]["amount"] == 2.0  # type: ignore[attr-defined]
     sys.modules.pop("my_costs", None)
     sys.modules.pop("my_fees", None)
+    sys.modules.pop("my_order_costs", None)
 
 
 def test_tutorial_model_fails_the_contract_when_broken() -> None:

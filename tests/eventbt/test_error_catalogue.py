@@ -123,6 +123,18 @@ class ZeroFlow(Handler):
             return [CashFlowEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=1, amount=0.0,
                                   reason="nothing")]
 
+class SaleRebate:
+    def commission(self, quantity, value, order):
+        return -1.0 if order.side < 0 else 0.0
+
+class LimitWithoutPrice(Handler):
+    name = "limit_without_price"
+    subscribes = (MarketEvent,)
+    def on_market(self, event):
+        if event.bar == 0:
+            return [OrderEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, symbol="A",
+                               side=Side.BUY, quantity=10, reference_price=10.0, order_type="limit")]
+
 class HalfShare(Handler):
     name = "half_share"
     subscribes = (MarketEvent,)
@@ -272,6 +284,11 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("negative commission", lambda: _run({0: {"A": 0.5}}, **_costs(commission="my_costs:Rebate")), HandlerError,
      "commission model 'my_costs:Rebate' returned -1.0 for 5,000 shares worth 50,000.00; expected a finite number "
      ">= 0"),
+    # Bought at bar 0, sold at bar 2 (2020-01-06): the rebalance sizes the sale with the order's context.
+    ("negative commission of a model that takes the order",
+     lambda: _run({0: {"A": 0.5}, 2: {"A": 0.0}}, **_costs(commission="my_costs:SaleRebate")), HandlerError,
+     "commission model 'my_costs:SaleRebate' returned -1.0 for 5,000 shares worth 50,000.00 (a SELL of 'A' on "
+     "2020-01-06); expected a finite number >= 0"),
     ("commission model raises", lambda: _run({0: {"A": 0.5}}, **_costs(commission="my_costs:Broken")), HandlerError,
      "commission model 'my_costs:Broken' raised RuntimeError: rate table not loaded when called as "
      "commission(5000, 50000.0); expected commission(quantity, value) returning a finite number >= 0"),
@@ -287,6 +304,8 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("cash flow of zero", lambda: _handler("ZeroFlow"), HandlerError,
      "CashFlowEvent #5 (reason 'nothing') has amount 0.0; expected a finite number other than 0 (> 0 a deposit, "
      "< 0 a withdrawal)"),
+    ("limit order without its price", lambda: _handler("LimitWithoutPrice"), HandlerError,
+     "OrderEvent #2 (reason 'rebalance') is a limit order with limit_price None; expected a finite number > 0"),
     ("order for part of a share", lambda: _handler("HalfShare"), HandlerError,
      "OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; expected a whole number > 0 (an int)"),
     ("target weights from another handler", lambda: _handler("OwnSignal"), HandlerError,
@@ -297,7 +316,8 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     # Plug-ins of the wrong shape, found when the run is built (and by eventbt validate).
     ("commission of the wrong signature", lambda: _run({}, **_costs(commission="my_costs:OneArgument")),
      ScenarioError, "[execution.commission] model 'my_costs:OneArgument' is not a commission model: it has "
-     "commission(order), which cannot be called as commission(quantity, value) (too many positional arguments)"),
+     "commission(order), which cannot be called as commission(quantity, value) or commission(quantity, value, "
+     "order) (too many positional arguments)"),
     ("handler without its hook", lambda: _handler("Misspelt"), ScenarioError,
      "[handlers[0]] handler 'misspelt' (my_costs:Misspelt) subscribes to FillEvent but has no on_fill(event) "
      "method"),
@@ -333,6 +353,19 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      lambda: _withdraw(60_000.0, "2020-01-07", "sell", {0: {"A": 0.5}}, timing="next_open", opens=OPENS),
      AccountingError, "withdrawal of 60,000.00 due on 2020-01-07 was not funded before the data ended (cash "
      "50,000.00; its sales had not filled)"),
+    ("limit orders on data without high and low prices",
+     lambda: _run({}, execution={"order_type": "limit"}), ScenarioError,
+     "[execution] order_type = 'limit' needs open, high and low prices, but prices.csv has none (use a long or "
+     "per-symbol file with open, high and low columns)"),
+    ("market_on_open orders on data without opens",
+     lambda: _run({}, execution={"order_type": "market_on_open"}), ScenarioError,
+     "[execution] order_type = 'market_on_open' needs open prices, but prices.csv has none (use a long or "
+     "per-symbol file with an open column)"),
+    ("a stop order of [[events]] on data without high and low prices",
+     lambda: _run({}, events=[{"date": "2020-01-03", "type": "order", "symbol": "A", "side": "buy", "quantity": 1,
+                               "order_type": "stop", "stop_price": 11.0}]), ScenarioError,
+     "[events[0]] order_type = 'stop' needs open, high and low prices, but prices.csv has none (use a long or "
+     "per-symbol file with open, high and low columns)"),
     ("bar-aware slippage without volumes",
      lambda: _run({}, execution={"slippage": {"model": "sqrt_impact"}}), ScenarioError,
      "[execution.slippage] model 'sqrt_impact' needs volumes, but prices.csv has none (use a file with those "

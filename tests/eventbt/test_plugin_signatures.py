@@ -23,10 +23,11 @@ SCENARIO = "scenarios/x.toml"
 MODELS: list[tuple[str, str, str]] = [
     ("commission", "OneArgumentCommission",
      f"model '{F}:OneArgumentCommission' is not a commission model: it has commission(order), which cannot be "
-     "called as commission(quantity, value) (too many positional arguments)"),
-    ("commission", "ThreeArgumentCommission",
-     f"model '{F}:ThreeArgumentCommission' is not a commission model: it has commission(quantity, value, side), "
-     "which cannot be called as commission(quantity, value) (missing a required argument: 'side')"),
+     "called as commission(quantity, value) or commission(quantity, value, order) (too many positional arguments)"),
+    ("commission", "FourArgumentCommission",
+     f"model '{F}:FourArgumentCommission' is not a commission model: it has commission(quantity, value, side, "
+     "venue), which cannot be called as commission(quantity, value) or commission(quantity, value, order) (missing "
+     "a required argument: 'side')"),
     ("commission", "NotCallableCommission",
      f"model '{F}:NotCallableCommission' is not a commission model: its commission is float 5.0, not a method"),
     ("slippage", "NumberBarFields",
@@ -34,7 +35,8 @@ MODELS: list[tuple[str, str, str]] = [
      "such tuples ('int' object is not iterable)"),
     ("slippage", "TwoArgumentFill",
      f"model '{F}:TwoArgumentFill' is not a slippage model: it has fill_price(price, order), which cannot be "
-     "called as fill_price(side, reference_price, quantity) (too many positional arguments)"),
+     "called as fill_price(side, reference_price, quantity) or fill_price(side, reference_price, quantity, order) "
+     "(too many positional arguments)"),
 ]
 
 
@@ -91,17 +93,18 @@ def test_a_strategy_of_the_wrong_signature_is_refused_when_built(name: str, mess
 
 CONTRACT: list[tuple[Any, Any, str]] = [
     (check_commission_model, fixtures.OneArgumentCommission(),
-     ": has commission(order), which cannot be called as commission(quantity, value) (too many positional "
-     "arguments)"),
+     ": has commission(order), which cannot be called as commission(quantity, value) or commission(quantity, value, "
+     "order) (too many positional arguments)"),
     (check_commission_model, fixtures.TwoArgumentFill(),
-     ": has no commission() method; expected commission(quantity, value)"),
+     ": has no commission() method; expected commission(quantity, value) or commission(quantity, value, order)"),
     (check_commission_model, fixtures.RaisingCommission(),
      ": commission(quantity=0, value=0.0) raised RuntimeError: rate table not loaded"),
     (check_slippage_model, fixtures.TwoArgumentFill(),
-     ": has fill_price(price, order), which cannot be called as fill_price(side, reference_price, quantity) "
-     "(too many positional arguments)"),
+     ": has fill_price(price, order), which cannot be called as fill_price(side, reference_price, quantity) or "
+     "fill_price(side, reference_price, quantity, order) (too many positional arguments)"),
     (check_slippage_model, fixtures.NegativeCommission(),
-     ": has no fill_price() method; expected fill_price(side, reference_price, quantity)"),
+     ": has no fill_price() method; expected fill_price(side, reference_price, quantity) or fill_price(side, "
+     "reference_price, quantity, order)"),
     (check_slippage_model, fixtures.RaisingFill(),
      ": fill_price(side=1, reference_price=0.01, quantity=1) raised ZeroDivisionError: division by zero"),
 ]

@@ -55,8 +55,9 @@ def slippage(spec: dict[str, object]) -> object:
 
 def test_registries_hold_the_built_in_models() -> None:
     """The registries map each scenario name to its built-in class."""
-    assert sorted(COMMISSION_MODELS) == ["fixed", "ibkr_tiered", "per_share", "percentage", "zero"]
-    assert sorted(SLIPPAGE_MODELS) == ["fixed_bps", "half_spread", "sqrt_impact", "volume_share", "zero"]
+    assert sorted(COMMISSION_MODELS) == ["fixed", "ibkr_tiered", "per_share", "percentage", "sec_fee", "zero"]
+    assert sorted(SLIPPAGE_MODELS) == ["fixed_bps", "half_spread", "spread_by_symbol", "sqrt_impact", "volume_share",
+                                       "zero"]
     assert COMMISSION_MODELS["per_share"] is PerShareCommission
     assert SLIPPAGE_MODELS["fixed_bps"] is FixedBpsSlippage
 
@@ -137,7 +138,8 @@ def test_entry_point_models_build(entry_points: list[importlib.metadata.EntryPoi
     )
     model = commission({"model": "flat_plus", "base": 2.0})
     assert model == fixtures().FlatPlusPercentCommission(base=2.0)
-    with pytest.raises(ScenarioError, match=r"known: fixed, flat_plus, ibkr_tiered, per_share, percentage, zero,"):
+    with pytest.raises(ScenarioError,
+                       match=r"known: fixed, flat_plus, ibkr_tiered, per_share, percentage, sec_fee, zero,"):
         commission({"model": "flat"})
 
 
@@ -200,14 +202,14 @@ BAD_SPECS = [
         "commission",
         {"model": "per_shares"},
         "[execution.commission] unknown commission model 'per_shares' (did you mean 'per_share'?); known: "
-        "fixed, ibkr_tiered, per_share, percentage, zero, or an import path 'package.module:Class'",
+        "fixed, ibkr_tiered, per_share, percentage, sec_fee, zero, or an import path 'package.module:Class'",
         "model",
     ),
     (
         "slippage",
         {"model": "linear"},
-        "[execution.slippage] unknown slippage model 'linear'; known: fixed_bps, half_spread, sqrt_impact, "
-        "volume_share, zero, "
+        "[execution.slippage] unknown slippage model 'linear'; known: fixed_bps, half_spread, spread_by_symbol, "
+        "sqrt_impact, volume_share, zero, "
         "or an import path 'package.module:Class'",
         "model",
     ),
@@ -246,6 +248,19 @@ BAD_SPECS = [
         {"model": "fixed_bps", "bps": True},
         "[execution.slippage] key 'bps' expects float, got bool True",
         "bps",
+    ),
+    (
+        "slippage",
+        {"model": "spread_by_symbol", "spread_bps": "KO"},
+        "[execution.slippage] key 'spread_bps' expects table | array, got str 'KO'",
+        "spread_bps",
+    ),
+    (
+        "slippage",
+        {"model": "spread_by_symbol", "spread_bps": {"KO": -1.0}},
+        "[execution.slippage] invalid spread_by_symbol model: spread_bps['KO'] must be >= 0 and < 10000 "
+        "(1 bp = 0.01%), got -1.0",
+        "spread_bps",
     ),
     (
         "commission",

@@ -85,8 +85,15 @@ CASES: list[tuple[str, str]] = [
     ("benchmark file missing", '[report]\nbenchmark = "nope.csv:SPY"\n'),
     ("benchmark column missing", '[report]\nbenchmark = "bench.csv:QQQ"\n'),
     ("two problems: the run meets the commission first",
-     f'[execution.commission]\nmodel = "{F}:ThreeArgumentCommission"\n'
+     f'[execution.commission]\nmodel = "{F}:FourArgumentCommission"\n'
      '[[events]]\ndate = "2021-01-04"\ntype = "deposit"\namount = 5.0\n'),
+    ("limit orders on closes only", '[execution]\norder_type = "limit"\n'),
+    ("a stop order of [[events]] on closes only",
+     '[[events]]\ndate = "2020-01-10"\ntype = "order"\nsymbol = "A"\nside = "buy"\nquantity = 1\n'
+     'order_type = "stop"\nstop_price = 11.0\n'),
+    ("an [[events]] limit order without its price",
+     '[[events]]\ndate = "2020-01-10"\ntype = "order"\nsymbol = "A"\nside = "buy"\nquantity = 1\n'
+     'order_type = "limit"\n'),
     ("two problems: the data fit before the handlers",
      f'[execution]\ntiming = "next_open"\n[[handlers]]\nname = "{F}:MisspeltHook"\n'),
 ]
