@@ -52,14 +52,16 @@ def _label(path: str | Path, other: str) -> str:
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, benchmark: str | pd.Series | None = None,
                  risk_free: float = 0.0, explorer: bool = True, trust: bool = False,
                  compare: str | Path | None = None) -> Path:
-    """Write the HTML report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns its path.
+    """Write the HTML report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns its path. An
+    ``out`` that exists must be a page eventbt wrote (:func:`eventbt.report.target.check_page_target`).
 
     See :func:`build_report` for ``explorer``, ``trust`` and ``compare``.
     """
+    from eventbt.report.target import check_page_target
     from eventbt.results import atomic_write
 
+    target = check_page_target(out if out is not None else Path(run_dir) / "report.html", option="out")
     page, _ = build_report(run_dir, benchmark=benchmark, risk_free=risk_free, explorer=explorer, trust=trust,
                            compare=compare)
-    target = Path(out) if out is not None else Path(run_dir) / "report.html"
     atomic_write(target, page)
     return target

@@ -148,9 +148,10 @@ def compare_page(comparison: Comparison) -> str:
     """A page of its own holding :func:`compare_section` (``eventbt diff A B --html FILE``)."""
     from eventbt.report.assets import CSS
     from eventbt.report.explorer_assets import EXPLORER_CSS
+    from eventbt.report.target import GENERATOR
 
     title = f"{comparison.labels[0]} vs {comparison.labels[1]} - eventbt diff"
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{GENERATOR}<title>{escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}{EXPLORER_CSS}'
             "</style></head><body><main>"
             f"{compare_section(comparison, links=False)}</main></body></html>")

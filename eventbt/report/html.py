@@ -21,6 +21,7 @@ from eventbt.report.costs import cost_models_table, costs_by_group, fee_lines, r
 from eventbt.report.data import RunData
 from eventbt.report.explorer import Explorer
 from eventbt.report.explorer_assets import EXPLORER_CSS, EXPLORER_JS
+from eventbt.report.target import GENERATOR
 from eventbt.report.timeline import explorer_section, rebalance_figures
 from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
 from eventbt.results.returns import drawdown
@@ -293,8 +294,9 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         f'to sort{"; a fill number opens the fill and its causal chain in the explorer" if explorer else ""}.</p>'
         f'<div class="scroll">{_trades_table(run.trades, links=explorer is not None)}</div></section>',
     ]
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(run.name)} - eventbt report'
-            f'</title><meta name="viewport" content="width=device-width, initial-scale=1">'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{GENERATOR}'
+            f'<title>{escape(run.name)} - eventbt report</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<script>{GUARD_JS}</script><style>{CSS}{EXPLORER_CSS}</style></head>"
             f'<body><main>{"".join(sections)}</main><script>{REPORT_JS}</script>'
             f'{f"<script>{EXPLORER_JS}</script>" if explorer is not None else ""}</body></html>')

@@ -16,6 +16,7 @@ import pytest
 import eventbt
 from eventbt.errors import OutputError, ScenarioError
 from eventbt.replays.verify import verify_run
+from eventbt.report import write_report
 from eventbt.results.files import LATER_FILES, RUN_MARKER, RunFolder
 from tests.eventbt.debug_fixtures import write_tiny
 
@@ -245,13 +246,14 @@ def test_an_audit_path_the_file_system_cannot_take_is_one_line(place: dict[str, 
 
 
 def test_any_other_file_error_of_a_command_is_one_line(place: dict[str, Path]) -> None:
-    """A file error no check foresaw (here: `eventbt report --out` naming a folder) is one line, exit 2."""
+    """A file error no check foresaw (here: `eventbt report --out` inside a file) is one line naming it, exit 2."""
     eventbt.run(place["scenario"], out=place["out"])
-    done = subprocess.run([sys.executable, "-m", "eventbt", "report", str(place["out"]), "--out", str(place["root"])],
+    target = place["victim"] / "report.html"
+    done = subprocess.run([sys.executable, "-m", "eventbt", "report", str(place["out"]), "--out", str(target)],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("eventbt: error: ")
-    assert "Is a directory" in done.stderr
+    assert str(place["victim"]) in done.stderr
 
 
 @pytest.mark.parametrize(("make", "message"), [
@@ -271,3 +273,37 @@ def test_a_sweep_never_overwrites_a_users_file(place: dict[str, Path], make: Cal
     with pytest.raises(SweepError, match=message):
         sweep(place["scenario"], ["portfolio.initial_cash=1000,2000"], executor=SerialExecutor(), out=target)
     assert (target.read_text() if target.is_file() else (target / "results.csv").read_text()) == "x"
+
+
+def _report_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """`python -m eventbt` with ``argv`` in a subprocess (output captured)."""
+    return subprocess.run([sys.executable, "-m", "eventbt", *argv], capture_output=True, text=True, cwd=ROOT,
+                          check=False)
+
+
+def test_report_and_diff_pages_never_overwrite_a_users_file(place: dict[str, Path]) -> None:
+    """`report --out` and `diff --html` naming a file eventbt did not write (or a folder) stop with one line and
+    leave it alone; a page eventbt wrote there before is replaced."""
+    run_dir = place["root"] / "run"
+    eventbt.run(place["scenario"], out=run_dir)
+    mine = place["victim"]
+    refused = {
+        ("report", str(run_dir), "--no-explorer", "--out", str(mine)):
+            f"eventbt: error: {mine}: exists and was not written by eventbt; --out never overwrites another file "
+            "(remove it or name another)",
+        ("report", str(run_dir), "--no-explorer", "--out", str(place["root"])):
+            f"eventbt: error: {place['root']}: is a folder; --out names the HTML file to write",
+        ("diff", str(run_dir), str(run_dir), "--html", str(mine)):
+            f"eventbt: error: {mine}: exists and was not written by eventbt; --html never overwrites another "
+            "file (remove it or name another)",
+    }
+    for argv, message in refused.items():
+        done = _report_cli(*argv)
+        assert (done.returncode, done.stderr.strip()) == (2, message)
+    assert mine.read_text() == "the user's file\n"
+    page = place["root"] / "page.html"
+    for _ in range(2):  # the second time over the first one's page
+        done = _report_cli("report", str(run_dir), "--no-explorer", "--out", str(page))
+        assert done.returncode == 0, done.stderr
+    with pytest.raises(OutputError, match="was not written by eventbt"):
+        write_report(run_dir, mine, explorer=False)

@@ -21,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from eventbt.replays.replayer import compare_logs, load_log
 
+    if args.html:
+        from eventbt.report.target import check_page_target
+
+        check_page_target(args.html, option="--html")
     report = compare_logs(load_log(args.run_a), load_log(args.run_b), labels=("A", "B"))
     print(report.format())
     if args.html:

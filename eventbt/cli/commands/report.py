@@ -37,13 +37,14 @@ def execute(args: argparse.Namespace) -> int:
 
     from eventbt.cli import log
     from eventbt.report import build_report, load_run
+    from eventbt.report.target import check_page_target
     from eventbt.results import atomic_write
 
+    target = check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
     page, unavailable = build_report(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free,
                                      explorer=args.explorer, trust=args.trust, compare=args.compare)
     if unavailable:
         log.note(f"no event explorer in the report: {unavailable}")
-    target = Path(args.out) if args.out else Path(args.run_dir) / "report.html"
     atomic_write(target, page)
     print(f"report: {target}")
     if args.png:
