@@ -15,6 +15,13 @@ The arithmetic is two pure functions, usable on their own:
 
 Every skip, scale and trim is returned as a :class:`Note` and published as a ``NoticeEvent``, so the audit
 log says why an order is missing or smaller.
+
+In a margin account (``margin=True``; ``docs/long-short.md``) positions and weights are signed and
+:func:`generate_margin_orders` does the arithmetic: the same ``V`` and ``T``, every trade rounded toward zero
+(a position changing side is closed, then opened from flat), trades that reduce a position before trades that
+increase one (sells of longs, buys to cover, short sales, buys, each in symbol order), and no cash
+constraint: buys may take cash below zero. On a bar with a margin call (a ``MarginCallEvent`` before the
+signal) the rebalance is sized on the book as the call's liquidation will leave it.
 """
 
 from __future__ import annotations
@@ -26,13 +33,23 @@ import attrs
 import numpy as np
 
 from eventbt.costs.contract import commission_of, fill_price_of
-from eventbt.events import Event, MarketEvent, NoticeCode, NoticeEvent, OrderEvent, OrderReason, Side, SignalEvent
+from eventbt.events import (
+    Event,
+    MarginCallEvent,
+    MarketEvent,
+    NoticeCode,
+    NoticeEvent,
+    OrderEvent,
+    OrderReason,
+    Side,
+    SignalEvent,
+)
 from eventbt.exact import fsum
 from eventbt.handler import Handler
 from eventbt.protocols import CommissionModel, SlippageModel
 
-__all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_orders",
-           "whole_shares"]
+__all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_margin_orders",
+           "generate_orders", "whole_shares"]
 
 
 @attrs.frozen(kw_only=True)
@@ -160,22 +177,89 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     return orders, notes
 
 
+def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
+                           prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
+                           cash_buffer: float = 0.0, min_trade_value: float = 0.0,
+                           tradable: np.ndarray | None = None) -> tuple[list[PlannedOrder], list[Note]]:
+    """Orders and notes in a margin account (signed positions and weights; the module docstring and
+    ``docs/long-short.md``): reducing trades first (sells of longs, then buys to cover), then increasing ones
+    (short sales, then buys), each group in symbol order; no cash constraint."""
+    changes, value = compare_positions(weights, positions, prices, cash, cash_buffer)
+    if value <= 0:  # the book owes more than it holds: every target is 0
+        weights = np.zeros_like(weights)
+        changes = -(positions * prices)
+    notes: list[Note] = []
+    groups: tuple[list[PlannedOrder], ...] = ([], [], [], [])  # sells of longs, covers, short sales, buys
+
+    def plan(group: int, i: int, quantity: int) -> None:
+        side = Side.SELL if group in (0, 2) else Side.BUY
+        p = float(prices[i])
+        groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
+                                          target_weight=float(weights[i]),
+                                          expected=_cost(quantity, p, int(side), commission, slippage)))
+
+    for i in np.flatnonzero(changes).tolist():
+        symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
+        if tradable is not None and not tradable[i]:
+            notes.append(Note(code=NoticeCode.SKIP_NOT_TRADABLE, symbol=symbol,
+                              details={"change": d, "target_weight": w, "reason": "no price this bar"}))
+            continue
+        if abs(d) < min_trade_value:
+            notes.append(Note(code=NoticeCode.SKIP_MIN_TRADE_VALUE, symbol=symbol,
+                              details={"change": d, "min_trade_value": min_trade_value}))
+            continue
+        target = w * value * (1.0 - cash_buffer) if value > 0 else 0.0  # T, as compare_positions has it
+        opening: tuple[int, int] | None = None  # (group, shares) of a trade opening from flat after a close
+        if q > 0 and d < 0:
+            if w <= 0:
+                plan(0, i, q)
+                opening = (2, whole_shares(-target / p)) if w < 0 else None
+            else:
+                opening = (0, min(q, whole_shares(-d / p)))
+        elif q < 0 and d > 0:
+            if w >= 0:
+                plan(1, i, -q)
+                opening = (3, whole_shares(target / fill_price_of(slippage, 1, p, 1))) if w > 0 else None
+            else:
+                opening = (1, min(-q, whole_shares(d / p)))
+        elif d > 0:
+            opening = (3, whole_shares(d / fill_price_of(slippage, 1, p, 1)))
+        else:
+            opening = (2, whole_shares(-d / p))
+        if opening is None:
+            continue
+        group, n = opening
+        if n > 0:
+            plan(group, i, n)
+        else:
+            notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
+    return [order for group in groups for order in group], notes
+
+
 class RebalanceHandler(Handler):
     """Turns each :class:`SignalEvent` into notices and :class:`OrderEvent`s."""
 
     name = "rebalance"
-    subscribes = (MarketEvent, SignalEvent)
+    subscribes: tuple[type[Event], ...] = (MarketEvent, SignalEvent)
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel, cash_buffer: float = 0.0,
-                 min_trade_value: float = 0.0) -> None:
+                 min_trade_value: float = 0.0, margin: bool = False) -> None:
         self.commission = commission
         self.slippage = slippage
         self.cash_buffer = cash_buffer
         self.min_trade_value = min_trade_value
+        self.margin = margin
+        if margin:
+            self.subscribes = (*type(self).subscribes, MarginCallEvent)
         self._close: np.ndarray | None = None
+        self._call: MarginCallEvent | None = None  # a margin call of this bar, whose liquidation is not booked yet
 
     def on_market(self, event: MarketEvent) -> None:
         self._close = event.close
+
+    def on_margin_call(self, event: MarginCallEvent) -> None:
+        """Remember the call: a signal of the same bar is sized on the book its liquidation will leave."""
+        self._call = event
 
     def on_signal(self, event: SignalEvent) -> list[Event]:
         context = self.context
@@ -189,9 +273,17 @@ class RebalanceHandler(Handler):
         # last close elsewhere, the prices the arithmetic values positions at.
         tradable = close == close
         prices = portfolio.marks
-        orders, notes = generate_orders(
-            symbols=context.symbols, weights=weights, positions=portfolio.positions, prices=prices,
-            cash=portfolio.cash, commission=self.commission, slippage=self.slippage,
+        positions, cash = portfolio.positions, portfolio.cash
+        call = self._call
+        if call is not None and call.bar == event.bar and call.quantities:
+            positions = positions.copy()
+            for symbol, change in call.quantities.items():
+                positions[context.symbol_index[symbol]] += change
+            cash += call.expected_cash
+        arithmetic = generate_margin_orders if self.margin else generate_orders
+        orders, notes = arithmetic(
+            symbols=context.symbols, weights=weights, positions=positions, prices=prices,
+            cash=cash, commission=self.commission, slippage=self.slippage,
             cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable)
         next_id, time_ns, bar = context.next_id, event.time_ns, event.bar
         out: list[Event] = [
