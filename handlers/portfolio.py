@@ -185,8 +185,9 @@ class PortfolioHandler(Handler):
             raise ContractError(f"CashFlowEvent #{event.id} (reason {event.reason!r}) has amount {amount!r}; "
                                 f"expected a finite number other than 0 (> 0 a deposit, < 0 a withdrawal)")
         book = self.book
-        if book.cash + amount < -_CASH_TOLERANCE:
+        if amount < 0 and book.cash + amount < -_CASH_TOLERANCE:
             # Said here rather than by the book, whose message would take the event's reason for its subject.
+            # (A margin account lends for trades and fees, not for a withdrawal: the cash must cover it too.)
             day = event.date[:10]
             raise AccountingError(
                 f"withdrawal of {-amount:,.2f} on {day} exceeds the cash of {book.cash:,.2f} (short by "
