@@ -2,10 +2,11 @@
 
 A scenario can ask for more than closes: ``[portfolio] borrow_rates`` names symbols of the data, ``next_open``
 fills need opens, a volume limit needs volumes, a bar-aware slippage model needs the columns its
-``bar_fields`` name, and ``[data] missing = "error"`` refuses a gap inside a symbol's series. :func:`check_fit` makes every one of these checks and raises the first
-failure as a one-line :class:`~eventbt.errors.ScenarioError` (or :class:`~eventbt.errors.DataError` for a
-gap) naming the scenario key and the data file; :func:`fit_problems` returns all of them, for ``eventbt
-validate``, which lists every problem at once. Both take plain values, not a scenario, so the data wing
+``bar_fields`` name, and ``[data] missing = "error"`` refuses a gap inside a symbol's series.
+:func:`check_fit` makes every one of these checks and raises the first failure as a one-line
+:class:`~eventbt.errors.ScenarioError` (or :class:`~eventbt.errors.DataError` for a gap) naming the scenario
+key and the data file; :func:`fit_problems` returns all of them, for ``eventbt validate``, which lists every
+problem at once. Both take plain values, not a scenario, so the data wing
 depends on no other wing.
 
 :func:`series_bounds` and :func:`interior_gaps` find each symbol's first and last close and the gaps inside
