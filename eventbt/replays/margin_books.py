@@ -102,14 +102,18 @@ class MarginChecks:
             raise BooksError(f"audit.jsonl bar {self._bar}: the {model} fee{f' on {symbol}' if symbol else ''}",
                              f"a FeeEvent of {amount!r}", "none", check="fees")
         if self._call is not None:
-            market, equity, gross = self._call
-            raise BooksError(f"audit.jsonl MarketEvent #{market}: equity {equity:,.2f} is below "
-                             f"{self.account.maintenance_margin:g} x the gross exposure {gross:,.2f}",
-                             "a MarginCallEvent", "none", check="margin")
+            raise self._missing_call()
         if self._orders:
             symbol, shares = next(iter(self._orders.items()))
             raise BooksError(f"audit.jsonl MarginCallEvent #{self._call_id} order for {symbol}",
                              f"{shares:+d} shares", "none", check="margin")
+
+    def _missing_call(self) -> BooksError:
+        assert self._call is not None
+        market, equity, gross = self._call
+        return BooksError(f"audit.jsonl MarketEvent #{market}: equity {equity:,.2f} is below "
+                          f"{self.account.maintenance_margin:g} x the gross exposure {gross:,.2f}",
+                          "a MarginCallEvent", "none", check="margin")
 
     # -- the log's records --------------------------------------------------------------------------------
     def fee(self, record: Mapping[str, Any], data: Mapping[str, Any]) -> None:
@@ -143,25 +147,27 @@ class MarginChecks:
             return
         m = account.maintenance_margin
         fraction, costs = float(data["fraction"]), float(data["expected_costs"])
+        expected_fraction = 1.0 if equity <= 0 else min(1.0, 1.0 - (equity - costs) / (m * gross))
+        if not near(expected_fraction, fraction):
+            raise BooksError(f"{where} fraction (1 - (equity - expected_costs) / (maintenance_margin x gross))",
+                             expected_fraction, fraction, check="margin")
         quantities = self._liquidation(fraction)
+        recorded = {str(symbol): int(n) for symbol, n in (data.get("quantities") or {}).items()}
+        if recorded != quantities:
+            raise BooksError(f"{where} quantities (ceil(fraction x shares) of each position)", quantities, recorded,
+                             check="margin")
         if self.models is not None:
             recomputed = self._costs(quantities)
             if not near(recomputed, costs):
                 raise BooksError(f"{where} expected_costs (commission and slippage of its orders)", recomputed, costs,
                                  check="margin")
-        expected_fraction = 1.0 if equity <= 0 else min(1.0, 1.0 - (equity - costs) / (m * gross))
-        if not near(expected_fraction, fraction):
-            raise BooksError(f"{where} fraction (1 - (equity - expected_costs) / (maintenance_margin x gross))",
-                             expected_fraction, fraction, check="margin")
-        recorded = {str(symbol): int(n) for symbol, n in (data.get("quantities") or {}).items()}
-        if recorded != quantities:
-            raise BooksError(f"{where} quantities (ceil(fraction x shares) of each position)", quantities, recorded,
-                             check="margin")
         self._orders = dict(quantities)
         self._call_id = int(record["id"])
 
     def order(self, record: Mapping[str, Any], data: Mapping[str, Any]) -> None:
         """An ``OrderEvent`` by ``margin``: one of its call's orders."""
+        if self._call is not None:  # an order before the call it belongs to: the call is missing
+            raise self._missing_call()
         symbol = str(data["symbol"])
         where = f"audit.jsonl OrderEvent #{record['id']} ({data.get('side')} {data.get('quantity')} {symbol})"
         shares = int(data["quantity"]) * (1 if data.get("side") == "BUY" else -1)

@@ -216,7 +216,8 @@ class Reader:
         if start and end and start > end:
             with contextlib.suppress(_Skipped):
                 self.fail(f"start must not be after end, got {start!r} > {end!r}", table="data", key="start")
-        self._margin_keys(values["portfolio"])
+        written = raw.get("portfolio")
+        self._margin_keys(values["portfolio"], written if isinstance(written, Mapping) else {})
         warmup = values["run"].get("warmup")
         if isinstance(warmup, str):
             with contextlib.suppress(_Skipped):
@@ -228,18 +229,19 @@ class Reader:
                               key="warmup")
         return values
 
-    def _margin_keys(self, portfolio: Mapping[str, Any]) -> None:
+    def _margin_keys(self, portfolio: Mapping[str, Any], written: Mapping[str, Any]) -> None:
         """The ``[portfolio]`` keys of a margin account against each other (``docs/long-short.md``): each problem
-        is reported on the key that needs another."""
+        is reported on the key that needs another, with the values as ``written``."""
         allow_short = portfolio.get("allow_short", False)
         gross = portfolio.get("max_gross", 1.0)
+        shown_gross = _got(written.get("max_gross", gross), typed=False)
         margin = allow_short or gross > 1
         account = "a margin account (allow_short = true or max_gross > 1)"
         rates = bool(portfolio.get("financing_rate") or portfolio.get("borrow_rate") or portfolio.get("borrow_rates"))
         # (key, whether it is fine, the message when it is not: {value} is the key's value as written)
         checks: list[tuple[str, bool, str]] = [
             ("max_net", portfolio.get("max_net", 0.0) <= gross,
-             f"max_net must be at most max_gross ({_got(gross, typed=False)}), got {{value}}"),
+             f"max_net must be at most max_gross ({shown_gross}), got {{value}}"),
             ("financing_rate", not portfolio.get("financing_rate") or margin,
              f"financing_rate = {{value}} needs {account}"),
             ("borrow_rate", not portfolio.get("borrow_rate") or allow_short,
@@ -250,7 +252,7 @@ class Reader:
              f"maintenance_margin = {{value}} needs {account}"),
             ("maintenance_margin", portfolio.get("maintenance_margin", 0.0) * gross < 1,
              f"maintenance_margin must be below 1 / max_gross ({1 / gross:.6g}), got {{value}}: a book "
-             f"rebalanced to max_gross ({_got(gross, typed=False)}) would be called at once"),
+             f"rebalanced to max_gross ({shown_gross}) would be called at once"),
             ("margin_call", portfolio.get("margin_call", "liquidate") == "liquidate"
              or "maintenance_margin" in portfolio,
              "margin_call = {value} needs maintenance_margin, the rule it answers"),
@@ -260,7 +262,8 @@ class Reader:
         for key, ok, message in checks:
             if not ok:
                 with contextlib.suppress(_Skipped):
-                    self.fail(message.format(value=_got(portfolio[key], typed=False)), table="portfolio", key=key)
+                    value = _got(written.get(key, portfolio[key]), typed=False)
+                    self.fail(message.format(value=value), table="portfolio", key=key)
 
     def table(self, raw: Mapping[str, Any], name: str, known: Sequence[str]) -> Mapping[str, Any]:
         """The raw table ``name`` (empty when absent), checked for its type, unknown and required keys."""
