@@ -254,8 +254,9 @@ def _charts(run: RunData) -> dict[str, str]:
                            kind="costs", style="bps"),
         "costs_legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
                                 f"{escape(name)}</span>" for i, (name, _) in enumerate(stacks)),
-        "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
-                          f"{escape(str(weights.columns[i]))}</span>" for i in held),
+        # the stacked chart colours a symbol by its column, the line chart by its place among the lines
+        "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[(k if margin else i) % len(PALETTE)]}">'
+                          f"</i>{escape(str(weights.columns[i]))}</span>" for k, i in enumerate(held)),
     }
 
 

@@ -33,6 +33,8 @@ EXPOSURES = ("gross", "net", "long", "short")
 
 def weight_exposures(weights: np.ndarray) -> np.ndarray:
     """``(rows, 4)``: each row's :data:`WEIGHT_EXPOSURE_COLUMNS` (long, short, gross, net) from its weights."""
+    if not len(weights):
+        return np.zeros((0, 4))
     rows = [row.tolist() for row in np.asarray(weights, dtype=float).reshape(len(weights), -1)]
     return np.array([[fsum([w for w in row if w > 0]), fsum([w for w in row if w < 0]),
                       fsum([abs(w) for w in row]), fsum(row)] for row in rows], dtype=float).reshape(len(rows), 4)

@@ -264,3 +264,32 @@ def test_a_cash_account_is_unchanged() -> None:
     assert str(caught.value.__cause__) == ("strategy 'static_weights' on 2012-01-03: weight for 'MSFT' is -0.3; "
                                            "expected a finite number >= 0")
     assert "allow_short" not in config.to_toml()
+
+
+def test_the_report_show_and_debugger_describe_a_margin_account(tmp_path: Path) -> None:
+    """The margin call run: the report charts the signed weights and the exposures and lists the Exposure figures,
+    and the debugger describes the call and the scaled signal in one line each."""
+    from eventbt.debug.render import describe, explain
+    from eventbt.events import MarginCallEvent, NoticeEvent
+    from eventbt.report import write_report
+
+    path = _prices(tmp_path, ["date,A,B", "2024-01-02,10,10", "2024-01-03,7.6,10", "2024-01-04,7.6,10"])
+    raw = _raw(path, {"A": 3.0, "B": -0.5}, ["2024-01-02"], allow_short=True, max_gross=3.5,
+               maintenance_margin=0.25)
+    result = run_verified(raw, tmp_path)
+    html = write_report(tmp_path / "run").read_text()
+    assert 'data-chart="exposure"' in html and "Weights after each rebalance (negative: short)" in html
+    assert 'data-table="metrics-exposure"' in html and "Margin calls" in html
+    # 3.0 x 10,000 of A (3,000 shares) and -0.5 (500 B short): cash 10,000 - 30,000 + 5,000 = -15,000. At 7.60:
+    # equity -15,000 + 22,800 - 5,000 = 2,800, gross 27,800, 10.07% < 25%: f = 1 - 2,800 / 6,950 = 0.597122,
+    # ceil(1,791.37) = 1,792 A sold, ceil(298.56) = 299 B covered
+    (record,) = [r["data"] for r in result.audit.records() if r.get("type") == "MarginCallEvent"]
+    call = MarginCallEvent(id=1, time_ns=0, bar=1, equity=record["equity"], gross_exposure=record["gross_exposure"],
+                           maintenance_margin=0.25, response="liquidate", fraction=record["fraction"],
+                           quantities=record["quantities"])
+    assert describe(call) == ("equity 2,800.00 is 10.07% of gross 27,800.00 (maintenance 25.00%): liquidate 59.71% "
+                              "(A -1,792, B +299)")
+    notice = NoticeEvent(id=2, time_ns=0, bar=0, handler="strategy", code="scaled_to_limits",
+                         details={"gross": 1.6, "net": 1.0, "max_gross": 1.0, "max_net": None, "factor": 0.625})
+    assert explain(notice) == ("the signal asked for gross 1.6, net 1, beyond max_gross 1: every weight scaled by "
+                               "0.625000")
