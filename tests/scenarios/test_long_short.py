@@ -293,3 +293,17 @@ def test_the_report_show_and_debugger_describe_a_margin_account(tmp_path: Path) 
                          details={"gross": 1.6, "net": 1.0, "max_gross": 1.0, "max_net": None, "factor": 0.625})
     assert explain(notice) == ("the signal asked for gross 1.6, net 1, beyond max_gross 1: every weight scaled by "
                                "0.625000")
+
+
+def test_a_short_whose_prices_end_is_bought_back_at_its_last_close(tmp_path: Path) -> None:
+    """B's prices end on 2024-01-03 with 250 B short (-0.25 of 10,000 at 10.00): at the next bar it is bought
+    back at its last close, 8.00, with no costs: a gain of (10 - 8) x 250 = 500."""
+    path = _prices(tmp_path, ["date,A,B", "2024-01-02,10,10", "2024-01-03,10,8", "2024-01-04,10,"])
+    result = run_verified(_raw(path, {"A": 0.5, "B": -0.25}, ["2024-01-02"], allow_short=True), tmp_path)
+    (notice,) = [n for n in published(result, "NoticeEvent") if n["code"] == "delisted"]
+    assert (notice["symbol"], notice["details"]["quantity"], notice["details"]["last_price"]) == ("B", -250, 8.0)
+    last = result.trades.iloc[-1]
+    assert (last["symbol"], last["side"], last["quantity"], last["price"], last["realized_pnl"]) == (
+        "B", "BUY", 250, 8.0, 500.0)
+    # cash 10,000 - 5,000 + 2,500 - 2,000 = 5,500; 500 A at 10.00: value 10,500
+    assert result.summary["final_value"] == pytest.approx(10_500.0)
