@@ -134,7 +134,7 @@ NOTICE_MEANINGS: Mapping[NoticeCode, str] = {
     NoticeCode.REDUCED_AT_FILL: "a buy cut at the fill to the shares the cash then available pays for",
     NoticeCode.VOLUME_LIMITED: "an order held to [execution] volume_limit of the bar's volume",
     NoticeCode.FEE_OWED: "a fee the cash could not cover in full: the rest is owed, paid from the next fee",
-    NoticeCode.DELISTED: "a position whose prices ended, sold at its last close",
+    NoticeCode.DELISTED: "a position whose prices ended, sold (a short: bought back) at its last close",
     NoticeCode.WITHDRAWAL_SHORT: "a withdrawal the cash does not cover: positions are sold pro rata to fund it",
     NoticeCode.SPLIT_ADJUSTED: "an order waiting for its fill adjusted to a split: shares x ratio rounded down, "
                                "reference price / ratio",
