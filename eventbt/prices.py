@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CorporateAction", "PriceData"]
+__all__ = ["CorporateAction", "MissingText", "PriceData"]
 
 FIELDS = ("open", "high", "low", "close", "volume")
 
@@ -46,6 +46,17 @@ class CorporateAction:
         return self.date, self.symbol, 0 if self.kind == "dividend" else 1
 
 
+@attrs.frozen(slots=True)
+class MissingText:
+    """A price cell written as text that means "no price" (``#N/A``, ``null``, ``NaN``...), read as missing:
+    the ``field`` of ``symbol`` on ``date`` (ISO). An empty cell is not one: it is the usual way to say so."""
+
+    symbol: str
+    field: str
+    date: str
+    text: str
+
+
 def _actions(actions: Iterable[CorporateAction]) -> tuple[CorporateAction, ...]:
     return tuple(actions)
 
@@ -68,6 +79,7 @@ class PriceData:
     ``actions`` are the corporate actions of these symbols and dates, in :attr:`CorporateAction.order` (empty
     unless the scenario reads them: ``[data] corporate_actions``). The first ``warmup_bars`` rows are the
     warm-up (``[run] warmup``): the strategy sees them, nothing trades on them and no result records them.
+    ``missing_text`` lists the cells the source wrote as text meaning "no price" (a warning, not an error).
     """
 
     dates: np.ndarray
@@ -80,6 +92,7 @@ class PriceData:
     sources: dict[str, str] = attrs.field(factory=dict)
     actions: tuple[CorporateAction, ...] = attrs.field(default=(), converter=_actions)
     warmup_bars: int = 0
+    missing_text: tuple[MissingText, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if list(self.symbols) != sorted(self.symbols):
@@ -178,4 +191,5 @@ class PriceData:
             sources=dict(self.sources),
             actions=tuple(a for a in self.actions if a.symbol in kept and a.date in days),
             warmup_bars=warmup if warmup < len(dates) else 0,
+            missing_text=tuple(m for m in self.missing_text if m.symbol in kept and m.date in days),
         )

@@ -66,6 +66,15 @@ def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> P
     return prices
 
 
+def _data_warnings(config: ScenarioConfig, prices: PriceData) -> list[str]:
+    from eventbt.data.checks import data_warnings
+    from eventbt.data.frames import IN_MEMORY_NAME
+
+    path = config.data.path if IN_MEMORY_NAME not in prices.sources else IN_MEMORY_NAME
+    return data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
+                         missing=config.data.missing)
+
+
 def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[str] | None = None,
                          data_path: str | os.PathLike[str] | None = None) -> PriceData:
     """Load the prices a scenario names (its symbols and date range), with its corporate actions and warm-up.
@@ -149,6 +158,11 @@ class Simulation:
         for j, bar, count in self.pipeline.fit.gaps:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],
                             bars=count, policy="ffill")
+        self.data_warnings: tuple[str, ...] = tuple(_data_warnings(config, self.prices))
+        """What ``eventbt run`` warns about the data (jumps, stale prices, long forward-filled gaps, text read
+        as missing); each is in the audit log too, as a ``data_warning`` note."""
+        for line in self.data_warnings:
+            self.audit.note("data_warning", message=line)
 
     # -- the pipeline's parts, by name ------------------------------------------------------------------
     @property

@@ -21,7 +21,7 @@ import pandas as pd
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import DataError
-from eventbt.prices import PriceData
+from eventbt.prices import MissingText, PriceData
 
 __all__ = [
     "DEFAULT_JUMP_THRESHOLD",
@@ -32,7 +32,10 @@ __all__ = [
     "find_stale_prices",
     "find_suspicious_jumps",
     "find_unseen_splits",
+    "gap_messages",
     "jump_message",
+    "long_gaps",
+    "missing_text_message",
     "stale_messages",
 ]
 
@@ -208,13 +211,15 @@ def field_columns(frame: pd.DataFrame, name: str, layout: str) -> dict[str, str]
 
 
 def check_symbol_table(
-    frame: pd.DataFrame, fields: dict[str, str], symbol: str, dates: np.ndarray, name: str
+    frame: pd.DataFrame, fields: dict[str, str], symbol: str, dates: np.ndarray, name: str,
+    markers: list[MissingText] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Check one symbol's rows (dates in order, numbers, bars) and return its fields as float arrays."""
+    """Check one symbol's rows (dates in order, numbers, bars) and return its fields as float arrays (text
+    read as missing noted in ``markers``)."""
     rows = frame.index.to_numpy()
     check_date_order(dates, rows, name, symbol)
     values = {
-        field: parse_numbers(frame[column], field=field, symbol=symbol, dates=dates, path=name)
+        field: parse_numbers(frame[column], field=field, symbol=symbol, dates=dates, path=name, markers=markers)
         for field, column in fields.items()
     }
     check_bars(values, symbol=symbol, dates=dates, rows=rows, path=name)
@@ -241,13 +246,19 @@ def check_date_order(dates: np.ndarray, rows: np.ndarray, path: str, symbol: str
     raise DataError(message, path=path, symbol=symbol, date=day, row=row)
 
 
-def parse_numbers(column: pd.Series, *, field: str, symbol: str, dates: np.ndarray, path: str) -> np.ndarray:
-    """A price or volume column as float64; empty cells (and ``NaN``, ``NA``, ``null``...) become NaN."""
+def parse_numbers(column: pd.Series, *, field: str, symbol: str, dates: np.ndarray, path: str,
+                  markers: list[MissingText] | None = None) -> np.ndarray:
+    """A price or volume column as float64; empty cells (and ``NaN``, ``NA``, ``null``...) become NaN, each
+    non-empty one of those noted in ``markers``."""
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     texts = column.astype(str).str.strip()
     values = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = np.isnan(values) & ~texts.isin(MISSING_TEXT).to_numpy()
+    said = texts.isin(MISSING_TEXT).to_numpy()
+    if markers is not None:
+        for i in np.flatnonzero(said & (texts != "").to_numpy()).tolist():
+            markers.append(MissingText(symbol=symbol, field=field, date=iso(dates[i]), text=str(texts.iloc[i])))
+    bad = np.isnan(values) & ~said
     if bad.any():
         i = int(np.argmax(bad))
         row = int(column.index[i])
@@ -340,8 +351,16 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
             dividend += action.value
         explained[(action.symbol, action.date)] = (ratio, dividend)
     warnings: list[JumpWarning] = []
-    for j, symbol in enumerate(prices.symbols):
-        column = prices.close[:, j]
+    close = prices.close
+    # Whole-panel first: columns without a jump between neighbouring closes, and without gaps that could
+    # hide one, need no further look (most columns of most panels).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        neighbours = close[1:] / close[:-1]
+    flagged = ((neighbours < threshold) | (neighbours > 1 / threshold)).any(axis=0)
+    gappy = np.isnan(close).any(axis=0)
+    for j in np.flatnonzero(flagged | gappy).tolist():
+        symbol = prices.symbols[j]
+        column = close[:, j]
         present = np.flatnonzero(~np.isnan(column))
         previous, current = column[present[:-1]], column[present[1:]]
         ratios = current / previous
@@ -414,8 +433,14 @@ def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> 
     if isinstance(min_bars, bool) or not isinstance(min_bars, int | np.integer) or min_bars < 2:
         raise ValueError(f"min_bars must be an integer >= 2, got {min_bars!r}")
     warnings: list[StaleWarning] = []
-    for j, symbol in enumerate(prices.symbols):
-        column = prices.close[:, j]
+    close = prices.close
+    # Whole-panel first: a column can hold a run only if it has min_bars - 1 repeats of the close before
+    # (or gaps, which a run is followed across); the rest need no further look.
+    repeats = (close[1:] == close[:-1]).sum(axis=0)
+    candidates = (repeats >= min_bars - 1) | np.isnan(close).any(axis=0)
+    for j in np.flatnonzero(candidates).tolist():
+        symbol = prices.symbols[j]
+        column = close[:, j]
         present = np.flatnonzero(~np.isnan(column))
         if len(present) < min_bars:
             continue
@@ -423,17 +448,17 @@ def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> 
         # Run k spans values[starts[k]:ends[k]]; a run starts where the close differs from the one before.
         starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
         ends = np.append(starts[1:], len(values))
-        for start, end in zip(starts, ends, strict=True):
-            if end - start >= min_bars:
-                warnings.append(
-                    StaleWarning(
-                        symbol=symbol,
-                        first=iso(prices.dates[present[start]]),
-                        last=iso(prices.dates[present[end - 1]]),
-                        bars=int(end - start),
-                        price=float(values[start]),
-                    )
+        long_runs = np.flatnonzero(ends - starts >= min_bars)  # whole-array: most runs are one bar long
+        for start, end in zip(starts[long_runs].tolist(), ends[long_runs].tolist(), strict=True):
+            warnings.append(
+                StaleWarning(
+                    symbol=symbol,
+                    first=iso(prices.dates[present[start]]),
+                    last=iso(prices.dates[present[end - 1]]),
+                    bars=int(end - start),
+                    price=float(values[start]),
                 )
+            )
     return warnings
 
 
@@ -468,13 +493,65 @@ def stale_messages(path: str, runs: Sequence[StaleWarning], min_bars: int) -> li
     return lines
 
 
+def missing_text_message(path: str, prices: PriceData) -> list[str]:
+    """One line for the cells of ``prices`` written as text meaning "no price" (``#N/A``, ``null``...), which
+    were read as missing: how many, which texts, and the first (none when there are none)."""
+    low, high = (iso(prices.dates[0]), iso(prices.dates[-1])) if prices.n_bars else ("", "")
+    cells = [cell for cell in prices.missing_text if low <= cell.date <= high and cell.symbol in prices.symbols]
+    if not cells:
+        return []
+    counts: dict[str, int] = {}
+    for cell in cells:
+        counts[cell.text] = counts.get(cell.text, 0) + 1
+    texts = ", ".join(f"{text!r} x{count}" for text, count in sorted(counts.items()))
+    first = min(cells, key=lambda cell: (cell.date, cell.symbol, cell.field))
+    many = "cell" if len(cells) == 1 else "cells"
+    return [f"{path}: {len(cells)} {many} written as text read as missing ({texts}), the first {first.field} for "
+            f"{first.symbol!r} on {first.date}; check the source meant no price there"]
+
+
+def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int]]:
+    """``(symbol, first missing date, last missing date, bars)`` of each run of at least ``min_bars`` bars
+    without a close between a symbol's first and last close (a gap forward-filling would bridge)."""
+    close = prices.close
+    present = ~np.isnan(close)
+    listed = present.any(axis=0)
+    first = np.argmax(present, axis=0)
+    last = len(close) - 1 - np.argmax(present[::-1], axis=0)
+    found = []
+    inside_missing = listed & ((last - first + 1) - present.sum(axis=0) >= min_bars)
+    for j in np.flatnonzero(inside_missing).tolist():
+        missing = ~present[first[j]: last[j] + 1, j]
+        edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if end - start >= min_bars:
+                found.append((prices.symbols[j], iso(prices.dates[first[j] + start]),
+                              iso(prices.dates[first[j] + end - 1]), end - start))
+    return found
+
+
+def gap_messages(path: str, prices: PriceData, min_bars: int) -> list[str]:
+    """A line per gap of at least ``min_bars`` bars that ``[data] missing = "ffill"`` fills with the close
+    before it: the run marks the position at that old price throughout."""
+    return [f"{path}: close for {symbol!r} is missing for {bars} bars from {first} to {last}; forward-filled "
+            "with the close before the gap, so the run marks it at a stale price (set [data] missing = 'error' "
+            "to refuse gaps, [data] stale_bars to change the length flagged)"
+            for symbol, first, last, bars in long_gaps(prices, min_bars)]
+
+
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
-                  stale_bars: int = DEFAULT_STALE_BARS) -> list[str]:
+                  stale_bars: int = DEFAULT_STALE_BARS, missing: str = "ffill") -> list[str]:
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
-    and ``eventbt validate`` lists: each suspicious jump (but those the corporate actions explain), each split
-    the prices do not show, then each symbol with stale runs (``stale_bars = 0``: none)."""
-    lines = [jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold)]
+    (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
+    text meaning "no price", each suspicious jump (but those the corporate actions explain), each split the
+    prices do not show, each symbol with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars``
+    or more bars forward-filling bridges (``stale_bars = 0``: neither)."""
+    lines = missing_text_message(path, prices)
+    lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))
     if stale_bars:
         lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars), stale_bars))
+        if missing == "ffill":
+            lines.extend(gap_messages(path, prices, stale_bars))
     return lines

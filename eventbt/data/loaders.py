@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.data import actions as corporate
+from eventbt.data.arrays import long_panel, parquet_panel, regular_csv, wide_panel
 from eventbt.data.checks import (
     EXPECTED_COLUMNS,
     SYMBOL_NAMES,
@@ -69,7 +70,7 @@ from eventbt.data.checks import (
     parse_numbers,
 )
 from eventbt.errors import DataError
-from eventbt.prices import CorporateAction, PriceData
+from eventbt.prices import CorporateAction, MissingText, PriceData
 from eventbt.protocols import DATA_FORMATS
 
 __all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
@@ -85,6 +86,7 @@ class _Panel:
     sources: dict[str, str]
     actions: tuple[CorporateAction, ...] = ()
     available: tuple[str, ...] = ()  # every symbol the data has, chosen or not
+    missing_text: tuple[MissingText, ...] = ()  # cells written as text meaning "no price"
 
 
 def _raise(problem: DataError) -> None:
@@ -191,10 +193,25 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
                report: corporate.Report | None) -> _Panel:
     """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
     data = _read_bytes(source, name)
+    text = None
+    frame: pd.DataFrame | None
     if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
+        _require_pyarrow(name)
+        read = parquet_panel(data, name, wanted) if report is None else None
+        if read is not None:
+            return _Panel(read.dates, read.symbols, read.fields, {name: _sha256(data)}, available=read.available,
+                          missing_text=read.missing_text)
         frame = _parquet_frame(data, name)
     else:
-        frame = _csv_frame(_csv_text(data, source.name, name), name)
+        text = _csv_text(data, source.name, name)
+        frame = regular_csv(text) if report is None else None
+    if frame is not None and report is None:  # the fast path: a regular file, read and checked as whole arrays
+        fast = _fast_panel(frame, name, format, wanted)
+        if fast is not None:
+            return attrs.evolve(fast, sources={name: _sha256(data)})
+    if text is not None:
+        frame = _csv_frame(text, name)
+    assert frame is not None
     symbol_column = find_column(frame.columns, SYMBOL_NAMES)
     if format == "long" or (format != "wide" and symbol_column is not None):
         panel = _long(frame, name, wanted, report)
@@ -210,6 +227,22 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
     else:
         panel = _wide(frame, name, wanted)
     return attrs.evolve(panel, sources={name: _sha256(data)})
+
+
+def _fast_panel(frame: pd.DataFrame, name: str, format: str, wanted: tuple[str, ...] | None) -> _Panel | None:
+    """The panel of a regular file read as whole arrays (:mod:`eventbt.data.arrays`), or ``None`` for the careful
+    path, which decides the layout the same way."""
+    symbol_column = find_column(frame.columns, SYMBOL_NAMES)
+    if format == "long" or (format != "wide" and symbol_column is not None):
+        found = long_panel(frame, name, wanted)
+    elif symbol_column is None:
+        found = wide_panel(frame, name, wanted)
+    else:
+        return None
+    if found is None:
+        return None
+    return _Panel(found.dates, found.symbols, found.fields, {}, available=found.available,
+                  missing_text=found.missing_text)
 
 
 def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
@@ -236,6 +269,7 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
     tables: list[tuple[str, np.ndarray, dict[str, np.ndarray]]] = []
     keys: list[str] = []
     found: list[CorporateAction] = []
+    markers: list[MissingText] = []
     for symbol in _choose(list(files), wanted, name, "folder"):
         key = f"{name.rstrip('/')}/{files[symbol].name}"
         data = _read_bytes(files[symbol], key)
@@ -243,7 +277,7 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
         frame = _csv_frame(_csv_text(data, files[symbol].name, key), key)
         fields = field_columns(frame, key, "per_symbol_dir")
         dates = parse_dates(frame[date_column(frame.columns, key)], key)
-        tables.append((symbol, dates, check_symbol_table(frame, fields, symbol, dates, key)))
+        tables.append((symbol, dates, check_symbol_table(frame, fields, symbol, dates, key, markers)))
         keys.append(key)
         if report is not None:
             found += corporate.column_actions(frame, corporate.action_columns(frame, key), symbol, dates, key, report)
@@ -256,7 +290,8 @@ def _load_folder(folder: Path, name: str, wanted: tuple[str, ...] | None,
                 path=key,
                 symbol=symbol,
             )
-    return attrs.evolve(_assemble(tables), sources=sources, actions=tuple(found), available=tuple(sorted(files)))
+    return attrs.evolve(_assemble(tables), sources=sources, actions=tuple(found), available=tuple(sorted(files)),
+                        missing_text=tuple(markers))
 
 
 def _csv_text(data: bytes, filename: str, name: str) -> str:
@@ -349,10 +384,12 @@ def _wide(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Pa
     rows = frame.index.to_numpy()
     check_date_order(dates, rows, name)
     close = np.empty((len(dates), len(chosen)))
+    markers: list[MissingText] = []
     for j, symbol in enumerate(chosen):
-        close[:, j] = parse_numbers(frame[symbol], field="close", symbol=symbol, dates=dates, path=name)
+        close[:, j] = parse_numbers(frame[symbol], field="close", symbol=symbol, dates=dates, path=name,
+                                    markers=markers)
         check_bars({"close": close[:, j]}, symbol=symbol, dates=dates, rows=rows, path=name)
-    return _Panel(dates, chosen, {"close": close}, {}, available=tuple(sorted(columns)))
+    return _Panel(dates, chosen, {"close": close}, {}, available=tuple(sorted(columns)), missing_text=tuple(markers))
 
 
 def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
@@ -378,9 +415,10 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
     frame, labels = frame[keep], labels[keep]
     dates = parse_dates(frame[dates_in], name)
     positions = labels.groupby(labels, sort=True).indices
+    markers: list[MissingText] = []
     tables = [
         (symbol, dates[positions[symbol]],
-         check_symbol_table(frame.iloc[positions[symbol]], fields, symbol, dates[positions[symbol]], name))
+         check_symbol_table(frame.iloc[positions[symbol]], fields, symbol, dates[positions[symbol]], name, markers))
         for symbol in chosen
     ]
     found: list[CorporateAction] = []
@@ -388,7 +426,8 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
         for symbol in chosen:
             rows = positions[symbol]
             found += corporate.column_actions(frame.iloc[rows], columns, symbol, dates[rows], name, report)
-    return attrs.evolve(_assemble(tables), actions=tuple(found), available=tuple(available))
+    return attrs.evolve(_assemble(tables), actions=tuple(found), available=tuple(available),
+                        missing_text=tuple(markers))
 
 
 def _assemble(tables: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]]) -> _Panel:
@@ -433,4 +472,5 @@ def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None,
         volume=arrays.get("volume"),
         sources=panel.sources,
         actions=actions,
+        missing_text=tuple(m for m in panel.missing_text if begin <= m.date <= finish),
     )

@@ -48,7 +48,8 @@ def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, p
                         "bar of the run; expected a shorter warm-up or a later [data] end", path=path)
     cut = prices.select(start=dates[begin], end=dates[stop - 1])
     return PriceData(dates=cut.dates, symbols=cut.symbols, close=cut.close, open=cut.open, high=cut.high, low=cut.low,
-                     volume=cut.volume, sources=cut.sources, actions=cut.actions, warmup_bars=first - begin)
+                     volume=cut.volume, sources=cut.sources, actions=cut.actions, warmup_bars=first - begin,
+                     missing_text=cut.missing_text)
 
 
 def warmup_warnings(prices: PriceData, *, warmup: int | str, start: str, path: str) -> list[str]:

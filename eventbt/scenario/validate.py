@@ -145,7 +145,7 @@ def _data_warnings(data: Mapping[str, Any], run: Mapping[str, Any], prices: Any)
     from eventbt.data.warmup import warmup_warnings
 
     lines = data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
-                          stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS))
+                          stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS), missing=data.get("missing", "ffill"))
     return lines + warmup_warnings(prices, warmup=run.get("warmup") or 0, start=data.get("start", ""),
                                    path=data["path"])
 

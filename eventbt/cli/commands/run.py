@@ -106,7 +106,6 @@ def summary_spec(summary: dict[str, object]) -> TableSpec:
 
 def execute(args: argparse.Namespace) -> int:
     from eventbt.cli import log
-    from eventbt.data.checks import data_warnings
     from eventbt.display.progress import ProgressBar
     from eventbt.display.tables import print_table
     from eventbt.errors import ScenarioError
@@ -119,9 +118,6 @@ def execute(args: argparse.Namespace) -> int:
     prices = load_scenario_prices(config)
     # Every output path is checked, and the run folder claimed, before anything is written (docs/results.md).
     folder, audit_path = open_output(config, args.out)
-    for warning in data_warnings(prices, config.data.path, jump_threshold=config.data.jump_threshold,
-                                 stale_bars=config.data.stale_bars):
-        log.warning(warning, code="data_warning", path=config.data.path)
     show = not args.quiet and config.run.progress
     bar = ProgressBar(prices.n_bars, enabled=None if show else False)
     try:
@@ -131,6 +127,8 @@ def execute(args: argparse.Namespace) -> int:
         if folder is not None:
             folder.abandon()
         raise
+    for warning in simulation.data_warnings:  # also in the audit log, as data_warning notes
+        log.warning(warning, code="data_warning", path=config.data.path)
 
     def partial() -> None:
         log.note(f"partial results (complete = false) written to {args.out}", code="partial_results",

@@ -1,0 +1,185 @@
+"""The loaders' fast path (eventbt/data/arrays.py) gives exactly what the careful path gives: the same panel
+for every shipped file and every regular file, and for damaged files the same panel or the same error.
+
+The careful path is the reference (the independent method): it reads cell by cell, and the fast path is
+switched off for it by making its entry points answer ``None``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventbt.data import arrays, loaders
+from eventbt.data.loaders import load_prices
+from eventbt.errors import DataError
+from eventbt.prices import PriceData
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "scenarios" / "data"
+SHIPPED = [
+    ("skfolio/sp500_dataset.csv.gz", "wide"), ("skfolio/sp500_index.csv.gz", "wide"),
+    ("pypfopt/stock_prices.csv", "wide"), ("ffn/test_data.csv", "wide"),
+    ("zipline/quandl_samples/QUANDL_ARCHIVE.zip", "long"),
+]
+
+
+def _careful(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loaders, "regular_csv", lambda text: None)
+    monkeypatch.setattr(loaders, "parquet_panel", lambda data, name, wanted: None)
+
+
+def _outcome(load: Callable[[], PriceData]) -> PriceData | str:
+    try:
+        return load()
+    except DataError as exc:
+        return f"DataError: {exc}"
+
+
+def _same(a: PriceData | str, b: PriceData | str) -> None:
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+        return
+    assert a.symbols == b.symbols and np.array_equal(a.dates, b.dates)
+    for field in ("close", "open", "high", "low", "volume"):
+        x, y = getattr(a, field), getattr(b, field)
+        assert (x is None) == (y is None), field
+        if x is not None:
+            assert x.dtype == y.dtype == np.float64 and np.array_equal(x, y, equal_nan=True), field
+    assert a.sources == b.sources and a.missing_text == b.missing_text and a.actions == b.actions
+
+
+def _fast_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record, for each fast read attempted, whether it gave a panel."""
+    taken: list[bool] = []
+    for name in ("wide_panel", "long_panel", "parquet_panel"):
+        real = getattr(loaders, name)
+
+        def spy(*args: object, real: Callable[..., object] = real) -> object:
+            found = real(*args)
+            taken.append(found is not None)
+            return found
+
+        monkeypatch.setattr(loaders, name, spy)
+    return taken
+
+
+@pytest.mark.parametrize(("path", "format"), SHIPPED, ids=[p for p, _ in SHIPPED])
+def test_every_shipped_file_loads_the_same_both_ways(path: str, format: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast and careful reads of the shipped data give equal panels, and the fast path is the one taken."""
+    with monkeypatch.context() as patch:
+        taken = _fast_used(patch)
+        fast = _outcome(lambda: load_prices(DATA / path, format=format))
+    assert taken and all(taken)
+    with monkeypatch.context() as patch:
+        _careful(patch)
+        careful = _outcome(lambda: load_prices(DATA / path, format=format))
+    _same(fast, careful)
+
+
+def _wide_text(rng: random.Random) -> str:
+    days = pd.bdate_range("2021-01-04", periods=30)
+    lines = ["date,AAA,BBB,CCC"]
+    for day in days:
+        lines.append(",".join([str(day.date()), *(repr(round(rng.uniform(5, 50), rng.randint(0, 6)))
+                                                  for _ in range(3))]))
+    return "\n".join(lines) + "\n"
+
+
+def _long_text(rng: random.Random) -> str:
+    days = pd.bdate_range("2021-01-04", periods=20)
+    lines = ["date,symbol,open,high,low,close,volume"]
+    for symbol in ("AAA", "BBB"):
+        for day in days:
+            low = round(rng.uniform(5, 50), 2)
+            high = round(low * 1.05, 2)
+            lines.append(f"{day.date()},{symbol},{low},{high},{low},{high},{rng.randint(0, 10_000)}")
+    return "\n".join(lines) + "\n"
+
+
+CELLS = ["", "#N/A", "null", "NaN", "abc", "-1", "0", "inf", "1e400", " 2.5", "2.5 ", '"3"', "1,2", "12",
+         "2021-13-01", "1/5/2021", "2021-01-05", "9007199254740993", "true", "0x10", "1e-320", "AAA", " AAA"]
+
+
+def _damage(text: str, rng: random.Random) -> str:
+    lines = text.splitlines()
+    kind = rng.randrange(7)
+    if kind <= 2:  # a cell replaced
+        row = rng.randrange(len(lines))
+        cells = lines[row].split(",")
+        cells[rng.randrange(len(cells))] = rng.choice(CELLS)
+        lines[row] = ",".join(cells)
+    elif kind == 3:  # a line dropped, repeated or moved
+        row = rng.randrange(1, len(lines))
+        moved = lines.pop(row)
+        lines.insert(rng.randrange(1, len(lines) + 1), moved) if rng.random() < 0.7 else lines.insert(row, moved)
+    elif kind == 4:  # a blank or short line
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(["", " ", ",,,", "2021-02-01"]))
+    elif kind == 5:  # the header
+        cells = lines[0].split(",")
+        cells[rng.randrange(len(cells))] = rng.choice(["", "AAA", " close", "Date", "ticker", "Unnamed: 9"])
+        lines[0] = ",".join(cells)
+    end = rng.choice(["\n", "\r\n", ""]) if kind == 6 else "\n"
+    return end.join(lines) + ("\n" if end == "" else end)
+
+
+@pytest.mark.parametrize(("layout", "make"), [("wide", _wide_text), ("long", _long_text)])
+def test_damaged_files_load_or_fail_the_same_both_ways(layout: str, make: Callable[[random.Random], str],
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1,000 files per layout, each regular or damaged once at random (a cell, a line, the header, the line
+    ends): the fast path gives the careful path's panel or error every time, and takes most regular files."""
+    rng = random.Random(20261130)
+    path = tmp_path / "p.csv"
+    fast_taken = 0
+    for trial in range(1000):
+        text = make(rng) if trial % 4 == 0 else _damage(make(rng), rng)
+        path.write_text(text, newline="")
+        load = functools.partial(load_prices, path, format=rng.choice([layout, "auto"]),
+                                 symbols=rng.choice([None, ["BBB"], ["AAA", "CCC"] if layout == "wide" else ["AAA"]]))
+        with monkeypatch.context() as patch:
+            taken = _fast_used(patch)
+            fast = _outcome(load)
+        with monkeypatch.context() as patch:
+            _careful(patch)
+            careful = _outcome(load)
+        try:
+            _same(fast, careful)
+        except AssertionError:
+            raise AssertionError(f"trial {trial}: {text!r}: {fast!r:.300} / {careful!r:.300}") from None
+        fast_taken += any(taken)
+    assert fast_taken > 300
+
+
+def test_a_wide_parquet_file_reads_the_chosen_columns_as_the_careful_path(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Floats with nulls and an integer column, read through pyarrow column by column, equal the careful read."""
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"date": pd.bdate_range("2021-01-04", periods=6),
+                          "AAA": [1.5, None, 2.5, 3.0, None, 4.25], "BBB": [10, 11, 12, 13, 14, 15]})
+    frame.to_parquet(tmp_path / "p.parquet", index=False)
+    for symbols in (None, ["BBB"]):
+        load = functools.partial(load_prices, tmp_path / "p.parquet", symbols=symbols)
+        with monkeypatch.context() as patch:
+            taken = _fast_used(patch)
+            fast = _outcome(load)
+        assert taken == [True]
+        with monkeypatch.context() as patch:
+            _careful(patch)
+            careful = _outcome(load)
+        _same(fast, careful)
+
+
+def test_fast_reading_stays_within_the_module_contract() -> None:
+    """The fast path refuses what it cannot read exactly: quotes, blank lines, spaces around header names."""
+    assert arrays.regular_csv('date,A\n2021-01-04,"1"\n') is None
+    assert arrays.regular_csv("date,A\n\n2021-01-04,1\n") is None
+    assert arrays.regular_csv("date, A\n2021-01-04,1\n") is None
+    frame = arrays.regular_csv("date,A\n2021-01-04,1.5\n2021-01-05,\n")
+    assert frame is not None and list(frame.index) == [1, 2] and np.isnan(frame["A"].iloc[1])
