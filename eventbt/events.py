@@ -37,6 +37,7 @@ __all__ = [
     "Event",
     "FeeEvent",
     "FillEvent",
+    "MarginCallEvent",
     "MarketEvent",
     "NOTICE_MEANINGS",
     "NoticeCode",
@@ -117,6 +118,7 @@ class NoticeCode(_Word):
     DELISTED = "delisted"
     WITHDRAWAL_SHORT = "withdrawal_short"
     SPLIT_ADJUSTED = "split_adjusted"
+    SCALED_TO_LIMITS = "scaled_to_limits"
 
     @property
     def meaning(self) -> str:
@@ -134,10 +136,12 @@ NOTICE_MEANINGS: Mapping[NoticeCode, str] = {
     NoticeCode.REDUCED_AT_FILL: "a buy cut at the fill to the shares the cash then available pays for",
     NoticeCode.VOLUME_LIMITED: "an order held to [execution] volume_limit of the bar's volume",
     NoticeCode.FEE_OWED: "a fee the cash could not cover in full: the rest is owed, paid from the next fee",
-    NoticeCode.DELISTED: "a position whose prices ended, sold at its last close",
+    NoticeCode.DELISTED: "a position whose prices ended, sold (a short: bought back) at its last close",
     NoticeCode.WITHDRAWAL_SHORT: "a withdrawal the cash does not cover: positions are sold pro rata to fund it",
     NoticeCode.SPLIT_ADJUSTED: "an order waiting for its fill adjusted to a split: shares x ratio rounded down, "
                                "reference price / ratio",
+    NoticeCode.SCALED_TO_LIMITS: "a signal scaled down, every weight by one factor, to [portfolio] max_gross and "
+                                 "max_net",
 }
 """One sentence per built-in notice code: the debugger's ``why``, the docs and the report read this table."""
 
@@ -629,4 +633,50 @@ class DividendPaymentEvent(Event):
             "withholding_tax": self.withholding_tax,
             "net": self.net,
             "ex_date": self.ex_date,
+        }
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class MarginCallEvent(Event):
+    """The book at a close broke the margin rule: ``equity / gross_exposure < maintenance_margin``.
+
+    Published by the margin handler (``[portfolio] maintenance_margin``) when a bar's :class:`MarketEvent` (the
+    ``cause_id``) reaches it. ``equity`` is cash plus ``sum(q * close)`` and ``gross_exposure`` is
+    ``sum(abs(q) * close)``, both in account currency at this bar's closes; ``response`` is ``[portfolio]
+    margin_call``: ``"liquidate"`` (the orders follow, caused by this event) or ``"stop"`` (the run ends).
+    For ``"liquidate"``: ``fraction`` is the share of every position sold or covered, ``quantities`` the
+    signed shares each symbol trades (+ bought to cover, - sold), ``expected_costs`` their expected
+    commission and slippage and ``expected_cash`` the cash they are expected to move (+ in), at this close.
+    See ``docs/long-short.md``.
+    """
+
+    kind: ClassVar[str] = "MarginCallEvent"
+
+    bar: int
+    equity: float
+    gross_exposure: float
+    maintenance_margin: float
+    response: str
+    fraction: float = 0.0
+    expected_costs: float = 0.0
+    expected_cash: float = 0.0
+    quantities: Mapping[str, int] = attrs.field(factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        """``equity / gross_exposure``."""
+        return self.equity / self.gross_exposure
+
+    def audit_fields(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar,
+            "equity": self.equity,
+            "gross_exposure": self.gross_exposure,
+            "ratio": self.ratio,
+            "maintenance_margin": self.maintenance_margin,
+            "response": self.response,
+            "fraction": self.fraction,
+            "expected_costs": self.expected_costs,
+            "expected_cash": self.expected_cash,
+            "quantities": dict(sorted(self.quantities.items())),
         }

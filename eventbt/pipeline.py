@@ -16,11 +16,15 @@ Every event goes to its subscribers in the order of :data:`STAGES`:
    of this bar's signal.
 4. ``delisting`` (:class:`handlers.delisting.DelistingHandler`, only when some symbol's prices end before
    the data does): liquidates such a position at its last close, before that bar's signal.
-5. ``strategy`` (:class:`handlers.strategy.StrategyHandler`): bars in, a ``SignalEvent`` on rebalance bars.
-6. ``rebalance`` (:class:`handlers.rebalance.RebalanceHandler`): a signal in, notices and orders out.
-7. ``handlers``: the scenario's ``[[handlers]]`` (fee handlers, users' own), in the file's order.
-8. ``injected`` (:class:`handlers.injected.InjectedEvents`, only with ``[[events]]``): the scenario's
-   deposits, withdrawals and manual orders, after the bar's rebalance is decided.
+5. ``margin`` (:class:`handlers.margin.MarginHandler`, only with ``[portfolio] maintenance_margin``): checks
+   the margin rule at the close, before the bar's signal, and answers a call (``docs/long-short.md``).
+6. ``strategy`` (:class:`handlers.strategy.StrategyHandler`): bars in, a ``SignalEvent`` on rebalance bars.
+7. ``rebalance`` (:class:`handlers.rebalance.RebalanceHandler`): a signal in, notices and orders out.
+8. ``financing`` (:class:`handlers.fees.Financing` and :class:`handlers.fees.Borrow`, only with ``[portfolio]
+   financing_rate``, ``borrow_rate`` or ``borrow_rates``): the fees of a margin account.
+9. ``handlers``: the scenario's ``[[handlers]]`` (fee handlers, users' own), in the file's order.
+10. ``injected`` (:class:`handlers.injected.InjectedEvents`, only with ``[[events]]``): the scenario's
+    deposits, withdrawals and manual orders, after the bar's rebalance is decided.
 
 Then any extra handlers a :class:`~eventbt.simulation.Simulation` is given. The data feed
 (:class:`handlers.data_feed.DataFeed`) is the bus's source. :func:`build_pipeline` builds all of it, with
@@ -31,7 +35,7 @@ stages in :data:`REPLACEABLE` can be swapped for a class of the user's (``eventb
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -41,22 +45,24 @@ from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
 from eventbt.prices import PriceData
-from eventbt.protocols import fills_on_signal_bar
+from eventbt.protocols import CommissionModel, SlippageModel, fills_on_signal_bar
 from eventbt.scenario import ScenarioConfig, plugins
 from eventbt.schedule import rebalance_mask
 from handlers.corporate_actions import CorporateActionsHandler
 from handlers.data_feed import DataFeed
 from handlers.delisting import DelistingHandler
 from handlers.execution import ExecutionHandler
+from handlers.fees import Borrow, Financing
 from handlers.injected import InjectedEvents
+from handlers.margin import MarginHandler
 from handlers.portfolio import PortfolioHandler
 from handlers.rebalance import RebalanceHandler
 from handlers.strategy import StrategyHandler
 
 __all__ = ["REPLACEABLE", "STAGES", "Pipeline", "build_pipeline"]
 
-STAGES = ("portfolio", "corporate_actions", "execution", "delisting", "strategy", "rebalance", "handlers",
-          "injected")
+STAGES = ("portfolio", "corporate_actions", "execution", "delisting", "margin", "strategy", "rebalance", "financing",
+          "handlers", "injected")
 """The stages in delivery order (see the module docstring)."""
 
 REPLACEABLE = ("strategy", "rebalance", "execution", "portfolio")
@@ -111,6 +117,18 @@ def _build(stage: str, default: type[_H], replacements: Mapping[str, str | type]
     return handler  # type: ignore[return-value]
 
 
+def _margin_fees(config: ScenarioConfig) -> tuple[Handler, ...]:
+    """The fee handlers of a margin account the scenario's ``[portfolio]`` rates ask for."""
+    portfolio = config.portfolio
+    fees: list[Handler] = []
+    if portfolio.financing_rate:
+        fees.append(Financing(annual_rate=portfolio.financing_rate, day_count=portfolio.day_count))
+    if portfolio.borrow_rate or portfolio.borrow_rates:
+        fees.append(Borrow(annual_rate=portfolio.borrow_rate, rates=portfolio.borrow_rates,
+                           day_count=portfolio.day_count))
+    return tuple(fees)
+
+
 def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: Mapping[str, str | type] = {},
                    extra_handlers: Sequence[Handler] = (), progress: Callable[[int], None] | None = None) -> Pipeline:
     """Build every stage of ``config``'s run on ``prices``, check the prices fit, bind the handlers.
@@ -127,11 +145,13 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     schedule = config.schedule
     mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
                           dates_list=schedule.dates, source=source)
+    portfolio = config.portfolio
     fit = check_fit(prices, source=source, data_path=config.data.path, timing=execution.timing,
                     volume_limit=execution.volume_limit, slippage=slippage,
                     slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
                     order_types=order_type_asks({"order_type": execution.order_type},
-                                                [event.to_dict() for event in config.events]))
+                                                [event.to_dict() for event in config.events]),
+                    borrow_rates=tuple(portfolio.borrow_rates))
     # The rebalance's weights row: the signal bar's end when its orders fill there, else the next bar's.
     weights_lag = 0 if fills_on_signal_bar(execution.timing, execution.order_type) else 1
     # The rebalance's order type, passed only when set, so a replacement written before it existed still fits.
@@ -139,13 +159,18 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
         ("order_type", execution.order_type, "market"), ("limit_offset_bps", execution.limit_offset_bps, 0.0),
         ("time_in_force", execution.time_in_force, "day"), ("expire_after", execution.expire_after, None))
         if value != default}
-    book = Portfolio(prices.symbols, config.portfolio.initial_cash)
+    book = Portfolio(prices.symbols, portfolio.initial_cash, margin=portfolio.margin, allow_short=portfolio.allow_short)
+    # The keys of a margin account go to the built-in stages only when set, so a replacement written before
+    # they existed still fits a scenario without them (docs/long-short.md).
+    limits = {key: value for key, value in (("max_gross", portfolio.max_gross), ("max_net", portfolio.max_net))
+              if value is not None}
+    margin = {"margin": True} if portfolio.margin else {}
     history = BookHistory(prices.symbols)
     context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book),
                       first_bar=prices.warmup_bars)
     stages: dict[str, tuple[Handler, ...]] = {
         "portfolio": (_build("portfolio", PortfolioHandler, replacements, book=book, history=history,
-                             weights_lag=weights_lag),),
+                             weights_lag=weights_lag, **limits),),
         "corporate_actions": (CorporateActionsHandler(withholding_tax=config.portfolio.withholding_tax,
                                                       dividend_payment=config.data.dividend_payment),)
                              if config.data.corporate_actions else (),
@@ -156,17 +181,23 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                              **({"commission_per": execution.commission_per}
                                 if execution.commission_per != "order" else {}),
                              **({"rebalance_order_type": execution.order_type}
-                                if execution.order_type != "market" else {})),),
+                                if execution.order_type != "market" else {}), **margin),),
         "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=config.data.path,
                                        bounds=fit.bounds),) if fit.series_end_early else (),
+        "margin": (MarginHandler(maintenance_margin=portfolio.maintenance_margin, response=portfolio.margin_call,
+                                 commission=cast(CommissionModel, commission),
+                                 slippage=cast(SlippageModel, slippage)),)
+                  if portfolio.maintenance_margin is not None else (),
         "strategy": (_build("strategy", StrategyHandler, replacements, generator=generator, rebalance_bars=mask,
                             strategy_name=config.strategy.name,
                             # only when set, so a replacement written before it existed still fits
                             **({"prices": config.strategy.prices}
-                               if config.strategy.prices != "split_adjusted" else {})),),
+                               if config.strategy.prices != "split_adjusted" else {}),
+                            **({"allow_short": True} if portfolio.allow_short else {}), **limits),),
         "rebalance": (_build("rebalance", RebalanceHandler, replacements, commission=commission,
                              slippage=slippage, cash_buffer=config.rebalance.cash_buffer,
-                             min_trade_value=config.rebalance.min_trade_value, **rebalance_orders),),
+                             min_trade_value=config.rebalance.min_trade_value, **rebalance_orders, **margin),),
+        "financing": _margin_fees(config),
         "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
                           for index, spec in enumerate(config.handlers)),
         "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source,

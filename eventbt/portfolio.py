@@ -17,6 +17,19 @@ Accounting (the project's rules, see ``docs/results.md``):
 - DIVIDEND: ``cash += net`` (the gross amount less the tax withheld).
 - Cash may not go below zero and a sale may not exceed the shares held: either is an
   :class:`~eventbt.errors.AccountingError`.
+
+A margin account (``margin=True``: ``[portfolio] allow_short`` or ``max_gross > 1``, see ``docs/long-short.md``)
+lets cash go below zero (fees are then paid in full), and with ``allow_short`` a sale go beyond the shares
+held. Positions are signed (``q < 0`` short) and a fill is booked by what it does to the position:
+
+- opening or adding (a buy on ``q >= 0``, a sale on ``q <= 0``): ``avg = (|q|*avg + n*f) / (|q| + n)`` (a
+  short's average cost is the average price its shares were sold at); nothing realized;
+- reducing or closing ``n <= |q|`` shares (a sale on ``q > 0``, a buy on ``q < 0``): ``realized += (f - avg)*n
+  - c`` for a long, ``(avg - f)*n - c`` for a short; ``avg`` stays (0 once closed);
+- crossing zero: the ``|q|`` shares that close are realized as above, with the whole commission, and the rest
+  opens the other side at ``avg = f``.
+
+Cash moves by ``-n*f - c`` for any buy and ``+n*f - c`` for any sale: short-sale proceeds are cash.
 """
 
 from __future__ import annotations
@@ -31,8 +44,8 @@ import numpy as np
 from eventbt.errors import AccountingError
 from eventbt.exact import dot
 
-__all__ = ["BookHistory", "DividendRecord", "FeeRecord", "Portfolio", "PortfolioView", "SignalRecord", "SplitRecord",
-           "TradeRecord", "WeightsRecord"]
+__all__ = ["BookHistory", "DividendRecord", "FeeRecord", "MarginCallRecord", "Portfolio", "PortfolioView",
+           "SignalRecord", "SplitRecord", "TradeRecord", "WeightsRecord"]
 
 
 def _on(date: str) -> str:
@@ -45,9 +58,10 @@ _CASH_TOLERANCE = 1e-6
 
 
 class Portfolio:
-    """Cash and positions of one run."""
+    """Cash and positions of one run; ``margin`` and ``allow_short`` make it a margin account (module docs)."""
 
-    def __init__(self, symbols: tuple[str, ...], initial_cash: float) -> None:
+    def __init__(self, symbols: tuple[str, ...], initial_cash: float, *, margin: bool = False,
+                 allow_short: bool = False) -> None:
         if not math.isfinite(initial_cash) or initial_cash <= 0:
             raise ValueError(f"initial_cash must be a finite number > 0, got {initial_cash!r}")
         n = len(symbols)
@@ -64,6 +78,8 @@ class Portfolio:
         self.fills = 0
         self.last_fill_id = 0  # the id of the last FillEvent booked (0: none yet)
         self.fees_owed: dict[str, float] = {}  # fee model -> amount charged but not yet paid (no cash)
+        self.margin = bool(margin or allow_short)  # cash may go below zero
+        self.allow_short = bool(allow_short)  # a sale may go beyond the shares held
         self._held: np.ndarray | None = None  # indices of the non-zero positions (None: recompute)
         self._held_quantities = np.zeros(0)  # their quantities as floats, kept with _held
 
@@ -84,23 +100,21 @@ class Portfolio:
         realized = 0.0
         if side > 0:
             cash = self.cash - quantity * price - commission
-            if cash < -_CASH_TOLERANCE:
+            if cash < -_CASH_TOLERANCE and not self.margin:
                 raise AccountingError(
                     f"buying {quantity} {self.symbols[i]} at {price:.6g} with commission {commission:.2f} "
                     f"{_on(date)}needs {quantity * price + commission:.2f} but cash is {self.cash:.2f}",
                     symbol=self.symbols[i], date=date,
                 )
-            new = held + quantity
-            self.average_cost[i] = (held * self.average_cost[i] + quantity * price) / new
-            self.positions[i] = new
-        else:
-            if quantity > held:
-                raise AccountingError(
-                    f"selling {quantity} {self.symbols[i]} {_on(date)}but only {held} are held",
-                    symbol=self.symbols[i], date=date,
-                )
+            if held >= 0:
+                new = held + quantity
+                self.average_cost[i] = (held * self.average_cost[i] + quantity * price) / new
+                self.positions[i] = new
+            else:
+                realized = self._reduce(i, held, quantity, price, commission, side)
+        elif quantity <= held:
             cash = self.cash + quantity * price - commission
-            if cash < -_CASH_TOLERANCE:
+            if cash < -_CASH_TOLERANCE and not self.margin:
                 raise AccountingError(
                     f"selling {quantity} {self.symbols[i]} at {price:.6g} {_on(date)}brings in "
                     f"{quantity * price:.2f} but costs {commission:.2f} in commission; cash is {self.cash:.2f}",
@@ -112,6 +126,19 @@ class Portfolio:
             self.positions[i] = left
             if left == 0:
                 self.average_cost[i] = 0.0
+        else:
+            if not self.allow_short:
+                raise AccountingError(
+                    f"selling {quantity} {self.symbols[i]} {_on(date)}but only {held} are held",
+                    symbol=self.symbols[i], date=date,
+                )
+            cash = self.cash + quantity * price - commission
+            if held > 0:
+                realized = self._reduce(i, held, quantity, price, commission, side)
+            else:  # a short sale opening or adding to a short
+                short = -held
+                self.average_cost[i] = (short * self.average_cost[i] + quantity * price) / (short + quantity)
+                self.positions[i] = held - quantity
         self.cash = cash
         self._held = None
         self.total_commission += commission
@@ -120,9 +147,26 @@ class Portfolio:
         self.last_fill_id = fill_id
         return float(realized)
 
+    def _reduce(self, i: int, held: int, quantity: int, price: float, commission: float, side: int) -> float:
+        """Book a fill of ``quantity`` shares against the position ``held`` it reduces, closes or crosses (a sale
+        of a long, a buy of a short); returns the realized P&L (module docs). Cash is the caller's."""
+        closing = min(quantity, abs(held))
+        average = self.average_cost[i]
+        gain = price - average if held > 0 else average - price
+        realized = float(gain * closing - commission)
+        self.realized_pnl[i] += realized
+        new = held + side * quantity
+        self.positions[i] = new
+        if new == 0:
+            self.average_cost[i] = 0.0
+        elif (new > 0) != (held > 0):  # crossed zero: the rest opens the other side at the fill price
+            self.average_cost[i] = price
+        return realized
+
     def apply_cash_flow(self, amount: float, *, reason: str, date: str = "") -> None:
-        """A deposit (amount > 0), withdrawal or fee (amount < 0) outside any fill."""
-        if self.cash + amount < -_CASH_TOLERANCE:
+        """A deposit (amount > 0), withdrawal or fee (amount < 0) outside any fill (in a margin account, cash may
+        go below zero)."""
+        if self.cash + amount < -_CASH_TOLERANCE and not self.margin:
             raise AccountingError(
                 f"{reason} of {amount:.2f} {_on(date)}would leave cash at {self.cash + amount:.2f}", date=date
             )
@@ -132,10 +176,14 @@ class Portfolio:
         """Book a fee of ``model`` (``amount`` > 0 charged, < 0 credited); returns what was paid now.
 
         A charge never takes cash below zero: what the cash cannot cover (with anything the same model
-        already owes) stays in :attr:`fees_owed` and is paid first from that model's next fee.
+        already owes) stays in :attr:`fees_owed` and is paid first from that model's next fee. In a margin
+        account a fee is paid in full, whatever the cash.
         """
         if amount < 0:
             self.apply_cash_flow(-amount, reason=f"{model} credit", date=date)
+            return amount
+        if self.margin:
+            self.cash -= amount
             return amount
         due = self.fees_owed.get(model, 0.0) + amount
         paid = min(due, max(self.cash, 0.0))
@@ -155,7 +203,7 @@ class Portfolio:
         if held != shares_before:
             raise AccountingError(f"a split of {self.symbols[i]} {_on(date)}for {shares_before} shares, but {held} are "
                                   "held", symbol=self.symbols[i], date=date)
-        if self.cash + cash_in_lieu < -_CASH_TOLERANCE:
+        if self.cash + cash_in_lieu < -_CASH_TOLERANCE and not self.margin:
             raise AccountingError(f"cash in lieu of {cash_in_lieu:.2f} for {self.symbols[i]} {_on(date)}would leave "
                                   f"cash at {self.cash + cash_in_lieu:.2f}", symbol=self.symbols[i], date=date)
         average = self.average_cost[i] / ratio
@@ -190,6 +238,13 @@ class Portfolio:
 
     def total_value(self) -> float:
         return self.cash + self.positions_value()
+
+    def exposures(self) -> tuple[float, float]:
+        """``(long, short)``: ``sum(q * mark)`` over the longs and over the shorts (<= 0), exactly rounded; their
+        difference is the gross exposure, their sum :meth:`positions_value`."""
+        held = self.held_index()
+        values = np.multiply(self._held_quantities, self.marks.take(held)).tolist()
+        return math.fsum(v for v in values if v > 0), math.fsum(v for v in values if v < 0)
 
     def weights(self) -> np.ndarray:
         """Market value per symbol / total value, at the current marks."""
@@ -272,6 +327,19 @@ class PortfolioView:
     def fees_owed(self) -> Mapping[str, float]:
         return MappingProxyType(self._book.fees_owed)
 
+    @property
+    def margin(self) -> bool:
+        """Whether the book is a margin account (cash may go below zero)."""
+        return self._book.margin
+
+    @property
+    def allow_short(self) -> bool:
+        """Whether a sale may go beyond the shares held (short positions)."""
+        return self._book.allow_short
+
+    def exposures(self) -> tuple[float, float]:
+        return self._book.exposures()
+
     def held_index(self) -> np.ndarray:
         return _read_only(self._book.held_index())
 
@@ -353,6 +421,17 @@ class SplitRecord:
 
 
 @attrs.frozen(kw_only=True, slots=True)
+class MarginCallRecord:
+    """One margin call (``MarginCallEvent``): equity and gross exposure at the close, money in account currency."""
+
+    bar: int
+    equity: float
+    gross_exposure: float
+    response: str
+    fraction: float
+
+
+@attrs.frozen(kw_only=True, slots=True)
 class SignalRecord:
     """The target weights of one rebalance signal (symbols absent target 0)."""
 
@@ -373,9 +452,10 @@ class BookHistory:
 
     Per bar (kept as columns, one entry per recorded bar, in bar order): ``bars``, ``cash``,
     ``positions_value``, ``total_value`` and ``flow`` (the net of that bar's deposits and withdrawals,
-    exactly rounded; fees are not flows). Per event: :class:`TradeRecord`, :class:`FeeRecord`,
-    :class:`SignalRecord`, :class:`WeightsRecord`, :class:`DividendRecord` and :class:`SplitRecord` lists, and
-    ``fees`` (model -> total paid).
+    exactly rounded; fees are not flows), and in a margin account ``long_value`` and ``short_value`` (the longs'
+    and the shorts' market value, :meth:`Portfolio.exposures`). Per event: :class:`TradeRecord`,
+    :class:`FeeRecord`, :class:`SignalRecord`, :class:`WeightsRecord`, :class:`DividendRecord`,
+    :class:`SplitRecord` and :class:`MarginCallRecord` lists, and ``fees`` (model -> total paid).
     """
 
     def __init__(self, symbols: tuple[str, ...]) -> None:
@@ -392,6 +472,9 @@ class BookHistory:
         self.weights: list[WeightsRecord] = []
         self.dividends: list[DividendRecord] = []
         self.splits: list[SplitRecord] = []
+        self.long_value: list[float] = []
+        self.short_value: list[float] = []
+        self.margin_calls: list[MarginCallRecord] = []
 
     def record_bar(self, bar: int, cash: float, positions_value: float, total_value: float, flow: float) -> None:
         """The book at the end of ``bar``."""

@@ -30,13 +30,13 @@ import attrs
 import numpy as np
 
 __all__ = ["ACTION_TYPES", "BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS", "DELISTING_POLICIES",
-           "DIVIDEND_PAYMENTS", "MISSING_POLICIES", "ON_ERROR", "ORDER_TYPES", "PERIODS", "REBALANCE_ORDER_TYPES",
-           "REMAINDERS", "STRATEGY_PRICES", "TIMES_IN_FORCE", "TIMINGS", "WITHDRAWAL_POLICIES", "ActionType",
-           "BarContext", "CommissionModel", "CommissionPer", "DataFormat", "DelistingPolicy", "DividendPayment",
-           "MissingPolicy", "OnError", "OrderContext", "OrderType", "Period", "PriceView", "RebalanceOrderType",
-           "Remainder", "SignalGenerator", "SlippageModel", "StrategyPrices", "TimeInForce", "Timing",
-           "WithdrawalPolicy", "accepts_bar", "accepts_order", "adjusts", "bar_columns_needed",
-           "fills_on_signal_bar"]
+           "DAY_COUNTS", "DIVIDEND_PAYMENTS", "MARGIN_CALLS", "MISSING_POLICIES", "ON_ERROR", "ORDER_TYPES", "PERIODS",
+           "REBALANCE_ORDER_TYPES", "REMAINDERS", "STRATEGY_PRICES", "TIMES_IN_FORCE", "TIMINGS",
+           "WITHDRAWAL_POLICIES", "ActionType", "BarContext", "CommissionModel", "CommissionPer", "DataFormat",
+           "DayCount", "DelistingPolicy", "DividendPayment", "MarginCall", "MissingPolicy", "OnError",
+           "OrderContext", "OrderType", "Period", "PriceView", "RebalanceOrderType", "Remainder", "SignalGenerator",
+           "SlippageModel", "StrategyPrices", "TimeInForce", "Timing", "WithdrawalPolicy", "accepts_bar",
+           "accepts_order", "adjusts", "bar_columns_needed", "fills_on_signal_bar"]
 
 Timing = Literal["same_close", "next_open"]
 """``[execution] timing``: fill at the signal bar's close, or at the next bar's open."""
@@ -50,6 +50,10 @@ DelistingPolicy = Literal["liquidate", "error"]
 """``[data] delisting``: a held position whose prices end is sold at its last close, or refused."""
 WithdrawalPolicy = Literal["error", "sell"]
 """``[portfolio] withdrawal``: a withdrawal the cash does not cover stops the run, or positions are sold for it."""
+MarginCall = Literal["liquidate", "stop"]
+"""``[portfolio] margin_call``: a margin call reduces every position pro rata, or stops the run."""
+DayCount = Literal[360, 365]
+"""``[portfolio] day_count``: the days of the year financing and borrow rates accrue over (actual/360, actual/365)."""
 OnError = Literal["stop", "skip"]
 """``[run] on_error``: a handler error stops the run, or is kept as a dead letter and the run goes on."""
 DataFormat = Literal["auto", "wide", "long", "per_symbol_dir", "parquet"]
@@ -77,6 +81,8 @@ MISSING_POLICIES: tuple[MissingPolicy, ...] = get_args(MissingPolicy)
 DELISTING_POLICIES: tuple[DelistingPolicy, ...] = get_args(DelistingPolicy)
 ON_ERROR: tuple[OnError, ...] = get_args(OnError)
 WITHDRAWAL_POLICIES: tuple[WithdrawalPolicy, ...] = get_args(WithdrawalPolicy)
+MARGIN_CALLS: tuple[MarginCall, ...] = get_args(MarginCall)
+DAY_COUNTS: tuple[DayCount, ...] = get_args(DayCount)
 DATA_FORMATS: tuple[DataFormat, ...] = get_args(DataFormat)
 PERIODS: tuple[Period, ...] = get_args(Period)
 ACTION_TYPES: tuple[ActionType, ...] = get_args(ActionType)

@@ -13,10 +13,10 @@ read before bar t.
   Leading missing values (not listed yet) are normal and never reported.
 - **Delisting** (a symbol's last close comes before the data's last date). At the first bar after its last
   close, :class:`DelistingHandler` checks the position: ``delisting = "liquidate"`` (default) publishes a
-  ``NoticeEvent`` (code ``delisted``) and a ``FillEvent`` selling every share at the last close, caused
-  by that notice, with no commission or slippage (a cash-out at the last price, not a trade in the
-  market); ``delisting = "error"`` raises a :class:`~eventbt.errors.DataError`. A symbol not held when its
-  series ends needs nothing.
+  ``NoticeEvent`` (code ``delisted``) and a ``FillEvent`` selling every share at the last close (a short
+  position of a margin account: buying every share back), caused by that notice, with no commission or
+  slippage (a cash-out at the last price, not a trade in the market); ``delisting = "error"`` raises a
+  :class:`~eventbt.errors.DataError`. A symbol not held when its series ends needs nothing.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class DelistingHandler(Handler):
         out: list[Event] = []
         for j in ended:
             held = int(context.portfolio.positions[j])
-            if held <= 0:
+            if held == 0:
                 continue
             symbol, price = context.symbols[j], self._last_close[j]
             last_date = str(np.datetime_as_string(context.dates[self._last_bar[j]], unit="D"))
@@ -74,6 +74,7 @@ class DelistingHandler(Handler):
                                  details={"last_date": last_date, "last_price": price, "quantity": held})
             out.append(notice)
             out.append(FillEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=notice.id, bar=event.bar,
-                                 order_id=notice.id, symbol=symbol, side=Side.SELL, quantity=held, price=price,
-                                 reference_price=price, commission=0.0, slippage=0.0))
+                                 order_id=notice.id, symbol=symbol, side=Side.SELL if held > 0 else Side.BUY,
+                                 quantity=abs(held), price=price, reference_price=price, commission=0.0,
+                                 slippage=0.0))
         return out

@@ -11,7 +11,8 @@ Either way, each buy is checked against the cash available when it fills (the bo
 read through the context's read-only view, plus the effect of this handler's fills the book has not booked
 yet; the handler keeps no cash of its own): a buy whose cost with commission
 does not fit is cut to the largest whole number of shares that does, possibly zero (then cancelled), with a
-``reduced_at_fill`` notice. Cash never goes negative.
+``reduced_at_fill`` notice. Cash never goes negative. In a margin account (``margin=True``; see
+``docs/long-short.md``) there is no such check: a fill may take cash below zero.
 
 The fill price comes from the slippage model, the commission from the commission model, both given the
 filled quantity and traded value ``quantity * fill price``. A slippage model whose ``fill_price`` takes the
@@ -152,7 +153,7 @@ class ExecutionHandler(Handler):
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel,
                  timing: Timing = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
                  remainder: Remainder = "cancel", commission_per: CommissionPer = "order",
-                 rebalance_order_type: str = "market") -> None:
+                 rebalance_order_type: str = "market", margin: bool = False) -> None:
         if timing not in TIMINGS:
             raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
         if volume_limit is not None and not (isinstance(volume_limit, int | float) and 0 < volume_limit <= 1):
@@ -162,6 +163,7 @@ class ExecutionHandler(Handler):
         if commission_per not in COMMISSION_PER:
             raise ValueError(f"commission_per must be one of {', '.join(COMMISSION_PER)}, got {commission_per!r}")
         self.commission_per = commission_per
+        self.margin = margin  # a margin account: no cash check at the fill
         self.commission = commission
         self.slippage = slippage
         self.timing = timing
@@ -379,6 +381,8 @@ class ExecutionHandler(Handler):
         booked = book.last_fill_id
         while unbooked and unbooked[0][0] <= booked:
             unbooked.popleft()
+        if self.margin:
+            return math.inf
         cash = book.cash
         for _, effect in unbooked:
             cash += effect

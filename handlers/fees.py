@@ -25,11 +25,18 @@ Built-in handlers (registered by name in :data:`FEE_HANDLERS`):
 - ``us_regulatory_fees`` (:class:`UsRegulatoryFees`): the SEC's Section 31 fee and FINRA's trading
   activity fee on sales, optionally FINRA's CAT fee on both sides. A commission model sees only
   ``(quantity, value)``, not the side, so these fees are a fee handler watching the fills.
+
+The fees of a margin account (``docs/long-short.md``), which the pipeline adds from ``[portfolio]
+financing_rate`` and ``borrow_rate`` / ``borrow_rates`` (they are not ``[[handlers]]`` names):
+
+- ``financing`` (:class:`Financing`): interest on a negative cash balance, actual/360 by default.
+- ``borrow`` (:class:`Borrow`): the fee for borrowing the shares of each short position, on its market value.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -40,7 +47,8 @@ from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
 
-__all__ = ["FEE_HANDLERS", "CashInterest", "FeeHandler", "ManagementFee", "StampDuty", "UsRegulatoryFees"]
+__all__ = ["FEE_HANDLERS", "Borrow", "CashInterest", "FeeHandler", "Financing", "ManagementFee", "StampDuty",
+           "UsRegulatoryFees"]
 
 _NS_PER_DAY = 86_400_000_000_000
 
@@ -297,6 +305,94 @@ class UsRegulatoryFees(FeeHandler):
         return out
 
     on_data_end = on_market
+
+
+def _day_count(day_count: object) -> int:
+    if day_count not in (360, 365) or isinstance(day_count, bool):
+        raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
+    return int(day_count)
+
+
+class Financing(FeeHandler):
+    """Interest on the margin loan: ``amount = -min(cash, 0) * annual_rate * days / day_count`` at each bar.
+
+    ``cash`` is the balance held over the ``days`` since the previous bar: the cash of the previous bar's
+    :class:`~eventbt.events.SnapshotEvent` (as :class:`CashInterest`, before this bar's open fills). Positive
+    cash earns nothing here. ``day_count = 360`` is actual/360, the convention Interactive Brokers states for
+    USD margin loans ("100,000 x (5.32% + 1.50%)/360" a day in its *Interest Charged Examples*, 2024; GBP /365).
+    Example: cash of -30,000 over a weekend (3 days) at 6%: ``30000 * 0.06 * 3 / 360 = 15.00``.
+    """
+
+    name = "financing"
+    subscribes = (MarketEvent, SnapshotEvent)
+
+    def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
+        super().__init__()
+        self.annual_rate = _rate("annual_rate", annual_rate, low=0.0, high=1.0)
+        self.day_count = _day_count(day_count)
+        self._held = 0.0  # the cash at the end of the previous bar
+
+    def on_snapshot(self, event: SnapshotEvent) -> None:
+        self._held = event.cash
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        days = self._days_since_previous_bar(event.bar)
+        cash = self._held
+        if days == 0 or cash >= 0:
+            return None
+        due = -cash * self.annual_rate * days / self.day_count
+        fee = self._charge(event, due, reason="interest on the margin loan", cause_id=event.id,
+                           details={"cash": cash, "annual_rate": self.annual_rate, "days": days,
+                                    "day_count": self.day_count})
+        return [fee] if fee is not None else None
+
+
+class Borrow(FeeHandler):
+    """The fee for borrowing the shares of a short position: ``-q * close * rate * days / day_count`` a symbol.
+
+    ``q < 0`` and ``close`` are the position and its mark at the end of the previous bar (read from the book
+    when that bar's :class:`~eventbt.events.SnapshotEvent` comes), ``days`` the calendar days since; ``rate``
+    is the symbol's entry of ``rates`` or ``annual_rate``. One fee per short symbol, with its ``symbol``.
+    ``day_count = 360``: Interactive Brokers gives the daily borrow fee as "(Value x Fee Rate)/360" (*Reporting
+    Reference: Borrow Fee Details*); its value is 102% of the previous close rounded up to a whole dollar, per
+    share, which is not modelled (the market value is used). Example: 1,120 shares short at 26.77 for one day
+    at 0.5%: ``29982.40 * 0.005 / 360 = 0.4164``.
+    """
+
+    name = "borrow"
+    subscribes = (MarketEvent, SnapshotEvent)
+
+    def __init__(self, *, annual_rate: float = 0.0, rates: Mapping[str, float] | None = None,
+                 day_count: int = 360) -> None:
+        super().__init__()
+        self.annual_rate = _rate("annual_rate", annual_rate, low=0.0, high=10.0)
+        self.rates = {str(symbol): _rate(f"rates[{symbol!r}]", rate, low=0.0, high=10.0)
+                      for symbol, rate in sorted((rates or {}).items())}
+        self.day_count = _day_count(day_count)
+        self._shorts: list[tuple[int, int, float]] = []  # (symbol index, shares, close) at the previous bar's end
+
+    def on_snapshot(self, event: SnapshotEvent) -> None:
+        book = self.context.portfolio
+        short = np.flatnonzero(book.positions < 0).tolist()
+        self._shorts = [(i, int(book.positions[i]), float(book.marks[i])) for i in short]
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        days = self._days_since_previous_bar(event.bar)
+        if days == 0 or not self._shorts:
+            return None
+        out: list[Event] = []
+        symbols = self.context.symbols
+        for i, shares, price in self._shorts:
+            symbol = symbols[i]
+            rate = self.rates.get(symbol, self.annual_rate)
+            value = -shares * price
+            fee = self._charge(event, value * rate * days / self.day_count, reason="borrow fee on a short position",
+                               cause_id=event.id, symbol=symbol,
+                               details={"shares": shares, "price": price, "value": value, "annual_rate": rate,
+                                        "days": days, "day_count": self.day_count})
+            if fee is not None:
+                out.append(fee)
+        return out or None
 
 
 FEE_HANDLERS: dict[str, type[FeeHandler]] = {cls.name: cls for cls in (StampDuty, CashInterest, ManagementFee,

@@ -17,6 +17,11 @@ It also books what the corporate-actions handler works out (``handlers/corporate
 a :class:`~eventbt.events.DividendPaymentEvent` (the net dividend to cash), and keeps them in the history
 (the dividends and withholding tax of the results). Neither is a trade or a flow: the results' trades and
 ``flow`` do not show them, and the returns count dividends as income.
+
+In a margin account (``docs/long-short.md``) the book holds short positions and negative cash; the handler then
+also records each bar's long and short market value and each :class:`~eventbt.events.MarginCallEvent`, and
+checks a signal from another handler against the ``[portfolio]`` limits (``allow_short``, ``max_gross``,
+``max_net``) rather than the cash account's ``>= 0``, at most 1.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from eventbt.events import (
     Event,
     FeeEvent,
     FillEvent,
+    MarginCallEvent,
     MarketEvent,
     NoticeCode,
     NoticeEvent,
@@ -45,6 +51,7 @@ from eventbt.portfolio import (
     BookHistory,
     DividendRecord,
     FeeRecord,
+    MarginCallRecord,
     Portfolio,
     SignalRecord,
     SplitRecord,
@@ -87,12 +94,20 @@ class PortfolioHandler(Handler):
     """Keeps the book and the history of the run."""
 
     name = "portfolio"
-    subscribes = (MarketEvent, SignalEvent, FillEvent, BarEndEvent, CashFlowEvent, FeeEvent, SplitAdjustmentEvent,
+    subscribes: tuple[type[Event], ...] = (MarketEvent, SignalEvent, FillEvent, BarEndEvent, CashFlowEvent, FeeEvent,
+                                           SplitAdjustmentEvent,
                   DividendPaymentEvent)
 
-    def __init__(self, *, book: Portfolio, history: BookHistory, weights_lag: int = 0) -> None:
+    def __init__(self, *, book: Portfolio, history: BookHistory, weights_lag: int = 0, max_gross: float | None = None,
+                 max_net: float | None = None) -> None:
         self.book = book
         self.history = history
+        # The limits a signal is checked against: a cash account's (>= 0, at most 1) unless any is set.
+        self.limits = book.allow_short or max_gross is not None or max_net is not None
+        self.max_gross = 1.0 if max_gross is None else float(max_gross)
+        self.max_net = max_net
+        if book.margin:
+            self.subscribes = (*type(self).subscribes, MarginCallEvent)
         # Weights are recorded at the end of the bar whose fills carried out a rebalance: the signal bar
         # itself with same-close execution, the next bar with next-open execution (weights_lag = 1).
         self.weights_lag = weights_lag
@@ -107,17 +122,41 @@ class PortfolioHandler(Handler):
         # it enters the history (this handler is the first to receive it).
         weights = event.weights
         known = self.context.symbol_index
+        short = self.book.allow_short
         for symbol, weight in weights.items():
-            if not (symbol in known and (weight.__class__ is float or _number(weight)) and 0.0 <= weight < _INF):
+            if not (symbol in known and (weight.__class__ is float or _number(weight))
+                    and (-_INF < weight < _INF if short else 0.0 <= weight < _INF)):
+                expected = "a finite number" if short else "a finite number >= 0"
                 raise ContractError(
                     f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weight {weight!r} for {symbol!r}; "
-                    "expected a finite number >= 0 for a symbol of the data", plugin=str(event.strategy))
-        total = math.fsum(weights.values())
-        if total > 1 + _WEIGHT_SUM_TOLERANCE:
-            raise ContractError(f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weights summing to "
-                                f"{total:.12g}; expected at most 1 (the rest is cash)", plugin=str(event.strategy))
+                    f"expected {expected} for a symbol of the data", plugin=str(event.strategy))
+        if self.limits:
+            self._check_limits(event)
+        else:
+            total = math.fsum(weights.values())
+            if total > 1 + _WEIGHT_SUM_TOLERANCE:
+                raise ContractError(f"SignalEvent #{event.id} (strategy {event.strategy!r}) has weights summing to "
+                                    f"{total:.12g}; expected at most 1 (the rest is cash)", plugin=str(event.strategy))
         self.history.signals.append(SignalRecord(bar=event.bar, weights=dict(weights)))
         self._signal_bar = event.bar + self.weights_lag
+
+    def _check_limits(self, event: SignalEvent) -> None:
+        """A signal within ``max_gross`` and ``max_net`` (only the strategy handler scales its own)."""
+        gross = math.fsum(abs(weight) for weight in event.weights.values())
+        net = math.fsum(event.weights.values())
+        what = f"SignalEvent #{event.id} (strategy {event.strategy!r})"
+        if gross > self.max_gross + _WEIGHT_SUM_TOLERANCE:
+            raise ContractError(f"{what} has a gross exposure of {gross:.12g}; expected at most [portfolio] max_gross "
+                                f"{self.max_gross:.12g}", plugin=str(event.strategy))
+        if self.max_net is not None and abs(net) > self.max_net + _WEIGHT_SUM_TOLERANCE:
+            raise ContractError(f"{what} has a net exposure of {net:.12g}; expected at most [portfolio] max_net "
+                                f"{self.max_net:.12g} either way", plugin=str(event.strategy))
+
+    def on_margin_call(self, event: MarginCallEvent) -> None:
+        """Keep a margin call in the history (the liquidation's orders are booked as they fill)."""
+        self.history.margin_calls.append(MarginCallRecord(bar=event.bar, equity=event.equity,
+                                                          gross_exposure=event.gross_exposure,
+                                                          response=event.response, fraction=event.fraction))
 
     def on_fill(self, event: FillEvent) -> None:
         # The amounts are checked where they enter the book (plain comparisons; NaN fails every one).
@@ -146,8 +185,9 @@ class PortfolioHandler(Handler):
             raise ContractError(f"CashFlowEvent #{event.id} (reason {event.reason!r}) has amount {amount!r}; "
                                 f"expected a finite number other than 0 (> 0 a deposit, < 0 a withdrawal)")
         book = self.book
-        if book.cash + amount < -_CASH_TOLERANCE:
+        if amount < 0 and book.cash + amount < -_CASH_TOLERANCE:
             # Said here rather than by the book, whose message would take the event's reason for its subject.
+            # (A margin account lends for trades and fees, not for a withdrawal: the cash must cover it too.)
             day = event.date[:10]
             raise AccountingError(
                 f"withdrawal of {-amount:,.2f} on {day} exceeds the cash of {book.cash:,.2f} (short by "
@@ -204,6 +244,10 @@ class PortfolioHandler(Handler):
         flow = math.fsum(self._flows) if self._flows else 0.0
         self._flows.clear()
         self.history.record_bar(event.bar, cash, positions_value, total, flow)
+        if book.margin:
+            long, short = book.exposures()
+            self.history.long_value.append(long)
+            self.history.short_value.append(short)
         if self._signal_bar == event.bar:
             self.history.weights.append(WeightsRecord(bar=event.bar, weights=book.weights()))
         return [SnapshotEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,

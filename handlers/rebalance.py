@@ -21,6 +21,13 @@ order_type``; see ``docs/orders.md``): a ``limit`` order's limit is ``limit_offs
 price, below it for a buy and above it for a sell. The sizing is the same for every type. A cost model that
 takes the order is given an :class:`~eventbt.protocols.OrderContext` of the order being sized
 (``order_context``: the rebalance's bar, date and order type; ``order_id`` ``None``).
+
+In a margin account (``margin=True``; ``docs/long-short.md``) positions and weights are signed and
+:func:`generate_margin_orders` does the arithmetic: the same ``V`` and ``T``, every trade rounded toward zero
+(a position changing side is closed, then opened from flat), trades that reduce a position before trades that
+increase one (sells of longs, buys to cover, short sales, buys, each in symbol order), and no cash
+constraint: buys may take cash below zero. On a bar with a margin call (a ``MarginCallEvent`` before the
+signal) the rebalance is sized on the book as the call's liquidation will leave it.
 """
 
 from __future__ import annotations
@@ -33,7 +40,17 @@ import numpy as np
 
 from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
 from eventbt.errors import AccountingError
-from eventbt.events import Event, MarketEvent, NoticeCode, NoticeEvent, OrderEvent, OrderReason, Side, SignalEvent
+from eventbt.events import (
+    Event,
+    MarginCallEvent,
+    MarketEvent,
+    NoticeCode,
+    NoticeEvent,
+    OrderEvent,
+    OrderReason,
+    Side,
+    SignalEvent,
+)
 from eventbt.exact import fsum
 from eventbt.handler import Handler
 from eventbt.orders import limit_price_for
@@ -45,8 +62,8 @@ from eventbt.protocols import (
     SlippageModel,
 )
 
-__all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_orders",
-           "whole_shares"]
+__all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_margin_orders",
+           "generate_orders", "whole_shares"]
 
 
 @attrs.frozen(kw_only=True)
@@ -197,15 +214,91 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     return orders, notes
 
 
+def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
+                           prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
+                           cash_buffer: float = 0.0, min_trade_value: float = 0.0,
+                           tradable: np.ndarray | None = None,
+                           order_context: OrderContext | None = None) -> tuple[list[PlannedOrder], list[Note]]:
+    """Orders and notes in a margin account (signed positions and weights; the module docstring and
+    ``docs/long-short.md``): reducing trades first (sells of longs, then buys to cover), then increasing ones
+    (short sales, then buys), each group in symbol order; no cash constraint. ``order_context`` as for
+    :func:`generate_orders`."""
+    aware = order_context_needed(commission, slippage)
+    template = order_context if order_context is not None else OrderContext(side=1, symbol="")
+
+    def context(i: int, side: int) -> OrderContext | None:
+        """The order's context for the cost models (``None`` when neither takes it)."""
+        if not aware:
+            return None
+        return attrs.evolve(template, symbol=symbols[i], side=side, reason=str(OrderReason.REBALANCE))
+
+    changes, value = compare_positions(weights, positions, prices, cash, cash_buffer)
+    if value <= 0:  # the book owes more than it holds: every target is 0
+        weights = np.zeros_like(weights)
+        changes = -(positions * prices)
+    notes: list[Note] = []
+    groups: tuple[list[PlannedOrder], ...] = ([], [], [], [])  # sells of longs, covers, short sales, buys
+
+    def plan(group: int, i: int, quantity: int) -> None:
+        side = Side.SELL if group in (0, 2) else Side.BUY
+        p = float(prices[i])
+        if quantity > MAX_SHARES:
+            raise AccountingError(f"{'buying' if side == Side.BUY else 'selling'} {quantity:,} shares of "
+                                  f"{symbols[i]!r} at {p!r}: more than the {MAX_SHARES:,} shares a position holds "
+                                  "exactly; the price is too small for the portfolio's value", symbol=symbols[i])
+        groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
+                                          target_weight=float(weights[i]),
+                                          expected=_cost(quantity, p, int(side), commission, slippage,
+                                                         context(i, int(side)))))
+
+    for i in np.flatnonzero(changes).tolist():
+        symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
+        if tradable is not None and not tradable[i]:
+            notes.append(Note(code=NoticeCode.SKIP_NOT_TRADABLE, symbol=symbol,
+                              details={"change": d, "target_weight": w, "reason": "no price this bar"}))
+            continue
+        if abs(d) < min_trade_value:
+            notes.append(Note(code=NoticeCode.SKIP_MIN_TRADE_VALUE, symbol=symbol,
+                              details={"change": d, "min_trade_value": min_trade_value}))
+            continue
+        target = w * value * (1.0 - cash_buffer) if value > 0 else 0.0  # T, as compare_positions has it
+        opening: tuple[int, int] | None = None  # (group, shares) of a trade opening from flat after a close
+        if q > 0 and d < 0:
+            if w <= 0:
+                plan(0, i, q)
+                opening = (2, whole_shares(-target / p)) if w < 0 else None
+            else:
+                opening = (0, min(q, whole_shares(-d / p)))
+        elif q < 0 and d > 0:
+            if w >= 0:
+                plan(1, i, -q)
+                opening = (3, whole_shares(target / fill_price_of(slippage, 1, p, 1, order=context(i, 1)))) \
+                    if w > 0 else None
+            else:
+                opening = (1, min(-q, whole_shares(d / p)))
+        elif d > 0:
+            opening = (3, whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1))))
+        else:
+            opening = (2, whole_shares(-d / p))
+        if opening is None:
+            continue
+        group, n = opening
+        if n > 0:
+            plan(group, i, n)
+        else:
+            notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
+    return [order for group in groups for order in group], notes
+
+
 class RebalanceHandler(Handler):
     """Turns each :class:`SignalEvent` into notices and :class:`OrderEvent`s."""
 
     name = "rebalance"
-    subscribes = (MarketEvent, SignalEvent)
+    subscribes: tuple[type[Event], ...] = (MarketEvent, SignalEvent)
 
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel, cash_buffer: float = 0.0,
                  min_trade_value: float = 0.0, order_type: str = "market", limit_offset_bps: float = 0.0,
-                 time_in_force: str = "day", expire_after: int | None = None) -> None:
+                 time_in_force: str = "day", expire_after: int | None = None, margin: bool = False) -> None:
         if order_type not in REBALANCE_ORDER_TYPES:
             raise ValueError(f"order_type must be one of {', '.join(REBALANCE_ORDER_TYPES)}, got {order_type!r}")
         if time_in_force not in TIMES_IN_FORCE:
@@ -219,10 +312,18 @@ class RebalanceHandler(Handler):
         self.time_in_force = time_in_force
         self.expire_after = expire_after
         self._order_aware = order_context_needed(commission, slippage)  # read once: an OrderContext only then
+        self.margin = margin
+        if margin:
+            self.subscribes = (*type(self).subscribes, MarginCallEvent)
         self._close: np.ndarray | None = None
+        self._call: MarginCallEvent | None = None  # a margin call of this bar, whose liquidation is not booked yet
 
     def on_market(self, event: MarketEvent) -> None:
         self._close = event.close
+
+    def on_margin_call(self, event: MarginCallEvent) -> None:
+        """Remember the call: a signal of the same bar is sized on the book its liquidation will leave."""
+        self._call = event
 
     def on_signal(self, event: SignalEvent) -> list[Event]:
         context = self.context
@@ -238,9 +339,17 @@ class RebalanceHandler(Handler):
         prices = portfolio.marks
         sizing = OrderContext(side=1, symbol="", order_type=self.order_type, bar=event.bar, date=event.date[:10],
                               time_ns=event.time_ns) if self._order_aware else None
-        orders, notes = generate_orders(
-            symbols=context.symbols, weights=weights, positions=portfolio.positions, prices=prices,
-            cash=portfolio.cash, commission=self.commission, slippage=self.slippage,
+        positions, cash = portfolio.positions, portfolio.cash
+        call = self._call
+        if call is not None and call.bar == event.bar and call.quantities:
+            positions = positions.copy()
+            for symbol, change in call.quantities.items():
+                positions[context.symbol_index[symbol]] += change
+            cash += call.expected_cash
+        arithmetic = generate_margin_orders if self.margin else generate_orders
+        orders, notes = arithmetic(
+            symbols=context.symbols, weights=weights, positions=positions, prices=prices,
+            cash=cash, commission=self.commission, slippage=self.slippage,
             cash_buffer=self.cash_buffer, min_trade_value=self.min_trade_value, tradable=tradable,
             order_context=sizing)
         next_id, time_ns, bar = context.next_id, event.time_ns, event.bar

@@ -6,7 +6,11 @@ Look-ahead is impossible by construction: the handler keeps its own copy of the 
 
 Targets are validated before they are published: a mapping of known symbols to finite weights >= 0 that sum
 to at most 1 (+1e-9). Anything else is a :class:`~eventbt.errors.SignalError` naming the strategy, the date
-and the symbol.
+and the symbol. With the limits of a margin account (``[portfolio] allow_short``, ``max_gross``, ``max_net``;
+``docs/long-short.md``) a weight may be negative when ``allow_short`` is set, and a signal whose gross
+``sum(|w|)`` exceeds ``max_gross`` or whose ``|sum(w)|`` exceeds ``max_net`` (by more than 1e-9) is scaled
+down, every weight by the one factor ``min(max_gross / gross, max_net / |net|)``, with a ``scaled_to_limits``
+notice published just before the signal.
 
 Warm-up bars (:class:`~eventbt.events.WarmupBarEvent`) go to the generator's ``update`` like any bar, but its
 ``target_weights`` is never asked there: no signal comes from the warm-up.
@@ -30,7 +34,16 @@ from typing import Any
 import numpy as np
 
 from eventbt.errors import SignalError
-from eventbt.events import DividendEvent, Event, MarketEvent, SignalEvent, SplitEvent, WarmupBarEvent
+from eventbt.events import (
+    DividendEvent,
+    Event,
+    MarketEvent,
+    NoticeCode,
+    NoticeEvent,
+    SignalEvent,
+    SplitEvent,
+    WarmupBarEvent,
+)
 from eventbt.handler import Handler
 from eventbt.protocols import STRATEGY_PRICES, SignalGenerator, StrategyPrices, adjusts
 
@@ -149,16 +162,23 @@ class StrategyHandler(Handler):
     """Calls ``generator.update`` every bar and ``generator.target_weights`` on rebalance bars.
 
     ``prices`` is ``[strategy] prices``: the history is adjusted for splits (``"split_adjusted"``) or for
-    splits and dividends (``"total_return"``); see the module docstring.
+    splits and dividends (``"total_return"``); see the module docstring. ``allow_short``, ``max_gross`` and
+    ``max_net`` are the ``[portfolio]`` limits (``None``: not set); with none of them the targets are those of
+    a cash account.
     """
 
     name = "strategy"
     subscribes: tuple[type[Event], ...] = (MarketEvent, WarmupBarEvent, SplitEvent)
 
     def __init__(self, generator: SignalGenerator, rebalance_bars: np.ndarray, *, strategy_name: str,
-                 prices: StrategyPrices = "split_adjusted") -> None:
+                 prices: StrategyPrices = "split_adjusted", allow_short: bool = False, max_gross: float | None = None,
+                 max_net: float | None = None) -> None:
         if prices not in STRATEGY_PRICES:
             raise ValueError(f"prices must be one of {', '.join(STRATEGY_PRICES)}, got {prices!r}")
+        self.allow_short = allow_short
+        self.limits = allow_short or max_gross is not None or max_net is not None
+        self.max_gross = 1.0 if max_gross is None else float(max_gross)
+        self.max_net = max_net
         self.generator = generator
         self.strategy_name = strategy_name
         self.prices = prices
@@ -203,9 +223,33 @@ class StrategyHandler(Handler):
         if targets is None:
             return None
         weights = self._validate(targets, event)
+        out: list[Event] = []
+        if self.limits:
+            weights, details = self._within_limits(weights)
+            if details is not None:
+                out.append(NoticeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,
+                                       bar=event.bar, handler=self.name, code=NoticeCode.SCALED_TO_LIMITS,
+                                       details=details))
         self.signals += 1
-        return [SignalEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,
-                            bar=event.bar, strategy=self.strategy_name, weights=weights)]
+        out.append(SignalEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,
+                               bar=event.bar, strategy=self.strategy_name, weights=weights))
+        return out
+
+    def _within_limits(self, weights: dict[str, float]) -> tuple[dict[str, float], dict[str, Any] | None]:
+        """``weights`` scaled to ``max_gross`` and ``max_net`` (one factor for all), and the notice's details
+        (``None`` when they are within the limits already)."""
+        gross = math.fsum(abs(weight) for weight in weights.values())
+        net = math.fsum(weights.values())
+        factor = 1.0
+        if gross > self.max_gross + _WEIGHT_SUM_TOLERANCE:
+            factor = self.max_gross / gross
+        if self.max_net is not None and abs(net) > self.max_net + _WEIGHT_SUM_TOLERANCE:
+            factor = min(factor, self.max_net / abs(net))
+        if factor == 1.0:
+            return weights, None
+        details = {"gross": gross, "net": net, "max_gross": self.max_gross, "max_net": self.max_net,
+                   "factor": factor, "weights": dict(weights)}
+        return {symbol: weight * factor for symbol, weight in weights.items()}, details
 
     def _validate(self, targets: Any, event: MarketEvent) -> dict[str, float]:
         date = event.date[:10]
@@ -225,11 +269,14 @@ class StrategyHandler(Handler):
             except (TypeError, ValueError):
                 raise SignalError(f"weight for {symbol!r} is {raw!r}, not a number",
                                   strategy=name, date=date, symbol=symbol) from None
-            if not math.isfinite(weight) or weight < 0:
-                raise SignalError(f"weight for {symbol!r} is {weight}; expected a finite number >= 0",
+            if not math.isfinite(weight) or (weight < 0 and not self.allow_short):
+                expected = "a finite number" if self.allow_short else "a finite number >= 0"
+                raise SignalError(f"weight for {symbol!r} is {weight}; expected {expected}",
                                   strategy=name, date=date, symbol=symbol)
-            if weight > 0:
+            if weight != 0:
                 weights[symbol] = weight
+        if self.limits:
+            return weights
         total = math.fsum(weights.values())
         if total > 1 + _WEIGHT_SUM_TOLERANCE:
             raise SignalError(f"weights sum to {total:.12g}; expected at most 1 (the rest is cash)",

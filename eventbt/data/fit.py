@@ -1,13 +1,13 @@
 """Checks of a loaded price panel against what a scenario asks of it, made before a run and by ``validate``.
 
-A scenario can ask for more than closes: ``next_open`` fills need opens, a volume limit needs volumes, a
-bar-aware slippage model needs the columns its ``bar_fields`` name, limit and stop orders need opens, highs
-and lows (``market_on_open`` orders opens; :func:`order_type_asks` lists where a scenario asks for them), and
-``[data] missing = "error"`` refuses a gap inside a symbol's series. :func:`check_fit` makes every one of
-these checks and raises the first failure as a one-line :class:`~eventbt.errors.ScenarioError` (or
-:class:`~eventbt.errors.DataError` for a gap) naming the scenario key and the data file; :func:`fit_problems`
-returns all of them, for ``eventbt validate``, which lists every problem at once. Both take plain values, not
-a scenario, so the data wing depends on no other wing.
+A scenario can ask for more than closes: ``[portfolio] borrow_rates`` names symbols of the data, ``next_open``
+fills need opens, a volume limit needs volumes, a bar-aware slippage model needs the columns its ``bar_fields``
+name, limit and stop orders need opens, highs and lows (``market_on_open`` orders opens; :func:`order_type_asks`
+lists where a scenario asks for them), and ``[data] missing = "error"`` refuses a gap inside a symbol's series.
+:func:`check_fit` makes every one of these checks and raises the first failure as a one-line
+:class:`~eventbt.errors.ScenarioError` (or :class:`~eventbt.errors.DataError` for a gap) naming the scenario
+key and the data file; :func:`fit_problems` returns all of them, for ``eventbt validate``, which lists every
+problem at once. Both take plain values, not a scenario, so the data wing depends on no other wing.
 
 :func:`series_bounds` and :func:`interior_gaps` find each symbol's first and last close and the gaps inside
 its series: calendar knowledge, like the rebalance schedule, not look-ahead into prices.
@@ -128,9 +128,13 @@ def order_type_asks(execution: Mapping[str, object], events: Sequence[Mapping[st
 
 def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: str, volume_limit: float | None,
             slippage: object | None, slippage_reference: str, missing: str,
-            order_types: Sequence[tuple[str, str]] = ()) -> list[EventbtError | Fit]:
+            order_types: Sequence[tuple[str, str]] = (),
+            borrow_rates: Collection[str] = ()) -> list[EventbtError | Fit]:
     """Each check's failure, in the order the scenario's tables come, then the :class:`Fit` (last)."""
     found: list[EventbtError | Fit] = []
+    for symbol in sorted(set(borrow_rates) - set(prices.symbols)):
+        found.append(ScenarioError(f"[portfolio.borrow_rates] {symbol!r} is not a symbol of the data ({data_path})",
+                                   path=source, table="portfolio.borrow_rates", key=symbol))
     if timing == "next_open" and prices.open is None:
         found.append(ScenarioError(
             f"[execution] timing = 'next_open' needs open prices, but {data_path} has none "
@@ -170,16 +174,18 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
 
 def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: str = "same_close",
               volume_limit: float | None = None, slippage: object | None = None, slippage_reference: str = "",
-              missing: str = "ffill", order_types: Sequence[tuple[str, str]] = ()) -> Fit:
+              missing: str = "ffill", order_types: Sequence[tuple[str, str]] = (),
+              borrow_rates: Collection[str] = ()) -> Fit:
     """Raise the first way ``prices`` do not fit the scenario's asks; else what was found out on the way.
 
     ``source`` is the scenario file and ``data_path`` the data as the scenario names it (both for messages);
     the other arguments are the scenario's ``[execution] timing`` and ``volume_limit``, its slippage model
-    (and the name it was given), ``[data] missing`` and the order types it asks for (:func:`order_type_asks`).
+    (and the name it was given), ``[data] missing``, the order types it asks for (:func:`order_type_asks`) and
+    the symbols of ``[portfolio] borrow_rates``.
     """
     *problems, fit = _checks(prices, source=source, data_path=data_path, timing=timing, volume_limit=volume_limit,
                              slippage=slippage, slippage_reference=slippage_reference, missing=missing,
-                             order_types=order_types)
+                             order_types=order_types, borrow_rates=borrow_rates)
     if problems:
         raise problems[0]  # type: ignore[misc]
     assert isinstance(fit, Fit)

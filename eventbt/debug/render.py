@@ -20,6 +20,7 @@ from eventbt.events import (
     DividendPaymentEvent,
     Event,
     FillEvent,
+    MarginCallEvent,
     NoticeCode,
     NoticeEvent,
     OrderEvent,
@@ -91,6 +92,12 @@ def describe(event: Event) -> str:
     if isinstance(event, SnapshotEvent):
         return (f"cash {money(event.cash)}  positions {money(event.positions_value)}"
                 f"  total {money(event.total_value)}")
+    if isinstance(event, MarginCallEvent):
+        what = "stop the run" if event.response == "stop" else f"liquidate {event.fraction:.2%}" + (
+            " (" + ", ".join(f"{symbol} {n:+,d}" for symbol, n in sorted(event.quantities.items())) + ")"
+            if event.quantities else "")
+        return (f"equity {money(event.equity)} is {event.ratio:.2%} of gross {money(event.gross_exposure)} "
+                f"(maintenance {event.maintenance_margin:.2%}): {what}")
     described = _describe_action(event)
     if described is not None:
         return described
@@ -167,6 +174,11 @@ def explain(event: NoticeEvent) -> str:
         return f"a change of {money(d['change'])} is less than one share at {price(d['price'])}"
     if code == "skip_not_tradable":
         return f"not traded: {d.get('reason', 'no price')} (wanted a change of {money(d['change'])})"
+    if code == "scaled_to_limits":
+        limits = f"max_gross {d['max_gross']:g}" + (f", max_net {d['max_net']:g}" if d.get("max_net") is not None
+                                                     else "")
+        return (f"the signal asked for gross {d['gross']:.6g}, net {d['net']:.6g}, beyond {limits}: every weight "
+                f"scaled by {d['factor']:.6f}")
     if code == "split_adjusted":
         return (f"order #{d['order_id']} restated for a {ratio_text(d['ratio'])} split: {quantity(d['wanted'])} -> "
                 f"{quantity(d['quantity'])} shares, reference price {price(d['reference_price_before'])} -> "

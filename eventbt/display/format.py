@@ -36,6 +36,13 @@ METRIC_ROWS: list[tuple[str, str, str, str]] = [
     ("hit_rate", "Hit rate", "pct", "Trading"),
     ("average_win", "Average win", "money", "Trading"),
     ("average_loss", "Average loss", "money", "Trading"),
+    # a margin account's (summary["exposure"], eventbt.results.exposure; docs/long-short.md)
+    ("gross_exposure", "Gross exposure (average)", "pct", "Exposure"),
+    ("max_gross_exposure", "Gross exposure (max)", "pct", "Exposure"),
+    ("net_exposure", "Net exposure (average)", "pct", "Exposure"),
+    ("long_exposure", "Long (average)", "pct", "Exposure"),
+    ("short_exposure", "Short (average)", "pct", "Exposure"),
+    ("margin_calls", "Margin calls", "int", "Exposure"),
     ("total_commission", "Total commission", "money", "Costs"),
     ("total_slippage", "Total slippage", "money", "Costs"),
     # one ("fee:<model>", "Fee: <model>", "money", "Costs") row per fee model goes here (metric_rows)

@@ -13,6 +13,12 @@ recomputed from the order's own fields (its ``OrderEvent`` record, restated by a
 and the fill bar's prices: see :func:`order_reference`. The result is what ``trades.csv``,
 ``signals.csv``, ``weights.csv``, ``equity.csv`` and ``summary.json`` must hold (see
 :mod:`eventbt.replays.verify`).
+
+A margin account (``docs/long-short.md``; ``margin`` given) is booked as its book books it: signed positions
+(a sale beyond the shares held opens a short with ``allow_short``), the average cost and realized P&L of shorts,
+cash that may go below zero, fees paid in full, dividends paid by shorts; each bar's long and short market value
+is kept, and every fee, margin call and liquidation order is handed to ``margin``
+(:class:`eventbt.replays.margin_books.MarginChecks`), which recomputes it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ __all__ = ["Books", "BooksError", "order_reference", "rebuild_books"]
 _CASH_TOLERANCE = 1e-6  # as eventbt/portfolio.py
 # The events the portfolio handler books or records (the others do not touch the books).
 _BOOKED = frozenset({"MarketEvent", "SignalEvent", "FillEvent", "CashFlowEvent", "FeeEvent", "BarEndEvent",
-                     "SnapshotEvent", "SplitAdjustmentEvent", "DividendPaymentEvent"})
+                     "SnapshotEvent", "SplitAdjustmentEvent", "DividendPaymentEvent", "MarginCallEvent", "OrderEvent"})
+_MARGIN_FEES = frozenset({"financing", "borrow"})  # the fee handlers of a margin account (handlers/fees.py)
 
 
 class BooksError(Exception):
@@ -66,6 +73,9 @@ class Books:
     splits: list[Mapping[str, Any]] = attrs.field(factory=list)  # the SplitAdjustmentEvent data, in order
     closing: dict[int, np.ndarray] = attrs.field(factory=dict)  # bar -> the positions at its close
     actions_booked: set[tuple[str, str, int]] = attrs.field(factory=set)  # (kind, symbol, ex-date bar)
+    long_value: list[float] = attrs.field(factory=list)  # a margin account's longs per bar marked
+    short_value: list[float] = attrs.field(factory=list)  # and its shorts (<= 0)
+    margin_calls: int = 0
 
     def held_before(self, bar: int, j: int) -> int:
         """The shares of symbol ``j`` held at the close before ``bar`` (0 before the first bar marked)."""
@@ -141,14 +151,15 @@ def order_reference(order: Mapping[str, Any], bar: int, j: int, prices: Any) -> 
 
 def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_cash: float, next_open: bool,
                   path: str = "audit.jsonl", extra: int = 0, withholding_tax: float = 0.0,
-                  weights_lag: int | None = None) -> Books:
+                  weights_lag: int | None = None, margin: Any = None) -> Books:
     """The books of the run ``records`` describe (see the module docstring).
 
     ``weights_lag`` is the bar the rebalance's weights row is taken at, after the signal bar (default: 1 with
     ``next_open``, else 0; ``docs/orders.md`` says when other order types move it).
 
     Raises :class:`BooksError` when the log does not add up against ``prices``: a fill's reference price that
-    is not the data's, a sale of shares not held, cash below zero, a bar or symbol outside the data.
+    is not the data's, a sale of shares not held, cash below zero, a bar or symbol outside the data. ``margin``
+    (:class:`eventbt.replays.margin_books.MarginChecks`) makes it a margin account's books.
     """
     symbols = list(prices.symbols)
     index = {symbol: j for j, symbol in enumerate(symbols)}
@@ -166,6 +177,7 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
     typed: dict[int, dict[str, Any]] = {}  # order id -> the audit data of an order of another type than market
     skipped = _skipped_by_portfolio(records)
     bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
+    account = margin.account if margin is not None else None
     for record in delivered(records, path, extra=extra):
         kind, data = record.get("type"), record.get("data") or {}
         if record.get("id") in skipped or not isinstance(data, Mapping):
@@ -174,7 +186,9 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
             typed[int(record["id"])] = dict(data)
         elif kind == "NoticeEvent" and data.get("code") == "split_adjusted":
             _restate(typed, data.get("details") or {})
-        if kind not in _BOOKED:
+        if kind not in _BOOKED or (margin is None and kind in ("MarginCallEvent", "OrderEvent")):
+            continue
+        if kind == "OrderEvent" and record.get("by") != "margin":
             continue
         bar = data.get("bar")
         if not (isinstance(bar, int) and 0 <= bar < n_bars):
@@ -183,22 +197,31 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
         if kind == "MarketEvent":
             close = prices.close[bar]
             np.copyto(marks, close, where=close == close)
+            if margin is not None:
+                margin.at_market(record, bar, positions, marks, cash)
         elif kind == "SignalEvent":
             weights = data.get("weights") or {}
             books.signals.append((bar, {str(k): float(v) for k, v in weights.items()}))
             signal_bar = bar + lag
         elif kind == "FillEvent":
             cash = _book_fill(record, data, bar, reference, marks, index, positions, average, cash, books,
-                              typed.get(int(data.get("order_id") or -1)), prices)
+                              typed.get(int(data.get("order_id") or -1)), prices, account=account)
+        elif kind == "MarginCallEvent":
+            margin.call(record, data)
+            books.margin_calls += 1
+        elif kind == "OrderEvent":
+            margin.order(record, data)
         elif kind == "CashFlowEvent":
             amount = float(data["amount"])
-            if cash + amount < -_CASH_TOLERANCE:
+            if amount < 0 and cash + amount < -_CASH_TOLERANCE:
                 raise BooksError(f"audit.jsonl CashFlowEvent #{record['id']} cash after it", ">= 0", cash + amount)
             cash += amount
             flows.append(amount)
         elif kind == "FeeEvent":
             model, amount = str(data["model"]), float(data["amount"])
-            if amount < 0:
+            if margin is not None and model in _MARGIN_FEES and record.get("by") == model:
+                margin.fee(record, data)
+            if amount < 0 or account is not None:  # a credit, or any fee of a margin account: paid in full
                 paid = amount
             else:
                 due = owed.get(model, 0.0) + amount
@@ -219,14 +242,23 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
             if signal_bar == bar:
                 values = positions * marks
                 books.weights.append((bar, values / total if total > 0 else np.zeros_like(values)))
+            if margin is not None:
+                products = np.multiply(positions[held].astype(float), marks[held]).tolist()
+                books.long_value.append(math.fsum(v for v in products if v > 0))
+                books.short_value.append(math.fsum(v for v in products if v < 0))
+                margin.at_bar_end(cash, positions, marks)
         elif kind == "SnapshotEvent":
             books.snapshots[bar] = data
         elif kind == "SplitAdjustmentEvent":
             cash = _book_split(record, data, bar, marks, index, positions, average, cash, books)
         elif kind == "DividendPaymentEvent":
-            cash = _book_dividend(record, data, bar_of, index, withholding_tax, cash, books)
+            cash = _book_dividend(record, data, bar_of, index, withholding_tax, cash, books,
+                                  margin=account is not None)
         if kind == "BarEndEvent":
             books.closing[bar] = positions.copy()
+    footer = records[-1] if records and records[-1].get("record") == "footer" else {}
+    if margin is not None and footer.get("status") == "completed":
+        margin.settle()  # the last bar's fees, call and orders (a run stopped early may not have reached them)
     return books
 
 
@@ -252,10 +284,10 @@ def _book_split(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ma
     fraction = float(exact - whole)
     require("shares_after", whole, data["shares_after"], whole == data["shares_after"])
     prior = float(marks[j])
-    require("prior_close (the previous close)", prior, data["prior_close"], _near(prior, float(data["prior_close"])))
+    require("prior_close (the previous close)", prior, data["prior_close"], near(prior, float(data["prior_close"])))
     lieu = fraction * prior / ratio
     require("cash_in_lieu (fraction x previous close / ratio)", lieu, data["cash_in_lieu"],
-            _near(lieu, float(data["cash_in_lieu"])))
+            near(lieu, float(data["cash_in_lieu"])))
     positions[j] = whole
     average[j] = average[j] / ratio if whole else 0.0
     marks[j] = marks[j] / ratio
@@ -265,7 +297,7 @@ def _book_split(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ma
 
 
 def _book_dividend(record: Mapping[str, Any], data: Mapping[str, Any], bar_of: dict[str, int],
-                   index: dict[str, int], rate: float, cash: float, books: Books) -> float:
+                   index: dict[str, int], rate: float, cash: float, books: Books, *, margin: bool = False) -> float:
     """Check a dividend payment against the rules and book its net amount to cash."""
     symbol, ex_date = str(data["symbol"]), str(data["ex_date"])
     where = f"audit.jsonl DividendPaymentEvent #{record['id']} ({symbol} ex {ex_date})"
@@ -280,10 +312,10 @@ def _book_dividend(record: Mapping[str, Any], data: Mapping[str, Any], bar_of: d
     gross = held * float(data["amount_per_share"])
     tax = gross * rate if gross > 0 else 0.0  # a short position pays the dividend; nothing is withheld
     for name, value in (("gross", gross), ("withholding_tax", tax), ("net", gross - tax)):
-        if not _near(value, float(data[name])):
+        if not near(value, float(data[name])):
             raise BooksError(f"{where} {name}", value, data[name], check="actions")
     net = float(data["net"])
-    if cash + net < -_CASH_TOLERANCE:
+    if cash + net < -_CASH_TOLERANCE and not margin:
         raise BooksError(f"{where} cash after it", ">= 0", cash + net, check="actions")
     books.dividends.append(data)
     books.actions_booked.add(("dividend", symbol, ex_bar))
@@ -297,14 +329,20 @@ def _restate(typed: dict[int, dict[str, Any]], details: Mapping[str, Any]) -> No
         order.update({key: details[key] for key in ("limit_price", "stop_price") if key in details})
 
 
-def _near(expected: float, found: float) -> bool:
+def near(expected: float, found: float) -> bool:
+    """Whether a recomputed number agrees with the log's: within 1e-9 relative, 1e-6 absolute near zero."""
     return abs(expected - found) <= max(1e-6, 1e-9 * abs(expected))
 
 
 def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, reference: np.ndarray,
                marks: np.ndarray, index: dict[str, int], positions: np.ndarray, average: np.ndarray, cash: float,
-               books: Books, order: Mapping[str, Any] | None = None, prices: Any = None) -> float:
-    """Book one fill as ``Portfolio.apply_fill`` does; append its trades.csv row; return the new cash."""
+               books: Books, order: Mapping[str, Any] | None = None, prices: Any = None, *,
+               account: Any = None) -> float:
+    """Book one fill as ``Portfolio.apply_fill`` does; append its trades.csv row; return the new cash.
+
+    ``order`` is the audit data of the fill's order when it is of another type than market (its reference
+    price is recomputed from ``prices``). ``account`` is a margin account's ``[portfolio]``: cash may go below
+    zero, and with ``allow_short`` a sale beyond the shares held opens a short."""
     symbol, side = str(data["symbol"]), str(data["side"])
     quantity, price, commission = int(data["quantity"]), float(data["price"]), float(data["commission"])
     where = f"audit.jsonl FillEvent #{record['id']} ({side} {quantity} {symbol})"
@@ -333,21 +371,23 @@ def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ref
         raise BooksError(f"{where} slippage (|price - reference_price| x quantity)", cost, slippage)
     held = int(positions[j])
     realized = 0.0
-    if side == "BUY":
-        cash = cash - quantity * price - commission
-        if cash < -_CASH_TOLERANCE:
-            raise BooksError(f"{where} cash after the fill", ">= 0", cash)
-        new = held + quantity
-        average[j] = (held * average[j] + quantity * price) / new
-        positions[j] = new
-    else:
-        if quantity > held:
-            raise BooksError(f"{where} shares held", f">= {quantity}", held)
-        cash = cash + quantity * price - commission
-        realized = (price - average[j]) * quantity - commission
-        positions[j] = held - quantity
-        if held == quantity:
+    sign = 1 if side == "BUY" else -1
+    cash = cash - sign * quantity * price - commission
+    if account is None and cash < -_CASH_TOLERANCE:
+        raise BooksError(f"{where} cash after the fill", ">= 0", cash)
+    if sign < 0 and quantity > held and not (account is not None and account.allow_short):
+        raise BooksError(f"{where} shares held", f">= {quantity}", held)
+    new = held + sign * quantity
+    if held == 0 or (held > 0) == (sign > 0):  # opening or adding: the average cost of the shares held
+        average[j] = (abs(held) * average[j] + quantity * price) / abs(new)
+    else:  # reducing, closing or crossing zero: the closed shares realize P&L net of the whole commission
+        closing = min(quantity, abs(held))
+        realized = ((price - average[j]) if held > 0 else (average[j] - price)) * closing - commission
+        if new == 0:
             average[j] = 0.0
+        elif (new > 0) != (held > 0):
+            average[j] = price
+    positions[j] = new
     books.trades.append({
         "bar": bar, "symbol": symbol, "side": side, "quantity": quantity, "price": price,
         "reference_price": found_reference, "commission": commission, "slippage": slippage,

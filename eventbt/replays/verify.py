@@ -26,7 +26,12 @@ stopping at the first disagreement:
 9. ``summary``: every figure of ``summary.json`` recomputed with :func:`eventbt.results.metrics.summary_figures`
    and :func:`eventbt.results.costs.cost_attribution` from the recomputed equity (and ``dividends`` from the
    booked payments, ``warmup_bars``), and nothing else in it;
-10. ``actions`` (runs with corporate actions): every action of the data on a position held at the previous
+10. ``margin`` (a margin account, ``docs/long-short.md``): the books of step 4 are signed (shorts, cash below
+    zero, realized P&L on covers), every ``financing`` and ``borrow`` fee and every margin call with its
+    liquidation orders is recomputed there (:mod:`eventbt.replays.margin_books`; a disagreement is a ``fees`` or
+    ``margin`` one), and the exposure columns of ``equity.csv`` and ``weights.csv`` and ``summary["exposure"]``
+    are checked with the files;
+11. ``actions`` (runs with corporate actions): every action of the data on a position held at the previous
     close was booked (checked for a run that completed; one stopped early may not have reached a payment).
 
 A disagreement names the file, the 1-based data row (the header line not counted) and the column
@@ -276,11 +281,16 @@ def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, t
         expected_summary,
     )
 
+    account = config.portfolio
+
     def rebuild(extra: int) -> Any:
+        from eventbt.replays.margin_books import MarginChecks, built_in_models
+
+        margin = MarginChecks(account, prices, built_in_models(config.execution)) if account.margin else None
         try:
-            return rebuild_books(records, prices=prices, initial_cash=config.portfolio.initial_cash,
+            return rebuild_books(records, prices=prices, initial_cash=account.initial_cash,
                                  next_open=config.execution.timing == "next_open", extra=extra,
-                                 withholding_tax=config.portfolio.withholding_tax,
+                                 withholding_tax=account.withholding_tax, margin=margin,
                                  weights_lag=0 if fills_on_signal_bar(config.execution.timing,
                                                                       config.execution.order_type) else 1)
         except BooksError as exc:
@@ -298,8 +308,9 @@ def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, t
     comparisons: list[tuple[str, Callable[[], Finding | None]]] = [
         ("trades", lambda: compare_trades(tables["trades.csv"], books, prices.dates)),
         ("signals", lambda: compare_signals(tables["signals.csv"], books, prices.dates, symbols)),
-        ("equity", lambda: compare_equity(tables["equity.csv"], books, prices.dates)),
-        ("weights", lambda: compare_weights(tables["weights.csv"], books, prices.dates, symbols)),
+        ("equity", lambda: compare_equity(tables["equity.csv"], books, prices.dates, margin=account.margin)),
+        ("weights", lambda: compare_weights(tables["weights.csv"], books, prices.dates, symbols,
+                                            margin=account.margin)),
     ]
     for check, compare in comparisons:
         found = compare()
@@ -310,6 +321,8 @@ def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, t
     expected = expected_summary(books, records, footer, config, prices.dates, warmup_bars=prices.warmup_bars)
     _compare_summary(expected, summary)
     checked.append("summary")
+    if account.margin:
+        checked.append("margin")
     if config.data.corporate_actions:
         if footer.get("status") == "completed":
             unbooked = books.unbooked_actions(prices)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from eventbt.results.exposure import EQUITY_EXPOSURE_COLUMNS, WEIGHT_EXPOSURE_COLUMNS, weight_exposures
+
 if TYPE_CHECKING:
     from eventbt.replays.books import Books
 
@@ -141,10 +143,10 @@ def compare_signals(table: Any, books: Books, dates: np.ndarray, symbols: list[s
     return _row_count(table, len(books.signals), "one per SignalEvent of the audit log")
 
 
-def compare_equity(table: Any, books: Books, dates: np.ndarray) -> Finding | None:
+def compare_equity(table: Any, books: Books, dates: np.ndarray, *, margin: bool = False) -> Finding | None:
     """One row per bar marked: cash, positions value and total value as recomputed and as the log's snapshot
-    says (exactly), and the bar's flow."""
-    found = _columns(table, EQUITY_COLUMNS, optional=("flow",))
+    says (exactly), and the bar's flow; in a margin account the longs' and the shorts' market value too."""
+    found = _columns(table, EQUITY_COLUMNS + (EQUITY_EXPOSURE_COLUMNS if margin else []), optional=("flow",))
     if found is not None:
         return found
     for number, row in enumerate(table.rows[:len(books.bars)], start=1):
@@ -153,6 +155,8 @@ def compare_equity(table: Any, books: Books, dates: np.ndarray) -> Finding | Non
         day = _day(dates[bar])
         recomputed = {"date": day, "cash": books.cash[i], "positions_value": books.positions_value[i],
                       "total_value": books.total_value[i], "flow": books.flow[i]}
+        if margin:
+            recomputed.update(long_value=books.long_value[i], short_value=books.short_value[i])
         for column, text in zip(table.columns, row, strict=True):
             found = _cell(table, number, column, recomputed[column], text, exact=False, context=day)
             if found is not None:
@@ -168,14 +172,19 @@ def compare_equity(table: Any, books: Books, dates: np.ndarray) -> Finding | Non
     return _row_count(table, len(books.bars), "one per bar marked")
 
 
-def compare_weights(table: Any, books: Books, dates: np.ndarray, symbols: list[str]) -> Finding | None:
-    """A row at the end of each bar that carried out a rebalance: market value / total value per symbol."""
-    found = _columns(table, ["date", *symbols])
+def compare_weights(table: Any, books: Books, dates: np.ndarray, symbols: list[str], *,
+                    margin: bool = False) -> Finding | None:
+    """A row at the end of each bar that carried out a rebalance: market value / total value per symbol; in a
+    margin account then the sums of the long, short, absolute and all weights."""
+    found = _columns(table, ["date", *symbols, *(WEIGHT_EXPOSURE_COLUMNS if margin else [])])
     if found is not None:
         return found
     for number, (row, (bar, weights)) in enumerate(zip(table.rows, books.weights, strict=False), start=1):
         expected: dict[str, Any] = {"date": _day(dates[bar]), **{s: float(w) for s, w in zip(symbols, weights,
                                                                                              strict=True)}}
+        if margin:
+            sums = weight_exposures(np.asarray([weights], dtype=float))[0]
+            expected.update({name: float(value) for name, value in zip(WEIGHT_EXPOSURE_COLUMNS, sums, strict=True)})
         for column, text in zip(table.columns, row, strict=True):
             found = _cell(table, number, column, expected[column], text, exact=False, context=_day(dates[bar]))
             if found is not None:
@@ -209,6 +218,12 @@ def expected_summary(books: Books, records: Sequence[Mapping[str, Any]], footer:
         summary["dividends"] = _dividends(books)
     if config.run.warmup:
         summary["warmup_bars"] = warmup_bars
+    if config.portfolio.margin:
+        from eventbt.results.exposure import exposure_summary
+
+        summary["exposure"] = exposure_summary(total_value=values, long_value=np.asarray(books.long_value, dtype=float),
+                                               short_value=np.asarray(books.short_value, dtype=float),
+                                               margin_calls=books.margin_calls)
     return summary
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from eventbt.data.benchmark import load_benchmark
 from eventbt.errors import DataError
-from eventbt.results import fee_amounts, income_figures
+from eventbt.results import exposure_figures, fee_amounts, income_figures
+from eventbt.results.exposure import WEIGHT_EXPOSURE_COLUMNS
 from eventbt.results.metrics import compute_metrics
 
 __all__ = ["ACTION_COLUMNS", "FEE_COLUMNS", "RunData", "fees_by_date", "load_benchmark", "load_run", "read_actions",
@@ -209,11 +210,15 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
         series, bench_name = load_benchmark(benchmark)
     elif benchmark is not None:
         series, bench_name = benchmark, str(benchmark.name or "benchmark")
+    margin = "exposure" in summary  # a margin account's run: its weights.csv has the exposure sums after the symbols
+    if margin:
+        weights = weights.drop(columns=[c for c in WEIGHT_EXPOSURE_COLUMNS if c in weights.columns])
     metrics = compute_metrics(equity, trades, initial_cash=summary.get("initial_cash"), benchmark=series,
-                              risk_free=risk_free, fees=fee_amounts(summary))
+                              risk_free=risk_free, fees=fee_amounts(summary), margin=margin)
     metrics.update({key: summary[key] for key in ("scenario", "digest", "complete", "status", "events")
                     if key in summary})
     metrics.update(income_figures(summary))
+    metrics.update(exposure_figures(summary))
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
                    benchmark_name=bench_name, rebalances=read_rebalances(root / "audit.jsonl"),

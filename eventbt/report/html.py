@@ -224,22 +224,39 @@ def _charts(run: RunData) -> dict[str, str]:
     stacks = [(name.removeprefix("fee:"), costs[name].to_numpy(dtype=float) / values * 1e4)
               for name in costs.columns if name not in ("total", "value")]
     weights = run.weights.fillna(0.0)
-    held = [i for i, s in enumerate(weights.columns) if (weights[s] > 0).any()]
+    held = [i for i, s in enumerate(weights.columns) if (weights[s] != 0).any()]
+    margin = "exposure" in run.summary and "long_value" in run.equity
+    if margin:  # weights of both signs: a line per symbol, and the exposures per bar
+        weights_chart = line_chart(weights.index.to_numpy(), [(str(weights.columns[i]),
+                                                               weights.iloc[:, i].to_numpy(dtype=float)) for i in held],
+                                   title="Weights after each rebalance (negative: short)", kind="weights", style="pct")
+        total = run.equity["total_value"].to_numpy(dtype=float)
+        long, short = (run.equity[c].to_numpy(dtype=float) for c in ("long_value", "short_value"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exposures = [("gross", (long - short) / total), ("net", (long + short) / total), ("long", long / total),
+                         ("short", short / total)]
+        exposure_chart = line_chart(dates, exposures, title="Exposure, fraction of total value", kind="exposure",
+                                    style="pct")
+    else:
+        weights_chart = stacked_area(weights.index.to_numpy(), list(weights.columns), weights.to_numpy(dtype=float),
+                                     title="Weights after each rebalance", kind="weights")
+        exposure_chart = ""
     return {
         "equity_linear": line_chart(dates, series, title="Equity, linear scale", kind="equity-linear"),
         "equity_log": line_chart(dates, series, title="Equity, log scale", kind="equity-log", log=True),
         "drawdown": line_chart(dates, [("drawdown", falls)], title="Drawdown", kind="drawdown", style="pct",
                                fill_to_zero=True),
-        "weights": stacked_area(weights.index.to_numpy(), list(weights.columns), weights.to_numpy(dtype=float),
-                                title="Weights after each rebalance", kind="weights"),
+        "weights": weights_chart,
+        "exposure": exposure_chart,
         "turnover": bar_chart(table.index.to_numpy(), [("turnover", table["turnover"].to_numpy(dtype=float))],
                               title="One-sided turnover per rebalance", kind="turnover"),
         "costs": bar_chart(costs.index.to_numpy(), stacks, title="Costs per rebalance, bps of portfolio value",
                            kind="costs", style="bps"),
         "costs_legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
                                 f"{escape(name)}</span>" for i, (name, _) in enumerate(stacks)),
-        "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
-                          f"{escape(str(weights.columns[i]))}</span>" for i in held),
+        # the stacked chart colours a symbol by its column, the line chart by its place among the lines
+        "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[(k if margin else i) % len(PALETTE)]}">'
+                          f"</i>{escape(str(weights.columns[i]))}</span>" for k, i in enumerate(held)),
     }
 
 
@@ -275,7 +292,10 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         f'{m.get("max_drawdown_trough")}, recovered {m.get("max_drawdown_recovery") or "not yet"} '
         f'({m.get("max_drawdown_days")} days).</p></section>',
         f'<section id="weights"><h2>Weights</h2>{charts["weights"]}<div class="legend">{charts["legend"]}</div>'
-        "</section>",
+        + (f'<h3>Exposure: gross, net, long, short</h3>{charts["exposure"]}<div class="legend">'
+           + "".join(f'<span class="swatch"><i style="background:{PALETTE[i]}"></i>{name}</span>'
+                     for i, name in enumerate(("gross", "net", "long", "short"))) + "</div>"
+           if charts["exposure"] else "") + "</section>",
         f'<section id="turnover"><h2>Turnover and costs per rebalance</h2><h3>One-sided turnover, % of value</h3>'
         f'{charts["turnover"]}<h3>Costs, bps of value</h3>{charts["costs"]}'
         f'<div class="legend">{charts["costs_legend"]}</div><p class="muted">A fee belongs to a rebalance when it '

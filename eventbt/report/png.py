@@ -60,11 +60,17 @@ def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path
 
     fig, ax = plt.subplots(figsize=(10, 4))
     weights = run.weights.fillna(0.0)
-    held = [s for s in weights.columns if (weights[s] > 0).any()]
+    held = [s for s in weights.columns if (weights[s] != 0).any()]
     colours = [PALETTE[list(weights.columns).index(s) % len(PALETTE)] for s in held]
-    ax.stackplot(weights.index, *(weights[s].to_numpy() for s in held), labels=held, colors=colours, step="post")
-    ax.set_ylim(0, 1)
-    ax.set_title("Weights after each rebalance")
+    if "exposure" in run.summary:  # a margin account: weights of both signs, one line each
+        for symbol, colour in zip(held, colours, strict=True):
+            ax.step(weights.index, weights[symbol].to_numpy(), where="post", color=colour, lw=1.0, label=symbol)
+        ax.axhline(0.0, color="#868e96", lw=0.6)
+        ax.set_title("Weights after each rebalance (negative: short)")
+    else:
+        ax.stackplot(weights.index, *(weights[s].to_numpy() for s in held), labels=held, colors=colours, step="post")
+        ax.set_ylim(0, 1)
+        ax.set_title("Weights after each rebalance")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     paths.append(_save(fig, out / PNG_NAMES[2], dpi))
 

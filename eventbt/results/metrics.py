@@ -157,7 +157,8 @@ def _flows(equity: pd.DataFrame) -> np.ndarray | None:
 
 def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
                     initial_cash: float | None = None, benchmark: pd.Series | None = None,
-                    risk_free: float = 0.0, fees: Mapping[str, float] | None = None) -> dict[str, Any]:
+                    risk_free: float = 0.0, fees: Mapping[str, float] | None = None,
+                    margin: bool = False) -> dict[str, Any]:
     """Every figure of ``docs/metrics.md`` for one run, as a flat dict (``None`` where undefined).
 
     ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure, ``flow`` for the
@@ -165,7 +166,8 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     first total value; ``benchmark`` is a price (or index level) series, aligned to the run's dates by
     carrying the last known level forward; ``risk_free`` is an annual rate, taken as ``risk_free / 252`` per
     bar; ``fees`` is what each fee model charged (``summary["costs"]``), reported as ``fee:<model>`` and
-    counted in ``total_costs``.
+    counted in ``total_costs``. ``margin``: the run is a margin account's (``docs/long-short.md``), whose closing
+    fills are those with a realized P&L (covers too), not the sells (a short sale opens a position).
     """
     import pandas as pd
 
@@ -203,7 +205,7 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     figures["total_costs"] = exact.fsum([commission, slippage, *fees.values()])
     for name, total in (("commission", commission), ("slippage", slippage), ("total_cost", figures["total_costs"])):
         figures[f"{name}_drag_bps"] = total / mean_value / years * 1e4 if years > 0 and mean_value > 0 else None
-    figures.update(_trade_figures(trades))
+    figures.update(_trade_figures(trades, margin=margin))
     if benchmark is not None:
         figures.update(_benchmark_figures(returns, pd.DatetimeIndex(equity.index), benchmark, per_bar_rf,
                                           figures["cagr"], years))
@@ -223,9 +225,14 @@ def _sortino(returns: np.ndarray, per_bar_rf: float) -> float | None:
     return exact.mean(excess) / downside * math.sqrt(BARS_PER_YEAR) if downside > 0 else None
 
 
-def _trade_figures(trades: pd.DataFrame) -> dict[str, Any]:
-    """Hit rate and average win and loss over the fills that realized P&L (sells)."""
-    pnl = trades.loc[trades["side"] == "SELL", "realized_pnl"].to_numpy(dtype=float) if len(trades) else np.zeros(0)
+def _trade_figures(trades: pd.DataFrame, *, margin: bool = False) -> dict[str, Any]:
+    """Hit rate and average win and loss over the fills that realized P&L: the sells, or in a margin account
+    the fills with a realized P&L (sales of longs and covers of shorts)."""
+    if not len(trades):
+        pnl = np.zeros(0)
+    else:
+        realized = trades["realized_pnl"].to_numpy(dtype=float)
+        pnl = realized[realized != 0] if margin else realized[(trades["side"] == "SELL").to_numpy()]
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
     return {
         "closing_trades": len(pnl),

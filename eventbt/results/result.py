@@ -10,7 +10,8 @@ atomically (temporary file, then rename), so a reader never sees half a file:
 - ``weights.csv``: actual weights after each rebalance (date x symbol);
 - ``signals.csv``: target weights of each rebalance (date x symbol);
 - ``summary.json``: the summary figures, ``digest`` and ``complete`` (and ``dividends``, ``warmup_bars`` in runs
-  with corporate actions, a warm-up);
+  with corporate actions, a warm-up; ``exposure`` in a margin account, whose ``equity.csv`` and ``weights.csv``
+  also have the exposure columns of :mod:`eventbt.results.exposure`);
 - ``scenario.toml``: the resolved scenario; ``audit.jsonl``: the audit log;
 - ``eventbt-run.json``: the run folder's marker, listing the files above (see :mod:`eventbt.results.files`).
 
@@ -35,6 +36,12 @@ import pandas as pd
 from eventbt.audit import AuditLog
 from eventbt.exact import fsum
 from eventbt.results.costs import cost_attribution, fee_amounts
+from eventbt.results.exposure import (
+    EQUITY_EXPOSURE_COLUMNS,
+    WEIGHT_EXPOSURE_COLUMNS,
+    exposure_summary,
+    weight_exposures,
+)
 from eventbt.results.files import RunFolder, atomic_write
 from eventbt.results.income import dividend_summary
 from eventbt.results.metrics import summary_figures
@@ -97,7 +104,8 @@ class Result:
         from eventbt.results.metrics import compute_metrics
 
         return compute_metrics(self.equity, self.trades, initial_cash=self.summary.get("initial_cash"),
-                               benchmark=benchmark, risk_free=risk_free, fees=fee_amounts(self.summary))
+                               benchmark=benchmark, risk_free=risk_free, fees=fee_amounts(self.summary),
+                               margin="exposure" in self.summary)
 
     def _repr_html_(self) -> str:
         """Jupyter's view of a result: the summary figures and an equity chart."""
@@ -155,7 +163,7 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
 
     The summary has ``dividends`` (see :func:`eventbt.results.income.dividend_summary`) only when the
     scenario reads corporate actions, and ``warmup_bars`` only when it has a warm-up, so the summary of a run
-    with neither is as it was.
+    with neither is as it was; likewise the exposures of a margin account (:mod:`eventbt.results.exposure`).
     """
     symbols = list(history.symbols)
     index = pd.DatetimeIndex(dates[history.bars], name="date")
@@ -177,6 +185,11 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
             signal_grid[row, column[symbol]] = weight
     signals = pd.DataFrame(signal_grid, columns=symbols,
                            index=pd.DatetimeIndex(dates[[r.bar for r in history.signals]], name="date"))
+    margin = scenario.portfolio.margin
+    if margin:
+        equity[EQUITY_EXPOSURE_COLUMNS[0]] = np.asarray(history.long_value, dtype=float)
+        equity[EQUITY_EXPOSURE_COLUMNS[1]] = np.asarray(history.short_value, dtype=float)
+        weights[WEIGHT_EXPOSURE_COLUMNS] = weight_exposures(weights[symbols].to_numpy(dtype=float))
     # Exactly rounded over the fills (the running totals of the book may differ in the last bit), so that
     # summary.json and the views that read trades.csv (show, compare, the report) print the same cents.
     commission, slippage = fsum(trades["commission"].to_numpy()), fsum(trades["slippage"].to_numpy())
@@ -195,5 +208,10 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
         summary["dividends"] = dividend_summary(history.dividends, history.splits)
     if scenario.run.warmup:
         summary["warmup_bars"] = warmup_bars
+    if margin:
+        summary["exposure"] = exposure_summary(total_value=equity["total_value"].to_numpy(),
+                                               long_value=equity["long_value"].to_numpy(),
+                                               short_value=equity["short_value"].to_numpy(),
+                                               margin_calls=len(history.margin_calls))
     return Result(equity=equity, trades=trades, weights=weights, signals=signals, summary=summary,
                   audit=audit, scenario_toml=scenario.to_toml(), complete=complete, events=events)

@@ -32,8 +32,10 @@ from eventbt.errors import ScenarioError
 from eventbt.protocols import (
     CommissionPer,
     DataFormat,
+    DayCount,
     DelistingPolicy,
     DividendPayment,
+    MarginCall,
     MissingPolicy,
     OnError,
     Period,
@@ -93,12 +95,47 @@ class DataConfig:
 @attrs.frozen(kw_only=True)
 class PortfolioConfig:
     """``[portfolio]``: the starting cash, in account currency; what a withdrawal the cash does not cover
-    does: stop the run (``"error"``) or sell positions pro rata to fund it (``"sell"``); and the tax rate
-    withheld from dividends."""
+    does: stop the run (``"error"``) or sell positions pro rata to fund it (``"sell"``); the tax rate
+    withheld from dividends; and the keys of a margin account (``docs/long-short.md``): short positions, the
+    gross and net limits of a signal (``None``: not set), the annual financing and borrow rates (per-symbol
+    overrides in ``borrow_rates``) and their day count, the maintenance margin (``None``: no margin rule)
+    and what a margin call does."""
 
     initial_cash: float = 1_000_000.0
     withdrawal: WithdrawalPolicy = "error"
     withholding_tax: float = 0.0
+    allow_short: bool = False
+    max_gross: float | None = None
+    max_net: float | None = None
+    financing_rate: float = 0.0
+    borrow_rate: float = 0.0
+    borrow_rates: dict[str, float] = attrs.field(factory=dict)
+    day_count: DayCount = 360
+    maintenance_margin: float | None = None
+    margin_call: MarginCall = "liquidate"
+
+    @property
+    def margin(self) -> bool:
+        """Whether this is a margin account: ``allow_short`` or ``max_gross > 1`` (cash may go below zero)."""
+        return self.allow_short or (self.max_gross is not None and self.max_gross > 1)
+
+    @property
+    def limits(self) -> bool:
+        """Whether signals are scaled to the limits (any of ``allow_short``, ``max_gross``, ``max_net`` set),
+        rather than refused above a sum of 1 as in a cash account without them."""
+        return self.allow_short or self.max_gross is not None or self.max_net is not None
+
+    @property
+    def gross_limit(self) -> float:
+        """``max_gross``, 1.0 when not set."""
+        return 1.0 if self.max_gross is None else self.max_gross
+
+    def margin_table(self) -> dict[str, Any]:
+        """The margin-account keys that differ from their defaults (the resolved scenario holds only those)."""
+        defaults = PortfolioConfig()
+        keys = ("allow_short", "max_gross", "max_net", "financing_rate", "borrow_rate", "borrow_rates", "day_count",
+                "maintenance_margin", "margin_call")
+        return {key: _sorted_copy(getattr(self, key)) for key in keys if getattr(self, key) != getattr(defaults, key)}
 
 
 @attrs.frozen(kw_only=True)
@@ -340,7 +377,9 @@ class ScenarioConfig:
                           **({"withdrawal": self.portfolio.withdrawal} if self.portfolio.withdrawal != "error"
                              else {}),
                           **({"withholding_tax": self.portfolio.withholding_tax}
-                             if self.portfolio.withholding_tax else {})},
+                             if self.portfolio.withholding_tax else {}),
+                          # The margin-account keys only when set, likewise (docs/long-short.md).
+                          **self.portfolio.margin_table()},
             "strategy": {"name": self.strategy.name, "params": _sorted_copy(self.strategy.params),
                          **({"prices": self.strategy.prices} if self.strategy.prices != "split_adjusted" else {})},
             "schedule": {mode: _sorted_copy(value) for mode, value in schedule.items() if value is not None},

@@ -70,7 +70,8 @@ _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
 # The positional arguments each protocol method is called with, as the messages show them.
 _PROTOCOL_ARGUMENTS = {"commission": ("quantity", "value"), "slippage": ("side", "reference_price", "quantity")}
 
-BUILT_IN_STAGES = ("data_feed", "portfolio", "execution", "delisting", "strategy", "rebalance", "injected")
+BUILT_IN_STAGES = ("data_feed", "portfolio", "execution", "delisting", "margin", "strategy", "rebalance", "financing",
+                   "borrow", "injected")
 """The names of the run's own handlers (and the data feed): a ``[[handlers]]`` handler may not take one."""
 
 IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working directory to sys.path: install the "

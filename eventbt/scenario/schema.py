@@ -25,8 +25,10 @@ from eventbt.errors import ScenarioError
 from eventbt.protocols import (
     COMMISSION_PER,
     DATA_FORMATS,
+    DAY_COUNTS,
     DELISTING_POLICIES,
     DIVIDEND_PAYMENTS,
+    MARGIN_CALLS,
     MISSING_POLICIES,
     ON_ERROR,
     ORDER_TYPES,
@@ -217,6 +219,8 @@ class Reader:
         if start and end and start > end:
             with contextlib.suppress(_Skipped):
                 self.fail(f"start must not be after end, got {start!r} > {end!r}", table="data", key="start")
+        written = raw.get("portfolio")
+        self._margin_keys(values["portfolio"], written if isinstance(written, Mapping) else {})
         warmup = values["run"].get("warmup")
         if isinstance(warmup, str):
             with contextlib.suppress(_Skipped):
@@ -227,6 +231,42 @@ class Reader:
                     self.fail(f"warmup must be before [data] start, got {warmup!r} >= {start!r}", table="run",
                               key="warmup")
         return values
+
+    def _margin_keys(self, portfolio: Mapping[str, Any], written: Mapping[str, Any]) -> None:
+        """The ``[portfolio]`` keys of a margin account against each other (``docs/long-short.md``): each problem
+        is reported on the key that needs another, with the values as ``written``."""
+        allow_short = portfolio.get("allow_short", False)
+        gross = portfolio.get("max_gross", 1.0)
+        shown_gross = _got(written.get("max_gross", gross), typed=False)
+        margin = allow_short or gross > 1
+        account = "a margin account (allow_short = true or max_gross > 1)"
+        rates = bool(portfolio.get("financing_rate") or portfolio.get("borrow_rate") or portfolio.get("borrow_rates"))
+        # (key, whether it is fine, the message when it is not: {value} is the key's value as written)
+        checks: list[tuple[str, bool, str]] = [
+            ("max_net", portfolio.get("max_net", 0.0) <= gross,
+             f"max_net must be at most max_gross ({shown_gross}), got {{value}}"),
+            ("financing_rate", not portfolio.get("financing_rate") or margin,
+             f"financing_rate = {{value}} needs {account}"),
+            ("borrow_rate", not portfolio.get("borrow_rate") or allow_short,
+             "borrow_rate = {value} needs allow_short = true"),
+            ("borrow_rates", not portfolio.get("borrow_rates") or allow_short,
+             "borrow_rates = {value} needs allow_short = true"),
+            ("maintenance_margin", "maintenance_margin" not in portfolio or margin,
+             f"maintenance_margin = {{value}} needs {account}"),
+            ("maintenance_margin", portfolio.get("maintenance_margin", 0.0) * gross < 1,
+             f"maintenance_margin must be below 1 / max_gross ({1 / gross:.6g}), got {{value}}: a book "
+             f"rebalanced to max_gross ({shown_gross}) would be called at once"),
+            ("margin_call", portfolio.get("margin_call", "liquidate") == "liquidate"
+             or "maintenance_margin" in portfolio,
+             "margin_call = {value} needs maintenance_margin, the rule it answers"),
+            ("day_count", portfolio.get("day_count", 360) == 360 or rates,
+             "day_count = {value} needs financing_rate or borrow_rate, the rates it counts days for"),
+        ]
+        for key, ok, message in checks:
+            if not ok:
+                with contextlib.suppress(_Skipped):
+                    value = _got(written.get(key, portfolio[key]), typed=False)
+                    self.fail(message.format(value=value), table="portfolio", key=key)
 
     def table(self, raw: Mapping[str, Any], name: str, known: Sequence[str]) -> Mapping[str, Any]:
         """The raw table ``name`` (empty when absent), checked for its type, unknown and required keys."""
@@ -329,6 +369,22 @@ def _stale_bars(reader: Reader, table: str, key: str, value: Any) -> int:
     if value != 0 and value < 2:
         reader.bad(table, key, "an integer >= 2, or 0 to turn the check off", value, typed=False)
     return value
+
+
+def _day_count(reader: Reader, table: str, key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        reader.bad(table, key, "an integer", value, typed=True)
+    if value not in DAY_COUNTS:
+        reader.bad(table, key, " or ".join(str(days) for days in DAY_COUNTS), value, typed=False)
+    return value
+
+
+def _rates(reader: Reader, table: str, key: str, value: Any) -> dict[str, float]:
+    """A table of symbol = annual rate (``[portfolio] borrow_rates``), each >= 0 and <= 10."""
+    if not isinstance(value, Mapping):
+        reader.bad(table, key, "a table of symbol = annual rate", value, typed=True)
+    rate = _number("a number >= 0 and <= 10", lambda x: 0 <= x <= 10)
+    return {str(symbol): rate(reader, f"{table}.{key}", str(symbol), value[symbol]) for symbol in sorted(value)}
 
 
 def _warmup(reader: Reader, table: str, key: str, value: Any) -> int | str:
@@ -450,6 +506,15 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "initial_cash": _cash,
         "withdrawal": _choice(*WITHDRAWAL_POLICIES),
         "withholding_tax": _number("a number >= 0 and < 1", lambda x: 0 <= x < 1),
+        "allow_short": _boolean,
+        "max_gross": _number("a number > 0 and <= 10", lambda x: 0 < x <= 10),
+        "max_net": _number("a number >= 0", lambda x: x >= 0),
+        "financing_rate": _number("a number >= 0 and < 1", lambda x: 0 <= x < 1),
+        "borrow_rate": _number("a number >= 0 and <= 10", lambda x: 0 <= x <= 10),
+        "borrow_rates": _rates,
+        "day_count": _day_count,
+        "maintenance_margin": _number("a number > 0 and < 1", lambda x: 0 < x < 1),
+        "margin_call": _choice(*MARGIN_CALLS),
     },
     "strategy": {"name": _text(empty=False), "params": _free, "prices": _choice(*STRATEGY_PRICES)},
     "schedule": {

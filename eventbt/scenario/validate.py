@@ -200,7 +200,8 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
             prices, source=source, data_path=data["path"], timing=execution.get("timing", "same_close"),
             volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
             slippage_reference=str(execution.get("slippage", {}).get("model")),
-            missing=data.get("missing", "ffill"), order_types=order_type_asks(execution, values["events"])))
+            missing=data.get("missing", "ffill"), order_types=order_type_asks(execution, values["events"]),
+            borrow_rates=tuple(values["portfolio"].get("borrow_rates", ()))))
     handlers = []
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"

@@ -29,8 +29,8 @@ def _session(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 
 # Every event class of eventbt.events, sorted (written out: the message must list them all).
 EVENT_TYPES = ("BarEndEvent, BarOpenEvent, CancelEvent, CashFlowEvent, DataEndEvent, DividendEvent, "
-               "DividendPaymentEvent, FeeEvent, FillEvent, MarketEvent, NoticeEvent, OrderEvent, OrderStateEvent, "
-               "SignalEvent, SnapshotEvent, SplitAdjustmentEvent, SplitEvent, WarmupBarEvent")
+               "DividendPaymentEvent, FeeEvent, FillEvent, MarginCallEvent, MarketEvent, NoticeEvent, OrderEvent, "
+               "OrderStateEvent, SignalEvent, SnapshotEvent, SplitAdjustmentEvent, SplitEvent, WarmupBarEvent")
 NEVER = "so a breakpoint on it would never fire"
 NEITHER = "is neither an event type nor a symbol of the run's data"
 REFUSED = [

@@ -227,6 +227,35 @@ def _from_file(**tables: Any) -> Simulation:
 OPENS = np.array([[10, 20], [10, 20], [NAN, 30], [10, 30]], dtype=float)
 
 
+class _Levered(Handler):
+    """Publishes its own 130/30 signal at the first bar (the portfolio handler checks it against the limits)."""
+
+    name = "levered"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Any] | None:
+        from eventbt.events import SignalEvent
+
+        if event.bar:
+            return None
+        return [SignalEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
+                            strategy="mine", weights={"A": 1.3, "B": -0.3})]
+
+
+def _margin(**portfolio: Any) -> ScenarioConfig:
+    """A scenario file's config (``scenarios/x.toml``) with these ``[portfolio]`` keys."""
+    raw = {"data": {"path": "prices.csv"}, "strategy": {"name": "static_weights"},
+           "portfolio": {"initial_cash": 10_000.0, **portfolio}}
+    return ScenarioConfig.from_dict(raw, source="scenarios/x.toml")
+
+
+def _margin_call(call: str) -> Simulation:
+    """2.5 x 10,000 of A at 10.00 (cash -15,000); A at 7.60 on 2020-01-03: equity 4,000, gross 19,000, 21.05%."""
+    prices = PriceData(dates=DATES[:3], symbols=("A",), close=np.array([[10.0], [7.6], [7.6]]))
+    return _run({0: {"A": 2.5}}, prices, portfolio={"initial_cash": 10_000.0, "max_gross": 2.5,
+                                                    "maintenance_margin": 0.25, "margin_call": call})
+
+
 def _cause(error: BaseException) -> BaseException:
     return error.__cause__ if isinstance(error, HandlerError) and error.__cause__ is not None else error
 
@@ -366,6 +395,42 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
                                "order_type": "stop", "stop_price": 11.0}]), ScenarioError,
      "[events[0]] order_type = 'stop' needs open, high and low prices, but prices.csv has none (use a long or "
      "per-symbol file with open, high and low columns)"),
+    # Long/short and leverage (docs/long-short.md): the [portfolio] keys of a margin account, then the run.
+    ("max_gross out of range", lambda: _margin(max_gross=20), ScenarioError,
+     "scenarios/x.toml: [portfolio] max_gross must be a number > 0 and <= 10, got 20"),
+    ("max_net above max_gross", lambda: _margin(allow_short=True, max_gross=1.6, max_net=2), ScenarioError,
+     "scenarios/x.toml: [portfolio] max_net must be at most max_gross (1.6), got 2"),
+    ("financing in a cash account", lambda: _margin(financing_rate=0.05), ScenarioError,
+     "scenarios/x.toml: [portfolio] financing_rate = 0.05 needs a margin account (allow_short = true or max_gross > "
+     "1)"),
+    ("borrow without shorts", lambda: _margin(max_gross=1.5, borrow_rate=0.01), ScenarioError,
+     "scenarios/x.toml: [portfolio] borrow_rate = 0.01 needs allow_short = true"),
+    ("maintenance margin in a cash account", lambda: _margin(maintenance_margin=0.25), ScenarioError,
+     "scenarios/x.toml: [portfolio] maintenance_margin = 0.25 needs a margin account (allow_short = true or "
+     "max_gross > 1)"),
+    ("maintenance margin at the limit", lambda: _margin(allow_short=True, max_gross=1.6, maintenance_margin=0.7),
+     ScenarioError, "scenarios/x.toml: [portfolio] maintenance_margin must be below 1 / max_gross (0.625), got 0.7: "
+     "a book rebalanced to max_gross (1.6) would be called at once"),
+    ("margin_call without a margin rule", lambda: _margin(allow_short=True, margin_call="stop"), ScenarioError,
+     "scenarios/x.toml: [portfolio] margin_call = 'stop' needs maintenance_margin, the rule it answers"),
+    ("day_count not 360 or 365", lambda: _margin(day_count=364), ScenarioError,
+     "scenarios/x.toml: [portfolio] day_count must be 360 or 365, got 364"),
+    ("day_count without a rate", lambda: _margin(allow_short=True, day_count=365), ScenarioError,
+     "scenarios/x.toml: [portfolio] day_count = 365 needs financing_rate or borrow_rate, the rates it counts days "
+     "for"),
+    ("a negative borrow rate", lambda: _margin(allow_short=True, borrow_rates={"GME": -1}), ScenarioError,
+     "scenarios/x.toml: [portfolio.borrow_rates] GME must be a number >= 0 and <= 10, got -1"),
+    ("a borrow rate for a symbol not in the data",
+     lambda: _run({}, portfolio={"allow_short": True, "borrow_rates": {"TSLA": 0.2}}), ScenarioError,
+     "[portfolio.borrow_rates] 'TSLA' is not a symbol of the data (prices.csv)"),
+    ("a NaN weight with allow_short", lambda: _run({0: {"A": NAN}}, portfolio={"allow_short": True}), HandlerError,
+     SIGNAL + "weight for 'A' is nan; expected a finite number"),
+    ("a signal beyond max_gross from another handler",
+     lambda: _run({}, extra=(_Levered(),), portfolio={"allow_short": True}), HandlerError,
+     "SignalEvent #2 (strategy 'mine') has a gross exposure of 1.6; expected at most [portfolio] max_gross 1"),
+    ("a margin call under margin_call = stop", lambda: _margin_call("stop"), HandlerError,
+     "margin call on 2020-01-03: equity 4,000.00 is 21.05% of the gross exposure 19,000.00, below [portfolio] "
+     "maintenance_margin 0.25; [portfolio] margin_call = 'stop' ends the run"),
     ("bar-aware slippage without volumes",
      lambda: _run({}, execution={"slippage": {"model": "sqrt_impact"}}), ScenarioError,
      "[execution.slippage] model 'sqrt_impact' needs volumes, but prices.csv has none (use a file with those "

@@ -33,14 +33,16 @@ def _copy(run: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[path.stem for path in SCENARIOS])
 def test_verify_agrees_with_every_bundled_scenario(scenario: Path, tmp_path: Path) -> None:
-    """Each scenarios/*.toml run through the CLI verifies: exit 0, every check done (with corporate actions, the
-    actions' too)."""
+    """Each scenarios/*.toml run through the CLI verifies: exit 0, every check done (in a margin account the
+    margin's, with corporate actions the actions' too)."""
     out = tmp_path / "run"
     assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
     report = verify_run(out)
     assert report.disagreement is None, str(report.disagreement)
-    actions = ("actions",) if eventbt.ScenarioConfig.from_toml(scenario).data.corporate_actions else ()
-    assert report.checked == (*CHECKS, *actions)
+    config = eventbt.ScenarioConfig.from_toml(scenario)
+    margin = ("margin",) if config.portfolio.margin else ()
+    actions = ("actions",) if config.data.corporate_actions else ()
+    assert report.checked == (*CHECKS, *margin, *actions)
     assert CHECKS == ("audit", "scenario", "data", "trades", "signals", "equity", "weights", "summary")
     assert main(["verify", str(out)]) == 0
 

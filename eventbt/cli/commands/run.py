@@ -31,8 +31,9 @@ _ROWS = [
     ("trades", "Trades", "int"),
     ("total_commission", "Total commission", "money"),
     ("total_slippage", "Total slippage", "money"),
-    # then a "Fee: <model>" row per fee model and "Total costs", from summary["costs"], and with corporate
-    # actions the dividends and withholding tax, in total and per symbol, from summary["dividends"] (_rows)
+    # then a "Fee: <model>" row per fee model and "Total costs", from summary["costs"], with corporate
+    # actions the dividends and withholding tax, in total and per symbol, from summary["dividends"], and in a
+    # margin account the exposures and margin calls of summary["exposure"] (_rows)
     ("events", "Events moved", "int"),
     ("dead_letters", "Skipped (dead letters)", "int"),
 ]
@@ -52,8 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
     """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
-    from eventbt.display.format import fee_models, format_value
-    from eventbt.results import income_lines
+    from eventbt.display.format import fee_models, format_value, metric_rows
+    from eventbt.results import exposure_figures, income_lines
 
     costs = summary.get("costs")
     amounts = {name: entry["amount"] for name, entry in costs.items()} if isinstance(costs, dict) else {}
@@ -66,6 +67,9 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
             rows.append(("Total costs", format_value(amounts.get("total"), "money")))
         if key == "total_slippage":
             rows += income_lines(summary)
+            exposures = exposure_figures(summary)
+            rows += [(label, format_value(exposures[key], style)) for key, label, style, group
+                     in metric_rows([exposures]) if group == "Exposure" and key in exposures]
     return rows
 
 
