@@ -397,13 +397,16 @@ def find_unseen_splits(prices: PriceData, path: str) -> list[str]:
     to no move at all (``|log(move * r)| > |log(move)|``), the prices are most likely adjusted for it
     already (zipline's csvdir sample is), and applying it would adjust them twice.
     """
-    lines = []
+    lines: list[str] = []
+    splits = [action for action in prices.actions if action.kind == "split" and action.value != 1.0]
+    if not splits:
+        return lines
     index = {symbol: j for j, symbol in enumerate(prices.symbols)}
-    days = [iso(day) for day in prices.dates]
-    for action in prices.actions:
-        if action.kind != "split" or action.value == 1.0 or action.date not in days:
+    bar_of = {day: i for i, day in enumerate(np.datetime_as_string(prices.dates, unit="D").tolist())}
+    for action in splits:
+        if action.date not in bar_of:
             continue
-        j, bar = index[action.symbol], days.index(action.date)
+        j, bar = index[action.symbol], bar_of[action.date]
         earlier = np.flatnonzero(~np.isnan(prices.close[:bar, j]))
         if not len(earlier):
             continue

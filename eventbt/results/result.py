@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import operator
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ import pandas as pd
 
 from eventbt.audit import AuditLog
 from eventbt.exact import fsum
+from eventbt.portfolio import TradeRecord
 from eventbt.results.costs import cost_attribution, fee_amounts
 from eventbt.results.exposure import (
     EQUITY_EXPOSURE_COLUMNS,
@@ -170,8 +172,8 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
     equity = pd.DataFrame({"cash": history.cash, "positions_value": history.positions_value,
                            "total_value": history.total_value, "flow": history.flow},
                           index=index, columns=EQUITY_COLUMNS, dtype=float)
-    trades = pd.DataFrame([attrs.astuple(record) for record in history.trades],
-                          columns=["bar", *TRADE_COLUMNS[1:]])
+    fill_row = operator.attrgetter(*(field.name for field in attrs.fields(TradeRecord)))  # a flat tuple per fill
+    trades = pd.DataFrame([fill_row(record) for record in history.trades], columns=["bar", *TRADE_COLUMNS[1:]])
     trades.insert(0, "date", pd.DatetimeIndex(dates[trades.pop("bar").to_numpy(dtype=int)]))
     # Rebalances x symbols grids filled as numpy arrays (a frame built from nested lists costs a Python
     # object per cell).
