@@ -306,24 +306,19 @@ class ExecutionHandler(Handler):
                 continue
             pending.append(attrs.evolve(order, quantity=quantity, reference_price=order.reference_price / event.ratio))
         self._pending = pending
-        carried = []
-        for work in self._carried:
+        self._carried = self._restate_working(self._carried, event, ratio, out)
+        self._waiting = self._restate_working(self._waiting, event, ratio, out)
+        self._rescale_known_bars(self.context.symbol_index[event.symbol], event.ratio)
+        return out or None
+
+    def _restate_working(self, works: list[_Working], event: SplitEvent, ratio: Fraction,
+                         out: list[Event]) -> list[_Working]:
+        """``works`` with the split symbol's orders restated in new shares (quantity, reference, limit and stop
+        prices); one left with less than a share is closed. The notices and closes go to ``out``."""
+        kept = []
+        for work in works:
             if work.order.symbol != event.symbol:
-                carried.append(work)
-                continue
-            remaining = math.floor(work.remaining * ratio)
-            out.append(self._split_notice(event, work.order, work.remaining, remaining))
-            if remaining == 0:
-                out.extend(self._close(work, "a split left less than one share", event.bar, event.time_ns))
-                continue
-            work.order = attrs.evolve(work.order, quantity=work.filled + remaining,
-                                      reference_price=work.order.reference_price / event.ratio)
-            carried.append(work)
-        self._carried = carried
-        waiting = []
-        for work in self._waiting:
-            if work.order.symbol != event.symbol:
-                waiting.append(work)
+                kept.append(work)
                 continue
             remaining = math.floor(work.remaining * ratio)
             out.append(self._split_notice(event, work.order, work.remaining, remaining))
@@ -335,10 +330,8 @@ class ExecutionHandler(Handler):
                 order, quantity=work.filled + remaining, reference_price=order.reference_price / event.ratio,
                 limit_price=None if order.limit_price is None else order.limit_price / event.ratio,
                 stop_price=None if order.stop_price is None else order.stop_price / event.ratio)
-            waiting.append(work)
-        self._waiting = waiting
-        self._rescale_known_bars(self.context.symbol_index[event.symbol], event.ratio)
-        return out or None
+            kept.append(work)
+        return kept
 
     def _rescale_known_bars(self, i: int, ratio: float) -> None:
         """Restate what this handler keeps of earlier bars in new shares: the prices a bar-aware slippage model

@@ -121,6 +121,18 @@ def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
     return -side * value - commission_of(commission, quantity, value, order)
 
 
+def _skip_note(symbol: str, change: float, weight: float, tradable: bool, min_trade_value: float) -> Note | None:
+    """The note of a target the rebalance leaves alone: no price this bar, or a change below
+    ``min_trade_value``; ``None`` when it is to be traded."""
+    if not tradable:
+        return Note(code=NoticeCode.SKIP_NOT_TRADABLE, symbol=symbol,
+                    details={"change": change, "target_weight": weight, "reason": "no price this bar"})
+    if abs(change) < min_trade_value:
+        return Note(code=NoticeCode.SKIP_MIN_TRADE_VALUE, symbol=symbol,
+                    details={"change": change, "min_trade_value": min_trade_value})
+    return None
+
+
 def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
                     prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
                     cash_buffer: float = 0.0, min_trade_value: float = 0.0,
@@ -147,13 +159,9 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     buys: dict[int, int] = {}
     for i in np.flatnonzero(changes).tolist():
         symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
-        if tradable is not None and not tradable[i]:
-            notes.append(Note(code=NoticeCode.SKIP_NOT_TRADABLE, symbol=symbol,
-                              details={"change": d, "target_weight": w, "reason": "no price this bar"}))
-            continue
-        if abs(d) < min_trade_value:
-            notes.append(Note(code=NoticeCode.SKIP_MIN_TRADE_VALUE, symbol=symbol,
-                              details={"change": d, "min_trade_value": min_trade_value}))
+        skipped = _skip_note(symbol, d, w, tradable is None or bool(tradable[i]), min_trade_value)
+        if skipped is not None:
+            notes.append(skipped)
             continue
         if d < 0:
             n = q if w == 0 else min(q, whole_shares(-d / p))
@@ -253,13 +261,9 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
 
     for i in np.flatnonzero(changes).tolist():
         symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
-        if tradable is not None and not tradable[i]:
-            notes.append(Note(code=NoticeCode.SKIP_NOT_TRADABLE, symbol=symbol,
-                              details={"change": d, "target_weight": w, "reason": "no price this bar"}))
-            continue
-        if abs(d) < min_trade_value:
-            notes.append(Note(code=NoticeCode.SKIP_MIN_TRADE_VALUE, symbol=symbol,
-                              details={"change": d, "min_trade_value": min_trade_value}))
+        skipped = _skip_note(symbol, d, w, tradable is None or bool(tradable[i]), min_trade_value)
+        if skipped is not None:
+            notes.append(skipped)
             continue
         target = w * value * (1.0 - cash_buffer) if value > 0 else 0.0  # T, as compare_positions has it
         opening: tuple[int, int] | None = None  # (group, shares) of a trade opening from flat after a close
