@@ -307,3 +307,29 @@ def test_a_short_whose_prices_end_is_bought_back_at_its_last_close(tmp_path: Pat
         "B", "BUY", 250, 8.0, 500.0)
     # cash 10,000 - 5,000 + 2,500 - 2,000 = 5,500; 500 A at 10.00: value 10,500
     assert result.summary["final_value"] == pytest.approx(10_500.0)
+
+
+def test_limit_orders_open_a_short_and_a_long_by_the_fill_rules(tmp_path: Path) -> None:
+    """Limit orders in a margin account: a buy limit and a short-sale limit placed at the 2 January close fill
+    the next day by docs/orders.md's rules, and verify agrees; every number worked by hand below."""
+    rows = ["date,symbol,open,high,low,close",
+            "2024-01-02,A,10,10,10,10", "2024-01-02,B,20,20,20,20",
+            "2024-01-03,A,10,10.5,9.5,10", "2024-01-03,B,20,20.5,19.5,20",
+            "2024-01-04,A,11,11,11,11", "2024-01-04,B,19,19,19,19"]
+    (tmp_path / "prices.csv").write_text("\n".join(rows) + "\n")
+    raw = {"scenario": {"name": "limits"}, "data": {"path": "prices.csv"},
+           "portfolio": {"initial_cash": 10_000.0, "allow_short": True},
+           "strategy": {"name": "static_weights", "params": {"weights": {"A": 0.5, "B": -0.5}}},
+           "schedule": {"dates": ["2024-01-02"]},
+           "execution": {"order_type": "limit", "limit_offset_bps": 10.0}}
+    result = run_verified(raw, tmp_path)
+    # V = 10,000: A 0.5 x 10,000 / 10 = 500 shares, limit 10 x (1 - 0.001) = 9.99; B -0.5 x 10,000 / 20 = -250
+    # shares, limit 20 x 1.001 = 20.02. On 2 January the closes (10, 20) do not reach the limits; on 3 January
+    # A's low 9.5 <= 9.99 fills at min(open 10, 9.99) = 9.99 and B's high 20.5 >= 20.02 at max(open 20, 20.02).
+    trades = result.trades
+    assert [(t.symbol, t.side, t.quantity, t.price) for t in trades.itertuples()] == [
+        ("B", "SELL", 250, pytest.approx(20.02)), ("A", "BUY", 500, pytest.approx(9.99))]
+    assert [str(day.date()) for day in trades["date"]] == ["2024-01-03", "2024-01-03"]
+    # Cash 10,000 - 500 x 9.99 + 250 x 20.02 = 10,010; on 4 January 10,010 + 500 x 11 - 250 x 19 = 10,760.
+    assert result.equity["cash"].iloc[-1] == pytest.approx(10_010.0, abs=CENT)
+    assert result.equity["total_value"].iloc[-1] == pytest.approx(10_760.0, abs=CENT)
