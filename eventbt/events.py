@@ -162,8 +162,37 @@ class Event:
         return format_time(self.time_ns)
 
     def audit_fields(self) -> dict[str, Any]:
-        """The payload the audit log records for this event (JSON-ready)."""
+        """The payload the audit log records for this event (JSON-ready); nothing unless the class says.
+        ``audit_fields = Event.declared_fields`` records every field it declares."""
         return {}
+
+    def declared_fields(self) -> dict[str, Any]:
+        """Every field the event's class declares beyond ``id``, ``time_ns`` and ``cause_id`` (a
+        :class:`Side` by its name, a mapping as a dict), then the properties its ``audit_also`` names."""
+        record: dict[str, Any] = {}
+        for name in _audited_names(self.__class__):
+            value = getattr(self, name)
+            if isinstance(value, Side):
+                value = value.name
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            record[name] = value
+        return record
+
+    audit_also: ClassVar[tuple[str, ...]] = ()
+    """Properties recorded beside the fields (see :meth:`audit_fields`)."""
+
+
+_AUDITED: dict[type, tuple[str, ...]] = {}
+
+
+def _audited_names(cls: type) -> tuple[str, ...]:
+    """The names :meth:`Event.audit_fields` records for ``cls``, worked out once per class."""
+    names = _AUDITED.get(cls)
+    if names is None:
+        own = tuple(field.name for field in attrs.fields(cls) if field.name not in ("id", "time_ns", "cause_id"))
+        names = _AUDITED[cls] = own + tuple(getattr(cls, "audit_also", ()))
+    return names
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -213,13 +242,11 @@ class SignalEvent(Event):
     """Target weights from the strategy on a rebalance bar; symbols absent from ``weights`` target 0."""
 
     kind: ClassVar[str] = "SignalEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     strategy: str
     weights: Mapping[str, float]
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {"bar": self.bar, "strategy": self.strategy, "weights": dict(sorted(self.weights.items()))}
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -283,6 +310,7 @@ class FillEvent(Event):
     """
 
     kind: ClassVar[str] = "FillEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     order_id: int
@@ -294,40 +322,19 @@ class FillEvent(Event):
     commission: float
     slippage: float
 
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "order_id": self.order_id,
-            "symbol": self.symbol,
-            "side": self.side.name,
-            "quantity": self.quantity,
-            "price": self.price,
-            "reference_price": self.reference_price,
-            "commission": self.commission,
-            "slippage": self.slippage,
-        }
-
 
 @attrs.frozen(kw_only=True, slots=True)
 class CancelEvent(Event):
     """An order (``order_id``) that will not be filled, or only partly: ``quantity`` shares were cancelled."""
 
     kind: ClassVar[str] = "CancelEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     order_id: int
     symbol: str
     quantity: int
     reason: str
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "order_id": self.order_id,
-            "symbol": self.symbol,
-            "quantity": self.quantity,
-            "reason": self.reason,
-        }
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -339,6 +346,7 @@ class NoticeEvent(Event):
     """
 
     kind: ClassVar[str] = "NoticeEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     handler: str
@@ -346,26 +354,15 @@ class NoticeEvent(Event):
     symbol: str | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict)
 
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "handler": self.handler,
-            "code": self.code,
-            "symbol": self.symbol,
-            "details": dict(self.details),
-        }
-
 
 @attrs.frozen(kw_only=True, slots=True)
 class BarEndEvent(Event):
     """The end of a bar: published by the data feed once every event of the bar has been delivered."""
 
     kind: ClassVar[str] = "BarEndEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {"bar": self.bar}
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -379,11 +376,9 @@ class DataEndEvent(Event):
     """
 
     kind: ClassVar[str] = "DataEndEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {"bar": self.bar}
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -391,19 +386,12 @@ class SnapshotEvent(Event):
     """The portfolio marked to market at the end of a bar, after that bar's fills."""
 
     kind: ClassVar[str] = "SnapshotEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     cash: float
     positions_value: float
     total_value: float
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "cash": self.cash,
-            "positions_value": self.positions_value,
-            "total_value": self.total_value,
-        }
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -417,6 +405,7 @@ class FeeEvent(Event):
     """
 
     kind: ClassVar[str] = "FeeEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     model: str
@@ -424,16 +413,6 @@ class FeeEvent(Event):
     reason: str
     symbol: str | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict)
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "model": self.model,
-            "amount": self.amount,
-            "reason": self.reason,
-            "symbol": self.symbol,
-            "details": dict(self.details),
-        }
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -445,15 +424,12 @@ class CashFlowEvent(Event):
     """
 
     kind: ClassVar[str] = "CashFlowEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     amount: float
     reason: str = ""
     injected: bool = True
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {"bar": self.bar, "amount": self.amount, "reason": self.reason, "injected": self.injected}
-
 
 ORDER_STATES = tuple(OrderState)
 
@@ -473,6 +449,7 @@ class OrderStateEvent(Event):
     """
 
     kind: ClassVar[str] = "OrderStateEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     order_id: int
@@ -483,19 +460,6 @@ class OrderStateEvent(Event):
     remaining_quantity: int
     commission: float = 0.0
     reason: str = ""
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "order_id": self.order_id,
-            "symbol": self.symbol,
-            "state": self.state,
-            "quantity": self.quantity,
-            "filled_quantity": self.filled_quantity,
-            "remaining_quantity": self.remaining_quantity,
-            "commission": self.commission,
-            "reason": self.reason,
-        }
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -535,13 +499,11 @@ class SplitEvent(Event):
     """
 
     kind: ClassVar[str] = "SplitEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     symbol: str
     ratio: float
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {"bar": self.bar, "symbol": self.symbol, "ratio": self.ratio}
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -555,15 +517,12 @@ class DividendEvent(Event):
     """
 
     kind: ClassVar[str] = "DividendEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     symbol: str
     amount_per_share: float
     pay_date: str = ""
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {"bar": self.bar, "symbol": self.symbol, "amount_per_share": self.amount_per_share,
-                "pay_date": self.pay_date}
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -578,6 +537,7 @@ class SplitAdjustmentEvent(Event):
     """
 
     kind: ClassVar[str] = "SplitAdjustmentEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     symbol: str
@@ -587,18 +547,6 @@ class SplitAdjustmentEvent(Event):
     fractional_shares: float
     prior_close: float
     cash_in_lieu: float
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "symbol": self.symbol,
-            "ratio": self.ratio,
-            "shares_before": self.shares_before,
-            "shares_after": self.shares_after,
-            "fractional_shares": self.fractional_shares,
-            "prior_close": self.prior_close,
-            "cash_in_lieu": self.cash_in_lieu,
-        }
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -613,6 +561,7 @@ class DividendPaymentEvent(Event):
     """
 
     kind: ClassVar[str] = "DividendPaymentEvent"
+    audit_fields = Event.declared_fields
 
     bar: int
     symbol: str
@@ -622,18 +571,6 @@ class DividendPaymentEvent(Event):
     withholding_tax: float
     net: float
     ex_date: str
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "symbol": self.symbol,
-            "shares": self.shares,
-            "amount_per_share": self.amount_per_share,
-            "gross": self.gross,
-            "withholding_tax": self.withholding_tax,
-            "net": self.net,
-            "ex_date": self.ex_date,
-        }
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -651,6 +588,8 @@ class MarginCallEvent(Event):
     """
 
     kind: ClassVar[str] = "MarginCallEvent"
+    audit_fields = Event.declared_fields
+    audit_also: ClassVar[tuple[str, ...]] = ("ratio",)
 
     bar: int
     equity: float
@@ -666,17 +605,3 @@ class MarginCallEvent(Event):
     def ratio(self) -> float:
         """``equity / gross_exposure``."""
         return self.equity / self.gross_exposure
-
-    def audit_fields(self) -> dict[str, Any]:
-        return {
-            "bar": self.bar,
-            "equity": self.equity,
-            "gross_exposure": self.gross_exposure,
-            "ratio": self.ratio,
-            "maintenance_margin": self.maintenance_margin,
-            "response": self.response,
-            "fraction": self.fraction,
-            "expected_costs": self.expected_costs,
-            "expected_cash": self.expected_cash,
-            "quantities": dict(sorted(self.quantities.items())),
-        }
