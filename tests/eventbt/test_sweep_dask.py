@@ -53,7 +53,6 @@ def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest
     """The executor scatters the prices (and the base scenario) to every worker once, then submits tasks that
     carry only the scattered handle and a combination's overrides: 8 combinations, 1 copy of the panel."""
     from eventbt.bench import workloads
-    from eventbt.prices import PriceData
     from eventbt.sweeps.executors import DaskExecutor, Task
 
     calls: dict[str, list[object]] = {"scatter": [], "submit": []}
@@ -93,6 +92,8 @@ def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest
     DaskExecutor("tcp://fake:1").run(workloads.rotation_config(), prices, tasks, rows.append)
     assert calls["scatter"] == [("PriceData", True), ("ScenarioConfig", True)]
     assert len(calls["submit"]) == 8 and len(rows) == 8
-    for _, shared_prices, task in calls["submit"]:
-        assert shared_prices == ("handle", "PriceData") and not isinstance(shared_prices, PriceData)
+    for arguments in calls["submit"]:
+        _, shared_prices, task = arguments
+        assert shared_prices == ("handle", "PriceData")  # the scattered handle, never the panel itself
+        assert not any(argument is prices for argument in arguments)
         assert isinstance(task, Task)

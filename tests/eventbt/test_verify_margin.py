@@ -134,18 +134,18 @@ def test_a_margin_call_sizes_its_costs_with_a_model_that_takes_the_order(tmp_pat
     config = ScenarioConfig.from_dict(raw, base_dir=tmp_path)
     eventbt.run(config, out=tmp_path / "run")
     calls = [r["data"] for r in _records(tmp_path / "run") if r.get("type") == "MarginCallEvent"]
-    assert calls, "the scenario has a margin call"
+    # 5 January: B short 300 (trunc(3,000 / 10)) sold at 9.99, fee 0.001 x 2,997 = 2.997; A bought
+    # floor(25,000 / 10.01) = 2,497 at 10.01 = 24,994.97; cash 10,000 + 2,997 - 2.997 - 24,994.97 = -12,000.967.
+    # 10 January, A at 7.60: E = -12,000.967 + 2,497 x 7.6 - 300 x 10 = 3,976.233, G = 18,977.2 + 3,000 =
+    # 21,977.2, m x G = 5,494.3 > E: a call. f = 1 - E / (m G) = 0.276298 asks ceil(f x 2,497) = 690 and
+    # ceil(f x 300) = 83, costing 690 x 0.0076 + 0.001 x 690 x 7.5924 + 83 x 0.01 = 11.3128; f = 1 - (E - C) /
+    # (m G) = 0.278357 asks 696 and 84, costing C = 696 x 0.0076 + 0.001 x 696 x 7.5924 + 84 x 0.01 = 11.41391;
+    # f = 0.278376 asks 696 and 84 again: the fixed point.
+    assert len(calls) == 1
     call = calls[0]
-    closes = {"A": 7.6, "B": 10.0}  # the call's bar, 2024-01-10
-    expected = 0.0
-    for symbol, shares in call["quantities"].items():
-        p, n = closes[symbol], abs(shares)
-        if shares < 0:  # a sale of a long: 10 bps below the close, and the fee at 0.1% of its value
-            fill = p * (1 - 0.001)
-            expected += (p - fill) * n + 0.001 * n * fill
-        else:  # a cover of a short: 10 bps above the close, no fee on a buy
-            fill = p * (1 + 0.001)
-            expected += (fill - p) * n
-    assert call["expected_costs"] == pytest.approx(expected, rel=1e-12)
+    assert call["quantities"] == {"A": -696, "B": 84}
+    expected = 696 * (7.6 - 7.5924) + 0.001 * 696 * 7.5924 + 84 * (10.01 - 10.0)
+    assert call["expected_costs"] == pytest.approx(expected, rel=1e-9)
+    assert call["fraction"] == pytest.approx(1 - (3_976.233 - expected) / (0.25 * 21_977.2), rel=1e-9)
     report = eventbt.verify_run(tmp_path / "run")
     assert report.ok, str(report.disagreement)

@@ -64,8 +64,8 @@ def test_130_30_on_the_shipped_data_holds_the_issue_numbers(tmp_path: Path) -> N
     assert result.trades[["symbol", "side", "quantity", "price"]].values.tolist() == [
         ["MSFT", "SELL", 1_120, msft[first]], ["AAPL", "BUY", 2_212, aapl[first]]]
     assert result.equity["cash"].iloc[0] == pytest.approx(cash, abs=CENT)  # 33.72
-    assert result.summary["final_value"] == pytest.approx(final, abs=CENT)  # 192,170.27
-    assert result.summary["final_value"] == pytest.approx(192_170.271928, abs=CENT)
+    # 33.719684 + 2,212 x 110.379997 - 1,120 x 46.450001 = 33.719684 + 244,160.553364 - 52,024.00112 = 192,170.27
+    assert result.summary["final_value"] == pytest.approx(final, abs=CENT)
     last_row = result.equity.iloc[-1]
     assert (last_row["long_value"], last_row["short_value"]) == (
         pytest.approx(2_212 * aapl[last], abs=CENT), pytest.approx(-1_120 * msft[last], abs=CENT))
