@@ -249,8 +249,17 @@ def test_costs_and_next_open_verify(tmp_path: Path) -> None:
                          "commission": {"model": "per_share", "per_share": 0.005, "minimum": 1.0, "max_pct": 0.01},
                          "slippage": {"model": "fixed_bps", "bps": 5.0}}}
     result = run_verified(raw, tmp_path)
-    assert result.summary["costs"]["fee:borrow"]["amount"] > 0
-    assert result.summary["costs"]["fee:financing"]["amount"] > 0
+    # Independently of the fee handlers, from equity.csv's snapshots: each bar charges, for the calendar days
+    # since the previous bar, 5% / 360 a day on the previous close's negative cash and 0.3% / 360 on its
+    # short value.
+    equity = result.equity
+    days = equity.index.to_series().diff().dt.days.fillna(0).to_numpy()
+    cash, short = equity["cash"].to_numpy(), equity["short_value"].to_numpy()
+    financing = math.fsum(max(-c, 0.0) * 0.05 * d / 360 for c, d in zip(cash[:-1], days[1:], strict=True))
+    borrow = math.fsum(-v * 0.003 * d / 360 for v, d in zip(short[:-1], days[1:], strict=True))
+    assert borrow > 0 and financing > 0
+    assert result.summary["costs"]["fee:borrow"]["amount"] == pytest.approx(borrow, rel=1e-9)
+    assert result.summary["costs"]["fee:financing"]["amount"] == pytest.approx(financing, rel=1e-9)
     assert set(result.weights.columns) == {"AAPL", "IBM", "KO", "MSFT", "long", "short", "gross", "net"}
     assert (result.equity["short_value"].iloc[-200:] < 0).all()  # short from the first month end on
 
