@@ -6,6 +6,7 @@ from pathlib import Path
 
 from eventbt.events import SnapshotEvent
 from eventbt.handler import Handler
+from tests.eventbt import debug_fixtures
 
 HOSTILE_SYMBOL = "</script><img src=x onerror=alert(1)>"
 HOSTILE_NAME = "x</title><script>alert(2)</script>"
@@ -13,33 +14,10 @@ HOSTILE_HANDLER = "<img src=y onerror=alert(3)>"
 
 # tests/eventbt/debug_fixtures.py's three bars with the second symbol renamed: 50/50 rebalanced on the first
 # and last bar, 1.00 per fill, no slippage, 1,000 cash.
-PRICES = f"date,AAA,{HOSTILE_SYMBOL}\n2021-01-04,10,20\n2021-01-05,10,25\n2021-01-06,20,25\n"
-SCENARIO = f"""\
-[scenario]
-name = "{HOSTILE_NAME}"
-[data]
-path = "prices.csv"
-format = "wide"
-[portfolio]
-initial_cash = 1000.0
-[strategy]
-name = "static_weights"
-[strategy.params]
-weights = {{ AAA = 0.5, "{HOSTILE_SYMBOL}" = 0.5 }}
-[schedule]
-dates = ["2021-01-04", "2021-01-06"]
-[execution]
-timing = "same_close"
-[execution.commission]
-model = "fixed"
-amount = 1.0
-[execution.slippage]
-model = "zero"
-[run]
-progress = false
-[[handlers]]
-name = "tests.eventbt.explorer_fixtures:MarkupNamedWatcher"
-"""
+PRICES = debug_fixtures.PRICES.replace("BBB", HOSTILE_SYMBOL)
+SCENARIO = (debug_fixtures.SCENARIO.replace('name = "tiny"', f'name = "{HOSTILE_NAME}"')
+            .replace("BBB = 0.5", f'"{HOSTILE_SYMBOL}" = 0.5')
+            + '[[handlers]]\nname = "tests.eventbt.explorer_fixtures:MarkupNamedWatcher"\n')
 
 
 class MarkupNamedWatcher(Handler):
