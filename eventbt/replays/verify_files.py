@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from eventbt.replays.books import near
 from eventbt.results.exposure import EQUITY_EXPOSURE_COLUMNS, WEIGHT_EXPOSURE_COLUMNS, weight_exposures
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Finding", "compare_equity", "compare_signals", "compare_trades", "compare_weights", "expected_summary"]
 
-_RELATIVE = 1e-9
-_ABSOLUTE = 1e-6
 TRADE_COLUMNS = ["date", "symbol", "side", "quantity", "price", "reference_price", "commission", "slippage",
                  "realized_pnl", "order_id", "fill_id"]
 EQUITY_COLUMNS = ["date", "cash", "positions_value", "total_value", "flow"]
@@ -48,10 +47,6 @@ class Finding:
         if self.column is not None:
             parts.append(f"column {self.column}")
         return " ".join(parts) + (f" ({self.context})" if self.context else "")
-
-
-def _close(expected: float, found: float) -> bool:
-    return abs(expected - found) <= max(_ABSOLUTE, _RELATIVE * abs(expected))
 
 
 def _number(text: str) -> float | None:
@@ -105,7 +100,7 @@ def _cell(table: Any, number: int, column: str, expected: Any, text: str, *, exa
         elif isinstance(expected, int) and not isinstance(expected, bool):
             same = value == expected
         else:
-            same = value == expected if exact else _close(float(expected), value)
+            same = value == expected if exact else near(float(expected), value)
     if same:
         return None
     return Finding(file=table.name, row=number, column=column, expected=expected, found=text, context=context)
