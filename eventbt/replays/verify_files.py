@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import numpy as np
@@ -19,6 +19,7 @@ from eventbt.replays.books import near
 from eventbt.results.exposure import EQUITY_EXPOSURE_COLUMNS, WEIGHT_EXPOSURE_COLUMNS, weight_exposures
 
 if TYPE_CHECKING:
+    from eventbt.portfolio import DividendRecord, SplitRecord
     from eventbt.replays.books import Books
 
 __all__ = ["Finding", "compare_equity", "compare_signals", "compare_trades", "compare_weights", "expected_summary"]
@@ -223,17 +224,15 @@ def expected_summary(books: Books, records: Sequence[Mapping[str, Any]], footer:
 
 
 def _dividends(books: Books) -> dict[str, Any]:
-    """``summary["dividends"]`` from the payments and splits the log booked (exactly rounded sums)."""
-    from eventbt.exact import fsum
+    """``summary["dividends"]`` from the payments and splits the log booked, by the run's own
+    :func:`~eventbt.results.income.dividend_summary` (exactly rounded sums)."""
+    from types import SimpleNamespace
 
-    def total(rows: Sequence[Mapping[str, Any]], name: str) -> float:
-        return fsum([float(row[name]) for row in rows])
+    from eventbt.results.income import dividend_summary
 
-    by_symbol = {}
-    for symbol in sorted({str(row["symbol"]) for row in books.dividends}):
-        mine = [row for row in books.dividends if row["symbol"] == symbol]
-        by_symbol[symbol] = {"gross": total(mine, "gross"), "withholding_tax": total(mine, "withholding_tax"),
-                             "net": total(mine, "net"), "payments": len(mine)}
-    return {"gross": total(books.dividends, "gross"), "withholding_tax": total(books.dividends, "withholding_tax"),
-            "net": total(books.dividends, "net"), "payments": len(books.dividends),
-            "cash_in_lieu": total(books.splits, "cash_in_lieu"), "splits": len(books.splits), "by_symbol": by_symbol}
+    # The booked rows are audit data (mappings); dividend_summary reads records' attributes.
+    dividends = [SimpleNamespace(symbol=str(row["symbol"]), gross=float(row["gross"]),
+                                 withholding_tax=float(row["withholding_tax"]), net=float(row["net"]))
+                 for row in books.dividends]
+    splits = [SimpleNamespace(cash_in_lieu=float(row["cash_in_lieu"])) for row in books.splits]
+    return dividend_summary(cast("list[DividendRecord]", dividends), cast("list[SplitRecord]", splits))
