@@ -17,6 +17,8 @@ import numpy as np
 
 from eventbt.replays.books import near
 from eventbt.results.exposure import EQUITY_EXPOSURE_COLUMNS, WEIGHT_EXPOSURE_COLUMNS, weight_exposures
+from eventbt.results.result import EQUITY_COLUMNS as RESULT_EQUITY_COLUMNS
+from eventbt.results.result import TRADE_COLUMNS
 
 if TYPE_CHECKING:
     from eventbt.portfolio import DividendRecord, SplitRecord
@@ -24,9 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Finding", "compare_equity", "compare_signals", "compare_trades", "compare_weights", "expected_summary"]
 
-TRADE_COLUMNS = ["date", "symbol", "side", "quantity", "price", "reference_price", "commission", "slippage",
-                 "realized_pnl", "order_id", "fill_id"]
-EQUITY_COLUMNS = ["date", "cash", "positions_value", "total_value", "flow"]
+EQUITY_COLUMNS = ["date", *RESULT_EQUITY_COLUMNS]  # the file's columns: the date index, then the frame's
 
 
 @attrs.frozen(kw_only=True)
