@@ -21,6 +21,7 @@ from eventbt.audit import event_records, trace_records
 
 __all__ = [
     "Divergence",
+    "compared_fields",
     "event_records",
     "first_divergence",
     "flatten",
@@ -75,7 +76,8 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
+def compared_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The compared fields of a ``publish`` record, flattened (``type``, ``time``, ``cause``, ``to``, ``data.*``)."""
     flat: dict[str, Any] = {}
     for field in _COMPARED:
         flat.update(flatten(record.get(field), field))
@@ -90,8 +92,8 @@ def first_divergence(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mappin
         b = right[index] if index < len(right) else None
         if a is not None and b is not None and a == b:
             continue
-        flat_a = _compared(a) if a is not None else {}
-        flat_b = _compared(b) if b is not None else {}
+        flat_a = compared_fields(a) if a is not None else {}
+        flat_b = compared_fields(b) if b is not None else {}
         fields = tuple(key for key in sorted({*flat_a, *flat_b})
                        if flat_a.get(key, _MISSING) != flat_b.get(key, _MISSING))
         if not fields:
@@ -151,8 +153,8 @@ def format_divergence(divergence: Divergence, *, labels: tuple[str, str] = ("rec
     if divergence.recorded is None or divergence.new is None:
         ended = labels[0] if divergence.recorded is None else labels[1]
         lines.append(f"  the {ended} run has no more events here")
-    flat_a = _compared(divergence.recorded) if divergence.recorded is not None else {}
-    flat_b = _compared(divergence.new) if divergence.new is not None else {}
+    flat_a = compared_fields(divergence.recorded) if divergence.recorded is not None else {}
+    flat_b = compared_fields(divergence.new) if divergence.new is not None else {}
     keys = [*flat_a, *(k for k in flat_b if k not in flat_a)]
     rows = [(("* " if key in divergence.fields else "  ") + key, _text(flat_a.get(key, _MISSING)),
              _text(flat_b.get(key, _MISSING))) for key in keys]
