@@ -358,7 +358,7 @@ def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ref
         kind = order.get("order_type") if order is not None else "order"
         raise BooksError(f"{where} reference_price (its {kind} price, which the bar's prices never reached)",
                          "no fill on this bar", found_reference)
-    if abs(expected - found_reference) > max(1e-6, 1e-9 * abs(expected)):
+    if not near(expected, found_reference):
         raise BooksError(f"{where} reference_price (the data's price)", expected, found_reference)
     if order is not None and order.get("order_type") == "limit":
         limit, buying = float(order["limit_price"]), side == "BUY"
@@ -367,7 +367,7 @@ def _book_fill(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, ref
                              f"{'<=' if buying else '>='} {limit!r}", price)
     slippage = float(data["slippage"])
     cost = abs(price - found_reference) * quantity  # the slippage cost of a fill (docs/results.md)
-    if abs(cost - slippage) > max(1e-6, 1e-9 * abs(cost)):
+    if not near(cost, slippage):
         raise BooksError(f"{where} slippage (|price - reference_price| x quantity)", cost, slippage)
     held = int(positions[j])
     realized = 0.0

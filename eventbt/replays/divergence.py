@@ -21,6 +21,7 @@ from eventbt.audit import event_records, trace_records
 
 __all__ = [
     "Divergence",
+    "compared_fields",
     "event_records",
     "first_divergence",
     "flatten",
@@ -31,7 +32,7 @@ __all__ = [
     "scenario_changes",
 ]
 
-_COMPARED = {"publish": ("type", "time", "cause", "to", "data")}
+_COMPARED = ("type", "time", "cause", "to", "data")
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +61,7 @@ class Divergence:
     @property
     def event_type(self) -> str | None:
         """The event type of the divergence."""
-        return _describe(self.record, self.recorded_chain or self.new_chain)[0]
+        return str(self.record.get("type"))
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -75,10 +76,10 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _compared(record: Mapping[str, Any]) -> dict[str, Any]:
-    kind = record.get("record", "")
-    flat: dict[str, Any] = {"record": kind}
-    for field in _COMPARED.get(kind, ()):
+def compared_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The compared fields of a ``publish`` record, flattened (``type``, ``time``, ``cause``, ``to``, ``data.*``)."""
+    flat: dict[str, Any] = {}
+    for field in _COMPARED:
         flat.update(flatten(record.get(field), field))
     return flat
 
@@ -91,8 +92,8 @@ def first_divergence(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mappin
         b = right[index] if index < len(right) else None
         if a is not None and b is not None and a == b:
             continue
-        flat_a = _compared(a) if a is not None else {}
-        flat_b = _compared(b) if b is not None else {}
+        flat_a = compared_fields(a) if a is not None else {}
+        flat_b = compared_fields(b) if b is not None else {}
         fields = tuple(key for key in sorted({*flat_a, *flat_b})
                        if flat_a.get(key, _MISSING) != flat_b.get(key, _MISSING))
         if not fields:
@@ -113,20 +114,15 @@ _MISSING = _Missing()
 def _chain(records: Sequence[Mapping[str, Any]], record: Mapping[str, Any] | None) -> tuple[Mapping[str, Any], ...]:
     if record is None:
         return ()
-    event_id = record.get("id") if record.get("record") == "publish" else record.get("event")
+    event_id = record.get("id")
     if not isinstance(event_id, int):
         return ()
     return tuple(trace_records(list(records), event_id))
 
 
-def _describe(record: Mapping[str, Any], chain: Sequence[Mapping[str, Any]]) -> tuple[str | None, str]:
-    """``(event type, headline)`` for a record: ``seq 611, 2012-05-31T16:00:00, FillEvent #615``."""
-    event = record if record.get("record") == "publish" else (chain[0] if chain else None)
-    if event is None:
-        return None, f"deliver of event #{record.get('event')}"
-    prefix = "" if record.get("record") == "publish" else "delivery of "
-    head = f"{prefix}seq {event.get('seq')}, {event.get('time')}, {event.get('type')} #{event.get('id')}"
-    return str(event.get("type")), head
+def _describe(record: Mapping[str, Any]) -> str:
+    """The headline of a ``publish`` record: ``seq 611, 2012-05-31T16:00:00, FillEvent #615``."""
+    return f"seq {record.get('seq')}, {record.get('time')}, {record.get('type')} #{record.get('id')}"
 
 
 def format_chain(chain: Sequence[Mapping[str, Any]]) -> str:
@@ -152,14 +148,14 @@ def _text(value: Any) -> str:
 def format_divergence(divergence: Divergence, *, labels: tuple[str, str] = ("recorded", "new")) -> str:
     """The divergence as text: headline, the two records side by side (``*`` marks a differing field),
     and both causal chains."""
-    _, head = _describe(divergence.record, divergence.recorded_chain or divergence.new_chain)
+    head = _describe(divergence.record)
     lines = [f"first divergence at event record {divergence.index + 1}: {head}"]
     if divergence.recorded is None or divergence.new is None:
         ended = labels[0] if divergence.recorded is None else labels[1]
         lines.append(f"  the {ended} run has no more events here")
-    flat_a = _compared(divergence.recorded) if divergence.recorded is not None else {}
-    flat_b = _compared(divergence.new) if divergence.new is not None else {}
-    keys = [key for key in [*flat_a, *(k for k in flat_b if k not in flat_a)] if key != "record"]
+    flat_a = compared_fields(divergence.recorded) if divergence.recorded is not None else {}
+    flat_b = compared_fields(divergence.new) if divergence.new is not None else {}
+    keys = [*flat_a, *(k for k in flat_b if k not in flat_a)]
     rows = [(("* " if key in divergence.fields else "  ") + key, _text(flat_a.get(key, _MISSING)),
              _text(flat_b.get(key, _MISSING))) for key in keys]
     header = ("  field", labels[0], labels[1])

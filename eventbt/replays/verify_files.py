@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import numpy as np
 
+from eventbt.replays.books import near
 from eventbt.results.exposure import EQUITY_EXPOSURE_COLUMNS, WEIGHT_EXPOSURE_COLUMNS, weight_exposures
+from eventbt.results.result import EQUITY_COLUMNS as RESULT_EQUITY_COLUMNS
+from eventbt.results.result import TRADE_COLUMNS
 
 if TYPE_CHECKING:
+    from eventbt.portfolio import DividendRecord, SplitRecord
     from eventbt.replays.books import Books
 
 __all__ = ["Finding", "compare_equity", "compare_signals", "compare_trades", "compare_weights", "expected_summary"]
 
-_RELATIVE = 1e-9
-_ABSOLUTE = 1e-6
-TRADE_COLUMNS = ["date", "symbol", "side", "quantity", "price", "reference_price", "commission", "slippage",
-                 "realized_pnl", "order_id", "fill_id"]
-EQUITY_COLUMNS = ["date", "cash", "positions_value", "total_value", "flow"]
+EQUITY_COLUMNS = ["date", *RESULT_EQUITY_COLUMNS]  # the file's columns: the date index, then the frame's
 
 
 @attrs.frozen(kw_only=True)
@@ -48,10 +48,6 @@ class Finding:
         if self.column is not None:
             parts.append(f"column {self.column}")
         return " ".join(parts) + (f" ({self.context})" if self.context else "")
-
-
-def _close(expected: float, found: float) -> bool:
-    return abs(expected - found) <= max(_ABSOLUTE, _RELATIVE * abs(expected))
 
 
 def _number(text: str) -> float | None:
@@ -105,7 +101,7 @@ def _cell(table: Any, number: int, column: str, expected: Any, text: str, *, exa
         elif isinstance(expected, int) and not isinstance(expected, bool):
             same = value == expected
         else:
-            same = value == expected if exact else _close(float(expected), value)
+            same = value == expected if exact else near(float(expected), value)
     if same:
         return None
     return Finding(file=table.name, row=number, column=column, expected=expected, found=text, context=context)
@@ -228,17 +224,15 @@ def expected_summary(books: Books, records: Sequence[Mapping[str, Any]], footer:
 
 
 def _dividends(books: Books) -> dict[str, Any]:
-    """``summary["dividends"]`` from the payments and splits the log booked (exactly rounded sums)."""
-    from eventbt.exact import fsum
+    """``summary["dividends"]`` from the payments and splits the log booked, by the run's own
+    :func:`~eventbt.results.income.dividend_summary` (exactly rounded sums)."""
+    from types import SimpleNamespace
 
-    def total(rows: Sequence[Mapping[str, Any]], name: str) -> float:
-        return fsum([float(row[name]) for row in rows])
+    from eventbt.results.income import dividend_summary
 
-    by_symbol = {}
-    for symbol in sorted({str(row["symbol"]) for row in books.dividends}):
-        mine = [row for row in books.dividends if row["symbol"] == symbol]
-        by_symbol[symbol] = {"gross": total(mine, "gross"), "withholding_tax": total(mine, "withholding_tax"),
-                             "net": total(mine, "net"), "payments": len(mine)}
-    return {"gross": total(books.dividends, "gross"), "withholding_tax": total(books.dividends, "withholding_tax"),
-            "net": total(books.dividends, "net"), "payments": len(books.dividends),
-            "cash_in_lieu": total(books.splits, "cash_in_lieu"), "splits": len(books.splits), "by_symbol": by_symbol}
+    # The booked rows are audit data (mappings); dividend_summary reads records' attributes.
+    dividends = [SimpleNamespace(symbol=str(row["symbol"]), gross=float(row["gross"]),
+                                 withholding_tax=float(row["withholding_tax"]), net=float(row["net"]))
+                 for row in books.dividends]
+    splits = [SimpleNamespace(cash_in_lieu=float(row["cash_in_lieu"])) for row in books.splits]
+    return dividend_summary(cast("list[DividendRecord]", dividends), cast("list[SplitRecord]", splits))

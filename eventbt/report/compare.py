@@ -70,16 +70,14 @@ def _value(value: Any) -> str:
 
 
 def _divergence_table(comparison: Comparison) -> str:
-    from eventbt.replays.divergence import flatten
+    from eventbt.replays.divergence import compared_fields
 
     divergence = comparison.divergence
     if divergence is None:
         return "<p>The event streams agree record for record.</p>"
     a, b = divergence.recorded, divergence.new
-    flat_a = {k: v for field in ("type", "time", "cause", "to", "data") for k, v in
-              (flatten(a.get(field), field).items() if a is not None else ())}
-    flat_b = {k: v for field in ("type", "time", "cause", "to", "data") for k, v in
-              (flatten(b.get(field), field).items() if b is not None else ())}
+    flat_a = compared_fields(a) if a is not None else {}
+    flat_b = compared_fields(b) if b is not None else {}
     rows = []
     for key in [*flat_a, *(k for k in flat_b if k not in flat_a)]:
         changed = key in divergence.fields

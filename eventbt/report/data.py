@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,17 @@ def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
     return frame
 
 
+def _published(audit_path: Path, *needles: bytes) -> Iterator[dict[str, Any]]:
+    """The ``publish`` records of the audit log whose line holds any of ``needles``, in the log's order."""
+    with audit_path.open("rb") as handle:
+        for line in handle:
+            if not any(needle in line for needle in needles):
+                continue
+            record: dict[str, Any] = orjson.loads(line)
+            if record.get("record") == "publish":
+                yield record
+
+
 def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
     """Each signal in the audit log with the notices, orders and fills it caused, in the order they happened.
 
@@ -71,28 +83,22 @@ def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
         return []
     signals: dict[int, dict[str, Any]] = {}
     order_signal: dict[int, int] = {}
-    with audit_path.open("rb") as handle:
-        for line in handle:
-            if not any(kind in line for kind in _REBALANCE_TYPES):
-                continue
-            record = orjson.loads(line)
-            if record.get("record") != "publish":
-                continue
-            kind, data, cause = record["type"], record["data"], record.get("cause")
-            if kind == "SignalEvent":
-                signals[record["id"]] = {"id": record["id"], "date": record["time"][:10], "targets": data["weights"],
-                                         "orders": [], "notices": []}
-            elif kind == "OrderEvent" and cause in signals:
-                order_signal[record["id"]] = cause
-                signals[cause]["orders"].append({"id": record["id"], **data, "fill": None, "cancel": None})
-            elif kind == "NoticeEvent" and cause in signals:
-                signals[cause]["notices"].append({"id": record["id"], **data})
-            elif kind in ("FillEvent", "CancelEvent") and data.get("order_id") in order_signal:
-                orders = signals[order_signal[data["order_id"]]]["orders"]
-                order = next(o for o in orders if o["id"] == data["order_id"])
-                order["fill" if kind == "FillEvent" else "cancel"] = {"time": record["time"], **data}
-            elif kind == "NoticeEvent" and cause in order_signal:
-                signals[order_signal[cause]]["notices"].append({"id": record["id"], **data})
+    for record in _published(audit_path, *_REBALANCE_TYPES):
+        kind, data, cause = record["type"], record["data"], record.get("cause")
+        if kind == "SignalEvent":
+            signals[record["id"]] = {"id": record["id"], "date": record["time"][:10], "targets": data["weights"],
+                                     "orders": [], "notices": []}
+        elif kind == "OrderEvent" and cause in signals:
+            order_signal[record["id"]] = cause
+            signals[cause]["orders"].append({"id": record["id"], **data, "fill": None, "cancel": None})
+        elif kind == "NoticeEvent" and cause in signals:
+            signals[cause]["notices"].append({"id": record["id"], **data})
+        elif kind in ("FillEvent", "CancelEvent") and data.get("order_id") in order_signal:
+            orders = signals[order_signal[data["order_id"]]]["orders"]
+            order = next(o for o in orders if o["id"] == data["order_id"])
+            order["fill" if kind == "FillEvent" else "cancel"] = {"time": record["time"], **data}
+        elif kind == "NoticeEvent" and cause in order_signal:
+            signals[order_signal[cause]]["notices"].append({"id": record["id"], **data})
     return [signals[key] for key in sorted(signals)]
 
 
@@ -108,18 +114,12 @@ def read_fees(audit_path: Path, trades: pd.DataFrame) -> pd.DataFrame:
     fills = {int(row["fill_id"]): row for row in trades.to_dict("records")} if len(trades) else {}
     fees: list[dict[str, Any]] = []
     paid: dict[int, float] = {}
-    with audit_path.open("rb") as handle:
-        for line in handle:
-            if b'"type":"FeeEvent"' not in line and b"fee_owed" not in line:
-                continue
-            record = orjson.loads(line)
-            if record.get("record") != "publish":
-                continue
-            data = record["data"]
-            if record["type"] == "FeeEvent":
-                fees.append({"id": record["id"], "cause": record.get("cause"), "date": record["time"][:10], **data})
-            elif record["type"] == "NoticeEvent" and data.get("code") == "fee_owed":
-                paid[int(record["cause"])] = float(data["details"]["paid"])
+    for record in _published(audit_path, b'"type":"FeeEvent"', b"fee_owed"):
+        data = record["data"]
+        if record["type"] == "FeeEvent":
+            fees.append({"id": record["id"], "cause": record.get("cause"), "date": record["time"][:10], **data})
+        elif record["type"] == "NoticeEvent" and data.get("code") == "fee_owed":
+            paid[int(record["cause"])] = float(data["details"]["paid"])
     rows = []
     for fee in fees:
         fill = fills.get(int(fee["cause"])) if fee["cause"] is not None else None
@@ -135,24 +135,18 @@ def read_actions(audit_path: Path) -> pd.DataFrame:
     an empty table without an audit log or without corporate actions."""
     rows: list[dict[str, Any]] = []
     if audit_path.is_file():
-        with audit_path.open("rb") as handle:
-            for line in handle:
-                if b'"type":"SplitAdjustmentEvent"' not in line and b'"type":"DividendPaymentEvent"' not in line:
-                    continue
-                record = orjson.loads(line)
-                if record.get("record") != "publish":
-                    continue
-                data = record["data"]
-                if record["type"] == "SplitAdjustmentEvent":
-                    rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"], "action": "split",
-                                 "shares_before": data["shares_before"], "shares_after": data["shares_after"],
-                                 "ratio": data["ratio"], "amount_per_share": None, "gross": None,
-                                 "withholding_tax": None, "cash": data["cash_in_lieu"]})
-                else:
-                    rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"],
-                                 "action": "dividend", "shares_before": data["shares"], "shares_after": data["shares"],
-                                 "ratio": None, "amount_per_share": data["amount_per_share"], "gross": data["gross"],
-                                 "withholding_tax": data["withholding_tax"], "cash": data["net"]})
+        for record in _published(audit_path, b'"type":"SplitAdjustmentEvent"', b'"type":"DividendPaymentEvent"'):
+            data = record["data"]
+            if record["type"] == "SplitAdjustmentEvent":
+                rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"], "action": "split",
+                             "shares_before": data["shares_before"], "shares_after": data["shares_after"],
+                             "ratio": data["ratio"], "amount_per_share": None, "gross": None,
+                             "withholding_tax": None, "cash": data["cash_in_lieu"]})
+            else:
+                rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"],
+                             "action": "dividend", "shares_before": data["shares"], "shares_after": data["shares"],
+                             "ratio": None, "amount_per_share": data["amount_per_share"], "gross": data["gross"],
+                             "withholding_tax": data["withholding_tax"], "cash": data["net"]})
     return pd.DataFrame(rows, columns=ACTION_COLUMNS)
 
 

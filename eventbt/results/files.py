@@ -158,10 +158,9 @@ class RunFolder:
     run. :meth:`abandon` undoes :meth:`open` (the earlier run, if any, stays as it was).
     """
 
-    def __init__(self, target: Path, path: Path, *, display: str, created: bool) -> None:
+    def __init__(self, target: Path, path: Path, *, created: bool) -> None:
         self.target = target
         self.path = path
-        self.display = display
         self._created = created
         self._done = False
 
@@ -196,7 +195,7 @@ class RunFolder:
         except OSError as exc:
             raise OutputError(f"cannot read the folder: {_reason(exc)}", path=display) from None
         if not entries:
-            folder = cls(target, target, display=display, created=created)
+            folder = cls(target, target, created=created)
             try:
                 _write_marker(target, planned, complete=False)
             except OSError as exc:
@@ -224,7 +223,7 @@ class RunFolder:
             shutil.rmtree(staging, ignore_errors=True)
             raise OutputError(f"cannot write the new run beside the earlier one (in {target.parent}): "
                               f"{_reason(exc)}", path=display) from None
-        return cls(target, staging, display=display, created=False)
+        return cls(target, staging, created=False)
 
     def commit(self, files: Iterable[str]) -> Path:
         """Mark the files written as the run's and, when replacing an earlier run, swap the new one in."""

@@ -44,7 +44,7 @@ from eventbt.results.exposure import (
     exposure_summary,
     weight_exposures,
 )
-from eventbt.results.files import RunFolder, atomic_write
+from eventbt.results.files import RUN_FILES, RunFolder, atomic_write
 from eventbt.results.income import dividend_summary
 from eventbt.results.metrics import summary_figures
 
@@ -126,8 +126,7 @@ class Result:
         """
         folder = out if isinstance(out, RunFolder) else RunFolder.open(out)
         base = folder.path
-        names = ["equity.csv", "trades.csv", "weights.csv", "signals.csv", "summary.json", "scenario.toml",
-                 "audit.jsonl"]
+        names = list(RUN_FILES)
         live = self.audit.path
         inside = None
         if live is not None:
