@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
+from eventbt.costs.contract import fill_costs, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import Event, MarginCallEvent, MarketEvent, OrderEvent, OrderReason, Side
 from eventbt.handler import Handler
@@ -69,8 +69,7 @@ def liquidation(*, positions: np.ndarray, marks: np.ndarray, tradable: np.ndarra
                 continue
             side = 1 if q < 0 else -1
             context = order(i, side) if order is not None else None  # for a model that takes the order
-            fill = fill_price_of(slippage, side, p, n, order=context)
-            charge = commission_of(commission, n, n * fill, context)
+            fill, charge = fill_costs(commission, slippage, side, p, n, context)
             shares[i] = side * n
             costs.append(abs(fill - p) * n + charge)
             effects.append(-side * n * fill - charge)

@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
+from eventbt.costs.contract import fill_costs, fill_price_of, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import (
     Event,
@@ -116,9 +116,8 @@ def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
     commission, a fill price on the wrong side) stops the run naming the model, not the rebalance; ``order`` is
     the order's context, for a model that takes it.
     """
-    fill = fill_price_of(slippage, side, price, quantity, order=order)
-    value = quantity * fill
-    return -side * value - commission_of(commission, quantity, value, order)
+    fill, charge = fill_costs(commission, slippage, side, price, quantity, order)
+    return -side * quantity * fill - charge
 
 
 def _skip_note(symbol: str, change: float, weight: float, tradable: bool, min_trade_value: float) -> Note | None:
