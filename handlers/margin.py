@@ -19,7 +19,7 @@ bar is sized on the book they leave.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -39,7 +39,11 @@ _SHARE_TOLERANCE = 1e-9  # as the rebalance's: f * |q| within this above a whole
 def margin_figures(positions: np.ndarray, marks: np.ndarray, cash: float) -> tuple[float, float]:
     """``(equity, gross exposure)`` of a book: ``cash + sum(q * p)`` and ``sum(|q| * p)``, exactly rounded."""
     held = np.flatnonzero(positions)
-    values = np.multiply(positions[held].astype(float), marks[held]).tolist()
+    return _figures(np.multiply(positions[held].astype(float), marks[held]).tolist(), cash)
+
+
+def _figures(values: Sequence[float], cash: float) -> tuple[float, float]:
+    """:func:`margin_figures` from the held positions' values ``q * p`` (a book's ``held_values()``)."""
     return cash + math.fsum(values), math.fsum(abs(value) for value in values)
 
 
@@ -115,7 +119,7 @@ class MarginHandler(Handler):
         if not len(book.held_index()):
             return None
         m = self.maintenance_margin
-        equity, gross = margin_figures(book.positions, book.marks, book.cash)
+        equity, gross = _figures(book.held_values(), book.cash)
         if not (gross > 0 and equity < m * gross):
             return None
         self.calls += 1
