@@ -431,9 +431,6 @@ class CashFlowEvent(Event):
     reason: str = ""
     injected: bool = True
 
-ORDER_STATES = tuple(OrderState)
-
-
 @attrs.frozen(kw_only=True, slots=True)
 class OrderStateEvent(Event):
     """An order's state changed: ``open`` (accepted), ``partially_filled``, ``filled``, ``cancelled`` or

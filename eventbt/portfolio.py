@@ -82,11 +82,13 @@ class Portfolio:
         self.allow_short = bool(allow_short)  # a sale may go beyond the shares held
         self._held: np.ndarray | None = None  # indices of the non-zero positions (None: recompute)
         self._held_quantities = np.zeros(0)  # their quantities as floats, kept with _held
+        self._held_values: tuple[float, ...] | None = None  # q * mark of each held position (None: recompute)
 
     # -- writes ---------------------------------------------------------------------------------------
     def update_marks(self, close: np.ndarray, complete: bool = False) -> None:
         """Take this bar's closes as marks where a symbol has one (others keep their last close);
         ``complete``: every symbol has one (no NaN), so all are copied at once."""
+        self._held_values = None
         if complete:
             np.copyto(self.marks, close)
         else:
@@ -140,7 +142,7 @@ class Portfolio:
                 self.average_cost[i] = (short * self.average_cost[i] + quantity * price) / (short + quantity)
                 self.positions[i] = held - quantity
         self.cash = cash
-        self._held = None
+        self._held = self._held_values = None
         self.total_commission += commission
         self.total_slippage += slippage
         self.fills += 1
@@ -213,7 +215,7 @@ class Portfolio:
         self.realized_pnl[i] += realized
         self.marks[i] /= ratio
         self.cash += cash_in_lieu
-        self._held = None
+        self._held = self._held_values = None
         return float(realized)
 
     def apply_dividend(self, i: int, net: float, *, date: str = "") -> None:
@@ -229,12 +231,20 @@ class Portfolio:
             self._held_quantities = self.positions[held].astype(float)
         return held
 
+    def held_values(self) -> tuple[float, ...]:
+        """``q * mark`` of each held position, in :meth:`held_index` order, as floats; computed once and kept
+        until a fill, a split or new marks (:meth:`update_marks`)."""
+        values = self._held_values
+        if values is None:
+            held = self.held_index()
+            values = self._held_values = tuple(np.multiply(self._held_quantities, self.marks.take(held)).tolist())
+        return values
+
     def positions_value(self) -> float:
         """``sum(q * mark)`` over held positions, exactly rounded (:mod:`eventbt.exact`): the same bits on
         every machine, where a BLAS dot product's last bit depends on the CPU. (Whole-share quantities are
         exact as floats, so the products are those of :func:`~eventbt.exact.dot` on the integer array.)"""
-        held = self.held_index()
-        return math.fsum(np.multiply(self._held_quantities, self.marks.take(held)).tolist())
+        return math.fsum(self.held_values())
 
     def total_value(self) -> float:
         return self.cash + self.positions_value()
@@ -242,8 +252,7 @@ class Portfolio:
     def exposures(self) -> tuple[float, float]:
         """``(long, short)``: ``sum(q * mark)`` over the longs and over the shorts (<= 0), exactly rounded; their
         difference is the gross exposure, their sum :meth:`positions_value`."""
-        held = self.held_index()
-        values = np.multiply(self._held_quantities, self.marks.take(held)).tolist()
+        values = self.held_values()
         return math.fsum(v for v in values if v > 0), math.fsum(v for v in values if v < 0)
 
     def weights(self) -> np.ndarray:
@@ -342,6 +351,9 @@ class PortfolioView:
 
     def held_index(self) -> np.ndarray:
         return _read_only(self._book.held_index())
+
+    def held_values(self) -> tuple[float, ...]:
+        return self._book.held_values()
 
     def positions_value(self) -> float:
         return self._book.positions_value()

@@ -16,9 +16,13 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CorporateAction", "MissingText", "PriceData"]
+__all__ = ["ACTIONS_OFFSET_NS", "CorporateAction", "MissingText", "PriceData"]
 
 FIELDS = ("open", "high", "low", "close", "volume")
+
+ACTIONS_OFFSET_NS = 9 * 3_600_000_000_000
+"""09:00 of a bar's day, in nanoseconds after midnight: when the data feed publishes the bar's corporate actions
+(and the corporate-actions handler a dividend paid on that bar)."""
 
 
 @attrs.frozen(kw_only=True, slots=True)

@@ -30,12 +30,10 @@ import numpy as np
 
 from eventbt.events import DividendEvent, DividendPaymentEvent, Event, SplitAdjustmentEvent, SplitEvent
 from eventbt.handler import Context, Handler
+from eventbt.prices import ACTIONS_OFFSET_NS
 from eventbt.protocols import DIVIDEND_PAYMENTS, DividendPayment
 
 __all__ = ["CorporateActionsHandler", "dividend_amounts", "split_shares"]
-
-_PAY_OFFSET_NS = 9 * 3_600_000_000_000  # 09:00, when the data feed publishes a bar's actions
-
 
 def split_shares(shares: int, ratio: float) -> tuple[int, float]:
     """``shares * ratio`` as whole shares and the fraction left over (same sign as ``shares``, ``|fraction| < 1``).
@@ -101,7 +99,7 @@ class CorporateActionsHandler(Handler):
             days = self._days
             bar = max(min(int(np.searchsorted(days, np.datetime64(event.pay_date, "D"))), len(days) - 1), event.bar)
             if bar != event.bar:
-                time_ns = int(days[bar].astype("datetime64[ns]").astype(np.int64)) + _PAY_OFFSET_NS
+                time_ns = int(days[bar].astype("datetime64[ns]").astype(np.int64)) + ACTIONS_OFFSET_NS
         return [DividendPaymentEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=event.id, bar=bar,
                                      symbol=event.symbol, shares=held, amount_per_share=event.amount_per_share,
                                      gross=gross, withholding_tax=tax, net=net, ex_date=event.date[:10])]

@@ -35,12 +35,11 @@ from eventbt.events import (
     SplitEvent,
     WarmupBarEvent,
 )
-from eventbt.prices import CorporateAction, PriceData
+from eventbt.prices import ACTIONS_OFFSET_NS, CorporateAction, PriceData
 
 __all__ = ["ACTIONS_OFFSET_NS", "CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
 
 _HOUR_NS = 3_600_000_000_000
-ACTIONS_OFFSET_NS = 9 * _HOUR_NS
 OPEN_OFFSET_NS = 9 * _HOUR_NS + _HOUR_NS // 2
 CLOSE_OFFSET_NS = 16 * _HOUR_NS
 

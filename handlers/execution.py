@@ -299,10 +299,8 @@ class ExecutionHandler(Handler):
             quantity = math.floor(order.quantity * ratio)
             out.append(self._split_notice(event, order, order.quantity, quantity))
             if quantity == 0:
-                work = _Working(order)
-                reason = "a split left less than one share"
-                out.extend(self._close(work, reason, event.bar, event.time_ns) if self.volume_limit is not None
-                           else [self._cancel(order, order.quantity, reason, event.bar, event.time_ns)])
+                out.extend(self._end_waiting(_Working(order), "a split left less than one share", event.bar,
+                                             event.time_ns))
                 continue
             pending.append(attrs.evolve(order, quantity=quantity, reference_price=order.reference_price / event.ratio))
         self._pending = pending
@@ -383,23 +381,17 @@ class ExecutionHandler(Handler):
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open (or a later bar) when the data has ended."""
+        reason = "data ended before the order could fill"
         waiting, self._waiting = self._waiting, []
-        ended: list[Event] = []
+        out: list[Event] = []
         for work in waiting:
-            ended.extend(self._end_waiting(work, "data ended before the order could fill", *self._last_bar(work)))
+            out.extend(self._end_waiting(work, reason, *self._last_bar(work)))
         if self.volume_limit is not None:
-            reason = "data ended before the order could fill"
-            bar, time_ns = self._now
-            out = self._cancel_carried(lambda work: True, reason, bar, time_ns)
-            pending, self._pending = self._pending, []
-            for order in pending:
-                out.extend(self._close(_Working(order), reason, order.bar, order.time_ns))
-            return (ended + out) or None
-        if not self._pending:
-            return ended or None
+            out.extend(self._cancel_carried(lambda work: True, reason, *self._now))
         pending, self._pending = self._pending, []
-        return ended + [self._cancel(order, order.quantity, "data ended before the order could fill",
-                                     order.bar, order.time_ns) for order in pending]
+        for order in pending:  # market orders waiting for the next open
+            out.extend(self._end_waiting(_Working(order), reason, order.bar, order.time_ns))
+        return out or None
 
     def _cancel(self, order: OrderEvent, quantity: int, reason: str, bar: int, time_ns: int) -> CancelEvent:
         return CancelEvent(id=self.context.next_id(), time_ns=max(time_ns, order.time_ns), cause_id=order.id,
@@ -536,8 +528,7 @@ class ExecutionHandler(Handler):
         """A limit or stop order: accepted (``open``), checked at placement with ``same_close``, then waiting."""
         out: list[Event] = []
         if self.volume_limit is not None:
-            out = self._cancel_carried(lambda work: work.order.symbol == event.symbol,
-                                       "replaced by a new order for the symbol", event.bar, event.time_ns)
+            out = self._replace_carried(event)
         work = _Working(event)
         if event.time_in_force == "day":
             work.last_bar = event.bar + 1
@@ -565,8 +556,7 @@ class ExecutionHandler(Handler):
         work = _Working(event)
         work.last_bar = event.bar + 1
         if self.volume_limit is not None:
-            out = self._cancel_carried(lambda carried: carried.order.symbol == event.symbol,
-                                       "replaced by a new order for the symbol", event.bar, event.time_ns)
+            out = self._replace_carried(event)
             out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns))
         self._waiting.append(work)
         return out or None
@@ -586,7 +576,7 @@ class ExecutionHandler(Handler):
             i = index[order.symbol]
             if order.order_type not in WAITING_TYPES:  # the next open (same_close) or close (next_open): a market
                 row = event.open if order.order_type == "market_on_open" else event.close
-                price = math.nan if row is None else float(row[i])
+                price = _at(row, i)
                 out.extend(self._fill_limited(work, price, bar, time_ns) if self.volume_limit is not None
                            else self._fill_at(order, price, bar, time_ns))
                 continue
@@ -641,22 +631,19 @@ class ExecutionHandler(Handler):
         last = self._history[-1]
         previous = self._history[-2] if len(self._history) > 1 else None
 
-        def at(row: np.ndarray | None) -> float:
-            return math.nan if row is None else float(row[i])
-
         # math.log (the C library), not numpy's log, whose SIMD loops differ in the last bit between CPUs;
         # the mean and deviation are exactly rounded sums (eventbt.exact), as is every money figure.
         closes = [float(event.close[i]) for event in self._history]
         logs = [math.log(c) if 0 < c < math.inf else math.nan for c in closes]
         returns = [b - a for a, b in itertools.pairwise(logs) if a == a and b == b]
         volatility = sample_std(returns) if len(returns) >= 2 else math.nan
-        volumes = [at(event.volume) for event in self._history[-self.estimate_window:]]
+        volumes = [_at(event.volume, i) for event in self._history[-self.estimate_window:]]
         known = [v for v in volumes if v == v]
         return BarContext(
-            timing=self.timing, open=at(last.open), high=at(last.high), low=at(last.low), close=at(last.close),
-            volume=at(last.volume), fill_open=fill_open,
-            previous_high=at(previous.high) if previous is not None else math.nan,
-            previous_low=at(previous.low) if previous is not None else math.nan,
+            timing=self.timing, open=_at(last.open, i), high=_at(last.high, i), low=_at(last.low, i),
+            close=_at(last.close, i), volume=_at(last.volume, i), fill_open=fill_open,
+            previous_high=_at(previous.high, i) if previous is not None else math.nan,
+            previous_low=_at(previous.low, i) if previous is not None else math.nan,
             average_volume=mean(known) if known else math.nan, volatility=volatility,
             window=self.estimate_window,
         )
@@ -677,8 +664,7 @@ class ExecutionHandler(Handler):
         return out or None
 
     def _order_limited(self, event: OrderEvent) -> list[Event]:
-        out = self._cancel_carried(lambda work: work.order.symbol == event.symbol,
-                                   "replaced by a new order for the symbol", event.bar, event.time_ns)
+        out = self._replace_carried(event)
         work = _Working(event)
         out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns))
         if self.timing == "next_open":
@@ -703,6 +689,11 @@ class ExecutionHandler(Handler):
                 kept.append(work)
         self._carried = kept
         return out
+
+    def _replace_carried(self, event: OrderEvent) -> list[Event]:
+        """Close the carried remainder of ``event``'s symbol: a new order for the symbol replaces it."""
+        return self._cancel_carried(lambda work: work.order.symbol == event.symbol,
+                                    "replaced by a new order for the symbol", event.bar, event.time_ns)
 
     def _state(self, work: _Working, state: OrderState, cause_id: int, bar: int, time_ns: int,
                reason: str = "") -> OrderStateEvent:

@@ -373,8 +373,9 @@ class Borrow(FeeHandler):
 
     def on_snapshot(self, event: SnapshotEvent) -> None:
         book = self.context.portfolio
-        short = np.flatnonzero(book.positions < 0).tolist()
-        self._shorts = [(i, int(book.positions[i]), float(book.marks[i])) for i in short]
+        positions, marks = book.positions, book.marks
+        self._shorts = [(i, q, float(marks[i])) for i in book.held_index().tolist()
+                        if (q := int(positions[i])) < 0]
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         days = self._days_since_previous_bar(event.bar)

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
+from eventbt.costs.contract import fill_costs, order_context_needed
 from eventbt.errors import AccountingError, ScenarioError
 from eventbt.events import (
     CancelEvent,
@@ -268,8 +268,8 @@ class InjectedEvents(Handler):
             a cost model that takes the order sees a market order of this bar."""
             order = OrderContext(side=side, symbol=symbols[i], bar=notice.bar, date=notice.date[:10],
                                  time_ns=notice.time_ns, reason=str(OrderReason.LIQUIDATE)) if aware else None
-            fill = fill_price_of(slippage, side, price, n, order=order)
-            return -side * n * fill - commission_of(commission, n, n * fill, order)
+            fill, charge = fill_costs(commission, slippage, side, price, n, order)
+            return -side * n * fill - charge
 
         selling = np.zeros(len(self.context.symbols), dtype=np.int64)
         in_flight = []

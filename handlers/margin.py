@@ -19,11 +19,11 @@ bar is sized on the book they leave.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
+from eventbt.costs.contract import fill_costs, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import Event, MarginCallEvent, MarketEvent, OrderEvent, OrderReason, Side
 from eventbt.handler import Handler
@@ -39,7 +39,11 @@ _SHARE_TOLERANCE = 1e-9  # as the rebalance's: f * |q| within this above a whole
 def margin_figures(positions: np.ndarray, marks: np.ndarray, cash: float) -> tuple[float, float]:
     """``(equity, gross exposure)`` of a book: ``cash + sum(q * p)`` and ``sum(|q| * p)``, exactly rounded."""
     held = np.flatnonzero(positions)
-    values = np.multiply(positions[held].astype(float), marks[held]).tolist()
+    return _figures(np.multiply(positions[held].astype(float), marks[held]).tolist(), cash)
+
+
+def _figures(values: Sequence[float], cash: float) -> tuple[float, float]:
+    """:func:`margin_figures` from the held positions' values ``q * p`` (a book's ``held_values()``)."""
     return cash + math.fsum(values), math.fsum(abs(value) for value in values)
 
 
@@ -69,8 +73,7 @@ def liquidation(*, positions: np.ndarray, marks: np.ndarray, tradable: np.ndarra
                 continue
             side = 1 if q < 0 else -1
             context = order(i, side) if order is not None else None  # for a model that takes the order
-            fill = fill_price_of(slippage, side, p, n, order=context)
-            charge = commission_of(commission, n, n * fill, context)
+            fill, charge = fill_costs(commission, slippage, side, p, n, context)
             shares[i] = side * n
             costs.append(abs(fill - p) * n + charge)
             effects.append(-side * n * fill - charge)
@@ -116,7 +119,7 @@ class MarginHandler(Handler):
         if not len(book.held_index()):
             return None
         m = self.maintenance_margin
-        equity, gross = margin_figures(book.positions, book.marks, book.cash)
+        equity, gross = _figures(book.held_values(), book.cash)
         if not (gross > 0 and equity < m * gross):
             return None
         self.calls += 1

@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
+from eventbt.costs.contract import fill_costs, fill_price_of, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import (
     Event,
@@ -116,9 +116,37 @@ def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
     commission, a fill price on the wrong side) stops the run naming the model, not the rebalance; ``order`` is
     the order's context, for a model that takes it.
     """
-    fill = fill_price_of(slippage, side, price, quantity, order=order)
-    value = quantity * fill
-    return -side * value - commission_of(commission, quantity, value, order)
+    fill, charge = fill_costs(commission, slippage, side, price, quantity, order)
+    return -side * quantity * fill - charge
+
+
+class _OrderContexts:
+    """An order's context for the cost models, ``contexts(i, side, exit_)``: the sizing's ``order_context`` (or a
+    bare one) with symbol ``i``'s name, the side and the reason (``exit`` for a sale to weight 0 with ``exit_``,
+    else ``rebalance``); ``None`` when neither model takes the order."""
+
+    __slots__ = ("aware", "symbols", "template")
+
+    def __init__(self, symbols: tuple[str, ...], commission: CommissionModel, slippage: SlippageModel,
+                 order_context: OrderContext | None) -> None:
+        self.symbols = symbols
+        self.aware = order_context_needed(commission, slippage)
+        self.template = order_context if order_context is not None else OrderContext(side=1, symbol="")
+
+    def __call__(self, i: int, side: int, exit_: bool = False) -> OrderContext | None:
+        if not self.aware:
+            return None
+        reason = OrderReason.EXIT if exit_ else OrderReason.REBALANCE
+        return attrs.evolve(self.template, symbol=self.symbols[i], side=side, reason=str(reason))
+
+
+def _check_max_shares(side: Side, quantity: int, symbol: str, price: float) -> None:
+    """Stop the run when an order asks for more than :data:`MAX_SHARES` shares (a price too small for the
+    portfolio's value): the books would not hold the position exactly."""
+    if quantity > MAX_SHARES:
+        raise AccountingError(f"{'buying' if side == Side.BUY else 'selling'} {quantity:,} shares of {symbol!r} at "
+                              f"{price!r}: more than the {MAX_SHARES:,} shares a position holds exactly; the price "
+                              "is too small for the portfolio's value", symbol=symbol)
 
 
 def _skip_note(symbol: str, change: float, weight: float, tradable: bool, min_trade_value: float) -> Note | None:
@@ -144,15 +172,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     symbol, side and reason filled in; without it such a model sees those alone.
     """
     changes, _ = compare_positions(weights, positions, prices, cash, cash_buffer)
-    aware = order_context_needed(commission, slippage)
-    template = order_context if order_context is not None else OrderContext(side=1, symbol="")
-
-    def context(i: int, side: int, exit_: bool = False) -> OrderContext | None:
-        """The order's context for the cost models (``None`` when neither takes it)."""
-        if not aware:
-            return None
-        reason = OrderReason.EXIT if exit_ else OrderReason.REBALANCE
-        return attrs.evolve(template, symbol=symbols[i], side=side, reason=str(reason))
+    context = _OrderContexts(symbols, commission, slippage, order_context)
 
     notes: list[Note] = []
     sells: list[PlannedOrder] = []
@@ -177,10 +197,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                 continue
         else:
             n = whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1)))
-            if n > MAX_SHARES:
-                raise AccountingError(f"buying {n:,} shares of {symbol!r} at {p!r}: more than the {MAX_SHARES:,} "
-                                      "shares a position holds exactly; the price is too small for the "
-                                      "portfolio's value", symbol=symbol)
+            _check_max_shares(Side.BUY, n, symbol, p)
             if n > 0:
                 buys[i] = n
                 continue
@@ -231,14 +248,7 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
     ``docs/long-short.md``): reducing trades first (sells of longs, then buys to cover), then increasing ones
     (short sales, then buys), each group in symbol order; no cash constraint. ``order_context`` as for
     :func:`generate_orders`."""
-    aware = order_context_needed(commission, slippage)
-    template = order_context if order_context is not None else OrderContext(side=1, symbol="")
-
-    def context(i: int, side: int) -> OrderContext | None:
-        """The order's context for the cost models (``None`` when neither takes it)."""
-        if not aware:
-            return None
-        return attrs.evolve(template, symbol=symbols[i], side=side, reason=str(OrderReason.REBALANCE))
+    context = _OrderContexts(symbols, commission, slippage, order_context)
 
     changes, value = compare_positions(weights, positions, prices, cash, cash_buffer)
     if value <= 0:  # the book owes more than it holds: every target is 0
@@ -250,10 +260,7 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
     def plan(group: int, i: int, quantity: int) -> None:
         side = Side.SELL if group in (0, 2) else Side.BUY
         p = float(prices[i])
-        if quantity > MAX_SHARES:
-            raise AccountingError(f"{'buying' if side == Side.BUY else 'selling'} {quantity:,} shares of "
-                                  f"{symbols[i]!r} at {p!r}: more than the {MAX_SHARES:,} shares a position holds "
-                                  "exactly; the price is too small for the portfolio's value", symbol=symbols[i])
+        _check_max_shares(side, quantity, symbols[i], p)
         groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
                                           target_weight=float(weights[i]),
                                           expected=_cost(quantity, p, int(side), commission, slippage,

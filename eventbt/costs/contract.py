@@ -1,8 +1,9 @@
 """The cost-model contract as a run checks it: every value a commission or slippage model returns, at the call.
 
 The execution handler (filling) and the rebalance handler (sizing) call a model only through
-:func:`commission_of` and :func:`fill_price_of`, which pass the value on when it keeps the contract and
-otherwise raise a :class:`~eventbt.errors.ContractError` naming the model, the call and the value:
+:func:`commission_of` and :func:`fill_price_of` (or :func:`fill_costs`, the two for one expected fill),
+which pass the value on when it keeps the contract and otherwise raise a :class:`~eventbt.errors.ContractError`
+naming the model, the call and the value:
 
 - a commission: a finite number >= 0, for ``commission(quantity, value)`` or, for a model that takes the
   order, ``commission(quantity, value, order)``;
@@ -36,7 +37,7 @@ from eventbt.errors import ContractError
 from eventbt.protocols import OrderContext, accepts_order
 
 __all__ = ["COMMISSION_ORDER_SIGNATURE", "COMMISSION_SIGNATURE", "SLIPPAGE_ORDER_SIGNATURE", "SLIPPAGE_SIGNATURE",
-           "commission_of", "fill_price_of", "model_label", "order_context_needed", "takes_order"]
+           "commission_of", "fill_costs", "fill_price_of", "model_label", "order_context_needed", "takes_order"]
 
 COMMISSION_SIGNATURE = "commission(quantity, value)"
 """The commission model's protocol method, as messages show it."""
@@ -164,3 +165,13 @@ def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, 
         f"slippage model {model_label(model)!r} returned {_shown(fill)} for a {'buy' if buying else 'sell'} of "
         f"{_shares(quantity)} at reference price {reference_price!r}{_order_shown(order if rich else None)}; "
         f"expected a finite price > 0, {side_rule}", plugin=model_label(model))
+
+
+def fill_costs(commission: Any, slippage: Any, side: int, reference_price: float, quantity: int,
+               order: OrderContext | None = None) -> tuple[float, float]:
+    """``(fill price, commission)`` of an expected fill of ``quantity`` shares at ``reference_price``: the fill
+    price through :func:`fill_price_of`, then the commission on ``quantity * fill`` through
+    :func:`commission_of` (``order`` passed to a model that takes it). The sizers (rebalance, margin
+    liquidation, withdrawal sales) take the cash effect as ``-side * quantity * fill - commission``."""
+    fill = fill_price_of(slippage, side, reference_price, quantity, order=order)
+    return fill, commission_of(commission, quantity, quantity * fill, order)
