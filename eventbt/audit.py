@@ -172,12 +172,12 @@ class AuditLog:
 
     # -- recording (hot path: append a tuple) ---------------------------------------------------------
     def published(self, seq: int, event: Event, by: str, to: tuple[str, ...] = ()) -> None:
-        """Record that ``by`` published ``event`` as publication ``seq``; it will be delivered ``to`` these."""
-        if self.enabled:
-            pending = self._pending
-            pending.append((_PUBLISH, seq, event, by, to))
-            if len(pending) >= self._batch:
-                self.flush()
+        """Record that ``by`` published ``event`` as publication ``seq``; it will be delivered ``to`` these.
+
+        Goes through :meth:`recorder`, the bus's way in, so the two cannot drift apart."""
+        record = self.recorder()
+        if record is not None:
+            record(seq, event, by, to)
 
     def recorder(self) -> Callable[[int, Event, str, tuple[str, ...]], None] | None:
         """:meth:`published` as a closure over this log's state, for the bus's hot loop (``None`` when

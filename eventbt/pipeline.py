@@ -146,11 +146,11 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
                           dates_list=schedule.dates, source=source)
     portfolio = config.portfolio
+    events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     fit = check_fit(prices, source=source, data_path=config.data.path, timing=execution.timing,
                     volume_limit=execution.volume_limit, slippage=slippage,
                     slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
-                    order_types=order_type_asks({"order_type": execution.order_type},
-                                                [event.to_dict() for event in config.events]),
+                    order_types=order_type_asks({"order_type": execution.order_type}, events),
                     borrow_rates=tuple(portfolio.borrow_rates))
     # The rebalance's weights row: the signal bar's end when its orders fill there, else the next bar's.
     weights_lag = 0 if fills_on_signal_bar(execution.timing, execution.order_type) else 1
@@ -200,9 +200,8 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
         "financing": _margin_fees(config),
         "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
                           for index, spec in enumerate(config.handlers)),
-        "injected": (InjectedEvents([event.to_dict() for event in config.events], source=source,
-                                    withdrawal=config.portfolio.withdrawal, commission=commission,
-                                    slippage=slippage),)
+        "injected": (InjectedEvents(events, source=source, withdrawal=config.portfolio.withdrawal,
+                                    commission=commission, slippage=slippage),)
                     if config.events else (),
     }
     handlers = (*(handler for name in STAGES for handler in stages[name]), *extra_handlers)

@@ -25,9 +25,8 @@ import pandas as pd
 
 from eventbt.data.checks import (
     DATE_NAMES,
-    MAX_PRICE,
     SYMBOL_NAMES,
-    TOLERANCE,
+    bar_problem_masks,
     check_date_order,
     date_column,
     field_columns,
@@ -98,27 +97,11 @@ def _numbers(frame: pd.DataFrame, columns: list[str], *, field: str, dates: np.n
 
 
 def _bars_ok(fields: dict[str, np.ndarray]) -> bool:
-    """The checks of :func:`eventbt.data.checks.check_bars`, for every symbol at once: some close, positive
-    finite prices, volume >= 0, low <= open/close <= high (within the tolerance)."""
+    """The checks of :func:`eventbt.data.checks.check_bars`, for every symbol at once: some close, and no row
+    masked by :func:`eventbt.data.checks.bar_problem_masks`."""
     if np.isnan(fields["close"]).all(axis=0).any():
         return False
-    for name in ("open", "high", "low", "close"):
-        values = fields.get(name)
-        if values is not None and not (np.isnan(values) | ((values > 0) & (values <= MAX_PRICE))).all():
-            return False
-    volume = fields.get("volume")
-    if volume is not None and not (np.isnan(volume) | (np.isfinite(volume) & (volume >= 0))).all():
-        return False
-    low, high = fields.get("low"), fields.get("high")
-    if low is None or high is None:
-        return True
-    if (high < low * (1 - TOLERANCE)).any():
-        return False
-    for name in ("close", "open"):
-        values = fields.get(name)
-        if values is not None and ((values < low * (1 - TOLERANCE)) | (values > high * (1 + TOLERANCE))).any():
-            return False
-    return True
+    return not any(mask.any() for _, mask, _ in bar_problem_masks(fields))
 
 
 def _chosen(available: list[str], wanted: tuple[str, ...] | None) -> tuple[str, ...] | None:

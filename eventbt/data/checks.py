@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import attrs
 import numpy as np
@@ -276,16 +276,44 @@ def parse_numbers(column: pd.Series, *, field: str, symbol: str, dates: np.ndarr
     return values
 
 
+def bar_problem_masks(fields: dict[str, np.ndarray]) -> Iterator[tuple[str, np.ndarray, str]]:
+    """The rules of a bar, in the order :func:`check_bars` checks them: ``(field, mask, problem)`` for each,
+    ``mask`` true where ``fields[field]`` breaks the rule (positive finite prices up to :data:`MAX_PRICE`,
+    volume >= 0, low <= open/close <= high within :data:`TOLERANCE`). ``problem`` ends the message and may
+    name ``{low}`` and ``{high}`` of the row. The arrays may be one symbol's column or every symbol's at once.
+    """
+    for name in ("open", "high", "low", "close"):
+        if name in fields:
+            values = fields[name]
+            yield name, ~(np.isnan(values) | (np.isfinite(values) & (values > 0))), POSITIVE
+            yield name, values > MAX_PRICE, TOO_LARGE
+    if "volume" in fields:
+        volume = fields["volume"]
+        yield "volume", ~(np.isnan(volume) | (np.isfinite(volume) & (volume >= 0))), NOT_NEGATIVE
+    low, high = fields.get("low"), fields.get("high")
+    if low is None or high is None:
+        return
+    yield "high", high < low * (1 - TOLERANCE), ", below low {low}; expected high >= low"
+    for name in ("close", "open"):
+        if name in fields:
+            values = fields[name]
+            outside = (values < low * (1 - TOLERANCE)) | (values > high * (1 + TOLERANCE))
+            yield name, outside, f", outside low {{low}} .. high {{high}}; expected low <= {name} <= high"
+
+
 def check_bars(
     fields: dict[str, np.ndarray], *, symbol: str, dates: np.ndarray, rows: np.ndarray, path: str
 ) -> None:
-    """One symbol's bars: some close, positive finite prices, volume >= 0, low <= open/close <= high."""
-
-    low, high = fields.get("low"), fields.get("high")
-    bounds_of = (("low", low), ("high", high))
-
-    def fail(field: str, mask: np.ndarray, problem: str) -> None:
-        """Raise for the first row in ``mask``; ``problem`` may name ``{low}`` and ``{high}`` of that row."""
+    """One symbol's bars: some close, then the rules of :func:`bar_problem_masks`, raising for the first row
+    that breaks the first rule broken."""
+    if np.isnan(fields["close"]).all():
+        raise DataError(
+            f"no close prices for {symbol!r}: every row is empty; expected at least one price",
+            path=path,
+            symbol=symbol,
+        )
+    bounds_of = (("low", fields.get("low")), ("high", fields.get("high")))
+    for field, mask, problem in bar_problem_masks(fields):
         if mask.any():
             i = int(np.argmax(mask))
             bounds = {key: "" if bound is None else repr(float(bound[i])) for key, bound in bounds_of}
@@ -297,29 +325,6 @@ def check_bars(
                 date=iso(dates[i]),
                 row=int(rows[i]),
             )
-
-    if np.isnan(fields["close"]).all():
-        raise DataError(
-            f"no close prices for {symbol!r}: every row is empty; expected at least one price",
-            path=path,
-            symbol=symbol,
-        )
-    for name in ("open", "high", "low", "close"):
-        if name in fields:
-            values = fields[name]
-            fail(name, ~(np.isnan(values) | (np.isfinite(values) & (values > 0))), POSITIVE)
-            fail(name, values > MAX_PRICE, TOO_LARGE)
-    if "volume" in fields:
-        volume = fields["volume"]
-        fail("volume", ~(np.isnan(volume) | (np.isfinite(volume) & (volume >= 0))), NOT_NEGATIVE)
-    if low is None or high is None:
-        return
-    fail("high", high < low * (1 - TOLERANCE), ", below low {low}; expected high >= low")
-    for name in ("close", "open"):
-        if name in fields:
-            values = fields[name]
-            outside = (values < low * (1 - TOLERANCE)) | (values > high * (1 + TOLERANCE))
-            fail(name, outside, f", outside low {{low}} .. high {{high}}; expected low <= {name} <= high")
 
 
 @attrs.frozen(kw_only=True)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from eventbt.data.checks import SYMBOL_NAMES, check_bars, find_column, iso, parse_bound
+from eventbt.data.checks import DATE_NAMES, SYMBOL_NAMES, check_bars, find_column, iso, parse_bound
 from eventbt.errors import DataError
 from eventbt.prices import FIELDS, PriceData
 
@@ -33,9 +33,6 @@ __all__ = ["IN_MEMORY_NAME", "prices_from_frame"]
 
 IN_MEMORY_NAME = "<prices DataFrame>"
 """How in-memory prices are named in messages and in the audit header's ``data_files``."""
-
-_DATE_NAMES = ("date", "day", "datetime")
-
 
 def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbols: Sequence[str] | None = None,
                       start: str | None = None, end: str | None = None) -> PriceData:
@@ -114,7 +111,7 @@ def _ordered(dates: np.ndarray, name: str) -> None:
 
 def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
           ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
-    date_column = find_column(pd.Index([str(c) for c in frame.columns]), _DATE_NAMES)
+    date_column = find_column(pd.Index([str(c) for c in frame.columns]), DATE_NAMES)
     if date_column is not None:
         column = next(c for c in frame.columns if str(c) == date_column)
         dates, body = _dates(frame[column], name), frame.drop(columns=[column])
@@ -133,7 +130,7 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
           ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
     table = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
     columns = {str(c).lower(): c for c in table.columns}
-    date_name = next((columns[n] for n in _DATE_NAMES if n in columns), None)
+    date_name = next((columns[n] for n in DATE_NAMES if n in columns), None)
     if date_name is None:
         raise DataError("has a symbol column but no 'date' column; expected date, symbol, close", path=name)
     if "close" not in columns:

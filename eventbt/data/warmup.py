@@ -9,6 +9,7 @@ the warm-up and the tradable period and records the number of warm-up rows as ``
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 
 from eventbt.data.checks import iso
@@ -47,9 +48,7 @@ def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, p
         raise DataError(f"[run] warmup = {warmup!r} leaves no bar to trade: the warm-up reaches to {last}, the last "
                         "bar of the run; expected a shorter warm-up or a later [data] end", path=path)
     cut = prices.select(start=dates[begin], end=dates[stop - 1])
-    return PriceData(dates=cut.dates, symbols=cut.symbols, close=cut.close, open=cut.open, high=cut.high, low=cut.low,
-                     volume=cut.volume, sources=cut.sources, actions=cut.actions, warmup_bars=first - begin,
-                     missing_text=cut.missing_text)
+    return attrs.evolve(cut, warmup_bars=first - begin)
 
 
 def warmup_warnings(prices: PriceData, *, warmup: int | str, start: str, path: str) -> list[str]:

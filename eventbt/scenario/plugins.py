@@ -33,7 +33,16 @@ from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioErr
 from eventbt.handler import Handler
 from eventbt.protocols import bar_columns_needed
 from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
-from handlers.fees import FEE_HANDLERS
+from handlers.corporate_actions import CorporateActionsHandler
+from handlers.data_feed import DataFeed
+from handlers.delisting import DelistingHandler
+from handlers.execution import ExecutionHandler
+from handlers.fees import FEE_HANDLERS, Borrow, Financing
+from handlers.injected import InjectedEvents
+from handlers.margin import MarginHandler
+from handlers.portfolio import PortfolioHandler
+from handlers.rebalance import RebalanceHandler
+from handlers.strategy import StrategyHandler
 
 __all__ = [
     "BUILT_IN_STAGES",
@@ -70,9 +79,11 @@ _PROTOCOL_METHODS = {"commission": "commission", "slippage": "fill_price"}
 # The positional arguments each protocol method is called with, as the messages show them.
 _PROTOCOL_ARGUMENTS = {"commission": ("quantity", "value"), "slippage": ("side", "reference_price", "quantity")}
 
-BUILT_IN_STAGES = ("data_feed", "portfolio", "execution", "delisting", "margin", "strategy", "rebalance", "financing",
-                   "borrow", "injected")
-"""The names of the run's own handlers (and the data feed): a ``[[handlers]]`` handler may not take one."""
+BUILT_IN_STAGES: tuple[str, ...] = tuple(
+    cls.name for cls in (DataFeed, PortfolioHandler, CorporateActionsHandler, ExecutionHandler, DelistingHandler,
+                         MarginHandler, StrategyHandler, RebalanceHandler, Financing, Borrow, InjectedEvents))
+"""The names of the run's own handlers (and the data feed), read from their classes: a ``[[handlers]]`` handler
+may not take one."""
 
 IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working directory to sys.path: install the "
                "module, or put its folder on PYTHONPATH)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
+import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +16,8 @@ import pytest
 
 from eventbt.costs import FixedBpsSlippage, PerShareCommission, ZeroCommission
 from eventbt.errors import PluginError, ScenarioError
+from eventbt.events import MarketEvent
+from eventbt.handler import Handler
 from eventbt.scenario.plugins import (
     COMMISSION_MODELS,
     COST_MODEL_GROUP,
@@ -21,11 +25,31 @@ from eventbt.scenario.plugins import (
     SLIPPAGE_MODELS,
     build_model,
     describe_model,
+    handler_problem,
     resolve_class,
     resolve_import_path,
 )
 
 SCENARIO = "scenarios/x.toml"
+
+
+def _run_handler_names() -> list[str]:
+    """The ``name`` of every class in handlers/ (the handlers and the data feed) but the fee handlers a scenario
+    names, found by walking the package rather than read from the list the check keeps."""
+    import handlers
+    from handlers.fees import FEE_HANDLERS
+
+    names = set()
+    for info in pkgutil.iter_modules(handlers.__path__):
+        module = importlib.import_module(f"handlers.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (cls.__module__ == module.__name__ and isinstance(vars(cls).get("name"), str)
+                    and cls not in FEE_HANDLERS.values()):
+                names.add(cls.name)
+    return sorted(names)
+
+
+RUN_HANDLER_NAMES = _run_handler_names()
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +98,22 @@ def test_resolving_plugins_stays_light() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_walk_finds_the_run_handlers() -> None:
+    """The walk of handlers/ finds the run's own handlers, corporate actions among them, and no fee handler."""
+    assert {"corporate_actions", "data_feed", "portfolio", "borrow", "injected"} <= set(RUN_HANDLER_NAMES)
+    assert "stamp_duty" not in RUN_HANDLER_NAMES
+
+
+@pytest.mark.parametrize("name", RUN_HANDLER_NAMES)
+def test_a_handler_named_like_a_built_in_handler_is_refused(name: str) -> None:
+    """A [[handlers]] handler may not take the name of any handler of the run's own in handlers/."""
+    impostor = type("Impostor", (Handler,), {"name": name, "subscribes": (MarketEvent,),
+                                             "on_market": lambda self, event: None})()
+    problem = handler_problem(impostor)
+    assert problem == (f"handler {name!r} ({__name__}:Impostor) takes the name of the built-in {name!r} stage, "
+                       "under which the audit log would show its events; expected a name of its own")
 
 
 def test_resolve_import_path_follows_dotted_attributes() -> None:
