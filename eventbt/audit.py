@@ -37,10 +37,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from eventbt.errors import AuditError
 from eventbt.events import BarEndEvent, BarOpenEvent, DataEndEvent, Event, MarketEvent, SnapshotEvent
+from eventbt.quiet import EVENTS_PER_BAR, QuietBars
 
 __all__ = ["AUDIT_FORMAT", "RECORDED_LIBRARIES", "AuditLog", "digest_of_lines", "event_records", "read_audit",
            "runtime_versions", "trace_records", "version_differences"]
@@ -50,6 +52,7 @@ AUDIT_FORMAT = 2
 
 _PUBLISH = 0
 _RECORD = 2
+_QUIET = 3
 
 _NS_PER_DAY = 86_400_000_000_000
 _EPOCH_ORDINAL = 719_163  # datetime.date(1970, 1, 1).toordinal()
@@ -106,16 +109,28 @@ def _render(record: Mapping[str, Any]) -> bytes:
 
 
 
+# The publish lines of a bar's own events, with orjson's key order (sorted): the head and tail are fixed per
+# (type, publisher, subscribers) (_ends); the cause, numbers, id, seq and time are filled in.
+_BAR_LINE = b'%s%s,"data":{"bar":%d},"id":%d,"record":"publish","seq":%d,"time":"%s%s'
+_SNAPSHOT_LINE = (b'%s%s,"data":{"bar":%d,"cash":%s,"positions_value":%s,"total_value":%s},"id":%d,'
+                  b'"record":"publish","seq":%d,"time":"%s%s')
+
+
+def _ends(kind: str, by: str, to: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """The fixed head (up to the cause) and tail (after the time) of a publish line."""
+    head = b'{"by":' + orjson.dumps(by) + b',"cause":'
+    tail = b'","to":' + orjson.dumps(list(to)) + b',"type":' + orjson.dumps(kind) + b"}"
+    return head, tail
+
+
 def _bar_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event], bytes]:
     """A renderer of the ``publish`` line of an event whose data is just ``{"bar": n}`` (a bar's market,
     open, end and data-end events), from bytes fixed per (type, publisher, subscribers)."""
-    head = b'{"by":' + orjson.dumps(by) + b',"cause":'
-    tail = b'","to":' + orjson.dumps(list(to)) + b',"type":' + orjson.dumps(kind) + b"}"
+    head, tail = _ends(kind, by, to)
 
     def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
-        return b'%s%s,"data":{"bar":%d},"id":%d,"record":"publish","seq":%d,"time":"%s%s' % (
-            head, b"null" if cause is None else b"%d" % cause, event.bar, event_id, seq,  # type: ignore[attr-defined]
-            time.encode(), tail)
+        return _BAR_LINE % (head, b"null" if cause is None else b"%d" % cause, event.bar,  # type: ignore[attr-defined]
+                            event_id, seq, time.encode(), tail)
 
     return render
 
@@ -123,18 +138,56 @@ def _bar_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int
 def _snapshot_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event],
                                                                                bytes]:
     """A renderer of a ``SnapshotEvent``'s ``publish`` line; its floats are formatted by orjson itself."""
-    head = b'{"by":' + orjson.dumps(by) + b',"cause":'
-    tail = b'","to":' + orjson.dumps(list(to)) + b',"type":' + orjson.dumps(kind) + b"}"
+    head, tail = _ends(kind, by, to)
     dumps = orjson.dumps
 
     def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
         snapshot: Any = event
-        return (b'%s%s,"data":{"bar":%d,"cash":%s,"positions_value":%s,"total_value":%s},"id":%d,'
-                b'"record":"publish","seq":%d,"time":"%s%s') % (
+        return _SNAPSHOT_LINE % (
             head, b"null" if cause is None else b"%d" % cause, snapshot.bar, dumps(snapshot.cash),
             dumps(snapshot.positions_value), dumps(snapshot.total_value), event_id, seq, time.encode(), tail)
 
     return render
+
+
+_QUIET_BAR = _BAR_LINE + b"\n" + _BAR_LINE + b"\n" + _SNAPSHOT_LINE
+"""A quiet bar's three lines (market, bar end, snapshot), rendered by one formatting."""
+
+
+def _floats(values: Sequence[float]) -> list[bytes]:
+    """Each of ``values`` as orjson writes it, from one call (orjson formats a float alike alone or in a list)."""
+    return orjson.dumps(list(values))[1:-1].split(b",") if len(values) else []
+
+
+def _times(stamps: Sequence[int], time_text: Callable[[int], str]) -> list[bytes]:
+    """:func:`~eventbt.events.format_time` of each of ``stamps`` (ns), as bytes: by numpy at once when every one
+    is a whole second past midnight (ISO ``YYYY-MM-DDTHH:MM:SS``, as format_time writes it), else one by one."""
+    times = np.asarray(stamps, dtype=np.int64)
+    if (times % _NS_PER_DAY).all() and not (times % 1_000_000_000).any():
+        seconds = times.view("datetime64[ns]").astype("datetime64[s]")
+        texts: list[bytes] = np.datetime_as_string(seconds).astype("S").tolist()
+        return texts
+    return [time_text(int(time_ns)).encode() for time_ns in stamps]
+
+
+def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
+                 time_text: Callable[[int], str]) -> Iterator[bytes]:
+    """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three to a bar (market, bar end and
+    snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give for the
+    events themselves (tests/eventbt/test_quiet_bars.py compares the two)."""
+    market_head, market_tail = _ends(MarketEvent.kind, by, to[0])
+    end_head, end_tail = _ends(BarEndEvent.kind, by, to[1])
+    snapshot_head, snapshot_tail = _ends(SnapshotEvent.kind, block.snapshot_by, to[2])
+    cash = orjson.dumps(block.cash)
+    seq, event_id = block.first_seq, block.first_id
+    for bar, time, value, total in zip(range(block.start, block.stop), _times(block.time_ns, time_text),
+                                       _floats(block.positions_value), _floats(block.total_value), strict=True):
+        yield _QUIET_BAR % (market_head, b"null", bar, event_id, seq, time, market_tail,
+                            end_head, b"null", bar, event_id + 1, seq + 1, time, end_tail,
+                            snapshot_head, b"%d" % (event_id + 1), bar, cash, value, total, event_id + 2, seq + 2,
+                            time, snapshot_tail)
+        seq += EVENTS_PER_BAR
+        event_id += EVENTS_PER_BAR
 
 
 _TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, str, Event], bytes]]] = {
@@ -164,7 +217,8 @@ class AuditLog:
         self._templates: dict[tuple[type, str, tuple[str, ...]], Callable[..., bytes] | None] = {}
         self._fd: int | None = None
         self._digest: str | None = None
-        self.count = 0
+        self.count = 0  # lines rendered so far
+        self._lines = 0  # lines pending beyond one per pending record (a quiet block's)
         if self.path is not None and enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # 0o666 less the umask, as for any file a program creates (the user decides who may read it).
@@ -196,6 +250,16 @@ class AuditLog:
 
         return published
 
+    def quiet_bars(self, block: QuietBars, by: str, to: tuple[tuple[str, ...], ...]) -> None:
+        """Record a block of quiet bars (:mod:`eventbt.quiet`) delivered by the bus: ``by`` is the feed, ``to`` the
+        subscribers of the block's market, bar-end and snapshot events. Its lines are those of its events."""
+        if not self.enabled:
+            return
+        self._pending.append((_QUIET, block, by, to))
+        self._lines += block.count - 1
+        if len(self._pending) >= self._batch:
+            self.flush()
+
     def record(self, kind: str, **fields: Any) -> None:
         """Add a ``header``, ``note`` or other record (fields must be JSON-ready)."""
         if self.enabled:
@@ -219,6 +283,14 @@ class AuditLog:
             return text
         seconds = offset // 1_000_000_000
         return f"{text}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+    def _cached_time(self, time_ns: int) -> str:
+        """:meth:`_time_text`, kept by second (the flush's own cache)."""
+        key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
+        text = self._times.get(key)
+        if text is None:
+            text = self._times[key] = self._time_text(time_ns)
+        return text
 
     def flush(self) -> None:
         """Render pending records, fold them into the digest, and write them (file mode).
@@ -245,6 +317,12 @@ class AuditLog:
                 out.clear()
 
         for item in pending:
+            if item[0] == _QUIET:
+                for line in _quiet_lines(item[1], item[2], item[3], self._cached_time):
+                    append(line)
+                    if len(out) >= _GROUP:
+                        flush_group()
+                continue
             if item[0] == _PUBLISH:
                 _, seq, event, by, to = item
                 # The text has whole seconds: cache by second (midnight exactly prints as a bare date).
@@ -275,7 +353,8 @@ class AuditLog:
             if len(out) >= _GROUP:
                 flush_group()
         flush_group()
-        self.count += len(pending)
+        self.count += len(pending) + self._lines
+        self._lines = 0
         pending.clear()
         if len(times) > 4096:
             times.clear()

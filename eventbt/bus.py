@@ -22,11 +22,17 @@ Contract
 
 Every publication is reported to the :class:`~eventbt.audit.AuditLog`, when one is given, with the handlers
 the event will be delivered to (an event class's subscribers are fixed once the run starts).
+
+**Quiet bars.** :meth:`Bus.run` (not :meth:`Bus.step`) may take a run of bars where nothing trades from the
+source as one block (:mod:`eventbt.quiet`): the same events with the same ids, sequence numbers, times,
+publishers and subscribers, delivered to each handler as one ``on_quiet_bars`` call and built only when
+looked at (``events``, ``trace``). It does so only when every subscriber of a bar's events can take a block.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, ValuesView
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -35,6 +41,7 @@ import attrs
 
 from eventbt.errors import BusError, ContractError, HandlerError
 from eventbt.events import Event, format_time
+from eventbt.quiet import BLOCK_EVENTS, QuietBars, QuietHandler, quiet_capable
 
 if TYPE_CHECKING:
     from eventbt.audit import AuditLog
@@ -71,6 +78,20 @@ class _ById(Mapping[int, _T]):
 
     def values(self) -> _Values[_T]:
         return _Values(self)
+
+
+class _EventsById(_ById[Event]):
+    """:class:`_ById` over the bus's log of events, building a quiet block's events when first looked up."""
+
+    __slots__ = ()
+
+    def __getitem__(self, event_id: int) -> Event:
+        seq = self._seq_of[event_id]
+        entry: object = self._log[seq]
+        if isinstance(entry, QuietBars):
+            event = self._log[seq] = entry.event(seq)
+            return event
+        return self._log[seq]
 
 
 class _Values(ValuesView[_T]):
@@ -130,7 +151,7 @@ class Bus:
         self._audit = (audit if audit is not None and audit.enabled else None)
         self._record = self._audit.recorder() if self._audit is not None else None
         self.now_ns: int = -(2**63)
-        self.events: Mapping[int, Event] = _ById(self._seq_of, self._log)
+        self.events: Mapping[int, Event] = _EventsById(self._seq_of, self._log)
         self.publisher: Mapping[int, str] = _ById(self._seq_of, self._by)
         self.delivered = 0
 
@@ -158,6 +179,51 @@ class Bus:
 
     def attach_source(self, source: Source) -> None:
         self._source = source
+
+    def _quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
+        """The handlers a block of quiet bars goes to, in delivery order, and the name of the one that publishes
+        the snapshots; ``None`` when the source gives no blocks or some subscriber of a bar's events cannot take
+        one (:func:`eventbt.quiet.quiet_capable`)."""
+        if getattr(self._source, "pop_block", None) is None:
+            return None
+        from eventbt.handler import hook_name
+
+        taking: set[int] = set()
+        for event_class in BLOCK_EVENTS:
+            for _, hook in self._routes.get(event_class, ()):
+                handler = getattr(hook, "__self__", None)
+                if handler is None or not any(handler is known for known in self._handlers):
+                    return None  # a bare callable: it takes events, nothing else
+                hooks = [hook_name(cls) for cls in BLOCK_EVENTS if cls in handler.subscribes]
+                if not quiet_capable(handler, hooks):
+                    return None
+                taking.add(id(handler))
+        handlers = tuple(handler for handler in self._handlers if id(handler) in taking)
+        publishers = [handler.name for handler in handlers if getattr(handler, "quiet_snapshots", False)]
+        if len(publishers) != 1:
+            return None
+        return handlers, publishers[0]  # type: ignore[return-value]
+
+    def _deliver_block(self, block: QuietBars, handlers: tuple[QuietHandler, ...], snapshot_by: str,
+                       source_name: str) -> None:
+        """Take a block of quiet bars: number its events, hand it to ``handlers``, record it."""
+        first = self._seq
+        count = block.count
+        block.first_seq = first
+        block.snapshot_by = snapshot_by
+        self._seq = first + count
+        self._seq_of.update(zip(block.ids(), range(first, first + count), strict=True))
+        self._log.extend(itertools.repeat(block, count))  # type: ignore[arg-type]  # events built when looked up
+        self._by.extend(block.publishers(source_name))
+        self.now_ns = block.last_time_ns
+        for handler in handlers:
+            try:
+                handler.on_quiet_bars(block)
+            except Exception as exc:
+                raise self._error(handler.name, block.market(block.start), exc) from exc
+        if self._audit is not None:
+            names = self._names
+            self._audit.quiet_bars(block, source_name, tuple(names.get(cls, ()) for cls in BLOCK_EVENTS))
 
     # -- publishing -----------------------------------------------------------------------------------
     def publish(self, event: Event, by: str = "user") -> None:
@@ -272,6 +338,9 @@ class Bus:
         source_name = source.name if source is not None else ""
         seq_of, log, by_list = self._seq_of, self._log, self._by
         record, names = self._record, self._names
+        # Quiet bars come as blocks (eventbt.quiet) when nobody stops the run before an event.
+        quiet = self._quiet_handlers() if stop is None else None
+        pop_block = getattr(source, "pop_block", None) if quiet is not None else None
         delivered = 0
         try:
             while True:
@@ -283,6 +352,13 @@ class Bus:
                         return None
                     event = next_event
                 else:
+                    if pop_block is not None:
+                        assert quiet is not None
+                        block = pop_block(quiet[0])
+                        if block is not None:
+                            self._deliver_block(block, quiet[0], quiet[1], source_name)
+                            delivered += block.count
+                            continue
                     time_ns = peek()
                     if time_ns is None:
                         return None

@@ -51,6 +51,13 @@ class Context:
         self._ids = itertools.count(1)
         self.next_id = self._ids.__next__
 
+    def reserve_ids(self, n: int) -> int:
+        """``n`` consecutive new ids at once (a block of quiet bars, :mod:`eventbt.quiet`); returns the first."""
+        first = self.next_id()
+        if n > 1:
+            next(itertools.islice(self._ids, n - 2, None))  # takes the other n - 1
+        return first
+
 
 class Handler:
     """Base class: subclass, set ``name`` and ``subscribes``, write the ``on_*`` hooks."""

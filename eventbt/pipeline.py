@@ -209,6 +209,6 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
         plugins.bind_handler(handler, context)  # a handler's own failure here is named, not a traceback
     with_data_end = any(DataEndEvent in handler.subscribes for handler in handlers)
     feed = DataFeed(prices, context.next_id, with_open=execution.timing == "next_open", with_data_end=with_data_end,
-                    on_bar_end=progress)
+                    on_bar_end=progress, reserve_ids=context.reserve_ids)
     return Pipeline(book=book, history=history, context=context, stages=stages, handlers=handlers, feed=feed,
                     fit=fit)

@@ -35,7 +35,7 @@ Cash moves by ``-n*f - c`` for any buy and ``+n*f - c`` for any sale: short-sale
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -93,6 +93,24 @@ class Portfolio:
             np.copyto(self.marks, close)
         else:
             np.copyto(self.marks, close, where=close == close)
+
+    def mark_bars(self, close: np.ndarray, complete: Sequence[bool]) -> list[float]:
+        """Mark the book at each row of ``close`` in turn (bars where nothing trades: a block of quiet bars) and
+        return :meth:`positions_value` after each: the same numbers as :meth:`update_marks` and
+        :meth:`positions_value` bar by bar (``q * close`` of each held position, exactly rounded)."""
+        if not all(complete):
+            values = []
+            for row, full in zip(close, complete, strict=True):
+                self.update_marks(row, full)
+                values.append(self.positions_value())
+            return values
+        held = self.held_index()
+        self._held_values = None
+        np.copyto(self.marks, close[-1])
+        if not len(held):
+            return [0.0] * len(close)
+        fsum = math.fsum
+        return [fsum(row) for row in np.multiply(close[:, held], self._held_quantities).tolist()]
 
     def apply_fill(self, i: int, side: int, quantity: int, price: float, commission: float,
                    slippage: float = 0.0, *, date: str = "", fill_id: int = 0) -> float:
@@ -495,6 +513,15 @@ class BookHistory:
         self.positions_value.append(positions_value)
         self.total_value.append(total_value)
         self.flow.append(flow)
+
+    def record_bars(self, bars: range, cash: float, positions_value: Sequence[float],
+                    total_value: Sequence[float]) -> None:
+        """The book at the end of each of ``bars``, where nothing traded and no cash moved (quiet bars)."""
+        self.bars.extend(bars)
+        self.cash.extend([cash] * len(bars))
+        self.positions_value.extend(positions_value)
+        self.total_value.extend(total_value)
+        self.flow.extend([0.0] * len(bars))
 
     def record_fee(self, record: FeeRecord) -> None:
         self.fee_log.append(record)

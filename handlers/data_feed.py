@@ -5,8 +5,11 @@ For each bar it yields, in time order: a :class:`~eventbt.events.BarOpenEvent` a
 :class:`~eventbt.events.BarEndEvent` at the close, which the bus delivers only after everything the bar
 caused (the bus pulls the feed only when nothing earlier or at the same time is queued). After the last
 bar's market event, and before its bar end, it yields one :class:`~eventbt.events.DataEndEvent` when
-``with_data_end`` is set (a handler subscribes to it). Prices are copied per bar, so no event holds a
-reference to later rows.
+``with_data_end`` is set (a handler subscribes to it). An event's rows are read-only views of its own bar's
+row of the panel (``docs/architecture.md``).
+
+When the bus asks (:meth:`DataFeed.pop_block`), a run of bars that every handler calls quiet is given as one
+block of the same events, built only when looked at (:mod:`eventbt.quiet`).
 
 Corporate actions (``PriceData.actions``, only when the scenario reads them) come first in their ex-date's
 bar, at 09:00, before its open and close: a :class:`~eventbt.events.DividendEvent` or
@@ -21,7 +24,8 @@ Simulated times are the bar's date at 09:00 (actions), 09:30 (open) and 16:00 (c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -36,6 +40,7 @@ from eventbt.events import (
     WarmupBarEvent,
 )
 from eventbt.prices import ACTIONS_OFFSET_NS, CorporateAction, PriceData
+from eventbt.quiet import EVENTS_PER_BAR, QuietBars, QuietHandler
 
 __all__ = ["ACTIONS_OFFSET_NS", "CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
 
@@ -52,9 +57,11 @@ class DataFeed:
     name = "data_feed"
 
     def __init__(self, prices: PriceData, next_id: Callable[[], int], *, with_open: bool = False,
-                 with_data_end: bool = False, on_bar_end: Callable[[int], None] | None = None) -> None:
+                 with_data_end: bool = False, on_bar_end: Callable[[int], None] | None = None,
+                 reserve_ids: Callable[[int], int] | None = None) -> None:
         self._prices = prices
         self._next_id = next_id
+        self._reserve_ids = reserve_ids  # n consecutive ids at once: what a block of quiet bars needs
         self._with_open = with_open and prices.open is not None
         self._with_data_end = with_data_end
         self._on_bar_end = on_bar_end
@@ -70,6 +77,9 @@ class DataFeed:
         for action in prices.actions:
             if action.date in bar_of:
                 self._actions.setdefault(bar_of[action.date], []).append(action)
+        # The bars a block of quiet bars may not reach: those with actions, and the last when it has a data end.
+        self._action_bars = sorted(self._actions)
+        self._block_end = len(self._close_ns) - 1 if with_data_end else len(self._close_ns)
         self._ended: int | None = None  # the id of the event that ended the previous bar
         self._bar = 0
         self._phase = self._first_phase(0)
@@ -128,6 +138,39 @@ class DataFeed:
         self._ended = end.id
         return end
 
+    def pop_block(self, handlers: Sequence[QuietHandler]) -> QuietBars | None:
+        """The bars from the current one on that ``handlers`` call quiet, as one block (:mod:`eventbt.quiet`), or
+        ``None`` when the feed is not at a bar's close or the bar is not quiet.
+
+        A block needs the bar's start (no open event in the way, past the warm-up) and ends before the next bar
+        with corporate actions, before the last bar when that has a data end, and where the first handler
+        stops calling the bars quiet.
+        """
+        i = self._bar
+        if self._phase != _MARKET or self._with_open or i < self._warmup or self._reserve_ids is None:
+            return None
+        stop = self._block_end
+        k = bisect.bisect_left(self._action_bars, i)
+        if k < len(self._action_bars):
+            stop = min(stop, self._action_bars[k])
+        for handler in handlers:
+            until = handler.quiet_until(i)
+            if until < stop:
+                stop = until
+        if stop <= i:
+            return None
+        prices = self._prices
+        block = QuietBars(start=i, stop=stop, first_id=self._reserve_ids(EVENTS_PER_BAR * (stop - i)),
+                          time_ns=self._close_ns[i:stop], close=prices.close[i:stop],
+                          fields={name: array[i:stop] for name, array in self._fields},
+                          complete=self._complete[i:stop], symbols=prices.symbols, market=self._market)
+        self._bar = stop
+        self._phase = self._first_phase(stop)
+        self._ended = block.first_id + block.count - 2  # the last bar's BarEndEvent
+        if self._on_bar_end is not None:
+            self._on_bar_end(stop - 1)
+        return block
+
     def _action(self, i: int) -> Event:
         """The bar's next corporate action as an event (09:00, caused by the previous bar's end)."""
         pending = self._actions[i]
@@ -155,17 +198,20 @@ class DataFeed:
         self._ended = event.id
         return event
 
-    def _market(self, i: int) -> MarketEvent:
+    def _market(self, i: int, event_id: int | None = None) -> MarketEvent:
+        """Bar ``i``'s market event, with a new id or ``event_id`` (a quiet block's, built when looked at)."""
+        if event_id is None:
+            event_id = self._next_id()
         # Rows are views of the panel, whose arrays PriceData made read-only: immutable like the event, and
         # neither a copy per bar nor a second panel's worth of memory in a handler that keeps the events.
         close = self._prices.close[i]
         if not self._fields:  # closes only: the common case, one view and nothing else
-            return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
+            return MarketEvent(id=event_id, time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
                                close=close, complete=self._complete[i])
         rows: dict[str, np.ndarray | None] = {"open": None, "high": None, "low": None, "volume": None}
         for name, array in self._fields:
             row = array[i]
             rows[name] = row
-        return MarketEvent(id=self._next_id(), time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
+        return MarketEvent(id=event_id, time_ns=self._close_ns[i], bar=i, symbols=self._prices.symbols,
                            close=close, open=rows["open"], high=rows["high"], low=rows["low"],
                            volume=rows["volume"], complete=self._complete[i])

@@ -104,6 +104,7 @@ from eventbt.protocols import (
     Timing,
     accepts_bar,
 )
+from eventbt.quiet import NEVER, QuietBars
 
 __all__ = ["ExecutionHandler"]
 
@@ -218,6 +219,19 @@ class ExecutionHandler(Handler):
         if self._waiting:
             out.extend(self._work_waiting(event))
         return out or None
+
+    def quiet_until(self, bar: int) -> int:
+        """Quiet while no order waits, with same-close fills, no volume limit and no bar-aware cost model (each
+        of which works on every bar's prices)."""
+        if self._waiting or self.timing != "same_close" or self.volume_limit is not None or self._bar_aware:
+            return bar
+        return NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """The last bar's closes and market event, as :meth:`on_market` keeps them."""
+        last = bars.stop - 1
+        self._prices = bars.close_row(last)
+        self._market = bars.market(last)
 
     def on_bar_open(self, event: BarOpenEvent) -> list[Event] | None:
         self._fill_open = event.open

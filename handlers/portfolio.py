@@ -58,6 +58,7 @@ from eventbt.portfolio import (
     TradeRecord,
     WeightsRecord,
 )
+from eventbt.quiet import NEVER, QuietBars
 
 __all__ = ["PortfolioHandler"]
 
@@ -116,6 +117,25 @@ class PortfolioHandler(Handler):
 
     def on_market(self, event: MarketEvent) -> None:
         self.book.update_marks(event.close, event.complete)
+
+    # A block of quiet bars (eventbt.quiet): this handler publishes their snapshots.
+    quiet_snapshots = True
+
+    def quiet_until(self, bar: int) -> int:
+        """Quiet until the bar whose end records the weights of a rebalance; a margin account's bars are not
+        taken as blocks (their exposures and the margin rule are worked out bar by bar)."""
+        if self.book.margin:
+            return bar
+        return self._signal_bar if self._signal_bar >= bar else NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """Mark the book at each bar's closes and record it, as :meth:`on_market` and :meth:`on_bar_end` do."""
+        book = self.book
+        cash = book.cash
+        values = book.mark_bars(bars.close, bars.complete)
+        totals = [cash + value for value in values]
+        self.history.record_bars(range(bars.start, bars.stop), cash, values, totals)
+        bars.set_snapshots(cash, values, totals)
 
     def on_signal(self, event: SignalEvent) -> None:
         # The strategy handler checks its own targets; a signal from another handler is checked here, where

@@ -61,6 +61,7 @@ from eventbt.protocols import (
     OrderContext,
     SlippageModel,
 )
+from eventbt.quiet import NEVER, QuietBars
 
 __all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_margin_orders",
            "generate_orders", "whole_shares"]
@@ -331,6 +332,13 @@ class RebalanceHandler(Handler):
 
     def on_market(self, event: MarketEvent) -> None:
         self._close = event.close
+
+    def quiet_until(self, bar: int) -> int:
+        """A market event only gives the closes a signal is sized at: any bar may be quiet."""
+        return NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        self._close = bars.close_row(bars.stop - 1)
 
     def on_margin_call(self, event: MarginCallEvent) -> None:
         """Remember the call: a signal of the same bar is sized on the book its liquidation will leave."""

@@ -46,12 +46,44 @@ from eventbt.events import (
 )
 from eventbt.handler import Handler
 from eventbt.protocols import STRATEGY_PRICES, SignalGenerator, StrategyPrices, adjusts
+from eventbt.quiet import QuietBars
 
 __all__ = ["HistoryView", "StrategyHandler"]
 
 _WEIGHT_SUM_TOLERANCE = 1e-9
 _FIELDS = ("close", "open", "high", "low", "volume")
 _PRICES = ("close", "open", "high", "low")
+
+
+class _QuietBar:
+    """One bar of a block of quiet bars (:mod:`eventbt.quiet`) as the view keeps it: what it reads of a
+    ``MarketEvent`` (the close, ``complete``, the time), without building the event."""
+
+    __slots__ = ("_block", "bar", "close", "complete", "symbols", "time_ns")
+
+    def __init__(self, block: QuietBars, bar: int, k: int) -> None:
+        self._block = block
+        self.bar = bar
+        self.close = block.close[k]
+        self.complete = block.complete[k]
+        self.symbols = block.symbols
+        self.time_ns = block.time_ns[k]
+
+    @property
+    def open(self) -> np.ndarray | None:
+        return self._block.row("open", self.bar)
+
+    @property
+    def high(self) -> np.ndarray | None:
+        return self._block.row("high", self.bar)
+
+    @property
+    def low(self) -> np.ndarray | None:
+        return self._block.row("low", self.bar)
+
+    @property
+    def volume(self) -> np.ndarray | None:
+        return self._block.row("volume", self.bar)
 
 
 class HistoryView:
@@ -71,8 +103,8 @@ class HistoryView:
         self._event: MarketEvent | None = None
         self.rows_read = 0  # how many rows generators asked for through history(): a work counter
 
-    def _append(self, event: MarketEvent | WarmupBarEvent) -> None:
-        self._received.append(event)  # type: ignore[arg-type]  # a warm-up bar has a market event's fields
+    def _append(self, event: MarketEvent | WarmupBarEvent | _QuietBar) -> None:
+        self._received.append(event)  # type: ignore[arg-type]  # a warm-up or quiet bar has a market event's fields
         self._event = event  # type: ignore[assignment]
 
     def _rescale(self, j: int, bar: int, price_factor: float, volume_factor: float = 1.0) -> None:
@@ -185,6 +217,14 @@ class StrategyHandler(Handler):
         if prices == "total_return":
             self.subscribes = (*type(self).subscribes, DividendEvent)
         self._rebalance = [bool(x) for x in rebalance_bars]
+        # Per bar, the first rebalance bar from it on (len: none left): where a block of quiet bars ends.
+        following = len(self._rebalance)
+        self._next_rebalance = [0] * (following + 1)
+        self._next_rebalance[following] = following
+        for bar in range(following - 1, -1, -1):
+            if self._rebalance[bar]:
+                following = bar
+            self._next_rebalance[bar] = following
         self.view = HistoryView()
         self.signals = 0
 
@@ -212,6 +252,18 @@ class StrategyHandler(Handler):
             factors = np.ones(len(self.context.symbols))
             factors[j] = price_factor
             self.generator.adjust(factors)  # type: ignore[attr-defined]
+
+    def quiet_until(self, bar: int) -> int:
+        """The generator is asked for targets only on rebalance bars: the bars before the next are quiet."""
+        return self._next_rebalance[bar]
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """Each bar to the generator's ``update``, as :meth:`on_market` does on a bar that is not a rebalance."""
+        view = self.view
+        update = self.generator.update
+        for k, bar in enumerate(range(bars.start, bars.stop)):
+            view._append(_QuietBar(bars, bar, k))
+            update(view)
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         view = self.view
