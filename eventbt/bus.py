@@ -34,14 +34,14 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, ValuesView
+from collections.abc import Callable, Iterator, Mapping, Sequence, ValuesView
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
 from eventbt.errors import BusError, ContractError, HandlerError
-from eventbt.events import Event, format_time
-from eventbt.quiet import BLOCK_EVENTS, QuietBars, QuietHandler, quiet_capable
+from eventbt.events import Event, MarketEvent, format_time
+from eventbt.quiet import BLOCK_EVENTS, EVENTS_PER_BAR, QuietBars, QuietHandler, quiet_capable
 
 if TYPE_CHECKING:
     from eventbt.audit import AuditLog
@@ -154,6 +154,7 @@ class Bus:
         self.events: Mapping[int, Event] = _EventsById(self._seq_of, self._log)
         self.publisher: Mapping[int, str] = _ById(self._seq_of, self._by)
         self.delivered = 0
+        self.blocks = True  # take quiet bars as blocks in run() (Simulation turns it off for on_error = "skip")
 
     # -- wiring ---------------------------------------------------------------------------------------
     def add(self, handler: Handler) -> None:
@@ -184,7 +185,7 @@ class Bus:
         """The handlers a block of quiet bars goes to, in delivery order, and the name of the one that publishes
         the snapshots; ``None`` when the source gives no blocks or some subscriber of a bar's events cannot take
         one (:func:`eventbt.quiet.quiet_capable`)."""
-        if getattr(self._source, "pop_block", None) is None:
+        if not self.blocks or getattr(self._source, "pop_block", None) is None:
             return None
         from eventbt.handler import hook_name
 
@@ -216,14 +217,52 @@ class Bus:
         self._log.extend(itertools.repeat(block, count))  # type: ignore[arg-type]  # events built when looked up
         self._by.extend(block.publishers(source_name))
         self.now_ns = block.last_time_ns
-        for handler in handlers:
+        # Those that call the user's code (the strategy: its generator) take the block first, so that when one
+        # fails at a bar nobody has gone past that bar yet (_block_failed).
+        ordered = sorted(handlers, key=lambda handler: not getattr(handler, "quiet_first", False))
+        for index, handler in enumerate(ordered):
+            block.at = block.start
             try:
                 handler.on_quiet_bars(block)
             except Exception as exc:
-                raise self._error(handler.name, block.market(block.start), exc) from exc
+                if index:
+                    raise self._error(handler.name, block.market(block.at), exc) from exc
+                raise self._block_failed(block, handler, ordered[1:], exc, source_name) from exc
+        self._record_block(block, source_name)
+
+    def _record_block(self, block: QuietBars, source_name: str) -> None:
         if self._audit is not None:
             names = self._names
             self._audit.quiet_bars(block, source_name, tuple(names.get(cls, ()) for cls in BLOCK_EVENTS))
+
+    def _block_failed(self, block: QuietBars, failed: QuietHandler, others: Sequence[QuietHandler], exc: Exception,
+                      source_name: str) -> HandlerError:
+        """``failed`` raised at bar ``block.at`` of a block before anybody else took it: leave the bus, the
+        handlers and the log as delivering event by event would have at that failure (the bars before it
+        delivered, that bar's market event published and delivered up to ``failed``), and name that event."""
+        bar = block.at
+        kept = EVENTS_PER_BAR * (bar - block.start)
+        first = block.first_seq
+        for event_id in block.ids()[kept:]:
+            del self._seq_of[event_id]
+        del self._log[first + kept:], self._by[first + kept:]
+        self._seq = first + kept
+        market = block.build_market(bar, block.first_id + kept)
+        block.end_before(bar)
+        if kept:
+            for handler in others:
+                handler.on_quiet_bars(block)
+            self._record_block(block, source_name)
+            self.delivered += kept
+        self.now_ns = market.time_ns
+        self.publish(market, source_name)
+        self._now.pop()  # delivered here, up to the handler that failed
+        for name, hook in self._routes.get(MarketEvent, ()):
+            if name == failed.name:
+                break
+            for new in hook(market) or ():
+                self.publish(new, name)
+        return self._error(failed.name, market, exc)
 
     # -- publishing -----------------------------------------------------------------------------------
     def publish(self, event: Event, by: str = "user") -> None:

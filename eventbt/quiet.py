@@ -21,9 +21,12 @@ Who may take a block (``docs/architecture.md``, "The per-bar path"):
   answer to a bar's events: the strategy's next rebalance bar, the execution handler's never while no order
   waits).
 - ``on_quiet_bars(block)`` must leave the handler exactly as its hooks would have after every bar of the
-  block, publishing nothing. The handler that publishes the snapshots (``quiet_snapshots = True``: the
-  portfolio handler) gives the block each bar's cash, positions value and total value
-  (:meth:`QuietBars.set_snapshots`).
+  block, publishing nothing. A handler that calls the user's code (``quiet_first = True``: the strategy
+  handler, whose generator may raise) takes the block first and sets ``block.at`` to each bar as it goes: if
+  it raises, the bus ends the block before that bar and publishes that bar's market event, so the error, the
+  audit log and the partial results are those of delivering event by event. The handler that publishes the
+  snapshots (``quiet_snapshots = True``: the portfolio handler) gives the block each bar's cash, positions
+  value and total value (:meth:`QuietBars.set_snapshots`).
 
 A run delivered with blocks and the same run stepped event by event give the same audit log, digest,
 results and ``bus.events`` (tests/eventbt/test_quiet_bars.py).
@@ -95,7 +98,7 @@ class QuietBars:
     lows and volumes the data has; ``complete[k]`` says whether row ``k`` has every close.
     """
 
-    __slots__ = ("_events", "_market", "cash", "close", "complete", "fields", "first_id", "first_seq",
+    __slots__ = ("_events", "_market", "at", "cash", "close", "complete", "fields", "first_id", "first_seq",
                  "positions_value", "snapshot_by", "start", "stop", "symbols", "time_ns", "total_value")
 
     def __init__(self, *, start: int, stop: int, first_id: int, time_ns: Sequence[int], close: np.ndarray,
@@ -113,6 +116,7 @@ class QuietBars:
         self._market = market
         self._events: dict[int, Event] = {}
         self.snapshot_by = ""
+        self.at = start  # the bar a handler is at while it takes the block (the one named if it fails)
         self.cash = 0.0
         self.positions_value: Sequence[float] = ()
         self.total_value: Sequence[float] = ()
@@ -156,6 +160,19 @@ class QuietBars:
         event = self.event_by_id(self.first_id + EVENTS_PER_BAR * (bar - self.start))
         assert isinstance(event, MarketEvent)
         return event
+
+    def end_before(self, bar: int) -> None:
+        """Make the block end before ``bar`` (its events from ``bar`` on are not the block's any more)."""
+        kept = bar - self.start
+        self.stop = bar
+        self.time_ns = self.time_ns[:kept]
+        self.close = self.close[:kept]
+        self.fields = {name: rows[:kept] for name, rows in self.fields.items()}
+        self.complete = self.complete[:kept]
+
+    def build_market(self, bar: int, event_id: int) -> MarketEvent:
+        """``bar``'s ``MarketEvent`` with the id ``event_id``, built now and not kept."""
+        return self._market(bar, event_id)
 
     def event(self, seq: int) -> Event:
         """The event published as ``seq``."""

@@ -144,6 +144,8 @@ class Simulation:
             raise OutputError(f"cannot write the audit log: {exc.strerror or exc}",
                               path=os.fspath(destination or "")) from None
         self.bus = Bus(self.audit)
+        # A skipped handler error leaves the other handlers going on bar by bar: no blocks of quiet bars then.
+        self.bus.blocks = config.run.on_error != "skip"
         for handler in self.pipeline.handlers:
             self.bus.add(handler)
         self.bus.attach_source(self.pipeline.feed)

@@ -257,11 +257,14 @@ class StrategyHandler(Handler):
         """The generator is asked for targets only on rebalance bars: the bars before the next are quiet."""
         return self._next_rebalance[bar]
 
+    quiet_first = True  # the generator is the user's code: it takes a block first (eventbt.quiet)
+
     def on_quiet_bars(self, bars: QuietBars) -> None:
         """Each bar to the generator's ``update``, as :meth:`on_market` does on a bar that is not a rebalance."""
         view = self.view
         update = self.generator.update
         for k, bar in enumerate(range(bars.start, bars.stop)):
+            bars.at = bar
             view._append(_QuietBar(bars, bar, k))
             update(view)
 

@@ -22,7 +22,8 @@ SCENARIO = ROOT / "scenarios" / "ema_rotation.toml"
 PARK_AT_BAR = 2000
 
 # Wraps the portfolio handler's end-of-bar hook so that, at PARK_AT_BAR, it writes a marker file and
-# waits (at most two minutes) for the signal the test sends; then runs the CLI.
+# waits (at most two minutes) for the signal the test sends; then runs the CLI. (The handler is told that no bar
+# is quiet, so that no bar goes by in a block of quiet bars, which marks and records without that hook.)
 DRIVER = """
 import sys, time
 from pathlib import Path
@@ -41,6 +42,7 @@ def parked(self, event):
     return original(self, event)
 
 PortfolioHandler.on_bar_end = parked
+PortfolioHandler.quiet_until = lambda self, bar: bar  # every bar event by event, so each reaches on_bar_end
 sys.exit(main(sys.argv[3:]))
 """
 

@@ -1,0 +1,246 @@
+"""Quiet bars taken as blocks (eventbt/quiet.py) against the same runs delivered event by event.
+
+The reference is the engine itself with blocks out of the way: ``Simulation.run(stop=...)`` never offers a block
+(a ``stop`` must see every event), so a run with a ``stop`` that never stops delivers every event one by one,
+as before blocks existed and as the debugger does. Everything a user can observe must be equal: the audit log
+line for line, the digest, the results, the events the bus keeps, the error of a failing run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import pytest
+
+from eventbt.bench.workloads import gbm_prices, rotation_config
+from eventbt.errors import HandlerError
+from eventbt.events import BarEndEvent, Event, MarketEvent, SnapshotEvent
+from eventbt.handler import Context, Handler
+from eventbt.portfolio import Portfolio
+from eventbt.prices import PriceData
+from eventbt.quiet import QuietBars
+from eventbt.scenario import ScenarioConfig
+from eventbt.simulation import Simulation
+from handlers.strategy import StrategyHandler
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _never(event: Event) -> bool:
+    return False
+
+
+def _run(make: Any, *, blocks: bool) -> tuple[Simulation, list[QuietBars]]:
+    """Build a simulation with ``make()`` and run it, with blocks or event by event; the blocks it took."""
+    simulation = make()
+    feed = simulation.pipeline.feed
+    taken: list[QuietBars] = []
+    pop_block = feed.pop_block
+
+    def counting(handlers: Any) -> QuietBars | None:
+        block = pop_block(handlers)
+        if block is not None:
+            taken.append(block)
+        return block
+
+    feed.pop_block = counting  # type: ignore[method-assign]
+    if blocks:
+        assert simulation.run() is not None
+    else:
+        assert simulation.run(stop=_never) is not None
+    return simulation, taken
+
+
+def _publishes(simulation: Simulation) -> list[dict[str, Any]]:
+    return [record for record in simulation.audit.records() if record["record"] == "publish"]
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    return {key: ((value.dtype.str, value.shape, value.tobytes()) if isinstance(value, np.ndarray) else value)
+            for key, value in attrs.asdict(event, recurse=False).items()}
+
+
+def _with_gaps() -> PriceData:
+    """The generated closes with holes: a symbol that starts late and one missing for three weeks, so some
+    quiet bars are not complete (their marks keep the last close)."""
+    prices = gbm_prices(6, 300, seed=11)
+    close = np.array(prices.close)
+    close[:40, 2] = np.nan
+    close[150:165, 4] = np.nan
+    return PriceData(dates=prices.dates, symbols=prices.symbols, close=close)
+
+
+CASES = {
+    "rotation": lambda: Simulation(rotation_config(), prices=gbm_prices(12, 400, seed=3)),
+    "gaps": lambda: Simulation(rotation_config(), prices=_with_gaps()),
+    "ema_rotation": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "ema_rotation.toml")),
+    "quandl_actions": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "quandl_actions.toml")),
+    # The same splits and dividends with same-close fills: blocks end before each action's bar.
+    "quandl_actions_same_close": lambda: Simulation(ScenarioConfig.from_toml(
+        SCENARIOS / "quandl_actions.toml", ["execution.timing=same_close"])),
+    "ragged_weekly": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "ragged_weekly.toml")),
+    "cash_flows": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "cash_flows.toml")),
+    "ema_next_open": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "ema_next_open.toml")),
+}
+# Which take blocks: the [[events]] handler of cash_flows takes every market event itself, and next-open runs
+# (ema_next_open, quandl_actions) have an open event in every bar; the others have quiet bars between their
+# rebalances.
+TAKES_BLOCKS = {"rotation": True, "gaps": True, "ema_rotation": True, "quandl_actions": False,
+                "quandl_actions_same_close": True, "ragged_weekly": True, "cash_flows": False, "ema_next_open": False}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_blocks_and_event_by_event_give_the_same_run(case: str) -> None:
+    blocked, taken = _run(CASES[case], blocks=True)
+    stepped, none = _run(CASES[case], blocks=False)
+    assert none == []
+    assert bool(taken) == TAKES_BLOCKS[case]
+    assert blocked.audit.digest == stepped.audit.digest
+    assert _publishes(blocked) == _publishes(stepped)
+    assert blocked.bus.delivered == stepped.bus.delivered
+    assert blocked.result().equity.equals(stepped.result().equity)
+    assert blocked.result().trades.equals(stepped.result().trades)
+    # The events the bus keeps (the debugger's, trace's, the explorer's): built on demand, field for field.
+    assert list(blocked.bus.events) == list(stepped.bus.events)
+    for event_id, event in stepped.bus.events.items():
+        other = blocked.bus.events[event_id]
+        assert type(other) is type(event)
+        assert _fields(other) == _fields(event), event_id
+        assert blocked.bus.publisher[event_id] == stepped.bus.publisher[event_id]
+    if taken:
+        # A block covers bars from its first to the bar before a rebalance (or an action, or the end).
+        assert sum(block.stop - block.start for block in taken) * 3 <= blocked.bus.delivered
+
+
+def test_a_quiet_bars_events_are_built_once_and_trace_back() -> None:
+    simulation, taken = _run(CASES["rotation"], blocks=True)
+    block = taken[1]
+    bar = block.start + 1
+    market_id = block.first_id + 3
+    market = simulation.bus.events[market_id]
+    assert isinstance(market, MarketEvent) and market.bar == bar
+    assert simulation.bus.events[market_id] is market  # built once, then kept
+    assert market is block.market(bar)
+    np.testing.assert_array_equal(market.close, simulation.prices.close[bar])
+    snapshot = simulation.bus.events[market_id + 2]
+    assert isinstance(snapshot, SnapshotEvent)
+    # The history's row of that bar is the snapshot's.
+    row = simulation.history.bars.index(bar)
+    assert (snapshot.cash, snapshot.positions_value, snapshot.total_value) == (
+        simulation.history.cash[row], simulation.history.positions_value[row], simulation.history.total_value[row])
+    chain = simulation.bus.trace(snapshot.id)
+    assert [type(event) for event in chain] == [SnapshotEvent, BarEndEvent]
+    assert simulation.bus.publisher[snapshot.id] == "portfolio"
+    assert simulation.bus.publisher[market_id] == "data_feed"
+
+
+class _CountingStrategy(StrategyHandler):
+    """A replacement that overrides ``on_market``: its parent's ``on_quiet_bars`` is not written for it."""
+
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(**arguments)
+        self.bars = 0
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        self.bars += 1
+        return super().on_market(event)
+
+
+class _Watcher(Handler):
+    name = "watcher"
+
+    def __init__(self, subscribes: tuple[type[Event], ...]) -> None:
+        self.subscribes = subscribes
+        self.seen = 0
+
+    def on_market(self, event: MarketEvent) -> None:
+        self.seen += 1
+
+    def on_fill(self, event: Event) -> None:
+        self.seen += 1
+
+
+def test_a_handler_that_cannot_take_a_block_sees_every_bar() -> None:
+    prices = gbm_prices(8, 200, seed=5)
+    simulation, taken = _run(lambda: Simulation(rotation_config(), prices=prices,
+                                                stages={"strategy": _CountingStrategy}), blocks=True)
+    assert taken == []
+    assert simulation.pipeline.stage("strategy").bars == 200  # type: ignore[attr-defined]
+
+    from eventbt.events import FillEvent
+
+    market_watcher = _Watcher((MarketEvent,))
+    simulation, taken = _run(lambda: Simulation(rotation_config(), prices=prices,
+                                                extra_handlers=[market_watcher]), blocks=True)
+    assert taken == [] and market_watcher.seen == 200
+    fill_watcher = _Watcher((FillEvent,))
+    simulation, taken = _run(lambda: Simulation(rotation_config(), prices=prices,
+                                                extra_handlers=[fill_watcher]), blocks=True)
+    assert taken and fill_watcher.seen == len(simulation.result().trades)
+
+
+class _FailingGenerator:
+    """The EMA generator, raising in ``update`` at one bar (a bug in a user's strategy)."""
+
+    def __init__(self, inner: Any, bar: int) -> None:
+        self.inner = inner
+        self.bar = bar
+
+    def update(self, view: Any) -> None:
+        if view.bar == self.bar:
+            raise ZeroDivisionError("the user's bug")
+        self.inner.update(view)
+
+    def target_weights(self, view: Any) -> Any:
+        return self.inner.target_weights(view)
+
+
+@pytest.mark.parametrize("offset", [0, 1, 10])
+def test_a_generator_failing_inside_a_block_fails_as_event_by_event(offset: int) -> None:
+    """The generator fails at a block's first bar, its second, or further in (the bar after the seventh month
+    end starts a block: rebalances are at month ends)."""
+    from eventbt.schedule import rebalance_mask
+
+    prices = gbm_prices(8, 260, seed=5)
+    month_ends = np.flatnonzero(rebalance_mask(prices.dates, rebalance="monthly"))
+    bar = int(month_ends[6]) + 1 + offset
+    assert bar + 1 < month_ends[7]
+
+    def make() -> Simulation:
+        simulation = Simulation(rotation_config(), prices=prices)
+        strategy = simulation.pipeline.stage("strategy")
+        strategy.generator = _FailingGenerator(strategy.generator, bar)  # type: ignore[attr-defined]
+        return simulation
+
+    outcomes = []
+    for blocks in (True, False):
+        simulation = make()
+        with pytest.raises(HandlerError) as failure:
+            simulation.run() if blocks else simulation.run(stop=_never)
+        outcomes.append((str(failure.value), _publishes(simulation), list(simulation.history.bars),
+                         simulation.history.total_value, simulation.bus.delivered,
+                         simulation.pipeline.book.marks.tolist()))
+    assert outcomes[0] == outcomes[1]
+    day = str(prices.dates[bar])[:10]
+    assert "while handling MarketEvent" in outcomes[0][0] and f"at {day}" in outcomes[0][0]
+    assert outcomes[0][2][-1] == bar - 1  # the books were recorded up to the bar before the failure
+
+
+def test_progress_reaches_the_last_bar() -> None:
+    seen: list[int] = []
+    simulation = Simulation(rotation_config(), prices=gbm_prices(5, 300, seed=2), progress=seen.append)
+    simulation.run()
+    assert seen[-1] == 299 and seen == sorted(seen)
+
+
+def test_reserved_ids_are_consecutive_and_not_given_again() -> None:
+    context = Context(symbols=("A",), dates=np.array([], dtype="datetime64[ns]"),
+                      portfolio=Portfolio(("A",), 100.0))
+    assert context.next_id() == 1
+    assert context.reserve_ids(5) == 2  # 2..6
+    assert context.next_id() == 7
+    assert context.reserve_ids(1) == 8
+    assert context.next_id() == 9
