@@ -72,7 +72,8 @@ class DataFeed:
         self._complete: list[bool] = (~np.isnan(prices.close).any(axis=1)).tolist() if prices.n_symbols else []
         self._warmup = prices.warmup_bars
         # Actions by bar (an action on a date that is not a bar of this panel is not the run's).
-        bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
+        bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))} if prices.actions \
+            else {}
         self._actions: dict[int, list[CorporateAction]] = {}
         for action in prices.actions:
             if action.date in bar_of:
