@@ -59,7 +59,7 @@ _EPOCH_ORDINAL = 719_163  # datetime.date(1970, 1, 1).toordinal()
 _GROUP = 32  # lines joined at a time while rendering (see AuditLog.flush)
 
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
-_UNSET: Any = object()  # no template made yet for an event type (None: it has none)
+_UNSET: Any = object()  # no template made yet for an event type
 
 
 # Fields that differ between machines or runs of the same scenario; the digest leaves them out.
@@ -112,6 +112,7 @@ def _render(record: Mapping[str, Any]) -> bytes:
 # The publish lines of a bar's own events, with orjson's key order (sorted): the head and tail are fixed per
 # (type, publisher, subscribers) (_ends); the cause, numbers, id, seq and time are filled in.
 _BAR_LINE = b'%s%s,"data":{"bar":%d},"id":%d,"record":"publish","seq":%d,"time":"%s%s'
+_DATA_LINE = b'%s%s,"data":%s,"id":%d,"record":"publish","seq":%d,"time":"%s%s'
 _SNAPSHOT_LINE = (b'%s%s,"data":{"bar":%d,"cash":%s,"positions_value":%s,"total_value":%s},"id":%d,'
                   b'"record":"publish","seq":%d,"time":"%s%s')
 
@@ -150,24 +151,56 @@ def _snapshot_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int
     return render
 
 
-_QUIET_BAR = _BAR_LINE + b"\n" + _BAR_LINE + b"\n" + _SNAPSHOT_LINE
-"""A quiet bar's three lines (market, bar end, snapshot), rendered by one formatting."""
-
-
 def _floats(values: Sequence[float]) -> list[bytes]:
     """Each of ``values`` as orjson writes it, from one call (orjson formats a float alike alone or in a list)."""
     return orjson.dumps(list(values))[1:-1].split(b",") if len(values) else []
 
 
 def _times(stamps: Sequence[int], time_text: Callable[[int], str]) -> list[bytes]:
-    """:func:`~eventbt.events.format_time` of each of ``stamps`` (ns), as bytes: by numpy at once when every one
-    is a whole second past midnight (ISO ``YYYY-MM-DDTHH:MM:SS``, as format_time writes it), else one by one."""
+    """:func:`~eventbt.events.format_time` of each of ``stamps`` (ns), as bytes: the dates by numpy at once and
+    the time of day once, when every stamp has the same one, a whole second past midnight (format_time
+    writes ``YYYY-MM-DDTHH:MM:SS``, a bare date at midnight); else one by one."""
     times = np.asarray(stamps, dtype=np.int64)
-    if (times % _NS_PER_DAY).all() and not (times % 1_000_000_000).any():
-        seconds = times.view("datetime64[ns]").astype("datetime64[s]")
-        texts: list[bytes] = np.datetime_as_string(seconds).astype("S").tolist()
-        return texts
+    offsets = times % _NS_PER_DAY
+    first = int(offsets[0])
+    if first % 1_000_000_000 == 0 and first and (offsets == first).all():
+        suffix = time_text(int(times[0]))[10:].encode()
+        days: list[bytes] = times.view("datetime64[ns]").astype("datetime64[D]").astype("S10").tolist()
+        return [day + suffix for day in days]
     return [time_text(int(time_ns)).encode() for time_ns in stamps]
+
+
+def _data_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event], bytes]:
+    """A renderer of any event's ``publish`` line: the fixed head and tail around its ``audit_fields()`` as orjson
+    writes them (sorted keys, numpy scalars as numbers): the bytes of ``orjson.dumps`` of the whole record."""
+    head, tail = _ends(kind, by, to)
+    dumps = orjson.dumps
+
+    def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
+        return _DATA_LINE % (head, b"null" if cause is None else b"%d" % cause,
+                             dumps(event.audit_fields(), option=_JSON_OPTIONS), event_id, seq, time.encode(), tail)
+
+    return render
+
+
+def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], cash: float) -> bytes:
+    """The ``%`` format of a quiet bar's three lines (market, bar end, snapshot), with what is fixed for a block
+    written in: :data:`_BAR_LINE` and :data:`_SNAPSHOT_LINE` with their heads, tails, causes' ``null`` and the
+    cash. Left to fill: bar, id, seq, time (market); bar, id, seq, time (bar end); cause, bar, positions value,
+    total value, id, seq, time (snapshot)."""
+    def fixed(text: bytes) -> bytes:
+        return text.replace(b"%", b"%%")
+
+    market_head, market_tail = _ends(MarketEvent.kind, by, to[0])
+    end_head, end_tail = _ends(BarEndEvent.kind, by, to[1])
+    snapshot_head, snapshot_tail = _ends(SnapshotEvent.kind, snapshot_by, to[2])
+    # Each line format starts with "%s%s" (head, cause) and ends with "%s%s" (time, tail).
+    assert _BAR_LINE[:4] == _SNAPSHOT_LINE[:4] == _BAR_LINE[-4:] == _SNAPSHOT_LINE[-4:] == b"%s%s"
+    bar_middle = _BAR_LINE[4:-2]
+    snapshot_middle = _SNAPSHOT_LINE[4:-2].replace(b'"cash":%s', b'"cash":' + fixed(orjson.dumps(cash)), 1)
+    return (fixed(market_head) + b"null" + bar_middle + fixed(market_tail) + b"\n"
+            + fixed(end_head) + b"null" + bar_middle + fixed(end_tail) + b"\n"
+            + fixed(snapshot_head) + b"%d" + snapshot_middle + fixed(snapshot_tail))
 
 
 def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
@@ -175,17 +208,12 @@ def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
     """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three to a bar (market, bar end and
     snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give for the
     events themselves (tests/eventbt/test_quiet_bars.py compares the two)."""
-    market_head, market_tail = _ends(MarketEvent.kind, by, to[0])
-    end_head, end_tail = _ends(BarEndEvent.kind, by, to[1])
-    snapshot_head, snapshot_tail = _ends(SnapshotEvent.kind, block.snapshot_by, to[2])
-    cash = orjson.dumps(block.cash)
+    line = _quiet_format(by, block.snapshot_by, to, block.cash)
     seq, event_id = block.first_seq, block.first_id
     for bar, time, value, total in zip(range(block.start, block.stop), _times(block.time_ns, time_text),
                                        _floats(block.positions_value), _floats(block.total_value), strict=True):
-        yield _QUIET_BAR % (market_head, b"null", bar, event_id, seq, time, market_tail,
-                            end_head, b"null", bar, event_id + 1, seq + 1, time, end_tail,
-                            snapshot_head, b"%d" % (event_id + 1), bar, cash, value, total, event_id + 2, seq + 2,
-                            time, snapshot_tail)
+        yield line % (bar, event_id, seq, time, bar, event_id + 1, seq + 1, time,
+                      event_id + 1, bar, value, total, event_id + 2, seq + 2, time)
         seq += EVENTS_PER_BAR
         event_id += EVENTS_PER_BAR
 
@@ -214,7 +242,7 @@ class AuditLog:
         self._hash = hashlib.sha256()
         self._times: dict[int, str] = {}
         self._days: dict[int, str] = {}
-        self._templates: dict[tuple[type, str, tuple[str, ...]], Callable[..., bytes] | None] = {}
+        self._templates: dict[tuple[type, str, tuple[str, ...]], Callable[..., bytes]] = {}
         self._fd: int | None = None
         self._digest: str | None = None
         self.count = 0  # lines rendered so far
@@ -334,14 +362,8 @@ class AuditLog:
                 cls = event.__class__
                 template = templates.get((cls, by, to), _UNSET)
                 if template is _UNSET:
-                    maker = _TEMPLATES.get(cls)
-                    template = templates[(cls, by, to)] = maker(event.kind, by, to) if maker is not None else None
-                if template is not None:
-                    append(template(seq, event.id, event.cause_id, text, event))
-                else:
-                    append(render_event({"record": "publish", "seq": seq, "id": event.id, "type": event.kind,
-                                         "time": text, "cause": event.cause_id, "by": by, "to": list(to),
-                                         "data": event.audit_fields()}))
+                    template = templates[(cls, by, to)] = _TEMPLATES.get(cls, _data_template)(event.kind, by, to)
+                append(template(seq, event.id, event.cause_id, text, event))
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 flush_group()

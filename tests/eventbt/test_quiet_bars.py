@@ -244,3 +244,45 @@ def test_reserved_ids_are_consecutive_and_not_given_again() -> None:
     assert context.next_id() == 7
     assert context.reserve_ids(1) == 8
     assert context.next_id() == 9
+
+
+def _block(times: list[int], values: list[float]) -> QuietBars:
+    close = np.arange(len(times) * 2, dtype=float).reshape(len(times), 2) + 1.0
+    close.setflags(write=False)
+
+    def market(bar: int, event_id: int) -> MarketEvent:
+        return MarketEvent(id=event_id, time_ns=times[bar - 7], bar=bar, symbols=("A", "B"), close=close[bar - 7],
+                           complete=True)
+
+    block = QuietBars(start=7, stop=7 + len(times), first_id=40, time_ns=times, close=close, fields={},
+                      complete=[True] * len(times), symbols=("A", "B"), market=market)
+    block.first_seq = 55
+    block.snapshot_by = 'book "100%"'
+    block.set_snapshots(0.1 + 0.2, values, [0.1 + 0.2 + value for value in values])
+    return block
+
+
+DAY = 86_400_000_000_000
+HOUR = 3_600_000_000_000
+
+
+@pytest.mark.parametrize("times", [
+    [10_957 * DAY + 16 * HOUR + k * DAY for k in range(4)],  # closes at 16:00: the dates at once
+    [10_957 * DAY, 10_958 * DAY + 16 * HOUR, 10_959 * DAY + 9 * HOUR + 1_500_000_000, -400 * DAY + 16 * HOUR],
+])
+def test_a_blocks_lines_are_its_events_lines(times: list[int]) -> None:
+    """The audit lines of a block, rendered from its arrays, against the lines of its events one by one (the
+    event templates, themselves checked against orjson in test_audit.py); names with quotes and % signs."""
+    from eventbt.audit import AuditLog
+
+    values = [1e16, 0.0, 123456.789, 5e-324][: len(times)]
+    block = _block(times, values)
+    to = (("portfolio", "50% off"), ('say "hi"',), ())
+    by = "feed%d"
+    whole, one_by_one = AuditLog(), AuditLog()
+    whole.quiet_bars(block, by, to)
+    for k, seq in enumerate(range(block.first_seq, block.first_seq + block.count)):
+        event = block.event(seq)
+        one_by_one.published(seq, event, block.snapshot_by if k % 3 == 2 else by, to[k % 3])
+    assert whole.lines() == one_by_one.lines()
+    assert len(whole.lines()) == 3 * len(times) and whole.count == one_by_one.count
