@@ -12,6 +12,8 @@ matters is a ratio to something timed beside it, in the same process and interle
 - ``scale``: 3,000 symbols x 5,040 bars in a child process (its own peak memory), with the loop beside it.
 - ``startup``: a whole ``eventbt run`` of a small scenario against ``python -c "import pandas"``, as processes.
 - ``sweep``: eight combinations on a two-worker Dask cluster against the same eight run serially.
+- ``bt``: the rotation in bt, the peer (:mod:`eventbt.bench.peer_bt`), against the engine on the same panel,
+  interleaved; the picks of every rebalance are checked equal first (``x eventbt``). Needs bt installed.
 
 Each figure is the best of ``repeat`` runs. *Backtest seconds* run from building the
 :class:`~eventbt.simulation.Simulation` to its :class:`~eventbt.results.Result` (audit log closed, digest
@@ -38,7 +40,7 @@ from eventbt.bench import workloads
 
 __all__ = ["WORKLOADS", "format_table", "run_benchmarks"]
 
-WORKLOADS = ("rotation", "daily", "bus", "scale", "startup", "sweep")
+WORKLOADS = ("rotation", "daily", "bus", "scale", "startup", "sweep", "bt")
 SCALE = (3_000, 5_040)  # symbols, bars of the scale workload
 
 
@@ -341,6 +343,47 @@ def _bus_floor(n: int) -> Callable[[], int]:
     return run
 
 
+def _bt_workload(size: str, repeat: int, folder: Path, *, required: bool) -> list[dict[str, Any]]:
+    """The rotation in bt against the engine (audit log to a file), interleaved, once both are seen to pick
+    the same symbols at every rebalance. Without bt: nothing when running every workload, an error when asked
+    for this one."""
+    from eventbt.bench.peer_bt import bt_available, bt_rotation
+    from eventbt.errors import PluginError
+    from eventbt.simulation import Simulation
+
+    if not bt_available():
+        if required:
+            raise PluginError("--workload bt times the rotation in bt, which is not installed here (pip install bt; "
+                              "the test extra has it)", reference="bt")
+        return []
+    import bt  # noqa: F401  # imported before the clock starts, as everything else is
+
+    symbols, bars = workloads.ROTATION_SIZES[size]
+    prices = workloads.gbm_prices(symbols, bars)
+    audit_path = folder / f"bt-{size}.jsonl"
+    outcome: dict[str, Any] = {}
+
+    def engine() -> int:
+        simulation = Simulation(workloads.rotation_config(), prices=prices, audit_path=audit_path)
+        assert simulation.run() is not None
+        outcome["eventbt"] = {int(record.bar): sorted(record.weights) for record in simulation.history.signals}
+        return simulation.bus.delivered
+
+    def peer() -> int:
+        result = bt_rotation(prices.close, prices.dates)
+        bar_of = {day: bar for bar, day in enumerate(prices.dates.astype("datetime64[ns]").tolist())}
+        outcome["bt"] = {bar_of[day.value]: sorted(chosen) for day, chosen in result.picks.items()}
+        return 0
+
+    (engine_seconds, events), (bt_seconds, _) = _interleaved((engine, peer), repeat)
+    if outcome["eventbt"] != outcome["bt"]:
+        raise AssertionError("bt and eventbt pick different symbols: the ratio would compare different work")
+    shape = {"symbols": symbols, "bars": bars}
+    return [_row("bt", "eventbt, audit to file", size, engine_seconds, events, None, **shape, ratio_to_eventbt=1.0),
+            _row("bt", "bt (no audit, no slippage)", size, bt_seconds, 0, None, **shape,
+                 ratio_to_eventbt=round(bt_seconds / engine_seconds, 2))]
+
+
 def _bus_workload(size: str, repeat: int, folder: Path) -> list[dict[str, Any]]:
     n = workloads.BUS_SIZES[size]
     floor_seconds, floor_events = _best(_bus_floor(n), repeat)
@@ -374,6 +417,8 @@ def run_benchmarks(workload: str = "all", size: str = "large", repeat: int = 3,
                 rows.extend(_startup_workload(repeat, where))
             elif name == "sweep":
                 rows.extend(_sweep_workload("medium" if size == "large" else size, repeat))
+            elif name == "bt":
+                rows.extend(_bt_workload(size, repeat, where, required=workload == "bt"))
             else:
                 rows.extend(_simulation_workload(name, size, repeat, where))
     return rows
@@ -386,11 +431,11 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         shape = f" {row['symbols']}x{row['bars']}" if "symbols" in row and row["size"] != "3000x5040" else ""
         peak = row["peak_traced_mb"]
-        ratio = next(((key, row[key]) for key in ("ratio_to_loop", "ratio_to_floor", "ratio_to_pandas", "speedup")
-                      if row.get(key) is not None), None)
+        ratio = next(((key, row[key]) for key in ("ratio_to_loop", "ratio_to_floor", "ratio_to_pandas", "speedup",
+                                                  "ratio_to_eventbt") if row.get(key) is not None), None)
         ratio_text = "" if ratio is None else (f"{ratio[1]:.2f}x " + {
             "ratio_to_loop": "vs loop", "ratio_to_floor": "vs floor", "ratio_to_pandas": "vs import pandas",
-            "speedup": "speed-up"}[ratio[0]])
+            "speedup": "speed-up", "ratio_to_eventbt": "eventbt's time"}[ratio[0]])
         maxrss = row.get("child_maxrss_mb", row["maxrss_mb"])
         lines.append((
             row["workload"], row["variant"], row["size"] + shape, f"{row['seconds']:.3f}", f"{row['events']:,}",

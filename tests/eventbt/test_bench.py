@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,8 @@ def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.Capture
         ("rotation", "plain numpy loop"), ("rotation", "eventbt, audit to file"), ("daily", "eventbt, audit to file"),
         ("bus", "floor (deque + dict)"), ("bus", "audit off"), ("bus", "audit in memory"), ("bus", "audit to file"),
         ("startup", "python -c 'import pandas'"), ("startup", "eventbt run (small scenario)"),
-        ("sweep", "8 combinations, serial"), ("sweep", "8 combinations, Dask 2 workers")]
+        ("sweep", "8 combinations, serial"), ("sweep", "8 combinations, Dask 2 workers"),
+        ("bt", "eventbt, audit to file"), ("bt", "bt (no audit, no slippage)")]
     for row in rows:
         assert row["seconds"] > 0 and row["maxrss_mb"] > 0
     # The bus moves exactly the events its source yields (2,000 at the tiny size), floor included.
@@ -33,7 +35,8 @@ def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.Capture
     assert loop["ratio_to_loop"] == 1.0 and engine["ratio_to_loop"] > 0
     assert len(engine["digest"]) == 64 and engine["audit_bytes"] > 0
     assert rows[8]["ratio_to_pandas"] > 0 and rows[10]["speedup"] > 0
-    assert [row["events"] for row in rows[9:]] == [8, 8]  # every combination ran, on both executors
+    assert [row["events"] for row in rows[9:11]] == [8, 8]  # every combination ran, on both executors
+    assert rows[11]["ratio_to_eventbt"] == 1.0 and rows[12]["ratio_to_eventbt"] > 0
 
 
 def test_bench_table_has_a_line_per_figure(capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,3 +90,35 @@ def test_the_plain_loop_gives_the_engines_equity_bit_for_bit(size: str) -> None:
     assert result is not None and result.summary["trades"] > 0
     loop = rotation_loop(prices.close, prices.dates)
     assert np.array_equal(result.equity["total_value"].to_numpy(), loop)
+
+
+@pytest.mark.parametrize("size", ["tiny", "small"])
+def test_bt_picks_what_eventbt_picks_at_every_rebalance(size: str) -> None:
+    """The bt version of the rotation (eventbt/bench/peer_bt.py) makes the same decisions as the engine: the same
+    symbols at the same month-end bars, checked here independently of the benchmark's own check. bt's picks come
+    from pandas' ewm, eventbt's from its own EMA update: two implementations of the docs' rule."""
+    from eventbt.bench.peer_bt import bt_rotation
+    from eventbt.bench.workloads import ROTATION_SIZES, rotation_config
+    from eventbt.simulation import Simulation
+
+    prices = gbm_prices(*ROTATION_SIZES[size])
+    simulation = Simulation(rotation_config(), prices=prices)
+    simulation.run()
+    ours = {prices.dates[record.bar]: sorted(record.weights) for record in simulation.history.signals}
+    picks = bt_rotation(prices.close, prices.dates).picks
+    theirs = {day.to_datetime64(): sorted(chosen) for day, chosen in picks.items()}
+    assert ours and ours == theirs
+
+
+def test_bench_bt_without_bt_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Asked for by name, the bt workload without bt installed is a one-line error naming the package; among all
+    the workloads it is left out."""
+    import eventbt.bench.peer_bt as peer
+
+    monkeypatch.setattr(peer, "bt_available", lambda: False)
+    assert main(["bench", "--workload", "bt", "--size", "tiny", "--repeat", "1"]) != 0
+    assert "pip install bt" in capsys.readouterr().err
+    from eventbt.bench.runner import _bt_workload
+
+    assert _bt_workload("tiny", 1, tmp_path, required=False) == []

@@ -2,8 +2,9 @@
 
 rotation against a plain numpy loop of the same rules (equity checked equal), bus against a bare dispatch
 loop, scale (3,000 x 5,040) in a child process, startup (a whole small run) against `import pandas`, sweep on a
-two-worker Dask cluster against a serial sweep. Workloads are generated from a fixed seed (see
-docs/performance.md); data generation and imports are not timed. Each figure is the best of --repeat runs.
+two-worker Dask cluster against a serial sweep, bt (the rotation in bt, when installed) against eventbt.
+Workloads are generated from a fixed seed (see docs/performance.md); data generation and imports are not timed.
+Each figure is the best of --repeat runs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __all__ = ["add_arguments", "execute"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workload", choices=("rotation", "daily", "bus", "scale", "startup", "sweep", "all"),
+    parser.add_argument("--workload", choices=("rotation", "daily", "bus", "scale", "startup", "sweep", "bt", "all"),
                         default="all",
                         help="which workload to run (default: all)")
     parser.add_argument("--size", choices=("tiny", "small", "medium", "large"), default="large",
