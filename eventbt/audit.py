@@ -42,7 +42,7 @@ import orjson
 
 from eventbt.errors import AuditError
 from eventbt.events import BarEndEvent, BarOpenEvent, DataEndEvent, Event, MarketEvent, SnapshotEvent
-from eventbt.quiet import EVENTS_PER_BAR, QuietBars
+from eventbt.quiet import QuietBars
 
 __all__ = ["AUDIT_FORMAT", "RECORDED_LIBRARIES", "AuditLog", "digest_of_lines", "event_records", "read_audit",
            "runtime_versions", "trace_records", "version_differences"]
@@ -183,39 +183,55 @@ def _data_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, in
     return render
 
 
-def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], cash: float) -> bytes:
-    """The ``%`` format of a quiet bar's three lines (market, bar end, snapshot), with what is fixed for a block
-    written in: :data:`_BAR_LINE` and :data:`_SNAPSHOT_LINE` with their heads, tails, causes' ``null`` and the
-    cash. Left to fill: bar, id, seq, time (market); bar, id, seq, time (bar end); cause, bar, positions value,
-    total value, id, seq, time (snapshot)."""
+def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], cash: float, *, with_open: bool) -> bytes:
+    """The ``%`` format of a quiet bar's lines (its open event's when ``with_open``, then its market, bar-end and
+    snapshot events'), with what is fixed for a block written in: :data:`_BAR_LINE` and :data:`_SNAPSHOT_LINE`
+    with their heads, tails, causes' ``null`` and the cash. ``to`` holds the subscribers of each of
+    :data:`~eventbt.quiet.BLOCK_EVENTS`. Left to fill: bar, id, seq, time (open, when there is one); bar, id, seq,
+    time (market); bar, id, seq, time (bar end); cause, bar, positions value, total value, id, seq, time
+    (snapshot)."""
     def fixed(text: bytes) -> bytes:
         return text.replace(b"%", b"%%")
 
-    market_head, market_tail = _ends(MarketEvent.kind, by, to[0])
-    end_head, end_tail = _ends(BarEndEvent.kind, by, to[1])
-    snapshot_head, snapshot_tail = _ends(SnapshotEvent.kind, snapshot_by, to[2])
     # Each line format starts with "%s%s" (head, cause) and ends with "%s%s" (time, tail).
     assert _BAR_LINE[:4] == _SNAPSHOT_LINE[:4] == _BAR_LINE[-4:] == _SNAPSHOT_LINE[-4:] == b"%s%s"
     bar_middle = _BAR_LINE[4:-2]
+
+    def bar_line(kind: str, subscribers: tuple[str, ...]) -> bytes:
+        head, tail = _ends(kind, by, subscribers)
+        return fixed(head) + b"null" + bar_middle + fixed(tail) + b"\n"
+
+    snapshot_head, snapshot_tail = _ends(SnapshotEvent.kind, snapshot_by, to[3])
     snapshot_middle = _SNAPSHOT_LINE[4:-2].replace(b'"cash":%s', b'"cash":' + fixed(orjson.dumps(cash)), 1)
-    return (fixed(market_head) + b"null" + bar_middle + fixed(market_tail) + b"\n"
-            + fixed(end_head) + b"null" + bar_middle + fixed(end_tail) + b"\n"
-            + fixed(snapshot_head) + b"%d" + snapshot_middle + fixed(snapshot_tail))
+    return ((bar_line(BarOpenEvent.kind, to[0]) if with_open else b"") + bar_line(MarketEvent.kind, to[1])
+            + bar_line(BarEndEvent.kind, to[2]) + fixed(snapshot_head) + b"%d" + snapshot_middle + fixed(snapshot_tail))
 
 
 def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
                  time_text: Callable[[int], str]) -> Iterator[bytes]:
-    """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three to a bar (market, bar end and
-    snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give for the
-    events themselves (tests/eventbt/test_quiet_bars.py compares the two)."""
-    line = _quiet_format(by, block.snapshot_by, to, block.cash)
-    seq, event_id = block.first_seq, block.first_id
-    for bar, time, value, total in zip(range(block.start, block.stop), _times(block.time_ns, time_text),
-                                       _floats(block.positions_value), _floats(block.total_value), strict=True):
+    """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three or four to a bar (open, market,
+    bar end and snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give
+    for the events themselves (tests/eventbt/test_quiet_bars.py compares the two)."""
+    with_open = block.open_ns is not None
+    line = _quiet_format(by, block.snapshot_by, to, block.cash, with_open=with_open)
+    seq, event_id, per_bar = block.first_seq, block.first_id, block.per_bar
+    bars = range(block.start, block.stop)
+    closes, values, totals = _times(block.time_ns, time_text), _floats(block.positions_value), _floats(
+        block.total_value)
+    if with_open:
+        assert block.open_ns is not None
+        for bar, opened, time, value, total in zip(bars, _times(block.open_ns, time_text), closes, values, totals,
+                                                   strict=True):
+            yield line % (bar, event_id, seq, opened, bar, event_id + 1, seq + 1, time, bar, event_id + 2, seq + 2,
+                          time, event_id + 2, bar, value, total, event_id + 3, seq + 3, time)
+            seq += per_bar
+            event_id += per_bar
+        return
+    for bar, time, value, total in zip(bars, closes, values, totals, strict=True):
         yield line % (bar, event_id, seq, time, bar, event_id + 1, seq + 1, time,
                       event_id + 1, bar, value, total, event_id + 2, seq + 2, time)
-        seq += EVENTS_PER_BAR
-        event_id += EVENTS_PER_BAR
+        seq += per_bar
+        event_id += per_bar
 
 
 _TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, str, Event], bytes]]] = {

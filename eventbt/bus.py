@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import attrs
 
 from eventbt.errors import BusError, ContractError, HandlerError
-from eventbt.events import Event, MarketEvent, format_time
-from eventbt.quiet import BLOCK_EVENTS, EVENTS_PER_BAR, QuietBars, QuietHandler, quiet_capable
+from eventbt.events import BarOpenEvent, Event, MarketEvent, format_time
+from eventbt.quiet import BLOCK_EVENTS, QuietBars, QuietHandler, quiet_capable
 
 if TYPE_CHECKING:
     from eventbt.audit import AuditLog
@@ -239,21 +239,32 @@ class Bus:
                       source_name: str) -> HandlerError:
         """``failed`` raised at bar ``block.at`` of a block before anybody else took it: leave the bus, the
         handlers and the log as delivering event by event would have at that failure (the bars before it
-        delivered, that bar's market event published and delivered up to ``failed``), and name that event."""
+        delivered, that bar's open event published and delivered, its market event published and delivered up to
+        ``failed``), and name that event."""
         bar = block.at
-        kept = EVENTS_PER_BAR * (bar - block.start)
+        kept = block.per_bar * (bar - block.start)
         first = block.first_seq
         for event_id in block.ids()[kept:]:
             del self._seq_of[event_id]
         del self._log[first + kept:], self._by[first + kept:]
         self._seq = first + kept
-        market = block.build_market(bar, block.first_id + kept)
+        opening = None if block.open_ns is None else block.build_open(
+            bar, block.first_id + kept, int(block.open_ns[bar - block.start]))
+        market = block.build_market(bar, block.market_id(bar))
         block.end_before(bar)
         if kept:
             for handler in others:
                 handler.on_quiet_bars(block)
             self._record_block(block, source_name)
             self.delivered += kept
+        if opening is not None:
+            self.now_ns = opening.time_ns
+            self.publish(opening, source_name)
+            self._now.pop()  # delivered here, to all its subscribers
+            for name, hook in self._routes.get(BarOpenEvent, ()):
+                for new in hook(opening) or ():
+                    self.publish(new, name)
+            self.delivered += 1
         self.now_ns = market.time_ns
         self.publish(market, source_name)
         self._now.pop()  # delivered here, up to the handler that failed

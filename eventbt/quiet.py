@@ -39,14 +39,13 @@ from typing import Protocol
 
 import numpy as np
 
-from eventbt.events import BarEndEvent, Event, MarketEvent, SnapshotEvent
+from eventbt.events import BarEndEvent, BarOpenEvent, Event, MarketEvent, SnapshotEvent
 
-__all__ = ["BLOCK_EVENTS", "EVENTS_PER_BAR", "NEVER", "QuietBars", "QuietHandler", "quiet_capable"]
+__all__ = ["BLOCK_EVENTS", "NEVER", "QuietBars", "QuietHandler", "quiet_capable"]
 
-BLOCK_EVENTS: tuple[type[Event], ...] = (MarketEvent, BarEndEvent, SnapshotEvent)
-"""A quiet bar's events, in the order they are published (and their ids and sequence numbers run)."""
-
-EVENTS_PER_BAR = len(BLOCK_EVENTS)
+BLOCK_EVENTS: tuple[type[Event], ...] = (BarOpenEvent, MarketEvent, BarEndEvent, SnapshotEvent)
+"""A quiet bar's events, in the order they are published (and their ids and sequence numbers run); the
+``BarOpenEvent`` only in runs whose bars have one (``next_open`` execution)."""
 
 NEVER = 2**62
 """What ``quiet_until`` returns when nothing the handler holds will make it publish at a bar."""
@@ -90,20 +89,26 @@ def quiet_capable(handler: object, hooks: Sequence[str]) -> bool:
 
 
 class QuietBars:
-    """Bars ``start`` to ``stop - 1``, delivered as one block: three events a bar, built on demand.
+    """Bars ``start`` to ``stop - 1``, delivered as one block: three or four events a bar, built on demand.
 
-    The events of bar ``start + k`` have ids ``first_id + 3k`` (market), ``+ 1`` (bar end) and ``+ 2``
-    (snapshot), and sequence numbers likewise from ``first_seq`` (set by the bus when it delivers the block).
-    ``close`` is the panel's rows ``start:stop`` (read-only views), ``fields`` the same of the opens, highs,
-    lows and volumes the data has; ``complete[k]`` says whether row ``k`` has every close.
+    ``kinds`` are a bar's event classes in order: its ``BarOpenEvent`` when ``open_ns`` (the opens' times) is
+    given, then its ``MarketEvent``, ``BarEndEvent`` and ``SnapshotEvent``. The events of bar ``start + k``
+    have ids ``first_id + per_bar * k`` onwards in that order, and sequence numbers likewise from
+    ``first_seq`` (set by the bus when it delivers the block). ``time_ns`` are the closes' times, ``close``
+    the panel's rows ``start:stop`` (read-only views), ``fields`` the same of the opens, highs, lows and
+    volumes the data has; ``complete[k]`` says whether row ``k`` has every close.
     """
 
-    __slots__ = ("_events", "_market", "at", "cash", "close", "complete", "fields", "first_id", "first_seq",
-                 "positions_value", "snapshot_by", "start", "stop", "symbols", "time_ns", "total_value")
+    __slots__ = ("_events", "_market", "at", "cash", "close", "complete", "fields", "first_id", "first_seq", "kinds",
+                 "open_ns", "per_bar", "positions_value", "snapshot_by", "start", "stop", "symbols", "time_ns",
+                 "total_value")
 
     def __init__(self, *, start: int, stop: int, first_id: int, time_ns: Sequence[int], close: np.ndarray,
                  fields: dict[str, np.ndarray], complete: Sequence[bool], symbols: tuple[str, ...],
-                 market: Callable[[int, int], MarketEvent]) -> None:
+                 market: Callable[[int, int], MarketEvent], open_ns: Sequence[int] | None = None) -> None:
+        self.kinds = BLOCK_EVENTS if open_ns is not None else BLOCK_EVENTS[1:]
+        self.per_bar = len(self.kinds)
+        self.open_ns = open_ns
         self.start = start
         self.stop = stop
         self.first_id = first_id
@@ -127,7 +132,7 @@ class QuietBars:
     @property
     def count(self) -> int:
         """How many events the block stands for."""
-        return EVENTS_PER_BAR * (self.stop - self.start)
+        return self.per_bar * (self.stop - self.start)
 
     @property
     def last_time_ns(self) -> int:
@@ -157,15 +162,21 @@ class QuietBars:
 
     def market(self, bar: int) -> MarketEvent:
         """``bar``'s ``MarketEvent`` (built once; the same object ``bus.events`` gives)."""
-        event = self.event_by_id(self.first_id + EVENTS_PER_BAR * (bar - self.start))
+        event = self.event_by_id(self.market_id(bar))
         assert isinstance(event, MarketEvent)
         return event
+
+    def market_id(self, bar: int) -> int:
+        """The id of ``bar``'s ``MarketEvent`` (also when the block has been ended before ``bar``)."""
+        return self.first_id + self.per_bar * (bar - self.start) + self.per_bar - 3
 
     def end_before(self, bar: int) -> None:
         """Make the block end before ``bar`` (its events from ``bar`` on are not the block's any more)."""
         kept = bar - self.start
         self.stop = bar
         self.time_ns = self.time_ns[:kept]
+        if self.open_ns is not None:
+            self.open_ns = self.open_ns[:kept]
         self.close = self.close[:kept]
         self.fields = {name: rows[:kept] for name, rows in self.fields.items()}
         self.complete = self.complete[:kept]
@@ -173,6 +184,11 @@ class QuietBars:
     def build_market(self, bar: int, event_id: int) -> MarketEvent:
         """``bar``'s ``MarketEvent`` with the id ``event_id``, built now and not kept."""
         return self._market(bar, event_id)
+
+    def build_open(self, bar: int, event_id: int, time_ns: int) -> BarOpenEvent:
+        """``bar``'s ``BarOpenEvent`` at ``time_ns`` with the id ``event_id``, as the data feed makes it."""
+        opens = self.fields["open"]
+        return BarOpenEvent(id=event_id, time_ns=time_ns, bar=bar, symbols=self.symbols, open=opens[bar - self.start])
 
     def event(self, seq: int) -> Event:
         """The event published as ``seq``."""
@@ -185,12 +201,16 @@ class QuietBars:
         offset = event_id - self.first_id
         if not 0 <= offset < self.count:
             raise KeyError(event_id)
-        k, which = divmod(offset, EVENTS_PER_BAR)
+        k, which = divmod(offset, self.per_bar)
+        kind = self.kinds[which]
         bar, time_ns = self.start + k, int(self.time_ns[k])
         made: Event
-        if which == 0:
+        if kind is BarOpenEvent:
+            assert self.open_ns is not None
+            made = self.build_open(bar, event_id, int(self.open_ns[k]))
+        elif kind is MarketEvent:
             made = self._market(bar, event_id)
-        elif which == 1:
+        elif kind is BarEndEvent:
             made = BarEndEvent(id=event_id, time_ns=time_ns, bar=bar)
         else:
             if len(self.positions_value) <= k:
@@ -201,5 +221,5 @@ class QuietBars:
         return made
 
     def publishers(self, feed: str) -> list[str]:
-        """The publisher of each event, in order: the feed twice and the snapshots' publisher, per bar."""
-        return [feed, feed, self.snapshot_by] * (self.stop - self.start)
+        """The publisher of each event, in order: the feed's (open), market and bar end, the snapshots', per bar."""
+        return [*[feed] * (self.per_bar - 1), self.snapshot_by] * (self.stop - self.start)

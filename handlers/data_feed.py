@@ -40,7 +40,7 @@ from eventbt.events import (
     WarmupBarEvent,
 )
 from eventbt.prices import ACTIONS_OFFSET_NS, CorporateAction, PriceData
-from eventbt.quiet import EVENTS_PER_BAR, QuietBars, QuietHandler
+from eventbt.quiet import QuietBars, QuietHandler
 
 __all__ = ["ACTIONS_OFFSET_NS", "CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
 
@@ -143,12 +143,12 @@ class DataFeed:
         """The bars from the current one on that ``handlers`` call quiet, as one block (:mod:`eventbt.quiet`), or
         ``None`` when the feed is not at a bar's close or the bar is not quiet.
 
-        A block needs the bar's start (no open event in the way, past the warm-up) and ends before the next bar
-        with corporate actions, before the last bar when that has a data end, and where the first handler
-        stops calling the bars quiet.
+        A block needs the bar's start (its open event, in runs that have one; past the warm-up) and ends before
+        the next bar with corporate actions, before the last bar when that has a data end, and where the first
+        handler stops calling the bars quiet.
         """
         i = self._bar
-        if self._phase != _MARKET or self._with_open or i < self._warmup or self._reserve_ids is None:
+        if self._phase != (_OPEN if self._with_open else _MARKET) or i < self._warmup or self._reserve_ids is None:
             return None
         stop = self._block_end
         k = bisect.bisect_left(self._action_bars, i)
@@ -161,10 +161,12 @@ class DataFeed:
         if stop <= i:
             return None
         prices = self._prices
-        block = QuietBars(start=i, stop=stop, first_id=self._reserve_ids(EVENTS_PER_BAR * (stop - i)),
+        per_bar = 4 if self._with_open else 3
+        block = QuietBars(start=i, stop=stop, first_id=self._reserve_ids(per_bar * (stop - i)),
                           time_ns=self._close_ns[i:stop], close=prices.close[i:stop],
                           fields={name: array[i:stop] for name, array in self._fields},
-                          complete=self._complete[i:stop], symbols=prices.symbols, market=self._market)
+                          complete=self._complete[i:stop], symbols=prices.symbols, market=self._market,
+                          open_ns=self._open_ns[i:stop] if self._with_open else None)
         self._bar = stop
         self._phase = self._first_phase(stop)
         self._ended = block.first_id + block.count - 2  # the last bar's BarEndEvent

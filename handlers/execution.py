@@ -221,16 +221,20 @@ class ExecutionHandler(Handler):
         return out or None
 
     def quiet_until(self, bar: int) -> int:
-        """Quiet while no order waits, with same-close fills, no volume limit and no bar-aware cost model (each
-        of which works on every bar's prices)."""
-        if self._waiting or self.timing != "same_close" or self.volume_limit is not None or self._bar_aware:
+        """Quiet while no order waits (for a later bar or the next open), with no volume limit and no bar-aware
+        cost model (each of which works on every bar's prices)."""
+        if self._waiting or self._pending or self.volume_limit is not None or self._bar_aware:
             return bar
         return NEVER
 
     def on_quiet_bars(self, bars: QuietBars) -> None:
-        """The last bar's closes and market event, as :meth:`on_market` keeps them."""
+        """The last bar's closes (same close) or opens (next open) and its market event, as :meth:`on_market` and
+        :meth:`on_bar_open` keep them."""
         last = bars.stop - 1
-        self._prices = bars.close_row(last)
+        if self.timing == "same_close":
+            self._prices = bars.close_row(last)
+        else:
+            self._fill_open = bars.row("open", last)
         self._market = bars.market(last)
 
     def on_bar_open(self, event: BarOpenEvent) -> list[Event] | None:

@@ -35,6 +35,7 @@ financing_rate`` and ``borrow_rate`` / ``borrow_rates`` (they are not ``[[handle
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -46,6 +47,7 @@ from eventbt.errors import ContractError
 from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent, SnapshotEvent
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
+from eventbt.quiet import NEVER, QuietBars
 
 __all__ = ["FEE_HANDLERS", "Borrow", "CashInterest", "FeeHandler", "Financing", "ManagementFee", "StampDuty",
            "UsRegulatoryFees"]
@@ -139,6 +141,13 @@ class StampDuty(FeeHandler):
 
     on_data_end = on_market
 
+    def quiet_until(self, bar: int) -> int:
+        """Quiet while no buy waits for its duty."""
+        return bar if self._fills else NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """Nothing to charge, nothing to keep."""
+
 
 class CashInterest(FeeHandler):
     """Interest on the cash balance: ``amount = -cash * annual_rate * days / day_count`` at each bar.
@@ -217,6 +226,25 @@ class ManagementFee(FeeHandler):
         fee = self._charge(event, due, reason="management fee", cause_id=event.id,
                            details={"value": value, "annual_rate": self.annual_rate, "days": days})
         return [fee] if fee is not None else None
+
+    def quiet_until(self, bar: int) -> int:
+        """Monthly: quiet until the first bar of the next month (a bar of the month the last one was in charges
+        nothing). Daily: not quiet (each bar charges its accrual)."""
+        if self.frequency != "monthly" or self._month == -1:
+            return bar
+        months, month = self._months, self._month
+        k = bisect.bisect_right(months, month, lo=bar)  # months only grow: the first bar of a later month
+        return k if k < len(months) else NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """Accrue each bar's fee on its total value, as :meth:`on_market` does in a month's later bars: the book
+        at the bar's closes before its fills is, on a bar without fills, the snapshot's total value."""
+        rate = self.annual_rate
+        accrued = self.accrued
+        for bar, value in zip(range(bars.start, bars.stop), bars.total_value, strict=True):
+            accrued += value * rate * self._days_since_previous_bar(bar) / 365
+        self.accrued = accrued
+        self._month = self._months[bars.stop - 1]
 
     def on_data_end(self, event: DataEndEvent) -> list[Event] | None:
         """Charge what has accrued since the last charge: the last part-month."""
@@ -305,6 +333,13 @@ class UsRegulatoryFees(FeeHandler):
         return out
 
     on_data_end = on_market
+
+    def quiet_until(self, bar: int) -> int:
+        """Quiet while no fill waits for its fees."""
+        return bar if self._fills else NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """Nothing to charge, nothing to keep."""
 
 
 def _day_count(day_count: object) -> int:

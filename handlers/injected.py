@@ -41,6 +41,7 @@ its bar as before.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -65,6 +66,7 @@ from eventbt.events import (
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
 from eventbt.protocols import WITHDRAWAL_POLICIES, OrderContext, WithdrawalPolicy
+from eventbt.quiet import NEVER, QuietBars
 
 __all__ = ["InjectedEvents"]
 
@@ -101,6 +103,7 @@ class InjectedEvents(Handler):
         self._working: dict[int, list[int]] = {}  # order id -> [symbol index, side, shares not yet filled]
         self._close: np.ndarray | None = None
         self._bar = -1
+        self._entry_bars: list[int] = []  # the bars with entries, in order (set by bind)
 
     def bind(self, context: Context) -> None:
         super().bind(context)
@@ -117,6 +120,18 @@ class InjectedEvents(Handler):
                 raise ScenarioError(f"[{label}] symbol {entry['symbol']!r} is not in the data",
                                     path=self.source, table=label, key="symbol")
             self._by_bar.setdefault(bar, []).append(entry)
+        self._entry_bars = sorted(self._by_bar)
+
+    def quiet_until(self, bar: int) -> int:
+        """Quiet until the next bar with an entry, unless a withdrawal waits for its sales."""
+        if self._waiting:
+            return bar
+        k = bisect.bisect_left(self._entry_bars, bar)
+        return self._entry_bars[k] if k < len(self._entry_bars) else NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """The last bar's closes, as :meth:`on_market` keeps them (no entry falls in a quiet bar)."""
+        self._close, self._bar = bars.close_row(bars.stop - 1), bars.stop - 1
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         self._close, self._bar = event.close, event.bar

@@ -21,7 +21,7 @@ from eventbt.events import BarEndEvent, Event, MarketEvent, SnapshotEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import Portfolio
 from eventbt.prices import PriceData
-from eventbt.quiet import QuietBars
+from eventbt.quiet import BLOCK_EVENTS, QuietBars
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
 from handlers.strategy import StrategyHandler
@@ -73,6 +73,13 @@ def _with_gaps() -> PriceData:
     return PriceData(dates=prices.dates, symbols=prices.symbols, close=close)
 
 
+def _with_fees(*handlers: dict[str, Any]) -> Simulation:
+    """The rotation with fee handlers of handlers/fees.py ([[handlers]] entries)."""
+    config = rotation_config().to_dict()
+    config["handlers"] = list(handlers)
+    return Simulation(ScenarioConfig.from_dict(config), prices=gbm_prices(12, 400, seed=3))
+
+
 CASES = {
     "rotation": lambda: Simulation(rotation_config(), prices=gbm_prices(12, 400, seed=3)),
     "gaps": lambda: Simulation(rotation_config(), prices=_with_gaps()),
@@ -83,13 +90,23 @@ CASES = {
         SCENARIOS / "quandl_actions.toml", ["execution.timing=same_close"])),
     "ragged_weekly": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "ragged_weekly.toml")),
     "cash_flows": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "cash_flows.toml")),
+    # The withdrawal funded by selling: the bars while its sales wait are not quiet.
+    "cash_flows_sell": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "cash_flows.toml",
+                                                                   ["portfolio.withdrawal=sell"])),
     "ema_next_open": lambda: Simulation(ScenarioConfig.from_toml(SCENARIOS / "ema_next_open.toml")),
+    "fees_on_fills": lambda: _with_fees({"name": "stamp_duty"}, {"name": "us_regulatory_fees"}),
+    "management_fee_monthly": lambda: _with_fees({"name": "management_fee",
+                                                  "params": {"annual_rate": 0.01, "frequency": "monthly"}}),
+    "management_fee_daily": lambda: _with_fees({"name": "management_fee", "params": {"annual_rate": 0.01}}),
+    "cash_interest": lambda: _with_fees({"name": "cash_interest", "params": {"annual_rate": 0.02}}),
 }
-# Which take blocks: the [[events]] handler of cash_flows takes every market event itself, and next-open runs
-# (ema_next_open, quandl_actions) have an open event in every bar; the others have quiet bars between their
-# rebalances.
-TAKES_BLOCKS = {"rotation": True, "gaps": True, "ema_rotation": True, "quandl_actions": False,
-                "quandl_actions_same_close": True, "ragged_weekly": True, "cash_flows": False, "ema_next_open": False}
+# Which take blocks: the bars between rebalances, corporate actions, [[events]] entries and fees due are quiet
+# (next-open runs with a bar's open event in each block).
+TAKES_BLOCKS = {"rotation": True, "gaps": True, "ema_rotation": True, "quandl_actions": True,
+                "quandl_actions_same_close": True, "ragged_weekly": True, "cash_flows": True, "cash_flows_sell": True,
+                "ema_next_open": True, "fees_on_fills": True, "management_fee_monthly": True,
+                # these charge at every bar: none is quiet
+                "management_fee_daily": False, "cash_interest": False}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -198,19 +215,25 @@ class _FailingGenerator:
         return self.inner.target_weights(view)
 
 
+@pytest.mark.parametrize("timing", ["same_close", "next_open"])
 @pytest.mark.parametrize("offset", [0, 1, 10])
-def test_a_generator_failing_inside_a_block_fails_as_event_by_event(offset: int) -> None:
+def test_a_generator_failing_inside_a_block_fails_as_event_by_event(offset: int, timing: str) -> None:
     """The generator fails at a block's first bar, its second, or further in (the bar after the seventh month
-    end starts a block: rebalances are at month ends)."""
+    end starts a block with same-close fills, the bar after that with next-open ones: rebalances are at month
+    ends); with next-open fills the failing bar's open event is delivered before its market event."""
     from eventbt.schedule import rebalance_mask
 
     prices = gbm_prices(8, 260, seed=5)
+    if timing == "next_open":
+        prices = PriceData(dates=prices.dates, symbols=prices.symbols, close=prices.close,
+                           open=np.array(prices.close) * 0.999)
     month_ends = np.flatnonzero(rebalance_mask(prices.dates, rebalance="monthly"))
-    bar = int(month_ends[6]) + 1 + offset
+    bar = int(month_ends[6]) + 1 + offset + (timing == "next_open")
     assert bar + 1 < month_ends[7]
+    config = rotation_config().with_overrides([f"execution.timing={timing}"])
 
     def make() -> Simulation:
-        simulation = Simulation(rotation_config(), prices=prices)
+        simulation = Simulation(config, prices=prices)
         strategy = simulation.pipeline.stage("strategy")
         strategy.generator = _FailingGenerator(strategy.generator, bar)  # type: ignore[attr-defined]
         return simulation
@@ -246,7 +269,7 @@ def test_reserved_ids_are_consecutive_and_not_given_again() -> None:
     assert context.next_id() == 9
 
 
-def _block(times: list[int], values: list[float]) -> QuietBars:
+def _block(times: list[int], values: list[float], *, with_open: bool = False) -> QuietBars:
     close = np.arange(len(times) * 2, dtype=float).reshape(len(times), 2) + 1.0
     close.setflags(write=False)
 
@@ -254,8 +277,10 @@ def _block(times: list[int], values: list[float]) -> QuietBars:
         return MarketEvent(id=event_id, time_ns=times[bar - 7], bar=bar, symbols=("A", "B"), close=close[bar - 7],
                            complete=True)
 
-    block = QuietBars(start=7, stop=7 + len(times), first_id=40, time_ns=times, close=close, fields={},
-                      complete=[True] * len(times), symbols=("A", "B"), market=market)
+    opens = [time - 6 * HOUR - HOUR // 2 for time in times] if with_open else None
+    block = QuietBars(start=7, stop=7 + len(times), first_id=40, time_ns=times, close=close,
+                      fields={"open": close - 0.5} if with_open else {}, complete=[True] * len(times),
+                      symbols=("A", "B"), market=market, open_ns=opens)
     block.first_seq = 55
     block.snapshot_by = 'book "100%"'
     block.set_snapshots(0.1 + 0.2, values, [0.1 + 0.2 + value for value in values])
@@ -266,26 +291,31 @@ DAY = 86_400_000_000_000
 HOUR = 3_600_000_000_000
 
 
+@pytest.mark.parametrize("with_open", [False, True])
 @pytest.mark.parametrize("times", [
     [10_957 * DAY + 16 * HOUR + k * DAY for k in range(4)],  # closes at 16:00: the dates at once
-    [10_957 * DAY, 10_958 * DAY + 16 * HOUR, 10_959 * DAY + 9 * HOUR + 1_500_000_000, -400 * DAY + 16 * HOUR],
+    [10_957 * DAY + 7 * HOUR, 10_958 * DAY + 16 * HOUR, 10_959 * DAY + 9 * HOUR + 1_500_000_000,
+     -400 * DAY + 16 * HOUR],
 ])
-def test_a_blocks_lines_are_its_events_lines(times: list[int]) -> None:
+def test_a_blocks_lines_are_its_events_lines(times: list[int], with_open: bool) -> None:
     """The audit lines of a block, rendered from its arrays, against the lines of its events one by one (the
     event templates, themselves checked against orjson in test_audit.py); names with quotes and % signs."""
     from eventbt.audit import AuditLog
 
     values = [1e16, 0.0, 123456.789, 5e-324][: len(times)]
-    block = _block(times, values)
-    to = (("portfolio", "50% off"), ('say "hi"',), ())
+    block = _block(times, values, with_open=with_open)
+    to = (("execution%s",), ("portfolio", "50% off"), ('say "hi"',), ())  # BarOpen, Market, BarEnd, Snapshot
     by = "feed%d"
     whole, one_by_one = AuditLog(), AuditLog()
     whole.quiet_bars(block, by, to)
+    kinds = [BLOCK_EVENTS.index(kind) for kind in block.kinds]
     for k, seq in enumerate(range(block.first_seq, block.first_seq + block.count)):
         event = block.event(seq)
-        one_by_one.published(seq, event, block.snapshot_by if k % 3 == 2 else by, to[k % 3])
+        assert type(event) is block.kinds[k % block.per_bar]
+        last = k % block.per_bar == block.per_bar - 1
+        one_by_one.published(seq, event, block.snapshot_by if last else by, to[kinds[k % block.per_bar]])
     assert whole.lines() == one_by_one.lines()
-    assert len(whole.lines()) == 3 * len(times) and whole.count == one_by_one.count
+    assert len(whole.lines()) == (4 if with_open else 3) * len(times) and whole.count == one_by_one.count
 
 
 class _TicketFee(Handler):
