@@ -219,6 +219,9 @@ class Bus:
         self.now_ns = block.last_time_ns
         # Those that call the user's code (the strategy: its generator) take the block first, so that when one
         # fails at a bar nobody has gone past that bar yet (_block_failed).
+        # The block goes into the audit log as soon as its snapshots are known, as each event would be when it is
+        # published: the book's history and the log then hold the same bars whatever interrupts the rest. A
+        # handler other than the first that raises is named with the block's first bar.
         ordered = sorted(handlers, key=lambda handler: not getattr(handler, "quiet_first", False))
         for index, handler in enumerate(ordered):
             block.at = block.start
@@ -228,7 +231,8 @@ class Bus:
                 if index:
                     raise self._error(handler.name, block.market(block.at), exc) from exc
                 raise self._block_failed(block, handler, ordered[1:], exc, source_name) from exc
-        self._record_block(block, source_name)
+            if handler.name == snapshot_by:
+                self._record_block(block, source_name)
 
     def _record_block(self, block: QuietBars, source_name: str) -> None:
         if self._audit is not None:
@@ -255,7 +259,8 @@ class Bus:
         if kept:
             for handler in others:
                 handler.on_quiet_bars(block)
-            self._record_block(block, source_name)
+                if handler.name == block.snapshot_by:
+                    self._record_block(block, source_name)
             self.delivered += kept
         if opening is not None:
             self.now_ns = opening.time_ns

@@ -362,3 +362,26 @@ def test_a_users_handler_with_the_quiet_methods_keeps_the_blocks_and_the_numbers
     # the tutorial's, does not take the data's end).
     charged = sum(1 for trade in blocked.history.trades if trade.bar < 299)
     assert charged > 0 and blocked.history.fees == {"ticket_fee": 2.0 * charged} == stepped.history.fees
+
+
+class _Interrupting(_TicketFee):
+    """Ctrl-C arriving while this handler takes its third block (after the portfolio has taken it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = 0
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        self.blocks += 1
+        if self.blocks == 3:
+            raise KeyboardInterrupt
+
+
+def test_an_interruption_inside_a_block_leaves_the_books_and_the_log_agreeing() -> None:
+    """The block is in the audit log as soon as the portfolio has recorded its bars, so the results of an
+    interrupted run (built from the book's history) and its log hold the same bars."""
+    simulation = Simulation(rotation_config(), prices=gbm_prices(8, 300, seed=4), extra_handlers=[_Interrupting()])
+    with pytest.raises(KeyboardInterrupt):
+        simulation.run()
+    snapshots = [record["data"]["bar"] for record in _publishes(simulation) if record["type"] == "SnapshotEvent"]
+    assert snapshots == simulation.history.bars and len(snapshots) > 40
