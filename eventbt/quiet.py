@@ -151,7 +151,7 @@ class QuietBars:
         if name == "close":
             return self.close_row(bar)
         rows = self.fields.get(name)
-        return None if rows is None else self.fields[name][bar - self.start]
+        return None if rows is None else rows[bar - self.start]
 
     def set_snapshots(self, cash: float, positions_value: Sequence[float], total_value: Sequence[float]) -> None:
         """The book at the end of each bar (one entry per bar), as the ``SnapshotEvent`` of ``snapshot_by`` (the

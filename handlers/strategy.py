@@ -55,35 +55,36 @@ _FIELDS = ("close", "open", "high", "low", "volume")
 _PRICES = ("close", "open", "high", "low")
 
 
+def _field_row(name: str) -> property:
+    """A ``MarketEvent`` field other than the close, read from the block's rows the bar was made from."""
+
+    def row(self: _QuietBar) -> np.ndarray | None:
+        rows = self._fields.get(name)
+        return None if rows is None else rows[self._k]
+
+    return property(row)
+
+
 class _QuietBar:
     """One bar of a block of quiet bars (:mod:`eventbt.quiet`) as the view keeps it: what it reads of a
-    ``MarketEvent`` (the close, ``complete``, the time), without building the event."""
+    ``MarketEvent`` (the close, ``complete``, the time, the other rows), without building the event. It keeps the
+    block's rows as they were when it was made (a block ended early gets shorter arrays of its own)."""
 
-    __slots__ = ("_block", "bar", "close", "complete", "symbols", "time_ns")
+    __slots__ = ("_fields", "_k", "bar", "close", "complete", "symbols", "time_ns")
 
     def __init__(self, block: QuietBars, bar: int, k: int) -> None:
-        self._block = block
+        self._fields = block.fields
+        self._k = k
         self.bar = bar
         self.close = block.close[k]
         self.complete = block.complete[k]
         self.symbols = block.symbols
         self.time_ns = block.time_ns[k]
 
-    @property
-    def open(self) -> np.ndarray | None:
-        return self._block.row("open", self.bar)
-
-    @property
-    def high(self) -> np.ndarray | None:
-        return self._block.row("high", self.bar)
-
-    @property
-    def low(self) -> np.ndarray | None:
-        return self._block.row("low", self.bar)
-
-    @property
-    def volume(self) -> np.ndarray | None:
-        return self._block.row("volume", self.bar)
+    open = _field_row("open")
+    high = _field_row("high")
+    low = _field_row("low")
+    volume = _field_row("volume")
 
 
 class HistoryView:

@@ -47,10 +47,14 @@ def _run(make: Any, *, blocks: bool) -> tuple[Simulation, list[QuietBars]]:
         return block
 
     feed.pop_block = counting  # type: ignore[method-assign]
-    if blocks:
-        assert simulation.run() is not None
-    else:
-        assert simulation.run(stop=_never) is not None
+    try:
+        if blocks:
+            assert simulation.run() is not None
+        else:
+            assert simulation.run(stop=_never) is not None
+    except HandlerError as failure:  # the simulation and its blocks go with the error, for the failure tests
+        failure.simulation, failure.taken = simulation, taken  # type: ignore[attr-defined]
+        raise
     return simulation, taken
 
 
@@ -242,12 +246,19 @@ def test_a_generator_failing_inside_a_block_fails_as_event_by_event(offset: int,
 
     outcomes = []
     for blocks in (True, False):
-        simulation = make()
         with pytest.raises(HandlerError) as failure:
-            simulation.run() if blocks else simulation.run(stop=_never)
+            _run(make, blocks=blocks)
+        simulation = failure.value.simulation  # type: ignore[attr-defined]
+        taken = failure.value.taken  # type: ignore[attr-defined]
+        if blocks:  # the failing bar was inside a block (its first bar, with offset 0)
+            assert any(block.start <= bar for block in taken)
+            assert [block.start for block in taken if block.start <= bar][-1] == bar - offset
+        # What the strategy's view holds after the failure, every row it reads (the close and the open).
+        view = simulation.pipeline.stage("strategy").view  # type: ignore[attr-defined]
+        rows = [view.history(name).tobytes() for name in ("close", "open")[: 1 + (prices.open is not None)]]
         outcomes.append((str(failure.value), _publishes(simulation), list(simulation.history.bars),
                          simulation.history.total_value, simulation.bus.delivered,
-                         simulation.pipeline.book.marks.tolist()))
+                         simulation.pipeline.book.marks.tolist(), rows))
     assert outcomes[0] == outcomes[1]
     day = str(prices.dates[bar])[:10]
     assert "while handling MarketEvent" in outcomes[0][0] and f"at {day}" in outcomes[0][0]
