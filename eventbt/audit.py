@@ -59,7 +59,6 @@ _EPOCH_ORDINAL = 719_163  # datetime.date(1970, 1, 1).toordinal()
 _GROUP = 32  # lines joined at a time while rendering (see AuditLog.flush)
 
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
-_UNSET: Any = object()  # no template made yet for an event type
 
 
 # Fields that differ between machines or runs of the same scenario; the digest leaves them out.
@@ -115,6 +114,8 @@ _BAR_LINE = b'%s%s,"data":{"bar":%d},"id":%d,"record":"publish","seq":%d,"time":
 _DATA_LINE = b'%s%s,"data":%s,"id":%d,"record":"publish","seq":%d,"time":"%s%s'
 _SNAPSHOT_LINE = (b'%s%s,"data":{"bar":%d,"cash":%s,"positions_value":%s,"total_value":%s},"id":%d,'
                   b'"record":"publish","seq":%d,"time":"%s%s')
+# Each line format starts with "%s%s" (head, cause) and ends with "%s%s" (time, tail): _quiet_format relies on it.
+assert _BAR_LINE[:4] == _SNAPSHOT_LINE[:4] == _BAR_LINE[-4:] == _SNAPSHOT_LINE[-4:] == b"%s%s"
 
 
 def _ends(kind: str, by: str, to: tuple[str, ...]) -> tuple[bytes, bytes]:
@@ -193,8 +194,6 @@ def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], ca
     def fixed(text: bytes) -> bytes:
         return text.replace(b"%", b"%%")
 
-    # Each line format starts with "%s%s" (head, cause) and ends with "%s%s" (time, tail).
-    assert _BAR_LINE[:4] == _SNAPSHOT_LINE[:4] == _BAR_LINE[-4:] == _SNAPSHOT_LINE[-4:] == b"%s%s"
     bar_middle = _BAR_LINE[4:-2]
 
     def bar_line(kind: str, subscribers: tuple[str, ...]) -> bytes:
@@ -262,7 +261,6 @@ class AuditLog:
         self._fd: int | None = None
         self._digest: str | None = None
         self.count = 0  # lines rendered so far
-        self._lines = 0  # lines pending beyond one per pending record (a quiet block's)
         if self.path is not None and enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # 0o666 less the umask, as for any file a program creates (the user decides who may read it).
@@ -300,7 +298,6 @@ class AuditLog:
         if not self.enabled:
             return
         self._pending.append((_QUIET, block, by, to))
-        self._lines += block.count - 1
         if len(self._pending) >= self._batch:
             self.flush()
 
@@ -329,7 +326,8 @@ class AuditLog:
         return f"{text}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
     def _cached_time(self, time_ns: int) -> str:
-        """:meth:`_time_text`, kept by second (the flush's own cache)."""
+        """:meth:`_time_text`, kept by second (the text has whole seconds; midnight exactly prints as a bare
+        date)."""
         key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
         text = self._times.get(key)
         if text is None:
@@ -352,6 +350,7 @@ class AuditLog:
         out: list[bytes] = []
         append = out.append
         times = self._times
+        cached_time = self._cached_time
         templates = self._templates
         def flush_group() -> None:
             if out:
@@ -360,26 +359,23 @@ class AuditLog:
                 pieces.append(piece)
                 out.clear()
 
+        lines = 0
         for item in pending:
             if item[0] == _QUIET:
-                for line in _quiet_lines(item[1], item[2], item[3], self._cached_time):
+                lines += item[1].count
+                for line in _quiet_lines(item[1], item[2], item[3], cached_time):
                     append(line)
                     if len(out) >= _GROUP:
                         flush_group()
                 continue
+            lines += 1
             if item[0] == _PUBLISH:
                 _, seq, event, by, to = item
-                # The text has whole seconds: cache by second (midnight exactly prints as a bare date).
-                time_ns = event.time_ns
-                key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
-                text = times.get(key)
-                if text is None:
-                    text = times[key] = self._time_text(time_ns)
                 cls = event.__class__
-                template = templates.get((cls, by, to), _UNSET)
-                if template is _UNSET:
+                template = templates.get((cls, by, to))
+                if template is None:
                     template = templates[(cls, by, to)] = _TEMPLATES.get(cls, _data_template)(event.kind, by, to)
-                append(template(seq, event.id, event.cause_id, text, event))
+                append(template(seq, event.id, event.cause_id, cached_time(event.time_ns), event))
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 flush_group()
@@ -391,8 +387,7 @@ class AuditLog:
             if len(out) >= _GROUP:
                 flush_group()
         flush_group()
-        self.count += len(pending) + self._lines
-        self._lines = 0
+        self.count += lines
         pending.clear()
         if len(times) > 4096:
             times.clear()

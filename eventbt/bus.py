@@ -182,9 +182,10 @@ class Bus:
         self._source = source
 
     def _quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
-        """The handlers a block of quiet bars goes to, in delivery order, and the name of the one that publishes
-        the snapshots; ``None`` when the source gives no blocks or some subscriber of a bar's events cannot take
-        one (:func:`eventbt.quiet.quiet_capable`)."""
+        """The handlers a block of quiet bars goes to, in the order they take it (delivery order, those that call
+        the user's code first: ``quiet_first``, the strategy), and the name of the one that publishes the
+        snapshots; ``None`` when the source gives no blocks or some subscriber of a bar's events cannot take one
+        (:func:`eventbt.quiet.quiet_capable`)."""
         if not self.blocks or getattr(self._source, "pop_block", None) is None:
             return None
         from eventbt.handler import hook_name
@@ -199,7 +200,8 @@ class Bus:
                 if not quiet_capable(handler, hooks):
                     return None
                 taking.add(id(handler))
-        handlers = tuple(handler for handler in self._handlers if id(handler) in taking)
+        handlers = tuple(sorted((handler for handler in self._handlers if id(handler) in taking),
+                                key=lambda handler: not getattr(handler, "quiet_first", False)))
         publishers = [handler.name for handler in handlers if getattr(handler, "quiet_snapshots", False)]
         if len(publishers) != 1:
             return None
@@ -208,30 +210,39 @@ class Bus:
     def _deliver_block(self, block: QuietBars, handlers: tuple[QuietHandler, ...], snapshot_by: str,
                        source_name: str) -> None:
         """Take a block of quiet bars: number its events, hand it to ``handlers``, record it."""
-        first = self._seq
+        seq = self._seq
         count = block.count
-        block.first_seq = first
+        block.first_seq = seq
         block.snapshot_by = snapshot_by
-        self._seq = first + count
-        self._seq_of.update(zip(block.ids(), range(first, first + count), strict=True))
+        self._seq = seq + count
+        self._seq_of.update(zip(block.ids(), range(seq, seq + count), strict=True))
         self._log.extend(itertools.repeat(block, count))  # type: ignore[arg-type]  # events built when looked up
         self._by.extend(block.publishers(source_name))
         self.now_ns = block.last_time_ns
-        # Those that call the user's code (the strategy: its generator) take the block first, so that when one
-        # fails at a bar nobody has gone past that bar yet (_block_failed).
-        # The block goes into the audit log as soon as its snapshots are known, as each event would be when it is
-        # published: the book's history and the log then hold the same bars whatever interrupts the rest. A
-        # handler other than the first that raises is named with the block's first bar.
-        ordered = sorted(handlers, key=lambda handler: not getattr(handler, "quiet_first", False))
-        for index, handler in enumerate(ordered):
-            block.at = block.start
-            try:
-                handler.on_quiet_bars(block)
-            except Exception as exc:
-                if index:
+        # The first to take the block calls the user's code (the strategy, its generator), so that when it fails at
+        # a bar nobody has gone past that bar yet (_block_failed).
+        first, others = handlers[0], handlers[1:]
+        try:
+            first.on_quiet_bars(block)
+        except Exception as exc:
+            raise self._block_failed(block, first, others, exc, source_name) from exc
+        self._hand_block(block, (first,), source_name, taken=True)
+        self._hand_block(block, others, source_name)
+
+    def _hand_block(self, block: QuietBars, handlers: Sequence[QuietHandler], source_name: str, *,
+                    taken: bool = False) -> None:
+        """Give ``block`` to ``handlers`` in turn (``taken``: they have it already). The block goes into the audit
+        log as soon as its snapshots are known, as each event would be when it is published: the book's history
+        and the log then hold the same bars whatever interrupts the rest. A handler that raises is named with the
+        block's first bar."""
+        for handler in handlers:
+            if not taken:
+                block.at = block.start
+                try:
+                    handler.on_quiet_bars(block)
+                except Exception as exc:
                     raise self._error(handler.name, block.market(block.at), exc) from exc
-                raise self._block_failed(block, handler, ordered[1:], exc, source_name) from exc
-            if handler.name == snapshot_by:
+            if handler.name == block.snapshot_by:
                 self._record_block(block, source_name)
 
     def _record_block(self, block: QuietBars, source_name: str) -> None:
@@ -257,18 +268,14 @@ class Bus:
         market = block.build_market(bar, block.market_id(bar))
         block.end_before(bar)
         if kept:
-            for handler in others:
-                handler.on_quiet_bars(block)
-                if handler.name == block.snapshot_by:
-                    self._record_block(block, source_name)
+            self._hand_block(block, others, source_name)
             self.delivered += kept
         if opening is not None:
             self.now_ns = opening.time_ns
             self.publish(opening, source_name)
             self._now.pop()  # delivered here, to all its subscribers
             for name, hook in self._routes.get(BarOpenEvent, ()):
-                for new in hook(opening) or ():
-                    self.publish(new, name)
+                self._hook(name, hook, opening)
             self.delivered += 1
         self.now_ns = market.time_ns
         self.publish(market, source_name)
@@ -276,8 +283,7 @@ class Bus:
         for name, hook in self._routes.get(MarketEvent, ()):
             if name == failed.name:
                 break
-            for new in hook(market) or ():
-                self.publish(new, name)
+            self._hook(name, hook, market)
         return self._error(failed.name, market, exc)
 
     # -- publishing -----------------------------------------------------------------------------------
@@ -353,29 +359,31 @@ class Bus:
         event = self._next()
         if event is None:
             return None
-        routes = self._routes.get(event.__class__, ())
-        emitted: list[tuple[str, tuple[Event, ...]]] = []
-        for name, hook in routes:
-            try:
-                out = hook(event)
-            except Exception as exc:
-                raise self._error(name, event, exc) from exc
-            try:
-                published = tuple(out) if out else ()
-                for new in published:
-                    self.publish(new, name)
-            except (TypeError, AttributeError) as exc:
-                raise self._bad_output(name, event, out, exc) from exc
-            emitted.append((name, published))
+        emitted = [(name, self._hook(name, hook, event)) for name, hook in self._routes.get(event.__class__, ())]
         self.delivered += 1
         return Delivery(seq=self._seq_of[event.id], event=event, emitted=tuple(emitted))
+
+    def _hook(self, name: str, hook: Hook, event: Event) -> tuple[Event, ...]:
+        """Give ``event`` to one handler's hook and publish what it returns (an error names the handler, the event
+        and its causal chain); returns the events published."""
+        try:
+            out = hook(event)
+        except Exception as exc:
+            raise self._error(name, event, exc) from exc
+        try:
+            published = tuple(out) if out else ()
+            for new in published:
+                self.publish(new, name)
+        except (TypeError, AttributeError) as exc:
+            raise self._bad_output(name, event, out, exc) from exc
+        return published
 
     def run(self, stop: Callable[[Event], bool] | None = None) -> Event | None:
         """Deliver events until none is left, or until ``stop(next_event)`` is true.
 
         Returns the event it stopped before (still queued, delivered next), or ``None`` at the end.
 
-        This is :meth:`step`'s dispatch written out inline, on purpose: it is the hot loop of every run
+        This is :meth:`step`'s dispatch (:meth:`_hook`) written out inline, on purpose: it is the hot loop of every run
         (one iteration per event), and local names, no :class:`Delivery` records and no call per event
         save about a third of the bus's own time. A change to delivery must be made in both places;
         ``tests/eventbt/test_debugger.py`` checks that stepping and running give the same digest.
@@ -396,6 +404,7 @@ class Bus:
         # Quiet bars come as blocks (eventbt.quiet) when nobody stops the run before an event.
         quiet = self._quiet_handlers() if stop is None else None
         pop_block = getattr(source, "pop_block", None) if quiet is not None else None
+        quiet_handlers, snapshot_by = quiet if quiet is not None else ((), "")
         delivered = 0
         try:
             while True:
@@ -408,10 +417,9 @@ class Bus:
                     event = next_event
                 else:
                     if pop_block is not None:
-                        assert quiet is not None
-                        block = pop_block(quiet[0])
+                        block = pop_block(quiet_handlers)
                         if block is not None:
-                            self._deliver_block(block, quiet[0], quiet[1], source_name)
+                            self._deliver_block(block, quiet_handlers, snapshot_by, source_name)
                             delivered += block.count
                             continue
                     time_ns = peek()

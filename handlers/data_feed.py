@@ -155,9 +155,9 @@ class DataFeed:
         if k < len(self._action_bars):
             stop = min(stop, self._action_bars[k])
         for handler in handlers:
-            until = handler.quiet_until(i)
-            if until < stop:
-                stop = until
+            if stop <= i:
+                return None  # not quiet: no need to ask the others
+            stop = min(stop, handler.quiet_until(i))
         if stop <= i:
             return None
         prices = self._prices

@@ -27,6 +27,7 @@ close``, the factor that makes the ex-date's move a total return.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -218,14 +219,7 @@ class StrategyHandler(Handler):
         if prices == "total_return":
             self.subscribes = (*type(self).subscribes, DividendEvent)
         self._rebalance = [bool(x) for x in rebalance_bars]
-        # Per bar, the first rebalance bar from it on (len: none left): where a block of quiet bars ends.
-        following = len(self._rebalance)
-        self._next_rebalance = [0] * (following + 1)
-        self._next_rebalance[following] = following
-        for bar in range(following - 1, -1, -1):
-            if self._rebalance[bar]:
-                following = bar
-            self._next_rebalance[bar] = following
+        self._rebalance_bars = np.flatnonzero(rebalance_bars).tolist()  # where a block of quiet bars ends
         self.view = HistoryView()
         self.signals = 0
 
@@ -256,7 +250,8 @@ class StrategyHandler(Handler):
 
     def quiet_until(self, bar: int) -> int:
         """The generator is asked for targets only on rebalance bars: the bars before the next are quiet."""
-        return self._next_rebalance[bar]
+        k = bisect.bisect_left(self._rebalance_bars, bar)
+        return self._rebalance_bars[k] if k < len(self._rebalance_bars) else len(self._rebalance)
 
     quiet_first = True  # the generator is the user's code: it takes a block first (eventbt.quiet)
 
