@@ -385,13 +385,13 @@ class ExecutionHandler(Handler):
         Fills are booked in the order they were sent (the bus delivers them in publication order, the
         portfolio first), so those with an id up to the book's ``last_fill_id`` are booked.
         """
+        if self.margin:
+            return math.inf
         book = self.context.portfolio
         unbooked = self._unbooked
         booked = book.last_fill_id
         while unbooked and unbooked[0][0] <= booked:
             unbooked.popleft()
-        if self.margin:
-            return math.inf
         cash = book.cash
         for _, effect in unbooked:
             cash += effect
@@ -512,7 +512,8 @@ class ExecutionHandler(Handler):
                                order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
                                price=fill, reference_price=price, commission=charge,
                                slippage=abs(fill - price) * quantity)
-        self._unbooked.append((fill_event.id, -side * quantity * fill - charge))
+        if not self.margin:  # a margin account's fills are not limited by the cash
+            self._unbooked.append((fill_event.id, -side * quantity * fill - charge))
         out.append(fill_event)
         return out, fill_event, cut
 

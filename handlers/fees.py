@@ -47,6 +47,7 @@ from eventbt.errors import ContractError
 from eventbt.events import DataEndEvent, Event, FeeEvent, FillEvent, MarketEvent, SnapshotEvent
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
+from eventbt.protocols import DAY_COUNTS
 from eventbt.quiet import NEVER, QuietBars
 
 __all__ = ["FEE_HANDLERS", "Borrow", "CashInterest", "FeeHandler", "Financing", "ManagementFee", "StampDuty",
@@ -164,11 +165,13 @@ class CashInterest(FeeHandler):
 
     name = "cash_interest"
     subscribes = (MarketEvent, SnapshotEvent)
+    reason = "interest on cash"
+    lowest_rate = -1.0  # some EUR and CHF balances pay a negative rate
 
     def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
         super().__init__()
-        self.annual_rate = _rate("annual_rate", annual_rate, low=-1.0, high=1.0)
-        if day_count not in (360, 365):
+        self.annual_rate = _rate("annual_rate", annual_rate, low=self.lowest_rate, high=1.0)
+        if day_count not in DAY_COUNTS:
             raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
         self.day_count = day_count
         self._held = 0.0  # the cash at the end of the previous bar
@@ -182,7 +185,7 @@ class CashInterest(FeeHandler):
             return None
         cash = self._held
         due = -cash * self.annual_rate * days / self.day_count
-        fee = self._charge(event, due, reason="interest on cash", cause_id=event.id,
+        fee = self._charge(event, due, reason=self.reason, cause_id=event.id,
                            details={"cash": cash, "annual_rate": self.annual_rate, "days": days,
                                     "day_count": self.day_count})
         return [fee] if fee is not None else None
@@ -343,12 +346,12 @@ class UsRegulatoryFees(FeeHandler):
 
 
 def _day_count(day_count: object) -> int:
-    if day_count not in (360, 365) or isinstance(day_count, bool):
+    if day_count not in DAY_COUNTS:
         raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
     return int(day_count)
 
 
-class Financing(FeeHandler):
+class Financing(CashInterest):
     """Interest on the margin loan: ``amount = -min(cash, 0) * annual_rate * days / day_count`` at each bar.
 
     ``cash`` is the balance held over the ``days`` since the previous bar: the cash of the previous bar's
@@ -359,27 +362,14 @@ class Financing(FeeHandler):
     """
 
     name = "financing"
-    subscribes = (MarketEvent, SnapshotEvent)
+    reason = "interest on the margin loan"
+    lowest_rate = 0.0
 
     def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
-        super().__init__()
-        self.annual_rate = _rate("annual_rate", annual_rate, low=0.0, high=1.0)
-        self.day_count = _day_count(day_count)
-        self._held = 0.0  # the cash at the end of the previous bar
-
-    def on_snapshot(self, event: SnapshotEvent) -> None:
-        self._held = event.cash
+        super().__init__(annual_rate=annual_rate, day_count=_day_count(day_count))
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
-        days = self._days_since_previous_bar(event.bar)
-        cash = self._held
-        if days == 0 or cash >= 0:
-            return None
-        due = -cash * self.annual_rate * days / self.day_count
-        fee = self._charge(event, due, reason="interest on the margin loan", cause_id=event.id,
-                           details={"cash": cash, "annual_rate": self.annual_rate, "days": days,
-                                    "day_count": self.day_count})
-        return [fee] if fee is not None else None
+        return None if self._held >= 0 else super().on_market(event)
 
 
 class Borrow(FeeHandler):

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from eventbt.costs.contract import fill_costs, order_context_needed
+from eventbt.costs.contract import fill_effect, order_context_needed
 from eventbt.errors import AccountingError, ScenarioError
 from eventbt.events import (
     CancelEvent,
@@ -283,8 +283,7 @@ class InjectedEvents(Handler):
             a cost model that takes the order sees a market order of this bar."""
             order = OrderContext(side=side, symbol=symbols[i], bar=notice.bar, date=notice.date[:10],
                                  time_ns=notice.time_ns, reason=str(OrderReason.LIQUIDATE)) if aware else None
-            fill, charge = fill_costs(commission, slippage, side, price, n, order)
-            return -side * n * fill - charge
+            return fill_effect(commission, slippage, side, price, n, order)
 
         selling = np.zeros(len(self.context.symbols), dtype=np.int64)
         in_flight = []

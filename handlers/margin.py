@@ -27,13 +27,13 @@ from eventbt.costs.contract import fill_costs, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import Event, MarginCallEvent, MarketEvent, OrderEvent, OrderReason, Side
 from eventbt.handler import Handler
+from eventbt.orders import SHARE_TOLERANCE
 from eventbt.protocols import MARGIN_CALLS, CommissionModel, MarginCall, OrderContext, SlippageModel
 
 __all__ = ["MAX_ROUNDS", "MarginHandler", "liquidation", "margin_figures"]
 
 MAX_ROUNDS = 50
 """At most this many rounds of the fixed point of :func:`liquidation` (each changes at least one order)."""
-_SHARE_TOLERANCE = 1e-9  # as the rebalance's: f * |q| within this above a whole number is that number
 
 
 def margin_figures(positions: np.ndarray, marks: np.ndarray, cash: float) -> tuple[float, float]:
@@ -68,7 +68,7 @@ def liquidation(*, positions: np.ndarray, marks: np.ndarray, tradable: np.ndarra
         effects: list[float] = []
         for i in held:
             q, p = int(positions[i]), float(marks[i])
-            n = min(abs(q), math.ceil(f * abs(q) - _SHARE_TOLERANCE))
+            n = min(abs(q), math.ceil(f * abs(q) - SHARE_TOLERANCE))
             if n <= 0:
                 continue
             side = 1 if q < 0 else -1
@@ -112,7 +112,6 @@ class MarginHandler(Handler):
         self.commission = commission
         self.slippage = slippage
         self._order_aware = order_context_needed(commission, slippage)  # read once: an OrderContext only then
-        self.calls = 0
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         book = self.context.portfolio
@@ -122,7 +121,6 @@ class MarginHandler(Handler):
         equity, gross = _figures(book.held_values(), book.cash)
         if not (gross > 0 and equity < m * gross):
             return None
-        self.calls += 1
         context = self.context
         if self.response == "stop":
             return [MarginCallEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,

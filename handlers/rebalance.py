@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from eventbt.costs.contract import fill_costs, fill_price_of, order_context_needed
+from eventbt.costs.contract import fill_effect, fill_price_of, order_context_needed
 from eventbt.errors import AccountingError
 from eventbt.events import (
     Event,
@@ -53,7 +53,7 @@ from eventbt.events import (
 )
 from eventbt.exact import fsum
 from eventbt.handler import Handler
-from eventbt.orders import limit_price_for
+from eventbt.orders import SHARE_TOLERANCE, limit_price_for, whole_shares
 from eventbt.protocols import (
     REBALANCE_ORDER_TYPES,
     TIMES_IN_FORCE,
@@ -88,17 +88,8 @@ class Note:
     details: dict[str, Any]
 
 
-# Share counts within this of the next whole number are taken as that number: |d| / p can land a hair
-# below an integer from rounding alone (25 * p / p < 25), which would otherwise leave one share behind.
-SHARE_TOLERANCE = 1e-9
-
 # Share counts are int64 in the books and float64 in q * p: above 2**53 neither is exact.
 MAX_SHARES = 2**53
-
-
-def whole_shares(shares: float) -> int:
-    """``floor(shares)``, with :data:`SHARE_TOLERANCE` for floating-point rounding."""
-    return math.floor(shares + SHARE_TOLERANCE)
 
 
 def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.ndarray, cash: float,
@@ -117,8 +108,7 @@ def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
     commission, a fill price on the wrong side) stops the run naming the model, not the rebalance; ``order`` is
     the order's context, for a model that takes it.
     """
-    fill, charge = fill_costs(commission, slippage, side, price, quantity, order)
-    return -side * quantity * fill - charge
+    return fill_effect(commission, slippage, side, price, quantity, order)
 
 
 class _OrderContexts:
@@ -273,7 +263,7 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
         if skipped is not None:
             notes.append(skipped)
             continue
-        target = w * value * (1.0 - cash_buffer) if value > 0 else 0.0  # T, as compare_positions has it
+        target = w * value * (1.0 - cash_buffer)  # T, as compare_positions has it (w = 0 when V <= 0)
         opening: tuple[int, int] | None = None  # (group, shares) of a trade opening from flat after a close
         if q > 0 and d < 0:
             if w <= 0:

@@ -37,7 +37,8 @@ from eventbt.errors import ContractError
 from eventbt.protocols import OrderContext, accepts_order
 
 __all__ = ["COMMISSION_ORDER_SIGNATURE", "COMMISSION_SIGNATURE", "SLIPPAGE_ORDER_SIGNATURE", "SLIPPAGE_SIGNATURE",
-           "commission_of", "fill_costs", "fill_price_of", "model_label", "order_context_needed", "takes_order"]
+           "commission_of", "fill_costs", "fill_effect", "fill_price_of", "model_label", "order_context_needed",
+           "takes_order"]
 
 COMMISSION_SIGNATURE = "commission(quantity, value)"
 """The commission model's protocol method, as messages show it."""
@@ -171,7 +172,14 @@ def fill_costs(commission: Any, slippage: Any, side: int, reference_price: float
                order: OrderContext | None = None) -> tuple[float, float]:
     """``(fill price, commission)`` of an expected fill of ``quantity`` shares at ``reference_price``: the fill
     price through :func:`fill_price_of`, then the commission on ``quantity * fill`` through
-    :func:`commission_of` (``order`` passed to a model that takes it). The sizers (rebalance, margin
-    liquidation, withdrawal sales) take the cash effect as ``-side * quantity * fill - commission``."""
+    :func:`commission_of` (``order`` passed to a model that takes it). Its cash effect is :func:`fill_effect`'s."""
     fill = fill_price_of(slippage, side, reference_price, quantity, order=order)
     return fill, commission_of(commission, quantity, quantity * fill, order)
+
+
+def fill_effect(commission: Any, slippage: Any, side: int, reference_price: float, quantity: int,
+                order: OrderContext | None = None) -> float:
+    """The expected cash effect of that fill (:func:`fill_costs`): ``-side * quantity * fill - commission``, the
+    proceeds (> 0) of a sell, minus the cost (< 0) of a buy; what the sizers (rebalance, withdrawal sales) count."""
+    fill, charge = fill_costs(commission, slippage, side, reference_price, quantity, order)
+    return -side * quantity * fill - charge

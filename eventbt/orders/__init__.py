@@ -14,6 +14,7 @@ import attrs
 
 from eventbt.events import OrderEvent
 from eventbt.orders.rules import (
+    SHARE_TOLERANCE,
     WAITING_TYPES,
     Check,
     at_placement,
@@ -21,10 +22,11 @@ from eventbt.orders.rules import (
     on_bar,
     order_problem,
     price_of,
+    whole_shares,
 )
 
-__all__ = ["WAITING_TYPES", "Check", "WaitingOrder", "at_placement", "limit_price_for", "on_bar", "order_problem",
-           "price_of"]
+__all__ = ["SHARE_TOLERANCE", "WAITING_TYPES", "Check", "WaitingOrder", "at_placement", "limit_price_for", "on_bar",
+           "order_problem", "price_of", "whole_shares"]
 
 
 @attrs.frozen(kw_only=True)

@@ -25,7 +25,18 @@ import attrs
 from eventbt.events import OrderEvent
 from eventbt.protocols import ORDER_TYPES, TIMES_IN_FORCE
 
-__all__ = ["WAITING_TYPES", "Check", "at_placement", "limit_price_for", "on_bar", "order_problem", "price_of"]
+__all__ = ["SHARE_TOLERANCE", "WAITING_TYPES", "Check", "at_placement", "limit_price_for", "on_bar", "order_problem",
+           "price_of", "whole_shares"]
+
+SHARE_TOLERANCE = 1e-9
+"""Share counts within this of the next whole number are taken as that number: ``|d| / p`` can land a hair
+below an integer from rounding alone (``25 * p / p < 25``), which would otherwise leave one share behind. The
+rebalance, the margin liquidation and their recomputation in ``eventbt verify`` all size by it."""
+
+
+def whole_shares(shares: float) -> int:
+    """``floor(shares)``, with :data:`SHARE_TOLERANCE` for floating-point rounding."""
+    return math.floor(shares + SHARE_TOLERANCE)
 
 WAITING_TYPES = ("limit", "stop")
 """The order types that wait for a bar whose prices reach them."""

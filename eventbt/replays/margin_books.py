@@ -26,11 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from eventbt.orders import SHARE_TOLERANCE
 from eventbt.replays.books import BooksError, near
 
 __all__ = ["MarginChecks", "built_in_models"]
-
-_SHARE_TOLERANCE = 1e-9
 
 
 class MarginChecks:
@@ -188,13 +187,13 @@ class MarginChecks:
             q = int(self._positions[j])
             if row[j] != row[j] or self._marks[j] <= 0:
                 continue
-            n = min(abs(q), math.ceil(fraction * abs(q) - _SHARE_TOLERANCE))
+            n = min(abs(q), math.ceil(fraction * abs(q) - SHARE_TOLERANCE))
             if n > 0:
                 shares[self.symbols[j]] = n if q < 0 else -n
         return dict(sorted(shares.items()))
 
     def _costs(self, quantities: Mapping[str, int]) -> float:
-        from eventbt.costs.contract import commission_of, fill_price_of, order_context_needed
+        from eventbt.costs.contract import fill_costs, order_context_needed
         from eventbt.protocols import OrderContext
 
         assert self.models is not None
@@ -202,13 +201,14 @@ class MarginChecks:
         aware = order_context_needed(commission, slippage)
         time_ns = int(np.datetime64(self._time, "ns").astype(np.int64)) if aware and self._time else 0
         costs: list[float] = []
+        index = {symbol: j for j, symbol in enumerate(self.symbols)}
         for symbol, shares in quantities.items():
-            price, n, side = float(self._marks[self.symbols.index(symbol)]), abs(shares), 1 if shares > 0 else -1
+            price, n, side = float(self._marks[index[symbol]]), abs(shares), 1 if shares > 0 else -1
             # As the margin handler sizes it: a market order of the call's bar, reason liquidate.
             order = OrderContext(side=side, symbol=symbol, bar=self._bar, date=self._time[:10], time_ns=time_ns,
                                  reason="liquidate") if aware else None
-            fill = fill_price_of(slippage, side, price, n, order=order)
-            costs.append(abs(fill - price) * n + commission_of(commission, n, n * fill, order))
+            fill, charge = fill_costs(commission, slippage, side, price, n, order)
+            costs.append(abs(fill - price) * n + charge)
         return math.fsum(costs)
 
 
