@@ -40,7 +40,7 @@ from eventbt.bench import workloads
 
 __all__ = ["WORKLOADS", "format_table", "run_benchmarks"]
 
-WORKLOADS = ("rotation", "daily", "bus", "scale", "startup", "sweep", "bt")
+WORKLOADS = workloads.WORKLOADS
 SCALE = (3_000, 5_040)  # symbols, bars of the scale workload
 
 
@@ -369,20 +369,20 @@ def _bt_workload(size: str, repeat: int, folder: Path, *, required: bool) -> lis
     audit_path = folder / f"bt-{size}.jsonl"
     outcome: dict[str, Any] = {}
 
-    def engine() -> int:
+    def engine() -> int:  # only the run is timed: the picks are compared after
         simulation = Simulation(workloads.rotation_config(), prices=prices, audit_path=audit_path)
         assert simulation.run() is not None
-        outcome["eventbt"] = {int(record.bar): sorted(record.weights) for record in simulation.history.signals}
+        outcome["eventbt"] = simulation.history.signals
         return simulation.bus.delivered
 
     def peer() -> int:
-        result = bt_rotation(prices.close, prices.dates)
-        bar_of = {day: bar for bar, day in enumerate(prices.dates.astype("datetime64[ns]").tolist())}
-        outcome["bt"] = {bar_of[day.value]: sorted(chosen) for day, chosen in result.picks.items()}
+        outcome["bt"] = bt_rotation(prices.close, prices.dates).picks
         return 0
 
     (engine_seconds, events), (bt_seconds, _) = _interleaved((engine, peer), repeat)
-    if outcome["eventbt"] != outcome["bt"]:
+    bar_of = {day: bar for bar, day in enumerate(prices.dates.astype("datetime64[ns]").tolist())}
+    ours = {int(record.bar): sorted(record.weights) for record in outcome["eventbt"]}
+    if ours != {bar_of[day.value]: sorted(chosen) for day, chosen in outcome["bt"].items()}:
         raise AssertionError("bt and eventbt pick different symbols: the ratio would compare different work")
     shape = {"symbols": symbols, "bars": bars}
     return [_row("bt", "eventbt, audit to file", size, engine_seconds, events, None, **shape, ratio_to_eventbt=1.0),
@@ -430,6 +430,11 @@ def run_benchmarks(workload: str = "all", size: str = "large", repeat: int = 3,
     return rows
 
 
+_RATIO_TEXT = {"ratio_to_loop": "vs loop", "ratio_to_floor": "vs floor", "ratio_to_pandas": "vs import pandas",
+               "speedup": "speed-up", "ratio_to_eventbt": "eventbt's time"}
+"""Each row's ratio (the first of these it has) and the words after it in the table."""
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     """The rows as an aligned text table; ``ratio`` is each row's against its workload's yardstick."""
     header = ("workload", "variant", "size", "seconds", "events", "events/s", "peak MB", "maxrss MB", "ratio")
@@ -437,11 +442,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         shape = f" {row['symbols']}x{row['bars']}" if "symbols" in row and row["size"] != "3000x5040" else ""
         peak = row["peak_traced_mb"]
-        ratio = next(((key, row[key]) for key in ("ratio_to_loop", "ratio_to_floor", "ratio_to_pandas", "speedup",
-                                                  "ratio_to_eventbt") if row.get(key) is not None), None)
-        ratio_text = "" if ratio is None else (f"{ratio[1]:.2f}x " + {
-            "ratio_to_loop": "vs loop", "ratio_to_floor": "vs floor", "ratio_to_pandas": "vs import pandas",
-            "speedup": "speed-up", "ratio_to_eventbt": "eventbt's time"}[ratio[0]])
+        ratio_text = next((f"{row[key]:.2f}x {text}" for key, text in _RATIO_TEXT.items()
+                           if row.get(key) is not None), "")
         maxrss = row.get("child_maxrss_mb", row["maxrss_mb"])
         lines.append((
             row["workload"], row["variant"], row["size"] + shape, f"{row['seconds']:.3f}", f"{row['events']:,}",

@@ -32,11 +32,12 @@ def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.Capture
     assert all(row["ratio_to_floor"] is not None for row in rows if row["workload"] == "bus")
     loop, engine = rows[0], rows[1]
     assert (engine["symbols"], engine["bars"]) == (5, 150) and engine["equity_equal"] is True
-    assert loop["ratio_to_loop"] == 1.0 and engine["ratio_to_loop"] > 0
+    # Each ratio is its row's seconds over its yardstick's (the rows' seconds are rounded to 0.1 ms: 3% here).
+    assert engine["ratio_to_loop"] == pytest.approx(engine["seconds"] / loop["seconds"], rel=0.03)
     assert len(engine["digest"]) == 64 and engine["audit_bytes"] > 0
     assert rows[8]["ratio_to_pandas"] > 0 and rows[10]["speedup"] > 0
     assert [row["events"] for row in rows[9:11]] == [8, 8]  # every combination ran, on both executors
-    assert rows[11]["ratio_to_eventbt"] == 1.0 and rows[12]["ratio_to_eventbt"] > 0
+    assert rows[12]["ratio_to_eventbt"] == pytest.approx(rows[12]["seconds"] / rows[11]["seconds"], rel=0.03)
 
 
 def test_bench_table_has_a_line_per_figure(capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,7 +93,7 @@ def test_the_plain_loop_gives_the_engines_equity_bit_for_bit(size: str) -> None:
     assert np.array_equal(result.equity["total_value"].to_numpy(), loop)
 
 
-@pytest.mark.parametrize("size", ["tiny", "small"])
+@pytest.mark.parametrize("size", ["small"])  # tiny: the bench JSON test runs the bench's own check
 def test_bt_picks_what_eventbt_picks_at_every_rebalance(size: str) -> None:
     """The bt version of the rotation (eventbt/bench/peer_bt.py) makes the same decisions as the engine: the same
     symbols at the same month-end bars, checked here independently of the benchmark's own check. bt's picks come

@@ -15,10 +15,11 @@ __all__ = ["add_arguments", "execute"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workload", choices=("rotation", "daily", "bus", "scale", "startup", "sweep", "bt", "all"),
-                        default="all",
+    from eventbt.bench.workloads import SIZES, WORKLOADS
+
+    parser.add_argument("--workload", choices=(*WORKLOADS, "all"), default="all",
                         help="which workload to run (default: all)")
-    parser.add_argument("--size", choices=("tiny", "small", "medium", "large"), default="large",
+    parser.add_argument("--size", choices=SIZES, default="large",
                         help="workload size (default: large)")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per figure, best kept (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
