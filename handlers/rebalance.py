@@ -53,7 +53,7 @@ from eventbt.events import (
 )
 from eventbt.exact import fsum
 from eventbt.handler import Handler
-from eventbt.orders import SHARE_TOLERANCE, limit_price_for, whole_shares
+from eventbt.orders import MAX_SHARES, SHARE_TOLERANCE, limit_price_for, whole_shares
 from eventbt.protocols import (
     REBALANCE_ORDER_TYPES,
     TIMES_IN_FORCE,
@@ -87,9 +87,6 @@ class Note:
     symbol: str | None
     details: dict[str, Any]
 
-
-# Share counts are int64 in the books and float64 in q * p: above 2**53 neither is exact.
-MAX_SHARES = 2**53
 
 
 def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.ndarray, cash: float,

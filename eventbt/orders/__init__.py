@@ -14,6 +14,7 @@ import attrs
 
 from eventbt.events import OrderEvent
 from eventbt.orders.rules import (
+    MAX_SHARES,
     SHARE_TOLERANCE,
     WAITING_TYPES,
     Check,
@@ -25,8 +26,8 @@ from eventbt.orders.rules import (
     whole_shares,
 )
 
-__all__ = ["SHARE_TOLERANCE", "WAITING_TYPES", "Check", "WaitingOrder", "at_placement", "limit_price_for", "on_bar",
-           "order_problem", "price_of", "whole_shares"]
+__all__ = ["MAX_SHARES", "SHARE_TOLERANCE", "WAITING_TYPES", "Check", "WaitingOrder", "at_placement",
+           "limit_price_for", "on_bar", "order_problem", "price_of", "whole_shares"]
 
 
 @attrs.frozen(kw_only=True)

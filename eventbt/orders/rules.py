@@ -26,12 +26,16 @@ from eventbt.events import OrderEvent
 from eventbt.protocols import ORDER_TYPES, TIMES_IN_FORCE
 
 __all__ = ["SHARE_TOLERANCE", "WAITING_TYPES", "Check", "at_placement", "limit_price_for", "on_bar", "order_problem",
-           "price_of", "whole_shares"]
+           "price_of", "whole_shares", "MAX_SHARES"]
 
 SHARE_TOLERANCE = 1e-9
 """Share counts within this of the next whole number are taken as that number: ``|d| / p`` can land a hair
 below an integer from rounding alone (``25 * p / p < 25``), which would otherwise leave one share behind. The
 rebalance, the margin liquidation and their recomputation in ``eventbt verify`` all size by it."""
+
+
+MAX_SHARES = 2**53
+"""Share counts are int64 in the books and float64 in ``q * p``: above 2**53 neither is exact."""
 
 
 def whole_shares(shares: float) -> int:

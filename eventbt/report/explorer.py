@@ -28,6 +28,7 @@ import attrs
 import orjson
 
 from eventbt.errors import AuditError, DataError
+from eventbt.events import NOTICE_MEANINGS
 
 __all__ = ["Explorer", "collect_steps", "decode", "encode", "pack", "unpack"]
 
@@ -42,14 +43,6 @@ class Explorer:
     groups: tuple[tuple[Mapping[str, Any], ...], ...]
     describe: Mapping[int, str]  # event id -> describe(event): the line a debugger step shows
     explain: Mapping[int, str]  # notice id -> explain(notice): the debugger's `why` sentence
-    meanings: Mapping[str, str]  # notice code -> its meaning (eventbt.events.NOTICE_MEANINGS)
-
-    def group_of(self, event_id: int) -> int | None:
-        """The index of the rebalance whose steps hold ``event_id``, or ``None``."""
-        for index, group in enumerate(self.groups):
-            if any(step["id"] == event_id for step in group):
-                return index
-        return None
 
 
 def _header_scenario(records: Sequence[Mapping[str, Any]], log: Path) -> Mapping[str, Any]:
@@ -69,7 +62,7 @@ def collect_steps(run_dir: str | Path, *, trust: bool = False, base_dir: str | P
     folder). Raises :class:`AuditError` or :class:`DataError` saying why the run cannot be stepped again.
     """
     from eventbt.debug.render import describe, explain
-    from eventbt.events import NOTICE_MEANINGS, NoticeEvent
+    from eventbt.events import NoticeEvent
     from eventbt.replays.replayer import choose_base_dir, load_log, untrusted_imports
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.plugins import imports_refused
@@ -113,8 +106,7 @@ def collect_steps(run_dir: str | Path, *, trust: bool = False, base_dir: str | P
     groups = tuple(tuple(record.to_dict(publishers[record.event.id]) for record in steps) for steps in lists)
     events = [record.event for steps in lists for record in steps]
     return Explorer(groups=groups, describe={event.id: describe(event) for event in events},
-                    explain={event.id: explain(event) for event in events if isinstance(event, NoticeEvent)},
-                    meanings={str(code.value): text for code, text in NOTICE_MEANINGS.items()})
+                    explain={event.id: explain(event) for event in events if isinstance(event, NoticeEvent)})
 
 
 class _Interned:
@@ -165,7 +157,7 @@ def encode(explorer: Explorer) -> dict[str, Any]:
     return {"format": FORMAT, "step_fields": list(_STEP), "strings": strings.values, "shapes": shapes.values,
             "steps": steps, "groups": groups,
             "explain": {str(key): text for key, text in explorer.explain.items()},
-            "meanings": dict(explorer.meanings)}
+            "meanings": {str(code.value): text for code, text in NOTICE_MEANINGS.items()}}
 
 
 def decode(document: Mapping[str, Any]) -> list[list[dict[str, Any]]]:

@@ -119,17 +119,6 @@ class PortfolioConfig:
         """Whether this is a margin account: ``allow_short`` or ``max_gross > 1`` (cash may go below zero)."""
         return self.allow_short or (self.max_gross is not None and self.max_gross > 1)
 
-    @property
-    def limits(self) -> bool:
-        """Whether signals are scaled to the limits (any of ``allow_short``, ``max_gross``, ``max_net`` set),
-        rather than refused above a sum of 1 as in a cash account without them."""
-        return self.allow_short or self.max_gross is not None or self.max_net is not None
-
-    @property
-    def gross_limit(self) -> float:
-        """``max_gross``, 1.0 when not set."""
-        return 1.0 if self.max_gross is None else self.max_gross
-
     def margin_table(self) -> dict[str, Any]:
         """The margin-account keys that differ from their defaults (the resolved scenario holds only those)."""
         defaults = PortfolioConfig()

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
 from eventbt.errors import ScenarioError
+from eventbt.orders.rules import MAX_SHARES
 from eventbt.protocols import (
     COMMISSION_PER,
     DATA_FORMATS,
@@ -621,7 +622,7 @@ def _events(reader: Reader, name: str, value: Any) -> list[dict[str, Any]]:
                 checked["symbol"] = _text(empty=False)(reader, label, "symbol", entry["symbol"])
                 checked["side"] = _choice("buy", "sell")(reader, label, "side", entry["side"])
                 checked["quantity"] = _positive_int(reader, label, "quantity", entry["quantity"])
-                if checked["quantity"] > 2**53:  # share counts above 2**53 are not exact as float64
+                if checked["quantity"] > MAX_SHARES:  # share counts above 2**53 are not exact as float64
                     reader.bad(label, "quantity", "an integer > 0 and at most 2**53", entry["quantity"], typed=False)
                 checked.update(_order_keys(reader, label, entry))
             else:

@@ -239,8 +239,7 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     train_table = pd.concat(train_tables, ignore_index=True)
     if out is not None:
         folder = os.fspath(out)
-        try:
-            os.makedirs(folder, exist_ok=True)
+        try:  # atomic_write makes the folder
             for name, table in zip(WALK_FORWARD_FILES, (window_table, equity, train_table), strict=True):
                 atomic_write(os.path.join(folder, name), table.to_csv(index=False))
         except OSError as exc:
