@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["METRIC_ROWS", "dividend_symbols", "fee_models", "flows_note", "format_value", "income_rows", "metric_rows",
-           "text_table"]
+__all__ = ["METRIC_ROWS", "dividend_symbols", "fee_models", "flows_note", "format_value", "group_lines", "income_rows",
+           "metric_rows", "text_table"]
 
 # (key, label, style, group); see docs/metrics.md for each formula.
 METRIC_ROWS: list[tuple[str, str, str, str]] = [
@@ -99,6 +99,13 @@ def metric_rows(metrics: Sequence[Mapping[str, object]]) -> list[tuple[str, str,
     rows = [*METRIC_ROWS[:at], *fees, *METRIC_ROWS[at:]]
     at = next(i for i, row in enumerate(rows) if row[0] == "dividends_net") + 1
     return [*rows[:at], *income_rows(metrics), *rows[at:]]
+
+
+def group_lines(figures: Mapping[str, object], group: str) -> list[tuple[str, str]]:
+    """``(label, text)`` of each of ``figures`` in ``group`` of :func:`metric_rows`, in its order (the lines
+    ``eventbt run`` lists under the costs: "Income", "Exposure")."""
+    return [(label, format_value(figures[key], style)) for key, label, style, row_group in metric_rows([figures])
+            if row_group == group and key in figures]
 
 
 def flows_note(metrics: Mapping[str, object]) -> str | None:

@@ -23,6 +23,7 @@ from eventbt.report.explorer import Explorer
 from eventbt.report.explorer_assets import EXPLORER_CSS, EXPLORER_JS
 from eventbt.report.target import GENERATOR
 from eventbt.report.timeline import explorer_section, rebalance_figures
+from eventbt.results.exposure import EXPOSURES, exposure_ratios
 from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
 from eventbt.results.returns import drawdown
 
@@ -230,13 +231,10 @@ def _charts(run: RunData) -> dict[str, str]:
         weights_chart = line_chart(weights.index.to_numpy(), [(str(weights.columns[i]),
                                                                weights.iloc[:, i].to_numpy(dtype=float)) for i in held],
                                    title="Weights after each rebalance (negative: short)", kind="weights", style="pct")
-        total = run.equity["total_value"].to_numpy(dtype=float)
-        long, short = (run.equity[c].to_numpy(dtype=float) for c in ("long_value", "short_value"))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            exposures = [("gross", (long - short) / total), ("net", (long + short) / total), ("long", long / total),
-                         ("short", short / total)]
-        exposure_chart = line_chart(dates, exposures, title="Exposure, fraction of total value", kind="exposure",
-                                    style="pct")
+        ratios = exposure_ratios(*(run.equity[c].to_numpy(dtype=float)
+                                   for c in ("total_value", "long_value", "short_value")))
+        exposure_chart = line_chart(dates, list(ratios.items()), title="Exposure, fraction of total value",
+                                    kind="exposure", style="pct")
     else:
         weights_chart = stacked_area(weights.index.to_numpy(), list(weights.columns), weights.to_numpy(dtype=float),
                                      title="Weights after each rebalance", kind="weights")
@@ -294,7 +292,7 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         f'<section id="weights"><h2>Weights</h2>{charts["weights"]}<div class="legend">{charts["legend"]}</div>'
         + (f'<h3>Exposure: gross, net, long, short</h3>{charts["exposure"]}<div class="legend">'
            + "".join(f'<span class="swatch"><i style="background:{PALETTE[i]}"></i>{name}</span>'
-                     for i, name in enumerate(("gross", "net", "long", "short"))) + "</div>"
+                     for i, name in enumerate(EXPOSURES)) + "</div>"
            if charts["exposure"] else "") + "</section>",
         f'<section id="turnover"><h2>Turnover and costs per rebalance</h2><h3>One-sided turnover, % of value</h3>'
         f'{charts["turnover"]}<h3>Costs, bps of value</h3>{charts["costs"]}'

@@ -22,8 +22,8 @@ import numpy as np
 
 from eventbt.exact import fsum, mean
 
-__all__ = ["EQUITY_EXPOSURE_COLUMNS", "EXPOSURES", "WEIGHT_EXPOSURE_COLUMNS", "exposure_figures", "exposure_summary",
-           "exposures_per_bar", "weight_exposures"]
+__all__ = ["EQUITY_EXPOSURE_COLUMNS", "EXPOSURES", "WEIGHT_EXPOSURE_COLUMNS", "exposure_figures", "exposure_ratios",
+           "exposure_summary", "exposures_per_bar", "weight_exposures"]
 
 EQUITY_EXPOSURE_COLUMNS = ["long_value", "short_value"]
 WEIGHT_EXPOSURE_COLUMNS = ["long", "short", "gross", "net"]
@@ -40,17 +40,24 @@ def weight_exposures(weights: np.ndarray) -> np.ndarray:
                       fsum([abs(w) for w in row]), fsum(row)] for row in rows], dtype=float).reshape(len(rows), 4)
 
 
-def exposures_per_bar(total_value: np.ndarray, long_value: np.ndarray,
-                      short_value: np.ndarray) -> dict[str, np.ndarray]:
-    """Each exposure of :data:`EXPOSURES` per bar with ``total_value > 0`` (the others have none): ``gross =
-    (long - short) / total``, ``net = (long + short) / total``, ``long / total``, ``short / total``."""
+def exposure_ratios(total_value: np.ndarray, long_value: np.ndarray,
+                    short_value: np.ndarray) -> dict[str, np.ndarray]:
+    """Each exposure of :data:`EXPOSURES` at every bar: ``gross = (long - short) / total``, ``net = (long + short) /
+    total``, ``long / total``, ``short / total`` (infinite or NaN where ``total_value <= 0``: the report's chart
+    shows a gap there)."""
     total = np.asarray(total_value, dtype=float)
     long = np.asarray(long_value, dtype=float)
     short = np.asarray(short_value, dtype=float)
-    keep = total > 0
-    total, long, short = total[keep], long[keep], short[keep]
-    return {"gross": (long - short) / total, "net": (long + short) / total, "long": long / total,
-            "short": short / total}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"gross": (long - short) / total, "net": (long + short) / total, "long": long / total,
+                "short": short / total}
+
+
+def exposures_per_bar(total_value: np.ndarray, long_value: np.ndarray,
+                      short_value: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`exposure_ratios` at the bars with ``total_value > 0`` (the others have none)."""
+    keep = np.asarray(total_value, dtype=float) > 0
+    return {name: values[keep] for name, values in exposure_ratios(total_value, long_value, short_value).items()}
 
 
 def exposure_summary(*, total_value: np.ndarray, long_value: np.ndarray, short_value: np.ndarray,

@@ -57,8 +57,6 @@ def income_figures(summary: Mapping[str, Any]) -> dict[str, float]:
 def income_lines(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(label, text)`` of each income figure of a ``summary``, as ``eventbt run`` lists them under the costs:
     the rows of the "Income" group of :data:`eventbt.display.format.METRIC_ROWS`, each symbol's after the net."""
-    from eventbt.display.format import format_value, metric_rows
+    from eventbt.display.format import group_lines
 
-    figures = income_figures(summary)
-    return [(label, format_value(figures[key], style)) for key, label, style, group in metric_rows([figures])
-            if group == "Income" and key in figures]
+    return group_lines(income_figures(summary), "Income")

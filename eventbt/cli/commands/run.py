@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
     """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
-    from eventbt.display.format import fee_models, format_value, metric_rows
+    from eventbt.display.format import fee_models, format_value, group_lines
     from eventbt.results import exposure_figures, income_lines
 
     costs = summary.get("costs")
@@ -67,9 +67,7 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
             rows.append(("Total costs", format_value(amounts.get("total"), "money")))
         if key == "total_slippage":
             rows += income_lines(summary)
-            exposures = exposure_figures(summary)
-            rows += [(label, format_value(exposures[key], style)) for key, label, style, group
-                     in metric_rows([exposures]) if group == "Exposure" and key in exposures]
+            rows += group_lines(exposure_figures(summary), "Exposure")
     return rows
 
 
