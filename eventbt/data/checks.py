@@ -52,6 +52,8 @@ TOLERANCE = 1e-9
 EXPECTED_DATE = "expected a date like YYYY-MM-DD or M/D/YYYY"
 ONE_FORMAT = "expected one format (YYYY-MM-DD or M/D/YYYY) for the whole column"
 POSITIVE = "; expected a positive price or empty"
+_JUMP_BLOCK = 64  # columns the jump screen takes at a time (its ratios never take a panel's worth of memory)
+
 #: The largest price accepted: a position's value (at most 2**53 shares) stays finite and far from overflow.
 MAX_PRICE = 1e15
 TOO_LARGE = "; expected a price of at most 1e15 (larger ones overflow a position's value)"
@@ -364,13 +366,13 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
     # Whole-panel first (in blocks of columns, so the ratios never take a panel's worth of memory): columns
     # without a jump between neighbouring closes, and without gaps that could hide one, need no further look.
     flagged = np.zeros(close.shape[1], dtype=bool)
-    for first in range(0, close.shape[1], 64):
-        block = close[:, first:first + 64]
+    for first in range(0, close.shape[1], _JUMP_BLOCK):
+        block = close[:, first:first + _JUMP_BLOCK]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             neighbours = block[1:] / block[:-1]
-        flagged[first:first + 64] = ((neighbours < threshold) | (neighbours > 1 / threshold)).any(axis=0)
-    gappy = np.isnan(close).any(axis=0)
-    for j in np.flatnonzero(flagged | gappy).tolist():
+        flagged[first:first + _JUMP_BLOCK] = (((neighbours < threshold) | (neighbours > 1 / threshold)).any(axis=0)
+                                              | np.isnan(block).any(axis=0))
+    for j in np.flatnonzero(flagged).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
         present = np.flatnonzero(~np.isnan(column))

@@ -202,6 +202,7 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
                report: corporate.Report | None) -> _Panel:
     """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
     text = None
+    digest: str | None = None  # the file's sha256, once taken
     frame: pd.DataFrame | None
     if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
         _require_pyarrow(name)
@@ -217,10 +218,11 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
         data = _read_bytes(source, name)
         text = _csv_text(data, source.name, name)
         frame = regular_csv(text) if report is None else None
+    sources = {name: digest if digest is not None else _sha256(data)}
     if frame is not None and report is None:  # the fast path: a regular file, read and checked as whole arrays
         fast = _fast_panel(frame, name, format, wanted)
         if fast is not None:
-            return attrs.evolve(fast, sources={name: _sha256(data)})
+            return attrs.evolve(fast, sources=sources)
     if text is not None:
         frame = _csv_frame(text, name)
     assert frame is not None
@@ -238,7 +240,7 @@ def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
                         "dividend columns, or an actions file", path=name)
     else:
         panel = _wide(frame, name, wanted)
-    return attrs.evolve(panel, sources={name: _sha256(data)})
+    return attrs.evolve(panel, sources=sources)
 
 
 def _fast_panel(frame: pd.DataFrame, name: str, format: str, wanted: tuple[str, ...] | None) -> _Panel | None:
