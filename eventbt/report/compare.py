@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from eventbt.display.format import format_value
+
+if TYPE_CHECKING:
+    from eventbt.replays.replayer import ReplayReport
 
 __all__ = ["Comparison", "compare_page", "compare_runs", "compare_section"]
 
@@ -48,12 +51,15 @@ def _orders_by_date(audit: Path) -> dict[str, tuple[tuple[Any, ...], ...]]:
     return out
 
 
-def compare_runs(run_a: str | Path, run_b: str | Path, *, labels: tuple[str, str] = ("A", "B")) -> Comparison:
-    """Compare two runs (run folders or audit logs); see the module docstring."""
+def compare_runs(run_a: str | Path, run_b: str | Path, *, labels: tuple[str, str] = ("A", "B"),
+                 report: ReplayReport | None = None) -> Comparison:
+    """Compare two runs (run folders or audit logs); see the module docstring. ``report`` is their
+    :func:`~eventbt.replays.replayer.compare_logs` when the caller has it already (``eventbt diff``)."""
     from eventbt.replays.replayer import compare_logs, load_log
 
     paths = [Path(run) / "audit.jsonl" if Path(run).is_dir() else Path(run) for run in (run_a, run_b)]
-    report = compare_logs(load_log(paths[0]), load_log(paths[1]), labels=labels)
+    if report is None:
+        report = compare_logs(load_log(paths[0]), load_log(paths[1]), labels=labels)
     left, right = _orders_by_date(paths[0]), _orders_by_date(paths[1])
     differing = tuple(day for day in sorted({*left, *right}) if left.get(day, ()) != right.get(day, ()))
     return Comparison(labels=labels, identical=report.identical, text=report.format(),

@@ -31,6 +31,6 @@ def execute(args: argparse.Namespace) -> int:
         from eventbt.report.compare import compare_page, compare_runs
         from eventbt.results import atomic_write
 
-        atomic_write(args.html, compare_page(compare_runs(args.run_a, args.run_b)))
+        atomic_write(args.html, compare_page(compare_runs(args.run_a, args.run_b, report=report)))
         print(f"html: {args.html}")
     return report.exit_code
