@@ -85,11 +85,3 @@ def test_a_split_of_a_short_rounds_toward_zero_and_settles_the_fraction() -> Non
         -151, pytest.approx(33.0), pytest.approx(49.0 / 1.5))
     assert book.cash == pytest.approx(14_999.5 + lieu)
 
-
-def test_a_cash_account_is_as_before() -> None:
-    """Without margin: a buy beyond the cash and a sale beyond the position are AccountingErrors, as always."""
-    book = Portfolio(("A",), 100.0)
-    with pytest.raises(AccountingError, match=r"needs 201\.00 but cash is 100\.00"):
-        book.apply_fill(0, 1, 20, 10.0, 1.0)
-    with pytest.raises(AccountingError, match="selling 5 A but only 0 are held"):
-        book.apply_fill(0, -1, 5, 10.0, 0.0)

@@ -12,6 +12,7 @@ events ready (``data-explorer-ms``), which is reported, never checked.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -112,9 +113,10 @@ def test_click_shows_the_rebalance_with_the_logs_numbers(page: Browser, log: lis
     row = page.evaluate(f"Array.from(document.querySelectorAll('tr[id=\"rebalance-{DATE}\"] td'))"
                         ".map(function (td) { return td.textContent; })")
     assert row[3] == f"{snapshots[-2]['data']['cash']:,.2f}" and row[4] == f"{snapshots[-1]['data']['cash']:,.2f}"
-    handlers = page.evaluate("Array.from(document.querySelectorAll('#event-633 table.handlers tr[data-handler]'))"
-                             ".map(function (tr) { return tr.getAttribute('data-handler'); })")
-    assert handlers == next(r["to"] for r in events if r["id"] == 633)
+    market = next(r for r in events if r["type"] == "MarketEvent")
+    handlers = page.evaluate(f"Array.from(document.querySelectorAll('#event-{market['id']} table.handlers "
+                             "tr[data-handler]')).map(function (tr) { return tr.getAttribute('data-handler'); })")
+    assert handlers == market["to"]
 
 
 def test_keyboard_selects_a_rebalance(page: Browser, log: list[dict[str, Any]]) -> None:
@@ -144,7 +146,8 @@ def test_a_trade_opens_its_fill_and_causal_chain(page: Browser, log: list[dict[s
     chain = page.evaluate("Array.from(document.querySelectorAll('#explorer-tree li.chain'))"
                           ".map(function (li) { return Number(li.getAttribute('data-id')); })")
     order = next(r for r in log if r["id"] == fill["data"]["order_id"])
-    assert sorted(chain) == sorted([order["id"], order["cause"], 633])
+    signal = next(r for r in log if r["id"] == order["cause"])
+    assert sorted(chain) == sorted([order["id"], signal["id"], signal["cause"]])  # order, signal, the bar
     assert page.evaluate("document.activeElement.closest('li').id") == f"event-{fill['id']}"
     cash = page.evaluate(f"Array.from(document.querySelectorAll('#event-{fill['id']} tr[data-book=\"cash\"] td'))"
                          ".map(function (td) { return td.textContent; })")
@@ -192,6 +195,8 @@ def test_a_notice_shows_its_arithmetic(page: Browser, log: list[dict[str, Any]])
                         symbol=notice["data"]["symbol"], details=d)
     assert explain(event) in text
     # 165,644.70 / 166,674.87 = 0.993819; 9,776 x 0.993819 = 9,715.58 -> 9,715 (docs/debugging.md).
+    assert (d["wanted"], d["quantity"]) == (9_776, 9_715)
+    assert d["quantity"] == math.floor(d["wanted"] * d["available"] / d["cost"])
     assert f"= {d['available'] / d['cost']:.6f}" in text
     assert f"{d['wanted']:,} x {d['factor']:.6f} = {d['wanted'] * d['factor']:.2f}, rounded down: {d['quantity']:,}" \
         in text
@@ -214,7 +219,7 @@ def test_markup_in_names_stays_text(tmp_path: Path) -> None:
         assert browser.requests == [page.as_uri()]
 
 
-def test_walkthrough_screenshots(page: Browser, report: Path, tmp_path: Path) -> None:
+def test_walkthrough_screenshots(page: Browser, report: Path, log: list[dict[str, Any]], tmp_path: Path) -> None:
     """The pictures of docs/report.md's walkthrough: the timeline with a rebalance selected, a fill opened from
     the trades table with its causal chain, and a notice's arithmetic (written to docs/images/ by
     `make screenshots`)."""
@@ -226,16 +231,18 @@ def test_walkthrough_screenshots(page: Browser, report: Path, tmp_path: Path) ->
     page.evaluate("document.activeElement.blur()")
     shots = {"explorer-timeline.png": "#rebalances"}
     page.screenshot(folder / "explorer-timeline.png", "#rebalances")
-    page.evaluate("location.hash = '#event-648'")
-    page.wait_until("document.querySelector('#event-648.target') !== null")
+    fill, notice = (next(r for r in log if r["type"] == kind and r["time"].startswith(DATE)
+                         and r["data"]["symbol"] == "XOM")["id"] for kind in ("FillEvent", "NoticeEvent"))
+    page.evaluate(f"location.hash = '#event-{fill}'")
+    page.wait_until(f"document.querySelector('#event-{fill}.target') !== null")
     page.evaluate("document.activeElement.blur()")
     shots["explorer-fill.png"] = "#explorer-tree ol.events"
     page.screenshot(folder / "explorer-fill.png", "#explorer-tree ol.events")
-    page.evaluate("location.hash = '#event-638'")
-    page.wait_until("document.querySelector('#event-638 .notice') !== null")
+    page.evaluate(f"location.hash = '#event-{notice}'")
+    page.wait_until(f"document.querySelector('#event-{notice} .notice') !== null")
     page.evaluate("document.activeElement.blur()")
-    shots["explorer-notice.png"] = "#event-638"
-    page.screenshot(folder / "explorer-notice.png", "#event-638")
+    shots["explorer-notice.png"] = f"#event-{notice}"
+    page.screenshot(folder / "explorer-notice.png", f"#event-{notice}")
     for name in shots:
         data = (folder / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, name

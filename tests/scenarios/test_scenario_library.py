@@ -118,6 +118,7 @@ def test_long_short_holds_a_130_30_book_and_verifies(tmp_path: Path) -> None:
     result = eventbt.run(ROOT / "scenarios" / "long_short.toml", out=tmp_path / "run")
     assert eventbt.verify_run(tmp_path / "run").ok
     assert set(result.trades.loc[result.trades["side"] == "SELL", "symbol"]) >= {"IBM", "KO"}
+    assert (result.weights[["IBM", "KO"]] < 0).all().all()  # short (negative weights) after every rebalance
     fees = [f["data"] for f in _publishes(result, "FeeEvent") if f["by"] == "borrow"]
     assert {f["symbol"] for f in fees} == {"IBM", "KO"}
     assert {f["details"]["annual_rate"] for f in fees if f["symbol"] == "KO"} == {0.004}
