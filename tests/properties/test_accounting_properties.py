@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventbt.events import FillEvent, OrderEvent, Side
-from eventbt.handler import Handler
+from eventbt.events import Side
 from eventbt.simulation import Simulation
-from tests.properties.scripted import random_prices, scripted_config
-
-COMMISSIONS = st.one_of(
-    st.just({"model": "zero"}),
-    st.builds(lambda rate, minimum: {"model": "percentage", "rate": rate, "minimum": minimum},
-              st.floats(0, 0.01), st.floats(0, 5)),
-    st.builds(lambda amount: {"model": "fixed", "amount": amount}, st.floats(0, 20)),
-    st.builds(lambda per_share, minimum: {"model": "per_share", "per_share": per_share, "minimum": minimum,
-                                          "max_pct": 0.01}, st.floats(0, 0.02), st.floats(0, 2)),
-)
+from tests.properties.books import BookWatcher, check_fill_identity, draw_costs, draw_market, run_watched
+from tests.properties.scripted import scripted_config
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[Any, Any]:
     """A small scenario (config, prices): 2-25 bars, 1-4 symbols, scripted targets on random bars."""
-    bars = draw(st.integers(2, 25))
-    symbols = draw(st.integers(1, 4))
-    timing = draw(st.sampled_from(["same_close", "next_open"]))
-    prices = random_prices(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), bars=bars, symbols=symbols,
-                           with_open=timing == "next_open", gaps=draw(st.booleans()))
+    bars, symbols, timing, prices = draw_market(draw)
     rebalance_bars = draw(st.sets(st.integers(0, bars - 1), min_size=1, max_size=bars))
     targets = {}
     for bar in sorted(rebalance_bars):
@@ -39,46 +25,13 @@ def scenarios(draw: st.DrawFn) -> tuple[Any, Any]:
         total = sum(raw)
         targets[bar] = {chr(ord("A") + j): (w / total * invested if total > 0 else 0.0)
                         for j, w in enumerate(raw)}
-    config = scripted_config(
-        targets,
-        portfolio={"initial_cash": draw(st.floats(1_000, 10_000_000))},
-        rebalance={"cash_buffer": draw(st.floats(0, 0.2)), "min_trade_value": draw(st.floats(0, 500))},
-        execution={"timing": timing, "commission": draw(COMMISSIONS),
-                   "slippage": {"model": "fixed_bps", "bps": draw(st.floats(0, 50))}},
-    )
+    config = scripted_config(targets, portfolio={"initial_cash": draw(st.floats(1_000, 10_000_000))},
+                             **draw_costs(draw, timing))
     return config, prices
 
 
-class BookWatcher(Handler):
-    """Runs after the portfolio handler: records the book before and after every fill, and every order."""
-
-    name = "book_watcher"
-    subscribes = (FillEvent, OrderEvent)
-
-    def __init__(self) -> None:
-        self.fills: list[tuple[FillEvent, float, int, float, int]] = []  # fill, cash/held before, after
-        self.orders: list[OrderEvent] = []
-        self._cash: float | None = None
-        self._held: dict[str, int] = {}
-
-    def on_order(self, event: OrderEvent) -> None:
-        self.orders.append(event)
-
-    def on_fill(self, event: FillEvent) -> None:
-        portfolio = self.context.portfolio
-        before_cash = portfolio.initial_cash if self._cash is None else self._cash
-        before_held = self._held.get(event.symbol, 0)
-        after_cash, after_held = portfolio.cash, portfolio.position(event.symbol)
-        self.fills.append((event, before_cash, before_held, after_cash, after_held))
-        self._cash = after_cash
-        self._held[event.symbol] = after_held
-
-
 def _run(config: Any, prices: Any) -> tuple[Simulation, BookWatcher]:
-    watcher = BookWatcher()
-    simulation = Simulation(config, prices=prices, extra_handlers=[watcher])
-    assert simulation.run() is not None
-    return simulation, watcher
+    return run_watched(config, prices, BookWatcher())
 
 
 @given(scenarios())
@@ -86,13 +39,8 @@ def test_cash_never_negative_and_each_fill_moves_cash_plus_position_by_minus_com
         scenario: tuple[Any, Any]) -> None:
     """After every fill cash >= 0, and cash + held * fill price changes by exactly -commission (1e-9 rel)."""
     simulation, watcher = _run(*scenario)
-    for fill, cash_before, held_before, cash_after, held_after in watcher.fills:
-        assert cash_after >= -1e-6
-        assert held_after == held_before + int(fill.side) * fill.quantity
-        before = cash_before + held_before * fill.price
-        after = cash_after + held_after * fill.price
-        scale = max(abs(cash_before), abs(held_before * fill.price), abs(cash_after), 1.0)
-        assert abs((after - before) - (-fill.commission)) <= 1e-9 * scale
+    check_fill_identity(watcher)
+    assert all(cash_after >= -1e-6 for _, _, _, cash_after, _ in watcher.fills)
     assert all(cash >= -1e-6 for cash in simulation.history.cash)
 
 

@@ -15,18 +15,14 @@ from eventbt.prices import PriceData
 from eventbt.replays.books import rebuild_books
 from eventbt.replays.margin_books import MarginChecks, built_in_models
 from eventbt.simulation import Simulation
-from tests.properties.scripted import random_prices, scripted_config
-from tests.properties.test_accounting_properties import COMMISSIONS, BookWatcher
+from tests.properties.books import BookWatcher, check_fill_identity, draw_costs, draw_market, run_watched
+from tests.properties.scripted import scripted_config
 
 
 @st.composite
 def margin_scenarios(draw: st.DrawFn) -> tuple[Any, Any]:
     """A small margin account: 2-25 bars, 1-4 symbols, signed scripted targets of gross up to max_gross."""
-    bars = draw(st.integers(2, 25))
-    symbols = draw(st.integers(1, 4))
-    timing = draw(st.sampled_from(["same_close", "next_open"]))
-    prices = random_prices(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), bars=bars, symbols=symbols,
-                           with_open=timing == "next_open", gaps=draw(st.booleans()))
+    bars, symbols, timing, prices = draw_market(draw)
     max_gross = draw(st.floats(1.0, 3.0))
     targets = {}
     for bar in sorted(draw(st.sets(st.integers(0, bars - 1), min_size=1, max_size=bars))):
@@ -39,12 +35,7 @@ def margin_scenarios(draw: st.DrawFn) -> tuple[Any, Any]:
                                  "borrow_rate": draw(st.floats(0, 0.5))}
     if draw(st.booleans()):
         portfolio["maintenance_margin"] = draw(st.floats(0.05, 0.95)) / max_gross
-    config = scripted_config(
-        targets, portfolio=portfolio,
-        rebalance={"cash_buffer": draw(st.floats(0, 0.2)), "min_trade_value": draw(st.floats(0, 500))},
-        execution={"timing": timing, "commission": draw(COMMISSIONS),
-                   "slippage": {"model": "fixed_bps", "bps": draw(st.floats(0, 50))}},
-    )
+    config = scripted_config(targets, portfolio=portfolio, **draw_costs(draw, timing))
     return config, prices
 
 
@@ -59,22 +50,14 @@ class MarginWatcher(BookWatcher):
 
 
 def _run(config: Any, prices: Any) -> tuple[Simulation, BookWatcher]:
-    watcher = MarginWatcher()
-    simulation = Simulation(config, prices=prices, extra_handlers=[watcher])
-    assert simulation.run() is not None
-    return simulation, watcher
+    return run_watched(config, prices, MarginWatcher())
 
 
 @given(margin_scenarios())
 def test_each_fill_moves_cash_plus_position_by_minus_commission(scenario: tuple[Any, Any]) -> None:
     """Longs, shorts, covers and crossings alike: cash + q * fill price changes by exactly -commission."""
     _, watcher = _run(*scenario)
-    for fill, cash_before, held_before, cash_after, held_after in watcher.fills:
-        assert held_after == held_before + int(fill.side) * fill.quantity
-        before = cash_before + held_before * fill.price
-        after = cash_after + held_after * fill.price
-        scale = max(abs(cash_before), abs(held_before * fill.price), abs(cash_after), 1.0)
-        assert abs((after - before) - (-fill.commission)) <= 1e-9 * scale
+    check_fill_identity(watcher)
 
 
 @given(margin_scenarios())
