@@ -142,7 +142,7 @@ def test_a_margin_call_can_stop_the_run_with_one_line(tmp_path: Path) -> None:
 
 
 def test_financing_and_borrow_accrue_per_calendar_day_at_actual_360(tmp_path: Path) -> None:
-    """130/30 of 10,000 on Friday: cash -1,000 and 300 B short at 10.00; fees for the weekend, then Tuesday."""
+    """130/30 of 10,000 on Friday: cash 0 and 300 B short at 10.00; fees for the weekend, then Tuesday."""
     path = _prices(tmp_path, ["date,A,B", "2024-01-05,10,10", "2024-01-08,10,10", "2024-01-09,10,10"])
     raw = _raw(path, {"A": 1.3, "B": -0.3}, ["2024-01-05"], allow_short=True, max_gross=1.6, financing_rate=0.06,
                borrow_rate=0.02)
