@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventbt.data import arrays, loaders
+from eventbt.data import arrays, checks, loaders
 from eventbt.data.loaders import load_prices
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
@@ -33,6 +33,7 @@ SHIPPED = [
 def _careful(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loaders, "regular_csv", lambda text: None)
     monkeypatch.setattr(loaders, "parquet_panel", lambda data, name, wanted: None)
+    monkeypatch.setattr(checks, "_plain_iso_days", lambda column: None)
 
 
 def _outcome(load: Callable[[], PriceData]) -> PriceData | str:
@@ -174,6 +175,43 @@ def test_a_wide_parquet_file_reads_the_chosen_columns_as_the_careful_path(tmp_pa
             _careful(patch)
             careful = _outcome(load)
         _same(fast, careful)
+
+
+def _date_cell(rng: random.Random) -> str:
+    """A date cell: mostly a plain ISO date (leap days, the range's edges), sometimes something else."""
+    year, month, day = rng.randint(1678, 2261), rng.randint(1, 12), rng.randint(1, 31 if rng.random() < 0.2 else 28)
+    plain = f"{year:04d}-{month:02d}-{day:02d}"
+    return rng.choice([plain] * 12 + [
+        "2020-02-29", "2021-02-29", "1677-12-31", "2262-01-01", "1678-01-01", "2261-12-31", f" {plain}",
+        f"{plain}T00:00:00", f"{month}/{day}/{year}", "", "2020-1-02", "2020-13-01", "2020-00-10", "20-01-2020",
+        "2020-01-02Z", "٢٠٢٠-01-02", "2020/01/02", "nan"])
+
+
+def test_plain_iso_dates_parse_as_the_careful_path_does() -> None:
+    """400 date columns, plain or with one odd cell: numpy's one-call read of YYYY-MM-DD gives the dates (or
+    the error) that pandas' format-by-format read gives (the reference, with the numpy read switched off)."""
+    rng = random.Random(20261130)
+    plain_read = 0
+    for trial in range(400):
+        cells = [_date_cell(rng) if rng.random() < 0.02 or trial % 5 == 0 else
+                 f"{rng.randint(1900, 2100):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                 for _ in range(rng.randint(1, 40))]
+        column = pd.Series(cells, index=range(1, len(cells) + 1))
+        outcomes = []
+        for reader in (checks._plain_iso_days, lambda column: None):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(checks, "_plain_iso_days", reader)
+                try:
+                    outcomes.append(checks.parse_dates(column, "p.csv"))
+                except DataError as exc:
+                    outcomes.append(str(exc))
+        fast, careful = outcomes
+        if isinstance(fast, str) or isinstance(careful, str):
+            assert fast == careful, cells
+        else:
+            assert fast.dtype == careful.dtype == np.dtype("datetime64[ns]") and np.array_equal(fast, careful), cells
+        plain_read += checks._plain_iso_days(column) is not None
+    assert 150 < plain_read < 400  # both ways were exercised
 
 
 def test_fast_reading_stays_within_the_module_contract() -> None:
