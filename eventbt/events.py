@@ -146,7 +146,7 @@ NOTICE_MEANINGS: Mapping[NoticeCode, str] = {
 """One sentence per built-in notice code: the debugger's ``why``, the docs and the report read this table."""
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class Event:
     """Base of all events: identity, simulated time and cause."""
 
@@ -155,6 +155,17 @@ class Event:
     id: int
     time_ns: int
     cause_id: int | None = None
+
+    def __repr__(self) -> str:
+        """``MarketEvent(id=1, time_ns=0, cause_id=None, bar=0, ...)``: the text attrs writes, from one method.
+
+        Every event class says ``repr=False`` and inherits this: attrs compiles each method it writes, and the
+        20 reprs it wrote were a third of the time importing this module took, which every run pays at start-up
+        (docs/performance.md). ``tests/eventbt/test_events.py`` checks the text against attrs' for each class.
+        """
+        inner = ", ".join(f"{field.name}={getattr(self, field.name)!r}" for field in attrs.fields(self.__class__)
+                          if field.repr)
+        return f"{self.__class__.__qualname__.rsplit('>.', 1)[-1]}({inner})"
 
     @property
     def date(self) -> str:
@@ -202,7 +213,7 @@ def _record_function(cls: type) -> Callable[[Any], dict[str, Any]]:
     return function
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class MarketEvent(Event):
     """One bar for every symbol: published by the data feed at the bar's close.
 
@@ -226,7 +237,7 @@ class MarketEvent(Event):
         return {"bar": self.bar}
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class BarOpenEvent(Event):
     """The opening prices of a bar, published by the data feed at the bar's open.
 
@@ -244,7 +255,7 @@ class BarOpenEvent(Event):
         return {"bar": self.bar}
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class SignalEvent(Event):
     """Target weights from the strategy on a rebalance bar; symbols absent from ``weights`` target 0."""
 
@@ -256,7 +267,7 @@ class SignalEvent(Event):
     weights: Mapping[str, float]
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class OrderEvent(Event):
     """A request to trade ``quantity`` whole shares of ``symbol`` (always positive; ``side`` gives direction).
 
@@ -307,7 +318,7 @@ class OrderEvent(Event):
         return fields
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class FillEvent(Event):
     """A report that an order (``order_id``, also the ``cause_id``) was filled.
 
@@ -330,7 +341,7 @@ class FillEvent(Event):
     slippage: float
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class CancelEvent(Event):
     """An order (``order_id``) that will not be filled, or only partly: ``quantity`` shares were cancelled."""
 
@@ -344,7 +355,7 @@ class CancelEvent(Event):
     reason: str
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class NoticeEvent(Event):
     """A handler's explanation of a decision that produced no order or a smaller one.
 
@@ -362,7 +373,7 @@ class NoticeEvent(Event):
     details: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class BarEndEvent(Event):
     """The end of a bar: published by the data feed once every event of the bar has been delivered."""
 
@@ -372,7 +383,7 @@ class BarEndEvent(Event):
     bar: int
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class DataEndEvent(Event):
     """The data has ended: published by the data feed at the last bar's close, once.
 
@@ -388,7 +399,7 @@ class DataEndEvent(Event):
     bar: int
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class SnapshotEvent(Event):
     """The portfolio marked to market at the end of a bar, after that bar's fills."""
 
@@ -401,7 +412,7 @@ class SnapshotEvent(Event):
     total_value: float
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class FeeEvent(Event):
     """A cost booked outside any fill's price: a stamp duty, interest, a management fee.
 
@@ -422,7 +433,7 @@ class FeeEvent(Event):
     details: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class CashFlowEvent(Event):
     """Cash paid into (``amount`` > 0, a deposit) or out of (``amount`` < 0, a withdrawal) the account.
 
@@ -438,7 +449,7 @@ class CashFlowEvent(Event):
     reason: str = ""
     injected: bool = True
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class OrderStateEvent(Event):
     """An order's state changed: ``open`` (accepted), ``partially_filled``, ``filled``, ``cancelled`` or
     ``expired``.
@@ -466,7 +477,7 @@ class OrderStateEvent(Event):
     reason: str = ""
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class WarmupBarEvent(Event):
     """A bar of the warm-up (``[run] warmup``): published by the data feed at the bar's close, like a
     :class:`MarketEvent`, but only the strategy handler takes it.
@@ -490,7 +501,7 @@ class WarmupBarEvent(Event):
         return {"bar": self.bar}
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class SplitEvent(Event):
     """A stock split of ``symbol`` effective at ``bar`` (its ex-date): each old share becomes ``ratio`` new shares.
 
@@ -510,7 +521,7 @@ class SplitEvent(Event):
     ratio: float
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class DividendEvent(Event):
     """A cash dividend of ``symbol`` going ex at ``bar``: ``amount_per_share`` (account currency) for each share
     held at the previous close.
@@ -529,7 +540,7 @@ class DividendEvent(Event):
     pay_date: str = ""
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class SplitAdjustmentEvent(Event):
     """What a split (the ``cause_id``) does to the book's position in ``symbol``; the portfolio handler books it.
 
@@ -553,7 +564,7 @@ class SplitAdjustmentEvent(Event):
     cash_in_lieu: float
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class DividendPaymentEvent(Event):
     """A dividend (the ``cause_id``) paid to the book: ``shares`` held at the previous close of ``ex_date`` times
     ``amount_per_share`` is ``gross``; ``withholding_tax`` (``gross`` x the ``[portfolio] withholding_tax``
@@ -577,7 +588,7 @@ class DividendPaymentEvent(Event):
     ex_date: str
 
 
-@attrs.frozen(kw_only=True, slots=True)
+@attrs.frozen(kw_only=True, slots=True, repr=False)
 class MarginCallEvent(Event):
     """The book at a close broke the margin rule: ``equity / gross_exposure < maintenance_margin``.
 

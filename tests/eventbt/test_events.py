@@ -1,0 +1,41 @@
+"""Events: the one ``__repr__`` every event class inherits writes what attrs would write for that class."""
+
+from __future__ import annotations
+
+import inspect
+
+import attrs
+import numpy as np
+import pytest
+
+from eventbt import events
+from eventbt.events import Event, Side
+
+EVENT_CLASSES = sorted((cls for _, cls in inspect.getmembers(events, inspect.isclass)
+                        if issubclass(cls, Event)), key=lambda cls: cls.__name__)
+
+
+def test_every_built_in_event_class_is_checked() -> None:
+    """The classes found are the base and the 19 built-in events (eventbt/events.py has 20 ``@attrs.frozen``),
+    so the check below covers each of them."""
+    assert len(EVENT_CLASSES) == 20 and Event in EVENT_CLASSES
+
+
+def _value(index: int) -> object:
+    """A value of one of the kinds events hold, by position: the repr must render each as attrs does."""
+    return (None, 7, -2.5, "AAA", ("AAA", "BBB"), np.array([1.0, np.nan]), Side.SELL, {"AAA": 0.5})[index % 8]
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.__name__)
+def test_an_event_repr_is_the_one_attrs_writes(cls: type[Event]) -> None:
+    """The reference is an independent twin made by ``attrs.make_class`` with the same fields and attrs' own
+    generated repr; the event is filled with the same values field by field (no validation involved)."""
+    fields = attrs.fields(cls)
+    values = {field.name: _value(i + len(cls.__name__)) for i, field in enumerate(fields)}
+    event = object.__new__(cls)
+    for name, value in values.items():
+        object.__setattr__(event, name, value)
+    twin = attrs.make_class(cls.__name__, {field.name: attrs.field(repr=field.repr) for field in fields},
+                            repr=True, slots=True)
+    assert repr(event) == repr(twin(**values))
+    assert cls.__repr__ is Event.__repr__  # inherited: attrs compiled no repr of its own for the class
