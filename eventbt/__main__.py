@@ -5,9 +5,7 @@ neither does this: a ``module:Class`` a scenario or an audit log names is not im
 the command happens to run in. ``PYTHONPATH=.`` (or ``EVENTBT_IMPORT_CWD=1``) asks for the working folder.
 """
 
-import sys
-
-from eventbt.cli.main import drop_working_folder, main
+from eventbt.cli.main import drop_working_folder, program
 
 drop_working_folder()
-sys.exit(main())
+program()

@@ -20,11 +20,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
-import importlib.metadata
 import inspect
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -43,6 +42,9 @@ from handlers.margin import MarginHandler
 from handlers.portfolio import PortfolioHandler
 from handlers.rebalance import RebalanceHandler
 from handlers.strategy import StrategyHandler
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 __all__ = [
     "BUILT_IN_STAGES",
@@ -248,6 +250,8 @@ def resolve_class(reference: str, registry: Mapping[str, type], *, group: str, k
     elif reference in registry:
         return registry[reference]
     else:
+        import importlib.metadata  # only for names that are not built in: importing it costs a small run 20 ms
+
         entry_points = {point.name: point for point in importlib.metadata.entry_points(group=group)}
         if reference in entry_points:
             found = _load_entry_point(entry_points[reference], group)

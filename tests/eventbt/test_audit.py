@@ -9,7 +9,15 @@ import orjson
 import pytest
 from freezegun import freeze_time
 
-from eventbt.audit import AuditLog, digest_of_lines, event_records, read_audit, trace_records
+from eventbt.audit import (
+    RECORDED_LIBRARIES,
+    AuditLog,
+    digest_of_lines,
+    event_records,
+    read_audit,
+    runtime_versions,
+    trace_records,
+)
 from eventbt.errors import AuditError
 from eventbt.events import BarEndEvent, MarketEvent, OrderEvent, Side, SnapshotEvent, format_time
 
@@ -69,6 +77,17 @@ def test_digest_leaves_out_wall_clock_and_environment() -> None:
     other.header(eventbt_version="y", wall_clock={}, environment={})
     _fill_log(other)
     assert other.close("completed") != digests[0]
+
+
+def test_recorded_versions_are_those_the_package_metadata_gives() -> None:
+    """The header's environment reads versions without importlib.metadata (module ``__version__``, the
+    ``.dist-info`` folder's name); checked against importlib.metadata and platform, which it avoids."""
+    import importlib.metadata
+    import platform
+
+    expected = {"python": platform.python_version(),
+                **{name: importlib.metadata.version(name) for name in RECORDED_LIBRARIES}}
+    assert runtime_versions() == expected
 
 
 @freeze_time("2026-11-24 12:00:00")

@@ -39,9 +39,46 @@ def test_an_error_is_a_json_object_too() -> None:
 
 
 def test_a_plain_run_does_not_import_structlog() -> None:
-    """Text mode keeps structlog (and its imports) out of the process."""
+    """Text mode keeps structlog (and its imports) out of the process; so does a run keep out package metadata
+    (versions are read without it, entry points only looked up for names that are not built in) and the
+    modules of the other sub-commands: the start-up cost docs/performance.md measures."""
     code = ("import sys; from eventbt.cli.main import main; "
             f"main(['run', {str(DEMO)!r}, '--quiet', '--set', 'data.end=1991-01-01']); "
-            "print('structlog' in sys.modules)")
+            "print(sorted(name for name in ('structlog', 'importlib.metadata') if name in sys.modules), "
+            "sorted(name for name in sys.modules if name.startswith('eventbt.cli.commands.')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert done.stdout.strip().splitlines()[-1] == "[] ['eventbt.cli.commands.run']"
+
+
+def test_the_command_line_reads_the_named_sub_command_only() -> None:
+    """The sub-command a command line names, past the top-level --log option; anything else builds the whole
+    parser (None), so that help, --version and a misspelt command are answered as before."""
+    from eventbt.cli.main import build_parser, named_command
+
+    assert named_command(["run", "x.toml"]) == "run"
+    assert named_command(["--log", "json", "audit", "show", "a.jsonl"]) == "audit"
+    assert named_command(["--log=json", "verify", "a.jsonl"]) == "verify"
+    assert [named_command(argv) for argv in ([], ["--help"], ["--version", "run"], ["rnu"], ["--log"])] == [None] * 5
+    whole, alone = build_parser(), build_parser(only="run")
+    argv = ["--log", "json", "run", "s.toml", "--set", "a=1", "--quiet"]
+    assert vars(whole.parse_args(argv)) == vars(alone.parse_args(argv))
+
+
+def test_a_misspelt_command_is_answered_by_the_whole_parser() -> None:
+    """`eventbt rnu` exits 2 naming the valid choices, as before the parser was built lazily."""
+    done = _run("rnu")
+    assert done.returncode == 2 and "invalid choice: 'rnu'" in done.stderr and "run" in done.stderr
+
+
+def test_the_program_exits_with_the_command_status_after_freezing_the_collector() -> None:
+    """`eventbt` (eventbt.cli.main:program) freezes the objects alive before exiting, so that the interpreter's
+    shutdown skips its search for reference cycles (docs/performance.md); an atexit function still runs and
+    sees them frozen, and the exit status is the command's: 0 for a run, 2 for a bad scenario."""
+    code = ("import atexit, gc, sys; atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0)); "
+            "sys.argv = ['eventbt', *sys.argv[1:]]; from eventbt.cli.main import program; program()")
+    ran = subprocess.run([sys.executable, "-c", code, "run", str(DEMO), "--quiet", "--set", "data.end=1991-01-01"],
+                         capture_output=True, text=True, cwd=ROOT)
+    failed = subprocess.run([sys.executable, "-c", code, "run", "no/such.toml"], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert (ran.returncode, ran.stdout.splitlines()[-1]) == (0, "frozen True")
+    assert (failed.returncode, failed.stdout.splitlines()[-1]) == (2, "frozen True")
