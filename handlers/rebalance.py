@@ -110,8 +110,8 @@ def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
 
 class _OrderContexts:
     """An order's context for the cost models, ``contexts(i, side, exit_)``: the sizing's ``order_context`` (or a
-    bare one) with symbol ``i``'s name, the side and the reason (``exit`` for a sale to weight 0 with ``exit_``,
-    else ``rebalance``); ``None`` when neither model takes the order."""
+    bare one) with symbol ``i``'s name, the side and the reason (``exit`` with ``exit_``, for a trade to weight 0,
+    else ``rebalance``: the reason the order is sent with); ``None`` when neither model takes the order."""
 
     __slots__ = ("aware", "symbols", "template")
 
@@ -247,12 +247,13 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
 
     def plan(group: int, i: int, quantity: int) -> None:
         side = Side.SELL if group in (0, 2) else Side.BUY
-        p = float(prices[i])
+        p, w = float(prices[i]), float(weights[i])
         _check_max_shares(side, quantity, symbols[i], p)
+        # A trade to weight 0 is sent as an exit (RebalanceHandler): priced as one, as generate_orders does.
         groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
-                                          target_weight=float(weights[i]),
+                                          target_weight=w,
                                           expected=_cost(quantity, p, int(side), commission, slippage,
-                                                         context(i, int(side)))))
+                                                         context(i, int(side), w == 0))))
 
     for i in np.flatnonzero(changes).tolist():
         symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from eventbt.costs.commission import ZeroCommission
+from eventbt.protocols import OrderContext
 from eventbt.costs.slippage import FixedBpsSlippage as FixedBps
 from handlers.rebalance import generate_margin_orders
 
@@ -67,3 +68,28 @@ def test_a_change_below_one_share_is_a_notice() -> None:
     assert orders == []
     assert [(n.code, n.symbol, n.details) for n in notes] == [("skip_zero_shares", "B",
                                                               {"change": pytest.approx(-5.0), "price": 10.0})]
+
+
+class _ReasonPriced:
+    """An order-aware commission: 1.00 a share for an exit, nothing for a rebalance, each order it is shown kept."""
+
+    def __init__(self) -> None:
+        self.seen: list[OrderContext] = []
+
+    def commission(self, quantity: int, value: float, order: OrderContext) -> float:
+        self.seen.append(order)
+        return float(quantity) if order.reason == "exit" else 0.0
+
+
+def test_a_trade_to_weight_0_is_priced_as_the_exit_it_is_sent_as() -> None:
+    """1,000 A long and -500 B short closed (weights 0): the orders go out as exits (RebalanceHandler sends a
+    target weight of 0 with reason exit), so the model sizing them is told exit too, and the expected cash is
+    the fill's: A 1,000 x 10 - 1,000 x 1.00 = 9,000; B -(500 x 10 + 500 x 1.00) = -5,500. C, opened to 0.5 of
+    V = 5,000 + 10,000 - 5,000 = 10,000 at 10, is a rebalance: 500 shares, no commission."""
+    model = _ReasonPriced()
+    orders, _ = generate_margin_orders(symbols=("A", "B", "C"), weights=np.array([0.0, 0.0, 0.5]),
+                                       positions=np.array([1_000, -500, 0]), prices=np.array([10.0, 10.0, 10.0]),
+                                       cash=5_000.0, commission=model, slippage=FixedBps(bps=0.0))
+    assert [(o.symbol, o.side.name, o.quantity, o.expected) for o in orders] == [
+        ("A", "SELL", 1_000, 9_000.0), ("B", "BUY", 500, -5_500.0), ("C", "BUY", 500, -5_000.0)]
+    assert {(o.symbol, o.reason) for o in model.seen} == {("A", "exit"), ("B", "exit"), ("C", "rebalance")}
