@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from eventbt.costs.commission import ZeroCommission
-from eventbt.protocols import OrderContext
 from eventbt.costs.slippage import FixedBpsSlippage as FixedBps
+from eventbt.protocols import OrderContext
 from handlers.rebalance import generate_margin_orders
 
 SYMBOLS = ("A", "B")
