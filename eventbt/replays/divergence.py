@@ -22,6 +22,8 @@ from eventbt.audit import event_records, trace_records
 __all__ = [
     "Divergence",
     "compared_fields",
+    "describe_record",
+    "divergence_rows",
     "event_records",
     "first_divergence",
     "flatten",
@@ -120,7 +122,7 @@ def _chain(records: Sequence[Mapping[str, Any]], record: Mapping[str, Any] | Non
     return tuple(trace_records(list(records), event_id))
 
 
-def _describe(record: Mapping[str, Any]) -> str:
+def describe_record(record: Mapping[str, Any]) -> str:
     """The headline of a ``publish`` record: ``seq 611, 2012-05-31T16:00:00, FillEvent #615``."""
     return f"seq {record.get('seq')}, {record.get('time')}, {record.get('type')} #{record.get('id')}"
 
@@ -145,19 +147,24 @@ def _text(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def format_divergence(divergence: Divergence, *, labels: tuple[str, str] = ("recorded", "new")) -> str:
-    """The divergence as text: headline, the two records side by side (``*`` marks a differing field),
-    and both causal chains."""
-    head = _describe(divergence.record)
-    lines = [f"first divergence at event record {divergence.index + 1}: {head}"]
-    if divergence.recorded is None or divergence.new is None:
-        ended = labels[0] if divergence.recorded is None else labels[1]
-        lines.append(f"  the {ended} run has no more events here")
+def divergence_rows(divergence: Divergence) -> list[tuple[str, bool, str, str]]:
+    """The two records of a divergence field by field, as ``eventbt diff`` prints them and the report's table
+    shows them: ``(field, differs, recorded's text, new's text)``, the recorded record's fields first."""
     flat_a = compared_fields(divergence.recorded) if divergence.recorded is not None else {}
     flat_b = compared_fields(divergence.new) if divergence.new is not None else {}
     keys = [*flat_a, *(k for k in flat_b if k not in flat_a)]
-    rows = [(("* " if key in divergence.fields else "  ") + key, _text(flat_a.get(key, _MISSING)),
-             _text(flat_b.get(key, _MISSING))) for key in keys]
+    return [(key, key in divergence.fields, _text(flat_a.get(key, _MISSING)), _text(flat_b.get(key, _MISSING)))
+            for key in keys]
+
+
+def format_divergence(divergence: Divergence, *, labels: tuple[str, str] = ("recorded", "new")) -> str:
+    """The divergence as text: headline, the two records side by side (``*`` marks a differing field),
+    and both causal chains."""
+    lines = [f"first divergence at event record {divergence.index + 1}: {describe_record(divergence.record)}"]
+    if divergence.recorded is None or divergence.new is None:
+        ended = labels[0] if divergence.recorded is None else labels[1]
+        lines.append(f"  the {ended} run has no more events here")
+    rows = [(("* " if differs else "  ") + key, a, b) for key, differs, a, b in divergence_rows(divergence)]
     header = ("  field", labels[0], labels[1])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:

@@ -67,37 +67,25 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, labels: tuple[str, str
                       orders={day: (left.get(day, ()), right.get(day, ())) for day in differing})
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    if value is None:
-        return "null"
-    return str(value)
-
-
-def _divergence_table(comparison: Comparison) -> str:
-    from eventbt.replays.divergence import compared_fields
+def _divergence_table(comparison: Comparison, *, explorer: bool) -> str:
+    """The first divergence as a table, its cells the text ``eventbt diff`` prints; with ``explorer`` (a report
+    that has one) its event links to the explorer's entry."""
+    from eventbt.replays.divergence import describe_record, divergence_rows
 
     divergence = comparison.divergence
     if divergence is None:
         return "<p>The event streams agree record for record.</p>"
-    a, b = divergence.recorded, divergence.new
-    flat_a = compared_fields(a) if a is not None else {}
-    flat_b = compared_fields(b) if b is not None else {}
     rows = []
-    for key in [*flat_a, *(k for k in flat_b if k not in flat_a)]:
-        changed = key in divergence.fields
+    for key, changed, text_a, text_b in divergence_rows(divergence):
         klass = ' class="changed"' if changed else ""
         marked = ' data-changed="1"' if changed else ""
         rows.append(f'<tr data-field="{escape(key)}"{marked}>'
                     f'<th scope="row"{klass}>{"* " if changed else ""}{escape(key)}</th>'
-                    f'<td{klass}>{escape(_value(flat_a.get(key, "(absent)")))}</td>'
-                    f'<td{klass}>{escape(_value(flat_b.get(key, "(absent)")))}</td></tr>')
+                    f"<td{klass}>{escape(text_a)}</td><td{klass}>{escape(text_b)}</td></tr>")
     record = divergence.record
     event_id = record.get("id")
-    where = (f'seq {escape(str(record.get("seq")))}, {escape(str(record.get("time")))}, '
-             f'{escape(str(record.get("type")))} #{escape(str(event_id))}')
-    link = f' (<a href="#event-{int(event_id)}">open it in the explorer</a>)' if isinstance(event_id, int) else ""
+    link = (f' (<a href="#event-{int(event_id)}">open it in the explorer</a>)'
+            if explorer and isinstance(event_id, int) else "")
     chains = "".join(
         f"<p>causal chain ({escape(label)}): "
         + " &lt;- ".join(f'{escape(str(r.get("type")))} #{escape(str(r.get("id")))}' for r in chain) + "</p>"
@@ -105,7 +93,7 @@ def _divergence_table(comparison: Comparison) -> str:
         if chain)
     label_a, label_b = (escape(label) for label in comparison.labels)
     return (f'<p data-divergence="{escape(str(event_id))}">First divergence at event record {divergence.index + 1}: '
-            f"{where}{link}; the differing fields are marked *.</p>"
+            f"{escape(describe_record(record))}{link}; the differing fields are marked *.</p>"
             f'<table class="data divergence"><thead><tr><th scope="col">field</th><th scope="col">{label_a}</th>'
             f'<th scope="col">{label_b}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{chains}')
 
@@ -125,8 +113,10 @@ def _orders_table(rows: Sequence[tuple[Any, ...]], other: Sequence[tuple[Any, ..
             f'</th><th scope="col" class="num">price</th></tr></thead><tbody>{body}</tbody></table>')
 
 
-def compare_section(comparison: Comparison, *, links: bool = True) -> str:
-    """The report's comparison section: the first divergence and every rebalance whose orders differ."""
+def compare_section(comparison: Comparison, *, links: bool = True, explorer: bool = True) -> str:
+    """The report's comparison section: the first divergence and every rebalance whose orders differ, with
+    ``links`` to the report's timeline and, with ``explorer``, to the explorer's entry of the divergent event
+    (``eventbt diff --html``'s page has neither, a report without the explorer no explorer)."""
     label_a, label_b = (escape(label) for label in comparison.labels)
     if comparison.identical:
         verdict = "The two runs are identical, event for event."
@@ -142,8 +132,9 @@ def compare_section(comparison: Comparison, *, links: bool = True) -> str:
                      f"<div><p>{label_b}</p>{_orders_table(theirs, mine)}</div></div></div>")
     pairs = (f'<details class="pairs"><summary>Rebalances whose orders differ ({len(items)})</summary>'
              f'{"".join(items)}</details>') if items else ""
+    table = _divergence_table(comparison, explorer=links and explorer)
     return (f'<section id="compare" class="compare" aria-labelledby="compare-title"><h2 id="compare-title">'
-            f"Compared with {label_b}</h2><p>{verdict}</p>{_divergence_table(comparison)}{pairs}"
+            f"Compared with {label_b}</h2><p>{verdict}</p>{table}{pairs}"
             f'<details><summary>As <code>eventbt diff</code> prints it</summary><pre>{escape(comparison.text)}</pre>'
             "</details></section>")
 
@@ -158,4 +149,4 @@ def compare_page(comparison: Comparison) -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{GENERATOR}<title>{escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}{EXPLORER_CSS}'
             "</style></head><body><main>"
-            f"{compare_section(comparison, links=False)}</main></body></html>")
+            f"{compare_section(comparison, links=False, explorer=False)}</main></body></html>")

@@ -306,7 +306,7 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         f' ({format_value(m.get("total_cost_drag_bps"), "bps")} bps a year of average value): commission, '
         f"slippage and every fee model.</p>{_cost_attribution(run)}</section>",
         _income(run),
-        compare_section(comparison) if comparison is not None else "",
+        compare_section(comparison, explorer=explorer is not None) if comparison is not None else "",
         _rebalance_section(run, explorer, unavailable, comparison),
         f'<section id="trades"><h2>Trades ({len(run.trades):,} fills)</h2><p class="muted">Click a column header '
         f'to sort{"; a fill number opens the fill and its causal chain in the explorer" if explorer else ""}.</p>'

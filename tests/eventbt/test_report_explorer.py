@@ -4,6 +4,7 @@ stays small, and ``report --compare`` / ``diff --html`` mark what differs."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ import pytest
 
 from eventbt.audit import event_records, read_audit
 from eventbt.cli import main
+from eventbt.replays.divergence import divergence_rows
 from eventbt.report import build_report, collect_steps
 from eventbt.report.compare import compare_runs
 from eventbt.report.explorer import decode, unpack
@@ -178,6 +180,7 @@ def test_compare_marks_the_divergence_and_the_rebalances_that_differ(runs: dict[
     assert main(["report", str(a), "--compare", str(b), "--out", str(out)]) == 0
     page = out.read_text()
     assert f'data-divergence="{comparison.divergence.record["id"]}"' in page
+    assert f'<a href="#event-{divergence.record["id"]}">open it in the explorer</a>' in page
     marked = re.findall(r'<tr id="rebalance-([0-9-]+)"[^>]*data-differs="1"', page)
     assert marked == expected
 
@@ -190,3 +193,9 @@ def test_diff_html_writes_the_comparison(runs: dict[str, Path], tmp_path: Path,
     page = out.read_text()
     assert "first divergence" in capsys.readouterr().out
     assert 'data-field="data.details.cost" data-changed="1"' in page and "<script" not in page
+    assert "open it in the explorer" not in page and 'href="#' not in page  # the page has no explorer or timeline
+    # The table's cells are the text `eventbt diff` prints for the same field.
+    divergence = compare_runs(runs["rotation"], runs["percentage"]).divergence
+    [(_, _, text_a, text_b)] = [row for row in divergence_rows(divergence) if row[0] == "data.details.cost"]
+    assert (f'<td class="changed">{html.escape(text_a)}</td><td class="changed">{html.escape(text_b)}</td>'
+            in page)
