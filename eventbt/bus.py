@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import attrs
 
 from eventbt.errors import BusError, ContractError, HandlerError
-from eventbt.events import BarOpenEvent, Event, MarketEvent, format_time
+from eventbt.events import BarOpenEvent, Event, MarketEvent, describe_non_events, format_time
 from eventbt.quiet import BLOCK_EVENTS, QuietBars, QuietHandler, quiet_capable
 
 if TYPE_CHECKING:
@@ -465,15 +465,11 @@ class Bus:
 
     def _bad_output(self, name: str, event: Event, out: object, exc: Exception) -> HandlerError:
         """What a hook returned that is not a list of events (or a list holding something else)."""
-        if isinstance(out, Event):
-            what = f"one {out.kind} (#{out.id}), not a list of events"
-        elif isinstance(out, list | tuple) and any(not isinstance(item, Event) for item in out):
-            bad = next(item for item in out if not isinstance(item, Event))
-            what = f"a list holding {type(bad).__name__} {bad!r:.60}, which is not an event"
-        elif isinstance(out, list | tuple):
+        what = describe_non_events(out)
+        if what is None:
             return self._error(name, event, exc)  # events that failed to publish: the bus's own error
-        else:
-            what = f"{type(out).__name__} {out!r:.60}, not a list of events"
+        if not isinstance(out, list | tuple):
+            what += ", not a list of events"
         problem = ContractError(f"returned {what}; a hook returns a list of events or None", plugin=name)
         return self._error(name, event, problem)
 

@@ -52,6 +52,7 @@ __all__ = [
     "SplitAdjustmentEvent",
     "SplitEvent",
     "WarmupBarEvent",
+    "describe_non_events",
     "format_time",
 ]
 
@@ -184,6 +185,18 @@ class Event:
 
     audit_also: ClassVar[tuple[str, ...]] = ()
     """Properties recorded beside the fields (see :meth:`audit_fields`)."""
+
+
+def describe_non_events(out: object) -> str | None:
+    """What a hook or ``finish()`` returned, when it is not a list (or tuple) of events, for an error message:
+    ``one FillEvent (#3)``, ``a list holding str 'x', which is not an event``, ``dict {'a': 1}``; ``None`` when
+    it is a list of events."""
+    if isinstance(out, Event):
+        return f"one {out.kind} (#{out.id})"
+    if isinstance(out, list | tuple):
+        bad = next((item for item in out if not isinstance(item, Event)), None)
+        return None if bad is None else f"a list holding {type(bad).__name__} {bad!r:.60}, which is not an event"
+    return f"{type(out).__name__} {out!r:.60}"
 
 
 _RECORD_FUNCTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {}

@@ -22,7 +22,7 @@ from eventbt import __version__
 from eventbt.audit import AUDIT_FORMAT, AuditLog
 from eventbt.bus import Bus, Delivery
 from eventbt.errors import EventbtError, HandlerError, RunInterrupted
-from eventbt.events import Event
+from eventbt.events import Event, describe_non_events
 from eventbt.handler import Context, Handler
 from eventbt.pipeline import Pipeline, build_pipeline, check_replacements
 from eventbt.portfolio import BookHistory, PortfolioView
@@ -380,15 +380,9 @@ def _finish_events(handler: Handler) -> list[Event]:
                            "data had ended", handler=handler.name, event=None, chain=[]) from exc
     if out is None:
         return []
-    if isinstance(out, list | tuple) and all(isinstance(event, Event) for event in out):
-        return list(out)
-    if isinstance(out, Event):
-        what = f"one {out.kind} (#{out.id})"
-    elif isinstance(out, list | tuple):
-        bad = next(item for item in out if not isinstance(item, Event))
-        what = f"a list holding {type(bad).__name__} {bad!r:.60}, which is not an event"
-    else:
-        what = f"{type(out).__name__} {out!r:.60}"
+    what = describe_non_events(out)
+    if what is None:
+        return list(out)  # a list or tuple of events
     raise HandlerError(f"handler {handler.name!r}: finish() returned {what}; finish() returns a list of events "
                        "or None", handler=handler.name, event=None, chain=[])
 
