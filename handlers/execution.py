@@ -175,6 +175,10 @@ class ExecutionHandler(Handler):
         # This handler's fills the book has not booked yet: (fill id, cash effect). The cash a fill may use
         # is the book's cash (read-only view) plus these effects, in the order they were sent.
         self._unbooked: deque[tuple[int, float]] = deque()
+        # The last such sum, (the book's cash object, effects added, total), which the next call goes on from
+        # while nothing was booked and the cash is the same object: a bar of n orders then adds n effects, not
+        # n * n / 2.
+        self._unbooked_sum: tuple[float, int, float] | None = None
         # Bar-aware slippage: the completed bars' rows it may see (kept only for such a model).
         self._bar_aware = accepts_bar(slippage.fill_price)
         if estimate_window < 2:
@@ -383,19 +387,27 @@ class ExecutionHandler(Handler):
         """The cash a fill may use now: the book's, less what this handler's fills not yet booked will move.
 
         Fills are booked in the order they were sent (the bus delivers them in publication order, the
-        portfolio first), so those with an id up to the book's ``last_fill_id`` are booked.
+        portfolio first), so those with an id up to the book's ``last_fill_id`` are booked. The effects are
+        added to the book's cash one by one in the order sent; while the book's cash is the same and no fill
+        was booked, the sum goes on from the last call's (the same additions in the same order, so the same
+        float: ``tests/handlers/test_execution.py`` checks it against the sum made afresh).
         """
         if self.margin:
             return math.inf
         book = self.context.portfolio
         unbooked = self._unbooked
         booked = book.last_fill_id
-        while unbooked and unbooked[0][0] <= booked:
-            unbooked.popleft()
+        if unbooked and unbooked[0][0] <= booked:
+            while unbooked and unbooked[0][0] <= booked:
+                unbooked.popleft()
+            self._unbooked_sum = None
         cash = book.cash
-        for _, effect in unbooked:
-            cash += effect
-        return cash
+        last = self._unbooked_sum
+        added, total = (last[1], last[2]) if last is not None and last[0] is cash else (0, cash)
+        for index in range(added - len(unbooked), 0):  # the effects sent since, counted from the right
+            total += unbooked[index][1]
+        self._unbooked_sum = (cash, len(unbooked), total)
+        return total
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open (or a later bar) when the data has ended."""

@@ -56,3 +56,43 @@ def test_a_sale_whose_commission_exceeds_cash_and_proceeds_is_not_made() -> None
     assert isinstance(notice, NoticeEvent) and notice.code == "skip_cost_exceeds_cash"
     assert notice.details["proceeds"] == pytest.approx(-0.5)
     assert isinstance(cancel, CancelEvent) and cancel.quantity == 1
+
+
+def test_the_cash_for_a_fill_is_the_sum_made_afresh_at_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daily equal-weight run over 40 symbols (each bar's orders filled before any is booked): at each call,
+    the cash the handler works out equals, to the bit, the book's cash plus the unbooked fills' effects added
+    afresh in the order sent (the independent method); and it reads each effect about once, going on from its
+    last sum, where adding them afresh at every fill reads some 40 x 40 / 2 a bar."""
+    from collections import deque
+
+    from eventbt.bench import workloads
+    from eventbt.simulation import Simulation
+
+    reads = [0]
+
+    class Counted(deque[tuple[int, float]]):
+        def __getitem__(self, index):  # type: ignore[no-untyped-def,override]
+            reads[0] += 1
+            return super().__getitem__(index)
+
+    real = ExecutionHandler._available_cash
+    calls = [0]
+
+    def checked(self: ExecutionHandler) -> float:
+        book = self.context.portfolio
+        expected = book.cash
+        for fill_id, effect in list(self._unbooked):  # iterating reads no item through __getitem__
+            if fill_id > book.last_fill_id:
+                expected += effect
+        answer = real(self)
+        assert answer == expected and np.signbit(answer) == np.signbit(expected)
+        calls[0] += 1
+        return answer
+
+    monkeypatch.setattr(ExecutionHandler, "_available_cash", checked)
+    simulation = Simulation(workloads.daily_config(), prices=workloads.gbm_prices(40, 60), audit=False)
+    [execution] = [handler for handler in simulation.bus.handlers if isinstance(handler, ExecutionHandler)]
+    execution._unbooked = Counted()
+    simulation.run()
+    assert calls[0] == len(simulation.result().trades) > 1_000
+    assert reads[0] < 3 * calls[0]
