@@ -378,10 +378,15 @@ class Bus:
             raise self._bad_output(name, event, out, exc) from exc
         return published
 
-    def run(self, stop: Callable[[Event], bool] | None = None) -> Event | None:
+    def run(self, stop: Callable[[Event], bool] | None = None, *, quiet_bars: bool = False) -> Event | None:
         """Deliver events until none is left, or until ``stop(next_event)`` is true.
 
         Returns the event it stopped before (still queued, delivered next), or ``None`` at the end.
+
+        A run without ``stop`` takes quiet bars as blocks (:mod:`eventbt.quiet`); with ``stop`` it asks ``stop``
+        about every event, unless ``quiet_bars``: then it takes the blocks too, without asking ``stop`` about
+        their events. That is for a caller whose ``stop`` has no use for a quiet bar's events, as the
+        debugger's search for the next rebalance, which looks at market events for a bar that signals.
 
         This is :meth:`step`'s dispatch (:meth:`_hook`) written out inline, on purpose: it is the hot loop of every run
         (one iteration per event), and local names, no :class:`Delivery` records and no call per event
@@ -402,7 +407,7 @@ class Bus:
         seq_of, log, by_list = self._seq_of, self._log, self._by
         record, names = self._record, self._names
         # Quiet bars come as blocks (eventbt.quiet) when nobody stops the run before an event.
-        quiet = self._quiet_handlers() if stop is None else None
+        quiet = self._quiet_handlers() if stop is None or quiet_bars else None
         pop_block = getattr(source, "pop_block", None) if quiet is not None else None
         quiet_handlers, snapshot_by = quiet if quiet is not None else ((), "")
         delivered = 0

@@ -316,16 +316,17 @@ class Simulation:
         """Deprecated: ``sim.debugger.trace(event_id)``."""
         return self._deprecated("trace")(event_id)
 
-    def run(self, stop: Callable[[Event], bool] | None = None) -> Result | None:
-        """Run to the end (returns the result) or until ``stop(next_event)`` is true (returns ``None``)."""
+    def run(self, stop: Callable[[Event], bool] | None = None, *, quiet_bars: bool = False) -> Result | None:
+        """Run to the end (returns the result) or until ``stop(next_event)`` is true (returns ``None``); with
+        ``quiet_bars``, quiet bars go as blocks without ``stop`` seeing their events (:meth:`Bus.run`)."""
         with self._ending_on_error():
-            stopped = self._run_bus(stop)
+            stopped = self._run_bus(stop, quiet_bars=quiet_bars)
             if stopped is not None:
                 return None
             self._finish()
         return self.result()
 
-    def _run_bus(self, stop: Callable[[Event], bool] | None = None) -> Event | None:
+    def _run_bus(self, stop: Callable[[Event], bool] | None = None, *, quiet_bars: bool = False) -> Event | None:
         """``bus.run``, applying ``[run] on_error``: with ``"skip"`` a handler error becomes a dead letter.
 
         The bus stays consistent when a hook raises: the failing event counts as taken, the subscribers
@@ -334,7 +335,7 @@ class Simulation:
         """
         while True:
             try:
-                return self.bus.run(stop)
+                return self.bus.run(stop, quiet_bars=quiet_bars)
             except HandlerError as exc:
                 if self.config.run.on_error != "skip":
                     raise

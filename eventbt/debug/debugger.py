@@ -71,7 +71,7 @@ class Steppable(Protocol):
 
     def deliver(self) -> Delivery | None: ...
 
-    def run(self, stop: Callable[[Event], bool] | None = None) -> Any: ...
+    def run(self, stop: Callable[[Event], bool] | None = None, *, quiet_bars: bool = False) -> Any: ...
 
     def result(self) -> Any: ...
 
@@ -202,7 +202,8 @@ class Debugger:
 
         return self._run(stop)
 
-    def _run(self, stop: Callable[[Event], bool]) -> Event | None:
+    def _run(self, stop: Callable[[Event], bool], *, quiet_bars: bool = False) -> Event | None:
+        """Run until ``stop(next_event)``; with ``quiet_bars`` quiet bars go as blocks, unseen by ``stop``."""
         if not self._moving():
             return None
 
@@ -213,7 +214,7 @@ class Debugger:
             return False
 
         try:
-            result = self.simulation.run(check)
+            result = self.simulation.run(check, quiet_bars=quiet_bars)
         except HandlerError as exc:
             self._record_error(exc)
             raise
@@ -226,7 +227,9 @@ class Debugger:
         """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill."""
         self.partial_steps = StepList()
         while True:
-            upcoming = self._run(lambda event: isinstance(event, MarketEvent))
+            # A quiet bar never signals (its strategy said so: eventbt.quiet), so the bars up to the next one that
+            # may go as blocks, unseen: the events and books are those of a run event by event.
+            upcoming = self._run(lambda event: isinstance(event, MarketEvent), quiet_bars=True)
             if upcoming is None:
                 return StepList()
             market = self.step()

@@ -343,3 +343,39 @@ def test_the_old_module_paths_still_import_but_warn() -> None:
         assert old.Debugger is new.Debugger
     with pytest.raises(AttributeError):
         old.__wrapped__  # noqa: B018 - dunder names are not forwarded (tools probe for them)
+
+
+@pytest.mark.parametrize("name", ["ema_rotation", "ema_next_open", "cash_flows", "quandl_actions"])
+def test_step_rebalance_passes_quiet_bars_as_blocks_with_the_same_steps(name: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stepping every rebalance of a run, the bars between rebalances go as quiet blocks; the step records (their
+    dicts, with who published each event), the digest and the equity equal those of the same stepping with
+    every event of those bars delivered one by one (the reference: blocks switched off for the search), and the
+    search asks its stop about a fraction of the events."""
+    from eventbt.debug.debugger import Debugger
+
+    def step_all(blocks: bool) -> tuple[list[list[dict[str, object]]], eventbt.Result, int]:
+        asked = [0]
+        real_run = Debugger._run
+
+        def counted(self: Debugger, stop, *, quiet_bars: bool = False):  # type: ignore[no-untyped-def]
+            def counting(event):  # type: ignore[no-untyped-def]
+                asked[0] += 1
+                return stop(event)
+            return real_run(self, counting, quiet_bars=quiet_bars and blocks)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(Debugger, "_run", counted)
+            sim = eventbt.Simulation.from_scenario(SCENARIOS / f"{name}.toml", audit=False)
+            groups = []
+            while steps := sim.debugger.step_rebalance():
+                groups.append([record.to_dict(sim.bus.publisher[record.event.id]) for record in steps])
+        result = sim.debugger.result
+        assert result is not None
+        return groups, result, asked[0]
+
+    blocked, result, asked = step_all(blocks=True)
+    reference, expected, asked_each = step_all(blocks=False)
+    assert blocked == reference and len(blocked) > 1
+    assert result.digest == expected.digest and result.equity.equals(expected.equity)
+    assert asked < asked_each / 2
