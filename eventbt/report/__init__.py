@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -19,18 +20,20 @@ __all__ = ["Comparison", "Explorer", "RunData", "build_report", "collect_steps",
 
 
 def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0,
-                 explorer: bool = True, trust: bool = False,
-                 compare: str | Path | None = None) -> tuple[str, str | None]:
+                 explorer: bool = True, trust: bool = False, compare: str | Path | None = None,
+                 run: RunData | None = None) -> tuple[str, str | None]:
     """The report of ``run_dir`` as HTML, and why it has no event explorer (``None`` when it has one or
     ``explorer`` is false).
 
     The explorer steps the run again (:func:`eventbt.report.explorer.collect_steps`); ``trust`` lets that
     import code the run's log names that is not eventbt's own. ``compare`` is another run (folder or audit
-    log) to compare with (:func:`eventbt.report.compare.compare_runs`).
+    log) to compare with (:func:`eventbt.report.compare.compare_runs`). ``run`` is ``run_dir`` already read by
+    :func:`load_run` (with its benchmark and risk-free rate, so ``benchmark`` and ``risk_free`` are not used).
     """
     from eventbt.errors import EventbtError
 
-    run = load_run(run_dir, benchmark=benchmark, risk_free=risk_free)
+    if run is None:
+        run = load_run(run_dir, benchmark=benchmark, risk_free=risk_free)
     steps, unavailable = None, None
     if explorer and run.rebalances:
         try:
@@ -51,17 +54,21 @@ def _label(path: str | Path, other: str) -> str:
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, benchmark: str | pd.Series | None = None,
                  risk_free: float = 0.0, explorer: bool = True, trust: bool = False,
-                 compare: str | Path | None = None) -> Path:
+                 compare: str | Path | None = None, run: RunData | None = None,
+                 on_unavailable: Callable[[str], None] | None = None) -> Path:
     """Write the HTML report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns its path. An
     ``out`` that exists must be a page eventbt wrote (:func:`eventbt.report.target.check_page_target`).
 
-    See :func:`build_report` for ``explorer``, ``trust`` and ``compare``.
+    See :func:`build_report` for ``explorer``, ``trust``, ``compare`` and ``run``. ``on_unavailable`` is told
+    why the report has no event explorer, when it has none though one was asked for.
     """
     from eventbt.report.target import check_page_target
     from eventbt.results import atomic_write
 
     target = check_page_target(out if out is not None else Path(run_dir) / "report.html", option="out")
-    page, _ = build_report(run_dir, benchmark=benchmark, risk_free=risk_free, explorer=explorer, trust=trust,
-                           compare=compare)
+    page, unavailable = build_report(run_dir, benchmark=benchmark, risk_free=risk_free, explorer=explorer,
+                                     trust=trust, compare=compare, run=run)
+    if unavailable and on_unavailable is not None:
+        on_unavailable(unavailable)
     atomic_write(target, page)
     return target

@@ -73,12 +73,25 @@ def test_html_is_self_contained_and_complete(runs: dict[str, object]) -> None:
 
 
 def test_report_command_writes_html_and_pngs(runs: dict[str, object], tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    """`eventbt report RUN_DIR --out FILE --png DIR` writes the page and the five PNG charts."""
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`eventbt report RUN_DIR --out FILE --png DIR` writes the page and the five PNG charts, reading the run
+    folder once for both."""
+    import eventbt.report
+
+    loads: list[object] = []
+    real = eventbt.report.load_run
+
+    def counted(*args: object, **kwargs: object) -> object:
+        loads.append(args[0])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(eventbt.report, "load_run", counted)
     folder = Path(str(runs["base"]))
     code = main(["report", str(folder), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "png"),
                  "--benchmark", str(BENCHMARK)])
     assert code == 0
+    assert loads == [str(folder)]
     assert (tmp_path / "r.html").stat().st_size > 100_000
     for name in PNG_NAMES:
         data = (tmp_path / "png" / name).read_bytes()

@@ -36,21 +36,18 @@ def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from eventbt.cli import log
-    from eventbt.report import build_report, load_run
+    from eventbt.report import load_run, write_report
     from eventbt.report.target import check_page_target
-    from eventbt.results import atomic_write
 
-    target = check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
-    page, unavailable = build_report(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free,
-                                     explorer=args.explorer, trust=args.trust, compare=args.compare)
-    if unavailable:
-        log.note(f"no event explorer in the report: {unavailable}")
-    atomic_write(target, page)
+    # An --out eventbt may not write is refused, in the option's own words, before anything is read.
+    check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
+    run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)  # read once, for both outputs
+    target = write_report(args.run_dir, args.out, explorer=args.explorer, trust=args.trust, compare=args.compare,
+                          run=run, on_unavailable=lambda why: log.note(f"no event explorer in the report: {why}"))
     print(f"report: {target}")
     if args.png:
         from eventbt.report.png import write_pngs
 
-        run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
         for path in write_pngs(run, args.png):
             print(f"chart: {path}")
     return 0

@@ -140,5 +140,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.report:
         from eventbt.report import write_report
 
-        print(f"report: {write_report(args.out, trust=True)}", file=sys.stdout)  # the run just ran its code
+        page = write_report(args.out, trust=True,  # the run just ran its code
+                            on_unavailable=lambda why: log.note(f"no event explorer in the report: {why}"))
+        print(f"report: {page}", file=sys.stdout)
     return 0
