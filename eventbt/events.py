@@ -200,27 +200,35 @@ def describe_non_events(out: object) -> str | None:
 
 
 _RECORD_FUNCTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+# Annotations (as postponed annotations give them: text) whose values are recorded as they are: no Side, no
+# mapping can be among them. A field annotated otherwise goes through _plain, which looks at the value.
+_RECORDED_AS_THEY_ARE = frozenset({"bool", "float", "float | None", "int", "int | None", "np.ndarray",
+                                   "np.ndarray | None", "str", "str | None", "tuple[str, ...]", "NoticeCode",
+                                   "OrderReason", "OrderState"})
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit log records it: a :class:`Side` by its name, a mapping as a dict, any other as it is."""
+    if isinstance(value, Side):
+        return value.name
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
 
 
 def _record_function(cls: type) -> Callable[[Any], dict[str, Any]]:
     """The function :meth:`Event.declared_fields` calls for ``cls``, written once per class as one dict display
-    (as attrs writes ``__init__``): a field annotated ``Side`` is read as ``.name``, a ``Mapping`` through
-    ``dict``, any other as it is; then the ``audit_also`` properties."""
+    (as attrs writes ``__init__``). A field whose annotation says its value is recorded as it is (an ``int``, a
+    ``str``, an array, ...) is read directly; any other (a ``Side``, a ``Mapping``, an annotation that is a type
+    object rather than text, as in a module without postponed annotations) and the ``audit_also`` properties
+    through :func:`_plain`, which converts by the value's own type."""
     function = _RECORD_FUNCTIONS.get(cls)
     if function is None:
-        items = []
-        for field in attrs.fields(cls):
-            if field.name in ("id", "time_ns", "cause_id"):
-                continue
-            annotation = str(field.type)
-            value = f"event.{field.name}"
-            if annotation == "Side":
-                value += ".name"
-            elif annotation.startswith("Mapping"):
-                value = f"dict({value})"
-            items.append(f"{field.name!r}: {value}")
-        items.extend(f"{name!r}: event.{name}" for name in getattr(cls, "audit_also", ()))
-        namespace: dict[str, Any] = {}
+        items = [f"{field.name!r}: event.{field.name}" if str(field.type) in _RECORDED_AS_THEY_ARE
+                 else f"{field.name!r}: _plain(event.{field.name})"
+                 for field in attrs.fields(cls) if field.name not in ("id", "time_ns", "cause_id")]
+        items.extend(f"{name!r}: _plain(event.{name})" for name in getattr(cls, "audit_also", ()))
+        namespace: dict[str, Any] = {"_plain": _plain}
         exec(f"def record(event):\n    return {{{', '.join(items)}}}\n", namespace)  # field names from attrs
         function = _RECORD_FUNCTIONS[cls] = namespace["record"]
     return function

@@ -39,3 +39,23 @@ def test_an_event_repr_is_the_one_attrs_writes(cls: type[Event]) -> None:
                             repr=True, slots=True)
     assert repr(event) == repr(twin(**values))
     assert cls.__repr__ is Event.__repr__  # inherited: attrs compiled no repr of its own for the class
+
+
+def test_declared_fields_convert_by_the_value_for_a_user_event_with_real_type_annotations() -> None:
+    """A user's event whose annotations are type objects (a module without postponed annotations), a
+    ``Side | None`` and a read-only mapping: recorded as the log wants them, by hand: the side by its name, the
+    mapping as a plain dict, None as None, the number as it is."""
+    import types
+    from collections.abc import Mapping
+
+    from eventbt.events import Side as SideType
+
+    fields = {"bar": attrs.field(type=int), "side": attrs.field(type=SideType | None),
+              "weights": attrs.field(type=Mapping[str, float]), "other": attrs.field(type=SideType | None)}
+    user_event = attrs.make_class("UserEvent", fields, bases=(Event,), frozen=True, slots=True, kw_only=True)
+    user_event.audit_fields = Event.declared_fields  # type: ignore[attr-defined]
+    event = user_event(id=1, time_ns=0, bar=3, side=SideType.SELL, weights=types.MappingProxyType({"A": 0.5}),
+                       other=None)
+    record = event.audit_fields()
+    assert record == {"bar": 3, "side": "SELL", "weights": {"A": 0.5}, "other": None}
+    assert type(record["weights"]) is dict
