@@ -89,9 +89,9 @@ class _EventsById(_ById[Event]):
         seq = self._seq_of[event_id]
         entry: object = self._log[seq]
         if isinstance(entry, QuietBars):
-            event = self._log[seq] = entry.event(seq)
+            event = self._log[seq] = entry.event(seq)  # kept in the log: the next look-up is a plain read
             return event
-        return self._log[seq]
+        return entry  # type: ignore[return-value]  # the log holds events and the blocks standing for them
 
 
 class _Values(ValuesView[_T]):
@@ -226,22 +226,21 @@ class Bus:
             first.on_quiet_bars(block)
         except Exception as exc:
             raise self._block_failed(block, first, others, exc, source_name) from exc
-        self._hand_block(block, (first,), source_name, taken=True)
+        if first.name == block.snapshot_by:
+            self._record_block(block, source_name)
         self._hand_block(block, others, source_name)
 
-    def _hand_block(self, block: QuietBars, handlers: Sequence[QuietHandler], source_name: str, *,
-                    taken: bool = False) -> None:
-        """Give ``block`` to ``handlers`` in turn (``taken``: they have it already). The block goes into the audit
-        log as soon as its snapshots are known, as each event would be when it is published: the book's history
-        and the log then hold the same bars whatever interrupts the rest. A handler that raises is named with the
-        block's first bar."""
+    def _hand_block(self, block: QuietBars, handlers: Sequence[QuietHandler], source_name: str) -> None:
+        """Give ``block`` to ``handlers`` in turn. The block goes into the audit log as soon as its snapshots are
+        known (once the handler that publishes them has it), as each event would be when it is published: the
+        book's history and the log then hold the same bars whatever interrupts the rest. A handler that raises is
+        named with the block's first bar."""
         for handler in handlers:
-            if not taken:
-                block.at = block.start
-                try:
-                    handler.on_quiet_bars(block)
-                except Exception as exc:
-                    raise self._error(handler.name, block.market(block.at), exc) from exc
+            block.at = block.start
+            try:
+                handler.on_quiet_bars(block)
+            except Exception as exc:
+                raise self._error(handler.name, block.market(block.at), exc) from exc
             if handler.name == block.snapshot_by:
                 self._record_block(block, source_name)
 
