@@ -97,17 +97,6 @@ def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.nda
     return weights * value * (1.0 - cash_buffer) - held_value, value
 
 
-def _cost(quantity: int, price: float, side: int, commission: CommissionModel,
-          slippage: SlippageModel, order: OrderContext | None = None) -> float:
-    """Expected cash effect of a fill: proceeds (> 0) for a sell, minus the cost (< 0) for a buy.
-
-    The models are called through :mod:`eventbt.costs.contract`, so a value out of contract (a negative
-    commission, a fill price on the wrong side) stops the run naming the model, not the rebalance; ``order`` is
-    the order's context, for a model that takes it.
-    """
-    return fill_effect(commission, slippage, side, price, quantity, order)
-
-
 class _OrderContexts:
     """An order's context for the cost models, ``contexts(i, side, exit_)``: the sizing's ``order_context`` (or a
     bare one) with symbol ``i``'s name, the side and the reason (``exit`` with ``exit_``, for a trade to weight 0,
@@ -174,7 +163,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         if d < 0:
             n = q if w == 0 else min(q, whole_shares(-d / p))
             if n > 0:
-                proceeds = _cost(n, p, -1, commission, slippage, context(i, -1, w == 0))
+                proceeds = fill_effect(commission, slippage, -1, p, n, context(i, -1, w == 0))
                 if proceeds < 0 and cash + math.fsum(o.expected for o in sells) + proceeds < 0:
                     # A commission larger than the sale brings in, and no cash to pay it with.
                     notes.append(Note(code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=symbol,
@@ -192,7 +181,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
 
     available = cash + math.fsum(order.expected for order in sells)
-    costs = {i: -_cost(n, float(prices[i]), 1, commission, slippage, context(i, 1)) for i, n in buys.items()}
+    costs = {i: -fill_effect(commission, slippage, 1, float(prices[i]), n, context(i, 1)) for i, n in buys.items()}
     total = math.fsum(costs.values())
     if buys and total > available:
         factor = max(available, 0.0) / total
@@ -201,7 +190,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             notes.append(Note(code=NoticeCode.SCALED_FOR_CASH, symbol=symbols[i], details={
                 "wanted": n, "quantity": scaled, "factor": factor, "available": available, "cost": total}))
             buys[i] = scaled
-            costs[i] = -_cost(scaled, float(prices[i]), 1, commission, slippage, context(i, 1))
+            costs[i] = -fill_effect(commission, slippage, 1, float(prices[i]), scaled, context(i, 1))
         total = math.fsum(costs.values())
         trimmed: dict[int, int] = {}
         while total > available and any(buys.values()):
@@ -209,7 +198,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             i = max((i for i in buys if buys[i] > 0), key=lambda j: (costs[j], j))
             buys[i] -= 1
             trimmed[i] = trimmed.get(i, 0) + 1
-            costs[i] = -_cost(buys[i], float(prices[i]), 1, commission, slippage, context(i, 1))
+            costs[i] = -fill_effect(commission, slippage, 1, float(prices[i]), buys[i], context(i, 1))
             total = math.fsum(costs.values())
         for i in sorted(trimmed):
             notes.append(Note(code=NoticeCode.TRIMMED_FOR_CASH, symbol=symbols[i], details={
@@ -252,8 +241,8 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
         # A trade to weight 0 is sent as an exit (RebalanceHandler): priced as one, as generate_orders does.
         groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
                                           target_weight=w,
-                                          expected=_cost(quantity, p, int(side), commission, slippage,
-                                                         context(i, int(side), w == 0))))
+                                          expected=fill_effect(commission, slippage, int(side), p, quantity,
+                                                               context(i, int(side), w == 0))))
 
     for i in np.flatnonzero(changes).tolist():
         symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
