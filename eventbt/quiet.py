@@ -107,7 +107,7 @@ class QuietBars:
                  fields: dict[str, np.ndarray], complete: Sequence[bool], symbols: tuple[str, ...],
                  market: Callable[[int, int], MarketEvent], open_ns: Sequence[int] | None = None) -> None:
         self.kinds = BLOCK_EVENTS if open_ns is not None else BLOCK_EVENTS[1:]
-        self.per_bar = len(self.kinds)
+        self.per_bar = QuietBars.events_per_bar(with_open=open_ns is not None)
         self.open_ns = open_ns
         self.start = start
         self.stop = stop
@@ -128,6 +128,11 @@ class QuietBars:
 
     def __repr__(self) -> str:
         return f"QuietBars(bars {self.start}..{self.stop - 1}, ids {self.first_id}..{self.first_id + self.count - 1})"
+
+    @staticmethod
+    def events_per_bar(*, with_open: bool) -> int:
+        """The events a quiet bar stands for: its open event (in runs that have one), market, bar end, snapshot."""
+        return len(BLOCK_EVENTS) if with_open else len(BLOCK_EVENTS) - 1
 
     @property
     def count(self) -> int:
@@ -167,7 +172,8 @@ class QuietBars:
         return event
 
     def market_id(self, bar: int) -> int:
-        """The id of ``bar``'s ``MarketEvent`` (also when the block has been ended before ``bar``)."""
+        """The id of ``bar``'s ``MarketEvent`` (also when the block has been ended before ``bar``); its
+        ``BarEndEvent`` has the next id, its ``SnapshotEvent`` the one after."""
         return self.first_id + self.per_bar * (bar - self.start) + self.per_bar - 3
 
     def end_before(self, bar: int) -> None:

@@ -161,7 +161,7 @@ class DataFeed:
         if stop <= i:
             return None
         prices = self._prices
-        per_bar = 4 if self._with_open else 3
+        per_bar = QuietBars.events_per_bar(with_open=self._with_open)
         block = QuietBars(start=i, stop=stop, first_id=self._reserve_ids(per_bar * (stop - i)),
                           time_ns=self._close_ns[i:stop], close=prices.close[i:stop],
                           fields={name: array[i:stop] for name, array in self._fields},
@@ -169,7 +169,7 @@ class DataFeed:
                           open_ns=self._open_ns[i:stop] if self._with_open else None)
         self._bar = stop
         self._phase = self._first_phase(stop)
-        self._ended = block.first_id + block.count - 2  # the last bar's BarEndEvent
+        self._ended = block.market_id(stop - 1) + 1  # the last bar's BarEndEvent
         if self._on_bar_end is not None:
             self._on_bar_end(stop - 1)
         return block
