@@ -94,7 +94,6 @@ def _installed_version(name: str) -> str:
     ``tests/eventbt/test_audit.py`` checks the answer against ``importlib.metadata`` for every recorded library.
     """
     import importlib
-    from pathlib import Path
 
     try:
         module = importlib.import_module(name)
@@ -238,21 +237,16 @@ def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
     with_open = block.open_ns is not None
     line = _quiet_format(by, block.snapshot_by, to, block.cash, with_open=with_open)
     seq, event_id, per_bar = block.first_seq, block.first_id, block.per_bar
-    bars = range(block.start, block.stop)
+    shift = per_bar - 3  # 1 when each bar starts with its open event
     closes, values, totals = _times(block.time_ns, time_text), _floats(block.positions_value), _floats(
         block.total_value)
-    if with_open:
-        assert block.open_ns is not None
-        for bar, opened, time, value, total in zip(bars, _times(block.open_ns, time_text), closes, values, totals,
-                                                   strict=True):
-            yield line % (bar, event_id, seq, opened, bar, event_id + 1, seq + 1, time, bar, event_id + 2, seq + 2,
-                          time, event_id + 2, bar, value, total, event_id + 3, seq + 3, time)
-            seq += per_bar
-            event_id += per_bar
-        return
-    for bar, time, value, total in zip(bars, closes, values, totals, strict=True):
-        yield line % (bar, event_id, seq, time, bar, event_id + 1, seq + 1, time,
-                      event_id + 1, bar, value, total, event_id + 2, seq + 2, time)
+    opens = _times(block.open_ns, time_text) if block.open_ns is not None else [b""] * len(closes)
+    for bar, opened, time, value, total in zip(range(block.start, block.stop), opens, closes, values, totals,
+                                               strict=True):
+        market, at = event_id + shift, seq + shift
+        opening = (bar, event_id, seq, opened) if with_open else ()
+        yield line % (*opening, bar, market, at, time, bar, market + 1, at + 1, time, market + 1, bar, value, total,
+                      market + 2, at + 2, time)
         seq += per_bar
         event_id += per_bar
 

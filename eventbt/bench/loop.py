@@ -19,7 +19,8 @@ import numpy as np
 
 __all__ = ["rotation_loop"]
 
-_SHARE_TOLERANCE = 1e-9  # the engine's whole_shares tolerance (handlers/rebalance.py)
+_SHARE_TOLERANCE = 1e-9  # the documented whole-share tolerance (eventbt.orders.SHARE_TOLERANCE), kept apart: the
+# loop is written from the rules, independently of the engine's code
 
 
 def _month_ends(dates: np.ndarray) -> np.ndarray:
