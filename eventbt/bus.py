@@ -155,6 +155,10 @@ class Bus:
         self.publisher: Mapping[int, str] = _ById(self._seq_of, self._by)
         self.delivered = 0
         self.blocks = True  # take quiet bars as blocks in run() (Simulation turns it off for on_error = "skip")
+        # The id of the last event a quiet block delivered in run(stop, quiet_bars=True) with no event delivered
+        # one by one after it (its last snapshot, or the last event before the market event a block failed at);
+        # see last_in_block().
+        self._last_in_block: int | None = None
 
     # -- wiring ---------------------------------------------------------------------------------------
     def add(self, handler: Handler) -> None:
@@ -229,6 +233,7 @@ class Bus:
         if first.name == block.snapshot_by:
             self._record_block(block, source_name)
         self._hand_block(block, others, source_name)
+        self._last_in_block = block.first_id + block.count - 1
 
     def _hand_block(self, block: QuietBars, handlers: Sequence[QuietHandler], source_name: str) -> None:
         """Give ``block`` to ``handlers`` in turn. The block goes into the audit log as soon as its snapshots are
@@ -283,6 +288,9 @@ class Bus:
             if name == failed.name:
                 break
             self._hook(name, hook, market)
+        # The last event delivered whole is the one before the failing market event (as stepping would leave it):
+        # the bar's open event, or the previous bar's snapshot when the block had bars before it.
+        self._last_in_block = market.id - 1 if kept or opening is not None else None
         return self._error(failed.name, market, exc)
 
     # -- publishing -----------------------------------------------------------------------------------
@@ -410,6 +418,7 @@ class Bus:
         pop_block = getattr(source, "pop_block", None) if quiet is not None else None
         quiet_handlers, snapshot_by = quiet if quiet is not None else ((), "")
         delivered = 0
+        self._last_in_block = None
         try:
             while True:
                 if now:
@@ -438,9 +447,11 @@ class Bus:
                     by_list.append(source_name)
                     if record is not None:
                         record(seq, event, source_name, names.get(event.__class__, ()))
-                if stop is not None and stop(event):
-                    now.appendleft(event)
-                    return event
+                if stop is not None:
+                    if stop(event):
+                        now.appendleft(event)
+                        return event
+                    self._last_in_block = None  # stop sees this one: it is where the run is from now
                 for name, hook in routes.get(event.__class__, empty):
                     try:
                         out = hook(event)
@@ -455,6 +466,13 @@ class Bus:
                 delivered += 1
         finally:
             self.delivered += delivered
+
+    def last_in_block(self) -> Event | None:
+        """The last event the last :meth:`run` delivered in a quiet block, when no event was delivered one by one
+        after it (its last snapshot, or, when a handler failed inside the block, the last event delivered before
+        that bar's market event); else ``None``. A caller whose
+        ``stop`` did not see the blocks' events (``quiet_bars=True``) learns from it where the run is."""
+        return None if self._last_in_block is None else self.events[self._last_in_block]
 
     # -- tracing --------------------------------------------------------------------------------------
     def trace(self, event_id: int) -> list[Event]:

@@ -216,12 +216,20 @@ class Debugger:
         try:
             result = self.simulation.run(check, quiet_bars=quiet_bars)
         except HandlerError as exc:
+            self._caught_up()
             self._record_error(exc)
             raise
+        self._caught_up()
         if result is not None:
             self.result = result
             return None
         return self.simulation.bus.peek()
+
+    def _caught_up(self) -> None:
+        """After a run whose quiet blocks ``stop`` did not see: the last event delivered is the block's."""
+        unseen = self.simulation.bus.last_in_block()
+        if unseen is not None:
+            self.last = unseen
 
     def step_rebalance(self) -> StepList:
         """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import eventbt
@@ -379,3 +380,45 @@ def test_step_rebalance_passes_quiet_bars_as_blocks_with_the_same_steps(name: st
     assert blocked == reference and len(blocked) > 1
     assert result.digest == expected.digest and result.equity.equals(expected.equity)
     assert asked < asked_each / 2
+
+
+def test_after_quiet_blocks_the_debugger_is_where_the_run_is() -> None:
+    """A user's generator fails inside a stretch of quiet bars while step_rebalance searches for the next
+    rebalance: with blocks, the debugger's last event (what its views and `run_until` go by) is the snapshot of
+    the bar before the failing one, as when those bars go event by event (the reference); so is it after a
+    rebalance is stepped."""
+    from eventbt.bench.workloads import gbm_prices, rotation_config
+    from eventbt.errors import HandlerError
+    from eventbt.schedule import rebalance_mask
+
+    prices = gbm_prices(8, 260, seed=5)
+    month_ends = np.flatnonzero(rebalance_mask(prices.dates, rebalance="monthly"))
+    failing = int(month_ends[6]) + 5  # well inside the quiet bars before the eighth rebalance
+
+    class Failing:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def update(self, view):  # type: ignore[no-untyped-def]
+            if view.bar == failing:
+                raise ZeroDivisionError("the user's bug")
+            self.inner.update(view)  # type: ignore[attr-defined]
+
+        def target_weights(self, view):  # type: ignore[no-untyped-def]
+            return self.inner.target_weights(view)  # type: ignore[attr-defined]
+
+    lasts = []
+    for blocks in (True, False):
+        sim = eventbt.Simulation(rotation_config(), prices=prices, audit=False)
+        sim.bus.blocks = blocks
+        strategy = sim.pipeline.stage("strategy")
+        strategy.generator = Failing(strategy.generator)  # type: ignore[attr-defined]
+        steps = sim.debugger.step_rebalance()
+        after_step = (sim.debugger.last.id, steps[-1].event.id)  # type: ignore[union-attr]
+        with pytest.raises(HandlerError):
+            while sim.debugger.step_rebalance():
+                pass
+        last = sim.debugger.last  # the failing market event was not delivered whole: the bar before's snapshot
+        assert isinstance(last, SnapshotEvent) and last.bar == failing - 1
+        lasts.append((after_step, last.id))
+    assert lasts[0] == lasts[1]
