@@ -71,9 +71,16 @@ def test_the_cash_for_a_fill_is_the_sum_made_afresh_at_every_call(monkeypatch: p
     reads = [0]
 
     class Counted(deque[tuple[int, float]]):
+        """Counts the effects read, by index or by iterating (as a sum made afresh would)."""
+
         def __getitem__(self, index):  # type: ignore[no-untyped-def,override]
             reads[0] += 1
             return super().__getitem__(index)
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            for item in super().__iter__():
+                reads[0] += 1
+                yield item
 
     real = ExecutionHandler._available_cash
     calls = [0]
@@ -81,7 +88,7 @@ def test_the_cash_for_a_fill_is_the_sum_made_afresh_at_every_call(monkeypatch: p
     def checked(self: ExecutionHandler) -> float:
         book = self.context.portfolio
         expected = book.cash
-        for fill_id, effect in list(self._unbooked):  # iterating reads no item through __getitem__
+        for fill_id, effect in deque.__iter__(self._unbooked):  # deque's own iterator: not counted
             if fill_id > book.last_fill_id:
                 expected += effect
         answer = real(self)
