@@ -16,7 +16,6 @@ import pytest
 
 from eventbt.audit import event_records, read_audit
 from eventbt.cli import main
-from eventbt.replays.divergence import divergence_rows
 from eventbt.report import build_report, collect_steps
 from eventbt.report.compare import compare_runs
 from eventbt.report.explorer import decode, unpack
@@ -191,11 +190,22 @@ def test_diff_html_writes_the_comparison(runs: dict[str, Path], tmp_path: Path,
     out = tmp_path / "diff.html"
     assert main(["diff", str(runs["rotation"]), str(runs["percentage"]), "--html", str(out)]) == 1
     page = out.read_text()
-    assert "first divergence" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "first divergence" in printed
     assert 'data-field="data.details.cost" data-changed="1"' in page and "<script" not in page
     assert "open it in the explorer" not in page and 'href="#' not in page  # the page has no explorer or timeline
-    # The table's cells are the text `eventbt diff` prints for the same field.
-    divergence = compare_runs(runs["rotation"], runs["percentage"]).divergence
-    [(_, _, text_a, text_b)] = [row for row in divergence_rows(divergence) if row[0] == "data.details.cost"]
+    # The table's cells are the text `eventbt diff` printed for the same field: its line "* data.details.cost A B".
+    [line] = [line for line in printed.splitlines() if line.strip().startswith("* data.details.cost ")]
+    text_a, text_b = line.split()[2:]
     assert (f'<td class="changed">{html.escape(text_a)}</td><td class="changed">{html.escape(text_b)}</td>'
             in page)
+
+
+def test_a_report_without_the_explorer_does_not_link_the_divergence_to_it(runs: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    """`report A --compare B --no-explorer`: the divergence is named, with no link to an explorer the page lacks."""
+    out = tmp_path / "compare.html"
+    assert main(["report", str(runs["rotation"]), "--compare", str(runs["percentage"]), "--no-explorer",
+                 "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "data-divergence=" in page and "open it in the explorer" not in page and 'href="#event-' not in page
