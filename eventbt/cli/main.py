@@ -8,6 +8,7 @@ one-line error on stderr, no traceback unless ``--debug``); 130 interrupted (SIG
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import importlib
 import pkgutil
@@ -39,6 +40,7 @@ def drop_working_folder() -> None:
         del sys.path[0]
 
 
+@functools.cache
 def commands() -> dict[str, str]:
     """Sub-command name -> module: every module of :mod:`eventbt.cli.commands`, each with
     ``add_arguments(parser)`` and ``execute(args) -> int`` (``audit_trace.py`` would be ``audit-trace``)."""
@@ -46,7 +48,7 @@ def commands() -> dict[str, str]:
 
     found = {info.name.replace("_", "-"): f"eventbt.cli.commands.{info.name}"
              for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")}
-    return dict(sorted(found.items()))
+    return dict(sorted(found.items()))  # read once a process: named_command and build_parser both ask
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
