@@ -86,7 +86,10 @@ def test_report_command_writes_html_and_pngs(runs: dict[str, object], tmp_path: 
         loads.append(args[0])
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
+    import eventbt.report.data
+
     monkeypatch.setattr(eventbt.report, "load_run", counted)
+    monkeypatch.setattr(eventbt.report.data, "load_run", counted)  # the name the other report modules import
     folder = Path(str(runs["base"]))
     code = main(["report", str(folder), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "png"),
                  "--benchmark", str(BENCHMARK)])
