@@ -37,11 +37,11 @@ class Comparison:
     orders: Mapping[str, tuple[tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]]]  # date -> (A's, B's)
 
 
-def _orders_by_date(audit: Path) -> dict[str, tuple[tuple[Any, ...], ...]]:
-    from eventbt.report.data import read_rebalances
-
+def _orders_by_date(rebalances: Sequence[Mapping[str, Any]]) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    """Each date's orders (symbol, side, quantity, reason, filled quantity, fill price) from
+    :func:`~eventbt.report.data.read_rebalances`' list."""
     out: dict[str, tuple[tuple[Any, ...], ...]] = {}
-    for rebalance in read_rebalances(audit):
+    for rebalance in rebalances:
         rows = []
         for order in rebalance["orders"]:
             fill = order["fill"] or {}
@@ -52,15 +52,19 @@ def _orders_by_date(audit: Path) -> dict[str, tuple[tuple[Any, ...], ...]]:
 
 
 def compare_runs(run_a: str | Path, run_b: str | Path, *, labels: tuple[str, str] = ("A", "B"),
-                 report: ReplayReport | None = None) -> Comparison:
+                 report: ReplayReport | None = None,
+                 rebalances_a: Sequence[Mapping[str, Any]] | None = None) -> Comparison:
     """Compare two runs (run folders or audit logs); see the module docstring. ``report`` is their
-    :func:`~eventbt.replays.replayer.compare_logs` when the caller has it already (``eventbt diff``)."""
+    :func:`~eventbt.replays.replayer.compare_logs` when the caller has it already (``eventbt diff``), and
+    ``rebalances_a`` run A's :func:`~eventbt.report.data.read_rebalances` (the report has read them)."""
     from eventbt.replays.replayer import compare_logs, load_log
+    from eventbt.report.data import read_rebalances
 
     paths = [Path(run) / "audit.jsonl" if Path(run).is_dir() else Path(run) for run in (run_a, run_b)]
     if report is None:
         report = compare_logs(load_log(paths[0]), load_log(paths[1]), labels=labels)
-    left, right = _orders_by_date(paths[0]), _orders_by_date(paths[1])
+    left = _orders_by_date(read_rebalances(paths[0]) if rebalances_a is None else rebalances_a)
+    right = _orders_by_date(read_rebalances(paths[1]))
     differing = tuple(day for day in sorted({*left, *right}) if left.get(day, ()) != right.get(day, ()))
     return Comparison(labels=labels, identical=report.identical, text=report.format(),
                       divergence=report.divergence, differing=differing,

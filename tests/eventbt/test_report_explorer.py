@@ -162,7 +162,8 @@ def _fills_by_date(folder: Path) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
-def test_compare_marks_the_divergence_and_the_rebalances_that_differ(runs: dict[str, Path], tmp_path: Path) -> None:
+def test_compare_marks_the_divergence_and_the_rebalances_that_differ(runs: dict[str, Path], tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """`eventbt report A --compare B` names the first divergence that `eventbt diff` finds and marks every
     rebalance whose fills differ (a 0.2% commission instead of the per-share one: every one from the first); the
     dates are worked out from the two trades.csv files."""
@@ -176,7 +177,12 @@ def test_compare_marks_the_divergence_and_the_rebalances_that_differ(runs: dict[
     assert divergence is not None and divergence.record["type"] == "NoticeEvent"
     assert divergence.record["time"] == f"{expected[0]}T16:00:00" and "data.details.cost" in divergence.fields
     out = tmp_path / "compare.html"
+    import eventbt.report.data
+
+    real, read = eventbt.report.data.read_rebalances, []
+    monkeypatch.setattr(eventbt.report.data, "read_rebalances", lambda path: read.append(path) or real(path))
     assert main(["report", str(a), "--compare", str(b), "--out", str(out)]) == 0
+    assert sorted(path.parent.name for path in read) == sorted([a.name, b.name])  # each run's rebalances once
     page = out.read_text()
     assert f'data-divergence="{comparison.divergence.record["id"]}"' in page
     assert f'<a href="#event-{divergence.record["id"]}">open it in the explorer</a>' in page
