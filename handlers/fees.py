@@ -101,7 +101,49 @@ class FeeHandler(Handler):
         return self._day_gaps[bar]
 
 
-class StampDuty(FeeHandler):
+class _FeeOnFills(FeeHandler):
+    """A fee on each fill, charged at the next market event (or at the data end): the fills wait until then. A
+    subclass says which fills pay (:meth:`charges`; by default those of ``symbols``, every symbol when empty)
+    and what each pays (:meth:`fee_on`: the amount, the reason and the details)."""
+
+    subscribes = (MarketEvent, FillEvent, DataEndEvent)
+
+    def __init__(self, *, symbols: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.symbols = tuple(symbols)
+        self._fills: list[FillEvent] = []
+
+    def charges(self, fill: FillEvent) -> bool:
+        return not self.symbols or fill.symbol in self.symbols
+
+    def fee_on(self, fill: FillEvent) -> tuple[float, str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def on_fill(self, event: FillEvent) -> None:
+        if self.charges(event):
+            self._fills.append(event)
+
+    def on_market(self, event: MarketEvent | DataEndEvent) -> list[Event]:
+        fills, self._fills = self._fills, []
+        out: list[Event] = []
+        for fill in fills:
+            amount, reason, details = self.fee_on(fill)
+            fee = self._charge(event, amount, reason=reason, cause_id=fill.id, symbol=fill.symbol, details=details)
+            if fee is not None:
+                out.append(fee)
+        return out
+
+    on_data_end = on_market
+
+    def quiet_until(self, bar: int) -> int:
+        """Quiet while no fill waits for its fee."""
+        return bar if self._fills else NEVER
+
+    def on_quiet_bars(self, bars: QuietBars) -> None:
+        """Nothing to charge, nothing to keep."""
+
+
+class StampDuty(_FeeOnFills):
     """A duty of ``rate`` x value on every buy fill, charged at the next market event (UK-style).
 
     ``amount = rate * quantity * fill price``. The default ``rate = 0.005`` is the UK's Stamp Duty Reserve
@@ -117,37 +159,17 @@ class StampDuty(FeeHandler):
     """
 
     name = "stamp_duty"
-    subscribes = (MarketEvent, FillEvent, DataEndEvent)
 
     def __init__(self, *, rate: float = 0.005, symbols: list[str] | tuple[str, ...] = ()) -> None:
-        super().__init__()
         self.rate = _rate("rate", rate, low=0.0, high=1.0)
-        self.symbols = tuple(symbols)
-        self._fills: list[FillEvent] = []
+        super().__init__(symbols=symbols)
 
-    def on_fill(self, event: FillEvent) -> None:
-        if event.side > 0 and (not self.symbols or event.symbol in self.symbols):
-            self._fills.append(event)
+    def charges(self, fill: FillEvent) -> bool:
+        return fill.side > 0 and super().charges(fill)
 
-    def on_market(self, event: MarketEvent | DataEndEvent) -> list[Event]:
-        fills, self._fills = self._fills, []
-        out: list[Event] = []
-        for fill in fills:
-            value = fill.quantity * fill.price
-            fee = self._charge(event, self.rate * value, reason="stamp duty on a buy", cause_id=fill.id,
-                               symbol=fill.symbol, details={"rate": self.rate, "value": value})
-            if fee is not None:
-                out.append(fee)
-        return out
-
-    on_data_end = on_market
-
-    def quiet_until(self, bar: int) -> int:
-        """Quiet while no buy waits for its duty."""
-        return bar if self._fills else NEVER
-
-    def on_quiet_bars(self, bars: QuietBars) -> None:
-        """Nothing to charge, nothing to keep."""
+    def fee_on(self, fill: FillEvent) -> tuple[float, str, dict[str, Any]]:
+        value = fill.quantity * fill.price
+        return self.rate * value, "stamp duty on a buy", {"rate": self.rate, "value": value}
 
 
 class CashInterest(FeeHandler):
@@ -257,7 +279,7 @@ class ManagementFee(FeeHandler):
         return [fee] if fee is not None else None
 
 
-class UsRegulatoryFees(FeeHandler):
+class UsRegulatoryFees(_FeeOnFills):
     """The US regulatory fees on each fill: SEC and FINRA TAF on sales, optionally FINRA CAT on both sides.
 
     For a fill of ``quantity`` shares at ``price`` (``value = quantity * price``)::
@@ -292,11 +314,9 @@ class UsRegulatoryFees(FeeHandler):
     """
 
     name = "us_regulatory_fees"
-    subscribes = (MarketEvent, FillEvent, DataEndEvent)
 
     def __init__(self, *, sec_rate: float = 0.0000206, taf_per_share: float = 0.000195, taf_max: float = 9.79,
                  cat_per_share: float = 0.0, symbols: list[str] | tuple[str, ...] = ()) -> None:
-        super().__init__()
         self.sec_rate = _at_least_zero("sec_rate", sec_rate)
         if self.sec_rate >= 0.01:
             raise ValueError(f"sec_rate must be a fraction of the sale value below 0.01 (USD 20.60 per million "
@@ -304,8 +324,7 @@ class UsRegulatoryFees(FeeHandler):
         self.taf_per_share = _at_least_zero("taf_per_share", taf_per_share)
         self.taf_max = _at_least_zero("taf_max", taf_max)
         self.cat_per_share = _at_least_zero("cat_per_share", cat_per_share)
-        self.symbols = tuple(symbols)
-        self._fills: list[FillEvent] = []
+        super().__init__(symbols=symbols)
 
     def fees(self, side: int, quantity: int, price: float) -> dict[str, float]:
         """The ``sec``, ``taf`` and ``cat`` parts for one fill (``side`` +1 buy, -1 sell)."""
@@ -317,32 +336,11 @@ class UsRegulatoryFees(FeeHandler):
             "cat": self.cat_per_share * quantity,
         }
 
-    def on_fill(self, event: FillEvent) -> None:
-        if not self.symbols or event.symbol in self.symbols:
-            self._fills.append(event)
-
-    def on_market(self, event: MarketEvent | DataEndEvent) -> list[Event]:
-        fills, self._fills = self._fills, []
-        out: list[Event] = []
-        for fill in fills:
-            parts = self.fees(int(fill.side), fill.quantity, fill.price)
-            details: dict[str, Any] = {"side": fill.side.name, "quantity": fill.quantity,
-                                       "value": fill.quantity * fill.price, **parts}
-            reason = f"US regulatory fees on a {fill.side.name.lower()}"
-            fee = self._charge(event, fsum(parts.values()), reason=reason, cause_id=fill.id, symbol=fill.symbol,
-                               details=details)
-            if fee is not None:
-                out.append(fee)
-        return out
-
-    on_data_end = on_market
-
-    def quiet_until(self, bar: int) -> int:
-        """Quiet while no fill waits for its fees."""
-        return bar if self._fills else NEVER
-
-    def on_quiet_bars(self, bars: QuietBars) -> None:
-        """Nothing to charge, nothing to keep."""
+    def fee_on(self, fill: FillEvent) -> tuple[float, str, dict[str, Any]]:
+        parts = self.fees(int(fill.side), fill.quantity, fill.price)
+        details: dict[str, Any] = {"side": fill.side.name, "quantity": fill.quantity,
+                                   "value": fill.quantity * fill.price, **parts}
+        return fsum(parts.values()), f"US regulatory fees on a {fill.side.name.lower()}", details
 
 
 def _day_count(day_count: object) -> int:
