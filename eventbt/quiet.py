@@ -34,6 +34,7 @@ results and ``bus.events`` (tests/eventbt/test_quiet_bars.py).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -41,7 +42,7 @@ import numpy as np
 
 from eventbt.events import BarEndEvent, BarOpenEvent, Event, MarketEvent, SnapshotEvent
 
-__all__ = ["BLOCK_EVENTS", "NEVER", "QuietBars", "QuietHandler", "quiet_capable"]
+__all__ = ["BLOCK_EVENTS", "NEVER", "QuietBars", "QuietHandler", "next_bar", "quiet_capable"]
 
 BLOCK_EVENTS: tuple[type[Event], ...] = (BarOpenEvent, MarketEvent, BarEndEvent, SnapshotEvent)
 """A quiet bar's events, in the order they are published (and their ids and sequence numbers run); the
@@ -49,6 +50,13 @@ BLOCK_EVENTS: tuple[type[Event], ...] = (BarOpenEvent, MarketEvent, BarEndEvent,
 
 NEVER = 2**62
 """What ``quiet_until`` returns when nothing the handler holds will make it publish at a bar."""
+
+
+def next_bar(bars: Sequence[int], bar: int) -> int:
+    """The first of ``bars`` (sorted) at or after ``bar``, or :data:`NEVER`: a ``quiet_until`` for a handler that
+    publishes on known bars (rebalances, ``[[events]]`` entries, corporate actions)."""
+    k = bisect.bisect_left(bars, bar)
+    return bars[k] if k < len(bars) else NEVER
 
 
 class QuietHandler(Protocol):

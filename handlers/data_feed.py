@@ -24,7 +24,6 @@ Simulated times are the bar's date at 09:00 (actions), 09:30 (open) and 16:00 (c
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -40,7 +39,7 @@ from eventbt.events import (
     WarmupBarEvent,
 )
 from eventbt.prices import ACTIONS_OFFSET_NS, CorporateAction, PriceData
-from eventbt.quiet import QuietBars, QuietHandler
+from eventbt.quiet import QuietBars, QuietHandler, next_bar
 
 __all__ = ["ACTIONS_OFFSET_NS", "CLOSE_OFFSET_NS", "OPEN_OFFSET_NS", "DataFeed"]
 
@@ -150,10 +149,7 @@ class DataFeed:
         i = self._bar
         if self._phase != (_OPEN if self._with_open else _MARKET) or i < self._warmup or self._reserve_ids is None:
             return None
-        stop = self._block_end
-        k = bisect.bisect_left(self._action_bars, i)
-        if k < len(self._action_bars):
-            stop = min(stop, self._action_bars[k])
+        stop = min(self._block_end, next_bar(self._action_bars, i))
         for handler in handlers:
             if stop <= i:
                 return None  # not quiet: no need to ask the others

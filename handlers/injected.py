@@ -41,7 +41,6 @@ its bar as before.
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -66,7 +65,7 @@ from eventbt.events import (
 from eventbt.exact import fsum
 from eventbt.handler import Context, Handler
 from eventbt.protocols import WITHDRAWAL_POLICIES, OrderContext, WithdrawalPolicy
-from eventbt.quiet import NEVER, QuietBars
+from eventbt.quiet import QuietBars, next_bar
 
 __all__ = ["InjectedEvents"]
 
@@ -126,8 +125,7 @@ class InjectedEvents(Handler):
         """Quiet until the next bar with an entry, unless a withdrawal waits for its sales."""
         if self._waiting:
             return bar
-        k = bisect.bisect_left(self._entry_bars, bar)
-        return self._entry_bars[k] if k < len(self._entry_bars) else NEVER
+        return next_bar(self._entry_bars, bar)
 
     def on_quiet_bars(self, bars: QuietBars) -> None:
         """The last bar's closes, as :meth:`on_market` keeps them (no entry falls in a quiet bar)."""

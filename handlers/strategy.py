@@ -27,7 +27,6 @@ close``, the factor that makes the ex-date's move a total return.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -47,7 +46,7 @@ from eventbt.events import (
 )
 from eventbt.handler import Handler
 from eventbt.protocols import STRATEGY_PRICES, SignalGenerator, StrategyPrices, adjusts
-from eventbt.quiet import QuietBars
+from eventbt.quiet import QuietBars, next_bar
 
 __all__ = ["HistoryView", "StrategyHandler"]
 
@@ -250,8 +249,7 @@ class StrategyHandler(Handler):
 
     def quiet_until(self, bar: int) -> int:
         """The generator is asked for targets only on rebalance bars: the bars before the next are quiet."""
-        k = bisect.bisect_left(self._rebalance_bars, bar)
-        return self._rebalance_bars[k] if k < len(self._rebalance_bars) else len(self._rebalance)
+        return next_bar(self._rebalance_bars, bar)
 
     quiet_first = True  # the generator is the user's code: it takes a block first (eventbt.quiet)
 
