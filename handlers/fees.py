@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -193,8 +193,7 @@ class CashInterest(FeeHandler):
     def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
         super().__init__()
         self.annual_rate = _rate("annual_rate", annual_rate, low=self.lowest_rate, high=1.0)
-        if day_count not in DAY_COUNTS:
-            raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
+        _check_day_count(day_count)
         self.day_count = day_count
         self._held = 0.0  # the cash at the end of the previous bar
 
@@ -343,10 +342,15 @@ class UsRegulatoryFees(_FeeOnFills):
         return fsum(parts.values()), f"US regulatory fees on a {fill.side.name.lower()}", details
 
 
-def _day_count(day_count: object) -> int:
+def _check_day_count(day_count: object) -> None:
     if day_count not in DAY_COUNTS:
         raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
-    return int(day_count)
+
+
+def _day_count(day_count: object) -> int:
+    """``day_count`` checked (:func:`_check_day_count`), as an int (recorded so in the fees' details)."""
+    _check_day_count(day_count)
+    return int(cast(int, day_count))
 
 
 class Financing(CashInterest):
