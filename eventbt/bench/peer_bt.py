@@ -29,11 +29,11 @@ def bt_available() -> bool:
     return importlib.util.find_spec("bt") is not None
 
 
-def bt_rotation(close: np.ndarray, dates: np.ndarray, *, initial_cash: float = 1_000_000.0, fast_span: int = 20,
-                slow_span: int = 100, top_n: int = 10, per_share: float = 0.005, minimum: float = 1.0,
-                max_pct: float = 0.01) -> Any:
+def bt_rotation(close: np.ndarray, dates: np.ndarray, *, initial_cash: float, fast_span: int, slow_span: int,
+                top_n: int, per_share: float, minimum: float, max_pct: float) -> Any:
     """Run the rotation in bt on ``close`` (bars x symbols, no NaN) and return bt's result (``bt.backtest.Result``);
-    its picks at each rebalance are in ``result.picks`` (``{date: [symbols]}``)."""
+    its picks at each rebalance are in ``result.picks`` (``{date: [symbols]}``). The rules are the benchmark's
+    (:func:`eventbt.bench.workloads.bt_rules`)."""
     import bt
     import pandas as pd
 

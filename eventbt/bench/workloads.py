@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from eventbt.prices import PriceData
     from eventbt.scenario import ScenarioConfig
 
-__all__ = ["ROTATION_SIZES", "SIZES", "WORKLOADS", "daily_config", "gbm_prices", "rotation_config", "small_scenario"]
+__all__ = ["ROTATION_SIZES", "SIZES", "WORKLOADS", "bt_rules", "daily_config", "gbm_prices", "rotation_config",
+           "small_scenario"]
 
 # (symbols, bars) per size.
 ROTATION_SIZES = {"tiny": (5, 150), "small": (10, 1_260), "medium": (100, 2_520), "large": (500, 5_040)}
@@ -32,6 +33,7 @@ WORKLOADS = ("rotation", "daily", "bus", "scale", "startup", "sweep", "bt")
 
 _COMMISSION = {"model": "per_share", "per_share": 0.005, "minimum": 1.0, "max_pct": 0.01}
 _SLIPPAGE = {"model": "fixed_bps", "bps": 5.0}
+_INITIAL_CASH = 1_000_000.0
 
 
 def gbm_prices(symbols: int, bars: int, *, seed: int = 7, start: str = "2000-01-03") -> PriceData:
@@ -63,7 +65,7 @@ def _config(name: str, strategy: dict[str, Any], schedule: dict[str, Any]) -> Sc
     return ScenarioConfig.from_dict({
         "scenario": {"name": name},
         "data": {"path": "generated"},
-        "portfolio": {"initial_cash": 1_000_000.0},
+        "portfolio": {"initial_cash": _INITIAL_CASH},
         "strategy": strategy,
         "schedule": schedule,
         "execution": {"timing": "same_close", "commission": dict(_COMMISSION), "slippage": dict(_SLIPPAGE)},
@@ -71,10 +73,20 @@ def _config(name: str, strategy: dict[str, Any], schedule: dict[str, Any]) -> Sc
     })
 
 
+_ROTATION = {"fast_span": 20, "slow_span": 100, "top_n": 10, "weighting": "equal"}
+
+
 def rotation_config() -> ScenarioConfig:
     """EMA allocation (fast 20, slow 100, top 10, equal), monthly, IB-like commission, 5 bps, same close."""
-    params = {"fast_span": 20, "slow_span": 100, "top_n": 10, "weighting": "equal"}
-    return _config("bench_rotation", {"name": "ema_allocation", "params": params}, {"rebalance": "monthly"})
+    return _config("bench_rotation", {"name": "ema_allocation", "params": dict(_ROTATION)}, {"rebalance": "monthly"})
+
+
+def bt_rules() -> dict[str, Any]:
+    """The rotation's rules as :func:`eventbt.bench.peer_bt.bt_rotation` takes them: the same spans, top n,
+    commission and cash as :func:`rotation_config` (bt has no slippage)."""
+    return {"initial_cash": _INITIAL_CASH, "fast_span": _ROTATION["fast_span"], "slow_span": _ROTATION["slow_span"],
+            "top_n": _ROTATION["top_n"], "per_share": _COMMISSION["per_share"], "minimum": _COMMISSION["minimum"],
+            "max_pct": _COMMISSION["max_pct"]}
 
 
 def daily_config() -> ScenarioConfig:

@@ -30,14 +30,17 @@ def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.Capture
     # The bus moves exactly the events its source yields (2,000 at the tiny size), floor included.
     assert {row["events"] for row in rows if row["workload"] == "bus"} == {2_000}
     assert all(row["ratio_to_floor"] is not None for row in rows if row["workload"] == "bus")
-    loop, engine = rows[0], rows[1]
+    row = {(row["workload"], row["variant"]): row for row in rows}
+    loop, engine = row["rotation", "plain numpy loop"], row["rotation", "eventbt, audit to file"]
     assert (engine["symbols"], engine["bars"]) == (5, 150) and engine["equity_equal"] is True
     # Each ratio is its row's seconds over its yardstick's (the rows' seconds are rounded to 0.1 ms: 3% here).
     assert engine["ratio_to_loop"] == pytest.approx(engine["seconds"] / loop["seconds"], rel=0.03)
     assert len(engine["digest"]) == 64 and engine["audit_bytes"] > 0
-    assert rows[8]["ratio_to_pandas"] > 0 and rows[10]["speedup"] > 0
-    assert [row["events"] for row in rows[9:11]] == [8, 8]  # every combination ran, on both executors
-    assert rows[12]["ratio_to_eventbt"] == pytest.approx(rows[12]["seconds"] / rows[11]["seconds"], rel=0.03)
+    assert row["startup", "eventbt run (small scenario)"]["ratio_to_pandas"] > 0
+    serial, dask = row["sweep", "8 combinations, serial"], row["sweep", "8 combinations, Dask 2 workers"]
+    assert [serial["events"], dask["events"]] == [8, 8] and dask["speedup"] > 0  # every combination ran on both
+    bt, ours = row["bt", "bt (no audit, no slippage)"], row["bt", "eventbt, audit to file"]
+    assert bt["ratio_to_eventbt"] == pytest.approx(bt["seconds"] / ours["seconds"], rel=0.03)
 
 
 def test_bench_table_has_a_line_per_figure(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,20 +96,19 @@ def test_the_plain_loop_gives_the_engines_equity_bit_for_bit(size: str) -> None:
     assert np.array_equal(result.equity["total_value"].to_numpy(), loop)
 
 
-@pytest.mark.parametrize("size", ["small"])  # tiny: the bench JSON test runs the bench's own check
-def test_bt_picks_what_eventbt_picks_at_every_rebalance(size: str) -> None:
+def test_bt_picks_what_eventbt_picks_at_every_rebalance() -> None:
     """The bt version of the rotation (eventbt/bench/peer_bt.py) makes the same decisions as the engine: the same
     symbols at the same month-end bars, checked here independently of the benchmark's own check. bt's picks come
     from pandas' ewm, eventbt's from its own EMA update: two implementations of the docs' rule."""
     from eventbt.bench.peer_bt import bt_rotation
-    from eventbt.bench.workloads import ROTATION_SIZES, rotation_config
+    from eventbt.bench.workloads import ROTATION_SIZES, bt_rules, rotation_config
     from eventbt.simulation import Simulation
 
-    prices = gbm_prices(*ROTATION_SIZES[size])
+    prices = gbm_prices(*ROTATION_SIZES["small"])  # tiny: the bench JSON test runs the bench's own check
     simulation = Simulation(rotation_config(), prices=prices)
     simulation.run()
     ours = {prices.dates[record.bar]: sorted(record.weights) for record in simulation.history.signals}
-    picks = bt_rotation(prices.close, prices.dates).picks
+    picks = bt_rotation(prices.close, prices.dates, **bt_rules()).picks
     theirs = {day.to_datetime64(): sorted(chosen) for day, chosen in picks.items()}
     assert ours and ours == theirs
 
