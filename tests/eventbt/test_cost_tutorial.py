@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import pytest
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "cost-models.md"
-BLOCK = re.compile(r"(<!-- file: (?P<file>[\w.]+) -->\n)?```python\n(?P<code>.*?)```", re.DOTALL)
+from tests.eventbt.doc_code import DOCS, python_blocks
+
+DOC = DOCS / "cost-models.md"
 
 
 def test_tutorial_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The model and fee-handler files are written out, then every other python block runs in order."""
-    blocks = list(BLOCK.finditer(DOC.read_text(encoding="utf-8")))
+    blocks = python_blocks(DOC)
     files = [block for block in blocks if block["file"]]
     assert [block["file"] for block in files] == ["my_costs.py", "my_order_costs.py", "my_fees.py"]
     for block in files:

@@ -25,6 +25,7 @@ from eventbt.quiet import BLOCK_EVENTS, QuietBars
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
 from handlers.strategy import StrategyHandler
+from tests.eventbt.doc_code import DOCS, doc_module
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -142,6 +143,9 @@ def test_a_quiet_bars_events_are_built_once_and_trace_back() -> None:
     simulation, taken = _run(CASES["rotation"], blocks=True)
     block = taken[1]
     bar = block.start + 1
+    # Same-close fills: three events a bar (market, bar end, snapshot), so the second bar's market event is the
+    # block's fourth id and its snapshot two ids later; worked out here from that layout, not asked of the block.
+    assert block.per_bar == 3
     market_id = block.first_id + 3
     market = simulation.bus.events[market_id]
     assert isinstance(market, MarketEvent) and market.bar == bar
@@ -331,53 +335,26 @@ def test_a_blocks_lines_are_its_events_lines(times: list[int], with_open: bool) 
     assert len(whole.lines()) == (4 if with_open else 3) * len(times) and whole.count == one_by_one.count
 
 
-class _TicketFee(Handler):
-    """docs/cost-models.md's tutorial fee handler, with its optional quiet-bar methods."""
-
-    name = "ticket_fee"
-
-    def __init__(self) -> None:
-        from eventbt.events import FillEvent
-
-        self.subscribes = (FillEvent, MarketEvent)
-        self.pending: list[Event] = []
-
-    def on_fill(self, event: Event) -> None:
-        self.pending.append(event)
-
-    def on_market(self, event: MarketEvent) -> list[Event]:
-        from eventbt.events import FeeEvent
-
-        fills, self.pending = self.pending, []
-        return [FeeEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=event.bar, cause_id=fill.id,
-                         model=self.name, amount=2.0, reason="ticket fee") for fill in fills]
-
-    def quiet_until(self, bar: int) -> int:
-        from eventbt.quiet import NEVER
-
-        return bar if self.pending else NEVER
-
-    def on_quiet_bars(self, bars: QuietBars) -> None:
-        pass
+# docs/cost-models.md's tutorial fee handler, with its optional quiet-bar methods, run as the page writes it.
+TicketFee: Any = doc_module(DOCS / "cost-models.md", "my_fees.py")["TicketFee"]
 
 
 def test_a_users_handler_with_the_quiet_methods_keeps_the_blocks_and_the_numbers() -> None:
     """A fee handler of the user's that says when it is quiet lets quiet bars go by as blocks; its fees, charged
     at the bar after each rebalance, are those of the run event by event (2.00 a fill)."""
     prices = gbm_prices(8, 300, seed=4)
-    blocked, taken = _run(lambda: Simulation(rotation_config(), prices=prices, extra_handlers=[_TicketFee()]),
+    blocked, taken = _run(lambda: Simulation(rotation_config(), prices=prices, extra_handlers=[TicketFee()]),
                           blocks=True)
-    stepped, _ = _run(lambda: Simulation(rotation_config(), prices=prices, extra_handlers=[_TicketFee()]),
+    stepped, _ = _run(lambda: Simulation(rotation_config(), prices=prices, extra_handlers=[TicketFee()]),
                       blocks=False)
     assert taken
     assert blocked.audit.digest == stepped.audit.digest
-    # Every fill is charged at the next bar's market event; those of the last bar have none (this handler, unlike
-    # the tutorial's, does not take the data's end).
-    charged = sum(1 for trade in blocked.history.trades if trade.bar < 299)
-    assert charged > 0 and blocked.history.fees == {"ticket_fee": 2.0 * charged} == stepped.history.fees
+    # Every fill is charged, at the next bar's market event or, for the last bar's, when the data ends.
+    fills = len(blocked.history.trades)
+    assert fills > 0 and blocked.history.fees == {"ticket_fee": 2.0 * fills} == stepped.history.fees
 
 
-class _Interrupting(_TicketFee):
+class _Interrupting(TicketFee):
     """Ctrl-C arriving while this handler takes its third block (after the portfolio has taken it)."""
 
     def __init__(self) -> None:
