@@ -194,3 +194,17 @@ def test_report_of_a_run_with_flows_is_time_weighted(tmp_path: Path) -> None:
     assert row_2012 is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row_2012.group(1))
     assert cells[5] == f"{(growth - 1) * 100:.1f}"
+
+
+def test_a_loaded_run_is_not_taken_with_another_folder_or_benchmark(runs: dict[str, object]) -> None:
+    """build_report(run=...) uses the run as read: another run_dir, a benchmark or a risk-free rate beside it
+    would be silently ignored, so they are refused."""
+    from eventbt.report import build_report, load_run
+
+    folder = Path(str(runs["base"]))
+    run = load_run(folder)
+    for kwargs in ({"run_dir": folder.parent}, {"run_dir": folder, "benchmark": str(BENCHMARK)},
+                   {"run_dir": folder, "risk_free": 0.02}):
+        with pytest.raises(ValueError, match="read already"):
+            build_report(run=run, explorer=False, **kwargs)  # type: ignore[arg-type]
+    assert build_report(folder, run=run, explorer=False)[0].startswith("<!DOCTYPE html>")
