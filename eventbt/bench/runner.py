@@ -13,7 +13,9 @@ matters is a ratio to something timed beside it, in the same process and interle
 - ``startup``: a whole ``eventbt run`` of a small scenario against ``python -c "import pandas"``, as processes.
 - ``sweep``: eight combinations on a two-worker Dask cluster against the same eight run serially.
 - ``bt``: the rotation in bt, the peer (:mod:`eventbt.bench.peer_bt`), against the engine on the same panel,
-  interleaved; the picks of every rebalance are checked equal first (``x eventbt``). Needs bt installed.
+  interleaved; the picks of every rebalance are checked equal after the timing and before a ratio is printed
+  (``x eventbt``). bt's time includes the statistics its ``run`` computes, as eventbt's includes its summary.
+  Needs bt installed.
 
 Each figure is the best of ``repeat`` runs. *Backtest seconds* run from building the
 :class:`~eventbt.simulation.Simulation` to its :class:`~eventbt.results.Result` (audit log closed, digest
