@@ -152,6 +152,24 @@ class Result:
         return target
 
 
+_TRADE_FIELDS = operator.attrgetter(*(field.name for field in attrs.fields(TradeRecord)))
+"""A :class:`TradeRecord` as a flat tuple: ``bar``, then the fields of :data:`TRADE_COLUMNS` after ``date``."""
+assert [field.name for field in attrs.fields(TradeRecord)] == ["bar", *TRADE_COLUMNS[1:]]
+
+
+def _trades_frame(trades: list[TradeRecord], dates: np.ndarray) -> pd.DataFrame:
+    """``trades.csv``'s frame: a column per field (each typed by pandas from its values, as the rows would be),
+    the bar turned into its date."""
+    if not trades:
+        frame = pd.DataFrame([], columns=["bar", *TRADE_COLUMNS[1:]])
+        frame.insert(0, "date", pd.DatetimeIndex(dates[frame.pop("bar").to_numpy(dtype=int)]))
+        return frame
+    bars, *others = zip(*map(_TRADE_FIELDS, trades), strict=True)
+    data: dict[str, object] = {"date": pd.DatetimeIndex(dates[np.array(bars, dtype=int)])}
+    data.update(zip(TRADE_COLUMNS[1:], map(list, others), strict=True))
+    return pd.DataFrame(data)
+
+
 def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float, audit: AuditLog,
                  scenario: ScenarioConfig, status: str, finished: bool, events: int,
                  dead_letters: int = 0, warmup_bars: int = 0) -> Result:
@@ -168,12 +186,10 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
     """
     symbols = list(history.symbols)
     index = pd.DatetimeIndex(dates[history.bars], name="date")
-    equity = pd.DataFrame({"cash": history.cash, "positions_value": history.positions_value,
-                           "total_value": history.total_value, "flow": history.flow},
-                          index=index, columns=EQUITY_COLUMNS, dtype=float)
-    fill_row = operator.attrgetter(*(field.name for field in attrs.fields(TradeRecord)))  # a flat tuple per fill
-    trades = pd.DataFrame([fill_row(record) for record in history.trades], columns=["bar", *TRADE_COLUMNS[1:]])
-    trades.insert(0, "date", pd.DatetimeIndex(dates[trades.pop("bar").to_numpy(dtype=int)]))
+    # One float block, (bars x 4) as the transpose of the four columns: no copy, no consolidation.
+    columns = np.array([history.cash, history.positions_value, history.total_value, history.flow], dtype=float)
+    equity = pd.DataFrame(columns.T, index=index, columns=EQUITY_COLUMNS)
+    trades = _trades_frame(history.trades, dates)
     # Rebalances x symbols grids filled as numpy arrays (a frame built from nested lists costs a Python
     # object per cell).
     weight_grid = np.array([record.weights for record in history.weights], dtype=float)
@@ -194,23 +210,24 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
     # Exactly rounded over the fills (the running totals of the book may differ in the last bit), so that
     # summary.json and the views that read trades.csv (show, compare, the report) print the same cents.
     commission, slippage = fsum(trades["commission"].to_numpy()), fsum(trades["slippage"].to_numpy())
+    total_value, flows = columns[2], columns[3]
     summary = summary_figures(
-        dates=index.to_numpy(), values=equity["total_value"].to_numpy(), initial_cash=initial_cash,
-        trades=len(trades), total_commission=commission, total_slippage=slippage, flows=equity["flow"].to_numpy(),
+        dates=index.to_numpy(), values=total_value, initial_cash=initial_cash,
+        trades=len(trades), total_commission=commission, total_slippage=slippage, flows=flows,
     )
     complete = finished and status == "completed"
     summary.update(scenario=scenario.name, events=events, digest=audit.digest, complete=complete, status=status,
                    dead_letters=dead_letters)
     summary["costs"] = cost_attribution(
         commission=commission, slippage=slippage, fees=history.fees,
-        values=equity["total_value"].to_numpy(), dates=index.to_numpy(),
+        values=total_value, dates=index.to_numpy(),
     )
     if scenario.data.corporate_actions:
         summary["dividends"] = dividend_summary(history.dividends, history.splits)
     if scenario.run.warmup:
         summary["warmup_bars"] = warmup_bars
     if margin:
-        summary["exposure"] = exposure_summary(total_value=equity["total_value"].to_numpy(),
+        summary["exposure"] = exposure_summary(total_value=total_value,
                                                long_value=equity["long_value"].to_numpy(),
                                                short_value=equity["short_value"].to_numpy(),
                                                margin_calls=len(history.margin_calls))
