@@ -8,10 +8,12 @@ values of the wrong type (by the constructor's annotations) and values the class
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import types
 import typing
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,8 +27,7 @@ __all__ = ["constructor_parameters", "did_you_mean", "got", "instantiate"]
 def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
                 error: Callable[[str, str | None], ScenarioError], noun: str = "model") -> object:
     """``cls(**arguments)``, with each unknown, missing or mistyped key reported through ``error``."""
-    parameters, takes_any_key = constructor_parameters(cls)
-    hints = _parameter_types(cls)
+    parameters, takes_any_key, hints = _read_constructor(cls)
     for key, value in arguments.items():
         if key not in parameters:
             if takes_any_key:
@@ -56,6 +57,25 @@ def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
 def did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_CONSTRUCTORS: weakref.WeakKeyDictionary[type, tuple[dict[str, inspect.Parameter], bool, dict[str, object]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _read_constructor(cls: type) -> tuple[dict[str, inspect.Parameter], bool, dict[str, object]]:
+    """:func:`constructor_parameters` and :func:`_parameter_types` of ``cls``, read once per class: a run builds
+    its models from the same few classes every time, and reading a signature and resolving its annotations took
+    a third of the time a small run spends building its pipeline (docs/performance.md). Kept while the class
+    lives; the callers only read what they get."""
+    try:
+        return _CONSTRUCTORS[cls]
+    except (KeyError, TypeError):  # TypeError: a class that cannot be weakly referenced is read every time
+        pass
+    read = (*constructor_parameters(cls), _parameter_types(cls))
+    with contextlib.suppress(TypeError):
+        _CONSTRUCTORS[cls] = read
+    return read
 
 
 def constructor_parameters(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
