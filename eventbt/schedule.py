@@ -36,8 +36,6 @@ def _last_of_groups(keys: np.ndarray) -> np.ndarray:
 def rebalance_mask(dates: np.ndarray, *, rebalance: str | None = None, every_n_bars: int | None = None,
                    dates_list: Sequence[str] | None = None, source: str | None = None) -> np.ndarray:
     """A boolean array, one entry per bar, true on rebalance bars. ``source`` names the scenario in errors."""
-    import pandas as pd
-
     n = len(dates)
     if every_n_bars is not None:
         mask = np.zeros(n, dtype=bool)
@@ -57,16 +55,17 @@ def rebalance_mask(dates: np.ndarray, *, rebalance: str | None = None, every_n_b
         mask = np.zeros(n, dtype=bool)
         mask[positions] = True
         return mask
-    index = pd.DatetimeIndex(dates)
     if rebalance == "daily":
         return np.ones(n, dtype=bool)
     if rebalance == "weekly":
-        iso = index.isocalendar()
+        import pandas as pd
+
+        iso = pd.DatetimeIndex(dates).isocalendar()
         keys = iso["year"].to_numpy(dtype=np.int64) * 100 + iso["week"].to_numpy(dtype=np.int64)
-    elif rebalance == "monthly":
-        keys = index.year.to_numpy() * 100 + index.month.to_numpy()
-    elif rebalance == "quarterly":
-        keys = index.year.to_numpy() * 10 + index.quarter.to_numpy()
+    elif rebalance in ("monthly", "quarterly"):
+        # Months since 1970-01 (numpy's calendar months; floor division keeps earlier dates in their quarter).
+        months = np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+        keys = months if rebalance == "monthly" else months // 3
     else:
         raise ScenarioError(
             f"[schedule] rebalance must be one of {', '.join(PERIODS)}, got {rebalance!r}",

@@ -1,0 +1,35 @@
+"""``rebalance_mask`` for calendar periods against the calendar as Python's ``datetime`` reads it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from eventbt.schedule import rebalance_mask
+
+
+def _last_bars(days: list[dt.date], key) -> list[bool]:  # type: ignore[no-untyped-def]
+    """True at a day whose period (``key``) differs from the next day's, and at the last day: by hand, per day."""
+    return [i == len(days) - 1 or key(days[i]) != key(days[i + 1]) for i in range(len(days))]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_monthly_and_quarterly_masks_follow_the_calendar(seed: int) -> None:
+    # Sorted distinct days from 1890 to 2110 (before the 1970 epoch too, where the months counted from it are
+    # negative), dense enough that many months and quarters hold several bars and some hold one.
+    rng = np.random.default_rng(seed)
+    ordinals = np.unique(rng.integers(dt.date(1890, 1, 1).toordinal(), dt.date(2110, 12, 31).toordinal(), 3_000))
+    if seed == 0:  # the days either side of the epoch and of a quarter's end, every one of them
+        edges = [dt.date(1969, 12, 31), dt.date(1970, 1, 1), dt.date(1969, 9, 30), dt.date(1969, 10, 1)]
+        ordinals = np.unique(np.concatenate([ordinals, [day.toordinal() for day in edges]]))
+    days = [dt.date.fromordinal(int(ordinal)) for ordinal in ordinals]
+    dates = np.array([day.isoformat() for day in days], dtype="datetime64[ns]")
+
+    monthly = rebalance_mask(dates, rebalance="monthly")
+    quarterly = rebalance_mask(dates, rebalance="quarterly")
+
+    assert monthly.tolist() == _last_bars(days, lambda day: (day.year, day.month))
+    assert quarterly.tolist() == _last_bars(days, lambda day: (day.year, (day.month - 1) // 3))
+    assert monthly.dtype == bool and len(monthly) == len(days)
