@@ -52,7 +52,7 @@ TOLERANCE = 1e-9
 EXPECTED_DATE = "expected a date like YYYY-MM-DD or M/D/YYYY"
 ONE_FORMAT = "expected one format (YYYY-MM-DD or M/D/YYYY) for the whole column"
 POSITIVE = "; expected a positive price or empty"
-_JUMP_BLOCK = 64  # columns the jump screen takes at a time (its ratios never take a panel's worth of memory)
+_JUMP_CELLS = 1 << 18  # ratios the jump screen takes at a time (never a panel's worth of memory)
 
 #: The largest price accepted: a position's value (at most 2**53 shares) stays finite and far from overflow.
 MAX_PRICE = 1e15
@@ -369,6 +369,42 @@ class JumpWarning:
     close: float
 
 
+def _may_have_nan(close: np.ndarray) -> np.ndarray:
+    """Per column, whether it may hold a missing close: every column that does, and perhaps some that do not.
+
+    A column's sum is NaN when it holds a NaN (NaN propagates through addition) or, without one, both
+    infinities; prices are checked finite and positive before any of these scans, so in practice it is
+    exact. One pass of additions over the panel, against a boolean panel and a pass over it for
+    ``np.isnan(close).any(axis=0)``; callers look at the columns it flags closely."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        sums: np.ndarray = close.sum(axis=0)
+    flagged: np.ndarray = np.isnan(sums)
+    return flagged
+
+
+def _jump_screen(close: np.ndarray, threshold: float) -> np.ndarray:
+    """The columns that may hold a jump: a ratio of neighbouring closes outside ``[threshold, 1 / threshold]``
+    somewhere, or a missing close (a gap can hide a jump; the careful look follows a column across its gaps).
+
+    Taken in blocks of whole rows (contiguous in the row-major panel, some :data:`_JUMP_CELLS` ratios at a
+    time), keeping each column's smallest and largest ratio: a NaN close makes a NaN ratio, which both keep
+    (numpy's minimum and maximum propagate NaN) and no comparison passes, so such a column is flagged too.
+    Rows overlap by one, so every pair of neighbours is looked at."""
+    bars, symbols = close.shape
+    if bars < 2 or symbols == 0:
+        return _may_have_nan(close)
+    smallest = np.full(symbols, np.inf)
+    largest = np.full(symbols, -np.inf)
+    step = max(1, _JUMP_CELLS // symbols)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for first in range(0, bars - 1, step):
+            stop = min(first + step, bars - 1)
+            ratios = close[first + 1:stop + 1] / close[first:stop]
+            np.minimum(smallest, ratios.min(axis=0), out=smallest)
+            np.maximum(largest, ratios.max(axis=0), out=largest)
+    return ~((smallest >= threshold) & (largest <= 1 / threshold))
+
+
 def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THRESHOLD) -> list[JumpWarning]:
     """Close-to-close moves with a ratio below ``threshold`` or above ``1 / threshold``, by symbol then date.
 
@@ -391,13 +427,7 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
     close = prices.close
     # Whole-panel first (in blocks of columns, so the ratios never take a panel's worth of memory): columns
     # without a jump between neighbouring closes, and without gaps that could hide one, need no further look.
-    flagged = np.zeros(close.shape[1], dtype=bool)
-    for first in range(0, close.shape[1], _JUMP_BLOCK):
-        block = close[:, first:first + _JUMP_BLOCK]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            neighbours = block[1:] / block[:-1]
-        flagged[first:first + _JUMP_BLOCK] = (((neighbours < threshold) | (neighbours > 1 / threshold)).any(axis=0)
-                                              | np.isnan(block).any(axis=0))
+    flagged = _jump_screen(close, threshold)
     for j in np.flatnonzero(flagged).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
@@ -480,8 +510,8 @@ def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> 
     close = prices.close
     # Whole-panel first: a column can hold a run only if it has min_bars - 1 repeats of the close before
     # (or gaps, which a run is followed across); the rest need no further look.
-    repeats = (close[1:] == close[:-1]).sum(axis=0)
-    candidates = (repeats >= min_bars - 1) | np.isnan(close).any(axis=0)
+    repeats = np.count_nonzero(close[1:] == close[:-1], axis=0)
+    candidates = (repeats >= min_bars - 1) | _may_have_nan(close)
     for j in np.flatnonzero(candidates).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
@@ -557,21 +587,23 @@ def missing_text_message(path: str, prices: PriceData) -> list[str]:
 def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int]]:
     """``(symbol, first missing date, last missing date, bars)`` of each run of at least ``min_bars`` bars
     without a close between a symbol's first and last close (a gap forward-filling would bridge)."""
-    close = prices.close
+    columns = np.flatnonzero(_may_have_nan(prices.close))  # a column with every close has no gap
+    close = prices.close[:, columns]
     present = ~np.isnan(close)
     listed = present.any(axis=0)
     first = np.argmax(present, axis=0)
     last = len(close) - 1 - np.argmax(present[::-1], axis=0)
     found = []
     inside_missing = listed & ((last - first + 1) - present.sum(axis=0) >= min_bars)
-    for j in np.flatnonzero(inside_missing).tolist():
-        missing = ~present[first[j]: last[j] + 1, j]
+    for k in np.flatnonzero(inside_missing).tolist():
+        j = int(columns[k])
+        missing = ~present[first[k]: last[k] + 1, k]
         edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             if end - start >= min_bars:
-                found.append((prices.symbols[j], iso(prices.dates[first[j] + start]),
-                              iso(prices.dates[first[j] + end - 1]), end - start))
+                found.append((prices.symbols[j], iso(prices.dates[first[k] + start]),
+                              iso(prices.dates[first[k] + end - 1]), end - start))
     return found
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
+from eventbt.data import checks
 from eventbt.data.checks import data_warnings, find_stale_prices, find_suspicious_jumps, long_gaps
 from eventbt.data.loaders import load_prices
 from eventbt.prices import MissingText, PriceData
@@ -116,10 +117,15 @@ def _reference_jumps(close: np.ndarray, threshold: float) -> list[tuple[int, int
     return found
 
 
+@pytest.mark.parametrize("jump_cells", [None, 40])
 @pytest.mark.parametrize("seed", range(5))
-def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int) -> None:
+def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int, jump_cells: int | None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Random panels with stale runs, jumps and gaps planted: stale runs, jumps and long gaps agree with plain
-    loops over every cell (the independent method)."""
+    loops over every cell (the independent method). With ``jump_cells = 40`` the jump screen takes the 300 bars
+    three rows at a time, so jumps and gaps fall on the seams between its blocks too."""
+    if jump_cells is not None:
+        monkeypatch.setattr(checks, "_JUMP_CELLS", jump_cells)
     rng = np.random.default_rng(seed)
     close = np.round(rng.uniform(10, 11, size=(300, 12)), 1)  # one decimal: repeats happen by chance too
     for _ in range(6):
@@ -145,3 +151,24 @@ def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int) ->
             if after - before - 1 >= 3:
                 expected_gaps.append((prices.symbols[j], int(before) + 1, int(after - before - 1)))
     assert [(s, day[first], bars) for s, first, _, bars in long_gaps(prices, 3)] == expected_gaps
+
+
+@pytest.mark.parametrize("jump_cells", [None, 7, 40])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_jump_screen_misses_no_jump_of_a_column_without_gaps(seed: int, jump_cells: int | None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Panels with every close (so only the whole-panel screen decides which columns are looked at closely) and one
+    jump planted per jumping column, on random bars: at the seams of the screen's blocks too when it takes one
+    or a few rows at a time. What it finds equals the cell-by-cell scan."""
+    if jump_cells is not None:
+        monkeypatch.setattr(checks, "_JUMP_CELLS", jump_cells)
+    rng = np.random.default_rng(100 + seed)
+    close = rng.uniform(10, 11, size=(120, 9))
+    for j in rng.choice(9, size=4, replace=False).tolist():
+        close[rng.integers(1, 120):, j] *= rng.choice([0.3, 4.0])  # a level shift: one jump, at its first bar
+    prices = PriceData(dates=np.arange(120).astype("datetime64[D]").astype("datetime64[ns]"),
+                       symbols=tuple(f"S{j}" for j in range(9)), close=close)
+    day = {str(d)[:10]: i for i, d in enumerate(prices.dates)}
+    jumps = [(prices.symbols.index(w.symbol), day[w.date]) for w in find_suspicious_jumps(prices, 0.5)]
+    assert len(jumps) == 4
+    assert jumps == _reference_jumps(close, 0.5)
