@@ -8,7 +8,7 @@ never on pandas objects.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -109,6 +109,11 @@ class PriceData:
         if not 0 <= self.warmup_bars < max(len(self.dates), 1):
             raise ValueError(f"PriceData.warmup_bars is {self.warmup_bars}, expected 0 <= it < {len(self.dates)}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled field by field, unpickled by :func:`_unpickled`, which aligns the arrays (a sweep's workers get
+        the panel this way)."""
+        return _unpickled, (attrs.asdict(self, recurse=False),)
+
     @property
     def n_bars(self) -> int:
         return len(self.dates)
@@ -197,3 +202,18 @@ class PriceData:
             warmup_bars=warmup if warmup < len(dates) else 0,
             missing_text=tuple(m for m in self.missing_text if m.symbol in kept and m.date in days),
         )
+
+
+def _unpickled(fields: dict[str, Any]) -> PriceData:
+    """A :class:`PriceData` from its pickled fields, each array aligned and C-ordered.
+
+    Dask sends a sweep's panel to its workers as out-of-band pickle buffers, and its network layer may give them
+    back at any byte offset of a larger buffer; numpy then reads every row of a misaligned float64 array through
+    slower loops (3% of a rotation combination's time, measured). An array that arrives misaligned is copied once
+    here; one that arrives aligned is kept as it is.
+    """
+    for name in ("dates", *FIELDS):
+        array = fields[name]
+        if array is not None and not (array.flags.aligned and array.flags.c_contiguous):
+            fields[name] = np.array(array, order="C")
+    return PriceData(**fields)
