@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,12 @@ ACTION_COLUMNS = ["date", "symbol", "action", "shares_before", "shares_after", "
 
 _REBALANCE_TYPES = (b'"type":"SignalEvent"', b'"type":"OrderEvent"', b'"type":"FillEvent"',
                     b'"type":"NoticeEvent"', b'"type":"CancelEvent"')
+_FEE_LINES = (b'"type":"FeeEvent"', b"fee_owed")
+_ACTION_TYPES = (b'"type":"SplitAdjustmentEvent"', b'"type":"DividendPaymentEvent"')
+
+Records = Sequence[dict[str, Any]]
+"""``publish`` records already read from an audit log, in its order: what :func:`load_run` hands its readers
+(each passes over the records that are not its own)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -62,28 +68,47 @@ def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
     return frame
 
 
+_TYPE_KEY = b'"type":"'
+
+
 def _published(audit_path: Path, *needles: bytes) -> Iterator[dict[str, Any]]:
-    """The ``publish`` records of the audit log whose line holds any of ``needles``, in the log's order."""
+    """The ``publish`` records of the audit log whose line holds any of ``needles``, in the log's order.
+
+    A needle ``"type":"X"`` is looked for as the line's own type: a record's keys are sorted, so its ``type`` is
+    its last key, found from the end of the line (a ``type`` key inside its data comes earlier; one inside a
+    string is escaped). Other needles are looked for anywhere in the line."""
+    types = {needle[len(_TYPE_KEY):-1] for needle in needles if needle.startswith(_TYPE_KEY)}
+    others = [needle for needle in needles if not needle.startswith(_TYPE_KEY)]
+    start = len(_TYPE_KEY)
     with audit_path.open("rb") as handle:
         for line in handle:
-            if not any(needle in line for needle in needles):
+            at = line.rfind(_TYPE_KEY) + start
+            kind = line[at:line.find(b'"', at)] if at >= start else b""
+            if kind not in types and not any(needle in line for needle in others):
                 continue
             record: dict[str, Any] = orjson.loads(line)
             if record.get("record") == "publish":
                 yield record
 
 
-def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
+def _records_of(audit: Path | Records, needles: tuple[bytes, ...]) -> Iterable[dict[str, Any]]:
+    """The ``publish`` records a reader looks at: the log's lines holding any of ``needles``, or the records it
+    was given (``[]`` for a path that is not a file)."""
+    if isinstance(audit, Path):
+        return _published(audit, *needles) if audit.is_file() else []
+    return audit
+
+
+def read_rebalances(audit: Path | Records) -> list[dict[str, Any]]:
     """Each signal in the audit log with the notices, orders and fills it caused, in the order they happened.
 
     A rebalance is a ``SignalEvent``; its orders and notices name it as their cause, and each fill and
     cancel names its order. Under ``next_open`` the fills come a bar later; they still join their order.
+    ``audit`` is the log's path (no log: no rebalances) or its :data:`Records`.
     """
-    if not audit_path.is_file():
-        return []
     signals: dict[int, dict[str, Any]] = {}
     order_signal: dict[int, int] = {}
-    for record in _published(audit_path, *_REBALANCE_TYPES):
+    for record in _records_of(audit, _REBALANCE_TYPES):
         kind, data, cause = record["type"], record["data"], record.get("cause")
         if kind == "SignalEvent":
             signals[record["id"]] = {"id": record["id"], "date": record["time"][:10], "targets": data["weights"],
@@ -102,24 +127,25 @@ def read_rebalances(audit_path: Path) -> list[dict[str, Any]]:
     return [signals[key] for key in sorted(signals)]
 
 
-def read_fees(audit_path: Path, trades: pd.DataFrame) -> pd.DataFrame:
+def read_fees(audit: Path | Records, trades: pd.DataFrame) -> pd.DataFrame:
     """Every fee of the audit log as paid (:data:`FEE_COLUMNS`); an empty table without an audit log.
 
     The amount is the ``FeeEvent``'s, or what the book paid when the cash could not cover it (the ``paid``
     of the ``fee_owed`` notice the fee caused). A fee caused by a fill (the trades.csv row whose ``fill_id``
     is its cause) belongs to that fill's date: a stamp duty on a same-close buy is booked the next bar.
+    ``audit`` is the log's path or its :data:`Records`.
     """
-    if not audit_path.is_file():
-        return pd.DataFrame(columns=FEE_COLUMNS)
-    fills = {int(row["fill_id"]): row for row in trades.to_dict("records")} if len(trades) else {}
     fees: list[dict[str, Any]] = []
     paid: dict[int, float] = {}
-    for record in _published(audit_path, b'"type":"FeeEvent"', b"fee_owed"):
+    for record in _records_of(audit, _FEE_LINES):
         data = record["data"]
         if record["type"] == "FeeEvent":
             fees.append({"id": record["id"], "cause": record.get("cause"), "date": record["time"][:10], **data})
         elif record["type"] == "NoticeEvent" and data.get("code") == "fee_owed":
             paid[int(record["cause"])] = float(data["details"]["paid"])
+    # trades.csv's rows by fill id, only when there are fees to date (a table of thousands of fills costs
+    # a tenth of a second to turn into rows).
+    fills = {int(row["fill_id"]): row for row in trades.to_dict("records")} if fees and len(trades) else {}
     rows = []
     for fee in fees:
         fill = fills.get(int(fee["cause"])) if fee["cause"] is not None else None
@@ -130,23 +156,23 @@ def read_fees(audit_path: Path, trades: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FEE_COLUMNS)
 
 
-def read_actions(audit_path: Path) -> pd.DataFrame:
+def read_actions(audit: Path | Records) -> pd.DataFrame:
     """Every split adjustment and dividend payment of the audit log (:data:`ACTION_COLUMNS`), in booking order;
-    an empty table without an audit log or without corporate actions."""
+    an empty table without an audit log or without corporate actions. ``audit`` is the log's path or its
+    :data:`Records`."""
     rows: list[dict[str, Any]] = []
-    if audit_path.is_file():
-        for record in _published(audit_path, b'"type":"SplitAdjustmentEvent"', b'"type":"DividendPaymentEvent"'):
-            data = record["data"]
-            if record["type"] == "SplitAdjustmentEvent":
-                rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"], "action": "split",
-                             "shares_before": data["shares_before"], "shares_after": data["shares_after"],
-                             "ratio": data["ratio"], "amount_per_share": None, "gross": None,
-                             "withholding_tax": None, "cash": data["cash_in_lieu"]})
-            else:
-                rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"],
-                             "action": "dividend", "shares_before": data["shares"], "shares_after": data["shares"],
-                             "ratio": None, "amount_per_share": data["amount_per_share"], "gross": data["gross"],
-                             "withholding_tax": data["withholding_tax"], "cash": data["net"]})
+    for record in _records_of(audit, _ACTION_TYPES):
+        data = record["data"]
+        if record["type"] == "SplitAdjustmentEvent":
+            rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"], "action": "split",
+                         "shares_before": data["shares_before"], "shares_after": data["shares_after"],
+                         "ratio": data["ratio"], "amount_per_share": None, "gross": None,
+                         "withholding_tax": None, "cash": data["cash_in_lieu"]})
+        elif record["type"] == "DividendPaymentEvent":
+            rows.append({"date": pd.Timestamp(record["time"][:10]), "symbol": data["symbol"],
+                         "action": "dividend", "shares_before": data["shares"], "shares_after": data["shares"],
+                         "ratio": None, "amount_per_share": data["amount_per_share"], "gross": data["gross"],
+                         "withholding_tax": data["withholding_tax"], "cash": data["net"]})
     return pd.DataFrame(rows, columns=ACTION_COLUMNS)
 
 
@@ -213,9 +239,12 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
                     if key in summary})
     metrics.update(income_figures(summary))
     metrics.update(exposure_figures(summary))
+    # One scan of the log for the three readers (each passes over the others' records).
+    log = root / "audit.jsonl"
+    actions = "dividends" in summary
+    records = list(_published(log, *_REBALANCE_TYPES, *_FEE_LINES, *(_ACTION_TYPES if actions else ()))) \
+        if log.is_file() else []
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
-                   benchmark_name=bench_name, rebalances=read_rebalances(root / "audit.jsonl"),
-                   fees=read_fees(root / "audit.jsonl", trades),
-                   actions=read_actions(root / "audit.jsonl") if "dividends" in summary else
-                   pd.DataFrame(columns=ACTION_COLUMNS))
+                   benchmark_name=bench_name, rebalances=read_rebalances(records), fees=read_fees(records, trades),
+                   actions=read_actions(records) if actions else pd.DataFrame(columns=ACTION_COLUMNS))
