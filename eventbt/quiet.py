@@ -40,6 +40,7 @@ from typing import Protocol
 
 import numpy as np
 
+from eventbt.errors import ContractError
 from eventbt.events import BarEndEvent, BarOpenEvent, Event, MarketEvent, SnapshotEvent
 
 __all__ = ["BLOCK_EVENTS", "NEVER", "QuietBars", "QuietHandler", "next_bar", "quiet_capable"]
@@ -172,6 +173,18 @@ class QuietBars:
         self.cash = cash
         self.positions_value = positions_value
         self.total_value = total_value
+
+    def book_values(self, reader: str) -> Sequence[float]:
+        """The book's total value at the end of each bar of the block, for ``reader`` (a handler's name) to read.
+
+        They are known once the handler that publishes the snapshots has taken the block; ``reader`` must take it
+        after that one (the built-in fee handlers are added after the portfolio). Read before, they would be
+        missing, and this says so, naming both handlers."""
+        if len(self.total_value) != self.stop - self.start:
+            raise ContractError(f"{reader} read the book's values of bars {self.start}..{self.stop - 1} before "
+                                f"{self.snapshot_by or 'the snapshots publisher'} took the block; a handler that "
+                                "reads them takes the block after that one", plugin=reader)
+        return self.total_value
 
     def market(self, bar: int) -> MarketEvent:
         """``bar``'s ``MarketEvent`` (built once; the same object ``bus.events`` gives)."""

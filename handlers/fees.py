@@ -265,7 +265,7 @@ class ManagementFee(FeeHandler):
         at the bar's closes before its fills is, on a bar without fills, the snapshot's total value."""
         rate = self.annual_rate
         accrued = self.accrued
-        for bar, value in zip(range(bars.start, bars.stop), bars.total_value, strict=True):
+        for bar, value in zip(range(bars.start, bars.stop), bars.book_values(self.name), strict=True):
             accrued += value * rate * self._days_since_previous_bar(bar) / 365
         self.accrued = accrued
         self._month = self._months[bars.stop - 1]

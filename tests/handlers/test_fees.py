@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +247,22 @@ def test_cash_interest_under_same_close_uses_the_previous_close_cash_as_before()
     # by hand for the first two: -100,000 * 0.05 / 360 = -13.888889; Friday buys floor(0.6 * 100,013.888889
     # / 10) = 6,000 shares for 60,000, cash 40,013.888889: -40,013.888889 * 0.05 * 3 / 360 = -16.672454
     assert expected[:2] == [pytest.approx(-13.888889, abs=1e-6), pytest.approx(-16.672454, abs=1e-6)]
+
+
+def test_a_fee_reading_a_quiet_block_before_the_portfolio_took_it_is_told_so() -> None:
+    """The monthly management fee accrues over a block of quiet bars from the book's values, which the portfolio
+    sets when it takes the block. Given the block first (as a handler order that put it ahead would), it says
+    which handler must take the block before it, instead of accruing nothing or failing inside zip()."""
+    from eventbt.errors import ContractError
+    from eventbt.quiet import QuietBars
+
+    close = np.full((3, 1), 10.0)
+    block = QuietBars(start=0, stop=3, first_id=1, time_ns=DATES.astype(np.int64).tolist(), close=close, fields={},
+                      complete=[True] * 3, symbols=("A",), market=lambda bar, event_id: None)  # type: ignore[arg-type,return-value]
+    block.snapshot_by = "portfolio"
+    with pytest.raises(ContractError, match=re.escape("management_fee read the book's values of bars 0..2 before "
+                                                      "portfolio took the block")) as caught:
+        ManagementFee(annual_rate=0.01, frequency="monthly").on_quiet_bars(block)
+    assert caught.value.plugin == "management_fee"
+    block.set_snapshots(100.0, [0.0, 0.0, 0.0], [100.0, 100.0, 100.0])
+    assert block.book_values("management_fee") == [100.0, 100.0, 100.0]
