@@ -148,29 +148,29 @@ def _ends(kind: str, by: str, to: tuple[str, ...]) -> tuple[bytes, bytes]:
     return head, tail
 
 
-def _bar_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event], bytes]:
+def _bar_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, bytes, Event], bytes]:
     """A renderer of the ``publish`` line of an event whose data is just ``{"bar": n}`` (a bar's market,
     open, end and data-end events), from bytes fixed per (type, publisher, subscribers)."""
     head, tail = _ends(kind, by, to)
 
-    def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
+    def render(seq: int, event_id: int, cause: int | None, time: bytes, event: Event) -> bytes:
         return _BAR_LINE % (head, b"null" if cause is None else b"%d" % cause, event.bar,  # type: ignore[attr-defined]
-                            event_id, seq, time.encode(), tail)
+                            event_id, seq, time, tail)
 
     return render
 
 
-def _snapshot_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event],
+def _snapshot_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, bytes, Event],
                                                                                bytes]:
     """A renderer of a ``SnapshotEvent``'s ``publish`` line; its floats are formatted by orjson itself."""
     head, tail = _ends(kind, by, to)
     dumps = orjson.dumps
 
-    def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
+    def render(seq: int, event_id: int, cause: int | None, time: bytes, event: Event) -> bytes:
         snapshot: Any = event
         return _SNAPSHOT_LINE % (
             head, b"null" if cause is None else b"%d" % cause, snapshot.bar, dumps(snapshot.cash),
-            dumps(snapshot.positions_value), dumps(snapshot.total_value), event_id, seq, time.encode(), tail)
+            dumps(snapshot.positions_value), dumps(snapshot.total_value), event_id, seq, time, tail)
 
     return render
 
@@ -180,7 +180,7 @@ def _floats(values: Sequence[float]) -> list[bytes]:
     return orjson.dumps(list(values))[1:-1].split(b",") if len(values) else []
 
 
-def _times(stamps: Sequence[int], time_text: Callable[[int], str]) -> list[bytes]:
+def _times(stamps: Sequence[int], time_text: Callable[[int], bytes]) -> list[bytes]:
     """:func:`~eventbt.events.format_time` of each of ``stamps`` (ns), as bytes: the dates by numpy at once and
     the time of day once, when every stamp has the same one, a whole second past midnight (format_time
     writes ``YYYY-MM-DDTHH:MM:SS``, a bare date at midnight); else one by one."""
@@ -188,21 +188,21 @@ def _times(stamps: Sequence[int], time_text: Callable[[int], str]) -> list[bytes
     offsets = times % _NS_PER_DAY
     first = int(offsets[0])
     if first % 1_000_000_000 == 0 and first and (offsets == first).all():
-        suffix = time_text(int(times[0]))[10:].encode()
+        suffix = time_text(int(times[0]))[10:]
         days: list[bytes] = times.view("datetime64[ns]").astype("datetime64[D]").astype("S10").tolist()
         return [day + suffix for day in days]
-    return [time_text(int(time_ns)).encode() for time_ns in stamps]
+    return [time_text(int(time_ns)) for time_ns in stamps]
 
 
-def _data_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, str, Event], bytes]:
+def _data_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, int, int | None, bytes, Event], bytes]:
     """A renderer of any event's ``publish`` line: the fixed head and tail around its ``audit_fields()`` as orjson
     writes them (sorted keys, numpy scalars as numbers): the bytes of ``orjson.dumps`` of the whole record."""
     head, tail = _ends(kind, by, to)
     dumps = orjson.dumps
 
-    def render(seq: int, event_id: int, cause: int | None, time: str, event: Event) -> bytes:
+    def render(seq: int, event_id: int, cause: int | None, time: bytes, event: Event) -> bytes:
         return _DATA_LINE % (head, b"null" if cause is None else b"%d" % cause,
-                             dumps(event.audit_fields(), option=_JSON_OPTIONS), event_id, seq, time.encode(), tail)
+                             dumps(event.audit_fields(), option=_JSON_OPTIONS), event_id, seq, time, tail)
 
     return render
 
@@ -230,7 +230,7 @@ def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], ca
 
 
 def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
-                 time_text: Callable[[int], str]) -> Iterator[bytes]:
+                 time_text: Callable[[int], bytes]) -> Iterator[bytes]:
     """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three or four to a bar (open, market,
     bar end and snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give
     for the events themselves (tests/eventbt/test_quiet_bars.py compares the two)."""
@@ -251,12 +251,18 @@ def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
         event_id += per_bar
 
 
-_TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, str, Event], bytes]]] = {
+_TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, bytes, Event], bytes]]] = {
     MarketEvent: _bar_template, BarOpenEvent: _bar_template, BarEndEvent: _bar_template,
     DataEndEvent: _bar_template, SnapshotEvent: _snapshot_template,
 }
 """The event classes rendered from templates (exactly these classes, not subclasses: their ``audit_fields``
 are fixed in eventbt/events.py, and tests/eventbt/test_audit.py checks the bytes)."""
+
+
+def _no_template(seq: int, event_id: int, cause: int | None, time: bytes, event: Event) -> bytes:
+    """What :meth:`AuditLog.flush` holds as the last template before it has chosen one: never called (the first
+    publish record chooses one)."""
+    raise AssertionError("a publish record rendered before its template was chosen")
 
 
 class AuditLog:
@@ -273,7 +279,7 @@ class AuditLog:
         self._pending: list[tuple[Any, ...]] = []
         self._chunks: list[bytes] = []  # rendered batches (memory mode), each whole lines ending in \n
         self._hash = hashlib.sha256()
-        self._times: dict[int, str] = {}
+        self._times: dict[int, bytes] = {}
         self._days: dict[int, str] = {}
         self._templates: dict[tuple[type, str, tuple[str, ...]], Callable[..., bytes]] = {}
         self._fd: int | None = None
@@ -343,13 +349,13 @@ class AuditLog:
         seconds = offset // 1_000_000_000
         return f"{text}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
-    def _cached_time(self, time_ns: int) -> str:
-        """:meth:`_time_text`, kept by second (the text has whole seconds; midnight exactly prints as a bare
-        date)."""
+    def _cached_time(self, time_ns: int) -> bytes:
+        """:meth:`_time_text` as the line's bytes, kept by second (the text has whole seconds; midnight exactly
+        prints as a bare date). :meth:`flush` does the same inline."""
         key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
         text = self._times.get(key)
         if text is None:
-            text = self._times[key] = self._time_text(time_ns)
+            text = self._times[key] = self._time_text(time_ns).encode()
         return text
 
     def flush(self) -> None:
@@ -370,6 +376,11 @@ class AuditLog:
         times = self._times
         cached_time = self._cached_time
         templates = self._templates
+        # The template of the last publish record's (type, publisher, subscribers), compared by identity: runs of
+        # records share them (a bar's orders, its fills), and a look-up by value hashes the subscribers' tuple.
+        last: tuple[type, str, tuple[str, ...]] | None = None
+        template: Callable[[int, int, int | None, bytes, Event], bytes] = _no_template
+
         def flush_group() -> None:
             if out:
                 piece = b"\n".join(out) + b"\n"
@@ -379,31 +390,39 @@ class AuditLog:
 
         lines = 0
         for item in pending:
-            if item[0] == _QUIET:
+            tag = item[0]
+            if tag == _PUBLISH:
+                lines += 1
+                _, seq, event, by, to = item
+                cls = event.__class__
+                if last is None or cls is not last[0] or by is not last[1] or to is not last[2]:
+                    last = (cls, by, to)
+                    found = templates.get(last)
+                    if found is None:
+                        found = templates[last] = _TEMPLATES.get(cls, _data_template)(event.kind, by, to)
+                    template = found
+                time_ns = event.time_ns  # cached_time(time_ns), inline
+                key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
+                time = times.get(key)
+                if time is None:
+                    time = times[key] = self._time_text(time_ns).encode()
+                append(template(seq, event.id, event.cause_id, time, event))
+                if len(out) >= _GROUP:
+                    flush_group()
+            elif tag == _QUIET:
                 lines += item[1].count
                 for line in _quiet_lines(item[1], item[2], item[3], cached_time):
                     append(line)
                     if len(out) >= _GROUP:
                         flush_group()
-                continue
-            lines += 1
-            if item[0] == _PUBLISH:
-                _, seq, event, by, to = item
-                cls = event.__class__
-                template = templates.get((cls, by, to))
-                if template is None:
-                    template = templates[(cls, by, to)] = _TEMPLATES.get(cls, _data_template)(event.kind, by, to)
-                append(template(seq, event.id, event.cause_id, cached_time(event.time_ns), event))
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
+                lines += 1
                 flush_group()
                 record = {"record": item[1], **item[2]}
                 pieces.append(render_event(record) + b"\n")
                 if record["record"] != "footer":
                     update(render_event(_drop_volatile(dict(record))) + b"\n")
-                continue
-            if len(out) >= _GROUP:
-                flush_group()
         flush_group()
         self.count += lines
         pending.clear()
