@@ -35,13 +35,16 @@ def rebalance_figures(run: RunData) -> list[dict[str, Any]]:
     by_date = rebalance_table(run.trades, run.equity)
     costs = rebalance_costs(run)
     fee_columns = [name for name in costs.columns if name.startswith("fee:")]
+    # Looked up by date as plain dicts: a pandas look-up per rebalance cost more than the rest of the page's rows.
+    turnovers = dict(zip(by_date.index, by_date["turnover"].to_numpy(dtype=float).tolist(), strict=True))
+    fee_rows = dict(zip(costs.index, costs[fee_columns].to_numpy(dtype=float).tolist(), strict=True))
+    no_fees = [0.0] * len(fee_columns)
     figures = []
     for rebalance in run.rebalances:
         fills = [o["fill"] for o in rebalance["orders"] if o["fill"]]
         day = pd.Timestamp(fills[0]["time"][:10]) if fills else None
-        turnover = by_date["turnover"].get(day) if day is not None and day in by_date.index else None
-        amounts = costs.loc[day, fee_columns].to_numpy(dtype=float).tolist() \
-            if day is not None and day in costs.index else [0.0] * len(fee_columns)
+        turnover = turnovers.get(day) if day is not None else None
+        amounts = fee_rows.get(day, no_fees) if day is not None else no_fees
         fees = {name.removeprefix("fee:"): amount for name, amount in zip(fee_columns, amounts, strict=True)}
         commission = math.fsum(f["commission"] for f in fills)
         slippage = math.fsum(f["slippage"] for f in fills)
