@@ -209,6 +209,39 @@ def test_a_handler_that_cannot_take_a_block_sees_every_bar() -> None:
     assert taken and fill_watcher.seen == len(simulation.result().trades)
 
 
+def _bar_of(event: Event) -> int:
+    return int(getattr(event, "bar", -1))
+
+
+@pytest.mark.parametrize("change", ["add a handler", "blocks off"])
+def test_the_blocks_follow_the_bus_as_it_is_wired_now(change: str) -> None:
+    """Which handlers take a block is worked out once and kept while the bus is wired the same: a handler added
+    during a run, or ``blocks`` turned off, changes it from the next block on (the rest of the run bar by bar).
+    Left alone, the same run takes blocks to its end (the reference)."""
+    prices = gbm_prices(8, 200, seed=5)
+    _, taken = _run(lambda: Simulation(rotation_config(), prices=prices), blocks=True)
+    assert taken
+    simulation = Simulation(rotation_config(), prices=prices)
+    assert simulation.run(stop=lambda event: _bar_of(event) >= 100, quiet_bars=True) is None
+    assert simulation.bus.delivered > 0
+    next_bar = _bar_of(simulation.bus.pending()[0])  # blocks may run past bar 100: the stop does not see them
+    assert 100 <= next_bar < 200
+    watcher = _Watcher((MarketEvent,))
+    if change == "add a handler":
+        watcher.context = simulation.context
+        simulation.bus.add(watcher)
+    else:
+        simulation.bus.blocks = False
+    offered: list[object] = []
+    feed = simulation.pipeline.feed
+    pop_block = feed.pop_block
+    feed.pop_block = lambda handlers: offered.append(handlers) or pop_block(handlers)  # type: ignore[method-assign]
+    assert simulation.run() is not None
+    assert offered == []  # no block offered for the rest of the run
+    if change == "add a handler":
+        assert watcher.seen == 200 - next_bar  # every bar from there on, one by one
+
+
 class _FailingGenerator:
     """The EMA generator, raising in ``update`` at one bar (a bug in a user's strategy)."""
 
