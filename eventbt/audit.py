@@ -33,7 +33,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,22 +233,27 @@ def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
                  time_text: Callable[[int], bytes]) -> Iterator[bytes]:
     """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three or four to a bar (open, market,
     bar end and snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give
-    for the events themselves (tests/eventbt/test_quiet_bars.py compares the two)."""
-    with_open = block.open_ns is not None
-    line = _quiet_format(by, block.snapshot_by, to, block.cash, with_open=with_open)
-    seq, event_id, per_bar = block.first_seq, block.first_id, block.per_bar
-    shift = per_bar - 3  # 1 when each bar starts with its open event
-    closes, values, totals = _times(block.time_ns, time_text), _floats(block.positions_value), _floats(
-        block.total_value)
-    opens = _times(block.open_ns, time_text) if block.open_ns is not None else [b""] * len(closes)
-    for bar, opened, time, value, total in zip(range(block.start, block.stop), opens, closes, values, totals,
-                                               strict=True):
-        market, at = event_id + shift, seq + shift
-        opening = (bar, event_id, seq, opened) if with_open else ()
-        yield line % (*opening, bar, market, at, time, bar, market + 1, at + 1, time, market + 1, bar, value, total,
-                      market + 2, at + 2, time)
-        seq += per_bar
-        event_id += per_bar
+    for the events themselves (tests/eventbt/test_quiet_bars.py compares the two).
+
+    The values to fill in are laid out as columns, one per place in :func:`_quiet_format`'s format, and ``zip``
+    builds each bar's tuple from them (with an open event or without, the same loop)."""
+    line = _quiet_format(by, block.snapshot_by, to, block.cash, with_open=block.open_ns is not None)
+    bars, per_bar = range(block.start, block.stop), block.per_bar
+
+    def every_bar(first: int) -> range:  # an id or sequence number, one per bar from ``first``
+        return range(first, first + per_bar * len(bars), per_bar)
+
+    market, at = block.market_id(block.start), block.first_seq + block.market_offset
+    closes = _times(block.time_ns, time_text)
+    columns: list[Iterable[object]] = []
+    if block.open_ns is not None:
+        columns += [bars, every_bar(block.first_id), every_bar(block.first_seq), _times(block.open_ns, time_text)]
+    columns += [bars, every_bar(market), every_bar(at), closes,  # market event
+                bars, every_bar(market + 1), every_bar(at + 1), closes,  # bar end
+                every_bar(market + 1), bars, _floats(block.positions_value), _floats(block.total_value),  # snapshot
+                every_bar(market + 2), every_bar(at + 2), closes]
+    for values in zip(*columns, strict=True):
+        yield line % values
 
 
 _TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, bytes, Event], bytes]]] = {

@@ -116,7 +116,7 @@ class QuietBars:
                  fields: dict[str, np.ndarray], complete: Sequence[bool], symbols: tuple[str, ...],
                  market: Callable[[int, int], MarketEvent], open_ns: Sequence[int] | None = None) -> None:
         self.kinds = BLOCK_EVENTS if open_ns is not None else BLOCK_EVENTS[1:]
-        self.per_bar = QuietBars.events_per_bar(with_open=open_ns is not None)
+        self.per_bar = len(self.kinds)
         self.open_ns = open_ns
         self.start = start
         self.stop = stop
@@ -142,6 +142,12 @@ class QuietBars:
     def events_per_bar(*, with_open: bool) -> int:
         """The events a quiet bar stands for: its open event (in runs that have one), market, bar end, snapshot."""
         return len(BLOCK_EVENTS) if with_open else len(BLOCK_EVENTS) - 1
+
+    @property
+    def market_offset(self) -> int:
+        """Where a bar's ``MarketEvent`` is among its events (its ids and sequence numbers): after its open event,
+        when it has one."""
+        return self.kinds.index(MarketEvent)
 
     @property
     def count(self) -> int:
@@ -195,7 +201,7 @@ class QuietBars:
     def market_id(self, bar: int) -> int:
         """The id of ``bar``'s ``MarketEvent`` (also when the block has been ended before ``bar``); its
         ``BarEndEvent`` has the next id, its ``SnapshotEvent`` the one after."""
-        return self.first_id + self.per_bar * (bar - self.start) + self.per_bar - 3
+        return self.first_id + self.per_bar * (bar - self.start) + self.market_offset
 
     def end_before(self, bar: int) -> None:
         """Make the block end before ``bar`` (its events from ``bar`` on are not the block's any more)."""
