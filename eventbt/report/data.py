@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,12 @@ FEE_COLUMNS = ["date", "model", "amount", "symbol", "side", "rebalance_date"]
 ACTION_COLUMNS = ["date", "symbol", "action", "shares_before", "shares_after", "ratio", "amount_per_share", "gross",
                   "withholding_tax", "cash"]
 
-_REBALANCE_TYPES = (b'"type":"SignalEvent"', b'"type":"OrderEvent"', b'"type":"FillEvent"',
-                    b'"type":"NoticeEvent"', b'"type":"CancelEvent"')
-_FEE_LINES = (b'"type":"FeeEvent"', b"fee_owed")
-_ACTION_TYPES = (b'"type":"SplitAdjustmentEvent"', b'"type":"DividendPaymentEvent"')
+# The event types each reader takes from the log (a fee's notice is a NoticeEvent with code fee_owed).
+_REBALANCE_TYPES = (b"SignalEvent", b"OrderEvent", b"FillEvent", b"NoticeEvent", b"CancelEvent")
+_FEE_TYPES = (b"FeeEvent", b"NoticeEvent")
+_ACTION_TYPES = (b"SplitAdjustmentEvent", b"DividendPaymentEvent")
 
-Records = Sequence[dict[str, Any]]
+Records = Sequence[Mapping[str, Any]]
 """``publish`` records already read from an audit log, in its order: what :func:`load_run` hands its readers
 (each passes over the records that are not its own)."""
 
@@ -71,31 +71,29 @@ def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
 _TYPE_KEY = b'"type":"'
 
 
-def _published(audit_path: Path, *needles: bytes) -> Iterator[dict[str, Any]]:
-    """The ``publish`` records of the audit log whose line holds any of ``needles``, in the log's order.
+def _published(audit_path: Path, *types: bytes) -> Iterator[dict[str, Any]]:
+    """The ``publish`` records of the audit log whose event type is one of ``types``, in the log's order.
 
-    A needle ``"type":"X"`` is looked for as the line's own type: a record's keys are sorted, so its ``type`` is
-    its last key, found from the end of the line (a ``type`` key inside its data comes earlier; one inside a
-    string is escaped). Other needles are looked for anywhere in the line."""
-    types = {needle[len(_TYPE_KEY):-1] for needle in needles if needle.startswith(_TYPE_KEY)}
-    others = [needle for needle in needles if not needle.startswith(_TYPE_KEY)]
+    The type is read from the line without parsing it: a record's keys are sorted, so ``type`` is its last key,
+    found from the end of the line (a ``type`` key inside its data comes earlier; one inside a string is
+    escaped). Only the lines of those types are parsed."""
+    wanted = frozenset(types)
     start = len(_TYPE_KEY)
     with audit_path.open("rb") as handle:
         for line in handle:
             at = line.rfind(_TYPE_KEY) + start
-            kind = line[at:line.find(b'"', at)] if at >= start else b""
-            if kind not in types and not any(needle in line for needle in others):
+            if at < start or line[at:line.find(b'"', at)] not in wanted:
                 continue
             record: dict[str, Any] = orjson.loads(line)
             if record.get("record") == "publish":
                 yield record
 
 
-def _records_of(audit: Path | Records, needles: tuple[bytes, ...]) -> Iterable[dict[str, Any]]:
-    """The ``publish`` records a reader looks at: the log's lines holding any of ``needles``, or the records it
-    was given (``[]`` for a path that is not a file)."""
+def _records_of(audit: Path | Records, types: tuple[bytes, ...]) -> Iterable[Mapping[str, Any]]:
+    """The ``publish`` records a reader looks at: the log's records of ``types``, or the records it was given
+    (``[]`` for a path that is not a file)."""
     if isinstance(audit, Path):
-        return _published(audit, *needles) if audit.is_file() else []
+        return _published(audit, *types) if audit.is_file() else []
     return audit
 
 
@@ -137,7 +135,7 @@ def read_fees(audit: Path | Records, trades: pd.DataFrame) -> pd.DataFrame:
     """
     fees: list[dict[str, Any]] = []
     paid: dict[int, float] = {}
-    for record in _records_of(audit, _FEE_LINES):
+    for record in _records_of(audit, _FEE_TYPES):
         data = record["data"]
         if record["type"] == "FeeEvent":
             fees.append({"id": record["id"], "cause": record.get("cause"), "date": record["time"][:10], **data})
@@ -242,7 +240,7 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     # One scan of the log for the three readers (each passes over the others' records).
     log = root / "audit.jsonl"
     actions = "dividends" in summary
-    records = list(_published(log, *_REBALANCE_TYPES, *_FEE_LINES, *(_ACTION_TYPES if actions else ()))) \
+    records = list(_published(log, *_REBALANCE_TYPES, *_FEE_TYPES, *(_ACTION_TYPES if actions else ()))) \
         if log.is_file() else []
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import eventbt.report.data as report_data
+from eventbt.audit import event_records, read_audit
 from eventbt.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,31 +27,32 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", ["extra_handler", "quandl_actions"])
-def test_one_scan_gives_what_each_reader_gets_alone(folders: dict[str, Path], name: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_scan_gives_what_each_reader_gets_from_the_parsed_log(folders: dict[str, Path], name: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference parses every line of the log (``read_audit``, then its publish records): the scan's reading
+    of a line's type from its end plays no part in it."""
     folder = folders[name]
     log = folder / "audit.jsonl"
     scans: list[Path] = []
     real = report_data._published
-    monkeypatch.setattr(report_data, "_published", lambda path, *needles: scans.append(path) or real(path, *needles))
+    monkeypatch.setattr(report_data, "_published", lambda path, *types: scans.append(path) or real(path, *types))
 
     run = report_data.load_run(folder)
     assert scans == [log]  # one scan of the log
 
-    alone_rebalances = report_data.read_rebalances(log)
-    alone_fees = report_data.read_fees(log, run.trades)
-    alone_actions = report_data.read_actions(log)
-    assert len(scans) == 4  # each reader scanned the log itself, with its own needles
-    assert run.rebalances == alone_rebalances and run.rebalances
-    pd.testing.assert_frame_equal(run.fees, alone_fees)
+    parsed = event_records(read_audit(log))
+    assert run.rebalances == report_data.read_rebalances(parsed) and run.rebalances
+    pd.testing.assert_frame_equal(run.fees, report_data.read_fees(parsed, run.trades))
+    pd.testing.assert_frame_equal(run.actions, report_data.read_actions(parsed) if name == "quandl_actions"
+                                  else pd.DataFrame(columns=report_data.ACTION_COLUMNS))
     if name == "extra_handler":
         assert len(run.fees) > 0
     else:
-        assert len(run.actions) > 0 and set(run.actions["action"]) == {"split", "dividend"}
-        pd.testing.assert_frame_equal(run.actions, alone_actions)
+        assert set(run.actions["action"]) == {"split", "dividend"}
+    assert len(scans) == 1  # the parsed log's records are read as given, not scanned
 
 
-def test_without_a_log_the_readers_give_empty_tables(folders: dict[str, Path], tmp_path: Path) -> None:
+def test_without_a_log_the_readers_give_empty_tables(tmp_path: Path) -> None:
     missing = tmp_path / "audit.jsonl"
     assert report_data.read_rebalances(missing) == []
     assert report_data.read_fees(missing, pd.DataFrame()).empty
