@@ -43,8 +43,8 @@ def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = Non
             steps = collect_steps(run_dir, trust=trust)
         except EventbtError as exc:
             unavailable = str(exc)
-    comparison = compare_runs(run_dir, compare, labels=(run.name, _label(compare, run.name)),
-                              rebalances_a=run.rebalances) if compare is not None else None
+    comparison = compare_runs(run_dir, compare, labels=(run.name, _label(compare, run.name))) \
+        if compare is not None else None
     return render_html(run, explorer=steps, unavailable=unavailable, comparison=comparison), unavailable
 
 

@@ -52,19 +52,21 @@ def _orders_by_date(rebalances: Sequence[Mapping[str, Any]]) -> dict[str, tuple[
 
 
 def compare_runs(run_a: str | Path, run_b: str | Path, *, labels: tuple[str, str] = ("A", "B"),
-                 report: ReplayReport | None = None,
-                 rebalances_a: Sequence[Mapping[str, Any]] | None = None) -> Comparison:
-    """Compare two runs (run folders or audit logs); see the module docstring. ``report`` is their
-    :func:`~eventbt.replays.replayer.compare_logs` when the caller has it already (``eventbt diff``), and
-    ``rebalances_a`` run A's :func:`~eventbt.report.data.read_rebalances` (the report has read them)."""
+                 logs: tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]] | None = None,
+                 report: ReplayReport | None = None) -> Comparison:
+    """Compare two runs (run folders or audit logs); see the module docstring. Each log is read once, digest
+    checked (:func:`~eventbt.replays.replayer.load_log`), for both the event streams and the rebalances'
+    orders; ``logs`` are the two read already and ``report`` their
+    :func:`~eventbt.replays.replayer.compare_logs`, when the caller has them (``eventbt diff``)."""
+    from eventbt.audit import event_records
     from eventbt.replays.replayer import compare_logs, load_log
     from eventbt.report.data import read_rebalances
 
-    paths = [Path(run) / "audit.jsonl" if Path(run).is_dir() else Path(run) for run in (run_a, run_b)]
+    if logs is None:
+        logs = (load_log(run_a), load_log(run_b))
     if report is None:
-        report = compare_logs(load_log(paths[0]), load_log(paths[1]), labels=labels)
-    left = _orders_by_date(read_rebalances(paths[0]) if rebalances_a is None else rebalances_a)
-    right = _orders_by_date(read_rebalances(paths[1]))
+        report = compare_logs(logs[0], logs[1], labels=labels)
+    left, right = (_orders_by_date(read_rebalances(event_records(log))) for log in logs)
     differing = tuple(day for day in sorted({*left, *right}) if left.get(day, ()) != right.get(day, ()))
     return Comparison(labels=labels, identical=report.identical, text=report.format(),
                       divergence=report.divergence, differing=differing,

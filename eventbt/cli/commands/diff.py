@@ -25,12 +25,13 @@ def execute(args: argparse.Namespace) -> int:
         from eventbt.report.target import check_page_target
 
         check_page_target(args.html, option="--html")
-    report = compare_logs(load_log(args.run_a), load_log(args.run_b), labels=("A", "B"))
+    logs = (load_log(args.run_a), load_log(args.run_b))
+    report = compare_logs(*logs, labels=("A", "B"))
     print(report.format())
     if args.html:
         from eventbt.report.compare import compare_page, compare_runs
         from eventbt.results import atomic_write
 
-        atomic_write(args.html, compare_page(compare_runs(args.run_a, args.run_b, report=report)))
+        atomic_write(args.html, compare_page(compare_runs(args.run_a, args.run_b, logs=logs, report=report)))
         print(f"html: {args.html}")
     return report.exit_code
