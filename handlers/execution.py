@@ -90,7 +90,7 @@ from eventbt.events import (
 )
 from eventbt.exact import mean, sample_std
 from eventbt.handler import Handler
-from eventbt.orders import WAITING_TYPES, Check, WaitingOrder, at_placement, on_bar, order_problem
+from eventbt.orders import WAITING_TYPES, Check, WaitingOrder, at_placement, on_bar, order_problem, whole_shares
 from eventbt.protocols import (
     COMMISSION_PER,
     REMAINDERS,
@@ -109,8 +109,6 @@ from eventbt.quiet import NEVER, QuietBars
 __all__ = ["ExecutionHandler"]
 
 _WORKING = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)  # the states in which an order still has shares to fill
-# floor(volume_limit * volume) with room for binary fractions: 0.29 * 100 is 28.999999999999996.
-_FLOOR_TOLERANCE = 1e-9
 
 
 def _at(row: np.ndarray | None, i: int) -> float:
@@ -775,7 +773,8 @@ class ExecutionHandler(Handler):
             quantity = wanted
         else:
             volume = math.nan if self._volume is None else float(self._volume[i])
-            allowed = max(math.floor(self.volume_limit * volume + _FLOOR_TOLERANCE), 0) if volume == volume else 0
+            # whole_shares has room for binary fractions: 0.29 * 100 is 28.999999999999996.
+            allowed = max(whole_shares(self.volume_limit * volume), 0) if volume == volume else 0
             quantity = min(wanted, max(allowed - used, 0))
         if quantity < wanted:
             details = {"wanted": wanted, "quantity": quantity, "volume": volume if volume == volume else None,

@@ -53,7 +53,7 @@ from eventbt.events import (
 )
 from eventbt.exact import fsum
 from eventbt.handler import Handler
-from eventbt.orders import MAX_SHARES, SHARE_TOLERANCE, limit_price_for, whole_shares
+from eventbt.orders import MAX_SHARES, limit_price_for, whole_shares
 from eventbt.protocols import (
     REBALANCE_ORDER_TYPES,
     TIMES_IN_FORCE,
@@ -63,8 +63,8 @@ from eventbt.protocols import (
 )
 from eventbt.quiet import NEVER, QuietBars
 
-__all__ = ["SHARE_TOLERANCE", "Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_margin_orders",
-           "generate_orders", "whole_shares"]
+__all__ = ["Note", "PlannedOrder", "RebalanceHandler", "compare_positions", "generate_margin_orders",
+           "generate_orders"]
 
 
 @attrs.frozen(kw_only=True)

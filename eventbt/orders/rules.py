@@ -25,8 +25,8 @@ import attrs
 from eventbt.events import OrderEvent
 from eventbt.protocols import ORDER_TYPES, TIMES_IN_FORCE
 
-__all__ = ["SHARE_TOLERANCE", "WAITING_TYPES", "Check", "at_placement", "limit_price_for", "on_bar", "order_problem",
-           "price_of", "whole_shares", "MAX_SHARES"]
+__all__ = ["MAX_SHARES", "SHARE_TOLERANCE", "WAITING_TYPES", "Check", "at_placement", "limit_price_for", "on_bar",
+           "order_problem", "price_of", "whole_shares"]
 
 SHARE_TOLERANCE = 1e-9
 """Share counts within this of the next whole number are taken as that number: ``|d| / p`` can land a hair
@@ -41,6 +41,7 @@ MAX_SHARES = 2**53
 def whole_shares(shares: float) -> int:
     """``floor(shares)``, with :data:`SHARE_TOLERANCE` for floating-point rounding."""
     return math.floor(shares + SHARE_TOLERANCE)
+
 
 WAITING_TYPES = ("limit", "stop")
 """The order types that wait for a bar whose prices reach them."""
