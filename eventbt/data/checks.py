@@ -369,17 +369,10 @@ class JumpWarning:
     close: float
 
 
-def _may_have_nan(close: np.ndarray) -> np.ndarray:
-    """Per column, whether it may hold a missing close: every column that does, and perhaps some that do not.
-
-    A column's sum is NaN when it holds a NaN (NaN propagates through addition) or, without one, both
-    infinities; prices are checked finite and positive before any of these scans, so in practice it is
-    exact. One pass of additions over the panel, against a boolean panel and a pass over it for
-    ``np.isnan(close).any(axis=0)``; callers look at the columns it flags closely."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        sums: np.ndarray = close.sum(axis=0)
-    flagged: np.ndarray = np.isnan(sums)
-    return flagged
+def _missing_columns(close: np.ndarray) -> np.ndarray:
+    """Per column, whether it holds a missing close (NaN)."""
+    missing: np.ndarray = np.isnan(close).any(axis=0)
+    return missing
 
 
 def _jump_screen(close: np.ndarray, threshold: float) -> np.ndarray:
@@ -392,7 +385,7 @@ def _jump_screen(close: np.ndarray, threshold: float) -> np.ndarray:
     Rows overlap by one, so every pair of neighbours is looked at."""
     bars, symbols = close.shape
     if bars < 2 or symbols == 0:
-        return _may_have_nan(close)
+        return _missing_columns(close)
     smallest = np.full(symbols, np.inf)
     largest = np.full(symbols, -np.inf)
     step = max(1, _JUMP_CELLS // symbols)
@@ -425,8 +418,8 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
         explained[(action.symbol, action.date)] = (ratio, dividend)
     warnings: list[JumpWarning] = []
     close = prices.close
-    # Whole-panel first (in blocks of columns, so the ratios never take a panel's worth of memory): columns
-    # without a jump between neighbouring closes, and without gaps that could hide one, need no further look.
+    # Whole-panel first (_jump_screen, in blocks of rows, so the ratios never take a panel's worth of memory):
+    # columns without a jump between neighbouring closes, and without gaps that could hide one, need no further look.
     flagged = _jump_screen(close, threshold)
     for j in np.flatnonzero(flagged).tolist():
         symbol = prices.symbols[j]
@@ -511,7 +504,7 @@ def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> 
     # Whole-panel first: a column can hold a run only if it has min_bars - 1 repeats of the close before
     # (or gaps, which a run is followed across); the rest need no further look.
     repeats = np.count_nonzero(close[1:] == close[:-1], axis=0)
-    candidates = (repeats >= min_bars - 1) | _may_have_nan(close)
+    candidates = (repeats >= min_bars - 1) | _missing_columns(close)
     for j in np.flatnonzero(candidates).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
@@ -587,7 +580,7 @@ def missing_text_message(path: str, prices: PriceData) -> list[str]:
 def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int]]:
     """``(symbol, first missing date, last missing date, bars)`` of each run of at least ``min_bars`` bars
     without a close between a symbol's first and last close (a gap forward-filling would bridge)."""
-    columns = np.flatnonzero(_may_have_nan(prices.close))  # a column with every close has no gap
+    columns = np.flatnonzero(_missing_columns(prices.close))  # a column with every close has no gap
     close = prices.close[:, columns]
     present = ~np.isnan(close)
     listed = present.any(axis=0)
