@@ -159,9 +159,9 @@ class Bus:
         # one by one after it (its last snapshot, or the last event before the market event a block failed at);
         # see last_in_block().
         self._last_in_block: int | None = None
-        # _quiet_handlers()'s answer and the value of ``blocks`` it was worked out for; forgotten when a handler,
-        # a subscription or the source changes (the debugger's search for the next rebalance asks once a run).
-        self._quiet: tuple[bool, tuple[tuple[QuietHandler, ...], str] | None] | None = None
+        # _quiet_handlers()'s answer for the bus as it is wired (the debugger's search for the next rebalance asks
+        # once a run); forgotten when a handler, a subscription or the source changes. [] = not worked out yet.
+        self._quiet: list[tuple[tuple[QuietHandler, ...], str] | None] = []
 
     # -- wiring ---------------------------------------------------------------------------------------
     def add(self, handler: Handler) -> None:
@@ -169,13 +169,13 @@ class Bus:
         for event_class in handler.subscribes:
             self.subscribe(event_class, handler.name, handler.hook_for(event_class))
         self._handlers.append(handler)
-        self._quiet = None
+        self._quiet = []
 
     def subscribe(self, event_class: type[Event], name: str, hook: Hook) -> None:
         """Subscribe a bare callable under ``name`` (handlers use :meth:`add`)."""
         self._routes.setdefault(event_class, []).append((name, hook))
         self._names[event_class] = tuple(n for n, _ in self._routes[event_class])
-        self._quiet = None
+        self._quiet = []
 
     def has_subscribers(self, event_class: type[Event]) -> bool:
         return bool(self._routes.get(event_class))
@@ -189,19 +189,22 @@ class Bus:
 
     def attach_source(self, source: Source) -> None:
         self._source = source
-        self._quiet = None
+        self._quiet = []
 
     def _quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
         """The handlers a block of quiet bars goes to, in the order they take it (delivery order, those that call
         the user's code first: ``quiet_first``, the strategy), and the name of the one that publishes the
         snapshots; ``None`` when the source gives no blocks or some subscriber of a bar's events cannot take one
-        (:func:`eventbt.quiet.quiet_capable`). Worked out once for the bus as it is wired (and ``blocks``)."""
-        if self._quiet is None or self._quiet[0] != self.blocks:
-            self._quiet = (self.blocks, self._find_quiet_handlers())
-        return self._quiet[1]
+        (:func:`eventbt.quiet.quiet_capable`), or when ``blocks`` is off. Worked out once for the bus as it is
+        wired: the handlers' classes and what they subscribe to when they were added."""
+        if not self.blocks:
+            return None
+        if not self._quiet:
+            self._quiet = [self._find_quiet_handlers()]
+        return self._quiet[0]
 
     def _find_quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
-        if not self.blocks or getattr(self._source, "pop_block", None) is None:
+        if getattr(self._source, "pop_block", None) is None:
             return None
         from eventbt.handler import hook_name
 
@@ -424,7 +427,8 @@ class Bus:
         source_name = source.name if source is not None else ""
         seq_of, log, by_list = self._seq_of, self._log, self._by
         record, names = self._record, self._names
-        # Quiet bars come as blocks (eventbt.quiet) when nobody stops the run before an event.
+        # Quiet bars come as blocks (eventbt.quiet) when nobody stops the run before an event, or the caller says
+        # its stop has no use for a quiet bar's events (quiet_bars).
         quiet = self._quiet_handlers() if stop is None or quiet_bars else None
         pop_block = getattr(source, "pop_block", None) if quiet is not None else None
         quiet_handlers, snapshot_by = quiet if quiet is not None else ((), "")
