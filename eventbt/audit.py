@@ -264,12 +264,6 @@ _TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int,
 are fixed in eventbt/events.py, and tests/eventbt/test_audit.py checks the bytes)."""
 
 
-def _no_template(seq: int, event_id: int, cause: int | None, time: bytes, event: Event) -> bytes:
-    """What :meth:`AuditLog.flush` holds as the last template before it has chosen one: never called (the first
-    publish record chooses one)."""
-    raise AssertionError("a publish record rendered before its template was chosen")
-
-
 class AuditLog:
     """Collects audit records; in memory by default, appended to ``path`` when one is given.
 
@@ -383,8 +377,8 @@ class AuditLog:
         templates = self._templates
         # The template of the last publish record's (type, publisher, subscribers), compared by identity: runs of
         # records share them (a bar's orders, its fills), and a look-up by value hashes the subscribers' tuple.
-        last: tuple[type, str, tuple[str, ...]] | None = None
-        template: Callable[[int, int, int | None, bytes, Event], bytes] = _no_template
+        last: tuple[object, object, object] = (None, None, None)  # no record's: the first one looks its template up
+        template: Callable[[int, int, int | None, bytes, Event], bytes]
 
         def flush_group() -> None:
             if out:
@@ -400,11 +394,11 @@ class AuditLog:
                 lines += 1
                 _, seq, event, by, to = item
                 cls = event.__class__
-                if last is None or cls is not last[0] or by is not last[1] or to is not last[2]:
-                    last = (cls, by, to)
-                    found = templates.get(last)
+                if cls is not last[0] or by is not last[1] or to is not last[2]:
+                    last = kind = (cls, by, to)
+                    found = templates.get(kind)
                     if found is None:
-                        found = templates[last] = _TEMPLATES.get(cls, _data_template)(event.kind, by, to)
+                        found = templates[kind] = _TEMPLATES.get(cls, _data_template)(event.kind, by, to)
                     template = found
                 time_ns = event.time_ns  # cached_time(time_ns), inline
                 key = time_ns // 1_000_000_000 if time_ns % _NS_PER_DAY else ~time_ns
