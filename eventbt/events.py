@@ -203,8 +203,7 @@ _RECORD_FUNCTIONS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 # Annotations (as postponed annotations give them: text) whose values are recorded as they are: no Side, no
 # mapping can be among them. A field annotated otherwise goes through _plain, which looks at the value.
 _RECORDED_AS_THEY_ARE = frozenset({"bool", "float", "float | None", "int", "int | None", "np.ndarray",
-                                   "np.ndarray | None", "str", "str | None", "tuple[str, ...]", "NoticeCode",
-                                   "OrderReason", "OrderState"})
+                                   "np.ndarray | None", "str", "str | None", "tuple[str, ...]", "OrderState"})
 
 
 def _plain(value: Any) -> Any:

@@ -62,9 +62,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                         help="how warnings, notes and errors are written on stderr: text lines (default) or JSON "
                              "lines, one object per message (structlog)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module_name in commands().items():
-        if only is not None and name != only:
-            continue
+    named = commands() if only is None else {only: commands()[only]}
+    for name, module_name in named.items():
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=module.__doc__.strip().splitlines()[0] if module.__doc__ else None,
                                  description=module.__doc__)

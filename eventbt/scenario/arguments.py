@@ -8,7 +8,6 @@ values of the wrong type (by the constructor's annotations) and values the class
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import inspect
 import types
@@ -68,13 +67,9 @@ def _read_constructor(cls: type) -> tuple[dict[str, inspect.Parameter], bool, di
     its models from the same few classes every time, and reading a signature and resolving its annotations took
     a third of the time a small run spends building its pipeline (docs/performance.md). Kept while the class
     lives; the callers only read what they get."""
-    try:
-        return _CONSTRUCTORS[cls]
-    except (KeyError, TypeError):  # TypeError: a class that cannot be weakly referenced is read every time
-        pass
-    read = (*constructor_parameters(cls), _parameter_types(cls))
-    with contextlib.suppress(TypeError):
-        _CONSTRUCTORS[cls] = read
+    read = _CONSTRUCTORS.get(cls)
+    if read is None:
+        read = _CONSTRUCTORS[cls] = (*constructor_parameters(cls), _parameter_types(cls))
     return read
 
 
