@@ -303,8 +303,11 @@ class Bus:
                 break
             self._hook(name, hook, market)
         # The last event delivered whole is the one before the failing market event (as stepping would leave it):
-        # the bar's open event, or the previous bar's snapshot when the block had bars before it.
-        self._last_in_block = market.id - 1 if kept or opening is not None else None
+        # the bar's open event, or the previous bar's snapshot when the block had bars before it. Without either,
+        # the block failed at its first bar, and what came before it says where the run is: a block before it
+        # (its last snapshot, recorded when that block was delivered) or an event delivered one by one (None).
+        if kept or opening is not None:
+            self._last_in_block = market.id - 1
         return self._error(failed.name, market, exc)
 
     # -- publishing -----------------------------------------------------------------------------------

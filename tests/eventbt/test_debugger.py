@@ -420,5 +420,74 @@ def test_after_quiet_blocks_the_debugger_is_where_the_run_is() -> None:
                 pass
         last = sim.debugger.last  # the failing market event was not delivered whole: the bar before's snapshot
         assert isinstance(last, SnapshotEvent) and last.bar == failing - 1
+        if blocks:  # the bars before the failing one did go as a block
+            assert sim.bus.last_in_block() is last
         lasts.append((after_step, last.id))
+    assert lasts[0] == lasts[1]
+
+
+def test_a_failure_at_the_first_bar_of_a_block_after_a_block_leaves_the_debugger_there() -> None:
+    """A handler of the user's whose quiet_until moves on five bars at a time makes the quiet bars go as blocks of
+    five, back to back. A generator failing at the first bar of one of them leaves the debugger at the snapshot of
+    the bar before, the last bar of the block before, as stepping event by event does (the reference)."""
+    from eventbt.bench.workloads import gbm_prices, rotation_config
+    from eventbt.errors import HandlerError
+    from eventbt.events import MarketEvent
+    from eventbt.handler import Handler
+    from eventbt.quiet import QuietBars
+    from eventbt.schedule import rebalance_mask
+
+    prices = gbm_prices(8, 260, seed=5)
+    failing = 140  # a multiple of five: a block starts there; no month ends there or the bar before
+    assert not rebalance_mask(prices.dates, rebalance="monthly")[failing - 1:failing + 1].any()
+
+    class FiveAtATime(Handler):
+        name = "five_at_a_time"
+        subscribes = (MarketEvent,)
+
+        def on_market(self, event: MarketEvent) -> None:
+            return None
+
+        def quiet_until(self, bar: int) -> int:
+            return (bar // 5 + 1) * 5
+
+        def on_quiet_bars(self, bars: QuietBars) -> None:
+            return None
+
+    class Failing:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def update(self, view):  # type: ignore[no-untyped-def]
+            if view.bar == failing:
+                raise ZeroDivisionError("the user's bug")
+            self.inner.update(view)  # type: ignore[attr-defined]
+
+        def target_weights(self, view):  # type: ignore[no-untyped-def]
+            return self.inner.target_weights(view)  # type: ignore[attr-defined]
+
+    lasts = []
+    for blocks in (True, False):
+        sim = eventbt.Simulation(rotation_config(), prices=prices, audit=False, extra_handlers=[FiveAtATime()])
+        sim.bus.blocks = blocks
+        strategy = sim.pipeline.stage("strategy")
+        strategy.generator = Failing(strategy.generator)  # type: ignore[attr-defined]
+        taken: list[tuple[int, int]] = []
+        pop_block = sim.pipeline.feed.pop_block
+
+        def counting(handlers, pop_block=pop_block, taken=taken):  # type: ignore[no-untyped-def]
+            block = pop_block(handlers)
+            if block is not None:
+                taken.append((block.start, block.stop))
+            return block
+
+        sim.pipeline.feed.pop_block = counting  # type: ignore[method-assign]
+        with pytest.raises(HandlerError):
+            while sim.debugger.step_rebalance():
+                pass
+        if blocks:
+            assert (failing - 5, failing) in taken and any(start == failing for start, _ in taken)
+        last = sim.debugger.last
+        assert isinstance(last, SnapshotEvent) and last.bar == failing - 1
+        lasts.append(last.id)
     assert lasts[0] == lasts[1]
