@@ -97,24 +97,31 @@ def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.nda
     return weights * value * (1.0 - cash_buffer) - held_value, value
 
 
+def _order_reason(target_weight: float) -> OrderReason:
+    """The reason a rebalance's order is sent with: ``exit`` for a trade to weight 0, else ``rebalance``. The
+    sizing gives a cost model that takes the order the same reason (:class:`_OrderContexts`)."""
+    return OrderReason.EXIT if target_weight == 0 else OrderReason.REBALANCE
+
+
 class _OrderContexts:
-    """An order's context for the cost models, ``contexts(i, side, exit_)``: the sizing's ``order_context`` (or a
-    bare one) with symbol ``i``'s name, the side and the reason (``exit`` with ``exit_``, for a trade to weight 0,
-    else ``rebalance``: the reason the order is sent with); ``None`` when neither model takes the order."""
+    """An order's context for the cost models, ``contexts(i, side)``: the sizing's ``order_context`` (or a bare
+    one) with symbol ``i``'s name, the side and the reason its order is sent with (:func:`_order_reason` of its
+    target weight); ``None`` when neither model takes the order."""
 
-    __slots__ = ("aware", "symbols", "template")
+    __slots__ = ("aware", "symbols", "template", "weights")
 
-    def __init__(self, symbols: tuple[str, ...], commission: CommissionModel, slippage: SlippageModel,
-                 order_context: OrderContext | None) -> None:
+    def __init__(self, symbols: tuple[str, ...], weights: np.ndarray, commission: CommissionModel,
+                 slippage: SlippageModel, order_context: OrderContext | None) -> None:
         self.symbols = symbols
+        self.weights = weights
         self.aware = order_context_needed(commission, slippage)
         self.template = order_context if order_context is not None else OrderContext(side=1, symbol="")
 
-    def __call__(self, i: int, side: int, exit_: bool = False) -> OrderContext | None:
+    def __call__(self, i: int, side: int) -> OrderContext | None:
         if not self.aware:
             return None
-        reason = OrderReason.EXIT if exit_ else OrderReason.REBALANCE
-        return attrs.evolve(self.template, symbol=self.symbols[i], side=side, reason=str(reason))
+        return attrs.evolve(self.template, symbol=self.symbols[i], side=side,
+                            reason=str(_order_reason(float(self.weights[i]))))
 
 
 def _check_max_shares(side: Side, quantity: int, symbol: str, price: float) -> None:
@@ -149,7 +156,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     symbol, side and reason filled in; without it such a model sees those alone.
     """
     changes, _ = compare_positions(weights, positions, prices, cash, cash_buffer)
-    context = _OrderContexts(symbols, commission, slippage, order_context)
+    context = _OrderContexts(symbols, weights, commission, slippage, order_context)
 
     notes: list[Note] = []
     sells: list[PlannedOrder] = []
@@ -163,7 +170,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         if d < 0:
             n = q if w == 0 else min(q, whole_shares(-d / p))
             if n > 0:
-                proceeds = fill_effect(commission, slippage, -1, p, n, context(i, -1, w == 0))
+                proceeds = fill_effect(commission, slippage, -1, p, n, context(i, -1))
                 if proceeds < 0 and cash + math.fsum(o.expected for o in sells) + proceeds < 0:
                     # A commission larger than the sale brings in, and no cash to pay it with.
                     notes.append(Note(code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=symbol,
@@ -225,12 +232,11 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
     ``docs/long-short.md``): reducing trades first (sells of longs, then buys to cover), then increasing ones
     (short sales, then buys), each group in symbol order; no cash constraint. ``order_context`` as for
     :func:`generate_orders`."""
-    context = _OrderContexts(symbols, commission, slippage, order_context)
-
     changes, value = compare_positions(weights, positions, prices, cash, cash_buffer)
     if value <= 0:  # the book owes more than it holds: every target is 0
         weights = np.zeros_like(weights)
         changes = -(positions * prices)
+    context = _OrderContexts(symbols, weights, commission, slippage, order_context)
     notes: list[Note] = []
     groups: tuple[list[PlannedOrder], ...] = ([], [], [], [])  # sells of longs, covers, short sales, buys
 
@@ -242,7 +248,7 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
         groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
                                           target_weight=w,
                                           expected=fill_effect(commission, slippage, int(side), p, quantity,
-                                                               context(i, int(side), w == 0))))
+                                                               context(i, int(side)))))
 
     for i in np.flatnonzero(changes).tolist():
         symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
@@ -357,7 +363,7 @@ class RebalanceHandler(Handler):
         out.extend(
             OrderEvent(id=next_id(), time_ns=time_ns, cause_id=event.id, bar=bar, symbol=o.symbol,
                        side=o.side, quantity=o.quantity, reference_price=o.reference_price,
-                       reason=OrderReason.EXIT if o.target_weight == 0 else OrderReason.REBALANCE,
+                       reason=_order_reason(o.target_weight),
                        target_weight=o.target_weight, **self._order_fields(o))
             for o in orders
         )
