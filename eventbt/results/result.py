@@ -186,9 +186,11 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
     """
     symbols = list(history.symbols)
     index = pd.DatetimeIndex(dates[history.bars], name="date")
-    # One float block, (bars x 4) as the transpose of the four columns: no copy, no consolidation.
+    # One float block, (bars x 4) as the transpose of the four columns (pandas copies it once; no dict of lists to
+    # consolidate). The summary reads the arrays themselves.
     columns = np.array([history.cash, history.positions_value, history.total_value, history.flow], dtype=float)
     equity = pd.DataFrame(columns.T, index=index, columns=EQUITY_COLUMNS)
+    total_value, flows = columns[EQUITY_COLUMNS.index("total_value")], columns[EQUITY_COLUMNS.index("flow")]
     trades = _trades_frame(history.trades, dates)
     # Rebalances x symbols grids filled as numpy arrays (a frame built from nested lists costs a Python
     # object per cell).
@@ -210,7 +212,6 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
     # Exactly rounded over the fills (the running totals of the book may differ in the last bit), so that
     # summary.json and the views that read trades.csv (show, compare, the report) print the same cents.
     commission, slippage = fsum(trades["commission"].to_numpy()), fsum(trades["slippage"].to_numpy())
-    total_value, flows = columns[2], columns[3]
     summary = summary_figures(
         dates=index.to_numpy(), values=total_value, initial_cash=initial_cash,
         trades=len(trades), total_commission=commission, total_slippage=slippage, flows=flows,
