@@ -32,8 +32,8 @@ def bt_available() -> bool:
 def bt_rotation(close: np.ndarray, dates: np.ndarray, *, initial_cash: float, fast_span: int, slow_span: int,
                 top_n: int, per_share: float, minimum: float, max_pct: float) -> Any:
     """Run the rotation in bt on ``close`` (bars x symbols, no NaN) and return bt's result (``bt.backtest.Result``);
-    its picks at each rebalance are in ``result.picks`` (``{date: [symbols]}``). The rules are the benchmark's
-    (:func:`eventbt.bench.workloads.bt_rules`)."""
+    its picks at each rebalance are in ``result.picks`` (``{bar: [symbols]}``, each bar an index of ``dates``). The
+    rules are the benchmark's (:func:`eventbt.bench.workloads.bt_rules`)."""
     import bt
     import pandas as pd
 
@@ -42,7 +42,7 @@ def bt_rotation(close: np.ndarray, dates: np.ndarray, *, initial_cash: float, fa
     score = frame.ewm(span=fast_span, adjust=False).mean() / frame.ewm(span=slow_span, adjust=False).mean() - 1.0
     scores = score.to_numpy()
     position = {day: i for i, day in enumerate(frame.index)}
-    picks: dict[Any, list[str]] = {}
+    picks: dict[int, list[str]] = {}
 
     class SelectTopPositive(bt.Algo):  # type: ignore[misc]  # bt is untyped
         """The ``top_n`` largest positive scores (ties to the earlier symbol), from the first warm bar."""
@@ -54,7 +54,7 @@ def bt_rotation(close: np.ndarray, dates: np.ndarray, *, initial_cash: float, fa
             row = scores[i]
             candidates = np.flatnonzero(row > 0)
             chosen = [symbols[j] for j in candidates[np.lexsort((candidates, -row[candidates]))][:top_n].tolist()]
-            picks[target.now] = chosen
+            picks[i] = chosen
             target.temp["selected"] = chosen
             return True
 
