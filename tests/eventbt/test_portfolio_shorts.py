@@ -84,4 +84,3 @@ def test_a_split_of_a_short_rounds_toward_zero_and_settles_the_fraction() -> Non
     assert (book.position("A"), float(book.average_cost[0]), float(book.marks[0])) == (
         -151, pytest.approx(33.0), pytest.approx(49.0 / 1.5))
     assert book.cash == pytest.approx(14_999.5 + lieu)
-

@@ -8,7 +8,6 @@ says otherwise there are no costs, so each fill's price is the reference price t
 from __future__ import annotations
 
 import math
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from eventbt.prices import PriceData
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
 from handlers.execution import ExecutionHandler
+from tests.eventbt.doc_code import DOCS, python_blocks
 
 DATES = ("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08")
 
@@ -313,15 +313,10 @@ def test_a_split_restates_a_waiting_limit_order() -> None:
     assert (waiting.order.quantity, waiting.order.limit_price, waiting.order.reference_price) == (200, 4.75, 5.0)
 
 
-ORDERS_DOC = Path(__file__).resolve().parents[2] / "docs" / "orders.md"
-
-
 def _stop_loss_module(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/orders.md's ``my_stops.py``, written into ``folder`` and importable as ``my_stops``."""
-    found = re.search(r"<!-- file: my_stops.py -->\n```python\n(.*?)```", ORDERS_DOC.read_text(encoding="utf-8"),
-                      re.DOTALL)
-    assert found is not None, "docs/orders.md has no my_stops.py block"
-    (folder / "my_stops.py").write_text(found.group(1), encoding="utf-8")
+    [code] = [block["code"] for block in python_blocks(DOCS / "orders.md") if block["file"] == "my_stops.py"]
+    (folder / "my_stops.py").write_text(code, encoding="utf-8")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.delitem(sys.modules, "my_stops", raising=False)
 
