@@ -131,7 +131,7 @@ def program() -> NoReturn:
 
     Before the interpreter exits, the objects alive are frozen (:func:`gc.freeze`): Python's shutdown would
     otherwise walk every object that pandas, pyarrow and the run made, looking for reference cycles only to free
-    memory the process is about to return. That walk is about 0.1 s, a seventh of a small run's whole process
+    memory the process is about to return. That walk is about 0.1 s, a ninth of a small run's whole process (0.85 s)
     (docs/performance.md). Every file the command wrote is closed by then, and ``atexit`` functions still run:
     only the exit is cheaper. :func:`main` itself, which tests and notebooks call, leaves the collector alone.
     """
