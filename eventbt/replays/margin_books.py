@@ -43,6 +43,7 @@ class MarginChecks:
     def __init__(self, account: Any, prices: Any, models: tuple[Any, Any] | None = None) -> None:
         self.account = account
         self.symbols = list(prices.symbols)
+        self._index = {symbol: j for j, symbol in enumerate(self.symbols)}
         self.close = prices.close
         dates = np.asarray(prices.dates).astype("datetime64[ns]")
         days = (np.diff(dates, prepend=dates[:1]) / np.timedelta64(1, "D")).tolist() if len(dates) else []
@@ -201,9 +202,8 @@ class MarginChecks:
         aware = order_context_needed(commission, slippage)
         time_ns = int(np.datetime64(self._time, "ns").astype(np.int64)) if aware and self._time else 0
         costs: list[float] = []
-        index = {symbol: j for j, symbol in enumerate(self.symbols)}
         for symbol, shares in quantities.items():
-            price, n, side = float(self._marks[index[symbol]]), abs(shares), 1 if shares > 0 else -1
+            price, n, side = float(self._marks[self._index[symbol]]), abs(shares), 1 if shares > 0 else -1
             # As the margin handler sizes it: a market order of the call's bar, reason liquidate.
             order = OrderContext(side=side, symbol=symbol, bar=self._bar, date=self._time[:10], time_ns=time_ns,
                                  reason="liquidate") if aware else None
