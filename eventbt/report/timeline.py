@@ -43,8 +43,8 @@ def rebalance_figures(run: RunData) -> list[dict[str, Any]]:
     for rebalance in run.rebalances:
         fills = [o["fill"] for o in rebalance["orders"] if o["fill"]]
         day = pd.Timestamp(fills[0]["time"][:10]) if fills else None
-        turnover = turnovers.get(day) if day is not None else None
-        amounts = fee_rows.get(day, no_fees) if day is not None else no_fees
+        turnover = turnovers.get(day)
+        amounts = fee_rows.get(day, no_fees)
         fees = {name.removeprefix("fee:"): amount for name, amount in zip(fee_columns, amounts, strict=True)}
         commission = math.fsum(f["commission"] for f in fills)
         slippage = math.fsum(f["slippage"] for f in fills)
