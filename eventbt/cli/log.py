@@ -55,6 +55,11 @@ def note(message: str, **fields: Any) -> None:
     _emit("info" if _state["logger"] is not None else "note", message, fields)
 
 
+def no_explorer(why: str) -> None:
+    """The note that a report was written without its event explorer, and why (``run --report``, ``report``)."""
+    note(f"no event explorer in the report: {why}")
+
+
 def error(message: str, **fields: Any) -> None:
     """Why the command stopped (exit status 2 or more)."""
     _emit("error", message, fields)

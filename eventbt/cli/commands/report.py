@@ -43,7 +43,7 @@ def execute(args: argparse.Namespace) -> int:
     check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)  # read once, for both outputs
     target = write_report(args.run_dir, args.out, explorer=args.explorer, trust=args.trust, compare=args.compare,
-                          run=run, on_unavailable=lambda why: log.note(f"no event explorer in the report: {why}"))
+                          run=run, on_unavailable=log.no_explorer)
     print(f"report: {target}")
     if args.png:
         from eventbt.report.png import write_pngs

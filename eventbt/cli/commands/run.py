@@ -141,6 +141,6 @@ def execute(args: argparse.Namespace) -> int:
         from eventbt.report import write_report
 
         page = write_report(args.out, trust=True,  # the run just ran its code
-                            on_unavailable=lambda why: log.note(f"no event explorer in the report: {why}"))
+                            on_unavailable=log.no_explorer)
         print(f"report: {page}", file=sys.stdout)
     return 0
