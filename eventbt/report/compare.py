@@ -119,7 +119,7 @@ def _orders_table(rows: Sequence[tuple[Any, ...]], other: Sequence[tuple[Any, ..
             f'</th><th scope="col" class="num">price</th></tr></thead><tbody>{body}</tbody></table>')
 
 
-def compare_section(comparison: Comparison, *, links: bool = True, explorer: bool = True) -> str:
+def compare_section(comparison: Comparison, *, links: bool = True, explorer: bool = False) -> str:
     """The report's comparison section: the first divergence and every rebalance whose orders differ, with
     ``links`` to the report's timeline and, with ``explorer``, to the explorer's entry of the divergent event
     (``eventbt diff --html``'s page has neither, a report without the explorer no explorer)."""
