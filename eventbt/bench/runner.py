@@ -124,7 +124,7 @@ def _simulation_workload(workload: str, size: str, repeat: int, folder: Path) ->
 
     def loop() -> int:
         nonlocal loop_values
-        loop_values = rotation_loop(prices.close, prices.dates)
+        loop_values = rotation_loop(prices.close, prices.dates, **workloads.loop_rules())
         return 0
 
     (engine_seconds, events), (loop_seconds, _) = _interleaved((run, loop), repeat)
@@ -164,7 +164,7 @@ from eventbt.simulation import Simulation
 symbols, bars = int(sys.argv[1]), int(sys.argv[2])
 prices = workloads.gbm_prices(symbols, bars)
 start = time.perf_counter()
-loop = rotation_loop(prices.close, prices.dates)
+loop = rotation_loop(prices.close, prices.dates, **workloads.loop_rules())
 loop_seconds = time.perf_counter() - start
 with tempfile.TemporaryDirectory() as folder:
     start = time.perf_counter()

@@ -59,12 +59,13 @@ def gbm_prices(symbols: int, bars: int, *, seed: int = 7, start: str = "2000-01-
     return PriceData(dates=dates, symbols=names, close=np.ascontiguousarray(close))
 
 
-def _config(name: str, strategy: dict[str, Any], schedule: dict[str, Any]) -> ScenarioConfig:
+def _config(name: str, strategy: dict[str, Any], schedule: dict[str, Any],
+            data: dict[str, Any] | None = None) -> ScenarioConfig:
     from eventbt.scenario import ScenarioConfig
 
     return ScenarioConfig.from_dict({
         "scenario": {"name": name},
-        "data": {"path": "generated"},
+        "data": data or {"path": "generated"},
         "portfolio": {"initial_cash": _INITIAL_CASH},
         "strategy": strategy,
         "schedule": schedule,
@@ -89,6 +90,12 @@ def bt_rules() -> dict[str, Any]:
             "max_pct": _COMMISSION["max_pct"]}
 
 
+def loop_rules() -> dict[str, Any]:
+    """The rotation's rules as :func:`eventbt.bench.loop.rotation_loop` takes them: :func:`bt_rules` and the
+    slippage in basis points."""
+    return {**bt_rules(), "bps": _SLIPPAGE["bps"]}
+
+
 def daily_config() -> ScenarioConfig:
     """Equal weight over every symbol, rebalanced daily, same costs as ``rotation``."""
     return _config("bench_daily", {"name": "equal_weight"}, {"rebalance": "daily"})
@@ -100,10 +107,7 @@ def small_scenario(folder: Path) -> Path:
     prices = gbm_prices(*ROTATION_SIZES["small"])
     frame = prices.to_frame("close")
     frame.to_csv(folder / "small.csv", index_label="date")
-    (folder / "small.toml").write_text(
-        '[scenario]\nname = "bench_small"\n\n[data]\npath = "small.csv"\nformat = "wide"\n\n'
-        '[portfolio]\ninitial_cash = 1_000_000.0\n\n[strategy]\nname = "ema_allocation"\n\n'
-        '[strategy.params]\nfast_span = 20\nslow_span = 100\ntop_n = 10\n\n[schedule]\nrebalance = "monthly"\n\n'
-        '[execution.commission]\nmodel = "per_share"\nper_share = 0.005\nminimum = 1.0\nmax_pct = 0.01\n\n'
-        '[execution.slippage]\nmodel = "fixed_bps"\nbps = 5.0\n\n[run]\nprogress = false\n')
+    config = _config("bench_small", {"name": "ema_allocation", "params": dict(_ROTATION)}, {"rebalance": "monthly"},
+                     data={"path": "small.csv", "format": "wide"})
+    (folder / "small.toml").write_text(config.to_toml())
     return folder / "small.toml"

@@ -103,7 +103,7 @@ def test_the_plain_loop_gives_the_engines_equity_bit_for_bit(size: str) -> None:
     prices = workloads.gbm_prices(symbols, bars)
     result = Simulation(workloads.rotation_config(), prices=prices, audit=False).run()
     assert result is not None and result.summary["trades"] > 0
-    loop = rotation_loop(prices.close, prices.dates)
+    loop = rotation_loop(prices.close, prices.dates, **workloads.loop_rules())
     assert np.array_equal(result.equity["total_value"].to_numpy(), loop)
 
 
