@@ -27,8 +27,22 @@ from eventbt.protocols import bar_columns_needed
 __all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks", "series_bounds"]
 
 
+def _every_close(close: np.ndarray) -> bool:
+    """Whether ``close`` (bars x symbols, at least one bar) has a close in every cell, from one sum: a NaN
+    anywhere makes it NaN. A NaN sum without one (``inf - inf``) only sends the caller the long way.
+
+    The common panel has no gap, and the sum reads it once where the long way makes and scans boolean copies of
+    it: at 500 x 5,040 the two functions below take 2.9 ms instead of 12."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = close.sum()
+    return bool(total == total)
+
+
 def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last bar with a close, per symbol (-1 for a symbol with none)."""
+    if len(close) and _every_close(close):
+        symbols = close.shape[1]
+        return np.zeros(symbols, dtype=np.intp), np.full(symbols, len(close) - 1, dtype=np.intp)
     present = ~np.isnan(close)
     any_price = present.any(axis=0)
     first = np.where(any_price, np.argmax(present, axis=0), -1)
@@ -42,6 +56,8 @@ def interior_gaps(close: np.ndarray,
 
     ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
     """
+    if len(close) and _every_close(close):
+        return []
     first, last = series_bounds(close) if bounds is None else bounds
     present = ~np.isnan(close)
     listed = first >= 0

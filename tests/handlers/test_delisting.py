@@ -34,6 +34,37 @@ def test_bounds_and_gaps_ignore_leading_values_and_find_interior_ones() -> None:
     assert interior_gaps(close) == [(0, 2, 1), (1, 1, 2)]  # A misses bar 2; B misses bars 1 and 2
 
 
+def _bounds_and_gaps_cell_by_cell(close: np.ndarray) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
+    """The reference: each column walked in plain Python."""
+    first, last, gaps = [], [], []
+    for j in range(close.shape[1]):
+        bars = [t for t in range(len(close)) if close[t, j] == close[t, j]]
+        first.append(bars[0] if bars else -1)
+        last.append(bars[-1] if bars else -1)
+        missing = [t for t in range(first[-1], last[-1] + 1) if close[t, j] != close[t, j]] if bars else []
+        if missing:
+            gaps.append((j, missing[0], len(missing)))
+    return first, last, gaps
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (6, 1), (40, 7)])
+@pytest.mark.parametrize("cells", ["every close", "gaps", "inf and -inf"])
+def test_bounds_and_gaps_agree_with_a_cell_by_cell_walk(shape: tuple[int, int], cells: str) -> None:
+    """A panel with every close takes a short way (one sum); with gaps, or with +inf and -inf whose sum is NaN
+    without a gap, the long way: each agrees with the walk."""
+    rng = np.random.default_rng(sum(shape))
+    close = rng.uniform(1, 100, size=shape)
+    if cells == "gaps":
+        close[rng.random(shape) < 0.3] = NAN
+    elif cells == "inf and -inf":
+        close.flat[0], close.flat[-1] = np.inf, -np.inf
+    first, last, gaps = _bounds_and_gaps_cell_by_cell(close)
+    found_first, found_last = series_bounds(close)
+    assert (found_first.tolist(), found_last.tolist()) == (first, last)
+    assert interior_gaps(close) == gaps
+    assert interior_gaps(close, (found_first, found_last)) == gaps
+
+
 @pytest.mark.parametrize("timing", ["same_close", "next_open"])
 def test_a_held_series_that_ends_is_sold_at_its_last_close(timing: str) -> None:
     """250 B bought at 20 are sold at B's last close 25 on the first bar without a price, with a notice."""
