@@ -65,8 +65,10 @@ class DataFeed:
         self._with_data_end = with_data_end
         self._on_bar_end = on_bar_end
         days = prices.dates.astype("datetime64[ns]").astype(np.int64)
-        self._open_ns = [int(d) + OPEN_OFFSET_NS for d in days]
-        self._close_ns = [int(d) + CLOSE_OFFSET_NS for d in days]
+        # As Python ints, added in numpy at once: the last midnight datetime64[ns] holds (2262-04-11) plus 16 hours
+        # is still within int64.
+        self._open_ns: list[int] = (days + OPEN_OFFSET_NS).tolist()
+        self._close_ns: list[int] = (days + CLOSE_OFFSET_NS).tolist()
         # Per bar, whether every symbol has a close (MarketEvent.complete), worked out once for the panel.
         self._complete: list[bool] = (~np.isnan(prices.close).any(axis=1)).tolist() if prices.n_symbols else []
         self._warmup = prices.warmup_bars
