@@ -208,12 +208,21 @@ def _data_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, in
 
 
 def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], cash: float, *, with_open: bool) -> bytes:
+    """:func:`_quiet_format_around_cash` with the cash (as orjson writes it) in its place."""
+    before, after = _quiet_format_around_cash(by, snapshot_by, to, with_open)
+    return before + orjson.dumps(cash) + after  # a number's text holds no "%"
+
+
+@functools.lru_cache(maxsize=64)
+def _quiet_format_around_cash(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...],
+                              with_open: bool) -> tuple[bytes, bytes]:
     """The ``%`` format of a quiet bar's lines (its open event's when ``with_open``, then its market, bar-end and
-    snapshot events'), with what is fixed for a block written in: :data:`_BAR_LINE` and :data:`_SNAPSHOT_LINE`
-    with their heads, tails, causes' ``null`` and the cash. ``to`` holds the subscribers of each of
-    :data:`~eventbt.quiet.BLOCK_EVENTS`. Left to fill: bar, id, seq, time (open, when there is one); bar, id, seq,
-    time (market); bar, id, seq, time (bar end); cause, bar, positions value, total value, id, seq, time
-    (snapshot)."""
+    snapshot events'), with what is fixed for the run's blocks written in: :data:`_BAR_LINE` and
+    :data:`_SNAPSHOT_LINE` with their heads, tails and causes' ``null``, in two halves around the place of the cash
+    (a block's own; :func:`_quiet_format` puts it in). Made once per publisher and subscribers. ``to`` holds the
+    subscribers of each of :data:`~eventbt.quiet.BLOCK_EVENTS`. Left to fill: bar, id, seq, time (open, when there
+    is one); bar, id, seq, time (market); bar, id, seq, time (bar end); cause, bar, positions value, total value,
+    id, seq, time (snapshot)."""
     def fixed(text: bytes) -> bytes:
         return text.replace(b"%", b"%%")
 
@@ -224,19 +233,21 @@ def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], ca
         return fixed(head) + b"null" + bar_middle + fixed(tail) + b"\n"
 
     snapshot_head, snapshot_tail = _ends(SnapshotEvent.kind, snapshot_by, to[3])
-    snapshot_middle = _SNAPSHOT_LINE[4:-2].replace(b'"cash":%s', b'"cash":' + fixed(orjson.dumps(cash)), 1)
+    before, after = _SNAPSHOT_LINE[4:-2].split(b'"cash":%s', 1)
     return ((bar_line(BarOpenEvent.kind, to[0]) if with_open else b"") + bar_line(MarketEvent.kind, to[1])
-            + bar_line(BarEndEvent.kind, to[2]) + fixed(snapshot_head) + b"%d" + snapshot_middle + fixed(snapshot_tail))
+            + bar_line(BarEndEvent.kind, to[2]) + fixed(snapshot_head) + b"%d" + before + b'"cash":',
+            after + fixed(snapshot_tail))
 
 
 def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
-                 time_text: Callable[[int], bytes]) -> Iterator[bytes]:
+                 time_text: Callable[[int], bytes]) -> bytes:
     """The publish lines of a block of quiet bars (:mod:`eventbt.quiet`), three or four to a bar (open, market,
-    bar end and snapshot) joined by newlines: the bytes :func:`_bar_template` and :func:`_snapshot_template` give
-    for the events themselves (tests/eventbt/test_quiet_bars.py compares the two).
+    bar end and snapshot), joined by newlines (none after the last): the bytes :func:`_bar_template` and
+    :func:`_snapshot_template` give for the events themselves (tests/eventbt/test_quiet_bars.py compares the two).
 
-    The values to fill in are laid out as columns, one per place in :func:`_quiet_format`'s format, and ``zip``
-    builds each bar's tuple from them (with an open event or without, the same loop)."""
+    The values to fill in are laid out as columns, one per place in :func:`_quiet_format`'s format; ``zip``
+    builds each bar's tuple from them and ``map`` fills the format, with no Python loop per bar (with an open
+    event or without, the same)."""
     line = _quiet_format(by, block.snapshot_by, to, block.cash, with_open=block.open_ns is not None)
     bars, per_bar = range(block.start, block.stop), block.per_bar
 
@@ -252,8 +263,7 @@ def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
                 bars, every_bar(market + 1), every_bar(at + 1), closes,  # bar end
                 every_bar(market + 1), bars, _floats(block.positions_value), _floats(block.total_value),  # snapshot
                 every_bar(market + 2), every_bar(at + 2), closes]
-    for values in zip(*columns, strict=True):
-        yield line % values
+    return b"\n".join(map(line.__mod__, zip(*columns, strict=True)))
 
 
 _TEMPLATES: dict[type, Callable[[str, str, tuple[str, ...]], Callable[[int, int, int | None, bytes, Event], bytes]]] = {
@@ -410,10 +420,12 @@ class AuditLog:
                     flush_group()
             elif tag == _QUIET:
                 lines += item[1].count
-                for line in _quiet_lines(item[1], item[2], item[3], cached_time):
-                    append(line)
-                    if len(out) >= _GROUP:
-                        flush_group()
+                flush_group()
+                text = _quiet_lines(item[1], item[2], item[3], cached_time)
+                if text:  # a block has bars; an empty one would write an empty line
+                    piece = text + b"\n"
+                    update(piece)
+                    pieces.append(piece)
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 lines += 1
