@@ -38,6 +38,7 @@ from eventbt.audit import AuditLog
 from eventbt.exact import fsum
 from eventbt.portfolio import TradeRecord
 from eventbt.results.costs import cost_attribution, fee_amounts
+from eventbt.results.csv_text import frame_csv
 from eventbt.results.exposure import (
     EQUITY_EXPOSURE_COLUMNS,
     WEIGHT_EXPOSURE_COLUMNS,
@@ -133,10 +134,11 @@ class Result:
             with contextlib.suppress(ValueError):
                 inside = live.resolve().relative_to(base.resolve())
         try:
-            atomic_write(base / "equity.csv", self.equity.to_csv(index_label="date"))
-            atomic_write(base / "trades.csv", self.trades.to_csv(index=False))
-            atomic_write(base / "weights.csv", self.weights.to_csv(index_label="date"))
-            atomic_write(base / "signals.csv", self.signals.to_csv(index_label="date"))
+            # DataFrame.to_csv's text, written without pandas' formatter (eventbt/results/csv_text.py)
+            atomic_write(base / "equity.csv", frame_csv(self.equity, index_label="date"))
+            atomic_write(base / "trades.csv", frame_csv(self.trades))
+            atomic_write(base / "weights.csv", frame_csv(self.weights, index_label="date"))
+            atomic_write(base / "signals.csv", frame_csv(self.signals, index_label="date"))
             atomic_write(base / "summary.json", strict_json(self.summary, indent=2, sort_keys=True) + "\n")
             atomic_write(base / "scenario.toml", self.scenario_toml)
             if inside is None or inside.as_posix() != "audit.jsonl":
