@@ -42,6 +42,14 @@ def _floats(values: np.ndarray) -> list[str]:
     return texts
 
 
+def _float_rows(values: np.ndarray) -> list[str]:
+    """Each row of a 2-D float array as its fields joined by commas (:func:`_floats`'s text), at once for the
+    whole array: a wide frame (weights, signals: a column per symbol) would cost more by the column."""
+    rows, width = values.shape
+    texts = _floats(values.ravel())
+    return [",".join(texts[start:start + width]) for start in range(0, rows * width, width)]
+
+
 def _texts(column: pd.Series) -> list[str] | None:
     """A column's fields as text when it is floats, whole numbers, texts (a missing one empty) or dates at
     midnight; ``None`` for any other (pandas writes it)."""
@@ -78,6 +86,14 @@ def frame_csv(frame: pd.DataFrame, *, index_label: str | None = None) -> str:
         if dates is None:
             return by_pandas()
         columns.append(dates)
+    out = io.StringIO()
+    newline = os.linesep
+    writer = csv.writer(out, lineterminator=newline)
+    writer.writerow([index_label, *map(str, frame.columns)] if with_index else list(map(str, frame.columns)))
+    if with_index and len(frame.columns) and all(dtype == np.float64 for dtype in frame.dtypes):
+        floats = _float_rows(frame.to_numpy(dtype=np.float64))
+        out.write("".join(f"{day},{row}{newline}" for day, row in zip(columns[0], floats, strict=True)))
+        return out.getvalue()
     plain = True  # every field a number or a date: none can need quoting
     for name in frame.columns:
         column = frame[name]
@@ -86,10 +102,6 @@ def frame_csv(frame: pd.DataFrame, *, index_label: str | None = None) -> str:
             return by_pandas()
         plain = plain and (column.dtype.kind in "fiM")
         columns.append(texts)
-    out = io.StringIO()
-    newline = os.linesep
-    writer = csv.writer(out, lineterminator=newline)
-    writer.writerow([index_label, *map(str, frame.columns)] if with_index else list(map(str, frame.columns)))
     rows: Sequence[Sequence[str]] = list(zip(*columns, strict=True))
     if plain:
         out.write("".join(",".join(row) + newline for row in rows))
