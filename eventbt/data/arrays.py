@@ -214,19 +214,22 @@ def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Pa
         dates = parse_dates(day_column, name)
         check_date_order(dates, day_column.index.to_numpy(), name)
         close = np.empty((len(dates), len(chosen)))
-        # A few dozen columns at a time, straight into the panel: the file's decoded columns never all sit in
-        # memory beside the panel.
+        # A few dozen columns at a time into the panel: the file's decoded columns never all sit in memory beside
+        # the panel. Each part is gathered as rows of a small block first and copied in at once: written straight
+        # into the row-major panel, a column is a write every few kilobytes.
         for first in range(0, len(chosen), _COLUMNS_PER_READ):
             part = chosen[first:first + _COLUMNS_PER_READ]
             table = parquet.read(columns=list(part))
-            for j, column in enumerate(part, start=first):
+            block = np.empty((len(part), len(dates)))
+            for k, column in enumerate(part):
                 values = table.column(column)
                 if pa.types.is_integer(values.type):
                     whole = values.to_numpy(zero_copy_only=False)
                     if len(whole) and np.nanmax(np.abs(whole.astype(np.float64))) >= _EXACT_INTEGERS:
                         return None
-                close[:, j] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
-            del table
+                block[k] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
+            close[:, first:first + len(part)] = block.T
+            del table, block
     except (OSError, ValueError, pa.ArrowException, DataError):
         return None
     if not _bars_ok({"close": close}):

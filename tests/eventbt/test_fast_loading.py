@@ -177,6 +177,30 @@ def test_a_wide_parquet_file_reads_the_chosen_columns_as_the_careful_path(tmp_pa
         _same(fast, careful)
 
 
+def test_a_parquet_file_wider_than_one_read_is_the_careful_read(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """150 symbols, read 64 columns at a time (three parts, the last short), floats with nulls and integer columns
+    among them: every cell where the careful read puts it."""
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(150)
+    closes = rng.uniform(1, 500, size=(40, 150))
+    closes[rng.random(closes.shape) < 0.1] = np.nan
+    frame = pd.DataFrame(closes, columns=[f"S{j:03d}" for j in range(150)])
+    for j in (3, 64, 149):  # whole numbers in the first, second and third part
+        frame[f"S{j:03d}"] = rng.integers(1, 1_000, size=40)
+    frame.insert(0, "date", pd.bdate_range("2021-01-04", periods=40))
+    frame.to_parquet(tmp_path / "wide.parquet", index=False)
+    load = functools.partial(load_prices, tmp_path / "wide.parquet")
+    with monkeypatch.context() as patch:
+        taken = _fast_used(patch)
+        fast = _outcome(load)
+    assert taken == [True]
+    with monkeypatch.context() as patch:
+        _careful(patch)
+        careful = _outcome(load)
+    _same(fast, careful)
+
+
 def _date_cell(rng: random.Random) -> str:
     """A date cell: mostly a plain ISO date (leap days, the range's edges), sometimes something else."""
     year, month, day = rng.randint(1678, 2261), rng.randint(1, 12), rng.randint(1, 31 if rng.random() < 0.2 else 28)
