@@ -370,9 +370,9 @@ class AuditLog:
     def flush(self) -> None:
         """Render pending records, fold them into the digest, and write them (file mode).
 
-        Lines are joined into one bytes object every :data:`_GROUP` lines and the batch is one write (file
-        mode) or one kept chunk (memory): each orjson result reserves about 4 KiB whatever its length, so
-        holding thousands of them at once would cost megabytes per batch.
+        Lines are joined into one bytes object every :data:`_GROUP` lines (a quiet block's lines come as one
+        already) and the batch is one write (file mode) or one kept chunk (memory): each orjson result reserves
+        about 4 KiB whatever its length, so holding thousands of them at once would cost megabytes per batch.
         """
         pending = self._pending
         if not pending:
