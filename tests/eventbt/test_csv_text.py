@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventbt.prices import PriceData
 from eventbt.results.csv_text import frame_csv
 from eventbt.simulation import Simulation
 from tests.properties.scripted import scripted_config
@@ -64,15 +65,13 @@ def test_frames_it_does_not_write_itself_are_written_by_pandas(frame: pd.DataFra
     assert frame_csv(frame, index_label="date") == frame.to_csv(index_label="date")
 
 
-def test_a_runs_result_files_are_the_text_pandas_writes(tmp_path: object) -> None:
+def test_a_runs_result_files_are_the_text_pandas_writes() -> None:
     """The four frames of a run (equity, trades, weights, signals), each as to_csv writes it."""
     config = scripted_config({0: {"A": 0.5, "B": 0.25}, 2: {"A": 0.1, "C": 0.6}, 4: {}},
                              portfolio={"initial_cash": 10_000.0})
     dates = np.array(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"], dtype="datetime64[ns]")
     close = np.array([[10.0, 20.0, 5.0], [10.5, 19.0, np.nan], [11.0, 18.5, 5.5], [10.0, 21.0, 6.0],
                       [9.5, 22.0, 6.5]])
-    from eventbt.prices import PriceData
-
     result = Simulation(config, prices=PriceData(dates=dates, symbols=("A", "B", "C"), close=close)).run()
     assert result is not None and len(result.trades) > 0
     for frame in (result.equity, result.weights, result.signals):
