@@ -159,7 +159,9 @@ class Browser:
         raise BrowserError(f"never true: {expression}")
 
     def click(self, selector: str) -> None:
-        """Scroll the element into view and click its middle with real mouse events."""
+        """Scroll the element into view and click its middle with real mouse events. Waits for the element first:
+        what an earlier click opened may still be rendering (on a busy machine the page's script runs late)."""
+        self.wait_until(f"document.querySelector({json.dumps(selector)}) !== null")
         box = self.evaluate(f"(function () {{ var e = document.querySelector({json.dumps(selector)});"
                             "e.scrollIntoView({block: 'center'}); var r = e.getBoundingClientRect();"
                             "return [r.left + r.width / 2, r.top + r.height / 2]; })()")
