@@ -158,6 +158,18 @@ def test_damaged_files_load_or_fail_the_same_both_ways(layout: str, make: Callab
     assert fast_taken > 300
 
 
+def _fast_read_is_careful_read(load: Callable[[], PriceData], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``load`` takes the fast path, and gives what it gives by the careful path."""
+    with monkeypatch.context() as patch:
+        taken = _fast_used(patch)
+        fast = _outcome(load)
+    assert taken == [True]
+    with monkeypatch.context() as patch:
+        _careful(patch)
+        careful = _outcome(load)
+    _same(fast, careful)
+
+
 def test_a_wide_parquet_file_reads_the_chosen_columns_as_the_careful_path(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Floats with nulls and an integer column, read through pyarrow column by column, equal the careful read."""
@@ -166,15 +178,8 @@ def test_a_wide_parquet_file_reads_the_chosen_columns_as_the_careful_path(tmp_pa
                           "AAA": [1.5, None, 2.5, 3.0, None, 4.25], "BBB": [10, 11, 12, 13, 14, 15]})
     frame.to_parquet(tmp_path / "p.parquet", index=False)
     for symbols in (None, ["BBB"]):
-        load = functools.partial(load_prices, tmp_path / "p.parquet", symbols=symbols)
-        with monkeypatch.context() as patch:
-            taken = _fast_used(patch)
-            fast = _outcome(load)
-        assert taken == [True]
-        with monkeypatch.context() as patch:
-            _careful(patch)
-            careful = _outcome(load)
-        _same(fast, careful)
+        _fast_read_is_careful_read(functools.partial(load_prices, tmp_path / "p.parquet", symbols=symbols),
+                                   monkeypatch)
 
 
 def test_a_parquet_file_wider_than_one_read_is_the_careful_read(tmp_path: Path,
@@ -190,15 +195,7 @@ def test_a_parquet_file_wider_than_one_read_is_the_careful_read(tmp_path: Path,
         frame[f"S{j:03d}"] = rng.integers(1, 1_000, size=40)
     frame.insert(0, "date", pd.bdate_range("2021-01-04", periods=40))
     frame.to_parquet(tmp_path / "wide.parquet", index=False)
-    load = functools.partial(load_prices, tmp_path / "wide.parquet")
-    with monkeypatch.context() as patch:
-        taken = _fast_used(patch)
-        fast = _outcome(load)
-    assert taken == [True]
-    with monkeypatch.context() as patch:
-        _careful(patch)
-        careful = _outcome(load)
-    _same(fast, careful)
+    _fast_read_is_careful_read(functools.partial(load_prices, tmp_path / "wide.parquet"), monkeypatch)
 
 
 def _date_cell(rng: random.Random) -> str:
