@@ -40,15 +40,13 @@ class _Emas:
     def __init__(self, spans: tuple[int, ...], n: int) -> None:
         alpha = [2.0 / (span + 1.0) for span in spans]
         decay = [1.0 - a for a in alpha]
-        self.alpha = np.array(alpha).reshape(-1, 1)
-        self.decay = np.array(decay).reshape(-1, 1)
-        self.steady_divisor = np.array([d + a for d, a in zip(decay, alpha, strict=True)]).reshape(-1, 1)
         shape = (len(spans), n)
-        # The steady path's per-span constants as whole rows: numpy broadcasting a (spans, 1) column costs more
-        # per call than the arithmetic on a few hundred symbols (the same numbers, so the same bits).
-        self._decay_rows = np.repeat(self.decay, n, axis=1)
-        self._alpha_rows = np.repeat(self.alpha, n, axis=1)
-        self._divisor_rows = np.repeat(self.steady_divisor, n, axis=1)
+        # Each span's constants as a whole row, one value repeated for every symbol: numpy broadcasting a
+        # (spans, 1) column costs more per call than the arithmetic on a few hundred symbols (the same numbers, so
+        # the same bits).
+        self.alpha = np.repeat(np.array(alpha).reshape(-1, 1), n, axis=1)
+        self.decay = np.repeat(np.array(decay).reshape(-1, 1), n, axis=1)
+        self.steady_divisor = self.decay + self.alpha
         self.value = np.full(shape, np.nan)
         self.old_weight = np.zeros(shape)
         self._mixed = np.empty(shape)
@@ -65,10 +63,10 @@ class _Emas:
         # (decay * value + alpha * x) / (decay + alpha): the same operations in the same order, so the same
         # bits; equal values are left alone as pandas does.
         value, mixed, term, changed = self.value, self._mixed, self._term, self._changed
-        np.multiply(self._decay_rows, value, out=mixed)
-        np.multiply(self._alpha_rows, x, out=term)
+        np.multiply(self.decay, value, out=mixed)
+        np.multiply(self.alpha, x, out=term)
         np.add(mixed, term, out=mixed)
-        np.divide(mixed, self._divisor_rows, out=mixed)
+        np.divide(mixed, self.steady_divisor, out=mixed)
         np.not_equal(value, x, out=changed)
         np.copyto(value, mixed, where=changed)
 
