@@ -28,26 +28,36 @@ __all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps"
 
 
 def _every_close(close: np.ndarray) -> bool:
-    """Whether ``close`` (bars x symbols, at least one bar) has a close in every cell, from one sum: a NaN
+    """Whether ``close`` (bars x symbols) has at least one bar and a close in every cell, from one sum: a NaN
     anywhere makes it NaN. A NaN sum without one (``inf - inf``) only sends the caller the long way.
 
     The common panel has no gap, and the sum reads it once where the long way makes and scans boolean copies of
-    it: at 500 x 5,040 the two functions below take 2.9 ms instead of 12."""
+    it: at 500 x 5,040 the bounds and gaps take 1.4 ms instead of 12."""
+    if not len(close):
+        return False
     with np.errstate(invalid="ignore", over="ignore"):
         total = close.sum()
     return bool(total == total)
 
 
-def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last bar with a close, per symbol (-1 for a symbol with none)."""
-    if len(close) and _every_close(close):
-        symbols = close.shape[1]
-        return np.zeros(symbols, dtype=np.intp), np.full(symbols, len(close) - 1, dtype=np.intp)
+def _whole_series(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`series_bounds` of a panel with every close: each series spans every bar."""
+    symbols = close.shape[1]
+    return np.zeros(symbols, dtype=np.intp), np.full(symbols, len(close) - 1, dtype=np.intp)
+
+
+def _scanned_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`series_bounds` the long way, column by column through a boolean copy of the panel."""
     present = ~np.isnan(close)
     any_price = present.any(axis=0)
     first = np.where(any_price, np.argmax(present, axis=0), -1)
     last = np.where(any_price, len(close) - 1 - np.argmax(present[::-1], axis=0), -1)
     return first, last
+
+
+def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last bar with a close, per symbol (-1 for a symbol with none)."""
+    return _whole_series(close) if _every_close(close) else _scanned_bounds(close)
 
 
 def interior_gaps(close: np.ndarray,
@@ -56,9 +66,11 @@ def interior_gaps(close: np.ndarray,
 
     ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
     """
-    if len(close) and _every_close(close):
-        return []
-    first, last = series_bounds(close) if bounds is None else bounds
+    if bounds is None:
+        if _every_close(close):
+            return []
+        bounds = _scanned_bounds(close)
+    first, last = bounds
     present = ~np.isnan(close)
     listed = first >= 0
     # Bars between a symbol's first and last close, less the closes it has: its missing bars.
@@ -176,8 +188,11 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
             check_bar_data(slippage, prices.columns, reference=slippage_reference, data_path=data_path, path=source)
         except ScenarioError as exc:
             found.append(exc)
-    bounds = series_bounds(prices.close)
-    gaps = interior_gaps(prices.close, bounds)
+    if _every_close(prices.close):  # one sum answers both
+        bounds, gaps = _whole_series(prices.close), []
+    else:
+        bounds = _scanned_bounds(prices.close)
+        gaps = interior_gaps(prices.close, bounds)
     if gaps and missing == "error":
         j, bar, count = gaps[0]
         day = str(prices.dates[bar])[:10]
