@@ -155,9 +155,8 @@ class Bus:
         self.publisher: Mapping[int, str] = _ById(self._seq_of, self._by)
         self.delivered = 0
         self.blocks = True  # take quiet bars as blocks in run() (Simulation turns it off for on_error = "skip")
-        # The id of the last event a quiet block delivered in run(stop, quiet_bars=True) with no event delivered
-        # one by one after it (its last snapshot, or the last event before the market event a block failed at);
-        # see last_in_block().
+        # The id of the last event a quiet block delivered in the last run() (its last snapshot, or the last event
+        # before the market event a block failed at); see last_in_block().
         self._last_in_block: int | None = None
         # _quiet_handlers()'s answer for the bus as it is wired (the debugger's search for the next rebalance asks
         # once a run); forgotten when a handler, a subscription or the source changes. [] = not worked out yet.
@@ -305,7 +304,7 @@ class Bus:
         # The last event delivered whole is the one before the failing market event (as stepping would leave it):
         # the bar's open event, or the previous bar's snapshot when the block had bars before it. Without either,
         # the block failed at its first bar, and what came before it says where the run is: a block before it
-        # (its last snapshot, recorded when that block was delivered) or an event delivered one by one (None).
+        # (its last snapshot, recorded when that block was delivered) or an event delivered one by one after it.
         if kept or opening is not None:
             self._last_in_block = market.id - 1
         return self._error(failed.name, market, exc)
@@ -465,11 +464,9 @@ class Bus:
                     by_list.append(source_name)
                     if record is not None:
                         record(seq, event, source_name, names.get(event.__class__, ()))
-                if stop is not None:
-                    if stop(event):
-                        now.appendleft(event)
-                        return event
-                    self._last_in_block = None  # stop sees this one: it is where the run is from now
+                if stop is not None and stop(event):
+                    now.appendleft(event)
+                    return event
                 for name, hook in routes.get(event.__class__, empty):
                     try:
                         out = hook(event)
@@ -486,9 +483,9 @@ class Bus:
             self.delivered += delivered
 
     def last_in_block(self) -> Event | None:
-        """The last event the last :meth:`run` delivered in a quiet block, when no event was delivered one by one
-        after it (its last snapshot, or, when a handler failed inside the block, the last event delivered before
-        that bar's market event); else ``None``. A caller whose
+        """The last event the last :meth:`run` delivered in a quiet block (its last snapshot, or, when a handler
+        failed inside the block, the last event delivered before that bar's market event); ``None`` when it took no
+        block. Events delivered one by one after it have larger sequence numbers (:meth:`seq_of`). A caller whose
         ``stop`` did not see the blocks' events (``quiet_bars=True``) learns from it where the run is."""
         return None if self._last_in_block is None else self.events[self._last_in_block]
 

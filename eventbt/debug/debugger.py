@@ -226,9 +226,11 @@ class Debugger:
         return self.simulation.bus.peek()
 
     def _caught_up(self) -> None:
-        """After a run whose quiet blocks ``stop`` did not see: the last event delivered is the block's."""
-        unseen = self.simulation.bus.last_in_block()
-        if unseen is not None:
+        """After a run whose quiet blocks ``stop`` did not see: the last event delivered is a block's when it came
+        after the last one ``stop`` saw."""
+        bus = self.simulation.bus
+        unseen = bus.last_in_block()
+        if unseen is not None and (self.last is None or bus.seq_of(unseen.id) > bus.seq_of(self.last.id)):
             self.last = unseen
 
     def step_rebalance(self) -> StepList:

@@ -483,3 +483,49 @@ def test_a_failure_at_the_first_bar_of_a_block_after_a_block_leaves_the_debugger
         assert isinstance(last, SnapshotEvent) and last.bar == failing - 1
         lasts.append(last.id)
     assert lasts[0] == lasts[1]
+
+
+def test_an_event_delivered_after_a_block_is_where_the_debugger_is() -> None:
+    """With next-open fills, the open event of the bar after a rebalance goes one by one after a block of quiet
+    bars. A handler of the user's failing on it leaves the debugger at that open event (the last event stepping's
+    search saw), not at the block's last snapshot before it, as stepping event by event does (the reference)."""
+    from eventbt.bench.workloads import gbm_prices, rotation_config
+    from eventbt.errors import HandlerError
+    from eventbt.events import BarOpenEvent
+    from eventbt.handler import Handler
+    from eventbt.prices import PriceData
+    from eventbt.quiet import NEVER, QuietBars
+
+    closes = gbm_prices(8, 260, seed=5)
+    prices = PriceData(dates=closes.dates, symbols=closes.symbols, close=closes.close, open=closes.close.copy())
+    failing = 150
+
+    class FailsAtAnOpen(Handler):
+        name = "fails_at_an_open"
+        subscribes = (BarOpenEvent,)
+
+        def on_bar_open(self, event: BarOpenEvent) -> None:
+            if event.bar == failing:
+                raise ZeroDivisionError("the user's bug")
+
+        def quiet_until(self, bar: int) -> int:
+            return failing if bar <= failing else NEVER
+
+        def on_quiet_bars(self, bars: QuietBars) -> None:
+            return None
+
+    lasts = []
+    for blocks in (True, False):
+        config = rotation_config().with_overrides(["execution.timing=next_open"])
+        sim = eventbt.Simulation(config, prices=prices, audit=False, extra_handlers=[FailsAtAnOpen()])
+        sim.bus.blocks = blocks
+        with pytest.raises(HandlerError):
+            while sim.debugger.step_rebalance():
+                pass
+        last = sim.debugger.last
+        assert isinstance(last, BarOpenEvent) and last.bar == failing
+        if blocks:  # a block went before it
+            block_last = sim.bus.last_in_block()
+            assert block_last is not None and sim.bus.seq_of(block_last.id) < sim.bus.seq_of(last.id)
+        lasts.append(last.id)
+    assert lasts[0] == lasts[1]
