@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -86,10 +88,7 @@ def test_report_command_writes_html_and_pngs(runs: dict[str, object], tmp_path: 
         loads.append(args[0])
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    import eventbt.report.data
-
-    monkeypatch.setattr(eventbt.report, "load_run", counted)
-    monkeypatch.setattr(eventbt.report.data, "load_run", counted)  # the name the other report modules import
+    monkeypatch.setattr(eventbt.report, "load_run", counted)  # the name the command and build_report call
     folder = Path(str(runs["base"]))
     code = main(["report", str(folder), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "png"),
                  "--benchmark", str(BENCHMARK)])
@@ -208,3 +207,16 @@ def test_a_loaded_run_is_not_taken_with_another_folder_or_benchmark(runs: dict[s
         with pytest.raises(ValueError, match="read already"):
             build_report(run=run, explorer=False, **kwargs)  # type: ignore[arg-type]
     assert build_report(folder, run=run, explorer=False)[0].startswith("<!DOCTYPE html>")
+    elsewhere = Path.cwd()  # the same folder written another way is the same run
+    assert build_report(Path(os.path.relpath(folder.resolve(), elsewhere)), run=run, explorer=False)[0] \
+        .startswith("<!DOCTYPE html>")
+
+
+def test_report_out_empty_writes_into_the_run_folder(runs: dict[str, object], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt report RUN_DIR --out ""` writes RUN_DIR/report.html, as without --out."""
+    folder = tmp_path / "run"
+    shutil.copytree(Path(str(runs["base"])), folder)
+    assert main(["report", str(folder), "--out", "", "--no-explorer"]) == 0
+    assert (folder / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert f"report: {folder / 'report.html'}" in capsys.readouterr().out

@@ -40,9 +40,9 @@ def execute(args: argparse.Namespace) -> int:
     from eventbt.report.target import check_page_target
 
     # An --out eventbt may not write is refused, in the option's own words, before anything is read.
-    check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
+    target = check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)  # read once, for both outputs
-    target = write_report(args.run_dir, args.out, explorer=args.explorer, trust=args.trust, compare=args.compare,
+    target = write_report(args.run_dir, target, explorer=args.explorer, trust=args.trust, compare=args.compare,
                           run=run, on_unavailable=log.no_explorer)
     print(f"report: {target}")
     if args.png:
