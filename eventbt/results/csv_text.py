@@ -75,7 +75,9 @@ def frame_csv(frame: pd.DataFrame, *, index_label: str | None = None) -> str:
     def by_pandas() -> str:
         return frame.to_csv(index_label=index_label) if with_index else frame.to_csv(index=False)
 
-    if isinstance(frame.columns, pd.MultiIndex) or not frame.columns.is_unique:
+    labels = frame.columns.tolist()
+    if isinstance(frame.columns, pd.MultiIndex) or not frame.columns.is_unique or not (labels or with_index) \
+            or any(label.__class__ is not str for label in labels):  # pandas writes other labels its own way
         return by_pandas()
     columns: list[list[str]] = []
     if with_index:
@@ -89,12 +91,14 @@ def frame_csv(frame: pd.DataFrame, *, index_label: str | None = None) -> str:
     out = io.StringIO()
     newline = os.linesep
     writer = csv.writer(out, lineterminator=newline)
-    writer.writerow([index_label, *map(str, frame.columns)] if with_index else list(map(str, frame.columns)))
+    writer.writerow([index_label, *labels] if with_index else labels)
     if with_index and len(frame.columns) and all(dtype == np.float64 for dtype in frame.dtypes):
         floats = _float_rows(frame.to_numpy(dtype=np.float64))
         out.write("".join(f"{day},{row}{newline}" for day, row in zip(columns[0], floats, strict=True)))
         return out.getvalue()
-    plain = True  # every field a number or a date: none can need quoting
+    # Every field a number or a date, and more than one to a row: none can need quoting (the csv module quotes a
+    # row whose only field is empty).
+    plain = len(columns) + len(frame.columns) > 1
     for name in frame.columns:
         column = frame[name]
         texts = _texts(column)

@@ -1,5 +1,5 @@
-"""frame_csv writes the text DataFrame.to_csv writes: checked against pandas itself on random frames, the bundled
-runs' frames and the frames it hands to pandas."""
+"""frame_csv writes the text DataFrame.to_csv writes: checked against pandas itself on random frames, a run's
+frames and the frames it hands to pandas."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ def test_repr_writes_the_digits_numpy_writes() -> None:
     """frame_csv writes floats with repr where pandas uses numpy's astype(str): the same text for every finite
     float, checked on random bit patterns (every exponent) and on the magnitudes prices and weights have."""
     rng = np.random.default_rng(11)
-    values = rng.integers(0, 2**64, size=400_000, dtype=np.uint64).view(np.float64)
+    values = rng.integers(0, 2**64, size=100_000, dtype=np.uint64).view(np.float64)
     values = values[np.isfinite(values)]
-    scaled = np.concatenate([rng.random(50_000) * scale for scale in (1e-9, 1e-4, 1.0, 1e4, 1e9, 1e15, 1e17)])
+    scaled = np.concatenate([rng.random(10_000) * scale for scale in (1e-9, 1e-4, 1.0, 1e4, 1e9, 1e15, 1e17)])
     for sample in (values, scaled, -scaled, np.round(scaled, 2)):
         assert list(map(repr, sample.tolist())) == sample.astype(str).tolist()
 
@@ -50,6 +50,10 @@ def test_the_text_of_random_frames_is_pandas_text(rows: int) -> None:
     assert frame_csv(frame) == frame.to_csv(index=False)
     numbers = frame[["price", "value", "weight", "quantity", "day"]]  # nothing that needs quoting: joined directly
     assert frame_csv(numbers, index_label="date") == numbers.to_csv(index_label="date")
+    floats = frame[["price", "value", "weight"]]  # floats only on dates: made as one array
+    assert frame_csv(floats, index_label="date") == floats.to_csv(index_label="date")
+    one = frame[["price"]]  # a row of one field: an empty one is quoted
+    assert frame_csv(one) == one.to_csv(index=False)
 
 
 @pytest.mark.parametrize("frame", [
@@ -60,9 +64,14 @@ def test_the_text_of_random_frames_is_pandas_text(rows: int) -> None:
     pd.DataFrame({"a": [True, False]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # bools
     pd.DataFrame({"a": [1, "x"]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"]), dtype=object),
     pd.DataFrame({"a": np.array([1.5, 2.0], dtype=np.float32)}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),
-], ids=["time of day", "NaT", "zone", "integer index", "bool", "mixed objects", "float32"])
+    pd.DataFrame({np.nan: [1.5, 2.0]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # a NaN label
+    pd.DataFrame({3: [1.5, 2.0]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # a number for a label
+    pd.DataFrame(index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # no columns
+], ids=["time of day", "NaT", "zone", "integer index", "bool", "mixed objects", "float32", "NaN label",
+        "number label", "no columns"])
 def test_frames_it_does_not_write_itself_are_written_by_pandas(frame: pd.DataFrame) -> None:
     assert frame_csv(frame, index_label="date") == frame.to_csv(index_label="date")
+    assert frame_csv(frame) == frame.to_csv(index=False)
 
 
 def test_a_runs_result_files_are_the_text_pandas_writes() -> None:
