@@ -421,11 +421,9 @@ class AuditLog:
             elif tag == _QUIET:
                 lines += item[1].count
                 flush_group()
-                text = _quiet_lines(item[1], item[2], item[3], cached_time)
-                if text:  # a block has bars; an empty one would write an empty line
-                    piece = text + b"\n"
-                    update(piece)
-                    pieces.append(piece)
+                piece = _quiet_lines(item[1], item[2], item[3], cached_time) + b"\n"  # a block has a bar at least
+                update(piece)
+                pieces.append(piece)
             else:
                 # A header, note or footer: the digest takes its clean form (or nothing, for the footer).
                 lines += 1
