@@ -9,12 +9,13 @@ The audit log renders their lines from the block's arrays, byte for byte the lin
 
 Who may take a block (``docs/architecture.md``, "The per-bar path"):
 
-- The bus offers one only from :meth:`eventbt.bus.Bus.run` without a ``stop`` (the debugger steps event by
-  event and so always sees the events themselves), and only when every handler subscribed to one of
-  :data:`BLOCK_EVENTS` is *quiet-capable*: its class defines ``quiet_until(bar) -> int`` and
+- The bus offers one only from :meth:`eventbt.bus.Bus.run` without a ``stop``, or with ``quiet_bars=True`` (the
+  debugger's search for the next rebalance, whose ``stop`` looks only at the market events of bars that may signal;
+  stepping goes event by event and so always sees the events themselves), and only when every handler subscribed to
+  one of :data:`BLOCK_EVENTS` is *quiet-capable*: its class defines ``quiet_until(bar) -> int`` and
   ``on_quiet_bars(block) -> None`` at or below the class that defines its hooks for those events
-  (:func:`quiet_capable`), so a subclass that overrides ``on_market`` is never given a block its parent wrote
-  for the parent's ``on_market``.
+  (:func:`quiet_capable`), so a subclass that overrides ``on_market`` is never given a block its parent wrote for
+  the parent's ``on_market``.
 - The data feed offers one at a bar's start when nothing is queued: up to the first bar with corporate
   actions, the last bar when a ``DataEndEvent`` is wanted, and no further than the smallest
   ``quiet_until(start)`` of the handlers (the first bar from which the handler may publish something in
@@ -109,14 +110,17 @@ class QuietBars:
     """
 
     __slots__ = ("_events", "_market", "at", "cash", "close", "complete", "fields", "first_id", "first_seq", "kinds",
-                 "open_ns", "per_bar", "positions_value", "snapshot_by", "start", "stop", "symbols", "time_ns",
-                 "total_value")
+                 "market_offset", "open_ns", "per_bar", "positions_value", "snapshot_by", "start", "stop", "symbols",
+                 "time_ns", "total_value")
 
     def __init__(self, *, start: int, stop: int, first_id: int, time_ns: Sequence[int], close: np.ndarray,
                  fields: dict[str, np.ndarray], complete: Sequence[bool], symbols: tuple[str, ...],
                  market: Callable[[int, int], MarketEvent], open_ns: Sequence[int] | None = None) -> None:
-        self.kinds = BLOCK_EVENTS if open_ns is not None else BLOCK_EVENTS[1:]
+        self.kinds = QuietBars.kinds_of(with_open=open_ns is not None)
         self.per_bar = len(self.kinds)
+        # Where a bar's MarketEvent is among its events (its ids and sequence numbers): after its open event, when
+        # it has one.
+        self.market_offset = self.kinds.index(MarketEvent)
         self.open_ns = open_ns
         self.start = start
         self.stop = stop
@@ -139,15 +143,10 @@ class QuietBars:
         return f"QuietBars(bars {self.start}..{self.stop - 1}, ids {self.first_id}..{self.first_id + self.count - 1})"
 
     @staticmethod
-    def events_per_bar(*, with_open: bool) -> int:
-        """The events a quiet bar stands for: its open event (in runs that have one), market, bar end, snapshot."""
-        return len(BLOCK_EVENTS) if with_open else len(BLOCK_EVENTS) - 1
-
-    @property
-    def market_offset(self) -> int:
-        """Where a bar's ``MarketEvent`` is among its events (its ids and sequence numbers): after its open event,
-        when it has one."""
-        return self.kinds.index(MarketEvent)
+    def kinds_of(*, with_open: bool) -> tuple[type[Event], ...]:
+        """The events a quiet bar stands for, in order: its open event (in runs that have one), market, bar end,
+        snapshot."""
+        return BLOCK_EVENTS if with_open else BLOCK_EVENTS[1:]
 
     @property
     def count(self) -> int:

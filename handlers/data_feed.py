@@ -159,7 +159,7 @@ class DataFeed:
         if stop <= i:
             return None
         prices = self._prices
-        per_bar = QuietBars.events_per_bar(with_open=self._with_open)
+        per_bar = len(QuietBars.kinds_of(with_open=self._with_open))
         block = QuietBars(start=i, stop=stop, first_id=self._reserve_ids(per_bar * (stop - i)),
                           time_ns=self._close_ns[i:stop], close=prices.close[i:stop],
                           fields={name: array[i:stop] for name, array in self._fields},
