@@ -31,6 +31,7 @@ looked at (``events``, ``trace``). It does so only when every subscriber of a ba
 
 from __future__ import annotations
 
+import enum
 import heapq
 import itertools
 from collections import deque
@@ -50,6 +51,15 @@ if TYPE_CHECKING:
 __all__ = ["Bus", "Delivery", "Source"]
 
 _T = TypeVar("_T")
+
+
+class _Unknown(enum.Enum):
+    """An answer not worked out yet (where ``None`` is an answer)."""
+
+    UNKNOWN = enum.auto()
+
+
+_UNKNOWN = _Unknown.UNKNOWN
 
 
 class _ById(Mapping[int, _T]):
@@ -159,8 +169,8 @@ class Bus:
         # before the market event a block failed at); see last_in_block().
         self._last_in_block: int | None = None
         # _quiet_handlers()'s answer for the bus as it is wired (the debugger's search for the next rebalance asks
-        # once a run); forgotten when a handler, a subscription or the source changes. [] = not worked out yet.
-        self._quiet: list[tuple[tuple[QuietHandler, ...], str] | None] = []
+        # once a run); forgotten when a handler, a subscription or the source changes.
+        self._quiet: tuple[tuple[QuietHandler, ...], str] | _Unknown | None = _UNKNOWN
 
     # -- wiring ---------------------------------------------------------------------------------------
     def add(self, handler: Handler) -> None:
@@ -168,13 +178,13 @@ class Bus:
         for event_class in handler.subscribes:
             self.subscribe(event_class, handler.name, handler.hook_for(event_class))
         self._handlers.append(handler)
-        self._quiet = []
+        self._quiet = _UNKNOWN
 
     def subscribe(self, event_class: type[Event], name: str, hook: Hook) -> None:
         """Subscribe a bare callable under ``name`` (handlers use :meth:`add`)."""
         self._routes.setdefault(event_class, []).append((name, hook))
         self._names[event_class] = tuple(n for n, _ in self._routes[event_class])
-        self._quiet = []
+        self._quiet = _UNKNOWN
 
     def has_subscribers(self, event_class: type[Event]) -> bool:
         return bool(self._routes.get(event_class))
@@ -188,7 +198,7 @@ class Bus:
 
     def attach_source(self, source: Source) -> None:
         self._source = source
-        self._quiet = []
+        self._quiet = _UNKNOWN
 
     def _quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
         """The handlers a block of quiet bars goes to, in the order they take it (delivery order, those that call
@@ -198,9 +208,9 @@ class Bus:
         wired: the handlers' classes and what they subscribe to when they were added."""
         if not self.blocks:
             return None
-        if not self._quiet:
-            self._quiet = [self._find_quiet_handlers()]
-        return self._quiet[0]
+        if self._quiet is _UNKNOWN:
+            self._quiet = self._find_quiet_handlers()
+        return self._quiet
 
     def _find_quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
         if getattr(self._source, "pop_block", None) is None:
