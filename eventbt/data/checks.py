@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
+from eventbt.data.fit import series_bounds
 from eventbt.errors import DataError
 from eventbt.prices import MissingText, PriceData
 
@@ -583,9 +584,8 @@ def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int
     columns = np.flatnonzero(_missing_columns(prices.close))  # a column with every close has no gap
     close = prices.close[:, columns]
     present = ~np.isnan(close)
-    listed = present.any(axis=0)
-    first = np.argmax(present, axis=0)
-    last = len(close) - 1 - np.argmax(present[::-1], axis=0)
+    first, last = series_bounds(close)
+    listed = first >= 0
     found = []
     inside_missing = listed & ((last - first + 1) - present.sum(axis=0) >= min_bars)
     for k in np.flatnonzero(inside_missing).tolist():
