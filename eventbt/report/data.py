@@ -238,11 +238,10 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     metrics.update(income_figures(summary))
     metrics.update(exposure_figures(summary))
     # One scan of the log for the three readers (each passes over the others' records).
-    log = root / "audit.jsonl"
-    actions = "dividends" in summary
-    records = list(_published(log, *_REBALANCE_TYPES, *_FEE_TYPES, *(_ACTION_TYPES if actions else ()))) \
-        if log.is_file() else []
+    # Corporate actions are looked for only in a run that had some ("dividends" in its summary).
+    types = (*_REBALANCE_TYPES, *_FEE_TYPES, *(_ACTION_TYPES if "dividends" in summary else ()))
+    records = list(_records_of(root / "audit.jsonl", types))
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
                    benchmark_name=bench_name, rebalances=read_rebalances(records), fees=read_fees(records, trades),
-                   actions=read_actions(records) if actions else pd.DataFrame(columns=ACTION_COLUMNS))
+                   actions=read_actions(records))
