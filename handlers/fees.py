@@ -193,7 +193,7 @@ class CashInterest(FeeHandler):
     def __init__(self, *, annual_rate: float, day_count: int = 360) -> None:
         super().__init__()
         self.annual_rate = _rate("annual_rate", annual_rate, low=self.lowest_rate, high=1.0)
-        _check_day_count(day_count)
+        _day_count(day_count)  # checked only: the cash interest records the value as it was given
         self.day_count = day_count
         self._held = 0.0  # the cash at the end of the previous bar
 
@@ -342,14 +342,10 @@ class UsRegulatoryFees(_FeeOnFills):
         return fsum(parts.values()), f"US regulatory fees on a {fill.side.name.lower()}", details
 
 
-def _check_day_count(day_count: object) -> None:
+def _day_count(day_count: object) -> int:
+    """``day_count`` checked (360 or 365), as an int (recorded so in the fees' details)."""
     if day_count not in DAY_COUNTS:
         raise ValueError(f"day_count must be 360 or 365, got {day_count!r}")
-
-
-def _day_count(day_count: object) -> int:
-    """``day_count`` checked (:func:`_check_day_count`), as an int (recorded so in the fees' details)."""
-    _check_day_count(day_count)
     return int(cast(int, day_count))
 
 
