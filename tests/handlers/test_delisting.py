@@ -47,8 +47,10 @@ def _bounds_and_gaps_cell_by_cell(close: np.ndarray) -> tuple[list[int], list[in
     return first, last, gaps
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (6, 1), (40, 7)])
-@pytest.mark.parametrize("cells", ["every close", "gaps", "inf and -inf"])
+@pytest.mark.parametrize(("shape", "cells"), [
+    (shape, cells) for shape in [(1, 1), (1, 4), (6, 1), (40, 7)] for cells in ["every close", "gaps", "inf and -inf"]
+    if not (cells == "inf and -inf" and shape == (1, 1))  # one cell holds no +inf beside a -inf
+])
 def test_bounds_and_gaps_agree_with_a_cell_by_cell_walk(shape: tuple[int, int], cells: str) -> None:
     """A panel with every close takes a short way (one sum); with gaps, or with +inf and -inf whose sum is NaN
     without a gap, the long way: each agrees with the walk."""
@@ -58,6 +60,8 @@ def test_bounds_and_gaps_agree_with_a_cell_by_cell_walk(shape: tuple[int, int], 
         close[rng.random(shape) < 0.3] = NAN
     elif cells == "inf and -inf":
         close.flat[0], close.flat[-1] = np.inf, -np.inf
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(close.sum())  # the long way: the sum says nothing
     first, last, gaps = _bounds_and_gaps_cell_by_cell(close)
     found_first, found_last = series_bounds(close)
     assert (found_first.tolist(), found_last.tolist()) == (first, last)

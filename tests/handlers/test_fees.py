@@ -264,5 +264,5 @@ def test_a_fee_reading_a_quiet_block_before_the_portfolio_took_it_is_told_so() -
                                                       "portfolio took the block")) as caught:
         ManagementFee(annual_rate=0.01, frequency="monthly").on_quiet_bars(block)
     assert caught.value.plugin == "management_fee"
-    block.set_snapshots(100.0, [0.0, 0.0, 0.0], [100.0, 100.0, 100.0])
+    block.set_snapshots(100.0, [0.0, 0.0, 0.0], [100.0, 100.0, 100.0])  # the portfolio took it: no longer refused
     assert block.book_values("management_fee") == [100.0, 100.0, 100.0]
