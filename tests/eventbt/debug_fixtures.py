@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from eventbt.events import MarketEvent
 from eventbt.handler import Handler
@@ -67,3 +68,19 @@ def write_buggy(folder: Path) -> Path:
     path.write_text(SCENARIO + '[[handlers]]\nname = "tests.eventbt.debug_fixtures:FailsOnTheSecondBar"\n',
                     encoding="utf-8")
     return path
+
+
+class FailingGenerator:
+    """A signal generator with a user's bug: ``inner``'s, raising in ``update`` at bar ``bar``."""
+
+    def __init__(self, inner: Any, bar: int) -> None:
+        self.inner = inner
+        self.bar = bar
+
+    def update(self, view: Any) -> None:
+        if view.bar == self.bar:
+            raise ZeroDivisionError("the user's bug")
+        self.inner.update(view)
+
+    def target_weights(self, view: Any) -> Any:
+        return self.inner.target_weights(view)

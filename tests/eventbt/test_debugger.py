@@ -21,7 +21,7 @@ from eventbt.events import (
     SignalEvent,
     SnapshotEvent,
 )
-from tests.eventbt.debug_fixtures import write_tiny
+from tests.eventbt.debug_fixtures import FailingGenerator, write_tiny
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -382,22 +382,6 @@ def test_step_rebalance_passes_quiet_bars_as_blocks_with_the_same_steps(name: st
     assert asked < asked_each / 2
 
 
-class _FailingAt:
-    """A user's generator with a bug: ``inner``'s, raising at bar ``failing``."""
-
-    def __init__(self, failing: int, inner: object) -> None:
-        self.failing = failing
-        self.inner = inner
-
-    def update(self, view):  # type: ignore[no-untyped-def]
-        if view.bar == self.failing:
-            raise ZeroDivisionError("the user's bug")
-        self.inner.update(view)  # type: ignore[attr-defined]
-
-    def target_weights(self, view):  # type: ignore[no-untyped-def]
-        return self.inner.target_weights(view)  # type: ignore[attr-defined]
-
-
 def test_after_quiet_blocks_the_debugger_is_where_the_run_is() -> None:
     """A user's generator fails inside a stretch of quiet bars while step_rebalance searches for the next
     rebalance: with blocks, the debugger's last event (what its views and `run_until` go by) is the snapshot of
@@ -416,7 +400,7 @@ def test_after_quiet_blocks_the_debugger_is_where_the_run_is() -> None:
         sim = eventbt.Simulation(rotation_config(), prices=prices, audit=False)
         sim.bus.blocks = blocks
         strategy = sim.pipeline.stage("strategy")
-        strategy.generator = _FailingAt(failing, strategy.generator)  # type: ignore[attr-defined]
+        strategy.generator = FailingGenerator(strategy.generator, failing)  # type: ignore[attr-defined]
         steps = sim.debugger.step_rebalance()
         after_step = (sim.debugger.last.id, steps[-1].event.id)  # type: ignore[union-attr]
         with pytest.raises(HandlerError):
@@ -463,7 +447,7 @@ def test_a_failure_at_the_first_bar_of_a_block_after_a_block_leaves_the_debugger
         sim = eventbt.Simulation(rotation_config(), prices=prices, audit=False, extra_handlers=[FiveAtATime()])
         sim.bus.blocks = blocks
         strategy = sim.pipeline.stage("strategy")
-        strategy.generator = _FailingAt(failing, strategy.generator)  # type: ignore[attr-defined]
+        strategy.generator = FailingGenerator(strategy.generator, failing)  # type: ignore[attr-defined]
         taken: list[tuple[int, int]] = []
         pop_block = sim.pipeline.feed.pop_block
 
