@@ -30,10 +30,10 @@ def _month_ends(dates: np.ndarray) -> np.ndarray:
     return last
 
 
-def rotation_loop(close: np.ndarray, dates: np.ndarray, *, initial_cash: float = 1_000_000.0,
-                  fast_span: int = 20, slow_span: int = 100, top_n: int = 10, bps: float = 5.0,
-                  per_share: float = 0.005, minimum: float = 1.0, max_pct: float = 0.01) -> np.ndarray:
-    """Total value after each bar of the rotation workload on ``close`` (bars x symbols, no NaN)."""
+def rotation_loop(close: np.ndarray, dates: np.ndarray, *, initial_cash: float, fast_span: int, slow_span: int,
+                  top_n: int, bps: float, per_share: float, minimum: float, max_pct: float) -> np.ndarray:
+    """Total value after each bar of the rotation workload on ``close`` (bars x symbols, no NaN), with the rules
+    :func:`eventbt.bench.workloads.loop_rules` gives (no defaults here, so the two cannot drift apart)."""
     bars, n = close.shape
     fraction = bps / 10_000
     rebalance = _month_ends(dates)

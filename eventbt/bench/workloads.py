@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from eventbt.prices import PriceData
     from eventbt.scenario import ScenarioConfig
 
-__all__ = ["ROTATION_SIZES", "SIZES", "WORKLOADS", "bt_rules", "daily_config", "gbm_prices", "rotation_config",
-           "small_scenario"]
+__all__ = ["ROTATION_SIZES", "SIZES", "WORKLOADS", "bt_rules", "daily_config", "gbm_prices", "loop_rules",
+           "rotation_config", "small_scenario"]
 
 # (symbols, bars) per size.
 ROTATION_SIZES = {"tiny": (5, 150), "small": (10, 1_260), "medium": (100, 2_520), "large": (500, 5_040)}

@@ -14,8 +14,8 @@ from eventbt.cli import main
 
 def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
     """`eventbt bench --size tiny --json` reports the loop and the engine for rotation, daily, the bus against its
-    floor, start-up against `import pandas` and a Dask sweep against a serial one, parseable (the scale workload
-    runs at the large size only)."""
+    floor, start-up against `import pandas`, a Dask sweep against a serial one and bt against eventbt, parseable
+    (the scale workload runs at the large size only)."""
     assert main(["bench", "--size", "tiny", "--repeat", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     rows = report["results"]
@@ -115,7 +115,7 @@ def test_bt_picks_what_eventbt_picks_at_every_rebalance() -> None:
     from eventbt.bench.workloads import ROTATION_SIZES, bt_rules, rotation_config
     from eventbt.simulation import Simulation
 
-    prices = gbm_prices(*ROTATION_SIZES["small"])  # tiny: the bench JSON test runs the bench's own check
+    prices = gbm_prices(*ROTATION_SIZES["small"])  # at tiny the bench JSON test runs the bench's own check
     simulation = Simulation(rotation_config(), prices=prices)
     simulation.run()
     ours = {record.bar: sorted(record.weights) for record in simulation.history.signals}
