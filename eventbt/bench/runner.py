@@ -406,8 +406,10 @@ def _bus_workload(size: str, repeat: int, folder: Path) -> list[dict[str, Any]]:
 
 
 def _warm_up() -> None:
-    """One untimed tiny run of each workload's scenario: what a run imports on first use (the strategies, the data
-    checks, pyarrow's pandas glue) is then imported before any clock starts, as in a user's second run."""
+    """One untimed tiny run of the rotation's and the daily workload's scenarios, in this process: what a run
+    imports on first use (the strategies, the data checks, pyarrow's pandas glue) is then imported before any clock
+    starts, as in a user's second run. It matters at ``--repeat 1``; with more repeats the best run leaves the
+    first use out anyway. The workloads in child processes (scale, start-up, sweep) are not warmed."""
     from eventbt.simulation import Simulation
 
     prices = workloads.gbm_prices(*workloads.ROTATION_SIZES["tiny"])
