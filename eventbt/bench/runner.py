@@ -232,9 +232,8 @@ def _startup_workload(repeat: int, folder: Path) -> list[dict[str, Any]]:
 
 _SWEEP_CHILD = """
 import gc, json, sys, time
-from distributed import LocalCluster
 from eventbt.bench import workloads
-from eventbt.sweeps.executors import DaskExecutor, SerialExecutor, Task
+from eventbt.sweeps.executors import DaskExecutor, SerialExecutor, Task, local_cluster
 size, repeat = sys.argv[1], int(sys.argv[2])
 symbols, bars = workloads.ROTATION_SIZES[size]
 prices = workloads.gbm_prices(symbols, bars)
@@ -242,7 +241,7 @@ base = workloads.rotation_config()
 tasks = [Task(index=k, overrides=(f"strategy.params.top_n={k}",)) for k in range(1, 9)]
 best = {"serial": float("inf"), "dask": float("inf")}
 done = {}
-with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+with local_cluster(2) as cluster:
     executors = {"serial": SerialExecutor(), "dask": DaskExecutor(cluster.scheduler_address)}
     for _ in range(repeat):
         for name, executor in executors.items():

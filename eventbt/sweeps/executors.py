@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from eventbt.prices import PriceData
     from eventbt.scenario import ScenarioConfig
 
-__all__ = ["METRICS", "DaskExecutor", "LocalExecutor", "SerialExecutor", "Task", "cut_prices", "run_task"]
+__all__ = ["CALM_CLUSTER", "METRICS", "DaskExecutor", "LocalExecutor", "SerialExecutor", "Task", "cut_prices",
+           "local_cluster", "run_task"]
 
 # The figures of a sweep's row (from the run's summary), in column order; a ``fee:<model>`` column per fee
 # model the run charged goes before ``total_costs`` (eventbt.sweeps.rank_table).
@@ -221,8 +222,36 @@ class LocalExecutor:
 
 # -- Dask -------------------------------------------------------------------------------------------------
 
+# Dask's background work, turned down in a cluster eventbt starts itself. A sweep's tasks are single-threaded
+# Python that holds the GIL, and with one worker per core every wake-up of a cluster's own threads is taken from
+# a combination. Measured on a two-core machine (docs/performance.md): at Dask's defaults an idle two-worker
+# cluster takes 15% of a core (the scheduler's process 6%, each worker 4%), 3-4% with these three; with two
+# workers busy, the profiler alone costs 7% of the sweep. What each one does, at Dask's default:
+CALM_CLUSTER: dict[str, object] = {
+    # the statistical profiler behind the dashboard's profile page: samples the running task's stack every 10 ms
+    "distributed.worker.profile.enabled": False,
+    # the check that a process's event loop is not blocked, every 20 ms (its 3 s warning still works)
+    "distributed.admin.tick.interval": "1s",
+    # the dashboard's CPU, memory and network figures of each process, every 500 ms
+    "distributed.admin.system-monitor.interval": "5s",
+}
+
+
+def local_cluster(workers: int | None = None) -> Any:
+    """A Dask ``LocalCluster`` for a sweep: ``workers`` processes (default: one per CPU) of one thread each,
+    no dashboard, and :data:`CALM_CLUSTER`'s settings. The caller closes it (it is a context manager)."""
+    import dask
+    from distributed import LocalCluster
+
+    # A worker takes its settings when it starts (its nanny passes them on), so they need only hold here.
+    with dask.config.set(CALM_CLUSTER):
+        return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,  # type: ignore[no-untyped-call]
+                            processes=True, dashboard_address=None)
+
+
 class DaskExecutor:
-    """A Dask cluster: the scheduler at ``scheduler`` (``tcp://host:8786``), or a new ``LocalCluster``."""
+    """A Dask cluster: the scheduler at ``scheduler`` (``tcp://host:8786``), or a new :func:`local_cluster` of
+    ``workers`` processes, closed after the sweep."""
 
     name = "dask"
 
@@ -235,21 +264,20 @@ class DaskExecutor:
         from eventbt.errors import PluginError
 
         try:
-            from distributed import Client, LocalCluster, as_completed
+            from distributed import Client, as_completed
         except ImportError:
             raise PluginError("the dask executor needs dask.distributed: pip install 'eventbt[dask]'",
                               reference="distributed") from None
-        cluster = None
-        if self.scheduler is None:
-            cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+        cluster = None if self.scheduler is not None else local_cluster(self.workers)
         try:
             # distributed ships no type hints for these calls
             with Client(self.scheduler if cluster is None else cluster) as client:  # type: ignore[no-untyped-call]
-                shared_prices = client.scatter(prices, broadcast=True)
-                shared_base = client.scatter(base, broadcast=True)
-                futures = {client.submit(run_task, shared_base, shared_prices, task, pure=False): task
-                           for task in tasks}
+                # Both scattered at once and every task submitted at once: one message each. hash=False: a key
+                # from the data's hash would pickle the panel once more only to hash it (3 ms at 100 x 2,520).
+                shared_base, shared_prices = client.scatter([base, prices], broadcast=True, hash=False)
+                count = len(tasks)
+                futures = dict(zip(client.map(run_task, [shared_base] * count, [shared_prices] * count, list(tasks),
+                                              pure=False), tasks, strict=True))
                 for future in as_completed(futures):  # type: ignore[no-untyped-call]
                     if future.status == "finished":
                         on_row(future.result())

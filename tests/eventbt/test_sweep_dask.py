@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,13 +20,43 @@ COLUMNS = ["combination", "strategy.params.fast_span", "strategy.params.top_n", 
 
 
 @pytest.fixture(scope="module")
-def scheduler_address() -> Iterator[str]:
-    """A two-worker LocalCluster (processes, one thread each, no dashboard), closed after the module."""
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+def cluster() -> Iterator[Any]:
+    """The two-worker LocalCluster a sweep starts (processes, one thread each, no dashboard), closed after the
+    module."""
+    from eventbt.sweeps.executors import local_cluster
+
+    with local_cluster(2) as started:
+        yield started
+
+
+@pytest.fixture
+def scheduler_address(cluster: Any) -> str:
+    return str(cluster.scheduler_address)
+
+
+def _timers(server: Any) -> dict[str, float]:
+    """A Dask server's periodic work: each timer's name and interval in ms."""
+    return {name: timer.callback_time for name, timer in server.periodic_callbacks.items()}
+
+
+def test_the_sweeps_own_cluster_runs_calm(cluster: Any) -> None:
+    """Every server of :func:`local_cluster` started with CALM_CLUSTER's settings: the workers keep no profiler,
+    and the scheduler, the nannies and the workers check their event loop every 1 s (Dask: 20 ms) and measure the
+    machine every 5 s (Dask: 500 ms). This process's own Dask settings are Dask's again after the start."""
+    import dask
+
+    def worker_timers(dask_worker: Any) -> dict[str, float]:
+        return _timers(dask_worker)
+
+    with distributed.Client(cluster) as client:
+        on_workers = client.run(worker_timers)
+    nannies = [_timers(nanny) for nanny in cluster.workers.values()]
+    servers = [*on_workers.values(), _timers(cluster.scheduler), *nannies]
+    assert len(servers) == 1 + 2 + 2
+    assert all(timers["tick"] == 1_000 and timers["monitor"] == 5_000 for timers in servers)
+    assert all("profile" not in timers and "profile-cycle" not in timers for timers in on_workers.values())
+    assert [dask.config.get(key) for key in ("distributed.worker.profile.enabled", "distributed.admin.tick.interval",
+                                             "distributed.admin.system-monitor.interval")] == [True, "20ms", "500ms"]
 
 
 def test_dask_and_local_executors_give_the_same_rows(scheduler_address: str, tmp_path: Path) -> None:
@@ -50,12 +81,13 @@ def test_resume_on_dask_runs_nothing_twice(scheduler_address: str, tmp_path: Pat
 
 
 def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The executor scatters the prices (and the base scenario) to every worker once, then submits tasks that
-    carry only the scattered handle and a combination's overrides: 8 combinations, 1 copy of the panel."""
+    """The executor scatters the prices and the base scenario to every worker once, in one call, then submits
+    the tasks in one call, each carrying only the scattered handles and a combination's overrides: 8
+    combinations, 1 copy of the panel."""
     from eventbt.bench import workloads
     from eventbt.sweeps.executors import DaskExecutor, Task
 
-    calls: dict[str, list[object]] = {"scatter": [], "submit": []}
+    calls: dict[str, list[Any]] = {"scatter": [], "map": []}
 
     class Future:
         status = "finished"
@@ -76,24 +108,22 @@ def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest
         def __exit__(self, *exc: object) -> None:
             return None
 
-        def scatter(self, value: object, broadcast: bool = False) -> object:
-            calls["scatter"].append((type(value).__name__, broadcast))
-            return ("handle", type(value).__name__)
+        def scatter(self, values: list[object], broadcast: bool = False, hash: bool = True) -> list[object]:
+            calls["scatter"].append(([type(value).__name__ for value in values], broadcast, hash))
+            return [("handle", type(value).__name__) for value in values]
 
-        def submit(self, function: object, *arguments: object, pure: bool = True) -> Future:
-            calls["submit"].append(arguments)
-            return Future({"combination": arguments[2].index})  # type: ignore[attr-defined]
+        def map(self, function: object, *columns: list[Any], pure: bool = True) -> list[Future]:
+            calls["map"].append(columns)
+            return [Future({"combination": task.index}) for task in columns[2]]
 
     monkeypatch.setattr(distributed, "Client", FakeClient)
     monkeypatch.setattr(distributed, "as_completed", lambda futures: list(futures))
     prices = workloads.gbm_prices(3, 30)
     tasks = [Task(index=k, overrides=(f"strategy.params.top_n={k}",)) for k in range(1, 9)]
-    rows: list[object] = []
+    rows: list[Any] = []
     DaskExecutor("tcp://fake:1").run(workloads.rotation_config(), prices, tasks, rows.append)
-    assert calls["scatter"] == [("PriceData", True), ("ScenarioConfig", True)]
-    assert len(calls["submit"]) == 8 and len(rows) == 8
-    for arguments in calls["submit"]:
-        _, shared_prices, task = arguments
-        assert shared_prices == ("handle", "PriceData")  # the scattered handle, never the panel itself
-        assert not any(argument is prices for argument in arguments)
-        assert isinstance(task, Task)
+    assert calls["scatter"] == [(["ScenarioConfig", "PriceData"], True, False)]
+    [(bases, shared, submitted)] = calls["map"]
+    assert submitted == tasks and sorted(row["combination"] for row in rows) == list(range(1, 9))
+    assert bases == [("handle", "ScenarioConfig")] * 8
+    assert shared == [("handle", "PriceData")] * 8  # the scattered handle, never the panel itself
