@@ -46,7 +46,8 @@ def test_the_sweeps_own_cluster_runs_calm(cluster: Any) -> None:
     import dask
 
     def worker_timers(dask_worker: Any) -> dict[str, float]:
-        return _timers(dask_worker)
+        # Self-contained: it runs on the workers, which cannot import this test module.
+        return {name: timer.callback_time for name, timer in dask_worker.periodic_callbacks.items()}
 
     with distributed.Client(cluster) as client:
         on_workers = client.run(worker_timers)
