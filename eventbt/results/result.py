@@ -162,10 +162,9 @@ assert [field.name for field in attrs.fields(TradeRecord)] == ["bar", *TRADE_COL
 def _trades_frame(trades: list[TradeRecord], dates: np.ndarray) -> pd.DataFrame:
     """``trades.csv``'s frame: a column per field (each typed by pandas from its values, as the rows would be),
     the bar turned into its date."""
-    if not trades:
-        frame = pd.DataFrame([], columns=["bar", *TRADE_COLUMNS[1:]])
-        frame.insert(0, "date", pd.DatetimeIndex(dates[frame.pop("bar").to_numpy(dtype=int)]))
-        return frame
+    if not trades:  # the columns pandas would make of no rows: the date as dates, the others as objects
+        return pd.DataFrame({"date": pd.DatetimeIndex(dates[:0]),
+                             **{name: pd.Series([], dtype=object) for name in TRADE_COLUMNS[1:]}})
     bars, *others = zip(*map(_TRADE_FIELDS, trades), strict=True)
     data: dict[str, object] = {"date": pd.DatetimeIndex(dates[np.array(bars, dtype=int)])}
     data.update(zip(TRADE_COLUMNS[1:], map(list, others), strict=True))

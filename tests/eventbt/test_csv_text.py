@@ -86,3 +86,19 @@ def test_a_runs_result_files_are_the_text_pandas_writes() -> None:
     for frame in (result.equity, result.weights, result.signals):
         assert frame_csv(frame, index_label="date") == frame.to_csv(index_label="date")
     assert frame_csv(result.trades) == result.trades.to_csv(index=False)
+
+
+def test_a_run_without_trades_writes_the_header_of_trades_csv() -> None:
+    """No signal trades anything: the trades frame has no rows but every column (the date typed as dates, the
+    rest as pandas types an empty column), and its file is the header alone, as to_csv writes it."""
+    from eventbt.results.result import TRADE_COLUMNS
+
+    config = scripted_config({}, portfolio={"initial_cash": 10_000.0})
+    dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
+    result = Simulation(config, prices=PriceData(dates=dates, symbols=("A",), close=np.array([[10.0], [11.0]]))).run()
+    assert result is not None
+    trades = result.trades
+    assert trades.empty and list(trades.columns) == list(TRADE_COLUMNS)
+    assert trades["date"].dtype == "datetime64[ns]" and isinstance(trades.index, pd.RangeIndex)
+    assert all(trades[column].dtype == object for column in TRADE_COLUMNS[1:])
+    assert frame_csv(trades) == trades.to_csv(index=False) == ",".join(TRADE_COLUMNS) + "\n"
