@@ -11,12 +11,16 @@ import pytest
 from eventbt.sweeps.grid import sweep
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 
 SCENARIO = Path(__file__).parents[2] / "scenarios" / "ema_next_open.toml"
 # 2 x 2, tiny on purpose: top_n = 0 fails in the worker, the other two run (about 0.3 s each).
 GRID = ["strategy.params.fast_span=5,10", "strategy.params.top_n=0,2"]
 COLUMNS = ["combination", "strategy.params.fast_span", "strategy.params.top_n", "digest", "status", "error",
            "final_value", "sharpe", "trades"]
+CALM_KEYS = ("distributed.worker.profile.enabled", "distributed.admin.tick.interval",
+             "distributed.admin.system-monitor.interval")
+SETTINGS_AT_IMPORT = [dask.config.get(key) for key in CALM_KEYS]  # before any cluster of this module
 
 
 @pytest.fixture(scope="module")
@@ -34,30 +38,25 @@ def scheduler_address(cluster: Any) -> str:
     return str(cluster.scheduler_address)
 
 
-def _timers(server: Any) -> dict[str, float]:
-    """A Dask server's periodic work: each timer's name and interval in ms."""
-    return {name: timer.callback_time for name, timer in server.periodic_callbacks.items()}
-
-
 def test_the_sweeps_own_cluster_runs_calm(cluster: Any) -> None:
     """Every server of :func:`local_cluster` started with CALM_CLUSTER's settings: the workers keep no profiler,
     and the scheduler, the nannies and the workers check their event loop every 1 s (Dask: 20 ms) and measure the
-    machine every 5 s (Dask: 500 ms). This process's own Dask settings are Dask's again after the start."""
-    import dask
+    machine every 5 s (Dask: 500 ms). This process's own Dask settings are as they were before the start."""
+    from eventbt.sweeps.executors import CALM_CLUSTER
 
-    def worker_timers(dask_worker: Any) -> dict[str, float]:
-        # Self-contained: it runs on the workers, which cannot import this test module.
+    def timers(dask_worker: Any) -> dict[str, float]:
+        """A Dask server's periodic work: each timer's name and interval in ms. Self-contained: ``client.run``
+        runs it on the workers, which cannot import this test module."""
         return {name: timer.callback_time for name, timer in dask_worker.periodic_callbacks.items()}
 
     with distributed.Client(cluster) as client:
-        on_workers = client.run(worker_timers)
-    nannies = [_timers(nanny) for nanny in cluster.workers.values()]
-    servers = [*on_workers.values(), _timers(cluster.scheduler), *nannies]
+        on_workers = client.run(timers)
+    servers = [*on_workers.values(), timers(cluster.scheduler), *map(timers, cluster.workers.values())]
     assert len(servers) == 1 + 2 + 2
-    assert all(timers["tick"] == 1_000 and timers["monitor"] == 5_000 for timers in servers)
-    assert all("profile" not in timers and "profile-cycle" not in timers for timers in on_workers.values())
-    assert [dask.config.get(key) for key in ("distributed.worker.profile.enabled", "distributed.admin.tick.interval",
-                                             "distributed.admin.system-monitor.interval")] == [True, "20ms", "500ms"]
+    assert all(found["tick"] == 1_000 and found["monitor"] == 5_000 for found in servers)
+    assert all("profile" not in found and "profile-cycle" not in found for found in on_workers.values())
+    assert list(CALM_CLUSTER) == list(CALM_KEYS)
+    assert [dask.config.get(key) for key in CALM_KEYS] == SETTINGS_AT_IMPORT
 
 
 def test_dask_and_local_executors_give_the_same_rows(scheduler_address: str, tmp_path: Path) -> None:
