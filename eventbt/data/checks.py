@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
-from eventbt.data.fit import series_bounds
+from eventbt.data.fit import present_bounds
 from eventbt.errors import DataError
 from eventbt.prices import MissingText, PriceData
 
@@ -584,7 +584,7 @@ def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int
     columns = np.flatnonzero(_missing_columns(prices.close))  # a column with every close has no gap
     close = prices.close[:, columns]
     present = ~np.isnan(close)
-    first, last = series_bounds(close)
+    first, last = present_bounds(present)  # these columns miss a close: no short way
     listed = first >= 0
     found = []
     inside_missing = listed & ((last - first + 1) - present.sum(axis=0) >= min_bars)

@@ -24,7 +24,8 @@ from eventbt.errors import DataError, EventbtError, ScenarioError
 from eventbt.prices import PriceData
 from eventbt.protocols import bar_columns_needed
 
-__all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks", "series_bounds"]
+__all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks", "present_bounds",
+           "series_bounds"]
 
 
 def _every_close(close: np.ndarray) -> bool:
@@ -46,30 +47,22 @@ def _whole_series(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(symbols, dtype=np.intp), np.full(symbols, len(close) - 1, dtype=np.intp)
 
 
-def _scanned_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`series_bounds` the long way, column by column through a boolean copy of the panel."""
-    present = ~np.isnan(close)
+def present_bounds(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last row where ``present`` (bars x symbols, boolean) is true, per column (-1 for none): the
+    bounds of the series whose closes are ``present``, for a caller that has that mask already."""
     any_price = present.any(axis=0)
     first = np.where(any_price, np.argmax(present, axis=0), -1)
-    last = np.where(any_price, len(close) - 1 - np.argmax(present[::-1], axis=0), -1)
+    last = np.where(any_price, len(present) - 1 - np.argmax(present[::-1], axis=0), -1)
     return first, last
 
 
 def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and last bar with a close, per symbol (-1 for a symbol with none)."""
-    return _whole_series(close) if _every_close(close) else _scanned_bounds(close)
+    return _whole_series(close) if _every_close(close) else present_bounds(~np.isnan(close))
 
 
-def interior_gaps(close: np.ndarray,
-                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int]]:
-    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap.
-
-    ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
-    """
-    if bounds is None:
-        if _every_close(close):
-            return []
-        bounds = _scanned_bounds(close)
+def _gaps(close: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int, int]]:
+    """:func:`interior_gaps` with the bounds worked out."""
     first, last = bounds
     present = ~np.isnan(close)
     listed = first >= 0
@@ -80,6 +73,24 @@ def interior_gaps(close: np.ndarray,
         inside = ~present[first[j]: last[j] + 1, j]
         gaps.append((j, int(first[j] + np.argmax(inside)), int(missing[j])))
     return gaps
+
+
+def _bounds_and_gaps(close: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[int, int, int]]]:
+    """:func:`series_bounds` and :func:`interior_gaps` of ``close`` at once: for a panel with every close one sum
+    answers both."""
+    if _every_close(close):
+        return _whole_series(close), []
+    bounds = present_bounds(~np.isnan(close))
+    return bounds, _gaps(close, bounds)
+
+
+def interior_gaps(close: np.ndarray,
+                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int]]:
+    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap.
+
+    ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
+    """
+    return _bounds_and_gaps(close)[1] if bounds is None else _gaps(close, bounds)
 
 
 @attrs.frozen(kw_only=True)
@@ -188,11 +199,7 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
             check_bar_data(slippage, prices.columns, reference=slippage_reference, data_path=data_path, path=source)
         except ScenarioError as exc:
             found.append(exc)
-    if _every_close(prices.close):  # one sum answers both
-        bounds, gaps = _whole_series(prices.close), []
-    else:
-        bounds = _scanned_bounds(prices.close)
-        gaps = interior_gaps(prices.close, bounds)
+    bounds, gaps = _bounds_and_gaps(prices.close)
     if gaps and missing == "error":
         j, bar, count = gaps[0]
         day = str(prices.dates[bar])[:10]
