@@ -58,7 +58,7 @@ def _texts(column: pd.Series) -> list[str] | None:
         return _floats(column.to_numpy())
     if dtype == np.int64:
         return list(map(str, column.to_numpy().tolist()))
-    if dtype.kind == "M" and getattr(dtype, "tz", None) is None:
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":  # numpy dates (not pyarrow's, nor pandas' with a zone)
         return _dates(column.to_numpy())
     if dtype.kind == "O":  # pandas' text columns, and objects
         values, missing = column.tolist(), column.isna().tolist()

@@ -67,8 +67,14 @@ def test_the_text_of_random_frames_is_pandas_text(rows: int) -> None:
     pd.DataFrame({np.nan: [1.5, 2.0]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # a NaN label
     pd.DataFrame({3: [1.5, 2.0]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # a number for a label
     pd.DataFrame(index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"])),  # no columns
+    # dates that are not numpy's: with a time zone, and pyarrow's (both report kind "M")
+    pd.DataFrame({"d": pd.DatetimeIndex(["2020-01-02", "2020-01-03"], tz="UTC"), "a": [1.5, 2.0]}),
+    pd.DataFrame({"d": pd.array(pd.DatetimeIndex(["2020-01-02", "2020-01-03"]), dtype="timestamp[ns][pyarrow]"),
+                  "a": [1.5, 2.0]}),
+    pd.DataFrame({"d": pd.array(pd.DatetimeIndex(["2020-01-02", "2020-01-03"]), dtype="date32[pyarrow]"),
+                  "a": [1.5, 2.0]}),
 ], ids=["time of day", "NaT", "zone", "integer index", "bool", "mixed objects", "float32", "NaN label",
-        "number label", "no columns"])
+        "number label", "no columns", "zone column", "pyarrow timestamps", "pyarrow dates"])
 def test_frames_it_does_not_write_itself_are_written_by_pandas(frame: pd.DataFrame) -> None:
     assert frame_csv(frame, index_label="date") == frame.to_csv(index_label="date")
     assert frame_csv(frame) == frame.to_csv(index=False)
