@@ -25,6 +25,7 @@ import pandas as pd
 
 from eventbt.data.checks import (
     DATE_NAMES,
+    MAX_PRICE,
     SYMBOL_NAMES,
     bar_problem_masks,
     check_date_order,
@@ -40,6 +41,7 @@ from eventbt.prices import MissingText
 __all__ = ["Panel", "long_panel", "parquet_panel", "regular_csv", "wide_panel"]
 
 _EXACT_INTEGERS = 2**53  # integers above this do not all have a float of their own
+assert MAX_PRICE < _EXACT_INTEGERS  # so a close read as a float is exact, or refused as too large
 _COLUMNS_PER_READ = 64
 
 
@@ -222,12 +224,9 @@ def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Pa
             table = parquet.read(columns=list(part))
             block = np.empty((len(part), len(dates)))
             for k, column in enumerate(part):
-                values = table.column(column)
-                if pa.types.is_integer(values.type):
-                    whole = values.to_numpy(zero_copy_only=False)
-                    if len(whole) and np.nanmax(np.abs(whole.astype(np.float64))) >= _EXACT_INTEGERS:
-                        return None
-                block[k] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
+                # Nulls become NaN. A whole number too large for a float of its own is above MAX_PRICE, which
+                # the bar checks below refuse: the careful read then says so.
+                block[k] = table.column(column).to_numpy(zero_copy_only=False)
             close[:, first:first + len(part)] = block.T
             del table, block
     except (OSError, ValueError, pa.ArrowException, DataError):

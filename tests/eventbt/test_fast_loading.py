@@ -198,6 +198,26 @@ def test_a_parquet_file_wider_than_one_read_is_the_careful_read(tmp_path: Path,
     _fast_read_is_careful_read(functools.partial(load_prices, tmp_path / "wide.parquet"), monkeypatch)
 
 
+def test_a_parquet_integer_without_a_float_of_its_own_takes_the_careful_read(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """2**53 + 1 has no float64 of its own (it would be read as 2**53). It is above the largest price the bar checks
+    take, so the fast read gives no panel for a file holding it, with a null beside it or not, and the load ends as
+    the careful read ends (refused as too large)."""
+    pytest.importorskip("pyarrow")
+    for column in ([10, 2**53 + 1, 12], [10, None, 2**53 + 1]):
+        frame = pd.DataFrame({"date": pd.bdate_range("2021-01-04", periods=3), "AAA": [1.5, 2.0, 2.5],
+                              "BBB": pd.array(column, dtype="Int64")})
+        frame.to_parquet(tmp_path / "big.parquet", index=False)
+        load = functools.partial(load_prices, tmp_path / "big.parquet")
+        with monkeypatch.context() as patch:
+            taken = _fast_used(patch)
+            fast = _outcome(load)
+        assert taken and not any(taken), column  # no fast read gave a panel
+        with monkeypatch.context() as patch:
+            _careful(patch)
+            _same(fast, _outcome(load))
+
+
 def _date_cell(rng: random.Random) -> str:
     """A date cell: mostly a plain ISO date (leap days, the range's edges), sometimes something else."""
     year, month, day = rng.randint(1678, 2261), rng.randint(1, 12), rng.randint(1, 31 if rng.random() < 0.2 else 28)
