@@ -137,7 +137,8 @@ _BAR_LINE = b'%s%s,"data":{"bar":%d},"id":%d,"record":"publish","seq":%d,"time":
 _DATA_LINE = b'%s%s,"data":%s,"id":%d,"record":"publish","seq":%d,"time":"%s%s'
 _SNAPSHOT_LINE = (b'%s%s,"data":{"bar":%d,"cash":%s,"positions_value":%s,"total_value":%s},"id":%d,'
                   b'"record":"publish","seq":%d,"time":"%s%s')
-# Each line format starts with "%s%s" (head, cause) and ends with "%s%s" (time, tail): _quiet_format relies on it.
+# Each line format starts with "%s%s" (head, cause) and ends with "%s%s" (time, tail): _quiet_format_around_cash
+# relies on it.
 assert _BAR_LINE[:4] == _SNAPSHOT_LINE[:4] == _BAR_LINE[-4:] == _SNAPSHOT_LINE[-4:] == b"%s%s"
 
 
@@ -207,19 +208,13 @@ def _data_template(kind: str, by: str, to: tuple[str, ...]) -> Callable[[int, in
     return render
 
 
-def _quiet_format(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...], cash: float, *, with_open: bool) -> bytes:
-    """:func:`_quiet_format_around_cash` with the cash (as orjson writes it) in its place."""
-    before, after = _quiet_format_around_cash(by, snapshot_by, to, with_open)
-    return before + orjson.dumps(cash) + after  # a number's text holds no "%"
-
-
 @functools.lru_cache(maxsize=64)
 def _quiet_format_around_cash(by: str, snapshot_by: str, to: tuple[tuple[str, ...], ...],
                               with_open: bool) -> tuple[bytes, bytes]:
     """The ``%`` format of a quiet bar's lines (its open event's when ``with_open``, then its market, bar-end and
     snapshot events'), with what is fixed for the run's blocks written in: :data:`_BAR_LINE` and
     :data:`_SNAPSHOT_LINE` with their heads, tails and causes' ``null``, in two halves around the place of the cash
-    (a block's own; :func:`_quiet_format` puts it in). Made once per publisher and subscribers. ``to`` holds the
+    (a block's own; :func:`_quiet_lines` puts it in). Made once per publisher and subscribers. ``to`` holds the
     subscribers of each of :data:`~eventbt.quiet.BLOCK_EVENTS`. Left to fill: bar, id, seq, time (open, when there
     is one); bar, id, seq, time (market); bar, id, seq, time (bar end); cause, bar, positions value, total value,
     id, seq, time (snapshot)."""
@@ -245,10 +240,11 @@ def _quiet_lines(block: QuietBars, by: str, to: tuple[tuple[str, ...], ...],
     bar end and snapshot), joined by newlines (none after the last): the bytes :func:`_bar_template` and
     :func:`_snapshot_template` give for the events themselves (tests/eventbt/test_quiet_bars.py compares the two).
 
-    The values to fill in are laid out as columns, one per place in :func:`_quiet_format`'s format; ``zip``
+    The values to fill in are laid out as columns, one per place in :func:`_quiet_format_around_cash`'s format; ``zip``
     builds each bar's tuple from them and ``map`` fills the format, with no Python loop per bar (with an open
     event or without, the same)."""
-    line = _quiet_format(by, block.snapshot_by, to, block.cash, with_open=block.open_ns is not None)
+    before, after = _quiet_format_around_cash(by, block.snapshot_by, to, block.open_ns is not None)
+    line = before + orjson.dumps(block.cash) + after  # a number's text holds no "%"
     bars, per_bar = range(block.start, block.stop), block.per_bar
 
     def every_bar(first: int) -> range:  # an id or sequence number, one per bar from ``first``
