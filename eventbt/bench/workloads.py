@@ -77,9 +77,10 @@ def _config(name: str, strategy: dict[str, Any], schedule: dict[str, Any],
 _ROTATION = {"fast_span": 20, "slow_span": 100, "top_n": 10, "weighting": "equal"}
 
 
-def rotation_config() -> ScenarioConfig:
-    """EMA allocation (fast 20, slow 100, top 10, equal), monthly, IB-like commission, 5 bps, same close."""
-    return _config("bench_rotation", {"name": "ema_allocation", "params": dict(_ROTATION)}, {"rebalance": "monthly"})
+def rotation_config(name: str = "bench_rotation", data: dict[str, Any] | None = None) -> ScenarioConfig:
+    """EMA allocation (fast 20, slow 100, top 10, equal), monthly, IB-like commission, 5 bps, same close; on
+    ``data`` (``[data]`` keys) when given, else on prices passed in memory."""
+    return _config(name, {"name": "ema_allocation", "params": dict(_ROTATION)}, {"rebalance": "monthly"}, data)
 
 
 def bt_rules() -> dict[str, Any]:
@@ -107,7 +108,6 @@ def small_scenario(folder: Path) -> Path:
     prices = gbm_prices(*ROTATION_SIZES["small"])
     frame = prices.to_frame("close")
     frame.to_csv(folder / "small.csv", index_label="date")
-    config = _config("bench_small", {"name": "ema_allocation", "params": dict(_ROTATION)}, {"rebalance": "monthly"},
-                     data={"path": "small.csv", "format": "wide"})
+    config = rotation_config("bench_small", data={"path": "small.csv", "format": "wide"})
     (folder / "small.toml").write_text(config.to_toml())
     return folder / "small.toml"
