@@ -80,6 +80,7 @@ def test_report_command_writes_html_and_pngs(runs: dict[str, object], tmp_path: 
     """`eventbt report RUN_DIR --out FILE --png DIR` writes the page and the five PNG charts, reading the run
     folder once for both."""
     import eventbt.report
+    import eventbt.report.data
 
     loads: list[object] = []
     real = eventbt.report.load_run
@@ -88,7 +89,9 @@ def test_report_command_writes_html_and_pngs(runs: dict[str, object], tmp_path: 
         loads.append(args[0])
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(eventbt.report, "load_run", counted)  # the name the command and build_report call
+    # Both names: the one the command and build_report call, and the one the other report modules import.
+    monkeypatch.setattr(eventbt.report, "load_run", counted)
+    monkeypatch.setattr(eventbt.report.data, "load_run", counted)
     folder = Path(str(runs["base"]))
     code = main(["report", str(folder), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "png"),
                  "--benchmark", str(BENCHMARK)])
