@@ -1,4 +1,5 @@
-"""``load_run`` reads a run's audit log once for its three readers, and gets what each gets reading it alone."""
+"""``load_run`` reads a run's audit log once for its three readers, and gets what each gets from the log parsed
+line by line."""
 
 from __future__ import annotations
 
@@ -57,3 +58,20 @@ def test_without_a_log_the_readers_give_empty_tables(tmp_path: Path) -> None:
     assert report_data.read_rebalances(missing) == []
     assert report_data.read_fees(missing, pd.DataFrame()).empty
     assert report_data.read_actions(missing).empty
+
+
+def test_the_scan_takes_a_lines_own_type_not_one_inside_its_data(tmp_path: Path) -> None:
+    """A record's keys are sorted, so its own ``type`` is its last key: a ``"type":"`` inside its data comes
+    earlier on the line and must not decide. Three hand-written lines: a notice whose details hold a fee's type,
+    a fee, and a fee that is not a publish record."""
+    import orjson
+
+    records = [
+        {"data": {"details": {"type": "FeeEvent"}}, "id": 1, "record": "publish", "type": "NoticeEvent"},
+        {"data": {"amount": 1.5}, "id": 2, "record": "publish", "type": "FeeEvent"},
+        {"data": {"amount": 2.5}, "id": 3, "record": "deliver", "type": "FeeEvent"},
+    ]
+    log = tmp_path / "audit.jsonl"
+    log.write_bytes(b"".join(orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n" for record in records))
+    assert [record["id"] for record in report_data._published(log, b"FeeEvent")] == [2]
+    assert [record["id"] for record in report_data._published(log, b"NoticeEvent")] == [1]
