@@ -119,8 +119,9 @@ def _reference_jumps(close: np.ndarray, threshold: float) -> list[tuple[int, int
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int) -> None:
-    """Random panels with stale runs, jumps and gaps planted: stale runs, jumps and long gaps agree with plain
-    loops over every cell (the independent method). The seams of the jump screen's blocks are the next test's."""
+    """Random panels with stale runs, jumps (one across a gap) and gaps planted: stale runs, jumps and long gaps
+    agree with plain loops over every cell (the independent method). The seams of the jump screen's blocks are the
+    next test's."""
     rng = np.random.default_rng(seed)
     close = np.round(rng.uniform(10, 11, size=(300, 12)), 1)  # one decimal: repeats happen by chance too
     for _ in range(6):
@@ -131,13 +132,16 @@ def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int) ->
     for _ in range(5):
         j, i, n = rng.integers(12), rng.integers(1, 280), rng.integers(1, 15)
         close[i:i + n, j] = np.nan
+    hidden = rng.integers(12)  # a jump behind a gap: x5 across three missing closes, no neighbouring pair shows it
+    close[150:153, hidden] = np.nan
+    close[153:, hidden] *= 5.0
     prices = PriceData(dates=np.arange(300).astype("datetime64[D]").astype("datetime64[ns]"),
                        symbols=tuple(f"S{j:02d}" for j in range(12)), close=close)
     day = {str(d)[:10]: i for i, d in enumerate(prices.dates)}
     stale = [(prices.symbols.index(w.symbol), day[w.first], w.bars) for w in find_stale_prices(prices, 5)]
     assert stale == _reference_stale(close, 5)
     jumps = [(prices.symbols.index(w.symbol), day[w.date]) for w in find_suspicious_jumps(prices, 0.5)]
-    assert jumps == _reference_jumps(close, 0.5)
+    assert jumps == _reference_jumps(close, 0.5) and (hidden, 153) in jumps
     present = ~np.isnan(close)
     expected_gaps = []
     for j in range(12):
