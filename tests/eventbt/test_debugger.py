@@ -470,8 +470,8 @@ def test_a_failure_at_the_first_bar_of_a_block_after_a_block_leaves_the_debugger
 
 
 def test_an_event_delivered_after_a_block_is_where_the_debugger_is() -> None:
-    """With next-open fills, the open event of the bar after a rebalance goes one by one after a block of quiet
-    bars. A handler of the user's failing on it leaves the debugger at that open event (the last event stepping's
+    """With next-open fills, the open event of a bar that ends a block of quiet bars (here a rebalance bar) goes
+    one by one after the block. A handler of the user's failing on it leaves the debugger at that open event (the last event stepping's
     search saw), not at the block's last snapshot before it, as stepping event by event does (the reference)."""
     from eventbt.bench.workloads import gbm_prices, rotation_config
     from eventbt.errors import HandlerError
