@@ -492,11 +492,13 @@ class StaleWarning:
     price: float
 
 
-def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> list[StaleWarning]:
+def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS, *,
+                      missing: np.ndarray | None = None) -> list[StaleWarning]:
     """Runs of at least ``min_bars`` consecutive identical closes, by symbol then date.
 
     Like :func:`find_suspicious_jumps`, a run is followed across bars without a close, so a gap neither
-    breaks nor lengthens it. ``min_bars`` must be at least 2.
+    breaks nor lengthens it. ``min_bars`` must be at least 2. ``missing`` is, per symbol, whether a close is
+    missing, when the caller has it already.
     """
     if isinstance(min_bars, bool) or not isinstance(min_bars, int | np.integer) or min_bars < 2:
         raise ValueError(f"min_bars must be an integer >= 2, got {min_bars!r}")
@@ -505,7 +507,7 @@ def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> 
     # Whole-panel first: a column can hold a run only if it has min_bars - 1 repeats of the close before
     # (or gaps, which a run is followed across); the rest need no further look.
     repeats = np.count_nonzero(close[1:] == close[:-1], axis=0)
-    candidates = (repeats >= min_bars - 1) | _missing_columns(close)
+    candidates = (repeats >= min_bars - 1) | (_missing_columns(close) if missing is None else missing)
     for j in np.flatnonzero(candidates).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
@@ -578,10 +580,13 @@ def missing_text_message(path: str, prices: PriceData) -> list[str]:
             f"{first.symbol!r} on {first.date}; check the source meant no price there"]
 
 
-def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int]]:
+def long_gaps(prices: PriceData, min_bars: int, *,
+              missing: np.ndarray | None = None) -> list[tuple[str, str, str, int]]:
     """``(symbol, first missing date, last missing date, bars)`` of each run of at least ``min_bars`` bars
-    without a close between a symbol's first and last close (a gap forward-filling would bridge)."""
-    columns = np.flatnonzero(_missing_columns(prices.close))  # a column with every close has no gap
+    without a close between a symbol's first and last close (a gap forward-filling would bridge). ``missing`` as
+    for :func:`find_stale_prices`."""
+    # a column with every close has no gap
+    columns = np.flatnonzero(_missing_columns(prices.close) if missing is None else missing)
     close = prices.close[:, columns]
     present = ~np.isnan(close)
     first, last = present_bounds(present)  # these columns miss a close: no short way
@@ -600,13 +605,13 @@ def long_gaps(prices: PriceData, min_bars: int) -> list[tuple[str, str, str, int
     return found
 
 
-def gap_messages(path: str, prices: PriceData, min_bars: int) -> list[str]:
+def gap_messages(path: str, prices: PriceData, min_bars: int, *, missing: np.ndarray | None = None) -> list[str]:
     """A line per gap of at least ``min_bars`` bars that ``[data] missing = "ffill"`` fills with the close
     before it: the run marks the position at that old price throughout."""
     return [f"{path}: close for {symbol!r} is missing for {bars} bars from {first} to {last}; forward-filled "
             "with the close before the gap, so the run marks it at a stale price (set [data] missing = 'error' "
             "to refuse gaps, [data] stale_bars to change the length flagged)"
-            for symbol, first, last, bars in long_gaps(prices, min_bars)]
+            for symbol, first, last, bars in long_gaps(prices, min_bars, missing=missing)]
 
 
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
@@ -620,7 +625,8 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))
     if stale_bars:
-        lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars), stale_bars))
+        gaps = _missing_columns(prices.close)  # both scans below read it
+        lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars, missing=gaps), stale_bars))
         if missing == "ffill":
-            lines.extend(gap_messages(path, prices, stale_bars))
+            lines.extend(gap_messages(path, prices, stale_bars, missing=gaps))
     return lines
