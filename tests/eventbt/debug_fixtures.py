@@ -70,6 +70,23 @@ def write_buggy(folder: Path) -> Path:
     return path
 
 
+def record_blocks(simulation: Any) -> list[Any]:
+    """The blocks of quiet bars (:class:`~eventbt.quiet.QuietBars`) ``simulation``'s data feed gives from now on,
+    in order: its ``pop_block`` wrapped to keep each block it returns."""
+    feed = simulation.pipeline.feed
+    taken: list[Any] = []
+    pop_block = feed.pop_block
+
+    def recording(handlers: Any) -> Any:
+        block = pop_block(handlers)
+        if block is not None:
+            taken.append(block)
+        return block
+
+    feed.pop_block = recording
+    return taken
+
+
 class FailingGenerator:
     """A signal generator with a user's bug: ``inner``'s, raising in ``update`` at bar ``bar``."""
 

@@ -21,7 +21,7 @@ from eventbt.events import (
     SignalEvent,
     SnapshotEvent,
 )
-from tests.eventbt.debug_fixtures import FailingGenerator, write_tiny
+from tests.eventbt.debug_fixtures import FailingGenerator, record_blocks, write_tiny
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -448,21 +448,13 @@ def test_a_failure_at_the_first_bar_of_a_block_after_a_block_leaves_the_debugger
         sim.bus.blocks = blocks
         strategy = sim.pipeline.stage("strategy")
         strategy.generator = FailingGenerator(strategy.generator, failing)  # type: ignore[attr-defined]
-        taken: list[tuple[int, int]] = []
-        pop_block = sim.pipeline.feed.pop_block
-
-        def counting(handlers, pop_block=pop_block, taken=taken):  # type: ignore[no-untyped-def]
-            block = pop_block(handlers)
-            if block is not None:
-                taken.append((block.start, block.stop))
-            return block
-
-        sim.pipeline.feed.pop_block = counting  # type: ignore[method-assign]
+        taken = record_blocks(sim)
         with pytest.raises(HandlerError):
             while sim.debugger.step_rebalance():
                 pass
         if blocks:
-            assert (failing - 5, failing) in taken and any(start == failing for start, _ in taken)
+            spans = [(block.start, block.stop) for block in taken]
+            assert (failing - 5, failing) in spans and any(start == failing for start, _ in spans)
         last = sim.debugger.last
         assert isinstance(last, SnapshotEvent) and last.bar == failing - 1
         lasts.append(last.id)
@@ -470,9 +462,10 @@ def test_a_failure_at_the_first_bar_of_a_block_after_a_block_leaves_the_debugger
 
 
 def test_an_event_delivered_after_a_block_is_where_the_debugger_is() -> None:
-    """With next-open fills, the open event of a bar that ends a block of quiet bars (here a rebalance bar) goes
-    one by one after the block. A handler of the user's failing on it leaves the debugger at that open event (the last event stepping's
-    search saw), not at the block's last snapshot before it, as stepping event by event does (the reference)."""
+    """With next-open fills, the open event of the bar right after a block of quiet bars (here a rebalance bar)
+    goes one by one after the block. A handler of the user's failing on it leaves the debugger at that open event
+    (the last event stepping's search saw), not at the block's last snapshot before it, as stepping event by event
+    does (the reference)."""
     from eventbt.bench.workloads import gbm_prices, rotation_config
     from eventbt.errors import HandlerError
     from eventbt.events import BarOpenEvent

@@ -25,7 +25,7 @@ from eventbt.quiet import BLOCK_EVENTS, QuietBars
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
 from handlers.strategy import StrategyHandler
-from tests.eventbt.debug_fixtures import FailingGenerator
+from tests.eventbt.debug_fixtures import FailingGenerator, record_blocks
 from tests.eventbt.doc_code import DOCS, doc_module
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -38,17 +38,7 @@ def _never(event: Event) -> bool:
 def _run(make: Any, *, blocks: bool) -> tuple[Simulation, list[QuietBars]]:
     """Build a simulation with ``make()`` and run it, with blocks or event by event; the blocks it took."""
     simulation = make()
-    feed = simulation.pipeline.feed
-    taken: list[QuietBars] = []
-    pop_block = feed.pop_block
-
-    def counting(handlers: Any) -> QuietBars | None:
-        block = pop_block(handlers)
-        if block is not None:
-            taken.append(block)
-        return block
-
-    feed.pop_block = counting  # type: ignore[method-assign]
+    taken: list[QuietBars] = record_blocks(simulation)
     try:
         if blocks:
             assert simulation.run() is not None
