@@ -55,7 +55,6 @@ from eventbt.portfolio import (
     Portfolio,
     SignalRecord,
     SplitRecord,
-    TradeRecord,
     WeightsRecord,
 )
 from eventbt.quiet import NEVER, QuietBars
@@ -191,12 +190,12 @@ class PortfolioHandler(Handler):
         i = self.context.symbol_index[event.symbol]
         # No date for the book's messages: an AccountingError reaches the user as a HandlerError naming
         # the fill and its time, so formatting a date for every fill would be wasted work.
-        realized = self.book.apply_fill(i, int(event.side), event.quantity, event.price, event.commission,
-                                        event.slippage, fill_id=event.id)
-        self.history.trades.append(TradeRecord(
-            bar=event.bar, symbol=event.symbol, side=event.side.name, quantity=event.quantity, price=event.price,
-            reference_price=event.reference_price, commission=event.commission, slippage=event.slippage,
-            realized_pnl=realized, order_id=event.order_id, fill_id=event.id))
+        side = int(event.side)
+        realized = self.book.apply_fill(i, side, quantity, price, commission, slippage, fill_id=event.id)
+        # A TradeRecord's values (TRADE_FIELDS), the side by its name (Side.BUY is 1, Side.SELL -1).
+        self.history.trade_rows.append((event.bar, event.symbol, "BUY" if side > 0 else "SELL", quantity, price,
+                                        event.reference_price, commission, slippage, realized, event.order_id,
+                                        event.id))
 
     def on_cash_flow(self, event: CashFlowEvent) -> None:
         """Book a deposit or withdrawal (a withdrawal larger than the cash is an AccountingError)."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import operator
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +35,7 @@ import pandas as pd
 
 from eventbt.audit import AuditLog
 from eventbt.exact import fsum
-from eventbt.portfolio import TradeRecord
+from eventbt.portfolio import TRADE_FIELDS
 from eventbt.results.costs import cost_attribution, fee_amounts
 from eventbt.results.csv_text import frame_csv
 from eventbt.results.exposure import (
@@ -154,18 +153,16 @@ class Result:
         return target
 
 
-_TRADE_FIELDS = operator.attrgetter(*(field.name for field in attrs.fields(TradeRecord)))
-"""A :class:`TradeRecord` as a flat tuple: ``bar``, then the fields of :data:`TRADE_COLUMNS` after ``date``."""
-assert [field.name for field in attrs.fields(TradeRecord)] == ["bar", *TRADE_COLUMNS[1:]]
+assert list(TRADE_FIELDS) == ["bar", *TRADE_COLUMNS[1:]]  # a trade row: the bar, then trades.csv's other columns
 
 
-def _trades_frame(trades: list[TradeRecord], dates: np.ndarray) -> pd.DataFrame:
-    """``trades.csv``'s frame: a column per field (each typed by pandas from its values, as the rows would be),
-    the bar turned into its date."""
-    if not trades:  # the columns pandas would make of no rows: the date as dates, the others as objects
+def _trades_frame(rows: list[tuple[Any, ...]], dates: np.ndarray) -> pd.DataFrame:
+    """``trades.csv``'s frame from the book's trade rows (:attr:`BookHistory.trade_rows`): a column per field (each
+    typed by pandas from its values, as the rows would be), the bar turned into its date."""
+    if not rows:  # the columns pandas would make of no rows: the date as dates, the others as objects
         return pd.DataFrame({"date": pd.DatetimeIndex(dates[:0]),
                              **{name: pd.Series([], dtype=object) for name in TRADE_COLUMNS[1:]}})
-    bars, *others = zip(*map(_TRADE_FIELDS, trades), strict=True)
+    bars, *others = zip(*rows, strict=True)
     data: dict[str, object] = {"date": pd.DatetimeIndex(dates[np.array(bars, dtype=int)])}
     data.update(zip(TRADE_COLUMNS[1:], map(list, others), strict=True))
     return pd.DataFrame(data)
@@ -192,7 +189,7 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
     columns = np.array([history.cash, history.positions_value, history.total_value, history.flow], dtype=float)
     equity = pd.DataFrame(columns.T, index=index, columns=EQUITY_COLUMNS)
     total_value, flows = columns[EQUITY_COLUMNS.index("total_value")], columns[EQUITY_COLUMNS.index("flow")]
-    trades = _trades_frame(history.trades, dates)
+    trades = _trades_frame(history.trade_rows, dates)
     # Rebalances x symbols grids filled as numpy arrays (a frame built from nested lists costs a Python
     # object per cell).
     weight_grid = np.array([record.weights for record in history.weights], dtype=float)

@@ -69,3 +69,39 @@ def test_initial_cash_must_be_positive_and_finite() -> None:
     for bad in (0.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="initial_cash"):
             Portfolio(("A",), bad)
+
+
+def test_the_history_books_one_trade_row_per_fill_as_the_fill_says() -> None:
+    """The portfolio handler keeps a tuple per fill (``BookHistory.trade_rows``, in ``TRADE_FIELDS`` order) and
+    ``history.trades`` gives them back as TradeRecords. Checked against the FillEvents the bus kept, field by
+    field, and the realized P&L against the book's own total per symbol (a sum of the rows' figures made here)."""
+    import math
+
+    from eventbt.bench.workloads import gbm_prices, rotation_config
+    from eventbt.events import FillEvent
+    from eventbt.portfolio import TRADE_FIELDS, TradeRecord
+    from eventbt.simulation import Simulation
+
+    simulation = Simulation(rotation_config(), prices=gbm_prices(8, 300, seed=4))
+    result = simulation.run()
+    assert result is not None
+    fills = [event for event in simulation.bus.events.values() if isinstance(event, FillEvent)]
+    rows = simulation.history.trade_rows
+    records = simulation.history.trades
+    assert len(fills) > 10 and len(rows) == len(records) == len(fills) == len(result.trades)
+    assert any(fill.side.name == "SELL" for fill in fills) and any(fill.side.name == "BUY" for fill in fills)
+    for fill, row, record in zip(fills, rows, records, strict=True):
+        assert isinstance(record, TradeRecord) and row == tuple(getattr(record, name) for name in TRADE_FIELDS)
+        assert (record.bar, record.symbol, record.side, record.quantity, record.price, record.reference_price,
+                record.commission, record.slippage, record.order_id, record.fill_id) == (
+            fill.bar, fill.symbol, fill.side.name, fill.quantity, fill.price, fill.reference_price,
+            fill.commission, fill.slippage, fill.order_id, fill.id)
+        assert type(record.quantity) is int and type(record.price) is float
+    book = simulation.portfolio  # the book's realized P&L per symbol, added up fill by fill as it booked them
+    for i, symbol in enumerate(simulation.prices.symbols):
+        realized = math.fsum(record.realized_pnl for record in records if record.symbol == symbol)
+        assert math.isclose(realized, float(book.realized_pnl[i]), rel_tol=1e-12, abs_tol=1e-9)
+    assert any(record.realized_pnl != 0 for record in records)
+    # A new list on each call: changing it leaves the history alone.
+    records.clear()
+    assert len(simulation.history.trades) == len(fills)
