@@ -480,8 +480,10 @@ class ExecutionHandler(Handler):
         """
         side = int(order.side)
         context = self._order_context(order, bar, time_ns) if self._order_aware else None
-        fill_price = self._fill_price(side, price, order.symbol, context, cap)
-        fill = fill_price(quantity)
+        if cap is None and not self._bar_aware:  # the common fill: the model's price, no closure to build
+            fill = fill_price_of(self.slippage, side, price, quantity, order=context)
+        else:
+            fill = self._fill_price(side, price, order.symbol, context, cap)(quantity)
         charge = commission(quantity, fill, context)
         cash = self._available_cash()
         out: list[Event] = []
@@ -495,6 +497,7 @@ class ExecutionHandler(Handler):
         cut = side > 0 and quantity * fill + charge > cash
         if cut:
             wanted = quantity
+            fill_price = self._fill_price(side, price, order.symbol, context, cap)
 
             def cost(n: int) -> float:
                 f = fill_price(n)
