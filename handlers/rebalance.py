@@ -33,6 +33,7 @@ signal) the rebalance is sized on the book as the call's liquidation will leave 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -145,6 +146,17 @@ def _skip_note(symbol: str, change: float, weight: float, tradable: bool, min_tr
     return None
 
 
+def _changed(changes: np.ndarray, prices: np.ndarray, positions: np.ndarray, weights: np.ndarray,
+             tradable: np.ndarray | None) -> Iterator[tuple[int, float, float, int, float, bool]]:
+    """``(i, change, price, position, weight, tradable)`` for each symbol ``i`` whose change is not 0, in symbol
+    order, as Python numbers: each array read once at those symbols (``tolist``) rather than an element at a time
+    (the same values: ``float(a[i])`` and ``int`` of a position, which ``astype`` truncates as ``int`` does)."""
+    at = np.flatnonzero(changes)
+    ok = [True] * len(at) if tradable is None else tradable[at].astype(bool).tolist()
+    return zip(at.tolist(), changes[at].astype(float).tolist(), prices[at].astype(float).tolist(),
+               positions[at].astype(np.int64).tolist(), weights[at].astype(float).tolist(), ok, strict=True)
+
+
 def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,
                     prices: np.ndarray, cash: float, commission: CommissionModel, slippage: SlippageModel,
                     cash_buffer: float = 0.0, min_trade_value: float = 0.0,
@@ -161,9 +173,9 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
     notes: list[Note] = []
     sells: list[PlannedOrder] = []
     buys: dict[int, int] = {}
-    for i in np.flatnonzero(changes).tolist():
-        symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
-        skipped = _skip_note(symbol, d, w, tradable is None or bool(tradable[i]), min_trade_value)
+    for i, d, p, q, w, ok in _changed(changes, prices, positions, weights, tradable):
+        symbol = symbols[i]
+        skipped = _skip_note(symbol, d, w, ok, min_trade_value)
         if skipped is not None:
             notes.append(skipped)
             continue
@@ -250,9 +262,9 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
                                           expected=fill_effect(commission, slippage, int(side), p, quantity,
                                                                context(i, int(side)))))
 
-    for i in np.flatnonzero(changes).tolist():
-        symbol, d, p, q, w = symbols[i], float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i])
-        skipped = _skip_note(symbol, d, w, tradable is None or bool(tradable[i]), min_trade_value)
+    for i, d, p, q, w, ok in _changed(changes, prices, positions, weights, tradable):
+        symbol = symbols[i]
+        skipped = _skip_note(symbol, d, w, ok, min_trade_value)
         if skipped is not None:
             notes.append(skipped)
             continue
