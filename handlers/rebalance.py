@@ -149,12 +149,12 @@ def _skip_note(symbol: str, change: float, weight: float, tradable: bool, min_tr
 def _changed(changes: np.ndarray, prices: np.ndarray, positions: np.ndarray, weights: np.ndarray,
              tradable: np.ndarray | None) -> Iterator[tuple[int, float, float, int, float, bool]]:
     """``(i, change, price, position, weight, tradable)`` for each symbol ``i`` whose change is not 0, in symbol
-    order, as Python numbers: each array read once at those symbols (``tolist``) rather than an element at a time
-    (the same values: ``float(a[i])`` and ``int`` of a position, which ``astype`` truncates as ``int`` does)."""
+    order, as Python numbers: each array read once at those symbols (``tolist``) rather than an element at a time,
+    the same values as ``float(a[i])``, ``int(positions[i])`` and ``bool(tradable[i])``."""
     at = np.flatnonzero(changes)
     ok = [True] * len(at) if tradable is None else tradable[at].astype(bool).tolist()
     return zip(at.tolist(), changes[at].astype(float).tolist(), prices[at].astype(float).tolist(),
-               positions[at].astype(np.int64).tolist(), weights[at].astype(float).tolist(), ok, strict=True)
+               list(map(int, positions[at].tolist())), weights[at].astype(float).tolist(), ok, strict=True)
 
 
 def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions: np.ndarray,

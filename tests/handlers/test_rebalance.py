@@ -101,3 +101,28 @@ def test_reapplying_the_same_targets_at_the_same_prices_trades_nothing() -> None
     """After buying 50 A at 10 with zero costs, the same 50% target needs no order."""
     orders, notes = plan("A", [0.5], [50], [10.0], 500.0)
     assert orders == [] and notes == []
+
+
+@pytest.mark.parametrize("position_dtype", [np.int64, float])
+@pytest.mark.parametrize("with_tradable", [False, True])
+def test_the_sizing_reads_the_changed_symbols_as_element_by_element_reads_give_them(position_dtype: type,
+                                                                                    with_tradable: bool) -> None:
+    """The sizing's loop reads the arrays once at the symbols whose change is not 0 (``_changed``); each value is
+    the one ``float(a[i])``, ``int(positions[i])`` and ``bool(tradable[i])`` read alone give, types included
+    (the reference below reads them that way), a NaN change and a fractional position among them."""
+    from handlers.rebalance import _changed
+
+    changes = np.array([0.0, -1500.5, np.nan, 0.0, 2.5e6, -0.0, 7.0])
+    prices = np.array([10.0, 20.25, 30.0, 40.0, 1e-3, 60.0, 70.5])
+    positions = np.array([0, 75, -3, 0, 0, 2, 9.75 if position_dtype is float else 9], dtype=position_dtype)
+    weights = np.array([0.1, 0.0, 0.2, 0.0, 0.3, 0.0, 0.4])
+    tradable = np.array([True, False, True, True, True, False, True]) if with_tradable else None
+    expected = [(i, float(changes[i]), float(prices[i]), int(positions[i]), float(weights[i]),
+                 True if tradable is None else bool(tradable[i]))
+                for i in range(len(changes)) if changes[i] != 0]
+    got = list(_changed(changes, prices, positions, weights, tradable))
+    assert [i for i, *_ in got] == [1, 2, 4, 6]
+    assert len(got) == len(expected)
+    for row, want in zip(got, expected, strict=True):
+        assert [type(value) for value in row] == [type(value) for value in want]
+        assert all(a == b or (a != a and b != b) for a, b in zip(row, want, strict=True))
