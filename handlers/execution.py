@@ -480,10 +480,12 @@ class ExecutionHandler(Handler):
         """
         side = int(order.side)
         context = self._order_context(order, bar, time_ns) if self._order_aware else None
-        if cap is None and not self._bar_aware:  # the common fill: the model's price, no closure to build
-            fill = fill_price_of(self.slippage, side, price, quantity, order=context)
-        else:
-            fill = self._fill_price(side, price, order.symbol, context, cap)(quantity)
+        # The common fill (no limit, a model that takes no bar) asks the model itself; the price function of n
+        # shares is built only for the other fills, or for a cut buy's search below.
+        fill_price = None if cap is None and not self._bar_aware else self._fill_price(side, price, order.symbol,
+                                                                                       context, cap)
+        fill = fill_price_of(self.slippage, side, price, quantity, order=context) if fill_price is None \
+            else fill_price(quantity)
         charge = commission(quantity, fill, context)
         cash = self._available_cash()
         out: list[Event] = []
@@ -497,7 +499,8 @@ class ExecutionHandler(Handler):
         cut = side > 0 and quantity * fill + charge > cash
         if cut:
             wanted = quantity
-            fill_price = self._fill_price(side, price, order.symbol, context, cap)
+            if fill_price is None:
+                fill_price = self._fill_price(side, price, order.symbol, context, cap)
 
             def cost(n: int) -> float:
                 f = fill_price(n)
