@@ -482,10 +482,12 @@ class ExecutionHandler(Handler):
         context = self._order_context(order, bar, time_ns) if self._order_aware else None
         # The common fill (no limit, a model that takes no bar) asks the model itself; the price function of n
         # shares is built only for the other fills, or for a cut buy's search below.
-        fill_price = None if cap is None and not self._bar_aware else self._fill_price(side, price, order.symbol,
-                                                                                       context, cap)
-        fill = fill_price_of(self.slippage, side, price, quantity, order=context) if fill_price is None \
-            else fill_price(quantity)
+        fill_price = None
+        if cap is None and not self._bar_aware:
+            fill = fill_price_of(self.slippage, side, price, quantity, order=context)
+        else:
+            fill_price = self._fill_price(side, price, order.symbol, context, cap)
+            fill = fill_price(quantity)
         charge = commission(quantity, fill, context)
         cash = self._available_cash()
         out: list[Event] = []
