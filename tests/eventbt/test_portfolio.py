@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
+from eventbt.bench.workloads import gbm_prices, rotation_config
 from eventbt.errors import AccountingError
-from eventbt.portfolio import Portfolio
+from eventbt.events import FillEvent
+from eventbt.portfolio import TRADE_FIELDS, Portfolio, TradeRecord
+from eventbt.simulation import Simulation
 
 
 def test_buys_average_the_cost_and_debit_cash_with_commission() -> None:
@@ -75,13 +80,6 @@ def test_the_history_books_one_trade_row_per_fill_as_the_fill_says() -> None:
     """The portfolio handler keeps a tuple per fill (``BookHistory.trade_rows``, in ``TRADE_FIELDS`` order) and
     ``history.trades`` gives them back as TradeRecords. Checked against the FillEvents the bus kept, field by
     field, and the realized P&L against the book's own total per symbol (a sum of the rows' figures made here)."""
-    import math
-
-    from eventbt.bench.workloads import gbm_prices, rotation_config
-    from eventbt.events import FillEvent
-    from eventbt.portfolio import TRADE_FIELDS, TradeRecord
-    from eventbt.simulation import Simulation
-
     simulation = Simulation(rotation_config(), prices=gbm_prices(8, 300, seed=4))
     result = simulation.run()
     assert result is not None
