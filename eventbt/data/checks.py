@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
-from eventbt.data.fit import present_bounds
+from eventbt.data.fit import present_bounds, present_gaps
 from eventbt.errors import DataError
 from eventbt.prices import MissingText, PriceData
 
@@ -590,13 +590,13 @@ def long_gaps(prices: PriceData, min_bars: int, *,
     close = prices.close[:, columns]
     present = ~np.isnan(close)
     first, last = present_bounds(present)  # these columns miss a close: no short way
-    listed = first >= 0
     found = []
-    inside_missing = listed & ((last - first + 1) - present.sum(axis=0) >= min_bars)
-    for k in np.flatnonzero(inside_missing).tolist():
+    for k, _, count in present_gaps(present, (first, last)):
+        if count < min_bars:  # fewer missing bars in all than one long gap takes
+            continue
         j = int(columns[k])
-        missing = ~present[first[k]: last[k] + 1, k]
-        edges = np.diff(np.concatenate(([0], missing.astype(np.int8), [0])))
+        absent = ~present[first[k]: last[k] + 1, k]
+        edges = np.diff(np.concatenate(([0], absent.astype(np.int8), [0])))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             if end - start >= min_bars:

@@ -25,7 +25,7 @@ from eventbt.prices import PriceData
 from eventbt.protocols import bar_columns_needed
 
 __all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks", "present_bounds",
-           "series_bounds"]
+           "present_gaps", "series_bounds"]
 
 
 def _every_close(close: np.ndarray) -> bool:
@@ -61,10 +61,10 @@ def series_bounds(close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _whole_series(close) if _every_close(close) else present_bounds(~np.isnan(close))
 
 
-def _gaps(close: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int, int]]:
-    """:func:`interior_gaps` with the bounds worked out."""
+def present_gaps(present: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int, int]]:
+    """:func:`interior_gaps` of the series whose closes are ``present`` (bars x symbols, boolean) and whose bounds
+    are ``bounds`` (:func:`present_bounds` of it), for a caller that has both already."""
     first, last = bounds
-    present = ~np.isnan(close)
     listed = first >= 0
     # Bars between a symbol's first and last close, less the closes it has: its missing bars.
     missing = np.where(listed, last - first + 1, 0) - present.sum(axis=0)
@@ -77,20 +77,17 @@ def _gaps(close: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> list[tupl
 
 def _bounds_and_gaps(close: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[int, int, int]]]:
     """:func:`series_bounds` and :func:`interior_gaps` of ``close`` at once: for a panel with every close one sum
-    answers both."""
+    answers both; otherwise one mask of the closes present serves both."""
     if _every_close(close):
         return _whole_series(close), []
-    bounds = present_bounds(~np.isnan(close))
-    return bounds, _gaps(close, bounds)
+    present = ~np.isnan(close)
+    bounds = present_bounds(present)
+    return bounds, present_gaps(present, bounds)
 
 
-def interior_gaps(close: np.ndarray,
-                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> list[tuple[int, int, int]]:
-    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap.
-
-    ``bounds`` is :func:`series_bounds` of ``close`` when the caller has it already.
-    """
-    return _bounds_and_gaps(close)[1] if bounds is None else _gaps(close, bounds)
+def interior_gaps(close: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap."""
+    return _bounds_and_gaps(close)[1]
 
 
 @attrs.frozen(kw_only=True)
