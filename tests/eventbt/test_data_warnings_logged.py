@@ -117,11 +117,16 @@ def _reference_jumps(close: np.ndarray, threshold: float) -> list[tuple[int, int
     return found
 
 
+@pytest.mark.parametrize("jump_cells", [None, 40])
 @pytest.mark.parametrize("seed", range(5))
-def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int) -> None:
+def test_the_whole_panel_scans_find_what_a_cell_by_cell_scan_finds(seed: int, jump_cells: int | None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Random panels with stale runs, jumps (one across a gap) and gaps planted: stale runs, jumps and long gaps
-    agree with plain loops over every cell (the independent method). The seams of the jump screen's blocks are the
-    next test's."""
+    agree with plain loops over every cell (the independent method). With ``jump_cells = 40`` the jump screen takes
+    the 300 bars three rows at a time, so jumps and gaps fall on the seams between its blocks too (the next test
+    takes the seams of panels without gaps)."""
+    if jump_cells is not None:
+        monkeypatch.setattr(checks, "_JUMP_CELLS", jump_cells)
     rng = np.random.default_rng(seed)
     close = np.round(rng.uniform(10, 11, size=(300, 12)), 1)  # one decimal: repeats happen by chance too
     for _ in range(6):

@@ -110,7 +110,7 @@ def test_the_sizing_reads_the_changed_symbols_as_element_by_element_reads_give_t
     """The sizing's loop reads the arrays once at the symbols whose change is not 0 (``_changed``); each value is
     the one ``float(a[i])``, ``int(positions[i])`` and ``bool(tradable[i])`` read alone give, types included
     (the reference below reads them that way), a NaN change and a fractional position among them."""
-    changes = np.array([0.0, -1500.5, np.nan, 0.0, 2.5e6, -0.0, 7.0])
+    changes = np.array([0.0, -1500.1, np.nan, 0.0, 2.5e6, -0.0, 7.0])  # -1500.1: no float32 holds it
     prices = np.array([10.0, 20.25, 30.0, 40.0, 1e-3, 60.0, 70.5])
     positions = np.array([0, 75, -3, 0, 0, 2, 9.75 if position_dtype is float else 9], dtype=position_dtype)
     weights = np.array([0.1, 0.0, 0.2, 0.0, 0.3, 0.0, 0.4])
