@@ -94,7 +94,9 @@ def compare_positions(weights: np.ndarray, positions: np.ndarray, prices: np.nda
                       cash_buffer: float = 0.0) -> tuple[np.ndarray, float]:
     """Dollar change per symbol to reach the targets, and the portfolio value ``V`` they are based on."""
     held_value = positions * prices
-    value = cash + fsum(held_value)
+    # The exact sum over the held values only (a zero adds nothing to it; a NaN or an infinity is kept): a
+    # rotation holds a few of its symbols, and fsum is plain Python over its terms.
+    value = cash + fsum(held_value[held_value != 0])
     return weights * value * (1.0 - cash_buffer) - held_value, value
 
 
@@ -109,19 +111,22 @@ class _OrderContexts:
     one) with symbol ``i``'s name, the side and the reason its order is sent with (:func:`_order_reason` of its
     target weight); ``None`` when neither model takes the order."""
 
-    __slots__ = ("aware", "symbols", "template", "weights")
+    __slots__ = ("symbols", "template", "weights")
 
     def __init__(self, symbols: tuple[str, ...], weights: np.ndarray, commission: CommissionModel,
                  slippage: SlippageModel, order_context: OrderContext | None) -> None:
         self.symbols = symbols
         self.weights = weights
-        self.aware = order_context_needed(commission, slippage)
-        self.template = order_context if order_context is not None else OrderContext(side=1, symbol="")
+        # None when neither model takes the order: a rebalance then builds no context at all.
+        self.template: OrderContext | None = None
+        if order_context_needed(commission, slippage):
+            self.template = order_context if order_context is not None else OrderContext(side=1, symbol="")
 
     def __call__(self, i: int, side: int) -> OrderContext | None:
-        if not self.aware:
+        template = self.template
+        if template is None:
             return None
-        return attrs.evolve(self.template, symbol=self.symbols[i], side=side,
+        return attrs.evolve(template, symbol=self.symbols[i], side=side,
                             reason=str(_order_reason(float(self.weights[i]))))
 
 
