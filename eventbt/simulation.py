@@ -131,7 +131,7 @@ class Simulation:
             # (A replay's scenario comes from an audit log, which needs no benchmark to reproduce the run.)
             from eventbt.data.benchmark import load_benchmark
 
-            load_benchmark(config.report.benchmark, base=config.base_dir)
+            load_benchmark(config.report.benchmark, base=config.base_dir, source=config.source)
         try:
             if destination is not None:
                 from eventbt.results.files import create_file

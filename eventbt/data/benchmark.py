@@ -7,28 +7,59 @@ and the report and ``eventbt compare`` read it for their figures.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from eventbt.errors import DataError
 
-__all__ = ["load_benchmark"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["load_benchmark", "split_benchmark"]
 
 
-def load_benchmark(spec: str, *, base: Path | None = None) -> tuple[pd.Series, str]:
+def split_benchmark(spec: str, base: Path | None = None) -> tuple[str, str | None]:
+    """``FILE[:COLUMN]`` as its file and its column (``None``: the file's first data column).
+
+    A ``spec`` that names a file as a whole (relative to ``base`` when given) is all file, colons included;
+    otherwise the text after its last colon is the column.
+    """
+    whole = Path(spec)
+    if base is not None and not whole.is_absolute():
+        whole = base / whole
+    if whole.exists() or ":" not in spec:
+        return spec, None
+    file, column = spec.rsplit(":", 1)
+    return file, column
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the working directory reaches it (the file a relative benchmark was looked for)."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
+def load_benchmark(spec: str, *, base: Path | None = None, source: str | None = None) -> tuple[pd.Series, str]:
     """Read ``FILE[:COLUMN]`` (a wide CSV, optionally gzip, first column the date) into a level series.
 
-    Without ``COLUMN`` the first data column is used. Returns the series and its display name.
+    A relative ``FILE`` is read from ``base`` (the scenario's folder) when given. Without ``COLUMN`` the first
+    data column is used. Returns the series and its display name. ``source`` is the scenario file whose ``[report]
+    benchmark`` this is: a file not found is then named as that key of that file.
     """
-    path_text, column = spec, None
-    if not Path(spec).exists() and ":" in spec:
-        path_text, column = spec.rsplit(":", 1)
+    import pandas as pd
+
+    path_text, column = split_benchmark(spec, base)
     path = Path(path_text)
     if base is not None and not path.is_absolute():
         path = base / path
     if not path.is_file():
-        raise DataError(f"benchmark file not found (expected FILE[:COLUMN]): {spec}", path=None)
+        shown = _shown(path)
+        where = f" (looked for {shown})" if shown != path_text else ""
+        key = "[report] " if source is not None else ""
+        raise DataError(f"{key}benchmark file not found (expected FILE[:COLUMN]): {spec}{where}", path=source)
     try:
         frame = pd.read_csv(path, index_col=0, parse_dates=True)
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors

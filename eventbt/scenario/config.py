@@ -13,7 +13,8 @@ as plain dicts: the strategy and the cost models check their own parameters.
 A file may start with ``extends = "base.toml"`` (relative to its own folder): the base is read first (it may
 extend another), then the file's tables are merged over it key by key (a table merges, any other value,
 arrays included, replaces; a cost model table that names another ``model`` replaces the base's whole).
-A relative ``[data] path`` or ``[audit] path`` the file inherits keeps pointing at what the base meant.
+A relative ``[data] path``, ``[data] corporate_actions`` file, ``[audit] path`` or ``[report] benchmark`` file the
+file inherits keeps pointing at what the base meant.
 A cycle is an error. The checks themselves live in :mod:`eventbt.scenario.schema`.
 """
 
@@ -471,6 +472,16 @@ def read_scenario_file(source: str, *, _seen: tuple[str, ...] = ()) -> tuple[dic
             if isinstance(inherited, str) and inherited and inherited != "columns" and not os.path.isabs(inherited):
                 moved = os.path.relpath(os.path.join(base_folder, inherited), folder or ".")
                 base[table][key] = Path(moved).as_posix()
+        report = base.get("report")
+        benchmark = report.get("benchmark") if isinstance(report, dict) else None
+        if isinstance(report, dict) and isinstance(benchmark, str) and benchmark:
+            # FILE[:COLUMN]: the file moves, the column stays.
+            from eventbt.data.benchmark import split_benchmark
+
+            file, column = split_benchmark(benchmark, Path(base_folder or "."))
+            if not os.path.isabs(file):
+                moved = Path(os.path.relpath(os.path.join(base_folder, file), folder or ".")).as_posix()
+                report["benchmark"] = moved if column is None else f"{moved}:{column}"
     return _merge(base, raw), [source, *chain]
 
 

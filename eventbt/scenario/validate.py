@@ -246,4 +246,4 @@ def _check_benchmark(spec: str, source: str) -> None:
     """The ``[report] benchmark`` read as the run reads it before its first bar (relative to the scenario)."""
     from eventbt.data.benchmark import load_benchmark
 
-    load_benchmark(spec, base=Path(source).parent.absolute())
+    load_benchmark(spec, base=Path(source).parent.absolute(), source=source)

@@ -364,7 +364,7 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "scenario's folder nor the working directory to sys.path: install the module, or put its folder on "
      "PYTHONPATH)"),
     ("benchmark file missing", lambda: _from_file(report={"benchmark": "nope.csv:SPY"}), DataError,
-     "benchmark file not found (expected FILE[:COLUMN]): nope.csv:SPY"),
+     "scenario.toml: [report] benchmark file not found (expected FILE[:COLUMN]): nope.csv:SPY"),
     # Withdrawals larger than the cash ([portfolio] withdrawal).
     ("withdrawal beyond the cash", lambda: _withdraw(150_000.0, "2020-01-02", "error", {}), HandlerError,
      "withdrawal of 150,000.00 on 2020-01-02 exceeds the cash of 100,000.00 (short by 50,000.00); expected a "

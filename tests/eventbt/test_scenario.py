@@ -9,7 +9,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from eventbt.errors import ScenarioError
+from eventbt.data.benchmark import load_benchmark
+from eventbt.errors import DataError, ScenarioError
 from eventbt.scenario import (
     AuditConfig,
     DataConfig,
@@ -792,6 +793,36 @@ def test_extends_rebases_an_inherited_data_path(scenario_file, tmp_path: Path) -
     config = ScenarioConfig.from_toml(scenario_file('extends = "../bases/base.toml"\n'))
     assert config.data.path == "../bases/data/prices.csv"
     assert config.data_path == (tmp_path / "bases" / "data" / "prices.csv").resolve()
+
+
+@pytest.mark.parametrize("benchmark, inherited", [
+    ("data/bench.csv:SPY", "../bases/data/bench.csv:SPY"),  # the file moves, the column stays
+    ("data/bench.csv", "../bases/data/bench.csv"),  # no column: the first one
+    ("data/a:b.csv", "../bases/data/a:b.csv"),  # a file whose name has a colon is all file
+])
+def test_extends_rebases_an_inherited_benchmark(scenario_file, tmp_path: Path, benchmark: str,
+                                                inherited: str) -> None:
+    """A base in another folder keeps its [report] benchmark: the file part is rewritten for the child, so the
+    run and the report read the base's file (it was read from the child's folder, and not found)."""
+    (tmp_path / "bases" / "data").mkdir(parents=True)
+    for name in ("bench.csv", "a:b.csv"):
+        (tmp_path / "bases" / "data" / name).write_text("date,QQQ,SPY\n2020-01-02,1,10\n2020-01-03,2,11\n")
+    (tmp_path / "bases" / "base.toml").write_text(
+        f'[data]\npath = "data/prices.csv"\n[report]\nbenchmark = "{benchmark}"\n' + STRATEGY)
+    config = ScenarioConfig.from_toml(scenario_file('extends = "../bases/base.toml"\n'))
+    assert config.report.benchmark == inherited
+    series, name = load_benchmark(config.report.benchmark, base=config.base_dir, source=config.source)
+    column = "SPY" if benchmark.endswith(":SPY") else "QQQ"
+    assert name == column and series.tolist() == ([10.0, 11.0] if column == "SPY" else [1.0, 2.0])
+
+
+def test_a_scenarios_missing_benchmark_names_the_file_the_key_and_where_it_looked(scenario_file) -> None:
+    """The benchmark is read from the scenario's folder, not the working directory: the message says so."""
+    config = ScenarioConfig.from_toml(scenario_file(MINIMAL + '[report]\nbenchmark = "nope.csv:SPY"\n'))
+    with pytest.raises(DataError) as caught:
+        load_benchmark(config.report.benchmark, base=config.base_dir, source=config.source)
+    assert str(caught.value) == ("scenarios/x.toml: [report] benchmark file not found (expected FILE[:COLUMN]): "
+                                 "nope.csv:SPY (looked for scenarios/nope.csv)")
 
 
 def test_extends_with_another_cost_model_drops_the_base_parameters(scenario_file, tmp_path: Path) -> None:
