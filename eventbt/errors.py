@@ -32,6 +32,8 @@ tests never need to parse the wording.
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "AccountingError",
     "AuditError",
@@ -47,7 +49,21 @@ __all__ = [
     "ScenarioError",
     "SignalError",
     "SweepError",
+    "shown_path",
 ]
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as a message shows where something was looked for (a scenario's relative paths are read from the
+    scenario's folder, which need not be the working directory): relative to the working directory when it is
+    inside it, else absolute."""
+    full = os.path.abspath(path)
+    here = os.getcwd()
+    try:
+        inside = os.path.commonpath([full, here]) == here
+    except ValueError:  # on another drive (Windows)
+        inside = False
+    return os.path.relpath(full, here) if inside else full
 
 
 class EventbtError(Exception):

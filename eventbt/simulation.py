@@ -82,7 +82,7 @@ def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[
     Paths are taken from ``base_dir`` when given (else the scenario's folder); ``data_path`` replaces the
     price data's path (the actions file stays where the scenario says).
     """
-    from eventbt.data.loaders import load_prices
+    from eventbt.data.loaders import load_prices, scenario_data_path
     from eventbt.data.warmup import with_warmup
 
     data, warmup = config.data, config.run.warmup
@@ -91,7 +91,8 @@ def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[
     if actions is not None and actions != "columns":
         actions = folder / data.corporate_actions
     prices = load_prices(
-        data_path if data_path is not None else folder / data.path, format=data.format,
+        data_path if data_path is not None else scenario_data_path(folder, data.path, config.source),
+        format=data.format,
         symbols=list(data.symbols) or None, start=None if warmup else data.start or None, end=data.end or None,
         display_path=data.path, corporate_actions=actions, actions_display=data.corporate_actions or None,
     )

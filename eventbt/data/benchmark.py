@@ -7,11 +7,10 @@ and the report and ``eventbt compare`` read it for their figures.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eventbt.errors import DataError
+from eventbt.errors import DataError, shown_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,14 +33,6 @@ def split_benchmark(spec: str, base: Path | None = None) -> tuple[str, str | Non
     return file, column
 
 
-def _shown(path: Path) -> str:
-    """``path`` as the working directory reaches it (the file a relative benchmark was looked for)."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-
-
 def load_benchmark(spec: str, *, base: Path | None = None, source: str | None = None) -> tuple[pd.Series, str]:
     """Read ``FILE[:COLUMN]`` (a wide CSV, optionally gzip, first column the date) into a level series.
 
@@ -56,7 +47,7 @@ def load_benchmark(spec: str, *, base: Path | None = None, source: str | None = 
     if base is not None and not path.is_absolute():
         path = base / path
     if not path.is_file():
-        shown = _shown(path)
+        shown = shown_path(path)
         where = f" (looked for {shown})" if shown != path_text else ""
         key = "[report] " if source is not None else ""
         raise DataError(f"{key}benchmark file not found (expected FILE[:COLUMN]): {spec}{where}", path=source)

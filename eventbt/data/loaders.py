@@ -69,11 +69,11 @@ from eventbt.data.checks import (
     parse_dates,
     parse_numbers,
 )
-from eventbt.errors import DataError
+from eventbt.errors import DataError, shown_path
 from eventbt.prices import CorporateAction, MissingText, PriceData
 from eventbt.protocols import DATA_FORMATS
 
-__all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices"]
+__all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices", "scenario_data_path"]
 
 FORMATS = tuple(sorted(DATA_FORMATS))  # as the messages list them
 
@@ -91,6 +91,21 @@ class _Panel:
 
 def _raise(problem: DataError) -> None:
     raise problem
+
+
+def scenario_data_path(folder: Path, path: str, source: str | None) -> Path:
+    """A scenario's ``[data] path`` (``path`` as written, relative to the scenario's ``folder``) as the file or
+    folder to read; a :class:`DataError` naming the scenario file ``source`` and the key when there is none.
+
+    The loader's own message shows the path as written, which may be a file of the same name in the working
+    directory; this one also says where it was looked for when that reads differently.
+    """
+    target = folder / path
+    if not target.exists():
+        shown = shown_path(target)
+        looked = f" (looked for {shown}: a relative path is read from the scenario's folder)" if shown != path else ""
+        raise DataError(f"[data] path {path!r}: no such file or folder{looked}", path=source)
+    return target
 
 
 def load_prices(

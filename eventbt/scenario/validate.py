@@ -121,13 +121,13 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
 
 def _load_data(data: Mapping[str, Any], run: Mapping[str, Any], source: str, problems: list[str]) -> Any:
     """The scenario's prices, its corporate actions (each problem with one added to ``problems``) and warm-up."""
-    from eventbt.data.loaders import load_prices
+    from eventbt.data.loaders import load_prices, scenario_data_path
     from eventbt.data.warmup import with_warmup
 
     folder = Path(source).parent
     actions = data.get("corporate_actions") or None
     warmup = run.get("warmup") or 0
-    prices = load_prices(folder / data["path"], format=data.get("format", "auto"),
+    prices = load_prices(scenario_data_path(folder, data["path"], source), format=data.get("format", "auto"),
                          symbols=list(data.get("symbols", ())) or None,
                          start=None if warmup else data.get("start") or None, end=data.get("end") or None,
                          display_path=data["path"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from eventbt.cli.commands import validate as validate_command
 from eventbt.scenario.plugins import IMPORT_HINT
 from eventbt.scenario.validate import validate
@@ -47,7 +49,8 @@ def test_validate_reports_every_problem_not_just_the_first(tmp_path: Path) -> No
         f"{source}: [portfolio] unknown key 'intial' (did you mean 'initial_cash'?)",
         f"{source}: [portfolio] initial_cash must be a number, got string 'lots'",
         f"{source}: [events[0]] date must be an ISO date YYYY-MM-DD, got '2020-13-01'",
-        "data/missing.csv: no such file or folder",
+        f"{source}: [data] path 'data/missing.csv': no such file or folder (looked for "
+        f"{tmp_path / 'data' / 'missing.csv'}: a relative path is read from the scenario's folder)",
         f"{source}: [execution.commission] unknown key 'rat' (did you mean 'rate'?)",
         f"{source}: [strategy] cannot import 'nosuch.module:Thing': no module named 'nosuch'" + IMPORT_HINT,
         f"{source}: [handlers[0]] cannot import 'handlers.injected:Nope': module 'handlers.injected' "
@@ -94,3 +97,26 @@ def test_validate_command_exit_codes(tmp_path: Path, capsys) -> None:  # type: i
     bad.write_text(BAD)
     assert validate_command.execute(argparse.Namespace(scenario=str(bad), overrides=[])) == 1
     assert "7 problem(s)" in capsys.readouterr().out
+
+
+def test_a_data_path_not_found_says_it_is_read_from_the_scenarios_folder(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """prices.csv sits in the working directory, the scenario in sub/: its path is read from sub/, and the
+    message says where it looked (as the working directory reaches it), for the run and for validate alike."""
+    from eventbt.errors import DataError
+    from eventbt.scenario import ScenarioConfig
+    from eventbt.simulation import load_scenario_prices
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prices.csv").write_text("date,A\n2020-01-02,1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.toml").write_text('[data]\npath = "prices.csv"\n[strategy]\nname = "equal_weight"\n')
+    expected = ("sub/x.toml: [data] path 'prices.csv': no such file or folder (looked for sub/prices.csv: a "
+                "relative path is read from the scenario's folder)")
+    assert validate("sub/x.toml").problems == (expected,)
+    with pytest.raises(DataError) as caught:
+        load_scenario_prices(ScenarioConfig.from_toml("sub/x.toml"))
+    assert str(caught.value) == expected and caught.value.path == "sub/x.toml"
+    # From the scenario's own folder the path reads as written: nothing to add.
+    monkeypatch.chdir(tmp_path / "sub")
+    assert validate("x.toml").problems == ("x.toml: [data] path 'prices.csv': no such file or folder",)
