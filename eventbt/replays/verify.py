@@ -177,6 +177,11 @@ def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[
     from eventbt.scenario.config import read_scenario_file
 
     folder = Path(run_dir)
+    if folder.is_file():
+        raise AuditError("is a file; expected a run folder (the files `eventbt run --out` writes). An audit log "
+                         f"alone is checked by `eventbt audit verify {folder}`", path=str(folder))
+    if not folder.exists():
+        raise AuditError("run folder not found; expected the folder `eventbt run --out` wrote", path=str(folder))
     records = _read_log(folder)
     summary = _read_json(folder, "summary.json")
     scenario_path = _need(folder, "scenario.toml")

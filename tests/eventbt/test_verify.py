@@ -119,6 +119,22 @@ def test_changed_prices_are_reported_by_their_hash(small_run: Path, tmp_path: Pa
     assert (report.disagreement.check, report.disagreement.where) == ("data", "price files")
 
 
+def test_a_log_file_or_a_missing_folder_is_a_one_line_error(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt verify` checks a run folder: given the audit log itself it says so and names the command that
+    checks a log alone; given a folder that is not there it says that, not that a file is missing from it."""
+    log = tmp_path / "audit.jsonl"
+    log.write_text("{}\n")
+    assert main(["verify", str(log)]) == 2
+    assert capsys.readouterr().err == (
+        f"eventbt: error: {log}: is a file; expected a run folder (the files `eventbt run --out` writes). An audit "
+        f"log alone is checked by `eventbt audit verify {log}`\n")
+    assert main(["verify", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == (
+        f"eventbt: error: {tmp_path / 'nowhere'}: run folder not found; expected the folder `eventbt run --out` "
+        "wrote\n")
+
+
 def test_a_folder_without_result_files_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`eventbt verify` on an empty folder exits 2 naming the missing file."""
     assert main(["verify", str(tmp_path)]) == 2
