@@ -63,6 +63,27 @@ def test_audit_show_filters_by_type_symbol_and_dates(run_folder: Path, capsys: p
     assert all(" AAPL" in row and "FillEvent" in row for row in rows[1:])
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--type", "FillEvnt", "--type 'FillEvnt' is not an event type (did you mean 'FillEvent'?); the log's events "
+     "are {types}"),
+    ("--symbol", "ko", "--symbol 'ko': no event of the log is about this symbol (did you mean 'KO'?)"),
+])
+def test_audit_show_refuses_a_filter_that_can_match_nothing(run_folder: Path, capsys: pytest.CaptureFixture[str],
+                                                            option: str, value: str, message: str) -> None:
+    """A misspelt type or symbol is an error naming it (exit 2), not a log that seems to lack such events."""
+    log = run_folder / "audit.jsonl"
+    types = ", ".join(sorted({r["type"] for r in read_audit(log) if r.get("record") == "publish"}))
+    assert main(["audit", "show", str(log), option, value]) == 2
+    assert capsys.readouterr().err == f"eventbt: error: {log}: {message.format(types=types)}\n"
+
+
+def test_audit_show_of_a_known_type_the_log_lacks_matches_nothing(run_folder: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """An event type eventbt has but this run did not publish (no split) is a valid filter."""
+    assert main(["audit", "show", str(run_folder), "--type", "SplitEvent"]) == 0
+    assert capsys.readouterr().out == "no events match\n"
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_audit_export(run_folder: Path, tmp_path: Path, suffix: str) -> None:
     """`audit export` writes one row per published event with its data fields as columns."""

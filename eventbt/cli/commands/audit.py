@@ -74,6 +74,34 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _check_filters(records: Sequence[Mapping[str, Any]], event_type: str | None, symbol: str | None,
+                   path: str) -> None:
+    """Refuse a ``--type`` that names no event type (eventbt's, or one the log holds) and a ``--symbol`` no event
+    of the log is about: a typo would otherwise read as a log without such events."""
+    if not event_type and not symbol:
+        return
+    from eventbt import events
+    from eventbt.debug.breakpoints import did_you_mean
+    from eventbt.errors import AuditError
+
+    types: set[str] = set()
+    symbols: set[str] = set()
+    for record in records:
+        if record.get("record") == "publish":
+            types.add(str(record.get("type")))
+            data = record.get("data")
+            if isinstance(data, Mapping) and data.get("symbol") is not None:
+                symbols.add(str(data["symbol"]))
+    known = types | {cls.kind for cls in vars(events).values()
+                     if isinstance(cls, type) and issubclass(cls, events.Event) and cls is not events.Event}
+    if event_type and event_type not in known:
+        raise AuditError(f"--type {event_type!r} is not an event type{did_you_mean(event_type, sorted(known))}; the "
+                         f"log's events are {', '.join(sorted(types)) or 'none'}", path=path)
+    if symbol and symbol not in symbols:
+        raise AuditError(f"--symbol {symbol!r}: no event of the log is about this symbol"
+                         f"{did_you_mean(symbol, sorted(symbols))}", path=path)
+
+
 def execute(args: argparse.Namespace) -> int:
     from eventbt.audit import read_audit, trace_records
     from eventbt.errors import AuditError, EventbtError
@@ -101,6 +129,7 @@ def execute(args: argparse.Namespace) -> int:
         print(_table(rows))
         return 0
     if args.action == "show":
+        _check_filters(records, args.event_type, args.symbol, str(path))
         rows = publish_rows(records, event_type=args.event_type, symbol=args.symbol, start=args.start, end=args.end)
         if args.limit is not None:
             rows = rows[: args.limit]
