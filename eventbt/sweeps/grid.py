@@ -115,6 +115,10 @@ def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, t
     parsed: dict[str, tuple[str, ...]] = {}
     for key, values, spec in specs:
         parts = key.split(".")
+        if len(parts) >= 2 and all(parts) and len(values) > 1 and not all(values):
+            place = values.index("") + 1
+            raise SweepError(f"value {place} of {len(values)} is empty; expected a value between each two commas, "
+                             f"e.g. '{key}=1,2,3'", option=f"--grid {spec}")
         if len(parts) < 2 or not all(parts) or not values or not all(values):
             raise SweepError("must look like 'table.key=v1,v2,...', e.g. 'strategy.params.top_n=1,2,3'",
                              option=f"--grid {spec}")

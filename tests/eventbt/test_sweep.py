@@ -68,7 +68,10 @@ def test_random_sample_is_distinct_seeded_and_in_grid_order() -> None:
 @pytest.mark.parametrize(("grid", "message"), [
     (["strategy.params.top_n"], "--grid strategy.params.top_n: must look like 'table.key=v1,v2,...'"),
     (["top_n=1,2"], "--grid top_n=1,2: must look like"),
-    (["a.b=1,,2"], "--grid a.b=1,,2: must look like"),
+    (["a.b=1,,2"], "--grid a.b=1,,2: value 2 of 3 is empty; expected a value between each two commas, e.g. "
+                   "'a.b=1,2,3'"),
+    (["a.b=1,2,"], "--grid a.b=1,2,: value 3 of 3 is empty"),
+    (["a.b="], "--grid a.b=: must look like"),  # no value at all
     (["a.b=1", "a.b=2"], "--grid a.b=2: key 'a.b' is given twice"),
     ([], "--grid: at least one --grid key is needed"),
 ])
