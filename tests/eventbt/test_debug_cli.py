@@ -120,7 +120,7 @@ def test_dump_json_matches_the_audit_log_of_that_date(tiny: str, capsys) -> None
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--at", "2021-02-30"], "eventbt: error: not a date: '2021-02-30' (expected YYYY-MM-DD)"),
+        (["--at", "2021-02-30"], "eventbt: error: --at: not a date: '2021-02-30' (expected YYYY-MM-DD)"),
         (["--json"], "eventbt: error: --json goes with --dump"),
         (["--script", "missing.txt"], "eventbt: error: cannot read missing.txt: No such file or directory"),
     ],

@@ -41,6 +41,13 @@ def execute(args: argparse.Namespace) -> int:
 
     if args.json and not args.dump:
         raise DebuggerError("--json goes with --dump", argument="--json")
+    if args.at:  # checked before the scenario is read, and named as the option
+        from eventbt.debug.breakpoints import day_start_ns
+
+        try:
+            day_start_ns(args.at)
+        except DebuggerError as exc:
+            raise DebuggerError(f"--at: {exc}", argument=args.at) from None
     debugger = Simulation.from_scenario(args.scenario, args.overrides).debugger
     notes = _at_notes(debugger, args.at) if args.at else []
     if args.dump:
