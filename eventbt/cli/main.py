@@ -69,8 +69,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                                  description=module.__doc__)
         command.add_argument("--debug", action="store_true", help="show tracebacks on errors")
         module.add_arguments(command)
-        command.set_defaults(module=module)
+        command.set_defaults(module=module, command_parser=command)
     return parser
+
+
+def _unrecognized(command: argparse.ArgumentParser, extra: Sequence[str]) -> str:
+    """argparse's ``unrecognized arguments`` line, with a did-you-mean for a misspelt option of ``command``."""
+    import difflib
+
+    options = {option.lstrip("-"): option for action in command._actions for option in action.option_strings
+               if option.startswith("--")}
+    hints = []
+    for word in extra:
+        if word.startswith("--"):
+            name = word.split("=", 1)[0]
+            close = difflib.get_close_matches(name.lstrip("-"), list(options), n=1, cutoff=0.75)
+            if close:
+                hints.append(f"{name}: did you mean {options[close[0]]}?")
+    return f"unrecognized arguments: {' '.join(extra)}" + (f" ({'; '.join(hints)})" if hints else "")
 
 
 def named_command(argv: Sequence[str]) -> str | None:
@@ -91,7 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(only=named_command(argv))
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the sub-command's parser, whose usage shows the options it does take
+        command = getattr(args, "command_parser", parser)
+        if args.command in argv and extra[0] in argv[:argv.index(args.command)]:
+            command = parser  # a top-level mistake, before the command
+        command.error(_unrecognized(command, extra))
     log.configure(args.log, command=args.command)
     try:
         code: int = args.module.execute(args)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from eventbt.audit import digest_of_lines, read_audit
 from eventbt.cli import main
@@ -63,3 +64,21 @@ def test_missing_scenario_file_is_a_clear_error(capsys) -> None:  # type: ignore
     """A path that does not exist exits 2 and names the file."""
     assert main(["run", "no/such/scenario.toml"]) == 2
     assert "no/such/scenario.toml" in capsys.readouterr().err
+
+
+def test_a_misspelt_option_is_named_by_the_commands_parser(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`eventbt run X --outt DIR` shows `eventbt run`'s usage (which lists --out), not the top level's, and a
+    did-you-mean; it exits 2 before anything runs. A top-level mistake still gets the top-level usage."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", str(SCENARIO), "--outt", str(tmp_path / "run")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: eventbt run ") and "--out " in err
+    assert err.splitlines()[-1] == (f"eventbt run: error: unrecognized arguments: --outt {tmp_path / 'run'} "
+                                    "(--outt: did you mean --out?)")
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(SystemExit) as stopped:
+        main(["--bogus", "run", str(SCENARIO)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: eventbt [-h]") and "eventbt: error: unrecognized arguments: --bogus" in err
