@@ -524,7 +524,7 @@ class Bus:
         chain = self.trace(event.id) or [event]
         links = " <- ".join(f"{e.kind}#{e.id}" for e in chain)
         return HandlerError(
-            f"handler {name!r} raised {type(exc).__name__}: {exc} while handling {event.kind} #{event.id} "
+            f"handler {name!r} raised {type(exc).__name__}: {exc}; while handling {event.kind} #{event.id} "
             f"at {event.date}; causal chain: {links}",
             handler=name,
             event=event,

@@ -440,8 +440,8 @@ class ExecutionHandler(Handler):
         out, _, _ = self._trade(order, price, order.quantity, bar, time_ns, self._commission_of_fill, after_cut)
         return out
 
-    def _commission_of_fill(self, quantity: int, fill: float, order: OrderContext | None) -> float:
-        return commission_of(self.commission, quantity, quantity * fill, order)
+    def _commission_of_fill(self, quantity: int, fill: float, order: OrderContext | None, symbol: str) -> float:
+        return commission_of(self.commission, quantity, quantity * fill, order, symbol=symbol)
 
     def _fill_price(self, side: int, price: float, symbol: str, order: OrderContext | None,
                     cap: float | None = None) -> Callable[[int], float]:
@@ -451,7 +451,7 @@ class ExecutionHandler(Handler):
         bar_context = self.bar_context(symbol) if self._bar_aware else None
 
         def fill_price(n: int) -> float:
-            return fill_price_of(slippage, side, price, n, bar=bar_context, order=order)
+            return fill_price_of(slippage, side, price, n, bar=bar_context, order=order, symbol=symbol)
 
         if cap is None:
             return fill_price
@@ -466,11 +466,12 @@ class ExecutionHandler(Handler):
                             order_id=order.id)
 
     def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int,
-               commission: Callable[[int, float, OrderContext | None], float],
+               commission: Callable[[int, float, OrderContext | None, str], float],
                after_cut: Callable[[int, int], list[Event]],
                cap: float | None = None) -> tuple[list[Event], FillEvent | None, bool]:
-        """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill, order)``
-        (the order's context, for a model that takes it; else ``None``); ``cap`` is a limit order's limit.
+        """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill, order,
+        symbol)`` (the order's context, for a model that takes it, else ``None``; the symbol names it in a
+        message); ``cap`` is a limit order's limit.
 
         A buy whose cost does not fit in the cash is cut to the largest whole number of shares that does
         (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity)``'s events); a sale whose
@@ -484,11 +485,11 @@ class ExecutionHandler(Handler):
         # shares is built only for the other fills, or for a cut buy's search below.
         fill_price = None
         if cap is None and not self._bar_aware:
-            fill = fill_price_of(self.slippage, side, price, quantity, order=context)
+            fill = fill_price_of(self.slippage, side, price, quantity, order=context, symbol=order.symbol)
         else:
             fill_price = self._fill_price(side, price, order.symbol, context, cap)
             fill = fill_price(quantity)
-        charge = commission(quantity, fill, context)
+        charge = commission(quantity, fill, context, order.symbol)
         cash = self._available_cash()
         out: list[Event] = []
         if side < 0 and cash + quantity * fill - charge < 0:
@@ -506,7 +507,7 @@ class ExecutionHandler(Handler):
 
             def cost(n: int) -> float:
                 f = fill_price(n)
-                return n * f + commission(n, f, context)
+                return n * f + commission(n, f, context, order.symbol)
 
             # cost(n) grows with n, so bisect on [0, hi] for the last n that fits.
             low, high = 0, max(0, min(quantity, math.floor(cash / fill_price(1))))
@@ -525,7 +526,7 @@ class ExecutionHandler(Handler):
             if quantity == 0:
                 return out, None, True
             fill = fill_price(quantity)
-            charge = commission(quantity, fill, context)
+            charge = commission(quantity, fill, context, order.symbol)
         fill_event = FillEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
                                price=fill, reference_price=price, commission=charge,
@@ -798,10 +799,10 @@ class ExecutionHandler(Handler):
             work.since = (bar, work.filled, work.value, work.commission)  # a new day: a new order
         _, filled_before, value_before, paid_before = work.since
 
-        def commission(n: int, fill: float, order_context: OrderContext | None) -> float:
+        def commission(n: int, fill: float, order_context: OrderContext | None, symbol: str) -> float:
             # The period's fills as one fill, less what they have paid: a minimum is paid once a period.
             total = commission_of(self.commission, work.filled - filled_before + n,
-                                  work.value - value_before + n * fill, order_context)
+                                  work.value - value_before + n * fill, order_context, symbol=symbol)
             return max(total - (work.commission - paid_before), 0.0)
 
         def after_cut(_wanted: int, filled: int) -> list[Event]:

@@ -281,7 +281,7 @@ class InjectedEvents(Handler):
             a cost model that takes the order sees a market order of this bar."""
             order = OrderContext(side=side, symbol=symbols[i], bar=notice.bar, date=notice.date[:10],
                                  time_ns=notice.time_ns, reason=str(OrderReason.LIQUIDATE)) if aware else None
-            return fill_effect(commission, slippage, side, price, n, order)
+            return fill_effect(commission, slippage, side, price, n, order, symbol=symbols[i])
 
         selling = np.zeros(len(self.context.symbols), dtype=np.int64)
         in_flight = []

@@ -187,7 +187,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         if d < 0:
             n = q if w == 0 else min(q, whole_shares(-d / p))
             if n > 0:
-                proceeds = fill_effect(commission, slippage, -1, p, n, context(i, -1))
+                proceeds = fill_effect(commission, slippage, -1, p, n, context(i, -1), symbol=symbol)
                 if proceeds < 0 and cash + math.fsum(o.expected for o in sells) + proceeds < 0:
                     # A commission larger than the sale brings in, and no cash to pay it with.
                     notes.append(Note(code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=symbol,
@@ -197,7 +197,7 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
                                           target_weight=w, expected=proceeds))
                 continue
         else:
-            n = whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1)))
+            n = whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1), symbol=symbol))
             _check_max_shares(Side.BUY, n, symbol, p)
             if n > 0:
                 buys[i] = n
@@ -205,7 +205,8 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
         notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
 
     available = cash + math.fsum(order.expected for order in sells)
-    costs = {i: -fill_effect(commission, slippage, 1, float(prices[i]), n, context(i, 1)) for i, n in buys.items()}
+    costs = {i: -fill_effect(commission, slippage, 1, float(prices[i]), n, context(i, 1), symbol=symbols[i])
+             for i, n in buys.items()}
     total = math.fsum(costs.values())
     if buys and total > available:
         factor = max(available, 0.0) / total
@@ -214,7 +215,8 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             notes.append(Note(code=NoticeCode.SCALED_FOR_CASH, symbol=symbols[i], details={
                 "wanted": n, "quantity": scaled, "factor": factor, "available": available, "cost": total}))
             buys[i] = scaled
-            costs[i] = -fill_effect(commission, slippage, 1, float(prices[i]), scaled, context(i, 1))
+            costs[i] = -fill_effect(commission, slippage, 1, float(prices[i]), scaled, context(i, 1),
+                                    symbol=symbols[i])
         total = math.fsum(costs.values())
         trimmed: dict[int, int] = {}
         while total > available and any(buys.values()):
@@ -222,7 +224,8 @@ def generate_orders(*, symbols: tuple[str, ...], weights: np.ndarray, positions:
             i = max((i for i in buys if buys[i] > 0), key=lambda j: (costs[j], j))
             buys[i] -= 1
             trimmed[i] = trimmed.get(i, 0) + 1
-            costs[i] = -fill_effect(commission, slippage, 1, float(prices[i]), buys[i], context(i, 1))
+            costs[i] = -fill_effect(commission, slippage, 1, float(prices[i]), buys[i], context(i, 1),
+                                    symbol=symbols[i])
             total = math.fsum(costs.values())
         for i in sorted(trimmed):
             notes.append(Note(code=NoticeCode.TRIMMED_FOR_CASH, symbol=symbols[i], details={
@@ -265,7 +268,7 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
         groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
                                           target_weight=w,
                                           expected=fill_effect(commission, slippage, int(side), p, quantity,
-                                                               context(i, int(side)))))
+                                                               context(i, int(side)), symbol=symbols[i])))
 
     for i, d, p, q, w, ok in _changed(changes, prices, positions, weights, tradable):
         symbol = symbols[i]
@@ -284,12 +287,12 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
         elif q < 0 and d > 0:
             if w >= 0:
                 plan(1, i, -q)
-                opening = (3, whole_shares(target / fill_price_of(slippage, 1, p, 1, order=context(i, 1)))) \
-                    if w > 0 else None
+                opening = (3, whole_shares(target / fill_price_of(slippage, 1, p, 1, order=context(i, 1),
+                                                                  symbol=symbol))) if w > 0 else None
             else:
                 opening = (1, min(-q, whole_shares(d / p)))
         elif d > 0:
-            opening = (3, whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1))))
+            opening = (3, whole_shares(d / fill_price_of(slippage, 1, p, 1, order=context(i, 1), symbol=symbol)))
         else:
             opening = (2, whole_shares(-d / p))
         if opening is None:

@@ -80,6 +80,16 @@ def _order_shown(order: OrderContext | None) -> str:
     return f" (a{kind} {side} of {order.symbol!r}{when})"
 
 
+def _of(symbol: str | None) -> str:
+    """`` of 'KO'`` after a share count, for a call that shows no order; nothing without a symbol."""
+    return "" if symbol is None else f" of {symbol!r}"
+
+
+def _for(symbol: str | None) -> str:
+    """`` for 'KO'`` after a call, for a call that shows no order; nothing without a symbol."""
+    return "" if symbol is None else f" for {symbol!r}"
+
+
 def model_label(model: object) -> str:
     """``'per_share'`` for a built-in model, ``'package.module:Class'`` for any other."""
     cls = type(model)
@@ -106,9 +116,11 @@ def _shares(quantity: int) -> str:
     return f"{quantity:,} share{'' if quantity == 1 else 's'}"
 
 
-def commission_of(model: Any, quantity: int, value: float, order: OrderContext | None = None) -> float:
+def commission_of(model: Any, quantity: int, value: float, order: OrderContext | None = None, *,
+                  symbol: str | None = None) -> float:
     """``model.commission(quantity, value)``, or ``model.commission(quantity, value, order)`` for a model that
-    takes the order (when ``order`` is given), checked: a finite number >= 0 (see the module docs)."""
+    takes the order (when ``order`` is given), checked: a finite number >= 0 (see the module docs). ``symbol``
+    names the order's symbol in a message when no order is shown."""
     rich = order is not None and takes_order(model, "commission")
     try:
         charge = model.commission(quantity, value, order) if rich else model.commission(quantity, value)
@@ -116,7 +128,7 @@ def commission_of(model: Any, quantity: int, value: float, order: OrderContext |
         call = f"commission({quantity!r}, {value!r}, order)" if rich else f"commission({quantity!r}, {value!r})"
         raise ContractError(
             f"commission model {model_label(model)!r} raised {type(exc).__name__}: {exc} when called as "
-            f"{call}{_order_shown(order if rich else None)}; expected "
+            f"{call}{_order_shown(order) if rich else _for(symbol)}; expected "
             f"{COMMISSION_ORDER_SIGNATURE if rich else COMMISSION_SIGNATURE} returning a finite number >= 0",
             plugin=model_label(model)) from exc
     if charge.__class__ is float and 0.0 <= charge < _INF:
@@ -125,16 +137,18 @@ def commission_of(model: Any, quantity: int, value: float, order: OrderContext |
     if number is not None and 0.0 <= number < _INF:
         return charge if isinstance(charge, float) else number
     raise ContractError(
-        f"commission model {model_label(model)!r} returned {_shown(charge)} for {_shares(quantity)} worth "
-        f"{value:,.2f}{_order_shown(order if rich else None)}; expected a finite number >= 0",
+        f"commission model {model_label(model)!r} returned {_shown(charge)} for {_shares(quantity)}"
+        f"{'' if rich else _of(symbol)} worth {value:,.2f}{_order_shown(order if rich else None)}; expected a finite "
+        "number >= 0",
         plugin=model_label(model))
 
 
 def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, bar: object = None,
-                  order: OrderContext | None = None) -> float:
+                  order: OrderContext | None = None, *, symbol: str | None = None) -> float:
     """``model.fill_price(side, reference_price, quantity)`` (``order`` as a fourth argument for a model that
     takes the order, when given; ``bar=`` when given), checked: a finite number > 0 on the trader's worse side
-    of the reference price (see the module docs)."""
+    of the reference price (see the module docs). ``symbol`` names the order's symbol in a message when no
+    order is shown."""
     rich = order is not None and takes_order(model, "slippage")
     try:
         if rich:
@@ -148,7 +162,8 @@ def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, 
         extra = ", order" if rich else ""
         raise ContractError(
             f"slippage model {model_label(model)!r} raised {type(exc).__name__}: {exc} when called as "
-            f"fill_price({side!r}, {reference_price!r}, {quantity!r}{extra}){_order_shown(order if rich else None)}; "
+            f"fill_price({side!r}, {reference_price!r}, {quantity!r}{extra})"
+            f"{_order_shown(order) if rich else _for(symbol)}; "
             f"expected {SLIPPAGE_ORDER_SIGNATURE if rich else SLIPPAGE_SIGNATURE} returning a finite price > 0",
             plugin=model_label(model)) from exc
     if fill.__class__ is float:
@@ -164,22 +179,23 @@ def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, 
                  else "at or below the reference price for a sell")
     raise ContractError(
         f"slippage model {model_label(model)!r} returned {_shown(fill)} for a {'buy' if buying else 'sell'} of "
-        f"{_shares(quantity)} at reference price {reference_price!r}{_order_shown(order if rich else None)}; "
+        f"{_shares(quantity)}{'' if rich else _of(symbol)} at reference price {reference_price!r}"
+        f"{_order_shown(order if rich else None)}; "
         f"expected a finite price > 0, {side_rule}", plugin=model_label(model))
 
 
 def fill_costs(commission: Any, slippage: Any, side: int, reference_price: float, quantity: int,
-               order: OrderContext | None = None) -> tuple[float, float]:
+               order: OrderContext | None = None, *, symbol: str | None = None) -> tuple[float, float]:
     """``(fill price, commission)`` of an expected fill of ``quantity`` shares at ``reference_price``: the fill
     price through :func:`fill_price_of`, then the commission on ``quantity * fill`` through
     :func:`commission_of` (``order`` passed to a model that takes it). Its cash effect is :func:`fill_effect`'s."""
-    fill = fill_price_of(slippage, side, reference_price, quantity, order=order)
-    return fill, commission_of(commission, quantity, quantity * fill, order)
+    fill = fill_price_of(slippage, side, reference_price, quantity, order=order, symbol=symbol)
+    return fill, commission_of(commission, quantity, quantity * fill, order, symbol=symbol)
 
 
 def fill_effect(commission: Any, slippage: Any, side: int, reference_price: float, quantity: int,
-                order: OrderContext | None = None) -> float:
+                order: OrderContext | None = None, *, symbol: str | None = None) -> float:
     """The expected cash effect of that fill (:func:`fill_costs`): ``-side * quantity * fill - commission``, the
     proceeds (> 0) of a sell, minus the cost (< 0) of a buy; what the sizers (rebalance, withdrawal sales) count."""
-    fill, charge = fill_costs(commission, slippage, side, reference_price, quantity, order)
+    fill, charge = fill_costs(commission, slippage, side, reference_price, quantity, order, symbol=symbol)
     return -side * quantity * fill - charge

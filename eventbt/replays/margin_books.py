@@ -207,7 +207,7 @@ class MarginChecks:
             # As the margin handler sizes it: a market order of the call's bar, reason liquidate.
             order = OrderContext(side=side, symbol=symbol, bar=self._bar, date=self._time[:10], time_ns=time_ns,
                                  reason="liquidate") if aware else None
-            fill, charge = fill_costs(commission, slippage, side, price, n, order)
+            fill, charge = fill_costs(commission, slippage, side, price, n, order, symbol=symbol)
             costs.append(abs(fill - price) * n + charge)
         return math.fsum(costs)
 

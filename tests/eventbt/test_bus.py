@@ -159,7 +159,7 @@ def test_handler_error_names_handler_event_and_chain() -> None:
     error = info.value
     assert error.handler == "breaker"
     assert [e.id for e in error.chain] == [2, 1]  # type: ignore[attr-defined]
-    assert "handler 'breaker' raised ZeroDivisionError: bad maths while handling Ping #2" in str(error)
+    assert "handler 'breaker' raised ZeroDivisionError: bad maths; while handling Ping #2" in str(error)
     assert "causal chain: Ping#2 <- Ping#1" in str(error)
 
 
@@ -226,7 +226,7 @@ def test_a_hook_that_returns_something_else_is_named(returned, words: str, how: 
     with pytest.raises(HandlerError) as caught:
         bus.run() if how == "run" else bus.step()
     assert str(caught.value).startswith(f"handler 'one' raised ContractError: {words}; a hook returns a list of "
-                                        "events or None while handling Ping #1")
+                                        "events or None; while handling Ping #1")
     assert caught.value.handler == "one"
 
 

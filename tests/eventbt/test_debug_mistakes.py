@@ -144,7 +144,7 @@ def test_a_handler_error_is_a_post_mortem_and_the_prompt_stays(tmp_path: Path, c
     failed = ("the run failed at MarketEvent #11  2021-01-05T16:00:00 (handler 'buggy'); post-mortem: event, trace, "
               "why, portfolio and queue show it as it stopped")
     assert lines[2:5] == [
-        "error: handler 'buggy' raised ZeroDivisionError: division by zero while handling MarketEvent #11 at "
+        "error: handler 'buggy' raised ZeroDivisionError: division by zero; while handling MarketEvent #11 at "
         "2021-01-05T16:00:00; causal chain: MarketEvent#11", failed, "MarketEvent #11"]
     assert lines[lines.index("(eventbt) event") + 1] == "MarketEvent #11  bar 1"
     assert any(line.split()[:2] == ["AAA", "49"] for line in lines)  # the book after bar 0's fills

@@ -283,7 +283,7 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "prices.csv: prices for 'B' end on 2020-01-06 while 2500 shares are held; expected prices to the end of "
      "the data, or [data] delisting = 'liquidate' to sell at the last price"),
     ("handler error", lambda: _run({}, extra=(_Raises(ZeroDivisionError("division by zero")),)), HandlerError,
-     "handler 'faulty' raised ZeroDivisionError: division by zero while handling MarketEvent #1 at "
+     "handler 'faulty' raised ZeroDivisionError: division by zero; while handling MarketEvent #1 at "
      "2020-01-02T16:00:00; causal chain: MarketEvent#1"),
     ("finish returns one event", lambda: _run({}, extra=(_Finishing(BarEndEvent(id=999, time_ns=0, bar=0)),)),
      HandlerError, "handler 'closing': finish() returned one BarEndEvent (#999); finish() returns a list of events "
@@ -311,8 +311,8 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     # Plug-ins that break their contract (ContractError, inside the handler that called them).
     # 0.5 of 100,000 at A's 10.00: 5,000 shares worth 50,000.00.
     ("negative commission", lambda: _run({0: {"A": 0.5}}, **_costs(commission="my_costs:Rebate")), HandlerError,
-     "commission model 'my_costs:Rebate' returned -1.0 for 5,000 shares worth 50,000.00; expected a finite number "
-     ">= 0"),
+     "commission model 'my_costs:Rebate' returned -1.0 for 5,000 shares of 'A' worth 50,000.00; expected a finite "
+     "number >= 0"),
     # Bought at bar 0, sold at bar 2 (2020-01-06): the rebalance sizes the sale with the order's context.
     ("negative commission of a model that takes the order",
      lambda: _run({0: {"A": 0.5}, 2: {"A": 0.0}}, **_costs(commission="my_costs:SaleRebate")), HandlerError,
@@ -320,9 +320,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "2020-01-06); expected a finite number >= 0"),
     ("commission model raises", lambda: _run({0: {"A": 0.5}}, **_costs(commission="my_costs:Broken")), HandlerError,
      "commission model 'my_costs:Broken' raised RuntimeError: rate table not loaded when called as "
-     "commission(5000, 50000.0); expected commission(quantity, value) returning a finite number >= 0"),
+     "commission(5000, 50000.0) for 'A'; expected commission(quantity, value) returning a finite number >= 0"),
     ("fill price on the wrong side", lambda: _run({0: {"A": 0.5}}, **_costs(slippage="my_costs:Better")),
-     HandlerError, "slippage model 'my_costs:Better' returned 9.9 for a buy of 1 share at reference price 10.0; "
+     HandlerError, "slippage model 'my_costs:Better' returned 9.9 for a buy of 1 share of 'A' at reference price "
+     "10.0; "
      "expected a finite price > 0, at or above the reference price for a buy"),
     ("fee of NaN", lambda: _handler("NanFee"), HandlerError,
      "fee 'nan_fee' (FeeEvent #2, reason 'broken fee') has amount nan; expected a finite number (> 0 charged, < 0 "

@@ -27,9 +27,9 @@ CLOSE = np.array([[10.0, 20.0], [10.0, 20.0], [10.0, 20.0]])
 HALF_IN_A = {0: {"A": 0.5}}  # 0.5 * 100,000 / 10.00 = 5,000 shares worth 50,000.00
 MANUAL_BUY = [{"date": "2020-01-02", "type": "order", "symbol": "A", "side": "buy", "quantity": 7}]
 MANUAL_SELL = [{"date": "2020-01-02", "type": "order", "symbol": "A", "side": "sell", "quantity": 7}]
-AT_SIGNAL = " while handling SignalEvent #2 at 2020-01-02T16:00:00; causal chain: SignalEvent#2 <- MarketEvent#1"
+AT_SIGNAL = "; while handling SignalEvent #2 at 2020-01-02T16:00:00; causal chain: SignalEvent#2 <- MarketEvent#1"
 # The injected manual order is the first event published after the first bar's market event (#1).
-AT_ORDER = " while handling OrderEvent #2 at 2020-01-02T16:00:00; causal chain: OrderEvent#2"
+AT_ORDER = "; while handling OrderEvent #2 at 2020-01-02T16:00:00; causal chain: OrderEvent#2"
 
 
 def _run(targets: dict[int, Any], *, commission: str = "zero", slippage: str = "zero",
@@ -52,66 +52,66 @@ def _run(targets: dict[int, Any], *, commission: str = "zero", slippage: str = "
 CASES: list[tuple[str, dict[str, Any], str]] = [
     ("negative commission while sizing", {"targets": HALF_IN_A, "commission": "NegativeCommission"},
      "handler 'rebalance' raised ContractError: commission model 'tests.eventbt.hostile_fixtures:NegativeCommission' "
-     "returned -1.0 for 5,000 shares worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
+     "returned -1.0 for 5,000 shares of 'A' worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
     ("NaN commission while sizing", {"targets": HALF_IN_A, "commission": "NanCommission"},
      "handler 'rebalance' raised ContractError: commission model 'tests.eventbt.hostile_fixtures:NanCommission' "
-     "returned nan for 5,000 shares worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
+     "returned nan for 5,000 shares of 'A' worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
     ("infinite commission while sizing", {"targets": HALF_IN_A, "commission": "InfiniteCommission"},
      "handler 'rebalance' raised ContractError: commission model 'tests.eventbt.hostile_fixtures:InfiniteCommission' "
-     "returned inf for 5,000 shares worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
+     "returned inf for 5,000 shares of 'A' worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
     ("text commission while sizing", {"targets": HALF_IN_A, "commission": "TextCommission"},
      "handler 'rebalance' raised ContractError: commission model 'tests.eventbt.hostile_fixtures:TextCommission' "
-     "returned '1.00' for 5,000 shares worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
+     "returned '1.00' for 5,000 shares of 'A' worth 50,000.00; expected a finite number >= 0" + AT_SIGNAL),
     ("raising commission while sizing", {"targets": HALF_IN_A, "commission": "RaisingCommission"},
      "handler 'rebalance' raised ContractError: commission model 'tests.eventbt.hostile_fixtures:RaisingCommission' "
-     "raised RuntimeError: rate table not loaded when called as commission(5000, 50000.0); expected "
+     "raised RuntimeError: rate table not loaded when called as commission(5000, 50000.0) for 'A'; expected "
      "commission(quantity, value) returning a finite number >= 0" + AT_SIGNAL),
     # The rebalance asks about 5,000 shares, never 7; the manual order of 7 reaches the model at the fill.
     ("negative commission at the fill", {"targets": {}, "commission": "NegativeAtTheFill", "events": MANUAL_BUY},
      "handler 'execution' raised ContractError: commission model 'tests.eventbt.hostile_fixtures:NegativeAtTheFill' "
-     "returned -2.5 for 7 shares worth 70.00; expected a finite number >= 0" + AT_ORDER),
+     "returned -2.5 for 7 shares of 'A' worth 70.00; expected a finite number >= 0" + AT_ORDER),
     # Sizing a buy asks for the fill price of one share first: at 10.00.
     ("negative fill price while sizing", {"targets": HALF_IN_A, "slippage": "NegativeFill"},
      "handler 'rebalance' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:NegativeFill' "
-     "returned -10.0 for a buy of 1 share at reference price 10.0; expected a finite price > 0, at or above the "
+     "returned -10.0 for a buy of 1 share of 'A' at reference price 10.0; expected a finite price > 0, at or above the "
      "reference price for a buy" + AT_SIGNAL),
     ("NaN fill price while sizing", {"targets": HALF_IN_A, "slippage": "NanFill"},
      "handler 'rebalance' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:NanFill' returned nan "
-     "for a buy of 1 share at reference price 10.0; expected a finite price > 0, at or above the reference price "
-     "for a buy" + AT_SIGNAL),
+     "for a buy of 1 share of 'A' at reference price 10.0; expected a finite price > 0, at or above the reference "
+     "price for a buy" + AT_SIGNAL),
     ("raising slippage while sizing", {"targets": HALF_IN_A, "slippage": "RaisingFill"},
      "handler 'rebalance' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:RaisingFill' raised "
-     "ZeroDivisionError: division by zero when called as fill_price(1, 10.0, 1); expected fill_price(side, "
+     "ZeroDivisionError: division by zero when called as fill_price(1, 10.0, 1) for 'A'; expected fill_price(side, "
      "reference_price, quantity) returning a finite price > 0" + AT_SIGNAL),
     # 10.00 * (1 - 0.01) = 9.9 for a buy: better than the reference.
     ("improving buy at the fill", {"targets": {}, "slippage": "ImprovingFill", "events": MANUAL_BUY},
      "handler 'execution' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:ImprovingFill' "
-     "returned 9.9 for a buy of 7 shares at reference price 10.0; expected a finite price > 0, at or above the "
+     "returned 9.9 for a buy of 7 shares of 'A' at reference price 10.0; expected a finite price > 0, at or above the "
      "reference price for a buy" + AT_ORDER),
     ("sale at zero at the fill", {"targets": {}, "slippage": "ZeroSellFill", "events": MANUAL_SELL},
      "handler 'execution' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:ZeroSellFill' "
-     "returned 0.0 for a sell of 7 shares at reference price 10.0; expected a finite price > 0, at or below the "
+     "returned 0.0 for a sell of 7 shares of 'A' at reference price 10.0; expected a finite price > 0, at or below the "
      "reference price for a sell" + AT_ORDER),
     # Market #1 reaches nan_fee, whose FeeEvent is #2.
     ("NaN fee from a handler", {"targets": {}, "handlers": ["NanFee"]},
      "handler 'portfolio' raised ContractError: fee 'nan_fee' (FeeEvent #2, reason 'broken fee') has amount nan; "
-     "expected a finite number (> 0 charged, < 0 credited) while handling FeeEvent #2 at 2020-01-02T16:00:00; "
+     "expected a finite number (> 0 charged, < 0 credited); while handling FeeEvent #2 at 2020-01-02T16:00:00; "
      "causal chain: FeeEvent#2 <- MarketEvent#1"),
     ("NaN fee from a FeeHandler", {"targets": {}, "handlers": ["NanFeeHandler"]},
      "handler 'nan_fee_handler' raised ContractError: fee handler 'nan_fee_handler' "
-     "(tests.eventbt.hostile_fixtures:NanFeeHandler) computed a fee of nan for 'custody'; expected a finite number "
+     "(tests.eventbt.hostile_fixtures:NanFeeHandler) computed a fee of nan for 'custody'; expected a finite number; "
      "while handling MarketEvent #1 at 2020-01-02T16:00:00; causal chain: MarketEvent#1"),
     # Bar 0 is MarketEvent #1, BarEndEvent #2, SnapshotEvent #3; bar 1's MarketEvent is #4, the flow #5.
     ("cash flow of zero", {"targets": {}, "handlers": ["ZeroCashFlow"]},
      "handler 'portfolio' raised ContractError: CashFlowEvent #5 (reason 'nothing') has amount 0.0; expected a "
-     "finite number other than 0 (> 0 a deposit, < 0 a withdrawal) while handling CashFlowEvent #5 at "
+     "finite number other than 0 (> 0 a deposit, < 0 a withdrawal); while handling CashFlowEvent #5 at "
      "2020-01-03T16:00:00; causal chain: CashFlowEvent#5"),
     ("fill at NaN from a handler", {"targets": {}, "handlers": ["NanFillPublisher"]},
-     "handler 'portfolio' raised ContractError: FillEvent #2 ('A') has price nan; expected a finite number > 0 "
+     "handler 'portfolio' raised ContractError: FillEvent #2 ('A') has price nan; expected a finite number > 0; "
      "while handling FillEvent #2 at 2020-01-02T16:00:00; causal chain: FillEvent#2"),  # the fill names no cause
     ("signal with a NaN weight from a handler", {"targets": {}, "handlers": ["NanSignal"]},
      "handler 'portfolio' raised ContractError: SignalEvent #2 (strategy 'mine') has weight nan for 'B'; expected a "
-     "finite number >= 0 for a symbol of the data while handling SignalEvent #2 at 2020-01-02T16:00:00; causal "
+     "finite number >= 0 for a symbol of the data; while handling SignalEvent #2 at 2020-01-02T16:00:00; causal "
      "chain: SignalEvent#2 <- MarketEvent#1"),
     ("order for 2.5 shares from a handler", {"targets": {}, "handlers": ["FractionalOrder"]},
      "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; "
