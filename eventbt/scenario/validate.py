@@ -31,8 +31,8 @@ __all__ = ["ValidationReport", "validate"]
 class ValidationReport:
     """What :func:`validate` found: ``problems`` (one line each; none means valid), the ``extends`` chain
     (the file first), ``imports`` (``role: module:Class`` for each class the scenario would use) and
-    ``warnings`` about the data (one line each, as ``eventbt run`` prints them; they do not count as
-    problems)."""
+    ``warnings`` about the data (one line each, as ``eventbt run`` prints them) and about cost models of your own
+    that break the cost-model contract; warnings do not count as problems."""
 
     path: str
     chain: tuple[str, ...]
@@ -110,7 +110,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     prices = attempt(lambda: _load_data(values["data"], values["run"], source, problems)) \
         if values["data"].get("path") else None
     warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
-    problems.extend(_check_plugins(values, source, attempt, imports, prices))
+    problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings),
@@ -163,9 +163,10 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
 
 
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],
-                   prices: Any) -> list[str]:
+                   prices: Any, warnings: list[str]) -> list[str]:
     """Build every plug-in the scenario names (noting each in ``imports``) and make the checks a run makes
-    against the data; the problems, in the order a run meets them."""
+    against the data; the problems, in the order a run meets them. A cost model of the user's own that breaks
+    the cost-model contract adds a line to ``warnings`` (:func:`_contract_warning`)."""
     from eventbt.scenario import plugins
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
@@ -189,6 +190,9 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
         if built is not None:
             imports.append(f"{kind}: {_class_name(built)}")
             models[kind] = built
+            warning = _contract_warning(built, kind, source)
+            if warning is not None:
+                warnings.append(warning)
     if prices is not None:
         schedule = values["schedule"] or {"rebalance": "monthly"}
         attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
@@ -233,6 +237,24 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
     # [[handlers]], binds them (then the [[events]] handler, which checks the events against the data) and
     # reads the benchmark.
     return [line for step in order for line in found[step]]
+
+
+def _contract_warning(model: object, kind: str, source: str) -> str | None:
+    """What breaks the cost-model contract (:mod:`eventbt.testing.cost_model_contract`) in a model of the user's
+    own, as a warning line; ``None`` for a built-in model (tested with eventbt) or one that keeps it. A warning,
+    not a problem: a run stops only at a call that breaks it, which the scenario's data may never make."""
+    from eventbt.costs.contract import model_label
+    from eventbt.testing import check_commission_model, check_slippage_model
+
+    if ":" not in model_label(model):
+        return None
+    check = check_commission_model if kind == "commission" else check_slippage_model
+    try:
+        check(model)  # type: ignore[arg-type]
+    except AssertionError as exc:
+        return (f"{source}: [execution.{kind}] breaks the cost-model contract: {exc} (eventbt.testing.check_{kind}_"
+                "model; a run stops at the first call that breaks it)")
+    return None
 
 
 def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> None:

@@ -94,8 +94,18 @@ _EXTREME_PRICES = (1e-8, 1e-4, 1e5, 1e7)
 _MONOTONE_TOLERANCE = 1e-12
 
 
+def _named(model: object) -> str:
+    """The model as a message names it: its own ``repr`` (an attrs class shows its parameters), else
+    ``module:Class`` rather than ``<module.Class object at 0x...>``."""
+    if type(model).__repr__ is not object.__repr__:
+        return repr(model)
+    from eventbt.costs.contract import model_label
+
+    return model_label(model)
+
+
 def _violation(model: object, call: str, result: object, broken: str) -> AssertionError:
-    return AssertionError(f"{model!r}: {call} returned {result!r}, which breaks: {broken}")
+    return AssertionError(f"{_named(model)}: {call} returned {result!r}, which breaks: {broken}")
 
 
 def _shape(model: object, method: str, arguments: tuple[str, ...]) -> None:
@@ -106,11 +116,11 @@ def _shape(model: object, method: str, arguments: tuple[str, ...]) -> None:
     expected = f"{method}({', '.join(arguments)})"
     bound = getattr(model, method, None)
     if not callable(bound):
-        raise AssertionError(f"{model!r}: has no {method}() method; expected {expected} or "
+        raise AssertionError(f"{_named(model)}: has no {method}() method; expected {expected} or "
                              f"{method}({', '.join(arguments)}, order)")
     problem = signature_problem(bound, arguments, (*arguments, "order"))
     if problem is not None:
-        raise AssertionError(f"{model!r}: has {problem}")
+        raise AssertionError(f"{_named(model)}: has {problem}")
 
 
 def _call(model: object, call: str, function: Callable[..., Any], *arguments: Any,
@@ -121,7 +131,7 @@ def _call(model: object, call: str, function: Callable[..., Any], *arguments: An
     except allowed:
         raise
     except Exception as exc:
-        raise AssertionError(f"{model!r}: {call} raised {type(exc).__name__}: {exc}") from exc
+        raise AssertionError(f"{_named(model)}: {call} raised {type(exc).__name__}: {exc}") from exc
 
 
 def _checked_number(model: object, call: str, result: object) -> float:
@@ -191,9 +201,9 @@ def check_slippage_model(model: SlippageModel) -> None:
     try:
         bar_columns_needed(model)
     except ValueError as exc:
-        raise AssertionError(f"{model!r}: {exc}") from None
+        raise AssertionError(f"{_named(model)}: {exc}") from None
     except TypeError as exc:
-        raise AssertionError(f"{model!r}: bar_fields must be a tuple of BarContext field names, or a tuple of "
+        raise AssertionError(f"{_named(model)}: bar_fields must be a tuple of BarContext field names, or a tuple of "
                              f"such tuples ({exc})") from None
     orders: list[tuple[str, OrderContext | None]] = [("", None)]
     if accepts_order(model.fill_price, 3):

@@ -406,3 +406,17 @@ def test_the_contract_orders_cover_both_sides_and_the_waiting_types() -> None:
     assert {order.side for order in orders} == {1, -1}
     assert {order.order_type for order in orders} >= {"market", "limit", "stop", "market_on_open"}
     assert any(order.order_id is None and not order.date for order in orders)
+
+
+class PlainRebate:
+    """A plain class (no repr of its own) whose commission is a rebate."""
+
+    def commission(self, quantity: int, value: float) -> float:
+        return -0.001 * value
+
+
+def test_a_model_without_a_repr_of_its_own_is_named_by_its_import_path() -> None:
+    """Not `<...PlainRebate object at 0x7f...>`: the message names the class as a scenario would."""
+    with pytest.raises(AssertionError) as excinfo:
+        check_commission_model(PlainRebate())
+    assert str(excinfo.value).startswith(f"{__name__}:PlainRebate: commission(quantity=1, value=0.01) returned ")

@@ -113,10 +113,12 @@ CONTRACT: list[tuple[Any, Any, str]] = [
 @pytest.mark.parametrize(("check", "model", "message"), CONTRACT,
                          ids=[f"{case[0].__name__}-{type(case[1]).__name__}" for case in CONTRACT])
 def test_the_contract_checks_report_the_wrong_shape_as_a_failure(check: Any, model: Any, message: str) -> None:
-    """An AssertionError naming the model and what is wrong, never a bare TypeError or AttributeError."""
+    """An AssertionError naming the model (its import path: these classes have no repr of their own) and what is
+    wrong, never a bare TypeError or AttributeError."""
+    assert type(model).__repr__ is object.__repr__
     with pytest.raises(AssertionError) as caught:
         check(model)
-    assert str(caught.value) == repr(model) + message
+    assert str(caught.value) == f"{type(model).__module__}:{type(model).__qualname__}" + message
 
 
 def test_a_top_module_not_on_sys_path_is_said_to_be_so() -> None:

@@ -120,3 +120,27 @@ def test_a_data_path_not_found_says_it_is_read_from_the_scenarios_folder(tmp_pat
     # From the scenario's own folder the path reads as written: nothing to add.
     monkeypatch.chdir(tmp_path / "sub")
     assert validate("x.toml").problems == ("x.toml: [data] path 'prices.csv': no such file or folder",)
+
+
+def test_a_cost_model_of_your_own_that_breaks_the_contract_is_a_warning(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate runs eventbt.testing's contract check on a custom cost model: a rebate (a negative commission)
+    is a warning naming the key, the model, the call and the rule. A model that keeps the contract, and the
+    built-in slippage, add none. It is a warning: a run stops only at a call that breaks the contract."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "my_validate_costs.py").write_text(
+        "class Rebate:\n    def commission(self, quantity, value):\n        return -0.5 * value\n\n"
+        "class Flat:\n    def commission(self, quantity, value):\n        return 1.0 if quantity else 0.0\n")
+    (tmp_path / "prices.csv").write_text("date,A\n2020-01-02,10\n2020-01-03,10.5\n")
+    text = '[data]\npath = "prices.csv"\n[strategy]\nname = "equal_weight"\n[execution.commission]\nmodel = "{}"\n'
+    (tmp_path / "rebate.toml").write_text(text.format("my_validate_costs:Rebate"))
+    (tmp_path / "flat.toml").write_text(text.format("my_validate_costs:Flat"))
+    report = validate("rebate.toml")
+    assert report.ok
+    # The contract's first call: 1 share at 0.01, worth 0.01; -0.5 * 0.01 = -0.005.
+    assert report.warnings == (
+        "rebate.toml: [execution.commission] breaks the cost-model contract: my_validate_costs:Rebate: "
+        "commission(quantity=1, value=0.01) returned -0.005, which breaks: commission must not be negative "
+        "(eventbt.testing.check_commission_model; a run stops at the first call that breaks it)",)
+    assert validate("flat.toml").warnings == ()
