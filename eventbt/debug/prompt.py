@@ -65,6 +65,7 @@ class DebugShell(cmd.Cmd):
         self.debugger = debugger
         self.color = color
         self.errors: list[str] = []  # "'command': message" of each command that failed, in order
+        self._typed = ""  # the command line being run, as typed
 
     # -- plumbing -------------------------------------------------------------------------------------
     def say(self, thing: Any) -> None:
@@ -72,6 +73,7 @@ class DebugShell(cmd.Cmd):
         self.stdout.write(text + "\n")
 
     def onecmd(self, line: str) -> bool:
+        self._typed = line.strip()  # as typed: an unknown command is named so, not with its dashes made _
         name, _, rest = line.strip().partition(" ")
         name = _ALIASES.get(name, name).replace("-", "_")
         self.debugger.partial_steps = type(self.debugger.partial_steps)()
@@ -107,9 +109,10 @@ class DebugShell(cmd.Cmd):
         return sorted({*names, *_ALIASES})
 
     def default(self, line: str) -> None:
-        word = line.split()[0]
+        typed = self._typed or line.strip()
+        word = typed.split()[0]
         hint = did_you_mean(word.replace("_", "-"), self.command_names())
-        self.error(line.strip(), f"unknown command {word!r}{hint} (type help)")
+        self.error(typed, f"unknown command {word!r}{hint} (type help)")
 
     def run_lines(self, lines: Iterable[str]) -> None:
         """Run commands one per line, echoing each after the prompt; stops at ``quit``."""

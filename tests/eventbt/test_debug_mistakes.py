@@ -79,6 +79,8 @@ def test_the_python_api_refuses_the_same_breakpoints(tiny: str) -> None:
     ("nxt", "error: unknown command 'nxt' (did you mean 'next'?) (type help)"),
     ("contnue", "error: unknown command 'contnue' (did you mean 'continue'?) (type help)"),
     ("step_rebalnce", "error: unknown command 'step_rebalnce' (did you mean 'step-rebalance'?) (type help)"),
+    # Named as typed: the dashes the shell turns into underscores to find a method stay dashes.
+    ("step-rebalanse", "error: unknown command 'step-rebalanse' (did you mean 'step-rebalance'?) (type help)"),
     ("bogus", "error: unknown command 'bogus' (type help)"),
     ("until 2020-01-01", "error: the run is already past 2020-01-01: MarketEvent #1 at 2021-01-04T16:00:00 has "
                          "been delivered (a run only goes forward)"),
