@@ -66,11 +66,30 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name, module_name in named.items():
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=module.__doc__.strip().splitlines()[0] if module.__doc__ else None,
-                                 description=module.__doc__)
+                                 description=module.__doc__, formatter_class=_DocFormatter)
         command.add_argument("--debug", action="store_true", help="show tracebacks on errors")
         module.add_arguments(command)
         command.set_defaults(module=module, command_parser=command)
     return parser
+
+
+class _DocFormatter(argparse.HelpFormatter):
+    """A command's description (its module docstring) as paragraphs: each reflowed to the terminal, and a
+    paragraph with indented lines (usage examples) kept line by line as written. argparse's own formatter runs
+    the whole docstring into one paragraph."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        blocks = []
+        for paragraph in text.strip("\n").split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                blocks.append("\n".join(indent + line.rstrip() for line in lines))
+            else:
+                blocks.append(textwrap.fill(" ".join(line.strip() for line in lines), width,
+                                            initial_indent=indent, subsequent_indent=indent))
+        return "\n\n".join(blocks)
 
 
 def _unrecognized(command: argparse.ArgumentParser, extra: Sequence[str]) -> str:

@@ -82,3 +82,15 @@ def test_a_misspelt_option_is_named_by_the_commands_parser(tmp_path: Path, capsy
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: eventbt [-h]") and "eventbt: error: unrecognized arguments: --bogus" in err
+
+
+def test_a_commands_help_keeps_its_paragraphs_and_examples(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`eventbt audit --help` shows the module docstring's usage examples one a line, as written, after the
+    reflowed first paragraph (argparse's own formatter ran them into one paragraph)."""
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as stopped:
+        main(["audit", "--help"])
+    assert stopped.value.code == 0
+    out = capsys.readouterr().out
+    assert ("verify the\ndigest.\n\n  eventbt audit trace LOG EVENT_ID\n  eventbt audit show LOG [--type FillEvent] "
+            "[--symbol AAPL] [--from 2020-01-01] [--to 2020-12-31]\n") in out
