@@ -70,6 +70,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         command.add_argument("--debug", action="store_true", help="show tracebacks on errors")
         module.add_arguments(command)
         command.set_defaults(module=module, command_parser=command)
+        for action in command._actions:  # a command's own actions (`audit show`) name their misspelt options
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    child.set_defaults(command_parser=child)
     return parser
 
 

@@ -77,6 +77,11 @@ def test_a_misspelt_option_is_named_by_the_commands_parser(tmp_path: Path, capsy
     assert err.splitlines()[-1] == (f"eventbt run: error: unrecognized arguments: --outt {tmp_path / 'run'} "
                                     "(--outt: did you mean --out?)")
     assert not (tmp_path / "run").exists()
+    with pytest.raises(SystemExit) as stopped:  # an action of a command (audit show) names its own options
+        main(["audit", "show", "a.jsonl", "--tpye", "FillEvent"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == ("eventbt audit show: error: unrecognized arguments: --tpye "
+                                                        "FillEvent (--tpye: did you mean --type?)")
     with pytest.raises(SystemExit) as stopped:
         main(["--bogus", "run", str(SCENARIO)])
     assert stopped.value.code == 2
