@@ -111,6 +111,14 @@ __all__ = ["ExecutionHandler"]
 _WORKING = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)  # the states in which an order still has shares to fill
 
 
+def _restated(price: float, ratio: Fraction) -> float:
+    """A limit or stop price in old shares restated in new ones: the decimal the price is written as (its
+    ``repr``, as the ratio's) divided by the ratio exactly, then rounded once. ``10.02 / 0.1`` in floats is
+    100.19999999999999, which a bar's low of 100.2 (read from the same decimal text) would not reach; this gives
+    100.2. (The reference price, which no bar is compared with, is divided as a float, as before.)"""
+    return float(Fraction(repr(float(price))) / ratio)
+
+
 def _at(row: np.ndarray | None, i: int) -> float:
     """``row[i]`` as a float, NaN without the row (data without that column)."""
     return math.nan if row is None else float(row[i])
@@ -317,7 +325,7 @@ class ExecutionHandler(Handler):
                 pending.append(order)
                 continue
             quantity = math.floor(order.quantity * ratio)
-            out.append(self._split_notice(event, order, order.quantity, quantity))
+            out.append(self._split_notice(event, order, order.quantity, quantity, ratio))
             if quantity == 0:
                 out.extend(self._end_waiting(_Working(order), "a split left less than one share", event.bar,
                                              event.time_ns))
@@ -339,15 +347,15 @@ class ExecutionHandler(Handler):
                 kept.append(work)
                 continue
             remaining = math.floor(work.remaining * ratio)
-            out.append(self._split_notice(event, work.order, work.remaining, remaining))
+            out.append(self._split_notice(event, work.order, work.remaining, remaining, ratio))
             if remaining == 0:
                 out.extend(self._close(work, "a split left less than one share", event.bar, event.time_ns))
                 continue
             order = work.order
             work.order = attrs.evolve(
                 order, quantity=work.filled + remaining, reference_price=order.reference_price / event.ratio,
-                limit_price=None if order.limit_price is None else order.limit_price / event.ratio,
-                stop_price=None if order.stop_price is None else order.stop_price / event.ratio)
+                limit_price=None if order.limit_price is None else _restated(order.limit_price, ratio),
+                stop_price=None if order.stop_price is None else _restated(order.stop_price, ratio))
             kept.append(work)
         return kept
 
@@ -370,14 +378,15 @@ class ExecutionHandler(Handler):
                                       volume=restated(bar.volume, ratio)) for bar in self._history]
         self._volume = restated(self._volume, ratio)
 
-    def _split_notice(self, split: SplitEvent, order: OrderEvent, before: int, after: int) -> NoticeEvent:
+    def _split_notice(self, split: SplitEvent, order: OrderEvent, before: int, after: int,
+                      ratio: Fraction) -> NoticeEvent:
         details = {"order_id": order.id, "ratio": split.ratio, "wanted": before, "quantity": after,
                    "reference_price_before": order.reference_price,
                    "reference_price": order.reference_price / split.ratio}
         for field in ("limit_price", "stop_price"):  # a waiting limit or stop order's price, restated likewise
             price = getattr(order, field)
             if price is not None:
-                details[field] = price / split.ratio
+                details[field] = _restated(price, ratio)
         return NoticeEvent(id=self.context.next_id(), time_ns=split.time_ns, cause_id=split.id, bar=split.bar,
                            handler=self.name, code=NoticeCode.SPLIT_ADJUSTED, symbol=order.symbol, details=details)
 

@@ -313,6 +313,28 @@ def test_a_split_restates_a_waiting_limit_order() -> None:
     assert (waiting.order.quantity, waiting.order.limit_price, waiting.order.reference_price) == (200, 4.75, 5.0)
 
 
+@pytest.mark.parametrize(("ratio", "limit", "restated"), [
+    (0.1, 10.02, 100.2),  # 1-for-10: 10.02 x 10 = 100.2 (10.02 / 0.1 in floats is 100.19999999999999)
+    (3.0, 1.14, 0.38),  # 3-for-1: 1.14 / 3 = 0.38 (in floats 0.37999999999999995)
+])
+def test_a_split_restates_a_limit_as_the_decimal_it_is_written_as(ratio: float, limit: float,
+                                                                  restated: float) -> None:
+    """A limit or stop price is restated from its decimal, so a bar whose low is that decimal (as the data's
+    text gives it) reaches it; a float division would leave it a hair below."""
+    assert limit / ratio != restated  # the float division this replaces
+    handler = _handler([FLAT])
+    handler.on_order(OrderEvent(id=2, time_ns=0, bar=0, symbol="A", side=Side.BUY, quantity=100,
+                                reference_price=10.0, reason="manual", order_type="limit", limit_price=limit,
+                                time_in_force="gtc"))
+    handler.on_order(OrderEvent(id=3, time_ns=0, bar=0, symbol="A", side=Side.SELL, quantity=100,
+                                reference_price=10.0, reason="manual", order_type="stop", stop_price=limit,
+                                time_in_force="gtc"))
+    notices = handler.on_split(SplitEvent(id=4, time_ns=1, bar=1, symbol="A", ratio=ratio)) or []
+    assert [n.details.get("limit_price", n.details.get("stop_price")) for n in notices] == [restated] * 2  # type: ignore[attr-defined]
+    assert [(w.order.limit_price, w.order.stop_price) for w in handler.waiting()] == [(restated, None),
+                                                                                     (None, restated)]
+
+
 def _stop_loss_module(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/orders.md's ``my_stops.py``, written into ``folder`` and importable as ``my_stops``."""
     [code] = [block["code"] for block in python_blocks(DOCS / "orders.md") if block["file"] == "my_stops.py"]
