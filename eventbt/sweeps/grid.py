@@ -14,6 +14,7 @@ written to ``results.parquet`` (when pyarrow is installed) and ``results.csv``, 
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import math
@@ -94,11 +95,13 @@ class SweepResult:
 
 
 def _value(text: str) -> Any:
-    """A grid value as the scenario would read it: a TOML value (``5``, ``0.5``, ``true``), else the text."""
+    """A grid value as the scenario would read it: a TOML value (``5``, ``0.5``, ``true``), else the text. A TOML
+    date or time (``data.start=2012-06-01``) is its ISO text: the results table and its journal hold plain values."""
     try:
-        return tomllib.loads(f"value = {text}")["value"]
+        value = tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else value
 
 
 def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple[str, ...]]:

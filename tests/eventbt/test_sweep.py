@@ -153,6 +153,15 @@ def test_a_combination_cutting_the_dates_matches_a_run_loading_them(tmp_path: Pa
     assert result.table["digest"].iloc[0] == direct_run(overrides)["digest"]
 
 
+def test_dates_written_bare_in_a_grid_are_swept_as_text(tmp_path: Path) -> None:
+    """`--grid data.start=2013-01-02` (unquoted: a TOML date) runs and is recorded as the ISO text: the journal and
+    results files hold it, and the digest is the quoted run's (it crashed writing the journal before)."""
+    result = sweep(SCENARIO, ["data.start=2013-01-02"], executor=SerialExecutor(), out=tmp_path, heatmap=False)
+    assert result.table["data.start"].tolist() == ["2013-01-02"]
+    assert result.table["digest"].iloc[0] == direct_run(['data.start="2013-01-02"'])["digest"]
+    assert '"data.start": "2013-01-02"' in (tmp_path / "results.jsonl").read_text()
+
+
 def test_command_line_sweep_writes_the_ranking(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``eventbt sweep`` exits 0, prints the ranking and writes the result files; a bad grid exits 2."""
     out = tmp_path / "sweep"
