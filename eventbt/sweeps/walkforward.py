@@ -7,7 +7,8 @@ last test window may be shorter than ``test`` (it ends with the data).
 
 Every window run is an ordinary scenario: the base, the combination's overrides and ``data.start`` /
 ``data.end`` set to the window's first and last dates, so ``eventbt run SCENARIO --set ...`` reproduces any
-of them, digest included. The prices are loaded once and cut per window (see
+of them, digest included; of the base's ``[[events]]``, a window run has those that fall in its bars
+(:func:`window_events`). The prices are loaded once and cut per window (see
 :func:`eventbt.sweeps.executors.cut_prices`). Each test run starts afresh from the initial cash. With the
 base scenario's ``[run] warmup`` (N bars), every window run, training and test, has the N bars before its
 first date as its warm-up, so a test window starts with indicators warmed on the bars before it (the end
@@ -38,7 +39,7 @@ from eventbt.sweeps.grid import Executor, check_sweep_scenario, combinations, ma
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Window", "WalkForwardResult", "parse_walk_forward", "stitch", "walk_forward", "windows"]
+__all__ = ["Window", "WalkForwardResult", "parse_walk_forward", "stitch", "walk_forward", "window_events", "windows"]
 
 _PERIOD = re.compile(r"([1-9][0-9]*)([ymwd])")
 
@@ -125,6 +126,18 @@ def _window_overrides(dates: np.ndarray, first: int, stop: int) -> tuple[str, st
     return f'data.start="{_day(dates, first)}"', f'data.end="{_day(dates, stop - 1)}"'
 
 
+def window_events(base: ScenarioConfig, dates: np.ndarray, first: int, stop: int) -> ScenarioConfig:
+    """``base`` with only the ``[[events]]`` that fall in bars ``[first, stop)`` of ``dates``: an event falls on
+    the first bar on or after its date, as in a run. An event before the window would otherwise be booked at
+    its first bar, and one after it is an error (after the window's last bar)."""
+    if not base.events:
+        return base
+    days = dates.astype("datetime64[D]")
+    kept = tuple(event for event in base.events
+                 if first <= int(np.searchsorted(days, np.datetime64(event.date, "D"))) < stop)
+    return attrs.evolve(base, events=kept)
+
+
 #: The files a walk-forward writes into its ``out`` folder.
 WALK_FORWARD_FILES = ("walk_forward.csv", "walk_forward_equity.csv", "walk_forward_train.csv")
 
@@ -194,7 +207,12 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
         rows.append(row)
         bar.update(len(rows))
 
-    runner.run(base, prices, tasks, on_row)
+    if base.events:  # each window's runs have its own events: one batch of tasks per window
+        for window in laid:
+            runner.run(window_events(base, dates, window.train_start, window.test_start), prices,
+                       tasks[(window.number - 1) * len(combos):window.number * len(combos)], on_row)
+    else:
+        runner.run(base, prices, tasks, on_row)
     bar.close()
     for row in rows:
         window_number, index = divmod(row["combination"], len(combos))
@@ -217,8 +235,8 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
             raise SweepError(f"every combination failed on training window {window.number} "
                              f"({record['train_start']} to {record['train_end']}): {best['error']}",
                              option="--walk-forward")
-        config = base.with_overrides([*combos[record["combination"]].overrides,
-                                      *_window_overrides(dates, window.test_start, window.test_stop)])
+        config = window_events(base, dates, window.test_start, window.test_stop).with_overrides(
+            [*combos[record["combination"]].overrides, *_window_overrides(dates, window.test_start, window.test_stop)])
         window_prices = cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup,
                                    path=config.data.path)
         result = Simulation(config, prices=window_prices, audit=True).run()

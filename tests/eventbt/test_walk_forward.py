@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,6 +86,27 @@ def test_walk_forward_picks_the_training_best_and_stitches_the_test_runs(tmp_pat
     assert equity["date"].iloc[0] == "2013-01-03" and equity["date"].iloc[-1] == "2014-12-31"
     assert result.equity["total_value"].iloc[-1] == pytest.approx(100_000.0 * growth, rel=1e-12)
     assert equity["total_value"].iloc[-1] == result.equity["total_value"].iloc[-1]  # the CSV at full precision
+
+
+def test_each_window_run_has_the_events_that_fall_in_its_bars() -> None:
+    """cash_flows.toml deposits 50,000 on 2012-06-01, buys 100 KO on 2013-01-02 and withdraws 20,000 on 2013-06-03
+    (all trading days). With train=6m, test=6m the first training window (2012-01-03 .. 2012-07-02) ends before
+    the order: it used to fail on it ('after the last bar'); a later test window used to book the earlier events
+    at its first bar. Each test run is checked against a run of the scenario with the events picked here by
+    hand, by their dates."""
+    scenario = SCENARIO.parent / "cash_flows.toml"
+    result = walk_forward(scenario, ["strategy.params.top_n=1,2"], "train=6m,test=6m", executor=SerialExecutor())
+    base = ScenarioConfig.from_toml(scenario)
+    deposit, order, withdrawal = base.events
+    assert (deposit.date, order.date, withdrawal.date) == ("2012-06-01", "2013-01-02", "2013-06-03")
+    picked = {("2012-07-03", "2013-01-02"): (order,), ("2013-01-03", "2013-07-02"): (withdrawal,)}
+    for _, window in result.windows.iterrows():
+        span = (window["test_start"], window["test_end"])
+        config = attrs.evolve(base, events=picked.get(span, ())).with_overrides(
+            [window["overrides"], f'data.start="{span[0]}"', f'data.end="{span[1]}"'])
+        test = Simulation(config, audit=True).run()
+        assert test is not None and window["test_digest"] == test.digest, span
+    assert len(result.windows) == 5
 
 
 def test_walk_forward_refuses_data_keys_in_the_grid() -> None:
