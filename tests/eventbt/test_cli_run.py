@@ -99,3 +99,24 @@ def test_a_commands_help_keeps_its_paragraphs_and_examples(capsys, monkeypatch) 
     out = capsys.readouterr().out
     assert ("verify the\ndigest.\n\n  eventbt audit trace LOG EVENT_ID\n  eventbt audit show LOG [--type FillEvent] "
             "[--symbol AAPL] [--from 2020-01-01] [--to 2020-12-31]\n") in out
+
+
+@pytest.mark.parametrize(("name", "lag"), [("cash_flows", 0), ("ema_next_open", 1)])
+def test_weights_have_one_row_per_rebalance_on_the_bar_its_orders_fill(name: str, lag: int) -> None:
+    """docs/results.md: a row at the end of the bar each rebalance's orders fill (same_close, cash_flows.toml:
+    the signal's bar; next_open: the bar after it), also for a rebalance that traded nothing (cash_flows'
+    late-2012 rebalances hold nothing: all zeros); the [[events]] order's fill on 2013-01-02 adds none."""
+    import eventbt
+
+    result = eventbt.run(ROOT / "scenarios" / f"{name}.toml")
+    dates = list(result.equity.index)
+    # A signal on the last bar (ema_next_open's 2014-12-31) has no next bar to fill on, so no row.
+    assert list(result.weights.index) == [dates[dates.index(day) + lag] for day in result.signals.index
+                                          if dates.index(day) + lag < len(dates)]
+    assert len(result.weights) == len(result.signals) - lag
+    if name == "cash_flows":
+        fill_days = set(pd.to_datetime(result.trades["date"]).dt.normalize())
+        idle = [day for day in result.weights.index if day.normalize() not in fill_days]
+        assert idle and all((result.weights.loc[day] == 0).all() for day in idle)
+        assert pd.Timestamp("2013-01-02") in fill_days
+        assert pd.Timestamp("2013-01-02") not in set(result.weights.index.normalize())
