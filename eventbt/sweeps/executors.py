@@ -240,13 +240,25 @@ CALM_CLUSTER: dict[str, object] = {
 def local_cluster(workers: int | None = None) -> Any:
     """A Dask ``LocalCluster`` for a sweep: ``workers`` processes (default: one per CPU) of one thread each,
     no dashboard, and :data:`CALM_CLUSTER`'s settings. The caller closes it (it is a context manager)."""
+    import signal
+    import threading
+
     import dask
     from distributed import LocalCluster
 
-    # A worker takes its settings when it starts (its nanny passes them on), so they need only hold here.
-    with dask.config.set(CALM_CLUSTER):
-        return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,  # type: ignore[no-untyped-call]
-                            processes=True, dashboard_address=None)
+    # The workers start with Ctrl-C ignored (a process started with SIGINT ignored keeps it so): a Ctrl-C at the
+    # terminal reaches every process of its group, and a worker interrupted mid-combination printed its
+    # traceback; the sweep's own process stops the cluster instead. (Only the main thread may set a handler.)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        # A worker takes its settings when it starts (its nanny passes them on), so they need only hold here.
+        with dask.config.set(CALM_CLUSTER):
+            return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,  # type: ignore[no-untyped-call]
+                                processes=True, dashboard_address=None)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 class DaskExecutor:

@@ -59,6 +59,24 @@ def test_the_sweeps_own_cluster_runs_calm(cluster: Any) -> None:
     assert [dask.config.get(key) for key in CALM_KEYS] == SETTINGS_AT_IMPORT
 
 
+def test_the_sweeps_own_workers_ignore_ctrl_c(cluster: Any) -> None:
+    """A Ctrl-C reaches every process of the terminal's group: the workers of :func:`local_cluster` ignore it (the
+    sweep's process stops the cluster), so an interrupted sweep prints no worker tracebacks. This process keeps
+    its own handler."""
+    import signal
+
+    def sigint_handler() -> str:
+        """Self-contained: run on each worker by ``client.run``."""
+        import signal
+
+        return str(signal.getsignal(signal.SIGINT))
+
+    with distributed.Client(cluster) as client:
+        found = client.run(sigint_handler)
+    assert len(found) == 2 and set(found.values()) == {str(signal.SIG_IGN)}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_dask_and_local_executors_give_the_same_rows(scheduler_address: str, tmp_path: Path) -> None:
     """Every combination has the same status, error, figures and digest on Dask as on the process pool."""
     on_dask = sweep(SCENARIO, GRID, executor="dask", scheduler=scheduler_address, out=tmp_path / "dask").table
