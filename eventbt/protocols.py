@@ -36,7 +36,7 @@ __all__ = ["ACTION_TYPES", "BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS"
            "DayCount", "DelistingPolicy", "DividendPayment", "MarginCall", "MissingPolicy", "OnError",
            "OrderContext", "OrderType", "Period", "PriceView", "RebalanceOrderType", "Remainder", "SignalGenerator",
            "SlippageModel", "StrategyPrices", "TimeInForce", "Timing", "WithdrawalPolicy", "accepts_bar",
-           "accepts_order", "adjusts", "bar_columns_needed", "fills_on_signal_bar"]
+           "accepts_order", "adjusts", "bar_columns_needed", "fills_on_signal_bar", "signature_problem"]
 
 Timing = Literal["same_close", "next_open"]
 """``[execution] timing``: fill at the signal bar's close, or at the next bar's open."""
@@ -98,6 +98,39 @@ def fills_on_signal_bar(timing: str, order_type: str) -> bool:
     ``market_on_close`` order type. Otherwise they first fill on the next bar, where the rebalance's weights
     row is then taken (``docs/orders.md``)."""
     return timing == "same_close" and order_type in ("market", "market_on_close")
+
+
+def signature_problem(function: object, arguments: tuple[str, ...],
+                      alternative: tuple[str, ...] | None = None) -> str | None:
+    """Why ``function`` cannot be called with ``arguments`` as positional arguments, or ``None`` when it can.
+
+    ``function`` is usually a bound method; its signature comes from :func:`inspect.signature`. The answer
+    reads ``commission(order), which cannot be called as commission(quantity, value) (too many positional
+    arguments)``. With ``alternative`` (a cost model's richer form, ``(quantity, value, order)``) either call
+    will do, and the answer names both: ``... cannot be called as commission(quantity, value) or
+    commission(quantity, value, order) (...)``. A callable whose signature cannot be read (a builtin) is given
+    the benefit of the doubt.
+    """
+    name = getattr(function, "__name__", type(function).__name__)
+    try:
+        signature = inspect.signature(function)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*arguments)
+    except TypeError as exc:
+        if alternative is not None:
+            try:
+                signature.bind(*alternative)
+            except TypeError:
+                pass
+            else:
+                return None
+        bare = signature.replace(parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+                                 return_annotation=signature.empty)  # the names say enough in one line
+        calls = " or ".join(f"{name}({', '.join(form)})" for form in (arguments, alternative) if form is not None)
+        return f"{name}{bare}, which cannot be called as {calls} ({exc})"
+    return None
 
 
 @attrs.frozen(kw_only=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
-import inspect
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +29,7 @@ import attrs
 from eventbt.costs.registry import COMMISSION_MODELS, COST_MODEL_GROUP, SLIPPAGE_MODELS
 from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
 from eventbt.handler import Handler
-from eventbt.protocols import bar_columns_needed
+from eventbt.protocols import bar_columns_needed, signature_problem
 from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
 from handlers.corporate_actions import CorporateActionsHandler
 from handlers.data_feed import DataFeed
@@ -90,39 +89,6 @@ may not take one."""
 IMPORT_HINT = (" (eventbt adds neither the scenario's folder nor the working directory to sys.path: install the "
                "module, or put its folder on PYTHONPATH)")
 """Said after "no module named ...": the console script sees only sys.path, not the folder of the scenario."""
-
-
-def signature_problem(function: object, arguments: tuple[str, ...],
-                      alternative: tuple[str, ...] | None = None) -> str | None:
-    """Why ``function`` cannot be called with ``arguments`` as positional arguments, or ``None`` when it can.
-
-    ``function`` is usually a bound method; its signature comes from :func:`inspect.signature`. The answer
-    reads ``commission(order), which cannot be called as commission(quantity, value) (too many positional
-    arguments)``. With ``alternative`` (a cost model's richer form, ``(quantity, value, order)``) either call
-    will do, and the answer names both: ``... cannot be called as commission(quantity, value) or
-    commission(quantity, value, order) (...)``. A callable whose signature cannot be read (a builtin) is given
-    the benefit of the doubt.
-    """
-    name = getattr(function, "__name__", type(function).__name__)
-    try:
-        signature = inspect.signature(function)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    try:
-        signature.bind(*arguments)
-    except TypeError as exc:
-        if alternative is not None:
-            try:
-                signature.bind(*alternative)
-            except TypeError:
-                pass
-            else:
-                return None
-        bare = signature.replace(parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
-                                 return_annotation=signature.empty)  # the names say enough in one line
-        calls = " or ".join(f"{name}({', '.join(form)})" for form in (arguments, alternative) if form is not None)
-        return f"{name}{bare}, which cannot be called as {calls} ({exc})"
-    return None
 
 
 def _class_path(obj: object) -> str:

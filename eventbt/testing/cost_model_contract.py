@@ -111,7 +111,7 @@ def _violation(model: object, call: str, result: object, broken: str) -> Asserti
 def _shape(model: object, method: str, arguments: tuple[str, ...]) -> None:
     """Raise unless ``model.<method>`` exists and takes ``arguments`` (or those and ``order``) as positional
     arguments."""
-    from eventbt.scenario.plugins import signature_problem
+    from eventbt.protocols import signature_problem
 
     expected = f"{method}({', '.join(arguments)})"
     bound = getattr(model, method, None)
