@@ -68,6 +68,20 @@ def test_recording_handler_sees_a_real_runs_events_in_order() -> None:
         RecordingHandler()
 
 
+def test_fixed_clock_works_for_the_first_run_of_a_fresh_process() -> None:
+    """docs/testing.md's example in a fresh interpreter: the run inside the block is the process's first, so
+    pandas is first needed there. Imported under freezegun's clock, its compiled parts crashed the process
+    (exit -11); fixed_clock imports them before it freezes."""
+    import subprocess
+    import sys
+
+    code = ("import eventbt\nfrom eventbt.testing import fixed_clock\nwith fixed_clock('2030-01-01'):\n"
+            f"    result = eventbt.run({str(SCENARIO)!r})\nprint(result.audit.records()[0]['wall_clock'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "{'started': '2030-01-01T00:00:00+00:00'}"
+
+
 def test_fixed_clock_freezes_the_run_metadata() -> None:
     """Inside fixed_clock the audit header records the frozen start time."""
     with fixed_clock("2031-05-06T07:08:09"):
