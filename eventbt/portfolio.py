@@ -48,8 +48,18 @@ __all__ = ["BookHistory", "DividendRecord", "FeeRecord", "MarginCallRecord", "Po
            "SignalRecord", "SplitRecord", "TRADE_FIELDS", "TradeRecord", "WeightsRecord"]
 
 
+def _day(date: str | int) -> str:
+    """A fill's date for a message: as given, or its day when given as simulated nanoseconds (a handler passes
+    its event's ``time_ns``, so no text is made unless a message needs it); ``""`` for none."""
+    if isinstance(date, int):
+        from eventbt.events import format_time
+
+        return format_time(date)[:10]
+    return date
+
+
 def _on(date: str) -> str:
-    """``"on <date> "`` for a message, or nothing: the bus's HandlerError names the event's date anyway."""
+    """``"on <date> "`` for a message, or nothing."""
     return f"on {date} " if date else ""
 
 # Cash is allowed to dip this far below zero from floating-point rounding (1e-7 of a cent on a
@@ -113,18 +123,19 @@ class Portfolio:
         return [fsum(row) for row in np.multiply(close[:, held], self._held_quantities).tolist()]
 
     def apply_fill(self, i: int, side: int, quantity: int, price: float, commission: float,
-                   slippage: float = 0.0, *, date: str = "", fill_id: int = 0) -> float:
+                   slippage: float = 0.0, *, date: str | int = "", fill_id: int = 0) -> float:
         """Book a fill of ``quantity`` shares of symbol ``i`` (the FillEvent ``fill_id``); returns its realized
-        P&L."""
+        P&L. ``date`` (text, or the fill's ``time_ns``) is named in an :class:`AccountingError`."""
         held = int(self.positions[i])
         realized = 0.0
         if side > 0:
             cash = self.cash - quantity * price - commission
             if cash < -_CASH_TOLERANCE and not self.margin:
+                day = _day(date)
                 raise AccountingError(
                     f"buying {quantity} {self.symbols[i]} at {price:.6g} with commission {commission:.2f} "
-                    f"{_on(date)}needs {quantity * price + commission:.2f} but cash is {self.cash:.2f}",
-                    symbol=self.symbols[i], date=date,
+                    f"{_on(day)}needs {quantity * price + commission:.2f} but cash is {self.cash:.2f}",
+                    symbol=self.symbols[i], date=day,
                 )
             if held >= 0:
                 new = held + quantity
@@ -135,10 +146,11 @@ class Portfolio:
         elif quantity <= held:
             cash = self.cash + quantity * price - commission
             if cash < -_CASH_TOLERANCE and not self.margin:
+                day = _day(date)
                 raise AccountingError(
-                    f"selling {quantity} {self.symbols[i]} at {price:.6g} {_on(date)}brings in "
+                    f"selling {quantity} {self.symbols[i]} at {price:.6g} {_on(day)}brings in "
                     f"{quantity * price:.2f} but costs {commission:.2f} in commission; cash is {self.cash:.2f}",
-                    symbol=self.symbols[i], date=date,
+                    symbol=self.symbols[i], date=day,
                 )
             realized = (price - self.average_cost[i]) * quantity - commission
             self.realized_pnl[i] += realized
@@ -148,9 +160,10 @@ class Portfolio:
                 self.average_cost[i] = 0.0
         else:
             if not self.allow_short:
+                day = _day(date)
                 raise AccountingError(
-                    f"selling {quantity} {self.symbols[i]} {_on(date)}but only {held} are held",
-                    symbol=self.symbols[i], date=date,
+                    f"selling {quantity} {self.symbols[i]} {_on(day)}but only {held} are held",
+                    symbol=self.symbols[i], date=day,
                 )
             cash = self.cash + quantity * price - commission
             if held > 0:

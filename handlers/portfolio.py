@@ -191,7 +191,8 @@ class PortfolioHandler(Handler):
         # No date for the book's messages: an AccountingError reaches the user as a HandlerError naming
         # the fill and its time, so formatting a date for every fill would be wasted work.
         side = int(event.side)
-        realized = self.book.apply_fill(i, side, quantity, price, commission, slippage, fill_id=event.id)
+        realized = self.book.apply_fill(i, side, quantity, price, commission, slippage, date=event.time_ns,
+                                        fill_id=event.id)
         # A TradeRecord's values (TRADE_FIELDS), the side by its name (Side.BUY is 1, Side.SELL -1).
         self.history.trade_rows.append((event.bar, event.symbol, "BUY" if side > 0 else "SELL", quantity, price,
                                         event.reference_price, commission, slippage, realized, event.order_id,

@@ -186,6 +186,21 @@ class NanFillPublisher(Handler):
                           slippage=0.0)]
 
 
+class UnheldSalePublisher(Handler):
+    """Publishes a fill selling 5 A, which the book does not hold, at the first bar (past the execution handler,
+    which would not sell shares not held)."""
+
+    name = "unheld_sale"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        if event.bar != 0:
+            return None
+        return [FillEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, order_id=0, symbol="A",
+                          side=Side.SELL, quantity=5, price=10.0, reference_price=10.0, commission=0.0,
+                          slippage=0.0)]
+
+
 class FractionalOrder(Handler):
     """Orders 2.5 shares of A at the first bar."""
 

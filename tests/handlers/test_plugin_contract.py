@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from eventbt.costs.contract import commission_of, fill_price_of
-from eventbt.errors import ContractError, HandlerError
+from eventbt.errors import AccountingError, ContractError, HandlerError
 from eventbt.prices import PriceData
 from eventbt.simulation import Simulation
 from tests.properties.scripted import scripted_config
@@ -129,6 +129,17 @@ def test_an_amount_out_of_contract_stops_the_run_naming_the_plugin(options: dict
         _run(**options)
     assert str(caught.value) == message
     assert isinstance(caught.value.__cause__, ContractError)
+
+
+def test_a_fill_the_book_cannot_take_names_its_day() -> None:
+    """A handler's fill selling 5 A, which is not held, stops the run with the book's AccountingError, which names
+    the fill's day (the portfolio handler passes the fill's time; the message lacked the date in a run)."""
+    with pytest.raises(HandlerError) as caught:
+        _run({}, handlers=["UnheldSalePublisher"])
+    assert str(caught.value) == ("handler 'portfolio' raised AccountingError: selling 5 A on 2020-01-02 but only 0 "
+                                 "are held; while handling FillEvent #2 at 2020-01-02T16:00:00; causal chain: "
+                                 "FillEvent#2")
+    assert isinstance(caught.value.__cause__, AccountingError) and caught.value.__cause__.date == "2020-01-02"
 
 
 def test_the_contract_error_keeps_the_plugin_it_names() -> None:
