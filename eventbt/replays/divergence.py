@@ -222,5 +222,9 @@ def format_outcomes(recorded: Mapping[str, Any], new: Mapping[str, Any], *,
 def scenario_changes(recorded: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """``table.key: old -> new`` for every resolved scenario value that differs between two headers."""
     a, b = flatten(recorded), flatten(new)
-    return [f"{key}: {_text(a.get(key, _MISSING))} -> {_text(b.get(key, _MISSING))}"
+
+    def shown(value: Any) -> str:
+        return '""' if value == "" else _text(value)  # an empty text (data.end unset) shown, not a blank
+
+    return [f"{key}: {shown(a.get(key, _MISSING))} -> {shown(b.get(key, _MISSING))}"
             for key in sorted({*a, *b}) if a.get(key, _MISSING) != b.get(key, _MISSING)]

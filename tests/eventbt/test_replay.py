@@ -250,3 +250,13 @@ def test_replay_says_when_the_recording_used_other_library_versions(tmp_path: Pa
         f"the recorded and new runs used different library versions (numpy 1.0.0 -> {current}); results are "
         "promised identical only on the same versions (see docs/determinism.md)"]
     assert "numpy 1.0.0 -> " in report.format()
+
+
+def test_a_scenario_value_set_from_empty_shows_the_empty_text() -> None:
+    """`data.end` unset is the empty text: a change from it reads `"" -> 2013-06-28`, not a blank before the arrow.
+    A key only one side has is `(absent)`."""
+    from eventbt.replays.divergence import scenario_changes
+
+    assert scenario_changes({"data": {"end": "", "path": "p.csv"}}, {"data": {"end": "2013-06-28", "path": "p.csv"},
+                                                                     "run": {"warmup": 5}}) == [
+        'data.end: "" -> 2013-06-28', "run.warmup: (absent) -> 5"]
