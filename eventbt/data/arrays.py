@@ -192,6 +192,8 @@ def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Pa
     except (OSError, ValueError, pa.ArrowException):
         return None
     names = list(schema.names)
+    if len((schema.pandas_metadata or {}).get("column_indexes", ())) > 1:
+        return None  # a frame's columns of several levels: the careful read refuses them
     dates_in = next((n for n in names if n.lower() in DATE_NAMES), None)
     if dates_in is None or len(set(names)) != len(names) or any(n != n.strip() or not n for n in names):
         return None

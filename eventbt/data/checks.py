@@ -37,6 +37,7 @@ __all__ = [
     "jump_message",
     "long_gaps",
     "missing_text_message",
+    "multi_level_columns",
     "stale_messages",
 ]
 
@@ -202,6 +203,15 @@ def _check_zones(texts: pd.Series, zones: pd.Series, dates: np.ndarray, rows: np
         date=iso(dates[other]),
         row=int(rows[other]),
     )
+
+
+def multi_level_columns(columns: pd.MultiIndex, path: str) -> DataError:
+    """The error of prices whose columns have more than one level of labels (a field and a symbol, as a
+    yfinance download has): read as they are, each pair would be taken for a symbol and traded."""
+    return DataError(f"has {columns.nlevels} levels of column labels (the first column is {columns[0]!r}); "
+                     "expected one level: a column per symbol (wide), or date, symbol and close columns (long). "
+                     "For a frame with a field level, pass its closes: frame['Close'], or frame.xs('Close', axis=1, "
+                     "level=0)", path=path)
 
 
 def find_column(columns: pd.Index, names: Sequence[str]) -> str | None:

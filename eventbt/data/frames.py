@@ -25,7 +25,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from eventbt.data.checks import DATE_NAMES, SYMBOL_NAMES, check_bars, find_column, iso, parse_bound
+from eventbt.data.checks import (
+    DATE_NAMES,
+    SYMBOL_NAMES,
+    check_bars,
+    find_column,
+    iso,
+    multi_level_columns,
+    parse_bound,
+)
 from eventbt.errors import DataError
 from eventbt.prices import FIELDS, PriceData
 
@@ -45,6 +53,10 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
         raise DataError(f"prices must be a pandas DataFrame (wide or long), got {type(frame).__name__}", path=name)
     if frame.empty:
         raise DataError("has no rows; expected at least one row of prices", path=name)
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise multi_level_columns(frame.columns, name)
+    if isinstance(frame.index, pd.MultiIndex):  # a (date, symbol) index: its levels are the long layout's columns
+        frame = frame.reset_index()
     symbol_column = find_column(pd.Index([str(c) for c in frame.columns]), SYMBOL_NAMES)
     if symbol_column is not None:
         dates, chosen, fields = _long(frame, symbol_column, name, symbols)
@@ -81,6 +93,13 @@ def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
 
 
 def _numbers(values: pd.Series | pd.DataFrame, what: str, name: str) -> np.ndarray:
+    """``values`` as float64; a True or False (which float64 would take as 1 or 0) or text is refused."""
+    columns = values if isinstance(values, pd.DataFrame) else values.to_frame()
+    for label, dtype in columns.dtypes.items():
+        kind = np.dtype(dtype).kind if isinstance(dtype, np.dtype) else ""
+        if kind == "b" or (kind == "O" and columns[label].map(lambda v: isinstance(v, bool | np.bool_)).any()):
+            raise DataError(f"{what} {str(label)!r} holds True/False values; expected numbers or NaN", path=name,
+                            symbol=str(label) if what == "a symbol column" else None)
     try:
         return np.asarray(values.to_numpy(dtype=float), dtype=float)
     except (ValueError, TypeError):

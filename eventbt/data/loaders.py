@@ -65,6 +65,7 @@ from eventbt.data.checks import (
     find_column,
     find_suspicious_jumps,
     iso,
+    multi_level_columns,
     parse_bound,
     parse_dates,
     parse_numbers,
@@ -387,7 +388,11 @@ def _parquet_frame(data: bytes, name: str) -> pd.DataFrame:
         frame = pd.read_parquet(io.BytesIO(data))
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot be read as parquet: {exc}", path=name) from None
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise multi_level_columns(frame.columns, name)
     if not isinstance(frame.index, pd.RangeIndex):
+        if frame.index.nlevels == 1 and frame.index.name is None:
+            frame.index.name = "date"  # pandas' to_parquet of a frame whose unnamed index holds its dates
         frame = frame.reset_index()
     if frame.empty:
         raise DataError("has no rows; expected at least one row of prices", path=name)

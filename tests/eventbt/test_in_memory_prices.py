@@ -11,6 +11,7 @@ import pytest
 
 import eventbt
 from eventbt.data.frames import IN_MEMORY_NAME, prices_from_frame
+from eventbt.data.loaders import load_prices
 from eventbt.errors import DataError
 from eventbt.scenario import ScenarioConfig
 
@@ -142,3 +143,55 @@ def test_something_else_is_not_prices() -> None:
     """A dict or an array is refused with what was expected."""
     with pytest.raises(DataError, match=r"prices must be a pandas DataFrame \(wide or long\), got dict"):
         prices_from_frame({"AAA": [1.0]})  # type: ignore[arg-type]
+
+
+def test_columns_of_two_levels_are_refused_not_traded_as_symbols(tmp_path: Path) -> None:
+    """A yfinance-shaped frame (a field level over the symbols): each (field, symbol) pair was taken for a symbol
+    and traded. It is refused, in memory and from a parquet file (pandas keeps the levels there), saying how to
+    pass the closes; frame['Close'] is then the same prices."""
+    wide = _wide()
+    fields = pd.concat({"Close": wide, "Open": wide * 0.99}, axis=1)
+    message = ("has 2 levels of column labels (the first column is ('Close', 'BBB')); expected one level: a column "
+               "per symbol (wide), or date, symbol and close columns (long). For a frame with a field level, pass its "
+               "closes: frame['Close'], or frame.xs('Close', axis=1, level=0)")
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(fields)
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: {message}"
+    for index_name in ("date", None):  # a named date index (the fast path reads it) and an unnamed one
+        path = tmp_path / f"levels-{index_name}.parquet"
+        fields.rename_axis(index_name).to_parquet(path)
+        with pytest.raises(DataError) as caught:
+            load_prices(path)
+        assert str(caught.value) == f"{path}: {message}"
+    assert prices_from_frame(fields["Close"]).sources == prices_from_frame(wide).sources
+
+
+def test_a_date_and_symbol_index_is_read_as_the_long_layout() -> None:
+    """A long frame indexed by (date, symbol), as `set_index(['date', 'symbol'])` leaves it, gives the wide frame's
+    prices (the same digest); it failed with 'a date that cannot be read (tuple ...)'."""
+    wide = _wide()
+    long = wide.stack().rename("close").rename_axis(["date", "symbol"]).to_frame()
+    assert prices_from_frame(long).sources == prices_from_frame(wide).sources
+
+
+def test_true_or_false_among_prices_is_refused() -> None:
+    """A Python True in an object column became a close of 1.0 (float64 takes it as 1) and was traded; it is
+    refused, naming the column, as the text 'True' in a file is."""
+    wide = _wide().astype(object)
+    wide.iloc[2, 1] = True
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(wide)
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: a symbol column 'AAA' holds True/False values; expected numbers " \
+                                "or NaN"
+
+
+def test_a_parquet_file_of_a_frame_with_an_unnamed_date_index_loads(tmp_path: Path) -> None:
+    """pandas' to_parquet of a frame whose dates are an unnamed index (its default output) was refused as having
+    no date column ('found index, ...'); it loads as the same prices as the named one."""
+    wide = _wide()
+    named, unnamed = tmp_path / "named.parquet", tmp_path / "unnamed.parquet"
+    wide.rename_axis("date").to_parquet(named)
+    wide.rename_axis(None).to_parquet(unnamed)
+    a, b = load_prices(named), load_prices(unnamed)
+    assert a.symbols == b.symbols == ("AAA", "BBB")
+    assert np.array_equal(a.close, b.close) and np.array_equal(a.dates, b.dates)
