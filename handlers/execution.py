@@ -180,7 +180,10 @@ class ExecutionHandler(Handler):
         self._prices: np.ndarray | None = None
         # This handler's fills the book has not booked yet: (fill id, cash effect). The cash a fill may use
         # is the book's cash (read-only view) plus these effects, in the order they were sent.
-        self._unbooked: deque[tuple[int, float]] = deque()
+        self._unbooked: deque[tuple[int, float, int, int]] = deque()  # (fill id, cash effect, symbol, shares)
+        # Their shares by symbol index (+ bought, - sold): a sale may sell what the book holds plus these.
+        self._unbooked_shares: dict[int, int] = {}
+        self._booked_seen = -1  # the book's last_fill_id when the booked fills were last dropped
         # The last such sum, (the book's cash object, effects added, total), which the next call goes on from
         # while nothing was booked and the cash is the same object: a bar of n orders then adds n effects, not
         # n * n / 2.
@@ -403,11 +406,7 @@ class ExecutionHandler(Handler):
             return math.inf
         book = self.context.portfolio
         unbooked = self._unbooked
-        booked = book.last_fill_id
-        if unbooked and unbooked[0][0] <= booked:
-            while unbooked and unbooked[0][0] <= booked:
-                unbooked.popleft()
-            self._unbooked_sum = None
+        self._forget_booked()
         cash = book.cash
         last = self._unbooked_sum
         added, total = (last[1], last[2]) if last is not None and last[0] is cash else (0, cash)
@@ -415,6 +414,20 @@ class ExecutionHandler(Handler):
             total += unbooked[index][1]
         self._unbooked_sum = (cash, len(unbooked), total)
         return total
+
+    def _forget_booked(self) -> None:
+        """Drop this handler's fills the book has booked by now from the unbooked ones (and their shares)."""
+        unbooked = self._unbooked
+        booked = self.context.portfolio.last_fill_id
+        if booked == self._booked_seen:  # nothing booked since the last look
+            return
+        self._booked_seen = booked
+        if unbooked and unbooked[0][0] <= booked:
+            shares = self._unbooked_shares
+            while unbooked and unbooked[0][0] <= booked:
+                _, _, i, change = unbooked.popleft()
+                shares[i] -= change
+            self._unbooked_sum = None
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open (or a later bar) when the data has ended."""
@@ -443,8 +456,8 @@ class ExecutionHandler(Handler):
         if price != price:  # NaN: no price
             return [self._cancel(order, order.quantity, "no price for the symbol at the fill", bar, time_ns)]
 
-        def after_cut(wanted: int, quantity: int) -> list[Event]:
-            return [self._cancel(order, wanted - quantity, "not enough cash at the fill", bar, time_ns)]
+        def after_cut(wanted: int, quantity: int, reason: str) -> list[Event]:
+            return [self._cancel(order, wanted - quantity, reason, bar, time_ns)]
 
         out, _, _ = self._trade(order, price, order.quantity, bar, time_ns, self._commission_of_fill, after_cut)
         return out
@@ -476,19 +489,33 @@ class ExecutionHandler(Handler):
 
     def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int,
                commission: Callable[[int, float, OrderContext | None, str], float],
-               after_cut: Callable[[int, int], list[Event]],
-               cap: float | None = None) -> tuple[list[Event], FillEvent | None, bool]:
+               after_cut: Callable[[int, int, str], list[Event]],
+               cap: float | None = None) -> tuple[list[Event], FillEvent | None, str | None]:
         """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill, order,
         symbol)`` (the order's context, for a model that takes it, else ``None``; the symbol names it in a
         message); ``cap`` is a limit order's limit.
 
         A buy whose cost does not fit in the cash is cut to the largest whole number of shares that does
-        (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity)``'s events); a sale whose
+        (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity, reason)``'s events); a sale whose
         commission exceeds its proceeds when the cash cannot pay the difference is not made (a
-        ``skip_cost_exceeds_cash`` notice, then ``after_cut(quantity, 0)``). Returns the events, the fill
-        (``None`` when nothing filled) and whether the buy was cut.
+        ``skip_cost_exceeds_cash`` notice, then ``after_cut(quantity, 0, reason)``). In a cash account a sale
+        of more shares than are held (the book's, with this handler's fills not booked yet) is cut to those
+        (``after_cut``; none held: nothing filled): another handler's order may have sold them this bar.
+        Returns the events, the fill (``None`` when nothing filled) and why the order was cut, if it was.
         """
         side = int(order.side)
+        out: list[Event] = []
+        cut: str | None = None
+        if side < 0 and not self.margin:
+            i = self.context.symbol_index[order.symbol]
+            self._forget_booked()
+            held = int(self.context.portfolio.positions[i]) + self._unbooked_shares.get(i, 0)
+            if quantity > held:
+                cut = "not enough shares held at the fill (a cash account does not sell short)"
+                out.extend(after_cut(quantity, max(held, 0), cut))
+                quantity = max(held, 0)
+                if quantity == 0:
+                    return out, None, cut
         context = self._order_context(order, bar, time_ns) if self._order_aware else None
         # The common fill (no limit, a model that takes no bar) asks the model itself; the price function of n
         # shares is built only for the other fills, or for a cut buy's search below.
@@ -500,16 +527,15 @@ class ExecutionHandler(Handler):
             fill = fill_price(quantity)
         charge = commission(quantity, fill, context, order.symbol)
         cash = self._available_cash()
-        out: list[Event] = []
         if side < 0 and cash + quantity * fill - charge < 0:
             # A sale whose commission exceeds its proceeds, with no cash to pay the difference.
             details = {"quantity": quantity, "proceeds": quantity * fill - charge, "cash": cash}
             out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                    handler=self.name, code=NoticeCode.SKIP_COST_EXCEEDS_CASH, symbol=order.symbol,
                                    details=details))
-            return out + after_cut(quantity, 0), None, False
-        cut = side > 0 and quantity * fill + charge > cash
-        if cut:
+            return out + after_cut(quantity, 0, "not enough cash at the fill"), None, cut
+        if side > 0 and quantity * fill + charge > cash:
+            cut = "not enough cash at the fill"
             wanted = quantity
             if fill_price is None:
                 fill_price = self._fill_price(side, price, order.symbol, context, cap)
@@ -531,17 +557,19 @@ class ExecutionHandler(Handler):
             out.append(NoticeEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                    handler=self.name, code=NoticeCode.REDUCED_AT_FILL, symbol=order.symbol,
                                    details=details))
-            out.extend(after_cut(wanted, quantity))
+            out.extend(after_cut(wanted, quantity, cut))
             if quantity == 0:
-                return out, None, True
+                return out, None, cut
             fill = fill_price(quantity)
             charge = commission(quantity, fill, context, order.symbol)
         fill_event = FillEvent(id=self.context.next_id(), time_ns=time_ns, cause_id=order.id, bar=bar,
                                order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
                                price=fill, reference_price=price, commission=charge,
                                slippage=abs(fill - price) * quantity)
-        if not self.margin:  # a margin account's fills are not limited by the cash
-            self._unbooked.append((fill_event.id, -side * quantity * fill - charge))
+        if not self.margin:  # a margin account's fills are not limited by the cash or the shares held
+            i = self.context.symbol_index[order.symbol]
+            self._unbooked.append((fill_event.id, -side * quantity * fill - charge, i, side * quantity))
+            self._unbooked_shares[i] = self._unbooked_shares.get(i, 0) + side * quantity
         out.append(fill_event)
         return out, fill_event, cut
 
@@ -814,8 +842,8 @@ class ExecutionHandler(Handler):
                                   work.value - value_before + n * fill, order_context, symbol=symbol)
             return max(total - (work.commission - paid_before), 0.0)
 
-        def after_cut(_wanted: int, filled: int) -> list[Event]:
-            return self._close(work, "not enough cash at the fill", bar, time_ns) if filled == 0 else []
+        def after_cut(_wanted: int, filled: int, reason: str) -> list[Event]:
+            return self._close(work, reason, bar, time_ns) if filled == 0 else []
 
         events, fill_event, cut = self._trade(order, price, quantity, bar, time_ns, commission, after_cut, cap)
         out.extend(events)
@@ -830,7 +858,7 @@ class ExecutionHandler(Handler):
             out.append(self._state(work, OrderState.FILLED, fill_event.id, bar, time_ns, why))
             return out
         if cut:
-            reason = "not enough cash at the fill"
+            reason = cut
         elif waiting:
             reason = "volume limit: rest waiting" if self.remainder == "carry" else "volume limit: rest cancelled"
         else:

@@ -88,7 +88,7 @@ def test_the_cash_for_a_fill_is_the_sum_made_afresh_at_every_call(monkeypatch: p
     def checked(self: ExecutionHandler) -> float:
         book = self.context.portfolio
         expected = book.cash
-        for fill_id, effect in deque.__iter__(self._unbooked):  # deque's own iterator: not counted
+        for fill_id, effect, *_ in deque.__iter__(self._unbooked):  # deque's own iterator: not counted
             if fill_id > book.last_fill_id:
                 expected += effect
         answer = real(self)

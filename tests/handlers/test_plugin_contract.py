@@ -26,7 +26,7 @@ DATES = np.array(["2020-01-02", "2020-01-03", "2020-01-06"], dtype="datetime64[n
 CLOSE = np.array([[10.0, 20.0], [10.0, 20.0], [10.0, 20.0]])
 HALF_IN_A = {0: {"A": 0.5}}  # 0.5 * 100,000 / 10.00 = 5,000 shares worth 50,000.00
 MANUAL_BUY = [{"date": "2020-01-02", "type": "order", "symbol": "A", "side": "buy", "quantity": 7}]
-MANUAL_SELL = [{"date": "2020-01-02", "type": "order", "symbol": "A", "side": "sell", "quantity": 7}]
+LATER_SELL = [{"date": "2020-01-03", "type": "order", "symbol": "A", "side": "sell", "quantity": 7}]
 AT_SIGNAL = "; while handling SignalEvent #2 at 2020-01-02T16:00:00; causal chain: SignalEvent#2 <- MarketEvent#1"
 # The injected manual order is the first event published after the first bar's market event (#1).
 AT_ORDER = "; while handling OrderEvent #2 at 2020-01-02T16:00:00; causal chain: OrderEvent#2"
@@ -88,10 +88,12 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "handler 'execution' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:ImprovingFill' "
      "returned 9.9 for a buy of 7 shares of 'A' at reference price 10.0; expected a finite price > 0, at or above the "
      "reference price for a buy" + AT_ORDER),
-    ("sale at zero at the fill", {"targets": {}, "slippage": "ZeroSellFill", "events": MANUAL_SELL},
+    # The 7 A sold on the second bar are held (bought at the first); a sale of shares not held fills nothing
+    # (cut at the fill) and asks the model nothing. The manual order is OrderEvent #8.
+    ("sale at zero at the fill", {"targets": HALF_IN_A, "slippage": "ZeroSellFill", "events": LATER_SELL},
      "handler 'execution' raised ContractError: slippage model 'tests.eventbt.hostile_fixtures:ZeroSellFill' "
      "returned 0.0 for a sell of 7 shares of 'A' at reference price 10.0; expected a finite price > 0, at or below the "
-     "reference price for a sell" + AT_ORDER),
+     "reference price for a sell; while handling OrderEvent #8 at 2020-01-03T16:00:00; causal chain: OrderEvent#8"),
     # Market #1 reaches nan_fee, whose FeeEvent is #2.
     ("NaN fee from a handler", {"targets": {}, "handlers": ["NanFee"]},
      "handler 'portfolio' raised ContractError: fee 'nan_fee' (FeeEvent #2, reason 'broken fee') has amount nan; "
@@ -178,3 +180,24 @@ def test_a_commission_out_of_contract_is_refused(value: Any) -> None:
 
     with pytest.raises(ContractError, match=f"returned {value!r} for 1 share worth 10.00"):
         commission_of(Model(), 1, 10.0)
+
+
+@pytest.mark.parametrize(("targets", "filled", "cancelled"), [
+    ({}, 0, 7),  # nothing held: nothing sold, the 7 cancelled
+    # 0.0005 of 100,000 at 10.00: 5 A bought at the first bar; the sale of 7 on the second sells those 5.
+    ({0: {"A": 0.0005}}, 5, 2),
+])
+def test_a_sale_of_more_shares_than_held_is_cut_at_the_fill(targets: dict[int, Any], filled: int,
+                                                            cancelled: int) -> None:
+    """A cash account does not sell short: a sale (here a manual order; a stop-loss of your own on a rebalance
+    bar is the same) of more shares than are held is cut to those held, the rest cancelled with the reason. It
+    stopped the run with the book's AccountingError ('selling 7 A but only 0 are held')."""
+    from eventbt.events import CancelEvent, FillEvent
+
+    simulation = _run(targets, events=LATER_SELL)
+    sells = [e for e in simulation.bus.events.values() if isinstance(e, FillEvent) and e.side < 0]
+    assert [e.quantity for e in sells] == ([filled] if filled else [])
+    [cancel] = [e for e in simulation.bus.events.values() if isinstance(e, CancelEvent)]
+    assert (cancel.quantity, cancel.reason) == (cancelled, "not enough shares held at the fill (a cash account does "
+                                                           "not sell short)")
+    assert int(simulation.portfolio.positions[0]) == 0
