@@ -89,7 +89,7 @@ from eventbt.events import (
     format_time,
 )
 from eventbt.exact import mean, sample_std
-from eventbt.handler import Handler
+from eventbt.handler import Context, Handler
 from eventbt.orders import WAITING_TYPES, Check, WaitingOrder, at_placement, on_bar, order_problem, whole_shares
 from eventbt.protocols import (
     COMMISSION_PER,
@@ -183,7 +183,7 @@ class ExecutionHandler(Handler):
         self._unbooked: deque[tuple[int, float, int, int]] = deque()  # (fill id, cash effect, symbol, shares)
         # Their shares by symbol index (+ bought, - sold): a sale may sell what the book holds plus these.
         self._unbooked_shares: dict[int, int] = {}
-        self._booked_seen = -1  # the book's last_fill_id when the booked fills were last dropped
+        self._positions: np.ndarray = np.zeros(0, dtype=np.int64)  # the book's positions (read-only), from bind
         # The last such sum, (the book's cash object, effects added, total), which the next call goes on from
         # while nothing was booked and the cash is the same object: a bar of n orders then adds n effects, not
         # n * n / 2.
@@ -213,6 +213,10 @@ class ExecutionHandler(Handler):
         self._volume: np.ndarray | None = None  # the last market event's volumes
         self._used: dict[int, int] = {}  # shares filled this bar, by symbol index
         self._now = (0, 0)  # (bar, time_ns) of the last market event
+
+    def bind(self, context: Context) -> None:
+        super().bind(context)
+        self._positions = context.portfolio.positions  # a read-only view of the book's array: always current
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         if self._bar_aware:
@@ -406,7 +410,13 @@ class ExecutionHandler(Handler):
             return math.inf
         book = self.context.portfolio
         unbooked = self._unbooked
-        self._forget_booked()
+        booked = book.last_fill_id
+        if unbooked and unbooked[0][0] <= booked:
+            shares = self._unbooked_shares
+            while unbooked and unbooked[0][0] <= booked:
+                _, _, i, change = unbooked.popleft()
+                shares[i] -= change
+            self._unbooked_sum = None
         cash = book.cash
         last = self._unbooked_sum
         added, total = (last[1], last[2]) if last is not None and last[0] is cash else (0, cash)
@@ -414,20 +424,6 @@ class ExecutionHandler(Handler):
             total += unbooked[index][1]
         self._unbooked_sum = (cash, len(unbooked), total)
         return total
-
-    def _forget_booked(self) -> None:
-        """Drop this handler's fills the book has booked by now from the unbooked ones (and their shares)."""
-        unbooked = self._unbooked
-        booked = self.context.portfolio.last_fill_id
-        if booked == self._booked_seen:  # nothing booked since the last look
-            return
-        self._booked_seen = booked
-        if unbooked and unbooked[0][0] <= booked:
-            shares = self._unbooked_shares
-            while unbooked and unbooked[0][0] <= booked:
-                _, _, i, change = unbooked.popleft()
-                shares[i] -= change
-            self._unbooked_sum = None
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open (or a later bar) when the data has ended."""
@@ -449,17 +445,18 @@ class ExecutionHandler(Handler):
 
     def _fill(self, order: OrderEvent, prices: np.ndarray, bar: int, time_ns: int) -> list[Event]:
         """Fill the whole order (no volume limit), cut to the cash available for a buy."""
-        return self._fill_at(order, float(prices[self.context.symbol_index[order.symbol]]), bar, time_ns)
+        i = self.context.symbol_index[order.symbol]
+        return self._fill_at(order, float(prices[i]), bar, time_ns, i)
 
-    def _fill_at(self, order: OrderEvent, price: float, bar: int, time_ns: int) -> list[Event]:
-        """:meth:`_fill` at ``price``."""
+    def _fill_at(self, order: OrderEvent, price: float, bar: int, time_ns: int, i: int) -> list[Event]:
+        """:meth:`_fill` at ``price``; ``i`` is the order's symbol index."""
         if price != price:  # NaN: no price
             return [self._cancel(order, order.quantity, "no price for the symbol at the fill", bar, time_ns)]
 
         def after_cut(wanted: int, quantity: int, reason: str) -> list[Event]:
             return [self._cancel(order, wanted - quantity, reason, bar, time_ns)]
 
-        out, _, _ = self._trade(order, price, order.quantity, bar, time_ns, self._commission_of_fill, after_cut)
+        out, _, _ = self._trade(order, price, order.quantity, bar, time_ns, i, self._commission_of_fill, after_cut)
         return out
 
     def _commission_of_fill(self, quantity: int, fill: float, order: OrderContext | None, symbol: str) -> float:
@@ -487,13 +484,13 @@ class ExecutionHandler(Handler):
                             date=format_time(time_ns)[:10], time_ns=time_ns, reason=str(order.reason),
                             order_id=order.id)
 
-    def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int,
+    def _trade(self, order: OrderEvent, price: float, quantity: int, bar: int, time_ns: int, i: int,
                commission: Callable[[int, float, OrderContext | None, str], float],
                after_cut: Callable[[int, int, str], list[Event]],
                cap: float | None = None) -> tuple[list[Event], FillEvent | None, str | None]:
         """Fill ``quantity`` shares of ``order`` at ``price`` with slippage and ``commission(n, fill, order,
         symbol)`` (the order's context, for a model that takes it, else ``None``; the symbol names it in a
-        message); ``cap`` is a limit order's limit.
+        message); ``i`` is the symbol's index, ``cap`` a limit order's limit.
 
         A buy whose cost does not fit in the cash is cut to the largest whole number of shares that does
         (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity, reason)``'s events); a sale whose
@@ -506,10 +503,9 @@ class ExecutionHandler(Handler):
         side = int(order.side)
         out: list[Event] = []
         cut: str | None = None
+        cash = self._available_cash()  # (first: it also drops the fills the book has booked since)
         if side < 0 and not self.margin:
-            i = self.context.symbol_index[order.symbol]
-            self._forget_booked()
-            held = int(self.context.portfolio.positions[i]) + self._unbooked_shares.get(i, 0)
+            held = self._positions.item(i) + self._unbooked_shares.get(i, 0)
             if quantity > held:
                 cut = "not enough shares held at the fill (a cash account does not sell short)"
                 out.extend(after_cut(quantity, max(held, 0), cut))
@@ -526,7 +522,6 @@ class ExecutionHandler(Handler):
             fill_price = self._fill_price(side, price, order.symbol, context, cap)
             fill = fill_price(quantity)
         charge = commission(quantity, fill, context, order.symbol)
-        cash = self._available_cash()
         if side < 0 and cash + quantity * fill - charge < 0:
             # A sale whose commission exceeds its proceeds, with no cash to pay the difference.
             details = {"quantity": quantity, "proceeds": quantity * fill - charge, "cash": cash}
@@ -567,7 +562,6 @@ class ExecutionHandler(Handler):
                                price=fill, reference_price=price, commission=charge,
                                slippage=abs(fill - price) * quantity)
         if not self.margin:  # a margin account's fills are not limited by the cash or the shares held
-            i = self.context.symbol_index[order.symbol]
             self._unbooked.append((fill_event.id, -side * quantity * fill - charge, i, side * quantity))
             self._unbooked_shares[i] = self._unbooked_shares.get(i, 0) + side * quantity
         out.append(fill_event)
@@ -653,7 +647,7 @@ class ExecutionHandler(Handler):
                 row = event.open if order.order_type == "market_on_open" else event.close
                 price = _at(row, i)
                 out.extend(self._fill_limited(work, price, bar, time_ns) if self.volume_limit is not None
-                           else self._fill_at(order, price, bar, time_ns))
+                           else self._fill_at(order, price, bar, time_ns, i))
                 continue
 
             work.check = on_bar(order, _at(event.open, i), _at(event.high, i), _at(event.low, i), bar=bar, date=date)
@@ -845,7 +839,7 @@ class ExecutionHandler(Handler):
         def after_cut(_wanted: int, filled: int, reason: str) -> list[Event]:
             return self._close(work, reason, bar, time_ns) if filled == 0 else []
 
-        events, fill_event, cut = self._trade(order, price, quantity, bar, time_ns, commission, after_cut, cap)
+        events, fill_event, cut = self._trade(order, price, quantity, bar, time_ns, i, commission, after_cut, cap)
         out.extend(events)
         if fill_event is None:
             return out
