@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from eventbt.events import FillEvent, MarketEvent, OrderEvent, Side, SignalEvent
+from eventbt.handler import Context
 
 __all__ = ["EventFactory"]
 
@@ -29,6 +30,15 @@ class EventFactory:
 
     def time_ns(self, bar: int) -> int:
         return self._start_ns + bar * 86_400_000_000_000 + _CLOSE_OFFSET_NS
+
+    def dates(self, bars: int) -> np.ndarray:
+        """The dates of bars ``0 .. bars - 1`` (midnight, ``datetime64[ns]``), as a run's context holds them."""
+        return np.datetime64(self._start_ns, "ns") + np.arange(bars) * np.timedelta64(86_400_000_000_000, "ns")
+
+    def share_ids(self, context: Context) -> None:
+        """Number ``context``'s new events from this factory's counter (:func:`~eventbt.testing.bind` does it)."""
+        context._ids = self._ids
+        context.next_id = self._ids.__next__
 
     def market(self, closes: Mapping[str, float] | Sequence[float], *, bar: int = 0,
                **fields: Sequence[float]) -> MarketEvent:

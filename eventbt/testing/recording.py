@@ -14,6 +14,7 @@ import numpy as np
 from eventbt.events import Event
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import Portfolio
+from eventbt.testing.factories import EventFactory
 
 __all__ = ["RecordingHandler", "bind", "deliver"]
 
@@ -41,11 +42,25 @@ def _hook(event_type: type[Event]) -> str:
     return hook_name(event_type)
 
 
-def bind(handler: Handler, symbols: Iterable[str] = ("A",), *, cash: float = 100_000.0) -> Context:
-    """Bind ``handler`` to a fresh context (sorted ``symbols``, a portfolio with ``cash``); returns it."""
-    ordered = tuple(sorted(symbols))
-    context = Context(symbols=ordered, dates=np.array([], dtype="datetime64[ns]"),
-                      portfolio=Portfolio(ordered, cash))
+def bind(handler: Handler, symbols: Iterable[str] | EventFactory = ("A",), *, cash: float = 100_000.0,
+         bars: int = 366) -> Context:
+    """Bind ``handler`` to a fresh context (sorted ``symbols``, a portfolio with ``cash``); returns it.
+
+    Given the :class:`~eventbt.testing.factories.EventFactory` that builds the test's events instead of the
+    symbols, the context takes its symbols, its calendar (``bars`` bars, as the factory dates them: a handler that
+    reads ``context.dates``, as the fee handlers do, finds each bar) and its ids (the handler's events are
+    numbered after the factory's, never the same id twice). Given symbols, the context has no dates and numbers
+    its own ids from 1.
+    """
+    if isinstance(symbols, EventFactory):
+        factory = symbols
+        context = Context(symbols=factory.symbols, dates=factory.dates(bars),
+                          portfolio=Portfolio(factory.symbols, cash))
+        factory.share_ids(context)
+    else:
+        ordered = tuple(sorted(symbols))
+        context = Context(symbols=ordered, dates=np.array([], dtype="datetime64[ns]"),
+                          portfolio=Portfolio(ordered, cash))
     handler.bind(context)
     return context
 

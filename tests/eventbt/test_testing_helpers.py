@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import eventbt
@@ -87,3 +88,21 @@ def test_fixed_clock_freezes_the_run_metadata() -> None:
     with fixed_clock("2031-05-06T07:08:09"):
         result = eventbt.run(SCENARIO)
     assert result.audit.records()[0]["wall_clock"] == {"started": "2031-05-06T07:08:09+00:00"}
+
+
+def test_bind_on_the_factory_gives_its_calendar_and_ids() -> None:
+    """A fee handler reads the context's dates (the days since the previous bar): bound to the factory it finds
+    them (bound to symbols alone, the dates are empty and its first bar failed with an IndexError), and its
+    FeeEvent's id follows the factory's, where both counters began at 1 and gave the same id twice."""
+    from eventbt.events import FeeEvent
+    from handlers.fees import ManagementFee
+
+    make = EventFactory(("A",), start="2024-01-02")
+    fee = ManagementFee(annual_rate=0.0365, frequency="daily")
+    context = bind(fee, make, cash=100_000.0)
+    assert np.array_equal(context.dates[:2], np.array(["2024-01-02", "2024-01-03"], dtype="datetime64[ns]"))
+    deliver(fee, make.market({"A": 10.0}, bar=0))
+    [charged] = deliver(fee, make.market({"A": 10.0}, bar=1))  # MarketEvents #1 and #2: the fee is #3
+    assert isinstance(charged, FeeEvent) and charged.id == 3
+    # 100,000 x 0.0365 x 1 day / 365 = 10.00 (ManagementFee's day count is 365).
+    assert charged.amount == pytest.approx(100_000.0 * 0.0365 / 365, rel=1e-12)
