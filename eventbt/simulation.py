@@ -127,6 +127,7 @@ class Simulation:
         self.prices = _prices(config, prices)
         self.pipeline: Pipeline = build_pipeline(config, self.prices, replacements=self.stages,
                                                  extra_handlers=extra_handlers, progress=progress)
+        self._extra_handlers = tuple(extra_handlers)  # named in the audit header (a replay cannot rebuild them)
         if config.report.benchmark and config.source is not None:
             # A scenario file's benchmark, read as the report reads it: a bad one fails here, not after the run.
             # (A replay's scenario comes from an audit log, which needs no benchmark to reproduce the run.)
@@ -216,6 +217,10 @@ class Simulation:
         if self.stages:
             extra["stages"] = {stage: value if isinstance(value, str) else f"{value.__module__}:{value.__qualname__}"
                                for stage, value in sorted(self.stages.items())}
+        if self._extra_handlers:  # handlers added from Python, which the scenario does not name
+            extra["extra_handlers"] = [{"name": handler.name, "class": f"{type(handler).__module__}:"
+                                                                       f"{type(handler).__qualname__}"}
+                                       for handler in self._extra_handlers]
         self.audit.header(
             **extra,
             eventbt_version=__version__,

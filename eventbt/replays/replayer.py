@@ -227,6 +227,13 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
                          "eventbt can replay", path=str(log_path))
     if not isinstance(header.get("stages", {}), dict):
         raise AuditError("its header's 'stages' is not an object of stage -> module:Class", path=str(log_path))
+    added = header.get("extra_handlers")
+    if added:
+        named = ", ".join(f"{entry.get('name')!r} ({entry.get('class')})" if isinstance(entry, dict) else repr(entry)
+                          for entry in added)
+        raise AuditError(f"its run had handlers added from Python that its scenario does not name: {named}; a "
+                         "replay rebuilds a run from its scenario alone, so it cannot reproduce this one. Name the "
+                         "handlers in the scenario's [[handlers]] to make the run replayable", path=str(log_path))
     folder = choose_base_dir(header, log_path, base_dir)
     config = ScenarioConfig.from_dict(header["scenario"], base_dir=folder)
     if overrides:

@@ -260,3 +260,25 @@ def test_a_scenario_value_set_from_empty_shows_the_empty_text() -> None:
     assert scenario_changes({"data": {"end": "", "path": "p.csv"}}, {"data": {"end": "2013-06-28", "path": "p.csv"},
                                                                      "run": {"warmup": 5}}) == [
         'data.end: "" -> 2013-06-28', "run.warmup: (absent) -> 5"]
+
+
+def test_a_log_of_a_run_with_handlers_added_from_python_is_refused_naming_them(tmp_path: Path) -> None:
+    """extra_handlers= are not in the scenario: the header names them, and a replay, which rebuilds the run from
+    the scenario, refuses the log up front (it failed at the first record, its `to` differing, with no hint)."""
+    import eventbt
+    from eventbt.errors import AuditError
+    from eventbt.events import FillEvent
+    from eventbt.testing import RecordingHandler
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "ema_next_open.toml"
+    log = tmp_path / "audit.jsonl"
+    eventbt.Simulation.from_scenario(scenario, extra_handlers=[RecordingHandler(FillEvent)], audit_path=log).run()
+    header = orjson.loads(log.read_bytes().split(b"\n", 1)[0])
+    assert header["extra_handlers"] == [{"name": "recorder", "class": "eventbt.testing.recording:RecordingHandler"}]
+    with pytest.raises(AuditError, match=r"its run had handlers added from Python that its scenario does not name: "
+                                         r"'recorder' \(eventbt\.testing\.recording:RecordingHandler\)"):
+        eventbt.replay(log)
+    plain = tmp_path / "plain.jsonl"  # a run without them: no such header field, so its digest is as before
+    result = eventbt.Simulation.from_scenario(scenario, audit_path=plain).run()
+    assert "extra_handlers" not in orjson.loads(plain.read_bytes().split(b"\n", 1)[0])
+    assert result is not None and result.digest.startswith("05229453544ba173")
