@@ -31,16 +31,13 @@ __all__ = [
 def fixed_clock(when: str = "2024-01-02T00:00:00") -> Iterator[None]:
     """Freeze the wall clock (for the ``wall_clock`` fields of an audit log) inside the block.
 
-    Needs freezegun (``pip install freezegun``; it comes with eventbt's ``test`` extra). What a run imports only
-    when it first needs it (pandas and its compiled parts, the results) is imported before the clock is
-    frozen: freezegun swaps ``datetime``'s classes, and a compiled module first imported under them crashed the
-    process (a first run inside the block, in a fresh process).
+    Needs freezegun (``pip install freezegun``; it comes with eventbt's ``test`` extra). pandas, which a run
+    imports only when it first needs it, is imported before the clock is frozen: freezegun swaps ``datetime``'s
+    classes, and pandas' compiled parts first imported under them crashed the process (a first run inside the
+    block, in a fresh process).
     """
     import pandas  # noqa: F401  (imported before freezing; see above)
     from freezegun import freeze_time
-
-    import eventbt.results
-    import eventbt.simulation  # noqa: F401
 
     with freeze_time(when):
         yield
