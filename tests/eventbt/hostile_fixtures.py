@@ -172,33 +172,36 @@ class ZeroCashFlow(Handler):
                               reason="nothing")]
 
 
-class NanFillPublisher(Handler):
-    """Publishes a fill of 10 A at NaN at the first bar."""
+class _FirstBarFill(Handler):
+    """Publishes one fill of A at the first bar, past the execution handler: ``side``, ``quantity``, ``price``."""
 
-    name = "nan_fills"
     subscribes = (MarketEvent,)
+    side = Side.BUY
+    quantity = 10
+    price = 10.0
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         if event.bar != 0:
             return None
         return [FillEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, order_id=0, symbol="A",
-                          side=Side.BUY, quantity=10, price=math.nan, reference_price=10.0, commission=0.0,
-                          slippage=0.0)]
+                          side=self.side, quantity=self.quantity, price=self.price, reference_price=10.0,
+                          commission=0.0, slippage=0.0)]
 
 
-class UnheldSalePublisher(Handler):
+class NanFillPublisher(_FirstBarFill):
+    """Publishes a fill of 10 A at NaN at the first bar."""
+
+    name = "nan_fills"
+    price = math.nan
+
+
+class UnheldSalePublisher(_FirstBarFill):
     """Publishes a fill selling 5 A, which the book does not hold, at the first bar (past the execution handler,
     which would not sell shares not held)."""
 
     name = "unheld_sale"
-    subscribes = (MarketEvent,)
-
-    def on_market(self, event: MarketEvent) -> list[Event] | None:
-        if event.bar != 0:
-            return None
-        return [FillEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, order_id=0, symbol="A",
-                          side=Side.SELL, quantity=5, price=10.0, reference_price=10.0, commission=0.0,
-                          slippage=0.0)]
+    side = Side.SELL
+    quantity = 5
 
 
 class FractionalOrder(Handler):
