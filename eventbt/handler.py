@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from eventbt.errors import ContractError
@@ -39,16 +39,18 @@ class Context:
     """What a handler may read: symbols, dates (``datetime64[ns]``, one per bar), new event ids, and the
     portfolio as a read-only :class:`~eventbt.portfolio.PortfolioView` (a :class:`~eventbt.portfolio.Portfolio`
     given here is wrapped in one). ``first_bar`` is the first tradable bar: the bars before it are the
-    warm-up (``[run] warmup``), which only the strategy sees."""
+    warm-up (``[run] warmup``), which only the strategy sees. ``ids`` is the counter new ids are drawn from
+    (default: one counting from 1; a test passes its event factory's, so the two never give the same id)."""
 
     def __init__(self, *, symbols: tuple[str, ...], dates: np.ndarray,
-                 portfolio: PortfolioView | Portfolio, first_bar: int = 0) -> None:
+                 portfolio: PortfolioView | Portfolio, first_bar: int = 0,
+                 ids: Iterator[int] | None = None) -> None:
         self.symbols = symbols
         self.symbol_index = {symbol: i for i, symbol in enumerate(symbols)}
         self.dates = dates
         self.first_bar = first_bar
         self.portfolio = portfolio if isinstance(portfolio, PortfolioView) else PortfolioView(portfolio)
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(1) if ids is None else ids
         self.next_id = self._ids.__next__
 
     def reserve_ids(self, n: int) -> int:

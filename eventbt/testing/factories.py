@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from eventbt.events import FillEvent, MarketEvent, OrderEvent, Side, SignalEvent
-from eventbt.handler import Context
 
 __all__ = ["EventFactory"]
 
@@ -26,7 +25,8 @@ class EventFactory:
     def __init__(self, symbols: Sequence[str] = ("A",), *, start: str = "2024-01-02") -> None:
         self.symbols = tuple(sorted(symbols))
         self._start_ns = int(np.datetime64(start, "ns").astype(np.int64))
-        self._ids = itertools.count(1)
+        self.ids: Iterator[int] = itertools.count(1)
+        """The counter of this factory's ids (a context bound to the factory draws from it too)."""
 
     def time_ns(self, bar: int) -> int:
         return self._start_ns + bar * 86_400_000_000_000 + _CLOSE_OFFSET_NS
@@ -35,10 +35,6 @@ class EventFactory:
         """The dates of bars ``0 .. bars - 1`` (midnight, ``datetime64[ns]``), as a run's context holds them."""
         return np.datetime64(self._start_ns, "ns") + np.arange(bars) * np.timedelta64(86_400_000_000_000, "ns")
 
-    def share_ids(self, context: Context) -> None:
-        """Number ``context``'s new events from this factory's counter (:func:`~eventbt.testing.bind` does it)."""
-        context._ids = self._ids
-        context.next_id = self._ids.__next__
 
     def market(self, closes: Mapping[str, float] | Sequence[float], *, bar: int = 0,
                **fields: Sequence[float]) -> MarketEvent:
@@ -48,18 +44,18 @@ class EventFactory:
             raise TypeError(f"unknown bar field {unknown[0]!r}; the fields are open, high, low, volume")
         rows = {name: self._row(fields[name]) if name in fields else None
                 for name in ("open", "high", "low", "volume")}
-        return MarketEvent(id=next(self._ids), time_ns=self.time_ns(bar), bar=bar, symbols=self.symbols,
+        return MarketEvent(id=next(self.ids), time_ns=self.time_ns(bar), bar=bar, symbols=self.symbols,
                            close=self._row(closes), open=rows["open"], high=rows["high"], low=rows["low"],
                            volume=rows["volume"])
 
     def signal(self, weights: Mapping[str, float], *, cause: MarketEvent | None = None, bar: int = 0,
                strategy: str = "test") -> SignalEvent:
-        return SignalEvent(id=next(self._ids), time_ns=self.time_ns(bar), cause_id=_id(cause), bar=bar,
+        return SignalEvent(id=next(self.ids), time_ns=self.time_ns(bar), cause_id=_id(cause), bar=bar,
                            strategy=strategy, weights=dict(weights))
 
     def order(self, symbol: str, side: Side | int, quantity: int, reference_price: float, *,
               cause: Any = None, bar: int = 0, reason: str = "rebalance") -> OrderEvent:
-        return OrderEvent(id=next(self._ids), time_ns=self.time_ns(bar), cause_id=_id(cause), bar=bar,
+        return OrderEvent(id=next(self.ids), time_ns=self.time_ns(bar), cause_id=_id(cause), bar=bar,
                           symbol=symbol, side=Side(side), quantity=quantity, reference_price=reference_price,
                           reason=reason)
 
@@ -68,7 +64,7 @@ class EventFactory:
         """A fill of ``order`` (all of it at its reference price unless told otherwise)."""
         filled = order.quantity if quantity is None else quantity
         fill_price = order.reference_price if price is None else price
-        return FillEvent(id=next(self._ids), time_ns=order.time_ns, cause_id=order.id, bar=order.bar,
+        return FillEvent(id=next(self.ids), time_ns=order.time_ns, cause_id=order.id, bar=order.bar,
                          order_id=order.id, symbol=order.symbol, side=order.side, quantity=filled,
                          price=fill_price, reference_price=order.reference_price, commission=commission,
                          slippage=abs(fill_price - order.reference_price) * filled)

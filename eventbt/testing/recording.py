@@ -55,8 +55,7 @@ def bind(handler: Handler, symbols: Iterable[str] | EventFactory = ("A",), *, ca
     if isinstance(symbols, EventFactory):
         factory = symbols
         context = Context(symbols=factory.symbols, dates=factory.dates(bars),
-                          portfolio=Portfolio(factory.symbols, cash))
-        factory.share_ids(context)
+                          portfolio=Portfolio(factory.symbols, cash), ids=factory.ids)
     else:
         ordered = tuple(sorted(symbols))
         context = Context(symbols=ordered, dates=np.array([], dtype="datetime64[ns]"),
