@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 import numpy as np
@@ -426,6 +427,11 @@ TRADE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Trade
 """The fields of :class:`TradeRecord`, in order: the order of the values in a row of :attr:`BookHistory.trade_rows`."""
 
 
+def _as_fields(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A trade row's values by :data:`TRADE_FIELDS` name."""
+    return dict(zip(TRADE_FIELDS, row, strict=True))
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class FeeRecord:
     """One fee as the book paid it: ``paid`` may be less than charged (the rest is owed), negative a credit."""
@@ -528,14 +534,10 @@ class BookHistory:
         self.margin_calls: list[MarginCallRecord] = []
 
     @property
-    def trades(self) -> list[TradeRecord]:
-        """Every fill booked so far as a :class:`TradeRecord`, in booking order (built from ``trade_rows`` on each
-        call: a new list)."""
-        return [TradeRecord(bar=bar, symbol=symbol, side=side, quantity=quantity, price=price,
-                            reference_price=reference, commission=commission, slippage=slippage,
-                            realized_pnl=realized, order_id=order_id, fill_id=fill_id)
-                for bar, symbol, side, quantity, price, reference, commission, slippage, realized, order_id, fill_id
-                in self.trade_rows]
+    def trades(self) -> tuple[TradeRecord, ...]:
+        """Every fill booked so far as a :class:`TradeRecord`, in booking order, built from ``trade_rows`` on each
+        call (a tuple: the history is kept in ``trade_rows``, so there is nothing here to append to)."""
+        return tuple(TradeRecord(**_as_fields(row)) for row in self.trade_rows)
 
     def record_bar(self, bar: int, cash: float, positions_value: float, total_value: float, flow: float) -> None:
         """The book at the end of ``bar``."""
