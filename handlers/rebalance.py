@@ -260,9 +260,9 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
     notes: list[Note] = []
     groups: tuple[list[PlannedOrder], ...] = ([], [], [], [])  # sells of longs, covers, short sales, buys
 
-    def plan(group: int, i: int, quantity: int) -> None:
+    def plan(group: int, i: int, quantity: int, p: float, w: float) -> None:
+        """Plan ``quantity`` shares of symbol ``i`` in ``group``, at its price ``p`` and target weight ``w``."""
         side = Side.SELL if group in (0, 2) else Side.BUY
-        p, w = float(prices[i]), float(weights[i])
         _check_max_shares(side, quantity, symbols[i], p)
         # A trade to weight 0 is sent as an exit (RebalanceHandler): priced as one, as generate_orders does.
         groups[group].append(PlannedOrder(symbol=symbols[i], side=side, quantity=quantity, reference_price=p,
@@ -280,13 +280,13 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
         opening: tuple[int, int] | None = None  # (group, shares) of a trade opening from flat after a close
         if q > 0 and d < 0:
             if w <= 0:
-                plan(0, i, q)
+                plan(0, i, q, p, w)
                 opening = (2, whole_shares(-target / p)) if w < 0 else None
             else:
                 opening = (0, min(q, whole_shares(-d / p)))
         elif q < 0 and d > 0:
             if w >= 0:
-                plan(1, i, -q)
+                plan(1, i, -q, p, w)
                 opening = (3, whole_shares(target / fill_price_of(slippage, 1, p, 1, order=context(i, 1),
                                                                   symbol=symbol))) if w > 0 else None
             else:
@@ -299,7 +299,7 @@ def generate_margin_orders(*, symbols: tuple[str, ...], weights: np.ndarray, pos
             continue
         group, n = opening
         if n > 0:
-            plan(group, i, n)
+            plan(group, i, n, p, w)
         else:
             notes.append(Note(code=NoticeCode.SKIP_ZERO_SHARES, symbol=symbol, details={"change": d, "price": p}))
     return [order for group in groups for order in group], notes
