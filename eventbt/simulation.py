@@ -35,6 +35,7 @@ from eventbt.scenario import ScenarioConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from eventbt.data.fit import Fit
     from eventbt.debug.debugger import Debugger
 
 __all__ = ["Simulation", "load_scenario_prices", "open_output", "run", "run_folder_audit_name", "run_to_folder",
@@ -66,13 +67,15 @@ def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> P
     return prices
 
 
-def _data_warnings(config: ScenarioConfig, prices: PriceData) -> list[str]:
+def _data_warnings(config: ScenarioConfig, prices: PriceData, fit: Fit) -> list[str]:
+    """What the run warns about ``prices``; ``fit`` is the fit check's (its series' bounds and gaps, not worked
+    out again)."""
     from eventbt.data.checks import data_warnings
     from eventbt.data.frames import IN_MEMORY_NAME
 
     path = config.data.path if IN_MEMORY_NAME not in prices.sources else IN_MEMORY_NAME
     return data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
-                         missing=config.data.missing)
+                         missing=config.data.missing, found=(fit.bounds, fit.gaps))
 
 
 def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[str] | None = None,
@@ -162,7 +165,7 @@ class Simulation:
         for j, bar, count in self.pipeline.fit.gaps:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],
                             bars=count, policy="ffill")
-        self.data_warnings: tuple[str, ...] = tuple(_data_warnings(config, self.prices))
+        self.data_warnings: tuple[str, ...] = tuple(_data_warnings(config, self.prices, self.pipeline.fit))
         """What ``eventbt run`` warns about the data (jumps, stale prices, long forward-filled gaps, text read
         as missing); each is in the audit log too, as a ``data_warning`` note."""
         for line in self.data_warnings:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
-from eventbt.data.fit import present_bounds, present_gaps
+from eventbt.data.fit import bounds_and_gaps
 from eventbt.errors import DataError
 from eventbt.prices import MissingText, PriceData
 
@@ -502,13 +502,11 @@ class StaleWarning:
     price: float
 
 
-def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS, *,
-                      missing: np.ndarray | None = None) -> list[StaleWarning]:
+def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS) -> list[StaleWarning]:
     """Runs of at least ``min_bars`` consecutive identical closes, by symbol then date.
 
     Like :func:`find_suspicious_jumps`, a run is followed across bars without a close, so a gap neither
-    breaks nor lengthens it. ``min_bars`` must be at least 2. ``missing`` is, per symbol, whether a close is
-    missing, when the caller has it already.
+    breaks nor lengthens it. ``min_bars`` must be at least 2.
     """
     if isinstance(min_bars, bool) or not isinstance(min_bars, int | np.integer) or min_bars < 2:
         raise ValueError(f"min_bars must be an integer >= 2, got {min_bars!r}")
@@ -517,7 +515,7 @@ def find_stale_prices(prices: PriceData, min_bars: int = DEFAULT_STALE_BARS, *,
     # Whole-panel first: a column can hold a run only if it has min_bars - 1 repeats of the close before
     # (or gaps, which a run is followed across); the rest need no further look.
     repeats = np.count_nonzero(close[1:] == close[:-1], axis=0)
-    candidates = (repeats >= min_bars - 1) | (_missing_columns(close) if missing is None else missing)
+    candidates = (repeats >= min_bars - 1) | _missing_columns(close)
     for j in np.flatnonzero(candidates).tolist():
         symbol = prices.symbols[j]
         column = close[:, j]
@@ -590,53 +588,52 @@ def missing_text_message(path: str, prices: PriceData) -> list[str]:
             f"{first.symbol!r} on {first.date}; check the source meant no price there"]
 
 
-def long_gaps(prices: PriceData, min_bars: int, *,
-              missing: np.ndarray | None = None) -> list[tuple[str, str, str, int]]:
+_Found = tuple[tuple[np.ndarray, np.ndarray], Sequence[tuple[int, int, int]]]
+""":func:`~eventbt.data.fit.bounds_and_gaps` of a panel's closes: each series' bounds and its interior gaps."""
+
+
+def long_gaps(prices: PriceData, min_bars: int, *, found: _Found | None = None) -> list[tuple[str, str, str, int]]:
     """``(symbol, first missing date, last missing date, bars)`` of each run of at least ``min_bars`` bars
-    without a close between a symbol's first and last close (a gap forward-filling would bridge). ``missing`` as
-    for :func:`find_stale_prices`."""
-    # a column with every close has no gap
-    columns = np.flatnonzero(_missing_columns(prices.close) if missing is None else missing)
-    close = prices.close[:, columns]
-    present = ~np.isnan(close)
-    first, last = present_bounds(present)  # these columns miss a close: no short way
-    found = []
-    for k, _, count in present_gaps(present, (first, last)):
+    without a close between a symbol's first and last close (a gap forward-filling would bridge). ``found`` is
+    :func:`~eventbt.data.fit.bounds_and_gaps` of the closes (a :class:`~eventbt.data.fit.Fit`'s ``bounds`` and
+    ``gaps``) when the caller has it: the run's fit check has worked both out already."""
+    (first, last), gaps = bounds_and_gaps(prices.close) if found is None else found
+    found_runs = []
+    for j, _, count in gaps:
         if count < min_bars:  # fewer missing bars in all than one long gap takes
             continue
-        j = int(columns[k])
-        absent = ~present[first[k]: last[k] + 1, k]
+        absent = np.isnan(prices.close[first[j]: last[j] + 1, j])
         edges = np.diff(np.concatenate(([0], absent.astype(np.int8), [0])))
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             if end - start >= min_bars:
-                found.append((prices.symbols[j], iso(prices.dates[first[k] + start]),
-                              iso(prices.dates[first[k] + end - 1]), end - start))
-    return found
+                found_runs.append((prices.symbols[j], iso(prices.dates[first[j] + start]),
+                                   iso(prices.dates[first[j] + end - 1]), end - start))
+    return found_runs
 
 
-def gap_messages(path: str, prices: PriceData, min_bars: int, *, missing: np.ndarray | None = None) -> list[str]:
+def gap_messages(path: str, prices: PriceData, min_bars: int, *, found: _Found | None = None) -> list[str]:
     """A line per gap of at least ``min_bars`` bars that ``[data] missing = "ffill"`` fills with the close
-    before it: the run marks the position at that old price throughout."""
+    before it: the run marks the position at that old price throughout. ``found`` as for :func:`long_gaps`."""
     return [f"{path}: close for {symbol!r} is missing for {bars} bars from {first} to {last}; forward-filled "
             "with the close before the gap, so the run marks it at a stale price (set [data] missing = 'error' "
             "to refuse gaps, [data] stale_bars to change the length flagged)"
-            for symbol, first, last, bars in long_gaps(prices, min_bars, missing=missing)]
+            for symbol, first, last, bars in long_gaps(prices, min_bars, found=found)]
 
 
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
-                  stale_bars: int = DEFAULT_STALE_BARS, missing: str = "ffill") -> list[str]:
+                  stale_bars: int = DEFAULT_STALE_BARS, missing: str = "ffill",
+                  found: _Found | None = None) -> list[str]:
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
     text meaning "no price", each suspicious jump (but those the corporate actions explain), each split the
     prices do not show, each symbol with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars``
-    or more bars forward-filling bridges (``stale_bars = 0``: neither)."""
+    or more bars forward-filling bridges (``stale_bars = 0``: neither). ``found`` as for :func:`long_gaps`."""
     lines = missing_text_message(path, prices)
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))
     if stale_bars:
-        gaps = _missing_columns(prices.close)  # both scans below read it
-        lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars, missing=gaps), stale_bars))
+        lines.extend(stale_messages(path, find_stale_prices(prices, stale_bars), stale_bars))
         if missing == "ffill":
-            lines.extend(gap_messages(path, prices, stale_bars, missing=gaps))
+            lines.extend(gap_messages(path, prices, stale_bars, found=found))
     return lines

@@ -24,8 +24,8 @@ from eventbt.errors import DataError, EventbtError, ScenarioError
 from eventbt.prices import PriceData
 from eventbt.protocols import bar_columns_needed
 
-__all__ = ["Fit", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks", "present_bounds",
-           "present_gaps", "series_bounds"]
+__all__ = ["Fit", "bounds_and_gaps", "check_bar_data", "check_fit", "fit_problems", "interior_gaps", "order_type_asks",
+           "present_bounds", "present_gaps", "series_bounds"]
 
 
 def _every_close(close: np.ndarray) -> bool:
@@ -75,7 +75,7 @@ def present_gaps(present: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> 
     return gaps
 
 
-def _bounds_and_gaps(close: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[int, int, int]]]:
+def bounds_and_gaps(close: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[int, int, int]]]:
     """:func:`series_bounds` and :func:`interior_gaps` of ``close`` at once: for a panel with every close one sum
     answers both; otherwise one mask of the closes present serves both."""
     if _every_close(close):
@@ -87,7 +87,7 @@ def _bounds_and_gaps(close: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], 
 
 def interior_gaps(close: np.ndarray) -> list[tuple[int, int, int]]:
     """``(symbol index, first missing bar, number of missing bars)`` for each symbol with an interior gap."""
-    return _bounds_and_gaps(close)[1]
+    return bounds_and_gaps(close)[1]
 
 
 @attrs.frozen(kw_only=True)
@@ -196,7 +196,7 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
             check_bar_data(slippage, prices.columns, reference=slippage_reference, data_path=data_path, path=source)
         except ScenarioError as exc:
             found.append(exc)
-    bounds, gaps = _bounds_and_gaps(prices.close)
+    bounds, gaps = bounds_and_gaps(prices.close)
     if gaps and missing == "error":
         j, bar, count = gaps[0]
         day = str(prices.dates[bar])[:10]
