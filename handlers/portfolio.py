@@ -188,8 +188,7 @@ class PortfolioHandler(Handler):
                 and event.symbol in self.context.symbol_index):
             raise _bad_fill(event, self.context.symbol_index)
         i = self.context.symbol_index[event.symbol]
-        # No date for the book's messages: an AccountingError reaches the user as a HandlerError naming
-        # the fill and its time, so formatting a date for every fill would be wasted work.
+        # The fill's time, not its date: the book turns it into a date only for an AccountingError's message.
         side = int(event.side)
         realized = self.book.apply_fill(i, side, quantity, price, commission, slippage, date=event.time_ns,
                                         fill_id=event.id)

@@ -174,11 +174,16 @@ def test_a_date_and_symbol_index_is_read_as_the_long_layout() -> None:
     assert prices_from_frame(long).sources == prices_from_frame(wide).sources
 
 
-def test_true_or_false_among_prices_is_refused() -> None:
-    """A Python True in an object column became a close of 1.0 (float64 takes it as 1) and was traded; it is
-    refused, naming the column, as the text 'True' in a file is."""
+@pytest.mark.parametrize("whole_column", [False, True])
+def test_true_or_false_among_prices_is_refused(whole_column: bool) -> None:
+    """A Python True in an object column, or a column of booleans, became closes of 1.0 (float64 takes True as
+    1) and was traded; it is refused, naming the column, as the text 'True' in a file is."""
     wide = _wide().astype(object)
-    wide.iloc[2, 1] = True
+    if whole_column:
+        wide["AAA"] = [True, False] * 6  # a bool column
+        assert wide["AAA"].dtype == bool
+    else:
+        wide.iloc[2, 1] = True
     with pytest.raises(DataError) as caught:
         prices_from_frame(wide)
     assert str(caught.value) == f"{IN_MEMORY_NAME}: a symbol column 'AAA' holds True/False values; expected numbers " \

@@ -93,20 +93,30 @@ def test_each_window_run_has_the_events_that_fall_in_its_bars() -> None:
     (all trading days). With train=6m, test=6m the first training window (2012-01-03 .. 2012-07-02) ends before
     the order: it used to fail on it ('after the last bar'); a later test window used to book the earlier events
     at its first bar. Each test run is checked against a run of the scenario with the events picked here by
-    hand, by their dates."""
+    hand, by their dates; so is every training run."""
     scenario = SCENARIO.parent / "cash_flows.toml"
     result = walk_forward(scenario, ["strategy.params.top_n=1,2"], "train=6m,test=6m", executor=SerialExecutor())
     base = ScenarioConfig.from_toml(scenario)
     deposit, order, withdrawal = base.events
     assert (deposit.date, order.date, withdrawal.date) == ("2012-06-01", "2013-01-02", "2013-06-03")
-    picked = {("2012-07-03", "2013-01-02"): (order,), ("2013-01-03", "2013-07-02"): (withdrawal,)}
+    picked = {("2012-01-03", "2012-07-02"): (deposit,), ("2012-07-03", "2013-01-02"): (order,),
+              ("2013-01-03", "2013-07-02"): (withdrawal,)}
+
+    def digest(overrides: str, span: tuple[str, str]) -> str:
+        config = attrs.evolve(base, events=picked.get(span, ())).with_overrides(
+            [overrides, f'data.start="{span[0]}"', f'data.end="{span[1]}"'])
+        run = Simulation(config, audit=True).run()
+        assert run is not None
+        return run.digest
+
     for _, window in result.windows.iterrows():
         span = (window["test_start"], window["test_end"])
-        config = attrs.evolve(base, events=picked.get(span, ())).with_overrides(
-            [window["overrides"], f'data.start="{span[0]}"', f'data.end="{span[1]}"'])
-        test = Simulation(config, audit=True).run()
-        assert test is not None and window["test_digest"] == test.digest, span
-    assert len(result.windows) == 5
+        assert window["test_digest"] == digest(window["overrides"], span), span
+        train = (window["train_start"], window["train_end"])  # every training run of the window, too
+        for _, row in result.train[result.train["window"] == window["window"]].iterrows():
+            top_n = f"strategy.params.top_n={row['strategy.params.top_n']}"  # (its overrides hold the window's dates)
+            assert row["digest"] == digest(top_n, train), (train, top_n)
+    assert len(result.windows) == 5 and len(result.train) == 10
 
 
 def test_walk_forward_refuses_data_keys_in_the_grid() -> None:
