@@ -50,7 +50,7 @@ def _figures(values: Sequence[float], cash: float) -> tuple[float, float]:
 def liquidation(*, positions: np.ndarray, marks: np.ndarray, tradable: np.ndarray, equity: float, gross: float,
                 maintenance_margin: float, commission: CommissionModel, slippage: SlippageModel,
                 order: Callable[[int, int], OrderContext | None] | None = None,
-                ) -> tuple[float, dict[int, int], float, float]:
+                symbols: Sequence[str] | None = None) -> tuple[float, dict[int, int], float, float]:
     """The liquidation of a margin call: ``(f, shares, expected costs, expected cash)``.
 
     ``shares`` maps each symbol index to the signed shares it trades (+ a cover, - a sale): ``ceil(f * |q| -
@@ -58,6 +58,7 @@ def liquidation(*, positions: np.ndarray, marks: np.ndarray, tradable: np.ndarra
     E / (m * G)`` (1 when ``E <= 0``) and is raised to ``min(1, max(f, 1 - (E - C(f)) / (m * G)))``, ``C(f)``
     the expected commission and slippage of the orders ``f`` asks for (at the marks, through the models, as the
     rebalance sizes an order), until those orders stop changing (at most :data:`MAX_ROUNDS` rounds).
+    ``symbols`` (indexed like ``positions``) name the symbol in a cost model's contract error.
     """
     scale = maintenance_margin * gross
     held = [i for i in np.flatnonzero(positions).tolist() if tradable[i] and marks[i] > 0]
@@ -73,7 +74,8 @@ def liquidation(*, positions: np.ndarray, marks: np.ndarray, tradable: np.ndarra
                 continue
             side = 1 if q < 0 else -1
             context = order(i, side) if order is not None else None  # for a model that takes the order
-            fill, charge = fill_costs(commission, slippage, side, p, n, context)
+            fill, charge = fill_costs(commission, slippage, side, p, n, context,
+                                      symbol=None if symbols is None else symbols[i])
             shares[i] = side * n
             costs.append(abs(fill - p) * n + charge)
             effects.append(-side * n * fill - charge)
@@ -135,7 +137,7 @@ class MarginHandler(Handler):
         fraction, shares, costs, cash = liquidation(
             positions=book.positions, marks=book.marks, tradable=event.close == event.close, equity=equity,
             gross=gross, maintenance_margin=m, commission=self.commission, slippage=self.slippage,
-            order=order if self._order_aware else None)
+            order=order if self._order_aware else None, symbols=symbols)
         quantities: Mapping[str, int] = {symbols[i]: n for i, n in sorted(shares.items())}
         call = MarginCallEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
                                equity=equity, gross_exposure=gross, maintenance_margin=m, response="liquidate",

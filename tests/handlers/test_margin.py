@@ -7,6 +7,7 @@ import pytest
 
 from eventbt.costs.commission import FixedCommission, ZeroCommission
 from eventbt.costs.slippage import FixedBpsSlippage
+from eventbt.errors import ContractError
 from handlers.margin import MarginHandler, liquidation, margin_figures
 
 ZERO = FixedBpsSlippage(bps=0.0)
@@ -57,3 +58,20 @@ def test_the_handler_checks_its_parameters(kwargs: dict[str, object], message: s
     with pytest.raises(ValueError) as caught:
         MarginHandler(commission=ZeroCommission(), slippage=ZERO, **kwargs)  # type: ignore[arg-type]
     assert str(caught.value) == message
+
+
+class _NegativeCommission:
+    """A commission model that breaks the contract: a charge below zero."""
+
+    def commission(self, quantity: int, value: float) -> float:
+        return -1.0
+
+
+def test_a_cost_model_breaking_the_contract_in_a_liquidation_names_the_symbol() -> None:
+    """The liquidation sizes its orders through the checked cost-model calls; given the symbols, the error names
+    the symbol whose order it was sizing (B: A has no price this bar), as the rebalance's and the fill's do."""
+    with pytest.raises(ContractError) as caught:
+        liquidation(positions=np.array([300, -200]), marks=np.array([5.0, 10.0]), tradable=np.array([False, True]),
+                    equity=-50.0, gross=3_500.0, maintenance_margin=0.25, commission=_NegativeCommission(),
+                    slippage=ZERO, symbols=("A", "B"))
+    assert "returned -1.0 for 200 shares of 'B' worth 2,000.00" in str(caught.value)
