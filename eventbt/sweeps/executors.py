@@ -142,6 +142,11 @@ def _pool_task(task: Task) -> Row:
     return run_task(_WORKER["base"], _WORKER["prices"], task)
 
 
+def _worker_count(workers: int | None) -> int:
+    """``workers``, or one per CPU of this machine when it is ``None`` or 0."""
+    return workers or os.cpu_count() or 1
+
+
 def _ready() -> None:
     """A task that does nothing: submitting one per worker starts the pool's processes."""
 
@@ -152,7 +157,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int | None = None, *, max_restarts: int = 3) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = _worker_count(workers)
         self.max_restarts = max_restarts
 
     def run(self, base: ScenarioConfig, prices: PriceData, tasks: Sequence[Task], on_row: OnRow) -> None:
@@ -254,7 +259,7 @@ def local_cluster(workers: int | None = None) -> Any:
     try:
         # A worker takes its settings when it starts (its nanny passes them on), so they need only hold here.
         with dask.config.set(CALM_CLUSTER):
-            return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,  # type: ignore[no-untyped-call]
+            return LocalCluster(n_workers=_worker_count(workers), threads_per_worker=1,  # type: ignore[no-untyped-call]
                                 processes=True, dashboard_address=None)
     finally:
         if previous is not None:

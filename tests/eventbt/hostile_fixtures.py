@@ -259,7 +259,7 @@ class HookWithoutEvent(Handler):
     name = "no_event"
     subscribes = (FillEvent,)
 
-    def on_fill(self) -> None:  # type: ignore[override]
+    def on_fill(self) -> None:
         return None
 
 
