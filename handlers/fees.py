@@ -235,6 +235,11 @@ class ManagementFee(FeeHandler):
         self.subscribes = (MarketEvent, DataEndEvent) if frequency == "monthly" else (MarketEvent,)
         self.accrued = 0.0
         self._month = -1
+        # The period a monthly charge sums: the bar it starts at (the run's first bar, then each charge's bar),
+        # its calendar days and the sum of each bar's value times its days.
+        self._since = -1
+        self._days = 0.0
+        self._value_days = 0.0
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         days = self._days_since_previous_bar(event.bar)
@@ -242,14 +247,31 @@ class ManagementFee(FeeHandler):
         self.accrued += value * self.annual_rate * days / 365
         month = self._months[event.bar]
         new_month, self._month = month != self._month and self._month != -1, month
-        if self.frequency == "monthly" and not new_month:
-            return None
+        if self.frequency == "daily":
+            details = {"value": value, "annual_rate": self.annual_rate, "days": days}
+        else:
+            if self._since == -1:
+                self._since = event.bar
+            self._days += days
+            self._value_days += value * days
+            if not new_month:
+                return None
+            details = self._period(event.bar)
         due, self.accrued = self.accrued, 0.0
         if due == 0:
             return None
-        fee = self._charge(event, due, reason="management fee", cause_id=event.id,
-                           details={"value": value, "annual_rate": self.annual_rate, "days": days})
+        fee = self._charge(event, due, reason="management fee", cause_id=event.id, details=details)
         return [fee] if fee is not None else None
+
+    def _period(self, bar: int) -> dict[str, Any]:
+        """The details of a monthly charge at ``bar``, and a new period from it: the date the period started,
+        its calendar days and the day-weighted average total value, so ``average_value * annual_rate * days /
+        365`` is the amount (to the last digits: the amount sums each bar's fee)."""
+        days, value_days = self._days, self._value_days
+        details = {"since": str(np.datetime64(self.context.dates[self._since], "D")), "days": days,
+                   "average_value": value_days / days if days else 0.0, "annual_rate": self.annual_rate}
+        self._since, self._days, self._value_days = bar, 0.0, 0.0
+        return details
 
     def quiet_until(self, bar: int) -> int:
         """Monthly: quiet until the first bar of the next month (a bar of the month the last one was in charges
@@ -264,17 +286,20 @@ class ManagementFee(FeeHandler):
         """Accrue each bar's fee on its total value, as :meth:`on_market` does in a month's later bars: the book
         at the bar's closes before its fills is, on a bar without fills, the snapshot's total value."""
         rate = self.annual_rate
-        accrued = self.accrued
+        accrued, total_days, value_days = self.accrued, self._days, self._value_days
         for bar, value in zip(range(bars.start, bars.stop), bars.book_values(self.name), strict=True):
-            accrued += value * rate * self._days_since_previous_bar(bar) / 365
-        self.accrued = accrued
+            days = self._days_since_previous_bar(bar)
+            accrued += value * rate * days / 365
+            total_days += days
+            value_days += value * days
+        self.accrued, self._days, self._value_days = accrued, total_days, value_days
         self._month = self._months[bars.stop - 1]
 
     def on_data_end(self, event: DataEndEvent) -> list[Event] | None:
         """Charge what has accrued since the last charge: the last part-month."""
         due, self.accrued = self.accrued, 0.0
         fee = self._charge(event, due, reason="management fee accrued to the end of the data",
-                           cause_id=event.id, details={"annual_rate": self.annual_rate})
+                           cause_id=event.id, details=self._period(event.bar))
         return [fee] if fee is not None else None
 
 

@@ -213,6 +213,16 @@ def test_monthly_management_fee_charges_the_last_part_month_at_the_end_of_the_da
     assert [(row.bar, row.paid) for row in simulation.history.fee_log] == [
         (3, pytest.approx(82.191781, abs=1e-6)), (5, pytest.approx(109.580034, abs=1e-6))]
     assert result.equity["total_value"].iloc[-1] == pytest.approx(1_000_000.0 - 191.771815, abs=1e-6)
+    # Each charge's details give the period it sums: where it started, its calendar days and the day-weighted
+    # average value, from which the amount follows: 1,000,000 * 0.01 * 3 / 365 = 82.191781 and, on the
+    # 999,917.808219 held from 1 February (every bar's value the same), * 0.01 * 4 / 365 = 109.580034.
+    fees = [r["data"] for r in result.audit.records() if r.get("type") == "FeeEvent"]
+    assert [(fee["details"]["since"], fee["details"]["days"], fee["details"]["annual_rate"]) for fee in fees] == [
+        ("2024-01-29", 3.0, 0.01), ("2024-02-01", 4.0, 0.01)]
+    averages = [fee["details"]["average_value"] for fee in fees]
+    assert averages == [pytest.approx(1_000_000.0, abs=1e-9), pytest.approx(999_917.808219, abs=1e-6)]
+    for fee, days in zip(fees, (3, 4), strict=True):
+        assert fee["amount"] == pytest.approx(fee["details"]["average_value"] * 0.01 * days / 365, rel=1e-12)
 
 
 def test_cash_interest_under_next_open_is_paid_on_the_cash_held_over_the_gap() -> None:
