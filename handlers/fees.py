@@ -173,10 +173,13 @@ class StampDuty(_FeeOnFills):
 
 
 class CashInterest(FeeHandler):
-    """Interest on the cash balance: ``amount = -cash * annual_rate * days / day_count`` at each bar.
+    """Interest on a credit balance: ``amount = -cash * annual_rate * days / day_count`` at each bar where the
+    cash held is above zero.
 
     ``days`` are the calendar days since the previous bar (3 over a weekend), ``cash`` the balance held
-    over them: the cash of the previous bar's :class:`~eventbt.events.SnapshotEvent`, at its end. With
+    over them: the cash of the previous bar's :class:`~eventbt.events.SnapshotEvent`, at its end. Cash below
+    zero (a margin account's loan) is :class:`Financing`'s to charge, at the loan's rate, as a broker pays
+    one rate on credit balances and charges another on debit ones. With
     ``next_open`` that is the cash before this bar's open fills, which are made after the gap (reading the
     book at this bar's market event would apply the gap's days to the cash left after them). A positive
     ``annual_rate`` credits interest (a negative amount); a negative one, as on some EUR and CHF balances,
@@ -201,6 +204,10 @@ class CashInterest(FeeHandler):
         self._held = event.cash
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
+        return self._interest(event) if self._held > 0 else None
+
+    def _interest(self, event: MarketEvent) -> list[Event] | None:
+        """The interest on the cash held since the previous bar, whatever its sign."""
         days = self._days_since_previous_bar(event.bar)
         if days == 0:
             return None
@@ -392,7 +399,7 @@ class Financing(CashInterest):
         super().__init__(annual_rate=annual_rate, day_count=_day_count(day_count))
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
-        return None if self._held >= 0 else super().on_market(event)
+        return self._interest(event) if self._held < 0 else None
 
 
 class Borrow(FeeHandler):

@@ -159,6 +159,27 @@ def test_financing_and_borrow_accrue_per_calendar_day_at_actual_360(tmp_path: Pa
     assert result.equity["cash"].iloc[-1] == pytest.approx(-(0.5 + 0.5 * 0.06 / 360 + 60 / 360), abs=1e-12)
 
 
+def test_cash_interest_credits_a_credit_balance_and_leaves_the_loan_to_financing(tmp_path: Path) -> None:
+    """A margin account with `cash_interest` at 5% (what long-short.md suggests for interest on positive cash) and
+    financing at 6%: the loan pays the financing rate alone, and cash_interest credits the cash only once it is
+    positive again."""
+    path = _prices(tmp_path, ["date,A,B", "2024-01-05,100,50", "2024-01-08,100,50", "2024-01-09,100,50"])
+    raw = _raw(path, {"A": 1.4, "B": -0.1}, ["2024-01-05"], allow_short=True, max_gross=1.5, financing_rate=0.06)
+    raw["handlers"] = [{"name": "cash_interest", "params": {"annual_rate": 0.05}}]
+    raw["events"] = [{"date": "2024-01-08", "type": "order", "symbol": "A", "side": "sell", "quantity": 100}]
+    # Friday: 140 A bought (14,000), 20 B short (1,000): cash 10,000 - 14,000 + 1,000 = -3,000.
+    result = run_verified(raw, tmp_path)
+    fees = [(f["model"], f["bar"], f["amount"]) for f in published(result, "FeeEvent")]
+    cash = result.equity["cash"].tolist()
+    assert cash[0] == -3_000.0
+    # Monday, over 3 days: financing 3,000 x 0.06 x 3 / 360 = 1.50 and no interest on cash (it was a loan; it
+    # paid 5% more, 3,000 x 0.05 x 3 / 360 = 1.25, before). The sale of 100 A brings 10,000: cash 6,998.50.
+    # Tuesday, 1 day: 6,998.50 x 0.05 / 360 = 0.97201 credited, no financing.
+    assert cash[1] == pytest.approx(-3_000 - 1.5 + 10_000, abs=1e-9)
+    assert fees == [("financing", 1, pytest.approx(1.5, abs=1e-12)),
+                    ("cash_interest", 2, pytest.approx(-6_998.5 * 0.05 / 360, abs=1e-12))]
+
+
 def test_borrow_rates_per_symbol_and_actual_365(tmp_path: Path) -> None:
     """A hard-to-borrow B at 36.5% a year over 365 days: 3,000 x 0.365 x 3 / 365 = 9.00 for the weekend."""
     path = _prices(tmp_path, ["date,A,B,C", "2024-01-05,10,10,10", "2024-01-08,10,10,10"])
