@@ -222,8 +222,9 @@ class CashInterest(FeeHandler):
 class ManagementFee(FeeHandler):
     """An annual fee on total value, accrued per calendar day: ``value * annual_rate * days / 365``.
 
-    ``value`` is the total value at the bar's closes before its same-close fills; ``days`` the calendar
-    days since the previous bar (ACT/365). ``frequency = "daily"`` charges each bar's accrual at once;
+    ``value`` is the total value at the bar's closes before its same-close fills (0 when it is not above zero,
+    a margin account's book under water: no fee, and no credit); ``days`` the calendar days since the previous
+    bar (ACT/365). ``frequency = "daily"`` charges each bar's accrual at once;
     ``"monthly"`` sums the accruals and charges them at the first bar of each new month, and what has
     accrued since then when the data ends (the :class:`~eventbt.events.DataEndEvent`), so the last
     part-month is paid. No default rate (funds charge from about 0.03% for index ETFs to 2% for hedge
@@ -250,7 +251,7 @@ class ManagementFee(FeeHandler):
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         days = self._days_since_previous_bar(event.bar)
-        value = self.context.portfolio.total_value()
+        value = max(self.context.portfolio.total_value(), 0.0)  # a book under water pays nothing (no credit)
         self.accrued += value * self.annual_rate * days / 365
         month = self._months[event.bar]
         new_month, self._month = month != self._month and self._month != -1, month
@@ -296,6 +297,7 @@ class ManagementFee(FeeHandler):
         accrued, total_days, value_days = self.accrued, self._days, self._value_days
         for bar, value in zip(range(bars.start, bars.stop), bars.book_values(self.name), strict=True):
             days = self._days_since_previous_bar(bar)
+            value = max(value, 0.0)  # as on_market
             accrued += value * rate * days / 365
             total_days += days
             value_days += value * days

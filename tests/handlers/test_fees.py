@@ -276,3 +276,22 @@ def test_a_fee_reading_a_quiet_block_before_the_portfolio_took_it_is_told_so() -
     assert caught.value.plugin == "management_fee"
     block.set_snapshots(100.0, [0.0, 0.0, 0.0], [100.0, 100.0, 100.0])  # the portfolio took it: no longer refused
     assert block.book_values("management_fee") == [100.0, 100.0, 100.0]
+
+
+def test_a_monthly_management_fee_accrues_nothing_over_quiet_bars_under_water() -> None:
+    """A block of three quiet bars (Fri, Mon, Tue: 0 days for the first bar of the run, then 3 and 1) whose book is
+    worth 100.00, -50.00 and 200.00: 1% a year accrues on 100 x 0 + 0 x 3 + 200 x 1 days, 200 x 0.01 / 365, and
+    no credit for the bar under water (-50 x 0.01 x 3 / 365 before)."""
+    from eventbt.handler import Context
+    from eventbt.portfolio import Portfolio
+    from eventbt.quiet import QuietBars
+
+    close = np.full((3, 1), 10.0)
+    block = QuietBars(start=0, stop=3, first_id=1, time_ns=DATES.astype(np.int64).tolist(), close=close, fields={},
+                      complete=[True] * 3, symbols=("A",), market=lambda bar, event_id: None)  # type: ignore[arg-type,return-value]
+    block.snapshot_by = "portfolio"
+    block.set_snapshots(100.0, [0.0, 0.0, 0.0], [100.0, -50.0, 200.0])
+    fee = ManagementFee(annual_rate=0.01, frequency="monthly")
+    fee.bind(Context(symbols=("A",), dates=DATES, portfolio=Portfolio(symbols=("A",), initial_cash=100.0)))
+    fee.on_quiet_bars(block)
+    assert fee.accrued == pytest.approx(200 * 0.01 / 365, abs=1e-15)

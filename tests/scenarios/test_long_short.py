@@ -180,6 +180,32 @@ def test_cash_interest_credits_a_credit_balance_and_leaves_the_loan_to_financing
                     ("cash_interest", 2, pytest.approx(-6_998.5 * 0.05 / 360, abs=1e-12))]
 
 
+def test_a_management_fee_on_a_book_under_water_is_nothing_not_a_credit(tmp_path: Path) -> None:
+    """150 A long and 200 B short on 10,000 (cash 5,000); when B jumps to 150 the book is worth less than nothing.
+    A daily 1% management fee is charged on the value while it is above zero and not at all after: it paid the
+    client before (-0.60 on -22,000)."""
+    path = _prices(tmp_path, ["date,A,B", "2024-01-02,100,50", "2024-01-03,90,55", "2024-01-04,80,60",
+                              "2024-01-05,85,58", "2024-01-08,84,58", "2024-01-09,20,150", "2024-01-10,21,140",
+                              "2024-01-11,22,130"])
+    raw = _raw(path, {"A": 1.5, "B": -1.0}, ["2024-01-02"], allow_short=True, max_gross=2.5)
+    raw["handlers"] = [{"name": "management_fee", "params": {"annual_rate": 0.01}}]
+    result = run_verified(raw, tmp_path)
+    fees = [(f["bar"], f["amount"]) for f in published(result, "FeeEvent")]
+    # V = 5,000 + 150 A - 200 B at each close (the fees' own few cents left out: abs 1e-4 below): 7,500, 5,000,
+    # 6,150, 6,000 (Monday: 3 days), then -22,000, -19,850 and -17,700.
+    expected = [(1, 7_500 * 0.01 / 365), (2, 5_000 * 0.01 / 365), (3, 6_150 * 0.01 / 365),
+                (4, 6_000 * 0.01 * 3 / 365)]
+    assert [bar for bar, _ in fees] == [bar for bar, _ in expected]
+    assert [amount for _, amount in fees] == pytest.approx([amount for _, amount in expected], abs=1e-4)
+    assert result.equity["total_value"].iloc[5:].lt(0).all()
+    # Monthly, the same accruals are summed and charged when the data ends (no month starts in the run): the bars
+    # between come to the fee as quiet blocks, whose values are clipped as each bar's are.
+    raw["handlers"] = [{"name": "management_fee", "params": {"annual_rate": 0.01, "frequency": "monthly"}}]
+    monthly = run_verified(raw, tmp_path, "monthly")
+    assert [(f["bar"], f["amount"]) for f in published(monthly, "FeeEvent")] == [
+        (7, pytest.approx(sum(amount for _, amount in expected), abs=1e-4))]
+
+
 def test_borrow_rates_per_symbol_and_actual_365(tmp_path: Path) -> None:
     """A hard-to-borrow B at 36.5% a year over 365 days: 3,000 x 0.365 x 3 / 365 = 9.00 for the weekend."""
     path = _prices(tmp_path, ["date,A,B,C", "2024-01-05,10,10,10", "2024-01-08,10,10,10"])
