@@ -67,7 +67,14 @@ def shown_path(path: str | os.PathLike[str]) -> str:
 
 
 class EventbtError(Exception):
-    """Root of every error eventbt raises on purpose."""
+    """Root of every error eventbt raises on purpose.
+
+    ``policy`` names the scenario key whose setting ended the run here (``[portfolio] margin_call``, ``[data]
+    delisting``, ``[portfolio] withdrawal``), when the error is a stop the scenario chose rather than a failure:
+    ``[run] on_error = "skip"`` skips a handler's failures, never such a stop. ``None`` for every other error.
+    """
+
+    policy: str | None = None
 
 
 class ScenarioError(EventbtError, ValueError):
@@ -98,6 +105,7 @@ class DataError(EventbtError, ValueError):
         symbol: str | None = None,
         date: str | None = None,
         row: int | None = None,
+        policy: str | None = None,
     ) -> None:
         prefix = f"{path}: " if path else ""
         super().__init__(prefix + message)
@@ -105,6 +113,7 @@ class DataError(EventbtError, ValueError):
         self.symbol = symbol
         self.date = date
         self.row = row
+        self.policy = policy
 
 
 class SignalError(EventbtError, ValueError):
@@ -159,10 +168,12 @@ class HandlerError(EventbtError, RuntimeError):
 class AccountingError(EventbtError, RuntimeError):
     """A fill would break the books: negative cash or selling shares that are not held."""
 
-    def __init__(self, message: str, *, symbol: str | None = None, date: str | None = None) -> None:
+    def __init__(self, message: str, *, symbol: str | None = None, date: str | None = None,
+                 policy: str | None = None) -> None:
         super().__init__(message)
         self.symbol = symbol
         self.date = date
+        self.policy = policy
 
 
 class RunInterrupted(KeyboardInterrupt):

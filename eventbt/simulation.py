@@ -336,7 +336,8 @@ class Simulation:
         return self.result()
 
     def _run_bus(self, stop: Callable[[Event], bool] | None = None, *, quiet_bars: bool = False) -> Event | None:
-        """``bus.run``, applying ``[run] on_error``: with ``"skip"`` a handler error becomes a dead letter.
+        """``bus.run``, applying ``[run] on_error``: with ``"skip"`` a handler error becomes a dead letter, unless
+        it is a stop the scenario chose (its ``policy`` is set: :class:`~eventbt.errors.EventbtError`).
 
         The bus stays consistent when a hook raises: the failing event counts as taken, the subscribers
         before the failing one have run and their events are queued, the ones after it never see it.
@@ -346,7 +347,8 @@ class Simulation:
             try:
                 return self.bus.run(stop, quiet_bars=quiet_bars)
             except HandlerError as exc:
-                if self.config.run.on_error != "skip":
+                # A stop the scenario chose (a margin call's "stop", a delisting's "error") is not a failure to skip.
+                if self.config.run.on_error != "skip" or getattr(exc.__cause__, "policy", None) is not None:
                     raise
                 self.dead_letters.append(exc)
                 self.audit.note("dead_letter", error=f"{type(exc.__cause__).__name__}: {exc.__cause__}",

@@ -68,7 +68,7 @@ class DelistingHandler(Handler):
                 raise DataError(
                     f"prices for {symbol!r} end on {last_date} while {held} shares are held; expected prices to "
                     "the end of the data, or [data] delisting = 'liquidate' to sell at the last price",
-                    path=self.path or None, symbol=symbol, date=last_date)
+                    path=self.path or None, symbol=symbol, date=last_date, policy="[data] delisting")
             notice = NoticeEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
                                  handler=self.name, code=NoticeCode.DELISTED, symbol=symbol,
                                  details={"last_date": last_date, "last_price": price, "quantity": held})

@@ -158,4 +158,4 @@ class MarginHandler(Handler):
         raise AccountingError(
             f"margin call on {day}: equity {event.equity:,.2f} is {event.ratio:.2%} of the gross exposure "
             f"{event.gross_exposure:,.2f}, below [portfolio] maintenance_margin {event.maintenance_margin:g}; "
-            "[portfolio] margin_call = 'stop' ends the run", date=day)
+            "[portfolio] margin_call = 'stop' ends the run", date=day, policy="[portfolio] margin_call")

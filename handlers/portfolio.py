@@ -211,7 +211,7 @@ class PortfolioHandler(Handler):
             raise AccountingError(
                 f"withdrawal of {-amount:,.2f} on {day} exceeds the cash of {book.cash:,.2f} (short by "
                 f"{-(book.cash + amount):,.2f}); expected a withdrawal the cash covers, or [portfolio] withdrawal "
-                f"= 'sell' to sell positions for it", date=day)
+                f"= 'sell' to sell positions for it", date=day, policy="[portfolio] withdrawal")
         reason = event.reason or ("deposit" if amount > 0 else "withdrawal")
         book.apply_cash_flow(amount, reason=reason, date=event.date)
         self._flows.append(amount)

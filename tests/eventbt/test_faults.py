@@ -153,3 +153,51 @@ def test_a_handler_error_while_stepping_also_closes_the_log_as_failed() -> None:
     footer = simulation.audit.records()[-1]
     assert footer["status"] == "failed" and footer["handler"] == "faulty"
     assert simulation.finished and not simulation.result().complete
+
+
+def _policy_run(tmp_path: Path, prices: list[str], portfolio: dict[str, object], data: dict[str, object],
+                events: list[dict[str, object]] | None = None) -> HandlerError:
+    """Run a one-symbol scenario under on_error = "skip" that must stop; the error it stops with."""
+    import eventbt
+    from eventbt.scenario import ScenarioConfig
+
+    (tmp_path / "prices.csv").write_text("\n".join(prices) + "\n")
+    raw: dict[str, object] = {
+        "scenario": {"name": "policy"}, "data": {"path": "prices.csv", **data},
+        "portfolio": {"initial_cash": 10_000.0, **portfolio},
+        "strategy": {"name": "static_weights", "params": {"weights": {"A": 2.5 if portfolio else 0.5}}},
+        "schedule": {"dates": ["2024-01-02"]},
+        "execution": {"commission": {"model": "zero"}, "slippage": {"model": "zero"}},
+        "run": {"on_error": "skip"},
+    }
+    if events:
+        raw["events"] = events
+    with pytest.raises(HandlerError) as caught:
+        eventbt.run(ScenarioConfig.from_dict(raw, base_dir=tmp_path), out=tmp_path / "run")
+    records = read_audit(tmp_path / "run" / "audit.jsonl")
+    assert records[-1]["status"] == "failed"
+    assert not [r for r in records if r.get("code") == "dead_letter"]
+    return caught.value
+
+
+@pytest.mark.parametrize("case", ["margin_call", "delisting", "withdrawal"])
+def test_a_stop_the_scenario_chose_is_not_skipped(case: str, tmp_path: Path) -> None:
+    """on_error = "skip" skips a handler's failures, not a stop the scenario asked for: a margin call answered with
+    "stop" (equity 4,000 of 19,000 at 7.60, below 25%), prices ending while shares are held with delisting =
+    "error", a withdrawal of 20,000 the 5,000 of cash does not cover with withdrawal = "error". Each ends the
+    run as it does under "stop" (the run went on, its book far below the margin, before)."""
+    if case == "margin_call":
+        error = _policy_run(tmp_path, ["date,A", "2024-01-02,10", "2024-01-03,7.6", "2024-01-04,7.6"],
+                            {"max_gross": 2.5, "maintenance_margin": 0.25, "margin_call": "stop"}, {})
+        expected = ("[portfolio] margin_call", "margin call on 2024-01-03")
+    elif case == "delisting":
+        error = _policy_run(tmp_path, ["date,A,B", "2024-01-02,10,5", "2024-01-03,10,5", "2024-01-04,,5"],
+                            {}, {"delisting": "error"})
+        expected = ("[data] delisting", "prices for 'A' end on 2024-01-03 while 500 shares are held")
+    else:
+        error = _policy_run(tmp_path, ["date,A", "2024-01-02,10", "2024-01-03,10"], {}, {},
+                            [{"date": "2024-01-03", "type": "withdrawal", "amount": 20_000.0}])
+        expected = ("[portfolio] withdrawal", "withdrawal of 20,000.00 on 2024-01-03 exceeds the cash of 5,000.00")
+    assert error.__cause__ is not None
+    assert getattr(error.__cause__, "policy", None) == expected[0]
+    assert expected[1] in str(error.__cause__)
