@@ -12,7 +12,8 @@ read through the context's read-only view, plus the effect of this handler's fil
 yet; the handler keeps no cash of its own): a buy whose cost with commission
 does not fit is cut to the largest whole number of shares that does, possibly zero (then cancelled), with a
 ``reduced_at_fill`` notice. Cash never goes negative. In a margin account (``margin=True``; see
-``docs/long-short.md``) there is no such check: a fill may take cash below zero.
+``docs/long-short.md``) there is no such check: a fill may take cash below zero. A sale of more shares than
+are held is cut to those held unless the account may sell short (``[portfolio] allow_short``).
 
 The fill price comes from the slippage model, the commission from the commission model, both given the
 filled quantity and traded value ``quantity * fill price``. A slippage model whose ``fill_price`` takes the
@@ -184,6 +185,7 @@ class ExecutionHandler(Handler):
         # Their shares by symbol index (+ bought, - sold): a sale may sell what the book holds plus these.
         self._unbooked_shares: dict[int, int] = {}
         self._positions: np.ndarray = np.zeros(0, dtype=np.int64)  # the book's positions (read-only), from bind
+        self._cuts_sales = not margin  # whether a sale is cut to the shares held (from the book, at bind)
         # The last such sum, (the book's cash object, effects added, total), which the next call goes on from
         # while nothing was booked and the cash is the same object: a bar of n orders then adds n effects, not
         # n * n / 2.
@@ -217,6 +219,9 @@ class ExecutionHandler(Handler):
     def bind(self, context: Context) -> None:
         super().bind(context)
         self._positions = context.portfolio.positions  # a read-only view of the book's array: always current
+        # A sale is cut to the shares held unless the account may sell short: a cash account, and a margin account
+        # that only borrows cash ([portfolio] max_gross > 1 without allow_short).
+        self._cuts_sales = not context.portfolio.allow_short
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         if self._bar_aware:
@@ -406,8 +411,6 @@ class ExecutionHandler(Handler):
         was booked, the sum goes on from the last call's (the same additions in the same order, so the same
         float: ``tests/handlers/test_execution.py`` checks it against the sum made afresh).
         """
-        if self.margin:
-            return math.inf
         book = self.context.portfolio
         unbooked = self._unbooked
         booked = book.last_fill_id
@@ -417,6 +420,8 @@ class ExecutionHandler(Handler):
                 _, _, i, change = unbooked.popleft()
                 shares[i] -= change
             self._unbooked_sum = None
+        if self.margin:
+            return math.inf
         cash = book.cash
         last = self._unbooked_sum
         added, total = (last[1], last[2]) if last is not None and last[0] is cash else (0, cash)
@@ -495,19 +500,21 @@ class ExecutionHandler(Handler):
         A buy whose cost does not fit in the cash is cut to the largest whole number of shares that does
         (a ``reduced_at_fill`` notice, then ``after_cut(wanted, quantity, reason)``'s events); a sale whose
         commission exceeds its proceeds when the cash cannot pay the difference is not made (a
-        ``skip_cost_exceeds_cash`` notice, then ``after_cut(quantity, 0, reason)``). In a cash account a sale
-        of more shares than are held (the book's, with this handler's fills not booked yet) is cut to those
-        (``after_cut``; none held: nothing filled): another handler's order may have sold them this bar.
+        ``skip_cost_exceeds_cash`` notice, then ``after_cut(quantity, 0, reason)``). In an account that does not
+        sell short (a cash account, or a margin account without ``allow_short``) a sale of more shares than are
+        held (the book's, with this handler's fills not booked yet) is cut to those (``after_cut``; none held:
+        nothing filled): another handler's order may have sold them this bar.
         Returns the events, the fill (``None`` when nothing filled) and why the order was cut, if it was.
         """
         side = int(order.side)
         out: list[Event] = []
         cut: str | None = None
         cash = self._available_cash()  # (first: it also drops the fills the book has booked since)
-        if side < 0 and not self.margin:
+        if side < 0 and self._cuts_sales:
             held = self._positions.item(i) + self._unbooked_shares.get(i, 0)
             if quantity > held:
-                cut = "not enough shares held at the fill (a cash account does not sell short)"
+                cut = ("not enough shares held at the fill (a cash account does not sell short)" if not self.margin
+                       else "not enough shares held at the fill ([portfolio] allow_short is off)")
                 out.extend(after_cut(quantity, max(held, 0), cut))
                 quantity = max(held, 0)
                 if quantity == 0:
@@ -561,7 +568,7 @@ class ExecutionHandler(Handler):
                                order_id=order.id, symbol=order.symbol, side=order.side, quantity=quantity,
                                price=fill, reference_price=price, commission=charge,
                                slippage=abs(fill - price) * quantity)
-        if not self.margin:  # a margin account's fills are not limited by the cash or the shares held
+        if self._cuts_sales:  # fills limited by the shares held (and, in a cash account, by the cash)
             self._unbooked.append((fill_event.id, -side * quantity * fill - charge, i, side * quantity))
             self._unbooked_shares[i] = self._unbooked_shares.get(i, 0) + side * quantity
         out.append(fill_event)

@@ -33,7 +33,8 @@ AT_ORDER = "; while handling OrderEvent #2 at 2020-01-02T16:00:00; causal chain:
 
 
 def _run(targets: dict[int, Any], *, commission: str = "zero", slippage: str = "zero",
-         events: list[dict[str, Any]] | None = None, handlers: list[str] = ()) -> Simulation:  # type: ignore[assignment]
+         events: list[dict[str, Any]] | None = None, handlers: list[str] = (),  # type: ignore[assignment]
+         portfolio: dict[str, Any] | None = None) -> Simulation:
     def model(name: str) -> str:
         return name if name in ("zero",) else f"{FIXTURES}:{name}"
 
@@ -43,6 +44,8 @@ def _run(targets: dict[int, Any], *, commission: str = "zero", slippage: str = "
         tables["events"] = events
     if handlers:
         tables["handlers"] = [{"name": f"{FIXTURES}:{name}"} for name in handlers]
+    if portfolio:
+        tables["portfolio"] = {"initial_cash": 100_000.0, **portfolio}
     config = scripted_config(targets, data={"path": "prices.csv"}, **tables)
     simulation = Simulation(config, prices=PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE))
     simulation.run()
@@ -190,17 +193,22 @@ def test_a_commission_out_of_contract_is_refused(value: Any) -> None:
     # book has not booked yet, so it sells none (without counting that fill it stopped the run).
     ({0: {"A": 0.0005}}, [{**LATER_SELL[0], "quantity": 5}] * 2, [5], 5),
 ])
+@pytest.mark.parametrize(("portfolio", "why"), [
+    (None, "a cash account does not sell short"),
+    ({"max_gross": 1.5}, "[portfolio] allow_short is off"),  # a margin account that borrows cash, not shares
+])
 def test_a_sale_of_more_shares_than_held_is_cut_at_the_fill(targets: dict[int, Any], sales: list[dict[str, Any]],
-                                                            filled: list[int], cancelled: int) -> None:
-    """A cash account does not sell short: a sale (here a manual order; a stop-loss of your own on a rebalance
-    bar is the same) of more shares than are held is cut to those held, the rest cancelled with the reason. It
-    stopped the run with the book's AccountingError ('selling 7 A but only 0 are held')."""
+                                                            filled: list[int], cancelled: int,
+                                                            portfolio: dict[str, Any] | None, why: str) -> None:
+    """An account that does not sell short (a cash account, or a margin account without allow_short): a sale
+    (here a manual order; a stop-loss of your own on a rebalance bar is the same) of more shares than are held is
+    cut to those held, the rest cancelled with the reason. It stopped the run with the book's AccountingError
+    ('selling 7 A but only 0 are held'), and in a margin account still did before it was cut there too."""
     from eventbt.events import CancelEvent, FillEvent
 
-    simulation = _run(targets, events=sales)
+    simulation = _run(targets, events=sales, portfolio=portfolio)
     sells = [e for e in simulation.bus.events.values() if isinstance(e, FillEvent) and e.side < 0]
     assert [e.quantity for e in sells] == filled
     [cancel] = [e for e in simulation.bus.events.values() if isinstance(e, CancelEvent)]
-    assert (cancel.quantity, cancel.reason) == (cancelled, "not enough shares held at the fill (a cash account does "
-                                                           "not sell short)")
+    assert (cancel.quantity, cancel.reason) == (cancelled, f"not enough shares held at the fill ({why})")
     assert int(simulation.portfolio.positions[0]) == 0
