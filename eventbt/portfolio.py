@@ -509,7 +509,8 @@ class BookHistory:
     and the shorts' market value, :meth:`Portfolio.exposures`). Per fill, ``trade_rows``: a tuple of a
     :class:`TradeRecord`'s values (:data:`TRADE_FIELDS`), and ``trades`` the records themselves. Per event:
     :class:`FeeRecord`, :class:`SignalRecord`, :class:`WeightsRecord`, :class:`DividendRecord`, :class:`SplitRecord`
-    and :class:`MarginCallRecord` lists, and ``fees`` (model -> total paid).
+    and :class:`MarginCallRecord` lists, ``fees`` (model -> total paid) and ``fees_owed`` (model -> what it is
+    still owed, after its last fee; only models that are owed something).
     """
 
     def __init__(self, symbols: tuple[str, ...]) -> None:
@@ -525,6 +526,7 @@ class BookHistory:
         self.trade_rows: list[tuple[int, str, str, int, float, float, float, float, float, int, int]] = []
         self.fee_log: list[FeeRecord] = []
         self.fees: dict[str, float] = {}
+        self.fees_owed: dict[str, float] = {}
         self.signals: list[SignalRecord] = []
         self.weights: list[WeightsRecord] = []
         self.dividends: list[DividendRecord] = []
@@ -556,6 +558,11 @@ class BookHistory:
         self.total_value.extend(total_value)
         self.flow.extend([0.0] * len(bars))
 
-    def record_fee(self, record: FeeRecord) -> None:
+    def record_fee(self, record: FeeRecord, owed: float = 0.0) -> None:
+        """A fee as the book paid it; ``owed`` is what its model is still owed after it."""
         self.fee_log.append(record)
         self.fees[record.model] = self.fees.get(record.model, 0.0) + record.paid
+        if owed:
+            self.fees_owed[record.model] = owed
+        else:
+            self.fees_owed.pop(record.model, None)

@@ -230,7 +230,8 @@ class PortfolioHandler(Handler):
         book = self.book
         paid = book.apply_fee(event.model, amount, date=event.date)
         self.history.record_fee(FeeRecord(bar=event.bar, model=event.model, paid=paid, reason=event.reason,
-                                          symbol=event.symbol, cause_id=event.cause_id, fee_id=event.id))
+                                          symbol=event.symbol, cause_id=event.cause_id, fee_id=event.id),
+                                owed=book.fees_owed.get(event.model, 0.0))
         if paid == event.amount:
             return None
         details = {"model": event.model, "due": event.amount, "paid": paid,

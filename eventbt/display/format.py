@@ -47,6 +47,7 @@ METRIC_ROWS: list[tuple[str, str, str, str]] = [
     ("total_slippage", "Total slippage", "money", "Costs"),
     # one ("fee:<model>", "Fee: <model>", "money", "Costs") row per fee model goes here (metric_rows)
     ("total_costs", "Total costs", "money", "Costs"),
+    ("fees_owed", "Fees owed at the end", "money", "Costs"),  # charged, not paid (no cash): in no figure above
     ("commission_drag_bps", "Commission drag (bps/yr)", "bps", "Costs"),
     ("slippage_drag_bps", "Slippage drag (bps/yr)", "bps", "Costs"),
     ("total_cost_drag_bps", "Total cost drag (bps/yr)", "bps", "Costs"),

@@ -68,6 +68,7 @@ class Books:
     total_value: list[float] = attrs.field(factory=list)
     flow: list[float] = attrs.field(factory=list)
     fees: dict[str, float] = attrs.field(factory=dict)
+    fees_owed: dict[str, float] = attrs.field(factory=dict)  # model -> still owed after its last fee (if any)
     snapshots: dict[int, Mapping[str, Any]] = attrs.field(factory=dict)  # bar -> the log's SnapshotEvent data
     dividends: list[Mapping[str, Any]] = attrs.field(factory=list)  # the DividendPaymentEvent data, in order
     splits: list[Mapping[str, Any]] = attrs.field(factory=list)  # the SplitAdjustmentEvent data, in order
@@ -229,6 +230,10 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
                 owed[model] = due - paid
             cash -= paid
             books.fees[model] = books.fees.get(model, 0.0) + paid
+            if owed.get(model):
+                books.fees_owed[model] = owed[model]
+            else:
+                books.fees_owed.pop(model, None)
         elif kind == "BarEndEvent":
             held = np.flatnonzero(positions)
             positions_value = dot(positions[held], marks[held])

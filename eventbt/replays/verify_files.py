@@ -210,6 +210,8 @@ def expected_summary(books: Books, records: Sequence[Mapping[str, Any]], footer:
                    complete=status == "completed", status=status, dead_letters=dead_letters)
     summary["costs"] = cost_attribution(commission=commission, slippage=slippage, fees=books.fees, values=values,
                                         dates=bar_dates)
+    if books.fees_owed:
+        summary["fees_owed"] = dict(sorted(books.fees_owed.items()))
     if config.data.corporate_actions:
         summary["dividends"] = _dividends(books)
     if config.run.warmup:

@@ -14,6 +14,7 @@ import pandas as pd
 from eventbt.data.benchmark import load_benchmark
 from eventbt.errors import DataError
 from eventbt.results import exposure_figures, fee_amounts, income_figures
+from eventbt.results.costs import owed_figures
 from eventbt.results.exposure import WEIGHT_EXPOSURE_COLUMNS
 from eventbt.results.metrics import compute_metrics
 
@@ -235,6 +236,7 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
                               risk_free=risk_free, fees=fee_amounts(summary), margin=margin)
     metrics.update({key: summary[key] for key in ("scenario", "digest", "complete", "status", "events")
                     if key in summary})
+    metrics.update(owed_figures(summary))
     metrics.update(income_figures(summary))
     metrics.update(exposure_figures(summary))
     # One scan of the log for the three readers (each passes over the others' records).

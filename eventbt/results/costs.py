@@ -8,7 +8,7 @@ import numpy as np
 
 from eventbt.exact import fsum, mean
 
-__all__ = ["cost_attribution", "fee_amounts"]
+__all__ = ["cost_attribution", "fee_amounts", "owed_figures"]
 
 
 def cost_attribution(*, commission: float, slippage: float, fees: dict[str, float], values: Any,
@@ -35,3 +35,11 @@ def fee_amounts(summary: dict[str, Any]) -> dict[str, float]:
     costs = summary.get("costs") or {}
     return {name.removeprefix("fee:"): float(entry["amount"]) for name, entry in costs.items()
             if name.startswith("fee:")}
+
+
+def owed_figures(summary: dict[str, Any]) -> dict[str, float]:
+    """``{"fees_owed": total}``: what the fee models were still owed when the run ended (``summary["fees_owed"]``,
+    charged but not paid for want of cash, so in no ``fee:<model>`` figure and not taken from the final value);
+    empty when nothing was owed."""
+    owed = summary.get("fees_owed") or {}
+    return {"fees_owed": fsum([float(amount) for amount in owed.values()])} if owed else {}

@@ -36,7 +36,7 @@ import pandas as pd
 from eventbt.audit import AuditLog
 from eventbt.exact import fsum
 from eventbt.portfolio import TRADE_FIELDS
-from eventbt.results.costs import cost_attribution, fee_amounts
+from eventbt.results.costs import cost_attribution, fee_amounts, owed_figures
 from eventbt.results.csv_text import frame_csv
 from eventbt.results.exposure import (
     EQUITY_EXPOSURE_COLUMNS,
@@ -105,9 +105,11 @@ class Result:
         """Every figure of ``docs/metrics.md``; ``benchmark`` is a level series with a date index."""
         from eventbt.results.metrics import compute_metrics
 
-        return compute_metrics(self.equity, self.trades, initial_cash=self.summary.get("initial_cash"),
-                               benchmark=benchmark, risk_free=risk_free, fees=fee_amounts(self.summary),
-                               margin="exposure" in self.summary)
+        figures = compute_metrics(self.equity, self.trades, initial_cash=self.summary.get("initial_cash"),
+                                  benchmark=benchmark, risk_free=risk_free, fees=fee_amounts(self.summary),
+                                  margin="exposure" in self.summary)
+        figures.update(owed_figures(self.summary))
+        return figures
 
     def _repr_html_(self) -> str:
         """Jupyter's view of a result: the summary figures and an equity chart."""
@@ -221,6 +223,8 @@ def build_result(history: BookHistory, *, dates: np.ndarray, initial_cash: float
         commission=commission, slippage=slippage, fees=history.fees,
         values=total_value, dates=index.to_numpy(),
     )
+    if history.fees_owed:
+        summary["fees_owed"] = dict(sorted(history.fees_owed.items()))
     if scenario.data.corporate_actions:
         summary["dividends"] = dividend_summary(history.dividends, history.splits)
     if scenario.run.warmup:

@@ -295,3 +295,32 @@ def test_a_monthly_management_fee_accrues_nothing_over_quiet_bars_under_water() 
     fee.bind(Context(symbols=("A",), dates=DATES, portfolio=Portfolio(symbols=("A",), initial_cash=100.0)))
     fee.on_quiet_bars(block)
     assert fee.accrued == pytest.approx(200 * 0.01 / 365, abs=1e-15)
+
+
+def test_a_fee_still_owed_at_the_end_is_reported_not_lost(tmp_path: Path) -> None:
+    """Everything in A (1,000 shares at 10.00, cash 0): the 0.5% duty on the buy, 50.00, is charged at the next bar
+    and owed, as no cash comes to pay it. It was in no figure: summary.json now lists it by model, the metrics
+    total it, `eventbt run` prints it, and `eventbt verify`'s recomputed summary agrees."""
+    import eventbt
+    from eventbt.cli.commands.run import format_summary
+
+    (tmp_path / "prices.csv").write_text("date,A\n2024-01-05,10\n2024-01-08,10\n2024-01-09,10\n")
+    raw: dict[str, Any] = {
+        "scenario": {"name": "owed"}, "data": {"path": "prices.csv"}, "portfolio": {"initial_cash": 10_000.0},
+        "strategy": {"name": "static_weights", "params": {"weights": {"A": 1.0}}},
+        "schedule": {"dates": ["2024-01-05"]},
+        "execution": {"commission": {"model": "zero"}, "slippage": {"model": "zero"}},
+        "handlers": [{"name": "stamp_duty"}],
+    }
+    result = eventbt.run(ScenarioConfig.from_dict(raw, base_dir=tmp_path), out=tmp_path / "run")
+    assert result.trades["quantity"].tolist() == [1_000]
+    assert result.summary["costs"]["fee:stamp_duty"]["amount"] == 0.0  # what was paid
+    assert result.summary["fees_owed"] == {"stamp_duty": 50.0}  # 0.005 x 1,000 x 10.00
+    assert result.metrics()["fees_owed"] == 50.0
+    assert ["Fees", "owed", "at", "the", "end", "50.00"] in [line.split() for line in
+                                                             format_summary(result.summary).splitlines()]
+    report = eventbt.verify_run(tmp_path / "run")
+    assert report.ok, str(report.disagreement)
+    # a run that owes nothing has no such entry (its summary.json is as before)
+    _, paid = _run(0.5, StampDuty())
+    assert "fees_owed" not in paid.summary and "fees_owed" not in paid.metrics()

@@ -55,6 +55,7 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
     """(label, text) of each summary figure, formatted as ``show`` and the report format them."""
     from eventbt.display.format import fee_models, format_value, group_lines
     from eventbt.results import exposure_figures, income_lines
+    from eventbt.results.costs import owed_figures
 
     costs = summary.get("costs")
     amounts = {name: entry["amount"] for name, entry in costs.items()} if isinstance(costs, dict) else {}
@@ -65,6 +66,7 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
             rows += [(f"Fee: {name.removeprefix('fee:')}", format_value(amounts[name], "money"))
                      for name in fee_models([summary])]
             rows.append(("Total costs", format_value(amounts.get("total"), "money")))
+            rows += [("Fees owed at the end", format_value(owed, "money")) for owed in owed_figures(summary).values()]
         if key == "total_slippage":
             rows += income_lines(summary)
             rows += group_lines(exposure_figures(summary), "Exposure")
