@@ -130,6 +130,9 @@ def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest
             calls["scatter"].append(([type(value).__name__ for value in values], broadcast, hash))
             return [("handle", type(value).__name__) for value in values]
 
+        def nthreads(self) -> dict[str, int]:
+            return {"tcp://worker:1": 1, "tcp://worker:2": 1}
+
         def map(self, function: object, *columns: list[Any], pure: bool = True) -> list[Future]:
             calls["map"].append(columns)
             return [Future({"combination": task.index}) for task in columns[2]]
@@ -142,6 +145,8 @@ def test_the_price_panel_is_shipped_once_not_per_combination(monkeypatch: pytest
     DaskExecutor("tcp://fake:1").run(workloads.rotation_config(), prices, tasks, rows.append)
     assert calls["scatter"] == [(["ScenarioConfig", "PriceData"], True, False)]
     [(bases, shared, submitted)] = calls["map"]
-    assert submitted == tasks and sorted(row["combination"] for row in rows) == list(range(1, 9))
+    # in the snake order for its two worker threads (tests/eventbt/test_sweep_order.py)
+    assert [task.index for task in submitted] == [1, 2, 4, 3, 5, 6, 8, 7]
+    assert sorted(row["combination"] for row in rows) == list(range(1, 9))
     assert bases == [("handle", "ScenarioConfig")] * 8
     assert shared == [("handle", "PriceData")] * 8  # the scattered handle, never the panel itself
