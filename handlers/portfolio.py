@@ -203,6 +203,7 @@ class PortfolioHandler(Handler):
         if not (_number(amount) and amount != 0 and -_INF < amount < _INF):
             raise ContractError(f"CashFlowEvent #{event.id} (reason {event.reason!r}) has amount {amount!r}; "
                                 f"expected a finite number other than 0 (> 0 a deposit, < 0 a withdrawal)")
+        amount = float(amount)  # a numpy scalar of a handler's as the plain float the cash is kept in
         book = self.book
         if amount < 0 and book.cash + amount < -_CASH_TOLERANCE:
             # Said here rather than by the book, whose message would take the event's reason for its subject.
@@ -227,6 +228,7 @@ class PortfolioHandler(Handler):
             raise ContractError(f"fee {event.model!r} (FeeEvent #{event.id}, reason {event.reason!r}) has amount "
                                 f"{amount!r}; expected a finite number (> 0 charged, < 0 credited)",
                                 plugin=str(event.model))
+        amount = float(amount)  # a numpy scalar of a fee handler's as the plain float the cash is kept in
         book = self.book
         paid = book.apply_fee(event.model, amount, date=event.date)
         self.history.record_fee(FeeRecord(bar=event.bar, model=event.model, paid=paid, reason=event.reason,

@@ -19,8 +19,8 @@ form is called without it.
 A model method that raises is reported the same way, with the signature it was called with, so a model
 with the wrong signature that slipped past the checks before the run (a model built in Python rather than
 from a scenario) is not blamed on the handler that called it. The checks are comparisons on the value
-returned; a float in range takes the fast path. A number of another real type (a numpy scalar, a
-``Fraction``) is passed on as a float; a bool is not a number here.
+returned; a float in range takes the fast path. A number of another real type (a numpy scalar, ``float64``
+included, a ``Fraction``) is passed on as the plain float it equals; a bool is not a number here.
 
 :func:`model_label` names a model as a scenario would: its registered name for a built-in class, else its
 import path ``module:Class``.
@@ -135,7 +135,7 @@ def commission_of(model: Any, quantity: int, value: float, order: OrderContext |
         return charge
     number = _as_number(charge)
     if number is not None and 0.0 <= number < _INF:
-        return charge if isinstance(charge, float) else number
+        return number  # a numpy float64 too: the book's cash and the audit log take plain floats
     raise ContractError(
         f"commission model {model_label(model)!r} returned {_shown(charge)} for {_shares(quantity)}"
         f"{'' if rich else _of(symbol)} worth {value:,.2f}{_order_shown(order if rich else None)}; expected a finite "
@@ -173,7 +173,7 @@ def fill_price_of(model: Any, side: int, reference_price: float, quantity: int, 
         number = _as_number(fill)
         if number is not None and ((reference_price <= number < _INF) if side > 0
                                    else (0.0 < number <= reference_price)):
-            return fill if isinstance(fill, float) else number
+            return number  # a numpy float64 too, as the commission
     buying = side > 0
     side_rule = ("at or above the reference price for a buy" if buying
                  else "at or below the reference price for a sell")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from eventbt.events import CashFlowEvent, Event, FeeEvent, FillEvent, MarketEvent, OrderEvent, Side, SignalEvent
 from eventbt.handler import Handler
 from handlers.fees import FeeHandler
@@ -20,6 +22,24 @@ class NegativeCommission:
 
     def commission(self, quantity: int, value: float) -> float:
         return -1.0
+
+
+class NumpyCommission:
+    """1.00 a fill or 0.1% of the value, whichever is more, written with numpy: a numpy float64."""
+
+    def commission(self, quantity: int, value: float) -> Any:
+        return np.maximum(1.0, 0.001 * value)
+
+
+class NumpyFee(Handler):
+    """A custody fee of 0.50 at every bar after the first, as a numpy float64."""
+
+    name = "numpy_fee"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Event]:
+        return [FeeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
+                         model=self.name, amount=np.float64(0.5), reason="custody")] if event.bar else []
 
 
 class NanCommission:

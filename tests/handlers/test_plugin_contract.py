@@ -156,11 +156,12 @@ def test_the_contract_error_keeps_the_plugin_it_names() -> None:
 
 
 @pytest.mark.parametrize(("value", "kept"), [
-    (1.5, 1.5), (0, 0.0), (np.float64(2.25), np.float64(2.25)), (np.float32(0.5), 0.5),
+    (1.5, 1.5), (0, 0.0), (np.float64(2.25), 2.25), (np.float32(0.5), 0.5),
 ])
 def test_a_number_in_contract_passes_unchanged_or_as_a_float(value: Any, kept: Any) -> None:
-    """A float in range (numpy float64 included) is passed on as it is; another real number (an int, a numpy
-    float32) as the float it equals."""
+    """A float in range is passed on as it is; another real number (an int, a numpy float32 or float64) as the
+    plain float it equals: a numpy float64 in the book's cash stopped the run at its audit line (orjson writes
+    no numpy scalar there)."""
     class Model:
         def commission(self, quantity: int, amount: float) -> Any:
             return value
@@ -171,7 +172,20 @@ def test_a_number_in_contract_passes_unchanged_or_as_a_float(value: Any, kept: A
     charge = commission_of(Model(), 1, 10.0)
     assert charge == kept and type(charge) is type(kept)
     fill = fill_price_of(Model(), 1, 10.0, 1)
-    assert fill == 10.0 + float(kept) and isinstance(fill, float)
+    assert fill == 10.0 + float(kept) and type(fill) is float
+
+
+def test_numpy_numbers_from_a_cost_model_and_a_fee_handler_are_booked_as_floats() -> None:
+    """A commission written with np.maximum and a fee of np.float64(0.5): the run completes and its log is
+    written (the book's cash became a numpy float64 and the audit line of the snapshot failed at the end). Half
+    in A at 10.00 (the scripted prices): 5,000 shares, 50,000.00, commission max(1, 50) = 50.00."""
+    simulation = _run(HALF_IN_A, commission="NumpyCommission", handlers=["NumpyFee"])
+    assert simulation.audit.digest
+    book = simulation.portfolio
+    assert type(book.cash) is float
+    [fill] = simulation.history.trades
+    assert (fill.quantity, fill.commission, type(fill.commission)) == (5_000, 50.0, float)
+    assert simulation.history.fees == {"numpy_fee": 0.5 * (len(DATES) - 1)}
 
 
 @pytest.mark.parametrize("value", [True, None, math.nan, -0.01, math.inf, "0"])
