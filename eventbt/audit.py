@@ -331,7 +331,11 @@ class AuditLog:
             self.flush()
 
     def record(self, kind: str, **fields: Any) -> None:
-        """Add a ``header``, ``note`` or other record (fields must be JSON-ready)."""
+        """Add a ``header``, ``note`` or other record (fields must be JSON-ready). A closed log (its footer
+        written) takes no more records: an :class:`~eventbt.errors.AuditError` (``records()[0]`` is the header)."""
+        if self._digest is not None:
+            raise AuditError(f"the log is closed (its footer is written); it takes no {kind!r} record after it "
+                             "(records() reads it: records()[0] is its header)")
         if self.enabled:
             self._pending.append((_RECORD, kind, fields))
 

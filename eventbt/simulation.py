@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from eventbt import __version__
 from eventbt.audit import AUDIT_FORMAT, AuditLog
 from eventbt.bus import Bus, Delivery
-from eventbt.errors import EventbtError, HandlerError, RunInterrupted
+from eventbt.errors import BusError, EventbtError, HandlerError, RunInterrupted
 from eventbt.events import Event, describe_non_events
 from eventbt.handler import Context, Handler
 from eventbt.pipeline import Pipeline, build_pipeline, check_replacements
@@ -248,6 +248,8 @@ class Simulation:
 
         A handler error ends the run as :meth:`run` does: a ``failed`` footer in the audit log, then the error.
         """
+        if self._ended_early():
+            return None
         with self._ending_on_error():
             delivery = self.bus.step()
             if delivery is None:
@@ -327,7 +329,15 @@ class Simulation:
 
     def run(self, stop: Callable[[Event], bool] | None = None, *, quiet_bars: bool = False) -> Result | None:
         """Run to the end (returns the result) or until ``stop(next_event)`` is true (returns ``None``); with
-        ``quiet_bars``, quiet bars go as blocks without ``stop`` seeing their events (:meth:`Bus.run`)."""
+        ``quiet_bars``, quiet bars go as blocks without ``stop`` seeing their events (:meth:`Bus.run`).
+
+        A run that has ended is not run again: a completed one gives its result once more; one that failed or
+        was interrupted raises a :class:`~eventbt.errors.BusError` (its log is closed, and going on would book
+        events a handler never saw); its partial results are :meth:`result`'s."""
+        if self._ended_early():
+            message = (f"this run has already ended ({self.status}): its audit log is closed; sim.result() gives "
+                       "its partial results, and a new Simulation runs it again")
+            raise BusError(message)
         with self._ending_on_error():
             stopped = self._run_bus(stop, quiet_bars=quiet_bars)
             if stopped is not None:
@@ -362,6 +372,10 @@ class Simulation:
                 self.bus.publish(event, handler.name)
         self._run_bus()
         self._end("completed")
+
+    def _ended_early(self) -> bool:
+        """Whether the run has ended other than by completing (a handler error, Ctrl-C)."""
+        return self.finished and self.status != "completed"
 
     def _end(self, status: str, **fields: Any) -> None:
         if self.finished:

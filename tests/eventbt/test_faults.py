@@ -71,6 +71,37 @@ def test_stop_leaves_results_up_to_the_failure_marked_incomplete() -> None:
     assert len(result.equity) == 3  # bar 3 failed before its end-of-bar snapshot
 
 
+def test_a_failed_run_is_not_run_again() -> None:
+    """Running a failed simulation again (a notebook cell run twice) refuses with the way out, where it delivered
+    the rest of the data after the failed footer (the faulty handler missing bar 3) and returned a full result.
+    Stepping it gives nothing, as the debugger documents, and its log keeps the footer last; the log takes no
+    record after its footer either (`audit.header()` reads like a getter but writes)."""
+    from eventbt.errors import AuditError, BusError
+
+    simulation, faulty = _simulation("stop", {3})
+    with pytest.raises(HandlerError):
+        simulation.run()
+    with pytest.raises(BusError, match=r"this run has already ended \(failed\): its audit log is closed; "
+                                       r"sim.result\(\) gives its partial results"):
+        simulation.run()
+    assert simulation.deliver() is None
+    assert faulty.seen == [0, 1, 2, 3]
+    assert len(simulation.result().equity) == 3
+    with pytest.raises(AuditError, match="the log is closed"):
+        simulation.audit.header(note="after the end")
+    records = simulation.audit.records()
+    assert records[-1]["record"] == "footer" and records[0]["record"] == "header"
+
+
+def test_a_completed_run_gives_its_result_again() -> None:
+    """run() on a completed simulation returns the same result (nothing is delivered twice)."""
+    simulation, faulty = _simulation("stop", set())
+    first = simulation.run()
+    again = simulation.run()
+    assert first is not None and again is not None
+    assert again.summary["digest"] == first.summary["digest"] and faulty.seen == list(range(10))
+
+
 def test_skip_records_dead_letters_counts_them_and_finishes() -> None:
     """With on_error = "skip" each failure is a dead_letter note, the run completes, the summary counts 2."""
     simulation, faulty = _simulation("skip", {3, 6})
