@@ -35,6 +35,7 @@ __all__ = [
     "DividendEvent",
     "DividendPaymentEvent",
     "Event",
+    "FrozenDict",
     "FeeEvent",
     "FillEvent",
     "MarginCallEvent",
@@ -187,6 +188,36 @@ class Event:
     """Properties recorded beside the fields (see :meth:`audit_fields`)."""
 
 
+class FrozenDict(dict[str, Any]):
+    """The mapping fields of an event (a signal's ``weights``, a notice's or fee's ``details``, a margin call's
+    ``quantities``), which refuse changes as the event's other fields do: the audit log renders an event after
+    every subscriber has seen it, so a handler changing one would rewrite what the log says was published.
+    A dict in every other way (equal to one, JSON-ready, picklable); ``dict(event.weights)`` is a copy to change.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        raise TypeError("an event's mapping cannot be changed (events are immutable); change a copy: "
+                        "dict(event.weights)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: object) -> FrozenDict:
+        return self
+
+
+def _frozen(value: Mapping[str, Any]) -> FrozenDict:
+    """``value`` as a :class:`FrozenDict` (itself when it is one)."""
+    return value if isinstance(value, FrozenDict) else FrozenDict(value)
+
+
 def describe_non_events(out: object) -> str | None:
     """What a hook or ``finish()`` returned, when it is not a list (or tuple) of events, for an error message:
     ``one FillEvent (#3)``, ``a list holding str 'x', which is not an event``, ``dict {'a': 1}``; ``None`` when
@@ -284,7 +315,7 @@ class SignalEvent(Event):
 
     bar: int
     strategy: str
-    weights: Mapping[str, float]
+    weights: Mapping[str, float] = attrs.field(converter=_frozen)
 
 
 @attrs.frozen(kw_only=True, slots=True, repr=False)
@@ -390,7 +421,7 @@ class NoticeEvent(Event):
     handler: str
     code: str
     symbol: str | None = None
-    details: Mapping[str, Any] = attrs.field(factory=dict)
+    details: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_frozen)
 
 
 @attrs.frozen(kw_only=True, slots=True, repr=False)
@@ -450,7 +481,7 @@ class FeeEvent(Event):
     amount: float
     reason: str
     symbol: str | None = None
-    details: Mapping[str, Any] = attrs.field(factory=dict)
+    details: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_frozen)
 
 
 @attrs.frozen(kw_only=True, slots=True, repr=False)
@@ -634,7 +665,7 @@ class MarginCallEvent(Event):
     fraction: float = 0.0
     expected_costs: float = 0.0
     expected_cash: float = 0.0
-    quantities: Mapping[str, int] = attrs.field(factory=dict)
+    quantities: Mapping[str, int] = attrs.field(factory=FrozenDict, converter=_frozen)
 
     @property
     def ratio(self) -> float:

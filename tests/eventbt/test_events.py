@@ -59,3 +59,30 @@ def test_declared_fields_convert_by_the_value_for_a_user_event_with_real_type_an
     record = event.audit_fields()
     assert record == {"bar": 3, "side": "SELL", "weights": {"A": 0.5}, "other": None}
     assert type(record["weights"]) is dict
+
+
+def test_an_events_mappings_refuse_changes_as_its_fields_do() -> None:
+    """A signal's weights, a notice's details and a margin call's quantities are dicts that refuse changes: the
+    audit log renders an event after its subscribers have seen it, so a handler setting weights["IBM"] = 0.99
+    rewrote what the log said the strategy published (the rebalance had traded the original weights). They stay
+    equal to dicts, pickle and copy as the event does, and a dict() of one is a copy to change."""
+    import copy
+    import pickle
+
+    from eventbt.events import FrozenDict, MarginCallEvent, NoticeEvent, SignalEvent
+
+    signal = SignalEvent(id=1, time_ns=0, bar=0, strategy="ema", weights={"AAPL": 0.5})
+    notice = NoticeEvent(id=2, time_ns=0, bar=0, handler="rebalance", code="x")
+    call = MarginCallEvent(id=3, time_ns=0, bar=0, equity=1.0, gross_exposure=2.0, maintenance_margin=0.5,
+                           response="liquidate", quantities={"A": -3})
+    for mapping in (signal.weights, notice.details, call.quantities):
+        assert isinstance(mapping, FrozenDict)
+        for change in (lambda m: m.__setitem__("IBM", 0.99), lambda m: m.update(IBM=0.99), lambda m: m.pop("A"),
+                       lambda m: m.clear(), lambda m: m.setdefault("IBM", 1), lambda m: m.popitem()):
+            with pytest.raises(TypeError, match="an event's mapping cannot be changed"):
+                change(mapping)
+    assert signal.weights == {"AAPL": 0.5} and dict(signal.weights) == {"AAPL": 0.5}
+    assert pickle.loads(pickle.dumps(signal)) == signal and copy.deepcopy(signal) == signal
+    copied = dict(signal.weights)
+    copied["IBM"] = 0.99  # a copy changes freely
+    assert signal.weights == {"AAPL": 0.5}
