@@ -535,7 +535,9 @@ def trace_records(records: Sequence[Mapping[str, Any]], event_id: int) -> Iterat
     """The ``publish`` records of an event's causal chain, the event first, the root last."""
     by_id = {r["id"]: r for r in records if r.get("record") == "publish"}
     current: int | None = event_id
-    while current is not None and current in by_id:
+    seen: set[int] = set()  # a log of handlers' own making may have a cause that loops back: stop there
+    while current is not None and current in by_id and current not in seen:
+        seen.add(current)
         record = by_id[current]
         yield record
         current = record.get("cause")

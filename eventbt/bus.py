@@ -321,7 +321,12 @@ class Bus:
 
     # -- publishing -----------------------------------------------------------------------------------
     def publish(self, event: Event, by: str = "user") -> None:
-        """Queue ``event`` at its own time (now, or later: scheduled). ``by`` names the publisher."""
+        """Queue ``event`` at its own time (now, or later: scheduled). ``by`` names the publisher. An id already
+        published is refused (a :class:`BusError`): the log, ``trace`` and the debugger find events by id."""
+        if event.id in self._seq_of:
+            raise BusError(f"{by} published {event.kind} #{event.id}, an id already taken by "
+                           f"{self.events[event.id].kind} #{event.id}; a new event takes its id from "
+                           "context.next_id()")
         seq = self._seq
         self._seq = seq + 1
         time_ns = event.time_ns
@@ -407,7 +412,7 @@ class Bus:
             published = tuple(out) if out else ()
             for new in published:
                 self.publish(new, name)
-        except (TypeError, AttributeError) as exc:
+        except (TypeError, AttributeError, BusError) as exc:
             raise self._bad_output(name, event, out, exc) from exc
         return published
 
@@ -486,7 +491,7 @@ class Bus:
                         try:
                             for new in out:
                                 publish(new, name)
-                        except (TypeError, AttributeError) as exc:
+                        except (TypeError, AttributeError, BusError) as exc:
                             raise self._bad_output(name, event, out, exc) from exc
                 delivered += 1
         finally:
@@ -504,7 +509,9 @@ class Bus:
         """The causal chain of an event: the event, its cause, its cause's cause, ... to the root."""
         chain: list[Event] = []
         current: int | None = event_id
-        while current is not None and current in self.events:
+        seen: set[int] = set()  # a handler's event may name itself (or a later event) as its cause: stop there
+        while current is not None and current in self.events and current not in seen:
+            seen.add(current)
             event = self.events[current]
             chain.append(event)
             current = event.cause_id

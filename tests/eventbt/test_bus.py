@@ -243,3 +243,41 @@ def test_a_subscribed_event_without_its_hook_is_refused_when_the_handler_is_adde
     with pytest.raises(ContractError, match=r"^handler 'typo' \(.*Typo\) subscribes to Ping but has no "
                                             r"on_ping\(event\) method$"):
         Bus().add(Typo())
+
+
+@pytest.mark.parametrize("use_step", [False, True])
+def test_a_handler_reusing_an_id_or_publishing_in_the_past_is_named(use_step: bool) -> None:
+    """An event published with an id already taken (a fee given its fill's id, say) is refused: the log, trace and
+    the debugger find events by id, and two events of one id made trace() loop for ever. Like a publication in the
+    past, the refusal is the handler's error, naming it, the event it handled and the chain (a bare BusError
+    before), whether the bus runs or steps."""
+    for react, message in (
+        (lambda ping: [Pong(id=ping.id, time_ns=ping.time_ns, cause_id=ping.id)],
+         "handler 'echo' raised BusError: echo published Pong #1, an id already taken by Ping #1; a new event takes "
+         "its id from context.next_id(); while handling Ping #1"),
+        (lambda ping: [Pong(id=2, time_ns=ping.time_ns - 1, cause_id=ping.id)],
+         "handler 'echo' raised BusError: echo published Pong #2 at 1970-01-01T00:00:00, before the current time"),
+    ):
+        bus = Bus()
+        bus.add(Recorder("echo", react))
+        bus.publish(Ping(id=1, time_ns=5, label="a"))
+        with pytest.raises(HandlerError) as caught:
+            if use_step:
+                bus.step()
+            else:
+                bus.run()
+        assert str(caught.value).startswith(message)
+        assert caught.value.handler == "echo"
+
+
+def test_trace_stops_where_a_cause_loops_back() -> None:
+    """An event naming itself as its cause (a handler's slip) ends the chain instead of looping for ever, in the
+    bus and in the audit log."""
+    from eventbt.audit import trace_records
+
+    audit = AuditLog()
+    bus = Bus(audit=audit)
+    bus.publish(Ping(id=1, time_ns=0, label="root"))
+    bus.publish(Ping(id=2, time_ns=0, cause_id=2, label="loop"))
+    assert [e.id for e in bus.trace(2)] == [2]
+    assert [r["id"] for r in trace_records(audit.records(), 2)] == [2]
