@@ -352,7 +352,8 @@ class OrderEvent(Event):
         fields = {
             "bar": self.bar,
             "symbol": self.symbol,
-            "side": self.side.name,
+            "side": _plain(self.side),  # a Side by its name; a handler's wrong value (an int) as it is, so the
+            # log of the run that refuses it is still written
             "quantity": self.quantity,
             "reference_price": self.reference_price,
             "reason": self.reason,

@@ -121,6 +121,10 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("order for 2.5 shares from a handler", {"targets": {}, "handlers": ["FractionalOrder"]},
      "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; "
      "expected a whole number > 0 (an int)" + AT_ORDER),
+    # the run's log is written with the order's side as given (it failed rendering it, masking this error)
+    ("order with an int for its side", {"targets": {}, "handlers": ["IntSideOrder"]},
+     "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') has side 1 (int); expected "
+     "eventbt.events.Side.BUY or Side.SELL" + AT_ORDER),
     ("order for a symbol not in the data", {"targets": {}, "handlers": ["UnknownSymbolOrder"]},
      "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') is for symbol 'TSLA', which is "
      "not in the data" + AT_ORDER),
