@@ -40,7 +40,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from eventbt.data.fit import Fit, check_fit, order_type_asks
-from eventbt.errors import PluginError
+from eventbt.errors import ContractError, PluginError
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
@@ -204,6 +204,10 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                                     commission=commission, slippage=slippage),)
                     if config.events else (),
     }
+    for extra in extra_handlers:  # a scenario's [[handlers]] are checked when built; these come from Python
+        problem = plugins.handler_problem(extra)
+        if problem is not None:
+            raise ContractError(f"extra_handlers: {problem}", plugin=getattr(extra, "name", None))
     handlers = (*(handler for name in STAGES for handler in stages[name]), *extra_handlers)
     for handler in handlers:
         plugins.bind_handler(handler, context)  # a handler's own failure here is named, not a traceback

@@ -230,3 +230,32 @@ def test_a_sale_of_more_shares_than_held_is_cut_at_the_fill(targets: dict[int, A
     [cancel] = [e for e in simulation.bus.events.values() if isinstance(e, CancelEvent)]
     assert (cancel.quantity, cancel.reason) == (cancelled, f"not enough shares held at the fill ({why})")
     assert int(simulation.portfolio.positions[0]) == 0
+
+
+@pytest.mark.parametrize(("subscribes", "shown"), [
+    (("FillEvent",), "('FillEvent',)"),  # a name rather than the class
+    ("FillEvent", "FillEvent"),  # not a tuple (a class alone reads the same)
+])
+def test_a_python_handler_subscribing_to_something_else_than_event_classes_is_named(subscribes: Any,
+                                                                                    shown: str) -> None:
+    """extra_handlers= from Python are checked as a scenario's [[handlers]] are: `subscribes = ("FillEvent",)`
+    raised AttributeError: 'str' object has no attribute '__name__' from inside the bus, naming nobody."""
+    from eventbt.events import FillEvent
+    from eventbt.handler import Handler
+
+    class Listener(Handler):
+        name = "listener"
+
+        def on_fill(self, event: FillEvent) -> None:
+            return None
+
+    listener = Listener()
+    listener.subscribes = FillEvent if subscribes == "FillEvent" else subscribes  # type: ignore[assignment]
+    config = scripted_config(HALF_IN_A, data={"path": "prices.csv"})
+    with pytest.raises(ContractError) as caught:
+        Simulation(config, prices=PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE), extra_handlers=[listener])
+    assert str(caught.value).startswith(f"extra_handlers: handler 'listener' (tests.handlers.test_plugin_contract:"
+                                        f"test_a_python_handler_subscribing_to_something_else_than_event_classes_is_"
+                                        f"named.<locals>.Listener) has subscribes = {shown}; expected a tuple of "
+                                        "event classes")
+    assert caught.value.plugin == "listener"
