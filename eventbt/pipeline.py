@@ -201,7 +201,7 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
         "handlers": tuple(plugins.build_handler(spec.name, spec.params, path=source, table=f"handlers[{index}]")
                           for index, spec in enumerate(config.handlers)),
         "injected": (InjectedEvents(events, source=source, withdrawal=config.portfolio.withdrawal,
-                                    commission=commission, slippage=slippage),)
+                                    commission=commission, slippage=slippage, start=config.data.start),)
                     if config.events else (),
     }
     for extra in extra_handlers:  # a scenario's [[handlers]] are checked when built; these come from Python

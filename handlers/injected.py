@@ -82,9 +82,11 @@ class InjectedEvents(Handler):
     subscribes: tuple[type[Event], ...] = (MarketEvent,)
 
     def __init__(self, events: Sequence[Mapping[str, Any]], *, source: str | None = None,
-                 withdrawal: WithdrawalPolicy = "error", commission: object = None, slippage: object = None) -> None:
+                 withdrawal: WithdrawalPolicy = "error", commission: object = None, slippage: object = None,
+                 start: str = "") -> None:
         self.entries = [dict(entry) for entry in events]
         self.source = source
+        self.start = start  # [data] start: an entry dated before it is outside the run (empty: the first bar)
         self._by_bar: dict[int, list[dict[str, Any]]] = {}
         if withdrawal not in WITHDRAWAL_POLICIES:
             raise ValueError(f"withdrawal must be one of {', '.join(WITHDRAWAL_POLICIES)}, got {withdrawal!r}")
@@ -110,7 +112,13 @@ class InjectedEvents(Handler):
         self._by_bar = {}
         for index, entry in enumerate(self.entries):
             label = f"events[{index}]"
-            bar = max(int(np.searchsorted(days, np.datetime64(entry["date"], "D"))), getattr(context, "first_bar", 0))
+            first = getattr(context, "first_bar", 0)
+            bar = max(int(np.searchsorted(days, np.datetime64(entry["date"], "D"))), first)
+            begins = self.start or (str(days[first]) if first < len(days) else "")
+            if begins and entry["date"] < begins:
+                raise ScenarioError(f"[{label}] date {entry['date']} is before the run's first day ({begins}, "
+                                    f"{'[data] start' if self.start else 'the first bar of the data'})",
+                                    path=self.source, table=label, key="date")
             if bar >= len(days):
                 last = str(days[-1]) if len(days) else "none"
                 raise ScenarioError(f"[{label}] date {entry['date']} is after the last bar of the data ({last})",

@@ -107,7 +107,13 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
             found.append(str(exc))
             return None
 
-    prices = attempt(lambda: _load_data(values["data"], values["run"], source, problems)) \
+    # A warm-up the key check refused (a date after [data] start) is left out of the data's loading: it is
+    # reported already, and the panel it asks for cannot be made.
+    run = values["run"]
+    if any(getattr(error, "table", None) == "run" and getattr(error, "key", None) == "warmup"
+           for error in reader.errors or ()):
+        run = {**run, "warmup": 0}
+    prices = attempt(lambda: _load_data(values["data"], run, source, problems)) \
         if values["data"].get("path") else None
     warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
     problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings))
@@ -150,13 +156,20 @@ def _data_warnings(data: Mapping[str, Any], run: Mapping[str, Any], prices: Any)
                                    path=data["path"])
 
 
-def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str, problems: list[str]) -> None:
+def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str, problems: list[str],
+                  start: str = "") -> None:
     import numpy as np
 
-    last = str(np.asarray(prices.dates).astype("datetime64[D]")[-1]) if prices.n_bars else ""
+    days = np.asarray(prices.dates).astype("datetime64[D]")
+    last = str(days[-1]) if prices.n_bars else ""
+    first_bar = prices.warmup_bars
+    begins = start or (str(days[first_bar]) if first_bar < len(days) else "")
     for index, event in enumerate(events):
         label = f"[events[{index}]]"
-        if last and event["date"] > last:
+        if begins and event["date"] < begins:
+            problems.append(f"{source}: {label} date {event['date']} is before the run's first day ({begins}, "
+                            f"{'[data] start' if start else 'the first bar of the data'})")
+        elif last and event["date"] > last:
             problems.append(f"{source}: {label} date {event['date']} is after the last bar of the data ({last})")
         if event["type"] == "order" and event["symbol"] not in prices.symbols:
             problems.append(f"{source}: {label} symbol {event['symbol']!r} is not in the data")
@@ -229,7 +242,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
     if values["events"]:
         imports.append("events: handlers.injected:InjectedEvents")
         if prices is not None:
-            _check_events(values["events"], prices, source, found["events"])
+            _check_events(values["events"], prices, source, found["events"], values["data"].get("start") or "")
     benchmark = values["report"].get("benchmark")
     if benchmark:
         attempt(lambda: _check_benchmark(benchmark, source), found["benchmark"])

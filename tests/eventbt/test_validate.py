@@ -86,6 +86,29 @@ def test_validate_checks_events_against_the_data(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(("start", "date", "begins"), [
+    ("", "2011-12-30", "2012-01-03, the first bar of the data"),  # the sample's first bar is 2012-01-03
+    ("2013-01-01", "2012-12-31", "2013-01-01, [data] start"),  # one day before the window the scenario asks for
+])
+def test_an_event_before_the_runs_first_day_is_refused(tmp_path: Path, start: str, date: str, begins: str) -> None:
+    """A withdrawal dated before the run (before the file's first date, or before [data] start) was booked at the
+    first bar, ten months after its date in the report that found it; it is refused as one after the data is, by
+    validate and by the run, with the same line."""
+    import eventbt
+    from eventbt.errors import ScenarioError
+
+    path = tmp_path / "early.toml"
+    data = (ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily").as_posix()
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "ema_next_open.toml").as_posix()}"\n'
+                    f'[data]\npath = "{data}"\nstart = "{start}"\n'
+                    f'[[events]]\ndate = "{date}"\ntype = "withdrawal"\namount = 1000.0\n')
+    expected = f"{path}: [events[0]] date {date} is before the run's first day ({begins})"
+    assert validate(path).problems == (expected,)
+    with pytest.raises(ScenarioError) as caught:
+        eventbt.run(path)
+    assert str(caught.value) == expected
+
+
 def test_validate_command_exit_codes(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """`eventbt validate` exits 0 for a valid file and 1 (listing the problems) for a bad one."""
     import argparse

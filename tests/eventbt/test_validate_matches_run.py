@@ -80,6 +80,12 @@ CASES: list[tuple[str, str]] = [
     ("two problems: every handler is built before any is bound",
      f'[[handlers]]\nname = "{F}:RaisingBind"\n[[handlers]]\nname = "{F}:MisspeltHook"\n'),
     ("event after the data", '[[events]]\ndate = "2021-01-04"\ntype = "deposit"\namount = 5.0\n'),
+    ("event before the data", '[[events]]\ndate = "2019-12-02"\ntype = "deposit"\namount = 5.0\n'),
+    ("event before [data] start",
+     '[data]\nstart = "2020-01-10"\n[[events]]\ndate = "2020-01-06"\ntype = "withdrawal"\namount = 5.0\n'),
+    ("event in the warm-up", '[data]\nstart = "2020-01-10"\n[run]\nwarmup = 3\n'
+     '[[events]]\ndate = "2020-01-08"\ntype = "deposit"\namount = 5.0\n'),
+    ("warm-up date after [data] start", '[data]\nstart = "2020-01-10"\n[run]\nwarmup = "2020-01-20"\n'),
     ("event order for a symbol not in the data",
      '[[events]]\ndate = "2020-01-10"\ntype = "order"\nsymbol = "ZZZ"\nside = "buy"\nquantity = 1\n'),
     ("benchmark file missing", '[report]\nbenchmark = "nope.csv:SPY"\n'),
