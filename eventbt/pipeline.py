@@ -144,7 +144,7 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     generator = plugins.build_strategy(config.strategy.name, config.strategy.params, path=source)
     schedule = config.schedule
     mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                          dates_list=schedule.dates, source=source)
+                          dates_list=schedule.dates, source=source, first_bar=prices.warmup_bars)
     portfolio = config.portfolio
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     fit = check_fit(prices, source=source, data_path=config.data.path, timing=execution.timing,

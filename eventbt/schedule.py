@@ -34,8 +34,11 @@ def _last_of_groups(keys: np.ndarray) -> np.ndarray:
 
 
 def rebalance_mask(dates: np.ndarray, *, rebalance: str | None = None, every_n_bars: int | None = None,
-                   dates_list: Sequence[str] | None = None, source: str | None = None) -> np.ndarray:
-    """A boolean array, one entry per bar, true on rebalance bars. ``source`` names the scenario in errors."""
+                   dates_list: Sequence[str] | None = None, source: str | None = None,
+                   first_bar: int = 0) -> np.ndarray:
+    """A boolean array, one entry per bar, true on rebalance bars. ``source`` names the scenario in errors;
+    ``first_bar`` is the first tradable bar (the bars before it are the warm-up, where a date of ``dates_list``
+    would never rebalance: an error, as a date that is not a bar is)."""
     n = len(dates)
     if every_n_bars is not None:
         mask = np.zeros(n, dtype=bool)
@@ -50,6 +53,12 @@ def rebalance_mask(dates: np.ndarray, *, rebalance: str | None = None, every_n_b
                 after = str(dates[pos])[:10] if pos < n else "none"
                 raise ScenarioError(
                     f"[schedule] date {text} is not a bar of the data (nearest bars: {before}, {after})",
+                    path=source, table="schedule", key="dates",
+                )
+            if pos < first_bar:
+                raise ScenarioError(
+                    f"[schedule] date {text} is in the warm-up, before the first tradable bar "
+                    f"({str(dates[first_bar])[:10]}): nothing is traded there",
                     path=source, table="schedule", key="dates",
                 )
         mask = np.zeros(n, dtype=bool)

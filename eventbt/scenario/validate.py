@@ -274,7 +274,7 @@ def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> No
     from eventbt.schedule import rebalance_mask
 
     rebalance_mask(prices.dates, rebalance=schedule.get("rebalance"), every_n_bars=schedule.get("every_n_bars"),
-                   dates_list=schedule.get("dates"), source=source)
+                   dates_list=schedule.get("dates"), source=source, first_bar=prices.warmup_bars)
 
 
 def _check_benchmark(spec: str, source: str) -> None:

@@ -33,3 +33,17 @@ def test_monthly_and_quarterly_masks_follow_the_calendar(seed: int) -> None:
     assert monthly.tolist() == _last_bars(days, lambda day: (day.year, day.month))
     assert quarterly.tolist() == _last_bars(days, lambda day: (day.year, (day.month - 1) // 3))
     assert monthly.dtype == bool and len(monthly) == len(days)
+
+
+def test_a_schedule_date_in_the_warm_up_is_refused() -> None:
+    """With two warm-up bars (the 2nd and 3rd of January), a date among them would never rebalance: the strategy
+    only sees the warm-up. It was accepted and silently did nothing; as a date that is not a bar, it is an error.
+    A date from the first tradable bar on is a rebalance bar as before."""
+    from eventbt.errors import ScenarioError
+
+    dates = np.array(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"], dtype="datetime64[ns]")
+    with pytest.raises(ScenarioError, match=r"\[schedule\] date 2020-01-03 is in the warm-up, before the first "
+                                            r"tradable bar \(2020-01-06\): nothing is traded there"):
+        rebalance_mask(dates, dates_list=["2020-01-03", "2020-01-07"], first_bar=2)
+    assert rebalance_mask(dates, dates_list=["2020-01-06", "2020-01-07"], first_bar=2).tolist() == [
+        False, False, True, True]

@@ -69,6 +69,8 @@ CASES: list[tuple[str, str]] = [
     ("strategy of the wrong signature", f'[strategy]\nname = "{F}:UpdateWithoutView"\n[strategy.params]\n'),
     ("strategy parameter rejected", "[strategy.params]\ntop_n = 0\n"),
     ("schedule date not a bar", '[schedule]\ndates = ["2020-01-04"]\n'),
+    ("schedule date in the warm-up", '[data]\nstart = "2020-01-10"\n[run]\nwarmup = 3\n'
+     '[schedule]\ndates = ["2020-01-08", "2020-01-15"]\n'),
     ("handler hook misspelt", f'[[handlers]]\nname = "{F}:MisspeltHook"\n'),
     ("handler hook without the event", f'[[handlers]]\nname = "{F}:HookWithoutEvent"\n'),
     ("handler finish with an argument", f'[[handlers]]\nname = "{F}:FinishWithArgument"\n'),
