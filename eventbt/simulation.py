@@ -10,6 +10,7 @@ applies ``[run] on_error``, closes the log with how the run ended, and turns the
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import threading
@@ -498,7 +499,9 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     line does. The other keyword arguments are :class:`Simulation`'s: ``prices=`` takes the prices in memory
     instead of the scenario's file, as a :class:`~eventbt.prices.PriceData` or a pandas DataFrame, wide (a column
     of closes per symbol, dates as the index) or long (date, symbol, close and optionally open, high, low,
-    volume), checked like a file and hashed into the audit header (see ``docs/scenarios.md``).
+    volume), checked like a file and hashed into the audit header (see ``docs/scenarios.md``). The data
+    warnings ``eventbt run`` prints (a likely unadjusted split, stale prices) go to the ``eventbt`` logger at
+    level WARNING (``Simulation.data_warnings`` lists them too).
     """
     config = scenario if isinstance(scenario, ScenarioConfig) else ScenarioConfig.from_toml(scenario, overrides)
     if isinstance(scenario, ScenarioConfig) and overrides:
@@ -511,4 +514,9 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
         if folder is not None:
             folder.abandon()
         raise
+    # What `eventbt run` prints about the data, to the "eventbt" logger: with no logging set up, Python writes a
+    # warning to stderr, so a script or notebook sees a likely unadjusted split as the command line does.
+    log = logging.getLogger("eventbt")
+    for line in simulation.data_warnings:
+        log.warning("%s", line)
     return run_to_folder(simulation, folder)

@@ -333,6 +333,23 @@ def test_data_warnings_use_the_jump_threshold() -> None:
         "corporate action (the loaders apply no adjustment)"]
 
 
+def test_eventbt_run_logs_the_data_warnings_from_python(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """From Python a run printed nothing of its data warnings (a split the prices do not show passed unseen in a
+    notebook); eventbt.run logs each, the line `eventbt run` prints, to the "eventbt" logger as a WARNING."""
+    import logging
+
+    import eventbt
+
+    (tmp_path / "p.csv").write_text("date,A\n2020-01-02,10\n2020-01-03,5\n2020-01-06,5.1\n")
+    config = ScenarioConfig.from_dict({"data": {"path": "p.csv"}, "strategy": {"name": "equal_weight"}},
+                                      base_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="eventbt"):
+        eventbt.run(config)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [(
+        "eventbt", "WARNING", "p.csv: close for 'A' moves 10 -> 5 (x0.500) on 2020-01-03; likely an unadjusted "
+        "split or other corporate action (the loaders apply no adjustment)")]
+
+
 def _scenario(**data: Any) -> ScenarioConfig:
     return ScenarioConfig.from_dict({"data": {"path": "p.csv", **data}, "strategy": {"name": "equal_weight"}},
                                     source="scenarios/x.toml")
