@@ -65,9 +65,11 @@ class DelistingHandler(Handler):
             symbol, price = context.symbols[j], self._last_close[j]
             last_date = str(np.datetime_as_string(context.dates[self._last_bar[j]], unit="D"))
             if self.policy == "error":
+                holding, close_out = (f"{held} shares are held", "sell") if held > 0 else \
+                    (f"{-held} shares are sold short", "buy back")
                 raise DataError(
-                    f"prices for {symbol!r} end on {last_date} while {held} shares are held; expected prices to "
-                    "the end of the data, or [data] delisting = 'liquidate' to sell at the last price",
+                    f"prices for {symbol!r} end on {last_date} while {holding}; expected prices to the end of the "
+                    f"data, or [data] delisting = 'liquidate' to {close_out} at the last price",
                     path=self.path or None, symbol=symbol, date=last_date, policy="[data] delisting")
             notice = NoticeEvent(id=context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
                                  handler=self.name, code=NoticeCode.DELISTED, symbol=symbol,

@@ -101,6 +101,18 @@ def test_a_series_that_ends_while_held_is_an_error_under_delisting_error() -> No
     assert (cause.symbol, cause.date) == ("B", "2020-01-07")
 
 
+def test_a_short_series_that_ends_is_named_as_a_short_under_delisting_error() -> None:
+    """A short position (0.5 of 100,000 at 20.00: 2,500 B sold short) says so, and that liquidate would buy it
+    back; the message said "-2500 shares are held" and "to sell at the last price"."""
+    config = scripted_config({0: {"A": 0.5, "B": -0.5}}, data={"path": "generated.csv", "delisting": "error"},
+                             portfolio={"initial_cash": 100_000.0, "allow_short": True, "max_gross": 1.0})
+    with pytest.raises(HandlerError) as caught:
+        Simulation(config, prices=_prices()).run()
+    assert str(caught.value.__cause__) == (
+        "generated.csv: prices for 'B' end on 2020-01-07 while 2500 shares are sold short; expected prices to the "
+        "end of the data, or [data] delisting = 'liquidate' to buy back at the last price")
+
+
 def test_a_series_that_ends_while_not_held_needs_nothing() -> None:
     """Holding only A, B's end changes nothing: no notice, no sale, even under delisting = "error"."""
     config = scripted_config({0: {"A": 1.0}}, data={"path": "generated.csv", "delisting": "error"})
