@@ -102,7 +102,7 @@ def file_actions(frame: pd.DataFrame, name: str, report: Report) -> list[Corpora
     pay_in = find_column(frame.columns, ("pay_date",))
     dates = parse_dates(frame[date_in], name)
     pays = frame[pay_in].astype(str).str.strip() if pay_in is not None else None
-    paid = parse_dates(pays[~pays.isin(MISSING_TEXT)], name) if pays is not None else np.array([])
+    paid = parse_dates(pays[~pays.isin(MISSING_TEXT)], name, field="pay_date") if pays is not None else np.array([])
     pay_of = dict(zip(pays[~pays.isin(MISSING_TEXT)].index.tolist(), paid, strict=True)) if pays is not None else {}
     seen: dict[tuple[str, str, str], int] = {}
     found: list[CorporateAction] = []

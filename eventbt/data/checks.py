@@ -85,8 +85,8 @@ def parse_bound(text: str | None, label: str, path: str) -> np.datetime64 | None
     return np.datetime64(day.isoformat(), "ns")
 
 
-def parse_dates(column: pd.Series, path: str) -> np.ndarray:
-    """A date column as tz-naive midnight datetime64[ns].
+def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndarray:
+    """A date column as tz-naive midnight datetime64[ns]; ``field`` names the column in messages (``pay_date``).
 
     Text may be ISO (``2020-01-02``, with or without a time) or ``M/D/YYYY``; one format for the whole
     column. A timestamp with a UTC offset gives its local date, the date as written. Offsets in one column
@@ -115,17 +115,17 @@ def parse_dates(column: pd.Series, path: str) -> np.ndarray:
         i = int(np.argmax(failed))
         text, row = str(texts.iloc[i]), int(rows[i])
         if readable[i]:
-            problem = f"date {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
+            problem = f"{field} {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
         elif text in ("", "NaT"):
-            problem = f"date is empty (row {row}); {EXPECTED_DATE}"
+            problem = f"{field} is empty (row {row}); {EXPECTED_DATE}"
         else:
-            problem = f"date {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
+            problem = f"{field} {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
         raise DataError(problem, path=path, row=row)
     outside = ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
     if outside.any():
         i = int(np.argmax(outside))
         raise DataError(
-            f"date {texts.iloc[i]!r} (row {rows[i]}) is outside the supported range "
+            f"{field} {texts.iloc[i]!r} (row {rows[i]}) is outside the supported range "
             f"{_EARLIEST.date()} .. {_LATEST.date()}",
             path=path,
             row=int(rows[i]),

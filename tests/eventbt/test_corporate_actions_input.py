@@ -108,6 +108,9 @@ ACTION_CASES: list[tuple[str, str, str, tuple[str | None, str | None, int | None
     ("pay date before the ex-date", "2024-01-05,B,dividend,0.5,2024-01-03\n",
      "actions.csv: pay_date 2024-01-03 for 'B' (row 1) is before its ex-date 2024-01-05; expected a pay date on or "
      "after the ex-date", ("B", "2024-01-05", 1)),
+    ("pay date not a date", "2024-01-05,B,dividend,0.5,2024-13-01\n",  # named as pay_date, not as the ex-date
+     "actions.csv: pay_date '2024-13-01' (row 1) is not a date; expected a date like YYYY-MM-DD or M/D/YYYY",
+     (None, None, 1)),
     ("pay date on a split", "2024-01-05,B,split,2,2024-01-08\n",
      "actions.csv: split for 'B' on 2024-01-05 (row 1) has a pay_date; expected pay_date only on dividends",
      ("B", "2024-01-05", 1)),
