@@ -73,10 +73,13 @@ def _data_warnings(config: ScenarioConfig, prices: PriceData, fit: Fit) -> list[
     out again)."""
     from eventbt.data.checks import data_warnings
     from eventbt.data.frames import IN_MEMORY_NAME
+    from eventbt.data.warmup import warmup_warnings
 
     path = config.data.path if IN_MEMORY_NAME not in prices.sources else IN_MEMORY_NAME
-    return data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
-                         missing=config.data.missing, found=(fit.bounds, fit.gaps))
+    lines = data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
+                          missing=config.data.missing, found=(fit.bounds, fit.gaps))
+    # a warm-up shorter than asked, as `eventbt validate` says it (the log also has its warmup_shortened note)
+    return lines + warmup_warnings(prices, warmup=config.run.warmup, start=config.data.start, path=path)
 
 
 def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[str] | None = None,

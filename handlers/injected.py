@@ -116,8 +116,9 @@ class InjectedEvents(Handler):
             bar = max(int(np.searchsorted(days, np.datetime64(entry["date"], "D"))), first)
             begins = self.start or (str(days[first]) if first < len(days) else "")
             if begins and entry["date"] < begins:
-                raise ScenarioError(f"[{label}] date {entry['date']} is before the run's first day ({begins}, "
-                                    f"{'[data] start' if self.start else 'the first bar of the data'})",
+                which = ("[data] start" if self.start else "the first tradable bar" if first
+                         else "the first bar of the data")
+                raise ScenarioError(f"[{label}] date {entry['date']} is before the run's first day ({begins}, {which})",
                                     path=self.source, table=label, key="date")
             if bar >= len(days):
                 last = str(days[-1]) if len(days) else "none"

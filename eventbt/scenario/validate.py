@@ -167,8 +167,9 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
     for index, event in enumerate(events):
         label = f"[events[{index}]]"
         if begins and event["date"] < begins:
+            which = "[data] start" if start else "the first tradable bar" if first_bar else "the first bar of the data"
             problems.append(f"{source}: {label} date {event['date']} is before the run's first day ({begins}, "
-                            f"{'[data] start' if start else 'the first bar of the data'})")
+                            f"{which})")
         elif last and event["date"] > last:
             problems.append(f"{source}: {label} date {event['date']} is after the last bar of the data ({last})")
         if event["type"] == "order" and event["symbol"] not in prices.symbols:

@@ -83,6 +83,10 @@ def test_a_short_warm_up_is_noted_and_warned_about() -> None:
     assert simulation.prices.warmup_bars == 2
     notes = [r for r in simulation.audit.records() if r.get("record") == "note" and r["code"] == "warmup_shortened"]
     assert [(n["requested"], n["bars"]) for n in notes] == [(5, 2)]
+    # the run's warnings (what `eventbt run` prints, and eventbt.run logs) have the line validate gives
+    assert [line for line in simulation.data_warnings if "[run] warmup" in line] == [
+        "unused.csv: [run] warmup = 5 bars, but the data has only 2 before [data] start 2024-01-03; the strategy "
+        "warms up on those"]
     prices = PriceData(dates=DATES, symbols=("A",), close=np.ones((10, 1)), warmup_bars=2)
     assert warmup_warnings(prices, warmup=5, start="2024-01-03", path="prices.csv") == [
         "prices.csv: [run] warmup = 5 bars, but the data has only 2 before [data] start 2024-01-03; the strategy "
@@ -113,9 +117,16 @@ def test_a_warm_up_that_does_not_fit_is_an_error(load: Any, options: dict[str, A
     assert message in docs
 
 
-def test_an_event_dated_in_the_warm_up_happens_at_the_first_tradable_bar() -> None:
-    """A deposit on 01-02 (bar 1, in a 3-bar warm-up) is booked at bar 3, the first bar anything is booked."""
-    simulation = _run(3, events=[{"date": "2024-01-02", "type": "deposit", "amount": 1000.0}])
+def test_an_event_dated_in_the_warm_up_is_refused() -> None:
+    """A deposit on 01-02 (bar 1, in a 3-bar warm-up) is before the run's first day, 01-04: an error, as it is
+    without a warm-up (it was booked at bar 3, the first tradable bar, two days after its date). One dated on the
+    first tradable day is booked there."""
+    from eventbt.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"\[events\[0\]\] date 2024-01-02 is before the run's first day "
+                                            r"\(2024-01-04, the first tradable bar\)"):
+        _run(3, events=[{"date": "2024-01-02", "type": "deposit", "amount": 1000.0}])
+    simulation = _run(3, events=[{"date": "2024-01-04", "type": "deposit", "amount": 1000.0}])
     flows = [r["data"]["bar"] for r in simulation.audit.records() if r.get("type") == "CashFlowEvent"]
     assert flows == [3]
     assert simulation.result().equity["flow"].iloc[0] == 1000.0
