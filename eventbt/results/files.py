@@ -43,6 +43,9 @@ LATER_FILES = ("report.html", "equity.png", "drawdown.png", "weights.png", "turn
 belong to the run, so replacing the run replaces them too."""
 
 _KIND = "eventbt run"
+_ENTRIES_CHECKED = 1000
+"""How many entries of an output folder are looked at: a run folder holds a few dozen at most, so a folder with
+more is refused whatever the rest holds, without walking it all."""
 _STAGING = ".eventbt-new-"
 _RETIRED = ".eventbt-old-"
 
@@ -125,18 +128,40 @@ def _marker(folder: Path) -> list[str] | None:
     return [str(name) for name in marker["files"]]
 
 
-def _entries(folder: Path) -> list[str]:
+def _entries(folder: Path, *, at_most: int | None = None) -> tuple[list[str], bool]:
     """Every file under ``folder`` (symbolic links included, not followed) and every empty folder (``name/``),
-    as relative POSIX paths."""
-    found = []
+    as sorted relative POSIX paths, and whether that is all of them.
+
+    With ``at_most`` the walk stops once it has found more than that many (the list then holds ``at_most + 1``
+    and the flag is ``False``): deciding whether a folder may take a run never needs more, however big the
+    tree under it (``--out /``). A folder on another file system (``/proc``, ``/sys``, a mount) is listed as
+    ``name/`` and not entered.
+    """
+    found: list[str] = []
+    device = folder.stat().st_dev
     for root, dirs, files in os.walk(folder):
         here = Path(root).relative_to(folder)
+        dirs.sort()
         links = [d for d in dirs if (Path(root) / d).is_symlink()]
-        for name in [*files, *links]:
-            found.append((here / name).as_posix())
-        if not dirs and not files and here != Path("."):
+        mounts = [d for d in dirs if d not in links and _elsewhere(Path(root) / d, device)]
+        dirs[:] = [d for d in dirs if d not in links and d not in mounts]
+        names = [*files, *links]
+        found.extend((here / name).as_posix() for name in names)
+        found.extend((here / name).as_posix() + "/" for name in mounts)
+        if not dirs and not names and not mounts and here != Path("."):
             found.append(here.as_posix() + "/")
-    return sorted(found)
+        if at_most is not None and len(found) > at_most:
+            return sorted(found)[: at_most + 1], False
+    return sorted(found), True
+
+
+def _elsewhere(path: Path, device: int) -> bool:
+    """Whether the folder ``path`` lies on another file system than ``device`` (one that cannot be read is
+    taken as elsewhere: it is not entered)."""
+    try:
+        return path.stat().st_dev != device
+    except OSError:
+        return True
 
 
 def _write_marker(folder: Path, files: Iterable[str], *, complete: bool) -> None:
@@ -191,7 +216,7 @@ class RunFolder:
                 raise OutputError(f"cannot create the folder: {_reason(exc)}", path=display) from None
             created = True
         try:
-            entries = _entries(target)
+            entries, complete = _entries(target, at_most=_ENTRIES_CHECKED)
         except OSError as exc:
             raise OutputError(f"cannot read the folder: {_reason(exc)}", path=display) from None
         if not entries:
@@ -204,13 +229,13 @@ class RunFolder:
             return folder
         marker = _marker(target)
         if marker is None:
-            raise OutputError(f"holds files that are not an eventbt run ({_some(entries)}); a run writes only "
-                              f"into a new folder, an empty one, or the folder of an earlier run (one with "
+            raise OutputError(f"holds files that are not an eventbt run ({_some(entries, complete)}); a run writes "
+                              f"only into a new folder, an empty one, or the folder of an earlier run (one with "
                               f"{RUN_MARKER}): pick another folder", path=display)
         ours = {RUN_MARKER, *LATER_FILES, *marker}
         foreign = [entry for entry in entries if entry not in ours]
         if foreign:
-            raise OutputError(f"holds an earlier run and files it did not write ({_some(foreign)}); a run "
+            raise OutputError(f"holds an earlier run and files it did not write ({_some(foreign, complete)}); a run "
                               "replaces an earlier run whole, so move those files out first", path=display)
         _sweep_leftovers(target)
         staging = target.parent / f".{target.name}{_STAGING}{secrets.token_hex(4)}"
@@ -261,7 +286,7 @@ class RunFolder:
         if self.replacing:
             shutil.rmtree(self.path, ignore_errors=True)
             return
-        for name in _entries(self.path):
+        for name in _entries(self.path)[0]:
             with contextlib.suppress(OSError):
                 (self.path / name).unlink()
         for root, dirs, _files in os.walk(self.path, topdown=False):
@@ -273,8 +298,12 @@ class RunFolder:
                 self.path.rmdir()
 
 
-def _some(entries: list[str]) -> str:
+def _some(entries: list[str], complete: bool = True) -> str:
+    """The first three ``entries`` and how many more; ``complete`` is false when the list stopped short (a
+    folder with more entries than :data:`_ENTRIES_CHECKED`), which then says only "and more"."""
     shown = ", ".join(entries[:3])
+    if not complete:
+        return shown + " and more"
     return shown + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
 
 

@@ -153,6 +153,50 @@ def test_a_run_folder_holding_a_users_file_is_refused(place: dict[str, Path], ad
     assert sorted(p.relative_to(place["out"]).as_posix() for p in place["out"].rglob("*")) == before
 
 
+def test_a_crowded_folder_is_refused_without_walking_all_of_it(place: dict[str, Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """--out on a folder of 30 subfolders of 100 files each (3,000 files): refused after looking at about 1,000
+    of them, so `--out /` answers at once. Counted by hand: the walk visits the folder itself and then
+    subfolders of 100 files each, so more than 1,000 files are found in the 11th subfolder; 12 folders at most."""
+    import eventbt.results.files as files
+
+    crowded = place["root"] / "crowded"
+    for index in range(30):
+        (crowded / f"d{index:02}").mkdir(parents=True)
+        for number in range(100):
+            (crowded / f"d{index:02}" / f"f{number:03}").write_text("")
+    visited: list[str] = []
+    walk = os.walk
+
+    def counting_walk(top: Path) -> object:
+        for step in walk(top):
+            visited.append(step[0])
+            yield step
+
+    monkeypatch.setattr(files.os, "walk", counting_walk)
+    with pytest.raises(OutputError) as caught:
+        RunFolder.open(crowded)
+    assert len(visited) <= 12
+    assert str(caught.value).startswith(f"{crowded}: holds files that are not an eventbt run (d00/f000, d00/f001, "
+                                        "d00/f002 and more); a run writes only into a new folder")
+
+
+def test_a_folder_on_another_file_system_is_listed_not_entered(place: dict[str, Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subfolder on another file system (as /proc is under /) is named as a folder and never walked: here
+    `mnt` is made to look mounted, and its 5 files are not listed (the message has the 2 entries there are)."""
+    import eventbt.results.files as files
+
+    folder = place["root"] / "top"
+    (folder / "mnt").mkdir(parents=True)
+    for number in range(5):
+        (folder / "mnt" / f"f{number}").write_text("")
+    (folder / "notes.txt").write_text("mine")
+    monkeypatch.setattr(files, "_elsewhere", lambda path, device: path.name == "mnt")
+    with pytest.raises(OutputError, match=r"holds files that are not an eventbt run \(mnt/, notes.txt\); "):
+        RunFolder.open(folder)
+
+
 def test_a_rerun_replaces_the_earlier_run_whole(place: dict[str, Path]) -> None:
     """Running into a run folder that has a report: the new run's files only, no stale report, nothing left
     beside the folder, and the folder verifies; the Result's audit log follows the folder."""
