@@ -1,4 +1,9 @@
-"""The report's charts as PNG files (``eventbt report --png DIR``), drawn with matplotlib's Agg backend."""
+"""The report's charts as PNG files (``eventbt report --png DIR``), drawn with matplotlib's Agg backend.
+
+Like the report's page, a chart is written only where nothing is, or over a chart eventbt wrote: every PNG carries
+:data:`PNG_MARK` (a ``tEXt`` chunk ``Generator: eventbt``), and the charts in a run's own folder belong to the run
+(:data:`eventbt.results.files.LATER_FILES`). Any other file of those names is refused before anything is drawn.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,49 @@ from typing import Any
 import numpy as np
 
 from eventbt.display.svg import PALETTE
-from eventbt.errors import EventbtError
+from eventbt.errors import EventbtError, OutputError
 from eventbt.report.costs import rebalance_costs
 from eventbt.report.data import RunData
 from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
 from eventbt.results.returns import drawdown
 
-__all__ = ["PNG_NAMES", "write_pngs"]
+__all__ = ["PNG_MARK", "PNG_NAMES", "check_png_folder", "write_pngs"]
 
 PNG_NAMES = ["equity.png", "drawdown.png", "weights.png", "turnover_costs.png", "monthly_returns.png"]
+PNG_MARK = {"Generator": "eventbt"}
+"""The text chunk every chart eventbt writes carries, so a later ``--png`` knows it may replace the file."""
+_HEAD_BYTES = 4096
+
+
+def check_png_folder(folder: str | Path, option: str = "--png") -> Path:
+    """``folder`` as a :class:`~pathlib.Path` when the charts may be written there: each of :data:`PNG_NAMES`
+    is absent, a chart eventbt wrote, or a chart of the run whose folder this is. Otherwise an
+    :class:`OutputError` naming the first file in the way; nothing is written."""
+    from eventbt.results.files import is_run_folder
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"is a file; {option} names the folder to write the charts into", path=str(folder))
+    run_folder = is_run_folder(out)
+    for name in PNG_NAMES:
+        target = out / name
+        if target.is_dir():
+            raise OutputError(f"is a folder; {option} writes a chart of that name", path=str(target))
+        if (target.exists() or target.is_symlink()) and not (run_folder or _is_our_png(target)):
+            raise OutputError(f"exists and was not written by eventbt; {option} never overwrites another file "
+                              "(remove it or name another folder)", path=str(target))
+    return out
+
+
+def _is_our_png(path: Path) -> bool:
+    """Whether ``path`` is a PNG whose head holds :data:`PNG_MARK`."""
+    (key, value), = PNG_MARK.items()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG") and f"tEXt{key}\0{value}".encode() in head
 
 
 def _pyplot() -> Any:
@@ -31,9 +70,12 @@ def _pyplot() -> Any:
 
 
 def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path]:
-    """Write the five charts of the HTML report into ``folder`` (created if needed); returns their paths."""
+    """Write the five charts of the HTML report into ``folder`` (created if needed); returns their paths.
+
+    A file of a chart's name there that eventbt did not write is an :class:`OutputError` (:func:`check_png_folder`),
+    before anything is drawn."""
+    out = check_png_folder(folder, option="folder")
     plt = _pyplot()
-    out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     equity = run.equity["total_value"]
     paths = []
@@ -103,7 +145,7 @@ def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path
 
 def _save(fig: Any, path: Path, dpi: int) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, metadata=PNG_MARK)
     fig.clf()
     import matplotlib.pyplot as plt
 

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from eventbt.errors import OutputError
 
 __all__ = ["LATER_FILES", "RUN_FILES", "RUN_MARKER", "RunFolder", "atomic_write", "create_file", "is_audit_log",
-           "relative_inside"]
+           "is_run_folder", "relative_inside"]
 
 RUN_MARKER = "eventbt-run.json"
 """The marker of a run folder: ``{"kind": "eventbt run", "files": [...], "complete": ...}``."""
@@ -115,6 +115,11 @@ def relative_inside(text: str, *, within: str) -> PurePosixPath:
     if not parts:
         raise ValueError(f"{text!r} names {within} itself; expected a file inside it")
     return PurePosixPath(*parts)
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` carries an eventbt run's marker (:data:`RUN_MARKER`)."""
+    return _marker(folder) is not None
 
 
 def _marker(folder: Path) -> list[str] | None:

@@ -630,6 +630,23 @@ def _cli_error(argv: list[str]) -> Callable[[Path], object]:
     return action
 
 
+def _export_to(target: str, *, folder: bool = False) -> Callable[[Path], object]:
+    """`eventbt audit export runs/x --to TARGET` after a run into runs/x (TARGET made a folder first if asked)."""
+    def action(project: Path) -> object:
+        _run_x("runs/x", "")
+        if folder:
+            (project / target).mkdir()
+        return _cli_error(["audit", "export", "runs/x", "--to", target])(project)
+    return action
+
+
+def _pngs_over_a_users_file(project: Path) -> object:
+    _run_x("runs/x", "")
+    (project / "charts").mkdir()
+    (project / "charts" / "equity.png").write_text("mine")
+    return _cli_error(["report", "runs/x", "--no-explorer", "--png", "charts"])(project)
+
+
 def _seedless_resume(project: Path) -> object:
     import json
 
@@ -769,6 +786,14 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "--out: runs/sweep is a file; a sweep writes its files into a folder"),
     ("sweep over a user's file", lambda p: _sweep_over(p, "runs/sweep/results.csv"),
      "--out: runs/sweep holds results.csv, which this sweep would overwrite; pick another --out"),
+    ("audit export over a run's trades.csv", _export_to("runs/x/trades.csv"),
+     "runs/x/trades.csv: exists and is not an export eventbt wrote; --to never overwrites another file (remove it "
+     "or name another)"),
+    ("audit export into a folder", _export_to("events.csv", folder=True),
+     "events.csv: is a folder; --to names the .csv or .parquet file to write"),
+    ("report pngs over a user's file", _pngs_over_a_users_file,
+     "charts/equity.png: exists and was not written by eventbt; --png never overwrites another file (remove it or "
+     "name another folder)"),
     ("verify: unclosed quote", _doctored("trades.csv", 'date,symbol\n"2012-03-19,AAPL\n'),
      "trades.csv: is not a readable CSV file (Error: unexpected end of data)"),
     ("verify: extra field", _doctored("trades.csv", "date,symbol\n2012-03-19,AAPL,BUY\n"),

@@ -325,6 +325,55 @@ def _report_cli(*argv: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
+def test_audit_export_never_overwrites_a_users_file(place: dict[str, Path]) -> None:
+    """`audit export --to` naming a user's file, a run's own trades.csv or a folder stops with one line and
+    leaves the file byte for byte; an export written there before (CSV or Parquet) is replaced."""
+    run_dir = place["root"] / "run"
+    eventbt.run(place["scenario"], out=run_dir)
+    mine = place["root"] / "prices.csv"
+    mine.write_text("date,AAA\n2021-01-04,10\n")
+    trades = (run_dir / "trades.csv").read_bytes()
+    (place["root"] / "events.csv").mkdir()
+    refused = {
+        str(mine): f"{mine}: exists and is not an export eventbt wrote; --to never overwrites another "
+                   "file (remove it or name another)",
+        str(run_dir / "trades.csv"): f"{run_dir / 'trades.csv'}: exists and is not an export eventbt wrote; --to "
+                                     "never overwrites another file (remove it or name another)",
+        str(place["root"] / "events.csv"): f"{place['root'] / 'events.csv'}: is a folder; --to names the .csv or "
+                                           ".parquet file to write",
+    }
+    for target, message in refused.items():
+        done = _report_cli("audit", "export", str(run_dir), "--to", target)
+        assert (done.returncode, done.stderr.strip()) == (2, f"eventbt: error: {message}")
+    assert mine.read_text() == "date,AAA\n2021-01-04,10\n"
+    assert (run_dir / "trades.csv").read_bytes() == trades and verify_run(run_dir).ok
+    for name in ("again.csv", "again.parquet"):
+        for _ in range(2):  # the second time over the first one's export
+            done = _report_cli("audit", "export", str(run_dir), "--to", str(place["root"] / name))
+            assert done.returncode == 0, done.stderr
+
+
+def test_report_pngs_never_overwrite_a_users_file(place: dict[str, Path]) -> None:
+    """`report --png DIR` with a file of a chart's name that eventbt did not write stops with one line before
+    anything is written; charts eventbt wrote there before, and the charts in a run's own folder, are replaced."""
+    pytest.importorskip("matplotlib")
+    run_dir = place["root"] / "run"
+    eventbt.run(place["scenario"], out=run_dir)
+    charts = place["root"] / "charts"
+    charts.mkdir()
+    (charts / "equity.png").write_text("hi\n")
+    done = _report_cli("report", str(run_dir), "--no-explorer", "--png", str(charts))
+    assert (done.returncode, done.stderr.strip()) == (
+        2, f"eventbt: error: {charts / 'equity.png'}: exists and was not written by eventbt; --png never overwrites "
+           "another file (remove it or name another folder)")
+    assert (charts / "equity.png").read_text() == "hi\n" and not (run_dir / "report.html").exists()
+    (charts / "equity.png").unlink()
+    for folder in (charts, charts, run_dir):  # a new folder's charts, then over them, then in the run's folder
+        done = _report_cli("report", str(run_dir), "--no-explorer", "--png", str(folder))
+        assert done.returncode == 0, done.stderr
+    assert (charts / "equity.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_report_and_diff_pages_never_overwrite_a_users_file(place: dict[str, Path]) -> None:
     """`report --out` and `diff --html` naming a file eventbt did not write (or a folder) stop with one line and
     leave it alone; a page eventbt wrote there before is replaced."""

@@ -2,19 +2,21 @@
 
   eventbt audit trace LOG EVENT_ID
   eventbt audit show LOG [--type FillEvent] [--symbol AAPL] [--from 2020-01-01] [--to 2020-12-31]
-  eventbt audit export LOG --to events.csv|events.parquet
+  eventbt audit export LOG --to events.csv|events.parquet   (a new file, or one an earlier export wrote)
   eventbt audit verify LOG          (exit 1 when the log was modified after it was written)
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["add_arguments", "execute", "publish_rows"]
+__all__ = ["add_arguments", "execute", "export_target", "is_event_export", "publish_rows"]
 
 _BASE_COLUMNS = ("seq", "time", "type", "id", "cause", "by")
 
@@ -31,9 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("--from", dest="start", metavar="DATE", help="only events on or after DATE")
     show.add_argument("--to", dest="end", metavar="DATE", help="only events on or before DATE")
     show.add_argument("--limit", type=int, help="show at most this many rows")
-    export = sub.add_parser("export", help="published events to a CSV or Parquet file, one row per event")
+    export = sub.add_parser("export", help="published events to a CSV or Parquet file, one row per event",
+                            description="Write every published event of the log to a CSV or Parquet file, one "
+                                        "row per event. FILE must be new or a file an earlier export wrote (its "
+                                        "first columns are seq,time,type,id,cause,by): any other file, a price "
+                                        "file or a run's trades.csv, is refused and left as it is.")
     export.add_argument("log", help="the audit log (or the run folder holding audit.jsonl)")
-    export.add_argument("--to", dest="target", required=True, metavar="FILE", help="x.csv or x.parquet")
+    export.add_argument("--to", dest="target", required=True, metavar="FILE",
+                        help="x.csv or x.parquet: a new file, or one an earlier export wrote (never another file)")
     verify = sub.add_parser("verify", help="check the log against the digest in its footer")
     verify.add_argument("log", help="the audit log (or the run folder holding audit.jsonl)")
 
@@ -104,8 +111,9 @@ def _check_filters(records: Sequence[Mapping[str, Any]], event_type: str | None,
 
 def execute(args: argparse.Namespace) -> int:
     from eventbt.audit import read_audit, trace_records
-    from eventbt.errors import AuditError, EventbtError
+    from eventbt.errors import AuditError
     from eventbt.replays.replayer import load_log
+    from eventbt.results.files import atomic_write
 
     if args.action == "verify":
         try:
@@ -115,8 +123,8 @@ def execute(args: argparse.Namespace) -> int:
             return 1
         print(f"intact: {len(records):,} records; digest {records[-1].get('digest')}")
         return 0
-    from pathlib import Path
-
+    # A --to that may not be written is refused before the log is read.
+    target = export_target(str(args.target)) if args.action == "export" else None
     path = Path(args.log) / "audit.jsonl" if Path(args.log).is_dir() else Path(args.log)
     if not path.is_file():
         raise AuditError("no such audit log", path=str(path))
@@ -135,18 +143,63 @@ def execute(args: argparse.Namespace) -> int:
             rows = rows[: args.limit]
         print(_table(rows) if rows else "no events match")
         return 0
+    if target is None:  # pragma: no cover - argparse allows only the four actions
+        raise AssertionError(f"unknown action {args.action!r}")
+    parquet = target.suffix == ".parquet"
+    frame = _events_frame(records, parquet=parquet)
+    atomic_write(target, _frame_bytes(frame, parquet=parquet))
+    print(f"wrote {len(frame):,} events to {args.target}")
+    return 0
+
+
+def _events_frame(records: Sequence[Mapping[str, Any]], *, parquet: bool) -> Any:
+    """The published events as a table; for Parquet, a column mixing text and numbers is made text."""
     import pandas as pd
 
     frame = pd.DataFrame(publish_rows(records))
-    target = str(args.target)
-    if target.endswith(".parquet"):
-        for column in frame.columns:  # a column mixing text and numbers cannot be written as Parquet
+    if parquet:
+        for column in frame.columns:
             if frame[column].dtype == object:
                 frame[column] = frame[column].map(lambda v: None if v is None else str(v))
-        frame.to_parquet(target, index=False)
-    elif target.endswith(".csv"):
-        frame.to_csv(target, index=False)
-    else:
-        raise EventbtError(f"--to {target}: expected a file name ending in .csv or .parquet")
-    print(f"wrote {len(frame):,} events to {target}")
-    return 0
+    return frame
+
+
+def _frame_bytes(frame: Any, *, parquet: bool) -> bytes:
+    if parquet:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return str(frame.to_csv(index=False)).encode()
+
+
+def export_target(text: str) -> Path:
+    """The file ``audit export --to`` may write: a new ``.csv`` or ``.parquet`` file, or one an earlier export
+    wrote (:func:`is_event_export`), which is replaced. A folder or any other file (a price file, a run's
+    ``trades.csv``) is an :class:`~eventbt.errors.OutputError` naming it, and nothing is read or written."""
+    from eventbt.errors import EventbtError, OutputError
+
+    target = Path(text)
+    if target.suffix not in (".csv", ".parquet"):
+        raise EventbtError(f"--to {text}: expected a file name ending in .csv or .parquet")
+    if target.is_dir():
+        raise OutputError("is a folder; --to names the .csv or .parquet file to write", path=text)
+    if (target.exists() or target.is_symlink()) and not is_event_export(target):
+        raise OutputError("exists and is not an export eventbt wrote; --to never overwrites another "
+                          "file (remove it or name another)", path=text)
+    return target
+
+
+def is_event_export(path: Path) -> bool:
+    """Whether ``path`` is a table an export wrote: a CSV whose header, or a Parquet file whose schema, starts
+    with the columns every export starts with (``seq,time,type,id,cause,by``)."""
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+            columns = list(pq.read_schema(path).names)
+        else:
+            with path.open("rb") as handle:
+                columns = handle.readline(1 << 16).decode("utf-8").rstrip("\r\n").split(",")
+    except (OSError, ValueError):  # not a file, not text, not Parquet (pyarrow's errors are these): not an export
+        return False
+    return columns[: len(_BASE_COLUMNS)] == list(_BASE_COLUMNS)

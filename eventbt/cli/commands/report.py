@@ -18,7 +18,8 @@ __all__ = ["add_arguments", "execute"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run SCENARIO --out DIR`")
     parser.add_argument("--out", metavar="FILE", help="where to write the report (default RUN_DIR/report.html)")
-    parser.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR")
+    parser.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR (over charts "
+                                                     "eventbt wrote there, never over another file)")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]",
                         help="a wide CSV (gzip allowed) of benchmark levels, e.g. data.csv.gz:SP500")
     parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE",
@@ -39,8 +40,12 @@ def execute(args: argparse.Namespace) -> int:
     from eventbt.report import load_run, write_report
     from eventbt.report.target import check_page_target
 
-    # An --out eventbt may not write is refused, in the option's own words, before anything is read.
+    # An --out or --png eventbt may not write is refused, in the option's own words, before anything is read.
     target = check_page_target(args.out if args.out else Path(args.run_dir) / "report.html")
+    if args.png:
+        from eventbt.report.png import check_png_folder
+
+        check_png_folder(args.png)
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)  # read once, for both outputs
     target = write_report(args.run_dir, target, explorer=args.explorer, trust=args.trust, compare=args.compare,
                           run=run, on_unavailable=log.no_explorer)
