@@ -138,9 +138,10 @@ class Simulation:
         if config.report.benchmark and config.source is not None:
             # A scenario file's benchmark, read as the report reads it: a bad one fails here, not after the run.
             # (A replay's scenario comes from an audit log, which needs no benchmark to reproduce the run.)
-            from eventbt.data.benchmark import load_benchmark
+            from eventbt.data.benchmark import load_benchmark_for_run
 
-            load_benchmark(config.report.benchmark, base=config.base_dir, source=config.source)
+            load_benchmark_for_run(config.report.benchmark, self.prices.dates[self.prices.warmup_bars:],
+                                   base=config.base_dir, source=config.source)
         try:
             if destination is not None:
                 from eventbt.results.files import create_file

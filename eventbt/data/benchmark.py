@@ -3,6 +3,11 @@
 It lives in the data wing because both ends read it: a run checks it before its first bar (so a bad
 benchmark stops the run before it starts, not after it ends), ``eventbt validate`` checks it the same way,
 and the report and ``eventbt compare`` read it for their figures.
+
+A benchmark is measured over the run's dates by carrying its last known level forward (``docs/metrics.md``),
+so it must have a level on or before the run's first date, and at least one date inside the run; every level
+must be a positive number. Anything else is a :class:`~eventbt.errors.DataError` naming the file, the column
+and the date at fault (:func:`check_levels`, :func:`check_dates`), never a flat or -100% benchmark.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from typing import TYPE_CHECKING
 from eventbt.errors import DataError, shown_path
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
-__all__ = ["load_benchmark", "split_benchmark"]
+__all__ = ["check_dates", "check_levels", "load_benchmark", "load_benchmark_for_run", "split_benchmark"]
 
 
 def split_benchmark(spec: str, base: Path | None = None) -> tuple[str, str | None]:
@@ -69,4 +75,58 @@ def load_benchmark(spec: str, *, base: Path | None = None, source: str | None = 
     except (ValueError, TypeError) as exc:
         raise DataError(f"benchmark file's first column is not dates ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})", path=str(path_text)) from exc
-    return series.sort_index(), column
+    series = series.sort_index()
+    check_levels(series, path=str(path_text), column=column)
+    return series, column
+
+
+def load_benchmark_for_run(spec: str, dates: np.ndarray | pd.Index, *, base: Path | None = None,
+                           source: str | None = None) -> tuple[pd.Series, str]:
+    """:func:`load_benchmark`, then :func:`check_dates` against the run's ``dates`` (its bars, a warm-up's
+    left out): what a run and ``eventbt validate`` check before the first bar."""
+    series, column = load_benchmark(spec, base=base, source=source)
+    check_dates(series, dates, path=split_benchmark(spec, base)[0], column=column)
+    return series, column
+
+
+def check_levels(levels: pd.Series, *, path: str | None, column: str) -> None:
+    """Refuse a benchmark with no level, or with a level that is not a positive finite number (a return
+    from or to zero or a negative level means nothing): a :class:`DataError` naming ``path``, ``column`` and
+    the first such date."""
+    import numpy as np
+
+    where = f"benchmark column {column!r}"
+    if levels.empty:
+        raise DataError(f"{where} holds no level (no number in it); expected positive levels by date", path=path)
+    values = levels.to_numpy(dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    if len(bad):
+        day = _day(levels.index[bad[0]])
+        raise DataError(f"{where} on {day} is {float(values[bad[0]])!r}; expected a positive level", path=path,
+                        date=day)
+
+
+def check_dates(levels: pd.Series, dates: np.ndarray | pd.Index, *, path: str | None, column: str) -> None:
+    """Refuse a benchmark that cannot be measured over the run's ``dates`` by carrying its last known level
+    forward: one with no date from the run's first to its last (all before it, which would read as a flat
+    benchmark, or all after it), and one that starts after the run's first date (its returns would cover a
+    shorter span than the run's, annualised over the run's). A run without dates is not checked."""
+    import pandas as pd
+
+    if len(dates) == 0 or levels.empty:
+        return
+    run = pd.DatetimeIndex(dates)
+    first, last = run.min(), run.max()
+    held = pd.DatetimeIndex(levels.index)
+    where = f"benchmark column {column!r}"
+    if not ((held >= first) & (held <= last)).any():
+        raise DataError(f"{where}: no date of the benchmark falls in the run's dates ({_day(first)} .. {_day(last)});"
+                        f" its dates run {_day(held.min())} .. {_day(held.max())}", path=path)
+    if held.min() > first:
+        raise DataError(f"{where} starts on {_day(held.min())}, after the run's first date {_day(first)}; expected "
+                        "a level on or before it (start the run later with [data] start, or use a longer "
+                        "benchmark)", path=path, date=_day(held.min()))
+
+
+def _day(value: object) -> str:
+    return str(value)[:10]

@@ -11,7 +11,7 @@ import attrs
 import orjson
 import pandas as pd
 
-from eventbt.data.benchmark import load_benchmark
+from eventbt.data.benchmark import load_benchmark, load_benchmark_for_run
 from eventbt.errors import DataError
 from eventbt.results import exposure_figures, fee_amounts, income_figures
 from eventbt.results.costs import owed_figures
@@ -221,12 +221,13 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     summary_path = root / "summary.json"
     summary: dict[str, Any] = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     series, bench_name = None, None
+    # A benchmark file is checked against the run's dates here, so its errors name the file.
     if benchmark is None:
         benchmark, base = scenario_benchmark(root)
         if benchmark is not None:
-            series, bench_name = load_benchmark(benchmark, base=base)
+            series, bench_name = load_benchmark_for_run(benchmark, equity.index, base=base)
     elif isinstance(benchmark, str):
-        series, bench_name = load_benchmark(benchmark)
+        series, bench_name = load_benchmark_for_run(benchmark, equity.index)
     elif benchmark is not None:
         series, bench_name = benchmark, str(benchmark.name or "benchmark")
     margin = "exposure" in summary  # a margin account's run: its weights.csv has the exposure sums after the symbols

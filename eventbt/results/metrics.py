@@ -164,10 +164,12 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure, ``flow`` for the
     deposits and withdrawals); ``trades`` has the columns of ``trades.csv``; ``initial_cash`` defaults to the
     first total value; ``benchmark`` is a price (or index level) series, aligned to the run's dates by
-    carrying the last known level forward; ``risk_free`` is an annual rate, taken as ``risk_free / 252`` per
-    bar; ``fees`` is what each fee model charged (``summary["costs"]``), reported as ``fee:<model>`` and
-    counted in ``total_costs``. ``margin``: the run is a margin account's (``docs/long-short.md``), whose closing
-    fills are those with a realized P&L (covers too), not the sells (a short sale opens a position).
+    carrying the last known level forward (a :class:`~eventbt.errors.DataError` when a level is not positive, or
+    when it has no level on or before the run's first date or none inside the run); ``risk_free`` is an annual
+    rate, taken as ``risk_free / 252`` per bar; ``fees`` is what each fee model charged (``summary["costs"]``),
+    reported as ``fee:<model>`` and counted in ``total_costs``. ``margin``: the run is a margin account's
+    (``docs/long-short.md``), whose closing fills are those with a realized P&L (covers too), not the sells (a
+    short sale opens a position).
     """
     import pandas as pd
 
@@ -207,6 +209,11 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
         figures[f"{name}_drag_bps"] = total / mean_value / years * 1e4 if years > 0 and mean_value > 0 else None
     figures.update(_trade_figures(trades, margin=margin))
     if benchmark is not None:
+        from eventbt.data.benchmark import check_dates, check_levels
+
+        name = str(benchmark.name or "benchmark")
+        check_levels(benchmark.dropna(), path=None, column=name)
+        check_dates(benchmark.dropna(), equity.index, path=None, column=name)
         figures.update(_benchmark_figures(returns, pd.DatetimeIndex(equity.index), benchmark, per_bar_rf,
                                           figures["cagr"], years))
     return figures

@@ -246,7 +246,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
             _check_events(values["events"], prices, source, found["events"], values["data"].get("start") or "")
     benchmark = values["report"].get("benchmark")
     if benchmark:
-        attempt(lambda: _check_benchmark(benchmark, source), found["benchmark"])
+        attempt(lambda: _check_benchmark(benchmark, source, prices), found["benchmark"])
     # A run builds the cost models and the strategy, works out the schedule, checks the data fit, builds the
     # [[handlers]], binds them (then the [[events]] handler, which checks the events against the data) and
     # reads the benchmark.
@@ -278,8 +278,13 @@ def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> No
                    dates_list=schedule.get("dates"), source=source, first_bar=prices.warmup_bars)
 
 
-def _check_benchmark(spec: str, source: str) -> None:
-    """The ``[report] benchmark`` read as the run reads it before its first bar (relative to the scenario)."""
-    from eventbt.data.benchmark import load_benchmark
+def _check_benchmark(spec: str, source: str, prices: Any) -> None:
+    """The ``[report] benchmark`` read as the run reads it before its first bar (relative to the scenario), and
+    checked against the run's dates when the data could be read."""
+    from eventbt.data.benchmark import load_benchmark, load_benchmark_for_run
 
-    load_benchmark(spec, base=Path(source).parent.absolute(), source=source)
+    base = Path(source).parent.absolute()
+    if prices is None:
+        load_benchmark(spec, base=base, source=source)
+    else:
+        load_benchmark_for_run(spec, prices.dates[prices.warmup_bars:], base=base, source=source)

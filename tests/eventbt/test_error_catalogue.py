@@ -630,6 +630,16 @@ def _cli_error(argv: list[str]) -> Callable[[Path], object]:
     return action
 
 
+def _benchmark(rows: str, argv: list[str]) -> Callable[[Path], object]:
+    """`eventbt <argv> --benchmark bench.csv:SPY` after a run into runs/x (2021-01-04 .. 2021-01-06), bench.csv
+    holding ``rows`` under the header date,SPY."""
+    def action(project: Path) -> object:
+        _run_x("runs/x", "")
+        (project / "bench.csv").write_text("date,SPY\n" + rows)
+        return _cli_error([*argv, "--benchmark", "bench.csv:SPY"])(project)
+    return action
+
+
 def _export_to(target: str, *, folder: bool = False) -> Callable[[Path], object]:
     """`eventbt audit export runs/x --to TARGET` after a run into runs/x (TARGET made a folder first if asked)."""
     def action(project: Path) -> object:
@@ -794,6 +804,17 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
     ("report pngs over a user's file", _pngs_over_a_users_file,
      "charts/equity.png: exists and was not written by eventbt; --png never overwrites another file (remove it or "
      "name another folder)"),
+    ("benchmark outside the run", _benchmark("2010-01-04,100\n2010-01-05,101\n", ["show", "runs/x"]),
+     "bench.csv: benchmark column 'SPY': no date of the benchmark falls in the run's dates (2021-01-04 .. "
+     "2021-01-06); its dates run 2010-01-04 .. 2010-01-05"),
+    ("benchmark starting after the run", _benchmark("2021-01-05,100\n2021-01-06,101\n", ["report", "runs/x"]),
+     "bench.csv: benchmark column 'SPY' starts on 2021-01-05, after the run's first date 2021-01-04; expected a "
+     "level on or before it (start the run later with [data] start, or use a longer benchmark)"),
+    ("benchmark with a negative level", _benchmark("2021-01-04,100\n2021-01-05,-5\n2021-01-06,0\n",
+                                                   ["compare", "runs/x"]),
+     "bench.csv: benchmark column 'SPY' on 2021-01-05 is -5.0; expected a positive level"),
+    ("benchmark without a number", _benchmark("2021-01-04,n/a\n", ["show", "runs/x"]),
+     "bench.csv: benchmark column 'SPY' holds no level (no number in it); expected positive levels by date"),
     ("verify: unclosed quote", _doctored("trades.csv", 'date,symbol\n"2012-03-19,AAPL\n'),
      "trades.csv: is not a readable CSV file (Error: unexpected end of data)"),
     ("verify: extra field", _doctored("trades.csv", "date,symbol\n2012-03-19,AAPL,BUY\n"),

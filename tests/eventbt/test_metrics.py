@@ -200,3 +200,29 @@ def test_monthly_returns_match_empyrical(real: dict[str, object]) -> None:
     ours = table.stack().dropna()
     assert len(ours) == len(expected)
     np.testing.assert_allclose(ours.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(("dates", "levels", "message"), [
+    (["2010-01-04", "2010-01-05"], [100.0, 101.0],
+     "benchmark column 'SPY': no date of the benchmark falls in the run's dates (2021-01-04 .. 2021-01-06); its "
+     "dates run 2010-01-04 .. 2010-01-05"),
+    (["2021-01-05", "2021-01-06"], [100.0, 101.0],
+     "benchmark column 'SPY' starts on 2021-01-05, after the run's first date 2021-01-04"),
+    (["2021-01-04", "2021-01-05", "2021-01-06"], [100.0, -5.0, 0.0],
+     "benchmark column 'SPY' on 2021-01-05 is -5.0; expected a positive level"),
+])
+def test_a_benchmark_series_that_cannot_be_measured_is_refused(dates: list[str], levels: list[float],
+                                                               message: str) -> None:
+    """A benchmark series with no date in the run (which carried forward would read as a flat 0%), one that
+    starts after the run (its CAGR would span fewer years than the run's) or one with a level <= 0 (a -100%
+    return) is a DataError, not a figure."""
+    import pandas as pd
+
+    from eventbt.errors import DataError
+
+    days = pd.to_datetime(["2021-01-04", "2021-01-05", "2021-01-06"])
+    equity = pd.DataFrame({"total_value": [1000.0, 1010.0, 1020.0]}, index=days)
+    series = pd.Series(levels, index=pd.to_datetime(dates), name="SPY")
+    with pytest.raises(DataError) as caught:
+        compute_metrics(equity, benchmark=series)
+    assert str(caught.value).startswith(message)

@@ -49,6 +49,8 @@ def _prices(folder: Path, *, gap: bool = False) -> None:
         rows.append(f"{day},{10 + 0.01 * i:.2f},{b}")
     (folder / "prices.csv").write_text("\n".join(rows) + "\n")
     (folder / "bench.csv").write_text("date,SPY\n" + "".join(f"{day},{100 + i}\n" for i, day in enumerate(days)))
+    (folder / "bench_2010.csv").write_text("date,SPY\n2010-01-04,100\n2010-01-05,101\n")
+    (folder / "bench_negative.csv").write_text(f"date,SPY\n{days[0]},100\n{days[5]},-5\n")
 
 
 CASES: list[tuple[str, str]] = [
@@ -92,6 +94,8 @@ CASES: list[tuple[str, str]] = [
      '[[events]]\ndate = "2020-01-10"\ntype = "order"\nsymbol = "ZZZ"\nside = "buy"\nquantity = 1\n'),
     ("benchmark file missing", '[report]\nbenchmark = "nope.csv:SPY"\n'),
     ("benchmark column missing", '[report]\nbenchmark = "bench.csv:QQQ"\n'),
+    ("benchmark with no date in the run", '[report]\nbenchmark = "bench_2010.csv:SPY"\n'),
+    ("benchmark with a negative level", '[report]\nbenchmark = "bench_negative.csv:SPY"\n'),
     ("two problems: the run meets the commission first",
      f'[execution.commission]\nmodel = "{F}:FourArgumentCommission"\n'
      '[[events]]\ndate = "2021-01-04"\ntype = "deposit"\namount = 5.0\n'),
