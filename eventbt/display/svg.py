@@ -2,7 +2,9 @@
 
 Every chart is an ``<svg>`` with a ``viewBox`` (so it scales with the page), axes with a few round ticks,
 and one ``<path>`` per series. Long series are thinned to the minimum and maximum of each pixel column, so
-an 8,000-bar equity curve keeps its peaks and troughs at a fraction of the size.
+an 8,000-bar equity curve keeps its peaks and troughs at a fraction of the size. A chart with nothing to draw
+(no date, no series, no finite value) is an empty frame, marked ``data-empty="1"``, with a sentence saying why
+(the caller's ``empty``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ PALETTE = ["#1f6feb", "#d9480f", "#2b8a3e", "#9c36b5", "#e8590c", "#0b7285", "#c
 
 WIDTH, HEIGHT = 960, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 12, 26
+NOTHING_TO_DRAW = "Nothing to draw."
 
 
 def thin(x: np.ndarray, y: np.ndarray, columns: int = 1200) -> tuple[np.ndarray, np.ndarray]:
@@ -79,10 +82,11 @@ def _label(value: float, style: str) -> str:
 
 
 class _Frame:
-    """Maps dates (as float days) and values to pixel coordinates, and draws the axes."""
+    """Maps dates (as float days) and values to pixel coordinates, and draws the axes. ``x`` holds one date
+    at least: a chart without one is drawn by :func:`_empty_chart` instead."""
 
     def __init__(self, x: np.ndarray, low: float, high: float, *, log: bool = False, height: int = HEIGHT) -> None:
-        self.x0, self.x1 = float(x.min()), float(x.max()) if len(x) else 1.0
+        self.x0, self.x1 = float(x.min()), float(x.max())
         if self.x1 <= self.x0:
             self.x1 = self.x0 + 1.0
         self.log, self.height = log, height
@@ -126,17 +130,30 @@ def _polyline(xs: np.ndarray, ys: np.ndarray) -> str:
     return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
 
 
-def _svg(body: str, title: str, kind: str, height: int = HEIGHT) -> str:
-    return (f'<svg class="chart" data-chart="{kind}" viewBox="0 0 {WIDTH} {height}" role="img" '
+def _svg(body: str, title: str, kind: str, height: int = HEIGHT, *, empty: bool = False) -> str:
+    marker = ' data-empty="1"' if empty else ""
+    return (f'<svg class="chart" data-chart="{kind}"{marker} viewBox="0 0 {WIDTH} {height}" role="img" '
             f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
             f"{body}</svg>")
 
 
+def _empty_chart(title: str, kind: str, note: str, height: int = HEIGHT) -> str:
+    """A chart with nothing to draw: its frame and ``note`` (why it is empty) in the middle, no axes."""
+    body = (f'<rect class="empty-frame" x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '
+            f'height="{height - TOP - BOTTOM}" fill="none"/><text class="empty-note" x="{WIDTH / 2:.0f}" '
+            f'y="{height / 2:.0f}" text-anchor="middle">{escape(note)}</text>')
+    return _svg(body, title, kind, height, empty=True)
+
+
 def line_chart(dates: np.ndarray, series: Sequence[tuple[str, np.ndarray]], *, title: str, kind: str,
-               log: bool = False, style: str = "money", fill_to_zero: bool = False) -> str:
-    """One line per ``(name, values)`` over ``dates``; ``log`` puts the y axis on a log scale."""
+               log: bool = False, style: str = "money", fill_to_zero: bool = False,
+               empty: str = NOTHING_TO_DRAW) -> str:
+    """One line per ``(name, values)`` over ``dates``; ``log`` puts the y axis on a log scale. Without a point
+    to draw (no series, no dates, or no finite value, positive on a log scale) the chart says ``empty``."""
     x = _days(dates)
     finite = [v[np.isfinite(v) & ((v > 0) if log else True)] for _, v in series]
+    if not any(len(v) for v in finite):
+        return _empty_chart(title, kind, empty)
     low = min(float(v.min()) for v in finite if len(v))
     high = max(float(v.max()) for v in finite if len(v))
     if fill_to_zero:
@@ -157,9 +174,13 @@ def line_chart(dates: np.ndarray, series: Sequence[tuple[str, np.ndarray]], *, t
     return _svg(frame.axes(style) + "".join(paths), title, kind)
 
 
-def stacked_area(dates: np.ndarray, names: Sequence[str], weights: np.ndarray, *, title: str, kind: str) -> str:
-    """Weights (dates x names) stacked from 0 upwards, each held flat until the next date (a step area)."""
+def stacked_area(dates: np.ndarray, names: Sequence[str], weights: np.ndarray, *, title: str, kind: str,
+                 empty: str = NOTHING_TO_DRAW) -> str:
+    """Weights (dates x names) stacked from 0 upwards, each held flat until the next date (a step area).
+    Without a date (a run that never rebalanced) the chart says ``empty``."""
     x = _days(dates)
+    if not len(x):
+        return _empty_chart(title, kind, empty)
     end = x[-1] + max(1.0, float(np.median(np.diff(x))) if len(x) > 1 else 1.0)
     steps_x = np.repeat(np.append(x, end), 2)[1:-1]
     frame = _Frame(np.append(x, end), 0.0, max(1.0, float(np.nansum(weights, axis=1).max())))
@@ -182,11 +203,14 @@ def stacked_area(dates: np.ndarray, names: Sequence[str], weights: np.ndarray, *
 
 
 def bar_chart(dates: np.ndarray, stacks: Sequence[tuple[str, np.ndarray]], *, title: str, kind: str,
-              style: str = "pct", height: int = 220) -> str:
-    """Bars at each date, the ``stacks`` piled on each other (each a ``(name, values)`` pair, values >= 0)."""
+              style: str = "pct", height: int = 220, empty: str = NOTHING_TO_DRAW) -> str:
+    """Bars at each date, the ``stacks`` piled on each other (each a ``(name, values)`` pair, values >= 0).
+    Without a date or a stack the chart says ``empty``."""
     x = _days(dates)
+    if not len(x) or not stacks:
+        return _empty_chart(title, kind, empty, height)
     total = np.sum([np.nan_to_num(v) for _, v in stacks], axis=0)
-    frame = _Frame(x, 0.0, max(float(total.max()) if len(total) else 1.0, 1e-12), height=height)
+    frame = _Frame(x, 0.0, max(float(total.max()), 1e-12), height=height)
     span = (WIDTH - LEFT - RIGHT) / max(len(x), 1)
     width = max(0.8, span * 0.7)
     bottom = np.zeros(len(x))

@@ -93,6 +93,8 @@ svg.chart { width: 100%; height: auto; display: block; }
 svg.chart .grid { stroke: #eaeef2; stroke-width: 1; }
 svg.chart .xgrid { stroke: #f3f5f7; stroke-width: 1; }
 svg.chart .tick { font-size: 11px; fill: var(--muted); }
+svg.chart .empty-frame { stroke: var(--line); stroke-dasharray: 4 4; }
+svg.chart .empty-note { font-size: 14px; fill: var(--muted); }
 figure.scaled { margin: 0; }
 figure.scaled[data-scale="linear"] .scale-log, figure.scaled[data-scale="log"] .scale-linear { display: none; }
 .scale-switch { float: right; margin-top: -44px; }

@@ -15,6 +15,7 @@ import pandas as pd
 
 from eventbt.display.format import flows_note, format_value, metric_rows
 from eventbt.display.svg import PALETTE, bar_chart, line_chart, stacked_area
+from eventbt.report import notes
 from eventbt.report.assets import CSS, GUARD_JS, REPORT_JS
 from eventbt.report.compare import Comparison, compare_section
 from eventbt.report.costs import cost_models_table, costs_by_group, fee_lines, rebalance_costs
@@ -108,6 +109,8 @@ def _income(run: RunData) -> str:
 
 
 def _heatmap(run: RunData) -> str:
+    if run.equity.empty:
+        return f'<p data-empty="monthly">{escape(notes.NO_BARS)}</p>'
     table = monthly_returns(run.equity, run.metrics.get("initial_cash"))
     rows = []
     for year, values in table.iterrows():
@@ -140,7 +143,18 @@ def _cost_attribution(run: RunData) -> str:
     return '<div class="attribution-grid">' + "".join(sections) + "</div>"
 
 
+def _deepest(metrics: dict[str, Any]) -> str:
+    """The sentence under the drawdown chart: the deepest drawdown's size and dates, or that there was none."""
+    if metrics.get("max_drawdown") == 0:
+        return escape(notes.NO_DRAWDOWN)
+    return (f'Deepest: {format_value(metrics.get("max_drawdown"), "pct")} from {metrics.get("max_drawdown_peak")} '
+            f'to {metrics.get("max_drawdown_trough")}, recovered {metrics.get("max_drawdown_recovery") or "not yet"} '
+            f'({metrics.get("max_drawdown_days")} days).')
+
+
 def _trades_table(trades: pd.DataFrame, *, links: bool = False) -> str:
+    if trades.empty:
+        return f'<p data-empty="trades">{escape(notes.NO_FILLS)}</p>'
     rows = []
     records: list[dict[Any, Any]] = trades.to_dict("records")
     for r in records:
@@ -164,9 +178,15 @@ def _fill_cell(fill_id: int) -> str:
             f'causal chain">#{fill_id}</a></td>')
 
 
+def _no_rebalances(run: RunData) -> str:
+    """Why the rebalance list is empty: the run folder has no audit log, or its log has no signal."""
+    note = notes.NO_SIGNAL if (run.folder / "audit.jsonl").is_file() else notes.NO_AUDIT_LOG
+    return f'<p data-empty="rebalances">{escape(note)}</p>'
+
+
 def _rebalances(run: RunData) -> str:
     if not run.rebalances:
-        return "<p>No audit log in the run folder, so no per-rebalance detail.</p>"
+        return _no_rebalances(run)
     items = []
     for rebalance, figure in zip(run.rebalances, rebalance_figures(run), strict=True):
         orders, notices = rebalance["orders"], rebalance["notices"]
@@ -230,28 +250,31 @@ def _charts(run: RunData) -> dict[str, str]:
     if margin:  # weights of both signs: a line per symbol, and the exposures per bar
         weights_chart = line_chart(weights.index.to_numpy(), [(str(weights.columns[i]),
                                                                weights.iloc[:, i].to_numpy(dtype=float)) for i in held],
-                                   title="Weights after each rebalance (negative: short)", kind="weights", style="pct")
+                                   title="Weights after each rebalance (negative: short)", kind="weights", style="pct",
+                                   empty=notes.weights_note(len(weights)))
         ratios = exposure_ratios(*(run.equity[c].to_numpy(dtype=float)
                                    for c in ("total_value", "long_value", "short_value")))
         exposure_chart = line_chart(dates, list(ratios.items()), title="Exposure, fraction of total value",
-                                    kind="exposure", style="pct")
+                                    kind="exposure", style="pct", empty=notes.NO_BARS)
     else:
         weights_chart = stacked_area(weights.index.to_numpy(), list(weights.columns), weights.to_numpy(dtype=float),
-                                     title="Weights after each rebalance", kind="weights")
+                                     title="Weights after each rebalance", kind="weights", empty=notes.NO_REBALANCE)
         exposure_chart = ""
     return {
-        "equity_linear": line_chart(dates, series, title="Equity, linear scale", kind="equity-linear"),
-        "equity_log": line_chart(dates, series, title="Equity, log scale", kind="equity-log", log=True),
+        "equity_linear": line_chart(dates, series, title="Equity, linear scale", kind="equity-linear",
+                                    empty=notes.NO_BARS),
+        "equity_log": line_chart(dates, series, title="Equity, log scale", kind="equity-log", log=True,
+                                 empty=notes.NOT_POSITIVE if len(dates) else notes.NO_BARS),
         "drawdown": line_chart(dates, [("drawdown", falls)], title="Drawdown", kind="drawdown", style="pct",
-                               fill_to_zero=True),
+                               fill_to_zero=True, empty=notes.NO_BARS),
         "weights": weights_chart,
         "exposure": exposure_chart,
         "turnover": bar_chart(table.index.to_numpy(), [("turnover", table["turnover"].to_numpy(dtype=float))],
-                              title="One-sided turnover per rebalance", kind="turnover"),
+                              title="One-sided turnover per rebalance", kind="turnover", empty=notes.NO_FILLS),
         "costs": bar_chart(costs.index.to_numpy(), stacks, title="Costs per rebalance, bps of portfolio value",
-                           kind="costs", style="bps"),
+                           kind="costs", style="bps", empty=notes.NO_FILLS),
         "costs_legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[i % len(PALETTE)]}"></i>'
-                                f"{escape(name)}</span>" for i, (name, _) in enumerate(stacks)),
+                                f"{escape(name)}</span>" for i, (name, _) in enumerate(stacks) if len(costs)),
         # the stacked chart colours a symbol by its column, the line chart by its place among the lines
         "legend": "".join(f'<span class="swatch"><i style="background:{PALETTE[(k if margin else i) % len(PALETTE)]}">'
                           f"</i>{escape(str(weights.columns[i]))}</span>" for k, i in enumerate(held)),
@@ -274,7 +297,8 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
     status = "" if m.get("complete", True) else \
         f'<span class="badge bad">INCOMPLETE: {escape(str(m.get("status")))}</span>'
     sections = [
-        f'<header><h1>{escape(run.name)}{status}</h1><p class="muted">{m.get("start")} to {m.get("end")}, '
+        f'<header><h1>{escape(run.name)}{status}</h1><p class="muted">{format_value(m.get("start"), "text")} to '
+        f'{format_value(m.get("end"), "text")}, '
         f'{m.get("bars")} bars, {m.get("rebalances")} rebalances with fills. Audit digest '
         f'<code>{escape(str(m.get("digest", "n/a")))[:16]}</code></p>{_note(m)}{_cards(m)}</header>',
         f'<section id="equity"><h2>Equity{bench}</h2><div class="scale-switch" role="group">'
@@ -285,10 +309,7 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         f'<div class="legend"><span class="swatch"><i style="background:{PALETTE[0]}"></i>{escape(run.name)}</span>'
         + (f'<span class="swatch"><i style="background:{PALETTE[1]}"></i>{escape(run.benchmark_name)}</span>'
            if run.benchmark_name else "") + "</div></section>",
-        f'<section id="drawdown"><h2>Drawdown</h2>{charts["drawdown"]}<p class="muted">Deepest: '
-        f'{format_value(m.get("max_drawdown"), "pct")} from {m.get("max_drawdown_peak")} to '
-        f'{m.get("max_drawdown_trough")}, recovered {m.get("max_drawdown_recovery") or "not yet"} '
-        f'({m.get("max_drawdown_days")} days).</p></section>',
+        f'<section id="drawdown"><h2>Drawdown</h2>{charts["drawdown"]}<p class="muted">{_deepest(m)}</p></section>',
         f'<section id="weights"><h2>Weights</h2>{charts["weights"]}<div class="legend">{charts["legend"]}</div>'
         + (f'<h3>Exposure: gross, net, long, short</h3>{charts["exposure"]}<div class="legend">'
            + "".join(f'<span class="swatch"><i style="background:{PALETTE[i]}"></i>{name}</span>'
@@ -327,7 +348,7 @@ def _rebalance_section(run: RunData, explorer: Explorer | None, unavailable: str
         return (f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills '
                 f"and notices, as recorded in the audit log.</p>{_rebalances(run)}</section>")
     if not run.rebalances:
-        return '<section id="rebalances"><h2>Rebalances</h2><p>No audit log in the run folder.</p></section>'
+        return f'<section id="rebalances"><h2>Rebalances</h2>{_no_rebalances(run)}</section>'
     differing = comparison.differing if comparison is not None else ()
     return (f'<section id="rebalances" aria-labelledby="rebalances-title"><h2 id="rebalances-title">Rebalances'
             f"</h2>{explorer_section(run, explorer, unavailable=unavailable, differing=differing)}</section>")

@@ -14,6 +14,7 @@ import numpy as np
 
 from eventbt.display.svg import PALETTE
 from eventbt.errors import EventbtError, OutputError
+from eventbt.report import notes
 from eventbt.report.costs import rebalance_costs
 from eventbt.report.data import RunData
 from eventbt.results.metrics import monthly_returns, rebalance_table, time_weighted_levels
@@ -73,74 +74,111 @@ def write_pngs(run: RunData, folder: str | Path, *, dpi: int = 110) -> list[Path
     """Write the five charts of the HTML report into ``folder`` (created if needed); returns their paths.
 
     A file of a chart's name there that eventbt did not write is an :class:`OutputError` (:func:`check_png_folder`),
-    before anything is drawn."""
+    before anything is drawn. A chart with nothing to draw (no bars, no rebalance, no fill) is written with a
+    sentence saying so."""
     out = check_png_folder(folder, option="folder")
     plt = _pyplot()
     out.mkdir(parents=True, exist_ok=True)
-    equity = run.equity["total_value"]
-    paths = []
+    drawers = (_equity, _drawdown, _weights, _turnover_costs, _monthly)
+    return [_save(draw(plt, run), out / name, dpi) for draw, name in zip(drawers, PNG_NAMES, strict=True)]
 
+
+def _say_empty(ax: Any, note: str) -> None:
+    """Write ``note`` (why the chart is empty) in the middle of ``ax``, without axes."""
+    ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, color="#59636e")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _start(run: RunData) -> float:
+    """The level the equity and benchmark curves start from: the initial cash, else the first total value."""
+    return float(run.metrics.get("initial_cash") or run.equity["total_value"].iloc[0])
+
+
+def _equity(plt: Any, run: RunData) -> Any:
     fig, ax = plt.subplots(figsize=(10, 4))
+    ax.set_title("Equity (log scale)")
+    equity = run.equity["total_value"]
+    if not (equity > 0).any():
+        _say_empty(ax, notes.NO_BARS if equity.empty else notes.NOT_POSITIVE)
+        return fig
     ax.plot(equity.index, equity.to_numpy(), color=PALETTE[0], lw=1.2, label=run.name)
     if run.benchmark is not None:
         levels = run.benchmark.reindex(run.benchmark.index.union(equity.index)).ffill().reindex(equity.index)
-        start = float(run.metrics.get("initial_cash") or equity.iloc[0])
-        ax.plot(levels.index, levels.to_numpy() / levels.dropna().iloc[0] * start, color=PALETTE[1], lw=1.2,
+        ax.plot(levels.index, levels.to_numpy() / levels.dropna().iloc[0] * _start(run), color=PALETTE[1], lw=1.2,
                 label=f"{run.benchmark_name} (rebased)")
     ax.set_yscale("log")
-    ax.set_title("Equity (log scale)")
     ax.legend(loc="upper left")
-    paths.append(_save(fig, out / PNG_NAMES[0], dpi))
+    return fig
 
+
+def _drawdown(plt: Any, run: RunData) -> Any:
     fig, ax = plt.subplots(figsize=(10, 3))
-    start = float(run.metrics.get("initial_cash") or equity.iloc[0])
-    falls = drawdown(time_weighted_levels(run.equity, start), start)
-    ax.fill_between(equity.index, falls * 100, 0, color="#c92a2a", alpha=0.3, lw=0)
-    ax.plot(equity.index, falls * 100, color="#c92a2a", lw=0.8)
     ax.set_title("Drawdown (%)")
-    paths.append(_save(fig, out / PNG_NAMES[1], dpi))
+    if run.equity.empty:
+        _say_empty(ax, notes.NO_BARS)
+        return fig
+    falls = drawdown(time_weighted_levels(run.equity, _start(run)), _start(run))
+    ax.fill_between(run.equity.index, falls * 100, 0, color="#c92a2a", alpha=0.3, lw=0)
+    ax.plot(run.equity.index, falls * 100, color="#c92a2a", lw=0.8)
+    return fig
 
+
+def _weights(plt: Any, run: RunData) -> Any:
     fig, ax = plt.subplots(figsize=(10, 4))
     weights = run.weights.fillna(0.0)
     held = [s for s in weights.columns if (weights[s] != 0).any()]
     colours = [PALETTE[list(weights.columns).index(s) % len(PALETTE)] for s in held]
-    if "exposure" in run.summary:  # a margin account: weights of both signs, one line each
+    margin = "exposure" in run.summary  # a margin account: weights of both signs, one line each
+    ax.set_title("Weights after each rebalance (negative: short)" if margin else "Weights after each rebalance")
+    if not held:
+        _say_empty(ax, notes.weights_note(len(weights)))
+        return fig
+    if margin:
         for symbol, colour in zip(held, colours, strict=True):
             ax.step(weights.index, weights[symbol].to_numpy(), where="post", color=colour, lw=1.0, label=symbol)
         ax.axhline(0.0, color="#868e96", lw=0.6)
-        ax.set_title("Weights after each rebalance (negative: short)")
     else:
         ax.stackplot(weights.index, *(weights[s].to_numpy() for s in held), labels=held, colors=colours, step="post")
         ax.set_ylim(0, 1)
-        ax.set_title("Weights after each rebalance")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
-    paths.append(_save(fig, out / PNG_NAMES[2], dpi))
+    return fig
 
+
+def _turnover_costs(plt: Any, run: RunData) -> Any:
     table = rebalance_table(run.trades, run.equity)
     costs = rebalance_costs(run)
     book = costs["value"].to_numpy(dtype=float)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
-    top.bar(table.index, table["turnover"].to_numpy() * 100, width=12, color=PALETTE[0])
     top.set_title("One-sided turnover per rebalance (%)")
+    bottom.set_title("Costs per rebalance (bps of value; fees that belong to the rebalance)")
+    if table.empty:
+        _say_empty(top, notes.NO_FILLS)
+        _say_empty(bottom, notes.NO_FILLS)
+        return fig
+    top.bar(table.index, table["turnover"].to_numpy() * 100, width=12, color=PALETTE[0])
     stacked = np.zeros(len(book))
     for i, name in enumerate(c for c in costs.columns if c not in ("total", "value")):
         height = costs[name].to_numpy(dtype=float) / book * 1e4
         bottom.bar(costs.index, height, bottom=stacked, width=12, color=PALETTE[i % len(PALETTE)],
                    label=name.removeprefix("fee:"))
         stacked = stacked + height
-    bottom.set_title("Costs per rebalance (bps of value; fees that belong to the rebalance)")
     bottom.legend(loc="upper right")
-    paths.append(_save(fig, out / PNG_NAMES[3], dpi))
+    return fig
 
-    months = monthly_returns(run.equity, run.metrics.get("initial_cash")) * 100
-    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(months) + 1)))
+
+def _monthly(plt: Any, run: RunData) -> Any:
+    months = monthly_returns(run.equity, run.metrics.get("initial_cash")) * 100 if not run.equity.empty else None
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * (0 if months is None else len(months)) + 1)))
+    ax.set_title("Monthly returns (%)")
+    if months is None:
+        _say_empty(ax, notes.NO_BARS)
+        return fig
     limit = float(np.nanmax(np.abs(months.to_numpy()))) if months.size else 1.0
     ax.imshow(months.to_numpy(dtype=float), cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(12), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
     ax.set_yticks(range(len(months)), [str(year) for year in months.index], fontsize=7)
-    ax.set_title("Monthly returns (%)")
-    paths.append(_save(fig, out / PNG_NAMES[4], dpi))
-    return paths
+    return fig
 
 
 def _save(fig: Any, path: Path, dpi: int) -> Path:
