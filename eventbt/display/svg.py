@@ -92,7 +92,9 @@ class _Frame:
         self.log, self.height = log, height
         if log:
             low, high = math.log10(low), math.log10(high)
-        pad = (high - low) * 0.04 or 1.0
+        # A flat series (high == low) is padded by 4% of its level, so a constant 1,000,000 is drawn between
+        # 960k and 1.04M with round ticks, not between 999,999 and 1,000,001; a flat zero by 1.
+        pad = (high - low) * 0.04 or abs(high) * 0.04 or 1.0
         self.low, self.high = low - pad, high + pad
 
     def px(self, x: np.ndarray) -> np.ndarray:

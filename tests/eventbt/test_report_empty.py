@@ -124,3 +124,11 @@ def test_a_chart_with_nothing_to_draw_says_so(chart: object) -> None:
     assert svg.startswith('<svg class="chart" data-chart="k" data-empty="1"')
     assert ">none here</text>" in svg and "<path" not in svg
 
+
+def test_a_flat_line_gets_round_ticks() -> None:
+    """A constant 1,000,000 is padded by 4% of its level: 960k to 1.04M, five ticks 20k apart (the range, 80k,
+    over five is 16k, rounded up to a 1-2-2.5-5 step: 20k), not 999,999.96 to 1,000,000.04 labelled 1e+03k."""
+    dates = np.arange("2020-01-01", "2020-01-11", dtype="datetime64[D]")
+    svg = line_chart(dates, [("cash", np.full(10, 1e6))], title="t", kind="k")
+    ticks = re.findall(r'<text class="tick" x="64" [^>]*>([^<]*)</text>', svg)
+    assert ticks == ["960k", "980k", "1M", "1.02M", "1.04M"]
