@@ -38,12 +38,20 @@ def _note(names: list[str], metrics: list[dict[str, object]]) -> str:
             "the money-weighted return counts them.")
 
 
+def _incomplete(names: list[str], metrics: list[dict[str, object]]) -> str:
+    """The runs that did not complete, with their status (``fail: failed, b: interrupted``), or nothing."""
+    return ", ".join(f"{name}: {m.get('status')}" for name, m in zip(names, metrics, strict=True)
+                     if not m.get("complete", True))
+
+
 def compare_table(names: list[str], metrics: list[dict[str, object]]) -> str:
-    """A text table: one row per metric any run has, one column per run."""
+    """A text table: one row per metric any run has, one column per run; above it, as ``show`` marks its
+    title, ``[INCOMPLETE: NAME: STATUS]`` when a run did not complete."""
     from eventbt.display.format import text_table
 
-    note = _note(names, metrics)
-    return text_table(["metric", *names], [cells for _, cells in _rows(metrics)]) + (f"\n{note}" if note else "")
+    note, incomplete = _note(names, metrics), _incomplete(names, metrics)
+    table = text_table(["metric", *names], [cells for _, cells in _rows(metrics)]) + (f"\n{note}" if note else "")
+    return f"[INCOMPLETE: {incomplete}]\n{table}" if incomplete else table
 
 
 def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpec:
@@ -54,9 +62,7 @@ def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpe
     for group, cells in _rows(metrics):
         rows.append(Row(cells=tuple(cells), section=group != current))
         current = group
-    incomplete = [f"{name}: {m.get('status')}" for name, m in zip(names, metrics, strict=True)
-                  if not m.get("complete", True)]
-    return TableSpec(columns=("metric", *names), rows=tuple(rows), incomplete=", ".join(incomplete) or None,
+    return TableSpec(columns=("metric", *names), rows=tuple(rows), incomplete=_incomplete(names, metrics) or None,
                      note=_note(names, metrics))
 
 

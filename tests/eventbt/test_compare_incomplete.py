@@ -1,0 +1,40 @@
+"""`eventbt compare` marks a run that did not complete as `eventbt show` does, on real runs of bundled data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventbt.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+NEXT_OPEN = ROOT / "scenarios" / "ema_next_open.toml"
+CSVDIR = ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily"
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A complete run, and a run that failed at its first month end (weights summing to 1.2): complete = false,
+    status failed, its partial results written."""
+    base = tmp_path_factory.mktemp("compare")
+    scenario = base / "sum.toml"
+    scenario.write_text(f'[data]\npath = "{CSVDIR.as_posix()}"\nformat = "per_symbol_dir"\n\n[strategy]\n'
+                        'name = "static_weights"\n\n[strategy.params]\nweights = { AAPL = 0.6, KO = 0.6 }\n\n'
+                        '[schedule]\nrebalance = "monthly"\n')
+    assert main(["run", str(NEXT_OPEN), "--out", str(base / "ok"), "--quiet"]) == 0
+    assert main(["run", str(scenario), "--out", str(base / "fail"), "--quiet"]) == 2
+    return base / "ok", base / "fail"
+
+
+def test_compare_marks_a_failed_run(folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Plain text: `[INCOMPLETE: fail: failed]` above the table (the run's folder name and its status), as show
+    puts `[INCOMPLETE: failed]` in its title; the table itself is unchanged."""
+    ok, fail = folders
+    assert main(["show", str(fail), "--plain"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("  [INCOMPLETE: failed]")
+    assert main(["compare", str(ok), str(fail), "--plain"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "[INCOMPLETE: fail: failed]"
+    assert lines[1].split() == ["metric", "ok", "fail"]
+
