@@ -31,7 +31,8 @@ __all__ = ["explorer_section", "rebalance_figures"]
 def rebalance_figures(run: RunData) -> list[dict[str, Any]]:
     """Per rebalance of ``run.rebalances``: ``traded`` value, ``turnover``, ``commission``, ``slippage``, the
     ``fees`` that belong to it (``{model: amount}``) and ``costs`` (their sum), as the report's charts count them
-    (by the date of its fills; fees as :func:`eventbt.report.costs.rebalance_costs` assigns them)."""
+    (by the date of its fills; fees as :func:`eventbt.report.costs.rebalance_costs` assigns them). A rebalance
+    without fills turned over 0 of its day's total value (see :func:`_idle_turnover`)."""
     by_date = rebalance_table(run.trades, run.equity)
     costs = rebalance_costs(run)
     fee_columns = [name for name in costs.columns if name.startswith("fee:")]
@@ -43,7 +44,7 @@ def rebalance_figures(run: RunData) -> list[dict[str, Any]]:
     for rebalance in run.rebalances:
         fills = [o["fill"] for o in rebalance["orders"] if o["fill"]]
         day = pd.Timestamp(fills[0]["time"][:10]) if fills else None
-        turnover = turnovers.get(day)
+        turnover = turnovers.get(day) if fills else _idle_turnover(run, rebalance["date"])
         amounts = fee_rows.get(day, no_fees)
         fees = {name.removeprefix("fee:"): amount for name, amount in zip(fee_columns, amounts, strict=True)}
         commission = math.fsum(f["commission"] for f in fills)
@@ -52,6 +53,13 @@ def rebalance_figures(run: RunData) -> list[dict[str, Any]]:
                         "commission": commission, "slippage": slippage, "fees": fees,
                         "costs": math.fsum([commission, slippage, *fees.values()]), "fills": len(fills)})
     return figures
+
+
+def _idle_turnover(run: RunData, date: str) -> float | None:
+    """The turnover of a rebalance that traded nothing: 0 (no traded value over the day's total value), or
+    None (shown n/a) when that value is not above zero or not in equity.csv, where the formula is undefined."""
+    value = run.equity["total_value"].get(pd.Timestamp(date))
+    return 0.0 if value is not None and value > 0 else None
 
 
 def _notice_text(notices: list[Mapping[str, Any]]) -> str:
