@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("eventbt", "handlers", "strategies")
 KERNEL = {"eventbt.events", "eventbt.bus", "eventbt.quiet", "eventbt.handler", "eventbt.audit", "eventbt.portfolio",
-          "eventbt.prices", "eventbt.schedule", "eventbt.errors", "eventbt.protocols", "eventbt.exact"}
+          "eventbt.prices", "eventbt.schedule", "eventbt.errors", "eventbt.protocols", "eventbt.exact", "eventbt.paths"}
 
 
 def _module_name(path: Path) -> str:

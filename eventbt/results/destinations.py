@@ -34,35 +34,9 @@ def scenario_audit_path(config: ScenarioConfig) -> Path | None:
     (``..``, an absolute path, a symbolic link pointing out), names a folder, or names an existing file that
     is not an eventbt audit log (a run never overwrites a file it did not write).
     """
-    from eventbt.errors import ScenarioError
-    from eventbt.results.files import is_audit_log, relative_inside
+    from eventbt.paths import audit_path_in
 
-    text = config.audit.path
-    if not text:
-        return None
-
-    def refuse(message: str) -> ScenarioError:
-        return ScenarioError(f"[audit] path {message}", path=config.source, table="audit", key="path")
-
-    folder = config.base_dir
-    try:
-        relative = relative_inside(text, within=f"the scenario's folder {folder}")
-    except ValueError as exc:
-        raise refuse(str(exc)) from None
-    target = folder / relative
-    try:
-        real = target.resolve()
-        if real != folder.resolve() / relative and folder.resolve() not in real.parents:
-            raise refuse(f"{text!r} leads out of the scenario's folder {folder} (through a symbolic link to "
-                         f"{real}); expected a path inside it")
-        if real.is_dir():
-            raise refuse(f"{text!r} is a folder; expected a file name for the audit log")
-        if real.exists() and not is_audit_log(real):
-            raise refuse(f"{text!r} is a file that is not an eventbt audit log; a run never overwrites a file it "
-                         "did not write: pick another name")
-    except OSError as exc:
-        raise refuse(f"{text!r} cannot be used: {exc.strerror or exc}") from None
-    return target
+    return audit_path_in(config.audit.path, source=config.source, folder=config.base_dir)
 
 
 def run_folder_audit_name(config: ScenarioConfig, out: str | os.PathLike[str]) -> str:

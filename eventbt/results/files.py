@@ -23,9 +23,10 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from eventbt.errors import OutputError
+from eventbt.paths import is_audit_log, relative_inside
 
 __all__ = ["LATER_FILES", "RUN_FILES", "RUN_MARKER", "RunFolder", "atomic_write", "create_file", "is_audit_log",
            "is_run_folder", "relative_inside"]
@@ -79,42 +80,6 @@ def create_file(path: str | os.PathLike[str]) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o666))
-
-
-def is_audit_log(path: Path) -> bool:
-    """Whether ``path`` is a file whose first line is an eventbt audit log's header record."""
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(1 << 20)
-        record = json.loads(first)
-    except (OSError, ValueError):
-        return False
-    return isinstance(record, dict) and record.get("record") == "header"
-
-
-def relative_inside(text: str, *, within: str) -> PurePosixPath:
-    """``text`` as a normalised relative path that stays inside its folder; else ``ValueError`` saying why.
-
-    ``within`` names the folder in the message ("the run folder runs/x"). Refused: an absolute path (or a
-    Windows drive), a path that climbs out with ``..``, and one that names the folder itself (``.``).
-    """
-    if any(ord(character) < 32 for character in text):
-        raise ValueError(f"{text!r} holds a control character; expected a plain file name inside {within}")
-    if os.path.isabs(text) or PurePosixPath(text).is_absolute() or (len(text) > 1 and text[1] == ":"):
-        raise ValueError(f"{text!r} is an absolute path; expected a path inside {within}")
-    parts: list[str] = []
-    for part in text.replace("\\", "/").split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not parts:
-                raise ValueError(f"{text!r} leaves {within}; expected a path inside it")
-            parts.pop()
-        else:
-            parts.append(part)
-    if not parts:
-        raise ValueError(f"{text!r} names {within} itself; expected a file inside it")
-    return PurePosixPath(*parts)
 
 
 def is_run_folder(folder: Path) -> bool:

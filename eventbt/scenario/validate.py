@@ -107,6 +107,12 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
             found.append(str(exc))
             return None
 
+    audit_path = values.get("audit", {}).get("path", "")
+    if audit_path:  # where `eventbt run` without --out writes the log: checked before anything is read
+        from eventbt.paths import audit_path_in
+
+        attempt(lambda: audit_path_in(audit_path, source=source, folder=Path(source).parent))
+
     # A warm-up the key check refused (a date after [data] start) is left out of the data's loading: it is
     # reported already, and the panel it asks for cannot be made.
     run = values["run"]
