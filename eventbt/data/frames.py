@@ -134,7 +134,8 @@ def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
     if date_column is not None:
         column = next(c for c in frame.columns if str(c) == date_column)
         dates, body = _dates(frame[column], name), frame.drop(columns=[column])
-    elif isinstance(frame.index, pd.DatetimeIndex) or frame.index.dtype == object:
+    elif isinstance(frame.index, pd.DatetimeIndex) or frame.index.dtype == object or \
+            pd.api.types.is_string_dtype(frame.index.dtype):  # pandas 3 reads text as str, not object
         dates, body = _dates(frame.index, name), frame
     else:
         raise DataError("has no dates: expected a DatetimeIndex or a 'date' column", path=name)

@@ -62,6 +62,18 @@ def test_a_wide_frame_runs_as_the_same_prices_from_a_file(scenario: Path) -> Non
     assert list(header["data_files"]) == [IN_MEMORY_NAME]
 
 
+def test_a_wide_frame_read_without_parse_dates_gives_the_same_panel(scenario: Path) -> None:
+    """`pd.read_csv(path, index_col=0)` leaves the dates as text: pandas 3 types such an index `str`, which was
+    refused as "has no dates" while the same text typed `object` was read. Both give the dates' panel."""
+    text = pd.read_csv(scenario.parent / "prices.csv", index_col=0)
+    as_object = text.set_axis(text.index.astype(object))
+    expected = prices_from_frame(_wide())
+    for frame in (text, as_object):
+        got = prices_from_frame(frame)
+        assert (got.dates == expected.dates).all() and got.symbols == expected.symbols
+        assert (got.close == expected.close).all()
+
+
 def test_a_long_frame_gives_the_same_panel_as_the_wide_one() -> None:
     """The same closes in long layout (rows shuffled) make the same PriceData, digest included."""
     wide = _wide()
