@@ -40,6 +40,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from eventbt.data.fit import Fit, check_fit, order_type_asks
+from eventbt.data.frames import IN_MEMORY_NAME
 from eventbt.errors import ContractError, PluginError
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
@@ -147,7 +148,10 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
                           dates_list=schedule.dates, source=source, first_bar=prices.warmup_bars)
     portfolio = config.portfolio
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
-    fit = check_fit(prices, source=source, data_path=config.data.path, timing=execution.timing,
+    # prices passed as a frame are named as such: the scenario's file is not what lacks a column
+    from_frame = IN_MEMORY_NAME in prices.sources
+    fit = check_fit(prices, source=source, data_path=IN_MEMORY_NAME if from_frame else config.data.path,
+                    from_frame=from_frame, timing=execution.timing,
                     volume_limit=execution.volume_limit, slippage=slippage,
                     slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
                     order_types=order_type_asks({"order_type": execution.order_type}, events),

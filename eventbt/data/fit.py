@@ -165,16 +165,18 @@ def order_type_asks(execution: Mapping[str, object], events: Sequence[Mapping[st
 def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: str, volume_limit: float | None,
             slippage: object | None, slippage_reference: str, missing: str,
             order_types: Sequence[tuple[str, str]] = (),
-            borrow_rates: Collection[str] = ()) -> list[EventbtError | Fit]:
+            borrow_rates: Collection[str] = (), from_frame: bool = False) -> list[EventbtError | Fit]:
     """Each check's failure, in the order the scenario's tables come, then the :class:`Fit` (last)."""
     found: list[EventbtError | Fit] = []
+    # where the missing columns would come from: a file the scenario names, or the frame passed from Python
+    use = "pass a long DataFrame" if from_frame else "use a long or per-symbol file"
     for symbol in sorted(set(borrow_rates) - set(prices.symbols)):
         found.append(ScenarioError(f"[portfolio.borrow_rates] {symbol!r} is not a symbol of the data ({data_path})",
                                    path=source, table="portfolio.borrow_rates", key=symbol))
     if timing == "next_open" and prices.open is None:
         found.append(ScenarioError(
             f"[execution] timing = 'next_open' needs open prices, but {data_path} has none "
-            "(use a long or per-symbol file with an open column)",
+            f"({use} with an open column)",
             path=source, table="execution", key="timing",
         ))
     for table, kind in order_types:
@@ -184,11 +186,11 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
             wanted = f"{_listed(columns)} columns" if len(columns) > 1 else f"an {columns[0]} column"
             found.append(ScenarioError(
                 f"[{table}] order_type = {kind!r} needs {_listed(lacking)} prices, but {data_path} has none "
-                f"(use a long or per-symbol file with {wanted})", path=source, table=table, key="order_type"))
+                f"({use} with {wanted})", path=source, table=table, key="order_type"))
     if volume_limit is not None and prices.volume is None:
         found.append(ScenarioError(
             f"[execution] volume_limit = {volume_limit:g} needs volumes, but {data_path} "
-            "has none (use a long or per-symbol file with a volume column)",
+            f"has none ({use} with a volume column)",
             path=source, table="execution", key="volume_limit",
         ))
     if slippage is not None:
@@ -210,17 +212,18 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
 def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: str = "same_close",
               volume_limit: float | None = None, slippage: object | None = None, slippage_reference: str = "",
               missing: str = "ffill", order_types: Sequence[tuple[str, str]] = (),
-              borrow_rates: Collection[str] = ()) -> Fit:
+              borrow_rates: Collection[str] = (), from_frame: bool = False) -> Fit:
     """Raise the first way ``prices`` do not fit the scenario's asks; else what was found out on the way.
 
     ``source`` is the scenario file and ``data_path`` the data as the scenario names it (both for messages);
     the other arguments are the scenario's ``[execution] timing`` and ``volume_limit``, its slippage model
     (and the name it was given), ``[data] missing``, the order types it asks for (:func:`order_type_asks`) and
-    the symbols of ``[portfolio] borrow_rates``.
+    the symbols of ``[portfolio] borrow_rates``. ``from_frame``: the prices were passed as a DataFrame (a
+    message then says to pass a long frame with the columns wanted, not to use a file).
     """
     *problems, fit = _checks(prices, source=source, data_path=data_path, timing=timing, volume_limit=volume_limit,
                              slippage=slippage, slippage_reference=slippage_reference, missing=missing,
-                             order_types=order_types, borrow_rates=borrow_rates)
+                             order_types=order_types, borrow_rates=borrow_rates, from_frame=from_frame)
     if problems:
         raise problems[0]  # type: ignore[misc]
     assert isinstance(fit, Fit)

@@ -74,6 +74,17 @@ def test_a_wide_frame_read_without_parse_dates_gives_the_same_panel(scenario: Pa
         assert (got.close == expected.close).all()
 
 
+def test_a_frame_lacking_a_column_the_scenario_needs_is_named_not_the_file(scenario: Path) -> None:
+    """A closes-only frame on a next_open scenario: the message named the scenario's data file (which may well
+    have opens) and told to use a file; it names the frame and says to pass a long one with an open column."""
+    from eventbt.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as caught:
+        eventbt.run(scenario, overrides=["execution.timing=next_open"], prices=_wide())
+    assert str(caught.value) == (f"{scenario}: [execution] timing = 'next_open' needs open prices, but <prices "
+                                 "DataFrame> has none (pass a long DataFrame with an open column)")
+
+
 def test_a_long_frame_gives_the_same_panel_as_the_wide_one() -> None:
     """The same closes in long layout (rows shuffled) make the same PriceData, digest included."""
     wide = _wide()
