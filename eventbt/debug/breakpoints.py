@@ -33,9 +33,13 @@ def day_start_ns(date: str) -> int:
 
 
 def event_class(name: str | type[Event]) -> type[Event]:
-    """``"FillEvent"``, ``"fill"`` or ``FillEvent`` -> ``FillEvent``."""
+    """``"FillEvent"``, ``"fill"`` or ``FillEvent`` -> ``FillEvent``; a class that is not an event (``str``) is a
+    :class:`DebuggerError`, as an unknown name is: nothing on the bus is one, so a breakpoint would never fire."""
     if isinstance(name, type):
-        return name
+        if issubclass(name, Event):
+            return name
+        raise DebuggerError(f"{name.__qualname__} is not an event class (a subclass of eventbt.events.Event), so a "
+                            "breakpoint on it would never fire", argument=name.__qualname__)
     from eventbt import events
 
     classes = {cls.__name__: cls for cls in vars(events).values()

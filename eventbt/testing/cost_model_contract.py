@@ -114,6 +114,9 @@ def _shape(model: object, method: str, arguments: tuple[str, ...]) -> None:
     from eventbt.protocols import signature_problem
 
     expected = f"{method}({', '.join(arguments)})"
+    if isinstance(model, type):  # its method unbound: self would take the first argument, and the order form fit
+        raise AssertionError(f"{model.__module__}:{model.__qualname__} is a class; pass an instance "
+                             f"({model.__qualname__}(...)), as a scenario builds one")
     bound = getattr(model, method, None)
     if not callable(bound):
         raise AssertionError(f"{_named(model)}: has no {method}() method; expected {expected} or "

@@ -420,3 +420,16 @@ def test_a_model_without_a_repr_of_its_own_is_named_by_its_import_path() -> None
     with pytest.raises(AssertionError) as excinfo:
         check_commission_model(PlainRebate())
     assert str(excinfo.value).startswith(f"{__name__}:PlainRebate: commission(quantity=1, value=0.01) returned ")
+
+
+def test_a_class_given_instead_of_an_instance_is_named_as_such() -> None:
+    """check_commission_model(CappedPct) (the class) called the unbound method with the quantity as self and
+    failed inside the model: "'int' object has no attribute 'minimum'". It says to pass an instance."""
+    from eventbt.costs.commission import PercentageCommission
+    from eventbt.costs.slippage import FixedBpsSlippage
+
+    for check, model in ((check_commission_model, PercentageCommission), (check_slippage_model, FixedBpsSlippage)):
+        with pytest.raises(AssertionError) as caught:
+            check(model)  # type: ignore[arg-type]
+        assert str(caught.value) == (f"{model.__module__}:{model.__qualname__} is a class; pass an instance "
+                                     f"({model.__qualname__}(...)), as a scenario builds one")

@@ -68,6 +68,10 @@ def test_the_python_api_refuses_the_same_breakpoints(tiny: str) -> None:
         debugger.add_breakpoint(symbol="aaa")
     with pytest.raises(DebuggerError, match="is after the data"):
         debugger.add_breakpoint(date="2022-01-01")
+    # a class that is not an event (it was accepted and never fired)
+    with pytest.raises(DebuggerError, match=r"^str is not an event class \(a subclass of eventbt.events.Event\), so "
+                                            r"a breakpoint on it would never fire$"):
+        debugger.add_breakpoint(str)  # type: ignore[arg-type]
     assert debugger.add_breakpoint("fill", "BBB").number == 1
 
 
