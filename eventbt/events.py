@@ -225,8 +225,8 @@ def describe_non_events(out: object) -> str | None:
     if isinstance(out, Event):
         return f"one {out.kind} (#{out.id})"
     if isinstance(out, list | tuple):
-        bad = next((item for item in out if not isinstance(item, Event)), None)
-        return None if bad is None else f"a list holding {type(bad).__name__} {bad!r:.60}, which is not an event"
+        bad = [item for item in out if not isinstance(item, Event)][:1]  # a list: the item at fault may be None
+        return None if not bad else f"a list holding {type(bad[0]).__name__} {bad[0]!r:.60}, which is not an event"
     return f"{type(out).__name__} {out!r:.60}"
 
 

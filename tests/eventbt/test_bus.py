@@ -215,6 +215,8 @@ def test_audit_records_every_publication_with_its_handlers() -> None:
     (lambda e: Pong(id=99, time_ns=e.time_ns, label="x"), "returned one Pong (#99), not a list of events"),
     (lambda e: {"label": "x"}, "returned dict {'label': 'x'}, not a list of events"),
     (lambda e: [Pong(id=99, time_ns=e.time_ns), "later"], "returned a list holding str 'later', which is not an event"),
+    # a None in the list (it was blamed as the handler raising AttributeError)
+    (lambda e: [None], "returned a list holding NoneType None, which is not an event"),
 ])
 @pytest.mark.parametrize("how", ["run", "step"])
 def test_a_hook_that_returns_something_else_is_named(returned, words: str, how: str) -> None:  # type: ignore[no-untyped-def]
