@@ -277,8 +277,9 @@ class ScenarioConfig:
     def from_toml(cls, path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ScenarioConfig:
         """Read, override and validate the scenario file at ``path`` (relative to the working directory)."""
         source = os.fspath(path)
-        raw, _chain = read_scenario_file(source)
-        return cls._build(raw, source=source, base_dir=None, overrides=overrides)
+        raw, chain = read_scenario_file(source)
+        return cls._build(raw, source=source, base_dir=None, overrides=overrides,
+                          origins=key_origins(chain) if len(chain) > 1 else None)
 
     @classmethod
     def from_dict(
@@ -306,12 +307,13 @@ class ScenarioConfig:
         source: str | None,
         base_dir: str | os.PathLike[str] | None,
         overrides: Sequence[str],
+        origins: Mapping[tuple[str, str], str] | None = None,
     ) -> ScenarioConfig:
         if isinstance(overrides, str):
             overrides = (overrides,)
         if base_dir is None:
             base_dir = Path(source).parent if source is not None else Path.cwd()
-        reader = Reader(source)
+        reader = Reader(source, origins=origins)
         tables = reader.apply_overrides(copy_tables(raw), overrides)
         values = reader.read(tables)
         default_name = Path(source).stem if source is not None else "scenario"
@@ -430,6 +432,26 @@ def _sorted_copy(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_sorted_copy(item) for item in value]
     return value
+
+
+def key_origins(chain: Sequence[str]) -> dict[tuple[str, str], str]:
+    """Which file of an ``extends`` chain (the scenario first, as :func:`read_scenario_file` gives it) wrote each
+    ``(table, key)`` of the merged scenario, a sub-table's keys as ``("execution.commission", "rate")``: the
+    nearest file to the scenario that sets it. For messages about a key a base file holds."""
+    origins: dict[tuple[str, str], str] = {}
+    for source in reversed(chain):
+        try:
+            raw = tomllib.loads(Path(source).read_bytes().decode("utf-8"))
+        except (OSError, ValueError):  # read once already: a file that cannot be read again names nothing
+            continue
+        for table, values in raw.items():
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                origins[(table, key)] = source
+                if isinstance(value, dict):
+                    origins.update({(f"{table}.{key}", inner): source for inner in value})
+    return origins
 
 
 def read_scenario_file(source: str, *, _seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], list[str]]:

@@ -113,10 +113,13 @@ def _parse_value(text: str) -> Any:
 class Reader:
     """Checks one raw scenario; each error names the file, the override at fault if any, table and key."""
 
-    def __init__(self, source: str | None, *, collect: bool = False) -> None:
+    def __init__(self, source: str | None, *, collect: bool = False,
+                 origins: Mapping[tuple[str, str], str] | None = None) -> None:
         self.source = source
         self.overrides: list[tuple[str, str]] = []  # (dotted key, override as given), in order
         self.errors: list[ScenarioError] | None = [] if collect else None
+        # the file of an `extends` chain that wrote each (table, key), when it is not `source` (config.key_origins)
+        self.origins: Mapping[tuple[str, str], str] = origins or {}
 
     def fail(self, message: str, *, table: str | None = None, key: str | None = None, at: bool = True) -> NoReturn:
         """Raise a ScenarioError; ``at`` prefixes the message with ``[table]``."""
@@ -126,8 +129,11 @@ class Reader:
 
     def _raise(self, message: str, override: str | None, *, table: str | None, key: str | None, at: bool) -> NoReturn:
         path = self.source
+        origin = self.origins.get((table, key)) if table and key else None
         if override is not None:
             path = f"{path} (--set {override})" if path else f"--set {override}"
+        elif origin is not None and origin != path:  # a key a base file holds: that file, reached from this one
+            path = f"{origin} (extended by {path})"
         prefix = f"[{table}] " if table and at else ""
         error = ScenarioError(prefix + message, path=path, table=table, key=key)
         if self.errors is not None:

@@ -86,7 +86,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     ``[[events]]`` against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run``
     stops with.
     """
-    from eventbt.scenario.config import copy_tables, read_scenario_file
+    from eventbt.scenario.config import copy_tables, key_origins, read_scenario_file
     from eventbt.scenario.schema import Reader
 
     source = os.fspath(path)
@@ -96,7 +96,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
         raw, chain = read_scenario_file(source)
     except ScenarioError as exc:
         return ValidationReport(path=source, chain=(source,), problems=(str(exc),), imports=())
-    reader = Reader(source, collect=True)
+    reader = Reader(source, collect=True, origins=key_origins(chain) if len(chain) > 1 else None)
     values = reader.read(reader.apply_overrides(copy_tables(raw), overrides))
     problems.extend(str(error) for error in reader.errors or ())
 

@@ -26,6 +26,7 @@ from eventbt.scenario import (
     toml_writer,
 )
 from eventbt.scenario.plugins import IMPORT_HINT
+from eventbt.scenario.validate import validate
 
 DATA = '[data]\npath = "prices.csv"\n'
 STRATEGY = '[strategy]\nname = "ema_allocation"\n'
@@ -849,6 +850,21 @@ def test_extends_errors(scenario_file, tmp_path: Path, files: dict[str, str], me
         ScenarioConfig.from_toml("scenarios/x.toml")
     assert str(caught.value) == message
     assert caught.value.key == "extends"
+
+
+def test_a_mistake_in_a_base_file_names_that_file(scenario_file, tmp_path: Path) -> None:
+    """A misspelt key in the base of `extends` was reported as in the scenario run, which does not hold it; the
+    message names the base, reached from the scenario. A key of the scenario itself is named as before."""
+    (tmp_path / "scenarios" / "base.toml").write_text(MINIMAL + "[portfolio]\ninitail_cash = 5000\n")
+    (tmp_path / "scenarios" / "x.toml").write_text('extends = "base.toml"\n[rebalance]\ncash_bufer = 0.1\n')
+    problems = validate("scenarios/x.toml").problems
+    assert problems[:2] == (
+        "scenarios/base.toml (extended by scenarios/x.toml): [portfolio] unknown key 'initail_cash' (did you mean "
+        "'initial_cash'?)",
+        "scenarios/x.toml: [rebalance] unknown key 'cash_bufer' (did you mean 'cash_buffer'?)")
+    with pytest.raises(ScenarioError) as caught:
+        ScenarioConfig.from_toml("scenarios/x.toml")
+    assert str(caught.value) == problems[0]
 
 
 def test_handlers_and_events_are_read_and_round_trip(scenario_file) -> None:
