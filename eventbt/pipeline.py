@@ -140,12 +140,18 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     source = config.source
     execution = config.execution
     replacements = check_replacements(replacements)
-    commission = plugins.build_model("commission", execution.commission, path=source, table="execution.commission")
-    slippage = plugins.build_model("slippage", execution.slippage, path=source, table="execution.slippage")
-    generator = plugins.build_strategy(config.strategy.name, config.strategy.params, path=source)
+    # A message about a table names the --set into it, when one was (config.source_for), as the scenario's own
+    # checks do.
+    commission = plugins.build_model("commission", execution.commission, path=config.source_for("execution.commission"),
+                                     table="execution.commission")
+    slippage = plugins.build_model("slippage", execution.slippage, path=config.source_for("execution.slippage"),
+                                   table="execution.slippage")
+    generator = plugins.build_strategy(config.strategy.name, config.strategy.params,
+                                       path=config.source_for("strategy"))
     schedule = config.schedule
     mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                          dates_list=schedule.dates, source=source, first_bar=prices.warmup_bars)
+                          dates_list=schedule.dates, source=config.source_for("schedule"),
+                          first_bar=prices.warmup_bars)
     portfolio = config.portfolio
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     # prices passed as a frame are named as such: the scenario's file is not what lacks a column

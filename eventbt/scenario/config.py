@@ -272,6 +272,13 @@ class ScenarioConfig:
     report: ReportConfig = attrs.field(factory=ReportConfig)
     handlers: tuple[HandlerConfig, ...] = ()
     events: tuple[EventConfig, ...] = ()
+    overrides: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
+    """The ``--set`` overrides applied, as given: not part of the scenario (its tables have them in), kept so that
+    a check made later (a plug-in's parameters, the data) names the override at fault (:meth:`source_for`)."""
+
+    def source_for(self, table: str) -> str | None:
+        """:func:`source_naming` of this scenario's file and overrides."""
+        return source_naming(self.source, self.overrides, table)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ScenarioConfig:
@@ -297,7 +304,10 @@ class ScenarioConfig:
 
     def with_overrides(self, overrides: Sequence[str]) -> ScenarioConfig:
         """A new config with ``table.key=value`` overrides applied and validated like the file."""
-        return self._build(self.to_dict(), source=self.source, base_dir=self.base_dir, overrides=overrides)
+        if isinstance(overrides, str):
+            overrides = (overrides,)
+        config = self._build(self.to_dict(), source=self.source, base_dir=self.base_dir, overrides=overrides)
+        return attrs.evolve(config, overrides=(*self.overrides, *overrides))
 
     @classmethod
     def _build(
@@ -318,6 +328,7 @@ class ScenarioConfig:
         values = reader.read(tables)
         default_name = Path(source).stem if source is not None else "scenario"
         return cls(
+            overrides=tuple(overrides),
             source=source,
             base_dir=Path(base_dir).absolute(),
             **{"name": default_name, **values["scenario"]},
@@ -432,6 +443,20 @@ def _sorted_copy(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_sorted_copy(item) for item in value]
     return value
+
+
+def source_naming(source: str | None, overrides: Sequence[str], table: str) -> str | None:
+    """The scenario file ``source`` as a message about ``table`` (``execution.commission``, ``strategy``) names
+    it: with the last of ``overrides`` (``--set`` texts) into that table or a key of it, when one was, as the
+    scenario's own key checks name it (a plug-in's parameters and the data are checked later, by their builders)."""
+    def into(text: str) -> bool:
+        dotted = text.partition("=")[0].strip()
+        return dotted == table or dotted.startswith(f"{table}.") or table.startswith(f"{dotted}.")
+
+    blamed = [text for text in overrides if into(text)]
+    if not blamed:
+        return source
+    return f"{source} (--set {blamed[-1]})" if source else f"--set {blamed[-1]}"
 
 
 def key_origins(chain: Sequence[str]) -> dict[tuple[str, str], str]:

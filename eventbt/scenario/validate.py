@@ -86,7 +86,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     ``[[events]]`` against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run``
     stops with.
     """
-    from eventbt.scenario.config import copy_tables, key_origins, read_scenario_file
+    from eventbt.scenario.config import copy_tables, key_origins, read_scenario_file, source_naming
     from eventbt.scenario.schema import Reader
 
     source = os.fspath(path)
@@ -122,7 +122,8 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     prices = attempt(lambda: _load_data(values["data"], run, source, problems)) \
         if values["data"].get("path") else None
     warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
-    problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings))
+    problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings,
+                                   naming=lambda table: source_naming(source, overrides, table) or source))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings),
@@ -183,18 +184,24 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
 
 
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],
-                   prices: Any, warnings: list[str]) -> list[str]:
+                   prices: Any, warnings: list[str], naming: Callable[[str], str] | None = None) -> list[str]:
     """Build every plug-in the scenario names (noting each in ``imports``) and make the checks a run makes
     against the data; the problems, in the order a run meets them. A cost model of the user's own that breaks
-    the cost-model contract adds a line to ``warnings`` (:func:`_contract_warning`)."""
+    the cost-model contract adds a line to ``warnings`` (:func:`_contract_warning`). ``naming(table)`` is the
+    scenario as a message about ``table`` names it (with the ``--set`` into it), as a run does."""
     from eventbt.scenario import plugins
+
+    def named(table: str) -> str:
+        return naming(table) if naming is not None else source
+
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
     order = ("models", "strategy", "schedule", "fit", "handlers", "binds", "events", "benchmark")
     found: dict[str, list[str]] = {step: [] for step in order}
     strategy = values["strategy"]
     if strategy.get("name"):
-        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source),
+        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}),
+                                                       path=named("strategy")),
                         found["strategy"])
         if built is not None:
             imports.append(f"strategy: {_class_name(built)}")
@@ -204,7 +211,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
         spec = execution.get(kind, DEFAULT_COMMISSION if kind == "commission" else DEFAULT_SLIPPAGE)
 
         def build_model(kind: str = kind, spec: Mapping[str, object] = spec) -> object:
-            return plugins.build_model(kind, spec, path=source, table=f"execution.{kind}")
+            return plugins.build_model(kind, spec, path=named(f"execution.{kind}"), table=f"execution.{kind}")
 
         built = attempt(build_model, found["models"])
         if built is not None:
@@ -215,7 +222,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
                 warnings.append(warning)
     if prices is not None:
         schedule = values["schedule"] or {"rebalance": "monthly"}
-        attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
+        attempt(lambda: _check_schedule(schedule, prices, named("schedule")), found["schedule"])
         # The same checks of the data against the scenario's asks that a run makes before its first bar.
         from eventbt.data.fit import fit_problems, order_type_asks
 

@@ -783,7 +783,8 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
                                              "execution.commission.model=nope:X,nope:Y", "--executor", "serial",
                                              "--out", "runs/sweep", "--quiet"]),
      "every combination failed (2); the first: combination 0 (execution.commission.model=nope:X): ScenarioError: "
-     "sc/tiny.toml: [execution.commission] cannot import 'nope:X': no module named 'nope'" + IMPORT_HINT),
+     "sc/tiny.toml (--set execution.commission.model=nope:X): [execution.commission] cannot import 'nope:X': no "
+     "module named 'nope'" + IMPORT_HINT),
     ("resume without a recorded seed", _seedless_resume,
      "--resume: the sweep in runs/sweep drew its random sample without a recorded seed, so the same combinations "
      "cannot be drawn again; start a new sweep (with --seed to make it resumable)"),

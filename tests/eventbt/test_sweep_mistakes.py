@@ -82,7 +82,8 @@ def test_a_sweep_whose_combinations_all_fail_prints_the_first_error_and_exits_2(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err == (f"eventbt: error: every combination failed (2); the first: combination 0 "
-                   f"(execution.commission.model=nope:X): ScenarioError: {tiny}: [execution.commission] cannot "
+                   f"(execution.commission.model=nope:X): ScenarioError: {tiny} (--set execution.commission.model="
+                   "nope:X): [execution.commission] cannot "
                    "import 'nope:X': no module named 'nope'" + IMPORT_HINT + "\n")
     assert len(pd.read_csv(tmp_path / "all" / "results.csv")) == 2
     argv = ["sweep", str(tiny), "--grid", "execution.commission.model=fixed,nope:Y", "--set",

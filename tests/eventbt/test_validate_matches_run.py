@@ -159,3 +159,26 @@ def _merge(base: str, extra: str) -> str:
         else:
             tables[name] = value
     return dumps(tables)
+
+
+@pytest.mark.parametrize(("override", "problem"), [
+    ("strategy.params.top_n=2.0", "[strategy.params] key 'top_n' expects int, got float 2.0"),
+    ("execution.commission.rate=2",
+     "[execution.commission] invalid percentage model: rate must be a fraction >= 0 and < 1 (0.01 = 1%), got 2"),
+    ("schedule.dates=[2020-01-04]",
+     "[schedule] date 2020-01-04 is not a bar of the data (nearest bars: 2020-01-03, 2020-01-06)"),
+])
+def test_a_later_check_names_the_override_at_fault(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     override: str, problem: str) -> None:
+    """A plug-in's parameters and the schedule's dates are checked after the scenario's keys, by their builders,
+    whose messages named the scenario file alone: the user opened it and found top_n = 1. Like the key checks,
+    they name the --set at fault, from validate and run alike."""
+    _prices(tmp_path)
+    scenario = tmp_path / "scenario.toml"
+    extra = '[execution.commission]\nmodel = "percentage"\nrate = 0.001\n' if "commission" in override else ""
+    scenario.write_text(_merge(BASE, extra))
+    expected = f"{scenario} (--set {override}): {problem}"
+    assert validate(scenario, [override]).problems[:1] == (expected,)
+    capsys.readouterr()
+    assert main(["run", str(scenario), "--quiet", "--plain", "--set", override]) == 2
+    assert f"eventbt: error: {expected}" in capsys.readouterr().err.splitlines()
