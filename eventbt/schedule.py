@@ -6,7 +6,7 @@ Computed once from the calendar of the data (dates only, never prices), before t
 - ``weekly``: the last bar of each ISO week (ISO year and week number) present in the data;
 - ``monthly``: the last bar of each calendar month present in the data;
 - ``quarterly``: the last bar of each calendar quarter present in the data;
-- ``every_n_bars = N``: bars 0, N, 2N, ... counted from the first bar of the run;
+- ``every_n_bars = N``: bars 0, N, 2N, ... counted from the first tradable bar of the run (after a warm-up);
 - ``dates = [...]``: exactly those dates, each of which must be a bar of the data.
 
 The last bar of the data counts as the last bar of its week, month or quarter, even when the period goes on
@@ -42,7 +42,7 @@ def rebalance_mask(dates: np.ndarray, *, rebalance: str | None = None, every_n_b
     n = len(dates)
     if every_n_bars is not None:
         mask = np.zeros(n, dtype=bool)
-        mask[::every_n_bars] = True
+        mask[first_bar::every_n_bars] = True  # counted from the first tradable bar: a warm-up's bars never trade
         return mask
     if dates_list is not None:
         wanted = np.array(dates_list, dtype="datetime64[ns]")

@@ -110,8 +110,10 @@ class Debugger:
         if config is None or dates is None:
             return []
         schedule = config.schedule
+        prices = getattr(self.simulation, "prices", None)
         mask = rebalance_mask(dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                              dates_list=schedule.dates, source=config.source)
+                              dates_list=schedule.dates, source=config.source,
+                              first_bar=getattr(prices, "warmup_bars", 0))
         return [str(day)[:10] for day in dates[mask]]
 
     def _moving(self) -> bool:

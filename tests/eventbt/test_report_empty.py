@@ -70,9 +70,10 @@ def test_run_report_of_a_run_that_never_rebalanced(tmp_path: Path, overrides: li
 
 def test_margin_run_that_never_rebalanced(tmp_path: Path) -> None:
     """A margin account's report charts weights as lines, one per symbol held: with none held the chart says so
-    (it raised ValueError taking the minimum of no series). Its only rebalance date falls in the warm-up."""
+    (it raised ValueError taking the minimum of no series). Its strategy, an EMA crossover with a slow span longer
+    than the data, never has the history to set target weights."""
     out = tmp_path / "run"
-    overrides = ["run.warmup=2012-01-03", "data.start=2012-06-01", 'schedule.dates=["2012-03-30"]']
+    overrides = ["strategy.name=ema_allocation", "strategy.params={ fast_span = 5, slow_span = 5000, top_n = 2 }"]
     sets = [arg for override in overrides for arg in ("--set", override)]
     assert main(["run", str(LONG_SHORT), "--out", str(out), "--report", "--quiet", *sets]) == 0
     page = (out / "report.html").read_text()

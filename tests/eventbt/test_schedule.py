@@ -47,3 +47,14 @@ def test_a_schedule_date_in_the_warm_up_is_refused() -> None:
         rebalance_mask(dates, dates_list=["2020-01-03", "2020-01-07"], first_bar=2)
     assert rebalance_mask(dates, dates_list=["2020-01-06", "2020-01-07"], first_bar=2).tolist() == [
         False, False, True, True]
+
+
+def test_every_n_bars_counts_from_the_first_tradable_bar() -> None:
+    """Every second bar after two bars of warm-up: bars 2, 4 and 6, the run's first, third and fifth, as in a run
+    whose data starts at bar 2; after three: bars 3 and 5. They were counted from the warm-up's first bar (0, 2,
+    4, 6 whatever the warm-up), so with three bars of it the run's first rebalance came a bar late."""
+    dates = np.arange(np.datetime64("2020-01-06"), np.datetime64("2020-01-13"), dtype="datetime64[D]")
+    dates = dates.astype("datetime64[ns]")  # 7 days, Monday to Sunday; every day a bar here
+    assert np.flatnonzero(rebalance_mask(dates, every_n_bars=2, first_bar=2)).tolist() == [2, 4, 6]
+    assert np.flatnonzero(rebalance_mask(dates, every_n_bars=2, first_bar=3)).tolist() == [3, 5]
+    assert np.flatnonzero(rebalance_mask(dates, every_n_bars=3)).tolist() == [0, 3, 6]
