@@ -29,6 +29,9 @@ def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, p
     dates = prices.dates
     low, high = iso(dates[0]), iso(dates[-1])
     within = f"between {low} and {high}"
+    if start and end and start <= end and start > high:  # the data was read up to end: none in the window
+        raise DataError(f"no dates from {start} to {end}; expected a range holding at least one date (the last "
+                        f"date before {start} is {high})", path=path, date=start)
     if start and start > high:
         raise DataError(f"start {start} is after the last date ({high}); expected a start {within}", path=path,
                         date=start)

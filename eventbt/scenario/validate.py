@@ -116,11 +116,12 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     # A warm-up the key check refused (a date after [data] start) is left out of the data's loading: it is
     # reported already, and the panel it asks for cannot be made.
     run = values["run"]
-    if any(getattr(error, "table", None) == "run" and getattr(error, "key", None) == "warmup"
-           for error in reader.errors or ()):
+    refused = {(getattr(error, "table", None), getattr(error, "key", None)) for error in reader.errors or ()}
+    if ("run", "warmup") in refused:
         run = {**run, "warmup": 0}
+    # A window the key check refused (start after end) is reported once: the loader would say it again.
     prices = attempt(lambda: _load_data(values["data"], run, source, problems)) \
-        if values["data"].get("path") else None
+        if values["data"].get("path") and ("data", "start") not in refused else None
     warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
     problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings,
                                    naming=lambda table: source_naming(source, overrides, table) or source))

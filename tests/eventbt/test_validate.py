@@ -109,6 +109,16 @@ def test_an_event_before_the_runs_first_day_is_refused(tmp_path: Path, start: st
     assert str(caught.value) == expected
 
 
+def test_a_start_after_end_is_one_problem(tmp_path: Path) -> None:
+    """[data] start after end was reported twice, by the key check and again by the data's loader."""
+    path = tmp_path / "window.toml"
+    data = (ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily").as_posix()
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "ema_next_open.toml").as_posix()}"\n'
+                    f'[data]\npath = "{data}"\nstart = "2013-05-01"\nend = "2013-01-02"\n')
+    assert validate(path).problems == (
+        f"{path}: [data] start must not be after end, got '2013-05-01' > '2013-01-02'",)
+
+
 def test_validate_command_exit_codes(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """`eventbt validate` exits 0 for a valid file and 1 (listing the problems) for a bad one."""
     import argparse

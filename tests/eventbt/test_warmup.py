@@ -107,6 +107,12 @@ QUANDL = ROOT / "scenarios" / "data" / "zipline" / "quandl_samples" / "QUANDL_AR
                        close=np.ones((2, 1))),
      {"start": "2021-01-01", "end": "", "warmup": 5}, "prices.csv: start 2021-01-01 is after the last date "
      "(2020-01-03); expected a start between 2020-01-02 and 2020-01-03"),
+    # a weekend window: the data read up to its end stops the Friday before (it said 'start is after the last
+    # date (2020-01-03)', though the file goes on)
+    (lambda: PriceData(dates=np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]"), symbols=("A",),
+                       close=np.ones((2, 1))),
+     {"start": "2020-01-04", "end": "2020-01-05", "warmup": 5}, "prices.csv: no dates from 2020-01-04 to "
+     "2020-01-05; expected a range holding at least one date (the last date before 2020-01-04 is 2020-01-03)"),
 ])
 def test_a_warm_up_that_does_not_fit_is_an_error(load: Any, options: dict[str, Any], message: str) -> None:
     """A warm-up over the whole of the Quandl sample (252 bars), a start after the data: one-line DataErrors."""
