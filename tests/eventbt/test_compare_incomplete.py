@@ -38,3 +38,23 @@ def test_compare_marks_a_failed_run(folders: tuple[Path, Path], capsys: pytest.C
     assert lines[0] == "[INCOMPLETE: fail: failed]"
     assert lines[1].split() == ["metric", "ok", "fail"]
 
+
+
+def test_show_and_compare_give_every_figure_as_json(folders: tuple[Path, Path],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """--json prints the figures the tables round (Sortino, Calmar, drawdown dates, turnover, ...) as one JSON
+    object at full precision: summary.json's final value and digest read back equal, and compare keys each run's
+    object by its folder, the same object show gives."""
+    import json
+
+    ok, fail = folders
+    summary = json.loads((ok / "summary.json").read_text())
+    assert main(["show", str(ok), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["final_value"] == summary["final_value"] and shown["digest"] == summary["digest"]
+    tabled_only = {"sortino", "calmar", "annual_turnover", "hit_rate", "max_drawdown_peak", "max_drawdown_trough"}
+    assert tabled_only <= set(shown) and not tabled_only & set(summary)
+    assert main(["compare", str(ok), str(fail), "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert set(both) == {"ok", "fail"} and both["ok"] == shown
+    assert both["fail"]["complete"] is False

@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
     parser.add_argument("--plain", action="store_true",
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
+    parser.add_argument("--json", action="store_true",
+                        help="print every run's figures as one JSON object keyed by run, at full precision")
 
 
 def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
@@ -76,5 +78,10 @@ def execute(args: argparse.Namespace) -> int:
     runs = [load_run(folder, benchmark=benchmark, risk_free=args.risk_free) for folder in args.run_dirs]
     names = [Path(folder).name if Path(folder).name else str(folder) for folder in args.run_dirs]
     metrics = [run.metrics for run in runs]
+    if args.json:
+        from eventbt.cli.commands.show import metrics_json
+
+        print(metrics_json({name: figures for name, figures in zip(names, metrics, strict=True)}))
+        return 0
     print_table(compare_spec(names, metrics), compare_table(names, metrics), plain=args.plain)
     return 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "execute", "format_metrics", "metrics_spec"]
+__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
     parser.add_argument("--plain", action="store_true",
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
+    parser.add_argument("--json", action="store_true",
+                        help="print every figure as one JSON object, at full precision (undefined ones null)")
 
 
 def format_metrics(name: str, metrics: dict[str, object]) -> str:
@@ -65,5 +67,31 @@ def execute(args: argparse.Namespace) -> int:
     from eventbt.report.data import load_run
 
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)
+    if args.json:
+        print(metrics_json(run.metrics))
+        return 0
     print_table(metrics_spec(run.name, run.metrics), format_metrics(run.name, run.metrics), plain=args.plain)
     return 0
+
+
+def metrics_json(metrics: object) -> str:
+    """``metrics`` (a run's figures, or runs' figures by name) as indented JSON with sorted keys: floats at full
+    precision (Python's shortest text that reads back the same), a NaN or an infinity (a figure undefined for
+    the run) as ``null``, numpy numbers and dates as plain ones."""
+    import json
+    import math
+
+    def plain(value: object) -> object:
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        if hasattr(value, "item") and not isinstance(value, str):  # a numpy scalar
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        return str(value)
+
+    return json.dumps(plain(metrics), indent=2, sort_keys=True, allow_nan=False)
