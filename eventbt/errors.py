@@ -49,6 +49,7 @@ __all__ = [
     "ScenarioError",
     "SignalError",
     "SweepError",
+    "did_you_mean",
     "shown_path",
 ]
 
@@ -64,6 +65,20 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     except ValueError:  # on another drive (Windows)
         inside = False
     return os.path.relpath(full, here) if inside else full
+
+
+def did_you_mean(text: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``choices`` (a different case counts as closest), or nothing: the
+    hint every message naming a wrong word gives (a symbol, an event type, a key)."""
+    import difflib
+
+    text = str(text)
+    same = [choice for choice in choices if choice.lower() == text.lower() and choice != text]
+    close = same or difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
+    if not close:
+        lowered = {choice.lower(): choice for choice in choices}
+        close = [lowered[m] for m in difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)]
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class EventbtError(Exception):

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from eventbt.costs.contract import fill_effect, order_context_needed
-from eventbt.errors import AccountingError, ScenarioError
+from eventbt.errors import AccountingError, ScenarioError, did_you_mean
 from eventbt.events import (
     CancelEvent,
     CashFlowEvent,
@@ -125,7 +125,8 @@ class InjectedEvents(Handler):
                 raise ScenarioError(f"[{label}] date {entry['date']} is after the last bar of the data ({last})",
                                     path=self.source, table=label, key="date")
             if entry["type"] == "order" and entry["symbol"] not in context.symbol_index:
-                raise ScenarioError(f"[{label}] symbol {entry['symbol']!r} is not in the data",
+                raise ScenarioError(f"[{label}] symbol {entry['symbol']!r} is not in the data"
+                                    f"{did_you_mean(entry['symbol'], context.symbols)}",
                                     path=self.source, table=label, key="symbol")
             self._by_bar.setdefault(bar, []).append(entry)
         self._entry_bars = sorted(self._by_bar)

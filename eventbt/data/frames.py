@@ -34,7 +34,7 @@ from eventbt.data.checks import (
     multi_level_columns,
     parse_bound,
 )
-from eventbt.errors import DataError
+from eventbt.errors import DataError, did_you_mean
 from eventbt.prices import FIELDS, PriceData
 
 __all__ = ["IN_MEMORY_NAME", "prices_from_frame"]
@@ -114,8 +114,8 @@ def _choose(available: Sequence[str], wanted: Sequence[str] | None, name: str) -
         return tuple(sorted(available))
     for symbol in wanted:
         if symbol not in available:
-            raise DataError(f"symbol {symbol!r} is not in the frame; it has {', '.join(sorted(available))}",
-                            path=name, symbol=symbol)
+            raise DataError(f"symbol {symbol!r} is not in the frame{did_you_mean(symbol, tuple(available))}; it has "
+                            f"{', '.join(sorted(available))}", path=name, symbol=symbol)
     return tuple(sorted(set(wanted)))
 
 

@@ -70,7 +70,7 @@ from eventbt.data.checks import (
     parse_dates,
     parse_numbers,
 )
-from eventbt.errors import DataError, shown_path
+from eventbt.errors import DataError, did_you_mean, shown_path
 from eventbt.prices import CorporateAction, MissingText, PriceData
 from eventbt.protocols import DATA_FORMATS
 
@@ -187,7 +187,8 @@ def _choose(
     for symbol in wanted:
         if symbol not in available:
             raise DataError(
-                f"symbol {symbol!r} is not in the {where}; it has {', '.join(sorted(available))}",
+                f"symbol {symbol!r} is not in the {where}{did_you_mean(symbol, tuple(available))}; it has "
+                f"{', '.join(sorted(available))}",
                 path=name,
                 symbol=symbol,
             )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import attrs
 import numpy as np
 
-from eventbt.errors import DebuggerError
+from eventbt.errors import DebuggerError, did_you_mean
 from eventbt.events import Event
 
 __all__ = ["Breakpoint", "day_start_ns", "did_you_mean", "event_class", "event_names", "has_symbol"]
@@ -62,19 +62,6 @@ def event_names() -> list[str]:
         if isinstance(cls, type) and issubclass(cls, Event) and cls is not Event:
             names += [cls.__name__, cls.__name__.lower().removesuffix("event")]
     return sorted(names)
-
-
-def did_you_mean(text: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'X'?)`` for the closest of ``choices`` (a different case counts as closest), or nothing."""
-    import difflib
-
-    text = str(text)
-    same = [choice for choice in choices if choice.lower() == text.lower() and choice != text]
-    close = same or difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
-    if not close:
-        lowered = {choice.lower(): choice for choice in choices}
-        close = [lowered[m] for m in difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)]
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def has_symbol(cls: type[Event]) -> bool:

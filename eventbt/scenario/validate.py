@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from eventbt.errors import EventbtError, ScenarioError
+from eventbt.errors import EventbtError, ScenarioError, did_you_mean
 
 __all__ = ["ValidationReport", "validate"]
 
@@ -181,7 +181,8 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
         elif last and event["date"] > last:
             problems.append(f"{source}: {label} date {event['date']} is after the last bar of the data ({last})")
         if event["type"] == "order" and event["symbol"] not in prices.symbols:
-            problems.append(f"{source}: {label} symbol {event['symbol']!r} is not in the data")
+            problems.append(f"{source}: {label} symbol {event['symbol']!r} is not in the data"
+                            f"{did_you_mean(event['symbol'], tuple(prices.symbols))}")
 
 
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],

@@ -78,11 +78,13 @@ def test_validate_checks_events_against_the_data(tmp_path: Path) -> None:
     data = (ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily").as_posix()
     path.write_text(f'extends = "{(ROOT / "scenarios" / "ema_next_open.toml").as_posix()}"\n'
                     f'[data]\npath = "{data}"\n'
-                    '[[events]]\ndate = "2030-01-02"\ntype = "order"\nsymbol = "ZZZ"\nside = "buy"\nquantity = 1\n')
+                    '[[events]]\ndate = "2030-01-02"\ntype = "order"\nsymbol = "ZZZ"\nside = "buy"\nquantity = 1\n'
+                    '[[events]]\ndate = "2013-01-02"\ntype = "order"\nsymbol = "APPL"\nside = "buy"\nquantity = 1\n')
     report = validate(path)
     assert report.problems == (
         f"{path}: [events[0]] date 2030-01-02 is after the last bar of the data (2014-12-31)",
         f"{path}: [events[0]] symbol 'ZZZ' is not in the data",
+        f"{path}: [events[1]] symbol 'APPL' is not in the data (did you mean 'AAPL'?)",  # a slip: the hint
     )
 
 
