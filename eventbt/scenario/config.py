@@ -536,7 +536,8 @@ def _merge(base: dict[str, Any], child: Mapping[str, Any], where: tuple[str, ...
     """``child`` over ``base``: tables merge key by key, any other value replaces.
 
     A cost model table whose ``model`` the child changes is replaced whole: the base's parameters belong to
-    the base's model (the same rule as for ``--set``).
+    the base's model (the same rule as for ``--set``). So is a ``[schedule]`` whose child names another of its
+    modes (``dates`` over ``rebalance``): the modes exclude each other, as ``--set`` of one replaces the other.
     """
     merged = dict(base)
     for key, value in child.items():
@@ -544,7 +545,11 @@ def _merge(base: dict[str, Any], child: Mapping[str, Any], where: tuple[str, ...
         if isinstance(value, Mapping) and isinstance(inner, Mapping):
             changed_model = (where == ("execution",) and key in ("commission", "slippage")
                              and "model" in value and value["model"] != inner.get("model"))
-            merged[key] = dict(value) if changed_model else _merge(dict(inner), value, (*where, key))
+            other_mode = (where == () and key == "schedule"
+                          and any(mode in value for mode in SCHEDULE_MODES)
+                          and not any(mode in value and mode in inner for mode in SCHEDULE_MODES))
+            replaced = changed_model or other_mode
+            merged[key] = dict(value) if replaced else _merge(dict(inner), value, (*where, key))
         else:
             merged[key] = value
     return merged

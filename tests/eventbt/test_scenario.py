@@ -852,6 +852,18 @@ def test_extends_errors(scenario_file, tmp_path: Path, files: dict[str, str], me
     assert caught.value.key == "extends"
 
 
+def test_extends_with_another_schedule_mode_replaces_the_schedule(scenario_file, tmp_path: Path) -> None:
+    """A child naming `dates` over a base's `rebalance` takes its schedule whole (the modes exclude each other,
+    as a --set of one replaces the other); it was refused as two schedules, with no way to drop the base's. A
+    child naming the same mode merges as before."""
+    (tmp_path / "scenarios" / "base.toml").write_text(MINIMAL + '[schedule]\nrebalance = "daily"\n')
+    (tmp_path / "scenarios" / "x.toml").write_text('extends = "base.toml"\n[schedule]\ndates = ["2020-01-06"]\n')
+    config = ScenarioConfig.from_toml("scenarios/x.toml")
+    assert (config.schedule.rebalance, config.schedule.dates) == (None, ("2020-01-06",))
+    (tmp_path / "scenarios" / "y.toml").write_text('extends = "base.toml"\n[schedule]\nrebalance = "weekly"\n')
+    assert ScenarioConfig.from_toml("scenarios/y.toml").schedule.rebalance == "weekly"
+
+
 def test_a_mistake_in_a_base_file_names_that_file(scenario_file, tmp_path: Path) -> None:
     """A misspelt key in the base of `extends` was reported as in the scenario run, which does not hold it; the
     message names the base, reached from the scenario. A key of the scenario itself is named as before."""
