@@ -674,6 +674,9 @@ class ExecutionHandler(Handler):
         """A limit or stop order at the end of its time in force: its rest cancelled, its state ``expired``."""
         order = work.order
         why = work.check.why if work.check is not None else "not checked"
+        if work.check is not None and work.check.price is not None:  # it filled this bar, but not all of it
+            left = work.remaining
+            why = f"{why}, but the volume limit left {left:,} share{'' if left == 1 else 's'} unfilled"
         if order.time_in_force == "day":
             reason = f"day order expired: {why}"
         else:

@@ -234,6 +234,20 @@ def test_a_volume_limit_holds_a_limit_fill_to_the_bars_allowance(remainder: str,
     assert _states(records)[-1][:2] == last
 
 
+def test_a_day_order_the_volume_limit_cut_expires_saying_so() -> None:
+    """A day limit buy of 100 at 9.50 carried under volume_limit 0.5: bar 1 (volume 120) fills floor(60) at
+    min(9.80, 9.50), and the day ends with 40 left. Its expiry said only that the low reached the limit and it
+    filled, as if nothing was left; it adds that the volume limit left the 40."""
+    _, records = _run([FLAT, (9.8, 10.1, 9.4, 9.9), (9.6, 9.7, 9.2, 9.5)],
+                      [_order(DATES[0], "buy", 100, order_type="limit", limit_price=9.5)],
+                      execution={"volume_limit": 0.5, "remainder": "carry"}, volume=[1_000.0, 120.0, 1_000.0])
+    assert _fills(records) == [(1, 60, 9.5, 9.5)]
+    bar, state, reason = _states(records)[-1]
+    assert (bar, state) == (1, "expired")
+    assert reason.startswith("day order expired: low 9.4 <= limit 9.5")
+    assert reason.endswith(", but the volume limit left 40 shares unfilled")
+
+
 def test_market_on_open_fills_at_the_next_open_with_same_close() -> None:
     """A market_on_open buy placed at bar 0 fills at bar 1's open, 9.80, at bar 1's close time."""
     _, records = _run([FLAT, (9.8, 10.1, 9.4, 9.9)], [_order(DATES[0], "buy", 100, order_type="market_on_open")])
