@@ -309,8 +309,8 @@ class ExecutionHandler(Handler):
         elif order.symbol not in self.context.symbol_index:
             problem = f"is for symbol {order.symbol!r}, which is not in the data"
         else:  # an integral quantity of another type (numpy): ask for a plain int
-            problem = (f"asks for {quantity!r} shares as a {type(quantity).__name__}; expected a whole number > 0 "
-                       "(an int)")
+            problem = (f"asks for {quantity!r} shares, typed {type(quantity).__name__}; expected a whole number > 0 as "
+                       "a Python int (int(quantity))")
         return ContractError(f"{what} {problem}", plugin=None)
 
     def _data_problem(self, order: OrderEvent) -> str | None:

@@ -237,6 +237,19 @@ class FractionalOrder(Handler):
                            quantity=2.5, reference_price=10.0)]  # type: ignore[arg-type]
 
 
+class NumpyQuantityOrder(Handler):
+    """Orders numpy.int64(3) shares of A at the first bar (a count worked out with numpy)."""
+
+    name = "numpy_quantity"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Event] | None:
+        if event.bar != 0:
+            return None
+        return [OrderEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=0, symbol="A", side=Side.BUY,
+                           quantity=np.int64(3), reference_price=10.0)]  # type: ignore[arg-type]
+
+
 class IntSideOrder(Handler):
     """Orders 1 A at the first bar with side 1 (an int) instead of Side.BUY."""
 

@@ -122,6 +122,9 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') asks for 2.5 shares of 'A'; "
      "expected a whole number > 0 (an int)" + AT_ORDER),
     # the run's log is written with the order's side as given (it failed rendering it, masking this error)
+    ("order for a numpy count of shares", {"targets": {}, "handlers": ["NumpyQuantityOrder"]},
+     "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') asks for np.int64(3) shares, "
+     "typed int64; expected a whole number > 0 as a Python int (int(quantity))" + AT_ORDER),
     ("order with an int for its side", {"targets": {}, "handlers": ["IntSideOrder"]},
      "handler 'execution' raised ContractError: OrderEvent #2 (reason 'rebalance') has side 1 (int); expected "
      "eventbt.events.Side.BUY or Side.SELL" + AT_ORDER),
