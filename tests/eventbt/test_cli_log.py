@@ -85,3 +85,26 @@ def test_the_program_exits_with_the_command_status_after_freezing_the_collector(
                             cwd=ROOT)
     assert (ran.returncode, ran.stdout.splitlines()[-1]) == (0, "frozen True")
     assert (failed.returncode, failed.stdout.splitlines()[-1]) == (2, "frozen True")
+
+
+def test_no_progress_bar_among_the_json_lines() -> None:
+    """On a terminal `eventbt run` draws a progress bar on stderr; with --log json stderr is JSON lines for a
+    program, and the bar's redraws broke them. Run as if on a terminal (the bar told it is one): the bar is drawn
+    in text mode and not with --log json, whose every stderr line is a JSON object."""
+    child = ("import sys, eventbt.display.progress as p\n"
+             "init = p.ProgressBar.__init__\n"
+             "def on_a_terminal(self, *args, enabled=None, **kwargs):\n"
+             "    init(self, *args, enabled=True if enabled is None else enabled, **kwargs)\n"
+             "p.ProgressBar.__init__ = on_a_terminal\n"
+             "from eventbt.cli.main import main\n"
+             "sys.exit(main(sys.argv[1:]))\n")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", child, *args, "run", str(DEMO), "--set", "data.end=2001-01-01"],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    text, as_json = run(), run("--log", "json")
+    assert text.returncode == as_json.returncode == 0
+    assert "/2780 bars" in text.stderr  # the bar (2,780 bars to 2001-01-01)
+    assert "/2780 bars" not in as_json.stderr
+    assert all(json.loads(line)["level"] == "warning" for line in as_json.stderr.splitlines())

@@ -118,7 +118,8 @@ def execute(args: argparse.Namespace) -> int:
     prices = load_scenario_prices(config)
     # Every output path is checked, and the run folder claimed, before anything is written (docs/results.md).
     folder, audit_path = open_output(config, args.out)
-    show = not args.quiet and config.run.progress
+    # No bar beside --log json: its stderr is JSON lines for a program to read, and a bar would break them.
+    show = not args.quiet and config.run.progress and getattr(args, "log", "text") != "json"
     bar = ProgressBar(prices.n_bars, enabled=None if show else False)
     try:
         simulation = Simulation(config, prices=prices, audit_path=audit_path, progress=lambda i: bar.update(i + 1))

@@ -48,7 +48,7 @@ def execute(args: argparse.Namespace) -> int:
     from eventbt.display.format import format_value
     from eventbt.sweeps.grid import sweep
 
-    progress = False if args.quiet else None
+    progress = False if args.quiet or getattr(args, "log", "text") == "json" else None  # no bar in JSON lines
     if args.walk_forward:
         from eventbt.sweeps.walkforward import walk_forward
 
