@@ -621,6 +621,18 @@ def gap_messages(path: str, prices: PriceData, min_bars: int, *, found: _Found |
             for symbol, first, last, bars in long_gaps(prices, min_bars, found=found)]
 
 
+def case_twins_messages(path: str, symbols: Sequence[str]) -> list[str]:
+    """One line for each group of symbols that differ only in case (``KO`` and ``ko`` in a long file): most likely
+    one symbol written two ways, which the run trades as two. Symbols are taken as written, so this is a
+    warning, not an error."""
+    groups: dict[str, list[str]] = {}
+    for symbol in symbols:
+        groups.setdefault(symbol.casefold(), []).append(symbol)
+    return [f"{path}: symbols {' and '.join(repr(s) for s in sorted(group))} differ only in case; they are traded "
+            "as different symbols (likely one written two ways)" for _, group in sorted(groups.items())
+            if len(group) > 1]
+
+
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
                   stale_bars: int = DEFAULT_STALE_BARS, missing: str = "ffill",
                   found: _Found | None = None) -> list[str]:
@@ -628,8 +640,10 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
     text meaning "no price", each suspicious jump (but those the corporate actions explain), each split the
     prices do not show, each symbol with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars``
-    or more bars forward-filling bridges (``stale_bars = 0``: neither). ``found`` as for :func:`long_gaps`."""
-    lines = missing_text_message(path, prices)
+    or more bars forward-filling bridges (``stale_bars = 0``: neither), and symbols that differ only in case
+    (:func:`case_twins_messages`). ``found`` as for :func:`long_gaps`."""
+    lines = case_twins_messages(path, prices.symbols)
+    lines.extend(missing_text_message(path, prices))
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))
     if stale_bars:

@@ -326,6 +326,17 @@ def test_the_documented_single_run_warning_is_what_eventbt_says() -> None:
     assert data_warnings(prices, "prices.csv", stale_bars=0) == []  # 0: the check is off
 
 
+def test_symbols_that_differ_only_in_case_are_warned_about() -> None:
+    """A long file writing KO's rows as `ko` too made two symbols, traded apart, without a word: a warning names
+    them (symbols are taken as written, so it is not an error). Symbols that differ otherwise say nothing."""
+    dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
+    prices = PriceData(dates=dates, symbols=("AAPL", "KO", "ko"), close=np.full((2, 3), 10.0))
+    assert data_warnings(prices, "p.csv") == [
+        "p.csv: symbols 'KO' and 'ko' differ only in case; they are traded as different symbols (likely one written "
+        "two ways)"]
+    assert data_warnings(PriceData(dates=dates, symbols=("KO", "KOF"), close=np.full((2, 2), 10.0)), "p.csv") == []
+
+
 def test_data_warnings_use_the_jump_threshold() -> None:
     """10 -> 10.5 (x1.05) passes at jump_threshold 0.95 and is flagged at 0.96, the band the setting gives."""
     dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
