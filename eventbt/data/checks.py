@@ -633,6 +633,17 @@ def case_twins_messages(path: str, symbols: Sequence[str]) -> list[str]:
             if len(group) > 1]
 
 
+_FIELD_NAMES = frozenset({"open", "high", "low", "close", "adj close", "adj_close", "volume", "price"})
+
+
+def field_named_messages(path: str, symbols: Sequence[str]) -> list[str]:
+    """One line for each symbol named like a price field (``volume`` beside the symbols of a wide file): a wide
+    file's every column but the date is a symbol, so it would be traded."""
+    return [f"{path}: symbol {symbol!r} is named like a price field; in a wide file every column but the date is a "
+            "symbol's closes, and this one is traded as a symbol (drop the column, or use a long file for "
+            "several fields)" for symbol in symbols if symbol.strip().casefold() in _FIELD_NAMES]
+
+
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
                   stale_bars: int = DEFAULT_STALE_BARS, missing: str = "ffill",
                   found: _Found | None = None) -> list[str]:
@@ -640,9 +651,11 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
     text meaning "no price", each suspicious jump (but those the corporate actions explain), each split the
     prices do not show, each symbol with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars``
-    or more bars forward-filling bridges (``stale_bars = 0``: neither), and symbols that differ only in case
-    (:func:`case_twins_messages`). ``found`` as for :func:`long_gaps`."""
+    or more bars forward-filling bridges (``stale_bars = 0``: neither), symbols that differ only in case
+    (:func:`case_twins_messages`) and symbols named like a price field (:func:`field_named_messages`).
+    ``found`` as for :func:`long_gaps`."""
     lines = case_twins_messages(path, prices.symbols)
+    lines.extend(field_named_messages(path, prices.symbols))
     lines.extend(missing_text_message(path, prices))
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))

@@ -337,6 +337,16 @@ def test_symbols_that_differ_only_in_case_are_warned_about() -> None:
     assert data_warnings(PriceData(dates=dates, symbols=("KO", "KOF"), close=np.full((2, 2), 10.0)), "p.csv") == []
 
 
+def test_a_symbol_named_like_a_price_field_is_warned_about() -> None:
+    """A wide file with a `volume` column beside AAPL: every column but the date is a symbol, so `volume` was
+    traded (its counts read as closes) without a word."""
+    dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
+    prices = PriceData(dates=dates, symbols=("AAPL", "volume"), close=np.array([[10.0, 100.0], [11.0, 120.0]]))
+    assert data_warnings(prices, "p.csv") == [
+        "p.csv: symbol 'volume' is named like a price field; in a wide file every column but the date is a symbol's "
+        "closes, and this one is traded as a symbol (drop the column, or use a long file for several fields)"]
+
+
 def test_data_warnings_use_the_jump_threshold() -> None:
     """10 -> 10.5 (x1.05) passes at jump_threshold 0.95 and is flagged at 0.96, the band the setting gives."""
     dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
