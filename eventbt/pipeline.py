@@ -135,23 +135,25 @@ def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: M
     """Build every stage of ``config``'s run on ``prices``, check the prices fit, bind the handlers.
 
     Scenario mistakes (a plug-in that does not resolve or build, data that lacks what the scenario needs)
-    raise :class:`~eventbt.errors.ScenarioError` or :class:`~eventbt.errors.DataError` before anything runs.
+    raise :class:`~eventbt.errors.ScenarioError` or :class:`~eventbt.errors.DataError` before anything runs; a
+    ``ScenarioError`` names the ``--set`` that caused it, as the scenario's key checks do.
     """
+    with config.blaming_overrides():
+        return _build_pipeline(config, prices, replacements=replacements, extra_handlers=extra_handlers,
+                               progress=progress)
+
+
+def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: Mapping[str, str | type],
+                    extra_handlers: Sequence[Handler], progress: Callable[[int], None] | None) -> Pipeline:
     source = config.source
     execution = config.execution
     replacements = check_replacements(replacements)
-    # A message about a table names the --set into it, when one was (config.source_for), as the scenario's own
-    # checks do.
-    commission = plugins.build_model("commission", execution.commission, path=config.source_for("execution.commission"),
-                                     table="execution.commission")
-    slippage = plugins.build_model("slippage", execution.slippage, path=config.source_for("execution.slippage"),
-                                   table="execution.slippage")
-    generator = plugins.build_strategy(config.strategy.name, config.strategy.params,
-                                       path=config.source_for("strategy"))
+    commission = plugins.build_model("commission", execution.commission, path=source, table="execution.commission")
+    slippage = plugins.build_model("slippage", execution.slippage, path=source, table="execution.slippage")
+    generator = plugins.build_strategy(config.strategy.name, config.strategy.params, path=source)
     schedule = config.schedule
     mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                          dates_list=schedule.dates, source=config.source_for("schedule"),
-                          first_bar=prices.warmup_bars)
+                          dates_list=schedule.dates, source=source, first_bar=prices.warmup_bars)
     portfolio = config.portfolio
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     # prices passed as a frame are named as such: the scenario's file is not what lacks a column

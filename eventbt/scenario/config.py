@@ -20,9 +20,10 @@ A cycle is an error. The checks themselves live in :mod:`eventbt.scenario.schema
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -274,11 +275,18 @@ class ScenarioConfig:
     events: tuple[EventConfig, ...] = ()
     overrides: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
     """The ``--set`` overrides applied, as given: not part of the scenario (its tables have them in), kept so that
-    a check made later (a plug-in's parameters, the data) names the override at fault (:meth:`source_for`)."""
+    a check made later (a plug-in's parameters, the data) names the override at fault (:meth:`blaming_overrides`)."""
 
-    def source_for(self, table: str) -> str | None:
-        """:func:`source_naming` of this scenario's file and overrides."""
-        return source_naming(self.source, self.overrides, table)
+    @contextlib.contextmanager
+    def blaming_overrides(self) -> Iterator[None]:
+        """A :class:`ScenarioError` raised inside names the ``--set`` that caused it (:func:`blame_override`)."""
+        try:
+            yield
+        except ScenarioError as exc:
+            blamed = blame_override(exc, self.overrides)
+            if blamed is exc:
+                raise
+            raise blamed.with_traceback(exc.__traceback__) from exc.__cause__
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ScenarioConfig:
@@ -445,18 +453,22 @@ def _sorted_copy(value: Any) -> Any:
     return value
 
 
-def source_naming(source: str | None, overrides: Sequence[str], table: str) -> str | None:
-    """The scenario file ``source`` as a message about ``table`` (``execution.commission``, ``strategy``) names
-    it: with the last of ``overrides`` (``--set`` texts) into that table or a key of it, when one was, as the
-    scenario's own key checks name it (a plug-in's parameters and the data are checked later, by their builders)."""
-    def into(text: str) -> bool:
-        dotted = text.partition("=")[0].strip()
-        return dotted == table or dotted.startswith(f"{table}.") or table.startswith(f"{dotted}.")
+def blame_override(error: ScenarioError, overrides: Sequence[str]) -> ScenarioError:
+    """``error`` (a plug-in's parameters, the schedule's dates, the data against the scenario: checks made after the
+    scenario's keys) naming the last of ``overrides`` (``--set`` texts) that set its table and key, as the key
+    checks name it; ``error`` itself when none did."""
+    from eventbt.scenario.schema import overlaps
 
-    blamed = [text for text in overrides if into(text)]
-    if not blamed:
-        return source
-    return f"{source} (--set {blamed[-1]})" if source else f"--set {blamed[-1]}"
+    if not overrides or not error.table:
+        return error
+    target = f"{error.table}.{error.key}" if error.key else error.table
+    hits = [text for text in overrides if overlaps(text.partition("=")[0].strip(), target)]
+    if not hits:
+        return error
+    text, prefix = str(error), f"{error.path}: " if error.path else ""
+    message = text.removeprefix(prefix)
+    path = f"{error.path} (--set {hits[-1]})" if error.path else f"--set {hits[-1]}"
+    return ScenarioError(message, path=path, table=error.table, key=error.key)
 
 
 def key_origins(chain: Sequence[str]) -> dict[tuple[str, str], str]:

@@ -124,7 +124,7 @@ class Reader:
     def fail(self, message: str, *, table: str | None = None, key: str | None = None, at: bool = True) -> NoReturn:
         """Raise a ScenarioError; ``at`` prefixes the message with ``[table]``."""
         target = ".".join(part for part in (table, key) if part)
-        blamed = [text for dotted, text in self.overrides if _overlaps(dotted, target)]
+        blamed = [text for dotted, text in self.overrides if overlaps(dotted, target)]
         self._raise(message, blamed[-1] if blamed else None, table=table, key=key, at=at)
 
     def _raise(self, message: str, override: str | None, *, table: str | None, key: str | None, at: bool) -> NoReturn:
@@ -304,7 +304,7 @@ def _start_table(parts: Sequence[str]) -> dict[str, Any]:
     return {}
 
 
-def _overlaps(dotted: str, target: str) -> bool:
+def overlaps(dotted: str, target: str) -> bool:
     """Whether setting ``dotted`` touched ``target`` (the same key, a key inside it, or a table around it)."""
     return bool(target) and (dotted == target or dotted.startswith(target + ".") or target.startswith(dotted + "."))
 

@@ -86,7 +86,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     ``[[events]]`` against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run``
     stops with.
     """
-    from eventbt.scenario.config import copy_tables, key_origins, read_scenario_file, source_naming
+    from eventbt.scenario.config import blame_override, copy_tables, key_origins, read_scenario_file
     from eventbt.scenario.schema import Reader
 
     source = os.fspath(path)
@@ -103,8 +103,8 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     def attempt(action: Callable[[], Any], found: list[str] = problems) -> Any:
         try:
             return action()
-        except EventbtError as exc:
-            found.append(str(exc))
+        except EventbtError as exc:  # named with the --set that caused it, as a run names it (build_pipeline)
+            found.append(str(blame_override(exc, overrides) if isinstance(exc, ScenarioError) else exc))
             return None
 
     audit_path = values.get("audit", {}).get("path", "")
@@ -123,8 +123,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     prices = attempt(lambda: _load_data(values["data"], run, source, problems)) \
         if values["data"].get("path") and ("data", "start") not in refused else None
     warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
-    problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings,
-                                   naming=lambda table: source_naming(source, overrides, table) or source))
+    problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,
                             symbols=() if prices is None else tuple(prices.symbols), warnings=tuple(warnings),
@@ -186,24 +185,18 @@ def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str,
 
 
 def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[..., Any], imports: list[str],
-                   prices: Any, warnings: list[str], naming: Callable[[str], str] | None = None) -> list[str]:
+                   prices: Any, warnings: list[str]) -> list[str]:
     """Build every plug-in the scenario names (noting each in ``imports``) and make the checks a run makes
     against the data; the problems, in the order a run meets them. A cost model of the user's own that breaks
-    the cost-model contract adds a line to ``warnings`` (:func:`_contract_warning`). ``naming(table)`` is the
-    scenario as a message about ``table`` names it (with the ``--set`` into it), as a run does."""
+    the cost-model contract adds a line to ``warnings`` (:func:`_contract_warning`)."""
     from eventbt.scenario import plugins
-
-    def named(table: str) -> str:
-        return naming(table) if naming is not None else source
-
     from eventbt.scenario.schema import DEFAULT_COMMISSION, DEFAULT_SLIPPAGE
 
     order = ("models", "strategy", "schedule", "fit", "handlers", "binds", "events", "benchmark")
     found: dict[str, list[str]] = {step: [] for step in order}
     strategy = values["strategy"]
     if strategy.get("name"):
-        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}),
-                                                       path=named("strategy")),
+        built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source),
                         found["strategy"])
         if built is not None:
             imports.append(f"strategy: {_class_name(built)}")
@@ -213,7 +206,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
         spec = execution.get(kind, DEFAULT_COMMISSION if kind == "commission" else DEFAULT_SLIPPAGE)
 
         def build_model(kind: str = kind, spec: Mapping[str, object] = spec) -> object:
-            return plugins.build_model(kind, spec, path=named(f"execution.{kind}"), table=f"execution.{kind}")
+            return plugins.build_model(kind, spec, path=source, table=f"execution.{kind}")
 
         built = attempt(build_model, found["models"])
         if built is not None:
@@ -224,7 +217,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
                 warnings.append(warning)
     if prices is not None:
         schedule = values["schedule"] or {"rebalance": "monthly"}
-        attempt(lambda: _check_schedule(schedule, prices, named("schedule")), found["schedule"])
+        attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
         # The same checks of the data against the scenario's asks that a run makes before its first bar.
         from eventbt.data.fit import fit_problems, order_type_asks
 

@@ -199,7 +199,8 @@ def test_python_m_does_not_import_from_the_working_folder_unless_asked(tmp_path:
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1:] == [  # after the data warning of the tiny prices' jump
-        "eventbt: error: tiny.toml: [execution.commission] cannot import 'local_costs:Commission': no module named "
+        "eventbt: error: tiny.toml (--set execution.commission.model=local_costs:Commission): [execution.commission] "
+        "cannot import 'local_costs:Commission': no module named "
         "'local_costs' (the working folder holds local_costs.py, but it is not on the import path: set "
         "PYTHONPATH=. to import from it, see docs/scenarios.md)"]
     assert not (tmp_path / "imported.txt").exists()

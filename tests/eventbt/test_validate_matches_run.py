@@ -182,3 +182,13 @@ def test_a_later_check_names_the_override_at_fault(tmp_path: Path, capsys: pytes
     capsys.readouterr()
     assert main(["run", str(scenario), "--quiet", "--plain", "--set", override]) == 2
     assert f"eventbt: error: {expected}" in capsys.readouterr().err.splitlines()
+
+
+def test_an_override_that_did_not_cause_the_error_is_not_named(tmp_path: Path) -> None:
+    """A --set of the commission's amount does not cause the file's unknown model: the error names the file
+    alone (the override blamed is one that set the key at fault, or a table around it)."""
+    _prices(tmp_path)
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(_merge(BASE, '[execution.commission]\nmodel = "nosuch_module:Model"\n'))
+    [problem] = validate(scenario, ["execution.commission.amount=1"]).problems[:1]
+    assert problem.startswith(f"{scenario}: [execution.commission] cannot import 'nosuch_module:Model'")
