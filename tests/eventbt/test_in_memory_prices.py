@@ -81,8 +81,9 @@ def test_a_frame_lacking_a_column_the_scenario_needs_is_named_not_the_file(scena
 
     with pytest.raises(ScenarioError) as caught:
         eventbt.run(scenario, overrides=["execution.timing=next_open"], prices=_wide())
-    assert str(caught.value) == (f"{scenario}: [execution] timing = 'next_open' needs open prices, but <prices "
-                                 "DataFrame> has none (pass a long DataFrame with an open column)")
+    assert str(caught.value) == (f"{scenario} (--set execution.timing=next_open): [execution] timing = 'next_open' "
+                                 "needs open prices, but <prices DataFrame> has none (pass a long DataFrame with an "
+                                 "open column)")
 
 
 def test_a_long_frame_gives_the_same_panel_as_the_wide_one() -> None:
