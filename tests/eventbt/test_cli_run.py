@@ -120,3 +120,26 @@ def test_weights_have_one_row_per_rebalance_on_the_bar_its_orders_fill(name: str
         assert idle and all((result.weights.loc[day] == 0).all() for day in idle)
         assert pd.Timestamp("2013-01-02") in fill_days
         assert pd.Timestamp("2013-01-02") not in set(result.weights.index.normalize())
+
+
+def test_a_manual_order_the_fill_cancels_is_said(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An [[events]] buy of a billion AAPL with the sample's cash: the fill cuts it to what the cash covers and
+    cancels the rest. Only the audit log said so, and the summary read as if the order were filled; `eventbt run`
+    prints a warning naming the order, the shares cancelled (a billion less the fill in trades.csv) and why. The
+    rebalance's own cuts stay quiet (routine)."""
+    scenario = tmp_path / "manual.toml"
+    scenario.write_text(f'extends = "{SCENARIO.as_posix()}"\n'
+                        '[[events]]\ndate = "2013-01-02"\ntype = "order"\nsymbol = "AAPL"\nside = "buy"\n'
+                        'quantity = 1000000000\n')
+    assert main(["run", str(scenario), "--out", str(tmp_path / "run"), "--quiet", "--plain"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "[[events]] order" in line]
+    trades = pd.read_csv(tmp_path / "run" / "trades.csv")
+    [order_id] = [int(r["id"]) for r in read_audit(tmp_path / "run" / "audit.jsonl")
+                  if r.get("type") == "OrderEvent" and r.get("by") == "injected"]
+    filled = int(trades.loc[trades["order_id"] == order_id, "quantity"].sum())
+    assert 0 < filled < 1_000_000_000
+    assert warnings == [f"eventbt: warning: [[events]] order #{order_id} (buy 1,000,000,000 AAPL, 2013-01-02): "
+                        f"{1_000_000_000 - filled:,} shares cancelled at the fill on 2013-01-03: not enough cash at "
+                        "the fill"]
+    assert main(["run", str(SCENARIO), "--quiet", "--plain"]) == 0
+    assert "[[events]] order" not in capsys.readouterr().err
