@@ -520,7 +520,9 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
         raise
     # What `eventbt run` prints about the data, to the "eventbt" logger: with no logging set up, Python writes a
     # warning to stderr, so a script or notebook sees a likely unadjusted split as the command line does.
+    from eventbt.scenario.config import ignored_settings
+
     log = logging.getLogger("eventbt")
-    for line in simulation.data_warnings:
+    for line in (*ignored_settings(config.to_dict(), config.source), *simulation.data_warnings):
         log.warning("%s", line)
     return run_to_folder(simulation, folder)

@@ -453,6 +453,32 @@ def _sorted_copy(value: Any) -> Any:
     return value
 
 
+def ignored_settings(tables: Mapping[str, Any], source: str | None) -> list[str]:
+    """A warning line for each key set away from its default that the rest of the scenario leaves without
+    effect: the corporate-action keys without ``[data] corporate_actions`` (a scenario extending one with them may
+    turn them off), and ``[execution] expire_after`` on ``day`` orders (kept, so that a sweep over
+    ``time_in_force`` may use it). ``tables`` are a scenario's, as :meth:`ScenarioConfig.to_dict` or the checks
+    give them (a key left out has its default). Not written to the audit log, so digests do not depend on them."""
+    def table(name: str) -> Mapping[str, Any]:
+        found = tables.get(name)
+        return found if isinstance(found, Mapping) else {}
+
+    where = f"{source}: " if source else ""
+    lines = []
+    if not table("data").get("corporate_actions"):
+        for name, key, default in (("portfolio", "withholding_tax", 0.0), ("data", "dividend_payment", "ex_date"),
+                                   ("strategy", "prices", "split_adjusted")):
+            value = table(name).get(key, default)
+            if value != default:
+                lines.append(f"{where}[{name}] {key} = {value!r} has no effect without [data] corporate_actions "
+                             "(no split or dividend is applied)")
+    execution = table("execution")
+    if execution.get("expire_after") is not None and execution.get("time_in_force", "day") == "day":
+        lines.append(f"{where}[execution] expire_after = {execution['expire_after']!r} has no effect with "
+                     "time_in_force = 'day' (a day order waits one bar; expire_after counts a gtc order's bars)")
+    return lines
+
+
 def blame_override(error: ScenarioError, overrides: Sequence[str]) -> ScenarioError:
     """``error`` (a plug-in's parameters, the schedule's dates, the data against the scenario: checks made after the
     scenario's keys) naming the last of ``overrides`` (``--set`` texts) that set its table and key, as the key

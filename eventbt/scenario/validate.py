@@ -86,7 +86,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     ``[[events]]`` against the data, the ``[report] benchmark``), so the first one is the error ``eventbt run``
     stops with.
     """
-    from eventbt.scenario.config import blame_override, copy_tables, key_origins, read_scenario_file
+    from eventbt.scenario.config import blame_override, copy_tables, ignored_settings, key_origins, read_scenario_file
     from eventbt.scenario.schema import Reader
 
     source = os.fspath(path)
@@ -122,7 +122,8 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     # A window the key check refused (start after end) is reported once: the loader would say it again.
     prices = attempt(lambda: _load_data(values["data"], run, source, problems)) \
         if values["data"].get("path") and ("data", "start") not in refused else None
-    warnings = _data_warnings(values["data"], values["run"], prices) if prices is not None else []
+    warnings = ignored_settings(values, source)
+    warnings += _data_warnings(values["data"], values["run"], prices) if prices is not None else []
     problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),
                             bars=None if prices is None else prices.n_bars,

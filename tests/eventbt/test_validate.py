@@ -179,3 +179,37 @@ def test_a_cost_model_of_your_own_that_breaks_the_contract_is_a_warning(tmp_path
         "commission(quantity=1, value=0.01) returned -0.005, which breaks: commission must not be negative "
         "(eventbt.testing.check_commission_model; a run stops at the first call that breaks it)",)
     assert validate("flat.toml").warnings == ()
+
+
+def test_settings_the_scenario_leaves_without_effect_are_warned_about(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`withholding_tax` without corporate actions and `expire_after` on day orders were taken and ignored without
+    a word: validate lists them under warnings, `eventbt run` prints them, `eventbt.run` logs them. Warnings,
+    not problems: a scenario extending one with corporate actions may turn them off (the bundled quandl_raw)."""
+    import logging
+
+    import eventbt
+    from eventbt.cli import main
+
+    path = tmp_path / "ignored.toml"
+    data = (ROOT / "scenarios" / "data" / "zipline" / "csvdir_daily").as_posix()
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "ema_next_open.toml").as_posix()}"\n'
+                    f'[data]\npath = "{data}"\n[portfolio]\nwithholding_tax = 0.15\n'
+                    '[execution]\norder_type = "limit"\nexpire_after = 3\n')
+    expected = [f"{path}: [portfolio] withholding_tax = 0.15 has no effect without [data] corporate_actions (no "
+                "split or dividend is applied)",
+                f"{path}: [execution] expire_after = 3 has no effect with time_in_force = 'day' (a day order waits "
+                "one bar; expire_after counts a gtc order's bars)"]
+    report = validate(path)
+    assert report.ok and [line for line in report.warnings if "no effect" in line] == expected
+    assert main(["run", str(path), "--quiet", "--plain"]) == 0
+    assert [line.removeprefix("eventbt: warning: ") for line in capsys.readouterr().err.splitlines()
+            if "no effect" in line] == expected
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("eventbt").addHandler(handler)
+    try:
+        eventbt.run(path)
+    finally:
+        logging.getLogger("eventbt").removeHandler(handler)
+    assert [r.getMessage() for r in records if "no effect" in r.getMessage()] == expected

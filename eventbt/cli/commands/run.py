@@ -133,6 +133,7 @@ def execute(args: argparse.Namespace) -> int:
     from eventbt.display.tables import print_table
     from eventbt.errors import ScenarioError
     from eventbt.scenario import ScenarioConfig
+    from eventbt.scenario.config import ignored_settings
     from eventbt.simulation import Simulation, load_scenario_prices, open_output, run_to_folder
 
     if args.report and not args.out:
@@ -151,6 +152,8 @@ def execute(args: argparse.Namespace) -> int:
         if folder is not None:
             folder.abandon()
         raise
+    for warning in ignored_settings(config.to_dict(), config.source):  # the scenario's: not in the audit log
+        log.warning(warning, code="ignored_setting")
     for warning in simulation.data_warnings:  # also in the audit log, as data_warning notes
         log.warning(warning, code="data_warning", path=config.data.path)
 
