@@ -129,13 +129,18 @@ def _window_overrides(dates: np.ndarray, first: int, stop: int) -> tuple[str, st
 def window_events(base: ScenarioConfig, dates: np.ndarray, first: int, stop: int) -> ScenarioConfig:
     """``base`` with only the ``[[events]]`` that fall in bars ``[first, stop)`` of ``dates``: an event falls on
     the first bar on or after its date, as in a run. An event before the window would otherwise be booked at
-    its first bar, and one after it is an error (after the window's last bar)."""
+    its first bar, and one after it is an error (after the window's last bar). An event kept that is dated on a
+    day between the bar before the window and its first bar (a weekend, a holiday) is dated that first bar: the
+    window's run starts there, and refuses an event dated before its start; it is booked on the same bar."""
     if not base.events:
         return base
     days = dates.astype("datetime64[D]")
-    kept = tuple(event for event in base.events
-                 if first <= int(np.searchsorted(days, np.datetime64(event.date, "D"))) < stop)
-    return attrs.evolve(base, events=kept)
+    window_start = _day(dates, first) if first < len(dates) else ""
+    kept = []
+    for event in base.events:
+        if first <= int(np.searchsorted(days, np.datetime64(event.date, "D"))) < stop:
+            kept.append(attrs.evolve(event, date=window_start) if event.date < window_start else event)
+    return attrs.evolve(base, events=tuple(kept))
 
 
 #: The files a walk-forward writes into its ``out`` folder.

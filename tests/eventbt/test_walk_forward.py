@@ -146,3 +146,28 @@ def test_walk_forward_never_overwrites_what_it_did_not_write(tmp_path: Path, set
     assert str(caught.value) == f"--out: {out} {message}"
     target = out / "walk_forward.csv" if out.is_dir() else out
     assert target.read_text() == next(iter(setup.values()))  # untouched: the text the case put there
+
+
+def test_an_event_on_a_day_without_a_bar_before_a_window_is_booked_in_it(tmp_path: Path) -> None:
+    """A deposit dated 2020-06-30, a day the data has no bar for: it falls on 2020-07-01, the first bar of the
+    window that starts there. The window's run starts at [data] start = 2020-07-01 and refused an event dated
+    before it; it is dated that bar, and booked there as a run of the whole data books it."""
+    days = np.arange("2020-01-01", "2021-01-01", dtype="datetime64[D]")
+    days = days[np.is_busday(days) & (days != np.datetime64("2020-06-30"))]
+    rows = ["date,A,B"] + [f"{day},{10 + 0.01 * i:.2f},{20 - 0.01 * i:.2f}" for i, day in enumerate(days)]
+    (tmp_path / "prices.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "s.toml").write_text(
+        '[data]\npath = "prices.csv"\n[strategy]\nname = "static_weights"\n[strategy.params]\n'
+        'weights = { A = 0.5, B = 0.5 }\n[schedule]\nrebalance = "monthly"\n'
+        '[[events]]\ndate = "2020-06-30"\ntype = "deposit"\namount = 1000.0\n')
+    result = walk_forward(tmp_path / "s.toml", ["portfolio.initial_cash=100000,200000"], "train=3m,test=3m",
+                          executor=SerialExecutor())
+    assert len(result.windows) == 3
+    window = result.windows[result.windows["test_start"] == "2020-07-01"]
+    assert len(window) == 1
+    config = ScenarioConfig.from_toml(tmp_path / "s.toml", [window["overrides"].iloc[0], 'data.start="2020-07-01"',
+                                                            f'data.end="{window["test_end"].iloc[0]}"'])
+    by_hand = attrs.evolve(config, events=(attrs.evolve(config.events[0], date="2020-07-01"),))
+    run = Simulation(by_hand, audit=True).run()
+    assert run is not None and window["test_digest"].iloc[0] == run.digest
+    assert run.equity["flow"].iloc[0] == 1000.0  # booked at the window's first bar
