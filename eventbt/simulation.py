@@ -378,6 +378,27 @@ class Simulation:
         self._run_bus()
         self._end("completed")
 
+    def manual_orders_cancelled(self) -> list[str]:
+        """A line for each order of the scenario's ``[[events]]`` whose shares were cancelled in whole or in part:
+        cut at the fill to the cash or the shares held, expired, or still waiting when the data ended. A
+        rebalance's cuts are routine; an order the user wrote that comes to less is news, which only the audit
+        log told. ``eventbt run`` prints them and :func:`run` logs them."""
+        from eventbt.events import CancelEvent, OrderEvent
+
+        bus = self.bus
+        manual = {event_id for event_id, by in bus.publisher.items() if by == "injected"}
+        lines: list[str] = []
+        for event_id, by in bus.publisher.items() if manual else ():
+            cancel = bus.events[event_id] if by == "execution" else None
+            if isinstance(cancel, CancelEvent) and cancel.order_id in manual:
+                order = bus.events[cancel.order_id]
+                assert isinstance(order, OrderEvent)
+                shares = f"{cancel.quantity:,} share{'' if cancel.quantity == 1 else 's'}"
+                lines.append(f"[[events]] order #{order.id} ({order.side.name.lower()} {order.quantity:,} "
+                             f"{order.symbol}, {order.date[:10]}): {shares} cancelled on {cancel.date[:10]}: "
+                             f"{cancel.reason}")
+        return lines
+
     def _ended_early(self) -> bool:
         """Whether the run has ended other than by completing (a handler error, Ctrl-C)."""
         return self.finished and self.status != "completed"
@@ -525,4 +546,7 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     log = logging.getLogger("eventbt")
     for line in (*ignored_settings(config.to_dict(), config.source), *simulation.data_warnings):
         log.warning("%s", line)
-    return run_to_folder(simulation, folder)
+    result = run_to_folder(simulation, folder)
+    for line in simulation.manual_orders_cancelled():
+        log.warning("%s", line)
+    return result

@@ -122,7 +122,7 @@ def test_weights_have_one_row_per_rebalance_on_the_bar_its_orders_fill(name: str
         assert pd.Timestamp("2013-01-02") not in set(result.weights.index.normalize())
 
 
-def test_a_manual_order_the_fill_cancels_is_said(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_manual_order_the_fill_cancels_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An [[events]] buy of a billion AAPL with the sample's cash: the fill cuts it to what the cash covers and
     cancels the rest. Only the audit log said so, and the summary read as if the order were filled; `eventbt run`
     prints a warning naming the order, the shares cancelled (a billion less the fill in trades.csv) and why. The
@@ -139,7 +139,24 @@ def test_a_manual_order_the_fill_cancels_is_said(tmp_path: Path, capsys) -> None
     filled = int(trades.loc[trades["order_id"] == order_id, "quantity"].sum())
     assert 0 < filled < 1_000_000_000
     assert warnings == [f"eventbt: warning: [[events]] order #{order_id} (buy 1,000,000,000 AAPL, 2013-01-02): "
-                        f"{1_000_000_000 - filled:,} shares cancelled at the fill on 2013-01-03: not enough cash at "
-                        "the fill"]
+                        f"{1_000_000_000 - filled:,} shares cancelled on 2013-01-03: not enough cash at the fill"]
     assert main(["run", str(SCENARIO), "--quiet", "--plain"]) == 0
     assert "[[events]] order" not in capsys.readouterr().err
+
+
+def test_eventbt_run_logs_a_manual_order_that_expired(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """From Python the same lines go to the "eventbt" logger; an [[events]] limit buy at 1.00 (AAPL near 60) is
+    never reached and expires after its day: its 100 shares are named cancelled, with the expiry's reason."""
+    import logging
+
+    import eventbt
+
+    scenario = tmp_path / "limit.toml"
+    scenario.write_text(f'extends = "{SCENARIO.as_posix()}"\n'
+                        '[[events]]\ndate = "2013-01-02"\ntype = "order"\nsymbol = "AAPL"\nside = "buy"\n'
+                        'quantity = 100\norder_type = "limit"\nlimit_price = 1.0\n')
+    with caplog.at_level(logging.WARNING, logger="eventbt"):
+        eventbt.run(scenario)
+    [line] = [r.getMessage() for r in caplog.records if "[[events]] order" in r.getMessage()]
+    assert line.startswith("[[events]] order #") and "(buy 100 AAPL, 2013-01-02): 100 shares cancelled on" in line
+    assert "day order expired: low " in line and "> limit 1.0: not reached" in line

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "execute", "format_summary", "manual_orders_cut", "summary_spec"]
+__all__ = ["add_arguments", "execute", "format_summary", "summary_spec"]
 
 _ROWS = [
     ("final_value", "Final value", "money"),
@@ -71,29 +71,6 @@ def _rows(summary: dict[str, object]) -> list[tuple[str, str]]:
             rows += income_lines(summary)
             rows += group_lines(exposure_figures(summary), "Exposure")
     return rows
-
-
-def manual_orders_cut(simulation: Any) -> list[str]:
-    """A line for each order of the scenario's ``[[events]]`` that its fill cut or cancelled (the cash, the shares
-    held): routine for a rebalance's orders, but an order the user wrote that comes to nothing is news, which only
-    the audit log told."""
-    from eventbt.events import CancelEvent, OrderEvent
-
-    bus = simulation.bus
-    manual = {event_id for event_id, by in bus.publisher.items() if by == "injected"}
-    lines = []
-    for event_id, by in bus.publisher.items():
-        if by != "execution" or not manual:
-            continue
-        cancel = bus.events[event_id]
-        if isinstance(cancel, CancelEvent) and cancel.order_id in manual:
-            order = bus.events[cancel.order_id]
-            assert isinstance(order, OrderEvent)
-            lines.append(f"[[events]] order #{order.id} ({order.side.name.lower()} {order.quantity:,} "
-                         f"{order.symbol}, {order.date[:10]}): {cancel.quantity:,} share"
-                         f"{'' if cancel.quantity == 1 else 's'} cancelled at the fill on {cancel.date[:10]}: "
-                         f"{cancel.reason}")
-    return lines
 
 
 def _title(summary: dict[str, object]) -> str:
@@ -166,8 +143,8 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print_table(summary_spec(result.summary), format_summary(result.summary), plain=args.plain)
-    for line in manual_orders_cut(simulation):
-        log.warning(line, code="manual_order_cut")
+    for line in simulation.manual_orders_cancelled():
+        log.warning(line, code="manual_order_cancelled")
     if args.report:
         from eventbt.report import write_report
 
