@@ -110,10 +110,10 @@ class Debugger:
         if config is None or dates is None:
             return []
         schedule = config.schedule
-        prices = getattr(self.simulation, "prices", None)
+        first_bar = getattr(getattr(self.simulation, "prices", None), "warmup_bars", 0)
         mask = rebalance_mask(dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                              dates_list=schedule.dates, source=config.source,
-                              first_bar=getattr(prices, "warmup_bars", 0))
+                              dates_list=schedule.dates, source=config.source, first_bar=first_bar)
+        mask[:first_bar] = False  # a warm-up bar is seen by the strategy only: nothing rebalances there
         return [str(day)[:10] for day in dates[mask]]
 
     def _moving(self) -> bool:

@@ -187,3 +187,17 @@ def test_next_from_python_takes_a_positive_whole_number(tiny: str, count: object
     with pytest.raises(DebuggerError, match="next takes a positive whole number of events"):
         sim.debugger.next(count)  # type: ignore[arg-type]
     assert sim.debugger.last is None
+
+
+def test_the_rebalance_dates_leave_out_the_warm_up() -> None:
+    """quandl_actions warms up on the data's first 40 bars and trades from 2014-03-03: its weekly rebalance dates
+    start at that week's end, Friday 2014-03-07 (they listed the weeks of January and February, where nothing
+    rebalances, and `debug --at 2014-01-10` was taken)."""
+    from pathlib import Path
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "quandl_actions.toml"
+    simulation = eventbt.Simulation.from_scenario(str(scenario))
+    first = str(simulation.prices.dates[simulation.prices.warmup_bars])[:10]
+    dates = simulation.debugger.rebalance_dates()
+    assert first == "2014-03-03" and dates and min(dates) >= first
+    assert dates[0] == "2014-03-07"
