@@ -252,6 +252,8 @@ class Simulation:
         """Deliver one event (see :meth:`eventbt.bus.Bus.step`); finishes the run when the data ends.
 
         A handler error ends the run as :meth:`run` does: a ``failed`` footer in the audit log, then the error.
+        ``None`` when there is nothing to deliver: the run has finished, or it failed or was interrupted before
+        (``status`` says which; the debugger's moves rely on it).
         """
         if self._ended_early():
             return None

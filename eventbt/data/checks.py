@@ -639,9 +639,9 @@ _FIELD_NAMES = frozenset({"open", "high", "low", "close", "adj close", "adj_clos
 def field_named_messages(path: str, symbols: Sequence[str]) -> list[str]:
     """One line for each symbol named like a price field (``volume`` beside the symbols of a wide file): a wide
     file's every column but the date is a symbol, so it would be traded."""
-    return [f"{path}: symbol {symbol!r} is named like a price field; in a wide file every column but the date is a "
-            "symbol's closes, and this one is traded as a symbol (drop the column, or use a long file for "
-            "several fields)" for symbol in symbols if symbol.strip().casefold() in _FIELD_NAMES]
+    return [f"{path}: symbol {symbol!r} is named like a price field, and is traded as a symbol (a wide file takes "
+            "every column but the date as a symbol's closes: drop the column, or use a long file for several "
+            "fields)" for symbol in symbols if symbol.strip().casefold() in _FIELD_NAMES]
 
 
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,

@@ -463,19 +463,31 @@ def ignored_settings(tables: Mapping[str, Any], source: str | None) -> list[str]
         found = tables.get(name)
         return found if isinstance(found, Mapping) else {}
 
-    where = f"{source}: " if source else ""
+    origins: Mapping[tuple[str, str], str] = {}
+    if source is not None and Path(source).is_file():
+        try:
+            origins = key_origins(read_scenario_file(source)[1])
+        except ScenarioError:  # read once already; a file that fails now names nothing more
+            origins = {}
+
+    def where(name: str, key: str) -> str:
+        """The file that set ``key``, reached from ``source`` when it is a base of its ``extends`` chain."""
+        origin = origins.get((name, key), source)
+        return "" if origin is None else f"{origin}: " if origin == source else f"{origin} (extended by {source}): "
+
     lines = []
     if not table("data").get("corporate_actions"):
         for name, key, default in (("portfolio", "withholding_tax", 0.0), ("data", "dividend_payment", "ex_date"),
                                    ("strategy", "prices", "split_adjusted")):
             value = table(name).get(key, default)
             if value != default:
-                lines.append(f"{where}[{name}] {key} = {value!r} has no effect without [data] corporate_actions "
-                             "(no split or dividend is applied)")
+                lines.append(f"{where(name, key)}[{name}] {key} = {value!r} has no effect without [data] "
+                             "corporate_actions (no split or dividend is applied)")
     execution = table("execution")
     if execution.get("expire_after") is not None and execution.get("time_in_force", "day") == "day":
-        lines.append(f"{where}[execution] expire_after = {execution['expire_after']!r} has no effect with "
-                     "time_in_force = 'day' (a day order waits one bar; expire_after counts a gtc order's bars)")
+        lines.append(f"{where('execution', 'expire_after')}[execution] expire_after = "
+                     f"{execution['expire_after']!r} has no effect with time_in_force = 'day' (a day order waits one "
+                     "bar; expire_after counts a gtc order's bars)")
     return lines
 
 

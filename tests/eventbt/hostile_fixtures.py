@@ -42,6 +42,17 @@ class NumpyFee(Handler):
                          model=self.name, amount=np.float64(0.5), reason="custody")] if event.bar else []
 
 
+class NumpyDeposit(Handler):
+    """A deposit of numpy.float64(250.0) at the second bar."""
+
+    name = "numpy_deposit"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Event]:
+        return [CashFlowEvent(id=self.context.next_id(), time_ns=event.time_ns, bar=event.bar,
+                              amount=np.float64(250.0), reason="numpy deposit")] if event.bar == 1 else []
+
+
 class NanCommission:
     """NaN for any fill."""
 

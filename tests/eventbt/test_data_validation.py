@@ -343,8 +343,8 @@ def test_a_symbol_named_like_a_price_field_is_warned_about() -> None:
     dates = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
     prices = PriceData(dates=dates, symbols=("AAPL", "volume"), close=np.array([[10.0, 100.0], [11.0, 120.0]]))
     assert data_warnings(prices, "p.csv") == [
-        "p.csv: symbol 'volume' is named like a price field; in a wide file every column but the date is a symbol's "
-        "closes, and this one is traded as a symbol (drop the column, or use a long file for several fields)"]
+        "p.csv: symbol 'volume' is named like a price field, and is traded as a symbol (a wide file takes every "
+        "column but the date as a symbol's closes: drop the column, or use a long file for several fields)"]
 
 
 def test_data_warnings_use_the_jump_threshold() -> None:

@@ -213,3 +213,13 @@ def test_settings_the_scenario_leaves_without_effect_are_warned_about(tmp_path: 
     finally:
         logging.getLogger("eventbt").removeHandler(handler)
     assert [r.getMessage() for r in records if "no effect" in r.getMessage()] == expected
+
+
+def test_a_setting_without_effect_names_the_base_file_that_set_it() -> None:
+    """The bundled quandl_raw turns quandl_actions' corporate actions off and inherits its withholding_tax: the
+    warning names quandl_actions.toml, which holds the key, reached from quandl_raw.toml."""
+    raw = ROOT / "scenarios" / "quandl_raw.toml"
+    actions = raw.parent / "quandl_actions.toml"
+    [line] = [line for line in validate(raw).warnings if "no effect" in line]
+    assert line == (f"{actions} (extended by {raw}): [portfolio] withholding_tax = 0.15 has no effect without "
+                    "[data] corporate_actions (no split or dividend is applied)")

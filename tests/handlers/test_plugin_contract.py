@@ -183,16 +183,18 @@ def test_a_number_in_contract_passes_unchanged_or_as_a_float(value: Any, kept: A
 
 
 def test_numpy_numbers_from_a_cost_model_and_a_fee_handler_are_booked_as_floats() -> None:
-    """A commission written with np.maximum and a fee of np.float64(0.5): the run completes and its log is
-    written (the book's cash became a numpy float64 and the audit line of the snapshot failed at the end). Half
-    in A at 10.00 (the scripted prices): 5,000 shares, 50,000.00, commission max(1, 50) = 50.00."""
-    simulation = _run(HALF_IN_A, commission="NumpyCommission", handlers=["NumpyFee"])
+    """A commission written with np.maximum, a fee of np.float64(0.5) and a deposit of np.float64(250.0): the run
+    completes and its log is written (the book's cash became a numpy float64 and the audit line of the snapshot
+    failed at the end). Half in A at 10.00 (the scripted prices): 5,000 shares, 50,000.00, commission
+    max(1, 50) = 50.00."""
+    simulation = _run(HALF_IN_A, commission="NumpyCommission", handlers=["NumpyFee", "NumpyDeposit"])
     assert simulation.audit.digest
     book = simulation.portfolio
     assert type(book.cash) is float
     [fill] = simulation.history.trades
     assert (fill.quantity, fill.commission, type(fill.commission)) == (5_000, 50.0, float)
     assert simulation.history.fees == {"numpy_fee": 0.5 * (len(DATES) - 1)}
+    assert simulation.history.flow[1] == 250.0 and type(simulation.history.flow[1]) is float  # the deposit's
 
 
 @pytest.mark.parametrize("value", [True, None, math.nan, -0.01, math.inf, "0"])

@@ -198,8 +198,8 @@ def test_a_management_fee_on_a_book_under_water_is_nothing_not_a_credit(tmp_path
     assert [bar for bar, _ in fees] == [bar for bar, _ in expected]
     assert [amount for _, amount in fees] == pytest.approx([amount for _, amount in expected], abs=1e-4)
     assert result.equity["total_value"].iloc[5:].lt(0).all()
-    # Monthly, the same accruals are summed and charged when the data ends (no month starts in the run): the bars
-    # between come to the fee as quiet blocks, whose values are clipped as each bar's are.
+    # Monthly, the same accruals are summed and charged when the data ends (no month starts in the run). (This run
+    # takes no quiet block; tests/handlers/test_fees.py clips a block's values.)
     raw["handlers"] = [{"name": "management_fee", "params": {"annual_rate": 0.01, "frequency": "monthly"}}]
     monthly = run_verified(raw, tmp_path, "monthly")
     assert [(f["bar"], f["amount"]) for f in published(monthly, "FeeEvent")] == [
