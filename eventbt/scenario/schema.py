@@ -91,8 +91,10 @@ def _got(value: Any, *, typed: bool) -> str:
 
 
 def _hint(word: str, options: Sequence[str], template: str = "'{}'", *, listing: bool = False) -> str:
-    """`` (did you mean 'x'?)`` for a close match; else the options when ``listing``, else nothing."""
-    if matches := difflib.get_close_matches(word, options, n=1):
+    """`` (did you mean 'x'?)`` for a close match (the same word in another case first: ``BUY`` for ``buy``); else
+    the options when ``listing``, else nothing."""
+    if matches := [option for option in options if option.lower() == word.lower()] or \
+            difflib.get_close_matches(word, options, n=1):
         return f" (did you mean {template.format(matches[0])}?)"
     return f" (expected one of {_one_of(options, template)})" if listing else ""
 

@@ -915,6 +915,9 @@ def test_scenarios_without_arrays_keep_their_resolved_form(scenario_file) -> Non
      "[events[0]] unknown key 'symbol' (a 'deposit' event takes 'date', 'type', 'amount', 'reason')"),
     ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "hold"\nquantity = 1\n',
      "[events[0]] side must be one of 'buy', 'sell', got 'hold'"),
+    # the same word in another case: the hint (difflib alone found none for 'BUY')
+    ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "BUY"\nquantity = 1\n',
+     "[events[0]] side must be one of 'buy', 'sell', got 'BUY' (did you mean 'buy'?)"),
     ('[[events]]\ndate = "2020-01-02"\ntype = "order"\nsymbol = "A"\nside = "buy"\nquantity = 1.5\n',
      "[events[0]] quantity must be an integer, got float 1.5"),
     ('[[events]]\ndate = "2020-01-02"\ntype = "deposit"\namount = 1e16\n',
