@@ -91,8 +91,12 @@ def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[
     """
     from eventbt.data.loaders import load_prices, scenario_data_path
     from eventbt.data.warmup import with_warmup
+    from eventbt.errors import DataError
 
     data, warmup = config.data, config.run.warmup
+    if data_path is not None and not os.path.exists(data_path):  # named as given, not as the scenario's path
+        raise DataError("no such file or folder (given in place of the scenario's data path)",
+                        path=os.fspath(data_path))
     folder = Path(base_dir) if base_dir is not None else config.base_dir
     actions = config.actions_source
     if actions is not None and actions != "columns":

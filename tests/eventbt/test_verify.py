@@ -8,6 +8,7 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
+from eventbt.errors import DataError
 from eventbt.replays.verify import CHECKS, verify_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,6 +118,10 @@ def test_changed_prices_are_reported_by_their_hash(small_run: Path, tmp_path: Pa
     report = verify_run(run, data_path=data)
     assert report.disagreement is not None
     assert (report.disagreement.check, report.disagreement.where) == ("data", "price files")
+    # a --data that is not there is named as given (it named the scenario's recorded path, which may exist)
+    with pytest.raises(DataError, match=r"^nope\.csv: no such file or folder \(given in place of the scenario's data "
+                                        r"path\)$"):
+        verify_run(run, data_path="nope.csv")
 
 
 def test_a_log_file_or_a_missing_folder_is_a_one_line_error(tmp_path: Path,
