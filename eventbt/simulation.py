@@ -550,7 +550,7 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     from eventbt.scenario.config import ignored_settings
 
     log = logging.getLogger("eventbt")
-    for line in (*ignored_settings(config.to_dict(), config.source), *simulation.data_warnings):
+    for line in (*ignored_settings(config.to_dict(), config.source, config.origins), *simulation.data_warnings):
         log.warning("%s", line)
     result = run_to_folder(simulation, folder)
     for line in simulation.manual_orders_cancelled():

@@ -273,6 +273,9 @@ class ScenarioConfig:
     report: ReportConfig = attrs.field(factory=ReportConfig)
     handlers: tuple[HandlerConfig, ...] = ()
     events: tuple[EventConfig, ...] = ()
+    origins: Mapping[tuple[str, str], str] = attrs.field(factory=dict, eq=False, repr=False)
+    """Which file of the ``extends`` chain set each ``(table, key)`` (:func:`key_origins`; empty without a chain):
+    read with the file, for the messages and warnings that name a base's key."""
     overrides: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
     """The ``--set`` overrides applied, as given: not part of the scenario (its tables have them in), kept so that
     a check made later (a plug-in's parameters, the data) names the override at fault (:meth:`blaming_overrides`)."""
@@ -315,7 +318,7 @@ class ScenarioConfig:
         if isinstance(overrides, str):
             overrides = (overrides,)
         config = self._build(self.to_dict(), source=self.source, base_dir=self.base_dir, overrides=overrides)
-        return attrs.evolve(config, overrides=(*self.overrides, *overrides))
+        return attrs.evolve(config, overrides=(*self.overrides, *overrides), origins=self.origins)
 
     @classmethod
     def _build(
@@ -337,6 +340,7 @@ class ScenarioConfig:
         default_name = Path(source).stem if source is not None else "scenario"
         return cls(
             overrides=tuple(overrides),
+            origins=dict(origins or {}),
             source=source,
             base_dir=Path(base_dir).absolute(),
             **{"name": default_name, **values["scenario"]},
@@ -453,27 +457,23 @@ def _sorted_copy(value: Any) -> Any:
     return value
 
 
-def ignored_settings(tables: Mapping[str, Any], source: str | None) -> list[str]:
+def ignored_settings(tables: Mapping[str, Any], source: str | None,
+                     origins: Mapping[tuple[str, str], str] | None = None) -> list[str]:
     """A warning line for each key set away from its default that the rest of the scenario leaves without
     effect: the corporate-action keys without ``[data] corporate_actions`` (a scenario extending one with them may
     turn them off), and ``[execution] expire_after`` on ``day`` orders (kept, so that a sweep over
     ``time_in_force`` may use it). ``tables`` are a scenario's, as :meth:`ScenarioConfig.to_dict` or the checks
-    give them (a key left out has its default). Not written to the audit log, so digests do not depend on them."""
+    give them (a key left out has its default); ``origins`` (:func:`key_origins`) name a base file's key. Not
+    written to the audit log, so digests do not depend on them."""
+    from eventbt.scenario.schema import blamed_source
+
     def table(name: str) -> Mapping[str, Any]:
         found = tables.get(name)
         return found if isinstance(found, Mapping) else {}
 
-    origins: Mapping[tuple[str, str], str] = {}
-    if source is not None and Path(source).is_file():
-        try:
-            origins = key_origins(read_scenario_file(source)[1])
-        except ScenarioError:  # read once already; a file that fails now names nothing more
-            origins = {}
-
     def where(name: str, key: str) -> str:
-        """The file that set ``key``, reached from ``source`` when it is a base of its ``extends`` chain."""
-        origin = origins.get((name, key), source)
-        return "" if origin is None else f"{origin}: " if origin == source else f"{origin} (extended by {source}): "
+        named = blamed_source(source, origin=(origins or {}).get((name, key)))
+        return f"{named}: " if named else ""
 
     lines = []
     if not table("data").get("corporate_actions"):
@@ -495,7 +495,7 @@ def blame_override(error: ScenarioError, overrides: Sequence[str]) -> ScenarioEr
     """``error`` (a plug-in's parameters, the schedule's dates, the data against the scenario: checks made after the
     scenario's keys) naming the last of ``overrides`` (``--set`` texts) that set its table and key, as the key
     checks name it; ``error`` itself when none did."""
-    from eventbt.scenario.schema import overlaps
+    from eventbt.scenario.schema import blamed_source, overlaps
 
     if not overrides or not error.table:
         return error
@@ -504,9 +504,8 @@ def blame_override(error: ScenarioError, overrides: Sequence[str]) -> ScenarioEr
     if not hits:
         return error
     text, prefix = str(error), f"{error.path}: " if error.path else ""
-    message = text.removeprefix(prefix)
-    path = f"{error.path} (--set {hits[-1]})" if error.path else f"--set {hits[-1]}"
-    return ScenarioError(message, path=path, table=error.table, key=error.key)
+    return ScenarioError(text.removeprefix(prefix), path=blamed_source(error.path, override=hits[-1]),
+                         table=error.table, key=error.key)
 
 
 def key_origins(chain: Sequence[str]) -> dict[tuple[str, str], str]:

@@ -130,12 +130,8 @@ class Reader:
         self._raise(message, blamed[-1] if blamed else None, table=table, key=key, at=at)
 
     def _raise(self, message: str, override: str | None, *, table: str | None, key: str | None, at: bool) -> NoReturn:
-        path = self.source
         origin = self.origins.get((table, key)) if table and key else None
-        if override is not None:
-            path = f"{path} (--set {override})" if path else f"--set {override}"
-        elif origin is not None and origin != path:  # a key a base file holds: that file, reached from this one
-            path = f"{origin} (extended by {path})"
+        path = blamed_source(self.source, override=override, origin=origin)
         prefix = f"[{table}] " if table and at else ""
         error = ScenarioError(prefix + message, path=path, table=table, key=key)
         if self.errors is not None:
@@ -304,6 +300,18 @@ def _start_table(parts: Sequence[str]) -> dict[str, Any]:
     if list(parts) in (["execution", "commission"], ["execution", "slippage"]):
         return dict(DEFAULT_COMMISSION if parts[1] == "commission" else DEFAULT_SLIPPAGE)
     return {}
+
+
+def blamed_source(source: str | None, *, override: str | None = None, origin: str | None = None) -> str | None:
+    """The scenario file ``source`` as a message blames it: with the ``--set`` ``override`` that caused the error
+    (``x.toml (--set a.b=1)``), else the base file ``origin`` of its ``extends`` chain that holds the key
+    (``base.toml (extended by x.toml)``), else as it is. The key checks, the later checks
+    (:func:`~eventbt.scenario.config.blame_override`) and the warnings all name a file this way."""
+    if override is not None:
+        return f"{source} (--set {override})" if source else f"--set {override}"
+    if origin is not None and origin != source:
+        return f"{origin} (extended by {source})"
+    return source
 
 
 def overlaps(dotted: str, target: str) -> bool:

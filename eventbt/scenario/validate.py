@@ -96,7 +96,8 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
         raw, chain = read_scenario_file(source)
     except ScenarioError as exc:
         return ValidationReport(path=source, chain=(source,), problems=(str(exc),), imports=())
-    reader = Reader(source, collect=True, origins=key_origins(chain) if len(chain) > 1 else None)
+    origins = key_origins(chain) if len(chain) > 1 else None
+    reader = Reader(source, collect=True, origins=origins)
     values = reader.read(reader.apply_overrides(copy_tables(raw), overrides))
     problems.extend(str(error) for error in reader.errors or ())
 
@@ -122,7 +123,7 @@ def validate(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Val
     # A window the key check refused (start after end) is reported once: the loader would say it again.
     prices = attempt(lambda: _load_data(values["data"], run, source, problems)) \
         if values["data"].get("path") and ("data", "start") not in refused else None
-    warnings = ignored_settings(values, source)
+    warnings = ignored_settings(values, source, origins)
     warnings += _data_warnings(values["data"], values["run"], prices) if prices is not None else []
     problems.extend(_check_plugins(values, source, attempt, imports, prices, warnings))
     return ValidationReport(path=source, chain=tuple(chain), problems=tuple(problems), imports=tuple(imports),

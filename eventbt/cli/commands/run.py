@@ -129,7 +129,8 @@ def execute(args: argparse.Namespace) -> int:
         if folder is not None:
             folder.abandon()
         raise
-    for warning in ignored_settings(config.to_dict(), config.source):  # the scenario's: not in the audit log
+    # The scenario's settings without effect: warned about, not in the audit log.
+    for warning in ignored_settings(config.to_dict(), config.source, config.origins):
         log.warning(warning, code="ignored_setting")
     for warning in simulation.data_warnings:  # also in the audit log, as data_warning notes
         log.warning(warning, code="data_warning", path=config.data.path)
