@@ -495,16 +495,16 @@ def blame_override(error: ScenarioError, overrides: Sequence[str]) -> ScenarioEr
     """``error`` (a plug-in's parameters, the schedule's dates, the data against the scenario: checks made after the
     scenario's keys) naming the last of ``overrides`` (``--set`` texts) that set its table and key, as the key
     checks name it; ``error`` itself when none did."""
-    from eventbt.scenario.schema import blamed_source, overlaps
+    from eventbt.scenario.schema import blamed_source, last_override
 
     if not overrides or not error.table:
         return error
     target = f"{error.table}.{error.key}" if error.key else error.table
-    hits = [text for text in overrides if overlaps(text.partition("=")[0].strip(), target)]
-    if not hits:
+    override = last_override(((text.partition("=")[0].strip(), text) for text in overrides), target)
+    if override is None:
         return error
     text, prefix = str(error), f"{error.path}: " if error.path else ""
-    return ScenarioError(text.removeprefix(prefix), path=blamed_source(error.path, override=hits[-1]),
+    return ScenarioError(text.removeprefix(prefix), path=blamed_source(error.path, override=override),
                          table=error.table, key=error.key)
 
 

@@ -17,7 +17,7 @@ import itertools
 import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
@@ -126,8 +126,7 @@ class Reader:
     def fail(self, message: str, *, table: str | None = None, key: str | None = None, at: bool = True) -> NoReturn:
         """Raise a ScenarioError; ``at`` prefixes the message with ``[table]``."""
         target = ".".join(part for part in (table, key) if part)
-        blamed = [text for dotted, text in self.overrides if overlaps(dotted, target)]
-        self._raise(message, blamed[-1] if blamed else None, table=table, key=key, at=at)
+        self._raise(message, last_override(self.overrides, target), table=table, key=key, at=at)
 
     def _raise(self, message: str, override: str | None, *, table: str | None, key: str | None, at: bool) -> NoReturn:
         origin = self.origins.get((table, key)) if table and key else None
@@ -312,6 +311,13 @@ def blamed_source(source: str | None, *, override: str | None = None, origin: st
     if origin is not None and origin != source:
         return f"{origin} (extended by {source})"
     return source
+
+
+def last_override(overrides: Iterable[tuple[str, str]], target: str) -> str | None:
+    """The last of ``overrides`` (``(dotted key, --set text)`` pairs) that set ``target`` (:func:`overlaps`): the
+    one a message about ``target`` blames; ``None`` when none did."""
+    blamed = [text for dotted, text in overrides if overlaps(dotted, target)]
+    return blamed[-1] if blamed else None
 
 
 def overlaps(dotted: str, target: str) -> bool:
