@@ -46,7 +46,7 @@ from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
 from eventbt.prices import PriceData
-from eventbt.protocols import CommissionModel, SlippageModel, fills_on_signal_bar
+from eventbt.protocols import CommissionModel, SlippageModel, fills_on_signal_bar, named_symbols
 from eventbt.scenario import ScenarioConfig, plugins
 from eventbt.schedule import rebalance_mask
 from handlers.corporate_actions import CorporateActionsHandler
@@ -163,7 +163,8 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
                     volume_limit=execution.volume_limit, slippage=slippage,
                     slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
                     order_types=order_type_asks({"order_type": execution.order_type}, events),
-                    borrow_rates=tuple(portfolio.borrow_rates))
+                    borrow_rates=tuple(portfolio.borrow_rates), strategy_symbols=named_symbols(generator),
+                    strategy=config.strategy.name)
     # The rebalance's weights row: the signal bar's end when its orders fill there, else the next bar's.
     weights_lag = 0 if fills_on_signal_bar(execution.timing, execution.order_type) else 1
     # The rebalance's order type, passed only when set, so a replacement written before it existed still fits.

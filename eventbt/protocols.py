@@ -36,7 +36,8 @@ __all__ = ["ACTION_TYPES", "BAR_FIELD_COLUMNS", "COMMISSION_PER", "DATA_FORMATS"
            "DayCount", "DelistingPolicy", "DividendPayment", "MarginCall", "MissingPolicy", "OnError",
            "OrderContext", "OrderType", "Period", "PriceView", "RebalanceOrderType", "Remainder", "SignalGenerator",
            "SlippageModel", "StrategyPrices", "TimeInForce", "Timing", "WithdrawalPolicy", "accepts_bar",
-           "accepts_order", "adjusts", "bar_columns_needed", "fills_on_signal_bar", "signature_problem"]
+           "accepts_order", "adjusts", "bar_columns_needed", "fills_on_signal_bar", "named_symbols",
+           "signature_problem"]
 
 Timing = Literal["same_close", "next_open"]
 """``[execution] timing``: fill at the signal bar's close, or at the next bar's open."""
@@ -317,11 +318,22 @@ class SignalGenerator(Protocol):
     ``factors[i]`` times what it was (``1 / ratio`` for a split, 1 for the symbols without an action). A
     generator that keeps state in price units (an EMA, a last price) rescales it there; one without the
     method keeps its state as it was (see ``docs/corporate-actions.md``).
+
+    Optionally, ``named_symbols()``: the symbols the generator's weights will name, when its parameters fix them
+    before the run (static weights do). They are checked against the data before the first bar and by
+    ``eventbt validate``, so a misspelt symbol is refused up front, not at the first rebalance.
     """
 
     def update(self, view: PriceView) -> None: ...
 
     def target_weights(self, view: PriceView) -> Mapping[str, float] | None: ...
+
+
+def named_symbols(generator: object) -> tuple[str, ...]:
+    """The symbols a signal generator names before the run (its optional ``named_symbols()``, see
+    :class:`SignalGenerator`), sorted; none without the method."""
+    method = getattr(generator, "named_symbols", None)
+    return tuple(sorted(str(symbol) for symbol in method())) if callable(method) else ()
 
 
 def adjusts(generator: object) -> bool:

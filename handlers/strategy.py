@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from eventbt.errors import SignalError
+from eventbt.errors import SignalError, did_you_mean
 from eventbt.events import (
     DividendEvent,
     Event,
@@ -311,7 +311,8 @@ class StrategyHandler(Handler):
         for symbol in sorted(targets, key=str):
             raw = targets[symbol]
             if symbol not in known:
-                raise SignalError(f"target weight for {symbol!r}, a symbol with no data",
+                raise SignalError(f"target weight for {symbol!r}, a symbol with no data"
+                                  f"{did_you_mean(str(symbol), self.context.symbols)}",
                                   strategy=name, date=date, symbol=str(symbol))
             try:
                 weight = float(raw)

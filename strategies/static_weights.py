@@ -31,6 +31,10 @@ class StaticWeights:
 
     weights: Mapping[str, float] = attrs.field(validator=_check_weights)
 
+    def named_symbols(self) -> tuple[str, ...]:
+        """The symbols of the weights, checked against the data before the run."""
+        return tuple(sorted(self.weights))
+
     def update(self, view: PriceView) -> None:
         return None
 

@@ -1,9 +1,10 @@
 """Checks of a loaded price panel against what a scenario asks of it, made before a run and by ``validate``.
 
-A scenario can ask for more than closes: ``[portfolio] borrow_rates`` names symbols of the data, ``next_open``
-fills need opens, a volume limit needs volumes, a bar-aware slippage model needs the columns its ``bar_fields``
-name, limit and stop orders need opens, highs and lows (``market_on_open`` orders opens; :func:`order_type_asks`
-lists where a scenario asks for them), and ``[data] missing = "error"`` refuses a gap inside a symbol's series.
+A scenario can ask for more than closes: ``[portfolio] borrow_rates`` and a strategy's fixed weights name
+symbols of the data, ``next_open`` fills need opens, a volume limit needs volumes, a bar-aware slippage model
+needs the columns its ``bar_fields`` name, limit and stop orders need opens, highs and lows (``market_on_open``
+orders opens; :func:`order_type_asks` lists where a scenario asks for them), and ``[data] missing = "error"``
+refuses a gap inside a symbol's series.
 :func:`check_fit` makes every one of these checks and raises the first failure as a one-line
 :class:`~eventbt.errors.ScenarioError` (or :class:`~eventbt.errors.DataError` for a gap) naming the scenario
 key and the data file; :func:`fit_problems` returns all of them, for ``eventbt validate``, which lists every
@@ -20,7 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 import attrs
 import numpy as np
 
-from eventbt.errors import DataError, EventbtError, ScenarioError
+from eventbt.errors import DataError, EventbtError, ScenarioError, did_you_mean
 from eventbt.prices import PriceData
 from eventbt.protocols import bar_columns_needed
 
@@ -165,13 +166,20 @@ def order_type_asks(execution: Mapping[str, object], events: Sequence[Mapping[st
 def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: str, volume_limit: float | None,
             slippage: object | None, slippage_reference: str, missing: str,
             order_types: Sequence[tuple[str, str]] = (),
-            borrow_rates: Collection[str] = (), from_frame: bool = False) -> list[EventbtError | Fit]:
+            borrow_rates: Collection[str] = (), from_frame: bool = False,
+            strategy_symbols: Collection[str] = (), strategy: str = "") -> list[EventbtError | Fit]:
     """Each check's failure, in the order the scenario's tables come, then the :class:`Fit` (last)."""
     found: list[EventbtError | Fit] = []
     # where the missing columns would come from: a file the scenario names, or the frame passed from Python
     use = "pass a long DataFrame" if from_frame else "use a long or per-symbol file"
+    for symbol in sorted(set(strategy_symbols) - set(prices.symbols)):
+        found.append(ScenarioError(
+            f"[strategy.params] strategy {strategy!r} names {symbol!r}, which is not a symbol of the data "
+            f"({data_path}){did_you_mean(symbol, prices.symbols)}", path=source, table="strategy.params",
+            key="weights"))
     for symbol in sorted(set(borrow_rates) - set(prices.symbols)):
-        found.append(ScenarioError(f"[portfolio.borrow_rates] {symbol!r} is not a symbol of the data ({data_path})",
+        found.append(ScenarioError(f"[portfolio.borrow_rates] {symbol!r} is not a symbol of the data ({data_path})"
+                                   f"{did_you_mean(symbol, prices.symbols)}",
                                    path=source, table="portfolio.borrow_rates", key=symbol))
     if timing == "next_open" and prices.open is None:
         found.append(ScenarioError(
@@ -212,18 +220,21 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
 def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: str = "same_close",
               volume_limit: float | None = None, slippage: object | None = None, slippage_reference: str = "",
               missing: str = "ffill", order_types: Sequence[tuple[str, str]] = (),
-              borrow_rates: Collection[str] = (), from_frame: bool = False) -> Fit:
+              borrow_rates: Collection[str] = (), from_frame: bool = False,
+              strategy_symbols: Collection[str] = (), strategy: str = "") -> Fit:
     """Raise the first way ``prices`` do not fit the scenario's asks; else what was found out on the way.
 
     ``source`` is the scenario file and ``data_path`` the data as the scenario names it (both for messages);
     the other arguments are the scenario's ``[execution] timing`` and ``volume_limit``, its slippage model
     (and the name it was given), ``[data] missing``, the order types it asks for (:func:`order_type_asks`) and
     the symbols of ``[portfolio] borrow_rates``. ``from_frame``: the prices were passed as a DataFrame (a
-    message then says to pass a long frame with the columns wanted, not to use a file).
+    message then says to pass a long frame with the columns wanted, not to use a file). ``strategy_symbols``:
+    the symbols the strategy (named ``strategy``) names before the run (:func:`eventbt.protocols.named_symbols`).
     """
     *problems, fit = _checks(prices, source=source, data_path=data_path, timing=timing, volume_limit=volume_limit,
                              slippage=slippage, slippage_reference=slippage_reference, missing=missing,
-                             order_types=order_types, borrow_rates=borrow_rates, from_frame=from_frame)
+                             order_types=order_types, borrow_rates=borrow_rates, from_frame=from_frame,
+                             strategy_symbols=strategy_symbols, strategy=strategy)
     if problems:
         raise problems[0]  # type: ignore[misc]
     assert isinstance(fit, Fit)

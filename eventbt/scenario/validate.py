@@ -197,11 +197,15 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
     order = ("models", "strategy", "schedule", "fit", "handlers", "binds", "events", "benchmark")
     found: dict[str, list[str]] = {step: [] for step in order}
     strategy = values["strategy"]
+    strategy_symbols: tuple[str, ...] = ()
     if strategy.get("name"):
         built = attempt(lambda: plugins.build_strategy(strategy["name"], strategy.get("params", {}), path=source),
                         found["strategy"])
         if built is not None:
             imports.append(f"strategy: {_class_name(built)}")
+            from eventbt.protocols import named_symbols
+
+            strategy_symbols = named_symbols(built)
     execution = values["execution"]
     models: dict[str, object] = {}
     for kind in ("commission", "slippage"):
@@ -229,7 +233,8 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
             volume_limit=execution.get("volume_limit"), slippage=models.get("slippage"),
             slippage_reference=str(execution.get("slippage", {}).get("model")),
             missing=data.get("missing", "ffill"), order_types=order_type_asks(execution, values["events"]),
-            borrow_rates=tuple(values["portfolio"].get("borrow_rates", ()))))
+            borrow_rates=tuple(values["portfolio"].get("borrow_rates", ())), strategy_symbols=strategy_symbols,
+            strategy=str(strategy.get("name", ""))))
     handlers = []
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"

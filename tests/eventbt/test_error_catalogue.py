@@ -249,6 +249,14 @@ def _margin(**portfolio: Any) -> ScenarioConfig:
     return ScenarioConfig.from_dict(raw, source="scenarios/x.toml")
 
 
+def _static(weights: dict[str, float]) -> Simulation:
+    """A ``static_weights`` scenario (``scenarios/x.toml``) on AAPL and IBM, built (its data checks are made
+    then, before any bar)."""
+    prices = PriceData(dates=DATES, symbols=("AAPL", "IBM"), close=np.full((len(DATES), 2), 10.0))
+    raw = {"data": {"path": "prices.csv"}, "strategy": {"name": "static_weights", "params": {"weights": weights}}}
+    return Simulation(ScenarioConfig.from_dict(raw, source="scenarios/x.toml"), prices=prices)
+
+
 def _margin_call(call: str) -> Simulation:
     """2.5 x 10,000 of A at 10.00 (cash -15,000); A at 7.60 on 2020-01-03: equity 4,000, gross 19,000, 21.05%."""
     prices = PriceData(dates=DATES[:3], symbols=("A",), close=np.array([[10.0], [7.6], [7.6]]))
@@ -273,6 +281,11 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      SIGNAL + "weights sum to 1.1; expected at most 1 (the rest is cash)"),
     ("symbol with no data", lambda: _run({0: {"TSLA": 0.1}}), HandlerError,
      SIGNAL + "target weight for 'TSLA', a symbol with no data"),
+    ("symbol with no data, in another case", lambda: _run({0: {"b": 0.1}}), HandlerError,
+     SIGNAL + "target weight for 'b', a symbol with no data (did you mean 'B'?)"),
+    ("static weights naming a symbol not in the data", lambda: _static({"AAPL": 0.5, "IBMX": 0.3}), ScenarioError,
+     "scenarios/x.toml: [strategy.params] strategy 'static_weights' names 'IBMX', which is not a symbol of the data "
+     "(prices.csv) (did you mean 'IBM'?)"),
     ("targets not a mapping", lambda: _run({0: [["A", 0.5]]}), HandlerError,
      SIGNAL + "target weights must be a mapping of symbol to weight, got list"),
     ("interior gap under missing = error", lambda: _run({}, data={"path": "prices.csv", "missing": "error"}),
@@ -424,6 +437,9 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("a borrow rate for a symbol not in the data",
      lambda: _run({}, portfolio={"allow_short": True, "borrow_rates": {"TSLA": 0.2}}), ScenarioError,
      "[portfolio.borrow_rates] 'TSLA' is not a symbol of the data (prices.csv)"),
+    ("a borrow rate for a symbol near one of the data",
+     lambda: _run({}, portfolio={"allow_short": True, "borrow_rates": {"a": 0.2}}), ScenarioError,
+     "[portfolio.borrow_rates] 'a' is not a symbol of the data (prices.csv) (did you mean 'A'?)"),
     ("a NaN weight with allow_short", lambda: _run({0: {"A": NAN}}, portfolio={"allow_short": True}), HandlerError,
      SIGNAL + "weight for 'A' is nan; expected a finite number"),
     ("a signal beyond max_gross from another handler",

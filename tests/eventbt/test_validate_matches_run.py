@@ -73,6 +73,10 @@ CASES: list[tuple[str, str]] = [
     ("commission parameter unknown", '[execution.commission]\nmodel = "percentage"\nrat = 0.001\n'),
     ("strategy of the wrong signature", f'[strategy]\nname = "{F}:UpdateWithoutView"\n[strategy.params]\n'),
     ("strategy parameter rejected", "[strategy.params]\ntop_n = 0\n"),
+    ("static weights on the data's symbols", '[strategy]\nname = "static_weights"\n[strategy.params]\n'
+     "weights = { A = 0.5, B = 0.5 }\n"),
+    ("static weights naming a symbol not in the data", '[strategy]\nname = "static_weights"\n[strategy.params]\n'
+     "weights = { A = 0.5, C = 0.5 }\n"),
     ("schedule date not a bar", '[schedule]\ndates = ["2020-01-04"]\n'),
     ("schedule date in the warm-up", '[data]\nstart = "2020-01-10"\n[run]\nwarmup = 3\n'
      '[schedule]\ndates = ["2020-01-08", "2020-01-15"]\n'),
@@ -142,7 +146,8 @@ def test_the_table_has_both_outcomes(tmp_path: Path) -> None:
         scenario = tmp_path / "scenario.toml"
         scenario.write_text(_merge(BASE, extra))
         outcomes.append(validate(scenario).ok)
-    assert outcomes.count(True) == 3 and outcomes.count(False) == len(CASES) - 3
+    valid = [name for name, _ in CASES if name.startswith("valid") or name.endswith("on the data's symbols")]
+    assert outcomes.count(True) == len(valid) == 4 and outcomes.count(False) == len(CASES) - 4
 
 
 def _merge(base: str, extra: str) -> str:
