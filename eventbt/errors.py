@@ -33,6 +33,7 @@ tests never need to parse the wording.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 __all__ = [
     "AccountingError",
@@ -49,6 +50,7 @@ __all__ = [
     "ScenarioError",
     "SignalError",
     "SweepError",
+    "closest",
     "did_you_mean",
     "shown_path",
 ]
@@ -67,18 +69,27 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     return os.path.relpath(full, here) if inside else full
 
 
-def did_you_mean(text: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'X'?)`` for the closest of ``choices`` (a different case counts as closest), or nothing: the
-    hint every message naming a wrong word gives (a symbol, an event type, a key)."""
+def closest(text: str, choices: Sequence[str], *, cutoff: float = 0.6) -> str | None:
+    """The choice ``text`` most likely meant: the same word in another case first, then the closest spelling
+    (:func:`difflib.get_close_matches` at ``cutoff``, as written, then ignoring case); ``None`` when none is
+    close. Every did-you-mean of eventbt's messages (a symbol, an event type, a key, a value, an option) asks
+    this one function."""
     import difflib
 
     text = str(text)
     same = [choice for choice in choices if choice.lower() == text.lower() and choice != text]
-    close = same or difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
+    close = same or difflib.get_close_matches(text, list(choices), n=1, cutoff=cutoff)
     if not close:
         lowered = {choice.lower(): choice for choice in choices}
-        close = [lowered[m] for m in difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)]
-    return f" (did you mean {close[0]!r}?)" if close else ""
+        close = [lowered[m] for m in difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=cutoff)]
+    return close[0] if close else None
+
+
+def did_you_mean(text: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``choices`` (:func:`closest`), or nothing: the hint every
+    message naming a wrong word gives (a symbol, an event type, a key)."""
+    close = closest(text, choices)
+    return f" (did you mean {close!r}?)" if close is not None else ""
 
 
 class EventbtError(Exception):

@@ -98,7 +98,7 @@ class _DocFormatter(argparse.HelpFormatter):
 
 def _unrecognized(command: argparse.ArgumentParser, extra: Sequence[str]) -> str:
     """argparse's ``unrecognized arguments`` line, with a did-you-mean for a misspelt option of ``command``."""
-    import difflib
+    from eventbt.errors import closest
 
     options = {option.lstrip("-"): option for action in command._actions for option in action.option_strings
                if option.startswith("--")}
@@ -106,9 +106,9 @@ def _unrecognized(command: argparse.ArgumentParser, extra: Sequence[str]) -> str
     for word in extra:
         if word.startswith("--"):
             name = word.split("=", 1)[0]
-            close = difflib.get_close_matches(name.lstrip("-"), list(options), n=1, cutoff=0.75)
-            if close:
-                hints.append(f"{name}: did you mean {options[close[0]]}?")
+            close = closest(name.lstrip("-"), list(options), cutoff=0.75)
+            if close is not None:
+                hints.append(f"{name}: did you mean {options[close]}?")
     return f"unrecognized arguments: {' '.join(extra)}" + (f" ({'; '.join(hints)})" if hints else "")
 
 

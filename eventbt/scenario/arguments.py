@@ -8,7 +8,6 @@ values of the wrong type (by the constructor's annotations) and values the class
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import types
 import typing
@@ -18,9 +17,9 @@ from typing import Any
 
 import attrs
 
-from eventbt.errors import ScenarioError
+from eventbt.errors import ScenarioError, did_you_mean
 
-__all__ = ["constructor_parameters", "did_you_mean", "got", "instantiate"]
+__all__ = ["constructor_parameters", "got", "instantiate"]
 
 
 def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
@@ -51,11 +50,6 @@ def instantiate(cls: type, arguments: Mapping[str, object], *, reference: str,
         ) from exc
     except Exception as exc:  # a constructor that fails in any other way is the plug-in's fault, named as such
         raise error(f"invalid {reference} {noun}: its constructor raised {type(exc).__name__}: {exc}", None) from exc
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _CONSTRUCTORS: weakref.WeakKeyDictionary[type, tuple[dict[str, inspect.Parameter], bool, dict[str, object]]] = \

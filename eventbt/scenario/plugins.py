@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from eventbt.costs.registry import COMMISSION_MODELS, COST_MODEL_GROUP, SLIPPAGE_MODELS
-from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
+from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError, did_you_mean
 from eventbt.handler import Handler
 from eventbt.protocols import bar_columns_needed, signature_problem
-from eventbt.scenario.arguments import constructor_parameters, did_you_mean, got, instantiate
+from eventbt.scenario.arguments import constructor_parameters, got, instantiate
 from handlers.corporate_actions import CorporateActionsHandler
 from handlers.data_feed import DataFeed
 from handlers.delisting import DelistingHandler

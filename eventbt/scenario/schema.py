@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import itertools
 import math
 import re
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
-from eventbt.errors import ScenarioError
+from eventbt.errors import ScenarioError, closest
 from eventbt.orders.rules import MAX_SHARES
 from eventbt.protocols import (
     COMMISSION_PER,
@@ -93,9 +92,8 @@ def _got(value: Any, *, typed: bool) -> str:
 def _hint(word: str, options: Sequence[str], template: str = "'{}'", *, listing: bool = False) -> str:
     """`` (did you mean 'x'?)`` for a close match (the same word in another case first: ``BUY`` for ``buy``); else
     the options when ``listing``, else nothing."""
-    if matches := [option for option in options if option.lower() == word.lower()] or \
-            difflib.get_close_matches(word, options, n=1):
-        return f" (did you mean {template.format(matches[0])}?)"
+    if (match := closest(word, options)) is not None:
+        return f" (did you mean {template.format(match)}?)"
     return f" (expected one of {_one_of(options, template)})" if listing else ""
 
 

@@ -259,6 +259,12 @@ BAD_SPECS = [
         "[execution.slippage] unknown key 'bsp' (did you mean 'bps'?)",
         "bsp",
     ),
+    (  # the same key in another case: too far apart for a spelling match, found as a case twin
+        "slippage",
+        {"model": "fixed_bps", "BPS": 5},
+        "[execution.slippage] unknown key 'BPS' (did you mean 'bps'?)",
+        "BPS",
+    ),
     (
         "commission",
         {"model": "fixed", "amount": 1.0, "currency": "USD"},
