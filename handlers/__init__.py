@@ -6,3 +6,7 @@ they talk only through events. The cost models that used to live here as ``handl
 ``handlers.impact`` are now :mod:`eventbt.costs`; the old paths still resolve, with a deprecation warning,
 for one release (see ``eventbt.MOVED_MODULES``).
 """
+
+import eventbt as _eventbt  # installs the import aliases of the moved modules, so `import handlers.costs` works first
+
+del _eventbt

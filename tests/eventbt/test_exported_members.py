@@ -71,3 +71,14 @@ def test_the_old_module_paths_name_modules_that_exist() -> None:
         importlib.import_module(new)
         old_path = root.joinpath(*old.split("."))
         assert not old_path.with_suffix(".py").exists() and not (old_path / "__init__.py").exists(), old
+
+
+@pytest.mark.parametrize("old", ["handlers.costs", "handlers.impact", "eventbt.metrics"])
+def test_an_old_module_path_imports_in_a_fresh_interpreter(old: str) -> None:
+    """The moved modules' old names work as the first import of a process (docs/architecture.md), not only
+    after ``import eventbt``: ``handlers`` installs the aliases itself. A fresh process, so nothing is loaded."""
+    new = eventbt.MOVED_MODULES[old]
+    name = sorted(name for name in dir(importlib.import_module(new)) if not name.startswith("_"))[0]
+    code = f"import warnings; warnings.simplefilter('error'); from {old} import {name}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and f"DeprecationWarning: {old} is deprecated" in done.stderr, done.stderr
