@@ -54,9 +54,13 @@ def _cards(metrics: dict[str, Any]) -> str:
         picks.append(("excess_return", "Excess CAGR", "pct"))
     if flows_note(metrics):
         picks[1:1] = [("money_weighted_return", "Money-weighted", "pct"), ("net_flows", "Net flows", "compact")]
+    def full(key: str, style: str) -> str:
+        """The exact figure of an abbreviated card (375.4M), shown on hover, as the tables show it."""
+        return f' title="{escape(format_value(metrics.get(key), "money"))}"' if style == "compact" else ""
+
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="card-label">{label}</div>'
-        f'<div class="card-value">{escape(format_value(metrics.get(key), style))}</div></div>'
+        f'<div class="card-value"{full(key, style)}>{escape(format_value(metrics.get(key), style))}</div></div>'
         for key, label, style in picks) + "</div>"
 
 
