@@ -8,7 +8,14 @@ import numpy as np
 
 from eventbt.exact import fsum, mean
 
-__all__ = ["cost_attribution", "fee_amounts", "owed_figures"]
+__all__ = ["cost_attribution", "drag_bps", "fee_amounts", "owed_figures"]
+
+
+def drag_bps(amount: float, average_value: float, years: float) -> float | None:
+    """A cost's annual drag in basis points of the average value: ``amount / average / years * 10000``; ``None``
+    for a run shorter than a day or without a positive average. The one formula of ``summary.json``'s
+    ``bps_per_year`` and the metrics' ``*_drag_bps``, so the two agree to the last bit."""
+    return amount / average_value / years * 1e4 if years > 0 and average_value > 0 else None
 
 
 def cost_attribution(*, commission: float, slippage: float, fees: dict[str, float], values: Any,
@@ -25,8 +32,7 @@ def cost_attribution(*, commission: float, slippage: float, fees: dict[str, floa
     amounts["total"] = fsum(amounts.values())
     years = float((dates[-1] - dates[0]) / np.timedelta64(1, "D")) / 365.25 if len(dates) >= 2 else 0.0
     average = mean(values) if len(values) else 0.0
-    scale = 10_000 / (average * years) if years > 0 and average > 0 else None
-    return {name: {"amount": amount, "bps_per_year": None if scale is None else amount * scale}
+    return {name: {"amount": amount, "bps_per_year": drag_bps(amount, average, years)}
             for name, amount in amounts.items()}
 
 

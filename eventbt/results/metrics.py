@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eventbt import exact
+from eventbt.results.costs import drag_bps
 from eventbt.results.returns import bar_returns, drawdown, money_weighted_return, time_weighted_values
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     figures.update({f"fee:{model}": float(amount) for model, amount in fees.items()})
     figures["total_costs"] = exact.fsum([commission, slippage, *fees.values()])
     for name, total in (("commission", commission), ("slippage", slippage), ("total_cost", figures["total_costs"])):
-        figures[f"{name}_drag_bps"] = total / mean_value / years * 1e4 if years > 0 and mean_value > 0 else None
+        figures[f"{name}_drag_bps"] = drag_bps(total, mean_value, years)
     figures.update(_trade_figures(trades, margin=margin))
     if benchmark is not None:
         from eventbt.data.benchmark import check_dates, check_levels

@@ -100,6 +100,23 @@ def test_compute_metrics_keeps_the_summary_figures(real: dict[str, object]) -> N
         assert metrics[key] == pytest.approx(summary[key], rel=1e-9), key
 
 
+def test_cost_drag_is_the_same_float_in_the_summary_and_the_metrics(real: dict[str, object]) -> None:
+    """summary.json's ``bps_per_year`` and the metrics' ``*_drag_bps`` (what ``show --json`` prints) are one
+    figure: equal to the last bit (they were computed in two orders and differed there), and equal, within
+    rounding, to amount / average value / years x 10,000 worked out here with numpy's mean."""
+    summary = pd.read_json(Path(str(real["out"])) / "summary.json", typ="series")
+    metrics = real["metrics"]
+    equity = real["equity"]
+    assert isinstance(metrics, dict) and isinstance(equity, pd.DataFrame)
+    years = (equity.index[-1] - equity.index[0]).days / 365.25
+    average = float(np.mean(equity["total_value"].to_numpy()))
+    for cost, key in (("commission", "commission_drag_bps"), ("slippage", "slippage_drag_bps"),
+                      ("total", "total_cost_drag_bps")):
+        entry = summary["costs"][cost]
+        assert entry["bps_per_year"] == metrics[key], cost
+        assert entry["bps_per_year"] == pytest.approx(entry["amount"] / average / years * 1e4, rel=1e-12), cost
+
+
 @pytest.mark.parametrize("key, reference", [
     ("annual_volatility", lambda r, b, years: ep.annual_volatility(r)),
     ("sharpe", lambda r, b, years: ep.sharpe_ratio(r, risk_free=RISK_FREE / 252)),
