@@ -93,11 +93,13 @@ def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
 
 
 def _numbers(values: pd.Series | pd.DataFrame, what: str, name: str) -> np.ndarray:
-    """``values`` as float64; a True or False (which float64 would take as 1 or 0) or text is refused."""
+    """``values`` as float64; a True or False (which float64 would take as 1 or 0), in a numpy, object or nullable
+    ``boolean`` column, or text is refused."""
     columns = values if isinstance(values, pd.DataFrame) else values.to_frame()
     for label, dtype in columns.dtypes.items():
         kind = np.dtype(dtype).kind if isinstance(dtype, np.dtype) else ""
-        if kind == "b" or (kind == "O" and columns[label].map(lambda v: isinstance(v, bool | np.bool_)).any()):
+        if pd.api.types.is_bool_dtype(dtype) or (
+                kind == "O" and columns[label].map(lambda v: isinstance(v, bool | np.bool_)).any()):
             raise DataError(f"{what} {str(label)!r} holds True/False values; expected numbers or NaN", path=name,
                             symbol=str(label) if what == "a symbol column" else None)
     try:

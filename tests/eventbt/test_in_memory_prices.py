@@ -15,6 +15,8 @@ from eventbt.data.loaders import load_prices
 from eventbt.errors import DataError
 from eventbt.scenario import ScenarioConfig
 
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text()
+
 SCENARIO = """\
 [data]
 path = "prices.csv"
@@ -224,3 +226,19 @@ def test_a_parquet_file_of_a_frame_with_an_unnamed_date_index_loads(tmp_path: Pa
     a, b = load_prices(named), load_prices(unnamed)
     assert a.symbols == b.symbols == ("AAA", "BBB")
     assert np.array_equal(a.close, b.close) and np.array_equal(a.dates, b.dates)
+
+
+def _in_the_docs(error: DataError) -> None:
+    """docs/errors.md shows the message verbatim (its table of prices in memory)."""
+    assert f"`{error}`" in DOC
+
+
+def test_a_nullable_boolean_column_is_refused_as_a_bool_one() -> None:
+    """A pandas `boolean` column (what convert_dtypes() or a database driver gives) has no numpy kind, so it went
+    to float64 and its True became closes of 1.0, traded; it is refused as the numpy bool column is."""
+    wide = _wide().assign(AAA=pd.array([True, False, None] * 4, dtype="boolean"))
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(wide)
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: a symbol column 'AAA' holds True/False values; expected numbers " \
+                                "or NaN"
+    _in_the_docs(caught.value)
