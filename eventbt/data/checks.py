@@ -65,8 +65,8 @@ _ZONED = re.compile(r"^(?P<wall>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<zone>Z|UTC|
 _DATE_FORMATS = ("ISO8601", "%m/%d/%Y")
 _DIGITS = [0, 1, 2, 3, 5, 6, 8, 9]  # the digits of YYYY-MM-DD
 # datetime64[ns] covers 1677-09-21 .. 2262-04-11; whole years inside that range.
-_EARLIEST = pd.Timestamp("1678-01-01")
-_LATEST = pd.Timestamp("2261-12-31")
+EARLIEST = pd.Timestamp("1678-01-01")
+LATEST = pd.Timestamp("2261-12-31")
 
 
 def iso(day: np.datetime64) -> str:
@@ -121,12 +121,12 @@ def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndar
         else:
             problem = f"{field} {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
         raise DataError(problem, path=path, row=row)
-    outside = ((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()
+    outside = ((parsed < EARLIEST) | (parsed > LATEST)).to_numpy()
     if outside.any():
         i = int(np.argmax(outside))
         raise DataError(
             f"{field} {texts.iloc[i]!r} (row {rows[i]}) is outside the supported range "
-            f"{_EARLIEST.date()} .. {_LATEST.date()}",
+            f"{EARLIEST.date()} .. {LATEST.date()}",
             path=path,
             row=int(rows[i]),
         )
@@ -153,7 +153,7 @@ def _plain_iso_days(column: pd.Series) -> np.ndarray | None:
         days = texts.astype("datetime64[D]")
     except ValueError:  # a month or day out of range: the careful path names it
         return None
-    if not ((days >= _EARLIEST.to_datetime64()) & (days <= _LATEST.to_datetime64())).all():
+    if not ((days >= EARLIEST.to_datetime64()) & (days <= LATEST.to_datetime64())).all():
         return None
     return days.astype("datetime64[ns]")
 

@@ -27,6 +27,8 @@ import pandas as pd
 
 from eventbt.data.checks import (
     DATE_NAMES,
+    EARLIEST,
+    LATEST,
     SYMBOL_NAMES,
     check_bars,
     find_column,
@@ -41,6 +43,10 @@ __all__ = ["IN_MEMORY_NAME", "prices_from_frame"]
 
 IN_MEMORY_NAME = "<prices DataFrame>"
 """How in-memory prices are named in messages and in the audit header's ``data_files``."""
+
+_NUMBER_KINDS = {"integer": "integers", "floating": "numbers", "mixed-integer-float": "numbers",
+                 "decimal": "numbers"}
+
 
 def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbols: Sequence[str] | None = None,
                       start: str | None = None, end: str | None = None) -> PriceData:
@@ -73,7 +79,14 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
 
 
 def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
-    """Dates as ``datetime64[ns]`` at midnight, tz-naive; an unreadable one is named with its row."""
+    """Dates as ``datetime64[ns]`` at midnight, tz-naive; an unreadable one is named with its row. Numbers are
+    refused (pandas would read 20200102 as nanoseconds after 1970), and so are dates outside what
+    ``datetime64[ns]`` holds (a unit of seconds or a ``datetime.date`` may hold the year 2620)."""
+    kind = _NUMBER_KINDS.get(pd.api.types.infer_dtype(values, skipna=True))
+    if kind is not None:
+        given = np.asarray(values)
+        first = given[~pd.isna(given)][0]
+        raise DataError(f"dates are {kind} ({first}); expected datetimes or ISO date text", path=name)
     try:
         parsed = pd.to_datetime(pd.Series(np.asarray(values)), errors="raise")
     except (ValueError, TypeError) as exc:
@@ -84,6 +97,13 @@ def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
     if parsed.isna().any():
         row = int(np.argmax(parsed.isna().to_numpy())) + 1
         raise DataError(f"row {row} has no date; expected a date on every row", path=name, row=row)
+    outside = ((parsed < EARLIEST) | (parsed > LATEST)).to_numpy()
+    if outside.any():
+        row = int(np.argmax(outside)) + 1
+        day = parsed.iloc[row - 1]
+        shown = str(day.date()) if day == day.normalize() else str(day)
+        raise DataError(f"date {shown!r} (row {row}) is outside the supported range {EARLIEST.date()} .. "
+                        f"{LATEST.date()}", path=name, row=row)
     days = parsed.to_numpy(dtype="datetime64[ns]")
     if (days != days.astype("datetime64[D]").astype("datetime64[ns]")).any():
         row = int(np.argmax(days != days.astype("datetime64[D]").astype("datetime64[ns]"))) + 1

@@ -3,6 +3,7 @@ and identified in the audit header by a digest of their numbers."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -242,3 +243,24 @@ def test_a_nullable_boolean_column_is_refused_as_a_bool_one() -> None:
     assert str(caught.value) == f"{IN_MEMORY_NAME}: a symbol column 'AAA' holds True/False values; expected numbers " \
                                 "or NaN"
     _in_the_docs(caught.value)
+
+
+@pytest.mark.parametrize(("dates", "message", "documented"), [
+    (pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2620-01-06"]).as_unit("s"),
+     "date '2620-01-06' (row 3) is outside the supported range 1678-01-01 .. 2261-12-31", True),
+    ([dt.date(2020, 1, 2), dt.date(2020, 1, 3), dt.date(2300, 1, 3)],
+     "date '2300-01-03' (row 3) is outside the supported range 1678-01-01 .. 2261-12-31", False),
+    ([dt.date(1500, 1, 2), dt.date(2020, 1, 3), dt.date(2020, 1, 6)],
+     "date '1500-01-02' (row 1) is outside the supported range 1678-01-01 .. 2261-12-31", False),
+    ([20200102, 20200103, 20200106], "dates are integers (20200102); expected datetimes or ISO date text", True),
+])
+def test_dates_out_of_range_or_numbers_are_named_as_such(dates: object, message: str, documented: bool) -> None:
+    """A year typed 2620 (which datetime64[ns] cannot hold: it wrapped round) and an int YYYYMMDD column (which
+    pandas reads as nanoseconds after 1970) were both refused as "has a time of day". They are named for what they
+    are, in the file's words for the range; the rows are the frame's, counted from 1."""
+    frame = pd.DataFrame({"date": dates, "AAA": [10.0, 11.0, 12.0]})
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(frame)
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: {message}"
+    if documented:
+        _in_the_docs(caught.value)
