@@ -20,7 +20,7 @@ files, and two frames with the same numbers have the same digest.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,8 @@ IN_MEMORY_NAME = "<prices DataFrame>"
 
 _NUMBER_KINDS = {"integer": "integers", "floating": "numbers", "mixed-integer-float": "numbers",
                  "decimal": "numbers"}
+_Cell = Callable[[int, int], tuple[str, str, str, int]]
+"""The field, symbol, date (ISO) and frame row of the cell at a (row, column) of the values being converted."""
 
 
 def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbols: Sequence[str] | None = None,
@@ -112,20 +114,44 @@ def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
     return days
 
 
-def _numbers(values: pd.Series | pd.DataFrame, what: str, name: str) -> np.ndarray:
-    """``values`` as float64; a True or False (which float64 would take as 1 or 0), in a numpy, object or nullable
-    ``boolean`` column, or text is refused."""
-    columns = values if isinstance(values, pd.DataFrame) else values.to_frame()
-    for label, dtype in columns.dtypes.items():
-        kind = np.dtype(dtype).kind if isinstance(dtype, np.dtype) else ""
-        if pd.api.types.is_bool_dtype(dtype) or (
-                kind == "O" and columns[label].map(lambda v: isinstance(v, bool | np.bool_)).any()):
-            raise DataError(f"{what} {str(label)!r} holds True/False values; expected numbers or NaN", path=name,
-                            symbol=str(label) if what == "a symbol column" else None)
+def _numbers(values: pd.DataFrame, kind: str, name: str, cell: _Cell) -> np.ndarray:
+    """``values`` as float64 (None, NaN and pd.NA as NaN); a True or False (which float64 would take as 1 or 0)
+    is refused naming the column (``kind`` says what it is), text naming its cell through ``cell``.
+
+    The whole frame is converted in one call; only when that fails are the columns, then the cells, looked at
+    one by one (an object column holding pd.NA converts there, with its missing values as NaN).
+    """
+    for j, dtype in enumerate(values.dtypes):
+        if pd.api.types.is_bool_dtype(dtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O" and values.iloc[
+                :, j].map(lambda v: isinstance(v, bool | np.bool_)).any()):
+            label = str(values.columns[j])
+            raise DataError(f"{kind} {label!r} holds True/False values; expected numbers or NaN", path=name,
+                            symbol=label if kind == "a symbol column" else None)
     try:
         return np.asarray(values.to_numpy(dtype=float), dtype=float)
     except (ValueError, TypeError):
-        raise DataError(f"{what} holds values that are not numbers; expected numbers or NaN", path=name) from None
+        return np.column_stack([_column_numbers(values.iloc[:, j], j, name, cell) for j in range(values.shape[1])])
+
+
+def _column_numbers(column: pd.Series, j: int, name: str, cell: _Cell) -> np.ndarray:
+    """Column ``j`` of the values as float64, its missing values (None, pd.NA) as NaN; else its first cell that
+    is not a number, named with its field, symbol, date and row."""
+    try:
+        return np.asarray(column.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    except (ValueError, TypeError):
+        pass
+    missing = column.isna().to_numpy()
+    for i, value in enumerate(column.to_numpy(dtype=object).tolist()):
+        if missing[i]:
+            continue
+        try:
+            float(value)
+        except (ValueError, TypeError):
+            field, symbol, day, row = cell(i, j)
+            raise DataError(f"{field} for {symbol!r} on {day} (row {row}) is {str(value)!r}; expected a number or "
+                            "NaN", path=name, symbol=symbol, date=day, row=row) from None
+    raise DataError(f"column {str(column.name)!r} holds values that are not numbers; expected numbers or NaN",
+                    path=name)
 
 
 def _choose(available: Sequence[str], wanted: Sequence[str] | None, name: str) -> tuple[str, ...]:
@@ -164,7 +190,8 @@ def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
     _ordered(dates, name)
     chosen = _choose([str(c) for c in body.columns], wanted, name)
     by_name = {str(c): c for c in body.columns}
-    close = _numbers(body[[by_name[s] for s in chosen]], "a symbol column", name)
+    close = _numbers(body[[by_name[s] for s in chosen]], "a symbol column", name,
+                     lambda i, j: ("close", chosen[j], iso(dates[i]), i + 1))
     return dates, chosen, {"close": np.ascontiguousarray(close)}
 
 
@@ -181,7 +208,7 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
     labels = table[next(c for c in table.columns if str(c) == symbol_column)].astype(str).str.strip()
     chosen = _choose(sorted(set(labels)), wanted, name) if wanted is not None else tuple(sorted(set(labels)))
     keep = labels.isin(chosen).to_numpy()
-    table, labels = table[keep], labels[keep]
+    table, labels, rows = table[keep], labels[keep], np.flatnonzero(keep) + 1
     row_dates = _dates(table[date_name], name)
     dates = np.unique(row_dates)
     row_at, column_at = np.searchsorted(dates, row_dates), np.searchsorted(np.array(chosen), labels.to_numpy())
@@ -198,9 +225,15 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
     for field in FIELDS:
         if field in columns:
             grid = np.full((len(dates), len(chosen)), np.nan)
-            grid[row_at, column_at] = _numbers(table[columns[field]], f"column {field!r}", name)
+            cell = _long_cell(field, labels.to_numpy(), row_dates, rows)
+            grid[row_at, column_at] = _numbers(table[[columns[field]]], "a price column", name, cell)[:, 0]
             fields[field] = grid
     return dates, chosen, fields
+
+
+def _long_cell(field: str, labels: np.ndarray, row_dates: np.ndarray, rows: np.ndarray) -> _Cell:
+    """Where a cell of a long frame's ``field`` column is: its row's symbol, date and frame row."""
+    return lambda i, _: (field, str(labels[i]), iso(row_dates[i]), int(rows[i]))
 
 
 def _cut(dates: np.ndarray, fields: dict[str, np.ndarray], first: np.datetime64 | None,

@@ -144,7 +144,7 @@ def test_corporate_actions_are_not_read_from_a_frame(scenario: Path) -> None:
      "close for 'AAA' on 2021-01-06 (row 3) is inf"),
     (lambda f: f.iloc[[0, 2, 1, 3]], "date 2021-01-05 (row 3) comes before the date above it"),
     (lambda f: f.iloc[[0, 1, 1, 2]], "date 2021-01-05 (row 3) repeats"),
-    (lambda f: f.assign(AAA="x"), "a symbol column holds values that are not numbers"),
+    (lambda f: f.assign(AAA="x"), "close for 'AAA' on 2021-01-04 (row 1) is 'x'; expected a number or NaN"),
     (lambda f: f.tz_localize("UTC"), "dates carry a time zone (UTC)"),
     (lambda f: f.set_axis(range(len(f))), "has no dates: expected a DatetimeIndex or a 'date' column"),
     (lambda f: f.assign(AAA=np.nan), "no close prices for 'AAA': every row is empty"),
@@ -264,3 +264,36 @@ def test_dates_out_of_range_or_numbers_are_named_as_such(dates: object, message:
     assert str(caught.value) == f"{IN_MEMORY_NAME}: {message}"
     if documented:
         _in_the_docs(caught.value)
+
+
+def test_a_cell_that_is_not_a_number_is_named_with_its_symbol_date_and_row() -> None:
+    """One text cell among the closes gave "a symbol column holds values that are not numbers", with nothing to
+    find it by. The wide frame names the symbol, the date and the row (the third date, row 3); the long frame
+    the row of the frame holding it (the 6th row: AAA and BBB alternate, so BBB's third date is row 6), also
+    when a symbol choice drops the rows above it."""
+    wide = _wide().astype(object)
+    wide.iloc[2, 0] = "$21"  # BBB, 2021-01-06
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(wide)
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: close for 'BBB' on 2021-01-06 (row 3) is '$21'; expected a " \
+                                "number or NaN"
+    _in_the_docs(caught.value)
+    long = wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="symbol", value_name="close")
+    long = long.sort_values(["date", "symbol"], ignore_index=True)
+    assert long.loc[5, "close"] == "$21"
+    for symbols in (None, ["BBB"]):
+        with pytest.raises(DataError) as caught:
+            prices_from_frame(long, symbols=symbols)
+        assert str(caught.value) == f"{IN_MEMORY_NAME}: close for 'BBB' on 2021-01-06 (row 6) is '$21'; expected " \
+                                    "a number or NaN"
+
+
+def test_pd_na_in_an_object_column_is_a_missing_price_like_none() -> None:
+    """pd.NA is pandas' missing value: in an object column it was refused as "not numbers" while None in the same
+    place was read as missing. Both give the same prices, NaN in that cell."""
+    wide = _wide().astype(object)
+    with_none, with_na = wide.copy(), wide.copy()
+    with_none.iloc[4, 1], with_na.iloc[4, 1] = None, pd.NA
+    a, b = prices_from_frame(with_none), prices_from_frame(with_na)
+    assert np.isnan(b.close[4, 0]) and np.array_equal(a.close, b.close, equal_nan=True)
+    assert a.sources == b.sources
