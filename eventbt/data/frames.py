@@ -198,6 +198,7 @@ def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
 def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[str] | None
           ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
     table = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    _columns_once(table.columns, name)
     columns = {str(c).lower(): c for c in table.columns}
     date_name = next((columns[n] for n in DATE_NAMES if n in columns), None)
     if date_name is None:
@@ -205,7 +206,12 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
     if "close" not in columns:
         raise DataError("has no 'close' column; expected date, symbol, close and optionally open, high, low, "
                         "volume", path=name)
-    labels = table[next(c for c in table.columns if str(c) == symbol_column)].astype(str).str.strip()
+    given = table[next(c for c in table.columns if str(c) == symbol_column)]
+    labels = given.astype(str).str.strip()
+    empty = given.isna().to_numpy() | (labels == "").to_numpy()
+    if empty.any():
+        row = int(np.argmax(empty)) + 1
+        raise DataError(f"row {row} has no symbol; expected one in {symbol_column!r}", path=name, row=row)
     chosen = _choose(sorted(set(labels)), wanted, name) if wanted is not None else tuple(sorted(set(labels)))
     keep = labels.isin(chosen).to_numpy()
     table, labels, rows = table[keep], labels[keep], np.flatnonzero(keep) + 1
@@ -229,6 +235,23 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
             grid[row_at, column_at] = _numbers(table[[columns[field]]], "a price column", name, cell)[:, 0]
             fields[field] = grid
     return dates, chosen, fields
+
+
+def _columns_once(columns: pd.Index, name: str) -> None:
+    """Each of date, symbol and the price fields in one column: a name twice (a ``concat(axis=1)``) or two
+    names for one field (``close`` and ``Close``) is refused, as in a file, rather than one of them used."""
+    given = [str(c) for c in columns]
+    fields: dict[str, str] = {}
+    for column in given:
+        lowered = column.lower()
+        if lowered in FIELDS or lowered in DATE_NAMES or lowered in SYMBOL_NAMES:
+            if given.count(column) > 1:
+                raise DataError(f"column {column!r} appears twice; expected each once", path=name)
+            if lowered in fields:
+                raise DataError(f"columns {fields[lowered]!r} and {column!r} both give {lowered}; expected one",
+                                path=name)
+            if lowered in FIELDS:
+                fields[lowered] = column
 
 
 def _long_cell(field: str, labels: np.ndarray, row_dates: np.ndarray, rows: np.ndarray) -> _Cell:

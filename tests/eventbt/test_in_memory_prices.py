@@ -297,3 +297,33 @@ def test_pd_na_in_an_object_column_is_a_missing_price_like_none() -> None:
     a, b = prices_from_frame(with_none), prices_from_frame(with_na)
     assert np.isnan(b.close[4, 0]) and np.array_equal(a.close, b.close, equal_nan=True)
     assert a.sources == b.sources
+
+
+def _long_frame() -> pd.DataFrame:
+    return pd.DataFrame({"date": ["2020-01-02", "2020-01-02", "2020-01-03", "2020-01-03"],
+                         "symbol": ["A", "B", "A", "B"], "close": [10.0, 20.0, 11.0, 21.0]})
+
+
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_a_long_frame_row_without_a_symbol_is_named(missing: object) -> None:
+    """A None or NaN symbol on the 4th row raised a bare TypeError (sorting str with float); it is the file's
+    error, naming the frame's row."""
+    frame = _long_frame()
+    frame.loc[3, "symbol"] = missing
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(frame)
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: row 4 has no symbol; expected one in 'symbol'"
+    _in_the_docs(caught.value)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f.assign(Close=f["close"] / 2), "columns 'close' and 'Close' both give close; expected one"),
+    (lambda f: pd.concat([f, f[["close"]]], axis=1), "column 'close' appears twice; expected each once"),
+])
+def test_a_long_frame_with_two_close_columns_is_refused(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    """close and Close (a second vendor's adjusted close merged in): the run used whichever came last, without a
+    word; close twice (a concat) raised numpy's shape mismatch. Both are refused as the same file is."""
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(change(_long_frame()))
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: {message}"
+    _in_the_docs(caught.value)
