@@ -290,10 +290,24 @@ class AuditLog:
         self._fd: int | None = None
         self._digest: str | None = None
         self.count = 0  # lines rendered so far
-        if self.path is not None and enabled:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # 0o666 less the umask, as for any file a program creates (the user decides who may read it).
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
+        # The file is opened (created, or an earlier log in it emptied) only when the first lines are written, so
+        # a log that never writes (a run built and not run, one kept in memory for debugging) leaves it as it was.
+        self._opened = False
+
+    def _open(self) -> None:
+        """Open ``path`` for the first lines: create it, or empty the earlier log in it."""
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # 0o666 less the umask, as for any file a program creates (the user decides who may read it).
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o666)
+        self._opened = True
+
+    def keep_in_memory(self) -> bool:
+        """Keep the log in memory instead of writing ``path``, when nothing has been written to it yet (then the
+        file is left as it was); whether the log is in memory now."""
+        if not self._opened:
+            self.path = None
+        return self.path is None
 
     # -- recording (hot path: append a tuple) ---------------------------------------------------------
     def published(self, seq: int, event: Event, by: str, to: tuple[str, ...] = ()) -> None:
@@ -438,6 +452,8 @@ class AuditLog:
         if len(times) > 4096:
             times.clear()
         chunk = b"".join(pieces)
+        if self.path is not None and not self._opened:
+            self._open()
         if self._fd is not None:
             os.write(self._fd, chunk)
         else:
@@ -469,8 +485,8 @@ class AuditLog:
     def lines(self) -> list[bytes]:
         """Every rendered line so far (reads the file back in file mode)."""
         self.flush()
-        if self.path is not None and self.enabled:
-            return self.path.read_bytes().splitlines()
+        if self._opened:
+            return self.path.read_bytes().splitlines()  # type: ignore[union-attr]  # opened: a path
         return b"".join(self._chunks).splitlines()
 
     def records(self) -> list[dict[str, Any]]:

@@ -146,11 +146,12 @@ class Simulation:
 
             load_benchmark_for_run(config.report.benchmark, self.prices.dates[self.prices.warmup_bars:],
                                    base=config.base_dir, source=config.source)
+        # A scenario's [audit] path gives way to memory when the run is debugged (keep_log_in_memory); a path
+        # given here does not.
+        self._audit_given = audit_path is not None
         try:
             if destination is not None:
-                from eventbt.results.files import create_file
-
-                create_file(destination)  # so the log gets the mode a plain open gives (the umask's)
+                _check_writable(Path(destination))
             self.audit = AuditLog(destination, enabled=audit)
         except OSError as exc:
             from eventbt.errors import OutputError
@@ -298,6 +299,14 @@ class Simulation:
             self._debugger = Debugger(self)
         return self._debugger
 
+    def keep_log_in_memory(self) -> bool:
+        """Keep the audit log in memory rather than write the scenario's ``[audit] path`` (a debugger calls it: a
+        session stopped part-way would leave that file holding a log cut short), when nothing has been written
+        to the file yet; an ``audit_path`` given to the Simulation stays. Whether the log is in memory now."""
+        if not self._audit_given:
+            self.audit.keep_in_memory()
+        return self.audit.path is None
+
     def _deprecated(self, name: str) -> Any:
         warnings.warn(f"Simulation.{name} is deprecated and goes in the next release: use sim.debugger.{name}",
                       DeprecationWarning, stacklevel=3)
@@ -423,6 +432,17 @@ class Simulation:
                             audit=self.audit, scenario=self.config, status=self.status, finished=self.finished,
                             events=self.bus.delivered, dead_letters=len(self.dead_letters),
                             warmup_bars=self.prices.warmup_bars)
+
+
+def _check_writable(path: Path) -> None:
+    """Raise the :class:`OSError` writing the audit log at ``path`` would meet (no permission, a name too long),
+    leaving an existing file as it is: the log itself opens it only when it writes its first lines."""
+    if path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND))  # neither emptied nor changed
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    path.unlink()
 
 
 def _finish_events(handler: Handler) -> list[Event]:

@@ -90,6 +90,11 @@ class Debugger:
         # the failing event (event(), trace() and why() default to it).
         self.error: HandlerError | None = None
         self.partial_steps = StepList()  # the steps a next(N) or step_rebalance() made before a handler error
+        # A debug session keeps the run's log in memory (docs/debugging.md): one stopped part-way must not leave
+        # the scenario's [audit] path holding a log cut short, nor empty the earlier run's log there.
+        keep_in_memory = getattr(simulation, "keep_log_in_memory", None)
+        if callable(keep_in_memory):
+            keep_in_memory()
 
     @property
     def symbols(self) -> tuple[str, ...]:

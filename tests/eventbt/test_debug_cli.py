@@ -175,3 +175,18 @@ def test_prompt_works_interactively_in_a_pseudo_terminal(tiny: str, tmp_path: Pa
     assert "\x1b[1mseq 13  2021-01-06T16:00:00  MarketEvent #14  bar 2\x1b[0m" in text  # bold on a terminal
     assert "stopped before MarketEvent #14" in text
     assert history.read_text(encoding="utf-8").split()[-3:] == ["next", "orders", "quit"]
+
+
+def test_a_debug_session_leaves_the_scenario_audit_log_as_it_was(tiny: str, capsys) -> None:
+    """`eventbt debug` keeps its log in memory (docs/debugging.md): the earlier run's log at the scenario's
+    ``[audit] path`` is neither emptied nor cut short by a session stopped part-way, and a later run takes it."""
+    scenario = Path(tiny)
+    scenario.write_text(scenario.read_text(encoding="utf-8") + '[audit]\npath = "log.jsonl"\n', encoding="utf-8")
+    log = scenario.parent / "log.jsonl"
+    assert _run(["run", tiny], capsys)[0] == 0
+    written = log.read_bytes()
+    code, out, _ = _run(["debug", tiny, "--at", "2021-01-05", "--commands", "next 3"], capsys)
+    assert code == 0 and "\nstopped before MarketEvent #11  2021-01-05T16:00:00" in out
+    assert log.read_bytes() == written
+    assert _run(["run", tiny], capsys)[0] == 0  # not refused as "not an eventbt audit log"
+    assert eventbt.audit.read_audit(log)[-1]["digest"] == json.loads(written.splitlines()[-1])["digest"]

@@ -506,3 +506,37 @@ def test_an_event_delivered_after_a_block_is_where_the_debugger_is() -> None:
             assert block_last is not None and sim.bus.seq_of(block_last.id) < sim.bus.seq_of(last.id)
         lasts.append(last.id)
     assert lasts[0] == lasts[1]
+
+
+def _audited_tiny(folder: Path) -> Path:
+    """The tiny scenario with ``[audit] path = "log.jsonl"`` (the log of a run with no output folder)."""
+    path = write_tiny(folder)
+    path.write_text(path.read_text(encoding="utf-8") + '[audit]\npath = "log.jsonl"\n', encoding="utf-8")
+    return path
+
+
+def test_building_or_debugging_a_simulation_leaves_the_scenario_audit_log_as_it_was(tmp_path: Path) -> None:
+    """Building a Simulation writes nothing (the file is opened when the run writes its first lines), and a debug
+    session keeps its log in memory, so the earlier run's log at ``[audit] path`` stays byte for byte; a new
+    ``[audit] path`` is not even created until a run writes it."""
+    scenario = _audited_tiny(tmp_path)
+    log = tmp_path / "log.jsonl"
+    eventbt.Simulation.from_scenario(scenario)
+    assert not log.exists()  # built, not run: no file
+    first = eventbt.Simulation.from_scenario(scenario).run()
+    assert first is not None and first.audit.path == log
+    written = log.read_bytes()
+    assert written.splitlines()[0].startswith(b'{"') and b'"record":"footer"' in written.splitlines()[-1]
+    eventbt.Simulation.from_scenario(scenario)
+    assert log.read_bytes() == written
+    sim = eventbt.Simulation.from_scenario(scenario)
+    sim.debugger.next(3)  # a session that stops part-way
+    assert sim.audit.path is None and log.read_bytes() == written
+    resumed = sim.run()  # run on to the end: the same run, its log in memory
+    assert resumed is not None and resumed.digest == first.digest and log.read_bytes() == written
+    # An audit_path given to the Simulation is what the user asked for: debugging keeps it.
+    chosen = tmp_path / "chosen.jsonl"
+    sim = eventbt.Simulation.from_scenario(scenario, audit_path=chosen)
+    sim.debugger.next(3)
+    assert sim.audit.path == chosen
+    assert sim.run() is not None and eventbt.audit.read_audit(chosen)[-1]["digest"] == first.digest

@@ -48,7 +48,8 @@ def execute(args: argparse.Namespace) -> int:
             day_start_ns(args.at)
         except DebuggerError as exc:
             raise DebuggerError(f"--at: {exc}", argument=args.at) from None
-    debugger = Simulation.from_scenario(args.scenario, args.overrides).debugger
+    # The session's log stays in memory (docs/debugging.md): the scenario's [audit] path is left as it is.
+    debugger = Simulation.from_scenario(args.scenario, args.overrides, audit_path=False).debugger
     notes = _at_notes(debugger, args.at) if args.at else []
     if args.dump:
         return _dump(debugger, args.at, as_json=args.json, scenario=args.scenario, notes=notes)
