@@ -40,6 +40,9 @@ def event_class(name: str | type[Event]) -> type[Event]:
             return name
         raise DebuggerError(f"{name.__qualname__} is not an event class (a subclass of eventbt.events.Event), so a "
                             "breakpoint on it would never fire", argument=name.__qualname__)
+    if not isinstance(name, str):
+        raise DebuggerError(f"an event type is a name ('fill', 'FillEvent') or an event class, got {name!r}",
+                            argument=repr(name))
     from eventbt import events
 
     classes = {cls.__name__: cls for cls in vars(events).values()

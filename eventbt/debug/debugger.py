@@ -197,17 +197,30 @@ class Debugger:
         if first is None:
             return None
         previous = first.event.time_ns
+        failed: list[tuple[Breakpoint, Event, Exception]] = []
 
         def stop(event: Event) -> bool:
             nonlocal previous
             for breakpoint in self.breakpoints.values():
-                if breakpoint.matches(event, previous):
+                try:
+                    matched = breakpoint.matches(event, previous)
+                except Exception as exc:  # the user's predicate: stop before the event it could not judge
+                    failed.append((breakpoint, event, exc))
+                    return True
+                if matched:
                     self.hit = breakpoint
                     return True
             previous = event.time_ns
             return False
 
-        return self._run(stop)
+        stopped = self._run(stop)
+        if failed:
+            breakpoint, event, exc = failed[0]
+            described = str(breakpoint).partition(": ")[2]
+            raise DebuggerError(f"breakpoint {breakpoint.number} ({described}) raised {type(exc).__name__} on "
+                                f"{event.kind} #{event.id} at {event.date}: {exc}; stopped before that event: mend "
+                                f"or delete the breakpoint, then continue") from exc
+        return stopped
 
     def _run(self, stop: Callable[[Event], bool], *, quiet_bars: bool = False) -> Event | None:
         """Run until ``stop(next_event)``; with ``quiet_bars`` quiet bars go as blocks, unseen by ``stop``."""
@@ -290,6 +303,9 @@ class Debugger:
             raise DebuggerError("a breakpoint needs an event type, a symbol, a date or a predicate")
         if self.simulation.finished:
             raise DebuggerError("the run is over, so a breakpoint would never fire")
+        if predicate is not None and not callable(predicate):
+            raise DebuggerError(f"predicate= takes a function of the event (Callable[[Event], bool]), got "
+                                f"{predicate!r}", argument=repr(predicate))
         cls = None if event_type is None else event_class(event_type)
         if symbol is not None:
             self._check_symbol(symbol)

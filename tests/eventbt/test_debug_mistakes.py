@@ -201,3 +201,44 @@ def test_the_rebalance_dates_leave_out_the_warm_up() -> None:
     dates = simulation.debugger.rebalance_dates()
     assert first == "2014-03-03" and dates and min(dates) >= first
     assert dates[0] == "2014-03-07"
+
+
+def test_a_breakpoint_predicate_that_raises_stops_before_its_event_and_names_both(tiny: str) -> None:
+    """``lambda e: e.symbol == "BBB"`` raises on the first event without a symbol: bar 0's SignalEvent #2, after
+    continue_() delivered MarketEvent #1. That is a DebuggerError naming the breakpoint and the event; the run
+    stays at that event (queued, not lost, the run not failed), and once the breakpoint is deleted it runs on to
+    the plain run's digest."""
+    plain = eventbt.Simulation.from_scenario(tiny).run()
+    assert plain is not None
+    sim = eventbt.Simulation.from_scenario(tiny)
+    debugger = sim.debugger
+
+    def bbb(event: object) -> bool:
+        return event.symbol == "BBB"  # type: ignore[attr-defined]
+
+    debugger.add_breakpoint(predicate=bbb)
+    with pytest.raises(DebuggerError) as caught:
+        debugger.continue_()
+    assert str(caught.value) == (
+        "breakpoint 1 (any event if bbb) raised AttributeError on SignalEvent #2 at 2021-01-04T16:00:00: "
+        "'SignalEvent' object has no attribute 'symbol'; stopped before that event: mend or delete the breakpoint, "
+        "then continue")
+    assert sim.status == "running" and debugger.error is None and debugger.hit is None
+    assert [event.id for event in debugger.queue.events] == [2] and debugger.event().id == 2
+    debugger.delete_breakpoint(1)
+    assert debugger.continue_() is None and sim.result().digest == plain.digest
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"event_type": 42}, "an event type is a name ('fill', 'FillEvent') or an event class, got 42"),
+    ({"predicate": 5}, "predicate= takes a function of the event (Callable[[Event], bool]), got 5"),
+])
+def test_add_breakpoint_refuses_arguments_of_the_wrong_kind(tiny: str, arguments: dict[str, object],
+                                                            message: str) -> None:
+    """A number for the event type (it raised AttributeError: 'int' object has no attribute 'strip') or a predicate
+    that is not callable (it was taken, then failed the run at its first event): a DebuggerError, no number."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    with pytest.raises(DebuggerError) as caught:
+        debugger.add_breakpoint(**arguments)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+    assert debugger.breakpoints == {} and debugger.add_breakpoint("fill").number == 1
