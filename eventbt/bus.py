@@ -168,6 +168,8 @@ class Bus:
         # The id of the last event a quiet block delivered in the last run() (its last snapshot, or the last event
         # before the market event a block failed at); see last_in_block().
         self._last_in_block: int | None = None
+        # The id of the last event delivered (see last_delivered()): where the run is, whoever moved it.
+        self._last_delivered: int | None = None
         # _quiet_handlers()'s answer for the bus as it is wired (the debugger's search for the next rebalance asks
         # once a run); forgotten when a handler, a subscription or the source changes.
         self._quiet: tuple[tuple[QuietHandler, ...], str] | _Unknown | None = _UNKNOWN
@@ -198,6 +200,12 @@ class Bus:
 
     def attach_source(self, source: Source) -> None:
         self._source = source
+        self._quiet = _UNKNOWN
+
+    def detach_source(self) -> None:
+        """Take nothing more from the source: a run that has ended publishes no more of its events (a look at the
+        queue after a handler error must not pull the next bar into a log already closed)."""
+        self._source = None
         self._quiet = _UNKNOWN
 
     def _quiet_handlers(self) -> tuple[tuple[QuietHandler, ...], str] | None:
@@ -398,6 +406,7 @@ class Bus:
         if event is None:
             return None
         emitted = [(name, self._hook(name, hook, event)) for name, hook in self._routes.get(event.__class__, ())]
+        self._last_delivered = event.id
         self.delivered += 1
         return Delivery(seq=self._seq_of[event.id], event=event, emitted=tuple(emitted))
 
@@ -451,6 +460,7 @@ class Bus:
         quiet_handlers, snapshot_by = quiet if quiet is not None else ((), "")
         delivered = 0
         self._last_in_block = None
+        taken: Event | None = None  # the last event taken one by one (its hooks called, even if one failed)
         try:
             while True:
                 if now:
@@ -482,6 +492,7 @@ class Bus:
                 if stop is not None and stop(event):
                     now.appendleft(event)
                     return event
+                taken = event
                 for name, hook in routes.get(event.__class__, empty):
                     try:
                         out = hook(event)
@@ -496,6 +507,19 @@ class Bus:
                 delivered += 1
         finally:
             self.delivered += delivered
+            # The later of the last event delivered one by one and the last a block delivered (a larger seq is later).
+            block_last = self._last_in_block
+            if taken is not None and (block_last is None or seq_of[taken.id] > seq_of[block_last]):
+                self._last_delivered = taken.id
+            elif block_last is not None:
+                self._last_delivered = block_last
+
+    def last_delivered(self) -> Event | None:
+        """The last event delivered, by :meth:`step`, :meth:`run` or in a quiet block; ``None`` before the first.
+        Where the run is, whoever moved it (the debugger reads it). After a hook error: :meth:`run` took the failing
+        event (as the debugger's search saw it), :meth:`step` did not (the event before it); a block that failed
+        at a bar, the last event before that bar's market event."""
+        return None if self._last_delivered is None else self.events[self._last_delivered]
 
     def last_in_block(self) -> Event | None:
         """The last event the last :meth:`run` delivered in a quiet block (its last snapshot, or, when a handler

@@ -423,6 +423,7 @@ class Simulation:
             return
         self.finished = True
         self.status = status
+        self.bus.detach_source()  # an ended run takes no more bars: looking at its queue publishes nothing
         self.audit.close(status, events=self.bus.delivered, bars=len(self.history.bars),
                          wall_clock={"ended": _now_iso()}, **fields)
 

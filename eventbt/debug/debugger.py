@@ -83,7 +83,6 @@ class Debugger:
         self.simulation = simulation
         self.breakpoints: dict[int, Breakpoint] = {}
         self._numbers = itertools.count(1)
-        self.last: Event | None = None  # the last event delivered
         self.hit: Breakpoint | None = None  # the breakpoint the last continue_() stopped at
         self.result: Any = None  # the run's Result, set once the run has ended
         # The handler error that ended the run, if one did: the session goes on as a post-mortem, stopped at
@@ -95,6 +94,12 @@ class Debugger:
         keep_in_memory = getattr(simulation, "keep_log_in_memory", None)
         if callable(keep_in_memory):
             keep_in_memory()
+
+    @property
+    def last(self) -> Event | None:
+        """The last event delivered, read from the run's bus (:meth:`~eventbt.bus.Bus.last_delivered`): where the
+        run is, whether this debugger, another one or ``sim.run()`` moved it."""
+        return self.simulation.bus.last_delivered()
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -152,7 +157,6 @@ class Debugger:
         if delivery is None:
             self.result = sim.result()
             return None
-        self.last = delivery.event
         changed = np.flatnonzero((book.positions != positions) | (book.average_cost != average))
         changes = tuple(
             PositionChange(symbol=book.symbols[i], shares_before=int(positions[i]),
@@ -183,9 +187,10 @@ class Debugger:
         A :class:`DebuggerError` when the run is already past ``date`` (the run only goes forward).
         """
         start = day_start_ns(date)
-        if self.last is not None and start <= self.last.time_ns:
-            raise DebuggerError(f"the run is already past {date}: {self.last.kind} #{self.last.id} at "
-                                f"{self.last.date} has been delivered (a run only goes forward)", argument=date)
+        last = self.last
+        if last is not None and start <= last.time_ns:
+            raise DebuggerError(f"the run is already past {date}: {last.kind} #{last.id} at "
+                                f"{last.date} has been delivered (a run only goes forward)", argument=date)
         return self._run(lambda event: event.time_ns >= start)
 
     def continue_(self) -> Event | None:
@@ -227,31 +232,15 @@ class Debugger:
         if not self._moving():
             return None
 
-        def check(event: Event) -> bool:
-            if stop(event):
-                return True
-            self.last = event
-            return False
-
         try:
-            result = self.simulation.run(check, quiet_bars=quiet_bars)
+            result = self.simulation.run(stop, quiet_bars=quiet_bars)
         except HandlerError as exc:
-            self._caught_up()
             self._record_error(exc)
             raise
-        self._caught_up()
         if result is not None:
             self.result = result
             return None
         return self.simulation.bus.peek()
-
-    def _caught_up(self) -> None:
-        """After a run whose quiet blocks ``stop`` did not see: the last event delivered is a block's when it came
-        after the last one ``stop`` saw."""
-        bus = self.simulation.bus
-        unseen = bus.last_in_block()
-        if unseen is not None and (self.last is None or bus.seq_of(unseen.id) > bus.seq_of(self.last.id)):
-            self.last = unseen
 
     def step_rebalance(self) -> StepList:
         """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill."""
@@ -444,4 +433,5 @@ class Debugger:
         return found
 
     def _now_text(self) -> str:
-        return self.last.date if self.last is not None else "the start"
+        last = self.last
+        return last.date if last is not None else "the start"

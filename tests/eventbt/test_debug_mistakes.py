@@ -242,3 +242,20 @@ def test_add_breakpoint_refuses_arguments_of_the_wrong_kind(tiny: str, arguments
         debugger.add_breakpoint(**arguments)  # type: ignore[arg-type]
     assert str(caught.value) == message
     assert debugger.breakpoints == {} and debugger.add_breakpoint("fill").number == 1
+
+
+def test_looking_at_the_queue_after_a_handler_error_writes_nothing_to_the_log(tmp_path: Path) -> None:
+    """The buggy handler fails at bar 1's MarketEvent #11, which was the last event published. Looking at the queue
+    afterwards pulled bar 1's BarEndEvent #12 from the feed and published it after the footer, and a folder written
+    from the result then failed `audit verify`; now the log still ends with its footer and verifies."""
+    from eventbt.cli import main as cli
+
+    sim = eventbt.Simulation.from_scenario(write_buggy(tmp_path))
+    with pytest.raises(HandlerError):
+        sim.debugger.continue_()
+    before = sim.audit.lines()
+    assert before[-1].startswith(b'{"') and b'"footer"' in before[-1]
+    assert all(event.id != 12 for event in sim.debugger.queue.events)
+    assert sim.debugger.event().id == 11 and sim.audit.lines() == before
+    sim.result().write(tmp_path / "out")
+    assert cli(["audit", "verify", str(tmp_path / "out" / "audit.jsonl")]) == 0

@@ -540,3 +540,27 @@ def test_building_or_debugging_a_simulation_leaves_the_scenario_audit_log_as_it_
     sim.debugger.next(3)
     assert sim.audit.path == chosen
     assert sim.run() is not None and eventbt.audit.read_audit(chosen)[-1]["digest"] == first.digest
+
+
+def test_the_debugger_is_where_the_run_is_whoever_moved_it(tiny: Path) -> None:
+    """The debugger's position comes from the bus: after sim.run() resumes a stepped run, the portfolio is titled
+    with the last bar (2021-01-06, the tiny scenario's last) and event() is the run's last event, its final
+    SnapshotEvent; a second Debugger on a run already at 2021-01-05 knows it (not "the start"), and refuses
+    run_until a date already passed."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    debugger = sim.debugger
+    debugger.run_until("2021-01-05")
+    debugger.next(2)
+    assert sim.run() is not None
+    assert str(debugger.portfolio).splitlines()[0].startswith("portfolio after 2021-01-06T16:00:00")
+    last = debugger.event()
+    assert isinstance(last, SnapshotEvent) and last.id == max(sim.bus.events) and last.date.startswith("2021-01-06")
+
+    sim = eventbt.Simulation.from_scenario(tiny)
+    sim.debugger.run_until("2021-01-05")
+    stepped = sim.debugger.next(2)
+    other = Debugger(sim)
+    assert other.last is stepped[-1].event
+    assert str(other.portfolio).splitlines()[0].startswith("portfolio after 2021-01-05T16:00:00")
+    with pytest.raises(DebuggerError, match="the run is already past 2021-01-04"):
+        other.run_until("2021-01-04")
