@@ -391,7 +391,7 @@ class Debugger:
         if event_id is None:
             found = self._rebalance_events()
             subject = f"rebalance signal #{found[0].id}" if found else "no rebalance yet"
-            return views.WhyView.of(subject, found)
+            return views.WhyView.of(subject, found, queued=bool(found) and self._queued(found[0]))
         event = self.event(event_id)
         about_order = isinstance(event, FillEvent | CancelEvent | OrderStateEvent)
         order = events.get(event.order_id) if about_order else event  # type: ignore[attr-defined]
@@ -406,7 +406,8 @@ class Debugger:
             return views.WhyView.of(f"{order.kind} #{order.id} ({order.symbol})", sorted(keep.values(),
                                                                                          key=lambda e: e.id))
         if isinstance(event, SignalEvent):
-            return views.WhyView.of(f"SignalEvent #{event.id}", self._rebalance_events(event))
+            return views.WhyView.of(f"SignalEvent #{event.id}", self._rebalance_events(event),
+                                    queued=self._queued(event))
         return views.WhyView.of(f"{event.kind} #{event.id}", [event])
 
     def waiting(self) -> views.WaitingView:
@@ -416,6 +417,10 @@ class Debugger:
         listed = getattr(execution, "waiting", None)
         rows = listed() if callable(listed) else ()
         return views.WaitingView.of(rows, self.dates, self._now_text())
+
+    def _queued(self, event: Event) -> bool:
+        """Whether ``event`` is still queued (published, not delivered yet)."""
+        return any(e.id == event.id for e in self.simulation.bus.pending())
 
     def _rebalance_events(self, signal: Event | None = None) -> list[Event]:
         """The signal (first) and every event it caused, directly or through its orders, so far."""

@@ -32,6 +32,9 @@ __all__ = [
     "WhyView",
 ]
 
+# What `why` and `orders` say about a signal still queued (stopped before it, after `next` delivered its market).
+NOT_YET = "it has not reached the rebalance handler yet (it is queued: step on, then ask again)"
+
 
 class _Shown:
     def table(self) -> Table:
@@ -178,7 +181,10 @@ class OrdersView(_Shown):
             target = "" if o.target_weight is None else weight(o.target_weight)
             rows.append((f"#{o.id}", o.side.name, o.symbol, quantity(o.quantity), price(o.reference_price),
                          target, o.reason, status))
-        return cls(rows=tuple(rows), title=f"orders of signal #{events[0].id} on {events[0].date}")
+        title = f"orders of signal #{events[0].id} on {events[0].date}"
+        if events[0].id in queued:
+            title += f": none yet, {NOT_YET}"
+        return cls(rows=tuple(rows), title=title)
 
     def table(self) -> Table:
         return Table.of(("id", "side", "symbol", "quantity", "price", "target", "reason", "status"), self.rows,
@@ -221,18 +227,22 @@ class WhyView(_Shown):
     subject: str
     notices: tuple[NoticeEvent, ...]
     states: tuple[OrderStateEvent, ...] = ()
+    queued: bool = False  # the subject is a signal still queued: the rebalance handler has not seen it
 
     @classmethod
-    def of(cls, subject: str, events: Sequence[Event]) -> WhyView:
+    def of(cls, subject: str, events: Sequence[Event], *, queued: bool = False) -> WhyView:
         return cls(subject=subject, notices=tuple(e for e in events if isinstance(e, NoticeEvent)),
-                   states=tuple(e for e in events if isinstance(e, OrderStateEvent) and e.reason))
+                   states=tuple(e for e in events if isinstance(e, OrderStateEvent) and e.reason), queued=queued)
 
     def table(self) -> Table:
         explained: list[tuple[int, tuple[str, ...]]] = [
             (n.id, (f"#{n.id}", n.code, n.symbol or "", explain(n))) for n in self.notices]
         explained.extend((e.id, (f"#{e.id}", str(e.state), e.symbol, e.reason)) for e in self.states)
         rows = [row for _, row in sorted(explained)]
-        title = f"why: {self.subject}" + ("" if rows else ": no notice (nothing skipped, scaled or trimmed)")
+        if self.queued:
+            title = f"why: {self.subject}: {NOT_YET}"
+        else:
+            title = f"why: {self.subject}" + ("" if rows else ": no notice (nothing skipped, scaled or trimmed)")
         return Table.of(("id", "code", "symbol", "explanation"), rows, numeric=("id",), title=title)
 
 

@@ -190,3 +190,20 @@ def test_a_debug_session_leaves_the_scenario_audit_log_as_it_was(tiny: str, caps
     assert log.read_bytes() == written
     assert _run(["run", tiny], capsys)[0] == 0  # not refused as "not an eventbt audit log"
     assert eventbt.audit.read_audit(log)[-1]["digest"] == json.loads(written.splitlines()[-1])["digest"]
+
+
+def test_why_and_orders_before_the_signal_reaches_the_rebalance_handler_say_so(tiny: str, capsys) -> None:
+    """`next` delivers bar 2's MarketEvent #14, whose strategy publishes SignalEvent #15, still queued: `why` said
+    "no notice (nothing skipped, scaled or trimmed)", yet one step later BBB's buy is scaled for cash (notice #16).
+    Now `why` and `orders` say the signal has not reached the rebalance handler yet; after it has, the notice."""
+    code, out, _ = _run(["debug", tiny, "--at", "2021-01-06", "--commands", "next; why; orders; why 15; next; why"],
+                        capsys)
+    lines = out.splitlines()
+    not_yet = "it has not reached the rebalance handler yet (it is queued: step on, then ask again)"
+    assert code == 0
+    assert lines[lines.index("(eventbt) why") + 1] == f"why: rebalance signal #15: {not_yet}"
+    assert lines[lines.index("(eventbt) orders") + 1] == f"orders of signal #15 on 2021-01-06T16:00:00: none yet, " \
+                                                         f"{not_yet}"
+    assert lines[lines.index("(eventbt) why 15") + 1] == f"why: SignalEvent #15: {not_yet}"
+    after = lines[len(lines) - 1 - lines[::-1].index("(eventbt) why") + 1:]
+    assert after[0] == "why: rebalance signal #15" and "scaled_for_cash  BBB" in after[2]
