@@ -33,6 +33,8 @@ from eventbt.debug.records import PositionChange, StepList, StepRecord
 from eventbt.errors import DebuggerError, HandlerError
 from eventbt.events import (
     CancelEvent,
+    DividendEvent,
+    DividendPaymentEvent,
     Event,
     FillEvent,
     MarketEvent,
@@ -41,6 +43,9 @@ from eventbt.events import (
     OrderStateEvent,
     SignalEvent,
     SnapshotEvent,
+    SplitAdjustmentEvent,
+    SplitEvent,
+    WarmupBarEvent,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +56,11 @@ __all__ = ["Breakpoint", "Debugger", "Steppable", "day_start_ns", "did_you_mean"
            "has_symbol"]
 
 _NS_PER_DAY = 86_400_000_000_000
+# The events of a corporate action of the data, by the action's kind (CorporateAction.kind).
+_ACTION_KINDS: dict[type[Event], str] = {SplitEvent: "split", SplitAdjustmentEvent: "split",
+                                         DividendEvent: "dividend", DividendPaymentEvent: "dividend"}
+# The events a warm-up bar can publish: its WarmupBarEvent and its corporate actions.
+_WARMUP_EVENTS = frozenset({WarmupBarEvent, *_ACTION_KINDS})
 
 
 class Steppable(Protocol):
@@ -303,6 +313,8 @@ class Debugger:
                                     "would never fire", argument=symbol)
         if date is not None:
             self._check_date(date, alone=cls is None and symbol is None and predicate is None)
+        if cls is not None:
+            self._check_published(cls, symbol, date)
         breakpoint = Breakpoint(number=next(self._numbers), event_type=cls, symbol=symbol, date=date,
                                 predicate=predicate)
         self.breakpoints[breakpoint.number] = breakpoint
@@ -331,6 +343,33 @@ class Debugger:
         if upcoming is not None and (start <= upcoming.time_ns if alone else start + _NS_PER_DAY <= upcoming.time_ns):
             raise DebuggerError(f"the run has already reached {date} (next: {upcoming.kind} #{upcoming.id} at "
                                 f"{upcoming.date}), so a breakpoint on it would never fire", argument=date)
+
+    def _check_published(self, cls: type[Event], symbol: str | None, date: str | None) -> None:
+        """Refuse an event type the run never publishes with these conditions: a corporate action's events without
+        such an action in the data (of ``symbol``), and on a warm-up date any event but the warm-up bar's own."""
+        prices = getattr(self.simulation, "prices", None)
+        if prices is None:
+            return
+        described = " ".join([cls.__name__, *([symbol] if symbol else []), *([f"on {date}"] if date else [])])
+        kind = _ACTION_KINDS.get(cls)
+        if kind is not None:
+            # A dividend is paid on its pay date, not the ex-date the data gives: its payment's day is not checked.
+            day = None if date is None or cls is DividendPaymentEvent else str(np.datetime64(day_start_ns(date),
+                                                                                              "ns"))[:10]
+            if not any(action.kind == kind and symbol in (None, action.symbol) and day in (None, action.date)
+                       for action in prices.actions):
+                of = f" of {symbol}" if symbol else ""
+                on = f" on {date}" if day else ""
+                where = " (it reads no [data] corporate_actions)" if not prices.actions else ""
+                raise DebuggerError(f"the run's data has no {kind}{of}{on}{where}, so a breakpoint on {described} "
+                                    "would never fire", argument=cls.__name__)
+        warmup = int(getattr(prices, "warmup_bars", 0) or 0)
+        if date is not None and warmup and cls not in _WARMUP_EVENTS:
+            first = int(prices.dates[warmup].astype("datetime64[ns]").astype(np.int64))
+            if day_start_ns(date) < first:
+                raise DebuggerError(f"{date} is in the warm-up (trading starts on {str(prices.dates[warmup])[:10]}), "
+                                    f"where a bar publishes only its WarmupBarEvent and corporate actions, so a "
+                                    f"breakpoint on {described} would never fire", argument=date)
 
     def delete_breakpoint(self, number: int) -> None:
         if self.breakpoints.pop(number, None) is None:

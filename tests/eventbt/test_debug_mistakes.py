@@ -259,3 +259,27 @@ def test_looking_at_the_queue_after_a_handler_error_writes_nothing_to_the_log(tm
     assert sim.debugger.event().id == 11 and sim.audit.lines() == before
     sim.result().write(tmp_path / "out")
     assert cli(["audit", "verify", str(tmp_path / "out" / "audit.jsonl")]) == 0
+
+
+def test_breakpoints_on_events_the_run_never_publishes_are_refused(tiny: str) -> None:
+    """The tiny scenario reads no corporate actions, so no split or dividend event is ever published; quandl_actions
+    warms up on its first 40 bars (trading starts on 2014-03-03, as test_the_rebalance_dates_leave_out_the_warm_up
+    works out), where a bar publishes only its WarmupBarEvent and its actions, and its data holds dividends of AAPL
+    and MSFT and one split, of AAPL (2014-06-09): so no split of MSFT. These were taken and never fired."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    with pytest.raises(DebuggerError, match=r"^the run's data has no split \(it reads no \[data\] corporate_actions\), "
+                                            r"so a breakpoint on SplitEvent would never fire$"):
+        debugger.add_breakpoint("split")
+    with pytest.raises(DebuggerError, match=r"^the run's data has no dividend of AAA \(it reads no"):
+        debugger.add_breakpoint("dividend", "AAA")
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "quandl_actions.toml"
+    debugger = eventbt.Simulation.from_scenario(scenario, audit=False).debugger
+    debugger.run_until("2014-01-10")
+    for event_type in ("market", "fill"):
+        with pytest.raises(DebuggerError, match=r"^2014-01-15 is in the warm-up \(trading starts on 2014-03-03\), "):
+            debugger.add_breakpoint(event_type, date="2014-01-15")
+    with pytest.raises(DebuggerError, match=r"^the run's data has no split of MSFT, so a breakpoint on SplitEvent"):
+        debugger.add_breakpoint("split", "MSFT")
+    assert [debugger.add_breakpoint(*arguments).number for arguments in (("split", "AAPL"), ("warmupbar",),
+                                                                          ("dividend", "MSFT"))] == [1, 2, 3]
+    assert debugger.add_breakpoint("market", date="2014-03-03").number == 4
