@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eventbt.events import MarketEvent
+from eventbt.events import FillEvent, MarketEvent
 from eventbt.handler import Handler
 
 # Three bars, two symbols, 50/50 static weights rebalanced on the first and last bar, 1.00 per fill, no
@@ -67,6 +67,24 @@ def write_buggy(folder: Path) -> Path:
     path = write_tiny(folder)
     path.write_text(SCENARIO + '[[handlers]]\nname = "tests.eventbt.debug_fixtures:FailsOnTheSecondBar"\n',
                     encoding="utf-8")
+    return path
+
+
+class FailsOnAFill(Handler):
+    """A user's handler with a bug: it raises on the first fill of BBB (bar 0's second fill, mid-rebalance)."""
+
+    name = "buggy_fill"
+    subscribes = (FillEvent,)
+
+    def on_fill(self, event: FillEvent) -> None:
+        if event.symbol == "BBB":
+            raise ZeroDivisionError("buggy fee on BBB")
+
+
+def write_buggy_fill(folder: Path) -> Path:
+    """The tiny scenario with :class:`FailsOnAFill` as an extra handler; returns the scenario file."""
+    path = write_tiny(folder)
+    path.write_text(SCENARIO + '[[handlers]]\nname = "tests.eventbt.debug_fixtures:FailsOnAFill"\n', encoding="utf-8")
     return path
 
 

@@ -207,3 +207,35 @@ def test_why_and_orders_before_the_signal_reaches_the_rebalance_handler_say_so(t
     assert lines[lines.index("(eventbt) why 15") + 1] == f"why: SignalEvent #15: {not_yet}"
     after = lines[len(lines) - 1 - lines[::-1].index("(eventbt) why") + 1:]
     assert after[0] == "why: rebalance signal #15" and "scaled_for_cash  BBB" in after[2]
+
+
+def test_dump_of_a_rebalance_that_fails_prints_its_steps_then_the_error(tmp_path: Path, capsys) -> None:
+    """A handler raising on bar 0's BBB fill (FillEvent #8, after the AAA fill #7): --dump printed the error alone;
+    now the steps up to the failure first (the market event to the AAA fill, as step-rebalance prints them), then
+    the error, exit 2. The steps are those the same dump prints on the tiny scenario without the buggy handler."""
+    from tests.eventbt.debug_fixtures import write_buggy_fill
+
+    (tmp_path / "plain").mkdir()
+    code, plain, _ = _run(["debug", str(write_tiny(tmp_path / "plain")), "--dump"], capsys)
+    assert code == 0
+    code, out, err = _run(["debug", str(write_buggy_fill(tmp_path)), "--dump"], capsys)
+    assert code == 2
+    assert err.startswith("eventbt: error: handler 'buggy_fill' raised ZeroDivisionError: buggy fee on BBB; while "
+                          "handling FillEvent #8 at 2021-01-04T16:00:00")
+    steps = out.split("\nseq ")
+    assert steps[0].startswith("seq 0  2021-01-04T16:00:00  MarketEvent #1")
+    assert steps[-1].startswith("6  2021-01-04T16:00:00  FillEvent #7  BUY 49 AAA")
+    shown = plain.split("\nseq ")
+    assert [step.split("\n")[0] for step in steps] == [step.split("\n")[0] for step in shown[:len(steps)]]
+
+
+def test_a_missing_script_is_an_error_before_the_run_is_built(tiny: str, tmp_path: Path, capsys,
+                                                              monkeypatch) -> None:
+    """--script naming no file: exit 2 before the scenario is run to --at (it printed the stop line first)."""
+    def not_built(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run was built")
+
+    monkeypatch.setattr(eventbt.Simulation, "from_scenario", not_built)
+    code, out, err = _run(["debug", tiny, "--at", "2021-01-06", "--script", str(tmp_path / "none.txt")], capsys)
+    assert (code, out) == (2, "")
+    assert err == f"eventbt: error: cannot read {tmp_path / 'none.txt'}: No such file or directory\n"

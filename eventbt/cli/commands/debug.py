@@ -49,6 +49,12 @@ def execute(args: argparse.Namespace) -> int:
         except DebuggerError as exc:
             raise DebuggerError(f"--at: {exc}", argument=args.at) from None
     # The session's log stays in memory (docs/debugging.md): the scenario's [audit] path is left as it is.
+    script = None
+    if args.script is not None:  # read before the run is built and stepped to --at
+        try:
+            script = Path(args.script).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DebuggerError(f"cannot read {args.script}: {exc.strerror}", argument=args.script) from None
     debugger = Simulation.from_scenario(args.scenario, args.overrides, audit_path=False).debugger
     notes = _at_notes(debugger, args.at) if args.at else []
     if args.dump:
@@ -65,12 +71,8 @@ def execute(args: argparse.Namespace) -> int:
     scripted = True
     if args.commands is not None:
         shell.run_lines(args.commands.split(";"))
-    elif args.script is not None:
-        try:
-            text = Path(args.script).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DebuggerError(f"cannot read {args.script}: {exc.strerror}", argument=args.script) from None
-        shell.run_lines(text.splitlines())
+    elif script is not None:
+        shell.run_lines(script.splitlines())
     elif sys.stdin.isatty():
         scripted = False
         shell.interact()
@@ -110,7 +112,7 @@ def _at_notes(debugger: Debugger, at: str) -> list[str]:
 def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, notes: list[str]) -> int:
     import orjson
 
-    from eventbt.errors import DebuggerError
+    from eventbt.errors import DebuggerError, HandlerError
 
     if at:
         last = str(debugger.dates[-1])[:10] if debugger.dates is not None and len(debugger.dates) else None
@@ -118,8 +120,14 @@ def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, n
             raise DebuggerError(f"--dump --at {at}: no rebalance on or after it, the data ends on {last}",
                                 argument=at)
         debugger.run_until(at)
-    records = debugger.step_rebalance()
+    failure: HandlerError | None = None
+    try:
+        records = debugger.step_rebalance()
+    except HandlerError as exc:  # the steps up to the failure are printed first, then the error (as step-rebalance)
+        records, failure = debugger.partial_steps, exc
     if not records:
+        if failure is not None:
+            raise failure
         raise DebuggerError(f"--dump: no rebalance on or after {at or 'the start'}", argument=at)
     shown = records[0].event.date[:10]
     if at and shown != str(at).strip()[:10]:
@@ -139,4 +147,7 @@ def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, n
                                       | orjson.OPT_SERIALIZE_NUMPY).decode() + "\n")
     else:
         print(records)
+    if failure is not None:
+        sys.stdout.flush()
+        raise failure
     return 0
