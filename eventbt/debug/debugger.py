@@ -22,7 +22,7 @@ HTML tables in Jupyter; see :mod:`eventbt.debug.records`, :mod:`eventbt.debug.vi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -430,7 +430,7 @@ class Debugger:
         if event_id is None:
             found = self._rebalance_events()
             subject = f"rebalance signal #{found[0].id}" if found else "no rebalance yet"
-            return views.WhyView.of(subject, found, queued=bool(found) and self._queued(found[0]))
+            return self._why(subject, found, queued=bool(found) and self._queued(found[0]))
         event = self.event(event_id)
         about_order = isinstance(event, FillEvent | CancelEvent | OrderStateEvent)
         order = events.get(event.order_id) if about_order else event  # type: ignore[attr-defined]
@@ -442,12 +442,25 @@ class Debugger:
             if order.cause_id is not None and order.cause_id in events:
                 related = self._rebalance_events(events[order.cause_id])
                 keep.update((e.id, e) for e in related if getattr(e, "symbol", None) == order.symbol)
-            return views.WhyView.of(f"{order.kind} #{order.id} ({order.symbol})", sorted(keep.values(),
-                                                                                         key=lambda e: e.id))
+            return self._why(f"{order.kind} #{order.id} ({order.symbol})", sorted(keep.values(), key=lambda e: e.id))
         if isinstance(event, SignalEvent):
-            return views.WhyView.of(f"SignalEvent #{event.id}", self._rebalance_events(event),
-                                    queued=self._queued(event))
-        return views.WhyView.of(f"{event.kind} #{event.id}", [event])
+            return self._why(f"SignalEvent #{event.id}", self._rebalance_events(event), queued=self._queued(event))
+        return self._why(f"{event.kind} #{event.id}", [event])
+
+    def _why(self, subject: str, events: Sequence[Event], *, queued: bool = False) -> views.WhyView:
+        """The why view of ``events``, with the fill that followed each ``reduced_at_fill`` notice (its price with
+        slippage and its commission are what the cash check used)."""
+        found = self.simulation.bus.events
+        fills: dict[int, FillEvent] = {}
+        for notice in events:
+            if isinstance(notice, NoticeEvent) and notice.code == "reduced_at_fill":
+                # The execution handler publishes the notice, its cut's events, then the fill, with the next ids.
+                for event_id in range(notice.id + 1, notice.id + 8):
+                    fill = found.get(event_id)
+                    if isinstance(fill, FillEvent) and fill.order_id == notice.cause_id:
+                        fills[notice.id] = fill
+                        break
+        return views.WhyView.of(subject, events, queued=queued, fills=fills)
 
     def waiting(self) -> views.WaitingView:
         """The orders waiting for a later bar (limit and stop orders, orders for the next open or close), each with

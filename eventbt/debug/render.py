@@ -154,8 +154,10 @@ def _notice_numbers(event: NoticeEvent) -> str:
     return ""
 
 
-def explain(event: NoticeEvent) -> str:
-    """A notice in words: why an order was skipped, scaled, trimmed or reduced."""
+def explain(event: NoticeEvent, fill: FillEvent | None = None) -> str:
+    """A notice in words: why an order was skipped, scaled, trimmed or reduced. ``fill`` is the fill that followed
+    a ``reduced_at_fill`` notice: the price it quotes is then the one the check used (with slippage), with the
+    commission; without it, the notice's reference price, said to be before slippage and commission."""
     d: Mapping[str, Any] = event.details
     code = event.code
     if code == "scaled_for_cash":
@@ -166,8 +168,12 @@ def explain(event: NoticeEvent) -> str:
         return (f"{quantity(d['removed'])} share(s) taken off after scaling, leaving {quantity(d['quantity'])}: "
                 f"the buys still cost {money(d['cost'])} against {money(d['available'])} available")
     if code == "reduced_at_fill":
-        return (f"wanted {quantity(d['wanted'])}, filled {quantity(d['quantity'])}: only {money(d['cash'])} "
-                f"cash at the fill, at {price(d['price'])} a share")
+        reduced = f"wanted {quantity(d['wanted'])}, filled {quantity(d['quantity'])}: only {money(d['cash'])} cash"
+        if fill is None:
+            return f"{reduced} at the fill, at {price(d['price'])} a share before slippage and commission"
+        return (f"{reduced} at the fill, at {price(fill.price)} a share with slippage plus commission: "
+                f"{quantity(fill.quantity)} cost {money(fill.quantity * fill.price + fill.commission)} "
+                f"({money(fill.commission)} commission)")
     if code == "skip_min_trade_value":
         return f"a change of {money(d['change'])} is below min_trade_value {money(d['min_trade_value'])}"
     if code == "skip_zero_shares" and "price" in d:

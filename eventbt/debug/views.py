@@ -228,15 +228,18 @@ class WhyView(_Shown):
     notices: tuple[NoticeEvent, ...]
     states: tuple[OrderStateEvent, ...] = ()
     queued: bool = False  # the subject is a signal still queued: the rebalance handler has not seen it
+    fills: Mapping[int, FillEvent] = attrs.field(factory=dict)  # a reduced_at_fill notice's id -> the fill after it
 
     @classmethod
-    def of(cls, subject: str, events: Sequence[Event], *, queued: bool = False) -> WhyView:
+    def of(cls, subject: str, events: Sequence[Event], *, queued: bool = False,
+           fills: Mapping[int, FillEvent] | None = None) -> WhyView:
         return cls(subject=subject, notices=tuple(e for e in events if isinstance(e, NoticeEvent)),
-                   states=tuple(e for e in events if isinstance(e, OrderStateEvent) and e.reason), queued=queued)
+                   states=tuple(e for e in events if isinstance(e, OrderStateEvent) and e.reason), queued=queued,
+                   fills=dict(fills or {}))
 
     def table(self) -> Table:
         explained: list[tuple[int, tuple[str, ...]]] = [
-            (n.id, (f"#{n.id}", n.code, n.symbol or "", explain(n))) for n in self.notices]
+            (n.id, (f"#{n.id}", n.code, n.symbol or "", explain(n, self.fills.get(n.id)))) for n in self.notices]
         explained.extend((e.id, (f"#{e.id}", str(e.state), e.symbol, e.reason)) for e in self.states)
         rows = [row for _, row in sorted(explained)]
         if self.queued:

@@ -564,3 +564,21 @@ def test_the_debugger_is_where_the_run_is_whoever_moved_it(tiny: Path) -> None:
     assert str(other.portfolio).splitlines()[0].startswith("portfolio after 2021-01-05T16:00:00")
     with pytest.raises(DebuggerError, match="the run is already past 2021-01-04"):
         other.run_until("2021-01-04")
+
+
+def test_reduced_at_fill_quotes_the_price_the_cash_check_used() -> None:
+    """ema_next_open, 2012-06-08: AAPL order #501 wanted 560 and filled 553 with 46,522.81 cash. The sentence quoted
+    the reference price 83.9600, at which 554 shares would fit (46,522.81 / 83.96 = 554.1). Worked by hand: the fill
+    price is 83.959999 x 1.0005 (5 bps slippage) = 84.0020 and per_share commission 0.005 a share, so 553 cost
+    553 x 84.0020 + 2.765 = 46,455.86 <= 46,522.81 and 554 cost 46,539.87 > it. The sentence now quotes those."""
+    sim = eventbt.Simulation.from_scenario(SCENARIOS / "ema_next_open.toml", audit=False)
+    sim.debugger.run_until("2012-06-08")
+    sim.debugger.step_rebalance()
+    (notice,) = [n for n in sim.debugger.why(501).notices if n.code == "reduced_at_fill"]
+    reference = notice.details["price"]
+    fill_price = reference * 1.0005
+    assert round(fill_price, 4) == 84.0020
+    assert 553 * fill_price + 553 * 0.005 <= notice.details["cash"] < 554 * fill_price + 554 * 0.005
+    (row,) = [line for line in str(sim.debugger.why(501)).splitlines() if "reduced_at_fill" in line]
+    assert row.endswith("wanted 560, filled 553: only 46,522.81 cash at the fill, at 84.0020 a share with slippage "
+                        f"plus commission: 553 cost {553 * fill_price + 553 * 0.005:,.2f} (2.77 commission)")
