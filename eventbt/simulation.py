@@ -118,7 +118,9 @@ class Simulation:
     The audit log is written to ``audit_path`` when given; with ``audit_path=False`` it is kept in memory
     whatever the scenario says (replays do this); by default it goes where the scenario's ``[audit] path``
     says, taken in the scenario's folder, or stays in memory when that is empty (see
-    :func:`scenario_audit_path` and ``docs/audit-log.md``). ``audit=False`` keeps no log at all.
+    :func:`scenario_audit_path` and ``docs/audit-log.md``). ``audit=False`` keeps no log at all. The file is
+    opened only when the run writes its first lines, so building a Simulation writes nothing; a run stepped with
+    its :attr:`debugger` keeps a scenario's log in memory (:meth:`keep_log_in_memory`).
     """
 
     def __init__(self, config: ScenarioConfig, *, prices: PriceData | pd.DataFrame | None = None,
