@@ -58,26 +58,54 @@ def load_benchmark(spec: str, *, base: Path | None = None, source: str | None = 
         key = "[report] " if source is not None else ""
         raise DataError(f"{key}benchmark file not found (expected FILE[:COLUMN]): {spec}{where}", path=source)
     try:
-        frame = pd.read_csv(path, index_col=0, parse_dates=True)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
         raise DataError(f"benchmark file cannot be read as a CSV of levels ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})", path=str(path_text)) from exc
-    if frame.shape[1] == 0:
+    if frame.shape[1] < 2:
         raise DataError("benchmark file has no data column", path=str(path_text))
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # the 1-based data row, as messages name it
+    columns = [str(c) for c in frame.columns[1:]]
     if column is None:
-        column = str(frame.columns[0])
-    if column not in frame.columns:
-        raise DataError(f"benchmark column {column!r} not found (columns: {', '.join(map(str, frame.columns))})",
+        column = columns[0]
+    if column not in columns:
+        raise DataError(f"benchmark column {column!r} not found (columns: {', '.join(columns)})",
                         path=str(path_text))
-    series = pd.to_numeric(frame[column], errors="coerce").dropna()
-    try:
-        series.index = pd.DatetimeIndex(series.index)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"benchmark file's first column is not dates ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})", path=str(path_text)) from exc
-    series = series.sort_index()
+    series = _levels(frame.iloc[:, 0], frame[column], path=str(path_text), column=column)
     check_levels(series, path=str(path_text), column=column)
     return series, column
+
+
+def _levels(dates: pd.Series, cells: pd.Series, *, path: str, column: str) -> pd.Series:
+    """The levels of one benchmark column by date, read by the price files' rules: dates ``YYYY-MM-DD`` (a time
+    or a UTC offset may follow; the date as written is kept) or ``M/D/YYYY``, one format for the column, each
+    once; a level a plain number, an empty cell (or a text a price file reads as no value: ``n/a``, ``#N/A``...)
+    no level. Anything else is a :class:`DataError` naming ``path``, ``column``, the date and the row."""
+    import numpy as np
+    import pandas as pd
+
+    from eventbt.data.checks import MISSING_TEXT, iso, parse_dates
+
+    days = parse_dates(dates.str.strip(), path)
+    rows = dates.index.to_numpy()
+    order = np.argsort(days, kind="stable")
+    twice = np.flatnonzero(days[order][1:] == days[order][:-1])
+    if len(twice):
+        first, second = int(rows[order[twice[0]]]), int(rows[order[twice[0] + 1]])
+        day = iso(days[order[twice[0]]])
+        raise DataError(f"benchmark column {column!r}: date {day} appears twice (rows {first} and {second}); "
+                        "expected one level per date", path=path, date=day, row=second)
+    texts = cells.str.strip()
+    values = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(values) & ~texts.isin(MISSING_TEXT).to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        day = iso(days[i])
+        raise DataError(f"benchmark column {column!r} on {day} (row {int(rows[i])}) is {texts.iloc[i]!r}; expected "
+                        "a number (without thousands separators) or an empty cell for no level",
+                        path=path, date=day, row=int(rows[i]))
+    present = ~np.isnan(values)
+    return pd.Series(values[present], index=pd.DatetimeIndex(days[present]), name=column).sort_index()
 
 
 def load_benchmark_for_run(spec: str, dates: np.ndarray | pd.Index, *, base: Path | None = None,
@@ -90,14 +118,18 @@ def load_benchmark_for_run(spec: str, dates: np.ndarray | pd.Index, *, base: Pat
 
 
 def check_levels(levels: pd.Series, *, path: str | None, column: str) -> None:
-    """Refuse a benchmark with no level, or with a level that is not a positive finite number (a return
-    from or to zero or a negative level means nothing): a :class:`DataError` naming ``path``, ``column`` and
-    the first such date."""
+    """Refuse a benchmark with no level, with a date twice (which level holds?), or with a level that is not a
+    positive finite number (a return from or to zero or a negative level means nothing): a :class:`DataError`
+    naming ``path``, ``column`` and the first such date."""
     import numpy as np
 
     where = f"benchmark column {column!r}"
     if levels.empty:
         raise DataError(f"{where} holds no level (no number in it); expected positive levels by date", path=path)
+    repeated = levels.index.duplicated()
+    if repeated.any():
+        day = _day(levels.index[repeated][0])
+        raise DataError(f"{where}: date {day} appears twice; expected one level per date", path=path, date=day)
     values = levels.to_numpy(dtype=float)
     bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
     if len(bad):

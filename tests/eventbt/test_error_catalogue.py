@@ -832,6 +832,12 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "bench.csv: benchmark column 'SPY' on 2021-01-05 is -5.0; expected a positive level"),
     ("benchmark without a number", _benchmark("2021-01-04,n/a\n", ["show", "runs/x"]),
      "bench.csv: benchmark column 'SPY' holds no level (no number in it); expected positive levels by date"),
+    ("benchmark with a thousands separator", _benchmark('2021-01-04,"1,005.50"\n', ["show", "runs/x"]),
+     "bench.csv: benchmark column 'SPY' on 2021-01-04 (row 1) is '1,005.50'; expected a number (without thousands "
+     "separators) or an empty cell for no level"),
+    ("benchmark with a date twice", _benchmark("2021-01-04,100\n2021-01-05,101\n2021-01-05,101\n",
+                                               ["show", "runs/x"]),
+     "bench.csv: benchmark column 'SPY': date 2021-01-05 appears twice (rows 2 and 3); expected one level per date"),
     ("verify: unclosed quote", _doctored("trades.csv", 'date,symbol\n"2012-03-19,AAPL\n'),
      "trades.csv: is not a readable CSV file (Error: unexpected end of data)"),
     ("verify: extra field", _doctored("trades.csv", "date,symbol\n2012-03-19,AAPL,BUY\n"),

@@ -227,12 +227,15 @@ def test_monthly_returns_match_empyrical(real: dict[str, object]) -> None:
      "benchmark column 'SPY' starts on 2021-01-05, after the run's first date 2021-01-04"),
     (["2021-01-04", "2021-01-05", "2021-01-06"], [100.0, -5.0, 0.0],
      "benchmark column 'SPY' on 2021-01-05 is -5.0; expected a positive level"),
+    (["2021-01-04", "2021-01-05", "2021-01-05"], [100.0, 101.0, 102.0],
+     "benchmark column 'SPY': date 2021-01-05 appears twice; expected one level per date"),
 ])
 def test_a_benchmark_series_that_cannot_be_measured_is_refused(dates: list[str], levels: list[float],
                                                                message: str) -> None:
     """A benchmark series with no date in the run (which carried forward would read as a flat 0%), one that
-    starts after the run (its CAGR would span fewer years than the run's) or one with a level <= 0 (a -100%
-    return) is a DataError, not a figure."""
+    starts after the run (its CAGR would span fewer years than the run's), one with a level <= 0 (a -100%
+    return) or one with a date twice (which level holds? it crashed the alignment) is a DataError, not a
+    figure."""
     import pandas as pd
 
     from eventbt.errors import DataError

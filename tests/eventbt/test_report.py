@@ -140,6 +140,37 @@ def test_bad_benchmark_is_a_data_error(spec: str, message: str) -> None:
         load_benchmark(spec)
 
 
+@pytest.mark.parametrize("rows, message", [
+    ("2020-01-02,990.00\n2020-01-03,\"1,005.50\"\n",
+     "bench.csv: benchmark column 'SPX' on 2020-01-03 (row 2) is '1,005.50'; expected a number (without thousands "
+     "separators) or an empty cell for no level"),
+    ("2020-01-02,990\n2020-01-03,-\n", "bench.csv: benchmark column 'SPX' on 2020-01-03 (row 2) is '-'; expected"),
+    ("02/01/2020,990\n13/01/2020,995\n",
+     "bench.csv: date '13/01/2020' (row 2) is not a date; expected a date like YYYY-MM-DD or M/D/YYYY"),
+    ("2020-01-02,990\n2020-01-03,995\n2020-01-03,995\n",
+     "bench.csv: benchmark column 'SPX': date 2020-01-03 appears twice (rows 2 and 3); expected one level per date"),
+])
+def test_a_benchmark_file_is_read_by_the_price_files_rules(tmp_path: Path, rows: str, message: str) -> None:
+    """A level with a thousands separator or other text, a day-first date and a date written twice are each a
+    DataError naming the file, the column, the date and the row (they were dropped, misread or crashed the
+    report); the rows are counted by hand from the first data row."""
+    (tmp_path / "bench.csv").write_text("Date,SPX\n" + rows)
+    with pytest.raises(DataError) as caught:
+        load_benchmark("bench.csv:SPX", base=tmp_path)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_benchmark_date_with_an_offset_is_read_at_its_wall_date(tmp_path: Path) -> None:
+    """A date written with a UTC offset keeps the date as written, as in a price file; an empty cell and
+    ``n/a`` are no level (as before), so the series holds the other two levels."""
+    (tmp_path / "bench.csv").write_text("Date,SPX\n2020-01-02T00:00:00+09:00,990\n2020-01-03T00:00:00+09:00,\n"
+                                        "2020-01-06T00:00:00+09:00,n/a\n2020-01-07T00:00:00+09:00,1005.5\n")
+    series, name = load_benchmark("bench.csv:SPX", base=tmp_path)
+    assert name == "SPX"
+    assert [str(day.date()) for day in series.index] == ["2020-01-02", "2020-01-07"]
+    assert series.tolist() == [990.0, 1005.5]
+
+
 def test_missing_run_folder_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`eventbt report` on a folder without equity.csv fails with exit code 2 and a one-line message."""
     assert main(["report", str(tmp_path)]) == 2
