@@ -66,6 +66,7 @@ def _on(date: str) -> str:
 # Cash is allowed to dip this far below zero from floating-point rounding (1e-7 of a cent on a
 # 1e9 book would still pass); anything more is an accounting error.
 _CASH_TOLERANCE = 1e-6
+_MAX_SHARES = 2**53  # eventbt.orders.MAX_SHARES: the largest share count a float64 holds exactly
 
 
 class Portfolio:
@@ -229,7 +230,8 @@ class Portfolio:
                     cash_in_lieu: float, *, date: str = "") -> float:
         """Book a split of symbol ``i`` (``ratio`` new shares per old share); returns the fraction's realized P&L.
 
-        ``shares_before`` must be the position held (else an :class:`AccountingError`); it becomes
+        ``shares_before`` must be the position held, and ``shares_after`` at most 2**53 shares (else an
+        :class:`AccountingError`); it becomes
         ``shares_after``, the average cost and the mark are divided by ``ratio``, and ``cash_in_lieu`` (the
         fraction paid out) is added to cash, its gain over the fraction's cost realized.
         """
@@ -237,6 +239,10 @@ class Portfolio:
         if held != shares_before:
             raise AccountingError(f"a split of {self.symbols[i]} {_on(date)}for {shares_before} shares, but {held} are "
                                   "held", symbol=self.symbols[i], date=date)
+        if abs(shares_after) > _MAX_SHARES:
+            raise AccountingError(f"a split of {self.symbols[i]} {_on(date)}takes {shares_before:,} shares to "
+                                  f"{abs(shares_before * ratio):.6g}: more than the {_MAX_SHARES:,} shares a position "
+                                  "holds exactly", symbol=self.symbols[i], date=date)
         if self.cash + cash_in_lieu < -_CASH_TOLERANCE and not self.margin:
             raise AccountingError(f"cash in lieu of {cash_in_lieu:.2f} for {self.symbols[i]} {_on(date)}would leave "
                                   f"cash at {self.cash + cash_in_lieu:.2f}", symbol=self.symbols[i], date=date)

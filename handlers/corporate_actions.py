@@ -28,12 +28,14 @@ from fractions import Fraction
 
 import numpy as np
 
+from eventbt.errors import AccountingError
 from eventbt.events import DividendEvent, DividendPaymentEvent, Event, SplitAdjustmentEvent, SplitEvent
 from eventbt.handler import Context, Handler
+from eventbt.orders import MAX_SHARES
 from eventbt.prices import ACTIONS_OFFSET_NS
 from eventbt.protocols import DIVIDEND_PAYMENTS, DividendPayment
 
-__all__ = ["CorporateActionsHandler", "dividend_amounts", "split_shares"]
+__all__ = ["CorporateActionsHandler", "check_split_shares", "dividend_amounts", "split_shares"]
 
 def split_shares(shares: int, ratio: float) -> tuple[int, float]:
     """``shares * ratio`` as whole shares and the fraction left over (same sign as ``shares``, ``|fraction| < 1``).
@@ -45,6 +47,16 @@ def split_shares(shares: int, ratio: float) -> tuple[int, float]:
     exact = shares * Fraction(repr(float(ratio)))
     whole = math.trunc(exact)
     return whole, float(exact - whole)
+
+
+def check_split_shares(symbol: str, date: str, ratio: float, shares_before: int, shares_after: int) -> None:
+    """Stop the run when a split would take a position beyond :data:`~eventbt.orders.MAX_SHARES` shares (a
+    ratio far too large): the books would not hold it exactly, nor the audit log record it; an
+    :class:`AccountingError` naming the symbol and the date."""
+    if abs(shares_after) > MAX_SHARES:
+        raise AccountingError(f"a split of {ratio:g} for {symbol!r} on {date[:10]} takes {shares_before:,} shares to "
+                              f"{abs(shares_before * ratio):.6g}: more than the {MAX_SHARES:,} shares a position "
+                              "holds exactly; check the split's ratio", symbol=symbol, date=date[:10])
 
 
 def dividend_amounts(shares: int, amount_per_share: float, withholding_tax: float) -> tuple[float, float, float]:
@@ -82,6 +94,7 @@ class CorporateActionsHandler(Handler):
         if held == 0:
             return None
         whole, fraction = split_shares(held, event.ratio)
+        check_split_shares(event.symbol, event.date, event.ratio, held, whole)
         prior_close = float(view.marks[i])
         return [SplitAdjustmentEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id,
                                      bar=event.bar, symbol=event.symbol, ratio=event.ratio, shares_before=held,

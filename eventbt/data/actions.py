@@ -29,14 +29,19 @@ from eventbt.errors import DataError
 from eventbt.prices import CorporateAction
 from eventbt.protocols import ACTION_TYPES
 
-__all__ = ["COLUMNS", "DIVIDEND_COLUMNS", "FILE_COLUMNS", "SPLIT_COLUMNS", "action_columns", "check_against_prices",
-           "column_actions", "file_actions"]
+__all__ = ["COLUMNS", "DIVIDEND_COLUMNS", "FILE_COLUMNS", "MAX_SPLIT_RATIO", "SPLIT_COLUMNS",
+           "action_columns", "check_against_prices", "column_actions", "file_actions"]
 
 COLUMNS = "columns"
 """The ``[data] corporate_actions`` value that reads the price file's own action columns."""
 SPLIT_COLUMNS = ("split_ratio",)
 DIVIDEND_COLUMNS = ("dividend", "ex-dividend", "ex_dividend")
 FILE_COLUMNS = "date, symbol, type, value (and optionally pay_date)"
+#: The largest split ratio accepted, and its inverse the smallest (a reverse split): real splits stay far
+#: inside (the largest forward splits are tens for one, the deepest reverse splits a few thousand to one),
+#: while a ratio beyond is a typo or a unit mix-up that would take a position past the shares a book holds.
+MAX_SPLIT_RATIO = 10_000.0
+SPLIT_RANGE = f"a ratio from {1 / MAX_SPLIT_RATIO:g} to {MAX_SPLIT_RATIO:g}"
 
 Report = Callable[[DataError], None]
 """Where a problem goes: ``raise`` it (a run) or keep it (``eventbt validate``)."""
@@ -56,7 +61,8 @@ def action_columns(frame: pd.DataFrame, name: str) -> dict[str, str]:
 def column_actions(frame: pd.DataFrame, columns: Mapping[str, str], symbol: str, dates: np.ndarray, name: str,
                    report: Report) -> list[CorporateAction]:
     """The actions in one symbol's rows of a price file (``frame``, its ``dates``): each split ratio other than 1
-    and each dividend other than 0; an empty cell is none. A ratio <= 0 or a negative dividend is a problem."""
+    and each dividend other than 0; an empty cell is none. A ratio <= 0 or outside 1/:data:`MAX_SPLIT_RATIO` ..
+    :data:`MAX_SPLIT_RATIO`, or a negative dividend, is a problem."""
     rows = frame.index.to_numpy()
     found: list[CorporateAction] = []
     for kind, column in sorted(columns.items()):
@@ -70,14 +76,22 @@ def column_actions(frame: pd.DataFrame, columns: Mapping[str, str], symbol: str,
             expected = "an amount per share >= 0 (0 or empty on other days)"
             present = ~np.isnan(values) & (values > 0)
         wrong |= np.isinf(values)
-        for i in np.flatnonzero(wrong).tolist():
+        far = ~wrong & _far_ratio(values) if kind == "split" else np.zeros(len(values), dtype=bool)
+        for i in np.flatnonzero(wrong | far).tolist():
             day = iso(dates[i])
+            shown = f"{SPLIT_RANGE} (new shares per old share)" if far[i] else expected
             report(DataError(f"{column} for {symbol!r} on {day} (row {rows[i]}) is {float(values[i])!r}; expected "
-                             f"{expected}", path=name, symbol=symbol, date=day, row=int(rows[i])))
-        present &= ~wrong
+                             f"{shown}", path=name, symbol=symbol, date=day, row=int(rows[i])))
+        present &= ~(wrong | far)
         found.extend(CorporateAction(date=iso(dates[i]), symbol=symbol, kind=kind, value=float(values[i]),
                                      source=name, row=int(rows[i])) for i in np.flatnonzero(present).tolist())
     return found
+
+
+def _far_ratio(values: np.ndarray) -> np.ndarray:
+    """Where a split ratio > 0 lies outside 1/:data:`MAX_SPLIT_RATIO` .. :data:`MAX_SPLIT_RATIO`."""
+    with np.errstate(invalid="ignore"):
+        return (values > 0) & ((values < 1 / MAX_SPLIT_RATIO) | (values > MAX_SPLIT_RATIO))
 
 
 def _column(frame: pd.DataFrame, names: Sequence[str], name: str) -> str:
@@ -91,9 +105,10 @@ def _column(frame: pd.DataFrame, names: Sequence[str], name: str) -> str:
 def file_actions(frame: pd.DataFrame, name: str, report: Report) -> list[CorporateAction]:
     """The rows of an actions file (``date,symbol,type,value[,pay_date]``), each checked on its own.
 
-    A missing column or an unreadable date column is raised at once (nothing can be read); a row with an
-    unknown type, a value that is not a number, a ratio <= 0, a dividend <= 0, a pay date before its ex-date
-    or a repeat of an earlier row's date, symbol and type is reported and left out.
+    A missing column or an unreadable date column is raised at once (nothing can be
+    read); a row with an unknown type, a value that is not a number, a ratio <= 0 or outside
+    1/:data:`MAX_SPLIT_RATIO` .. :data:`MAX_SPLIT_RATIO`, a dividend <= 0, a pay date before its ex-date or a
+    repeat of an earlier row's date, symbol and type is reported and left out.
     """
     date_in = _column(frame, ("date",), name)
     symbol_in = _column(frame, SYMBOL_NAMES, name)
@@ -131,6 +146,10 @@ def file_actions(frame: pd.DataFrame, name: str, report: Report) -> list[Corpora
             expected = "a ratio > 0 (new shares per old share)" if kind == "split" else "an amount per share > 0"
             shown = repr(value) if value == value else repr(text)  # a number as a number, other text quoted
             problem(f"{what} for {symbol!r} on {day} (row {row}) is {shown}; expected {expected}")
+            continue
+        if kind == "split" and _far_ratio(np.array([value]))[0]:
+            problem(f"split ratio for {symbol!r} on {day} (row {row}) is {value!r}; expected {SPLIT_RANGE} (new "
+                    "shares per old share)")
             continue
         pay_date = iso(pay_of[row]) if row in pay_of else ""
         if pay_date and kind == "split":

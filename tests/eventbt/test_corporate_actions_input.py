@@ -81,6 +81,10 @@ ACTION_CASES: list[tuple[str, str, str, tuple[str | None, str | None, int | None
     ("negative ratio", "2024-01-03,A,split,-2\n",
      "actions.csv: split ratio for 'A' on 2024-01-03 (row 1) is -2.0; expected a ratio > 0 (new shares per old "
      "share)", ("A", "2024-01-03", 1)),
+    # 10,000 is the bound of docs/corporate-actions.md; 1e300 (or 1e-300) shares per share is a typo.
+    ("ratio far too large", "2024-01-03,A,split,1e300\n",
+     "actions.csv: split ratio for 'A' on 2024-01-03 (row 1) is 1e+300; expected a ratio from 0.0001 to 10000 (new "
+     "shares per old share)", ("A", "2024-01-03", 1)),
     ("negative dividend", "2024-01-03,A,dividend,-0.5\n",
      "actions.csv: dividend for 'A' on 2024-01-03 (row 1) is -0.5; expected an amount per share > 0",
      ("A", "2024-01-03", 1)),
@@ -151,6 +155,9 @@ COLUMN_CASES = [
     ("ratio of zero", "date,symbol,close,split_ratio\n2024-01-02,A,1,1\n2024-01-03,A,1,0\n", "prices.csv: "
      "split_ratio for 'A' on 2024-01-03 (row 2) is 0.0; expected a ratio > 0 (new shares per old share; 1 or empty "
      "on other days)"),
+    ("ratio far too large", "date,symbol,close,split_ratio\n2024-01-02,A,1,1\n2024-01-03,A,1,20000\n", "prices.csv: "
+     "split_ratio for 'A' on 2024-01-03 (row 2) is 20000.0; expected a ratio from 0.0001 to 10000 (new shares per old "
+     "share)"),
     ("negative dividend", "date,symbol,close,ex-dividend\n2024-01-02,A,1,0\n2024-01-03,A,1,-0.1\n", "prices.csv: "
      "ex-dividend for 'A' on 2024-01-03 (row 2) is -0.1; expected an amount per share >= 0 (0 or empty on other "
      "days)"),
@@ -165,6 +172,13 @@ def test_bad_action_columns_give_an_exact_error(tmp_path: Path, text: str, messa
         load_prices(tmp_path / "prices.csv", display_path="prices.csv", corporate_actions="columns")
     assert str(caught.value) == message
     assert message in DOC
+
+
+@pytest.mark.parametrize("ratio", ["0.0001", "10000", "1e-4"])
+def test_a_split_ratio_at_the_bounds_is_read(tmp_path: Path, ratio: str) -> None:
+    """A 1-for-10,000 reverse split and a 10,000-for-1 split are the bounds, both accepted."""
+    prices = _load(tmp_path, HEADER + f"2024-01-03,A,split,{ratio}\n")
+    assert [action.value for action in prices.actions] == [float(ratio)]
 
 
 def test_a_missing_actions_file_is_named(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from eventbt.errors import (
 from eventbt.events import BarEndEvent, MarketEvent
 from eventbt.handler import Handler
 from eventbt.portfolio import Portfolio
-from eventbt.prices import PriceData
+from eventbt.prices import CorporateAction, PriceData
 from eventbt.replays.verify import verify_run
 from eventbt.scenario import ScenarioConfig
 from eventbt.scenario.plugins import IMPORT_HINT
@@ -48,6 +48,13 @@ def _run(targets: dict[int, Any], prices: PriceData | None = None, extra: tuple[
     simulation.strategy.strategy_name = "my_strategy"
     simulation.run()
     return simulation
+
+
+def _split_beyond_max_shares() -> None:
+    """A book holding 10 A asked (by a corporate-actions handler of one's own) to split them into 10**16 shares."""
+    book = Portfolio(("A",), 100.0)
+    book.apply_fill(0, 1, 10, 1.0, 0.0, date="2020-01-02")
+    book.apply_split(0, 1e15, 10, 10**16, 0.0, 0.0, date="2020-01-03T09:00:00")
 
 
 class _Raises(Handler):
@@ -315,6 +322,16 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "position holds exactly; the price is too small for the portfolio's value"),
     ("sell more than held", lambda: Portfolio(("A",), 100.0).apply_fill(0, -1, 5, 10.0, 0.0, date="2020-01-02"),
      AccountingError, "selling 5 A on 2020-01-02 but only 0 are held"),
+    # 5,000 A (half of 100,000 at 10) split 1e14-for-1: 5e17 shares, beyond the 2**53 a position holds exactly.
+    ("split beyond 2**53 shares", lambda: _run({0: {"A": 0.5}}, PriceData(
+        dates=DATES, symbols=("A", "B"), close=CLOSE,
+        actions=(CorporateAction(date="2020-01-03", symbol="A", kind="split", value=1e14),)),
+        data={"path": "prices.csv", "corporate_actions": "columns"}), HandlerError,
+     "a split of 1e+14 for 'A' on 2020-01-03 takes 5,000 shares to 5e+17: more than the 9,007,199,254,740,992 "
+     "shares a position holds exactly; check the split's ratio"),
+    ("split adjustment beyond 2**53 shares", lambda: _split_beyond_max_shares(), AccountingError,
+     "a split of A on 2020-01-03T09:00:00 takes 10 shares to 1e+16: more than the 9,007,199,254,740,992 shares a "
+     "position holds exactly"),
     ("split of shares not held",
      lambda: Portfolio(("A",), 100.0).apply_split(0, 2.0, 100, 200, 0.0, 0.0, date="2020-01-03T09:00:00"),
      AccountingError, "a split of A on 2020-01-03T09:00:00 for 100 shares, but 0 are held"),
