@@ -29,7 +29,7 @@ from eventbt.errors import DataError
 from eventbt.prices import CorporateAction
 from eventbt.protocols import ACTION_TYPES
 
-__all__ = ["COLUMNS", "DIVIDEND_COLUMNS", "FILE_COLUMNS", "MAX_SPLIT_RATIO", "SPLIT_COLUMNS",
+__all__ = ["COLUMNS", "DIVIDEND_COLUMNS", "FILE_COLUMNS", "FILE_NAMES", "MAX_SPLIT_RATIO", "SPLIT_COLUMNS",
            "action_columns", "check_against_prices", "column_actions", "file_actions"]
 
 COLUMNS = "columns"
@@ -37,6 +37,8 @@ COLUMNS = "columns"
 SPLIT_COLUMNS = ("split_ratio",)
 DIVIDEND_COLUMNS = ("dividend", "ex-dividend", "ex_dividend")
 FILE_COLUMNS = "date, symbol, type, value (and optionally pay_date)"
+#: The names of an actions file's columns, lower-cased; any other column is refused (it would be ignored).
+FILE_NAMES = ("date", *SYMBOL_NAMES, "type", "value", "pay_date")
 #: The largest split ratio accepted, and its inverse the smallest (a reverse split): real splits stay far
 #: inside (the largest forward splits are tens for one, the deepest reverse splits a few thousand to one),
 #: while a ratio beyond is a typo or a unit mix-up that would take a position past the shares a book holds.
@@ -94,6 +96,19 @@ def _far_ratio(values: np.ndarray) -> np.ndarray:
         return (values > 0) & ((values < 1 / MAX_SPLIT_RATIO) | (values > MAX_SPLIT_RATIO))
 
 
+def _unknown_columns(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a column an actions file does not read (a ``currency`` would otherwise be ignored, its values
+    taken in the account's currency); a column without a header and without a value is a trailing comma."""
+    for column in map(str, frame.columns):
+        if column.lower() in FILE_NAMES:
+            continue
+        if column.startswith("Unnamed: ") and not frame[column].astype(str).str.strip().ne("").any():
+            continue
+        raise DataError(f"column {column!r} is not read; expected only the columns date, symbol (or ticker), "
+                        "type, value and pay_date (a split's value is a ratio, a dividend's cash per share in the "
+                        "account's currency)", path=name)
+
+
 def _column(frame: pd.DataFrame, names: Sequence[str], name: str) -> str:
     found = find_column(frame.columns, names)
     if found is None:
@@ -105,11 +120,12 @@ def _column(frame: pd.DataFrame, names: Sequence[str], name: str) -> str:
 def file_actions(frame: pd.DataFrame, name: str, report: Report) -> list[CorporateAction]:
     """The rows of an actions file (``date,symbol,type,value[,pay_date]``), each checked on its own.
 
-    A missing column or an unreadable date column is raised at once (nothing can be
+    A missing column, a column it does not read or an unreadable date column is raised at once (nothing can be
     read); a row with an unknown type, a value that is not a number, a ratio <= 0 or outside
     1/:data:`MAX_SPLIT_RATIO` .. :data:`MAX_SPLIT_RATIO`, a dividend <= 0, a pay date before its ex-date or a
     repeat of an earlier row's date, symbol and type is reported and left out.
     """
+    _unknown_columns(frame, name)
     date_in = _column(frame, ("date",), name)
     symbol_in = _column(frame, SYMBOL_NAMES, name)
     type_in = _column(frame, ("type",), name)

@@ -181,6 +181,19 @@ def test_a_split_ratio_at_the_bounds_is_read(tmp_path: Path, ratio: str) -> None
     assert [action.value for action in prices.actions] == [float(ratio)]
 
 
+def test_a_column_the_actions_file_does_not_read_is_refused(tmp_path: Path) -> None:
+    """A ``currency`` column (a dividend in pence) was ignored, the value paid in the account's currency; it is
+    refused, naming the column and the ones the file has. A trailing comma's empty column is let be."""
+    message = ("actions.csv: column 'currency' is not read; expected only the columns date, symbol (or ticker), type, "
+               "value and pay_date (a split's value is a ratio, a dividend's cash per share in the account's currency)")
+    with pytest.raises(DataError) as caught:
+        _load(tmp_path, "date,symbol,type,value,currency\n2024-01-05,B,dividend,5,GBX\n")
+    assert str(caught.value) == message
+    assert message in DOC
+    prices = _load(tmp_path, "Date,Ticker,Type,Value,Pay_Date,\n2024-01-05,B,dividend,0.5,2024-01-08,\n")
+    assert [(a.symbol, a.value, a.pay_date) for a in prices.actions] == [("B", 0.5, "2024-01-08")]
+
+
 def test_a_missing_actions_file_is_named(tmp_path: Path) -> None:
     """An actions file that is not there is a one-line DataError, as documented."""
     (tmp_path / "prices.csv").write_text(PRICES)
