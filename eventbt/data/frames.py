@@ -44,6 +44,7 @@ __all__ = ["IN_MEMORY_NAME", "prices_from_frame"]
 IN_MEMORY_NAME = "<prices DataFrame>"
 """How in-memory prices are named in messages and in the audit header's ``data_files``."""
 
+_BAR_FIELDS = frozenset({"open", "high", "low", "close"})
 _NUMBER_KINDS = {"integer": "integers", "floating": "numbers", "mixed-integer-float": "numbers",
                  "decimal": "numbers"}
 _Cell = Callable[[int, int], tuple[str, str, str, int]]
@@ -178,6 +179,7 @@ def _ordered(dates: np.ndarray, name: str) -> None:
 
 def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
           ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
+    _one_symbols_bars(frame, name)
     date_column = find_column(pd.Index([str(c) for c in frame.columns]), DATE_NAMES)
     if date_column is not None:
         column = next(c for c in frame.columns if str(c) == date_column)
@@ -193,6 +195,18 @@ def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
     close = _numbers(body[[by_name[s] for s in chosen]], "a symbol column", name,
                      lambda i, j: ("close", chosen[j], iso(dates[i]), i + 1))
     return dates, chosen, {"close": np.ascontiguousarray(close)}
+
+
+def _one_symbols_bars(frame: pd.DataFrame, name: str) -> None:
+    """A wide frame with open, high, low and close columns holds one symbol's bars (yfinance's ``history()``,
+    a ``read_csv`` of one symbol's file): refused as the same file is, rather than each column traded as a symbol."""
+    lowered = {str(c).lower(): str(c) for c in frame.columns}
+    if _BAR_FIELDS.issubset(lowered):
+        close = lowered["close"]
+        raise DataError(
+            "has open, high, low and close columns, the bars of one symbol; expected one close column per symbol "
+            f"(for one symbol's bars pass a long frame with a symbol column, or frame[[{close!r}]].rename("
+            f"columns={{{close!r}: 'AAPL'}}))", path=name)
 
 
 def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[str] | None

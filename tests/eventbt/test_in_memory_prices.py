@@ -327,3 +327,20 @@ def test_a_long_frame_with_two_close_columns_is_refused(change, message: str) ->
         prices_from_frame(change(_long_frame()))
     assert str(caught.value) == f"{IN_MEMORY_NAME}: {message}"
     _in_the_docs(caught.value)
+
+
+def test_one_symbols_bars_as_a_wide_frame_are_refused() -> None:
+    """Open, High, Low, Close and Volume over a DatetimeIndex (yfinance's history()) were traded as five symbols
+    named like fields; refused as the same file is, with how to pass them, and that way gives the closes."""
+    index = pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06"], name="Date")
+    bars = pd.DataFrame({"Open": [10, 11, 12.0], "High": [10.5, 11.5, 12.5], "Low": [9.5, 10.5, 11.5],
+                         "Close": [10.2, 11.2, 12.2], "Volume": [1e6, 1.1e6, 1.2e6]}, index=index)
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(bars)
+    assert str(caught.value) == (
+        f"{IN_MEMORY_NAME}: has open, high, low and close columns, the bars of one symbol; expected one close column "
+        "per symbol (for one symbol's bars pass a long frame with a symbol column, or frame[['Close']].rename("
+        "columns={'Close': 'AAPL'}))")
+    _in_the_docs(caught.value)
+    closes = prices_from_frame(bars[["Close"]].rename(columns={"Close": "AAPL"}))
+    assert closes.symbols == ("AAPL",) and closes.close[:, 0].tolist() == [10.2, 11.2, 12.2]
