@@ -63,6 +63,8 @@ NOT_NEGATIVE = "; expected a volume of zero or more, or empty"
 # A time followed by a UTC offset: "2020-01-02 09:30:00-05:00", "2020-01-02T00:00Z".
 _ZONED = re.compile(r"^(?P<wall>.*\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?P<zone>Z|UTC|[+-]\d\d(?::?\d\d)?)$")
 _DATE_FORMATS = ("ISO8601", "%m/%d/%Y")
+# A year, or a year and month, alone ("2020", "2020-01"): pandas' ISO 8601 reader takes them for the 1st.
+_PARTIAL_DATE = r"\d{4}(?:[-/.]\d{1,2})?"
 _DIGITS = [0, 1, 2, 3, 5, 6, 8, 9]  # the digits of YYYY-MM-DD
 # datetime64[ns] covers 1677-09-21 .. 2262-04-11; whole years inside that range.
 EARLIEST = pd.Timestamp("1678-01-01")
@@ -159,14 +161,15 @@ def _plain_iso_days(column: pd.Series) -> np.ndarray | None:
 
 
 def _parse_wall(wall: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Parse with the date format that reads the most rows.
+    """Parse with the date format that reads the most rows; a year or a year and month alone is no date.
 
     Also returns the rows that format could not read, and the rows that some format could read.
     """
     best: tuple[pd.Series, np.ndarray] | None = None
     readable = np.zeros(len(wall), dtype=bool)
+    partial = wall.str.fullmatch(_PARTIAL_DATE).fillna(False).to_numpy(dtype=bool)
     for date_format in _DATE_FORMATS:
-        parsed = pd.to_datetime(wall, format=date_format, errors="coerce")
+        parsed = pd.to_datetime(wall, format=date_format, errors="coerce").mask(partial)
         failed = parsed.isna().to_numpy()
         readable |= ~failed
         if best is None or failed.sum() < best[1].sum():

@@ -47,6 +47,15 @@ CASES: list[tuple[str, dict[str, str | bytes], str, dict[str, Any], str, tuple[s
      ("AAPL", "2020-01-02", 3)),
     ("unparseable date", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-13-45,2\n"}, "prices.csv", {},
      f"prices.csv: date '2020-13-45' (row 2) is not a date; {DATE_HINT}", (None, None, 2)),
+    # pandas' ISO 8601 reader takes "2020-01" and "2020" for the 1st of January: a month labelled by its month-end
+    # close landed a month early. The docs ask for YYYY-MM-DD or M/D/YYYY, so a year or a year and month alone is no
+    # date, also among full dates (row 3 here) and in a per-symbol file.
+    ("year and month only", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-31,2\n2020-02,3\n"}, "prices.csv", {},
+     f"prices.csv: date '2020-02' (row 3) is not a date; {DATE_HINT}", (None, None, 3)),
+    ("year only", {"prices.csv": "date,AAPL\n2019,1\n2020,2\n"}, "prices.csv", {},
+     f"prices.csv: date '2019' (row 1) is not a date; {DATE_HINT}", (None, None, 1)),
+    ("year and month only in a symbol file", {"panel/AAPL.csv": "date,close\n2020-01,1\n2020-02,2\n"}, "panel", {},
+     f"panel/AAPL.csv: date '2020-01' (row 1) is not a date; {DATE_HINT}", (None, None, 1)),
     ("two date formats", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-03,2\n1/6/2020,3\n"}, "prices.csv", {},
      "prices.csv: date '1/6/2020' (row 3) is written in another format than the other dates; expected one format "
      "(YYYY-MM-DD or M/D/YYYY) for the whole column", (None, None, 3)),

@@ -320,3 +320,19 @@ def test_real_parquet_files_round_trip(tmp_path: Path, layout: str) -> None:
         np.testing.assert_array_equal(loaded.volume, source.volume)
     else:
         assert loaded.open is None
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_a_parquet_year_and_month_date_is_refused(tmp_path: Path, layout: str) -> None:
+    """A parquet file with text dates "2020-01" (a month's close, labelled by its month) was read as the 1st of the
+    month, as pandas' ISO 8601 reader takes it; it is refused like the same CSV, naming the value and the row."""
+    pytest.importorskip("pyarrow")
+    if layout == "wide":
+        frame = pd.DataFrame({"date": ["2020-01", "2020-02"], "A": [10.0, 11.0]})
+    else:
+        frame = pd.DataFrame({"date": ["2020-01", "2020-02"], "symbol": ["A", "A"], "close": [10.0, 11.0]})
+    frame.to_parquet(tmp_path / "p.parquet")
+    with pytest.raises(DataError) as caught:
+        load_prices(tmp_path / "p.parquet", display_path="p.parquet")
+    assert str(caught.value) == ("p.parquet: date '2020-01' (row 1) is not a date; expected a date like YYYY-MM-DD "
+                                 "or M/D/YYYY")
