@@ -34,6 +34,7 @@ from eventbt.data.checks import (
     find_column,
     parse_dates,
     parse_numbers,
+    symbol_columns,
 )
 from eventbt.errors import DataError
 from eventbt.prices import MissingText
@@ -118,7 +119,7 @@ def wide_panel(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -
         dates_in = date_column(frame.columns, name)
         if {"open", "high", "low", "close"} <= {str(c).lower() for c in frame.columns}:
             return None
-        columns = [str(c) for c in frame.columns if c != dates_in and not str(c).startswith("Unnamed: ")]
+        columns = symbol_columns(frame, dates_in, name)
         chosen = _chosen(columns, wanted) if columns else None
         if chosen is None or frame[dates_in].dtype.kind not in "OM":
             return None
@@ -205,6 +206,8 @@ def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Pa
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return long_panel(frame, name, wanted)
     lowered = {n.lower() for n in names}
+    if any(n.startswith("Unnamed: ") for n in names[1:]):
+        return None  # a column without a header past the first: the careful read skips it or says where it is
     columns = [n for n in names if n != dates_in and not n.startswith(("Unnamed: ", "__index_level_"))]
     chosen = _chosen(columns, wanted) if columns else None
     if chosen is None or {"open", "high", "low", "close"} <= lowered:

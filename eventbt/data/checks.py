@@ -236,6 +236,23 @@ def date_column(columns: pd.Index, name: str) -> str:
     )
 
 
+def symbol_columns(frame: pd.DataFrame, dates_in: str, name: str) -> list[str]:
+    """A wide frame's symbol columns: every column but the date column ``dates_in``, an unnamed first column (the
+    row index pandas' ``to_csv`` writes) and unnamed columns without a value (a comma ending every line). An
+    unnamed column elsewhere that holds values is an error: it is a symbol whose header cell is blank."""
+    columns = []
+    for position, column in enumerate(map(str, frame.columns)):
+        if column == dates_in:
+            continue
+        if column.startswith("Unnamed: "):
+            values = frame[column]
+            if position == 0 or (values.isna() | (values.astype(str).str.strip() == "")).all():
+                continue
+            raise DataError(f"column {position + 1} has no header; expected a symbol name", path=name)
+        columns.append(column)
+    return columns
+
+
 def field_columns(frame: pd.DataFrame, name: str, layout: str) -> dict[str, str]:
     """Field name -> column name for the price fields present; close is required."""
     fields: dict[str, str] = {}

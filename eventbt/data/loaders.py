@@ -69,6 +69,7 @@ from eventbt.data.checks import (
     parse_bound,
     parse_dates,
     parse_numbers,
+    symbol_columns,
 )
 from eventbt.errors import DataError, did_you_mean, shown_path
 from eventbt.prices import CorporateAction, MissingText, PriceData
@@ -411,7 +412,7 @@ def _wide(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -> _Pa
             "close column per symbol (for one file per symbol use a folder and format 'per_symbol_dir')",
             path=name,
         )
-    columns = [str(c) for c in frame.columns if c != dates_in and not str(c).startswith("Unnamed: ")]
+    columns = symbol_columns(frame, dates_in, name)
     if not columns:
         raise DataError("has no symbol columns; expected a date and a close column per symbol", path=name)
     chosen = _choose(columns, wanted, name, "file")

@@ -158,6 +158,10 @@ CASES: list[tuple[str, dict[str, str | bytes], str, dict[str, Any], str, tuple[s
      "prices.csv: row 1 has 3 fields; expected 2 like the header", (None, None, 1)),
     ("row without symbol", {"prices.csv": "date,symbol,close\n2020-01-02,AAPL,1\n2020-01-03,,1\n"}, "prices.csv", {},
      "prices.csv: row 2 has no symbol; expected one in 'symbol'", (None, None, 2)),
+    # A header cell deleted in a spreadsheet: pandas names the column 'Unnamed: 2' and the symbol was dropped without
+    # a word. Only an unnamed first column (a row index) or an unnamed column without values is skipped.
+    ("symbol column without a header", {"prices.csv": "date,A,,C\n2020-01-02,10,20,30\n2020-01-03,11,21,31\n"},
+     "prices.csv", {}, "prices.csv: column 3 has no header; expected a symbol name", (None, None, None)),
     ("column twice", {"prices.csv": "date,AAPL,AAPL\n2020-01-02,1,2\n"}, "prices.csv", {},
      "prices.csv: column 'AAPL' appears twice in the header; expected each once", (None, None, None)),
     ("one symbol's bars as a wide file", {"prices.csv": "date,open,high,low,close\n2020-01-02,1,1,1,1\n"},

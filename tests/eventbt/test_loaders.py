@@ -336,3 +336,21 @@ def test_a_parquet_year_and_month_date_is_refused(tmp_path: Path, layout: str) -
         load_prices(tmp_path / "p.parquet", display_path="p.parquet")
     assert str(caught.value) == ("p.parquet: date '2020-01' (row 1) is not a date; expected a date like YYYY-MM-DD "
                                  "or M/D/YYYY")
+
+
+def test_unnamed_columns_skipped_are_a_row_index_first_and_empty_ones(tmp_path: Path) -> None:
+    """A wide file skips an unnamed first column (the row index pandas' to_csv writes, 0 and 1 here) and an unnamed
+    column with no value (a comma ending every line); the symbols are A and C, with the closes as written."""
+    path = write(tmp_path / "p.csv", ",date,A,C,\n0,2020-01-02,10,30,\n1,2020-01-03,11,31,\n")
+    prices = load_prices(path)
+    assert prices.symbols == ("A", "C")
+    np.testing.assert_array_equal(prices.close, [[10.0, 30.0], [11.0, 31.0]])
+
+
+def test_a_parquet_symbol_column_without_a_name_is_refused(tmp_path: Path) -> None:
+    """A frame read from a CSV with a blank header cell, then saved as parquet, has a column 'Unnamed: 2': it holds
+    a symbol's closes, so it is refused naming its position (3), as in the CSV."""
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"date": ["2020-01-02"], "A": [10.0], "Unnamed: 2": [20.0]}).to_parquet(tmp_path / "p.parquet")
+    with pytest.raises(DataError, match=r"^p\.parquet: column 3 has no header; expected a symbol name$"):
+        load_prices(tmp_path / "p.parquet", display_path="p.parquet")
