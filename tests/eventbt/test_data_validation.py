@@ -162,6 +162,9 @@ CASES: list[tuple[str, dict[str, str | bytes], str, dict[str, Any], str, tuple[s
     # a word. Only an unnamed first column (a row index) or an unnamed column without values is skipped.
     ("symbol column without a header", {"prices.csv": "date,A,,C\n2020-01-02,10,20,30\n2020-01-03,11,21,31\n"},
      "prices.csv", {}, "prices.csv: column 3 has no header; expected a symbol name", (None, None, None)),
+    # '#N/A' in a symbol cell (a spreadsheet's failed ticker look-up) was traded as a symbol named '#N/A'.
+    ("symbol written as #N/A", {"prices.csv": "date,symbol,close\n2020-01-02,A,10\n2020-01-02,#N/A,20\n"},
+     "prices.csv", {}, "prices.csv: row 2 has no symbol; expected one in 'symbol'", (None, None, 2)),
     ("column twice", {"prices.csv": "date,AAPL,AAPL\n2020-01-02,1,2\n"}, "prices.csv", {},
      "prices.csv: column 'AAPL' appears twice in the header; expected each once", (None, None, None)),
     ("one symbol's bars as a wide file", {"prices.csv": "date,open,high,low,close\n2020-01-02,1,1,1,1\n"},

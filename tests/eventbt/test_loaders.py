@@ -354,3 +354,13 @@ def test_a_parquet_symbol_column_without_a_name_is_refused(tmp_path: Path) -> No
     pd.DataFrame({"date": ["2020-01-02"], "A": [10.0], "Unnamed: 2": [20.0]}).to_parquet(tmp_path / "p.parquet")
     with pytest.raises(DataError, match=r"^p\.parquet: column 3 has no header; expected a symbol name$"):
         load_prices(tmp_path / "p.parquet", display_path="p.parquet")
+
+
+@pytest.mark.parametrize("text", ["#N/A", "N/A", "NA", "null", "NULL", "None", "NaN", "nan", "n/a", " #N/A "])
+def test_a_symbol_cell_written_as_no_value_is_a_missing_symbol(tmp_path: Path, text: str) -> None:
+    """The texts a price cell reads as no value (docs/scenarios.md) mean no symbol in a long file's symbol column,
+    as an empty cell does: row 3 (the third line after the header) is named, not traded as a symbol."""
+    path = write(tmp_path / "p.csv", f"date,ticker,close\n2020-01-02,A,10\n2020-01-03,A,11\n2020-01-03,{text},20\n")
+    with pytest.raises(DataError) as caught:
+        load_prices(path, display_path="p.csv")
+    assert str(caught.value) == "p.csv: row 3 has no symbol; expected one in 'ticker'"
