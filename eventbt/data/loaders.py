@@ -363,12 +363,15 @@ def _csv_frame(text: str, name: str) -> pd.DataFrame:
     for i, column in enumerate(header):
         if column in header[:i]:
             raise DataError(f"column {column!r} appears twice in the header; expected each once", path=name)
-    rows, cells = [], []
+    rows: list[int] = []
+    cells: list[list[str]] = []
     for row, record in enumerate(records[1:], start=1):
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(header):
             expected = f"expected {len(header)} like the header"
+            if not rows and len(record) > len(header):  # a title line above the header was taken for it
+                expected += f" (is line {skip + 1} a title or comment above the header?)"
             raise DataError(f"row {row} has {len(record)} fields; {expected}", path=name, row=row)
         rows.append(row)
         cells.append([cell.strip() for cell in record])

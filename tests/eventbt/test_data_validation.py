@@ -154,8 +154,13 @@ CASES: list[tuple[str, dict[str, str | bytes], str, dict[str, Any], str, tuple[s
     ("file format on a folder", {"panel/AAPL.csv": TWO_DAYS}, "panel", {"format": "long"},
      "panel: is a folder; format 'long' reads a file", (None, None, None)),
     ("no such file", {}, "missing.csv", {}, "missing.csv: no such file or folder", (None, None, None)),
-    ("row with extra field", {"prices.csv": "date,AAPL\n2020-01-02,1,2\n"}, "prices.csv", {},
-     "prices.csv: row 1 has 3 fields; expected 2 like the header", (None, None, 1)),
+    ("row with extra field", {"prices.csv": "date,AAPL\n2020-01-02,1\n2020-01-03,1,2\n"}, "prices.csv", {},
+     "prices.csv: row 2 has 3 fields; expected 2 like the header", (None, None, 2)),
+    # A title line above the header was taken for the header, and the message blamed row 1 (the real header):
+    # the first line with fewer fields than the next one gets a hint (line 2 here: a blank line comes first).
+    ("title line above the header", {"prices.csv": "\n# Source: vendor X, 2024-01-09\ndate,A,B\n2020-01-02,10,20\n"},
+     "prices.csv", {}, "prices.csv: row 1 has 3 fields; expected 2 like the header (is line 2 a title or comment "
+     "above the header?)", (None, None, 1)),
     ("row without symbol", {"prices.csv": "date,symbol,close\n2020-01-02,AAPL,1\n2020-01-03,,1\n"}, "prices.csv", {},
      "prices.csv: row 2 has no symbol; expected one in 'symbol'", (None, None, 2)),
     # A header cell deleted in a spreadsheet: pandas names the column 'Unnamed: 2' and the symbol was dropped without
