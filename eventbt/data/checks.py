@@ -38,6 +38,7 @@ __all__ = [
     "long_gaps",
     "missing_text_message",
     "multi_level_columns",
+    "priceless_dates_message",
     "stale_messages",
 ]
 
@@ -608,6 +609,24 @@ def missing_text_message(path: str, prices: PriceData) -> list[str]:
             f"{first.symbol!r} on {first.date}; check the source meant no price there"]
 
 
+def priceless_dates_message(path: str, prices: PriceData) -> list[str]:
+    """One line for the dates of ``prices`` on which no symbol has a price (no open, high, low or close): an exchange
+    holiday written as a dated row of empty cells. Such a date is still a bar (a weekly rebalance may fall on it)
+    where nothing can trade; none when there are none."""
+    if not prices.symbols or not prices.n_bars:
+        return []
+    priceless = np.ones(prices.n_bars, dtype=bool)
+    for values in (prices.open, prices.high, prices.low, prices.close):
+        if values is not None:
+            priceless &= np.isnan(values).all(axis=1)
+    count = int(priceless.sum())
+    if not count:
+        return []
+    dates = "1 date has" if count == 1 else f"{count} dates have"
+    return [f"{path}: {dates} no price for any symbol (the first {iso(prices.dates[int(np.argmax(priceless))])}); "
+            "likely a holiday row: such a date is still a bar, where nothing can trade"]
+
+
 _Found = tuple[tuple[np.ndarray, np.ndarray], Sequence[tuple[int, int, int]]]
 """:func:`~eventbt.data.fit.bounds_and_gaps` of a panel's closes: each series' bounds and its interior gaps."""
 
@@ -669,14 +688,16 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
                   found: _Found | None = None) -> list[str]:
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
-    text meaning "no price", each suspicious jump (but those the corporate actions explain), each split the
-    prices do not show, each symbol with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars``
-    or more bars forward-filling bridges (``stale_bars = 0``: neither), symbols that differ only in case
-    (:func:`case_twins_messages`) and symbols named like a price field (:func:`field_named_messages`).
+    text meaning "no price", dates on which no symbol has a price (:func:`priceless_dates_message`), each
+    suspicious jump (but those the corporate actions explain), each split the prices do not show, each symbol
+    with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars`` or more bars forward-filling
+    bridges (``stale_bars = 0``: neither), symbols that differ only in case (:func:`case_twins_messages`) and
+    symbols named like a price field (:func:`field_named_messages`).
     ``found`` as for :func:`long_gaps`."""
     lines = case_twins_messages(path, prices.symbols)
     lines.extend(field_named_messages(path, prices.symbols))
     lines.extend(missing_text_message(path, prices))
+    lines.extend(priceless_dates_message(path, prices))
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))
     if stale_bars:

@@ -439,3 +439,18 @@ def test_bad_scan_settings_are_scenario_errors(data: dict[str, Any], message: st
 def test_scan_setting_errors_are_in_the_scenario_docs(message: str) -> None:
     """docs/scenarios.md lists the two range errors verbatim."""
     assert message in (DOCS / "scenarios.md").read_text()
+
+
+def test_a_date_without_any_price_is_warned_about_and_kept(tmp_path: Path) -> None:
+    """Good Friday written as a row of empty cells became a bar where nothing could trade, and the weekly rebalance
+    falling on it bought nothing, without a word. The row is kept (still a bar: 4 dates in, 4 bars out) and named:
+    1 such date here, the first 2020-04-10; with a second one (2020-04-14) the count is 2 and the first the same."""
+    (tmp_path / "p.csv").write_text("date,A,B\n2020-04-09,10,20\n2020-04-10,,\n2020-04-13,11,21\n2020-04-14,,\n")
+    prices = load_prices(tmp_path / "p.csv", end="2020-04-13")
+    assert prices.n_bars == 3
+    line = ("p.csv: 1 date has no price for any symbol (the first 2020-04-10); likely a holiday row: such a date is "
+            "still a bar, where nothing can trade")
+    assert data_warnings(prices, "p.csv") == [line]
+    assert line in (DOCS / "errors.md").read_text()
+    assert data_warnings(load_prices(tmp_path / "p.csv"), "p.csv") == [line.replace("1 date has", "2 dates have")]
+    assert data_warnings(load_prices(tmp_path / "p.csv", end="2020-04-09"), "p.csv") == []
