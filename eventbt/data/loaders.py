@@ -43,6 +43,7 @@ import hashlib
 import importlib
 import io
 import os
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -188,13 +189,26 @@ def _choose(
         return tuple(sorted(available))
     for symbol in wanted:
         if symbol not in available:
+            twin = next((other for other in available if _looks_alike(other, symbol)), None)
+            hint = did_you_mean(symbol, tuple(available)) if twin is None else (
+                f": the {where}'s {twin!r} looks the same but is other characters ({twin!a} in the {where}, "
+                f"{symbol!a} asked for: write both the same way, e.g. in Unicode NFC)")
             raise DataError(
-                f"symbol {symbol!r} is not in the {where}{did_you_mean(symbol, tuple(available))}; it has "
-                f"{', '.join(sorted(available))}",
+                f"symbol {symbol!r} is not in the {where}{hint}; it has {', '.join(sorted(available))}",
                 path=name,
                 symbol=symbol,
             )
     return wanted
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphen, zero-width characters
+
+
+def _looks_alike(one: str, other: str) -> bool:
+    """Whether two names differ only in how their characters are written: composed or decomposed accents (an
+    ``É`` or an ``E`` and a combining accent, as macOS writes file names), or characters that show as nothing."""
+    return unicodedata.normalize("NFC", one).translate(_INVISIBLE) == unicodedata.normalize("NFC", other).translate(
+        _INVISIBLE)
 
 
 def _read_bytes(source: Path, name: str) -> bytes:

@@ -364,3 +364,25 @@ def test_a_symbol_cell_written_as_no_value_is_a_missing_symbol(tmp_path: Path, t
     with pytest.raises(DataError) as caught:
         load_prices(path, display_path="p.csv")
     assert str(caught.value) == "p.csv: row 3 has no symbol; expected one in 'ticker'"
+
+
+DOCS_ERRORS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
+
+
+@pytest.mark.parametrize(("written", "shown"), [("NESTLE\u0301", "'NESTLE\\u0301'"),
+                                                ("NESTL\u00c9\u200b", "'NESTL\\xc9\\u200b'")],
+                         ids=["decomposed accent", "zero-width space"])
+def test_a_symbol_written_with_other_characters_is_shown_as_ascii(tmp_path: Path, written: str, shown: str) -> None:
+    """A header written with a decomposed accent (E + U+0301, as macOS writes names) or a zero-width space did not
+    match the scenario's NESTL\u00c9 (U+00C9), and the message suggested a name that prints the same. Both names are
+    now shown with ascii(), so the difference can be seen; names are still compared as written."""
+    path = tmp_path / "p.csv"
+    path.write_text(f"date,{written},B\n2020-01-02,10,20\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_prices(path, display_path="p.csv", symbols=["NESTL\u00c9", "B"])
+    message = (f"p.csv: symbol 'NESTL\u00c9' is not in the file: the file's {written!r} looks the same but is other "
+               f"characters ({shown} in the file, 'NESTL\\xc9' asked for: write both the same way, e.g. in "
+               f"Unicode NFC); it has B, {written}")
+    assert str(caught.value) == message
+    if written == "NESTLE\u0301":
+        assert message in DOCS_ERRORS.read_text(encoding="utf-8")
