@@ -26,7 +26,7 @@ import pandas as pd
 from eventbt.data.checks import (
     DATE_NAMES,
     MAX_PRICE,
-    MISSING_TEXT,
+    NO_SYMBOL_TEXT,
     SYMBOL_NAMES,
     bar_problem_masks,
     check_date_order,
@@ -145,7 +145,7 @@ def long_panel(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None) -
             return None
         fields = field_columns(frame, name, "long")
         labels = frame[symbol_column].str.strip()
-        if labels.isna().any() or labels.isin(MISSING_TEXT).any():
+        if labels.isna().any() or labels.isin(NO_SYMBOL_TEXT).any():
             return None
         label_codes, names = pd.factorize(labels)
         available = sorted(str(label) for label in names)

@@ -51,6 +51,8 @@ EXPECTED_COLUMNS = {
 }
 #: Cell texts read as "no value" (NaN) rather than as bad numbers.
 MISSING_TEXT = frozenset({"", "nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "#N/A"})
+#: Symbol-cell texts read as "no symbol": the same but ``NA``, a real ticker (National Bank of Canada, TSX).
+NO_SYMBOL_TEXT = MISSING_TEXT - {"NA"}
 TOLERANCE = 1e-9
 EXPECTED_DATE = "expected a date like YYYY-MM-DD or M/D/YYYY"
 ONE_FORMAT = "expected one format (YYYY-MM-DD or M/D/YYYY) for the whole column"

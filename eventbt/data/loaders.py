@@ -56,7 +56,7 @@ from eventbt.data import actions as corporate
 from eventbt.data.arrays import long_panel, parquet_panel, regular_csv, wide_panel
 from eventbt.data.checks import (
     EXPECTED_COLUMNS,
-    MISSING_TEXT,
+    NO_SYMBOL_TEXT,
     SYMBOL_NAMES,
     JumpWarning,
     check_bars,
@@ -458,8 +458,9 @@ def _long(frame: pd.DataFrame, name: str, wanted: tuple[str, ...] | None,
         )
     fields = field_columns(frame, name, "long")
     labels = frame[symbol_column].astype(str).str.strip()
-    # '#N/A', 'null' and the like mean no symbol, as they mean no price (a failed ticker look-up in a spreadsheet)
-    empty = labels.isin(MISSING_TEXT).to_numpy() | frame[symbol_column].isna().to_numpy()
+    # '#N/A', 'null' and the like mean no symbol, as they mean no price (a failed ticker look-up in a spreadsheet);
+    # 'NA' is a ticker
+    empty = labels.isin(NO_SYMBOL_TEXT).to_numpy() | frame[symbol_column].isna().to_numpy()
     if empty.any():
         row = int(frame.index[int(np.argmax(empty))])
         raise DataError(f"row {row} has no symbol; expected one in {symbol_column!r}", path=name, row=row)

@@ -356,7 +356,7 @@ def test_a_parquet_symbol_column_without_a_name_is_refused(tmp_path: Path) -> No
         load_prices(tmp_path / "p.parquet", display_path="p.parquet")
 
 
-@pytest.mark.parametrize("text", ["#N/A", "N/A", "NA", "null", "NULL", "None", "NaN", "nan", "n/a", " #N/A "])
+@pytest.mark.parametrize("text", ["#N/A", "N/A", "null", "NULL", "None", "NaN", "nan", "n/a", " #N/A "])
 def test_a_symbol_cell_written_as_no_value_is_a_missing_symbol(tmp_path: Path, text: str) -> None:
     """The texts a price cell reads as no value (docs/scenarios.md) mean no symbol in a long file's symbol column,
     as an empty cell does: row 3 (the third line after the header) is named, not traded as a symbol."""
@@ -364,6 +364,14 @@ def test_a_symbol_cell_written_as_no_value_is_a_missing_symbol(tmp_path: Path, t
     with pytest.raises(DataError) as caught:
         load_prices(path, display_path="p.csv")
     assert str(caught.value) == "p.csv: row 3 has no symbol; expected one in 'ticker'"
+
+
+def test_a_symbol_named_na_is_a_ticker(tmp_path: Path) -> None:
+    """``NA`` is read as no price in a price cell, but in a symbol cell it is a ticker (National Bank of Canada on
+    the TSX): its rows are read as that symbol's closes."""
+    path = write(tmp_path / "p.csv", "date,ticker,close\n2020-01-02,NA,60\n2020-01-03,NA,61\n")
+    prices = load_prices(path, display_path="p.csv")
+    assert prices.symbols == ("NA",) and prices.close[:, 0].tolist() == [60.0, 61.0]
 
 
 DOCS_ERRORS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
