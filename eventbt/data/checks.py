@@ -480,6 +480,12 @@ def find_suspicious_jumps(prices: PriceData, threshold: float = DEFAULT_JUMP_THR
     return warnings
 
 
+def _ratio_text(ratio: float) -> str:
+    """A move's ratio for a warning: three decimals (``0.143``), or three significant digits below 0.01, where
+    decimals would show nothing (a 1:5,000 split's ``0.0002``, not ``0.000``)."""
+    return f"{ratio:.3f}" if ratio >= 0.01 else f"{ratio:.3g}"
+
+
 def find_unseen_splits(prices: PriceData, path: str) -> list[str]:
     """A warning line for each split of ``prices.actions`` the closes do not show: prices adjusted already.
 
@@ -502,10 +508,10 @@ def find_unseen_splits(prices: PriceData, path: str) -> list[str]:
             continue
         before, after = float(prices.close[earlier[-1], j]), float(prices.close[bar, j])
         move = after / before
-        if abs(math.log(move * action.value)) > abs(math.log(move)):
+        if abs(math.log(move * action.value)) > abs(math.log(move)):  # the split takes the close further away
             lines.append(f"{path}: split {action.value:g} for {action.symbol!r} on {action.date} is not in the "
                          f"prices: close moves {before:g} -> {after:g} (x{move:.3f}) where the split would show about "
-                         f"x{1 / action.value:.3f}; the prices look adjusted already, and applying the split "
+                         f"x{_ratio_text(1 / action.value)}; the prices look adjusted already, and applying the split "
                          "adjusts them twice (see docs/corporate-actions.md)")
     return lines
 

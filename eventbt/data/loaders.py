@@ -167,7 +167,8 @@ def _with_actions_file(panel: _Panel, source: Path, name: str, report: corporate
         raise DataError("no such actions file (from [data] corporate_actions); expected a CSV file with columns "
                         f"{corporate.FILE_COLUMNS}, or 'columns' to read the price file's own", path=name)
     data = _read_bytes(source, name)
-    frame = _csv_frame(_csv_text(data, source.name, name), name)
+    # a header alone is a period without actions
+    frame = _csv_frame(_csv_text(data, source.name, name), name, rows_of="corporate actions", rows_needed=False)
     found = corporate.file_actions(frame, name, report)
     return attrs.evolve(panel, actions=tuple(found), sources={**panel.sources, name: _sha256(data)})
 
@@ -363,15 +364,17 @@ def _csv_text(data: bytes, filename: str, name: str) -> str:
         raise DataError(f"is not UTF-8 text (byte {exc.start}); expected a CSV file", path=name) from None
 
 
-def _csv_frame(text: str, name: str) -> pd.DataFrame:
-    """All cells as stripped text; the index is the 1-based data row; blank lines are skipped but counted."""
+def _csv_frame(text: str, name: str, *, rows_of: str = "prices", rows_needed: bool = True) -> pd.DataFrame:
+    """All cells as stripped text; the index is the 1-based data row; blank lines are skipped but counted.
+    ``rows_of`` says what the rows hold, for a message; ``rows_needed=False`` lets a header alone be read as no
+    rows (an actions file for a period without splits or dividends)."""
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DataError(f"cannot be read as CSV: {exc}", path=name) from None
     skip = next((i for i, record in enumerate(records) if any(cell.strip() for cell in record)), None)
     if skip is None:
-        raise DataError("file is empty; expected a header line and rows of prices", path=name)
+        raise DataError(f"file is empty; expected a header line and rows of {rows_of}", path=name)
     records = records[skip:]
     header = [cell.strip() or f"Unnamed: {i}" for i, cell in enumerate(records[0])]
     for i, column in enumerate(header):
@@ -389,8 +392,8 @@ def _csv_frame(text: str, name: str) -> pd.DataFrame:
             raise DataError(f"row {row} has {len(record)} fields; {expected}", path=name, row=row)
         rows.append(row)
         cells.append([cell.strip() for cell in record])
-    if not rows:
-        raise DataError("has a header but no rows; expected at least one row of prices", path=name)
+    if not rows and rows_needed:
+        raise DataError(f"has a header but no rows; expected at least one row of {rows_of}", path=name)
     return pd.DataFrame(cells, columns=header, index=pd.Index(rows), dtype=object)
 
 

@@ -237,6 +237,31 @@ def test_a_split_the_prices_do_not_show_is_warned_about(tmp_path: Path) -> None:
         "twice (see docs/corporate-actions.md)"]
 
 
+def test_a_large_split_the_prices_do_not_show_gives_its_move_in_significant_digits(tmp_path: Path) -> None:
+    """A 5,000:1 split on a close that does not move would show x1/5,000 = x0.0002; three decimals printed it as
+    x0.000 (and a ratio of 1e300 as 300 digits before the ratio bounds)."""
+    (tmp_path / "actions.csv").write_text(HEADER + "2024-01-05,A,split,5000\n")
+    (tmp_path / "prices.csv").write_text(PRICES)
+    prices = load_prices(tmp_path / "prices.csv", display_path="prices.csv",
+                         corporate_actions=tmp_path / "actions.csv", actions_display="actions.csv")
+    # A's close moves 11 -> 12 (x1.091) on 2024-01-05
+    assert [line for line in data_warnings(prices, "prices.csv") if "is not in the prices" in line] == [
+        "prices.csv: split 5000 for 'A' on 2024-01-05 is not in the prices: close moves 11 -> 12 (x1.091) where the "
+        "split would show about x0.0002; the prices look adjusted already, and applying the split adjusts them twice "
+        "(see docs/corporate-actions.md)"]
+
+
+def test_an_actions_file_of_a_header_alone_has_no_actions(tmp_path: Path) -> None:
+    """A period without splits or dividends: the header alone is read as no actions (it stopped the run with
+    "expected at least one row of prices"); an empty file is refused in words for an actions file."""
+    prices = _load(tmp_path, HEADER)
+    assert prices.actions == () and "actions.csv" in prices.sources
+    with pytest.raises(DataError) as caught:
+        _load(tmp_path, "")
+    message = "actions.csv: file is empty; expected a header line and rows of corporate actions"
+    assert str(caught.value) == message and message in DOC
+
+
 @pytest.mark.parametrize(("overrides", "message"), [
     (["run.warmup=-1"], "[run] warmup must be an integer >= 0 (bars) or an ISO date YYYY-MM-DD, got -1"),
     (["run.warmup=soon"], "[run] warmup must be an integer >= 0 (bars) or an ISO date YYYY-MM-DD, got 'soon'"),
