@@ -34,7 +34,7 @@ from eventbt.replays.divergence import (
 )
 from eventbt.scenario.plugins import imports_refused
 
-__all__ = ["ReplayReport", "choose_base_dir", "compare_logs", "load_log", "replay", "untrusted_imports",
+__all__ = ["ReplayReport", "check_header", "choose_base_dir", "compare_logs", "load_log", "replay", "untrusted_imports",
            "verify_records"]
 
 
@@ -96,13 +96,19 @@ def load_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return records
 
 
+def check_header(records: Sequence[Mapping[str, Any]], path: str | None = None) -> None:
+    """Refuse records that do not start with a header (an empty file, another JSON-lines file, a log whose header
+    line was removed): an :class:`AuditError`, ``not an eventbt audit log``."""
+    if not records or records[0].get("record") != "header":
+        raise AuditError("does not start with a header record; not an eventbt audit log", path=path)
+
+
 def verify_records(records: Sequence[Mapping[str, Any]], path: str | None = None) -> str:
     """Check a log starts with a header, ends with a footer, and matches its digest; returns the digest.
 
     An edited, added or removed line changes the recomputed digest: an :class:`AuditError` says so.
     """
-    if not records or records[0].get("record") != "header":
-        raise AuditError("does not start with a header record; not an eventbt audit log", path=path)
+    check_header(records, path)
     footer = records[-1]
     if footer.get("record") != "footer":
         raise AuditError("has no footer record: the run was cut short before it could write one", path=path)

@@ -133,3 +133,51 @@ def test_docs_worked_example_output_is_what_replay_prints(run_folder: Path,
     capsys.readouterr()
     assert main(args) == 1
     assert capsys.readouterr().out.rstrip("\n") == documented
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--from", "2012-3-19"], "--from: not a date: '2012-3-19' (expected YYYY-MM-DD)"),
+    (["--from", "03/19/2012"], "--from: not a date: '03/19/2012' (expected YYYY-MM-DD)"),
+    (["--from", "abc"], "--from: not a date: 'abc' (expected YYYY-MM-DD)"),
+    (["--to", "2013-02-30"], "--to: not a date: '2013-02-30' (expected YYYY-MM-DD)"),
+    (["--from", "2013-01-01", "--to", "2012-12-31"],
+     "--from 2013-01-01 is after --to 2012-12-31; expected --from on or before --to"),
+    (["--limit", "-1"], "--limit: expected a whole number of rows of 1 or more, got -1"),
+    (["--limit", "0"], "--limit: expected a whole number of rows of 1 or more, got 0"),
+])
+def test_audit_show_refuses_a_bad_date_or_limit(run_folder: Path, capsys: pytest.CaptureFixture[str],
+                                               options: list[str], message: str) -> None:
+    """A date that is not YYYY-MM-DD was compared as text (2012-3-19 sorts after every day of 2012, 03/19/2012
+    before all of them) and a limit below 1 cut rows off the end: each is now an error naming the option."""
+    assert main(["audit", "show", str(run_folder), "--type", "FillEvent", *options]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"eventbt: error: {message}\n")
+
+
+def test_audit_show_from_a_day_starts_on_that_day(run_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--from 2012-03-19 --limit 1 shows the first fill of that day: the first fill of the whole run, found in the
+    log by reading the FillEvent records in order (the run's first signal, on 2012-03-16, fills at the next open)."""
+    first = next(r for r in read_audit(run_folder / "audit.jsonl") if r.get("type") == "FillEvent")
+    assert first["time"] == "2012-03-19T09:30:00"
+    assert main(["audit", "show", str(run_folder), "--type", "FillEvent", "--from", "2012-03-19", "--limit", "1"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 2 and rows[1].split()[:4] == [str(first["seq"]), first["time"], "FillEvent", str(first["id"])]
+
+
+@pytest.mark.parametrize("action", [["show"], ["trace", "@", "213"], ["export", "--to", "EXPORT"]])
+@pytest.mark.parametrize("content", ["empty", "headerless"])
+def test_audit_show_trace_export_refuse_a_file_without_a_header(run_folder: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                action: list[str], content: str) -> None:
+    """An empty file, or a log whose header line was removed, is not an eventbt audit log: show and trace said
+    'no events match' (exit 0) and 'no event #213', as if it were an empty log; now the message of verify."""
+    lines = (run_folder / "audit.jsonl").read_bytes().splitlines(keepends=True)
+    log = tmp_path / "audit.jsonl"
+    log.write_bytes(b"" if content == "empty" else b"".join(lines[1:]))
+    args = ["audit", action[0], str(log)] + [str(tmp_path / "e.csv") if a == "EXPORT" else a for a in action[1:]
+                                              if a != "@"]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (
+        "", f"eventbt: error: {log}: does not start with a header record; not an eventbt audit log\n")
+    assert not (tmp_path / "e.csv").exists()

@@ -9,16 +9,19 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_arguments", "execute", "export_target", "is_event_export", "publish_rows"]
+__all__ = ["add_arguments", "execute", "export_target", "is_event_export", "publish_rows", "show_options"]
 
 _BASE_COLUMNS = ("seq", "time", "type", "id", "cause", "by")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,10 +112,32 @@ def _check_filters(records: Sequence[Mapping[str, Any]], event_type: str | None,
                          f"{did_you_mean(symbol, sorted(symbols))}", path=path)
 
 
+def show_options(start: str | None, end: str | None, limit: int | None) -> tuple[str | None, str | None]:
+    """``--from`` and ``--to`` as ``YYYY-MM-DD`` (as the debugger's dates), checked before the log is read: a date
+    in another form, or not a day of the calendar, and a ``--limit`` below 1 are errors naming the option, not
+    filters that quietly match the wrong rows (the days are compared as text)."""
+    from eventbt.errors import EventbtError
+
+    for option, text in (("--from", start), ("--to", end)):
+        if text is None:
+            continue
+        try:
+            if not _ISO_DAY.fullmatch(text):
+                raise ValueError(text)
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise EventbtError(f"{option}: not a date: {text!r} (expected YYYY-MM-DD)") from None
+    if start is not None and end is not None and start > end:
+        raise EventbtError(f"--from {start} is after --to {end}; expected --from on or before --to")
+    if limit is not None and limit < 1:
+        raise EventbtError(f"--limit: expected a whole number of rows of 1 or more, got {limit}")
+    return start, end
+
+
 def execute(args: argparse.Namespace) -> int:
     from eventbt.audit import read_audit, trace_records
     from eventbt.errors import AuditError
-    from eventbt.replays.replayer import load_log
+    from eventbt.replays.replayer import check_header, load_log
     from eventbt.results.files import atomic_write
 
     if args.action == "verify":
@@ -125,10 +150,13 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     # A --to that may not be written is refused before the log is read.
     target = export_target(str(args.target)) if args.action == "export" else None
+    if args.action == "show":
+        show_options(args.start, args.end, args.limit)
     path = Path(args.log) / "audit.jsonl" if Path(args.log).is_dir() else Path(args.log)
     if not path.is_file():
         raise AuditError("no such audit log", path=str(path))
     records = read_audit(path)
+    check_header(records, str(path))  # an empty file or another JSON-lines file is not an empty log
     if args.action == "trace":
         chain = list(trace_records(list[Mapping[str, Any]](records), args.event_id))
         if not chain:
