@@ -501,14 +501,20 @@ class AuditLog:
         Path(path).write_bytes(b"".join(line + b"\n" for line in self.lines()))
 
 
+# The first two bytes of a gzip file (RFC 1952): a compressed log is refused by name, not as line 1 of bad JSON.
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Parse an audit log file: one JSON object with a ``record`` field per line. A line that is not one (not
     JSON, a list, a number, an object without ``record``) is an :class:`~eventbt.errors.AuditError` naming
-    the file and the line; so is a file that cannot be read."""
+    the file and the line; so is a file that cannot be read, and a gzip-compressed one (by its first bytes)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise AuditError(f"cannot be read: {exc.strerror}", path=str(path)) from None
+    if data.startswith(GZIP_MAGIC):
+        raise AuditError("is gzip-compressed; expected plain JSON lines (gunzip it first)", path=str(path))
     records = []
     for number, line in enumerate(data.splitlines(), start=1):
         try:

@@ -34,8 +34,8 @@ from eventbt.replays.divergence import (
 )
 from eventbt.scenario.plugins import imports_refused
 
-__all__ = ["ReplayReport", "check_header", "choose_base_dir", "compare_logs", "load_log", "replay", "untrusted_imports",
-           "verify_records"]
+__all__ = ["ReplayReport", "check_header", "choose_base_dir", "compare_logs", "compressed_beside", "load_log",
+           "replay", "untrusted_imports", "verify_records"]
 
 
 @attrs.frozen(kw_only=True)
@@ -90,10 +90,19 @@ def load_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     if target.is_dir():
         target = target / "audit.jsonl"
     if not target.is_file():
-        raise AuditError("no such audit log", path=str(target))
+        raise AuditError(f"no such audit log{compressed_beside(target)}", path=str(target))
     records = read_audit(target)
     verify_records(records, str(target))
     return records
+
+
+def compressed_beside(target: Path) -> str:
+    """For a log that is not there: ``; found audit.jsonl.gz, ...`` when a gzip-compressed copy is beside it (a
+    folder whose log was compressed), else nothing."""
+    packed = target.with_name(target.name + ".gz")
+    if not target.exists() and packed.is_file():
+        return f"; found {packed.name}, which is gzip-compressed: gunzip it first (logs are read as plain JSON lines)"
+    return ""
 
 
 def check_header(records: Sequence[Mapping[str, Any]], path: str | None = None) -> None:

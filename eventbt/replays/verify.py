@@ -110,10 +110,12 @@ def _differ(check: str, where: str, expected: Any, found: Any, *, file: str | No
 
 
 def _need(folder: Path, name: str) -> Path:
+    from eventbt.replays.replayer import compressed_beside
+
     path = folder / name
     if not path.is_file():
-        raise AuditError(f"no {name} in the run folder; expected the files `eventbt run --out` writes",
-                         path=str(folder))
+        raise AuditError(f"no {name} in the run folder{compressed_beside(path)}; expected the files "
+                         "`eventbt run --out` writes", path=str(folder))
     return path
 
 

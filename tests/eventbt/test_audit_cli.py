@@ -181,3 +181,29 @@ def test_audit_show_trace_export_refuse_a_file_without_a_header(run_folder: Path
     assert (captured.out, captured.err) == (
         "", f"eventbt: error: {log}: does not start with a header record; not an eventbt audit log\n")
     assert not (tmp_path / "e.csv").exists()
+
+
+def test_a_gzip_compressed_log_is_named_as_such(run_folder: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A gzip'd log was 'line 1: not a JSON object (str is not valid UTF-8 ...)'; it is refused by its gzip magic
+    bytes, and a run folder holding only audit.jsonl.gz names the .gz it found (the file is compressed here
+    with the standard library's gzip, so its first bytes are the RFC 1952 magic by construction)."""
+    import gzip
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    packed = folder / "audit.jsonl.gz"
+    packed.write_bytes(gzip.compress((folder / "audit.jsonl").read_bytes()))
+    (folder / "audit.jsonl").unlink()
+    for command in (["audit", "verify", str(packed)], ["audit", "show", str(packed)], ["replay", str(packed)]):
+        assert main(command) in (1, 2)
+        assert capsys.readouterr().err.endswith(
+            f"{packed}: is gzip-compressed; expected plain JSON lines (gunzip it first)\n")
+    found = ("found audit.jsonl.gz, which is gzip-compressed: gunzip it first (logs are read as plain JSON lines)")
+    assert main(["verify", str(folder)]) == 2
+    assert capsys.readouterr().err == (f"eventbt: error: {folder}: no audit.jsonl in the run folder; {found}; "
+                                       "expected the files `eventbt run --out` writes\n")
+    for command in (["replay", str(folder)], ["audit", "trace", str(folder), "3"], ["diff", str(folder), str(folder)]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == f"eventbt: error: {folder / 'audit.jsonl'}: no such audit log; {found}\n"

@@ -137,7 +137,7 @@ def show_options(start: str | None, end: str | None, limit: int | None) -> tuple
 def execute(args: argparse.Namespace) -> int:
     from eventbt.audit import read_audit, trace_records
     from eventbt.errors import AuditError
-    from eventbt.replays.replayer import check_header, load_log
+    from eventbt.replays.replayer import check_header, compressed_beside, load_log
     from eventbt.results.files import atomic_write
 
     if args.action == "verify":
@@ -154,7 +154,7 @@ def execute(args: argparse.Namespace) -> int:
         show_options(args.start, args.end, args.limit)
     path = Path(args.log) / "audit.jsonl" if Path(args.log).is_dir() else Path(args.log)
     if not path.is_file():
-        raise AuditError("no such audit log", path=str(path))
+        raise AuditError(f"no such audit log{compressed_beside(path)}", path=str(path))
     records = read_audit(path)
     check_header(records, str(path))  # an empty file or another JSON-lines file is not an empty log
     if args.action == "trace":
