@@ -152,7 +152,9 @@ def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[st
         if header_a.get(key) == header_b.get(key) or (key == "data_files" and changes):
             continue
         if key == "data_files" and isinstance(header_a.get(key), dict) and isinstance(header_b.get(key), dict):
-            extra.extend(_data_file_changes(header_a[key], header_b[key], labels))
+            # One line a file: a replay on changed data has said it already (--allow-changed-data).
+            extra.extend(line for line in _data_file_changes(header_a[key], header_b[key], labels)
+                         if line not in extra)
         else:
             extra.append(f"header field {key!r} differs: {header_a.get(key)!r} -> {header_b.get(key)!r}")
     versions = version_differences(header_a.get("environment") or {}, header_b.get("environment") or {})
@@ -281,7 +283,7 @@ def _rerun(recorded: list[dict[str, Any]], config: Any, header: Mapping[str, Any
             if not allow_changed_data:
                 raise DataError(f"changed since the run was recorded (sha256 {digest} recorded, {now} now); "
                                 "pass --allow-changed-data to replay on the new data", path=name)
-            notes.append(f"data file {name} changed since the run was recorded (allowed)")
+            notes.extend(_data_file_changes({name: digest}, {name: now}, ("recorded", "new")))
     stages = {**header.get("stages", {}), **(handlers or {})}
     simulation = Simulation(config, prices=prices, stages=stages, audit_path=False)
     try:

@@ -260,9 +260,19 @@ def _load(config: Any, base_dir: str | None, data_path: str | os.PathLike[str] |
 
 
 def _check_data(header: Mapping[str, Any], prices: Any) -> None:
+    """Each price file hashes as the header recorded: the first that does not (changed, not read now, or read now
+    but not by the run) is named with both hashes, and the others that differ too."""
+    recorded = header.get("data_files")
     now = dict(sorted(prices.sources.items()))
-    if header.get("data_files") != now:
-        raise _differ("data", "price files", header.get("data_files"), now)
+    if recorded == now:
+        return
+    if not isinstance(recorded, Mapping):
+        raise _differ("data", "price files", recorded, now)
+    differing = [name for name in sorted({*recorded, *now}) if recorded.get(name) != now.get(name)]
+    name = differing[0]
+    others = f" (and {len(differing) - 1} other file(s): {', '.join(differing[1:])})" if differing[1:] else ""
+    raise _differ("data", f"price file {name} sha256{others}", recorded.get(name, "(not read by the recorded run)"),
+                  now.get(name, "(not read now)"), file=name)
 
 
 def _check_results(records: list[Mapping[str, Any]], config: Any, prices: Any, tables: dict[str, _Table],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -114,7 +115,10 @@ def test_modified_data_file_is_detected_by_hash(tmp_path: Path) -> None:
         replay(log)
     assert caught.value.path == "data/prices.csv"
     report = replay(log, allow_changed_data=True)
-    assert "data file data/prices.csv changed since the run was recorded (allowed)" in report.notes
+    # One note for the file (there were two: 'changed since the run was recorded (allowed)', then 'differs').
+    assert [note for note in report.notes if "data/prices.csv" in note] == [
+        "data file data/prices.csv differs: sha256 " f"{caught.value.args[0].split('sha256 ')[1][:12]}... (recorded) "
+        f"-> sha256 {hashlib.sha256(data.read_bytes()).hexdigest()[:12]}... (new)"]
 
 
 def test_tampered_audit_log_is_reported(tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 import eventbt
+from eventbt.audit import read_audit
 from eventbt.cli import main
 from eventbt.errors import DataError
 from eventbt.replays.verify import CHECKS, verify_run
@@ -117,7 +119,16 @@ def test_changed_prices_are_reported_by_their_hash(small_run: Path, tmp_path: Pa
     (data / "KO.csv.gz").write_bytes((source / "IBM.csv.gz").read_bytes())
     report = verify_run(run, data_path=data)
     assert report.disagreement is not None
-    assert (report.disagreement.check, report.disagreement.where) == ("data", "price files")
+    # The file is named with its two hashes (it printed both four-file dictionaries, to compare by eye): the
+    # recorded one from the header, the new one hashed here, independently of the loader.
+    recorded = read_audit(run / "audit.jsonl")[0]["data_files"]
+    name = next(key for key in recorded if key.endswith("/KO.csv.gz"))
+    assert str(report.disagreement) == (f"data: price file {name} sha256: expected {recorded[name]!r}, found "
+                                        f"{hashlib.sha256((source / 'IBM.csv.gz').read_bytes()).hexdigest()!r}")
+    assert report.disagreement.file == name
+    (data / "AAPL.csv.gz").write_bytes((source / "MSFT.csv.gz").read_bytes())
+    where = verify_run(run, data_path=data).disagreement.where  # type: ignore[union-attr]
+    assert where == f"price file {name.replace('KO', 'AAPL')} sha256 (and 1 other file(s): {name})"
     # a --data that is not there is named as given (it named the scenario's recorded path, which may exist)
     with pytest.raises(DataError, match=r"^nope\.csv: no such file or folder \(given in place of the scenario's data "
                                         r"path\)$"):
