@@ -34,8 +34,9 @@ from eventbt.replays.divergence import (
 )
 from eventbt.scenario.plugins import imports_refused
 
-__all__ = ["ReplayReport", "check_header", "choose_base_dir", "compare_logs", "compressed_beside", "load_log",
-           "replay", "untrusted_imports", "verify_records"]
+__all__ = ["EDIT_NOT_LOCATED", "ReplayReport", "check_header", "choose_base_dir", "compare_logs", "compressed_beside",
+           "digest_problem", "first_misplaced_line", "load_log", "read_log", "replay", "untrusted_imports",
+           "verify_records"]
 
 
 @attrs.frozen(kw_only=True)
@@ -86,14 +87,22 @@ class ReplayReport:
 
 def load_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Read an audit log (a file, or a run folder holding ``audit.jsonl``) and check it is intact."""
+    records, target = read_log(path)
+    verify_records(records, str(target))
+    return records
+
+
+def read_log(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], Path]:
+    """Read an audit log (a file, or a run folder holding ``audit.jsonl``) with a header and a footer, and the
+    file read; its digest is not checked (:func:`digest_problem` says whether it matches)."""
     target = Path(path)
     if target.is_dir():
         target = target / "audit.jsonl"
     if not target.is_file():
         raise AuditError(f"no such audit log{compressed_beside(target)}", path=str(target))
     records = read_audit(target)
-    verify_records(records, str(target))
-    return records
+    _check_ends(records, str(target))
+    return records, target
 
 
 def compressed_beside(target: Path) -> str:
@@ -112,23 +121,89 @@ def check_header(records: Sequence[Mapping[str, Any]], path: str | None = None) 
         raise AuditError("does not start with a header record; not an eventbt audit log", path=path)
 
 
+# Said when a log's digest disagrees but no line breaks the order every log keeps: where the edit is is unknown.
+EDIT_NOT_LOCATED = ("its lines are in order (seq and event ids increase, each cause is published on an earlier "
+                    "line, the footer counts no more events than the log holds), so the change is in a value that "
+                    "the order does not show")
+
+
+def _check_ends(records: Sequence[Mapping[str, Any]], path: str | None) -> None:
+    check_header(records, path)
+    if records[-1].get("record") != "footer":
+        raise AuditError("has no footer record: the run was cut short before it could write one", path=path)
+
+
 def verify_records(records: Sequence[Mapping[str, Any]], path: str | None = None) -> str:
     """Check a log starts with a header, ends with a footer, and matches its digest; returns the digest.
 
-    An edited, added or removed line changes the recomputed digest: an :class:`AuditError` says so.
+    An edited, added or removed line changes the recomputed digest: an :class:`AuditError` says so, naming the
+    first line that breaks the order every log keeps (:func:`first_misplaced_line`) or, when none does, saying
+    how to find the first event that differs: comparing the log with a fresh run of its scenario.
     """
-    check_header(records, path)
+    _check_ends(records, path)
+    problem = digest_problem(records)
+    if problem is not None:
+        if first_misplaced_line(records) is None:
+            problem += ("; to find the first event that differs, compare the log with a fresh run of its scenario: "
+                        "eventbt run SCENARIO --out NEW, then eventbt diff NEW LOG")
+        raise AuditError(problem, path=path)
+    return str(records[-1].get("digest"))
+
+
+def digest_problem(records: Sequence[Mapping[str, Any]]) -> str | None:
+    """``None`` when the footer's digest is the digest of the lines before it; else what is wrong, with the first
+    line that breaks the order every log keeps, or :data:`EDIT_NOT_LOCATED`."""
     footer = records[-1]
-    if footer.get("record") != "footer":
-        raise AuditError("has no footer record: the run was cut short before it could write one", path=path)
     recomputed = digest_of_lines(list(records))
-    if recomputed != footer.get("digest"):
-        raise AuditError(
-            f"digest mismatch: the footer says {footer.get('digest')} but the records hash to {recomputed}; "
-            "the log was modified after it was written",
-            path=path,
-        )
-    return recomputed
+    if recomputed == footer.get("digest"):
+        return None
+    misplaced = first_misplaced_line(records)
+    return (f"digest mismatch: the footer says {footer.get('digest')} but the records hash to {recomputed}; the log "
+            f"was modified after it was written: {misplaced[1] if misplaced else EDIT_NOT_LOCATED}")
+
+
+def first_misplaced_line(records: Sequence[Mapping[str, Any]]) -> tuple[int, str] | None:
+    """The first line (1-based: ``records[i]`` is line ``i + 1``, as :func:`~eventbt.audit.read_audit` reads them)
+    that breaks a rule every log eventbt writes keeps, and the rule: one header (line 1) and one footer (the last
+    line); ``publish`` lines in increasing ``seq``, each event id once, each ``cause`` published on an earlier
+    line; a format 1 ``deliver`` line after its event's ``publish`` line; no more ``events`` in the footer than
+    the log delivers. ``None`` when every line keeps them: a changed value is then found only by comparing."""
+    published: dict[int, int] = {}  # event id -> its line
+    last: tuple[int, int] | None = None  # the last publish line's (seq, line)
+    delivered = 0
+    for number, record in enumerate(records, start=1):
+        kind = record.get("record")
+        if kind == "header" and number != 1:
+            return number, f"line {number} is a second header record (a log has one, on line 1)"
+        if kind == "footer" and number != len(records):
+            return number, f"line {number} is a footer record before the last line"
+        if kind == "deliver":
+            delivered += 1
+            if record.get("event") not in published:
+                return number, f"line {number} delivers event #{record.get('event')}, not published on an earlier line"
+        if kind != "publish":
+            continue
+        seq, event_id, cause = record.get("seq"), record.get("id"), record.get("cause")
+        if not isinstance(seq, int) or not isinstance(event_id, int):
+            return number, f"line {number} is a publish record without a whole-number seq and id"
+        if last is not None and seq <= last[0]:
+            return number, (f"line {number} has seq {seq}, not after seq {last[0]} on line {last[1]} (seq increases "
+                            "line by line): a line was moved or repeated here")
+        if event_id in published:
+            return number, f"line {number} publishes event #{event_id} again (line {published[event_id]} did)"
+        if cause is not None and cause not in published:
+            return number, (f"line {number}: the cause of event #{event_id}, #{cause}, is not published on an "
+                            "earlier line")
+        published[event_id] = number
+        last = (seq, number)
+    footer = records[-1]
+    format_1 = any(record.get("record") == "deliver" for record in records)
+    counted = delivered if format_1 else len(published)
+    events = footer.get("events")
+    if footer.get("record") == "footer" and isinstance(events, int) and events > counted:
+        return len(records), (f"the footer (line {len(records)}) counts {events:,} events delivered but the log "
+                              f"has {counted:,}: a line was removed")
+    return None
 
 
 def _with_counts(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

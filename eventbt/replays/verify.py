@@ -225,7 +225,13 @@ def _check_audit(records: list[Mapping[str, Any]], footer: Mapping[str, Any], su
         raise _differ("audit", "audit.jsonl", "a footer line", "none (the log was cut short)", file="audit.jsonl")
     recomputed = digest_of_lines(records)
     if recomputed != footer.get("digest"):
-        raise _differ("audit", "audit.jsonl digest", footer.get("digest"), recomputed, file="audit.jsonl")
+        from eventbt.replays.replayer import EDIT_NOT_LOCATED, first_misplaced_line
+
+        misplaced = first_misplaced_line(records)
+        detail = misplaced[1] if misplaced else (f"{EDIT_NOT_LOCATED}; to find the first event that differs, run "
+                                                 "its scenario.toml again with --out NEW and eventbt diff NEW RUN_DIR")
+        raise _differ("audit", f"audit.jsonl digest (the log was modified after it was written: {detail})",
+                      footer.get("digest"), recomputed, file="audit.jsonl", row=misplaced[0] if misplaced else None)
     if summary.get("digest") != footer.get("digest"):
         raise _differ("audit", "summary.json digest", footer.get("digest"), summary.get("digest"),
                       file="summary.json", column="digest")

@@ -207,3 +207,77 @@ def test_a_gzip_compressed_log_is_named_as_such(run_folder: Path, tmp_path: Path
     for command in (["replay", str(folder)], ["audit", "trace", str(folder), "3"], ["diff", str(folder), str(folder)]):
         assert main(command) == 2
         assert capsys.readouterr().err == f"eventbt: error: {folder / 'audit.jsonl'}: no such audit log; {found}\n"
+
+
+def _edited(run_folder: Path, tmp_path: Path, edit: str) -> tuple[Path, int, dict[str, object]]:
+    """A copy of the run folder whose log is edited by hand at the first fill's line (line ``n``): ``number``
+    changes its commission, ``swap`` swaps it with the next line, ``dup`` repeats it, ``delete`` removes it.
+    Returns the folder, ``n`` and the fill's record."""
+    import shutil
+
+    folder = tmp_path / edit
+    shutil.copytree(run_folder, folder)
+    lines = (folder / "audit.jsonl").read_bytes().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if b'"FillEvent"' in line)
+    fill = orjson.loads(lines[index])
+    if edit == "number":
+        changed = {**fill, "data": {**fill["data"], "commission": fill["data"]["commission"] + 0.01}}
+        lines[index] = orjson.dumps(changed, option=orjson.OPT_SORT_KEYS) + b"\n"
+    elif edit == "swap":
+        lines[index], lines[index + 1] = lines[index + 1], lines[index]
+    elif edit == "dup":
+        lines.insert(index, lines[index])
+    else:
+        del lines[index]
+    (folder / "audit.jsonl").write_bytes(b"".join(lines))
+    return folder, index + 1, fill
+
+
+def test_an_edited_log_names_the_first_line_out_of_order(run_folder: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A swapped, repeated or removed line was reported as two digests only; now the first line that breaks the
+    log's order is named. Expected by hand from the edit: the first fill is line n with seq s (every publish line's
+    seq is one more than the line before's in this log, so line n + 1 holds s + 1): swapped, line n + 1 holds s
+    after s + 1; repeated, line n + 1 holds s again; removed, the footer counts one event more than the log."""
+    n_lines = len((run_folder / "audit.jsonl").read_bytes().splitlines())
+    events = read_audit(run_folder / "audit.jsonl")[-1]["events"]
+    for edit, expected in [
+        ("swap", "line {n1} has seq {s}, not after seq {s1} on line {n} (seq increases line by line): a line was "
+                 "moved or repeated here"),
+        ("dup", "line {n1} has seq {s}, not after seq {s} on line {n} (seq increases line by line): a line was "
+                "moved or repeated here"),
+        ("delete", "the footer (line {last}) counts {events:,} events delivered but the log has {fewer:,}: a line "
+                   "was removed"),
+    ]:
+        folder, n, fill = _edited(run_folder, tmp_path, edit)
+        seq = int(fill["seq"])  # type: ignore[call-overload]
+        told = expected.format(n=n, n1=n + 1, s=seq, s1=seq + 1, last=n_lines - 1, events=events, fewer=events - 1)
+        assert main(["audit", "verify", str(folder)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"eventbt: {folder / 'audit.jsonl'}: digest mismatch: ") and err.endswith(
+            f"; the log was modified after it was written: {told}\n"), (edit, err)
+        assert main(["verify", str(folder)]) == 1
+        out = capsys.readouterr().out
+        assert f"DISAGREES at audit: audit.jsonl digest (the log was modified after it was written: {told}): " in out
+
+
+def test_an_edited_value_is_said_plainly_and_diff_compares_it_anyway(run_folder: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A changed number keeps every line in order: the message says the change cannot be placed that way and how
+    to find it, and `diff` (which refused the log) compares it with a warning, marking the field the edit changed
+    (the first fill's commission, raised by 0.01 in _edited)."""
+    folder, _n, fill = _edited(run_folder, tmp_path, "number")
+    assert main(["audit", "verify", str(folder)]) == 1
+    assert capsys.readouterr().err.endswith(
+        "; the log was modified after it was written: its lines are in order (seq and event ids increase, each cause "
+        "is published on an earlier line, the footer counts no more events than the log holds), so the change is in "
+        "a value that the order does not show; to find the first event that differs, compare the log with a fresh "
+        "run of its scenario: eventbt run SCENARIO --out NEW, then eventbt diff NEW LOG\n")
+    assert main(["diff", str(run_folder), str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"eventbt: warning: B {folder / 'audit.jsonl'}: digest mismatch: ")
+    assert captured.err.endswith("; compared as it is\n")
+    assert f"FillEvent #{fill['id']}" in captured.out
+    marked = [line.split() for line in captured.out.splitlines() if line.startswith("  * ")]
+    assert marked == [["*", "data.commission", f"{fill['data']['commission']}",  # type: ignore[index]
+                       f"{fill['data']['commission'] + 0.01}"]]  # type: ignore[index,operator]
