@@ -209,7 +209,8 @@ def make_executor(name: str = "local", *, scheduler: str | None = None, workers:
 
 
 def rank_table(rows: Sequence[Row], params: Sequence[str], rank_by: str = "sharpe") -> pd.DataFrame:
-    """Rows as a table ranked by ``rank_by`` (best first; failed rows and missing values last).
+    """Rows as a table ranked by ``rank_by``: the successful rows with a value, best first, then the successful
+    rows without one (a Sharpe ratio with no volatility), then the failed rows.
 
     Columns: ``rank``, ``combination``, the parameters, the metrics (with a ``fee:<model>`` column for each
     fee model any row has, before ``total_costs``), ``digest``, ``status``, ``error``, ``overrides``. Ties keep
@@ -229,8 +230,12 @@ def rank_table(rows: Sequence[Row], params: Sequence[str], rank_by: str = "sharp
             table[name] = table[name].map(lambda v: None if v is None else str(v))
     for name in figures:
         table[name] = pd.to_numeric(table[name], errors="coerce")
-    table = table.sort_values([rank_by, "combination"], ascending=[rank_by in LOWER_IS_BETTER, True],
-                              na_position="last", kind="mergesort").reset_index(drop=True)
+    # Successful rows with the metric first (best first), then successful rows without it, then failed rows.
+    group = (table["status"] != "ok").astype(int) * 2 + table[rank_by].isna().astype(int)
+    table = (table.assign(_group=group)
+             .sort_values(["_group", rank_by, "combination"], ascending=[True, rank_by in LOWER_IS_BETTER, True],
+                          na_position="last", kind="mergesort")
+             .drop(columns="_group").reset_index(drop=True))
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
 

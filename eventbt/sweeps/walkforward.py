@@ -15,6 +15,10 @@ first date as its warm-up, so a test window starts with indicators warmed on the
 of its training window) rather than from nothing; the first training window has the bars the data has
 before it, possibly none. The windows are laid on the tradable dates (those after the base's own warm-up).
 
+A test run that raises is recorded in its window's row (``test_status = "failed"`` and ``test_error``), and
+so is a window where every combination failed on training (no combination, no test run); the walk goes on.
+Such a window is missing from the out-of-sample curve, and the out-of-sample total return is undefined (NaN).
+
 The out-of-sample curve chains the test runs: each run's time-weighted level divided by the initial cash is
 its growth (its value over the initial cash when the window has no deposit or withdrawal), and the stitched
 value is the previous window's last stitched value times that growth.
@@ -56,14 +60,31 @@ class Window:
 
 @attrs.frozen(kw_only=True)
 class WalkForwardResult:
-    """``windows``: one row per window (dates, chosen combination, train and test figures, test digest);
-    ``equity``: the stitched out-of-sample curve (``date``, ``total_value``, ``window``); ``train``: every
-    training row, with its ``window``."""
+    """``windows``: one row per window (dates, chosen combination, train and test figures, test digest, test
+    status and error); ``equity``: the stitched out-of-sample curve (``date``, ``total_value``, ``window``);
+    ``train``: every training row, with its ``window``. ``total_return`` is NaN when a test run failed."""
 
     windows: pd.DataFrame
     equity: pd.DataFrame
     train: pd.DataFrame
     total_return: float
+
+    @property
+    def failed(self) -> int:
+        """How many windows failed: their test run raised, or every combination failed on their training window."""
+        return int((self.windows["test_status"] != "ok").sum())
+
+    def first_error(self) -> str | None:
+        """The first failed window: its dates, the overrides of its test run (none when every combination failed
+        on its training window) and the error (its first line); ``None`` if no window failed."""
+        failed = self.windows[self.windows["test_status"] != "ok"]
+        if failed.empty:
+            return None
+        row = failed.iloc[0]
+        text = str(row["test_error"]).strip().splitlines()
+        run = f"the test run of {row['overrides']}" if row["overrides"] else "no test run"
+        return (f"window {int(row['window'])} (train {row['train_start']} to {row['train_end']}, test "
+                f"{row['test_start']} to {row['test_end']}), {run}: {text[0] if text else 'failed'}")
 
 
 def _offset(count: int, unit: str) -> pd.DateOffset:
@@ -141,6 +162,15 @@ def window_events(base: ScenarioConfig, dates: np.ndarray, first: int, stop: int
         if first <= int(np.searchsorted(days, np.datetime64(event.date, "D"))) < stop:
             kept.append(attrs.evolve(event, date=window_start) if event.date < window_start else event)
     return attrs.evolve(base, events=tuple(kept))
+
+
+#: The test run's figures in a window's row (``test_`` + the name), undefined (NaN) when it failed.
+TEST_FIGURES = ("test_total_return", "test_sharpe", "test_max_drawdown", "test_trades", "test_total_costs")
+
+
+def _figure(value: Any) -> float:
+    """A test run's figure for the windows table: NaN when undefined (``None``), as in the training figures."""
+    return float("nan") if value is None else float(value)
 
 
 #: The files a walk-forward writes into its ``out`` folder.
@@ -227,38 +257,51 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     for window in laid:
         table = rank_table([r for r in rows if r["window"] == window.number], list(keys), rank_by)
         train_tables.append(table.assign(window=window.number))
-        best = table.iloc[0]
         record: dict[str, Any] = {
             "window": window.number,
             "train_start": _day(dates, window.train_start), "train_end": _day(dates, window.test_start - 1),
             "test_start": _day(dates, window.test_start), "test_end": _day(dates, window.test_stop - 1),
-            "combination": int(best["combination"]),
-            "overrides": " ".join(combos[int(best["combination"])].overrides),
-            f"train_{rank_by}": best[rank_by],
         }
-        if best["status"] != "ok":
-            raise SweepError(f"every combination failed on training window {window.number} "
-                             f"({record['train_start']} to {record['train_end']}): {best['error']}",
-                             option="--walk-forward")
-        config = window_events(base, dates, window.test_start, window.test_stop).with_overrides(
-            [*combos[record["combination"]].overrides, *_window_overrides(dates, window.test_start, window.test_stop)])
-        window_prices = cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup,
-                                   path=config.data.path)
-        result = Simulation(config, prices=window_prices, audit=True).run()
-        assert result is not None
-        record.update({f"test_{name}": result.summary.get(name) for name in ("total_return", "sharpe",
-                                                                            "max_drawdown", "trades")})
+        succeeded = table[table["status"] == "ok"]  # ranked: the successful rows with the metric come first
+        if succeeded.empty:  # failed rows keep combination order: the first is the lowest number
+            lowest = table.iloc[0]
+            record.update(combination=None, overrides="", **{f"train_{rank_by}": float("nan")},
+                          **dict.fromkeys(TEST_FIGURES, float("nan")), test_digest=None, test_status="failed",
+                          test_error=f"every combination failed on the training window; the first: combination "
+                                     f"{int(lowest['combination'])} ({lowest['overrides']}): {lowest['error']}")
+            records.append(record)
+            continue
+        chosen = combos[int(succeeded.iloc[0]["combination"])]
+        record.update(combination=chosen.index, overrides=" ".join(chosen.overrides),
+                      **{f"train_{rank_by}": succeeded.iloc[0][rank_by]})
+        try:  # a failing test run is recorded in its window's row, and the walk goes on
+            config = window_events(base, dates, window.test_start, window.test_stop).with_overrides(
+                [*chosen.overrides,
+                 *_window_overrides(dates, window.test_start, window.test_stop)])
+            window_prices = cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup,
+                                       path=config.data.path)
+            result = Simulation(config, prices=window_prices, audit=True).run()
+            assert result is not None
+        except Exception as exc:
+            record.update(dict.fromkeys(TEST_FIGURES, float("nan")), test_digest=None, test_status="failed",
+                          test_error=f"{type(exc).__name__}: {exc}")
+            records.append(record)
+            continue
+        record.update({f"test_{name}": _figure(result.summary.get(name)) for name in ("total_return", "sharpe",
+                                                                                     "max_drawdown")})
+        record["test_trades"] = result.summary.get("trades")
         record["test_total_costs"] = result.summary["costs"]["total"]["amount"]
-        record["test_digest"] = result.digest
+        record.update(test_digest=result.digest, test_status="ok", test_error=None)
         records.append(record)
         curves.append(time_weighted_levels(result.equity, config.portfolio.initial_cash))
         curve_dates.append(result.equity.index.to_numpy())
         curve_windows.append(np.full(len(result.equity), window.number))
     initial = base.portfolio.initial_cash
     stitched = stitch(curves, initial)
-    equity = pd.DataFrame({"date": np.concatenate(curve_dates), "total_value": stitched,
-                           "window": np.concatenate(curve_windows)})
-    window_table = pd.DataFrame(records)
+    equity = pd.DataFrame({"date": np.concatenate(curve_dates) if curve_dates else np.array([], "datetime64[ns]"),
+                           "total_value": stitched,
+                           "window": np.concatenate(curve_windows) if curve_windows else np.array([], int)})
+    window_table = pd.DataFrame(records).astype({"combination": "Int64"})  # none when every combination failed
     train_table = pd.concat(train_tables, ignore_index=True)
     if out is not None:
         folder = os.fspath(out)
@@ -267,5 +310,6 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
                 atomic_write(os.path.join(folder, name), table.to_csv(index=False))
         except OSError as exc:
             raise SweepError(f"{folder} cannot be written: {exc.strerror or exc}", option="--out") from None
+    whole = len(curves) == len(laid)  # a failed test window leaves a gap: no out-of-sample total return
     return WalkForwardResult(windows=window_table, equity=equity, train=train_table,
-                             total_return=float(stitched[-1] / initial - 1.0))
+                             total_return=float(stitched[-1] / initial - 1.0) if whole else float("nan"))

@@ -118,6 +118,21 @@ def test_local_sweep_records_failures_ranks_and_matches_single_runs(tmp_path: Pa
     assert (tmp_path / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_rank_table_puts_a_failed_row_below_a_successful_one_without_the_metric() -> None:
+    """Three groups, each in combination order when the metric ties or is missing: successful rows with a
+    Sharpe ratio (best first), successful rows without one (no volatility), failed rows. A failed row with a
+    lower number used to rank above a successful row without the metric (both went last, in number order)."""
+    rows = [
+        {"combination": 0, "sharpe": None, "status": "failed", "error": "boom"},
+        {"combination": 1, "sharpe": None, "status": "ok"},
+        {"combination": 2, "sharpe": 0.1, "status": "ok"},
+        {"combination": 3, "sharpe": None, "status": "ok"},
+    ]
+    table = rank_table(rows, [], "sharpe")
+    assert list(table["combination"]) == [2, 1, 3, 0]
+    assert list(table["rank"]) == [1, 2, 3, 4]
+
+
 def test_resume_runs_only_the_combinations_not_yet_recorded(tmp_path: Path) -> None:
     """After an interruption (journal cut mid-line), --resume runs only what is missing."""
     grid = ["strategy.params.fast_span=5,10"]

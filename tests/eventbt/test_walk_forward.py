@@ -171,3 +171,52 @@ def test_an_event_on_a_day_without_a_bar_before_a_window_is_booked_in_it(tmp_pat
     run = Simulation(by_hand, audit=True).run()
     assert run is not None and window["test_digest"].iloc[0] == run.digest
     assert run.equity["flow"].iloc[0] == 1000.0  # booked at the window's first bar
+
+
+def test_a_failed_combination_is_not_chosen_over_one_without_the_metric(tmp_path: Path) -> None:
+    """fast_span=60 fails (it must be less than slow_span, 50); fast_span=10 runs but trades nothing in a
+    one-month window, so its Sharpe ratio is undefined. The walk used to take the failed row (first in grid
+    order) and stop with "every combination failed"; it chooses fast_span=10 in every window, as it does with
+    the grid in the other order."""
+    grid = ["strategy.params.fast_span=60,10"]
+    result = walk_forward(SCENARIO, grid, "train=1m,test=1m", overrides=['data.end="2012-05-31"'],
+                          executor=SerialExecutor(), out=tmp_path / "wf")
+    reversed_order = walk_forward(SCENARIO, ["strategy.params.fast_span=10,60"], "train=1m,test=1m",
+                                  overrides=['data.end="2012-05-31"'], executor=SerialExecutor())
+    assert list(result.windows["overrides"]) == ["strategy.params.fast_span=10"] * 4
+    assert list(result.windows["test_digest"]) == list(reversed_order.windows["test_digest"])
+    assert result.failed == 0 and (tmp_path / "wf" / "walk_forward_train.csv").exists()
+
+
+def test_a_failing_test_run_is_recorded_in_its_window_and_the_walk_goes_on(tmp_path: Path) -> None:
+    """A withdrawal of 95,000 on 2013-06-03 exceeds the cash the chosen top_n=2 holds in window 1's test run
+    (2013-01-03 to 2014-01-02), and every training run of window 2 (2013-01-03 to 2014-01-02) as well. Both
+    windows are recorded as failed, with the error and the window's dates and overrides, and the three files
+    are written; it used to stop with the bare handler error and write nothing."""
+    (tmp_path / "wd.toml").write_text(f'extends = "{SCENARIO.as_posix()}"\n[[events]]\ndate = "2013-06-03"\n'
+                                      'type = "withdrawal"\namount = 95_000.0\n')
+    result = walk_forward(tmp_path / "wd.toml", ["strategy.params.top_n=1,2"], "train=1y,test=1y",
+                          executor=SerialExecutor(), out=tmp_path / "wf")
+    assert list(result.windows["test_status"]) == ["failed", "failed"] and result.failed == 2
+    first = result.windows.iloc[0]
+    assert first["overrides"] == "strategy.params.top_n=2" and "AccountingError: withdrawal of 95,000.00" in first[
+        "test_error"]
+    assert pd.isna(result.windows["combination"].iloc[1])
+    assert result.windows["test_error"].iloc[1].startswith("every combination failed on the training window")
+    assert result.first_error() == ("window 1 (train 2012-01-03 to 2013-01-02, test 2013-01-03 to 2014-01-02), "
+                                    "the test run of strategy.params.top_n=2: " + first["test_error"])
+    assert np.isnan(result.total_return) and result.equity.empty
+    assert (tmp_path / "wf" / "walk_forward_train.csv").exists()
+
+
+def test_a_failing_test_run_leaves_the_other_windows_and_no_total_return(tmp_path: Path) -> None:
+    """The same withdrawal with 6-month windows: it falls in window 2's test run (2013-01-03 to 2013-07-02)
+    and in every training run of window 3 (2013-01-03 to 2013-07-02), so those two windows fail; windows 1, 4
+    and 5 (no withdrawal in their runs) run, and the curve holds those windows only, with no total return."""
+    (tmp_path / "wd.toml").write_text(f'extends = "{SCENARIO.as_posix()}"\n[[events]]\ndate = "2013-06-03"\n'
+                                      'type = "withdrawal"\namount = 95_000.0\n')
+    result = walk_forward(tmp_path / "wd.toml", ["strategy.params.top_n=1,2"], "train=6m,test=6m",
+                          executor=SerialExecutor())
+    assert list(result.windows["test_status"]) == ["ok", "failed", "failed", "ok", "ok"]
+    assert sorted(set(result.equity["window"])) == [1, 4, 5]
+    assert np.isnan(result.total_return)

@@ -60,8 +60,18 @@ def execute(args: argparse.Namespace) -> int:
                                executor=args.executor, scheduler=args.scheduler, workers=args.workers,
                                out=args.out, rank_by=args.rank_by, progress=progress)
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(outcome.windows.to_string(index=False), file=sys.stdout)
+            windows = outcome.windows.drop(columns="test_error").astype({"combination": object})
+            windows = windows.fillna({"combination": "n/a", "test_digest": "n/a"})
+            print(windows.to_string(index=False, na_rep="n/a"), file=sys.stdout)
         print(f"out-of-sample total return: {format_value(outcome.total_return, 'pct')}", file=sys.stdout)
+        first = outcome.first_error()
+        if first is not None and outcome.failed == len(outcome.windows):  # the files are written
+            from eventbt.errors import SweepError
+
+            raise SweepError(f"every window failed ({outcome.failed}); the first: {first}", option="--walk-forward")
+        if first is not None:
+            print(f"eventbt: note: {outcome.failed} of {len(outcome.windows)} windows failed (so no out-of-sample "
+                  f"total return); the first: {first}", file=sys.stderr)
         return 0
     from eventbt.errors import SweepError
     from eventbt.sweeps.grid import parse_grid, sampling_notes
@@ -80,7 +90,7 @@ def execute(args: argparse.Namespace) -> int:
                    "total_costs", args.rank_by, "status"]]
     shown = shown.loc[:, ~shown.columns.duplicated()].head(args.top)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(shown.to_string(index=False), file=sys.stdout)
+        print(shown.to_string(index=False, na_rep="n/a"), file=sys.stdout)
     if flows:
         print("returns are time-weighted (deposits and withdrawals taken out); money_weighted_return counts them",
               file=sys.stdout)
