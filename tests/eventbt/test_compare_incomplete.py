@@ -58,3 +58,32 @@ def test_show_and_compare_give_every_figure_as_json(folders: tuple[Path, Path],
     both = json.loads(capsys.readouterr().out)
     assert set(both) == {"ok", "fail"} and both["ok"] == shown
     assert both["fail"]["complete"] is False
+
+
+def test_runs_in_folders_of_the_same_name_get_labels_that_tell_them_apart(
+        folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """x/run and y/run (copies of the ok and failed runs) were both labelled `run`: the JSON object, keyed by
+    label, kept only the second run and the table had two columns headed `run`. Each gets the last path parts
+    that tell it apart; `.` is the current folder's name; a folder given twice is numbered."""
+    import json
+    import shutil
+
+    from eventbt.cli.commands.compare import run_labels
+
+    ok, fail = folders
+    shutil.copytree(ok, tmp_path / "x" / "run")
+    shutil.copytree(fail, tmp_path / "y" / "run")
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "x/run", "y/run", "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert set(both) == {"x/run", "y/run"}
+    assert both["x/run"]["final_value"] == json.loads((ok / "summary.json").read_text())["final_value"]
+    assert both["y/run"]["complete"] is False
+    assert main(["compare", "x/run", "y/run", "--plain"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "[INCOMPLETE: y/run: failed]" and lines[1].split() == ["metric", "x/run", "y/run"]
+    assert run_labels(["x/run", "y/run", "x/run/"]) == ["x/run", "y/run", "x/run (2)"]
+    monkeypatch.chdir(tmp_path / "x" / "run")
+    assert run_labels([".", "../../y/run"]) == ["x/run", "y/run"]
+    assert run_labels([".", str(fail)]) == ["run", fail.name]

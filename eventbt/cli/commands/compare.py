@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "compare_table", "compare_spec", "execute"]
+__all__ = ["add_arguments", "compare_table", "compare_spec", "execute", "run_labels"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +19,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
     parser.add_argument("--json", action="store_true",
                         help="print every run's figures as one JSON object keyed by run, at full precision")
+
+
+def run_labels(folders: list[str]) -> list[str]:
+    """A label per run folder, all different: the folder's name, or as many of its last path parts as tell it
+    from the others (``x/run`` and ``y/run``; ``.`` is the current folder's name). A folder given twice gets
+    `` (2)``, `` (3)``, ... after its label the second and later times."""
+    import os
+    from pathlib import Path
+
+    parts = [Path(os.path.abspath(folder)).parts for folder in folders]
+    depth = [1] * len(parts)
+    while True:
+        labels = [Path(*p[-d:]).as_posix() for p, d in zip(parts, depth, strict=True)]
+        clashing = [i for i, label in enumerate(labels) if depth[i] < len(parts[i])
+                    and any(other == label and parts[j] != parts[i] for j, other in enumerate(labels))]
+        if not clashing:
+            break
+        for i in clashing:
+            depth[i] += 1
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):  # the same folder given again: told apart by its place
+        seen[label] = seen.get(label, 0) + 1
+        labels[i] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return labels
 
 
 def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
@@ -69,14 +93,12 @@ def compare_spec(names: list[str], metrics: list[dict[str, object]]) -> TableSpe
 
 
 def execute(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from eventbt.display.tables import print_table
     from eventbt.report.data import load_benchmark, load_run
 
     benchmark = load_benchmark(args.benchmark)[0].rename(args.benchmark) if args.benchmark else None
     runs = [load_run(folder, benchmark=benchmark, risk_free=args.risk_free) for folder in args.run_dirs]
-    names = [Path(folder).name if Path(folder).name else str(folder) for folder in args.run_dirs]
+    names = run_labels(args.run_dirs)
     metrics = [run.metrics for run in runs]
     if args.json:
         from eventbt.cli.commands.show import metrics_json
