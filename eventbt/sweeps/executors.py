@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
+    from eventbt.errors import DataError
     from eventbt.prices import PriceData
     from eventbt.scenario import ScenarioConfig
 
@@ -54,8 +55,6 @@ def cut_prices(prices: PriceData, start: str, end: str, *, warmup: int | str = 0
     """
     import numpy as np
 
-    from eventbt.errors import DataError
-
     if warmup:
         from eventbt.data.warmup import with_warmup
 
@@ -64,7 +63,8 @@ def cut_prices(prices: PriceData, start: str, end: str, *, warmup: int | str = 0
     first = 0 if not start else int(np.searchsorted(prices.dates, np.datetime64(start, "ns"), side="left"))
     stop = len(prices.dates) if not end else int(np.searchsorted(prices.dates, np.datetime64(end, "ns"), side="right"))
     if first >= stop:
-        raise DataError(f"no dates from {start or 'the start'} to {end or 'the end'}")
+        raise _empty_cut(prices, start, end, path)
+
     def cut(array: np.ndarray | None) -> np.ndarray | None:
         return None if array is None else array[first:stop]
 
@@ -72,6 +72,23 @@ def cut_prices(prices: PriceData, start: str, end: str, *, warmup: int | str = 0
     return attrs.evolve(prices, dates=prices.dates[first:stop], close=prices.close[first:stop], open=cut(prices.open),
                         high=cut(prices.high), low=cut(prices.low), volume=cut(prices.volume),
                         actions=tuple(action for action in prices.actions if action.date in days), warmup_bars=0)
+
+
+def _empty_cut(prices: PriceData, start: str, end: str, path: str) -> DataError:
+    """The error for bounds that leave none of ``prices``' dates: the loader's own message (the data named, the
+    range of dates it has), as loading the prices with these bounds gives."""
+    import numpy as np
+
+    from eventbt.data.loaders import _cut, _Panel
+    from eventbt.errors import DataError
+
+    panel = _Panel(dates=prices.dates, symbols=prices.symbols, fields={"close": prices.close},
+                   sources=dict(prices.sources))
+    try:
+        _cut(panel, np.datetime64(start, "ns") if start else None, np.datetime64(end, "ns") if end else None, path)
+    except DataError as exc:
+        return exc
+    return DataError(f"no dates from {start or 'the start'} to {end or 'the end'}", path=path)
 
 
 def _prices_for(config: ScenarioConfig, base: ScenarioConfig, prices: PriceData) -> PriceData:
@@ -82,7 +99,17 @@ def _prices_for(config: ScenarioConfig, base: ScenarioConfig, prices: PriceData)
         return prices
     same_file = attrs.evolve(config.data, start=base.data.start, end=base.data.end) == base.data
     if same_file and config.data_path == base.data_path and config.run.warmup == base.run.warmup:
-        return cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup, path=config.data.path)
+        from eventbt.errors import DataError
+
+        try:
+            return cut_prices(prices, config.data.start, config.data.end, warmup=config.run.warmup,
+                              path=config.data.path)
+        except DataError:
+            # The shared prices hold the base's dates only: when the base narrowed them, the file may hold the
+            # dates asked for, and the loader's message names the whole file's range. Load them, where the
+            # file can be read (else the cut's error stands).
+            if not (base.data.start or base.data.end) or not config.data_path.exists():
+                raise
     return load_scenario_prices(config)
 
 
@@ -91,7 +118,8 @@ def run_task(base: ScenarioConfig, prices: PriceData, task: Task) -> Row:
     model), ``digest``, ``status``, ``error``.
 
     A combination that changes only ``data.start``/``data.end`` cuts the shared prices (walk-forward windows
-    do); one that changes other ``data.*`` keys loads its own prices.
+    do), or loads its own when the base's bounds leave it no date; one that changes other ``data.*`` keys loads
+    its own prices.
     """
     from eventbt.simulation import Simulation
 

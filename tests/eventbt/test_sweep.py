@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from eventbt.cli import main
-from eventbt.errors import SweepError
+from eventbt.errors import DataError, SweepError
 from eventbt.scenario import ScenarioConfig
 from eventbt.simulation import Simulation
 from eventbt.sweeps.executors import OnRow, SerialExecutor, Task
@@ -166,6 +166,28 @@ def test_a_combination_cutting_the_dates_matches_a_run_loading_them(tmp_path: Pa
     overrides = ['data.start="2013-01-02"', 'data.end="2013-12-31"']
     result = sweep(SCENARIO, ['data.end="2013-12-31"'], overrides=overrides[:1], executor=SerialExecutor())
     assert result.table["digest"].iloc[0] == direct_run(overrides)["digest"]
+
+
+def test_a_combination_cutting_outside_the_data_fails_as_loading_would() -> None:
+    """A cut that leaves no date gives the loader's own message (the data named, the range of dates it has), as
+    the combination run alone does; it said only "no dates from 2016-01-01 to the end". Also when the base's
+    own bounds narrowed the shared prices: the message names the whole data's range, and a combination reaching
+    past the base's bounds into dates the file has runs, with the digest of the run alone (it failed before)."""
+    def alone(overrides: Sequence[str]) -> str:
+        with pytest.raises(DataError) as caught:
+            direct_run(overrides)
+        return f"DataError: {caught.value}"
+
+    result = sweep(SCENARIO, ["data.start=2016-01-01"], overrides=['data.end=""'], executor=SerialExecutor())
+    assert result.table["error"].iloc[0] == alone(['data.start="2016-01-01"'])
+    assert "start 2016-01-01 is after the last date (2014-12-31)" in result.table["error"].iloc[0]
+    narrowed = sweep(SCENARIO, ["data.start=2013-01-05", "data.end=2013-01-06,2014-01-02"],
+                     overrides=['data.end="2013-01-06"'], executor=SerialExecutor())
+    rows = narrowed.table.set_index("data.end")
+    assert rows.loc["2013-01-06", "error"] == alone(['data.start="2013-01-05"', 'data.end="2013-01-06"'])
+    assert "between 2012-01-03 and 2014-12-31" in rows.loc["2013-01-06", "error"]
+    assert rows.loc["2014-01-02", "digest"] == direct_run(['data.start="2013-01-05"',
+                                                           'data.end="2014-01-02"'])["digest"]
 
 
 def test_dates_written_bare_in_a_grid_are_swept_as_text(tmp_path: Path) -> None:
