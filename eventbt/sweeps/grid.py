@@ -21,7 +21,7 @@ import math
 import os
 import tomllib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -104,30 +104,67 @@ def _value(text: str) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.time) else value
 
 
-def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple[str, ...]]:
-    """``["key=v1,v2", ...]`` or ``{key: [v1, v2]}`` -> ``{key: ("v1", "v2")}`` (values as override text)."""
+def _mapping_values(key: str, values: Any) -> list[str]:
+    """The values of ``key`` in a Python grid as override text; a :class:`SweepError` naming the key for
+    anything but a non-empty list of values a scenario can hold (a text would be swept letter by letter)."""
     from eventbt.scenario import toml_writer
 
+    where = f"grid[{key!r}]"
+    if values is None or isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        example = "" if values is None else f", e.g. [{values!r}]"
+        got = "None" if values is None else f"{type(values).__name__} {values!r}"
+        raise SweepError(f"expected a list of values{example}, got {got}", option=where)
+    values = list(values)
+    if not values:
+        raise SweepError(f"has no values; expected a list of at least one value, e.g. {{{key!r}: [1, 2, 3]}}",
+                         option=where)
+    texts = []
+    for place, value in enumerate(values, 1):
+        try:
+            texts.append(toml_writer.format_value(value))
+        except TypeError:
+            got = "None" if value is None else f"{type(value).__name__} {value!r}"
+            raise SweepError(f"value {place} of {len(values)} is {got}, which a scenario cannot hold; expected a "
+                             "number, a boolean, a text, a date or a list of them", option=where) from None
+    return texts
+
+
+def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, tuple[str, ...]]:
+    """``["key=v1,v2", ...]`` or ``{key: [v1, v2]}`` -> ``{key: ("v1", "v2")}`` (values as override text).
+
+    A key given twice, or a value given twice for one key (the same combination would run twice), is refused.
+    """
     if isinstance(grid, Mapping):
-        specs = [(key, [toml_writer.format_value(v) for v in values], key) for key, values in grid.items()]
+        specs = [(key, _mapping_values(key, values), f"grid[{key!r}]") for key, values in grid.items()]
     else:
         specs = []
         for spec in grid:
             key, equals, values_text = spec.partition("=")
-            specs.append((key.strip(), [v.strip() for v in values_text.split(",")] if equals else [], spec))
+            specs.append((key.strip(), [v.strip() for v in values_text.split(",")] if equals else [],
+                          f"--grid {spec}"))
     parsed: dict[str, tuple[str, ...]] = {}
     for key, values, spec in specs:
         parts = key.split(".")
         if len(parts) >= 2 and all(parts) and len(values) > 1 and not all(values):
             place = values.index("") + 1
             raise SweepError(f"value {place} of {len(values)} is empty; expected a value between each two commas, "
-                             f"e.g. '{key}=1,2,3'", option=f"--grid {spec}")
+                             f"e.g. '{key}=1,2,3'", option=spec)
+        if isinstance(grid, Mapping) and (len(parts) < 2 or not all(parts)):
+            raise SweepError("expected a key like 'table.key', e.g. 'strategy.params.top_n'", option=spec)
         if len(parts) < 2 or not all(parts) or not values or not all(values):
             raise SweepError("must look like 'table.key=v1,v2,...', e.g. 'strategy.params.top_n=1,2,3'",
-                             option=f"--grid {spec}")
+                             option=spec)
         if key in parsed:
-            raise SweepError(f"key {key!r} is given twice", option=f"--grid {spec}")
+            raise SweepError(f"key {key!r} is given twice", option=spec)
+        repeated = next((value for place, value in enumerate(values) if value in values[:place]), None)
+        if repeated is not None:
+            places = [str(place) for place, value in enumerate(values, 1) if value == repeated]
+            where = f"{', '.join(places[:-1])} and {places[-1]} of {len(values)}"
+            raise SweepError(f"value {repeated} is given {len(places)} times (values {where}); the same "
+                             "combinations would run more than once: give each value once", option=spec)
         parsed[key] = tuple(values)
+    if not parsed and isinstance(grid, Mapping):
+        raise SweepError("at least one key is needed, e.g. {'strategy.params.top_n': [1, 2, 3]}", option="grid")
     if not parsed:
         raise SweepError("at least one --grid key is needed", option="--grid")
     return parsed

@@ -703,7 +703,7 @@ def _seedless_resume(project: Path) -> object:
     return sweep("sc/tiny.toml", grid, random=2, executor=SerialExecutor(), out="runs/sweep", resume=True)
 
 
-def _sweep(grid: list[str], overrides: list[str]) -> Callable[[Path], object]:
+def _sweep(grid: list[str] | dict[str, Any], overrides: list[str]) -> Callable[[Path], object]:
     def action(project: Path) -> object:
         from eventbt.sweeps.executors import SerialExecutor
         from eventbt.sweeps.grid import sweep
@@ -826,6 +826,17 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "each run's log in memory: add --set audit.path= to clear it"),
     ("sweep over audit.path", _sweep(["audit.path=a.jsonl,b.jsonl"], []),
      "--grid audit.path: a sweep keeps each run's audit log in memory; audit.* cannot be swept"),
+    ("sweep with a value given twice", _sweep(["strategy.params.top_n=2,2,3"], []),
+     "--grid strategy.params.top_n=2,2,3: value 2 is given 2 times (values 1 and 2 of 3); the same combinations "
+     "would run more than once: give each value once"),
+    ("Python sweep with a text as values", _sweep({"execution.timing": "next_open"}, []),
+     "grid['execution.timing']: expected a list of values, e.g. ['next_open'], got str 'next_open'"),
+    ("Python sweep with None among values", _sweep({"strategy.params.top_n": [None, 1]}, []),
+     "grid['strategy.params.top_n']: value 1 of 2 is None, which a scenario cannot hold; expected a number, a "
+     "boolean, a text, a date or a list of them"),
+    ("Python sweep with no values", _sweep({"strategy.params.top_n": []}, []),
+     "grid['strategy.params.top_n']: has no values; expected a list of at least one value, e.g. "
+     "{'strategy.params.top_n': [1, 2, 3]}"),
     ("sweep into a file", lambda p: _sweep_over(p, "runs/sweep"),
      "--out: runs/sweep is a file; a sweep writes its files into a folder"),
     ("sweep over a user's file", lambda p: _sweep_over(p, "runs/sweep/results.csv"),

@@ -81,6 +81,38 @@ def test_bad_grid_specs_are_named(grid: list[str], message: str) -> None:
         parse_grid(grid)
 
 
+@pytest.mark.parametrize(("grid", "message"), [
+    ({"execution.timing": "next_open"},
+     "grid['execution.timing']: expected a list of values, e.g. ['next_open'], got str 'next_open'"),
+    ({"strategy.params.top_n": 2}, "grid['strategy.params.top_n']: expected a list of values, e.g. [2], got int 2"),
+    ({"strategy.params.top_n": None}, "grid['strategy.params.top_n']: expected a list of values, got None"),
+    ({"strategy.params.top_n": [None, 1]},
+     "grid['strategy.params.top_n']: value 1 of 2 is None, which a scenario cannot hold; expected a number, a "
+     "boolean, a text, a date or a list of them"),
+    ({"strategy.params.top_n": []},
+     "grid['strategy.params.top_n']: has no values; expected a list of at least one value, e.g. "
+     "{'strategy.params.top_n': [1, 2, 3]}"),
+    ({"top_n": [1, 2]}, "grid['top_n']: expected a key like 'table.key', e.g. 'strategy.params.top_n'"),
+    ({}, "grid: at least one key is needed, e.g. {'strategy.params.top_n': [1, 2, 3]}"),
+    ({"strategy.params.top_n": [2, 2, 3]},
+     "grid['strategy.params.top_n']: value 2 is given 2 times (values 1 and 2 of 3); the same combinations would "
+     "run more than once: give each value once"),
+    (["strategy.params.top_n=2,2,3"],
+     "--grid strategy.params.top_n=2,2,3: value 2 is given 2 times (values 1 and 2 of 3); the same combinations "
+     "would run more than once: give each value once"),
+    (["a.b=1,2", "c.d=5,6,5,5"],
+     "--grid c.d=5,6,5,5: value 5 is given 3 times (values 1, 3 and 4 of 4); the same combinations would run more "
+     "than once: give each value once"),
+])
+def test_python_grids_of_the_wrong_shape_and_repeated_values_are_refused(grid: object, message: str) -> None:
+    """A text as a grid's values was swept letter by letter, a number or None raised a bare TypeError and an
+    empty list got the command line's advice; a repeated value ran the same combination twice. Each is a
+    SweepError naming the key (messages written out by hand)."""
+    with pytest.raises(SweepError) as caught:
+        parse_grid(grid)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
 def test_rank_table_puts_best_first_and_failures_last() -> None:
     """Sharpe ranks high to low, volatility low to high; a failed row (no value) is last either way."""
     rows = [
