@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
     from eventbt.prices import PriceData
 
-__all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "check_sweep_scenario", "combinations",
+__all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "check_not_a_run_folder",
+           "check_sweep_scenario", "combinations",
            "draw_seed", "grid_size", "make_executor", "parse_grid", "rank_table", "sampling_notes", "sweep",
            "write_heatmap", "write_results"]
 
@@ -320,6 +321,16 @@ def _cells(values: Any) -> list[tuple[tuple[int, int], float]]:
             if not math.isnan(values[i, j])]
 
 
+def check_not_a_run_folder(folder: Path, what: str) -> None:
+    """Refuse an ``--out`` holding an eventbt run (its marker, ``eventbt-run.json``): a sweep's or walk-forward's
+    files mixed into it would make ``eventbt run --out`` refuse the folder from then on."""
+    from eventbt.results.files import RUN_MARKER
+
+    if os.path.lexists(folder / RUN_MARKER):
+        raise SweepError(f"{folder} holds an eventbt run ({RUN_MARKER}); a {what} writes its files into a folder "
+                         "of its own: pick another --out", option="--out")
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
     """The ``sweep.json`` of the sweep in ``folder`` (for ``--resume``)."""
     path = folder / MANIFEST
@@ -357,6 +368,7 @@ def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[
     manifest_path, journal = folder / MANIFEST, folder / JOURNAL
     if folder.exists() and not folder.is_dir():
         raise SweepError(f"{folder} is a file; a sweep writes its files into a folder", option="--out")
+    check_not_a_run_folder(folder, "sweep")
     if not resume:
         if journal.exists():
             raise SweepError(f"{folder} already holds a sweep (add --resume to finish it, or pick another --out)",
@@ -364,8 +376,10 @@ def _load_journal(folder: Path, manifest: dict[str, Any], resume: bool) -> dict[
         # A sweep never overwrites a file it did not write: the names it is about to write must be free.
         taken = [name for name in SWEEP_FILES if (folder / name).exists() or (folder / name).is_symlink()]
         if taken:
-            raise SweepError(f"{folder} holds {', '.join(taken)}, which this sweep would overwrite; pick another "
-                             "--out", option="--out")
+            # Only sweep.json: a sweep that stopped before its first row (a Dask scheduler out of reach, say).
+            hint = "add --resume to finish the sweep started there, or " if MANIFEST in taken else ""
+            raise SweepError(f"{folder} holds {', '.join(taken)}, which this sweep would overwrite; {hint}pick "
+                             "another --out", option="--out")
         try:
             folder.mkdir(parents=True, exist_ok=True)
             manifest_path.write_text(strict_json(manifest, indent=2, sort_keys=True) + "\n")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -38,7 +39,15 @@ from eventbt.errors import SweepError
 from eventbt.results.metrics import time_weighted_levels
 from eventbt.scenario import ScenarioConfig
 from eventbt.sweeps.executors import Row, Task
-from eventbt.sweeps.grid import Executor, check_sweep_scenario, combinations, make_executor, parse_grid, rank_table
+from eventbt.sweeps.grid import (
+    Executor,
+    check_not_a_run_folder,
+    check_sweep_scenario,
+    combinations,
+    make_executor,
+    parse_grid,
+    rank_table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,6 +192,7 @@ def _check_out(out: str | os.PathLike[str]) -> None:
     folder = os.fspath(out)
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise SweepError(f"{folder} is a file; a walk-forward writes its files into a folder", option="--out")
+    check_not_a_run_folder(Path(folder), "walk-forward")
     taken = [name for name in WALK_FORWARD_FILES if os.path.lexists(os.path.join(folder, name))]
     if taken:
         raise SweepError(f"{folder} holds {', '.join(taken)}, which this walk-forward would overwrite; pick another "

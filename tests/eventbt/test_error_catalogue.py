@@ -719,6 +719,15 @@ def _sweep_over(project: Path, users_file: str) -> object:
     return _sweep(["portfolio.initial_cash=1000,2000"], [])(project)
 
 
+def _sweep_into_a_run(project: Path) -> object:
+    """A sweep into runs/x, the folder of a run."""
+    _run_x("runs/x", "")
+    from eventbt.sweeps.executors import SerialExecutor
+    from eventbt.sweeps.grid import sweep
+
+    return sweep("sc/tiny.toml", ["portfolio.initial_cash=1000,2000"], executor=SerialExecutor(), out="runs/x")
+
+
 def _doctored(name: str, content: str) -> Callable[[Path], object]:
     """verify_run on a tiny run folder whose ``name`` holds ``content`` (the folder's path left out)."""
     def action(project: Path) -> object:
@@ -837,6 +846,15 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
     ("Python sweep with no values", _sweep({"strategy.params.top_n": []}, []),
      "grid['strategy.params.top_n']: has no values; expected a list of at least one value, e.g. "
      "{'strategy.params.top_n': [1, 2, 3]}"),
+    ("sweep into a run's folder", _sweep_into_a_run,
+     "--out: runs/x holds an eventbt run (eventbt-run.json); a sweep writes its files into a folder of its own: "
+     "pick another --out"),
+    ("sweep left with only sweep.json", lambda p: _sweep_over(p, "runs/sweep/sweep.json"),
+     "--out: runs/sweep holds sweep.json, which this sweep would overwrite; add --resume to finish the sweep "
+     "started there, or pick another --out"),
+    ("sweep --top 0", _cli_error(["sweep", "sc/tiny.toml", "--grid", "portfolio.initial_cash=1000,2000", "--top",
+                                  "0", "--out", "runs/sweep"]),
+     "--top: must be at least 1, got 0"),
     ("sweep into a file", lambda p: _sweep_over(p, "runs/sweep"),
      "--out: runs/sweep is a file; a sweep writes its files into a folder"),
     ("sweep over a user's file", lambda p: _sweep_over(p, "runs/sweep/results.csv"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -242,3 +243,48 @@ def test_command_line_sweep_writes_the_ranking(tmp_path: Path, capsys: pytest.Ca
     assert (out / "results.csv").exists() and (out / "results.parquet").exists()
     assert main(["sweep", str(SCENARIO), "--grid", "top_n=1", "--out", str(tmp_path / "x")]) == 2
     assert "--grid top_n=1: must look like" in capsys.readouterr().err
+
+
+def test_a_sweep_refuses_a_run_folder_and_points_a_stopped_sweep_to_resume(tmp_path: Path) -> None:
+    """A sweep (or walk-forward) into a run's folder (marker eventbt-run.json) mixed its files in, and `eventbt
+    run --out` refused the folder from then on; it is refused, and the run folder is left as it was. A sweep
+    that stopped before its first row (here an executor that cannot reach its cluster) leaves only sweep.json:
+    starting it again says --resume finishes it, and --resume does."""
+    from eventbt.sweeps.walkforward import walk_forward
+
+    run_folder = tmp_path / "run"
+    assert main(["run", str(SCENARIO), "--out", str(run_folder), "--quiet"]) == 0
+    before = sorted(p.name for p in run_folder.iterdir())
+    message = f"--out: {run_folder} holds an eventbt run (eventbt-run.json); a sweep writes its files into a folder"
+    with pytest.raises(SweepError, match=re.escape(message)):
+        sweep(SCENARIO, ["strategy.params.top_n=1,2"], executor=SerialExecutor(), out=run_folder)
+    with pytest.raises(SweepError, match=re.escape(message.replace("a sweep", "a walk-forward"))):
+        walk_forward(SCENARIO, ["strategy.params.top_n=1,2"], "train=1y,test=1y", executor=SerialExecutor(),
+                     out=run_folder)
+    assert sorted(p.name for p in run_folder.iterdir()) == before
+
+    class Unreachable(SerialExecutor):
+        def run(self, base: ScenarioConfig, prices: object, tasks: Sequence[Task], on_row: OnRow) -> None:
+            raise OSError("Timed out trying to connect to tcp://127.0.0.1:1")
+
+    grid = ["strategy.params.top_n=1,2"]
+    with pytest.raises(OSError, match="Timed out"):
+        sweep(SCENARIO, grid, executor=Unreachable(), out=tmp_path / "sw")
+    assert [p.name for p in (tmp_path / "sw").iterdir()] == ["sweep.json"]
+    with pytest.raises(SweepError) as caught:
+        sweep(SCENARIO, grid, executor=SerialExecutor(), out=tmp_path / "sw")
+    assert str(caught.value) == (f"--out: {tmp_path / 'sw'} holds sweep.json, which this sweep would overwrite; add "
+                                 "--resume to finish the sweep started there, or pick another --out")
+    assert len(sweep(SCENARIO, grid, executor=SerialExecutor(), out=tmp_path / "sw", resume=True).table) == 2
+
+
+def test_top_below_one_is_refused_before_any_combination_runs(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """--top 0 printed pandas' "Empty DataFrame" and --top -1 dropped the last row silently; both exit 2, before
+    the sweep writes anything."""
+    for top in ("0", "-1"):
+        out = tmp_path / f"top{top}"
+        assert main(["sweep", str(SCENARIO), "--grid", "strategy.params.top_n=1,2", "--top", top, "--executor",
+                     "serial", "--out", str(out), "--quiet"]) == 2
+        assert capsys.readouterr().err.strip() == f"eventbt: error: --top: must be at least 1, got {top}"
+        assert not out.exists()

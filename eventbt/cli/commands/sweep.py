@@ -46,15 +46,16 @@ def execute(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from eventbt.display.format import format_value
+    from eventbt.errors import SweepError
     from eventbt.sweeps.grid import sweep
 
+    if args.top < 1:  # checked before any combination runs
+        raise SweepError(f"must be at least 1, got {args.top}", option="--top")
     progress = False if args.quiet or getattr(args, "log", "text") == "json" else None  # no bar in JSON lines
     if args.walk_forward:
         from eventbt.sweeps.walkforward import walk_forward
 
         if args.resume or args.random is not None:
-            from eventbt.errors import SweepError
-
             raise SweepError("is not supported with --resume or --random", option="--walk-forward")
         outcome = walk_forward(args.scenario, args.grid, args.walk_forward, overrides=args.overrides,
                                executor=args.executor, scheduler=args.scheduler, workers=args.workers,
@@ -66,14 +67,11 @@ def execute(args: argparse.Namespace) -> int:
         print(f"out-of-sample total return: {format_value(outcome.total_return, 'pct')}", file=sys.stdout)
         first = outcome.first_error()
         if first is not None and outcome.failed == len(outcome.windows):  # the files are written
-            from eventbt.errors import SweepError
-
             raise SweepError(f"every window failed ({outcome.failed}); the first: {first}", option="--walk-forward")
         if first is not None:
             print(f"eventbt: note: {outcome.failed} of {len(outcome.windows)} windows failed (so no out-of-sample "
                   f"total return); the first: {first}", file=sys.stderr)
         return 0
-    from eventbt.errors import SweepError
     from eventbt.sweeps.grid import parse_grid, sampling_notes
 
     if args.random is not None:
