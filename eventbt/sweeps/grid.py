@@ -68,7 +68,9 @@ class Combination:
 
 @attrs.frozen(kw_only=True)
 class SweepResult:
-    """A finished sweep: the ranked ``table`` (one row per combination) and the files written (name -> path).
+    """A finished sweep: the ranked ``table`` (one row per combination) and the files in its ``out`` folder
+    (name -> path): ``sweep.json``, ``results.jsonl``, ``results.csv``, and ``results.parquet`` and
+    ``heatmap.png`` when written.
 
     ``seed`` is the seed a ``random`` sample was drawn with (drawn and recorded when none was given; ``None``
     for a whole grid); ``notes`` what is worth telling about the sampling (:func:`sampling_notes`).
@@ -454,7 +456,8 @@ def sweep(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequence[str]
     table = rank_table(rows, list(keys), rank_by)
     files: dict[str, Path] = {}
     if folder is not None:
-        files = write_results(table, folder)
+        files = {name: folder / name for name in (MANIFEST, JOURNAL) if (folder / name).exists()}
+        files.update(write_results(table, folder))
         if heatmap and len(keys) == 2:
             try:
                 y, x = keys  # the last key (the fastest) across, the first down

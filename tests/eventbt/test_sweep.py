@@ -144,7 +144,7 @@ def test_local_sweep_records_failures_ranks_and_matches_single_runs(tmp_path: Pa
     assert list(table["rank"]) == [1, 2, 3, 4]
     assert table["sharpe"].iloc[0] >= table["sharpe"].iloc[1]
     assert set(table["status"].iloc[2:]) == {"failed"}
-    assert set(result.files) == {"results.csv", "results.parquet", "heatmap.png"}
+    assert set(result.files) == {"sweep.json", "results.jsonl", "results.csv", "results.parquet", "heatmap.png"}
     parquet = pd.read_parquet(tmp_path / "results.parquet")
     csv = pd.read_csv(tmp_path / "results.csv")
     assert list(parquet["digest"].fillna("")) == list(csv["digest"].fillna("")) == list(table["digest"].fillna(""))
@@ -288,3 +288,30 @@ def test_top_below_one_is_refused_before_any_combination_runs(tmp_path: Path,
                      "serial", "--out", str(out), "--quiet"]) == 2
         assert capsys.readouterr().err.strip() == f"eventbt: error: --top: must be at least 1, got {top}"
         assert not out.exists()
+
+
+def test_result_files_list_every_file_the_sweep_wrote(tmp_path: Path) -> None:
+    """SweepResult.files left out results.jsonl and sweep.json; it names every file in the out folder (listed
+    from the folder itself)."""
+    result = sweep(SCENARIO, ["strategy.params.top_n=1,2", "strategy.params.fast_span=5,10"],
+                   executor=SerialExecutor(), out=tmp_path)
+    assert result.files == {p.name: p for p in tmp_path.iterdir()}
+    assert {"sweep.json", "results.jsonl", "results.csv", "results.parquet", "heatmap.png"} == set(result.files)
+
+
+def test_walk_forward_prints_an_undefined_sharpe_the_same_in_both_columns(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One-month windows in which nothing trades: Sharpe is undefined on training and test. The printout showed
+    NaN in train_sharpe and None in test_sharpe; both print n/a, as show and compare print an undefined figure,
+    and the CSV leaves both empty."""
+    assert main(["sweep", str(SCENARIO), "--grid", "strategy.params.top_n=1,2", "--walk-forward",
+                 "train=1m,test=1m", "--set", "data.start=2012-01-31", "--set", "data.end=2012-09-30", "--executor",
+                 "serial", "--out", str(tmp_path), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split()
+    rows = [line.split() for line in lines[1:] if line.split() and line.split()[0].isdigit()]
+    assert rows and all(row[header.index("train_sharpe")] == row[header.index("test_sharpe")] == "n/a"
+                        for row in rows)
+    assert not any(word in line for line in lines for word in ("NaN", "None"))
+    written = pd.read_csv(tmp_path / "walk_forward.csv")
+    assert written["test_sharpe"].isna().any() and written["train_sharpe"].isna().any()
