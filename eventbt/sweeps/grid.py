@@ -270,6 +270,7 @@ def rank_table(rows: Sequence[Row], params: Sequence[str], rank_by: str = "sharp
             table[name] = table[name].map(lambda v: None if v is None else str(v))
     for name in figures:
         table[name] = pd.to_numeric(table[name], errors="coerce")
+    table["trades"] = table["trades"].astype("Int64")  # a count stays whole beside a failed row's missing value
     # Successful rows with the metric first (best first), then successful rows without it, then failed rows.
     group = (table["status"] != "ok").astype(int) * 2 + table[rank_by].isna().astype(int)
     table = (table.assign(_group=group)
@@ -303,7 +304,8 @@ def write_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, path: str | 
     """A heatmap of ``metric`` over the ``x`` by ``y`` grid (blank where a combination failed), as a PNG."""
     from matplotlib.figure import Figure
 
-    grid = table.pivot_table(index=y, columns=x, values=metric, aggfunc="first", dropna=False)
+    grid = table.astype({metric: float}).pivot_table(index=y, columns=x, values=metric, aggfunc="first",
+                                                     dropna=False)
     figure = Figure(figsize=(1.2 * len(grid.columns) + 3, 0.8 * len(grid.index) + 2), layout="constrained")
     axes = figure.subplots()
     image = axes.imshow(grid.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")

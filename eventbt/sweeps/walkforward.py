@@ -311,7 +311,8 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
     equity = pd.DataFrame({"date": np.concatenate(curve_dates) if curve_dates else np.array([], "datetime64[ns]"),
                            "total_value": stitched,
                            "window": np.concatenate(curve_windows) if curve_windows else np.array([], int)})
-    window_table = pd.DataFrame(records).astype({"combination": "Int64"})  # none when every combination failed
+    # Counts stay whole where a window has none (no combination when every one failed, no trades when its test failed).
+    window_table = pd.DataFrame(records).astype({"combination": "Int64", "test_trades": "Int64"})
     train_table = pd.concat(train_tables, ignore_index=True)
     if out is not None:
         folder = os.fspath(out)

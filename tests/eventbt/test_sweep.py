@@ -149,6 +149,11 @@ def test_local_sweep_records_failures_ranks_and_matches_single_runs(tmp_path: Pa
     csv = pd.read_csv(tmp_path / "results.csv")
     assert list(parquet["digest"].fillna("")) == list(csv["digest"].fillna("")) == list(table["digest"].fillna(""))
     assert (tmp_path / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # A trade count stays whole beside the failed rows' missing counts: 79, not 79.0, in the table and files.
+    assert str(table["trades"].dtype) == "Int64" and str(parquet["trades"].dtype) == "Int64"
+    csv_trades = [line.split(",")[list(table.columns).index("trades")]
+                  for line in (tmp_path / "results.csv").read_text().splitlines()[1:]]
+    assert csv_trades == [str(n) for n in ok["trades"]] + ["", ""]
 
 
 def test_rank_table_puts_a_failed_row_below_a_successful_one_without_the_metric() -> None:
@@ -243,6 +248,20 @@ def test_command_line_sweep_writes_the_ranking(tmp_path: Path, capsys: pytest.Ca
     assert (out / "results.csv").exists() and (out / "results.parquet").exists()
     assert main(["sweep", str(SCENARIO), "--grid", "top_n=1", "--out", str(tmp_path / "x")]) == 2
     assert "--grid top_n=1: must look like" in capsys.readouterr().err
+
+
+def test_the_printed_ranking_shows_a_failed_rows_count_as_n_a(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Ranked by trades, the failed row (top_n = 0) prints ``n/a`` in the trades column, as in every other
+    figure's, and the successful row's count is printed whole, as ``result.table`` holds it."""
+    code = main(["sweep", str(SCENARIO), "--grid", "strategy.params.top_n=0,1", "--executor", "serial",
+                 "--out", str(tmp_path / "sweep"), "--quiet", "--rank-by", "trades"])
+    assert code == 0
+    header, first, second = capsys.readouterr().out.splitlines()[:3]
+    column = header.split().index("trades")
+    trades = pd.read_csv(tmp_path / "sweep" / "results.csv")["trades"]
+    assert first.split()[column] == str(int(trades.iloc[0])) and second.split()[column] == "n/a"
+    assert "<NA>" not in first + second
 
 
 def test_a_sweep_refuses_a_run_folder_and_points_a_stopped_sweep_to_resume(tmp_path: Path) -> None:

@@ -218,5 +218,8 @@ def test_a_failing_test_run_leaves_the_other_windows_and_no_total_return(tmp_pat
     result = walk_forward(tmp_path / "wd.toml", ["strategy.params.top_n=1,2"], "train=6m,test=6m",
                           executor=SerialExecutor())
     assert list(result.windows["test_status"]) == ["ok", "failed", "failed", "ok", "ok"]
+    # Counts stay whole beside the failed windows' missing ones (no 12.0 trades, no combination 1.0).
+    assert str(result.windows["test_trades"].dtype) == str(result.windows["combination"].dtype) == "Int64"
+    assert result.windows["test_trades"].isna().tolist() == [False, True, True, False, False]
     assert sorted(set(result.equity["window"])) == [1, 4, 5]
     assert np.isnan(result.total_return)

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["add_arguments", "execute"]
 
@@ -61,9 +65,8 @@ def execute(args: argparse.Namespace) -> int:
                                executor=args.executor, scheduler=args.scheduler, workers=args.workers,
                                out=args.out, rank_by=args.rank_by, progress=progress)
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            windows = outcome.windows.drop(columns="test_error").astype({"combination": object})
-            windows = windows.fillna({"combination": "n/a", "test_digest": "n/a"})
-            print(windows.to_string(index=False, na_rep="n/a"), file=sys.stdout)
+            print(_printable(outcome.windows.drop(columns="test_error")).to_string(index=False, na_rep="n/a"),
+                  file=sys.stdout)
         print(f"out-of-sample total return: {format_value(outcome.total_return, 'pct')}", file=sys.stdout)
         first = outcome.first_error()
         if first is not None and outcome.failed == len(outcome.windows):  # the files are written
@@ -88,7 +91,7 @@ def execute(args: argparse.Namespace) -> int:
                    "total_costs", args.rank_by, "status"]]
     shown = shown.loc[:, ~shown.columns.duplicated()].head(args.top)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(shown.to_string(index=False, na_rep="n/a"), file=sys.stdout)
+        print(_printable(shown).to_string(index=False, na_rep="n/a"), file=sys.stdout)
     if flows:
         print("returns are time-weighted (deposits and withdrawals taken out); money_weighted_return counts them",
               file=sys.stdout)
@@ -102,3 +105,10 @@ def execute(args: argparse.Namespace) -> int:
     if first is not None:
         print(f"eventbt: note: {failed} of {len(table)} combinations failed; the first: {first}", file=sys.stderr)
     return 0
+
+
+def _printable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its missing values printed as ``n/a`` whatever the column's type: a count (``Int64``) or a
+    text (a digest) misses as ``<NA>`` or ``None``, which ``to_string``'s ``na_rep`` leaves as they are."""
+    columns = [name for name in table.columns if table[name].dtype == object or str(table[name].dtype) == "Int64"]
+    return table.astype(dict.fromkeys(columns, object)).fillna(dict.fromkeys(columns, "n/a"))
