@@ -83,7 +83,10 @@ class PriceData:
     ``actions`` are the corporate actions of these symbols and dates, in :attr:`CorporateAction.order` (empty
     unless the scenario reads them: ``[data] corporate_actions``). The first ``warmup_bars`` rows are the
     warm-up (``[run] warmup``): the strategy sees them, nothing trades on them and no result records them.
-    ``missing_text`` lists the cells the source wrote as text meaning "no price" (a warning, not an error).
+    ``missing_text`` lists the cells the source wrote as text meaning "no price" (a warning, not an error);
+    ``float32_symbols`` the symbols whose prices the source stored as 32-bit (or 16-bit) floats, widened exactly
+    to float64 (a warning when that changes the decimals they print as: see
+    :func:`eventbt.data.checks.float32_message`).
     """
 
     dates: np.ndarray
@@ -97,6 +100,7 @@ class PriceData:
     actions: tuple[CorporateAction, ...] = attrs.field(default=(), converter=_actions)
     warmup_bars: int = 0
     missing_text: tuple[MissingText, ...] = ()
+    float32_symbols: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if list(self.symbols) != sorted(self.symbols):
@@ -201,6 +205,7 @@ class PriceData:
             actions=tuple(a for a in self.actions if a.symbol in kept and a.date in days),
             warmup_bars=warmup if warmup < len(dates) else 0,
             missing_text=tuple(m for m in self.missing_text if m.symbol in kept and m.date in days),
+            float32_symbols=tuple(symbol for symbol in self.float32_symbols if symbol in kept),
         )
 
 

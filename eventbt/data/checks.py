@@ -33,6 +33,8 @@ __all__ = [
     "find_stale_prices",
     "find_suspicious_jumps",
     "find_unseen_splits",
+    "float32_message",
+    "float32_symbols",
     "gap_messages",
     "jump_message",
     "long_gaps",
@@ -617,6 +619,48 @@ def missing_text_message(path: str, prices: PriceData) -> list[str]:
             f"{first.symbol!r} on {first.date}; check the source meant no price there"]
 
 
+_PRICE_FIELDS = ("close", "open", "high", "low")
+
+
+def float32_symbols(narrow: set[str], symbols: Sequence[str]) -> tuple[str, ...]:
+    """The ``symbols`` whose prices a source stored as 32-bit (or 16-bit) floats, given the names of its columns
+    of that type: a wide source's symbol columns among them, or every symbol when one of a long source's price
+    columns (``close``, ``open``, ``high``, ``low``, in any case) is."""
+    wide = tuple(symbol for symbol in symbols if symbol in narrow)
+    if wide:
+        return wide
+    return tuple(symbols) if any(name.strip().lower() in _PRICE_FIELDS for name in narrow) else ()
+
+
+def float32_message(path: str, prices: PriceData) -> list[str]:
+    """One line when prices stored as 32-bit floats are run as other numbers than the decimals they print as.
+
+    A float32 ``10.1`` is 10.100000381469727 exactly, and that is the price the run trades at, as numpy and
+    pandas widen it; the same prices in a CSV file run at 10.1. The line names how many symbols, and the first
+    cell whose shortest float32 text (what pandas prints) differs from the number run, with both. None when
+    every cell's decimals are its exact value (prices in quarters, say), or no price was stored so.
+    """
+    for symbol in prices.float32_symbols:
+        j = prices.symbols.index(symbol)
+        for field in _PRICE_FIELDS:
+            values = getattr(prices, field)
+            if values is None:
+                continue
+            column = values[:, j]
+            shown = np.where(np.isnan(column), np.nan, column.astype(np.float32).astype(str).astype(float))
+            differs = np.flatnonzero(~np.isnan(column) & (shown != column))
+            if not len(differs):
+                continue
+            i = int(differs[0])
+            others = len(prices.float32_symbols) - 1
+            more = f" (and {others} other symbol{'s' if others != 1 else ''})" if others else ""
+            return [f"{path}: prices of {symbol!r}{more} are stored as 32-bit floats and run as their exact "
+                    f"values, not the decimals they print as ({field} for {symbol!r} on {iso(prices.dates[i])}: "
+                    f"{np.float32(column[i])!s} is run as {float(column[i])!r}); give them as float64 rounded "
+                    "to their decimals (e.g. frame.astype('float64').round(6)) to run the decimals shown"]
+    return []
+
+
 def priceless_dates_message(path: str, prices: PriceData) -> list[str]:
     """One line for the dates of ``prices`` on which no symbol has a price (no open, high, low or close): an exchange
     holiday written as a dated row of empty cells. Such a date is still a bar (a weekly rebalance may fall on it)
@@ -696,7 +740,8 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
                   found: _Found | None = None) -> list[str]:
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
-    text meaning "no price", dates on which no symbol has a price (:func:`priceless_dates_message`), each
+    text meaning "no price", prices stored as 32-bit floats that run as other numbers than they print as
+    (:func:`float32_message`), dates on which no symbol has a price (:func:`priceless_dates_message`), each
     suspicious jump (but those the corporate actions explain), each split the prices do not show, each symbol
     with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars`` or more bars forward-filling
     bridges (``stale_bars = 0``: neither), symbols that differ only in case (:func:`case_twins_messages`) and
@@ -705,6 +750,7 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
     lines = case_twins_messages(path, prices.symbols)
     lines.extend(field_named_messages(path, prices.symbols))
     lines.extend(missing_text_message(path, prices))
+    lines.extend(float32_message(path, prices))
     lines.extend(priceless_dates_message(path, prices))
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))

@@ -66,6 +66,7 @@ from eventbt.data.checks import (
     field_columns,
     find_column,
     find_suspicious_jumps,
+    float32_symbols,
     iso,
     multi_level_columns,
     parse_bound,
@@ -91,6 +92,7 @@ class _Panel:
     actions: tuple[CorporateAction, ...] = ()
     available: tuple[str, ...] = ()  # every symbol the data has, chosen or not
     missing_text: tuple[MissingText, ...] = ()  # cells written as text meaning "no price"
+    float32_symbols: tuple[str, ...] = ()  # symbols whose prices the file stored as 32-bit floats
 
 
 def _raise(problem: DataError) -> None:
@@ -235,6 +237,20 @@ def _file_sha256(source: Path, name: str) -> str:
 def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None,
                report: corporate.Report | None) -> _Panel:
     """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
+    panel = _read_file(source, name, format, wanted, report)
+    if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        narrow = {field.name.strip() for field in pq.read_schema(source)
+                  if pa.types.is_float32(field.type) or pa.types.is_float16(field.type)}
+        if narrow:
+            panel = attrs.evolve(panel, float32_symbols=float32_symbols(narrow, panel.symbols))
+    return panel
+
+
+def _read_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None,
+               report: corporate.Report | None) -> _Panel:
     text = None
     digest: str | None = None  # the file's sha256, once taken
     frame: pd.DataFrame | None
@@ -536,4 +552,5 @@ def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None,
         sources=panel.sources,
         actions=actions,
         missing_text=tuple(m for m in panel.missing_text if begin <= m.date <= finish),
+        float32_symbols=panel.float32_symbols,
     )
