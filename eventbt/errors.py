@@ -52,6 +52,7 @@ __all__ = [
     "SweepError",
     "closest",
     "did_you_mean",
+    "looks_alike",
     "shown_path",
 ]
 
@@ -87,9 +88,29 @@ def closest(text: str, choices: Sequence[str], *, cutoff: float = 0.6) -> str | 
 
 def did_you_mean(text: str, choices: Sequence[str]) -> str:
     """`` (did you mean 'X'?)`` for the closest of ``choices`` (:func:`closest`), or nothing: the hint every
-    message naming a wrong word gives (a symbol, an event type, a key)."""
+    message naming a wrong word gives (a symbol, an event type, a key). A choice that prints the same as
+    ``text`` but is other characters (:func:`looks_alike`) is shown with ``ascii()``, both of them, since
+    ``did you mean 'NESTLÉ'?`` after ``'NESTLÉ'`` would tell nothing."""
     close = closest(text, choices)
-    return f" (did you mean {close!r}?)" if close is not None else ""
+    if close is None:
+        return ""
+    if looks_alike(close, text):
+        return (f" (did you mean {close!a}? it looks the same as {text!a} but is other characters: write both "
+                "the same way, e.g. in Unicode NFC)")
+    return f" (did you mean {close!r}?)"
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphen, zero-width characters
+
+
+def looks_alike(one: str, other: str) -> bool:
+    """Whether two different names differ only in how their characters are written: composed or decomposed
+    accents (an ``É``, or an ``E`` and a combining accent, as macOS writes file names), or characters that show
+    as nothing (a zero-width space, a soft hyphen)."""
+    import unicodedata
+
+    return one != other and (unicodedata.normalize("NFC", one).translate(_INVISIBLE)
+                             == unicodedata.normalize("NFC", other).translate(_INVISIBLE))
 
 
 class EventbtError(Exception):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,7 @@ class Panel(NamedTuple):
     fields: dict[str, np.ndarray]
     available: tuple[str, ...]
     missing_text: tuple[MissingText, ...]
+    float32_columns: frozenset[str] = frozenset()  # the source's columns of 32- (or 16-) bit floats
 
 
 def regular_csv(text: str) -> pd.DataFrame | None:
@@ -205,7 +206,8 @@ def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Pa
         except (OSError, ValueError, pa.ArrowException):
             return None
         frame.index = pd.RangeIndex(1, len(frame) + 1)
-        return long_panel(frame, name, wanted)
+        found = long_panel(frame, name, wanted)
+        return None if found is None else found._replace(float32_columns=_narrow(schema))
     lowered = {n.lower() for n in names}
     if any(n.startswith("Unnamed: ") for n in names[1:]):
         return None  # a column without a header past the first: the careful read skips it or says where it is
@@ -239,4 +241,12 @@ def parquet_panel(source: Path, name: str, wanted: tuple[str, ...] | None) -> Pa
         return None
     if not _bars_ok({"close": close}):
         return None
-    return Panel(dates, chosen, {"close": close}, tuple(sorted(columns)), ())
+    return Panel(dates, chosen, {"close": close}, tuple(sorted(columns)), (), _narrow(schema))
+
+
+def _narrow(schema: Any) -> frozenset[str]:
+    """The names of a parquet schema's columns of 32- or 16-bit floats."""
+    import pyarrow as pa
+
+    return frozenset(field.name for field in schema if pa.types.is_float32(field.type)
+                     or pa.types.is_float16(field.type))

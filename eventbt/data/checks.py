@@ -35,6 +35,7 @@ __all__ = [
     "find_unseen_splits",
     "float32_message",
     "float32_symbols",
+    "is_narrow_float",
     "gap_messages",
     "jump_message",
     "long_gaps",
@@ -630,6 +631,13 @@ def float32_symbols(narrow: set[str], symbols: Sequence[str]) -> tuple[str, ...]
     if wide:
         return wide
     return tuple(symbols) if any(name.strip().lower() in _PRICE_FIELDS for name in narrow) else ()
+
+
+def is_narrow_float(dtype: object) -> bool:
+    """Whether a column of this type holds 32- (or 16-) bit floats: numpy's, or pandas' nullable ``Float32``."""
+    if isinstance(dtype, pd.Float32Dtype):
+        return True
+    return isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8
 
 
 def float32_message(path: str, prices: PriceData) -> list[str]:

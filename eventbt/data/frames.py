@@ -33,6 +33,7 @@ from eventbt.data.checks import (
     check_bars,
     find_column,
     float32_symbols,
+    is_narrow_float,
     iso,
     multi_level_columns,
     parse_bound,
@@ -77,7 +78,7 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
         check_bars({field: values[:, j] for field, values in fields.items()}, symbol=symbol, dates=dates,
                    rows=rows, path=name)
     dates, fields = _cut(dates, fields, parse_bound(start, "start", name), parse_bound(end, "end", name), name)
-    narrow = {str(column).strip() for column, dtype in frame.dtypes.items() if _is_narrow_float(dtype)}
+    narrow = {str(column).strip() for column, dtype in frame.dtypes.items() if is_narrow_float(dtype)}
     return PriceData(dates=dates, symbols=chosen, float32_symbols=float32_symbols(narrow, chosen),
                      close=fields["close"], open=fields.get("open"),
                      high=fields.get("high"), low=fields.get("low"), volume=fields.get("volume"),
@@ -156,13 +157,6 @@ def _column_numbers(column: pd.Series, j: int, name: str, cell: _Cell) -> np.nda
                             "NaN", path=name, symbol=symbol, date=day, row=row) from None
     raise DataError(f"column {str(column.name)!r} holds values that are not numbers; expected numbers or NaN",
                     path=name)
-
-
-def _is_narrow_float(dtype: object) -> bool:
-    """Whether a column of this type holds 32-bit (or 16-bit) floats, numpy's or pandas' nullable ``Float32``."""
-    if isinstance(dtype, pd.Float32Dtype):
-        return True
-    return isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8
 
 
 def _choose(available: Sequence[str], wanted: Sequence[str] | None, name: str) -> tuple[str, ...]:

@@ -43,7 +43,6 @@ import hashlib
 import importlib
 import io
 import os
-import unicodedata
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +66,7 @@ from eventbt.data.checks import (
     find_column,
     find_suspicious_jumps,
     float32_symbols,
+    is_narrow_float,
     iso,
     multi_level_columns,
     parse_bound,
@@ -74,7 +74,7 @@ from eventbt.data.checks import (
     parse_numbers,
     symbol_columns,
 )
-from eventbt.errors import DataError, did_you_mean, shown_path
+from eventbt.errors import DataError, did_you_mean, looks_alike, shown_path
 from eventbt.prices import CorporateAction, MissingText, PriceData
 from eventbt.protocols import DATA_FORMATS
 
@@ -192,7 +192,7 @@ def _choose(
         return tuple(sorted(available))
     for symbol in wanted:
         if symbol not in available:
-            twin = next((other for other in available if _looks_alike(other, symbol)), None)
+            twin = next((other for other in available if looks_alike(other, symbol)), None)
             hint = did_you_mean(symbol, tuple(available)) if twin is None else (
                 f": the {where}'s {twin!r} looks the same but is other characters ({twin!a} in the {where}, "
                 f"{symbol!a} asked for: write both the same way, e.g. in Unicode NFC)")
@@ -202,16 +202,6 @@ def _choose(
                 symbol=symbol,
             )
     return wanted
-
-
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphen, zero-width characters
-
-
-def _looks_alike(one: str, other: str) -> bool:
-    """Whether two names differ only in how their characters are written: composed or decomposed accents (an
-    ``É`` or an ``E`` and a combining accent, as macOS writes file names), or characters that show as nothing."""
-    return unicodedata.normalize("NFC", one).translate(_INVISIBLE) == unicodedata.normalize("NFC", other).translate(
-        _INVISIBLE)
 
 
 def _read_bytes(source: Path, name: str) -> bytes:
@@ -237,20 +227,6 @@ def _file_sha256(source: Path, name: str) -> str:
 def _load_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None,
                report: corporate.Report | None) -> _Panel:
     """One price file; with ``report``, its action columns too (``[data] corporate_actions = "columns"``)."""
-    panel = _read_file(source, name, format, wanted, report)
-    if format == "parquet" or (format == "auto" and source.suffix.lower() == ".parquet"):
-        import pyarrow as pa  # type: ignore[import-untyped]
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
-
-        narrow = {field.name.strip() for field in pq.read_schema(source)
-                  if pa.types.is_float32(field.type) or pa.types.is_float16(field.type)}
-        if narrow:
-            panel = attrs.evolve(panel, float32_symbols=float32_symbols(narrow, panel.symbols))
-    return panel
-
-
-def _read_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | None,
-               report: corporate.Report | None) -> _Panel:
     text = None
     digest: str | None = None  # the file's sha256, once taken
     frame: pd.DataFrame | None
@@ -261,18 +237,21 @@ def _read_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
             read = parquet_panel(source, name, wanted)
             if read is not None:
                 return _Panel(read.dates, read.symbols, read.fields, {name: digest}, available=read.available,
-                              missing_text=read.missing_text)
+                              missing_text=read.missing_text,
+                              float32_symbols=float32_symbols(set(read.float32_columns), read.symbols))
         data = _read_bytes(source, name)
         frame = _parquet_frame(data, name)
+        narrow = {str(column) for column, dtype in frame.dtypes.items() if is_narrow_float(dtype)}
     else:
         data = _read_bytes(source, name)
         text = _csv_text(data, source.name, name)
         frame = regular_csv(text) if report is None else None
+        narrow = set()  # a text file's numbers are read as float64 from their decimals
     sources = {name: digest if digest is not None else _sha256(data)}
     if frame is not None and report is None:  # the fast path: a regular file, read and checked as whole arrays
         fast = _fast_panel(frame, name, format, wanted)
         if fast is not None:
-            return attrs.evolve(fast, sources=sources)
+            return attrs.evolve(fast, sources=sources, float32_symbols=float32_symbols(narrow, fast.symbols))
     if text is not None:
         frame = _csv_frame(text, name)
     assert frame is not None
@@ -290,7 +269,7 @@ def _read_file(source: Path, name: str, format: str, wanted: tuple[str, ...] | N
                         "dividend columns, or an actions file", path=name)
     else:
         panel = _wide(frame, name, wanted)
-    return attrs.evolve(panel, sources=sources)
+    return attrs.evolve(panel, sources=sources, float32_symbols=float32_symbols(narrow, panel.symbols))
 
 
 def _fast_panel(frame: pd.DataFrame, name: str, format: str, wanted: tuple[str, ...] | None) -> _Panel | None:

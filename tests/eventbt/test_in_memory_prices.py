@@ -344,3 +344,13 @@ def test_one_symbols_bars_as_a_wide_frame_are_refused() -> None:
     _in_the_docs(caught.value)
     closes = prices_from_frame(bars[["Close"]].rename(columns={"Close": "AAPL"}))
     assert closes.symbols == ("AAPL",) and closes.close[:, 0].tolist() == [10.2, 11.2, 12.2]
+
+
+def test_a_symbol_written_with_other_characters_is_shown_as_ascii_in_a_frame_too() -> None:
+    """A frame's column written with a decomposed accent (E + U+0301) and the NESTL\u00c9 (U+00C9) asked for print
+    the same; the did-you-mean showed the one as the other. Both are shown with ascii() now, as for a file."""
+    frame = pd.DataFrame({"NESTLE\u0301": [10.0, 11.0]}, index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"]))
+    with pytest.raises(DataError) as caught:
+        prices_from_frame(frame, symbols=["NESTL\u00c9"])
+    assert ("symbol 'NESTL\u00c9' is not in the frame (did you mean 'NESTLE\\u0301'? it looks the same as "
+            "'NESTL\\xc9' but is other characters: write both the same way, e.g. in Unicode NFC)") in str(caught.value)
