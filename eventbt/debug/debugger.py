@@ -13,6 +13,8 @@ results and the same audit digest as one that never stopped.
   the bar its last order was settled on (the same bar with ``same_close``, the next with ``next_open``).
 - Breakpoints (:meth:`Debugger.add_breakpoint`) by event type, symbol, date or any predicate, all given
   conditions together; :meth:`Debugger.continue_` runs to the next one.
+- :meth:`Debugger.interrupt` (Ctrl-C at the ``eventbt debug`` prompt) asks the move under way to stop before
+  the next event it would deliver, as a breakpoint does: never inside a handler, so the book stays whole.
 
 Step records, step lists and the views (portfolio, queue, orders, why) print as aligned text and show as
 HTML tables in Jupyter; see :mod:`eventbt.debug.records`, :mod:`eventbt.debug.views` and
@@ -99,6 +101,8 @@ class Debugger:
         # the failing event (event(), trace() and why() default to it).
         self.error: HandlerError | None = None
         self.partial_steps = StepList()  # the steps a next(N) or step_rebalance() made before a handler error
+        self.interrupt_requested = False  # set by interrupt(): the move under way stops before its next event
+        self.interrupted = False  # whether the last move (next, until, continue, step_rebalance) stopped so
         # A debug session keeps the run's log in memory (docs/debugging.md): one stopped part-way must not leave
         # the scenario's [audit] path holding a log cut short, nor empty the earlier run's log there.
         keep_in_memory = getattr(simulation, "keep_log_in_memory", None)
@@ -151,6 +155,26 @@ class Debugger:
     def finished(self) -> bool:
         return self.simulation.finished
 
+    @property
+    def upcoming(self) -> Event | None:
+        """The event the run is stopped before (delivered next); ``None`` at the end."""
+        return self.simulation.bus.peek()
+
+    def interrupt(self) -> None:
+        """Ask the move under way (:meth:`next`, :meth:`run_until`, :meth:`continue_`, :meth:`step_rebalance`) to
+        stop before the next event it would deliver; :attr:`interrupted` then says it stopped so. It only sets a
+        flag, so a signal handler may call it while a handler runs: that handler and the others the event goes to
+        finish first. Asked while no move runs, the next move stops before its first event."""
+        self.interrupt_requested = True
+
+    def _interrupt_due(self) -> bool:
+        """Whether an interrupt was asked for; if so the move stops here, between two events, and says it did."""
+        if not self.interrupt_requested:
+            return False
+        self.interrupt_requested = False
+        self.interrupted = True
+        return True
+
     # -- moving ---------------------------------------------------------------------------------------
     def step(self) -> StepRecord | None:
         """Deliver one event; its :class:`StepRecord`, or ``None`` when the run is over."""
@@ -182,9 +206,12 @@ class Debugger:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {count!r}",
                                 argument=str(count))
+        self.interrupted = False
         records = StepList()
         self.partial_steps = records
         for _ in range(count):
+            if self._interrupt_due():
+                break
             record = self.step()
             if record is None:
                 break
@@ -196,6 +223,7 @@ class Debugger:
 
         A :class:`DebuggerError` when the run is already past ``date`` (the run only goes forward).
         """
+        self.interrupted = False
         start = day_start_ns(date)
         last = self.last
         if last is not None and start <= last.time_ns:
@@ -206,8 +234,11 @@ class Debugger:
     def continue_(self) -> Event | None:
         """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
         self.hit = None
+        self.interrupted = False
         if not self._moving():
             return None
+        if self._interrupt_due():
+            return self.upcoming
         first = self.step()
         if first is None:
             return None
@@ -238,12 +269,12 @@ class Debugger:
         return stopped
 
     def _run(self, stop: Callable[[Event], bool], *, quiet_bars: bool = False) -> Event | None:
-        """Run until ``stop(next_event)``; with ``quiet_bars`` quiet bars go as blocks, unseen by ``stop``."""
+        """Run until ``stop(next_event)`` or an interrupt (:meth:`interrupt`); with ``quiet_bars`` quiet bars go as
+        blocks, unseen by ``stop`` (an interrupt then stops the run before the next event it does see)."""
         if not self._moving():
             return None
-
         try:
-            result = self.simulation.run(stop, quiet_bars=quiet_bars)
+            result = self.simulation.run(lambda event: self._interrupt_due() or stop(event), quiet_bars=quiet_bars)
         except HandlerError as exc:
             self._record_error(exc)
             raise
@@ -253,13 +284,15 @@ class Debugger:
         return self.simulation.bus.peek()
 
     def step_rebalance(self) -> StepList:
-        """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill."""
+        """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill (after an
+        interrupt, the steps made so far: none when it came before the rebalance began)."""
+        self.interrupted = False
         self.partial_steps = StepList()
         while True:
             # A quiet bar never signals (its strategy said so: eventbt.quiet), so the bars up to the next one that
             # may go as blocks, unseen: the events and books are those of a run event by event.
             upcoming = self._run(lambda event: isinstance(event, MarketEvent), quiet_bars=True)
-            if upcoming is None:
+            if upcoming is None or self.interrupted:
                 return StepList()
             market = self.step()
             assert market is not None
@@ -271,6 +304,8 @@ class Debugger:
         # stays open, so the rebalance goes on to the bar that fills or cancels the rest.
         open_orders: dict[int, int] = {}
         while True:
+            if self._interrupt_due():
+                return records
             record = self.step()
             if record is None:
                 return records

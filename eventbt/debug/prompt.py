@@ -10,6 +10,11 @@ keeps them, so a scripted session can end with a non-zero exit status.
 A handler error while moving does not end the session: the prompt stays at the failing event as a
 post-mortem, showing the error and the event's causal chain (``event``, ``trace``, ``why``, ``portfolio`` and
 ``queue`` still work; moving on says the run is over).
+
+Ctrl-C on a terminal, as in pdb: at the prompt it only prints a reminder of how to leave; while a command moves
+the run, it stops the run before the next event (never inside a handler) and the prompt comes back. A second
+Ctrl-C before the run has stopped interrupts as usual, ending the session (for a handler that never returns).
+Scripted sessions (``--commands``, ``--script``, standard input) keep Ctrl-C's usual meaning.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ import cmd
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 from eventbt.debug.breakpoints import did_you_mean, event_class, event_names
@@ -28,10 +36,13 @@ from eventbt.debug.render import describe, money
 from eventbt.errors import DebuggerError, EventbtError, HandlerError
 from eventbt.events import Event
 
-__all__ = ["DebugShell", "history_path"]
+__all__ = ["CTRL_C_AT_PROMPT", "INTERRUPTED", "DebugShell", "ctrl_c_stops_the_run", "history_path"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ALIASES = {"n": "next", "s": "next", "step": "next", "c": "continue", "q": "quit", "exit": "quit"}
+# What Ctrl-C prints at the idle prompt, and above the stop line of a move it stopped.
+CTRL_C_AT_PROMPT = "(Ctrl-C: type quit or press Ctrl-D to leave the debugger)"
+INTERRUPTED = "interrupted (Ctrl-C): the run stopped between two events, no handler cut short"
 
 
 def history_path() -> Path:
@@ -53,6 +64,33 @@ def stop_line(event: Event | None, debugger: Debugger) -> str:
         return "the run is over"
     return (f"the run is over: final value {money(float(result.summary['final_value']))}, "
             f"audit digest {result.digest}")
+
+
+@contextlib.contextmanager
+def ctrl_c_stops_the_run(debugger: Debugger) -> Iterator[None]:
+    """While the block runs, Ctrl-C (SIGINT) asks ``debugger``'s move to stop before its next event
+    (:meth:`Debugger.interrupt`) instead of raising :class:`KeyboardInterrupt` wherever the run is. A second
+    Ctrl-C before the move has stopped raises it as usual, to get out of a handler that never returns.
+
+    Only in the main thread (where Python runs signal handlers); elsewhere the block runs unchanged. The
+    previous handler is put back afterwards, also when the block raises.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+        if debugger.interrupt_requested:
+            signal.default_int_handler(signum, frame)
+        debugger.interrupt()
+
+    debugger.interrupt_requested = False
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        debugger.interrupt_requested = False  # one that came after the move stopped is not for the next command
 
 
 class DebugShell(cmd.Cmd):
@@ -125,23 +163,50 @@ class DebugShell(cmd.Cmd):
                 return
 
     def interact(self) -> None:
-        """The interactive loop, with readline history kept in :func:`history_path`."""
+        """The interactive loop (:meth:`read_loop` over :func:`input`), with readline line editing, completion of
+        command names and a history kept in :func:`history_path`."""
         try:
             import readline
         except ImportError:  # pragma: no cover - readline is missing on some platforms
-            self.cmdloop()
+            self.read_loop(input)
             return
         path = history_path()
         with contextlib.suppress(OSError):
             readline.read_history_file(path)
+        completer = readline.get_completer()
+        readline.set_completer(self.complete)  # type: ignore[arg-type]  # typeshed says a list; it returns one name
+        readline.parse_and_bind(f"{self.completekey}: complete")
         try:
-            self.cmdloop()
+            self.read_loop(input)
         finally:
+            readline.set_completer(completer)
             with contextlib.suppress(OSError):
                 readline.write_history_file(path)
 
+    def read_loop(self, read: Callable[[str], str]) -> None:
+        """Read commands with ``read(prompt)`` and run them until ``quit`` or the end of input (Ctrl-D). Ctrl-C at
+        the prompt prints :data:`CTRL_C_AT_PROMPT` and asks again; while a command runs, it stops the run before
+        its next event (:func:`ctrl_c_stops_the_run`)."""
+        while True:
+            try:
+                line = read(self.prompt)
+            except KeyboardInterrupt:
+                self.stdout.write("\n")
+                self.say(CTRL_C_AT_PROMPT)
+                continue
+            except EOFError:
+                line = "EOF"
+            with ctrl_c_stops_the_run(self.debugger):
+                if self.onecmd(line):
+                    return
+
     def _moved(self, event: Event | None) -> None:
         self.say(stop_line(event, self.debugger))
+
+    def _interrupted(self) -> None:
+        """Where an interrupted move stopped: :data:`INTERRUPTED`, then the event it stopped before."""
+        self.say(INTERRUPTED)
+        self._moved(self.debugger.upcoming)
 
     # -- moving ---------------------------------------------------------------------------------------
     def do_next(self, arg: str) -> None:
@@ -154,7 +219,9 @@ class DebugShell(cmd.Cmd):
         records = self.debugger.next(count)
         for record in records:
             self.say(record)
-        if len(records) < count:
+        if self.debugger.interrupted:
+            self._interrupted()
+        elif len(records) < count:
             self._moved(None)
 
     def do_step_rebalance(self, arg: str) -> None:
@@ -162,7 +229,9 @@ class DebugShell(cmd.Cmd):
         records = self.debugger.step_rebalance()
         for record in records:
             self.say(record)
-        if not records or self.debugger.finished:
+        if self.debugger.interrupted:
+            self._interrupted()
+        elif not records or self.debugger.finished:
             self._moved(None)
 
     def do_continue(self, arg: str) -> None:
@@ -170,13 +239,18 @@ class DebugShell(cmd.Cmd):
         event = self.debugger.continue_()
         if self.debugger.hit is not None:
             self.say(f"breakpoint {self.debugger.hit}")
+        if self.debugger.interrupted:
+            self.say(INTERRUPTED)
         self._moved(event)
 
     def do_until(self, arg: str) -> None:
         """until DATE: run to just before the first event at or after DATE (YYYY-MM-DD)."""
         if not arg.strip():
             raise DebuggerError("until needs a date (YYYY-MM-DD)")
-        self._moved(self.debugger.run_until(arg.strip()))
+        event = self.debugger.run_until(arg.strip())
+        if self.debugger.interrupted:
+            self.say(INTERRUPTED)
+        self._moved(event)
 
     # -- breakpoints ----------------------------------------------------------------------------------
     def do_break(self, arg: str) -> None:

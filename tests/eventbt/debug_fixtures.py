@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,27 @@ def write_buggy_fill(folder: Path) -> Path:
     """The tiny scenario with :class:`FailsOnAFill` as an extra handler; returns the scenario file."""
     path = write_tiny(folder)
     path.write_text(SCENARIO + '[[handlers]]\nname = "tests.eventbt.debug_fixtures:FailsOnAFill"\n', encoding="utf-8")
+    return path
+
+
+class PressesCtrlC(Handler):
+    """Presses Ctrl-C (sends SIGINT to this process) ``presses`` times while it handles bar 0's AAA fill (FillEvent
+    #7, in the middle of the rebalance); ``presses`` is 0 unless a test sets it, and the handler publishes nothing."""
+
+    name = "ctrl_c"
+    subscribes = (FillEvent,)
+    presses = 0
+
+    def on_fill(self, event: FillEvent) -> None:
+        if event.bar == 0 and event.symbol == "AAA":
+            for _ in range(self.presses):
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+def write_ctrl_c(folder: Path) -> Path:
+    """The tiny scenario with :class:`PressesCtrlC` as an extra handler; returns the scenario file."""
+    path = write_tiny(folder)
+    path.write_text(SCENARIO + '[[handlers]]\nname = "tests.eventbt.debug_fixtures:PressesCtrlC"\n', encoding="utf-8")
     return path
 
 

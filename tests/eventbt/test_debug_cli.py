@@ -177,6 +177,51 @@ def test_prompt_works_interactively_in_a_pseudo_terminal(tiny: str, tmp_path: Pa
     assert history.read_text(encoding="utf-8").split()[-3:] == ["next", "orders", "quit"]
 
 
+def _on_its_own_terminal() -> None:
+    """In the child, before the program starts: a new session whose controlling terminal is the pseudo-terminal on
+    its standard input, so that Ctrl-C typed there is a SIGINT to it, as in a shell."""
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_ctrl_c_typed_at_the_prompt_leaves_the_session_open(tiny: str, tmp_path: Path) -> None:
+    """Ctrl-C typed at the idle prompt ended the session ("eventbt: error: interrupted", exit 130); now it prints a
+    reminder, the next command steps from where the session was (bar 2's MarketEvent #14 publishes SignalEvent
+    #15, as in the test above) and quit exits 0."""
+    from eventbt.debug.prompt import CTRL_C_AT_PROMPT
+
+    env = {**os.environ, "EVENTBT_HISTORY": str(tmp_path / "history"), "TERM": "dumb", "COLUMNS": "200"}
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "eventbt.cli", "debug", tiny, "--at", "2021-01-06"],
+                               stdin=secondary, stdout=secondary, stderr=secondary, env=env, cwd=ROOT,
+                               start_new_session=True, preexec_fn=_on_its_own_terminal)
+    os.close(secondary)
+    buffer = bytearray()
+    deadline = time.monotonic() + 60  # a safety net against a hang, not a timing check
+    try:
+        assert _read_until(primary, b"(eventbt) ", buffer, deadline), buffer.decode(errors="replace")
+        # Typed again while nothing comes: a Ctrl-C landing just as readline starts to wait for a key is only seen
+        # with the next key (Python's readline), and each one at the prompt is harmless.
+        reminded = CTRL_C_AT_PROMPT.encode() + b"\r\n(eventbt) "
+        while True:
+            os.write(primary, b"\x03")
+            if _read_until(primary, reminded, buffer, min(deadline, time.monotonic() + 1)):
+                break
+            assert time.monotonic() < deadline, buffer.decode(errors="replace")
+        os.write(primary, b"next\n")
+        assert _read_until(primary, b"SignalEvent #15", buffer, deadline), buffer.decode(errors="replace")
+        os.write(primary, b"quit\n")
+        _read_until(primary, b"\x00", buffer, deadline)  # to the end of the output
+        assert process.wait(timeout=60) == 0, buffer.decode(errors="replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    assert b"interrupted" not in buffer
+
+
 def test_a_debug_session_leaves_the_scenario_audit_log_as_it_was(tiny: str, capsys) -> None:
     """`eventbt debug` keeps its log in memory (docs/debugging.md): the earlier run's log at the scenario's
     ``[audit] path`` is neither emptied nor cut short by a session stopped part-way, and a later run takes it."""
