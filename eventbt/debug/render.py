@@ -16,9 +16,11 @@ import attrs
 
 from eventbt.events import (
     CancelEvent,
+    CashFlowEvent,
     DividendEvent,
     DividendPaymentEvent,
     Event,
+    FeeEvent,
     FillEvent,
     MarginCallEvent,
     NoticeCode,
@@ -89,6 +91,12 @@ def describe(event: Event) -> str:
         return f"{quantity(event.quantity)} {event.symbol} of order #{event.order_id}: {event.reason}"
     if isinstance(event, NoticeEvent):
         return f"{event.code} {event.symbol or ''}".rstrip() + _notice_numbers(event)
+    if isinstance(event, FeeEvent):
+        on = f" on {event.symbol}" if event.symbol else ""
+        return f"{event.model} {money(event.amount)}{on}{': ' + event.reason if event.reason else ''}"
+    if isinstance(event, CashFlowEvent):
+        flow = "deposit" if event.amount >= 0 else "withdrawal"
+        return f"{flow} {money(abs(event.amount))}{': ' + event.reason if event.reason else ''}"
     if isinstance(event, SnapshotEvent):
         return (f"cash {money(event.cash)}  positions {money(event.positions_value)}"
                 f"  total {money(event.total_value)}")
@@ -235,6 +243,9 @@ class Table:
                    title=title, notes=tuple(notes))
 
     def text(self, *, color: bool = False, header: bool = True) -> str:
+        """Aligned text: the title, the header (unless ``header=False``, or there are no rows: the title then says
+        so), the rows, the notes."""
+        header = header and bool(self.rows)
         widths = [len(h) if header else 0 for h in self.headers]
         for row in self.rows:
             widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
@@ -257,6 +268,9 @@ class Table:
         parts = []
         if self.title:
             parts.append(f"<p><b>{html.escape(self.title)}</b></p>")
+        if not self.rows:  # the title says why there is nothing
+            parts.extend(f"<p>{html.escape(note)}</p>" for note in self.notes)
+            return "".join(parts)
         parts.append("<table><thead><tr>")
         parts.extend(cell("th", name, name) for name in self.headers)
         parts.append("</tr></thead><tbody>")

@@ -135,6 +135,10 @@ class EventView(_Shown):
 
 
 def _field(key: str, value: Any) -> str:
+    """A field's value as the debugger writes it: an id as ``#3738``, a price, weight, amount or quantity as
+    :mod:`eventbt.debug.render` does."""
+    if isinstance(value, int) and not isinstance(value, bool) and (key == "id" or key.endswith("_id")):
+        return f"#{value}"
     if isinstance(value, Mapping):
         return ", ".join(f"{k} {_field(str(k), v)}" for k, v in value.items())
     if isinstance(value, float) and key.endswith("price"):
@@ -184,6 +188,8 @@ class OrdersView(_Shown):
         title = f"orders of signal #{events[0].id} on {events[0].date}"
         if events[0].id in queued:
             title += f": none yet, {NOT_YET}"
+        elif not rows:
+            title += ": none"
         return cls(rows=tuple(rows), title=title)
 
     def table(self) -> Table:
@@ -206,16 +212,22 @@ class FillsView(_Shown):
         for e in events:
             if isinstance(e, FillEvent):
                 rows.append((f"#{e.id}", f"#{e.order_id}", e.date, e.side.name, e.symbol, quantity(e.quantity),
-                             price(e.price), money(e.quantity * e.price), money(e.commission), money(e.slippage)))
+                             price(e.price), money(e.quantity * e.price), money(e.commission), money(e.slippage), ""))
             elif isinstance(e, CancelEvent):
                 rows.append((f"#{e.id}", f"#{e.order_id}", e.date, "CANCEL", e.symbol, quantity(e.quantity),
-                             "", "", "", e.reason))
-        return cls(rows=tuple(rows), title=f"fills of signal #{events[0].id} on {events[0].date}")
+                             "", "", "", "", e.reason))
+        title = f"fills of signal #{events[0].id} on {events[0].date}" + ("" if rows else ": none")
+        return cls(rows=tuple(rows), title=title)
 
     def table(self) -> Table:
-        return Table.of(("id", "order", "time", "side", "symbol", "quantity", "price", "value", "commission",
-                         "slippage"), self.rows,
-                        numeric=("id", "order", "quantity", "price", "value", "commission", "slippage"),
+        """One row per fill or cancel; a ``reason`` column (why a cancel's shares went unfilled) when there is a
+        cancel."""
+        headers: tuple[str, ...] = ("id", "order", "time", "side", "symbol", "quantity", "price", "value",
+                                    "commission", "slippage", "reason")
+        rows = self.rows
+        if not any(row[-1] for row in rows):
+            headers, rows = headers[:-1], tuple(row[:-1] for row in rows)
+        return Table.of(headers, rows, numeric=("id", "order", "quantity", "price", "value", "commission", "slippage"),
                         title=self.title)
 
 
