@@ -41,7 +41,7 @@ import attrs
 
 from eventbt.data.fit import Fit, check_fit, order_type_asks
 from eventbt.data.frames import IN_MEMORY_NAME
-from eventbt.errors import ContractError, PluginError
+from eventbt.errors import ContractError, PluginError, ScenarioError
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
@@ -221,6 +221,13 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
         problem = plugins.handler_problem(extra)
         if problem is not None:
             raise ContractError(f"extra_handlers: {problem}", plugin=getattr(extra, "name", None))
+    repeated = plugins.repeated_name_problem([*((f"handlers[{i}]", h) for i, h in enumerate(stages["handlers"])),
+                                              *((f"extra_handlers[{i}]", h) for i, h in enumerate(extra_handlers))])
+    if repeated is not None:
+        label, problem = repeated
+        if label.startswith("extra_"):
+            raise ContractError(f"{label}: {problem}", plugin=label)
+        raise ScenarioError(f"[{label}] {problem}", path=source, table=label, key="name")
     handlers = (*(handler for name in STAGES for handler in stages[name]), *extra_handlers)
     for handler in handlers:
         plugins.bind_handler(handler, context)  # a handler's own failure here is named, not a traceback

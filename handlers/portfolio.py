@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from eventbt.errors import AccountingError, ContractError
+from eventbt.errors import AccountingError, ContractError, did_you_mean
 from eventbt.events import (
     BarEndEvent,
     CashFlowEvent,
@@ -228,6 +228,11 @@ class PortfolioHandler(Handler):
             raise ContractError(f"fee {event.model!r} (FeeEvent #{event.id}, reason {event.reason!r}) has amount "
                                 f"{amount!r}; expected a finite number (> 0 charged, < 0 credited)",
                                 plugin=str(event.model))
+        symbol = event.symbol
+        if symbol is not None and symbol not in self.context.symbol_index:
+            raise ContractError(f"fee {event.model!r} (FeeEvent #{event.id}, reason {event.reason!r}) has symbol "
+                                f"{symbol!r}{did_you_mean(str(symbol), self.context.symbols)}; expected a symbol "
+                                "of the data, or None for a fee on the whole account", plugin=str(event.model))
         amount = float(amount)  # a numpy scalar of a fee handler's as the plain float the cash is kept in
         book = self.book
         paid = book.apply_fee(event.model, amount, date=event.date)

@@ -65,6 +65,7 @@ __all__ = [
     "imports_refused",
     "instantiate",
     "is_built_in",
+    "repeated_name_problem",
     "resolve_class",
     "resolve_import_path",
     "signature_problem",
@@ -365,6 +366,26 @@ def handler_problem(handler: object) -> str | None:
         problem = signature_problem(bound, arguments)
         if problem is not None:
             return f"{who} has {problem}"
+    return None
+
+
+def repeated_name_problem(labelled: Iterable[tuple[str, object]]) -> tuple[str, str] | None:
+    """(label, message) for the first handler whose ``name`` an earlier one of ``labelled`` ((label, handler)
+    pairs, ``handlers[0]``, ...) has, or ``None``: the bus delivers, and the audit log and the costs show, events
+    by handler name, so two handlers of one name could not be told apart."""
+    seen: dict[str, str] = {}
+    for label, handler in labelled:
+        name = getattr(handler, "name", None)
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            forgot = (" (the base class's default: the class sets no name of its own)"
+                      if name == Handler.name else "")
+            return label, (f"handler {name!r} ({_class_path(handler)}) has the name of {seen[name]}'s handler"
+                           f"{forgot}, and the audit log and the costs would show both under it; expected a name "
+                           f"of its own, e.g. a subclass: class Second{type(handler).__name__}"
+                           f"({type(handler).__name__}): name = '{name}_2'")
+        seen[name] = label
     return None
 
 

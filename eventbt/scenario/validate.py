@@ -246,6 +246,11 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
         if built is not None:
             imports.append(f"{label}: {_class_name(built)}")
             handlers.append(built)
+    repeated = plugins.repeated_name_problem(
+        (f"handlers[{index}]", handler) for index, handler in enumerate(handlers))
+    if repeated is not None:
+        label, problem = repeated
+        found["handlers"].append(str(ScenarioError(f"[{label}] {problem}", path=source, table=label, key="name")))
     if prices is not None and handlers:
         # Bound as the run binds them, once all are built, to a book of the scenario's cash.
         from eventbt.handler import Context

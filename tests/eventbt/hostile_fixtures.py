@@ -180,6 +180,21 @@ class NanFee(Handler):
                          model=self.name, amount=math.nan, reason="broken fee")]
 
 
+class MisspeltSymbolFee(Handler):
+    """Publishes a fee of 1.00 at every bar on 'AA', a symbol the data (A and B) does not have."""
+
+    name = "misspelt_fee"
+    subscribes = (MarketEvent,)
+
+    def on_market(self, event: MarketEvent) -> list[Event]:
+        return [FeeEvent(id=self.context.next_id(), time_ns=event.time_ns, cause_id=event.id, bar=event.bar,
+                         model=self.name, amount=1.0, reason="custody", symbol="AA")]
+
+
+class SecondNanFee(NanFee):
+    """A subclass that keeps NanFee's name: two handlers of one name in one run."""
+
+
 class NanFeeHandler(FeeHandler):
     """A FeeHandler whose computed fee is NaN."""
 

@@ -17,6 +17,7 @@ import pytest
 
 from eventbt.costs.contract import commission_of, fill_price_of
 from eventbt.errors import AccountingError, ContractError, HandlerError
+from eventbt.handler import Handler
 from eventbt.prices import PriceData
 from eventbt.simulation import Simulation
 from tests.properties.scripted import scripted_config
@@ -102,6 +103,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "handler 'portfolio' raised ContractError: fee 'nan_fee' (FeeEvent #2, reason 'broken fee') has amount nan; "
      "expected a finite number (> 0 charged, < 0 credited); while handling FeeEvent #2 at 2020-01-02T16:00:00; "
      "causal chain: FeeEvent#2 <- MarketEvent#1"),
+    # A fee on a symbol the data does not have was booked and logged under it; 'AA' is closest to 'A'.
+    ("fee on a symbol not in the data", {"targets": {}, "handlers": ["MisspeltSymbolFee"]},
+     "handler 'portfolio' raised ContractError: fee 'misspelt_fee' (FeeEvent #2, reason 'custody') has symbol 'AA' "
+     "(did you mean 'A'?); expected a symbol of the data, or None for a fee on the whole account; while handling "
+     "FeeEvent #2 at 2020-01-02T16:00:00; causal chain: FeeEvent#2 <- MarketEvent#1"),
     ("NaN fee from a FeeHandler", {"targets": {}, "handlers": ["NanFeeHandler"]},
      "handler 'nan_fee_handler' raised ContractError: fee handler 'nan_fee_handler' "
      "(tests.eventbt.hostile_fixtures:NanFeeHandler) computed a fee of nan for 'custody'; expected a finite number; "
@@ -152,6 +158,30 @@ def test_a_fill_the_book_cannot_take_names_its_day() -> None:
                                  "are held; while handling FillEvent #2 at 2020-01-02T16:00:00; causal chain: "
                                  "FillEvent#2")
     assert isinstance(caught.value.__cause__, AccountingError) and caught.value.__cause__.date == "2020-01-02"
+
+
+def test_two_handlers_of_one_name_are_refused_before_the_run() -> None:
+    """NanFee and its subclass SecondNanFee are both 'nan_fee': the audit log's deliveries and the costs by model
+    could not tell them apart (two ticket fees of 2.00 and 3.00 showed as one line of 5.00 a fill). The second
+    is refused, naming its entry and the first's, before any bar runs; so is an extra handler given from Python,
+    and eventbt validate lists the problem."""
+    from eventbt.errors import ScenarioError
+    from eventbt.scenario.plugins import repeated_name_problem
+
+    with pytest.raises(ScenarioError) as caught:
+        _run({}, handlers=["NanFee", "SecondNanFee"])
+    assert str(caught.value) == (
+        "[handlers[1]] handler 'nan_fee' (tests.eventbt.hostile_fixtures:SecondNanFee) has the name of handlers[0]'s "
+        "handler, and the audit log and the costs would show both under it; expected a name of its own, e.g. a "
+        "subclass: class SecondSecondNanFee(SecondNanFee): name = 'nan_fee_2'")
+    assert (caught.value.table, caught.value.key) == ("handlers[1]", "name")
+    from tests.eventbt.hostile_fixtures import NanFee, SecondNanFee
+    problem = repeated_name_problem([("handlers[0]", NanFee()), ("extra_handlers[0]", SecondNanFee())])
+    assert problem is not None and problem[0] == "extra_handlers[0]"
+    # A class that sets no name has the base class's, which the message points out.
+    unnamed = type("Unnamed", (NanFee,), {"name": Handler.name})
+    problem = repeated_name_problem([("handlers[0]", unnamed()), ("handlers[1]", unnamed())])
+    assert problem is not None and "(the base class's default: the class sets no name of its own)" in problem[1]
 
 
 def test_the_contract_error_keeps_the_plugin_it_names() -> None:
