@@ -63,6 +63,22 @@ def test_audit_show_filters_by_type_symbol_and_dates(run_folder: Path, capsys: p
     assert all(" AAPL" in row and "FillEvent" in row for row in rows[1:])
 
 
+def test_audit_show_prints_numbers_as_the_log_holds_them(run_folder: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The snapshots' cash and total value print as the log's floats read back (the shortest text of each, as
+    trades.csv writes them), where they printed to six figures (4.47325e+07 for 44,732,549.66)."""
+    assert main(["audit", "show", str(run_folder / "audit.jsonl"), "--type", "SnapshotEvent"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    header = rows[0].split()
+    snapshots = [r["data"] for r in read_audit(run_folder / "audit.jsonl") if r.get("type") == "SnapshotEvent"]
+    assert len(rows) == len(snapshots) + 1
+    for row, data in zip(rows[1:], snapshots, strict=True):
+        cells = row.split()
+        for name in ("cash", "total_value"):  # the table's columns after 'bar' are the data's, in the log's order
+            printed = cells[len(cells) - len(header) + header.index(name)]
+            assert float(printed) == data[name] and "e+" not in printed
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--type", "FillEvnt", "--type 'FillEvnt' is not an event type (did you mean 'FillEvent'?); the log's events "
      "are {types}"),

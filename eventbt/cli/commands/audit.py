@@ -76,7 +76,9 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
     columns: list[str] = []
     for row in rows:
         columns.extend(key for key in row if key not in columns)
-    cells = [[("" if row.get(c) is None else f"{row[c]:.6g}" if isinstance(row.get(c), float) else str(row[c]))
+    # Numbers as the log holds them (a float's shortest round-trip text): 44732549.66, not 4.47325e+07, so a row
+    # lines up with trades.csv and equity.csv, which are written at full precision too.
+    cells = [[("" if row.get(c) is None else repr(row[c]) if isinstance(row.get(c), float) else str(row[c]))
               for c in columns] for row in rows]
     widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
