@@ -13,7 +13,8 @@ Every event goes to its subscribers in the order of :data:`STAGES`:
    open.
 3. ``execution`` (:class:`handlers.execution.ExecutionHandler`): fills orders at the close or the next open.
    Before the decision makers, so fills still owed from earlier bars (carried remainders) are queued ahead
-   of this bar's signal.
+   of this bar's signal; before the delisting handler, so a symbol's waiting orders are cancelled when its
+   series ends before its position is sold.
 4. ``delisting`` (:class:`handlers.delisting.DelistingHandler`, only when some symbol's prices end before
    the data does): liquidates such a position at its last close, before that bar's signal.
 5. ``margin`` (:class:`handlers.margin.MarginHandler`, only with ``[portfolio] maintenance_margin``): checks
@@ -194,7 +195,9 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
                              **({"commission_per": execution.commission_per}
                                 if execution.commission_per != "order" else {}),
                              **({"rebalance_order_type": execution.order_type}
-                                if execution.order_type != "market" else {}), **margin),),
+                                if execution.order_type != "market" else {}), **margin,
+                             # a delisting: the symbols' last closes, to cancel their waiting orders there
+                             **({"series_last": tuple(fit.bounds[1].tolist())} if fit.series_end_early else {})),),
         "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=config.data.path,
                                        bounds=fit.bounds),) if fit.series_end_early else (),
         "margin": (MarginHandler(maintenance_margin=portfolio.maintenance_margin, response=portfolio.margin_call,

@@ -16,7 +16,9 @@ read before bar t.
   ``NoticeEvent`` (code ``delisted``) and a ``FillEvent`` selling every share at the last close (a short
   position of a margin account: buying every share back), caused by that notice, with no commission or
   slippage (a cash-out at the last price, not a trade in the market); ``delisting = "error"`` raises a
-  :class:`~eventbt.errors.DataError`. A symbol not held when its series ends needs nothing.
+  :class:`~eventbt.errors.DataError`. A symbol not held when its series ends needs nothing. The symbol's orders
+  still waiting are the execution handler's: it is given the same calendar and cancels them on that bar, before
+  this handler runs (``docs/orders.md``).
 """
 
 from __future__ import annotations

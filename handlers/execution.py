@@ -53,6 +53,13 @@ slippage. Limit and stop orders always publish their :class:`OrderStateEvent` ev
 (``rebalance_order_type = "limit"``) a :class:`SignalEvent` cancels the earlier rebalance's orders still
 waiting.
 
+Series that end (a delisting): ``series_last`` gives each symbol's last bar with a close
+(:func:`eventbt.data.fit.series_bounds`, known before the run, as the delisting handler knows it). At the first
+bar after a symbol's last close (its open with ``next_open``, else its close) the symbol's orders still waiting
+(for a later bar, the next open, or carried) are cancelled, in id order, with the reason ``prices for 'C' end on
+2020-01-07 (the series ended): the order cannot fill``; an order for the symbol that arrives later is cancelled so
+when it arrives. This handler comes before the delisting handler, so these cancels precede its sale.
+
 Cost models that take the order (see :func:`~eventbt.protocols.accepts_order`) are given an
 :class:`~eventbt.protocols.OrderContext` of the order at each fill: read once when the handler is built, and
 built per fill only for such models.
@@ -64,7 +71,7 @@ import itertools
 import math
 import numbers
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 import attrs
@@ -161,7 +168,8 @@ class ExecutionHandler(Handler):
     def __init__(self, *, commission: CommissionModel, slippage: SlippageModel,
                  timing: Timing = "same_close", estimate_window: int = 20, volume_limit: float | None = None,
                  remainder: Remainder = "cancel", commission_per: CommissionPer = "order",
-                 rebalance_order_type: str = "market", margin: bool = False) -> None:
+                 rebalance_order_type: str = "market", margin: bool = False,
+                 series_last: Sequence[int] | None = None) -> None:
         if timing not in TIMINGS:
             raise ValueError(f"timing must be one of {', '.join(TIMINGS)}, got {timing!r}")
         if volume_limit is not None and not (isinstance(volume_limit, int | float) and 0 < volume_limit <= 1):
@@ -215,9 +223,17 @@ class ExecutionHandler(Handler):
         self._volume: np.ndarray | None = None  # the last market event's volumes
         self._used: dict[int, int] = {}  # shares filled this bar, by symbol index
         self._now = (0, 0)  # (bar, time_ns) of the last market event
+        # Series that end before the data: symbol index -> the first bar after its last close (set at bind).
+        self._series_last = None if series_last is None else [int(bar) for bar in series_last]
+        self._ends: dict[int, int] = {}
+        self._first_end = NEVER  # the earliest of those bars
 
     def bind(self, context: Context) -> None:
         super().bind(context)
+        if self._series_last is not None:
+            n_bars = len(context.dates)
+            self._ends = {j: last + 1 for j, last in enumerate(self._series_last) if 0 <= last < n_bars - 1}
+            self._first_end = min(self._ends.values(), default=NEVER)
         self._positions = context.portfolio.positions  # a read-only view of the book's array: always current
         # A sale is cut to the shares held unless the account may sell short: a cash account, and a margin account
         # that only borrows cash ([portfolio] max_gross > 1 without allow_short).
@@ -230,21 +246,22 @@ class ExecutionHandler(Handler):
         if self.timing == "same_close":
             self._prices = event.close
         self._market = event
-        out: list[Event] = []
+        out: list[Event] = self._cancel_ended(event.bar, event.time_ns) if event.bar >= self._first_end else []
         if self.volume_limit is not None:
             self._volume = event.volume
             self._now = (event.bar, event.time_ns)
             if self.timing == "same_close":
                 # Carried remainders fill first, before this bar's signal (queued after these fills).
                 self._used = {}
-                out = self._work(self._take_carried(), event.close, event.bar, event.time_ns)
+                out.extend(self._work(self._take_carried(), event.close, event.bar, event.time_ns))
         if self._waiting:
             out.extend(self._work_waiting(event))
         return out or None
 
     def quiet_until(self, bar: int) -> int:
         """Quiet while no order waits (for a later bar or the next open), with no volume limit and no bar-aware
-        cost model (each of which works on every bar's prices)."""
+        cost model (each of which works on every bar's prices). A bar where a waiting order is cancelled because
+        its symbol's series ended is therefore never quiet: an order waits up to it."""
         if self._waiting or self._pending or self.volume_limit is not None or self._bar_aware:
             return bar
         return NEVER
@@ -261,15 +278,16 @@ class ExecutionHandler(Handler):
 
     def on_bar_open(self, event: BarOpenEvent) -> list[Event] | None:
         self._fill_open = event.open
+        out: list[Event] = self._cancel_ended(event.bar, event.time_ns) if event.bar >= self._first_end else []
         if self.volume_limit is not None:
             self._used = {}
             pending, self._pending = self._pending, []
             working = self._take_carried() + [_Working(order) for order in pending]
-            return self._work(working, event.open, event.bar, event.time_ns) or None
+            out.extend(self._work(working, event.open, event.bar, event.time_ns))
+            return out or None
         if not self._pending:
-            return None
+            return out or None
         pending, self._pending = self._pending, []
-        out: list[Event] = []
         for order in pending:
             out.extend(self._fill(order, event.open, event.bar, event.time_ns))
         return out
@@ -280,11 +298,15 @@ class ExecutionHandler(Handler):
                 and event.symbol in self.context.symbol_index):
             raise self._bad_order(event)
         kind = event.order_type
-        if kind != "market" or event.limit_price is not None or event.stop_price is not None \
-                or event.expire_after is not None or event.time_in_force != "day":
+        typed = kind != "market" or event.limit_price is not None or event.stop_price is not None \
+            or event.expire_after is not None or event.time_in_force != "day"
+        if typed:
             problem = order_problem(event) or self._data_problem(event)
             if problem is not None:
                 raise ContractError(f"OrderEvent #{event.id} (reason {str(event.reason)!r}) {problem}", plugin=None)
+        if event.bar >= self._first_end and self._ended(event.symbol, event.bar):
+            return self._order_ended(event)  # its symbol's series has ended: it can never fill
+        if typed:
             if kind in WAITING_TYPES:
                 return self._order_waiting(event)
             if (kind == "market_on_open") == (self.timing == "same_close"):
@@ -296,6 +318,56 @@ class ExecutionHandler(Handler):
             return None
         assert self._prices is not None, "an order arrived before any market event"
         return self._fill(event, self._prices, event.bar, event.time_ns)
+
+    # -- series that end (a delisting) ----------------------------------------------------------------------
+    def _ended(self, symbol: str, bar: int) -> bool:
+        """Whether ``symbol``'s prices have ended by ``bar`` (it is past the symbol's last close)."""
+        end = self._ends.get(self.context.symbol_index[symbol])
+        return end is not None and bar >= end
+
+    def _ended_reason(self, symbol: str) -> str:
+        """Why an order for ``symbol``, whose series has ended, is cancelled: the symbol and its last date."""
+        last = self._ends[self.context.symbol_index[symbol]] - 1
+        date = str(np.datetime_as_string(self.context.dates[last], unit="D"))
+        return f"prices for {symbol!r} end on {date} (the series ended): the order cannot fill"
+
+    def _cancel_ended(self, bar: int, time_ns: int) -> list[Event]:
+        """Cancel the orders still waiting (for a later bar, the next open, or carried) for a symbol whose series
+        has ended by ``bar``, in id order (see the module docstring)."""
+        ended: list[tuple[int, str, _Working]] = []
+        lists = {"carried": self._carried, "waiting": self._waiting}
+        for which, works in lists.items():
+            kept = []
+            for work in works:
+                if self._ended(work.order.symbol, bar):
+                    ended.append((work.order.id, which, work))
+                else:
+                    kept.append(work)
+            lists[which] = kept
+        self._carried, self._waiting = lists["carried"], lists["waiting"]
+        pending = []
+        for order in self._pending:
+            if self._ended(order.symbol, bar):
+                ended.append((order.id, "pending", _Working(order)))
+            else:
+                pending.append(order)
+        self._pending = pending
+        out: list[Event] = []
+        for _, which, work in sorted(ended, key=lambda item: item[0]):
+            reason = self._ended_reason(work.order.symbol)
+            out.extend(self._close(work, reason, bar, time_ns) if which == "carried"
+                       else self._end_waiting(work, reason, bar, time_ns))
+        return out
+
+    def _order_ended(self, event: OrderEvent) -> list[Event]:
+        """An order for a symbol whose series has ended: cancelled as it arrives (``open``, then ``cancelled``, for
+        an order that has states: a limit or stop order, or any order under a volume limit)."""
+        work = _Working(event)
+        out: list[Event] = []
+        if event.order_type in WAITING_TYPES or self.volume_limit is not None:
+            out.append(self._state(work, OrderState.OPEN, event.id, event.bar, event.time_ns))
+        out.extend(self._end_waiting(work, self._ended_reason(event.symbol), event.bar, event.time_ns))
+        return out
 
     def _bad_order(self, order: OrderEvent) -> ContractError:
         """What is wrong with an order another handler published (the check on entry; see :meth:`on_order`)."""
