@@ -400,21 +400,18 @@ class Simulation:
         cut at the fill to the cash or the shares held, expired, or still waiting when the data ended. A
         rebalance's cuts are routine; an order the user wrote that comes to less is news, which only the audit
         log told. ``eventbt run`` prints them and :func:`run` logs them."""
-        from eventbt.events import CancelEvent, OrderEvent
+        from eventbt.orders.outcomes import manual_orders_cancelled
 
-        bus = self.bus
-        manual = {event_id for event_id, by in bus.publisher.items() if by == "injected"}
-        lines: list[str] = []
-        for event_id, by in bus.publisher.items() if manual else ():
-            cancel = bus.events[event_id] if by == "execution" else None
-            if isinstance(cancel, CancelEvent) and cancel.order_id in manual:
-                order = bus.events[cancel.order_id]
-                assert isinstance(order, OrderEvent)
-                shares = f"{cancel.quantity:,} share{'' if cancel.quantity == 1 else 's'}"
-                lines.append(f"[[events]] order #{order.id} ({order.side.name.lower()} {order.quantity:,} "
-                             f"{order.symbol}, {order.date[:10]}): {shares} cancelled on {cancel.date[:10]}: "
-                             f"{cancel.reason}")
-        return lines
+        return manual_orders_cancelled(self.bus.events, self.bus.publisher)
+
+    def rebalance_orders_unfilled(self) -> str | None:
+        """One line for the rebalance's orders that ended with nothing filled (expired, cancelled, cut to no
+        shares), counted by reason and naming the first; ``None`` when every one filled at least in part. Cut in
+        part, a rebalance order is routine and not counted. ``eventbt run`` prints it and :func:`run` logs it,
+        after the lines of :meth:`manual_orders_cancelled`."""
+        from eventbt.orders.outcomes import rebalance_orders_unfilled
+
+        return rebalance_orders_unfilled(self.bus.events, self.bus.publisher)
 
     def _ended_early(self) -> bool:
         """Whether the run has ended other than by completing (a handler error, Ctrl-C)."""
@@ -578,4 +575,7 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     result = run_to_folder(simulation, folder)
     for line in simulation.manual_orders_cancelled():
         log.warning("%s", line)
+    unfilled = simulation.rebalance_orders_unfilled()
+    if unfilled is not None:
+        log.warning("%s", unfilled)
     return result

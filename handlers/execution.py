@@ -99,6 +99,7 @@ from eventbt.events import (
 from eventbt.exact import mean, sample_std
 from eventbt.handler import Context, Handler
 from eventbt.orders import WAITING_TYPES, Check, WaitingOrder, at_placement, on_bar, order_problem, whole_shares
+from eventbt.orders.outcomes import DATA_ENDED
 from eventbt.protocols import (
     COMMISSION_PER,
     REMAINDERS,
@@ -504,7 +505,7 @@ class ExecutionHandler(Handler):
 
     def finish(self) -> list[Event] | None:
         """Cancel the orders still waiting for an open (or a later bar) when the data has ended."""
-        reason = "data ended before the order could fill"
+        reason = DATA_ENDED
         waiting, self._waiting = self._waiting, []
         out: list[Event] = []
         for work in waiting:

@@ -146,6 +146,9 @@ def execute(args: argparse.Namespace) -> int:
     print_table(summary_spec(result.summary), format_summary(result.summary), plain=args.plain)
     for line in simulation.manual_orders_cancelled():
         log.warning(line, code="manual_order_cancelled")
+    unfilled = simulation.rebalance_orders_unfilled()
+    if unfilled is not None:
+        log.warning(unfilled, code="rebalance_orders_unfilled")
     if args.report:
         from eventbt.report import write_report
 
