@@ -4,6 +4,7 @@
   :func:`~eventbt.orders.rules.at_placement`), the rebalance's limit price, the checks of an order's type
   fields;
 - :class:`WaitingOrder`: an order waiting for a later bar, as the execution handler shows it to the debugger.
+- :mod:`eventbt.orders.outcomes`: what became of a run's orders, in the warnings ``eventbt run`` prints after it.
 
 The execution handler (``handlers/execution.py``) applies the rules; ``docs/orders.md`` states them.
 """
