@@ -179,9 +179,10 @@ def line_chart(dates: np.ndarray, series: Sequence[tuple[str, np.ndarray]], *, t
 def stacked_area(dates: np.ndarray, names: Sequence[str], weights: np.ndarray, *, title: str, kind: str,
                  empty: str = NOTHING_TO_DRAW) -> str:
     """Weights (dates x names) stacked from 0 upwards, each held flat until the next date (a step area).
-    Without a date (a run that never rebalanced) the chart says ``empty``."""
+    Without a date (a run that never rebalanced) or a weight above zero (a run that only held cash) the chart
+    says ``empty``."""
     x = _days(dates)
-    if not len(x):
+    if not len(x) or not np.any(np.nan_to_num(weights) > 0):
         return _empty_chart(title, kind, empty)
     end = x[-1] + max(1.0, float(np.median(np.diff(x))) if len(x) > 1 else 1.0)
     steps_x = np.repeat(np.append(x, end), 2)[1:-1]

@@ -151,9 +151,17 @@ def _deepest(metrics: dict[str, Any]) -> str:
     """The sentence under the drawdown chart: the deepest drawdown's size and dates, or that there was none."""
     if metrics.get("max_drawdown") == 0:
         return escape(notes.NO_DRAWDOWN)
+    recovery = metrics.get("max_drawdown_recovery")
+    recovered = f"recovered {recovery}" if recovery else "not recovered by the last bar"
     return (f'Deepest: {format_value(metrics.get("max_drawdown"), "pct")} from {metrics.get("max_drawdown_peak")} '
-            f'to {metrics.get("max_drawdown_trough")}, recovered {metrics.get("max_drawdown_recovery") or "not yet"} '
-            f'({metrics.get("max_drawdown_days")} days).')
+            f'to {metrics.get("max_drawdown_trough")}, {recovered} '
+            f'({_count(metrics.get("max_drawdown_days"), "day")}).')
+
+
+def _count(number: object, noun: str) -> str:
+    """``number`` formatted as every view formats a count (``2,082``), then ``noun``, plural unless it is 1."""
+    return f'{format_value(number, "int")} {noun}{"" if number == 1 else "s"}'
+
 
 
 def _trades_table(trades: pd.DataFrame, *, links: bool = False) -> str:
@@ -262,7 +270,8 @@ def _charts(run: RunData) -> dict[str, str]:
                                     kind="exposure", style="pct", empty=notes.NO_BARS)
     else:
         weights_chart = stacked_area(weights.index.to_numpy(), list(weights.columns), weights.to_numpy(dtype=float),
-                                     title="Weights after each rebalance", kind="weights", empty=notes.NO_REBALANCE)
+                                     title="Weights after each rebalance", kind="weights",
+                                     empty=notes.weights_note(len(weights)))
         exposure_chart = ""
     return {
         "equity_linear": line_chart(dates, series, title="Equity, linear scale", kind="equity-linear",
@@ -303,7 +312,7 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
     sections = [
         f'<header><h1>{escape(run.name)}{status}</h1><p class="muted">{format_value(m.get("start"), "text")} to '
         f'{format_value(m.get("end"), "text")}, '
-        f'{m.get("bars")} bars, {m.get("rebalances")} rebalances with fills. Audit digest '
+        f'{_count(m.get("bars"), "bar")}, {_count(m.get("rebalances"), "rebalance")} with fills. Audit digest '
         f'<code>{escape(str(m.get("digest", "n/a")))[:16]}</code></p>{_note(m)}{_cards(m)}</header>',
         f'<section id="equity"><h2>Equity{bench}</h2><div class="scale-switch" role="group">'
         f'<button type="button" data-scale="linear">linear</button>'
@@ -333,7 +342,7 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         _income(run),
         compare_section(comparison, explorer=explorer is not None) if comparison is not None else "",
         _rebalance_section(run, explorer, unavailable, comparison),
-        f'<section id="trades"><h2>Trades ({len(run.trades):,} fills)</h2><p class="muted">Click a column header '
+        f'<section id="trades"><h2>Trades ({_count(len(run.trades), "fill")})</h2><p class="muted">Click a column header '
         f'to sort{"; a fill number opens the fill and its causal chain in the explorer" if explorer else ""}.</p>'
         f'<div class="scroll">{_trades_table(run.trades, links=explorer is not None)}</div></section>',
     ]

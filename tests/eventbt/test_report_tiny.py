@@ -1,0 +1,83 @@
+"""The report of a tiny run (one symbol, three days) worked out by hand: its wording, its rebalances when the
+event explorer cannot be built, a failed run's report and two runs compared.
+
+The data: AAA closes at 100.00, 101.00 and 99.50 on 2021-01-04, 05 and 06. A daily ``static_weights`` of 100%
+AAA with a 0.1% commission buys 9,990 shares on 2021-01-04 (1,000,000 / (100 x 1.001) = 9,990.01, floored),
+paying 999,000.00 and 999.00 commission, which leaves 1.00 of cash; the later rebalances are a share short of
+their target at most and trade nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from eventbt.cli import main
+from eventbt.report import load_run, render_html
+
+PRICES = "date,AAA\n2021-01-04,100.0\n2021-01-05,101.0\n2021-01-06,99.5\n"
+SCENARIO = """[scenario]
+name = "tiny"
+[data]
+path = "prices.csv"
+[strategy]
+name = "static_weights"
+[strategy.params]
+weights = {{ AAA = {weight} }}
+[schedule]
+rebalance = "daily"
+[execution.commission]
+model = "percentage"
+rate = 0.001
+"""
+
+
+def _scenario(folder: Path, *, weight: float = 1.0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "prices.csv").write_text(PRICES)
+    path = folder / "tiny.toml"
+    path.write_text(SCENARIO.format(weight=weight))
+    return path
+
+
+def _text(page: str, section: str) -> str:
+    """The text of the page's ``<section id=SECTION>``, its tags taken out."""
+    found = re.search(rf'<section id="{section}".*?</section>', page, flags=re.S)
+    assert found is not None, section
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0)))
+
+
+def test_counts_and_days_are_worded_and_formatted_as_elsewhere(tmp_path: Path) -> None:
+    """One fill, one rebalance with fills, three bars: singular where it is one. The value peaks on 2021-01-05
+    (1.00 + 9,990 x 101.00 = 1,008,991.00) and ends below it (1.00 + 9,990 x 99.50 = 994,006.00: -1.49%), not
+    recovered, one calendar day from the peak to the last bar."""
+    out = tmp_path / "run"
+    assert main(["run", str(_scenario(tmp_path / "tiny")), "--out", str(out), "--quiet", "--report"]) == 0
+    page = (out / "report.html").read_text()
+    assert "3 bars, 1 rebalance with fills." in page
+    assert "<h2>Trades (1 fill)</h2>" in page
+    assert "Deepest: -1.49% from 2021-01-05 to 2021-01-06, not recovered by the last bar (1 day)." in page
+
+
+def test_drawdown_days_have_thousands_separators() -> None:
+    """The demo's deepest drawdown lasted 2,082 days, written as the metrics table writes it."""
+    from eventbt.report.html import _deepest
+
+    sentence = _deepest({"max_drawdown": -0.547, "max_drawdown_peak": "2007-10-29",
+                         "max_drawdown_trough": "2009-03-31", "max_drawdown_recovery": "2013-07-11",
+                         "max_drawdown_days": 2082})
+    assert sentence == "Deepest: -54.70% from 2007-10-29 to 2009-03-31, recovered 2013-07-11 (2,082 days)."
+
+
+def test_a_run_that_holds_nothing_says_so_in_its_weights_chart(tmp_path: Path) -> None:
+    """A target of 0% AAA rebalances three times to cash: weights.csv has three rows of zeros, and the weights
+    chart says only cash was held, as a run that never rebalanced says it never did."""
+    out = tmp_path / "run"
+    assert main(["run", str(_scenario(tmp_path / "tiny", weight=0.0)), "--out", str(out), "--quiet",
+                 "--report"]) == 0
+    page = (out / "report.html").read_text()
+    chart = re.search(r'<svg class="chart" data-chart="weights".*?</svg>', page, flags=re.S)
+    assert chart is not None and "Only cash: no rebalance held a position." in chart.group(0)
