@@ -3,17 +3,19 @@ file already there is.
 
 Both the results wing (run folders, the audit log of a run without one) and ``eventbt validate`` (the scenario's
 ``[audit] path``, before the scenario is a config) check paths by these rules, so they live outside both.
+:func:`run_labels` names run folders apart, the same way in ``eventbt compare`` and the report's comparison.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from eventbt.errors import ScenarioError
 
-__all__ = ["audit_path_in", "is_audit_log", "relative_inside"]
+__all__ = ["audit_path_in", "is_audit_log", "relative_inside", "run_labels"]
 
 
 def is_audit_log(path: Path) -> bool:
@@ -84,3 +86,24 @@ def audit_path_in(text: str, *, source: str | None, folder: Path) -> Path | None
     except OSError as exc:
         raise refuse(f"{text!r} cannot be used: {exc.strerror or exc}") from None
     return target
+
+
+def run_labels(folders: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """A label per run folder, all different: the folder's name, or as many of its last path parts as tell it
+    from the others (``x/run`` and ``y/run``; ``.`` is the current folder's name). A folder given twice gets
+    `` (2)``, `` (3)``, ... after its label the second and later times."""
+    parts = [Path(os.path.abspath(folder)).parts for folder in folders]
+    depth = [1] * len(parts)
+    while True:
+        labels = [Path(*p[-d:]).as_posix() for p, d in zip(parts, depth, strict=True)]
+        clashing = [i for i, label in enumerate(labels) if depth[i] < len(parts[i])
+                    and any(other == label and parts[j] != parts[i] for j, other in enumerate(labels))]
+        if not clashing:
+            break
+        for i in clashing:
+            depth[i] += 1
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):  # the same folder given again: told apart by its place
+        seen[label] = seen.get(label, 0) + 1
+        labels[i] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return labels

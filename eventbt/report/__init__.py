@@ -43,16 +43,17 @@ def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = Non
             steps = collect_steps(run_dir, trust=trust)
         except EventbtError as exc:
             unavailable = str(exc)
-    comparison = compare_runs(run_dir, compare, labels=(run.name, _label(compare, run.name))) \
-        if compare is not None else None
+    comparison = compare_runs(run_dir, compare, labels=_labels(run_dir, compare)) if compare is not None else None
     return render_html(run, explorer=steps, unavailable=unavailable, comparison=comparison), unavailable
 
 
-def _label(path: str | Path, other: str) -> str:
-    """A name for the compared run: its folder's name (its file's for a log), not the same as ``other``."""
-    target = Path(path)
-    name = target.parent.name if target.is_file() else target.name
-    return name if name and name != other else f"{name or 'B'} (B)"
+def _labels(run_a: str | Path, run_b: str | Path) -> tuple[str, str]:
+    """The two runs' names, as ``eventbt compare`` names run folders (:func:`eventbt.paths.run_labels`): a
+    folder's last path parts, as many as tell the two apart (an audit log's folder, for a log)."""
+    from eventbt.paths import run_labels
+
+    a, b = run_labels([path.parent if path.is_file() else path for path in (Path(run_a), Path(run_b))])
+    return a, b
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, benchmark: str | pd.Series | None = None,

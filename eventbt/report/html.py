@@ -342,8 +342,9 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
         _income(run),
         compare_section(comparison, explorer=explorer is not None) if comparison is not None else "",
         _rebalance_section(run, explorer, unavailable, comparison),
-        f'<section id="trades"><h2>Trades ({_count(len(run.trades), "fill")})</h2><p class="muted">Click a column header '
-        f'to sort{"; a fill number opens the fill and its causal chain in the explorer" if explorer else ""}.</p>'
+        f'<section id="trades"><h2>Trades ({_count(len(run.trades), "fill")})</h2><p class="muted">Click a column '
+        f'header to sort{"; a fill number opens the fill and its causal chain in the explorer" if explorer else ""}.'
+        "</p>"
         f'<div class="scroll">{_trades_table(run.trades, links=explorer is not None)}</div></section>',
     ]
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{GENERATOR}'

@@ -81,3 +81,20 @@ def test_a_run_that_holds_nothing_says_so_in_its_weights_chart(tmp_path: Path) -
     page = (out / "report.html").read_text()
     chart = re.search(r'<svg class="chart" data-chart="weights".*?</svg>', page, flags=re.S)
     assert chart is not None and "Only cash: no rebalance held a position." in chart.group(0)
+
+
+def test_compared_runs_are_named_as_compare_names_them(tmp_path: Path) -> None:
+    """`report A --compare B` heads both runs' columns with their folders' names, as `eventbt compare` does
+    (the scenario of both is "tiny", so it would not tell them apart); two folders of one name get their parent
+    folder's too. B's 0.2% commission changes the first sizing notice, so the runs differ."""
+    scenario = _scenario(tmp_path / "tiny")
+    for out, extra in ((tmp_path / "first", []), (tmp_path / "second", ["--set", "execution.commission.rate=0.002"]),
+                       (tmp_path / "x" / "run", []), (tmp_path / "y" / "run", [])):
+        assert main(["run", str(scenario), "--out", str(out), "--quiet", *extra]) == 0
+    page = tmp_path / "a.html"
+    assert main(["report", str(tmp_path / "first"), "--compare", str(tmp_path / "second"), "--out", str(page),
+                 "--no-explorer"]) == 0
+    assert '<th scope="col">first</th><th scope="col">second</th>' in page.read_text()
+    assert main(["report", str(tmp_path / "x" / "run"), "--compare", str(tmp_path / "y" / "run" / "audit.jsonl"),
+                 "--out", str(page), "--no-explorer"]) == 0
+    assert "<h2 id=\"compare-title\">Compared with y/run</h2>" in page.read_text()

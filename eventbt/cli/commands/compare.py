@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from eventbt.paths import run_labels
+
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
@@ -19,30 +21,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
     parser.add_argument("--json", action="store_true",
                         help="print every run's figures as one JSON object keyed by run, at full precision")
-
-
-def run_labels(folders: list[str]) -> list[str]:
-    """A label per run folder, all different: the folder's name, or as many of its last path parts as tell it
-    from the others (``x/run`` and ``y/run``; ``.`` is the current folder's name). A folder given twice gets
-    `` (2)``, `` (3)``, ... after its label the second and later times."""
-    import os
-    from pathlib import Path
-
-    parts = [Path(os.path.abspath(folder)).parts for folder in folders]
-    depth = [1] * len(parts)
-    while True:
-        labels = [Path(*p[-d:]).as_posix() for p, d in zip(parts, depth, strict=True)]
-        clashing = [i for i, label in enumerate(labels) if depth[i] < len(parts[i])
-                    and any(other == label and parts[j] != parts[i] for j, other in enumerate(labels))]
-        if not clashing:
-            break
-        for i in clashing:
-            depth[i] += 1
-    seen: dict[str, int] = {}
-    for i, label in enumerate(labels):  # the same folder given again: told apart by its place
-        seen[label] = seen.get(label, 0) + 1
-        labels[i] = label if seen[label] == 1 else f"{label} ({seen[label]})"
-    return labels
 
 
 def _rows(metrics: list[dict[str, object]]) -> list[tuple[str, list[str]]]:
