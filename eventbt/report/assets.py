@@ -22,7 +22,8 @@ GUARD_JS = """
 })();
 """
 
-# Runs last: the linear/log switch and sortable tables; marks the page ready when done.
+# Runs last: the linear/log switch, sortable tables, opening the rebalance an address names; marks the page
+# ready when done.
 REPORT_JS = """
 (function () {
   'use strict';
@@ -62,6 +63,14 @@ REPORT_JS = """
       });
     });
   });
+
+  // Without the explorer a rebalance is a <details>: an address naming it (#rebalance-DATE) opens it.
+  function openTarget() {
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target && target.tagName === 'DETAILS') { target.open = true; }
+  }
+  window.addEventListener('hashchange', openTarget);
+  openTarget();
 
   var charts = document.querySelectorAll('svg.chart path').length;
   var rows = document.querySelectorAll('table[data-table="trades"] tbody tr').length;

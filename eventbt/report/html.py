@@ -7,6 +7,7 @@ HTML and SVG and read fine without it. When the script has run it sets ``data-re
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 from typing import Any
 
@@ -196,7 +197,10 @@ def _no_rebalances(run: RunData) -> str:
     return f'<p data-empty="rebalances">{escape(note)}</p>'
 
 
-def _rebalances(run: RunData) -> str:
+def _rebalances(run: RunData, differing: Collection[str] = ()) -> str:
+    """Each rebalance a row to click for its orders with their fills or cancels, its notices and its fees, all
+    from the audit log (the report without an explorer); ``differing`` holds the dates of rebalances whose
+    orders differ in a comparison, marked as the timeline marks them."""
     if not run.rebalances:
         return _no_rebalances(run)
     items = []
@@ -224,9 +228,13 @@ def _rebalances(run: RunData) -> str:
         if notice_items:
             body += f'<ul class="notices">{notice_items}</ul>'
         body += fee_lines(figure["fees"])
+        date = escape(str(rebalance["date"]))
+        differs = ' data-differs="1"' if rebalance["date"] in differing else ""
+        marker = '<span class="differs" title="orders differ from the compared run">differs</span>' if differs \
+            else ""
         items.append(
-            f'<details class="rebalance" data-signal="{rebalance["id"]}"><summary>'
-            f'<span class="r-date">{rebalance["date"]}</span><span class="r-targets">{escape(targets)}</span>'
+            f'<details class="rebalance" id="rebalance-{date}" data-signal="{rebalance["id"]}"{differs}><summary>'
+            f'<span class="r-date">{date}{marker}</span><span class="r-targets">{escape(targets)}</span>'
             f'<span class="num">{len(orders)}</span><span class="num">{figure["fills"]}</span>'
             f'<span class="num">{len(notices)}</span>'
             f'<span class="num">{format_value(figure["traded"], "money")}</span>'
@@ -300,7 +308,8 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
 
     With ``explorer`` (:func:`eventbt.report.explorer.collect_steps`) the rebalances are a timeline whose rows
     open their events, and the trades table links each fill to its events; without it, ``unavailable`` says
-    why and each rebalance is a static list of its orders and fills. ``comparison``
+    why (when the explorer was asked for but could not be built) and each rebalance is a row to click for its
+    orders and fills. ``comparison``
     (:func:`eventbt.report.compare.compare_runs`) adds the first divergence from another run and marks the
     rebalances whose orders differ.
     """
@@ -357,12 +366,15 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
 
 def _rebalance_section(run: RunData, explorer: Explorer | None, unavailable: str | None,
                        comparison: Comparison | None) -> str:
-    """The rebalance timeline and its explorer, or (no explorer, no comparison) the static list."""
-    if explorer is None and comparison is None and unavailable is None:
-        return (f'<section id="rebalances"><h2>Rebalances</h2><p class="muted">Click a row for its orders, fills '
-                f"and notices, as recorded in the audit log.</p>{_rebalances(run)}</section>")
+    """The rebalance timeline and its explorer; without an explorer (left out, or ``unavailable`` says why it
+    could not be built) the list of rebalances to click, each showing what the audit log has of it."""
+    differing = comparison.differing if comparison is not None else ()
+    if explorer is None:
+        why = (f'<p class="muted" data-explorer="unavailable">No event explorer ({escape(unavailable)}); '
+               "`eventbt debug SCENARIO --at DATE` steps a rebalance.</p>" if unavailable else "")
+        return (f'<section id="rebalances"><h2>Rebalances</h2>{why}<p class="muted">Click a row for its orders, '
+                f"fills and notices, as recorded in the audit log.</p>{_rebalances(run, differing)}</section>")
     if not run.rebalances:
         return f'<section id="rebalances"><h2>Rebalances</h2>{_no_rebalances(run)}</section>'
-    differing = comparison.differing if comparison is not None else ()
     return (f'<section id="rebalances" aria-labelledby="rebalances-title"><h2 id="rebalances-title">Rebalances'
-            f"</h2>{explorer_section(run, explorer, unavailable=unavailable, differing=differing)}</section>")
+            f"</h2>{explorer_section(run, explorer, differing=differing)}</section>")

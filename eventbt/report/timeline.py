@@ -67,22 +67,20 @@ def _notice_text(notices: list[Mapping[str, Any]]) -> str:
     return ", ".join(f"{code} x{count}" if count > 1 else code for code, count in sorted(counts.items()))
 
 
-def explorer_section(run: RunData, explorer: Explorer | None, *, unavailable: str | None = None,
-                     differing: Collection[str] = ()) -> str:
-    """The timeline and, with ``explorer``, the packed step records its rows open; ``unavailable`` says why
-    there is no explorer; ``differing`` holds the dates of rebalances whose orders differ in a comparison."""
+def explorer_section(run: RunData, explorer: Explorer, *, differing: Collection[str] = ()) -> str:
+    """The timeline and the packed step records of ``explorer`` its rows open; ``differing`` holds the dates of
+    rebalances whose orders differ in a comparison."""
     figures = rebalance_figures(run)
     group_of_signal: dict[int, int] = {}
-    if explorer is not None:
-        for index, steps in enumerate(explorer.groups):
-            for step in steps:
-                if step["type"] == "SignalEvent":
-                    group_of_signal[int(step["id"])] = index
+    for index, steps in enumerate(explorer.groups):
+        for step in steps:
+            if step["type"] == "SignalEvent":
+                group_of_signal[int(step["id"])] = index
     rows = []
     for number, (rebalance, figure) in enumerate(zip(run.rebalances, figures, strict=True)):
         group = group_of_signal.get(int(rebalance["id"]))
-        first = explorer.groups[group][0] if explorer is not None and group is not None else None
-        last = explorer.groups[group][-1] if explorer is not None and group is not None else None
+        first = explorer.groups[group][0] if group is not None else None
+        last = explorer.groups[group][-1] if group is not None else None
         date = str(rebalance["date"])
         differs = date in differing
         attributes = f' data-group="{group}"' if group is not None else ""
@@ -113,10 +111,6 @@ def explorer_section(run: RunData, explorer: Explorer | None, *, unavailable: st
     table = (f'<div class="timeline-wrap"><table class="data timeline" data-table="timeline" '
              f'aria-label="Rebalance timeline: select a rebalance to see its events">{header}<tbody>{"".join(rows)}'
              "</tbody></table></div>")
-    if explorer is None:
-        why = f" ({escape(unavailable)})" if unavailable else ""
-        return (f'<p class="muted" data-explorer="unavailable">No event explorer{why}: the timeline lists each '
-                f"rebalance; `eventbt debug SCENARIO --at DATE` steps one.</p>{table}")
     help_text = ("Select a rebalance (click its date, or move with the arrow keys, Home and End, then press Enter) "
                  "to see its events in the order the bus delivered them: each event's fields, the handlers that "
                  "took it and what each emitted, the cash and positions it changed, and its causal chain. "

@@ -13,10 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from eventbt.cli import main
-from eventbt.report import load_run, render_html
 
 PRICES = "date,AAA\n2021-01-04,100.0\n2021-01-05,101.0\n2021-01-06,99.5\n"
 SCENARIO = """[scenario]
@@ -98,3 +95,39 @@ def test_compared_runs_are_named_as_compare_names_them(tmp_path: Path) -> None:
     assert main(["report", str(tmp_path / "x" / "run"), "--compare", str(tmp_path / "y" / "run" / "audit.jsonl"),
                  "--out", str(page), "--no-explorer"]) == 0
     assert "<h2 id=\"compare-title\">Compared with y/run</h2>" in page.read_text()
+
+
+def test_without_the_data_each_rebalance_is_a_row_to_click(tmp_path: Path) -> None:
+    """A run whose data folder is gone has no explorer; its rebalances are the rows `--no-explorer` gives, each
+    with its orders, fills, notices and fees from the audit log, and no timeline whose cash columns (the
+    explorer's) would be blank. The 2021-01-04 row: one order of 9,990 AAA filled at 100.00 with 999.00
+    commission (see the module docstring), scaled for cash."""
+    out = tmp_path / "run"
+    scenario = _scenario(tmp_path / "tiny")
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    shutil.rmtree(scenario.parent)
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert 'data-explorer="unavailable"' in page and "not found" in _text(page, "rebalances")
+    assert 'data-table="timeline"' not in page and "Cash before" not in page
+    assert main(["report", str(out), "--no-explorer", "--out", str(tmp_path / "plain.html")]) == 0
+    plain = (tmp_path / "plain.html").read_text()
+    rows = re.findall(r'<details class="rebalance".*?</details>', page, flags=re.S)
+    assert rows == re.findall(r'<details class="rebalance".*?</details>', plain, flags=re.S) and len(rows) == 3
+    first = re.sub(r"<[^>]+>", " ", rows[0])
+    assert re.search(r"\b4 +AAA +BUY +9,990 +100\.00% +100\.00 +100\.00 +999\.00 +0\.00 +filled\b", first)
+    assert "scaled_for_cash" in first
+
+
+def test_a_comparison_without_the_explorer_marks_the_rows(tmp_path: Path) -> None:
+    """`report A --compare B --no-explorer` marks the rebalances whose orders differ in the list of rows: with a
+    0.2% commission B buys 9,980 AAA on 2021-01-04 (1,000,000 / (100 x 1.002) = 9,980.04), A 9,990."""
+    scenario = _scenario(tmp_path / "tiny")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert main(["run", str(scenario), "--out", str(tmp_path / "b"), "--quiet",
+                 "--set", "execution.commission.rate=0.002"]) == 0
+    assert main(["report", str(tmp_path / "a"), "--compare", str(tmp_path / "b"), "--no-explorer"]) == 0
+    page = (tmp_path / "a" / "report.html").read_text()
+    marked = re.findall(r'<details class="rebalance" id="rebalance-([0-9-]+)"[^>]*data-differs="1"', page)
+    assert "2021-01-04" in marked and 'href="#rebalance-2021-01-04"' in page
+    assert 'data-table="timeline"' not in page

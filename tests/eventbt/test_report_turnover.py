@@ -37,7 +37,8 @@ def test_a_rebalance_without_fills_turned_over_nothing(tmp_path: Path) -> None:
 
 def test_cash_flows_quiet_rebalances_show_zero_turnover(tmp_path: Path) -> None:
     """The bundled cash_flows run: its 2012-11-30 and 2012-12-31 rebalances placed no order (the audit log's
-    signals caused none), so their timeline rows read 0.00% turnover, 0.00 traded and 0.00 costs, not n/a."""
+    signals caused none), so their rows read 0.00 traded, 0.00% turnover and 0.00 costs, not n/a (without the
+    explorer, as here, a rebalance is a row to click: orders, fills, notices, traded, turnover, costs)."""
     out = tmp_path / "cash_flows"
     run(ROOT / "scenarios" / "cash_flows.toml", out=out)
     data = load_run(out)
@@ -45,7 +46,7 @@ def test_cash_flows_quiet_rebalances_show_zero_turnover(tmp_path: Path) -> None:
     assert {"2012-11-30", "2012-12-31"} <= quiet
     page = render_html(data, unavailable="not built in this test")
     for date in ("2012-11-30", "2012-12-31"):
-        row = re.search(rf'<tr id="rebalance-{date}".*?</tr>', page, flags=re.S)
+        row = re.search(rf'<details class="rebalance" id="rebalance-{date}".*?</summary>', page, flags=re.S)
         assert row is not None
-        cells = re.findall(r'<td class="num"[^>]*>([^<]*)<', row.group(0))
-        assert cells[:3] == ["0.00%", "0.00", "0.00"], date
+        cells = re.findall(r'<span class="num">([^<]*)<', row.group(0))
+        assert cells[3:] == ["0.00", "0.00%", "0.00"], date
