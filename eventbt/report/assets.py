@@ -94,6 +94,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: va
 .muted { color: var(--muted); }
 .badge { font-size: 12px; margin-left: 10px; padding: 2px 8px; border-radius: 10px; vertical-align: middle; }
 .badge.bad { background: #ffe3e3; color: #c92a2a; }
+.stopped { color: #c92a2a; margin: 4px 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 10px; margin-top: 14px; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .card-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }

@@ -19,7 +19,7 @@ from eventbt.results.exposure import WEIGHT_EXPOSURE_COLUMNS
 from eventbt.results.metrics import compute_metrics
 
 __all__ = ["ACTION_COLUMNS", "FEE_COLUMNS", "RunData", "fees_by_date", "load_benchmark", "load_run", "read_actions",
-           "read_fees", "read_rebalances"]
+           "read_fees", "read_footer", "read_rebalances"]
 
 # One row per fee booked: its date, model, what was paid (credits negative), the symbol it names, and the
 # side and date of the fill that caused it (a stamp duty's buy) or None and its own date (a management fee).
@@ -58,6 +58,9 @@ class RunData:
     rebalances: list[dict[str, Any]]
     fees: pd.DataFrame = attrs.field(factory=lambda: pd.DataFrame(columns=FEE_COLUMNS))
     actions: pd.DataFrame = attrs.field(factory=lambda: pd.DataFrame(columns=ACTION_COLUMNS))
+    stopped: tuple[str, str] | None = None
+    """For a run that did not complete, the time its audit log's footer records and the footer's ``error``: why
+    it stopped (``None`` for a completed run, or without a log)."""
 
 
 def _read_table(folder: Path, name: str, **kwargs: Any) -> pd.DataFrame:
@@ -96,6 +99,28 @@ def _records_of(audit: Path | Records, types: tuple[bytes, ...]) -> Iterable[Map
     if isinstance(audit, Path):
         return _published(audit, *types) if audit.is_file() else []
     return audit
+
+
+def read_footer(audit: Path) -> dict[str, Any] | None:
+    """The footer record of the audit log ``audit`` (its last line), read from the file's end; ``None`` when
+    there is no log or its last line is not a footer."""
+    if not audit.is_file():
+        return None
+    with audit.open("rb") as handle:
+        size = handle.seek(0, 2)
+        chunk = 1 << 16
+        while True:  # back from the end until the last line is whole
+            start = max(0, size - chunk)
+            handle.seek(start)
+            tail = handle.read(size - start).rstrip(b"\n")
+            if b"\n" in tail or start == 0:
+                break
+            chunk *= 8
+    try:
+        record = orjson.loads(tail.rsplit(b"\n", 1)[-1])
+    except orjson.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) and record.get("record") == "footer" else None
 
 
 def read_rebalances(audit: Path | Records) -> list[dict[str, Any]]:
@@ -244,7 +269,9 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     # Corporate actions are looked for only in a run that had some ("dividends" in its summary).
     types = (*_REBALANCE_TYPES, *_FEE_TYPES, *(_ACTION_TYPES if "dividends" in summary else ()))
     records = list(_records_of(root / "audit.jsonl", types))
+    footer = read_footer(root / "audit.jsonl") if summary.get("complete") is False else None
+    stopped = (str(footer.get("time") or ""), str(footer["error"])) if footer and footer.get("error") else None
     return RunData(folder=root, name=str(summary.get("scenario") or root.name), equity=equity, trades=trades,
                    weights=weights, signals=signals, summary=summary, metrics=metrics, benchmark=series,
                    benchmark_name=bench_name, rebalances=read_rebalances(records), fees=read_fees(records, trades),
-                   actions=read_actions(records))
+                   actions=read_actions(records), stopped=stopped)

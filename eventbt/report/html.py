@@ -238,13 +238,24 @@ def _rebalances(run: RunData, differing: Collection[str] = ()) -> str:
             f'<span class="num">{len(orders)}</span><span class="num">{figure["fills"]}</span>'
             f'<span class="num">{len(notices)}</span>'
             f'<span class="num">{format_value(figure["traded"], "money")}</span>'
-            f'<span class="num">{format_value(figure["turnover"], "pct")}</span>'
+            f'<span class="num"{_turnover_title(run, rebalance["date"], figure["turnover"])}>'
+            f'{format_value(figure["turnover"], "pct")}</span>'
             f'<span class="num">{format_value(figure["costs"], "money")}</span>'
             f"</summary>{body}</details>")
     head = ('<div class="rebalance-head"><span>Date</span><span>Targets</span><span class="num">Orders</span>'
             '<span class="num">Fills</span><span class="num">Notices</span><span class="num">Traded</span>'
             '<span class="num">Turnover</span><span class="num">Costs</span></div>')
     return f'<div class="rebalances" data-table="rebalances">{head}{"".join(items)}</div>'
+
+
+def _turnover_title(run: RunData, date: str, turnover: float | None) -> str:
+    """Why a rebalance's turnover is n/a, on hover: its bar has no equity.csv row (the bar a run that did not
+    complete stopped on), or its total value was not above zero; nothing for a figure."""
+    if turnover is not None:
+        return ""
+    why = ("no total value for this bar in equity.csv: the run stopped during it"
+           if pd.Timestamp(date) not in run.equity.index else "the total value was not above zero")
+    return f' title="{why}"'
 
 
 def _charts(run: RunData) -> dict[str, str]:
@@ -318,9 +329,14 @@ def render_html(run: RunData, *, explorer: Explorer | None = None, unavailable: 
     bench = f" vs {escape(run.benchmark_name)}" if run.benchmark_name else ""
     status = "" if m.get("complete", True) else \
         f'<span class="badge bad">INCOMPLETE: {escape(str(m.get("status")))}</span>'
+    stopped = ""
+    if run.stopped is not None:  # why the run stopped, under its badge: the audit log footer's error
+        when, error = run.stopped
+        on = f" on {escape(when[:10])}" if when else ""
+        stopped = f'<p class="stopped" data-note="stopped">The run stopped{on}: {escape(error)}</p>'
     sections = [
-        f'<header><h1>{escape(run.name)}{status}</h1><p class="muted">{format_value(m.get("start"), "text")} to '
-        f'{format_value(m.get("end"), "text")}, '
+        f'<header><h1>{escape(run.name)}{status}</h1>{stopped}<p class="muted">{format_value(m.get("start"), "text")} '
+        f'to {format_value(m.get("end"), "text")}, '
         f'{_count(m.get("bars"), "bar")}, {_count(m.get("rebalances"), "rebalance")} with fills. Audit digest '
         f'<code>{escape(str(m.get("digest", "n/a")))[:16]}</code></p>{_note(m)}{_cards(m)}</header>',
         f'<section id="equity"><h2>Equity{bench}</h2><div class="scale-switch" role="group">'

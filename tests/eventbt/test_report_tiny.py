@@ -9,9 +9,12 @@ their target at most and trade nothing.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from pathlib import Path
+
+import pytest
 
 from eventbt.cli import main
 
@@ -131,3 +134,78 @@ def test_a_comparison_without_the_explorer_marks_the_rows(tmp_path: Path) -> Non
     marked = re.findall(r'<details class="rebalance" id="rebalance-([0-9-]+)"[^>]*data-differs="1"', page)
     assert "2021-01-04" in marked and 'href="#rebalance-2021-01-04"' in page
     assert 'data-table="timeline"' not in page
+
+
+FAILING = """extends = "tiny.toml"
+[scenario]
+name = "fail"
+[[events]]
+date = "2021-01-05"
+type = "withdrawal"
+amount = 5000.0
+"""
+
+
+def _failing(folder: Path) -> Path:
+    """The tiny run with a withdrawal of 5,000.00 on 2021-01-05, when the cash is 1.00: it fails on that bar."""
+    _scenario(folder)
+    path = folder / "fail.toml"
+    path.write_text(FAILING)
+    return path
+
+
+def test_run_report_writes_the_report_of_a_failed_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`run --report` of a run that fails still writes the partial run's report, the same page `eventbt report`
+    writes of the folder afterwards, then exits 2 with the error."""
+    out = tmp_path / "run"
+    assert main(["run", str(_failing(tmp_path / "tiny")), "--out", str(out), "--quiet", "--report"]) == 2
+    captured = capsys.readouterr()
+    assert f"report: {out / 'report.html'}" in captured.out and "withdrawal of 5,000.00" in captured.err
+    page = (out / "report.html").read_text()
+    assert main(["report", str(out), "--out", str(tmp_path / "again.html")]) == 0
+    assert page == (tmp_path / "again.html").read_text()
+
+
+def test_a_failed_runs_report_says_why_it_stopped(tmp_path: Path) -> None:
+    """The report of a failed run states the audit log footer's error under its INCOMPLETE badge."""
+    import json
+
+    out = tmp_path / "run"
+    assert main(["run", str(_failing(tmp_path / "tiny")), "--out", str(out), "--quiet"]) == 2
+    footer = json.loads((out / "audit.jsonl").read_text().splitlines()[-1])
+    assert footer["record"] == "footer" and footer["status"] == "failed"
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    header = re.search(r"<header>.*?</header>", page, flags=re.S)
+    assert header is not None
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", header.group(0))).split())
+    assert f"INCOMPLETE: failed The run stopped on 2021-01-05: {footer['error']}" in text
+    assert "withdrawal of 5,000.00 on 2021-01-05 exceeds the cash of 1.00" in footer["error"]
+
+
+def test_the_rebalance_of_the_failing_bar_says_why_its_turnover_is_na(tmp_path: Path) -> None:
+    """The 2021-01-05 rebalance traded nothing on the bar the run failed on, which has no equity.csv row (its
+    only row is 2021-01-04), so its turnover has no total value to divide by: n/a, and the page says why."""
+    out = tmp_path / "run"
+    assert main(["run", str(_failing(tmp_path / "tiny")), "--out", str(out), "--quiet"]) == 2
+    assert (out / "equity.csv").read_text().splitlines()[1:] == ["2021-01-04,1.0,999000.0,999001.0,0.0"]
+    assert main(["report", str(out)]) == 0
+    row = re.search(r'<details class="rebalance" id="rebalance-2021-01-05".*?</summary>',
+                    (out / "report.html").read_text(), flags=re.S)
+    assert row is not None
+    assert ('<span class="num" title="no total value for this bar in equity.csv: the run stopped during it">n/a'
+            in row.group(0))
+
+
+def test_the_footer_is_read_from_the_logs_end_whatever_its_length(tmp_path: Path) -> None:
+    """A footer whose error is longer than the first piece read from the file's end is still read whole."""
+    import json
+
+    from eventbt.report.data import read_footer
+
+    log = tmp_path / "audit.jsonl"
+    footer = {"record": "footer", "status": "failed", "error": "x" * 300_000}
+    log.write_text(json.dumps({"record": "header"}) + "\n" + json.dumps(footer) + "\n")
+    assert read_footer(log) == footer
+    log.write_text(json.dumps({"record": "header"}) + "\n")
+    assert read_footer(log) is None and read_footer(tmp_path / "none.jsonl") is None

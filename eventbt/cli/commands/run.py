@@ -138,6 +138,18 @@ def execute(args: argparse.Namespace) -> int:
     def partial() -> None:
         log.note(f"partial results (complete = false) written to {args.out}", code="partial_results",
                  out=str(args.out))
+        if args.report:  # the partial run's report, marked INCOMPLETE with the error; then the error goes on
+            try:
+                report()
+            except Exception as exc:  # the run's own error is the one to report; this one is a note
+                log.note(f"no report written: {exc}", code="no_report")
+
+    def report() -> None:
+        from eventbt.report import write_report
+
+        page = write_report(args.out, trust=True,  # the run just ran its code
+                            on_unavailable=log.no_explorer)
+        print(f"report: {page}", file=sys.stdout)
 
     try:
         result = run_to_folder(simulation, folder, on_partial=partial)
@@ -150,9 +162,5 @@ def execute(args: argparse.Namespace) -> int:
     if unfilled is not None:
         log.warning(unfilled, code="rebalance_orders_unfilled")
     if args.report:
-        from eventbt.report import write_report
-
-        page = write_report(args.out, trust=True,  # the run just ran its code
-                            on_unavailable=log.no_explorer)
-        print(f"report: {page}", file=sys.stdout)
+        report()
     return 0
