@@ -222,7 +222,7 @@ def _rebalances(run: RunData, differing: Collection[str] = ()) -> str:
                   ("Status", "text")]
         notice_items = "".join(
             f"<li><code>{escape(n['code'])}</code> {escape(n.get('symbol') or '')} "
-            f"<span class=\"muted\">{escape(', '.join(f'{k}={v:.6g}' if isinstance(v, float) else f'{k}={v}' for k, v in sorted(n.get('details', {}).items())))}</span></li>"  # noqa: E501
+            f"<span class=\"muted\">{escape(', '.join(f'{k}={v!r}' if isinstance(v, float) else f'{k}={v}' for k, v in sorted(n.get('details', {}).items())))}</span></li>"  # noqa: E501
             for n in notices)
         body = _table(header, order_rows, kind="orders") if orders else "<p>No orders: already at target.</p>"
         if notice_items:

@@ -120,6 +120,9 @@ def test_without_the_data_each_rebalance_is_a_row_to_click(tmp_path: Path) -> No
     first = re.sub(r"<[^>]+>", " ", rows[0])
     assert re.search(r"\b4 +AAA +BUY +9,990 +100\.00% +100\.00 +100\.00 +999\.00 +0\.00 +filled\b", first)
     assert "scaled_for_cash" in first
+    # The notice's numbers as the log holds them (they printed to six figures: available=1e+06, cost=1.001e+06):
+    # 10,000 shares wanted at 100.00 with 0.1% commission cost 1,001,000.00; 1,000,000 / 1,001,000 is the factor.
+    assert f"available=1000000.0, cost=1001000.0, factor={1_000_000 / 1_001_000!r}, quantity=9990" in first
 
 
 def test_a_comparison_without_the_explorer_marks_the_rows(tmp_path: Path) -> None:
