@@ -6,10 +6,9 @@ replay), checks the data files still hash as recorded, runs it and compares the 
 recorded one (see :mod:`eventbt.replays.divergence`). :func:`compare_logs` does the comparison for two finished
 runs (``eventbt diff``).
 
-Where the data is found. The header keeps the scenario's data path as written in the scenario file
-(relative to the file's folder) and, outside the digest, that folder as it was on the recording machine
-(``environment.base_dir``). A replay resolves the data path against, in this order: ``base_dir`` when
-given (``--base-dir``); the recorded folder, when the data is there; the audit log's own folder.
+Where the data is found: :func:`eventbt.replays.data_folder.find_data_folder`, as for ``verify`` and
+``report``: ``base_dir`` when given (``--base-dir``); else the recorded scenario's folder, when the data is
+there; else the audit log's own folder.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
 from eventbt.errors import AuditError, DataError
+from eventbt.replays.data_folder import find_data_folder
 from eventbt.replays.divergence import (
     Divergence,
     first_divergence,
@@ -264,29 +264,11 @@ def untrusted_imports(header: Mapping[str, Any], config: Any,
             if now.get(where) == reference}
 
 
-def _base_dirs(header: Mapping[str, Any], log_path: Path, base_dir: str | os.PathLike[str] | None) -> list[Path]:
-    if base_dir is not None:
-        return [Path(base_dir)]
-    candidates = []
-    recorded = header.get("environment", {}).get("base_dir")
-    if isinstance(recorded, str) and recorded:
-        candidates.append(Path(recorded))
-    candidates.append(log_path.parent)
-    return candidates
-
-
 def choose_base_dir(header: Mapping[str, Any], log_path: Path,
                     base_dir: str | os.PathLike[str] | None) -> Path:
-    """The folder the recorded data path resolves against: ``base_dir`` when given, else the first of the
-    recorded scenario's folder and the log's folder where the data file exists (an error listing both if none)."""
-    data_path = str(header["scenario"]["data"]["path"])
-    candidates = _base_dirs(header, log_path, base_dir)
-    for candidate in candidates:
-        if (candidate / data_path).exists():
-            return candidate
-    tried = ", ".join(str(candidate) for candidate in candidates)
-    raise DataError(f"data {data_path!r} not found under {tried}; pass --base-dir with the folder the "
-                    "scenario's data path is relative to", path=data_path)
+    """The folder the recorded data paths resolve against (:func:`eventbt.replays.data_folder.find_data_folder`,
+    the rule ``replay``, ``verify`` and ``report`` share)."""
+    return find_data_folder(header, log_path, base_dir)
 
 
 def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),

@@ -38,11 +38,14 @@ A disagreement names the file, the 1-based data row (the header line not counted
 (:class:`Disagreement` keeps them as ``file``, ``row``, ``column``). A file that is not valid CSV or JSON is
 an :class:`~eventbt.errors.AuditError` naming it (``eventbt verify`` prints one line, exit 2).
 
-Where the prices are: ``data_path`` when given, else the recorded scenario's ``data.path`` taken relative to
-the scenario's folder, which the audit header records as ``environment.base_dir`` (an actions file,
-``[data] corporate_actions``, too). With a warm-up (``[run] warmup``) the rows of ``equity.csv`` start at the
-first tradable bar. Recomputed numbers agree
-when they differ by at most 1e-9 relative (1e-6 absolute near zero); numbers copied from the log (a fill's
+Where the prices are: the recorded scenario's ``data.path`` (and an actions file, ``[data] corporate_actions``)
+taken relative to the folder :func:`eventbt.replays.data_folder.find_data_folder` picks, as ``replay`` and
+``report`` do: ``base_dir`` when given, else the scenario's folder as the audit header records it
+(``environment.base_dir``) when the data is there, else the run folder. ``data_path`` replaces the price data
+(the file, or the folder of per-symbol files, the run read); a folder given where the run read one file is
+where that file is looked for, by its name (or its recorded path, as ``base_dir`` would). With a warm-up
+(``[run] warmup``) the rows of ``equity.csv`` start at the first tradable bar. Recomputed numbers agree when
+they differ by at most 1e-9 relative (1e-6 absolute near zero); numbers copied from the log (a fill's
 price, a target weight, a snapshot's cash) must be equal.
 """
 
@@ -58,7 +61,7 @@ from typing import Any
 
 import attrs
 
-from eventbt.errors import AuditError, EventbtError
+from eventbt.errors import AuditError, DataError, EventbtError
 
 __all__ = ["CHECKS", "Disagreement", "VerifyReport", "verify_run"]
 
@@ -173,8 +176,12 @@ def _read_log(folder: Path) -> list[Mapping[str, Any]]:
 
 # -- the checks -------------------------------------------------------------------------------------------
 
-def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None) -> VerifyReport:
-    """Verify the run folder ``run_dir`` (see the module docstring); unreadable input is an ``EventbtError``."""
+def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None,
+               base_dir: str | os.PathLike[str] | None = None) -> VerifyReport:
+    """Verify the run folder ``run_dir`` (see the module docstring); unreadable input is an ``EventbtError``.
+
+    ``base_dir`` is the folder the scenario's data paths are relative to and ``data_path`` the prices
+    themselves (the module docstring says where they are looked for without them)."""
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.config import read_scenario_file
 
@@ -200,14 +207,13 @@ def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[
         checked.append("audit")
         environment = header.get("environment")
         recorded_dir = environment.get("base_dir") if isinstance(environment, dict) else None
-        base_dir = recorded_dir if isinstance(recorded_dir, str) else None
         try:
-            config = ScenarioConfig.from_dict(header["scenario"], base_dir=base_dir or folder)
+            config = ScenarioConfig.from_dict(header["scenario"], base_dir=recorded_dir or folder)
         except EventbtError as exc:
             raise AuditError(f"its header's scenario is not valid: {exc}", path=str(folder / "audit.jsonl")) from None
         _check_scenario(header["scenario"], written, scenario_path)
         checked.append("scenario")
-        prices = _load(config, base_dir, data_path, folder)
+        prices = _load(config, header, folder / "audit.jsonl", base_dir, data_path)
         _check_data(header, prices)
         checked.append("data")
         _check_results(records, config, prices, tables, summary, footer, checked)
@@ -255,14 +261,43 @@ def _check_scenario(recorded: Mapping[str, Any], written: Mapping[str, Any], pat
                           file="scenario.toml", column=key)
 
 
-def _load(config: Any, base_dir: str | None, data_path: str | os.PathLike[str] | None, folder: Path) -> Any:
-    """The run's prices as the run loaded them (its symbols, dates, corporate actions and warm-up)."""
+# What verify takes to point it at the data, when it is not found.
+DATA_HINT = ("pass --base-dir DIR, the folder the scenario's data path is relative to, or --data PATH, the price "
+             "data itself")
+
+
+def _load(config: Any, header: Mapping[str, Any], log: Path, base_dir: str | os.PathLike[str] | None,
+          data_path: str | os.PathLike[str] | None) -> Any:
+    """The run's prices as the run loaded them (its symbols, dates, corporate actions and warm-up), from the
+    folder the recorded data paths are found in, or ``data_path``."""
+    from eventbt.replays.data_folder import find_data_folder, recorded_data_paths
     from eventbt.simulation import load_scenario_prices
 
-    if data_path is None and not base_dir:
-        raise AuditError("the audit header does not say where the scenario was (environment.base_dir); "
-                         "give the prices with --data", path=str(folder / "audit.jsonl"))
-    return load_scenario_prices(config, base_dir=base_dir or folder, data_path=data_path)
+    paths = recorded_data_paths(header)
+    if data_path is not None:
+        data_path = _given_data(header, data_path)
+        paths = paths[1:]  # the actions file, if any, is still found with the scenario's folder
+    folder = find_data_folder(header, log, base_dir, hint=DATA_HINT, paths=paths)
+    return load_scenario_prices(config, base_dir=folder, data_path=data_path)
+
+
+def _given_data(header: Mapping[str, Any], data_path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """``--data`` as the prices to read: as given, except a folder where the run read one file (its
+    ``data_files`` holds the scenario's data path itself), which is taken as the folder holding that file:
+    ``FOLDER/<its name>``, else ``FOLDER/<its recorded path>`` (as ``--base-dir FOLDER`` reads it)."""
+    recorded = str(header["scenario"]["data"]["path"])
+    read = header.get("data_files")
+    given = Path(data_path)
+    if not given.is_dir() or not isinstance(read, Mapping) or recorded not in read:
+        return data_path
+    places = list(dict.fromkeys((given / Path(recorded).name, given / recorded)))
+    for inside in places:
+        if inside.is_file():
+            return inside
+    looked = " or ".join(str(inside) for inside in places)
+    raise DataError(f"is a folder, but the run read one file, {recorded!r}, and the folder does not hold it (no "
+                    f"{looked}); give --data the price file itself, or the folder that holds it",
+                    path=os.fspath(data_path))
 
 
 def _check_data(header: Mapping[str, Any], prices: Any) -> None:

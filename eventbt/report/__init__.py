@@ -21,14 +21,16 @@ __all__ = ["Comparison", "Explorer", "RunData", "build_report", "collect_steps",
 
 def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0,
                  explorer: bool = True, trust: bool = False, compare: str | Path | None = None,
-                 run: RunData | None = None) -> tuple[str, str | None]:
+                 run: RunData | None = None, base_dir: str | Path | None = None) -> tuple[str, str | None]:
     """The report of ``run_dir`` as HTML, and why it has no event explorer (``None`` when it has one or
     ``explorer`` is false).
 
     The explorer steps the run again (:func:`eventbt.report.explorer.collect_steps`); ``trust`` lets that
-    import code the run's log names that is not eventbt's own. ``compare`` is another run (folder or audit
-    log) to compare with (:func:`eventbt.report.compare.compare_runs`). ``run`` is ``run_dir`` already read by
-    :func:`load_run` (with its benchmark and risk-free rate, so ``benchmark`` and ``risk_free`` are not used).
+    import code the run's log names that is not eventbt's own; ``base_dir`` is the folder the scenario's data
+    path is relative to (default: the recorded one when the data is there, else the run folder). ``compare``
+    is another run (folder or audit log) to compare with (:func:`eventbt.report.compare.compare_runs`).
+    ``run`` is ``run_dir`` already read by :func:`load_run` (with its benchmark and risk-free rate, so
+    ``benchmark`` and ``risk_free`` are not used).
     """
     from eventbt.errors import EventbtError
 
@@ -40,7 +42,7 @@ def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = Non
     steps, unavailable = None, None
     if explorer and run.rebalances:
         try:
-            steps = collect_steps(run_dir, trust=trust)
+            steps = collect_steps(run_dir, trust=trust, base_dir=base_dir)
         except EventbtError as exc:
             unavailable = str(exc)
     comparison = compare_runs(run_dir, compare, labels=_labels(run_dir, compare)) if compare is not None else None
@@ -59,19 +61,19 @@ def _labels(run_a: str | Path, run_b: str | Path) -> tuple[str, str]:
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, benchmark: str | pd.Series | None = None,
                  risk_free: float = 0.0, explorer: bool = True, trust: bool = False,
                  compare: str | Path | None = None, run: RunData | None = None,
-                 on_unavailable: Callable[[str], None] | None = None) -> Path:
+                 on_unavailable: Callable[[str], None] | None = None, base_dir: str | Path | None = None) -> Path:
     """Write the HTML report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``); returns its path. An
     ``out`` that exists must be a page eventbt wrote (:func:`eventbt.report.target.check_page_target`).
 
-    See :func:`build_report` for ``explorer``, ``trust``, ``compare`` and ``run``. ``on_unavailable`` is told
-    why the report has no event explorer, when it has none though one was asked for.
+    See :func:`build_report` for ``explorer``, ``trust``, ``compare``, ``run`` and ``base_dir``.
+    ``on_unavailable`` is told why the report has no event explorer, when it has none though one was asked for.
     """
     from eventbt.report.target import check_page_target
     from eventbt.results import atomic_write
 
     target = check_page_target(out if out is not None else Path(run_dir) / "report.html", option="out")
     page, unavailable = build_report(run_dir, benchmark=benchmark, risk_free=risk_free, explorer=explorer,
-                                     trust=trust, compare=compare, run=run)
+                                     trust=trust, compare=compare, run=run, base_dir=base_dir)
     if unavailable and on_unavailable is not None:
         on_unavailable(unavailable)
     atomic_write(target, page)

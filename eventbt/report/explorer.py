@@ -58,12 +58,14 @@ def collect_steps(run_dir: str | Path, *, trust: bool = False, base_dir: str | P
 
     ``trust`` allows code the log names that is not eventbt's own (a strategy, cost model or handler given as
     ``module:Class``): as for ``eventbt replay``, without it such a run is refused and nothing is imported.
-    ``base_dir`` is the folder the scenario's data path is relative to (default: as recorded, else the run
-    folder). Raises :class:`AuditError` or :class:`DataError` saying why the run cannot be stepped again.
+    ``base_dir`` is the folder the scenario's data path is relative to (default: the recorded one when the data
+    is there, else the run folder; :func:`eventbt.replays.data_folder.find_data_folder`). Raises
+    :class:`AuditError` or :class:`DataError` saying why the run cannot be stepped again.
     """
     from eventbt.debug.render import describe, explain
     from eventbt.events import NoticeEvent
-    from eventbt.replays.replayer import choose_base_dir, load_log, untrusted_imports
+    from eventbt.replays.data_folder import find_data_folder
+    from eventbt.replays.replayer import load_log, untrusted_imports
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.plugins import imports_refused
     from eventbt.simulation import Simulation, load_scenario_prices
@@ -75,7 +77,7 @@ def collect_steps(run_dir: str | Path, *, trust: bool = False, base_dir: str | P
     if footer.get("status") != "completed":
         raise AuditError(f"the run ended {footer.get('status')!r}, not 'completed', so its rebalances are not "
                          "stepped again", path=str(log))
-    folder = choose_base_dir(header, log, base_dir)
+    folder = find_data_folder(header, log, base_dir)
     config = ScenarioConfig.from_dict(dict(scenario), base_dir=folder)
     foreign = untrusted_imports(header, config)
     if foreign and not trust:

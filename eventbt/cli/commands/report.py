@@ -2,7 +2,9 @@
 
 The file opens offline: its charts are inline SVG and its script is inline. Its rebalance timeline opens each
 rebalance's events as the step debugger shows them, which steps the run again from its scenario and data
-(--no-explorer leaves that out; --trust allows code the run's log names that is not eventbt's own).
+(--no-explorer leaves that out; --trust allows code the run's log names that is not eventbt's own). The data
+is found as `eventbt replay` finds it: in --base-dir DIR when given, else the scenario's recorded folder, else
+the run folder.
 --compare RUN_B marks the first divergence from another run and the rebalances whose orders differ. --png DIR
 also writes the charts as PNG files (needs matplotlib). --benchmark FILE[:COLUMN] draws and measures against
 a price series.
@@ -29,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "whose orders differ")
     parser.add_argument("--no-explorer", dest="explorer", action="store_false",
                         help="leave out the event explorer (it steps the run again from its scenario and data)")
+    parser.add_argument("--base-dir", metavar="DIR",
+                        help="the folder the scenario's data path is relative to, for the explorer (default: the "
+                             "recorded one, else the run folder)")
     parser.add_argument("--trust", action="store_true",
                         help="let the explorer import code the run's log names that is not eventbt's own")
 
@@ -48,7 +53,7 @@ def execute(args: argparse.Namespace) -> int:
         check_png_folder(args.png)
     run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)  # read once, for both outputs
     target = write_report(args.run_dir, target, explorer=args.explorer, trust=args.trust, compare=args.compare,
-                          run=run, on_unavailable=log.no_explorer)
+                          run=run, on_unavailable=log.no_explorer, base_dir=args.base_dir)
     print(f"report: {target}")
     if args.png:
         from eventbt.report.png import write_pngs
