@@ -754,6 +754,21 @@ def _verify_disagreement(project: Path) -> object:
     return str(verify_run("run").disagreement)
 
 
+def _data_moved(command: str, *data: str) -> Callable[[Path], object]:
+    """``command`` (verify or replay) on runs/x after its scenario's folder sc/ was renamed sc_moved/; ``data``
+    is verify's --data, under the project."""
+    def action(project: Path) -> object:
+        import eventbt
+
+        eventbt.run("sc/tiny.toml", out="runs/x")
+        Path("sc").rename("sc_moved")
+        Path("sc_moved/empty").mkdir()
+        if command == "replay":
+            return eventbt.replay("runs/x/audit.jsonl")
+        return verify_run("runs/x", data_path=data[0] if data else None)
+    return action
+
+
 HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
     ("audit path out of the run folder", lambda p: _run_x("runs/x", "../victim.txt"),
      "scenarios/x.toml: [audit] path '../victim.txt' leaves the run folder runs/x; expected a path inside it"),
@@ -897,6 +912,16 @@ HOSTILE: list[tuple[str, Callable[[Path], object], str]] = [
      "audit.jsonl: line 1: is list, not an audit record (a JSON object with a 'record' field)"),
     ("verify: a doctored cell", _verify_disagreement,
      "trades: trades.csv row 3 column commission (fill #238: 2012-03-26 SELL 17 AAPL): expected 1.0, found '1.01'"),
+    ("verify: the data moved", _data_moved("verify"),
+     "prices.csv: not found in /home/me/project/sc (the scenario's folder when the run was recorded) or runs/x (the "
+     "audit log's folder); pass --base-dir DIR, the folder the scenario's data path is relative to, or --data PATH, "
+     "the price data itself"),
+    ("replay: the data moved", _data_moved("replay"),
+     "prices.csv: not found in /home/me/project/sc (the scenario's folder when the run was recorded) or runs/x (the "
+     "audit log's folder); pass --base-dir DIR, the folder the scenario's data path is relative to"),
+    ("verify: --data a folder without the file", _data_moved("verify", "sc_moved/empty"),
+     "sc_moved/empty: is a folder, but the run read one file, 'prices.csv', and the folder does not hold it (no "
+     "sc_moved/empty/prices.csv); give --data the price file itself, or the folder that holds it"),
 ]
 
 
