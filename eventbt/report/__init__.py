@@ -35,7 +35,7 @@ def build_report(run_dir: str | Path, *, benchmark: str | pd.Series | None = Non
     from eventbt.errors import EventbtError
 
     if run is None:
-        run = load_run(run_dir, benchmark=benchmark, risk_free=risk_free)
+        run = load_run(run_dir, benchmark=benchmark, risk_free=risk_free, base_dir=base_dir)
     elif run.folder.resolve() != Path(run_dir).resolve() or benchmark is not None or risk_free != 0.0:
         raise ValueError(f"run= is {run.folder} read already, with its benchmark and risk-free rate: give it with "
                          f"the same run_dir (not {run_dir}) and without benchmark= or risk_free=")

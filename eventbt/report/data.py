@@ -209,32 +209,41 @@ def fees_by_date(fees: pd.DataFrame, dates: pd.Index) -> pd.DataFrame:
     return table.reindex(index=dates, columns=sorted(table.columns)).fillna(0.0)
 
 
-def scenario_benchmark(root: Path) -> tuple[str | None, Path | None]:
+def scenario_benchmark(root: Path, base_dir: str | Path | None = None) -> tuple[str | None, Path | None]:
     """The ``[report] benchmark`` of a run folder's scenario.toml, and the folder it is relative to.
 
-    That folder is the scenario's own (``environment.base_dir`` in the audit header), else the run folder.
+    That folder is found as the run's data is (:func:`eventbt.replays.data_folder.find_data_folder`):
+    ``base_dir`` when given, else the scenario's own (``environment.base_dir`` in the audit header) when the
+    file is there, else the run folder. When it is in none, the first of them (reading the benchmark then says
+    where it looked).
     """
     import tomllib
+
+    from eventbt.replays.data_folder import find_data_folder
 
     scenario = root / "scenario.toml"
     if not scenario.is_file():
         return None, None
     spec = tomllib.loads(scenario.read_text()).get("report", {}).get("benchmark") or None
-    base = root
     audit = root / "audit.jsonl"
-    if spec and audit.is_file():
-        with audit.open("rb") as handle:
-            header = json.loads(handle.readline() or b"{}")
-        recorded = header.get("environment", {}).get("base_dir")
-        if recorded and Path(recorded).is_dir():
-            base = Path(recorded)
-    return spec, base
+    if not spec or not audit.is_file():
+        return spec, Path(base_dir) if base_dir is not None else root
+    with audit.open("rb") as handle:
+        header = json.loads(handle.readline() or b"{}")
+    header = header if isinstance(header, dict) else {}
+    file = spec.rsplit(":", 1)[0] if ":" in spec else spec
+    try:
+        return spec, find_data_folder(header, audit, base_dir, paths=[file])
+    except DataError:
+        return spec, find_data_folder(header, audit, base_dir, paths=[])
 
 
-def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0) -> RunData:
+def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, risk_free: float = 0.0,
+             base_dir: str | Path | None = None) -> RunData:
     """Read a run folder; ``benchmark`` is ``FILE[:COLUMN]`` or a level series (dates as index).
 
-    Without ``benchmark``, the scenario's ``[report] benchmark`` is used when it names one.
+    Without ``benchmark``, the scenario's ``[report] benchmark`` is used when it names one, found as the run's
+    data is (``base_dir``, the folder the scenario's paths are relative to; see :func:`scenario_benchmark`).
     """
     root = Path(folder)
     if not root.is_dir():
@@ -248,7 +257,7 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     series, bench_name = None, None
     # A benchmark file is checked against the run's dates here, so its errors name the file.
     if benchmark is None:
-        benchmark, base = scenario_benchmark(root)
+        benchmark, base = scenario_benchmark(root, base_dir)
         if benchmark is not None:
             series, bench_name = load_benchmark_for_run(benchmark, equity.index, base=base)
     elif isinstance(benchmark, str):

@@ -135,3 +135,22 @@ def test_the_recorded_folder_comes_before_the_log_folder(moved: tuple[Path, Path
     header["scenario"]["data"]["corporate_actions"] = "actions.csv"
     (run / "actions.csv").write_text("")
     assert find_data_folder(header, run / "audit.jsonl") == run
+
+
+def test_report_finds_a_moved_benchmark_with_base_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The scenario's [report] benchmark moved with its data: report stops on it (exit 2) without --base-dir,
+    and draws it, with the explorer, given --base-dir (it read the benchmark from the recorded folder only)."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "prices.csv").write_text(PRICES)
+    (folder / "tiny.toml").write_text(SCENARIO + '[report]\nbenchmark = "prices.csv:AAA"\n')
+    run = tmp_path / "run"
+    assert main(["run", str(folder / "tiny.toml"), "--out", str(run), "--quiet"]) == 0
+    gone = folder.rename(tmp_path / "elsewhere")
+    capsys.readouterr()
+    assert main(["report", str(run)]) == 2
+    assert "benchmark file not found" in capsys.readouterr().err
+    assert main(["report", str(run), "--base-dir", str(gone)]) == 0
+    assert capsys.readouterr().err == ""
+    page = (run / "report.html").read_text()
+    assert "No event explorer" not in page and "Benchmark total return" in page

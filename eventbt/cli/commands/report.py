@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-explorer", dest="explorer", action="store_false",
                         help="leave out the event explorer (it steps the run again from its scenario and data)")
     parser.add_argument("--base-dir", metavar="DIR",
-                        help="the folder the scenario's data path is relative to, for the explorer (default: the "
-                             "recorded one, else the run folder)")
+                        help="the folder the scenario's data path (and [report] benchmark) is relative to (default: "
+                             "the recorded one, else the run folder)")
     parser.add_argument("--trust", action="store_true",
                         help="let the explorer import code the run's log names that is not eventbt's own")
 
@@ -51,7 +51,8 @@ def execute(args: argparse.Namespace) -> int:
         from eventbt.report.png import check_png_folder
 
         check_png_folder(args.png)
-    run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free)  # read once, for both outputs
+    # read once, for both outputs
+    run = load_run(args.run_dir, benchmark=args.benchmark, risk_free=args.risk_free, base_dir=args.base_dir)
     target = write_report(args.run_dir, target, explorer=args.explorer, trust=args.trust, compare=args.compare,
                           run=run, on_unavailable=log.no_explorer, base_dir=args.base_dir)
     print(f"report: {target}")
