@@ -237,8 +237,15 @@ _RECORDED_AS_THEY_ARE = frozenset({"bool", "float", "float | None", "int", "int 
                                    "np.ndarray | None", "str", "str | None", "tuple[str, ...]", "OrderState"})
 
 
+_SIDE_NAMES = {Side.BUY: "BUY", Side.SELL: "SELL"}
+"""A side's name, read without the enum's ``name`` property (a descriptor call per order and fill logged)."""
+assert _SIDE_NAMES == {side: side.name for side in Side}
+
+
 def _plain(value: Any) -> Any:
     """A value as the audit log records it: a :class:`Side` by its name, a mapping as a dict, any other as it is."""
+    if value.__class__ is Side:  # (an int equal to a side is not one: it is recorded as it is)
+        return _SIDE_NAMES[value]
     if isinstance(value, Side):
         return value.name
     if isinstance(value, Mapping):

@@ -6,6 +6,9 @@ matters is a ratio to something timed beside it, in the same process and interle
 - ``rotation``: the engine (audit log to a file) against :func:`eventbt.bench.loop.rotation_loop`, the same
   rules as one plain numpy loop; their equity curves are checked equal, bit for bit, before anything is
   reported (``vs loop``).
+- ``parts``: the rotation's time taken apart (:mod:`eventbt.bench.parts`): the audit log, building the run,
+  the result frames, creating the events, the cost models' calls, each against the loop; the loop and those
+  parts are the floor the design sets, and the rest is the handlers' own work.
 - ``daily``: the engine on a workload where every bar trades.
 - ``bus``: trivial events through the bus (audit off, in memory, to a file) against a deque and a dict of
   handler lists moving the same number of tuples (``vs floor``).
@@ -404,6 +407,32 @@ def _bus_workload(size: str, repeat: int, folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _parts_workload(size: str, repeat: int, folder: Path) -> list[dict[str, Any]]:
+    """The rotation's time taken apart (:mod:`eventbt.bench.parts`): every row as a ratio to the loop."""
+    from eventbt.bench.parts import part_timings
+
+    t = part_timings(size, repeat, folder)
+    loop = t["loop"]
+    audit = t["logged"] - t["unlogged"]
+    floor = loop + audit + t["build"] + t["result"] + t["events"] + t["costs"]
+    rest = t["unlogged"] - (floor - audit)
+    shape = {"symbols": t["symbols"], "bars": t["bars"]}
+    figures = [
+        ("plain numpy loop", loop, 0),
+        ("eventbt, audit to file", t["logged"], t["events_delivered"]),
+        ("eventbt, no audit log", t["unlogged"], t["events_delivered"]),
+        ("part: the audit log (to file less none)", audit, t["events_delivered"]),
+        ("part: building the run (data checks)", t["build"], 0),
+        ("part: the result frames", t["result"], 0),
+        ("part: creating the run's events", t["events"], t["events_created"]),
+        ("part: the cost models, 2 calls a fill", t["costs"], 0),
+        ("floor: the loop and the parts", floor, 0),
+        ("rest: the handlers' own work", rest, 0),
+    ]
+    return [_row("parts", variant, size, seconds, events, None, **shape, fills=t["fills"],
+                 ratio_to_loop=round(seconds / loop, 2)) for variant, seconds, events in figures]
+
+
 def _warm_up() -> None:
     """One untimed tiny run of the rotation's and the daily workload's scenarios, in this process: what a run
     imports on first use (the strategies, the data checks, pyarrow's pandas glue) is then imported before any clock
@@ -427,7 +456,7 @@ def run_benchmarks(workload: str = "all", size: str = "large", repeat: int = 3,
         where = Path(folder) if folder is not None else Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
         rows: list[dict[str, Any]] = []
-        if {"rotation", "daily", "bt"} & set(chosen):  # the others run in child processes, or run no strategy
+        if {"rotation", "parts", "daily", "bt"} & set(chosen):  # the others run in child processes, or run no strategy
             _warm_up()
         for name in chosen:
             if name == "bus":
@@ -440,6 +469,8 @@ def run_benchmarks(workload: str = "all", size: str = "large", repeat: int = 3,
                 rows.extend(_sweep_workload("medium" if size == "large" else size, repeat))
             elif name == "bt":
                 rows.extend(_bt_workload(size, repeat, where, required=workload == "bt"))
+            elif name == "parts":
+                rows.extend(_parts_workload(size, repeat, where))
             else:
                 rows.extend(_simulation_workload(name, size, repeat, where))
     return rows

@@ -28,7 +28,7 @@ ROTATION_SIZES = {"tiny": (5, 150), "small": (10, 1_260), "medium": (100, 2_520)
 DAILY_SIZES = {"tiny": (5, 30), "small": (20, 252), "medium": (100, 2_520), "large": (100, 2_520)}
 BUS_SIZES = {"tiny": 2_000, "small": 100_000, "medium": 1_000_000, "large": 1_000_000}
 SIZES = ("tiny", "small", "medium", "large")
-WORKLOADS = ("rotation", "daily", "bus", "scale", "startup", "sweep", "bt")
+WORKLOADS = ("rotation", "parts", "daily", "bus", "scale", "startup", "sweep", "bt")
 """What ``eventbt bench`` times (:mod:`eventbt.bench.runner`), in the order it runs them."""
 
 _COMMISSION = {"model": "per_share", "per_share": 0.005, "minimum": 1.0, "max_pct": 0.01}

@@ -20,13 +20,14 @@ def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.Capture
     report = json.loads(capsys.readouterr().out)
     rows = report["results"]
     assert [(row["workload"], row["variant"]) for row in rows] == [
-        ("rotation", "plain numpy loop"), ("rotation", "eventbt, audit to file"), ("daily", "eventbt, audit to file"),
+        ("rotation", "plain numpy loop"), ("rotation", "eventbt, audit to file"), *PARTS,
+        ("daily", "eventbt, audit to file"),
         ("bus", "floor (deque + dict)"), ("bus", "audit off"), ("bus", "audit in memory"), ("bus", "audit to file"),
         ("startup", "python -c 'import pandas'"), ("startup", "eventbt run (small scenario)"),
         ("sweep", "8 combinations, serial"), ("sweep", "8 combinations, Dask 2 workers"),
         ("bt", "eventbt, audit to file"), ("bt", "bt (no audit, no slippage)")]
-    for row in rows:
-        assert row["seconds"] > 0 and row["maxrss_mb"] > 0
+    for row in rows:  # (a part can round to 0 s at this size, and the rest fall below: see the parts' own test)
+        assert (row["seconds"] > 0 or row["workload"] == "parts") and row["maxrss_mb"] > 0
     # The bus moves exactly the events its source yields (2,000 at the tiny size), floor included.
     assert {row["events"] for row in rows if row["workload"] == "bus"} == {2_000}
     assert all(row["ratio_to_floor"] is not None for row in rows if row["workload"] == "bus")
@@ -44,6 +45,43 @@ def test_bench_json_lists_every_workload_with_its_figures(capsys: pytest.Capture
     assert _ratio_of(dask["speedup"], serial["seconds"], dask["seconds"])
     bt, ours = row["bt", "bt (no audit, no slippage)"], row["bt", "eventbt, audit to file"]
     assert _ratio_of(bt["ratio_to_eventbt"], bt["seconds"], ours["seconds"])
+
+
+PARTS = [("parts", variant) for variant in (
+    "plain numpy loop", "eventbt, audit to file", "eventbt, no audit log", "part: the audit log (to file less none)",
+    "part: building the run (data checks)", "part: the result frames", "part: creating the run's events",
+    "part: the cost models, 2 calls a fill", "floor: the loop and the parts", "rest: the handlers' own work")]
+
+
+def test_bench_parts_add_up_to_the_floor_and_the_rest(capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt bench --workload parts`: the audit log's part is the run with it less the run without; the floor is
+    the loop and the five parts; the rest is the run without a log less the floor's other parts. Checked on the
+    JSON's rounded seconds (each within 5e-5 s of the unrounded one, so a sum of n within n * 5e-5 more); the
+    fills it counts are the run's trades, counted from the result's trade table."""
+    from eventbt.bench import workloads
+    from eventbt.simulation import Simulation
+
+    assert main(["bench", "--workload", "parts", "--size", "tiny", "--repeat", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [(row["workload"], row["variant"]) for row in rows] == PARTS
+    part = {row["variant"]: row["seconds"] for row in rows}
+    parts = [part[name] for name in PARTS_NAMES]
+    assert abs(part["part: the audit log (to file less none)"]
+               - (part["eventbt, audit to file"] - part["eventbt, no audit log"])) <= 3 * 5e-5
+    assert abs(part["floor: the loop and the parts"] - (part["plain numpy loop"] + sum(parts))) <= 7 * 5e-5
+    assert abs(part["rest: the handlers' own work"]
+               - (part["eventbt, no audit log"] - part["plain numpy loop"] - sum(parts[1:]))) <= 7 * 5e-5
+    assert part["plain numpy loop"] > 0 and all(row["ratio_to_loop"] is not None for row in rows)
+    trades = Simulation(workloads.rotation_config(), prices=workloads.gbm_prices(*workloads.ROTATION_SIZES["tiny"]),
+                        audit=False).run().trades
+    assert {row["fills"] for row in rows} == {len(trades)} and len(trades) > 0
+    events = {row["variant"]: row["events"] for row in rows}
+    # The quiet bars' events are delivered, not created.
+    assert 0 < events["part: creating the run's events"] < events["eventbt, no audit log"]
+
+
+PARTS_NAMES = ("part: the audit log (to file less none)", "part: building the run (data checks)",
+               "part: the result frames", "part: creating the run's events", "part: the cost models, 2 calls a fill")
 
 
 def _ratio_of(ratio: float, numerator: float, denominator: float) -> bool:

@@ -1,8 +1,10 @@
 """Time the built-in workloads, each as a ratio to a yardstick timed beside it in the same run.
 
-rotation against a plain numpy loop of the same rules (equity checked equal), bus against a bare dispatch
-loop, scale (3,000 x 5,040) in a child process, startup (a whole small run) against `import pandas`, sweep on a
-two-worker Dask cluster against a serial sweep, bt (the rotation in bt, when installed) against eventbt.
+rotation against a plain numpy loop of the same rules (equity checked equal), parts (the rotation's time
+taken apart: audit log, building, result frames, events, cost models, each against the loop), bus against a
+bare dispatch loop, scale (3,000 x 5,040) in a child process, startup (a whole small run) against `import
+pandas`, sweep on a two-worker Dask cluster against a serial sweep, bt (the rotation in bt, when installed)
+against eventbt.
 Workloads are generated from a fixed seed (see docs/performance.md); data generation and imports are not timed.
 Each figure is the best of --repeat runs.
 """
