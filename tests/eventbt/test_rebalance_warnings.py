@@ -94,6 +94,24 @@ def test_a_cancel_for_no_price_is_warned_of_and_a_cut_is_not(tmp_path: Path,
         "log"]
 
 
+def test_a_buy_cut_to_no_shares_is_warned_of_and_one_cut_in_part_is_not(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """next_open, half in A and half in B sized at the closes of 2020-01-02: 5,000 / 10 = 500 A, 5,000 / 20 =
+    250 B. On 2020-01-03 A opens at 30: 500 x 30 = 15,000 does not fit in the 10,000, so A's buy (first, in
+    symbol order) is cut to floor(10,000 / 30) = 333 (9,990: filled in part, routine). B's buy then has 10 of
+    cash left, less than one share at 20: cut to none, nothing filled, and that is the one warned of."""
+    toml = ('[strategy.params]\nweights = { A = 0.5, B = 0.5 }\n[schedule]\ndates = ["2020-01-02"]\n'
+            '[execution]\ntiming = "next_open"\n')
+    scenario = _write(tmp_path, toml, {("2020-01-03", "A"): (30.0, 30.5, 9.5, 10.0)})
+    warnings = _warnings(tmp_path, scenario, capsys)
+    trades = pd.read_csv(tmp_path / "out" / "trades.csv")
+    assert trades[["symbol", "quantity", "price"]].values.tolist() == [["A", 333, 30.0]]
+    [b] = _order_ids(tmp_path)["B"]
+    assert warnings == [
+        f"eventbt: warning: 1 of 2 rebalance orders ended with nothing filled: order #{b} (buy 250 B, 2020-01-02), "
+        "250 shares cancelled on 2020-01-03: not enough cash at the fill; its CancelEvent is in the audit log"]
+
+
 def test_superseded_and_data_end_cancels_are_counted_apart(tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """gtc limits 5,000 bps below the close (never reached: the lows stay at 9.5 and 19) from rebalances on
