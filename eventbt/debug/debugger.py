@@ -201,8 +201,9 @@ class Debugger:
         return StepRecord(seq=delivery.seq, event=delivery.event, emitted=delivery.emitted, cash_before=cash,
                           cash_after=book.cash, changes=changes)
 
-    def next(self, count: int = 1) -> StepList:
-        """Step ``count`` events (fewer when the run ends first); ``count`` is a whole number of at least 1."""
+    def next(self, count: int = 1, *, on_step: Callable[[StepRecord], object] | None = None) -> StepList:
+        """Step ``count`` events (fewer when the run ends first); ``count`` is a whole number of at least 1.
+        ``on_step`` is called with each step as it is made (the prompt shows them so, a long ``next`` included)."""
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {count!r}",
                                 argument=str(count))
@@ -216,6 +217,8 @@ class Debugger:
             if record is None:
                 break
             records.append(record)
+            if on_step is not None:
+                on_step(record)
         return records
 
     def run_until(self, date: str) -> Event | None:

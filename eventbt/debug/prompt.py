@@ -216,9 +216,11 @@ class DebugShell(cmd.Cmd):
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {text!r}",
                                 argument=text)
         count = int(text) if text else 1
-        records = self.debugger.next(count)
-        for record in records:
-            self.say(record)
+        try:
+            records = self.debugger.next(count, on_step=self.say)  # each step shown as it is made
+        except HandlerError:
+            self.debugger.partial_steps = type(self.debugger.partial_steps)()  # shown already: not again
+            raise
         if self.debugger.interrupted:
             self._interrupted()
         elif len(records) < count:

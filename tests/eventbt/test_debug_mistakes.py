@@ -283,3 +283,26 @@ def test_breakpoints_on_events_the_run_never_publishes_are_refused(tiny: str) ->
     assert [debugger.add_breakpoint(*arguments).number for arguments in (("split", "AAPL"), ("warmupbar",),
                                                                           ("dividend", "MSFT"))] == [1, 2, 3]
     assert debugger.add_breakpoint("market", date="2014-03-03").number == 4
+
+
+def test_next_into_a_handler_error_shows_each_step_once(tmp_path: Path, capsys) -> None:
+    """`next 50` shows its steps as it makes them; when the buggy handler fails at bar 1's MarketEvent (#11),
+    the steps before it are on screen once each (the post-mortem does not show them again), then the error. Each
+    step's first line (``seq N  date  Kind #id ...``) names its event: the ids 1 to 10 precede #11, each once."""
+    scenario = str(write_buggy(tmp_path))
+    code, lines, _ = _session(["debug", scenario, "--commands", "next 50"], capsys)
+    error = next(k for k, line in enumerate(lines) if line.startswith("error: handler 'buggy'"))
+    before = lines[lines.index("(eventbt) next 50") + 1:error]
+    heads = [line.split()[4] for line in before if line.startswith("seq ")]
+    assert heads == [f"#{k}" for k in range(1, 11)]
+    assert code == 2
+
+
+def test_next_calls_on_step_with_each_step_as_it_is_made(tiny: str) -> None:
+    """sim.debugger.next(5, on_step=f) calls f with each step right after it is made (the run has moved just
+    that far when f sees it), and returns the same steps."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    seen: list[tuple[int, int]] = []
+    steps = sim.debugger.next(5, on_step=lambda record: seen.append((record.event.id, sim.debugger.last.id)))
+    assert [record.event.id for record in steps] == [event_id for event_id, _ in seen] == [1, 2, 3, 4, 5]
+    assert all(event_id == last for event_id, last in seen)
