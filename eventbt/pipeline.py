@@ -159,7 +159,8 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     # prices passed as a frame are named as such: the scenario's file is not what lacks a column
     from_frame = IN_MEMORY_NAME in prices.sources
-    fit = check_fit(prices, source=source, data_path=IN_MEMORY_NAME if from_frame else config.data.path,
+    data_name = IN_MEMORY_NAME if from_frame else config.data.path  # what messages call the data
+    fit = check_fit(prices, source=source, data_path=data_name,
                     from_frame=from_frame, timing=execution.timing,
                     volume_limit=execution.volume_limit, slippage=slippage,
                     slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
@@ -198,7 +199,7 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
                                 if execution.order_type != "market" else {}), **margin,
                              # a delisting: the symbols' last closes, to cancel their waiting orders there
                              **({"series_last": tuple(fit.bounds[1].tolist())} if fit.series_end_early else {})),),
-        "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=config.data.path,
+        "delisting": (DelistingHandler(prices.close, policy=config.data.delisting, path=data_name,
                                        bounds=fit.bounds),) if fit.series_end_early else (),
         "margin": (MarginHandler(maintenance_margin=portfolio.maintenance_margin, response=portfolio.margin_call,
                                  commission=cast(CommissionModel, commission),

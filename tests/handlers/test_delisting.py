@@ -101,6 +101,19 @@ def test_a_series_that_ends_while_held_is_an_error_under_delisting_error() -> No
     assert (cause.symbol, cause.date) == ("B", "2020-01-07")
 
 
+def test_a_frame_whose_series_ends_while_held_is_named_as_the_frame() -> None:
+    """The same run on the same closes given as a wide DataFrame: the stop names ``<prices DataFrame>``, not the
+    scenario's label path, which names no file read (it said "generated.csv: prices for 'B' end ...")."""
+    import pandas as pd
+
+    config = scripted_config({0: {"A": 0.5, "B": 0.5}}, data={"path": "generated.csv", "delisting": "error"})
+    frame = pd.DataFrame(CLOSE, index=pd.DatetimeIndex(DATES, name="date"), columns=["A", "B"])
+    with pytest.raises(HandlerError) as caught:
+        Simulation(config, prices=frame).run()
+    assert str(caught.value.__cause__).startswith("<prices DataFrame>: prices for 'B' end on 2020-01-07 while 2500 "
+                                                  "shares are held")
+
+
 def test_a_short_series_that_ends_is_named_as_a_short_under_delisting_error() -> None:
     """A short position (0.5 of 100,000 at 20.00: 2,500 B sold short) says so, and that liquidate would buy it
     back; the message said "-2500 shares are held" and "to sell at the last price"."""
