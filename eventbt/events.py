@@ -239,7 +239,7 @@ _RECORDED_AS_THEY_ARE = frozenset({"bool", "float", "float | None", "int", "int 
 
 _SIDE_NAMES = {Side.BUY: "BUY", Side.SELL: "SELL"}
 """A side's name, read without the enum's ``name`` property (a descriptor call per order and fill logged)."""
-assert _SIDE_NAMES == {side: side.name for side in Side}
+assert {side: side.name for side in Side} == _SIDE_NAMES
 
 
 def _plain(value: Any) -> Any:
