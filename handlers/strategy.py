@@ -307,13 +307,17 @@ class StrategyHandler(Handler):
             raise SignalError(f"target weights must be a mapping of symbol to weight, got "
                               f"{type(targets).__name__}", strategy=name, date=date)
         known = self.context.symbol_index
+        symbols = self.context.symbols
         weights: dict[str, float] = {}
-        for symbol in sorted(targets, key=str):
-            raw = targets[symbol]
-            if symbol not in known:
-                raise SignalError(f"target weight for {symbol!r}, a symbol with no data"
-                                  f"{did_you_mean(str(symbol), self.context.symbols)}",
-                                  strategy=name, date=date, symbol=str(symbol))
+        for key in sorted(targets, key=str):
+            raw = targets[key]
+            if key not in known:
+                raise SignalError(f"target weight for {key!r}, a symbol with no data"
+                                  f"{did_you_mean(str(key), symbols)}",
+                                  strategy=name, date=date, symbol=str(key))
+            # The data's own name, a plain str: a key equal to it may be a numpy.str_ (or another str subclass),
+            # which the audit log's JSON cannot hold as a key.
+            symbol = symbols[known[key]]
             try:
                 weight = float(raw)
             except (TypeError, ValueError):
