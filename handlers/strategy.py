@@ -87,6 +87,23 @@ class _QuietBar:
     volume = _field_row("volume")
 
 
+def _number(raw: object) -> float | None:
+    """``raw`` as the float it equals, or ``None`` when it is not a number.
+
+    A number is an ``int``, a ``float``, a numpy integer or float, a ``Decimal``, a ``Fraction`` (anything
+    ``float()`` takes) but not text (``str``, ``numpy.str_``, ``bytes``: ``float("0.5")`` would read it) nor a
+    bool (``True``, ``numpy.True_``: ``float(True)`` is 1.0, a whole portfolio from a flag).
+    """
+    if isinstance(raw, str | bytes | bytearray | bool):
+        return None
+    if isinstance(raw, np.generic | np.ndarray) and raw.dtype.kind not in "iuf":
+        return None
+    try:
+        return float(raw)  # type: ignore[arg-type]  # anything with __float__ or __index__
+    except (TypeError, ValueError):
+        return None
+
+
 class HistoryView:
     """The :class:`~eventbt.protocols.PriceView` of one bar: rows received so far, read-only.
 
@@ -318,11 +335,10 @@ class StrategyHandler(Handler):
             # The data's own name, a plain str: a key equal to it may be a numpy.str_ (or another str subclass),
             # which the audit log's JSON cannot hold as a key.
             symbol = symbols[known[key]]
-            try:
-                weight = float(raw)
-            except (TypeError, ValueError):
+            weight = raw if raw.__class__ is float else _number(raw)
+            if weight is None:
                 raise SignalError(f"weight for {symbol!r} is {raw!r}, not a number",
-                                  strategy=name, date=date, symbol=symbol) from None
+                                  strategy=name, date=date, symbol=symbol)
             if not math.isfinite(weight) or (weight < 0 and not self.allow_short):
                 expected = "a finite number" if self.allow_short else "a finite number >= 0"
                 raise SignalError(f"weight for {symbol!r} is {weight}; expected {expected}",

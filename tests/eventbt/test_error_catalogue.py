@@ -284,6 +284,7 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      SIGNAL + "weight for 'A' is nan; expected a finite number >= 0"),
     ("weight not a number", lambda: _run({0: {"A": "half"}}), HandlerError,
      SIGNAL + "weight for 'A' is 'half', not a number"),
+    ("weight a bool", lambda: _run({0: {"A": True}}), HandlerError, SIGNAL + "weight for 'A' is True, not a number"),
     ("weights above 1", lambda: _run({0: {"A": 0.7, "B": 0.4}}), HandlerError,
      SIGNAL + "weights sum to 1.1; expected at most 1 (the rest is cash)"),
     ("symbol with no data", lambda: _run({0: {"TSLA": 0.1}}), HandlerError,

@@ -46,3 +46,25 @@ def test_numpy_str_keys_become_the_data_symbols() -> None:
     assert simulation.result().complete
     assert simulation.audit.records()[-1]["status"] == "completed"
     assert simulation.result().trades["quantity"].tolist() == [5_000]  # the second day: holds 0.5 already
+
+
+@pytest.mark.parametrize(("case", "shown"), [
+    ("text", "'0.5'"), ("numpy_str_weight", "np.str_('0.5')"), ("bytes", "b'0.5'"),
+    ("bool", "True"), ("numpy_bool", "np.True_"),
+])
+def test_text_and_bools_are_not_numbers(case: str, shown: str) -> None:
+    """Text and bools are refused as weights with the documented message, though float() would take them."""
+    cause = _cause(case)
+    assert str(cause) == f"strategy '{RETURNS}' on 2020-01-02: weight for 'A' is {shown}, not a number"
+
+
+@pytest.mark.parametrize(("case", "quantities"), [
+    ("numpy_float", [2_500, 1_250]),  # 0.25 of 100,000: 2,500 A at 10.00 and 1,250 B at 20.00
+    ("decimal", [2_500]), ("fraction", [2_500]),  # 0.25 of 100,000 in A at 10.00
+    ("int", [5_000]),  # all of 100,000 in B at 20.00; A's 0 is no position
+    ("numpy_int", []),  # a weight of 0: nothing bought
+])
+def test_numbers_of_other_types_are_taken_as_the_float_they_equal(case: str, quantities: list[int]) -> None:
+    """numpy floats and ints, Decimal, Fraction and int weights trade as the float weights they equal."""
+    trades = _run(case).result().trades
+    assert trades["quantity"].tolist() == quantities
