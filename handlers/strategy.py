@@ -87,6 +87,15 @@ class _QuietBar:
     volume = _field_row("volume")
 
 
+def _sum(weights: list[float]) -> float:
+    """The exact sum of finite ``weights`` (:func:`math.fsum`), or ``inf`` where it is beyond the largest float
+    (where ``fsum`` raises ``OverflowError``: ``1e308 + 1e308``)."""
+    try:
+        return math.fsum(weights)
+    except OverflowError:
+        return sum(weights)  # inf (or -inf), as a plain sum overflows
+
+
 def _number(raw: object) -> float | None:
     """``raw`` as the float it equals, or ``None`` when it is not a number.
 
@@ -304,8 +313,8 @@ class StrategyHandler(Handler):
     def _within_limits(self, weights: dict[str, float]) -> tuple[dict[str, float], dict[str, Any] | None]:
         """``weights`` scaled to ``max_gross`` and ``max_net`` (one factor for all), and the notice's details
         (``None`` when they are within the limits already)."""
-        gross = math.fsum(abs(weight) for weight in weights.values())
-        net = math.fsum(weights.values())
+        gross = _sum([abs(weight) for weight in weights.values()])
+        net = _sum(list(weights.values()))
         factor = 1.0
         if gross > self.max_gross + _WEIGHT_SUM_TOLERANCE:
             factor = self.max_gross / gross
@@ -346,8 +355,12 @@ class StrategyHandler(Handler):
             if weight != 0:
                 weights[symbol] = weight
         if self.limits:
+            gross = _sum([abs(weight) for weight in weights.values()])
+            if not math.isfinite(gross):
+                raise SignalError(f"weights sum to {gross} in absolute value; expected a finite sum (which [portfolio] "
+                                  "max_gross and max_net then limit)", strategy=name, date=date)
             return weights
-        total = math.fsum(weights.values())
+        total = _sum(list(weights.values()))
         if total > 1 + _WEIGHT_SUM_TOLERANCE:
             raise SignalError(f"weights sum to {total:.12g}; expected at most 1 (the rest is cash)",
                               strategy=name, date=date)

@@ -17,20 +17,21 @@ DATES = np.array(["2020-01-02", "2020-01-03"], dtype="datetime64[ns]")
 CLOSE = np.array([[10.0, 20.0], [10.0, 20.0]])
 
 
-def _run(case: str, **params: Any) -> Simulation:
-    """A daily run on A (10.00) and B (20.00), zero costs, of the fixture strategy returning ``case``'s targets."""
+def _run(case: str, *, fail_in: str = "", **tables: Any) -> Simulation:
+    """A daily run on A (10.00) and B (20.00), zero costs, of the fixture strategy returning ``case``'s targets
+    (``fail_in``: raising in that method); ``tables`` replace the scenario's tables."""
     prices = PriceData(dates=DATES, symbols=("A", "B"), close=CLOSE)
     config = scripted_config({}, data={"path": "prices.csv"},
-                             strategy={"name": RETURNS, "params": {"case": case, **params}})
+                             strategy={"name": RETURNS, "params": {"case": case, "fail_in": fail_in}}, **tables)
     simulation = Simulation(config, prices=prices)
     simulation.run()
     return simulation
 
 
-def _cause(case: str, **params: Any) -> BaseException:
+def _cause(case: str, *, fail_in: str = "", **tables: Any) -> BaseException:
     """The error a run of ``case`` stops with, as the strategy handler raised it."""
     with pytest.raises(HandlerError) as caught:
-        _run(case, **params)
+        _run(case, fail_in=fail_in, **tables)
     assert caught.value.__cause__ is not None
     return caught.value.__cause__
 
@@ -68,3 +69,17 @@ def test_numbers_of_other_types_are_taken_as_the_float_they_equal(case: str, qua
     """numpy floats and ints, Decimal, Fraction and int weights trade as the float weights they equal."""
     trades = _run(case).result().trades
     assert trades["quantity"].tolist() == quantities
+
+
+def test_weights_too_large_to_add_up_are_a_sum_of_inf() -> None:
+    """1e308 + 1e308 is beyond the largest float (about 1.8e308): the sum is refused as inf, not an OverflowError."""
+    cause = _cause("huge")
+    assert str(cause) == (f"strategy '{RETURNS}' on 2020-01-02: weights sum to inf; expected at most 1 "
+                          "(the rest is cash)")
+
+
+def test_weights_too_large_to_add_up_are_refused_under_limits_too() -> None:
+    """With [portfolio] limits the gross 1e308 + 1e308 cannot be scaled down (it is inf): refused, not sold off."""
+    cause = _cause("huge", portfolio={"initial_cash": 100_000.0, "allow_short": True, "max_gross": 2.0})
+    assert str(cause) == (f"strategy '{RETURNS}' on 2020-01-02: weights sum to inf in absolute value; expected a "
+                          "finite sum (which [portfolio] max_gross and max_net then limit)")
