@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from eventbt.errors import SignalError, did_you_mean
+from eventbt.errors import EventbtError, SignalError, did_you_mean
 from eventbt.events import (
     DividendEvent,
     Event,
@@ -251,11 +251,14 @@ class StrategyHandler(Handler):
     def on_warmup_bar(self, event: WarmupBarEvent) -> None:
         """A warm-up bar: the generator sees it (``update``), and is never asked for targets."""
         self.view._append(event)
-        self.generator.update(self.view)
+        try:
+            self.generator.update(self.view)
+        except Exception as exc:
+            self._raise("update(view)", exc, event.date[:10])
 
     def on_split(self, event: SplitEvent) -> None:
         """Rescale the history before the split (prices / ratio, volumes x ratio) and the generator's state."""
-        self._adjust(event.symbol, event.bar, 1.0 / event.ratio, event.ratio)
+        self._adjust(event.symbol, event.bar, event.date[:10], 1.0 / event.ratio, event.ratio)
 
     def on_dividend(self, event: DividendEvent) -> None:
         """With ``prices = "total_return"``: scale the history before the ex-date by ``1 - dividend / previous
@@ -263,15 +266,27 @@ class StrategyHandler(Handler):
         j = self.context.symbol_index[event.symbol]
         previous = self.view.last_close(j)
         if previous == previous and previous > event.amount_per_share:
-            self._adjust(event.symbol, event.bar, 1.0 - event.amount_per_share / previous)
+            self._adjust(event.symbol, event.bar, event.date[:10], 1.0 - event.amount_per_share / previous)
 
-    def _adjust(self, symbol: str, bar: int, price_factor: float, volume_factor: float = 1.0) -> None:
+    def _adjust(self, symbol: str, bar: int, date: str, price_factor: float, volume_factor: float = 1.0) -> None:
         j = self.context.symbol_index[symbol]
         self.view._rescale(j, bar, price_factor, volume_factor)
         if adjusts(self.generator):
             factors = np.ones(len(self.context.symbols))
             factors[j] = price_factor
-            self.generator.adjust(factors)  # type: ignore[attr-defined]
+            try:
+                self.generator.adjust(factors)  # type: ignore[attr-defined]
+            except Exception as exc:
+                self._raise("adjust(factors)", exc, date)
+
+    def _raise(self, call: str, exc: Exception, date: str) -> NoReturn:
+        """Raise, for the generator's ``call`` having raised ``exc`` on ``date``, a
+        :class:`~eventbt.errors.SignalError` naming the strategy, the method and the date, with ``exc``'s type and
+        message, caused by ``exc`` (whose traceback ``--debug`` prints); eventbt's own errors as they are."""
+        if isinstance(exc, EventbtError):
+            raise exc
+        raise SignalError(f"{call} raised {type(exc).__name__}: {exc} (eventbt run --debug shows where)",
+                          strategy=self.strategy_name, date=date) from exc
 
     def quiet_until(self, bar: int) -> int:
         """The generator is asked for targets only on rebalance bars: the bars before the next are quiet."""
@@ -283,18 +298,27 @@ class StrategyHandler(Handler):
         """Each bar to the generator's ``update``, as :meth:`on_market` does on a bar that is not a rebalance."""
         view = self.view
         update = self.generator.update
-        for k, bar in enumerate(range(bars.start, bars.stop)):
-            bars.at = bar
-            view._append(_QuietBar(bars, bar, k))
-            update(view)
+        try:
+            for k, bar in enumerate(range(bars.start, bars.stop)):
+                bars.at = bar
+                view._append(_QuietBar(bars, bar, k))
+                update(view)
+        except Exception as exc:
+            self._raise("update(view)", exc, str(view.date))
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         view = self.view
         view._append(event)
-        self.generator.update(view)
+        try:
+            self.generator.update(view)
+        except Exception as exc:
+            self._raise("update(view)", exc, event.date[:10])
         if not self._rebalance[event.bar]:
             return None
-        targets = self.generator.target_weights(view)
+        try:
+            targets = self.generator.target_weights(view)
+        except Exception as exc:
+            self._raise("target_weights(view)", exc, event.date[:10])
         if targets is None:
             return None
         weights = self._validate(targets, event)

@@ -308,6 +308,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("handler error", lambda: _run({}, extra=(_Raises(ZeroDivisionError("division by zero")),)), HandlerError,
      "handler 'faulty' raised ZeroDivisionError: division by zero; while handling MarketEvent #1 at "
      "2020-01-02T16:00:00; causal chain: MarketEvent#1"),
+    ("strategy raises", lambda: _run({}, fail_at=[0]), HandlerError,
+     "handler 'strategy' raised SignalError: strategy 'my_strategy' on 2020-01-02: target_weights(view) raised "
+     "ValueError: scripted failure at bar 0 (eventbt run --debug shows where); while handling MarketEvent #1 at "
+     "2020-01-02T16:00:00; causal chain: MarketEvent#1"),
     ("finish returns one event", lambda: _run({}, extra=(_Finishing(BarEndEvent(id=999, time_ns=0, bar=0)),)),
      HandlerError, "handler 'closing': finish() returned one BarEndEvent (#999); finish() returns a list of events "
      "or None"),

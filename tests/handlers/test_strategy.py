@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from eventbt.errors import HandlerError
+from eventbt.cli import main
+from eventbt.errors import HandlerError, SignalError
 from eventbt.prices import PriceData
 from eventbt.simulation import Simulation
 from tests.handlers.strategy_fixtures import RETURNS
@@ -83,3 +86,33 @@ def test_weights_too_large_to_add_up_are_refused_under_limits_too() -> None:
     cause = _cause("huge", portfolio={"initial_cash": 100_000.0, "allow_short": True, "max_gross": 2.0})
     assert str(cause) == (f"strategy '{RETURNS}' on 2020-01-02: weights sum to inf in absolute value; expected a "
                           "finite sum (which [portfolio] max_gross and max_net then limit)")
+
+
+@pytest.mark.parametrize(("fail_in", "schedule", "date"), [
+    ("target_weights", {"rebalance": "daily"}, "2020-01-02"),
+    ("update", {"rebalance": "daily"}, "2020-01-03"),  # bar 1, a rebalance bar
+    ("update", {"dates": ["2020-01-02"]}, "2020-01-03"),  # bar 1, a quiet bar (no rebalance)
+])
+def test_a_strategy_that_raises_is_named_with_its_method_and_date(fail_in: str, schedule: dict[str, Any],
+                                                                  date: str) -> None:
+    """A KeyError inside the strategy is a SignalError naming the strategy, the method and the date, with the
+    KeyError's type and message, and the KeyError as its cause; the caller still gets a HandlerError."""
+    cause = _cause("int", fail_in=fail_in, schedule=schedule)
+    assert str(cause) == (f"strategy '{RETURNS}' on {date}: {fail_in}(view) raised KeyError: 'missing state' "
+                          "(eventbt run --debug shows where)")
+    assert isinstance(cause, SignalError) and (cause.strategy, cause.date) == (RETURNS, date)
+    assert isinstance(cause.__cause__, KeyError)
+
+
+def test_debug_prints_the_strategy_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eventbt run --debug` prints the traceback down to the strategy's own line that raised."""
+    pd.DataFrame({"A": [10.0, 10.0]}, index=pd.Index(["2020-01-02", "2020-01-03"], name="date")).to_csv(
+        tmp_path / "prices.csv")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'[data]\npath = "prices.csv"\n[strategy]\nname = "{RETURNS}"\n[strategy.params]\n'
+                        'case = "int"\nfail_in = "target_weights"\n[schedule]\nrebalance = "daily"\n')
+    assert main(["run", str(scenario), "--quiet", "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert 'raise KeyError("missing state")' in err and "strategy_fixtures.py" in err
+    assert err.splitlines()[-1].startswith(f"eventbt: error: handler 'strategy' raised SignalError: strategy "
+                                           f"'{RETURNS}' on 2020-01-02: target_weights(view) raised KeyError")
