@@ -354,8 +354,12 @@ class StrategyHandler(Handler):
         date = event.date[:10]
         name = self.strategy_name
         if not isinstance(targets, Mapping):
-            raise SignalError(f"target weights must be a mapping of symbol to weight, got "
-                              f"{type(targets).__name__}", strategy=name, date=date)
+            kind = type(targets)
+            # a pandas Series maps symbols to weights too, but is no Mapping (its iteration gives the values)
+            hint = " (return series.to_dict())" if kind.__module__.startswith("pandas") and kind.__name__ == "Series" \
+                else ""
+            raise SignalError(f"target weights must be a mapping of symbol to weight, got {kind.__name__}{hint}",
+                              strategy=name, date=date)
         known = self.context.symbol_index
         symbols = self.context.symbols
         weights: dict[str, float] = {}

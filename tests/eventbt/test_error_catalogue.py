@@ -298,6 +298,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "(prices.csv) (did you mean 'IBM'?)"),
     ("targets not a mapping", lambda: _run({0: [["A", 0.5]]}), HandlerError,
      SIGNAL + "target weights must be a mapping of symbol to weight, got list"),
+    ("targets a pandas Series",
+     lambda: _run({}, strategy={"name": "tests.handlers.strategy_fixtures:Returns", "params": {"case": "series"}}),
+     HandlerError,
+     SIGNAL + "target weights must be a mapping of symbol to weight, got Series (return series.to_dict())"),
     ("interior gap under missing = error", lambda: _run({}, data={"path": "prices.csv", "missing": "error"}),
      DataError, "prices.csv: close for 'B' is missing on 2020-01-03 (1 bars missing inside its series); "
      "expected no gap, or [data] missing = 'ffill'"),

@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 RETURNS = "tests.handlers.strategy_fixtures:Returns"
 
@@ -27,6 +28,8 @@ CASES: dict[str, Any] = {
     "fraction": {"A": Fraction(1, 4)},
     "int": {"A": 0, "B": 1},
     "huge": {"A": 1e308, "B": 1e308},
+    "series": pd.Series({"A": 0.5}),
+    "array": np.array([0.5, 0.0]),
 }
 
 

@@ -116,3 +116,10 @@ def test_debug_prints_the_strategy_traceback(tmp_path: Path, capsys: pytest.Capt
     assert 'raise KeyError("missing state")' in err and "strategy_fixtures.py" in err
     assert err.splitlines()[-1].startswith(f"eventbt: error: handler 'strategy' raised SignalError: strategy "
                                            f"'{RETURNS}' on 2020-01-02: target_weights(view) raised KeyError")
+
+
+@pytest.mark.parametrize(("case", "got"), [("series", "Series (return series.to_dict())"), ("array", "ndarray")])
+def test_targets_that_are_no_mapping_are_refused_with_a_hint_for_a_series(case: str, got: str) -> None:
+    """A pandas Series is refused (it is no Mapping) with the hint to convert it; an array gets no such hint."""
+    assert str(_cause(case)) == (f"strategy '{RETURNS}' on 2020-01-02: target weights must be a mapping of symbol "
+                                 f"to weight, got {got}")
