@@ -28,7 +28,7 @@ close``, the factor that makes the ex-date's move a total return.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NoReturn
 
 import numpy as np
@@ -223,7 +223,8 @@ class StrategyHandler(Handler):
     ``prices`` is ``[strategy] prices``: the history is adjusted for splits (``"split_adjusted"``) or for
     splits and dividends (``"total_return"``); see the module docstring. ``allow_short``, ``max_gross`` and
     ``max_net`` are the ``[portfolio]`` limits (``None``: not set); with none of them the targets are those of
-    a cash account.
+    a cash account. ``data_symbols``, when ``[data] symbols`` picks some of the data's: the data's symbols, all of
+    them (asked only for a target on a symbol outside the run's, to say that ``[data] symbols`` left it out).
     """
 
     name = "strategy"
@@ -231,7 +232,7 @@ class StrategyHandler(Handler):
 
     def __init__(self, generator: SignalGenerator, rebalance_bars: np.ndarray, *, strategy_name: str,
                  prices: StrategyPrices = "split_adjusted", allow_short: bool = False, max_gross: float | None = None,
-                 max_net: float | None = None) -> None:
+                 max_net: float | None = None, data_symbols: Callable[[], Collection[str]] | None = None) -> None:
         if prices not in STRATEGY_PRICES:
             raise ValueError(f"prices must be one of {', '.join(STRATEGY_PRICES)}, got {prices!r}")
         self.allow_short = allow_short
@@ -240,6 +241,7 @@ class StrategyHandler(Handler):
         self.max_net = max_net
         self.generator = generator
         self.strategy_name = strategy_name
+        self.data_symbols = data_symbols
         self.prices = prices
         if prices == "total_return":
             self.subscribes = (*type(self).subscribes, DividendEvent)
@@ -350,6 +352,14 @@ class StrategyHandler(Handler):
                    "factor": factor, "weights": dict(weights)}
         return {symbol: weight * factor for symbol, weight in weights.items()}, details
 
+    def _unknown(self, key: object) -> str:
+        """What to say of a target for ``key``, not a symbol of the run: one ``[data] symbols`` leaves out, or one
+        the data does not have (with the closest of the run's symbols)."""
+        if self.data_symbols is not None and isinstance(key, str) and key in self.data_symbols():
+            return (f"target weight for {key!r}, a symbol of the data that [data] symbols leaves out: add {key!r} to "
+                    "[data] symbols")
+        return f"target weight for {key!r}, a symbol with no data{did_you_mean(str(key), self.context.symbols)}"
+
     def _validate(self, targets: Any, event: MarketEvent) -> dict[str, float]:
         date = event.date[:10]
         name = self.strategy_name
@@ -366,9 +376,7 @@ class StrategyHandler(Handler):
         for key in sorted(targets, key=str):
             raw = targets[key]
             if key not in known:
-                raise SignalError(f"target weight for {key!r}, a symbol with no data"
-                                  f"{did_you_mean(str(key), symbols)}",
-                                  strategy=name, date=date, symbol=str(key))
+                raise SignalError(self._unknown(key), strategy=name, date=date, symbol=str(key))
             # The data's own name, a plain str: a key equal to it may be a numpy.str_ (or another str subclass),
             # which the audit log's JSON cannot hold as a key.
             symbol = symbols[known[key]]

@@ -7,10 +7,12 @@ cannot drift from what eventbt says. The price-file cases are the table of tests
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
@@ -264,6 +266,16 @@ def _static(weights: dict[str, float]) -> Simulation:
     return Simulation(ScenarioConfig.from_dict(raw, source="scenarios/x.toml"), prices=prices)
 
 
+def _left_out_symbol() -> None:
+    """A target on C, a symbol of prices.csv (A, B, C) that [data] symbols = ["A", "B"] leaves out."""
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "prices.csv").write_text("date,A,B,C\n2020-01-02,10,20,30\n2020-01-03,10,20,30\n")
+        config = scripted_config({0: {"C": 0.5}}, data={"path": "prices.csv", "symbols": ["A", "B"]})
+        simulation = Simulation(attrs.evolve(config, base_dir=Path(folder)))
+        simulation.strategy.strategy_name = "my_strategy"
+        simulation.run()
+
+
 def _margin_call(call: str) -> Simulation:
     """2.5 x 10,000 of A at 10.00 (cash -15,000); A at 7.60 on 2020-01-03: equity 4,000, gross 19,000, 21.05%."""
     prices = PriceData(dates=DATES[:3], symbols=("A",), close=np.array([[10.0], [7.6], [7.6]]))
@@ -293,6 +305,8 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      SIGNAL + "target weight for 'TSLA', a symbol with no data"),
     ("symbol with no data, in another case", lambda: _run({0: {"b": 0.1}}), HandlerError,
      SIGNAL + "target weight for 'b', a symbol with no data (did you mean 'B'?)"),
+    ("symbol of the data left out by [data] symbols", _left_out_symbol, HandlerError,
+     SIGNAL + "target weight for 'C', a symbol of the data that [data] symbols leaves out: add 'C' to [data] symbols"),
     ("static weights naming a symbol not in the data", lambda: _static({"AAPL": 0.5, "IBMX": 0.3}), ScenarioError,
      "scenarios/x.toml: [strategy.params] strategy 'static_weights' names 'IBMX', which is not a symbol of the data "
      "(prices.csv) (did you mean 'IBM'?)"),

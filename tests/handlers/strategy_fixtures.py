@@ -28,6 +28,7 @@ CASES: dict[str, Any] = {
     "fraction": {"A": Fraction(1, 4)},
     "int": {"A": 0, "B": 1},
     "huge": {"A": 1e308, "B": 1e308},
+    "symbol_c": {"C": 0.5},
     "series": pd.Series({"A": 0.5}),
     "array": np.array([0.5, 0.0]),
 }

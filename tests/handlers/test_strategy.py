@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,3 +124,30 @@ def test_targets_that_are_no_mapping_are_refused_with_a_hint_for_a_series(case: 
     """A pandas Series is refused (it is no Mapping) with the hint to convert it; an array gets no such hint."""
     assert str(_cause(case)) == (f"strategy '{RETURNS}' on 2020-01-02: target weights must be a mapping of symbol "
                                  f"to weight, got {got}")
+
+
+def _left_out(tmp_path: Path, *, from_file: bool) -> str:
+    """The message for a target on C, in prices.csv (A, B, C) but left out by [data] symbols = ["A", "B"]; the
+    prices read from the file, or passed as the file's DataFrame."""
+    frame = pd.DataFrame({"A": [10.0, 10.0], "B": [20.0, 20.0], "C": [30.0, 30.0]},
+                         index=pd.DatetimeIndex(["2020-01-02", "2020-01-03"], name="date"))
+    frame.to_csv(tmp_path / "prices.csv")
+    config = scripted_config({}, data={"path": "prices.csv", "symbols": ["A", "B"]},
+                             strategy={"name": RETURNS, "params": {"case": "symbol_c"}})
+    config = attrs.evolve(config, base_dir=tmp_path)
+    with pytest.raises(HandlerError) as caught:
+        Simulation(config, prices=None if from_file else frame).run()
+    return str(caught.value.__cause__)
+
+
+def test_a_symbol_left_out_by_data_symbols_is_named_as_such(tmp_path: Path) -> None:
+    """C is in the data file: the message says [data] symbols leaves it out and to add it there."""
+    assert _left_out(tmp_path, from_file=True) == (
+        f"strategy '{RETURNS}' on 2020-01-02: target weight for 'C', a symbol of the data that [data] symbols "
+        "leaves out: add 'C' to [data] symbols")
+
+
+def test_prices_given_in_memory_are_not_read_from_the_file(tmp_path: Path) -> None:
+    """Prices passed from Python: the file is not the data, so a symbol outside the run's is one with no data."""
+    assert _left_out(tmp_path, from_file=False) == (
+        f"strategy '{RETURNS}' on 2020-01-02: target weight for 'C', a symbol with no data")
