@@ -299,7 +299,8 @@ class PriceView(Protocol):
         ...
 
     def history(self, field: str = "close") -> np.ndarray:
-        """All rows of ``field`` up to and including this bar, shape ``(bar + 1, len(symbols))``."""
+        """All rows of ``field`` up to and including this bar, shape ``(bar + 1, len(symbols))``, read-only;
+        a :class:`KeyError` when the data has no such field (``"open"`` on a file of closes)."""
         ...
 
 
@@ -310,7 +311,7 @@ class SignalGenerator(Protocol):
     ``update`` is called on every bar, in order, so state (an EMA, a count) can be kept incrementally.
     ``target_weights`` is called on rebalance bars, after ``update`` for that bar, and returns a mapping
     symbol -> weight (weights >= 0, summing to at most 1; the rest is cash), or ``None`` for "no opinion
-    yet" (no signal is published).
+    yet" (no signal is published). ``docs/strategies.md`` is the guide to writing one.
 
     Optionally, ``adjust(factors)``: called when a corporate action rescales the price history (a split, and
     a dividend with ``[strategy] prices = "total_return"``), before the bar's ``update``. ``factors`` is a

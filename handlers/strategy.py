@@ -28,12 +28,12 @@ close``, the factor that makes the ex-date's move a total return.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, NoReturn
 
 import numpy as np
 
-from eventbt.errors import SignalError, did_you_mean
+from eventbt.errors import EventbtError, SignalError, did_you_mean
 from eventbt.events import (
     DividendEvent,
     Event,
@@ -85,6 +85,32 @@ class _QuietBar:
     high = _field_row("high")
     low = _field_row("low")
     volume = _field_row("volume")
+
+
+def _sum(weights: list[float]) -> float:
+    """The exact sum of finite ``weights`` (:func:`math.fsum`), or ``inf`` where it is beyond the largest float
+    (where ``fsum`` raises ``OverflowError``: ``1e308 + 1e308``)."""
+    try:
+        return math.fsum(weights)
+    except OverflowError:
+        return sum(weights)  # inf (or -inf), as a plain sum overflows
+
+
+def _number(raw: object) -> float | None:
+    """``raw`` as the float it equals, or ``None`` when it is not a number.
+
+    A number is an ``int``, a ``float``, a numpy integer or float, a ``Decimal``, a ``Fraction`` (anything
+    ``float()`` takes) but not text (``str``, ``numpy.str_``, ``bytes``: ``float("0.5")`` would read it) nor a
+    bool (``True``, ``numpy.True_``: ``float(True)`` is 1.0, a whole portfolio from a flag).
+    """
+    if isinstance(raw, str | bytes | bytearray | bool):
+        return None
+    if isinstance(raw, np.generic | np.ndarray) and raw.dtype.kind not in "iuf":
+        return None
+    try:
+        return float(raw)  # type: ignore[arg-type]  # anything with __float__ or __index__
+    except (TypeError, ValueError):
+        return None
 
 
 class HistoryView:
@@ -197,7 +223,8 @@ class StrategyHandler(Handler):
     ``prices`` is ``[strategy] prices``: the history is adjusted for splits (``"split_adjusted"``) or for
     splits and dividends (``"total_return"``); see the module docstring. ``allow_short``, ``max_gross`` and
     ``max_net`` are the ``[portfolio]`` limits (``None``: not set); with none of them the targets are those of
-    a cash account.
+    a cash account. ``data_symbols``, when ``[data] symbols`` picks some of the data's: the data's symbols, all of
+    them (asked only for a target on a symbol outside the run's, to say that ``[data] symbols`` left it out).
     """
 
     name = "strategy"
@@ -205,7 +232,7 @@ class StrategyHandler(Handler):
 
     def __init__(self, generator: SignalGenerator, rebalance_bars: np.ndarray, *, strategy_name: str,
                  prices: StrategyPrices = "split_adjusted", allow_short: bool = False, max_gross: float | None = None,
-                 max_net: float | None = None) -> None:
+                 max_net: float | None = None, data_symbols: Callable[[], Collection[str]] | None = None) -> None:
         if prices not in STRATEGY_PRICES:
             raise ValueError(f"prices must be one of {', '.join(STRATEGY_PRICES)}, got {prices!r}")
         self.allow_short = allow_short
@@ -214,6 +241,7 @@ class StrategyHandler(Handler):
         self.max_net = max_net
         self.generator = generator
         self.strategy_name = strategy_name
+        self.data_symbols = data_symbols
         self.prices = prices
         if prices == "total_return":
             self.subscribes = (*type(self).subscribes, DividendEvent)
@@ -225,11 +253,14 @@ class StrategyHandler(Handler):
     def on_warmup_bar(self, event: WarmupBarEvent) -> None:
         """A warm-up bar: the generator sees it (``update``), and is never asked for targets."""
         self.view._append(event)
-        self.generator.update(self.view)
+        try:
+            self.generator.update(self.view)
+        except Exception as exc:
+            self._raise("update(view)", exc, event.date[:10])
 
     def on_split(self, event: SplitEvent) -> None:
         """Rescale the history before the split (prices / ratio, volumes x ratio) and the generator's state."""
-        self._adjust(event.symbol, event.bar, 1.0 / event.ratio, event.ratio)
+        self._adjust(event.symbol, event.bar, event.date[:10], 1.0 / event.ratio, event.ratio)
 
     def on_dividend(self, event: DividendEvent) -> None:
         """With ``prices = "total_return"``: scale the history before the ex-date by ``1 - dividend / previous
@@ -237,15 +268,27 @@ class StrategyHandler(Handler):
         j = self.context.symbol_index[event.symbol]
         previous = self.view.last_close(j)
         if previous == previous and previous > event.amount_per_share:
-            self._adjust(event.symbol, event.bar, 1.0 - event.amount_per_share / previous)
+            self._adjust(event.symbol, event.bar, event.date[:10], 1.0 - event.amount_per_share / previous)
 
-    def _adjust(self, symbol: str, bar: int, price_factor: float, volume_factor: float = 1.0) -> None:
+    def _adjust(self, symbol: str, bar: int, date: str, price_factor: float, volume_factor: float = 1.0) -> None:
         j = self.context.symbol_index[symbol]
         self.view._rescale(j, bar, price_factor, volume_factor)
         if adjusts(self.generator):
             factors = np.ones(len(self.context.symbols))
             factors[j] = price_factor
-            self.generator.adjust(factors)  # type: ignore[attr-defined]
+            try:
+                self.generator.adjust(factors)  # type: ignore[attr-defined]
+            except Exception as exc:
+                self._raise("adjust(factors)", exc, date)
+
+    def _raise(self, call: str, exc: Exception, date: str) -> NoReturn:
+        """Raise, for the generator's ``call`` having raised ``exc`` on ``date``, a
+        :class:`~eventbt.errors.SignalError` naming the strategy, the method and the date, with ``exc``'s type and
+        message, caused by ``exc`` (whose traceback ``--debug`` prints); eventbt's own errors as they are."""
+        if isinstance(exc, EventbtError):
+            raise exc
+        raise SignalError(f"{call} raised {type(exc).__name__}: {exc} (eventbt run --debug shows where)",
+                          strategy=self.strategy_name, date=date) from exc
 
     def quiet_until(self, bar: int) -> int:
         """The generator is asked for targets only on rebalance bars: the bars before the next are quiet."""
@@ -257,18 +300,27 @@ class StrategyHandler(Handler):
         """Each bar to the generator's ``update``, as :meth:`on_market` does on a bar that is not a rebalance."""
         view = self.view
         update = self.generator.update
-        for k, bar in enumerate(range(bars.start, bars.stop)):
-            bars.at = bar
-            view._append(_QuietBar(bars, bar, k))
-            update(view)
+        try:
+            for k, bar in enumerate(range(bars.start, bars.stop)):
+                bars.at = bar
+                view._append(_QuietBar(bars, bar, k))
+                update(view)
+        except Exception as exc:
+            self._raise("update(view)", exc, str(view.date))
 
     def on_market(self, event: MarketEvent) -> list[Event] | None:
         view = self.view
         view._append(event)
-        self.generator.update(view)
+        try:
+            self.generator.update(view)
+        except Exception as exc:
+            self._raise("update(view)", exc, event.date[:10])
         if not self._rebalance[event.bar]:
             return None
-        targets = self.generator.target_weights(view)
+        try:
+            targets = self.generator.target_weights(view)
+        except Exception as exc:
+            self._raise("target_weights(view)", exc, event.date[:10])
         if targets is None:
             return None
         weights = self._validate(targets, event)
@@ -287,8 +339,8 @@ class StrategyHandler(Handler):
     def _within_limits(self, weights: dict[str, float]) -> tuple[dict[str, float], dict[str, Any] | None]:
         """``weights`` scaled to ``max_gross`` and ``max_net`` (one factor for all), and the notice's details
         (``None`` when they are within the limits already)."""
-        gross = math.fsum(abs(weight) for weight in weights.values())
-        net = math.fsum(weights.values())
+        gross = _sum([abs(weight) for weight in weights.values()])
+        net = _sum(list(weights.values()))
         factor = 1.0
         if gross > self.max_gross + _WEIGHT_SUM_TOLERANCE:
             factor = self.max_gross / gross
@@ -300,25 +352,38 @@ class StrategyHandler(Handler):
                    "factor": factor, "weights": dict(weights)}
         return {symbol: weight * factor for symbol, weight in weights.items()}, details
 
+    def _unknown(self, key: object) -> str:
+        """What to say of a target for ``key``, not a symbol of the run: one ``[data] symbols`` leaves out, or one
+        the data does not have (with the closest of the run's symbols)."""
+        if self.data_symbols is not None and isinstance(key, str) and key in self.data_symbols():
+            return (f"target weight for {key!r}, a symbol of the data that [data] symbols leaves out: add {key!r} to "
+                    "[data] symbols")
+        return f"target weight for {key!r}, a symbol with no data{did_you_mean(str(key), self.context.symbols)}"
+
     def _validate(self, targets: Any, event: MarketEvent) -> dict[str, float]:
         date = event.date[:10]
         name = self.strategy_name
         if not isinstance(targets, Mapping):
-            raise SignalError(f"target weights must be a mapping of symbol to weight, got "
-                              f"{type(targets).__name__}", strategy=name, date=date)
+            kind = type(targets)
+            # a pandas Series maps symbols to weights too, but is no Mapping (its iteration gives the values)
+            hint = " (return series.to_dict())" if kind.__module__.startswith("pandas") and kind.__name__ == "Series" \
+                else ""
+            raise SignalError(f"target weights must be a mapping of symbol to weight, got {kind.__name__}{hint}",
+                              strategy=name, date=date)
         known = self.context.symbol_index
+        symbols = self.context.symbols
         weights: dict[str, float] = {}
-        for symbol in sorted(targets, key=str):
-            raw = targets[symbol]
-            if symbol not in known:
-                raise SignalError(f"target weight for {symbol!r}, a symbol with no data"
-                                  f"{did_you_mean(str(symbol), self.context.symbols)}",
-                                  strategy=name, date=date, symbol=str(symbol))
-            try:
-                weight = float(raw)
-            except (TypeError, ValueError):
+        for key in sorted(targets, key=str):
+            raw = targets[key]
+            if key not in known:
+                raise SignalError(self._unknown(key), strategy=name, date=date, symbol=str(key))
+            # The data's own name, a plain str: a key equal to it may be a numpy.str_ (or another str subclass),
+            # which the audit log's JSON cannot hold as a key.
+            symbol = symbols[known[key]]
+            weight = raw if raw.__class__ is float else _number(raw)
+            if weight is None:
                 raise SignalError(f"weight for {symbol!r} is {raw!r}, not a number",
-                                  strategy=name, date=date, symbol=symbol) from None
+                                  strategy=name, date=date, symbol=symbol)
             if not math.isfinite(weight) or (weight < 0 and not self.allow_short):
                 expected = "a finite number" if self.allow_short else "a finite number >= 0"
                 raise SignalError(f"weight for {symbol!r} is {weight}; expected {expected}",
@@ -326,8 +391,12 @@ class StrategyHandler(Handler):
             if weight != 0:
                 weights[symbol] = weight
         if self.limits:
+            gross = _sum([abs(weight) for weight in weights.values()])
+            if not math.isfinite(gross):
+                raise SignalError(f"weights sum to {gross} in absolute value; expected a finite sum (which [portfolio] "
+                                  "max_gross and max_net then limit)", strategy=name, date=date)
             return weights
-        total = math.fsum(weights.values())
+        total = _sum(list(weights.values()))
         if total > 1 + _WEIGHT_SUM_TOLERANCE:
             raise SignalError(f"weights sum to {total:.12g}; expected at most 1 (the rest is cash)",
                               strategy=name, date=date)

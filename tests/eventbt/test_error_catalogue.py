@@ -7,10 +7,12 @@ cannot drift from what eventbt says. The price-file cases are the table of tests
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
@@ -264,6 +266,16 @@ def _static(weights: dict[str, float]) -> Simulation:
     return Simulation(ScenarioConfig.from_dict(raw, source="scenarios/x.toml"), prices=prices)
 
 
+def _left_out_symbol() -> None:
+    """A target on C, a symbol of prices.csv (A, B, C) that [data] symbols = ["A", "B"] leaves out."""
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "prices.csv").write_text("date,A,B,C\n2020-01-02,10,20,30\n2020-01-03,10,20,30\n")
+        config = scripted_config({0: {"C": 0.5}}, data={"path": "prices.csv", "symbols": ["A", "B"]})
+        simulation = Simulation(attrs.evolve(config, base_dir=Path(folder)))
+        simulation.strategy.strategy_name = "my_strategy"
+        simulation.run()
+
+
 def _margin_call(call: str) -> Simulation:
     """2.5 x 10,000 of A at 10.00 (cash -15,000); A at 7.60 on 2020-01-03: equity 4,000, gross 19,000, 21.05%."""
     prices = PriceData(dates=DATES[:3], symbols=("A",), close=np.array([[10.0], [7.6], [7.6]]))
@@ -284,17 +296,26 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      SIGNAL + "weight for 'A' is nan; expected a finite number >= 0"),
     ("weight not a number", lambda: _run({0: {"A": "half"}}), HandlerError,
      SIGNAL + "weight for 'A' is 'half', not a number"),
+    ("weight a bool", lambda: _run({0: {"A": True}}), HandlerError, SIGNAL + "weight for 'A' is True, not a number"),
     ("weights above 1", lambda: _run({0: {"A": 0.7, "B": 0.4}}), HandlerError,
      SIGNAL + "weights sum to 1.1; expected at most 1 (the rest is cash)"),
+    ("weights too large to add up", lambda: _run({0: {"A": 1e308, "B": 1e308}}), HandlerError,
+     SIGNAL + "weights sum to inf; expected at most 1 (the rest is cash)"),
     ("symbol with no data", lambda: _run({0: {"TSLA": 0.1}}), HandlerError,
      SIGNAL + "target weight for 'TSLA', a symbol with no data"),
     ("symbol with no data, in another case", lambda: _run({0: {"b": 0.1}}), HandlerError,
      SIGNAL + "target weight for 'b', a symbol with no data (did you mean 'B'?)"),
+    ("symbol of the data left out by [data] symbols", _left_out_symbol, HandlerError,
+     SIGNAL + "target weight for 'C', a symbol of the data that [data] symbols leaves out: add 'C' to [data] symbols"),
     ("static weights naming a symbol not in the data", lambda: _static({"AAPL": 0.5, "IBMX": 0.3}), ScenarioError,
      "scenarios/x.toml: [strategy.params] strategy 'static_weights' names 'IBMX', which is not a symbol of the data "
      "(prices.csv) (did you mean 'IBM'?)"),
     ("targets not a mapping", lambda: _run({0: [["A", 0.5]]}), HandlerError,
      SIGNAL + "target weights must be a mapping of symbol to weight, got list"),
+    ("targets a pandas Series",
+     lambda: _run({}, strategy={"name": "tests.handlers.strategy_fixtures:Returns", "params": {"case": "series"}}),
+     HandlerError,
+     SIGNAL + "target weights must be a mapping of symbol to weight, got Series (return series.to_dict())"),
     ("interior gap under missing = error", lambda: _run({}, data={"path": "prices.csv", "missing": "error"}),
      DataError, "prices.csv: close for 'B' is missing on 2020-01-03 (1 bars missing inside its series); "
      "expected no gap, or [data] missing = 'ffill'"),
@@ -304,6 +325,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "the data, or [data] delisting = 'liquidate' to sell at the last price"),
     ("handler error", lambda: _run({}, extra=(_Raises(ZeroDivisionError("division by zero")),)), HandlerError,
      "handler 'faulty' raised ZeroDivisionError: division by zero; while handling MarketEvent #1 at "
+     "2020-01-02T16:00:00; causal chain: MarketEvent#1"),
+    ("strategy raises", lambda: _run({}, fail_at=[0]), HandlerError,
+     "handler 'strategy' raised SignalError: strategy 'my_strategy' on 2020-01-02: target_weights(view) raised "
+     "ValueError: scripted failure at bar 0 (eventbt run --debug shows where); while handling MarketEvent #1 at "
      "2020-01-02T16:00:00; causal chain: MarketEvent#1"),
     ("finish returns one event", lambda: _run({}, extra=(_Finishing(BarEndEvent(id=999, time_ns=0, bar=0)),)),
      HandlerError, "handler 'closing': finish() returned one BarEndEvent (#999); finish() returns a list of events "
@@ -459,6 +484,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
      "[portfolio.borrow_rates] 'a' is not a symbol of the data (prices.csv) (did you mean 'A'?)"),
     ("a NaN weight with allow_short", lambda: _run({0: {"A": NAN}}, portfolio={"allow_short": True}), HandlerError,
      SIGNAL + "weight for 'A' is nan; expected a finite number"),
+    ("a signal too large to add up with allow_short",
+     lambda: _run({0: {"A": 1e308, "B": 1e308}}, portfolio={"allow_short": True}), HandlerError,
+     SIGNAL + "weights sum to inf in absolute value; expected a finite sum (which [portfolio] max_gross and max_net "
+     "then limit)"),
     ("a signal beyond max_gross from another handler",
      lambda: _run({}, extra=(_Levered(),), portfolio={"allow_short": True}), HandlerError,
      "SignalEvent #2 (strategy 'mine') has a gross exposure of 1.6; expected at most [portfolio] max_gross 1"),

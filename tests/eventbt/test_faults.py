@@ -162,7 +162,8 @@ def test_cli_run_writes_incomplete_results_when_a_handler_fails(tmp_path: Path,
     assert summary["bars"] == 5  # bars 0..4; bar 5 failed
     assert read_audit(out / "audit.jsonl")[-1]["handler"] == "strategy"
     err = capsys.readouterr().err
-    assert "handler 'strategy' raised ValueError: scripted failure at bar 5" in err
+    assert ("handler 'strategy' raised SignalError: strategy 'tests.properties.scripted:ScriptedWeights' on "
+            "2020-01-08: target_weights(view) raised ValueError: scripted failure at bar 5") in err
     assert f"partial results (complete = false) written to {out}" in err
 
 
