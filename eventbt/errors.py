@@ -164,7 +164,7 @@ class DataError(EventbtError, ValueError):
 
 
 class SignalError(EventbtError, ValueError):
-    """A signal generator returned target weights the rebalance cannot use."""
+    """A signal generator returned target weights the rebalance cannot use, or raised (its error is the cause)."""
 
     def __init__(
         self, message: str, *, strategy: str | None = None, date: str | None = None, symbol: str | None = None

@@ -186,7 +186,7 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
                     slippage_reference=str(execution.slippage.get("model")), missing=config.data.missing,
                     order_types=order_type_asks({"order_type": execution.order_type}, events),
                     borrow_rates=tuple(portfolio.borrow_rates), strategy_symbols=named_symbols(generator),
-                    strategy=config.strategy.name)
+                    strategy=config.strategy.name, data_symbols=tuple(config.data.symbols))
     # The rebalance's weights row: the signal bar's end when its orders fill there, else the next bar's.
     weights_lag = 0 if fills_on_signal_bar(execution.timing, execution.order_type) else 1
     # The rebalance's order type, passed only when set, so a replacement written before it existed still fits.

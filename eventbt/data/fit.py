@@ -167,12 +167,19 @@ def _checks(prices: PriceData, *, source: str | None, data_path: str, timing: st
             slippage: object | None, slippage_reference: str, missing: str,
             order_types: Sequence[tuple[str, str]] = (),
             borrow_rates: Collection[str] = (), from_frame: bool = False,
-            strategy_symbols: Collection[str] = (), strategy: str = "") -> list[EventbtError | Fit]:
+            strategy_symbols: Collection[str] = (), strategy: str = "",
+            data_symbols: Collection[str] = ()) -> list[EventbtError | Fit]:
     """Each check's failure, in the order the scenario's tables come, then the :class:`Fit` (last)."""
     found: list[EventbtError | Fit] = []
     # where the missing columns would come from: a file the scenario names, or the frame passed from Python
     use = "pass a long DataFrame" if from_frame else "use a long or per-symbol file"
     for symbol in sorted(set(strategy_symbols) - set(prices.symbols)):
+        if data_symbols and symbol not in data_symbols:  # the data may have it: [data] symbols chose without it
+            found.append(ScenarioError(
+                f"[strategy.params] strategy {strategy!r} names {symbol!r}, which [data] symbols leaves out: add "
+                f"{symbol!r} to [data] symbols, or take it out of the strategy's weights", path=source,
+                table="strategy.params", key="weights"))
+            continue
         found.append(ScenarioError(
             f"[strategy.params] strategy {strategy!r} names {symbol!r}, which is not a symbol of the data "
             f"({data_path}){did_you_mean(symbol, prices.symbols)}", path=source, table="strategy.params",
@@ -221,7 +228,7 @@ def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: 
               volume_limit: float | None = None, slippage: object | None = None, slippage_reference: str = "",
               missing: str = "ffill", order_types: Sequence[tuple[str, str]] = (),
               borrow_rates: Collection[str] = (), from_frame: bool = False,
-              strategy_symbols: Collection[str] = (), strategy: str = "") -> Fit:
+              strategy_symbols: Collection[str] = (), strategy: str = "", data_symbols: Collection[str] = ()) -> Fit:
     """Raise the first way ``prices`` do not fit the scenario's asks; else what was found out on the way.
 
     ``source`` is the scenario file and ``data_path`` the data as the scenario names it (both for messages);
@@ -229,12 +236,13 @@ def check_fit(prices: PriceData, *, source: str | None, data_path: str, timing: 
     (and the name it was given), ``[data] missing``, the order types it asks for (:func:`order_type_asks`) and
     the symbols of ``[portfolio] borrow_rates``. ``from_frame``: the prices were passed as a DataFrame (a
     message then says to pass a long frame with the columns wanted, not to use a file). ``strategy_symbols``:
-    the symbols the strategy (named ``strategy``) names before the run (:func:`eventbt.protocols.named_symbols`).
+    the symbols the strategy (named ``strategy``) names before the run (:func:`eventbt.protocols.named_symbols`);
+    ``data_symbols``: ``[data] symbols`` (empty: every symbol of the data), to say when it left a named one out.
     """
     *problems, fit = _checks(prices, source=source, data_path=data_path, timing=timing, volume_limit=volume_limit,
                              slippage=slippage, slippage_reference=slippage_reference, missing=missing,
                              order_types=order_types, borrow_rates=borrow_rates, from_frame=from_frame,
-                             strategy_symbols=strategy_symbols, strategy=strategy)
+                             strategy_symbols=strategy_symbols, strategy=strategy, data_symbols=data_symbols)
     if problems:
         raise problems[0]  # type: ignore[misc]
     assert isinstance(fit, Fit)

@@ -234,7 +234,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
             slippage_reference=str(execution.get("slippage", {}).get("model")),
             missing=data.get("missing", "ffill"), order_types=order_type_asks(execution, values["events"]),
             borrow_rates=tuple(values["portfolio"].get("borrow_rates", ())), strategy_symbols=strategy_symbols,
-            strategy=str(strategy.get("name", ""))))
+            strategy=str(strategy.get("name", "")), data_symbols=tuple(data.get("symbols", ()))))
     handlers = []
     for index, entry in enumerate(values["handlers"]):
         label = f"handlers[{index}]"

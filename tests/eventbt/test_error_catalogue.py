@@ -258,11 +258,12 @@ def _margin(**portfolio: Any) -> ScenarioConfig:
     return ScenarioConfig.from_dict(raw, source="scenarios/x.toml")
 
 
-def _static(weights: dict[str, float]) -> Simulation:
-    """A ``static_weights`` scenario (``scenarios/x.toml``) on AAPL and IBM, built (its data checks are made
-    then, before any bar)."""
+def _static(weights: dict[str, float], symbols: tuple[str, ...] = ()) -> Simulation:
+    """A ``static_weights`` scenario (``scenarios/x.toml``) on AAPL and IBM (``[data] symbols`` when given), built
+    (its data checks are made then, before any bar)."""
     prices = PriceData(dates=DATES, symbols=("AAPL", "IBM"), close=np.full((len(DATES), 2), 10.0))
-    raw = {"data": {"path": "prices.csv"}, "strategy": {"name": "static_weights", "params": {"weights": weights}}}
+    raw = {"data": {"path": "prices.csv", **({"symbols": list(symbols)} if symbols else {})},
+           "strategy": {"name": "static_weights", "params": {"weights": weights}}}
     return Simulation(ScenarioConfig.from_dict(raw, source="scenarios/x.toml"), prices=prices)
 
 
@@ -310,6 +311,10 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("static weights naming a symbol not in the data", lambda: _static({"AAPL": 0.5, "IBMX": 0.3}), ScenarioError,
      "scenarios/x.toml: [strategy.params] strategy 'static_weights' names 'IBMX', which is not a symbol of the data "
      "(prices.csv) (did you mean 'IBM'?)"),
+    ("static weights naming a symbol [data] symbols leaves out",
+     lambda: _static({"AAPL": 0.5, "MSFT": 0.3}, symbols=("AAPL", "IBM")), ScenarioError,
+     "scenarios/x.toml: [strategy.params] strategy 'static_weights' names 'MSFT', which [data] symbols leaves out: "
+     "add 'MSFT' to [data] symbols, or take it out of the strategy's weights"),
     ("targets not a mapping", lambda: _run({0: [["A", 0.5]]}), HandlerError,
      SIGNAL + "target weights must be a mapping of symbol to weight, got list"),
     ("targets a pandas Series",
