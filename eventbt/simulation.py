@@ -170,9 +170,10 @@ class Simulation:
         self.status = "running"
         self.dead_letters: list[HandlerError] = []  # handler errors skipped under [run] on_error = "skip"
         self._write_header()
-        warmup = config.run.warmup
-        if isinstance(warmup, int) and warmup > self.prices.warmup_bars:
-            self.audit.note("warmup_shortened", requested=warmup, bars=self.prices.warmup_bars,
+        from eventbt.data.warmup import warmup_shortened
+
+        if warmup_shortened(self.prices, config.run.warmup):  # a date before the data's first date too
+            self.audit.note("warmup_shortened", requested=config.run.warmup, bars=self.prices.warmup_bars,
                             start=config.data.start)
         for j, bar, count in self.pipeline.fit.gaps:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],

@@ -16,7 +16,7 @@ from eventbt.data.checks import iso
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
 
-__all__ = ["warmup_warnings", "with_warmup"]
+__all__ = ["warmup_shortened", "warmup_warnings", "with_warmup"]
 
 
 def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, path: str) -> PriceData:
@@ -54,9 +54,20 @@ def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, p
     return attrs.evolve(cut, warmup_bars=first - begin)
 
 
+def warmup_shortened(prices: PriceData, warmup: int | str) -> bool:
+    """Whether the warm-up of ``prices`` (cut by :func:`with_warmup`) is shorter than ``warmup`` asks: fewer than
+    N bars before ``start``, or a date before the data's first date (the warm-up then starts at that date)."""
+    if isinstance(warmup, str):
+        return bool(warmup) and warmup < iso(prices.dates[0])
+    return bool(warmup) and prices.warmup_bars < warmup
+
+
 def warmup_warnings(prices: PriceData, *, warmup: int | str, start: str, path: str) -> list[str]:
-    """A warning line when a warm-up of N bars is shorter than asked: the data has fewer bars before ``start``."""
-    if isinstance(warmup, str) or not warmup or prices.warmup_bars >= warmup:
+    """A warning line when the warm-up is shorter than asked (:func:`warmup_shortened`)."""
+    if not warmup_shortened(prices, warmup):
         return []
+    if isinstance(warmup, str):
+        return [f"{path}: [run] warmup = {warmup}, but the data starts on {iso(prices.dates[0])}, "
+                f"{prices.warmup_bars} bars before [data] start {start}; the strategy warms up on those"]
     return [f"{path}: [run] warmup = {warmup} bars, but the data has only {prices.warmup_bars} before [data] start "
             f"{start}; the strategy warms up on those"]

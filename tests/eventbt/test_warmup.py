@@ -96,6 +96,22 @@ def test_a_short_warm_up_is_noted_and_warned_about() -> None:
             "strategy warms up on those") in docs
 
 
+def test_a_warm_up_date_before_the_data_is_noted_and_warned_about() -> None:
+    """A warm-up from 2023-12-01 with the data starting on 2024-01-01 and [data] start 2024-01-03 warms up on
+    01-01 and 01-02, two bars (counted by hand), shortened as the bar-count form is: it went without a word.
+    From the data's first date itself nothing is shortened."""
+    simulation = _run("2023-12-01", start="2024-01-03")
+    assert simulation.prices.warmup_bars == 2
+    notes = [r for r in simulation.audit.records() if r.get("record") == "note" and r["code"] == "warmup_shortened"]
+    assert [(n["requested"], n["bars"], n["start"]) for n in notes] == [("2023-12-01", 2, "2024-01-03")]
+    line = ("unused.csv: [run] warmup = 2023-12-01, but the data starts on 2024-01-01, 2 bars before [data] start "
+            "2024-01-03; the strategy warms up on those")
+    assert [line for line in simulation.data_warnings if "[run] warmup" in line] == [line]
+    full = _run("2024-01-01", start="2024-01-03")
+    assert full.prices.warmup_bars == 2 and not [line for line in full.data_warnings if "[run] warmup" in line]
+    assert not [r for r in full.audit.records() if r.get("code") == "warmup_shortened"]
+
+
 QUANDL = ROOT / "scenarios" / "data" / "zipline" / "quandl_samples" / "QUANDL_ARCHIVE.zip"
 
 
