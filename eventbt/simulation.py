@@ -73,11 +73,13 @@ def _data_warnings(config: ScenarioConfig, prices: PriceData, fit: Fit) -> list[
     out again)."""
     from eventbt.data.checks import data_warnings
     from eventbt.data.frames import IN_MEMORY_NAME
-    from eventbt.data.warmup import warmup_warnings
+    from eventbt.data.warmup import warmup_warnings, window_warnings
 
     path = config.data.path if IN_MEMORY_NAME not in prices.sources else IN_MEMORY_NAME
     lines = data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
                           missing=config.data.missing, found=(fit.bounds, fit.gaps))
+    # a [data] start or end far outside the data's dates (a year written wrong), as `eventbt validate` says it
+    lines += window_warnings(prices, start=config.data.start, end=config.data.end, path=path)
     # a warm-up shorter than asked, as `eventbt validate` says it (the log also has its warmup_shortened note)
     return lines + warmup_warnings(prices, warmup=config.run.warmup, start=config.data.start, path=path)
 
