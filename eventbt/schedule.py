@@ -10,7 +10,7 @@ Computed once from the calendar of the data (dates only, never prices), before t
 - ``dates = [...]``: exactly those dates, each of which must be a bar of the data.
 
 The last bar of the data counts as the last bar of its week, month or quarter, even when the period goes on
-past the end of the data.
+past the end of the data: a rebalance day a live trader would not have known as one (``docs/scenarios.md``).
 """
 
 from __future__ import annotations
