@@ -174,7 +174,8 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
     generator = plugins.build_strategy(config.strategy.name, config.strategy.params, path=source)
     schedule = config.schedule
     mask = rebalance_mask(prices.dates, rebalance=schedule.rebalance, every_n_bars=schedule.every_n_bars,
-                          dates_list=schedule.dates, source=source, first_bar=prices.warmup_bars)
+                          dates_list=schedule.dates, source=source, first_bar=prices.warmup_bars,
+                          start=config.data.start, end=config.data.end)
     portfolio = config.portfolio
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     # prices passed as a frame are named as such: the scenario's file is not what lacks a column

@@ -73,11 +73,13 @@ def _data_warnings(config: ScenarioConfig, prices: PriceData, fit: Fit) -> list[
     out again)."""
     from eventbt.data.checks import data_warnings
     from eventbt.data.frames import IN_MEMORY_NAME
-    from eventbt.data.warmup import warmup_warnings
+    from eventbt.data.warmup import warmup_warnings, window_warnings
 
     path = config.data.path if IN_MEMORY_NAME not in prices.sources else IN_MEMORY_NAME
     lines = data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
                           missing=config.data.missing, found=(fit.bounds, fit.gaps))
+    # a [data] start or end far outside the data's dates (a year written wrong), as `eventbt validate` says it
+    lines += window_warnings(prices, start=config.data.start, end=config.data.end, path=path)
     # a warm-up shorter than asked, as `eventbt validate` says it (the log also has its warmup_shortened note)
     return lines + warmup_warnings(prices, warmup=config.run.warmup, start=config.data.start, path=path)
 
@@ -170,9 +172,10 @@ class Simulation:
         self.status = "running"
         self.dead_letters: list[HandlerError] = []  # handler errors skipped under [run] on_error = "skip"
         self._write_header()
-        warmup = config.run.warmup
-        if isinstance(warmup, int) and warmup > self.prices.warmup_bars:
-            self.audit.note("warmup_shortened", requested=warmup, bars=self.prices.warmup_bars,
+        from eventbt.data.warmup import warmup_shortened
+
+        if warmup_shortened(self.prices, config.run.warmup):  # a date before the data's first date too
+            self.audit.note("warmup_shortened", requested=config.run.warmup, bars=self.prices.warmup_bars,
                             start=config.data.start)
         for j, bar, count in self.pipeline.fit.gaps:
             self.audit.note("interior_gap", symbol=self.prices.symbols[j], date=str(self.prices.dates[bar])[:10],

@@ -5,6 +5,8 @@ bars of the data before ``start`` in front of it (fewer when the data has fewer 
 ``start`` empty, the data's first N bars are the warm-up and trading starts at the bar after them);
 ``warmup = "YYYY-MM-DD"`` adds the bars from that date up to ``start``. :func:`with_warmup` cuts a panel to
 the warm-up and the tradable period and records the number of warm-up rows as ``PriceData.warmup_bars``.
+:func:`warmup_warnings` and :func:`window_warnings` are the warnings about a warm-up shorter than asked and a
+``start`` or ``end`` well outside the data.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from eventbt.data.checks import iso
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
 
-__all__ = ["warmup_warnings", "with_warmup"]
+__all__ = ["WINDOW_SLACK_DAYS", "warmup_shortened", "warmup_warnings", "window_warnings", "with_warmup"]
 
 
 def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, path: str) -> PriceData:
@@ -54,9 +56,49 @@ def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, p
     return attrs.evolve(cut, warmup_bars=first - begin)
 
 
+def warmup_shortened(prices: PriceData, warmup: int | str) -> bool:
+    """Whether the warm-up of ``prices`` (cut by :func:`with_warmup`) is shorter than ``warmup`` asks: fewer than
+    N bars before ``start``, or a date before the data's first date (the warm-up then starts at that date)."""
+    if isinstance(warmup, str):
+        return bool(warmup) and warmup < iso(prices.dates[0])
+    return bool(warmup) and prices.warmup_bars < warmup
+
+
 def warmup_warnings(prices: PriceData, *, warmup: int | str, start: str, path: str) -> list[str]:
-    """A warning line when a warm-up of N bars is shorter than asked: the data has fewer bars before ``start``."""
-    if isinstance(warmup, str) or not warmup or prices.warmup_bars >= warmup:
+    """A warning line when the warm-up is shorter than asked (:func:`warmup_shortened`)."""
+    if not warmup_shortened(prices, warmup):
         return []
+    if isinstance(warmup, str):
+        return [f"{path}: [run] warmup = {warmup}, but the data starts on {iso(prices.dates[0])}, "
+                f"{prices.warmup_bars} bars before [data] start {start}; the strategy warms up on those"]
     return [f"{path}: [run] warmup = {warmup} bars, but the data has only {prices.warmup_bars} before [data] start "
             f"{start}; the strategy warms up on those"]
+
+
+WINDOW_SLACK_DAYS = 7
+"""How many days a ``[data] start`` may lie before the first date of the data from it on (or an ``end`` after the
+last up to it) without a warning: a start on a weekend or holiday just before the data is no mistake; a year
+written wrong is."""
+
+
+def window_warnings(prices: PriceData, *, start: str, end: str, path: str) -> list[str]:
+    """A warning line for a ``[data] start`` more than :data:`WINDOW_SLACK_DAYS` days before the first date of
+    ``prices`` from it on, and one for an ``end`` as far after the last date up to it: the run silently starts (or
+    ends) there, which a typo in the year would hide. Worked out from the run's prices alone, so a run given
+    them (``eventbt run``, a sweep) warns as one that reads them (``eventbt.run``) does."""
+    lines = []
+    dates = prices.dates
+    at = int(np.searchsorted(dates, np.datetime64(start, "ns"))) if start else len(dates)
+    if at < len(dates):
+        first = iso(dates[at])
+        days = int((np.datetime64(first, "D") - np.datetime64(start, "D")) // np.timedelta64(1, "D"))
+        if days > WINDOW_SLACK_DAYS:
+            lines.append(f"{path}: [data] start {start} is {days:,} days before the data's first date from then on, "
+                         f"{first}, where the run starts; check the date, or leave start empty to start with the data")
+    if end and len(dates):
+        last = iso(dates[-1])
+        days = int((np.datetime64(end, "D") - np.datetime64(last, "D")) // np.timedelta64(1, "D"))
+        if days > WINDOW_SLACK_DAYS:
+            lines.append(f"{path}: [data] end {end} is {days:,} days after the data's last date up to then, {last}, "
+                         "where the run ends; check the date, or leave end empty to run to the end of the data")
+    return lines

@@ -168,9 +168,10 @@ class Reader:
                 message = f"{part} must be a table to set '{'.'.join(parts)}', got {got}"
                 self.fail(message, table=".".join(parts[:depth]) or None, key=part)
         if parts[0] == "schedule" and len(parts) == 2 and parts[1] in SCHEDULE_MODES:
-            # The schedule keys are alternatives: an override of one replaces the file's choice.
+            # The schedule keys are alternatives: an override of one replaces the schedule chosen before it, the
+            # file's or an earlier override's (a later override wins, as on one key).
             for mode in SCHEDULE_MODES:
-                if mode != parts[1] and f"schedule.{mode}" not in pinned:
+                if mode != parts[1]:
                     node.pop(mode, None)
         value = _parse_value(value_text.strip())
         if parts[:1] == ["execution"] and parts[2:] == ["model"] and node.get("model") != value:

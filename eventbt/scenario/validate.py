@@ -157,10 +157,11 @@ def _load_data(data: Mapping[str, Any], run: Mapping[str, Any], source: str, pro
 def _data_warnings(data: Mapping[str, Any], run: Mapping[str, Any], prices: Any) -> list[str]:
     from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
     from eventbt.data.checks import data_warnings
-    from eventbt.data.warmup import warmup_warnings
+    from eventbt.data.warmup import warmup_warnings, window_warnings
 
     lines = data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
                           stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS), missing=data.get("missing", "ffill"))
+    lines += window_warnings(prices, start=data.get("start") or "", end=data.get("end") or "", path=data["path"])
     return lines + warmup_warnings(prices, warmup=run.get("warmup") or 0, start=data.get("start", ""),
                                    path=data["path"])
 
@@ -223,7 +224,7 @@ def _check_plugins(values: Mapping[str, Any], source: str, attempt: Callable[...
                 warnings.append(warning)
     if prices is not None:
         schedule = values["schedule"] or {"rebalance": "monthly"}
-        attempt(lambda: _check_schedule(schedule, prices, source), found["schedule"])
+        attempt(lambda: _check_schedule(schedule, prices, source, values["data"]), found["schedule"])
         # The same checks of the data against the scenario's asks that a run makes before its first bar.
         from eventbt.data.fit import fit_problems, order_type_asks
 
@@ -291,11 +292,12 @@ def _contract_warning(model: object, kind: str, source: str) -> str | None:
     return None
 
 
-def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str) -> None:
+def _check_schedule(schedule: Mapping[str, Any], prices: Any, source: str, data: Mapping[str, Any]) -> None:
     from eventbt.schedule import rebalance_mask
 
     rebalance_mask(prices.dates, rebalance=schedule.get("rebalance"), every_n_bars=schedule.get("every_n_bars"),
-                   dates_list=schedule.get("dates"), source=source, first_bar=prices.warmup_bars)
+                   dates_list=schedule.get("dates"), source=source, first_bar=prices.warmup_bars,
+                   start=data.get("start") or "", end=data.get("end") or "")
 
 
 def _check_benchmark(spec: str, source: str, prices: Any) -> None:

@@ -30,6 +30,7 @@ import attrs
 from eventbt.errors import SweepError
 from eventbt.results.result import strict_json
 from eventbt.scenario import ScenarioConfig
+from eventbt.scenario.schema import SCHEDULE_MODES
 from eventbt.sweeps.executors import METRICS, DaskExecutor, LocalExecutor, OnRow, Row, SerialExecutor, Task
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ __all__ = ["LOWER_IS_BETTER", "Combination", "Executor", "SweepResult", "check_n
            "draw_seed", "grid_size", "make_executor", "parse_grid", "rank_table", "sampling_notes", "sweep",
            "write_heatmap", "write_results"]
 
+SCHEDULE_KEYS = frozenset(f"schedule.{mode}" for mode in SCHEDULE_MODES)
+"""The grid keys of the ``[schedule]``'s modes, which exclude each other (a later override replaces an earlier)."""
 LOWER_IS_BETTER = frozenset({"annual_volatility", "trades", "total_commission", "total_slippage", "total_costs"})
 JOURNAL = "results.jsonl"
 MANIFEST = "sweep.json"
@@ -159,6 +162,11 @@ def parse_grid(grid: Sequence[str] | Mapping[str, Sequence[Any]]) -> dict[str, t
                              option=spec)
         if key in parsed:
             raise SweepError(f"key {key!r} is given twice", option=spec)
+        other = next((k for k in parsed if k in SCHEDULE_KEYS and key in SCHEDULE_KEYS), None)
+        if other is not None:  # docs/sweeps.md: one schedule key per grid
+            raise SweepError(f"keys {other!r} and {key!r} are both schedule keys, which replace each other: every "
+                             f"combination would run {key!r} alone, dropping the values of {other!r}; sweep one "
+                             "schedule key per grid (a sweep for each)", option=spec)
         repeated = next((value for place, value in enumerate(values) if value in values[:place]), None)
         if repeated is not None:
             places = [str(place) for place, value in enumerate(values, 1) if value == repeated]

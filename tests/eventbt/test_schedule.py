@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,3 +59,59 @@ def test_every_n_bars_counts_from_the_first_tradable_bar() -> None:
     assert np.flatnonzero(rebalance_mask(dates, every_n_bars=2, first_bar=2)).tolist() == [2, 4, 6]
     assert np.flatnonzero(rebalance_mask(dates, every_n_bars=2, first_bar=3)).tolist() == [3, 5]
     assert np.flatnonzero(rebalance_mask(dates, every_n_bars=3)).tolist() == [0, 3, 6]
+
+
+# Bars: Thursday 2020-01-02, Friday 01-03, Monday 01-06, Tuesday 01-07 (a run cut to these by [data] start and
+# end, or the whole data when they are empty). The messages are written out by hand from those four dates.
+_FOUR_BARS = np.array(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"], dtype="datetime64[ns]")
+_WINDOW = "(the run's bars go from 2020-01-02 to 2020-01-07)"
+
+
+@pytest.mark.parametrize(("date", "start", "end", "message"), [
+    ("2019-12-30", "2020-01-02", "", f"date 2019-12-30 is before [data] start 2020-01-02 {_WINDOW}; expected a date "
+     "of the run: drop it, or set [data] start to 2019-12-30 or earlier"),
+    ("2020-01-08", "", "2020-01-07", f"date 2020-01-08 is after [data] end 2020-01-07 {_WINDOW}; expected a date of "
+     "the run: drop it, or set [data] end to 2020-01-08 or later"),
+    ("2019-12-30", "", "", f"date 2019-12-30 is before the data's first date 2020-01-02 {_WINDOW}; expected a date "
+     "of the run: drop it, or use data that goes back to it"),
+    ("2020-01-08", "", "", f"date 2020-01-08 is after the data's last date 2020-01-07 {_WINDOW}; expected a date of "
+     "the run: drop it, or use data that goes on to it"),
+    # [data] start on Wednesday 2020-01-01 (a holiday): the Wednesday itself is inside the window, not a bar
+    ("2020-01-01", "2019-12-31", "", "date 2020-01-01 is not a bar of the data (the first bar from [data] start "
+     "2019-12-31 is 2020-01-02)"),
+    ("2020-01-08", "", "2020-01-09", "date 2020-01-08 is not a bar of the data (the last bar up to [data] end "
+     "2020-01-09 is 2020-01-07)"),
+    ("2020-01-04", "", "", "date 2020-01-04 is not a bar of the data (nearest bars: 2020-01-03, 2020-01-06)"),
+])
+def test_a_schedule_date_outside_the_run_names_the_window(date: str, start: str, end: str, message: str) -> None:
+    """A date before [data] start or after [data] end was reported as 'not a bar of the data (nearest bars: none,
+    ...)', though the file has it: the message names the key, the run's bars and what to do, and never a bar
+    'none'."""
+    from eventbt.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as caught:
+        rebalance_mask(_FOUR_BARS, dates_list=[date], source="x.toml", start=start, end=end)
+    assert str(caught.value) == f"x.toml: [schedule] {message}"
+    assert (caught.value.table, caught.value.key) == ("schedule", "dates")
+
+
+def test_validate_and_run_name_data_start_for_a_schedule_date_before_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The run and `eventbt validate` pass [data] start to the schedule's check: a file of Monday 2020-01-06 to
+    Friday 2020-01-10, run from Wednesday 2020-01-08, refuses the file's Monday as before [data] start (bars
+    Wednesday to Friday), with the same line from both."""
+    from eventbt.cli import main
+    from eventbt.scenario.validate import validate
+
+    days = ["2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
+    (tmp_path / "prices.csv").write_text("date,A\n" + "".join(f"{day},10\n" for day in days))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[data]\npath = "prices.csv"\nstart = "2020-01-08"\n[strategy]\nname = "equal_weight"\n'
+                        '[schedule]\ndates = ["2020-01-06", "2020-01-09"]\n')
+    expected = (f"{scenario}: [schedule] date 2020-01-06 is before [data] start 2020-01-08 (the run's bars go from "
+                "2020-01-08 to 2020-01-10); expected a date of the run: drop it, or set [data] start to 2020-01-06 "
+                "or earlier")
+    assert validate(scenario).problems == (expected,)
+    capsys.readouterr()
+    assert main(["run", str(scenario), "--quiet", "--plain"]) == 2
+    assert f"eventbt: error: {expected}" in capsys.readouterr().err.splitlines()

@@ -101,6 +101,14 @@ def test_bad_grid_specs_are_named(grid: list[str], message: str) -> None:
     (["strategy.params.top_n=2,2,3"],
      "--grid strategy.params.top_n=2,2,3: value 2 is given 2 times (values 1 and 2 of 3); the same combinations "
      "would run more than once: give each value once"),
+    (["schedule.rebalance=weekly,monthly", "strategy.params.top_n=1,2", "schedule.every_n_bars=5,10"],
+     "--grid schedule.every_n_bars=5,10: keys 'schedule.rebalance' and 'schedule.every_n_bars' are both schedule "
+     "keys, which replace each other: every combination would run 'schedule.every_n_bars' alone, dropping the "
+     "values of 'schedule.rebalance'; sweep one schedule key per grid (a sweep for each)"),
+    ({"schedule.dates": [["2020-01-31"]], "schedule.rebalance": ["weekly"]},
+     "grid['schedule.rebalance']: keys 'schedule.dates' and 'schedule.rebalance' are both schedule keys, which "
+     "replace each other: every combination would run 'schedule.rebalance' alone, dropping the values of "
+     "'schedule.dates'; sweep one schedule key per grid (a sweep for each)"),
     (["a.b=1,2", "c.d=5,6,5,5"],
      "--grid c.d=5,6,5,5: value 5 is given 3 times (values 1, 3 and 4 of 4); the same combinations would run more "
      "than once: give each value once"),
@@ -108,7 +116,9 @@ def test_bad_grid_specs_are_named(grid: list[str], message: str) -> None:
 def test_python_grids_of_the_wrong_shape_and_repeated_values_are_refused(grid: object, message: str) -> None:
     """A text as a grid's values was swept letter by letter, a number or None raised a bare TypeError and an
     empty list got the command line's advice; a repeated value ran the same combination twice. Each is a
-    SweepError naming the key (messages written out by hand)."""
+    SweepError naming the key (messages written out by hand). So is a grid over two schedule keys: a later
+    schedule override replaces an earlier one, so each of its combinations ran the last key's value alone, the
+    same run once for each value of the other key."""
     with pytest.raises(SweepError) as caught:
         parse_grid(grid)  # type: ignore[arg-type]
     assert str(caught.value) == message

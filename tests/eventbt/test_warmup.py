@@ -96,6 +96,22 @@ def test_a_short_warm_up_is_noted_and_warned_about() -> None:
             "strategy warms up on those") in docs
 
 
+def test_a_warm_up_date_before_the_data_is_noted_and_warned_about() -> None:
+    """A warm-up from 2023-12-01 with the data starting on 2024-01-01 and [data] start 2024-01-03 warms up on
+    01-01 and 01-02, two bars (counted by hand), shortened as the bar-count form is: it went without a word.
+    From the data's first date itself nothing is shortened."""
+    simulation = _run("2023-12-01", start="2024-01-03")
+    assert simulation.prices.warmup_bars == 2
+    notes = [r for r in simulation.audit.records() if r.get("record") == "note" and r["code"] == "warmup_shortened"]
+    assert [(n["requested"], n["bars"], n["start"]) for n in notes] == [("2023-12-01", 2, "2024-01-03")]
+    line = ("unused.csv: [run] warmup = 2023-12-01, but the data starts on 2024-01-01, 2 bars before [data] start "
+            "2024-01-03; the strategy warms up on those")
+    assert [line for line in simulation.data_warnings if "[run] warmup" in line] == [line]
+    full = _run("2024-01-01", start="2024-01-03")
+    assert full.prices.warmup_bars == 2 and not [line for line in full.data_warnings if "[run] warmup" in line]
+    assert not [r for r in full.audit.records() if r.get("code") == "warmup_shortened"]
+
+
 QUANDL = ROOT / "scenarios" / "data" / "zipline" / "quandl_samples" / "QUANDL_ARCHIVE.zip"
 
 
@@ -170,3 +186,51 @@ def test_walk_forward_test_windows_start_with_warm_indicators(tmp_path: Path) ->
     cold = eventbt.run(NEXT_OPEN, overrides=[f'data.start="{result.windows["test_start"].iloc[0]}"'])
     cold_first = min(r["time"][:10] for r in cold.audit.records() if r.get("type") == "SignalEvent")
     assert cold_first > str(cold.equity.index[40].date())  # without it: EMA(50) needs 50 closes first
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    # DATES run Monday 2024-01-01 .. Wednesday 01-10. 2023-12-01 is 31 days before 01-01; 2024-02-01 is 22 days
+    # after 01-10; 2023-12-25 is 7 days before 01-01 and 2024-01-17 7 days after 01-10: within the slack.
+    ("2023-12-01", "", ["p.csv: [data] start 2023-12-01 is 31 days before the data's first date from then on, "
+                        "2024-01-01, where the run starts; check the date, or leave start empty to start with the "
+                        "data"]),
+    ("", "2024-02-01", ["p.csv: [data] end 2024-02-01 is 22 days after the data's last date up to then, 2024-01-10, "
+                        "where the run ends; check the date, or leave end empty to run to the end of the data"]),
+    ("2023-12-25", "2024-01-17", []),
+    ("2024-01-03", "2024-01-09", []),
+])
+def test_a_data_window_far_outside_the_data_is_warned_about(start: str, end: str, expected: list[str]) -> None:
+    """A [data] start or end well outside the data (a year written wrong) was accepted without a word: the run
+    simply started (ended) with the data. More than a week away it is warned of, naming the key, the date given
+    and the data's first (last) date; day counts worked out on the calendar."""
+    from eventbt.data.warmup import window_warnings
+
+    prices = PriceData(dates=DATES, symbols=("A",), close=np.ones((10, 1)))
+    cut = prices.select(start=np.datetime64(start or "2024-01-01", "ns"), end=np.datetime64(end or "2024-01-10", "ns"))
+    assert window_warnings(cut, start=start, end=end, path="p.csv") == expected
+
+
+def test_validate_run_and_eventbt_run_warn_of_a_start_years_before_the_data(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    """[data] start 2002-01-06 for a file of 2020-01-06 .. 01-10 (6,574 days: 18 years of 365 days and 4 leap
+    days, 2004 .. 2016): `eventbt validate`, `eventbt run` and eventbt.run say the same line, and the run's audit
+    log has it as a data_warning note."""
+    from eventbt.cli import main
+    from eventbt.scenario.validate import validate
+
+    days = ["2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
+    (tmp_path / "prices.csv").write_text("date,A\n" + "".join(f"{day},10\n" for day in days))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[data]\npath = "prices.csv"\nstart = "2002-01-06"\n[strategy]\nname = "equal_weight"\n'
+                        "[run]\nprogress = false\n")
+    line = ("prices.csv: [data] start 2002-01-06 is 6,574 days before the data's first date from then on, "
+            "2020-01-06, where the run starts; check the date, or leave start empty to start with the data")
+    assert validate(scenario).warnings == (line,)
+    capsys.readouterr()
+    assert main(["run", str(scenario), "--quiet", "--plain"]) == 0
+    assert f"eventbt: warning: {line}" in capsys.readouterr().err.splitlines()
+    with caplog.at_level("WARNING", logger="eventbt"):
+        eventbt.run(ScenarioConfig.from_toml(scenario))
+    assert line in caplog.messages
+    simulation = Simulation(ScenarioConfig.from_toml(scenario))
+    assert [r["message"] for r in simulation.audit.records() if r.get("code") == "data_warning"] == [line]
