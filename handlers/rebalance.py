@@ -11,7 +11,7 @@ The arithmetic is two pure functions, usable on their own:
   (fill with slippage, plus commission) exceeds cash plus the sells' expected proceeds, every buy is
   scaled by ``available / cost`` (rounded down), then one share at a time is taken off the buy with the
   largest expected cost (ties: the later symbol) until the buys fit. Orders come out sells first, then
-  buys, each in symbol order.
+  buys, each in symbol order. ``docs/architecture.md`` ("Sizing orders in a cash account") works an example.
 
 Every skip, scale and trim is returned as a :class:`Note` and published as a ``NoticeEvent``, so the audit
 log says why an order is missing or smaller.
