@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import eventbt
+from eventbt.audit import read_audit
 from eventbt.prices import PriceData
 from eventbt.scenario import ScenarioConfig
 
@@ -78,3 +79,92 @@ def test_a_price_data_run_without_an_audit_log_hashes_nothing(tmp_path: Path,
     eventbt.Simulation(_config(tmp_path), prices=_panel(_wide()), audit=False).run()
     with pytest.raises(AssertionError, match="hashed without an audit log"):
         eventbt.Simulation(_config(tmp_path), prices=_panel(_wide()))
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    """A run on a DataFrame (its folder ``run``), the same closes written to ``same.csv``, and other closes at the
+    scenario's data path ``prices.csv``, where a replay used to find them."""
+    frame = _wide()
+    eventbt.run(_config(tmp_path), prices=frame, out=tmp_path / "run")
+    frame.rename_axis("date").to_csv(tmp_path / "same.csv")
+    assert pd.read_csv(tmp_path / "same.csv", index_col="date", parse_dates=["date"]).equals(frame)  # floats kept
+    _wide(seed=7).rename_axis("date").to_csv(tmp_path / "prices.csv")
+    return tmp_path
+
+
+def test_replay_of_an_in_memory_run_refuses_the_file_at_its_data_path(recorded: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The replay ran on whatever file sat at the scenario's data path and reported its numbers as a divergence;
+    it stops (exit 2), saying the prices were held in memory and how to give them again."""
+    from eventbt.cli import main
+
+    assert main(["replay", str(recorded / "run" / "audit.jsonl")]) == 2
+    digest = _by_hand(_wide())
+    assert capsys.readouterr().err == (
+        "eventbt: error: <prices DataFrame>: the run's prices were held in memory (a DataFrame given from Python), "
+        "not read from a file, so replay cannot find them on disk: the scenario's [data] path 'prices.csv' is only "
+        "their label. Pass the same prices again: --data FILE, a price file read by the scenario's [data] rules "
+        "(from Python, eventbt.replay(log, prices=...) with a DataFrame or a PriceData); they are taken when their "
+        f"dates, symbols and numbers hash to the recorded sha256 {digest[:12]}...; --allow-changed-data replays on "
+        "other prices anyway (the file at 'prices.csv', or the --data given) and says so\n")
+
+
+def test_replay_of_an_in_memory_run_takes_the_same_prices_again(recorded: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The same closes, as a file (--data) or from Python (a DataFrame, a PriceData), replay identical, with the
+    recorded digest: the header names the prices as the recorded run did."""
+    from eventbt.cli import main
+
+    log = recorded / "run" / "audit.jsonl"
+    records = read_audit(log)
+    events, recorded_digest = sum(r["record"] == "publish" for r in records), records[-1]["digest"]
+    assert main(["replay", str(log), "--data", str(recorded / "same.csv")]) == 0
+    assert capsys.readouterr().out == f"identical: {events} event records agree; digest {recorded_digest}\n"
+    for given in (_wide(), _panel(_wide())):
+        report = eventbt.replay(log, prices=given)
+        assert report.identical and report.new_outcome["digest"] == recorded_digest and not report.notes
+
+
+def test_replay_of_an_in_memory_run_on_other_prices_needs_allow_changed_data(recorded: Path) -> None:
+    """Prices that hash otherwise are refused, naming where they came from and both hashes; with
+    allow_changed_data they are replayed on, and so is the file at the data path when none are given, each said
+    in a note."""
+    from eventbt.errors import DataError
+
+    log = recorded / "run" / "audit.jsonl"
+    other = recorded / "prices.csv"
+    with pytest.raises(DataError) as caught:
+        eventbt.replay(log, data_path=other)
+    assert caught.value.path == str(other)
+    assert f"hash to sha256 {_by_hand(_wide(seed=7))}, not to the {_by_hand(_wide())} recorded" in str(caught.value)
+    changed = (f"data file <prices DataFrame> differs: sha256 {_by_hand(_wide())[:12]}... (recorded) -> sha256 "
+               f"{_by_hand(_wide(seed=7))[:12]}... (new)")
+    report = eventbt.replay(log, data_path=other, allow_changed_data=True)
+    assert not report.identical and report.notes == (changed,)
+    report = eventbt.replay(log, allow_changed_data=True)
+    assert not report.identical and report.notes == (
+        f"the recorded run's prices were held in memory (<prices DataFrame>), not read from a file; replayed on "
+        f"{other} instead (--allow-changed-data): other prices, so a divergence below may be theirs", changed)
+
+
+def test_a_price_data_run_replays_on_the_same_numbers_as_a_frame(tmp_path: Path) -> None:
+    """A run on a PriceData is in memory too: refused without prices, identical on a DataFrame of its numbers
+    (the same hash), its header naming <prices PriceData> as recorded."""
+    from eventbt.errors import DataError
+
+    eventbt.run(_config(tmp_path), prices=_panel(_wide()), out=tmp_path / "run")
+    log = tmp_path / "run" / "audit.jsonl"
+    with pytest.raises(DataError, match=r"^<prices PriceData>: the run's prices were held in memory \(a PriceData"):
+        eventbt.replay(log)
+    report = eventbt.replay(log, prices=_wide())
+    assert report.identical and report.new_outcome["digest"] == read_audit(log)[-1]["digest"]
+
+
+def test_prices_in_memory_are_refused_for_a_run_that_read_a_file(recorded: Path) -> None:
+    """A DataFrame given to replay a file run would be hashed unlike the file: refused, pointing to --data."""
+    from eventbt.errors import DataError
+
+    eventbt.run(_config(recorded), out=recorded / "file_run")
+    with pytest.raises(DataError, match=r"this run read prices\.csv: pass --data FILE"):
+        eventbt.replay(recorded / "file_run", prices=_wide(seed=7))
