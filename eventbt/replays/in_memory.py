@@ -67,7 +67,8 @@ def not_on_disk(memory: InMemory, label: str, *, command: str) -> DataError:
         f"the run's prices were held in memory ({_KINDS[memory.name]} given from Python), not read from a file, so "
         f"{command} cannot find them on disk: the scenario's [data] path {label!r} is only their label. Pass the "
         f"same prices again: --data FILE, a price file read by the scenario's [data] rules (from Python, {python} "
-        f"with a DataFrame or a PriceData); they are taken when their dates, symbols and numbers hash to the "
+        f"with a DataFrame or a PriceData); {'they are taken' if command == 'replay' else 'they agree'} when their "
+        f"dates, symbols and numbers hash to the "
         f"recorded {memory.short}{anyway}", path=memory.name)
 
 

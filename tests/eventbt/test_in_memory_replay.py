@@ -168,3 +168,38 @@ def test_prices_in_memory_are_refused_for_a_run_that_read_a_file(recorded: Path)
     eventbt.run(_config(recorded), out=recorded / "file_run")
     with pytest.raises(DataError, match=r"this run read prices\.csv: pass --data FILE"):
         eventbt.replay(recorded / "file_run", prices=_wide(seed=7))
+
+
+def test_verify_of_an_in_memory_run_says_its_prices_were_in_memory(recorded: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """verify read the file at the data path (or said it was missing) and reported the in-memory prices as 'not read
+    now', like tampering; it stops (exit 2), saying the prices were held in memory and to give them with --data."""
+    from eventbt.cli import main
+
+    assert main(["verify", str(recorded / "run")]) == 2
+    assert capsys.readouterr().err == (
+        "eventbt: error: <prices DataFrame>: the run's prices were held in memory (a DataFrame given from Python), "
+        "not read from a file, so verify cannot find them on disk: the scenario's [data] path 'prices.csv' is only "
+        "their label. Pass the same prices again: --data FILE, a price file read by the scenario's [data] rules "
+        "(from Python, verify_run(run, prices=...) with a DataFrame or a PriceData); they agree when their dates, "
+        f"symbols and numbers hash to the recorded sha256 {_by_hand(_wide())[:12]}...\n")
+
+
+def test_verify_of_an_in_memory_run_compares_the_prices_given_by_their_digest(recorded: Path,
+                                                                             capsys: pytest.CaptureFixture[str]
+                                                                             ) -> None:
+    """The same closes given again, as a file or from Python, agree (every file checked); other closes disagree at
+    the data, naming the in-memory prices, the file they were read from and both hashes (worked out by hand)."""
+    from eventbt.cli import main
+    from eventbt.replays.verify import verify_run
+
+    assert main(["verify", str(recorded / "run"), "--data", str(recorded / "same.csv")]) == 0
+    assert capsys.readouterr().out.startswith(f"{recorded / 'run'}: OK (completed; 30 bars")
+    for given in (_wide(), _panel(_wide())):
+        assert verify_run(recorded / "run", prices=given).ok
+    other = recorded / "prices.csv"
+    assert main(["verify", str(recorded / "run"), "--data", str(other)]) == 1
+    assert capsys.readouterr().out == (
+        f"{recorded / 'run'}: DISAGREES at data: the run's prices held in memory <prices DataFrame> sha256 (of the "
+        f"dates, symbols and numbers of {other}): expected '{_by_hand(_wide())}', found '{_by_hand(_wide(seed=7))}'\n"
+        "  agreed before that: audit, scenario\n")
