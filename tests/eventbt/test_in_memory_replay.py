@@ -203,3 +203,22 @@ def test_verify_of_an_in_memory_run_compares_the_prices_given_by_their_digest(re
         f"{recorded / 'run'}: DISAGREES at data: the run's prices held in memory <prices DataFrame> sha256 (of the "
         f"dates, symbols and numbers of {other}): expected '{_by_hand(_wide())}', found '{_by_hand(_wide(seed=7))}'\n"
         "  agreed before that: audit, scenario\n")
+
+
+def test_the_digest_covers_the_prices_after_the_scenarios_cut(tmp_path: Path) -> None:
+    """With [data] symbols, start, end and a warm-up, a frame's digest is of the frame cut to the symbols and the
+    end (the warm-up reaches before start): a file holding only that cut replays identical, as does the whole
+    frame, and verify agrees."""
+    from eventbt.replays.verify import verify_run
+
+    config = ScenarioConfig.from_dict({**SCENARIO, "data": {"path": "prices.csv", "symbols": ["AAA", "BBB"],
+                                                            "start": "2021-01-18", "end": "2021-02-05"},
+                                       "run": {"warmup": 3}}, base_dir=tmp_path)
+    frame = _wide()
+    eventbt.run(config, prices=frame, out=tmp_path / "run")
+    cut = frame.loc[:"2021-02-05", ["AAA", "BBB"]]
+    assert read_audit(tmp_path / "run" / "audit.jsonl")[0]["data_files"] == {"<prices DataFrame>": _by_hand(cut)}
+    cut.rename_axis("date").to_csv(tmp_path / "cut.csv")
+    assert eventbt.replay(tmp_path / "run", data_path=tmp_path / "cut.csv").identical
+    assert eventbt.replay(tmp_path / "run", prices=frame).identical
+    assert verify_run(tmp_path / "run", data_path=tmp_path / "cut.csv").ok
