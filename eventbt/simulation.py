@@ -39,15 +39,36 @@ if TYPE_CHECKING:
     from eventbt.data.fit import Fit
     from eventbt.debug.debugger import Debugger
 
-__all__ = ["Simulation", "load_scenario_prices", "open_output", "run", "run_folder_audit_name", "run_to_folder",
-           "scenario_audit_path", "stop_on_sigterm"]
+__all__ = ["PRICE_DATA_NAME", "Simulation", "in_memory_prices", "load_scenario_prices", "open_output", "prices_digest",
+           "run", "run_folder_audit_name", "run_to_folder", "scenario_audit_path", "stop_on_sigterm"]
+
+
+PRICE_DATA_NAME = "<prices PriceData>"
+"""How prices given as a :class:`PriceData` without ``sources`` are named in the audit header's ``data_files``
+(a DataFrame's are ``<prices DataFrame>``, :data:`eventbt.data.frames.IN_MEMORY_NAME`)."""
+
+
+def prices_digest(prices: PriceData) -> str:
+    """The SHA-256 of a panel's dates, symbols and every field's float64 bytes, computed as a DataFrame's is
+    (:mod:`eventbt.data.frames`): the same numbers give the same hash, from a DataFrame, a PriceData or a file."""
+    from eventbt.data.frames import _digest  # the one definition of the in-memory digest
+    from eventbt.prices import FIELDS
+
+    fields = {field: values for field in FIELDS if (values := getattr(prices, field)) is not None}
+    return _digest(prices.dates, prices.symbols, fields)
 
 
 def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> PriceData:
-    """The run's prices: ``given`` (a :class:`PriceData`, or a wide or long DataFrame checked like a file and
-    cut to the scenario's ``[data] symbols``, ``start`` and ``end``), else the scenario's file."""
+    """The run's prices: ``given`` (see :func:`in_memory_prices`), else the scenario's file."""
     if given is None:
         return load_scenario_prices(config)
+    return in_memory_prices(config, given)
+
+
+def in_memory_prices(config: ScenarioConfig, given: PriceData | pd.DataFrame) -> PriceData:
+    """Prices given in memory, as a run takes them: a :class:`PriceData` as it is, a wide or long DataFrame
+    checked like a file and cut to the scenario's ``[data] symbols``, ``start`` and ``end`` (its digest, in
+    ``sources``, is of the frame so cut; with a warm-up, of the frame from its first date)."""
     if isinstance(given, PriceData):
         return given
     from eventbt.data.frames import IN_MEMORY_NAME, prices_from_frame
@@ -244,7 +265,7 @@ class Simulation:
             eventbt_version=__version__,
             audit_format=AUDIT_FORMAT,
             scenario=self.config.to_dict(),
-            data_files=dict(sorted(self.prices.sources.items())),
+            data_files=self._data_files(),
             symbols=list(self.prices.symbols),
             bars=self.prices.n_bars,
             # Only with a warm-up, so the header (and digest) of a run without one stays as it was.
@@ -256,6 +277,13 @@ class Simulation:
             },
             wall_clock={"started": _now_iso()},
         )
+
+    def _data_files(self) -> dict[str, str]:
+        """The header's ``data_files``: the prices' ``sources``; a :class:`PriceData` given without any (built
+        in Python) is named :data:`PRICE_DATA_NAME` with its digest, worked out only here, for the audit log."""
+        if not self.prices.sources and self.audit.enabled:
+            return {PRICE_DATA_NAME: prices_digest(self.prices)}
+        return dict(sorted(self.prices.sources.items()))
 
     # -- running --------------------------------------------------------------------------------------
     def deliver(self) -> Delivery | None:

@@ -17,13 +17,13 @@ import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
 from eventbt.errors import AuditError, DataError
-from eventbt.replays.data_folder import find_data_folder
+from eventbt.replays.data_folder import find_data_folder, recorded_data_paths
 from eventbt.replays.divergence import (
     Divergence,
     first_divergence,
@@ -32,7 +32,13 @@ from eventbt.replays.divergence import (
     outcome,
     scenario_changes,
 )
+from eventbt.replays.in_memory import InMemory, given_prices, not_on_disk, recorded_in_memory
 from eventbt.scenario.plugins import imports_refused
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from eventbt.prices import PriceData
 
 __all__ = ["EDIT_NOT_LOCATED", "ReplayReport", "check_header", "choose_base_dir", "compare_logs", "compressed_beside",
            "digest_problem", "first_misplaced_line", "load_log", "read_log", "replay", "untrusted_imports",
@@ -273,8 +279,16 @@ def choose_base_dir(header: Mapping[str, Any], log_path: Path,
 
 def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
            base_dir: str | os.PathLike[str] | None = None, allow_changed_data: bool = False,
-           handlers: Mapping[str, str] | None = None, trust: bool = False) -> ReplayReport:
+           handlers: Mapping[str, str] | None = None, trust: bool = False,
+           data_path: str | os.PathLike[str] | None = None,
+           prices: PriceData | pd.DataFrame | None = None) -> ReplayReport:
     """Re-run the run an audit log records (with ``overrides`` for a what-if) and compare the two.
+
+    ``data_path`` (``--data``) replaces the price data the scenario names. A run whose prices were held in memory
+    (``data_files`` names ``<prices DataFrame>`` or ``<prices PriceData>``) is replayed only on prices given
+    again, ``data_path`` or ``prices`` (a DataFrame or a PriceData), that hash to the recorded digest
+    (:mod:`eventbt.replays.in_memory`), never on the file at the scenario's data path unless
+    ``allow_changed_data``.
 
     ``handlers`` replaces pipeline stages for the re-run (``{"execution": "mypkg.exec:MyExecution"}``; the
     class takes the built-in stage's keyword arguments); stages the recorded run replaced are replaced again.
@@ -308,7 +322,16 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
         raise AuditError(f"its run had handlers added from Python that its scenario does not name: {named}; a "
                          "replay rebuilds a run from its scenario alone, so it cannot reproduce this one. Name the "
                          "handlers in the scenario's [[handlers]] to make the run replayable", path=str(log_path))
-    folder = choose_base_dir(header, log_path, base_dir)
+    memory = recorded_in_memory(header)
+    if memory is None and prices is not None:
+        raise DataError("prices given in memory are for replaying a run whose prices were held in memory; this "
+                        f"run read {', '.join(sorted(header.get('data_files') or {})) or 'files'}: pass "
+                        "--data FILE (data_path=) or --base-dir DIR instead", path=str(log_path))
+    on_disk = memory is None or (allow_changed_data and prices is None and data_path is None)
+    paths = recorded_data_paths(header)
+    if data_path is not None or not on_disk:
+        paths = paths[1:]  # the price data is given (or in memory): only an actions file is looked for
+    folder = find_data_folder(header, log_path, base_dir, paths=paths)
     config = ScenarioConfig.from_dict(header["scenario"], base_dir=folder)
     if overrides:
         config = config.with_overrides(overrides)
@@ -325,14 +348,45 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
     guard = contextlib.nullcontext() if trust else imports_refused(f"{log_path}: not trusted (replay --trust)",
                                                                    allow={*given, *(handlers or {}).values()})
     with guard:
-        return _rerun(recorded, config, header, handlers, allow_changed_data)
+        if memory is not None:
+            panel, notes = _in_memory_prices(config, memory, prices, data_path, allow_changed_data)
+        else:
+            panel, notes = _file_prices(config, header, data_path, allow_changed_data)
+        return _rerun(recorded, config, header, handlers, panel, notes)
 
 
-def _rerun(recorded: list[dict[str, Any]], config: Any, header: Mapping[str, Any], handlers: Mapping[str, str] | None,
-           allow_changed_data: bool) -> ReplayReport:
-    from eventbt.simulation import Simulation, load_scenario_prices
+def _in_memory_prices(config: Any, memory: InMemory, prices: PriceData | pd.DataFrame | None,
+                      data_path: str | os.PathLike[str] | None, allow_changed_data: bool
+                      ) -> tuple[PriceData, list[str]]:
+    """The prices to replay an in-memory run on: those given, when they hash as recorded (or anyway, with
+    ``allow_changed_data``, as is the file at the scenario's data path when none are given)."""
+    notes: list[str] = []
+    if prices is None and data_path is None:
+        if not allow_changed_data:
+            raise not_on_disk(memory, str(config.data.path), command="replay")
+        from eventbt.data.loaders import scenario_data_path
 
-    prices = load_scenario_prices(config)
+        data_path = scenario_data_path(config.base_dir, config.data.path, config.source)
+        notes.append(f"the recorded run's prices were held in memory ({memory.name}), not read from a file; "
+                     f"replayed on {data_path} instead (--allow-changed-data): other prices, so a divergence "
+                     "below may be theirs")
+    panel, digest, where = given_prices(config, memory, prices=prices, data_path=data_path)
+    if digest != memory.digest:
+        if not allow_changed_data:
+            raise DataError(f"its dates, symbols and numbers hash to sha256 {digest}, not to the {memory.digest} "
+                            f"recorded for the run's prices ({memory.name}): they are not the prices the run was "
+                            "given; pass --allow-changed-data to replay on them anyway", path=where)
+        notes.extend(_data_file_changes({memory.name: memory.digest}, {memory.name: digest}, ("recorded", "new")))
+    return panel, notes
+
+
+def _file_prices(config: Any, header: Mapping[str, Any], data_path: str | os.PathLike[str] | None,
+                 allow_changed_data: bool) -> tuple[PriceData, list[str]]:
+    """The scenario's data (``data_path`` in place of its price data), each file hashing as recorded (or not,
+    with ``allow_changed_data``: one note a file)."""
+    from eventbt.simulation import load_scenario_prices
+
+    prices = load_scenario_prices(config, data_path=data_path)
     notes: list[str] = []
     for name, digest in sorted(header.get("data_files", {}).items()):
         now = prices.sources.get(name)
@@ -341,6 +395,13 @@ def _rerun(recorded: list[dict[str, Any]], config: Any, header: Mapping[str, Any
                 raise DataError(f"changed since the run was recorded (sha256 {digest} recorded, {now} now); "
                                 "pass --allow-changed-data to replay on the new data", path=name)
             notes.extend(_data_file_changes({name: digest}, {name: now}, ("recorded", "new")))
+    return prices, notes
+
+
+def _rerun(recorded: list[dict[str, Any]], config: Any, header: Mapping[str, Any], handlers: Mapping[str, str] | None,
+           prices: PriceData, notes: list[str]) -> ReplayReport:
+    from eventbt.simulation import Simulation
+
     stages = {**header.get("stages", {}), **(handlers or {})}
     simulation = Simulation(config, prices=prices, stages=stages, audit_path=False)
     try:

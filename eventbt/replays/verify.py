@@ -43,7 +43,10 @@ taken relative to the folder :func:`eventbt.replays.data_folder.find_data_folder
 ``report`` do: ``base_dir`` when given, else the scenario's folder as the audit header records it
 (``environment.base_dir``) when the data is there, else the run folder. ``data_path`` replaces the price data
 (the file, or the folder of per-symbol files, the run read); a folder given where the run read one file is
-where that file is looked for, by its name (or its recorded path, as ``base_dir`` would). With a warm-up
+where that file is looked for, by its name (or its recorded path, as ``base_dir`` would). A run whose prices
+were held in memory (``data_files`` names ``<prices DataFrame>`` or ``<prices PriceData>``) read no file: its
+prices are given again (``data_path``, or ``prices`` from Python) and the ``data`` check compares their digest
+with the recorded one (:mod:`eventbt.replays.in_memory`). With a warm-up
 (``[run] warmup``) the rows of ``equity.csv`` start at the first tradable bar. Recomputed numbers agree when
 they differ by at most 1e-9 relative (1e-6 absolute near zero); numbers copied from the log (a fill's
 price, a target weight, a snapshot's cash) must be equal.
@@ -57,11 +60,16 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from eventbt.errors import AuditError, DataError, EventbtError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from eventbt.prices import PriceData
 
 __all__ = ["CHECKS", "Disagreement", "VerifyReport", "verify_run"]
 
@@ -177,11 +185,15 @@ def _read_log(folder: Path) -> list[Mapping[str, Any]]:
 # -- the checks -------------------------------------------------------------------------------------------
 
 def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None,
-               base_dir: str | os.PathLike[str] | None = None) -> VerifyReport:
+               base_dir: str | os.PathLike[str] | None = None,
+               prices: PriceData | pd.DataFrame | None = None) -> VerifyReport:
     """Verify the run folder ``run_dir`` (see the module docstring); unreadable input is an ``EventbtError``.
 
     ``base_dir`` is the folder the scenario's data paths are relative to and ``data_path`` the prices
-    themselves (the module docstring says where they are looked for without them)."""
+    themselves (the module docstring says where they are looked for without them). A run whose prices were held
+    in memory is checked only on prices given again: ``data_path`` (a price file read by the scenario's
+    ``[data]`` rules) or ``prices`` (a DataFrame or a PriceData), whose digest must be the recorded one
+    (:mod:`eventbt.replays.in_memory`); without them a :class:`~eventbt.errors.DataError` says so."""
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.config import read_scenario_file
 
@@ -213,10 +225,10 @@ def verify_run(run_dir: str | os.PathLike[str], *, data_path: str | os.PathLike[
             raise AuditError(f"its header's scenario is not valid: {exc}", path=str(folder / "audit.jsonl")) from None
         _check_scenario(header["scenario"], written, scenario_path)
         checked.append("scenario")
-        prices = _load(config, header, folder / "audit.jsonl", base_dir, data_path)
-        _check_data(header, prices)
+        panel, given = _prices(config, header, folder / "audit.jsonl", base_dir, data_path, prices)
+        _check_data(header, panel, given)
         checked.append("data")
-        _check_results(records, config, prices, tables, summary, footer, checked)
+        _check_results(records, config, panel, tables, summary, footer, checked)
     except _Mismatch as mismatch:
         return VerifyReport(run_dir=str(folder), status=status, checked=tuple(checked),
                             disagreement=mismatch.disagreement, fills=fills, bars=bars)
@@ -266,6 +278,26 @@ DATA_HINT = ("pass --base-dir DIR, the folder the scenario's data path is relati
              "data itself")
 
 
+def _prices(config: Any, header: Mapping[str, Any], log: Path, base_dir: str | os.PathLike[str] | None,
+            data_path: str | os.PathLike[str] | None,
+            prices: PriceData | pd.DataFrame | None) -> tuple[Any, str | None]:
+    """The prices to check the run with, and for a run whose prices were held in memory where those given came
+    from (else ``None``)."""
+    from eventbt.replays.in_memory import given_prices, not_on_disk, recorded_in_memory
+
+    memory = recorded_in_memory(header)
+    if memory is None:
+        if prices is not None:
+            raise DataError("prices given in memory are for verifying a run whose prices were held in memory; this "
+                            f"run read {', '.join(sorted(header.get('data_files') or {})) or 'files'}: pass --data "
+                            "PATH (data_path=) or --base-dir DIR instead", path=str(log.parent))
+        return _load(config, header, log, base_dir, data_path), None
+    if prices is None and data_path is None:
+        raise not_on_disk(memory, str(config.data.path), command="verify")
+    panel, _digest, where = given_prices(config, memory, prices=prices, data_path=data_path)
+    return panel, where
+
+
 def _load(config: Any, header: Mapping[str, Any], log: Path, base_dir: str | os.PathLike[str] | None,
           data_path: str | os.PathLike[str] | None) -> Any:
     """The run's prices as the run loaded them (its symbols, dates, corporate actions and warm-up), from the
@@ -300,15 +332,20 @@ def _given_data(header: Mapping[str, Any], data_path: str | os.PathLike[str]) ->
                     path=os.fspath(data_path))
 
 
-def _check_data(header: Mapping[str, Any], prices: Any) -> None:
+def _check_data(header: Mapping[str, Any], prices: Any, given: str | None = None) -> None:
     """Each price file hashes as the header recorded: the first that does not (changed, not read now, or read now
-    but not by the run) is named with both hashes, and the others that differ too."""
+    but not by the run) is named with both hashes, and the others that differ too. Prices held in memory (given
+    again from ``given``) are named as such."""
     recorded = header.get("data_files")
     now = dict(sorted(prices.sources.items()))
     if recorded == now:
         return
     if not isinstance(recorded, Mapping):
         raise _differ("data", "price files", recorded, now)
+    if given is not None:
+        (name, digest), = now.items()
+        raise _differ("data", f"the run's prices held in memory {name} sha256 (of the dates, symbols and numbers of "
+                      f"{given})", recorded.get(name), digest, file=given)
     differing = [name for name in sorted({*recorded, *now}) if recorded.get(name) != now.get(name)]
     name = differing[0]
     others = f" (and {len(differing) - 1} other file(s): {', '.join(differing[1:])})" if differing[1:] else ""

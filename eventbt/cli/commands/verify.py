@@ -7,7 +7,8 @@ everything agrees, 1 at a disagreement, 2 when a file cannot be read (one line n
 read from the scenario's data path, found as `eventbt replay` finds it: relative to --base-dir DIR when
 given, else to the scenario's folder recorded in the audit header when the data is there, else to the run
 folder. --data PATH reads the prices from PATH instead (a folder, where the run read one file, is the folder
-holding that file).
+holding that file). A run whose prices were held in memory (given from Python) is checked only on the same
+prices given again with --data FILE: they agree when their dates, symbols and numbers hash as recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run --out`")
     parser.add_argument("--data", metavar="PATH",
                         help="read the prices from PATH instead of the scenario's path (a folder, where the run "
-                             "read one file, is the folder holding that file)")
+                             "read one file, is the folder holding that file); for a run whose prices were held in "
+                             "memory, the same prices as a file")
     parser.add_argument("--base-dir", metavar="DIR",
                         help="the folder the scenario's data path is relative to (default: the recorded one, "
                              "else the run folder)")
