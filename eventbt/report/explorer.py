@@ -65,6 +65,7 @@ def collect_steps(run_dir: str | Path, *, trust: bool = False, base_dir: str | P
     from eventbt.debug.render import describe, explain
     from eventbt.events import NoticeEvent
     from eventbt.replays.data_folder import find_data_folder
+    from eventbt.replays.in_memory import recorded_in_memory
     from eventbt.replays.replayer import load_log, untrusted_imports
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.plugins import imports_refused
@@ -74,6 +75,12 @@ def collect_steps(run_dir: str | Path, *, trust: bool = False, base_dir: str | P
     records = load_log(log)
     scenario = _header_scenario(records, log)
     header, footer = records[0], records[-1]
+    in_memory = recorded_in_memory(header)
+    if in_memory is not None:  # not on the file at the data path, which may hold other numbers (docs/replay.md)
+        raise DataError(f"the run's prices were held in memory ({in_memory.name}, {in_memory.short}), not read "
+                        "from a file, so its rebalances are not stepped again here: the report has no event "
+                        "explorer (eventbt replay with --data FILE checks such a run on prices given again)",
+                        path=str(log))
     if footer.get("status") != "completed":
         raise AuditError(f"the run ended {footer.get('status')!r}, not 'completed', so its rebalances are not "
                          "stepped again", path=str(log))

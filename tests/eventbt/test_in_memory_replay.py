@@ -222,3 +222,17 @@ def test_the_digest_covers_the_prices_after_the_scenarios_cut(tmp_path: Path) ->
     assert eventbt.replay(tmp_path / "run", data_path=tmp_path / "cut.csv").identical
     assert eventbt.replay(tmp_path / "run", prices=frame).identical
     assert verify_run(tmp_path / "run", data_path=tmp_path / "cut.csv").ok
+
+
+def test_the_report_of_an_in_memory_run_has_no_explorer_stepped_on_the_file_at_its_data_path(tmp_path: Path) -> None:
+    """The report's event explorer steps a run again: for a run on a frame, with other numbers in prices.csv at
+    the data path, it stepped the file's run (and failed the digest check, or with the same numbers passed on a
+    file the run never read). Now the report is written without the explorer, saying the prices were in memory."""
+    from eventbt.report import build_report
+
+    eventbt.run(_config(tmp_path), prices=_wide(), out=tmp_path / "run")
+    _wide(seed=7).rename_axis("date").to_csv(tmp_path / "prices.csv")
+    _, unavailable = build_report(tmp_path / "run")
+    assert unavailable is not None
+    assert "the run's prices were held in memory (<prices DataFrame>, sha256 " in unavailable
+    assert "the report has no event explorer" in unavailable
