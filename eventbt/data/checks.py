@@ -42,6 +42,7 @@ __all__ = [
     "missing_text_message",
     "multi_level_columns",
     "priceless_dates_message",
+    "read_date_text",
     "stale_messages",
 ]
 
@@ -114,21 +115,10 @@ def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndar
         readable = ~failed
         zones = None
     else:
-        texts = column.astype(str).str.strip()
-        parts = texts.str.extract(_ZONED)
-        wall = parts["wall"].fillna(texts)
-        zones = parts["zone"]
-        parsed, failed, readable = _parse_wall(wall)
+        texts, parsed, zones = read_date_text(column, rows, path, field=field)
+        failed = readable = np.zeros(len(column), dtype=bool)
     if failed.any():
-        i = int(np.argmax(failed))
-        text, row = str(texts.iloc[i]), int(rows[i])
-        if readable[i]:
-            problem = f"{field} {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
-        elif text in ("", "NaT"):
-            problem = f"{field} is empty (row {row}); {EXPECTED_DATE}"
-        else:
-            problem = f"{field} {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
-        raise DataError(problem, path=path, row=row)
+        raise _unreadable_date(texts, failed, readable, rows, path, field)
     outside = ((parsed < EARLIEST) | (parsed > LATEST)).to_numpy()
     if outside.any():
         i = int(np.argmax(outside))
@@ -142,6 +132,34 @@ def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndar
     if zones is not None:
         _check_zones(texts, zones, dates, rows, path)
     return dates
+
+
+def read_date_text(column: pd.Series, rows: np.ndarray, path: str, *, field: str = "date"
+                   ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Date text by a file's rule: ISO (``2020-01-02``, with or without a time) or ``M/D/YYYY``, one format for
+    the whole column; a year, or a year and month, alone is no date. Returns the stripped texts, their dates and
+    times as written (the wall clock) and each one's UTC offset (missing where none is written); the first cell
+    that is not a date is a :class:`DataError` naming its row (``rows`` holds each cell's row number)."""
+    texts = column.astype(str).str.strip()
+    parts = texts.str.extract(_ZONED)
+    parsed, failed, readable = _parse_wall(parts["wall"].fillna(texts))
+    if failed.any():
+        raise _unreadable_date(texts, failed, readable, rows, path, field)
+    return texts, parsed, parts["zone"]
+
+
+def _unreadable_date(texts: pd.Series, failed: np.ndarray, readable: np.ndarray, rows: np.ndarray, path: str,
+                     field: str) -> DataError:
+    """The error of the first cell in ``failed``: in another format than the others, empty, or not a date."""
+    i = int(np.argmax(failed))
+    text, row = str(texts.iloc[i]), int(rows[i])
+    if readable[i]:
+        problem = f"{field} {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
+    elif text in ("", "NaT"):
+        problem = f"{field} is empty (row {row}); {EXPECTED_DATE}"
+    else:
+        problem = f"{field} {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
+    return DataError(problem, path=path, row=row)
 
 
 def _plain_iso_days(column: pd.Series) -> np.ndarray | None:

@@ -37,6 +37,7 @@ from eventbt.data.checks import (
     iso,
     multi_level_columns,
     parse_bound,
+    read_date_text,
 )
 from eventbt.errors import DataError, did_you_mean
 from eventbt.prices import FIELDS, PriceData
@@ -49,6 +50,7 @@ IN_MEMORY_NAME = "<prices DataFrame>"
 _BAR_FIELDS = frozenset({"open", "high", "low", "close"})
 _NUMBER_KINDS = {"integer": "integers", "floating": "numbers", "mixed-integer-float": "numbers",
                  "decimal": "numbers"}
+_INDEX_TZ_FIX = "frame.tz_localize(None)"
 _Cell = Callable[[int, int], tuple[str, str, str, int]]
 """The field, symbol, date (ISO) and frame row of the cell at a (row, column) of the values being converted."""
 
@@ -66,6 +68,7 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
         raise DataError("has no rows; expected at least one row of prices", path=name)
     if isinstance(frame.columns, pd.MultiIndex):
         raise multi_level_columns(frame.columns, name)
+    _dates_in_one_place(frame, name)
     if isinstance(frame.index, pd.MultiIndex):  # a (date, symbol) index: its levels are the long layout's columns
         frame = frame.reset_index()
     symbol_column = find_column(pd.Index([str(c) for c in frame.columns]), SYMBOL_NAMES)
@@ -85,38 +88,60 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
                      sources={name: _digest(dates, chosen, fields)})
 
 
-def _dates(values: pd.Index | pd.Series, name: str) -> np.ndarray:
-    """Dates as ``datetime64[ns]`` at midnight, tz-naive; an unreadable one is named with its row. Numbers are
-    refused (pandas would read 20200102 as nanoseconds after 1970), and so are dates outside what
-    ``datetime64[ns]`` holds (a unit of seconds or a ``datetime.date`` may hold the year 2620)."""
+def _dates(values: pd.Index | pd.Series, rows: np.ndarray, name: str, tz_fix: str) -> np.ndarray:
+    """Dates as ``datetime64[ns]`` at midnight, tz-naive; an unreadable one is named with its row (``rows`` holds
+    the frame's row of each value). Numbers are refused (pandas would read 20200102 as nanoseconds after 1970),
+    and so are dates outside what ``datetime64[ns]`` holds (a unit of seconds or a ``datetime.date`` may hold the
+    year 2620). Text is read by a file's rule (:func:`~eventbt.data.checks.read_date_text`: ``YYYY-MM-DD`` or
+    ``M/D/YYYY``, one format for all), not guessed at: pandas would read ``01.02.2021`` as January 2nd and
+    ``2021-01`` as the 1st. ``tz_fix`` says how to drop a time zone."""
     kind = _NUMBER_KINDS.get(pd.api.types.infer_dtype(values, skipna=True))
     if kind is not None:
         given = np.asarray(values)
         first = given[~pd.isna(given)][0]
         raise DataError(f"dates are {kind} ({first}); expected datetimes or ISO date text", path=name)
-    try:
-        parsed = pd.to_datetime(pd.Series(np.asarray(values)), errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"has a date that cannot be read ({exc}); expected dates or ISO text", path=name) from None
-    if parsed.dt.tz is not None:
-        raise DataError(f"dates carry a time zone ({parsed.dt.tz}); expected tz-naive dates (market time)",
-                        path=name)
-    if parsed.isna().any():
-        row = int(np.argmax(parsed.isna().to_numpy())) + 1
+    cells = pd.Series(np.asarray(values))
+    missing = cells.isna().to_numpy()
+    if missing.any():
+        row = int(rows[np.argmax(missing)])
         raise DataError(f"row {row} has no date; expected a date on every row", path=name, row=row)
+    if _has_text(values, cells):
+        texts, parsed, zones = read_date_text(cells.map(str), rows, name)
+        zoned = zones.notna().to_numpy()
+        if zoned.any():
+            i = int(np.argmax(zoned))
+            raise DataError(f"date {texts.iloc[i]!r} (row {rows[i]}) carries a time zone ({zones.iloc[i]}); "
+                            "expected tz-naive dates (market time): write them without it", path=name,
+                            row=int(rows[i]))
+    else:
+        try:
+            parsed = pd.to_datetime(cells, errors="raise")
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"has a date that cannot be read ({exc}); expected dates or ISO text",
+                            path=name) from None
+    if parsed.dt.tz is not None:
+        raise DataError(f"dates carry a time zone ({parsed.dt.tz}); expected tz-naive dates (market time): "
+                        f"drop the zone, keeping each date as written, with {tz_fix}", path=name)
     outside = ((parsed < EARLIEST) | (parsed > LATEST)).to_numpy()
     if outside.any():
-        row = int(np.argmax(outside)) + 1
-        day = parsed.iloc[row - 1]
+        i = int(np.argmax(outside))
+        day = parsed.iloc[i]
         shown = str(day.date()) if day == day.normalize() else str(day)
-        raise DataError(f"date {shown!r} (row {row}) is outside the supported range {EARLIEST.date()} .. "
-                        f"{LATEST.date()}", path=name, row=row)
+        raise DataError(f"date {shown!r} (row {rows[i]}) is outside the supported range {EARLIEST.date()} .. "
+                        f"{LATEST.date()}", path=name, row=int(rows[i]))
     days = parsed.to_numpy(dtype="datetime64[ns]")
-    if (days != days.astype("datetime64[D]").astype("datetime64[ns]")).any():
-        row = int(np.argmax(days != days.astype("datetime64[D]").astype("datetime64[ns]"))) + 1
-        raise DataError(f"row {row} has a time of day ({parsed.iloc[row - 1]}); expected daily dates",
-                        path=name, row=row)
+    timed = days != days.astype("datetime64[D]").astype("datetime64[ns]")
+    if timed.any():
+        i = int(np.argmax(timed))
+        raise DataError(f"row {rows[i]} has a time of day ({parsed.iloc[i]}); expected daily dates",
+                        path=name, row=int(rows[i]))
     return days
+
+
+def _has_text(values: pd.Index | pd.Series, cells: pd.Series) -> bool:
+    """Whether any date is given as text (then all are read as text, by a file's rule)."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    return kind == "string" or (kind.startswith("mixed") and bool(cells.map(lambda v: isinstance(v, str)).any()))
 
 
 def _numbers(values: pd.DataFrame, kind: str, name: str, cell: _Cell) -> np.ndarray:
@@ -184,13 +209,14 @@ def _ordered(dates: np.ndarray, name: str) -> None:
 def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
           ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
     _one_symbols_bars(frame, name)
+    rows = np.arange(1, len(frame) + 1)
     date_column = find_column(pd.Index([str(c) for c in frame.columns]), DATE_NAMES)
     if date_column is not None:
         column = next(c for c in frame.columns if str(c) == date_column)
-        dates, body = _dates(frame[column], name), frame.drop(columns=[column])
+        dates, body = _dates(frame[column], rows, name, _column_tz_fix(column)), frame.drop(columns=[column])
     elif isinstance(frame.index, pd.DatetimeIndex) or frame.index.dtype == object or \
             pd.api.types.is_string_dtype(frame.index.dtype):  # pandas 3 reads text as str, not object
-        dates, body = _dates(frame.index, name), frame
+        dates, body = _dates(frame.index, rows, name, _INDEX_TZ_FIX), frame
     else:
         raise DataError("has no dates: expected a DatetimeIndex or a 'date' column", path=name)
     _ordered(dates, name)
@@ -207,14 +233,18 @@ def _one_symbols_bars(frame: pd.DataFrame, name: str) -> None:
     lowered = {str(c).lower(): str(c) for c in frame.columns}
     if _BAR_FIELDS.issubset(lowered):
         close = lowered["close"]
+        zoned = ".tz_localize(None)" if getattr(frame.index, "tz", None) is not None else ""
         raise DataError(
             "has open, high, low and close columns, the bars of one symbol; expected one close column per symbol "
             f"(for one symbol's bars pass a long frame with a symbol column, or frame[[{close!r}]].rename("
-            f"columns={{{close!r}: 'AAPL'}}))", path=name)
+            f"columns={{{close!r}: 'AAPL'}}){zoned})", path=name)
 
 
 def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[str] | None
           ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
+    dated_index = _dates_in_index(frame.index)
+    if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:  # the dates, as a wide frame takes it
+        frame = frame.rename_axis("date")
     table = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
     _columns_once(table.columns, name)
     columns = {str(c).lower(): c for c in table.columns}
@@ -233,7 +263,7 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
     chosen = _choose(sorted(set(labels)), wanted, name) if wanted is not None else tuple(sorted(set(labels)))
     keep = labels.isin(chosen).to_numpy()
     table, labels, rows = table[keep], labels[keep], np.flatnonzero(keep) + 1
-    row_dates = _dates(table[date_name], name)
+    row_dates = _dates(table[date_name], rows, name, _INDEX_TZ_FIX if dated_index else _column_tz_fix(date_name))
     dates = np.unique(row_dates)
     row_at, column_at = np.searchsorted(dates, row_dates), np.searchsorted(np.array(chosen), labels.to_numpy())
     pairs = row_at.astype(np.int64) * len(chosen) + column_at
@@ -253,6 +283,33 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
             grid[row_at, column_at] = _numbers(table[[columns[field]]], "a price column", name, cell)[:, 0]
             fields[field] = grid
     return dates, chosen, fields
+
+
+def _dates_in_index(index: pd.Index) -> bool:
+    """Whether an index holds dates: a ``DatetimeIndex``, or one named date, day or datetime."""
+    return isinstance(index, pd.DatetimeIndex) or any(str(level).lower() in DATE_NAMES for level in index.names
+                                                      if level is not None)
+
+
+def _dates_in_one_place(frame: pd.DataFrame, name: str) -> None:
+    """Dates in the index and in a date column as well (two sources that may disagree, or a ``set_index('date',
+    drop=False)``) are refused rather than one of them used; so is any index level named as a column."""
+    columns = [str(c) for c in frame.columns]
+    date_column = find_column(pd.Index(columns), DATE_NAMES)
+    if date_column is not None and _dates_in_index(frame.index):
+        named = [str(level) for level in frame.index.names if level is not None]
+        index = f"its index ({', '.join(map(repr, named))})" if named else "its index (a DatetimeIndex)"
+        raise DataError(f"has dates in {index} and in column {date_column!r}; expected them in one place: drop one "
+                        f"(frame.drop(columns={date_column!r}), or frame.reset_index(drop=True))", path=name)
+    for level in frame.index.names:
+        if level is not None and str(level) in columns:
+            raise DataError(f"has {str(level)!r} as an index level and as a column; expected it once: drop one "
+                            f"(frame.drop(columns={str(level)!r}), or frame.reset_index(drop=True))", path=name)
+
+
+def _column_tz_fix(column: object) -> str:
+    """How to drop the time zone of the dates in ``column``, keeping each date as written."""
+    return f"frame[{column!r}] = frame[{column!r}].dt.tz_localize(None)"
 
 
 def _columns_once(columns: pd.Index, name: str) -> None:
