@@ -235,10 +235,13 @@ def _check_zones(texts: pd.Series, zones: pd.Series, dates: np.ndarray, rows: np
 def multi_level_columns(columns: pd.MultiIndex, path: str) -> DataError:
     """The error of prices whose columns have more than one level of labels (a field and a symbol, as a
     yfinance download has): read as they are, each pair would be taken for a symbol and traded."""
+    level, close = next(((k, str(label)) for k in range(columns.nlevels) for label in columns.levels[k]
+                         if str(label).lower() == "close"), (0, "Close"))
+    how = f"frame[{close!r}], or " if level == 0 else ""  # the field second, as yfinance's group_by='ticker' gives
     return DataError(f"has {columns.nlevels} levels of column labels (the first column is {columns[0]!r}); "
                      "expected one level: a column per symbol (wide), or date, symbol and close columns (long). "
-                     "For a frame with a field level, pass its closes: frame['Close'], or frame.xs('Close', axis=1, "
-                     "level=0)", path=path)
+                     f"For a frame with a field level, pass its closes: {how}frame.xs({close!r}, axis=1, "
+                     f"level={level})", path=path)
 
 
 def find_column(columns: pd.Index, names: Sequence[str]) -> str | None:

@@ -64,28 +64,39 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"prices must be a pandas DataFrame (wide or long), got {type(frame).__name__}", path=name)
+    if len(frame.columns) == 0:
+        raise _no_price_columns(len(frame), name)
     if frame.empty:
         raise DataError("has no rows; expected at least one row of prices", path=name)
     if isinstance(frame.columns, pd.MultiIndex):
         raise multi_level_columns(frame.columns, name)
+    stripped = [c.strip() if isinstance(c, str) else c for c in frame.columns]
+    if stripped != list(frame.columns):  # a file's rule: 'AAA ' is AAA (two names that become one are refused)
+        frame = frame.set_axis(stripped, axis=1)
     _dates_in_one_place(frame, name)
     if isinstance(frame.index, pd.MultiIndex):  # a (date, symbol) index: its levels are the long layout's columns
         frame = frame.reset_index()
     symbol_column = find_column(pd.Index([str(c) for c in frame.columns]), SYMBOL_NAMES)
     if symbol_column is not None:
-        dates, chosen, fields = _long(frame, symbol_column, name, symbols)
+        dates, chosen, fields, rows = _long(frame, symbol_column, name, symbols)
     else:
-        dates, chosen, fields = _wide(frame, name, symbols)
-    rows = np.arange(1, len(dates) + 1)
+        dates, chosen, fields, rows = _wide(frame, name, symbols)
     for j, symbol in enumerate(chosen):
         check_bars({field: values[:, j] for field, values in fields.items()}, symbol=symbol, dates=dates,
-                   rows=rows, path=name)
+                   rows=rows[:, j], path=name)
     dates, fields = _cut(dates, fields, parse_bound(start, "start", name), parse_bound(end, "end", name), name)
     narrow = {str(column).strip() for column, dtype in frame.dtypes.items() if is_narrow_float(dtype)}
     return PriceData(dates=dates, symbols=chosen, float32_symbols=float32_symbols(narrow, chosen),
                      close=fields["close"], open=fields.get("open"),
                      high=fields.get("high"), low=fields.get("low"), volume=fields.get("volume"),
                      sources={name: _digest(dates, chosen, fields)})
+
+
+def _no_price_columns(rows: int, name: str) -> DataError:
+    """A frame of dates alone (or of nothing): it has no prices, whether it has rows or not."""
+    some = f"{rows} row{'s' if rows != 1 else ''} but " if rows else ""
+    return DataError(f"has {some}no price columns; expected a column of closes per symbol (wide), or date, symbol "
+                     "and close columns (long)", path=name)
 
 
 def _dates(values: pd.Index | pd.Series, rows: np.ndarray, name: str, tz_fix: str) -> np.ndarray:
@@ -206,8 +217,11 @@ def _ordered(dates: np.ndarray, name: str) -> None:
                         date=iso(dates[i + 1]), row=i + 2)
 
 
-def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
-          ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
+_Read = tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray], np.ndarray]
+"""The dates, the symbols chosen, each field's values and each value's row in the frame (counted from 1)."""
+
+
+def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None) -> _Read:
     _one_symbols_bars(frame, name)
     rows = np.arange(1, len(frame) + 1)
     date_column = find_column(pd.Index([str(c) for c in frame.columns]), DATE_NAMES)
@@ -219,12 +233,14 @@ def _wide(frame: pd.DataFrame, name: str, wanted: Sequence[str] | None
         dates, body = _dates(frame.index, rows, name, _INDEX_TZ_FIX), frame
     else:
         raise DataError("has no dates: expected a DatetimeIndex or a 'date' column", path=name)
+    if len(body.columns) == 0:
+        raise _no_price_columns(len(frame), name)
     _ordered(dates, name)
     chosen = _choose([str(c) for c in body.columns], wanted, name)
     by_name = {str(c): c for c in body.columns}
     close = _numbers(body[[by_name[s] for s in chosen]], "a symbol column", name,
                      lambda i, j: ("close", chosen[j], iso(dates[i]), i + 1))
-    return dates, chosen, {"close": np.ascontiguousarray(close)}
+    return dates, chosen, {"close": np.ascontiguousarray(close)}, np.broadcast_to(rows[:, None], close.shape)
 
 
 def _one_symbols_bars(frame: pd.DataFrame, name: str) -> None:
@@ -240,8 +256,7 @@ def _one_symbols_bars(frame: pd.DataFrame, name: str) -> None:
             f"columns={{{close!r}: 'AAPL'}}){zoned})", path=name)
 
 
-def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[str] | None
-          ) -> tuple[np.ndarray, tuple[str, ...], dict[str, np.ndarray]]:
+def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[str] | None) -> _Read:
     dated_index = _dates_in_index(frame.index)
     if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:  # the dates, as a wide frame takes it
         frame = frame.rename_axis("date")
@@ -275,6 +290,8 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
                 raise DataError(f"{symbol!r} has two rows for {day}; expected one row per date and symbol",
                                 path=name, symbol=symbol, date=day)
             seen[pair] = True
+    frame_rows = np.zeros((len(dates), len(chosen)), dtype=np.int64)
+    frame_rows[row_at, column_at] = rows
     fields: dict[str, np.ndarray] = {}
     for field in FIELDS:
         if field in columns:
@@ -282,7 +299,7 @@ def _long(frame: pd.DataFrame, symbol_column: str, name: str, wanted: Sequence[s
             cell = _long_cell(field, labels.to_numpy(), row_dates, rows)
             grid[row_at, column_at] = _numbers(table[[columns[field]]], "a price column", name, cell)[:, 0]
             fields[field] = grid
-    return dates, chosen, fields
+    return dates, chosen, fields, frame_rows
 
 
 def _dates_in_index(index: pd.Index) -> bool:

@@ -13,7 +13,6 @@ import pytest
 from eventbt.data.frames import IN_MEMORY_NAME, prices_from_frame
 from eventbt.errors import DataError
 
-
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text()
 
 
@@ -144,3 +143,53 @@ def test_one_symbols_bars_with_a_time_zone_are_shown_the_whole_fix() -> None:
     assert _refused(bars).endswith("or frame[['Close']].rename(columns={'Close': 'AAPL'}).tz_localize(None))")
     closes = prices_from_frame(bars[["Close"]].rename(columns={"Close": "AAPL"}).tz_localize(None))
     assert closes.close[:, 0].tolist() == [10.2, 11.2]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("close", -5.0, "close for 'B' on 2021-01-05 (row 4) is -5.0; expected a positive price or empty"),
+    ("low", 25.0, "high for 'B' on 2021-01-05 (row 4) is 21.5, below low 25.0; expected high >= low"),
+    ("volume", -1.0, "volume for 'B' on 2021-01-05 (row 4) is -1.0; expected a volume of zero or more, or empty"),
+])
+def test_a_long_frames_bar_error_names_the_frames_row(field: str, value: float, message: str) -> None:
+    """B's bar on 2021-01-05 is the frame's 4th row (A and B alternate: rows 1-2 on the 4th, 3-4 on the 5th); the
+    bar rules named row 2, the date's place among the dates. They name the frame's row, as a file's rows are."""
+    long = _long().assign(open=[10.0, 20.0, 11.0, 21.0], high=[10.5, 20.5, 11.5, 21.5],
+                          low=[9.5, 19.5, 10.5, 20.5], volume=[1e3, 1e3, 1e3, 1e3])
+    long.loc[3, field] = value
+    assert _refused(long) == message
+
+
+def test_the_field_level_is_found_where_it_is() -> None:
+    """Ticker first, field second (yfinance's download(group_by='ticker')): the hint frame['Close'] and
+    xs(level=0) raised KeyError. The hint names level 1, and following it gives the closes."""
+    wide = _closes(pd.DatetimeIndex(["2021-01-04", "2021-01-05", "2021-01-06"]))
+    by_ticker = pd.concat({"Close": wide, "Open": wide}, axis=1).swaplevel(axis=1).sort_index(axis=1)
+    assert _refused(by_ticker).endswith("pass its closes: frame.xs('Close', axis=1, level=1)")
+    _documented(_refused(by_ticker))
+    assert prices_from_frame(by_ticker.xs("Close", axis=1, level=1)).sources == prices_from_frame(wide).sources
+
+
+def test_column_names_are_stripped_as_a_files_are() -> None:
+    """'AAA ' ran as a symbol 'AAA ' (a file strips it to AAA), so the scenario's AAA was not found; the frame's
+    names are stripped too, and 'AAA' beside 'AAA ' is refused as the same symbol twice."""
+    dates = pd.DatetimeIndex(["2021-01-04", "2021-01-05"])
+    padded = pd.DataFrame({"AAA ": [10.0, 11.0], " BBB": [20.0, 21.0]}, index=dates)
+    assert prices_from_frame(padded).symbols == ("AAA", "BBB")
+    assert _refused(padded.assign(AAA=[1.0, 2.0])) == "symbol 'AAA' appears twice; expected each symbol once"
+    _documented(_refused(padded.assign(AAA=[1.0, 2.0])))
+    long = _long().rename(columns={"close": " close ", "symbol": "symbol "})
+    assert prices_from_frame(long).sources == prices_from_frame(_long()).sources
+
+
+@pytest.mark.parametrize(("frame", "message"), [
+    (pd.DataFrame(index=pd.DatetimeIndex(["2021-01-04", "2021-01-05"])), "has 2 rows but no price columns"),
+    (pd.DataFrame({"date": ["2021-01-04"]}), "has 1 row but no price columns"),
+    (pd.DataFrame(), "has no price columns"),
+])
+def test_a_frame_without_price_columns_says_so(frame: pd.DataFrame, message: str) -> None:
+    """Dates alone were called a frame with no rows (and a date column alone gave prices of no symbol); the
+    rows are counted by hand (2, 1 and none)."""
+    assert _refused(frame) == (f"{message}; expected a column of closes per symbol (wide), or date, symbol and "
+                               "close columns (long)")
+    if frame.shape == (2, 0):
+        _documented(_refused(frame))
