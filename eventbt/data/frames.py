@@ -159,19 +159,38 @@ def _numbers(values: pd.DataFrame, kind: str, name: str, cell: _Cell) -> np.ndar
     """``values`` as float64 (None, NaN and pd.NA as NaN); a True or False (which float64 would take as 1 or 0)
     is refused naming the column (``kind`` says what it is), text naming its cell through ``cell``.
 
-    The whole frame is converted in one call; only when that fails are the columns, then the cells, looked at
-    one by one (an object column holding pd.NA converts there, with its missing values as NaN).
+    Text is refused whatever it says: float64 would read ``'100.5'`` and ``'nan'`` but not ``'NA'`` or ``'#N/A'``,
+    and a frame's cells are numbers or missing, one rule. The whole frame is converted in one call; only when
+    that fails are the columns, then the cells, looked at one by one (an object column holding pd.NA converts
+    there, with its missing values as NaN).
     """
     for j, dtype in enumerate(values.dtypes):
-        if pd.api.types.is_bool_dtype(dtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O" and values.iloc[
-                :, j].map(lambda v: isinstance(v, bool | np.bool_)).any()):
+        column = values.iloc[:, j]
+        held = column.map(type) if _holds_objects(dtype) else None
+        if pd.api.types.is_bool_dtype(dtype) or (held is not None and held.map(
+                lambda t: issubclass(t, bool | np.bool_)).any()):
             label = str(values.columns[j])
             raise DataError(f"{kind} {label!r} holds True/False values; expected numbers or NaN", path=name,
                             symbol=label if kind == "a symbol column" else None)
+        if held is not None:
+            text = held.map(lambda t: issubclass(t, str)).to_numpy(dtype=bool)
+            if text.any():
+                i = int(np.argmax(text))
+                field, symbol, day, row = cell(i, j)
+                label = str(values.columns[j])
+                raise DataError(f"{field} for {symbol!r} on {day} (row {row}) is the text {column.iloc[i]!r}; "
+                                "expected a number or NaN (convert the column first, e.g. "
+                                f"frame[{label!r}] = pd.to_numeric(frame[{label!r}]))", path=name, symbol=symbol,
+                                date=day, row=row)
     try:
         return np.asarray(values.to_numpy(dtype=float), dtype=float)
     except (ValueError, TypeError):
         return np.column_stack([_column_numbers(values.iloc[:, j], j, name, cell) for j in range(values.shape[1])])
+
+
+def _holds_objects(dtype: object) -> bool:
+    """Whether a column of this type may hold text or Python objects (numpy ``object``, pandas' string types)."""
+    return (isinstance(dtype, np.dtype) and dtype.kind == "O") or isinstance(dtype, pd.StringDtype)
 
 
 def _column_numbers(column: pd.Series, j: int, name: str, cell: _Cell) -> np.ndarray:

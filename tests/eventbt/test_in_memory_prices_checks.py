@@ -193,3 +193,16 @@ def test_a_frame_without_price_columns_says_so(frame: pd.DataFrame, message: str
                                "close columns (long)")
     if frame.shape == (2, 0):
         _documented(_refused(frame))
+
+
+@pytest.mark.parametrize("text", ["100.5", "nan", "NA", "#N/A"])
+def test_text_among_prices_is_refused_whatever_it_says(text: str) -> None:
+    """'100.5' was read as a number and 'nan' as missing while 'NA' and '#N/A' were refused: one rule now, every
+    text cell refused, naming AAA's third date (2021-01-06, row 3) and how to convert the column. In a pandas
+    string column every cell is text, so its first (10.0 written as '10.0', row 1) is named."""
+    frame = _closes(pd.DatetimeIndex(["2021-01-04", "2021-01-05", "2021-01-06"])).astype(object)
+    frame.iloc[2, 0] = text
+    hint = "expected a number or NaN (convert the column first, e.g. frame['AAA'] = pd.to_numeric(frame['AAA']))"
+    assert _refused(frame) == f"close for 'AAA' on 2021-01-06 (row 3) is the text {text!r}; {hint}"
+    as_string = frame.astype(str).astype("string")
+    assert _refused(as_string) == f"close for 'AAA' on 2021-01-04 (row 1) is the text '10.0'; {hint}"
