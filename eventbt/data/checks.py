@@ -666,27 +666,32 @@ def float32_message(path: str, prices: PriceData) -> list[str]:
 
     A float32 ``10.1`` is 10.100000381469727 exactly, and that is the price the run trades at, as numpy and
     pandas widen it; the same prices in a CSV file run at 10.1. The line names how many symbols, and the first
-    cell whose shortest float32 text (what pandas prints) differs from the number run, with both. None when
+    cell whose shortest float32 (or, for ``float16_symbols``, float16) text (what pandas prints) differs from the
+    number run, with both. None when
     every cell's decimals are its exact value (prices in quarters, say), or no price was stored so.
     """
     for symbol in prices.float32_symbols:
         j = prices.symbols.index(symbol)
+        single = np.float16 if symbol in prices.float16_symbols else np.float32
         for field in _PRICE_FIELDS:
             values = getattr(prices, field)
             if values is None:
                 continue
             column = values[:, j]
-            shown = np.where(np.isnan(column), np.nan, column.astype(np.float32).astype(str).astype(float))
+            shown = np.where(np.isnan(column), np.nan, column.astype(single).astype(str).astype(float))
             differs = np.flatnonzero(~np.isnan(column) & (shown != column))
             if not len(differs):
                 continue
             i = int(differs[0])
             others = len(prices.float32_symbols) - 1
             more = f" (and {others} other symbol{'s' if others != 1 else ''})" if others else ""
-            return [f"{path}: prices of {symbol!r}{more} are stored as 32-bit floats and run as their exact "
+            bits, fix = ((16, "give them as float64 from their source: a 16-bit float holds 3 or 4 significant "
+                          "digits, and widening it cannot bring back the ones it lost") if single is np.float16
+                         else (32, "give them as float64 rounded to their decimals (e.g. "
+                               "frame.astype('float64').round(6)) to run the decimals shown"))
+            return [f"{path}: prices of {symbol!r}{more} are stored as {bits}-bit floats and run as their exact "
                     f"values, not the decimals they print as ({field} for {symbol!r} on {iso(prices.dates[i])}: "
-                    f"{np.float32(column[i])!s} is run as {float(column[i])!r}); give them as float64 rounded "
-                    "to their decimals (e.g. frame.astype('float64').round(6)) to run the decimals shown"]
+                    f"{single(column[i])!s} is run as {float(column[i])!r}); {fix}"]
     return []
 
 

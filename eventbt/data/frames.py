@@ -85,11 +85,35 @@ def prices_from_frame(frame: pd.DataFrame, *, name: str = IN_MEMORY_NAME, symbol
         check_bars({field: values[:, j] for field, values in fields.items()}, symbol=symbol, dates=dates,
                    rows=rows[:, j], path=name)
     dates, fields = _cut(dates, fields, parse_bound(start, "start", name), parse_bound(end, "end", name), name)
-    narrow = {str(column).strip() for column, dtype in frame.dtypes.items() if is_narrow_float(dtype)}
+    narrow, half = _narrow_columns(frame, chosen)
     return PriceData(dates=dates, symbols=chosen, float32_symbols=float32_symbols(narrow, chosen),
+                     float16_symbols=float32_symbols(half, chosen),
                      close=fields["close"], open=fields.get("open"),
                      high=fields.get("high"), low=fields.get("low"), volume=fields.get("volume"),
                      sources={name: _digest(dates, chosen, fields)})
+
+
+def _narrow_columns(frame: pd.DataFrame, chosen: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """The names of the price columns (a chosen symbol's, or a long frame's fields) that hold 32- or 16-bit
+    floats, and of those that hold 16-bit ones: a column of that type, or an ``object`` column holding numpy
+    scalars of it (widened as a float32 column is, and not seen in its type)."""
+    narrow: set[str] = set()
+    half: set[str] = set()
+    for j, dtype in enumerate(frame.dtypes):
+        label = str(frame.columns[j])
+        if label not in chosen and label.lower() not in _BAR_FIELDS:
+            continue
+        if _holds_objects(dtype):
+            held = set(frame.iloc[:, j].map(type))
+            singles, halves = np.float32 in held, np.float16 in held
+        else:
+            halves = dtype == np.dtype(np.float16)
+            singles = is_narrow_float(dtype) and not halves
+        if singles or halves:
+            narrow.add(label)
+        if halves and not singles:
+            half.add(label)
+    return narrow, half
 
 
 def _no_price_columns(rows: int, name: str) -> DataError:
