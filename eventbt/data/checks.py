@@ -135,11 +135,15 @@ def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndar
 
 
 def read_date_text(column: pd.Series, rows: np.ndarray, path: str, *, field: str = "date"
-                   ) -> tuple[pd.Series, pd.Series, pd.Series]:
+                   ) -> tuple[pd.Series, pd.Series, pd.Series | None]:
     """Date text by a file's rule: ISO (``2020-01-02``, with or without a time) or ``M/D/YYYY``, one format for
     the whole column; a year, or a year and month, alone is no date. Returns the stripped texts, their dates and
-    times as written (the wall clock) and each one's UTC offset (missing where none is written); the first cell
-    that is not a date is a :class:`DataError` naming its row (``rows`` holds each cell's row number)."""
+    times as written (the wall clock) and each one's UTC offset (missing where none is written; ``None`` when the
+    column is bare ``YYYY-MM-DD``, read at once); the first cell that is not a date is a :class:`DataError`
+    naming its row (``rows`` holds each cell's row number)."""
+    plain = _plain_iso_days(column)
+    if plain is not None:
+        return column, pd.Series(plain), None
     texts = column.astype(str).str.strip()
     parts = texts.str.extract(_ZONED)
     parsed, failed, readable = _parse_wall(parts["wall"].fillna(texts))

@@ -130,7 +130,8 @@ def _dates(values: pd.Index | pd.Series, rows: np.ndarray, name: str, tz_fix: st
     year 2620). Text is read by a file's rule (:func:`~eventbt.data.checks.read_date_text`: ``YYYY-MM-DD`` or
     ``M/D/YYYY``, one format for all), not guessed at: pandas would read ``01.02.2021`` as January 2nd and
     ``2021-01`` as the 1st. ``tz_fix`` says how to drop a time zone."""
-    kind = _NUMBER_KINDS.get(pd.api.types.infer_dtype(values, skipna=True))
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    kind = _NUMBER_KINDS.get(inferred)
     if kind is not None:
         given = np.asarray(values)
         first = given[~pd.isna(given)][0]
@@ -140,11 +141,11 @@ def _dates(values: pd.Index | pd.Series, rows: np.ndarray, name: str, tz_fix: st
     if missing.any():
         row = int(rows[np.argmax(missing)])
         raise DataError(f"row {row} has no date; expected a date on every row", path=name, row=row)
-    if _has_text(values, cells):
-        texts, parsed, zones = read_date_text(cells.map(str), rows, name)
-        zoned = zones.notna().to_numpy()
-        if zoned.any():
-            i = int(np.argmax(zoned))
+    if inferred == "string" or (inferred.startswith("mixed") and cells.map(lambda v: isinstance(v, str)).any()):
+        # text is read by a file's rule, and so is every date beside it (a Timestamp as its ISO text)
+        texts, parsed, zones = read_date_text(cells if inferred == "string" else cells.map(str), rows, name)
+        if zones is not None and zones.notna().any():
+            i = int(np.argmax(zones.notna().to_numpy()))
             raise DataError(f"date {texts.iloc[i]!r} (row {rows[i]}) carries a time zone ({zones.iloc[i]}); "
                             "expected tz-naive dates (market time): write them without it", path=name,
                             row=int(rows[i]))
@@ -171,12 +172,6 @@ def _dates(values: pd.Index | pd.Series, rows: np.ndarray, name: str, tz_fix: st
         raise DataError(f"row {rows[i]} has a time of day ({parsed.iloc[i]}); expected daily dates",
                         path=name, row=int(rows[i]))
     return days
-
-
-def _has_text(values: pd.Index | pd.Series, cells: pd.Series) -> bool:
-    """Whether any date is given as text (then all are read as text, by a file's rule)."""
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    return kind == "string" or (kind.startswith("mixed") and bool(cells.map(lambda v: isinstance(v, str)).any()))
 
 
 def _numbers(values: pd.DataFrame, kind: str, name: str, cell: _Cell) -> np.ndarray:
