@@ -11,7 +11,10 @@
 The frame is read as arrays, not cell by cell: the columns go to float64 at once and the checks run on whole
 arrays, with the same rules and messages as a file's (:func:`eventbt.data.checks.check_bars`: positive finite
 prices, volume >= 0, low <= open/close <= high, at least one close per symbol; dates tz-naive, unique and
-increasing). A row of a message is the frame's row number counted from 1. The :class:`PriceData` keeps the
+increasing). Where a frame could be read more than one way, a file's rule decides: date text is ``YYYY-MM-DD``
+or ``M/D/YYYY`` (never day first, never a year and month alone), column names are stripped, and a text cell is
+refused whatever it says; dates are taken from one place, the index or a date column, not both. A row of a
+message is the frame's row number counted from 1. The :class:`PriceData` keeps the
 frame's digest under ``name`` (default ``<prices DataFrame>``) in ``sources``: the SHA-256 of its dates,
 symbols and every field's float64 bytes, so the audit header identifies in-memory prices as it identifies
 files, and two frames with the same numbers have the same digest.
