@@ -86,7 +86,7 @@ class PriceData:
     ``missing_text`` lists the cells the source wrote as text meaning "no price" (a warning, not an error);
     ``float32_symbols`` the symbols whose prices the source stored as 32-bit (or 16-bit) floats, widened exactly
     to float64 (a warning when that changes the decimals they print as: see
-    :func:`eventbt.data.checks.float32_message`).
+    :func:`eventbt.data.checks.float32_message`), and ``float16_symbols`` those of them stored as 16-bit floats.
     """
 
     dates: np.ndarray
@@ -101,6 +101,7 @@ class PriceData:
     warmup_bars: int = 0
     missing_text: tuple[MissingText, ...] = ()
     float32_symbols: tuple[str, ...] = ()
+    float16_symbols: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if list(self.symbols) != sorted(self.symbols):
@@ -206,6 +207,7 @@ class PriceData:
             warmup_bars=warmup if warmup < len(dates) else 0,
             missing_text=tuple(m for m in self.missing_text if m.symbol in kept and m.date in days),
             float32_symbols=tuple(symbol for symbol in self.float32_symbols if symbol in kept),
+            float16_symbols=tuple(symbol for symbol in self.float16_symbols if symbol in kept),
         )
 
 

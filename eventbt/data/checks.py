@@ -42,6 +42,7 @@ __all__ = [
     "missing_text_message",
     "multi_level_columns",
     "priceless_dates_message",
+    "read_date_text",
     "stale_messages",
 ]
 
@@ -114,21 +115,10 @@ def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndar
         readable = ~failed
         zones = None
     else:
-        texts = column.astype(str).str.strip()
-        parts = texts.str.extract(_ZONED)
-        wall = parts["wall"].fillna(texts)
-        zones = parts["zone"]
-        parsed, failed, readable = _parse_wall(wall)
+        texts, parsed, zones = read_date_text(column, rows, path, field=field)
+        failed = readable = np.zeros(len(column), dtype=bool)
     if failed.any():
-        i = int(np.argmax(failed))
-        text, row = str(texts.iloc[i]), int(rows[i])
-        if readable[i]:
-            problem = f"{field} {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
-        elif text in ("", "NaT"):
-            problem = f"{field} is empty (row {row}); {EXPECTED_DATE}"
-        else:
-            problem = f"{field} {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
-        raise DataError(problem, path=path, row=row)
+        raise _unreadable_date(texts, failed, readable, rows, path, field)
     outside = ((parsed < EARLIEST) | (parsed > LATEST)).to_numpy()
     if outside.any():
         i = int(np.argmax(outside))
@@ -142,6 +132,38 @@ def parse_dates(column: pd.Series, path: str, *, field: str = "date") -> np.ndar
     if zones is not None:
         _check_zones(texts, zones, dates, rows, path)
     return dates
+
+
+def read_date_text(column: pd.Series, rows: np.ndarray, path: str, *, field: str = "date"
+                   ) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+    """Date text by a file's rule: ISO (``2020-01-02``, with or without a time) or ``M/D/YYYY``, one format for
+    the whole column; a year, or a year and month, alone is no date. Returns the stripped texts, their dates and
+    times as written (the wall clock) and each one's UTC offset (missing where none is written; ``None`` when the
+    column is bare ``YYYY-MM-DD``, read at once); the first cell that is not a date is a :class:`DataError`
+    naming its row (``rows`` holds each cell's row number)."""
+    plain = _plain_iso_days(column)
+    if plain is not None:
+        return column, pd.Series(plain), None
+    texts = column.astype(str).str.strip()
+    parts = texts.str.extract(_ZONED)
+    parsed, failed, readable = _parse_wall(parts["wall"].fillna(texts))
+    if failed.any():
+        raise _unreadable_date(texts, failed, readable, rows, path, field)
+    return texts, parsed, parts["zone"]
+
+
+def _unreadable_date(texts: pd.Series, failed: np.ndarray, readable: np.ndarray, rows: np.ndarray, path: str,
+                     field: str) -> DataError:
+    """The error of the first cell in ``failed``: in another format than the others, empty, or not a date."""
+    i = int(np.argmax(failed))
+    text, row = str(texts.iloc[i]), int(rows[i])
+    if readable[i]:
+        problem = f"{field} {text!r} (row {row}) is written in another format than the other dates; {ONE_FORMAT}"
+    elif text in ("", "NaT"):
+        problem = f"{field} is empty (row {row}); {EXPECTED_DATE}"
+    else:
+        problem = f"{field} {text!r} (row {row}) is not a date; {EXPECTED_DATE}"
+    return DataError(problem, path=path, row=row)
 
 
 def _plain_iso_days(column: pd.Series) -> np.ndarray | None:
@@ -217,10 +239,13 @@ def _check_zones(texts: pd.Series, zones: pd.Series, dates: np.ndarray, rows: np
 def multi_level_columns(columns: pd.MultiIndex, path: str) -> DataError:
     """The error of prices whose columns have more than one level of labels (a field and a symbol, as a
     yfinance download has): read as they are, each pair would be taken for a symbol and traded."""
+    level, close = next(((k, str(label)) for k in range(columns.nlevels) for label in columns.levels[k]
+                         if str(label).lower() == "close"), (0, "Close"))
+    how = f"frame[{close!r}], or " if level == 0 else ""  # the field second, as yfinance's group_by='ticker' gives
     return DataError(f"has {columns.nlevels} levels of column labels (the first column is {columns[0]!r}); "
                      "expected one level: a column per symbol (wide), or date, symbol and close columns (long). "
-                     "For a frame with a field level, pass its closes: frame['Close'], or frame.xs('Close', axis=1, "
-                     "level=0)", path=path)
+                     f"For a frame with a field level, pass its closes: {how}frame.xs({close!r}, axis=1, "
+                     f"level={level})", path=path)
 
 
 def find_column(columns: pd.Index, names: Sequence[str]) -> str | None:
@@ -645,27 +670,32 @@ def float32_message(path: str, prices: PriceData) -> list[str]:
 
     A float32 ``10.1`` is 10.100000381469727 exactly, and that is the price the run trades at, as numpy and
     pandas widen it; the same prices in a CSV file run at 10.1. The line names how many symbols, and the first
-    cell whose shortest float32 text (what pandas prints) differs from the number run, with both. None when
+    cell whose shortest float32 (or, for ``float16_symbols``, float16) text (what pandas prints) differs from the
+    number run, with both. None when
     every cell's decimals are its exact value (prices in quarters, say), or no price was stored so.
     """
     for symbol in prices.float32_symbols:
         j = prices.symbols.index(symbol)
+        single = np.float16 if symbol in prices.float16_symbols else np.float32
         for field in _PRICE_FIELDS:
             values = getattr(prices, field)
             if values is None:
                 continue
             column = values[:, j]
-            shown = np.where(np.isnan(column), np.nan, column.astype(np.float32).astype(str).astype(float))
+            shown = np.where(np.isnan(column), np.nan, column.astype(single).astype(str).astype(float))
             differs = np.flatnonzero(~np.isnan(column) & (shown != column))
             if not len(differs):
                 continue
             i = int(differs[0])
             others = len(prices.float32_symbols) - 1
             more = f" (and {others} other symbol{'s' if others != 1 else ''})" if others else ""
-            return [f"{path}: prices of {symbol!r}{more} are stored as 32-bit floats and run as their exact "
+            bits, fix = ((16, "give them as float64 from their source: a 16-bit float holds 3 or 4 significant "
+                          "digits, and widening it cannot bring back the ones it lost") if single is np.float16
+                         else (32, "give them as float64 rounded to their decimals (e.g. "
+                               "frame.astype('float64').round(6)) to run the decimals shown"))
+            return [f"{path}: prices of {symbol!r}{more} are stored as {bits}-bit floats and run as their exact "
                     f"values, not the decimals they print as ({field} for {symbol!r} on {iso(prices.dates[i])}: "
-                    f"{np.float32(column[i])!s} is run as {float(column[i])!r}); give them as float64 rounded "
-                    "to their decimals (e.g. frame.astype('float64').round(6)) to run the decimals shown"]
+                    f"{single(column[i])!s} is run as {float(column[i])!r}); {fix}"]
     return []
 
 

@@ -17,6 +17,7 @@ import pytest
 import eventbt
 from eventbt.audit import read_audit
 from eventbt.data.checks import float32_message, float32_symbols
+from eventbt.data.frames import prices_from_frame
 from eventbt.scenario.validate import validate
 from eventbt.simulation import Simulation
 
@@ -99,3 +100,24 @@ def test_a_sub_panel_keeps_its_own_float32_symbols(tmp_path: Path) -> None:
     sub = sim.prices.select(("B",))
     assert sub.float32_symbols == ("B",) and float32_message("x", sub) == []
     assert np.array_equal(sub.close[:, 0], [10.5, 11.0, 11.5])
+
+
+def test_float16_and_object_held_singles_are_warned_about_too() -> None:
+    """A float16 column lost precision without a word: 10.1 is held as 10.1015625 (10.1 * 2**7 = 1292.8, rounded to
+    1293 over 2**7, the step of a half between 8 and 16), and pandas prints it 10.1. A float32 scalar in an object
+    column was widened as a float32 column is, unseen in the column's type. Both are warned about, the half in
+    its own words (widening cannot bring back its digits)."""
+    half = prices_from_frame(_wide("float16"))
+    assert half.close[0, 0] == 1293 / 2**7 == 10.1015625
+    assert float32_message("f", half) == [
+        "f: prices of 'A' (and 1 other symbol) are stored as 16-bit floats and run as their exact values, not the "
+        "decimals they print as (close for 'A' on 2020-01-02: 10.1 is run as 10.1015625); give them as float64 from "
+        "their source: a 16-bit float holds 3 or 4 significant digits, and widening it cannot bring back the ones it "
+        "lost"]
+    mixed = _wide("float64").astype(object)
+    mixed.iloc[1, 0] = np.float32(11.1)
+    single_11_1 = struct.unpack("<f", struct.pack("<f", 11.1))[0]
+    assert float32_message("f", prices_from_frame(mixed)) == [
+        "f: prices of 'A' are stored as 32-bit floats and run as their exact values, not the decimals they print as "
+        f"(close for 'A' on 2020-01-03: 11.1 is run as {single_11_1!r}); give them as float64 rounded to their "
+        "decimals (e.g. frame.astype('float64').round(6)) to run the decimals shown"]

@@ -144,7 +144,7 @@ def test_corporate_actions_are_not_read_from_a_frame(scenario: Path) -> None:
      "close for 'AAA' on 2021-01-06 (row 3) is inf"),
     (lambda f: f.iloc[[0, 2, 1, 3]], "date 2021-01-05 (row 3) comes before the date above it"),
     (lambda f: f.iloc[[0, 1, 1, 2]], "date 2021-01-05 (row 3) repeats"),
-    (lambda f: f.assign(AAA="x"), "close for 'AAA' on 2021-01-04 (row 1) is 'x'; expected a number or NaN"),
+    (lambda f: f.assign(AAA="x"), "close for 'AAA' on 2021-01-04 (row 1) is the text 'x'; expected a number or NaN"),
     (lambda f: f.tz_localize("UTC"), "dates carry a time zone (UTC)"),
     (lambda f: f.set_axis(range(len(f))), "has no dates: expected a DatetimeIndex or a 'date' column"),
     (lambda f: f.assign(AAA=np.nan), "no close prices for 'AAA': every row is empty"),
@@ -275,8 +275,9 @@ def test_a_cell_that_is_not_a_number_is_named_with_its_symbol_date_and_row() -> 
     wide.iloc[2, 0] = "$21"  # BBB, 2021-01-06
     with pytest.raises(DataError) as caught:
         prices_from_frame(wide)
-    assert str(caught.value) == f"{IN_MEMORY_NAME}: close for 'BBB' on 2021-01-06 (row 3) is '$21'; expected a " \
-                                "number or NaN"
+    assert str(caught.value) == f"{IN_MEMORY_NAME}: close for 'BBB' on 2021-01-06 (row 3) is the text '$21'; " \
+                                "expected a number or NaN (convert the column first, e.g. frame['BBB'] = " \
+                                "pd.to_numeric(frame['BBB']))"
     _in_the_docs(caught.value)
     long = wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="symbol", value_name="close")
     long = long.sort_values(["date", "symbol"], ignore_index=True)
@@ -284,8 +285,9 @@ def test_a_cell_that_is_not_a_number_is_named_with_its_symbol_date_and_row() -> 
     for symbols in (None, ["BBB"]):
         with pytest.raises(DataError) as caught:
             prices_from_frame(long, symbols=symbols)
-        assert str(caught.value) == f"{IN_MEMORY_NAME}: close for 'BBB' on 2021-01-06 (row 6) is '$21'; expected " \
-                                    "a number or NaN"
+        assert str(caught.value) == f"{IN_MEMORY_NAME}: close for 'BBB' on 2021-01-06 (row 6) is the text '$21'; " \
+                                    "expected a number or NaN (convert the column first, e.g. frame['close'] = " \
+                                    "pd.to_numeric(frame['close']))"
 
 
 def test_pd_na_in_an_object_column_is_a_missing_price_like_none() -> None:

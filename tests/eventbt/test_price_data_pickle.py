@@ -50,7 +50,7 @@ def test_a_panel_given_back_at_an_odd_offset_is_aligned_and_equal() -> None:
 
 def test_a_plain_pickle_round_trip_keeps_every_field() -> None:
     """Every field set, none left at its default: the bars, a split and a dividend, a cell written as text, a
-    symbol stored as float32, the sources and the warm-up."""
+    symbol stored as float32 and one as float16, the sources and the warm-up."""
     close = workloads.gbm_prices(3, 10).close
     prices = PriceData(dates=workloads.gbm_prices(3, 10).dates, symbols=("A", "B", "C"), close=close,
                        open=close * 0.99, high=close * 1.02, low=close * 0.97, volume=np.full(close.shape, 5e5),
@@ -58,7 +58,7 @@ def test_a_plain_pickle_round_trip_keeps_every_field() -> None:
                        actions=(CorporateAction(date="2020-01-06", symbol="A", kind="dividend", value=0.25),
                                 CorporateAction(date="2020-01-07", symbol="B", kind="split", value=2.0)),
                        missing_text=(MissingText(symbol="C", field="close", date="2020-01-08", text="#N/A"),),
-                       float32_symbols=("B",))
+                       float32_symbols=("B", "C"), float16_symbols=("C",))
     left_empty = [field.name for field in attrs.fields(PriceData)
                   if not isinstance(getattr(prices, field.name), np.ndarray) and not getattr(prices, field.name)]
     assert not left_empty  # no None, empty or 0: so each comparison below can fail
