@@ -41,7 +41,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from eventbt.data.fit import Fit, check_fit, order_type_asks
-from eventbt.data.frames import IN_MEMORY_NAME
+from eventbt.data.frames import IN_MEMORY_NAME, data_label
 from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
@@ -180,7 +180,7 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
     events = [event.to_dict() for event in config.events]  # the [[events]] as the scenario's tables hold them
     # prices passed as a frame are named as such: the scenario's file is not what lacks a column
     from_frame = IN_MEMORY_NAME in prices.sources
-    data_name = IN_MEMORY_NAME if from_frame else config.data.path  # what messages call the data
+    data_name = data_label(prices, config.data.path)  # what messages call the data
     fit = check_fit(prices, source=source, data_path=data_name,
                     from_frame=from_frame, timing=execution.timing,
                     volume_limit=execution.volume_limit, slippage=slippage,

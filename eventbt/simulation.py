@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from eventbt import __version__
 from eventbt.audit import AUDIT_FORMAT, AuditLog
 from eventbt.bus import Bus, Delivery
+from eventbt.data.frames import PRICE_DATA_NAME  # (re-exported: the audit header's name for a PriceData's prices)
 from eventbt.errors import BusError, EventbtError, HandlerError, RunInterrupted
 from eventbt.events import Event, describe_non_events
 from eventbt.handler import Context, Handler
@@ -41,11 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PRICE_DATA_NAME", "Simulation", "in_memory_prices", "load_scenario_prices", "open_output", "prices_digest",
            "run", "run_folder_audit_name", "run_to_folder", "scenario_audit_path", "stop_on_sigterm"]
-
-
-PRICE_DATA_NAME = "<prices PriceData>"
-"""How prices given as a :class:`PriceData` without ``sources`` are named in the audit header's ``data_files``
-(a DataFrame's are ``<prices DataFrame>``, :data:`eventbt.data.frames.IN_MEMORY_NAME`)."""
 
 
 def prices_digest(prices: PriceData) -> str:
@@ -93,10 +89,10 @@ def _data_warnings(config: ScenarioConfig, prices: PriceData, fit: Fit) -> list[
     """What the run warns about ``prices``; ``fit`` is the fit check's (its series' bounds and gaps, not worked
     out again)."""
     from eventbt.data.checks import data_warnings
-    from eventbt.data.frames import IN_MEMORY_NAME
+    from eventbt.data.frames import data_label
     from eventbt.data.warmup import warmup_warnings, window_warnings
 
-    path = config.data.path if IN_MEMORY_NAME not in prices.sources else IN_MEMORY_NAME
+    path = data_label(prices, config.data.path)
     lines = data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
                           missing=config.data.missing, found=(fit.bounds, fit.gaps))
     # a [data] start or end far outside the data's dates (a year written wrong), as `eventbt validate` says it

@@ -45,10 +45,21 @@ from eventbt.data.checks import (
 from eventbt.errors import DataError, did_you_mean
 from eventbt.prices import FIELDS, PriceData
 
-__all__ = ["IN_MEMORY_NAME", "prices_from_frame"]
+__all__ = ["IN_MEMORY_NAME", "PRICE_DATA_NAME", "data_label", "prices_from_frame"]
 
 IN_MEMORY_NAME = "<prices DataFrame>"
 """How in-memory prices are named in messages and in the audit header's ``data_files``."""
+
+PRICE_DATA_NAME = "<prices PriceData>"
+"""How prices given as a :class:`PriceData` without ``sources`` (built in Python) are named: in the audit header's
+``data_files`` and in messages."""
+
+
+def data_label(prices: PriceData, path: str) -> str:
+    """What messages call a run's prices: ``<prices DataFrame>`` for a frame's, else ``path``, the scenario's
+    ``[data] path`` (a PriceData built in Python is named by it too: it stands for the scenario's data, as in the
+    tests and sweeps that build one; its audit header names it :data:`PRICE_DATA_NAME`)."""
+    return IN_MEMORY_NAME if IN_MEMORY_NAME in prices.sources else path
 
 _BAR_FIELDS = frozenset({"open", "high", "low", "close"})
 _NUMBER_KINDS = {"integer": "integers", "floating": "numbers", "mixed-integer-float": "numbers",
