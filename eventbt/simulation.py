@@ -73,9 +73,12 @@ def in_memory_prices(config: ScenarioConfig, given: PriceData | pd.DataFrame) ->
 
     data, warmup = config.data, config.run.warmup
     if data.corporate_actions:
-        raise ScenarioError(f"[data] corporate_actions = {data.corporate_actions!r} is read with the price file; "
-                            "prices given as a DataFrame carry no corporate actions: run from the file, or leave "
-                            "the key out",
+        what = ("is read with the price file" if data.corporate_actions == "columns" else
+                "is applied only to prices read from the scenario's file (its actions are checked against that "
+                "file's symbols and dates)")
+        raise ScenarioError(f"[data] corporate_actions = {data.corporate_actions!r} {what}; prices given as a "
+                            "DataFrame take no corporate actions: run from the file, pass prices already adjusted "
+                            "and leave the key out",
                             path=str(config.source) if config.source else None, table="data",
                             key="corporate_actions")
     prices = prices_from_frame(given, symbols=list(data.symbols) or None,

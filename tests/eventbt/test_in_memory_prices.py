@@ -133,7 +133,19 @@ def test_corporate_actions_are_not_read_from_a_frame(scenario: Path) -> None:
     """Actions come with a file (its columns or an actions file): a frame has neither, which is said."""
     config = ScenarioConfig.from_toml(scenario, ["data.corporate_actions=columns"])
     with pytest.raises(eventbt.ScenarioError, match=r"\[data\] corporate_actions = 'columns' is read with the price "
-                                                    r"file; prices given as a DataFrame carry no corporate actions"):
+                                                    r"file; prices given as a DataFrame take no corporate actions"):
+        eventbt.run(config, prices=_wide())
+
+
+def test_an_actions_file_with_a_frame_says_it_goes_with_the_scenarios_file(scenario: Path) -> None:
+    """An actions file is a file of its own, so "is read with the price file" (what a frame lacks for 'columns')
+    did not explain its refusal: it is applied only to prices read from the scenario's file, against whose symbols
+    and dates it is checked."""
+    config = ScenarioConfig.from_toml(scenario, ['data.corporate_actions="actions.csv"'])
+    with pytest.raises(eventbt.ScenarioError, match=r"corporate_actions = 'actions.csv' is applied only to prices read "
+                                                    r"from the scenario's file .*; prices given as a DataFrame take no "
+                                                    r"corporate actions: run from the file, pass prices already "
+                                                    r"adjusted and leave the key out"):
         eventbt.run(config, prices=_wide())
 
 
