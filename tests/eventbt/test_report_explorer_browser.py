@@ -211,6 +211,8 @@ def test_markup_in_names_stays_text(tmp_path: Path) -> None:
         browser.open(page.as_uri())
         browser.wait_until("document.documentElement.getAttribute('data-explorer-ready') === '1'")
         browser.click("tr[data-group] button.pick")
+        # the click's rendering may come late on a busy machine: wait for the rebalance's events to be listed
+        browser.wait_until("document.querySelector('#explorer-tree ol.events') !== null")
         _open_all(browser)
         text = browser.evaluate("document.getElementById('explorer-tree').textContent")
         assert HOSTILE_SYMBOL in text and HOSTILE_HANDLER in text
