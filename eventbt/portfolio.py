@@ -564,6 +564,24 @@ class BookHistory:
         self.total_value.extend(total_value)
         self.flow.extend([0.0] * len(bars))
 
+    def up_to(self, last_bar: int) -> BookHistory:
+        """This history cut to the bars up to ``last_bar`` (the last one marked): what happened on a bar in
+        progress (its fills, fees, signals, weights, dividends, splits, margin calls) left out, so that a partial
+        result's trades and costs cover the bars its equity does. The fees' totals are summed again in the order
+        paid (the same floats); ``fees_owed`` is what the models are owed now."""
+        cut = BookHistory(self.symbols)
+        for name in ("bars", "cash", "positions_value", "total_value", "flow", "long_value", "short_value"):
+            setattr(cut, name, list(getattr(self, name)))
+        cut.trade_rows = [row for row in self.trade_rows if row[0] <= last_bar]
+        for record in self.fee_log:
+            if record.bar <= last_bar:
+                cut.fee_log.append(record)
+                cut.fees[record.model] = cut.fees.get(record.model, 0.0) + record.paid
+        cut.fees_owed = dict(self.fees_owed)
+        for name in ("signals", "weights", "dividends", "splits", "margin_calls"):
+            setattr(cut, name, [record for record in getattr(self, name) if record.bar <= last_bar])
+        return cut
+
     def record_fee(self, record: FeeRecord, owed: float = 0.0) -> None:
         """A fee as the book paid it; ``owed`` is what its model is still owed after it."""
         self.fee_log.append(record)

@@ -457,8 +457,13 @@ class Simulation:
                          wall_clock={"ended": _now_iso()}, **fields)
 
     def result(self) -> Result:
-        """Results so far (complete once the run has finished)."""
-        return build_result(self.history, dates=self.prices.dates, initial_cash=self.config.portfolio.initial_cash,
+        """Results so far (complete once the run has finished). Before then (a run that failed, was interrupted or
+        is still going) they cover the bars marked so far: what the bar in progress did is in the audit log only
+        (:meth:`~eventbt.portfolio.BookHistory.up_to`), so the trades and costs are those of the equity's bars."""
+        history = self.history
+        if not (self.finished and self.status == "completed"):
+            history = history.up_to(history.bars[-1] if history.bars else -1)
+        return build_result(history, dates=self.prices.dates, initial_cash=self.config.portfolio.initial_cash,
                             audit=self.audit, scenario=self.config, status=self.status, finished=self.finished,
                             events=self.bus.delivered, dead_letters=len(self.dead_letters),
                             warmup_bars=self.prices.warmup_bars)

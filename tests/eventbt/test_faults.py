@@ -12,7 +12,7 @@ import pytest
 from eventbt.audit import read_audit
 from eventbt.cli import main
 from eventbt.errors import HandlerError
-from eventbt.events import Event, MarketEvent
+from eventbt.events import Event, FillEvent, MarketEvent
 from eventbt.handler import Handler
 from eventbt.simulation import Simulation
 from tests.properties.scripted import SCRIPTED, random_prices, scripted_config
@@ -69,6 +69,56 @@ def test_stop_leaves_results_up_to_the_failure_marked_incomplete() -> None:
     assert result.complete is False
     assert result.summary["status"] == "failed" and result.summary["complete"] is False
     assert len(result.equity) == 3  # bar 3 failed before its end-of-bar snapshot
+
+
+class FailsOnASecondFill(Handler):
+    """Raises on the second fill it sees (after the portfolio has booked it: the portfolio comes first)."""
+
+    name = "fails_on_fill"
+    subscribes = (FillEvent,)
+
+    def __init__(self) -> None:
+        self.fills = 0
+
+    def on_fill(self, event: FillEvent) -> None:
+        self.fills += 1
+        if self.fills == 2:
+            raise ZeroDivisionError(f"bad fill #{event.id}")
+
+
+def test_a_partial_result_has_the_trades_and_costs_of_its_equitys_bars() -> None:
+    """A handler fails on bar 0's second fill, after the book took both: the equity has no bar (bar 0 never
+    ended), and the trades, their count and the commission used to count bar 0's fills all the same (trades 2,
+    commission of both against a final value of the initial cash). Now the partial result covers the bars its
+    equity does: no trade and no commission; the fills are in the audit log."""
+    prices = random_prices(np.random.default_rng(7), bars=10, symbols=2)
+    simulation = Simulation(scripted_config(TARGETS), prices=prices, extra_handlers=[FailsOnASecondFill()])
+    with pytest.raises(HandlerError):
+        simulation.run()
+    result = simulation.result()
+    assert len(result.equity) == 0 and len(result.trades) == 0 and len(result.signals) == 0
+    assert (result.summary["trades"], result.summary["total_commission"]) == (0, 0.0)
+    assert len([r for r in simulation.audit.records() if r.get("type") == "FillEvent"]) == 2
+
+
+def test_a_result_taken_mid_run_covers_the_bars_marked_so_far() -> None:
+    """Stepped by the debugger to just after bar 4's first fill (bar 4 is a rebalance), the result's equity ends
+    at bar 3 and its trades are bar 0's: the fills of bar 4 come in once bar 4 is marked. Its status is
+    "running" (the run has not ended)."""
+    prices = random_prices(np.random.default_rng(7), bars=10, symbols=2)
+    simulation = Simulation(scripted_config(TARGETS), prices=prices)
+    debugger = simulation.debugger
+    debugger.add_breakpoint("FillEvent", date=str(prices.dates[4])[:10])
+    debugger.continue_()
+    debugger.step()  # bar 4's first fill, booked
+    result = simulation.result()
+    assert result.summary["status"] == "running" and result.complete is False
+    assert len(result.equity) == 4
+    full = Simulation(scripted_config(TARGETS), prices=prices).run()
+    assert full is not None
+    bar0 = full.trades[full.trades["date"] == full.equity.index[0]]
+    assert len(bar0) > 0
+    assert result.trades.reset_index(drop=True).equals(bar0.reset_index(drop=True))
 
 
 def test_a_failed_run_is_not_run_again() -> None:
