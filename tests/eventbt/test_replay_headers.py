@@ -1,8 +1,9 @@
 """Tests for how replay and diff say where two logs' headers differ when their events agree: every header value
-compared as JSON writes it (5 is not 5.0)."""
+compared as JSON writes it (5 is not 5.0), and the digests shown being those the lines hash to now."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,23 @@ def test_digests_that_differ_outside_the_headers_are_not_blamed_on_them() -> Non
     assert report.format() == (
         "identical: 0 event records agree; lines outside the compared fields differ (a note record, or an event's "
         f"seq, id or by), so the digests do: recorded {digest_of_lines(a)}, new {digest_of_lines(b)}")
+
+
+def test_diff_of_a_log_edited_after_it_was_written_shows_the_digest_its_lines_hash_to(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """B's header edited after the run (initial_cash 10000.0 -> 20000.0): the warning stays, the change is
+    listed, and the last line shows B's digest as its lines hash now, not the footer's (which is A's)."""
+    a = _run(tmp_path, "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    b = tmp_path / "b" / "audit.jsonl"
+    lines = b.read_text().splitlines(keepends=True)
+    assert '"initial_cash":10000.0' in lines[0]
+    b.write_text(lines[0].replace('"initial_cash":10000.0', '"initial_cash":20000.0') + "".join(lines[1:]))
+    assert main(["diff", str(a), str(b)]) == 0
+    captured = capsys.readouterr()
+    digest_a, now_b = read_audit(a)[-1]["digest"], digest_of_lines(read_audit(b))
+    assert now_b != digest_a == read_audit(b)[-1]["digest"]
+    out = captured.out.splitlines()
+    assert out[:2] == ["scenario changes:", "  portfolio.initial_cash: 10000.0 -> 20000.0"]
+    assert out[-1].endswith(f"the headers differ, so the digests do: A {digest_a}, B {now_b}")
+    assert f"eventbt: warning: B {b}: digest mismatch" in captured.err
