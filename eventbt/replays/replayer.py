@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
-from eventbt.errors import AuditError, DataError
+from eventbt.errors import AuditError, DataError, PluginError, did_you_mean
 from eventbt.replays.data_folder import find_data_folder, recorded_data_paths
 from eventbt.replays.divergence import (
     ABSENT,
@@ -329,6 +329,7 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.plugins import code_references
 
+    _check_stages(handlers or {})
     log_path = Path(audit_path)
     if log_path.is_dir():
         log_path = log_path / "audit.jsonl"
@@ -377,6 +378,17 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
         else:
             panel, notes = _file_prices(config, header, data_path, allow_changed_data)
         return _rerun(recorded, config, header, handlers, panel, notes)
+
+
+def _check_stages(handlers: Mapping[str, str]) -> None:
+    """Refuse a ``--handler`` for a stage that is not one, with the stage it was likely meant to be, before the log
+    is read (the pipeline refuses it too, later and without the hint)."""
+    from eventbt.pipeline import REPLACEABLE
+
+    for stage in sorted(handlers):
+        if stage not in REPLACEABLE:
+            raise PluginError(f"--handler {stage}=...: unknown stage {stage!r}{did_you_mean(stage, REPLACEABLE)}; "
+                              f"the stages are {', '.join(REPLACEABLE)}", reference=stage)
 
 
 def _in_memory_prices(config: Any, memory: InMemory, prices: PriceData | pd.DataFrame | None,

@@ -93,6 +93,24 @@ def test_audit_show_refuses_a_filter_that_can_match_nothing(run_folder: Path, ca
     assert capsys.readouterr().err == f"eventbt: error: {log}: {message.format(types=types)}\n"
 
 
+@pytest.mark.parametrize("name", ["fill", "FILL", "Fill", "fillevent"])
+def test_audit_show_takes_the_debuggers_short_type_names(run_folder: Path, capsys: pytest.CaptureFixture[str],
+                                                         name: str) -> None:
+    """`--type fill` (any case, with or without 'event') shows what `--type FillEvent` shows: every fill."""
+    assert main(["audit", "show", str(run_folder), "--type", "FillEvent"]) == 0
+    full = capsys.readouterr().out
+    assert main(["audit", "show", str(run_folder), "--type", name]) == 0
+    assert capsys.readouterr().out == full
+    fills = [r for r in read_audit(run_folder / "audit.jsonl") if r.get("type") == "FillEvent"]
+    assert len(full.splitlines()) == len(fills) + 1  # the column names, then one row a fill
+
+
+def test_audit_show_suggests_a_short_type_name(run_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt short name ('ordr') is refused with the short name it was likely meant to be."""
+    assert main(["audit", "show", str(run_folder), "--type", "ordr"]) == 2
+    assert "--type 'ordr' is not an event type (did you mean 'order'?)" in capsys.readouterr().err
+
+
 def test_audit_show_of_a_known_type_the_log_lacks_matches_nothing(run_folder: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """An event type eventbt has but this run did not publish (no split) is a valid filter."""

@@ -226,6 +226,16 @@ def test_bad_stage_replacements_are_plugin_errors(tmp_path: Path, stages: dict[s
     assert str(info.value) == message
 
 
+def test_a_misspelt_stage_is_refused_with_the_stage_it_was_likely_meant_to_be(tmp_path: Path) -> None:
+    """`--handler executon=...` names 'execution' (one letter off), before the log is read (here there is none)."""
+    from eventbt.errors import PluginError
+
+    with pytest.raises(PluginError) as info:
+        replay(tmp_path / "absent.jsonl", handlers={"executon": "x:Y"})
+    assert str(info.value) == ("--handler executon=...: unknown stage 'executon' (did you mean 'execution'?); the "
+                               "stages are strategy, rebalance, execution, portfolio")
+
+
 def test_replay_command_takes_handler_replacements(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`eventbt replay LOG --handler execution=module:Class` exits 1 and reports the diverging fill."""
     from eventbt.cli import main
