@@ -4,6 +4,8 @@
   eventbt audit show LOG [--type FillEvent] [--symbol AAPL] [--from 2020-01-01] [--to 2020-12-31]
   eventbt audit export LOG --to events.csv|events.parquet   (a new file, or one an earlier export wrote)
   eventbt audit verify LOG          (exit 1 when the log was modified after it was written)
+
+trace, show and export read a log modified after it was written as it is, after a one-line warning on stderr.
 """
 
 from __future__ import annotations
@@ -164,6 +166,7 @@ def execute(args: argparse.Namespace) -> int:
         raise AuditError(f"no such audit log{compressed_beside(path)}", path=str(path))
     records = read_audit(path)
     check_header(records, str(path))  # an empty file or another JSON-lines file is not an empty log
+    _warn_if_edited(records, path, {"trace": "traced", "show": "shown", "export": "exported"}[args.action])
     if args.action == "trace":
         chain = list(trace_records(list[Mapping[str, Any]](records), args.event_id))
         if not chain:
@@ -185,6 +188,19 @@ def execute(args: argparse.Namespace) -> int:
     atomic_write(target, _frame_bytes(frame, parquet=parquet))
     print(f"wrote {len(frame):,} events to {args.target}")
     return 0
+
+
+def _warn_if_edited(records: Sequence[Mapping[str, Any]], path: Path, done: str) -> None:
+    """One line on stderr, as ``eventbt diff`` gives, when the log's digest disagrees with its lines (it was edited
+    after it was written): what is wrong and where (:func:`eventbt.replays.replayer.digest_problem`). The log is
+    read as it is: reading an edited log is how one looks at the edit."""
+    from eventbt.replays.replayer import digest_problem
+
+    if records[-1].get("record") != "footer":
+        return  # a log cut short has no digest to check
+    problem = digest_problem(records)
+    if problem is not None:
+        print(f"eventbt: warning: {path}: {problem}; {done} as it is", file=sys.stderr)
 
 
 def _events_frame(records: Sequence[Mapping[str, Any]], *, parquet: bool) -> Any:
