@@ -12,6 +12,7 @@ side by side with the differing fields marked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ import attrs
 from eventbt.audit import event_records, trace_records
 
 __all__ = [
+    "ABSENT",
     "Divergence",
     "compared_fields",
     "describe_record",
@@ -31,7 +33,10 @@ __all__ = [
     "format_divergence",
     "format_outcomes",
     "outcome",
+    "same_json",
     "scenario_changes",
+    "shown_value",
+    "written_differently",
 ]
 
 _COMPARED = ("type", "time", "cause", "to", "data")
@@ -97,7 +102,7 @@ def first_divergence(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mappin
         flat_a = compared_fields(a) if a is not None else {}
         flat_b = compared_fields(b) if b is not None else {}
         fields = tuple(key for key in sorted({*flat_a, *flat_b})
-                       if flat_a.get(key, _MISSING) != flat_b.get(key, _MISSING))
+                       if flat_a.get(key, ABSENT) != flat_b.get(key, ABSENT))
         if not fields:
             continue  # differs only in fields not compared (``by``, ``seq``, ``id``, or the format)
         return Divergence(index=index, recorded=a, new=b, fields=fields,
@@ -105,12 +110,14 @@ def first_divergence(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mappin
     return None
 
 
-class _Missing:
+class _Absent:
+    """What a record or header lacks, as a comparison shows it: ``(absent)``."""
+
     def __repr__(self) -> str:
         return "(absent)"
 
 
-_MISSING = _Missing()
+ABSENT = _Absent()
 
 
 def _chain(records: Sequence[Mapping[str, Any]], record: Mapping[str, Any] | None) -> tuple[Mapping[str, Any], ...]:
@@ -138,7 +145,7 @@ def format_chain(chain: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _text(value: Any) -> str:
-    if value is _MISSING:
+    if value is ABSENT:
         return "(absent)"
     if isinstance(value, float):
         return repr(value)
@@ -153,7 +160,7 @@ def divergence_rows(divergence: Divergence) -> list[tuple[str, bool, str, str]]:
     flat_a = compared_fields(divergence.recorded) if divergence.recorded is not None else {}
     flat_b = compared_fields(divergence.new) if divergence.new is not None else {}
     keys = [*flat_a, *(k for k in flat_b if k not in flat_a)]
-    return [(key, key in divergence.fields, _text(flat_a.get(key, _MISSING)), _text(flat_b.get(key, _MISSING)))
+    return [(key, key in divergence.fields, _text(flat_a.get(key, ABSENT)), _text(flat_b.get(key, ABSENT)))
             for key in keys]
 
 
@@ -219,12 +226,36 @@ def format_outcomes(recorded: Mapping[str, Any], new: Mapping[str, Any], *,
     return "\n".join(lines)
 
 
+def shown_value(value: Any) -> str:
+    """A header value as a change line shows it: ``(absent)``, ``""`` for an empty text (data.end unset, shown
+    rather than a blank), a float as Python writes it back (``5.0``)."""
+    return '""' if value == "" else _text(value)
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Whether two values of a header are written the same in JSON, types included: ``5`` and ``5.0`` are equal in
+    Python but not the same JSON (an integer and a float), and the digest hashes what is written."""
+    if a is ABSENT or b is ABSENT:
+        return a is b
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def written_differently(a: Any, b: Any, why: str = "") -> str:
+    """For two values equal as numbers but not written the same (``5`` and ``5.0``): `` (the same number, written
+    as an integer and as a float)``, with ``: why`` before the parenthesis closes when given; else nothing."""
+    numbers = (int, float)
+    if (isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool)
+            and a == b and type(a) is not type(b)):
+        kinds = ("an integer" if isinstance(a, int) else "a float", "an integer" if isinstance(b, int) else "a float")
+        return f" (the same number, written as {kinds[0]} and as {kinds[1]}{': ' + why if why else ''})"
+    return ""
+
+
 def scenario_changes(recorded: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """``table.key: old -> new`` for every resolved scenario value that differs between two headers."""
+    """``table.key: old -> new`` for every resolved scenario value that differs between two headers, as JSON
+    writes it (:func:`same_json`): ``5`` against ``5.0`` is a change, said to be the same number."""
     a, b = flatten(recorded), flatten(new)
-
-    def shown(value: Any) -> str:
-        return '""' if value == "" else _text(value)  # an empty text (data.end unset) shown, not a blank
-
-    return [f"{key}: {shown(a.get(key, _MISSING))} -> {shown(b.get(key, _MISSING))}"
-            for key in sorted({*a, *b}) if a.get(key, _MISSING) != b.get(key, _MISSING)]
+    why = "the header records the scenario as written"
+    return [f"{key}: {shown_value(a.get(key, ABSENT))} -> {shown_value(b.get(key, ABSENT))}"
+            f"{written_differently(a.get(key, ABSENT), b.get(key, ABSENT), why)}"
+            for key in sorted({*a, *b}) if not same_json(a.get(key, ABSENT), b.get(key, ABSENT))]

@@ -22,15 +22,18 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
-from eventbt.errors import AuditError, DataError
+from eventbt.errors import AuditError, DataError, PluginError, did_you_mean
 from eventbt.replays.data_folder import find_data_folder, recorded_data_paths
 from eventbt.replays.divergence import (
+    ABSENT,
     Divergence,
     first_divergence,
     format_divergence,
     format_outcomes,
     outcome,
+    same_json,
     scenario_changes,
+    written_differently,
 )
 from eventbt.replays.in_memory import InMemory, given_prices, not_on_disk, recorded_in_memory
 from eventbt.scenario.plugins import imports_refused
@@ -61,6 +64,7 @@ class ReplayReport:
     changes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     labels: tuple[str, str] = ("recorded", "new")
+    headers_differ: bool = True
 
     @property
     def exit_code(self) -> int:
@@ -78,9 +82,12 @@ class ReplayReport:
             recorded, new = self.recorded_outcome.get("digest"), self.new_outcome.get("digest")
             line = f"identical: {self.new_outcome.get('events', 0):,} event records agree; digest {recorded}"
             if new != recorded:
-                # The events agree but the headers differ (a replaced stage, a what-if): say so, with both.
-                line = (f"identical: {self.new_outcome.get('events', 0):,} event records agree; the headers "
-                        f"differ, so the digests do: {self.labels[0]} {recorded}, {self.labels[1]} {new}")
+                # The events agree but the headers differ (a replaced stage, a what-if: the lines above say
+                # where), or lines the comparison leaves out do: say so, with both.
+                where = ("the headers differ" if self.headers_differ else "lines outside the compared fields "
+                         "differ (a note record, or an event's seq, id or by)")
+                line = (f"identical: {self.new_outcome.get('events', 0):,} event records agree; {where}, so the "
+                        f"digests do: {self.labels[0]} {recorded}, {self.labels[1]} {new}")
             lines.append(line)
             return "\n".join(lines)
         if self.divergence is not None:
@@ -229,23 +236,40 @@ def compare_logs(recorded: Sequence[Mapping[str, Any]], new: Sequence[Mapping[st
     changes += [f"stage {stage}: {stages_a.get(stage, '(built-in)')} -> {stages_b.get(stage, '(built-in)')}"
                 for stage in sorted({*stages_a, *stages_b}) if stages_a.get(stage) != stages_b.get(stage)]
     extra = list(notes)
-    for key in ("eventbt_version", "data_files", "symbols", "bars"):
-        if header_a.get(key) == header_b.get(key) or (key == "data_files" and changes):
+    # Every header field the digest covers, compared as JSON writes it (5 is not 5.0): when the digests differ
+    # because the headers do, a line here or above says where.
+    others = sorted({*header_a, *header_b} - {*_HEADER_FIELDS, *_HEADER_SHOWN_ELSEWHERE})
+    for key in (*_HEADER_FIELDS, *others):
+        a, b = header_a.get(key, ABSENT), header_b.get(key, ABSENT)
+        if same_json(a, b) or (key == "data_files" and changes):
             continue
-        if key == "data_files" and isinstance(header_a.get(key), dict) and isinstance(header_b.get(key), dict):
+        if key == "data_files" and isinstance(a, dict) and isinstance(b, dict):
             # One line a file: a replay on changed data has said it already (--allow-changed-data).
-            extra.extend(line for line in _data_file_changes(header_a[key], header_b[key], labels)
-                         if line not in extra)
+            extra.extend(line for line in _data_file_changes(a, b, labels) if line not in extra)
         else:
-            extra.append(f"header field {key!r} differs: {header_a.get(key)!r} -> {header_b.get(key)!r}")
+            extra.append(f"header field {key!r} differs: {a!r} -> {b!r}{written_differently(a, b)}")
     versions = version_differences(header_a.get("environment") or {}, header_b.get("environment") or {})
     if versions:
         extra.append(f"the {labels[0]} and {labels[1]} runs used different library versions "
                      f"({', '.join(versions)}); results are promised identical only on the same versions "
                      "(see docs/determinism.md)")
     identical = divergence is None and outcome_a["status"] == outcome_b["status"]
+    if identical:  # the digests are shown: those the lines hash to now, not a footer's of a log edited since
+        for result, records in ((outcome_a, recorded), (outcome_b, new)):
+            if result["digest"] is not None:
+                result["digest"] = digest_of_lines(list(records))
+    headers_differ = not same_json(*({key: value for key, value in header.items() if key not in _VOLATILE}
+                                     for header in (header_a, header_b)))
     return ReplayReport(identical=identical, divergence=divergence, recorded_outcome=outcome_a,
-                        new_outcome=outcome_b, changes=tuple(changes), notes=tuple(extra), labels=labels)
+                        new_outcome=outcome_b, changes=tuple(changes), notes=tuple(extra), labels=labels,
+                        headers_differ=headers_differ)
+
+
+# The header fields compared one by one (in this order, then any other but those shown elsewhere: the scenario and
+# stages as changes, the environment and wall clock, which the digest leaves out, by the library versions).
+_HEADER_FIELDS = ("eventbt_version", "data_files", "symbols", "bars")
+_HEADER_SHOWN_ELSEWHERE = ("record", "scenario", "stages", "environment", "wall_clock")
+_VOLATILE = ("environment", "wall_clock")  # left out of the digest
 
 
 def _data_file_changes(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str]) -> list[str]:
@@ -305,6 +329,7 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
     from eventbt.scenario import ScenarioConfig
     from eventbt.scenario.plugins import code_references
 
+    _check_stages(handlers or {})
     log_path = Path(audit_path)
     if log_path.is_dir():
         log_path = log_path / "audit.jsonl"
@@ -353,6 +378,17 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
         else:
             panel, notes = _file_prices(config, header, data_path, allow_changed_data)
         return _rerun(recorded, config, header, handlers, panel, notes)
+
+
+def _check_stages(handlers: Mapping[str, str]) -> None:
+    """Refuse a ``--handler`` for a stage that is not one, with the stage it was likely meant to be, before the log
+    is read (the pipeline refuses it too, later and without the hint)."""
+    from eventbt.pipeline import REPLACEABLE
+
+    for stage in sorted(handlers):
+        if stage not in REPLACEABLE:
+            raise PluginError(f"--handler {stage}=...: unknown stage {stage!r}{did_you_mean(stage, REPLACEABLE)}; "
+                              f"the stages are {', '.join(REPLACEABLE)}", reference=stage)
 
 
 def _in_memory_prices(config: Any, memory: InMemory, prices: PriceData | pd.DataFrame | None,

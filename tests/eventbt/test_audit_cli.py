@@ -93,11 +93,64 @@ def test_audit_show_refuses_a_filter_that_can_match_nothing(run_folder: Path, ca
     assert capsys.readouterr().err == f"eventbt: error: {log}: {message.format(types=types)}\n"
 
 
+@pytest.mark.parametrize("name", ["fill", "FILL", "Fill", "fillevent"])
+def test_audit_show_takes_the_debuggers_short_type_names(run_folder: Path, capsys: pytest.CaptureFixture[str],
+                                                         name: str) -> None:
+    """`--type fill` (any case, with or without 'event') shows what `--type FillEvent` shows: every fill."""
+    assert main(["audit", "show", str(run_folder), "--type", "FillEvent"]) == 0
+    full = capsys.readouterr().out
+    assert main(["audit", "show", str(run_folder), "--type", name]) == 0
+    assert capsys.readouterr().out == full
+    fills = [r for r in read_audit(run_folder / "audit.jsonl") if r.get("type") == "FillEvent"]
+    assert len(full.splitlines()) == len(fills) + 1  # the column names, then one row a fill
+
+
+def test_audit_show_suggests_a_short_type_name(run_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt short name ('ordr') is refused with the short name it was likely meant to be."""
+    assert main(["audit", "show", str(run_folder), "--type", "ordr"]) == 2
+    assert "--type 'ordr' is not an event type (did you mean 'order'?)" in capsys.readouterr().err
+
+
 def test_audit_show_of_a_known_type_the_log_lacks_matches_nothing(run_folder: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """An event type eventbt has but this run did not publish (no split) is a valid filter."""
     assert main(["audit", "show", str(run_folder), "--type", "SplitEvent"]) == 0
     assert capsys.readouterr().out == "no events match\n"
+
+
+@pytest.mark.parametrize(("action", "done"), [("show", "shown"), ("trace", "traced"), ("export", "exported")])
+def test_audit_show_trace_and_export_warn_of_a_log_edited_after_it_was_written(
+        run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str, done: str) -> None:
+    """The first fill's commission edited (3.58 -> 9.58): one warning line on stderr naming the digest mismatch and
+    where (no line out of order, so a changed value), and the output as the edited log has it; none when intact."""
+    from eventbt.audit import digest_of_lines
+    from eventbt.replays.replayer import EDIT_NOT_LOCATED
+
+    lines = (run_folder / "audit.jsonl").read_text().splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if '"type":"FillEvent"' in line)
+    assert '"commission":3.58,' in lines[at]
+    lines[at] = lines[at].replace('"commission":3.58,', '"commission":9.58,')
+    log = tmp_path / "audit.jsonl"
+    log.write_text("".join(lines))
+    fill = orjson.loads(lines[at])
+    arguments = {"show": ["--type", "fill", "--limit", "1"], "trace": [str(fill["id"])],
+                 "export": ["--to", str(tmp_path / "events.csv")]}[action]
+    for folder, edited in ((run_folder, False), (tmp_path, True)):
+        assert main(["audit", action, str(folder), *arguments]) == 0
+        captured = capsys.readouterr()
+        if not edited:
+            assert captured.err == ""
+            continue
+        records = read_audit(log)
+        assert captured.err == (f"eventbt: warning: {log}: digest mismatch: the footer says {records[-1]['digest']} "
+                                f"but the records hash to {digest_of_lines(records)}; the log was modified after it "
+                                f"was written: {EDIT_NOT_LOCATED}; {done} as it is\n")
+    if action == "export":
+        frame = pd.read_csv(tmp_path / "events.csv")
+        assert frame.loc[frame["id"] == fill["id"], "commission"].tolist() == [9.58]
+    else:  # the fill is the first row (of the fills shown, of its causal chain)
+        row = captured.out.splitlines()[1].split()
+        assert row[3] == str(fill["id"]) and "9.58" in row
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

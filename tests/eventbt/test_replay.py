@@ -134,6 +134,26 @@ def test_tampered_audit_log_is_reported(tmp_path: Path) -> None:
         replay(log)
 
 
+@pytest.mark.parametrize("given", ["changed file", "--data file"])
+def test_data_that_breaks_a_check_stops_the_replay_with_that_check(tmp_path: Path, given: str) -> None:
+    """Prices with a negative close (BBB on 2021-01-05, the 2nd data row), in the run's own file changed since
+    (allowed) or given with --data, stop the replay with the price check's error, before any hash is compared."""
+    log = _record(_small(tmp_path), tmp_path / "run")
+    prices = tmp_path / "scenario" / "data" / "prices.csv"
+    lines = prices.read_text().splitlines()
+    assert lines[2].startswith("2021-01-05,10.5,19.75,")
+    broken = "\n".join([*lines[:2], "2021-01-05,10.5,-1.0,31", *lines[3:]]) + "\n"
+    target = prices if given == "changed file" else tmp_path / "other.csv"
+    target.write_text(broken)
+    data_path = None if given == "changed file" else target
+    with pytest.raises(DataError) as info:
+        replay(log, allow_changed_data=True, data_path=data_path)
+    assert str(info.value).endswith("close for 'BBB' on 2021-01-05 (row 2) is -1.0; expected a positive price or "
+                                    "empty")
+    with pytest.raises(DataError, match="expected a positive price"):  # not 'changed since the run was recorded'
+        replay(log, data_path=data_path)
+
+
 def test_replay_finds_data_next_to_a_moved_scenario_with_base_dir(tmp_path: Path) -> None:
     """With the scenario folder moved away, --base-dir points the replay at the data's new home."""
     scenario = _small(tmp_path)
@@ -224,6 +244,16 @@ def test_bad_stage_replacements_are_plugin_errors(tmp_path: Path, stages: dict[s
     with pytest.raises(PluginError) as info:
         Simulation(ScenarioConfig.from_toml(_small(tmp_path)), stages=stages)
     assert str(info.value) == message
+
+
+def test_a_misspelt_stage_is_refused_with_the_stage_it_was_likely_meant_to_be(tmp_path: Path) -> None:
+    """`--handler executon=...` names 'execution' (one letter off), before the log is read (here there is none)."""
+    from eventbt.errors import PluginError
+
+    with pytest.raises(PluginError) as info:
+        replay(tmp_path / "absent.jsonl", handlers={"executon": "x:Y"})
+    assert str(info.value) == ("--handler executon=...: unknown stage 'executon' (did you mean 'execution'?); the "
+                               "stages are strategy, rebalance, execution, portfolio")
 
 
 def test_replay_command_takes_handler_replacements(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

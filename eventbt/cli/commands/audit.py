@@ -4,6 +4,8 @@
   eventbt audit show LOG [--type FillEvent] [--symbol AAPL] [--from 2020-01-01] [--to 2020-12-31]
   eventbt audit export LOG --to events.csv|events.parquet   (a new file, or one an earlier export wrote)
   eventbt audit verify LOG          (exit 1 when the log was modified after it was written)
+
+trace, show and export read a log modified after it was written as it is, after a one-line warning on stderr.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trace.add_argument("event_id", type=int, metavar="EVENT_ID")
     show = sub.add_parser("show", help="published events as a readable table")
     show.add_argument("log", help="the audit log (or the run folder holding audit.jsonl)")
-    show.add_argument("--type", dest="event_type", metavar="TYPE", help="only this event type (FillEvent)")
+    show.add_argument("--type", dest="event_type", metavar="TYPE",
+                      help="only this event type: FillEvent, or its short name as the step debugger takes it, fill")
     show.add_argument("--symbol", help="only events about this symbol")
     show.add_argument("--from", dest="start", metavar="DATE", help="only events on or after DATE")
     show.add_argument("--to", dest="end", metavar="DATE", help="only events on or before DATE")
@@ -87,14 +90,15 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _check_filters(records: Sequence[Mapping[str, Any]], event_type: str | None, symbol: str | None,
-                   path: str) -> None:
-    """Refuse a ``--type`` that names no event type (eventbt's, or one the log holds) and a ``--symbol`` no event
-    of the log is about: a typo would otherwise read as a log without such events."""
+                   path: str) -> str | None:
+    """The ``--type`` to filter on, as the log names it: a type the log holds as given, else one of eventbt's by
+    any name the step debugger takes (``fill``, ``FillEvent``, any case:
+    :func:`eventbt.debug.breakpoints.event_class`). A ``--type`` that names no event type and a ``--symbol`` no
+    event of the log is about are refused: a typo would otherwise read as a log without such events."""
     if not event_type and not symbol:
-        return
-    from eventbt import events
-    from eventbt.debug.breakpoints import did_you_mean
-    from eventbt.errors import AuditError
+        return event_type
+    from eventbt.debug.breakpoints import event_class, event_names
+    from eventbt.errors import AuditError, EventbtError, did_you_mean
 
     types: set[str] = set()
     symbols: set[str] = set()
@@ -104,14 +108,17 @@ def _check_filters(records: Sequence[Mapping[str, Any]], event_type: str | None,
             data = record.get("data")
             if isinstance(data, Mapping) and data.get("symbol") is not None:
                 symbols.add(str(data["symbol"]))
-    known = types | {cls.kind for cls in vars(events).values()
-                     if isinstance(cls, type) and issubclass(cls, events.Event) and cls is not events.Event}
-    if event_type and event_type not in known:
-        raise AuditError(f"--type {event_type!r} is not an event type{did_you_mean(event_type, sorted(known))}; the "
-                         f"log's events are {', '.join(sorted(types)) or 'none'}", path=path)
+    if event_type and event_type not in types:
+        try:
+            event_type = event_class(event_type).kind
+        except EventbtError:
+            known = sorted(types | set(event_names()))
+            raise AuditError(f"--type {event_type!r} is not an event type{did_you_mean(event_type, known)}; the "
+                             f"log's events are {', '.join(sorted(types)) or 'none'}", path=path) from None
     if symbol and symbol not in symbols:
         raise AuditError(f"--symbol {symbol!r}: no event of the log is about this symbol"
                          f"{did_you_mean(symbol, sorted(symbols))}", path=path)
+    return event_type
 
 
 def show_options(start: str | None, end: str | None, limit: int | None) -> tuple[str | None, str | None]:
@@ -159,6 +166,7 @@ def execute(args: argparse.Namespace) -> int:
         raise AuditError(f"no such audit log{compressed_beside(path)}", path=str(path))
     records = read_audit(path)
     check_header(records, str(path))  # an empty file or another JSON-lines file is not an empty log
+    _warn_if_edited(records, path, {"trace": "traced", "show": "shown", "export": "exported"}[args.action])
     if args.action == "trace":
         chain = list(trace_records(list[Mapping[str, Any]](records), args.event_id))
         if not chain:
@@ -167,8 +175,8 @@ def execute(args: argparse.Namespace) -> int:
         print(_table(rows))
         return 0
     if args.action == "show":
-        _check_filters(records, args.event_type, args.symbol, str(path))
-        rows = publish_rows(records, event_type=args.event_type, symbol=args.symbol, start=args.start, end=args.end)
+        event_type = _check_filters(records, args.event_type, args.symbol, str(path))
+        rows = publish_rows(records, event_type=event_type, symbol=args.symbol, start=args.start, end=args.end)
         if args.limit is not None:
             rows = rows[: args.limit]
         print(_table(rows) if rows else "no events match")
@@ -180,6 +188,19 @@ def execute(args: argparse.Namespace) -> int:
     atomic_write(target, _frame_bytes(frame, parquet=parquet))
     print(f"wrote {len(frame):,} events to {args.target}")
     return 0
+
+
+def _warn_if_edited(records: Sequence[Mapping[str, Any]], path: Path, done: str) -> None:
+    """One line on stderr, as ``eventbt diff`` gives, when the log's digest disagrees with its lines (it was edited
+    after it was written): what is wrong and where (:func:`eventbt.replays.replayer.digest_problem`). The log is
+    read as it is: reading an edited log is how one looks at the edit."""
+    from eventbt.replays.replayer import digest_problem
+
+    if records[-1].get("record") != "footer":
+        return  # a log cut short has no digest to check
+    problem = digest_problem(records)
+    if problem is not None:
+        print(f"eventbt: warning: {path}: {problem}; {done} as it is", file=sys.stderr)
 
 
 def _events_frame(records: Sequence[Mapping[str, Any]], *, parquet: bool) -> Any:
