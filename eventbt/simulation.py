@@ -123,12 +123,22 @@ def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[
     actions = config.actions_source
     if actions is not None and actions != "columns":
         actions = folder / data.corporate_actions
-    prices = load_prices(
-        data_path if data_path is not None else scenario_data_path(folder, data.path, config.source),
-        format=data.format,
-        symbols=list(data.symbols) or None, start=None if warmup else data.start or None, end=data.end or None,
-        display_path=data.path, corporate_actions=actions, actions_display=data.corporate_actions or None,
-    )
+    try:
+        # Named by the scenario's path even when data_path replaces it: the audit header's data_files are compared
+        # by name (a replay on data given again); a message then says which file was read.
+        prices = load_prices(
+            data_path if data_path is not None else scenario_data_path(folder, data.path, config.source),
+            format=data.format,
+            symbols=list(data.symbols) or None, start=None if warmup else data.start or None, end=data.end or None,
+            display_path=data.path, corporate_actions=actions, actions_display=data.corporate_actions or None,
+        )
+    except DataError as exc:
+        if data_path is None:
+            raise
+        given = DataError(f"{exc} (read from {os.fspath(data_path)}, given in place of the scenario's data path)",
+                          symbol=exc.symbol, date=exc.date, row=exc.row, policy=exc.policy)
+        given.path = exc.path
+        raise given from exc
     if warmup:
         prices = with_warmup(prices, start=data.start, end=data.end, warmup=warmup, path=data.path)
     return prices

@@ -148,8 +148,10 @@ def test_data_that_breaks_a_check_stops_the_replay_with_that_check(tmp_path: Pat
     data_path = None if given == "changed file" else target
     with pytest.raises(DataError) as info:
         replay(log, allow_changed_data=True, data_path=data_path)
+    # the file given with --data is named as the file read (its message named only the scenario's data path)
+    read = "" if data_path is None else f" (read from {data_path}, given in place of the scenario's data path)"
     assert str(info.value).endswith("close for 'BBB' on 2021-01-05 (row 2) is -1.0; expected a positive price or "
-                                    "empty")
+                                    "empty" + read)
     with pytest.raises(DataError, match="expected a positive price"):  # not 'changed since the run was recorded'
         replay(log, data_path=data_path)
 
