@@ -42,7 +42,7 @@ import attrs
 
 from eventbt.data.fit import Fit, check_fit, order_type_asks
 from eventbt.data.frames import IN_MEMORY_NAME, data_label
-from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError
+from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError, did_you_mean
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
@@ -95,8 +95,9 @@ def check_replacements(replacements: Mapping[str, str | type]) -> dict[str, str 
     """``replacements`` checked: every key a stage of :data:`REPLACEABLE`."""
     unknown = sorted(set(replacements) - set(REPLACEABLE))
     if unknown:
-        raise PluginError(f"--handler {unknown[0]}=...: unknown stage {unknown[0]!r}; the stages are "
-                          f"{', '.join(REPLACEABLE)}", reference=unknown[0])
+        raise PluginError(f"--handler {unknown[0]}=...: unknown stage {unknown[0]!r}"
+                          f"{did_you_mean(unknown[0], REPLACEABLE)}; the stages are {', '.join(REPLACEABLE)}",
+                          reference=unknown[0])
     return dict(replacements)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from eventbt.audit import digest_of_lines, read_audit, version_differences
-from eventbt.errors import AuditError, DataError, PluginError, did_you_mean
+from eventbt.errors import AuditError, DataError
 from eventbt.replays.data_folder import find_data_folder, recorded_data_paths
 from eventbt.replays.divergence import (
     ABSENT,
@@ -382,13 +382,10 @@ def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
 
 def _check_stages(handlers: Mapping[str, str]) -> None:
     """Refuse a ``--handler`` for a stage that is not one, with the stage it was likely meant to be, before the log
-    is read (the pipeline refuses it too, later and without the hint)."""
-    from eventbt.pipeline import REPLACEABLE
+    is read (:func:`eventbt.pipeline.check_replacements`, which the pipeline applies again when it is built)."""
+    from eventbt.pipeline import check_replacements
 
-    for stage in sorted(handlers):
-        if stage not in REPLACEABLE:
-            raise PluginError(f"--handler {stage}=...: unknown stage {stage!r}{did_you_mean(stage, REPLACEABLE)}; "
-                              f"the stages are {', '.join(REPLACEABLE)}", reference=stage)
+    check_replacements(handlers)
 
 
 def _in_memory_prices(config: Any, memory: InMemory, prices: PriceData | pd.DataFrame | None,

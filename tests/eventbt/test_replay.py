@@ -233,6 +233,8 @@ def test_replayed_stage_replacements_are_recorded_and_reapplied(tmp_path: Path) 
 @pytest.mark.parametrize(("stages", "message"), [
     ({"broker": "x:Y"}, "--handler broker=...: unknown stage 'broker'; the stages are strategy, rebalance, "
                         "execution, portfolio"),
+    ({"executon": "x:Y"}, "--handler executon=...: unknown stage 'executon' (did you mean 'execution'?); the stages "
+                          "are strategy, rebalance, execution, portfolio"),
     ({"execution": "tests.eventbt.replay_fixtures:NotAHandler"},
      "--handler execution=tests.eventbt.replay_fixtures:NotAHandler: <class "
      "'tests.eventbt.replay_fixtures.NotAHandler'> does not subclass eventbt.handler.Handler"),
