@@ -17,6 +17,7 @@ import numpy as np
 
 from eventbt import exact
 from eventbt.results.costs import drag_bps
+from eventbt.results.inputs import benchmark_series, check_equity, check_risk_free
 from eventbt.results.returns import bar_returns, drawdown, money_weighted_return, time_weighted_values
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ def _flows(equity: pd.DataFrame) -> np.ndarray | None:
 
 
 def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
-                    initial_cash: float | None = None, benchmark: pd.Series | None = None,
+                    initial_cash: float | None = None, benchmark: pd.Series | pd.DataFrame | None = None,
                     risk_free: float = 0.0, fees: Mapping[str, float] | None = None,
                     margin: bool = False) -> dict[str, Any]:
     """Every figure of ``docs/metrics.md`` for one run, as a flat dict (``None`` where undefined).
@@ -174,6 +175,10 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     """
     import pandas as pd
 
+    check_equity(equity)
+    risk_free = check_risk_free(risk_free)
+    if benchmark is not None:
+        benchmark = benchmark_series(benchmark)
     values = equity["total_value"].to_numpy(dtype=float)
     dates = equity.index.to_numpy()
     initial = float(initial_cash) if initial_cash is not None else (float(values[0]) if len(values) else 0.0)

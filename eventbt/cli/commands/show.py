@@ -8,13 +8,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec"]
+__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec", "risk_free_option"]
+
+
+def risk_free_option(text: str) -> float:
+    """The ``--risk-free RATE`` option of ``show``, ``report`` and ``compare`` (an argparse ``type``): a finite
+    annual rate as a fraction, below 100% either way (:func:`eventbt.results.inputs.check_risk_free`), else an
+    :class:`argparse.ArgumentTypeError` with its message (``--risk-free 5`` is 500%, surely meant as 0.05)."""
+    from eventbt.errors import DataError
+    from eventbt.results.inputs import check_risk_free
+
+    try:
+        return check_risk_free(text, source="rate")
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run SCENARIO --out DIR`")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]", help="measure against a benchmark series")
-    parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
+    parser.add_argument("--risk-free", type=risk_free_option, default=0.0, metavar="RATE", help="annual risk-free rate")
     parser.add_argument("--plain", action="store_true",
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
     parser.add_argument("--json", action="store_true",
