@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["BARS_PER_YEAR", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode", "monthly_returns",
-           "rebalance_table", "summary_figures"]
+           "rebalance_table", "summary_figures", "under_water_text"]
 
 BARS_PER_YEAR = 252
 
@@ -57,21 +57,37 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
         "total_commission": total_commission,
         "total_slippage": total_slippage,
     }
+    below = np.flatnonzero(values < 0)
+    if len(below):  # money owed (a margin loss beyond the equity); only then, so other summaries keep their keys
+        figures["under_water"] = {"date": _day(dates[below[0]]), "value": float(values[below[0]]),
+                                  "lowest": float(values.min())}
     if n >= 2:
         days = (dates[-1] - dates[0]) / np.timedelta64(1, "D")
         if days > 0 and level > 0:
             figures["cagr"] = float((level / initial_cash) ** (365.25 / days) - 1.0)
+        elif days > 0 and initial_cash > 0:  # ruined: the time-weighted level reached 0
+            figures["cagr"] = -1.0
         previous = np.concatenate(([initial_cash], values[:-1]))
         # The difference form (V_t - F_t - V_(t-1)) / V_(t-1) of the bar return, as the summary has always
         # computed it, so that the figures of a run without flows are the same to the last bit. A bar that
-        # starts from an empty account (everything withdrawn) has no return: 0.
+        # starts from an empty account (everything withdrawn) or from money owed has no return: 0; no bar loses
+        # more than everything (-100%, ruin; eventbt.results.returns.bar_returns).
         gain = values - flows - previous
-        returns = np.divide(gain, previous, out=np.zeros_like(gain), where=previous != 0)
+        returns = np.maximum(np.divide(gain, previous, out=np.zeros_like(gain), where=previous > 0), -1.0)
         std = exact.sample_std(returns)
         figures["annual_volatility"] = std * math.sqrt(BARS_PER_YEAR)
         excess = returns - risk_free / BARS_PER_YEAR
         figures["sharpe"] = exact.mean(excess) / std * math.sqrt(BARS_PER_YEAR) if std > 0 else None
     return figures
+
+
+def under_water_text(under_water: object) -> str | None:
+    """The warning for a summary's ``under_water`` (the first bar whose total value was below zero), or None."""
+    if not isinstance(under_water, Mapping):
+        return None
+    return (f"The account was under water from {under_water['date']} (total value {under_water['value']:,.2f}, "
+            f"lowest {under_water['lowest']:,.2f}): money owed. Returns count the fall to zero as -100% (ruin) "
+            "and 0 while the value is not positive.")
 
 
 # --- the full metrics set (docs/metrics.md) -------------------------------------------------------------------

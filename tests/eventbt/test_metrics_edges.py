@@ -1,0 +1,74 @@
+"""The metrics at the edges of an account: a margin account that falls below zero (ruin), an empty account, a run
+without any drawdown, a bar whose total value is 0. Each case is small and worked by hand in its docstring or a
+comment."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from eventbt.results.metrics import compute_metrics
+from eventbt.results.returns import bar_returns
+
+DAYS = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09"],
+                        name="date")
+# A margin account (1000 of equity, 2000 of stock bought on credit) whose stock falls by more than half: its total
+# value goes 1000, 1200, -200, -400, 0, 0 (money owed on 01-04 and 01-05).
+UNDER_WATER = pd.DataFrame({"positions_value": [2000.0, 2200.0, 800.0, 600.0, 1000.0, 1000.0],
+                            "total_value": [1000.0, 1200.0, -200.0, -400.0, 0.0, 0.0]}, index=DAYS)
+
+
+def test_a_bar_loses_at_most_everything() -> None:
+    """1200 -> -200 is -100% (ruin), not -116.7%; -200 -> -400 starts from money owed, so 0, not +100%; -400 -> 0
+    and 0 -> 0 are 0 too (the empty account's rule)."""
+    values = UNDER_WATER["total_value"].to_numpy()
+    assert bar_returns(values, 1000.0).tolist() == [0.0, 1200 / 1000 - 1, -1.0, 0.0, 0.0, 0.0]
+
+
+def test_an_account_under_water_is_ruined() -> None:
+    """Returns 0, 0.2, -1, 0, 0, 0 (by hand): mean -0.8 / 6 = -2/15; squared deviations from it
+    4/225 * 4 + (1/3)^2 + (13/15)^2 = 14/15, over 5: sample variance 14/75. The time-weighted level reaches 0 on
+    01-04: total return and CAGR -100%, max drawdown -100% from the 1200 peak of 01-03."""
+    m = compute_metrics(UNDER_WATER.drop(columns="positions_value"), initial_cash=1000.0, margin=True)
+    std = math.sqrt(14 / 75)
+    assert m["annual_volatility"] == pytest.approx(std * math.sqrt(252), rel=1e-12)
+    assert m["sharpe"] == pytest.approx(-2 / 15 / std * math.sqrt(252), rel=1e-12)
+    downside = math.sqrt(1 / 6)  # only the -1 is below 0: sqrt(mean(min(r, 0)^2)) = sqrt(1/6)
+    assert m["sortino"] == pytest.approx(-2 / 15 / downside * math.sqrt(252), rel=1e-12)
+    assert (m["total_return"], m["cagr"], m["max_drawdown"]) == (-1.0, -1.0, -1.0)
+    assert (m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"]) == (
+        "2024-01-03", "2024-01-04", None)
+    assert m["under_water"] == {"date": "2024-01-04", "value": -200.0, "lowest": -400.0}
+    assert m["final_value"] == 0.0
+
+
+def test_ruin_with_money_still_owed_at_the_end() -> None:
+    """A run that ends owing 400 (values 1000, 1200, -200, -400): total return -100% (it was -140% in the
+    difference form), CAGR -100%, the final value -400 as it is."""
+    equity = UNDER_WATER.iloc[:4]
+    m = compute_metrics(equity, initial_cash=1000.0)
+    assert (m["total_return"], m["cagr"], m["final_value"]) == (-1.0, -1.0, -400.0)
+
+
+def test_an_emptied_account_keeps_the_empty_account_rule() -> None:
+    """Everything withdrawn (V = 0 exactly, not owed) and money deposited again: returns 0, 0.1,
+    (0 + 900) / 1100 - 1, 0 (from the empty account), 0, 336 / 500 - 1; total 1.1 * 9/11 * 0.672 - 1 = -39.52%,
+    and no under_water figure."""
+    equity = pd.DataFrame({"total_value": [1000.0, 1100.0, 0.0, 500.0, 500.0, 336.0],
+                           "flow": [0.0, 0.0, -900.0, 500.0, 0.0, 0.0]}, index=DAYS)
+    m = compute_metrics(equity, initial_cash=1000.0)
+    assert m["total_return"] == pytest.approx(1.1 * 9 / 11 * 0.672 - 1, rel=1e-12)
+    assert "under_water" not in m
+
+
+def test_show_says_the_account_was_under_water() -> None:
+    """`eventbt show` heads the figures of such a run with the first date and value below zero (the final value
+    alone, 0 here, would not tell)."""
+    from eventbt.cli.commands.show import format_metrics, metrics_spec
+
+    m = compute_metrics(UNDER_WATER.drop(columns="positions_value"), initial_cash=1000.0)
+    expected = "The account was under water from 2024-01-04 (total value -200.00, lowest -400.00): money owed."
+    assert expected in format_metrics("lev", m).splitlines()[1]
+    assert metrics_spec("lev", m).note.startswith(expected)
