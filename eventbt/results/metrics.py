@@ -98,13 +98,17 @@ def drawdown_episode(dates: np.ndarray, values: np.ndarray, initial: float | Non
     ``values`` are the levels to measure (the time-weighted level of a run); with ``initial`` the starting
     value is the first peak, dated at the first bar (the run starts there). The duration runs from the peak
     to the recovery (first bar back at or above the peak), or to the last bar when the value never
-    recovered (``recovery`` is then ``None``).
+    recovered (``recovery`` is then ``None``). On a plateau the peak is the first bar at the peak's level.
+    A run that never falls below a peak has no drawdown: depth 0, every date ``None``, duration 0.
     """
     if len(values) == 0:
         return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
                 "max_drawdown_recovery": None, "max_drawdown_days": 0}
     falls = drawdown(values, initial)
     trough = int(np.argmin(falls))
+    if falls[trough] >= 0:  # never below a peak: no drawdown, so no dates and no duration
+        return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
+                "max_drawdown_recovery": None, "max_drawdown_days": 0}
     peak = int(np.argmax(values[: trough + 1]))
     height = float(values[peak])
     if initial is not None and initial >= height:  # the initial cash came first, so it is the peak

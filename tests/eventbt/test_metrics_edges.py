@@ -72,3 +72,12 @@ def test_show_says_the_account_was_under_water() -> None:
     expected = "The account was under water from 2024-01-04 (total value -200.00, lowest -400.00): money owed."
     assert expected in format_metrics("lev", m).splitlines()[1]
     assert metrics_spec("lev", m).note.startswith(expected)
+
+
+def test_a_run_without_a_drawdown_has_no_dates() -> None:
+    """Values 1000, 1100, 1200, 1300 from 1000 never fall: depth 0, no peak, trough or recovery, duration 0
+    (it reported the first date as peak and trough and 3 days)."""
+    equity = pd.DataFrame({"total_value": [1000.0, 1100.0, 1200.0, 1300.0]}, index=DAYS[:4])
+    m = compute_metrics(equity, initial_cash=1000.0)
+    assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
+            m["max_drawdown_days"]) == (0.0, None, None, None, 0)
