@@ -148,7 +148,9 @@ def rebalance_table(trades: pd.DataFrame, equity: pd.DataFrame) -> pd.DataFrame:
         "sells": grouped["sell"].sum(),
     })
     total = equity["total_value"].reindex(table.index)
-    table["turnover"] = table["traded_value"] / 2.0 / total
+    # NaN on a date whose total value after the bar is not positive (a withdrawal that sold everything): a share
+    # of nothing is undefined, and annual_turnover leaves the date out
+    table["turnover"] = (table["traded_value"] / 2.0 / total.where(total > 0)).astype(float)
     return table[columns]
 
 
@@ -220,13 +222,15 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     figures["sortino"] = _sortino(returns, per_bar_rf)
     cagr, max_dd = figures["cagr"], figures["max_drawdown"]
     figures["calmar"] = cagr / -max_dd if cagr is not None and max_dd < 0 else None
-    if "positions_value" in equity and n:
-        figures["exposure"] = exact.mean(equity["positions_value"].to_numpy(dtype=float) / values)
+    held = values > 0  # exposure and turnover are shares of a positive value (as the margin exposures)
+    if "positions_value" in equity and held.any():
+        figures["exposure"] = exact.mean(equity["positions_value"].to_numpy(dtype=float)[held] / values[held])
     else:
         figures["exposure"] = None
     table = rebalance_table(trades, equity)
     figures["rebalances"] = len(table)
-    figures["annual_turnover"] = exact.fsum(table["turnover"].to_numpy(dtype=float)) / years if years > 0 else None
+    turnover = table["turnover"].to_numpy(dtype=float)
+    figures["annual_turnover"] = exact.fsum(turnover[~np.isnan(turnover)]) / years if years > 0 else None
     mean_value = exact.mean(values) if n else 0.0
     fees = dict(sorted((fees or {}).items()))
     figures.update({f"fee:{model}": float(amount) for model, amount in fees.items()})

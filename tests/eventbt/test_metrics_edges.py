@@ -81,3 +81,28 @@ def test_a_run_without_a_drawdown_has_no_dates() -> None:
     m = compute_metrics(equity, initial_cash=1000.0)
     assert (m["max_drawdown"], m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_recovery"],
             m["max_drawdown_days"]) == (0.0, None, None, None, 0)
+
+
+def test_exposure_and_turnover_leave_out_a_bar_worth_nothing() -> None:
+    """A cash account bought 100 A at 10 on 01-02, sold them at 11 on 01-04 for a withdrawal of everything (total
+    value 0 after it), and bought 41 at 12 on 01-08 after a deposit of 500. Over the bars worth more than 0:
+    exposure (1 + 1 + 0 + 492/500 + 328/336) / 5; turnover 1000 / 2 / 1000 + 492 / 2 / 500 (the sale on 01-04,
+    with nothing left, adds nothing) over 7 / 365.25 years. Both were null (a 0/0), with a RuntimeWarning."""
+    equity = pd.DataFrame({"positions_value": [1000.0, 1100.0, 0.0, 0.0, 492.0, 328.0],
+                           "total_value": [1000.0, 1100.0, 0.0, 500.0, 500.0, 336.0],
+                           "flow": [0.0, 0.0, -900.0, 500.0, 0.0, 0.0]}, index=DAYS)
+    trades = pd.DataFrame({"date": pd.DatetimeIndex(["2024-01-02", "2024-01-04", "2024-01-08"]),
+                           "symbol": ["A"] * 3, "side": ["BUY", "SELL", "BUY"], "quantity": [100, 100, 41],
+                           "price": [10.0, 11.0, 12.0], "commission": [0.0] * 3, "slippage": [0.0] * 3,
+                           "realized_pnl": [0.0, 100.0, 0.0]})
+    m = compute_metrics(equity, trades, initial_cash=1000.0)  # warnings are errors in the tests
+    assert m["exposure"] == pytest.approx((1 + 1 + 0 + 492 / 500 + 328 / 336) / 5, rel=1e-12)
+    assert m["annual_turnover"] == pytest.approx((0.5 + 0.492) / (7 / 365.25), rel=1e-12)
+    assert m["rebalances"] == 3
+
+
+def test_a_margin_account_under_water_has_an_exposure() -> None:
+    """Over its bars worth more than 0 (2000/1000 and 2200/1200), the exposure of the account above is
+    (2 + 11/6) / 2, as the margin exposure figures take it; it was -inf% and a RuntimeWarning."""
+    m = compute_metrics(UNDER_WATER, initial_cash=1000.0)
+    assert m["exposure"] == pytest.approx((2 + 11 / 6) / 2, rel=1e-12)
