@@ -23,10 +23,16 @@ from eventbt.results.returns import bar_returns, drawdown, money_weighted_return
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BARS_PER_YEAR", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode", "monthly_returns",
-           "rebalance_table", "summary_figures", "under_water_text"]
+__all__ = ["BARS_PER_YEAR", "TRADE_FIGURES", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode",
+           "monthly_returns", "rebalance_table", "summary_figures", "under_water_text"]
 
 BARS_PER_YEAR = 252
+
+# The figures compute_metrics can only take from the trade log: None when it is not given. The fees (fee:<model>)
+# come from ``fees``; total_costs and its drag add commission and slippage, so they are unknown too.
+TRADE_FIGURES = ("trades", "total_commission", "total_slippage", "rebalances", "annual_turnover", "total_costs",
+                 "commission_drag_bps", "slippage_drag_bps", "total_cost_drag_bps", "closing_trades", "hit_rate",
+                 "average_win", "average_loss", "win_loss_ratio", "realized_pnl")
 
 
 def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: float, trades: int,
@@ -186,11 +192,14 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     """Every figure of ``docs/metrics.md`` for one run, as a flat dict (``None`` where undefined).
 
     ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure, ``flow`` for the
-    deposits and withdrawals); ``trades`` has the columns of ``trades.csv``; ``initial_cash`` defaults to the
-    first total value; ``benchmark`` is a price (or index level) series, aligned to the run's dates by
-    carrying the last known level forward (a :class:`~eventbt.errors.DataError` when a level is not positive, or
-    when it has no level on or before the run's first date or none inside the run); ``risk_free`` is an annual
-    rate, taken as ``risk_free / 252`` per bar; ``fees`` is what each fee model charged (``summary["costs"]``),
+    deposits and withdrawals); ``trades`` has the columns of ``trades.csv`` (without it every figure of
+    :data:`TRADE_FIGURES` is ``None``: unknown, not 0); ``initial_cash`` is the run's initial cash, the value
+    the first bar's return is measured from (``None``: the first bar's total value, so the first bar's return is
+    0 and what it cost, its commission say, is left out of every return); ``benchmark`` is a price (or index
+    level) series with a tz-naive DatetimeIndex, aligned to the run's dates by carrying the last known level
+    forward (a :class:`~eventbt.errors.DataError` when a level is not positive, or when it has no level on or
+    before the run's first date or none inside the run); ``risk_free`` is an annual rate as a fraction, taken as
+    ``risk_free / 252`` per bar; ``fees`` is what each fee model charged (``summary["costs"]``),
     reported as ``fee:<model>`` and counted in ``total_costs``. ``margin``: the run is a margin account's
     (``docs/long-short.md``), whose closing fills are those with a realized P&L (covers too), not the sells (a
     short sale opens a position).
@@ -204,6 +213,7 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     values = equity["total_value"].to_numpy(dtype=float)
     dates = equity.index.to_numpy()
     initial = float(initial_cash) if initial_cash is not None else (float(values[0]) if len(values) else 0.0)
+    known = trades is not None  # without the trade log the trade figures are unknown (None), not 0
     trades = trades if trades is not None else pd.DataFrame(columns=["date", "side", "quantity", "price",
                                                                      "commission", "slippage", "realized_pnl"])
     n = len(values)
@@ -238,6 +248,8 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     for name, total in (("commission", commission), ("slippage", slippage), ("total_cost", figures["total_costs"])):
         figures[f"{name}_drag_bps"] = drag_bps(total, mean_value, years)
     figures.update(_trade_figures(trades, margin=margin))
+    if not known:
+        figures.update(dict.fromkeys(TRADE_FIGURES))
     if benchmark is not None:
         from eventbt.data.benchmark import check_dates, check_levels
 

@@ -106,3 +106,14 @@ def test_a_margin_account_under_water_has_an_exposure() -> None:
     (2 + 11/6) / 2, as the margin exposure figures take it; it was -inf% and a RuntimeWarning."""
     m = compute_metrics(UNDER_WATER, initial_cash=1000.0)
     assert m["exposure"] == pytest.approx((2 + 11 / 6) / 2, rel=1e-12)
+
+
+def test_without_the_trade_log_the_trade_figures_are_unknown() -> None:
+    """compute_metrics without trades gave 0 trades and a turnover of 0.0, as if nothing had been traded; they are
+    None (unknown), while the figures of the values stay (1000 -> 1300: +30%)."""
+    equity = pd.DataFrame({"total_value": [1000.0, 1100.0, 1200.0, 1300.0]}, index=DAYS[:4])
+    m = compute_metrics(equity, initial_cash=1000.0)
+    keys = ("trades", "rebalances", "annual_turnover", "total_commission", "total_slippage", "total_costs",
+            "commission_drag_bps", "closing_trades", "realized_pnl")
+    assert {key: m[key] for key in keys} == dict.fromkeys(keys)
+    assert m["total_return"] == pytest.approx(0.3, rel=1e-12)
