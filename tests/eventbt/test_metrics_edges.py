@@ -117,3 +117,14 @@ def test_without_the_trade_log_the_trade_figures_are_unknown() -> None:
             "commission_drag_bps", "closing_trades", "realized_pnl")
     assert {key: m[key] for key in keys} == dict.fromkeys(keys)
     assert m["total_return"] == pytest.approx(0.3, rel=1e-12)
+
+
+def test_the_peak_of_a_plateau_is_its_first_bar() -> None:
+    """Values 1000, 1100, 1100, 990 from 1000: the fall of 10% is from the plateau at 1100, dated at its first bar
+    (01-03; empyrical's get_top_drawdowns would say 01-04), so the unrecovered drawdown lasts 01-03 .. 01-05, 2
+    days."""
+    equity = pd.DataFrame({"total_value": [1000.0, 1100.0, 1100.0, 990.0]}, index=DAYS[:4])
+    m = compute_metrics(equity, initial_cash=1000.0)
+    assert (m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_days"]) == (
+        "2024-01-03", "2024-01-05", 2)
+    assert m["max_drawdown"] == pytest.approx(-0.1, rel=1e-12)
