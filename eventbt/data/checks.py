@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_STALE_BARS",
     "JumpWarning",
     "StaleWarning",
+    "bar_spacing_message",
     "data_warnings",
     "find_stale_prices",
     "find_suspicious_jumps",
@@ -717,6 +718,26 @@ def priceless_dates_message(path: str, prices: PriceData) -> list[str]:
             "likely a holiday row: such a date is still a bar, where nothing can trade"]
 
 
+DAILY_GAP_DAYS = 3
+"""The median calendar days between consecutive bars above which the bars are not daily (a weekend is 3 days)."""
+
+
+def bar_spacing_message(path: str, prices: PriceData) -> list[str]:
+    """One line when the bars of ``prices`` are clearly not daily (the median gap between consecutive dates is
+    over :data:`DAILY_GAP_DAYS` calendar days: weekly or monthly bars), since the annualised figures take 252
+    bars a year (``docs/metrics.md``): weekly bars would overstate the volatility about 2.2 times
+    (``sqrt(252 / 52)``); none for daily bars or fewer than 3 dates."""
+    if prices.n_bars < 3:
+        return []
+    days = np.diff(np.asarray(prices.dates, dtype="datetime64[D]")).astype(np.int64)
+    median = float(np.median(days))
+    if median <= DAILY_GAP_DAYS:
+        return []
+    return [f"{path}: the bars are {median:g} calendar days apart (the median gap, {iso(prices.dates[0])} .. "
+            f"{iso(prices.dates[-1])}), not daily; annualised figures (volatility, Sharpe, Sortino, alpha, tracking "
+            "error) assume 252 daily bars a year, so they are off for these bars (docs/metrics.md)"]
+
+
 _Found = tuple[tuple[np.ndarray, np.ndarray], Sequence[tuple[int, int, int]]]
 """:func:`~eventbt.data.fit.bounds_and_gaps` of a panel's closes: each series' bounds and its interior gaps."""
 
@@ -779,7 +800,8 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
     text meaning "no price", prices stored as 32-bit floats that run as other numbers than they print as
-    (:func:`float32_message`), dates on which no symbol has a price (:func:`priceless_dates_message`), each
+    (:func:`float32_message`), dates on which no symbol has a price (:func:`priceless_dates_message`), bars
+    that are not daily (:func:`bar_spacing_message`), each
     suspicious jump (but those the corporate actions explain), each split the prices do not show, each symbol
     with stale runs and, with ``missing = "ffill"``, each gap of ``stale_bars`` or more bars forward-filling
     bridges (``stale_bars = 0``: neither), symbols that differ only in case (:func:`case_twins_messages`) and
@@ -790,6 +812,7 @@ def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAU
     lines.extend(missing_text_message(path, prices))
     lines.extend(float32_message(path, prices))
     lines.extend(priceless_dates_message(path, prices))
+    lines.extend(bar_spacing_message(path, prices))
     lines.extend(jump_message(path, jump) for jump in find_suspicious_jumps(prices, jump_threshold))
     lines.extend(find_unseen_splits(prices, path))
     if stale_bars:

@@ -17,15 +17,22 @@ import numpy as np
 
 from eventbt import exact
 from eventbt.results.costs import drag_bps
+from eventbt.results.inputs import benchmark_series, check_equity, check_risk_free
 from eventbt.results.returns import bar_returns, drawdown, money_weighted_return, time_weighted_values
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BARS_PER_YEAR", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode", "monthly_returns",
-           "rebalance_table", "summary_figures"]
+__all__ = ["BARS_PER_YEAR", "TRADE_FIGURES", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode",
+           "monthly_returns", "rebalance_table", "summary_figures", "under_water_text"]
 
 BARS_PER_YEAR = 252
+
+# The figures compute_metrics can only take from the trade log: None when it is not given. The fees (fee:<model>)
+# come from ``fees``; total_costs and its drag add commission and slippage, so they are unknown too.
+TRADE_FIGURES = ("trades", "total_commission", "total_slippage", "rebalances", "annual_turnover", "total_costs",
+                 "commission_drag_bps", "slippage_drag_bps", "total_cost_drag_bps", "closing_trades", "hit_rate",
+                 "average_win", "average_loss", "win_loss_ratio", "realized_pnl")
 
 
 def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: float, trades: int,
@@ -56,21 +63,37 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
         "total_commission": total_commission,
         "total_slippage": total_slippage,
     }
+    below = np.flatnonzero(values < 0)
+    if len(below):  # money owed (a margin loss beyond the equity); only then, so other summaries keep their keys
+        figures["under_water"] = {"date": _day(dates[below[0]]), "value": float(values[below[0]]),
+                                  "lowest": float(values.min())}
     if n >= 2:
         days = (dates[-1] - dates[0]) / np.timedelta64(1, "D")
         if days > 0 and level > 0:
             figures["cagr"] = float((level / initial_cash) ** (365.25 / days) - 1.0)
+        elif days > 0 and initial_cash > 0:  # ruined: the time-weighted level reached 0
+            figures["cagr"] = -1.0
         previous = np.concatenate(([initial_cash], values[:-1]))
         # The difference form (V_t - F_t - V_(t-1)) / V_(t-1) of the bar return, as the summary has always
         # computed it, so that the figures of a run without flows are the same to the last bit. A bar that
-        # starts from an empty account (everything withdrawn) has no return: 0.
+        # starts from an empty account (everything withdrawn) or from money owed has no return: 0; no bar loses
+        # more than everything (-100%, ruin; eventbt.results.returns.bar_returns).
         gain = values - flows - previous
-        returns = np.divide(gain, previous, out=np.zeros_like(gain), where=previous != 0)
+        returns = np.maximum(np.divide(gain, previous, out=np.zeros_like(gain), where=previous > 0), -1.0)
         std = exact.sample_std(returns)
         figures["annual_volatility"] = std * math.sqrt(BARS_PER_YEAR)
         excess = returns - risk_free / BARS_PER_YEAR
         figures["sharpe"] = exact.mean(excess) / std * math.sqrt(BARS_PER_YEAR) if std > 0 else None
     return figures
+
+
+def under_water_text(under_water: object) -> str | None:
+    """The warning for a summary's ``under_water`` (the first bar whose total value was below zero), or None."""
+    if not isinstance(under_water, Mapping):
+        return None
+    return (f"The account was under water from {under_water['date']} (total value {under_water['value']:,.2f}, "
+            f"lowest {under_water['lowest']:,.2f}): money owed. Returns count the fall to zero as -100% (ruin) "
+            "and 0 while the value is not positive.")
 
 
 # --- the full metrics set (docs/metrics.md) -------------------------------------------------------------------
@@ -81,13 +104,17 @@ def drawdown_episode(dates: np.ndarray, values: np.ndarray, initial: float | Non
     ``values`` are the levels to measure (the time-weighted level of a run); with ``initial`` the starting
     value is the first peak, dated at the first bar (the run starts there). The duration runs from the peak
     to the recovery (first bar back at or above the peak), or to the last bar when the value never
-    recovered (``recovery`` is then ``None``).
+    recovered (``recovery`` is then ``None``). On a plateau the peak is the first bar at the peak's level.
+    A run that never falls below a peak has no drawdown: depth 0, every date ``None``, duration 0.
     """
     if len(values) == 0:
         return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
                 "max_drawdown_recovery": None, "max_drawdown_days": 0}
     falls = drawdown(values, initial)
     trough = int(np.argmin(falls))
+    if falls[trough] >= 0:  # never below a peak: no drawdown, so no dates and no duration
+        return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
+                "max_drawdown_recovery": None, "max_drawdown_days": 0}
     peak = int(np.argmax(values[: trough + 1]))
     height = float(values[peak])
     if initial is not None and initial >= height:  # the initial cash came first, so it is the peak
@@ -127,7 +154,9 @@ def rebalance_table(trades: pd.DataFrame, equity: pd.DataFrame) -> pd.DataFrame:
         "sells": grouped["sell"].sum(),
     })
     total = equity["total_value"].reindex(table.index)
-    table["turnover"] = table["traded_value"] / 2.0 / total
+    # NaN on a date whose total value after the bar is not positive (a withdrawal that sold everything): a share
+    # of nothing is undefined, and annual_turnover leaves the date out
+    table["turnover"] = (table["traded_value"] / 2.0 / total.where(total > 0)).astype(float)
     return table[columns]
 
 
@@ -157,26 +186,34 @@ def _flows(equity: pd.DataFrame) -> np.ndarray | None:
 
 
 def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
-                    initial_cash: float | None = None, benchmark: pd.Series | None = None,
+                    initial_cash: float | None = None, benchmark: pd.Series | pd.DataFrame | None = None,
                     risk_free: float = 0.0, fees: Mapping[str, float] | None = None,
                     margin: bool = False) -> dict[str, Any]:
     """Every figure of ``docs/metrics.md`` for one run, as a flat dict (``None`` where undefined).
 
     ``equity`` has a date index and ``total_value`` (``positions_value`` too for exposure, ``flow`` for the
-    deposits and withdrawals); ``trades`` has the columns of ``trades.csv``; ``initial_cash`` defaults to the
-    first total value; ``benchmark`` is a price (or index level) series, aligned to the run's dates by
-    carrying the last known level forward (a :class:`~eventbt.errors.DataError` when a level is not positive, or
-    when it has no level on or before the run's first date or none inside the run); ``risk_free`` is an annual
-    rate, taken as ``risk_free / 252`` per bar; ``fees`` is what each fee model charged (``summary["costs"]``),
+    deposits and withdrawals); ``trades`` has the columns of ``trades.csv`` (without it every figure of
+    :data:`TRADE_FIGURES` is ``None``: unknown, not 0); ``initial_cash`` is the run's initial cash, the value
+    the first bar's return is measured from (``None``: the first bar's total value, so the first bar's return is
+    0 and what it cost, its commission say, is left out of every return); ``benchmark`` is a price (or index
+    level) series with a tz-naive DatetimeIndex, aligned to the run's dates by carrying the last known level
+    forward (a :class:`~eventbt.errors.DataError` when a level is not positive, or when it has no level on or
+    before the run's first date or none inside the run); ``risk_free`` is an annual rate as a fraction, taken as
+    ``risk_free / 252`` per bar; ``fees`` is what each fee model charged (``summary["costs"]``),
     reported as ``fee:<model>`` and counted in ``total_costs``. ``margin``: the run is a margin account's
     (``docs/long-short.md``), whose closing fills are those with a realized P&L (covers too), not the sells (a
     short sale opens a position).
     """
     import pandas as pd
 
+    check_equity(equity)
+    risk_free = check_risk_free(risk_free)
+    if benchmark is not None:
+        benchmark = benchmark_series(benchmark)
     values = equity["total_value"].to_numpy(dtype=float)
     dates = equity.index.to_numpy()
     initial = float(initial_cash) if initial_cash is not None else (float(values[0]) if len(values) else 0.0)
+    known = trades is not None  # without the trade log the trade figures are unknown (None), not 0
     trades = trades if trades is not None else pd.DataFrame(columns=["date", "side", "quantity", "price",
                                                                      "commission", "slippage", "realized_pnl"])
     n = len(values)
@@ -195,13 +232,15 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     figures["sortino"] = _sortino(returns, per_bar_rf)
     cagr, max_dd = figures["cagr"], figures["max_drawdown"]
     figures["calmar"] = cagr / -max_dd if cagr is not None and max_dd < 0 else None
-    if "positions_value" in equity and n:
-        figures["exposure"] = exact.mean(equity["positions_value"].to_numpy(dtype=float) / values)
+    held = values > 0  # exposure and turnover are shares of a positive value (as the margin exposures)
+    if "positions_value" in equity and held.any():
+        figures["exposure"] = exact.mean(equity["positions_value"].to_numpy(dtype=float)[held] / values[held])
     else:
         figures["exposure"] = None
     table = rebalance_table(trades, equity)
     figures["rebalances"] = len(table)
-    figures["annual_turnover"] = exact.fsum(table["turnover"].to_numpy(dtype=float)) / years if years > 0 else None
+    turnover = table["turnover"].to_numpy(dtype=float)
+    figures["annual_turnover"] = exact.fsum(turnover[~np.isnan(turnover)]) / years if years > 0 else None
     mean_value = exact.mean(values) if n else 0.0
     fees = dict(sorted((fees or {}).items()))
     figures.update({f"fee:{model}": float(amount) for model, amount in fees.items()})
@@ -209,6 +248,8 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame | None = None, *,
     for name, total in (("commission", commission), ("slippage", slippage), ("total_cost", figures["total_costs"])):
         figures[f"{name}_drag_bps"] = drag_bps(total, mean_value, years)
     figures.update(_trade_figures(trades, margin=margin))
+    if not known:
+        figures.update(dict.fromkeys(TRADE_FIGURES))
     if benchmark is not None:
         from eventbt.data.benchmark import check_dates, check_levels
 

@@ -101,8 +101,10 @@ class Result:
     def digest(self) -> str:
         return str(self.summary["digest"])
 
-    def metrics(self, benchmark: pd.Series | None = None, risk_free: float = 0.0) -> dict[str, Any]:
-        """Every figure of ``docs/metrics.md``; ``benchmark`` is a level series with a date index."""
+    def metrics(self, benchmark: pd.Series | pd.DataFrame | None = None, risk_free: float = 0.0) -> dict[str, Any]:
+        """Every figure of ``docs/metrics.md``; ``benchmark`` is a level series with a tz-naive DatetimeIndex (or a
+        one-column frame of one), ``risk_free`` an annual rate as a fraction (0.05 for 5%): anything else is a
+        :class:`~eventbt.errors.DataError` (:mod:`eventbt.results.inputs`)."""
         from eventbt.results.metrics import compute_metrics
 
         figures = compute_metrics(self.equity, self.trades, initial_cash=self.summary.get("initial_cash"),

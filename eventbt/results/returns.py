@@ -34,13 +34,16 @@ def bar_returns(values: np.ndarray, initial: float, flows: np.ndarray | None = N
     """Time-weighted bar returns ``(V_t - F_t) / V_(t-1) - 1``; the first bar is measured against ``initial``.
 
     Without ``flows`` (or with every flow 0) these are the simple returns ``V_t / V_(t-1) - 1``, bit for bit.
-    A bar that starts from an empty account (``V_(t-1) = 0``, everything withdrawn) has no return: 0.
+    A bar that starts from an empty account (``V_(t-1) = 0``, everything withdrawn) has no return: 0. No bar
+    loses more than everything: a margin account that falls to zero or below is ruined (-100%, the
+    time-weighted level reaches 0), and a bar that starts from a value below zero (money owed) has return 0,
+    as an empty account's, until the value is positive again.
     """
     values = np.asarray(values, dtype=float)
     previous = np.concatenate(([float(initial)], values[:-1]))
     ending = values if flows is None else values - np.asarray(flows, dtype=float)
-    ratio = np.divide(ending, previous, out=np.ones_like(values), where=previous != 0)
-    return np.asarray(ratio - 1.0, dtype=float)
+    ratio = np.divide(ending, previous, out=np.ones_like(values), where=previous > 0)
+    return np.asarray(np.maximum(ratio, 0.0) - 1.0, dtype=float)
 
 
 def time_weighted_values(values: np.ndarray, flows: np.ndarray | None, initial: float) -> np.ndarray:
@@ -49,9 +52,14 @@ def time_weighted_values(values: np.ndarray, flows: np.ndarray | None, initial: 
     Computed sub-period by sub-period (GIPS): within one, ``W_t = V_t * W_b / V_b``, with ``b`` the bar that
     started it (the initial cash, or the bar of the last flow, after the flow); at a flow bar the sub-period
     ends at ``V_t - F_t``. This is ``initial * prod(1 + r_s)`` in exact arithmetic, and without flows it is
-    ``V_t`` itself, bit for bit, so a run without deposits or withdrawals keeps its figures exactly.
+    ``V_t`` itself, bit for bit, so a run without deposits or withdrawals keeps its figures exactly. A run
+    whose value goes below zero (a margin account's, money owed) is measured as ``initial * prod(1 + r_s)``
+    of :func:`bar_returns`: its level reaches 0 at the bar of ruin and stays there.
     """
     values = np.asarray(values, dtype=float)
+    if not _never_below_zero(values, flows, initial):  # ruin, or money owed: the product of the bar returns
+        returns = bar_returns(values, initial, flows)
+        return np.asarray(float(initial) * np.cumprod(1.0 + returns), dtype=float)
     levels = values.copy()
     if flows is None:
         return levels
@@ -72,6 +80,14 @@ def time_weighted_values(values: np.ndarray, flows: np.ndarray | None, initial: 
             base_value, base_level = float(values[end]), float(levels[end])
         start = stop
     return levels
+
+
+def _never_below_zero(values: np.ndarray, flows: np.ndarray | None, initial: float) -> bool:
+    """No bar's value, before or after its flow, is below zero, and none falls to zero from above (ruin): the
+    runs whose sub-period levels are the products of their bar returns."""
+    ending = values if flows is None else values - np.asarray(flows, dtype=float)
+    previous = np.concatenate(([float(initial)], values[:-1]))
+    return bool((values >= 0).all() and (ending >= 0).all() and not ((previous > 0) & (ending <= 0)).any())
 
 
 def drawdown(values: np.ndarray, initial: float | None = None) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from eventbt.cli.commands.show import risk_free_option
 from eventbt.paths import run_labels
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ __all__ = ["add_arguments", "compare_table", "compare_spec", "execute", "run_lab
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="folders written by `eventbt run --out`")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]", help="measure every run against this series")
-    parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
+    parser.add_argument("--risk-free", type=risk_free_option, default=0.0, metavar="RATE", help="annual risk-free rate")
     parser.add_argument("--plain", action="store_true",
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
     parser.add_argument("--json", action="store_true",

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 
+from eventbt.cli.commands.show import risk_free_option
+
 __all__ = ["add_arguments", "execute"]
 
 
@@ -24,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                      "eventbt wrote there, never over another file)")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]",
                         help="a wide CSV (gzip allowed) of benchmark levels, e.g. data.csv.gz:SP500")
-    parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE",
+    parser.add_argument("--risk-free", type=risk_free_option, default=0.0, metavar="RATE",
                         help="annual risk-free rate for Sharpe, Sortino and alpha (default 0)")
     parser.add_argument("--compare", metavar="RUN_B",
                         help="another run (folder or audit log): show the first divergence and the rebalances "

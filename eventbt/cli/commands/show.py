@@ -8,17 +8,38 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec"]
+__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec", "risk_free_option",
+           "under_water_note"]
+
+
+def risk_free_option(text: str) -> float:
+    """The ``--risk-free RATE`` option of ``show``, ``report`` and ``compare`` (an argparse ``type``): a finite
+    annual rate as a fraction, below 100% either way (:func:`eventbt.results.inputs.check_risk_free`), else an
+    :class:`argparse.ArgumentTypeError` with its message (``--risk-free 5`` is 500%, surely meant as 0.05)."""
+    from eventbt.errors import DataError
+    from eventbt.results.inputs import check_risk_free
+
+    try:
+        return check_risk_free(text, source="rate")
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by `eventbt run SCENARIO --out DIR`")
     parser.add_argument("--benchmark", metavar="FILE[:COLUMN]", help="measure against a benchmark series")
-    parser.add_argument("--risk-free", type=float, default=0.0, metavar="RATE", help="annual risk-free rate")
+    parser.add_argument("--risk-free", type=risk_free_option, default=0.0, metavar="RATE", help="annual risk-free rate")
     parser.add_argument("--plain", action="store_true",
                         help="print plain text even on a terminal (as NO_COLOR or TERM=dumb do)")
     parser.add_argument("--json", action="store_true",
                         help="print every figure as one JSON object, at full precision (undefined ones null)")
+
+
+def under_water_note(metrics: dict[str, object]) -> str | None:
+    """A sentence saying the account's value went below zero (money owed; docs/metrics.md), or None."""
+    from eventbt.results.metrics import under_water_text
+
+    return under_water_text(metrics.get("under_water"))
 
 
 def format_metrics(name: str, metrics: dict[str, object]) -> str:
@@ -31,7 +52,7 @@ def format_metrics(name: str, metrics: dict[str, object]) -> str:
     rows = [(group, label, format_value(metrics[key], style)) for key, label, style, group in metric_rows([metrics])
             if key in metrics]
     width = max(len(label) for _, label, _ in rows)
-    note = flows_note(metrics)
+    note = " ".join(filter(None, (flows_note(metrics), under_water_note(metrics))))
     lines, current = [title, *([f" {note}"] if note else [])], ""
     for group, label, text in rows:
         if group != current:
@@ -58,7 +79,8 @@ def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
         rows.append(Row(cells=(label, format_value(metrics[key], style))))
     return TableSpec(columns=("", ""), rows=tuple(rows), show_header=False,
                      footer=f"Audit digest  {metrics['digest']}" if "digest" in metrics else "",
-                     title=f"{name}  {metrics.get('start')} .. {metrics.get('end')}", note=flows_note(metrics) or "",
+                     title=f"{name}  {metrics.get('start')} .. {metrics.get('end')}",
+                     note=" ".join(filter(None, (flows_note(metrics), under_water_note(metrics)))),
                      incomplete=None if metrics.get("complete", True) else str(metrics.get("status")))
 
 
