@@ -263,7 +263,10 @@ def load_run(folder: str | Path, *, benchmark: str | pd.Series | None = None, ri
     elif isinstance(benchmark, str):
         series, bench_name = load_benchmark_for_run(benchmark, equity.index)
     elif benchmark is not None:
-        series, bench_name = benchmark, str(benchmark.name or "benchmark")
+        from eventbt.results.inputs import benchmark_series
+
+        series = benchmark_series(benchmark)  # checked as Result.metrics checks it: a DataError saying the fix
+        bench_name = str(series.name or "benchmark")
     margin = "exposure" in summary  # a margin account's run: its weights.csv has the exposure sums after the symbols
     if margin:
         weights = weights.drop(columns=[c for c in WEIGHT_EXPOSURE_COLUMNS if c in weights.columns])

@@ -273,7 +273,8 @@ def _charts(run: RunData) -> dict[str, str]:
     table = rebalance_table(run.trades, run.equity)
     costs = rebalance_costs(run)
     values = costs["value"].to_numpy(dtype=float)
-    stacks = [(name.removeprefix("fee:"), costs[name].to_numpy(dtype=float) / values * 1e4)
+    worth = np.where(values > 0, values, np.nan)  # a rebalance at a value of 0 or less has no cost in bps (n/a)
+    stacks = [(name.removeprefix("fee:"), costs[name].to_numpy(dtype=float) / worth * 1e4)
               for name in costs.columns if name not in ("total", "value")]
     weights = run.weights.fillna(0.0)
     held = [i for i, s in enumerate(weights.columns) if (weights[s] != 0).any()]

@@ -5,12 +5,18 @@ comment."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import eventbt
+from eventbt.errors import DataError
 from eventbt.results.metrics import compute_metrics
 from eventbt.results.returns import bar_returns
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 DAYS = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08", "2024-01-09"],
                         name="date")
@@ -128,3 +134,35 @@ def test_the_peak_of_a_plateau_is_its_first_bar() -> None:
     assert (m["max_drawdown_peak"], m["max_drawdown_trough"], m["max_drawdown_days"]) == (
         "2024-01-03", "2024-01-05", 2)
     assert m["max_drawdown"] == pytest.approx(-0.1, rel=1e-12)
+
+
+def test_the_report_of_a_rebalance_at_a_value_of_nothing_has_no_cost_in_bps(tmp_path: Path) -> None:
+    """A cash account withdraws everything on 01-04 (its 100 A sold at 11 for it; total value 0 after the
+    bar's flow) and rebalances again on 01-08 after a deposit. The report's cost per rebalance in bps divided the
+    01-04 sale's costs by a value of 0: a RuntimeWarning (an error in the tests) and an infinite bar. It is n/a."""
+    from eventbt.report import build_report
+
+    (tmp_path / "prices.csv").write_text("date,A,B\n2024-01-02,10,20\n2024-01-03,11,20\n2024-01-04,11,21\n"
+                                         "2024-01-05,12,19\n2024-01-08,12,20\n2024-01-09,8,20\n")
+    (tmp_path / "wd.toml").write_text(
+        '[data]\npath = "prices.csv"\n[portfolio]\ninitial_cash = 1000.0\nwithdrawal = "sell"\n'
+        '[strategy]\nname = "static_weights"\n[strategy.params]\nweights = { A = 1.0 }\n'
+        '[schedule]\ndates = ["2024-01-02", "2024-01-08"]\n[execution.commission]\nmodel = "zero"\n'
+        '[[events]]\ndate = "2024-01-04"\ntype = "withdrawal"\namount = 1100.0\n'
+        '[[events]]\ndate = "2024-01-05"\ntype = "deposit"\namount = 500.0\n')
+    result = eventbt.run(tmp_path / "wd.toml", out=tmp_path / "run")
+    assert result.equity.loc["2024-01-04", "total_value"] == 0.0  # 100 x 11 sold, 1,100 withdrawn
+    page, _ = build_report(tmp_path / "run")  # a RuntimeWarning would raise here (warnings are errors in the tests)
+    assert "Infinity" not in page and "inf%" not in page
+
+
+def test_the_report_refuses_a_benchmark_frame_of_several_columns(tmp_path: Path) -> None:
+    """load_run took a DataFrame benchmark's .name (an AttributeError) before the check Result.metrics makes; a
+    frame of two columns is now its DataError saying which column to pass."""
+    from eventbt.report.data import load_run
+
+    result = eventbt.run(SCENARIOS / "cash_flows.toml", out=tmp_path / "run")
+    two = pd.DataFrame({"A": np.linspace(1.0, 2.0, len(result.equity)), "B": 1.0}, index=result.equity.index)
+    with pytest.raises(DataError, match=r"benchmark is a DataFrame of 2 columns \(A, B\); expected one level "
+                                        r"series: pass one column, frame\['NAME'\]"):
+        load_run(tmp_path / "run", benchmark=two)
