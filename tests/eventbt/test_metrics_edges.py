@@ -166,3 +166,23 @@ def test_the_report_refuses_a_benchmark_frame_of_several_columns(tmp_path: Path)
     with pytest.raises(DataError, match=r"benchmark is a DataFrame of 2 columns \(A, B\); expected one level "
                                         r"series: pass one column, frame\['NAME'\]"):
         load_run(tmp_path / "run", benchmark=two)
+
+
+def test_run_says_the_account_was_under_water(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The margin account of 1,000 that buys 2,000 of A at 10 (weight 2) is worth 1000 + 200 * (4 - 10) = -200 on
+    01-04 and -400 on 01-05 (A at 3): `eventbt run` heads its figures with that, as `eventbt show` does, and
+    `eventbt.run` logs it (a final value of -400 alone would not say when, nor that returns stop at -100%)."""
+    import logging
+
+    from eventbt.cli.commands.run import format_summary
+
+    (tmp_path / "p.csv").write_text("date,A\n2024-01-02,10\n2024-01-03,11\n2024-01-04,4\n2024-01-05,3\n")
+    (tmp_path / "lev.toml").write_text(
+        '[data]\npath = "p.csv"\n[portfolio]\ninitial_cash = 1000.0\nmax_gross = 2.0\n'
+        '[strategy]\nname = "static_weights"\n[strategy.params]\nweights = { A = 2.0 }\n'
+        '[schedule]\ndates = ["2024-01-02"]\n[execution.commission]\nmodel = "zero"\n')
+    with caplog.at_level(logging.WARNING, logger="eventbt"):
+        result = eventbt.run(tmp_path / "lev.toml")
+    expected = "The account was under water from 2024-01-04 (total value -200.00, lowest -400.00): money owed."
+    assert format_summary(result.summary).splitlines()[1].strip().startswith(expected)
+    assert any(record.getMessage().startswith(expected) for record in caplog.records)
