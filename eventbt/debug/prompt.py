@@ -22,7 +22,6 @@ from __future__ import annotations
 import cmd
 import contextlib
 import os
-import re
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +37,6 @@ from eventbt.events import Event
 
 __all__ = ["CTRL_C_AT_PROMPT", "INTERRUPTED", "DebugShell", "ctrl_c_stops_the_run", "history_path"]
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ALIASES = {"n": "next", "s": "next", "step": "next", "c": "continue", "q": "quit", "exit": "quit"}
 # What Ctrl-C prints at the idle prompt, and above the stop line of a move it stopped.
 CTRL_C_AT_PROMPT = "(Ctrl-C: type quit or press Ctrl-D to leave the debugger)"
@@ -262,8 +260,9 @@ class DebugShell(cmd.Cmd):
             points = self.debugger.breakpoints.values()
             self.say("\n".join(str(p) for p in points) if points else "no breakpoints")
             return
-        dates = [w for w in words if _DATE.match(w)]
-        rest = [w for w in words if not _DATE.match(w)]
+        # A word that is not a symbol and starts with a digit is meant as a date: the parser says if it is not one.
+        dates = [w for w in words if _looks_like_date(w, self.debugger.symbols)]
+        rest = [w for w in words if w not in dates]
         if len(dates) > 1 or len(rest) > 2:
             raise DebuggerError(f"break takes [TYPE] [SYMBOL] [DATE], got {arg.strip()!r}", argument=arg)
         event_type: str | None = None
@@ -349,6 +348,10 @@ class DebugShell(cmd.Cmd):
     def do_EOF(self, arg: str) -> bool:
         self.stdout.write("\n")
         return True
+
+
+def _looks_like_date(word: str, symbols: tuple[str, ...]) -> bool:
+    return word[:1].isdigit() and word not in symbols
 
 
 def _event_id(arg: str) -> int | None:

@@ -306,3 +306,25 @@ def test_next_calls_on_step_with_each_step_as_it_is_made(tiny: str) -> None:
     steps = sim.debugger.next(5, on_step=lambda record: seen.append((record.event.id, sim.debugger.last.id)))
     assert [record.event.id for record in steps] == [event_id for event_id, _ in seen] == [1, 2, 3, 4, 5]
     assert all(event_id == last for event_id, last in seen)
+
+
+COMPACT = "not a date: '20210105' (expected YYYY-MM-DD)"
+
+
+def test_a_compact_date_is_refused_by_every_debugger_date_without_moving(tiny: str, capsys) -> None:
+    """'20210105' is not read as the year 20,210,105 (which ran the whole run to its end): run_until, a
+    breakpoint's date, `until`, `break` and `--at` all refuse it, and the run stays where it was (MarketEvent #1,
+    the first event)."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    with pytest.raises(DebuggerError, match=f"^{COMPACT}$".replace("(", r"\(").replace(")", r"\)")):
+        debugger.run_until("20210105")
+    with pytest.raises(DebuggerError, match="expected YYYY-MM-DD"):
+        debugger.add_breakpoint(date="20210106")
+    assert debugger.last is None and debugger.upcoming is not None and debugger.upcoming.id == 1
+    assert not debugger.breakpoints
+    code, lines, _ = _session(["debug", tiny, "--commands", "until 20210105; break 20210106; break fill 20210106"],
+                              capsys)
+    assert lines[2] == f"error: {COMPACT}" and lines[4] == lines[6] == f"error: {COMPACT.replace('05', '06')}"
+    assert code == 2
+    code, _, err = _session(["debug", tiny, "--at", "20210105"], capsys)
+    assert code == 2 and err == f"eventbt: error: --at: {COMPACT}\n"
