@@ -164,8 +164,15 @@ class Debugger:
         """Ask the move under way (:meth:`next`, :meth:`run_until`, :meth:`continue_`, :meth:`step_rebalance`) to
         stop before the next event it would deliver; :attr:`interrupted` then says it stopped so. It only sets a
         flag, so a signal handler may call it while a handler runs: that handler and the others the event goes to
-        finish first. Asked while no move runs, the next move stops before its first event."""
+        finish first. Asked while no move runs, it is dropped: each move starts with no interrupt pending
+        (:meth:`_start_move`), so a stale one never stops the next move before it has begun."""
         self.interrupt_requested = True
+
+    def _start_move(self) -> None:
+        """What every move (:meth:`next`, :meth:`run_until`, :meth:`continue_`, :meth:`step_rebalance`) does first:
+        forget the last move's interruption and any interrupt asked for while nothing moved."""
+        self.interrupted = False
+        self.interrupt_requested = False
 
     def _interrupt_due(self) -> bool:
         """Whether an interrupt was asked for; if so the move stops here, between two events, and says it did."""
@@ -207,7 +214,7 @@ class Debugger:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {count!r}",
                                 argument=str(count))
-        self.interrupted = False
+        self._start_move()
         records = StepList()
         self.partial_steps = records
         for _ in range(count):
@@ -226,8 +233,8 @@ class Debugger:
 
         A :class:`DebuggerError` when the run is already past ``date`` (the run only goes forward).
         """
-        self.interrupted = False
         start = day_start_ns(date)
+        self._start_move()
         last = self.last
         if last is not None and start <= last.time_ns:
             raise DebuggerError(f"the run is already past {date}: {last.kind} #{last.id} at "
@@ -237,7 +244,7 @@ class Debugger:
     def continue_(self) -> Event | None:
         """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
         self.hit = None
-        self.interrupted = False
+        self._start_move()
         if not self._moving():
             return None
         if self._interrupt_due():
@@ -289,7 +296,7 @@ class Debugger:
     def step_rebalance(self) -> StepList:
         """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill (after an
         interrupt, the steps made so far: none when it came before the rebalance began)."""
-        self.interrupted = False
+        self._start_move()
         self.partial_steps = StepList()
         while True:
             # A quiet bar never signals (its strategy said so: eventbt.quiet), so the bars up to the next one that
