@@ -231,12 +231,17 @@ class Debugger:
     def run_until(self, date: str) -> Event | None:
         """Run to just before the first event at or after ``date``; that event, or ``None`` at the end.
 
-        A :class:`DebuggerError` when the run is already past ``date`` (the run only goes forward).
+        On ``date`` itself, part-way through it (its ``MarketEvent`` delivered, its snapshot still queued), that is
+        the event queued next: the run does not move. A :class:`DebuggerError` when the run is past ``date``, every
+        event of it delivered (the run only goes forward).
         """
         start = day_start_ns(date)
         self._start_move()
         last = self.last
         if last is not None and start <= last.time_ns:
+            upcoming = self.upcoming
+            if upcoming is not None and upcoming.time_ns < start + _NS_PER_DAY and self._moving():
+                return upcoming  # the day in progress: its next event is the first one at or after date still to come
             raise DebuggerError(f"the run is already past {date}: {last.kind} #{last.id} at "
                                 f"{last.date} has been delivered (a run only goes forward)", argument=date)
         return self._run(lambda event: event.time_ns >= start)

@@ -244,7 +244,8 @@ class DebugShell(cmd.Cmd):
         self._moved(event)
 
     def do_until(self, arg: str) -> None:
-        """until DATE: run to just before the first event at or after DATE (YYYY-MM-DD)."""
+        """until DATE: run to just before the first event at or after DATE (YYYY-MM-DD) still to come (on the day in
+        progress, the next event: the run does not move)."""
         if not arg.strip():
             raise DebuggerError("until needs a date (YYYY-MM-DD)")
         event = self.debugger.run_until(arg.strip())

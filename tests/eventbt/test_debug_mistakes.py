@@ -328,3 +328,19 @@ def test_a_compact_date_is_refused_by_every_debugger_date_without_moving(tiny: s
     assert code == 2
     code, _, err = _session(["debug", tiny, "--at", "20210105"], capsys)
     assert code == 2 and err == f"eventbt: error: --at: {COMPACT}\n"
+
+
+def test_until_the_day_in_progress_stops_at_its_next_event_without_moving(tiny: str) -> None:
+    """After `next` delivered 2021-01-04's MarketEvent #1, its signal #2 and the rest of the day are still queued:
+    run_until('2021-01-04') was "already past"; now it returns #2 and delivers nothing. Once 2021-01-04's last
+    event is delivered (stopped before 2021-01-05's MarketEvent #11) the date is truly past: an error."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    debugger.step()
+    stopped = debugger.run_until("2021-01-04")
+    assert stopped is not None and stopped.id == 2 and debugger.last is not None and debugger.last.id == 1
+    assert debugger.upcoming is stopped
+    following = debugger.run_until("2021-01-05")
+    assert following is not None and following.id == 11
+    with pytest.raises(DebuggerError, match="the run is already past 2021-01-04"):
+        debugger.run_until("2021-01-04")
+    assert debugger.upcoming is following
