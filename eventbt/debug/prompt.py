@@ -255,7 +255,8 @@ class DebugShell(cmd.Cmd):
 
     # -- breakpoints ----------------------------------------------------------------------------------
     def do_break(self, arg: str) -> None:
-        """break [TYPE] [SYMBOL] [DATE]: stop before such events (no argument: list the breakpoints)."""
+        """break [TYPE] [SYMBOL] [DATE]: stop before such events, the words in any order (no argument: list the
+        breakpoints)."""
         words = arg.split()
         if not words:
             points = self.debugger.breakpoints.values()
@@ -265,11 +266,15 @@ class DebugShell(cmd.Cmd):
         dates = [w for w in words if _looks_like_date(w, self.debugger.symbols)]
         rest = [w for w in words if w not in dates]
         if len(dates) > 1 or len(rest) > 2:
-            raise DebuggerError(f"break takes [TYPE] [SYMBOL] [DATE], got {arg.strip()!r}", argument=arg)
+            raise DebuggerError(f"break takes [TYPE] [SYMBOL] [DATE] (in any order), got {arg.strip()!r}",
+                                argument=arg)
         event_type: str | None = None
         symbol: str | None = None
         if len(rest) == 2:
-            event_type, symbol = rest
+            # Each word is recognisable: `break XOM fill` is `break fill XOM`. When neither word or both are event
+            # types, the first is taken as the type (its error names it: `break ordr AAA`, `break AAA AAA`).
+            first, second = rest
+            event_type, symbol = (second, first) if _is_event_type(second) and not _is_event_type(first) else rest
         elif rest:
             word = rest[0]
             try:
@@ -349,6 +354,14 @@ class DebugShell(cmd.Cmd):
     def do_EOF(self, arg: str) -> bool:
         self.stdout.write("\n")
         return True
+
+
+def _is_event_type(word: str) -> bool:
+    try:
+        event_class(word)
+    except DebuggerError:
+        return False
+    return True
 
 
 def _looks_like_date(word: str, symbols: tuple[str, ...]) -> bool:

@@ -344,3 +344,14 @@ def test_until_the_day_in_progress_stops_at_its_next_event_without_moving(tiny: 
     with pytest.raises(DebuggerError, match="the run is already past 2021-01-04"):
         debugger.run_until("2021-01-04")
     assert debugger.upcoming is following
+
+
+def test_break_takes_its_type_symbol_and_date_in_any_order(tiny: str, capsys) -> None:
+    """`break AAA fill` was refused as "unknown event type 'AAA'" though `break fill AAA` worked; each word is
+    recognisable (a date, an event type, a symbol of the data), so any order gives the same breakpoint."""
+    commands = "break AAA fill; break 2021-01-06 BBB order; break fill 2021-01-06 AAA"
+    code, lines, _ = _session(["debug", tiny, "--commands", commands], capsys)
+    assert code == 0
+    assert lines[1:] == ["(eventbt) break AAA fill", "breakpoint 1: FillEvent AAA",
+                         "(eventbt) break 2021-01-06 BBB order", "breakpoint 2: OrderEvent BBB on 2021-01-06",
+                         "(eventbt) break fill 2021-01-06 AAA", "breakpoint 3: FillEvent AAA on 2021-01-06"]
