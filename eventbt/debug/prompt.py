@@ -201,6 +201,11 @@ class DebugShell(cmd.Cmd):
     def _moved(self, event: Event | None) -> None:
         self.say(stop_line(event, self.debugger))
 
+    def _at_breakpoint(self) -> None:
+        """Where a breakpoint stopped a move: the breakpoint, then the event it stopped before."""
+        self.say(f"breakpoint {self.debugger.hit}")
+        self._moved(self.debugger.upcoming)
+
     def _interrupted(self) -> None:
         """Where an interrupted move stopped: :data:`INTERRUPTED`, then the event it stopped before."""
         self.say(INTERRUPTED)
@@ -208,7 +213,8 @@ class DebugShell(cmd.Cmd):
 
     # -- moving ---------------------------------------------------------------------------------------
     def do_next(self, arg: str) -> None:
-        """next [N]: deliver the next N events (default 1) and show each step (also: n, s, step)."""
+        """next [N]: deliver the next N events (default 1) and show each step; a breakpoint stops it (also: n, s,
+        step)."""
         text = arg.strip()
         if text and not (text.isdigit() and int(text) > 0):
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {text!r}",
@@ -219,17 +225,22 @@ class DebugShell(cmd.Cmd):
         except HandlerError:
             self.debugger.partial_steps = type(self.debugger.partial_steps)()  # shown already: not again
             raise
-        if self.debugger.interrupted:
+        if self.debugger.hit is not None:
+            self._at_breakpoint()
+        elif self.debugger.interrupted:
             self._interrupted()
         elif len(records) < count:
             self._moved(None)
 
     def do_step_rebalance(self, arg: str) -> None:
-        """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot."""
+        """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot (part-way through one:
+        the rest of it); a breakpoint stops it."""
         records = self.debugger.step_rebalance()
         for record in records:
             self.say(record)
-        if self.debugger.interrupted:
+        if self.debugger.hit is not None:
+            self._at_breakpoint()
+        elif self.debugger.interrupted:
             self._interrupted()
         elif not records or self.debugger.finished:
             self._moved(None)
@@ -249,6 +260,8 @@ class DebugShell(cmd.Cmd):
         if not arg.strip():
             raise DebuggerError("until needs a date (YYYY-MM-DD)")
         event = self.debugger.run_until(arg.strip())
+        if self.debugger.hit is not None:
+            self.say(f"breakpoint {self.debugger.hit}")
         if self.debugger.interrupted:
             self.say(INTERRUPTED)
         self._moved(event)

@@ -284,3 +284,14 @@ def test_a_missing_script_is_an_error_before_the_run_is_built(tiny: str, tmp_pat
     code, out, err = _run(["debug", tiny, "--at", "2021-01-06", "--script", str(tmp_path / "none.txt")], capsys)
     assert (code, out) == (2, "")
     assert err == f"eventbt: error: cannot read {tmp_path / 'none.txt'}: No such file or directory\n"
+
+
+def test_next_and_until_say_which_breakpoint_stopped_them(tiny: str, capsys) -> None:
+    """`next 20` and `until` ran past a breakpoint; now they stop before BBB's fill (#8, bar 0's second fill in the
+    hand-worked listing: BUY 24 BBB @ 20, commission 1) and name the breakpoint above the stop line."""
+    stop = ("stopped before FillEvent #8  2021-01-04T16:00:00  BUY 24 BBB @ 20.0000  commission 1.00  slippage 0.00  "
+            "(order #6)")
+    code, out, _ = _run(["debug", tiny, "--commands", "break fill BBB; next 20"], capsys)
+    assert code == 0 and out.splitlines()[-2:] == ["breakpoint 1: FillEvent BBB", stop]
+    code, out, _ = _run(["debug", tiny, "--commands", "break fill BBB; until 2021-01-06"], capsys)
+    assert code == 0 and out.splitlines()[-3:] == ["(eventbt) until 2021-01-06", "breakpoint 1: FillEvent BBB", stop]
