@@ -209,7 +209,8 @@ class Debugger:
             for i in changed.tolist()
         )
         return StepRecord(seq=delivery.seq, event=delivery.event, emitted=delivery.emitted, cash_before=cash,
-                          cash_after=book.cash, changes=changes)
+                          cash_after=book.cash, changes=changes,
+                          publisher=sim.bus.publisher.get(delivery.event.id))
 
     def next(self, count: int = 1, *, on_step: Callable[[StepRecord], object] | None = None) -> StepList:
         """Step ``count`` events (fewer when the run ends first, or a breakpoint stops it before an event after the

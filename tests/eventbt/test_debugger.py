@@ -629,3 +629,13 @@ def test_next_until_and_step_rebalance_stop_at_a_breakpoint_as_continue_does(tin
             assert [r.event.id for r in debugger.step_rebalance()] == [1, 2, 3, 4, 5, 6, 7]
         assert debugger.hit is point and debugger.upcoming is not None and debugger.upcoming.id == 8
         assert [r.event.id for r in debugger.step_rebalance()] == [8, 9, 10] and debugger.hit is None
+
+
+def test_a_step_record_knows_who_published_its_event(tiny: Path) -> None:
+    """to_dict() needed the publisher passed in; a debugger's record now carries it: bar 0's MarketEvent #1 comes
+    from the data feed, its SignalEvent #2 from the strategy, as the bus recorded them."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    market, signal = sim.debugger.next(2)
+    assert (market.publisher, signal.publisher) == ("data_feed", "strategy")
+    assert signal.to_dict()["by"] == "strategy" == sim.bus.publisher[2]
+    assert signal.to_dict("someone")["by"] == "someone"

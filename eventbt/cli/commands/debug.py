@@ -136,12 +136,11 @@ def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, n
         for note in notes:
             print(f"eventbt: note: {note}", file=sys.stderr)
     if as_json:
-        publishers = debugger.simulation.bus.publisher
         payload = {
             "scenario": scenario,
             "at": at,
             "rebalance": shown,
-            "steps": [record.to_dict(publishers[record.event.id]) for record in records],
+            "steps": [record.to_dict() for record in records],
         }
         sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
                                       | orjson.OPT_SERIALIZE_NUMPY).decode() + "\n")
