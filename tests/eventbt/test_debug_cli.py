@@ -16,7 +16,7 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
-from tests.eventbt.debug_fixtures import write_tiny
+from tests.eventbt.debug_fixtures import write_buggy_fill, write_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -295,3 +295,17 @@ def test_next_and_until_say_which_breakpoint_stopped_them(tiny: str, capsys) -> 
     assert code == 0 and out.splitlines()[-2:] == ["breakpoint 1: FillEvent BBB", stop]
     code, out, _ = _run(["debug", tiny, "--commands", "break fill BBB; until 2021-01-06"], capsys)
     assert code == 0 and out.splitlines()[-3:] == ["(eventbt) until 2021-01-06", "breakpoint 1: FillEvent BBB", stop]
+
+
+def test_dump_json_after_a_handler_error_holds_the_error(tmp_path: Path, capsys) -> None:
+    """--dump --json after a handler error printed the steps only (the error on stderr alone); now its "error" names
+    the message, the handler and the failing event: BBB's fill #8 (bar 0's second fill in the hand-worked
+    listing), which is not a step, its delivery cut short, after steps #1 to #7. Exit 2, as for the text dump."""
+    code, out, err = _run(["debug", str(write_buggy_fill(tmp_path)), "--at", "2021-01-04", "--dump", "--json"], capsys)
+    payload = json.loads(out)
+    assert code == 2 and [step["id"] for step in payload["steps"]] == [1, 2, 3, 4, 5, 6, 7]
+    message = ("handler 'buggy_fill' raised ZeroDivisionError: buggy fee on BBB; while handling FillEvent #8 at "
+               "2021-01-04T16:00:00; causal chain: FillEvent#8 <- OrderEvent#6 <- SignalEvent#2 <- MarketEvent#1")
+    assert payload["error"] == {"message": message, "handler": "buggy_fill", "event": 8, "type": "FillEvent",
+                                "time": "2021-01-04T16:00:00"}
+    assert err == f"eventbt: error: {message}\n"
