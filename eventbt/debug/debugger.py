@@ -518,7 +518,7 @@ class Debugger:
 
     def fills(self) -> views.FillsView:
         """The fills (and cancels) of the latest rebalance so far."""
-        return views.FillsView.of(self._rebalance_events())
+        return views.FillsView.of(self._rebalance_events(), {e.id for e in self.simulation.bus.pending()})
 
     def why(self, event_id: int | None = None) -> views.WhyView:
         """The notices that explain a skipped, scaled, trimmed or reduced order, and an order's state changes that
@@ -561,11 +561,13 @@ class Debugger:
 
     def waiting(self) -> views.WaitingView:
         """The orders waiting for a later bar (limit and stop orders, orders for the next open or close), each with
-        the last bar it was checked on and why it did not fill there."""
+        the last bar it was checked on and why it did not fill there; and the orders published but still queued on
+        the bus (between a signal and its fills), which the execution handler has not seen yet."""
         execution = getattr(self.simulation, "execution", None)
         listed = getattr(execution, "waiting", None)
         rows = listed() if callable(listed) else ()
-        return views.WaitingView.of(rows, self.dates, self._now_text())
+        queued = [e for e in self.simulation.bus.pending() if isinstance(e, OrderEvent)]
+        return views.WaitingView.of(rows, self.dates, self._now_text(), queued)
 
     def _queued(self, event: Event) -> bool:
         """Whether ``event`` is still queued (published, not delivered yet)."""
