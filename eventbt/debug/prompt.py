@@ -235,7 +235,13 @@ class DebugShell(cmd.Cmd):
     def do_step_rebalance(self, arg: str) -> None:
         """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot (part-way through one:
         the rest of it); a breakpoint stops it."""
-        records = self.debugger.step_rebalance()
+        try:
+            records = self.debugger.step_rebalance()
+        except DebuggerError:  # a breakpoint's predicate raised: the steps made before it, then the error
+            for record in self.debugger.partial_steps:
+                self.say(record)
+            self.debugger.partial_steps = type(self.debugger.partial_steps)()
+            raise
         for record in records:
             self.say(record)
         if self.debugger.hit is not None:

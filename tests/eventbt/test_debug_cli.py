@@ -309,3 +309,19 @@ def test_dump_json_after_a_handler_error_holds_the_error(tmp_path: Path, capsys)
     assert payload["error"] == {"message": message, "handler": "buggy_fill", "event": 8, "type": "FillEvent",
                                 "time": "2021-01-04T16:00:00"}
     assert err == f"eventbt: error: {message}\n"
+
+
+def test_step_rebalance_shows_its_steps_before_a_breakpoint_predicate_error(tiny: str, capsys) -> None:
+    """A breakpoint predicate that raises inside step-rebalance stops it before that event; the steps made before
+    it are shown, then the error. The predicate reads `symbol`, which bar 0's SignalEvent #2 lacks: the first step
+    (#1, unchecked as a move's first event) is shown, then the error naming #2."""
+    from eventbt.debug.prompt import DebugShell
+
+    out = io.StringIO()
+    shell = DebugShell(eventbt.Simulation.from_scenario(tiny).debugger, stdout=out)
+    shell.debugger.add_breakpoint(predicate=lambda e: e.symbol == "BBB")  # type: ignore[attr-defined]
+    shell.run_lines(["step-rebalance"])
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("seq 0  2021-01-04T16:00:00  MarketEvent #1")
+    assert lines[-1].startswith("error: breakpoint 1 (any event if <lambda>) raised AttributeError on SignalEvent #2 ")
+    assert sum(line.startswith("seq ") for line in lines) == 1
