@@ -8,6 +8,7 @@ given run is the :class:`~eventbt.debug.debugger.Debugger`'s check (it knows the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import attrs
@@ -19,12 +20,19 @@ from eventbt.events import Event
 __all__ = ["Breakpoint", "day_start_ns", "did_you_mean", "event_class", "event_names", "has_symbol"]
 
 _NS_PER_DAY = 86_400_000_000_000
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def day_start_ns(date: str) -> int:
-    """Midnight of ``date`` (``YYYY-MM-DD``; a time part is ignored) in simulated nanoseconds."""
+    """Midnight of ``date`` in simulated nanoseconds: the one parser of the debugger's dates (``--at``, ``until``,
+    :meth:`~eventbt.debug.debugger.Debugger.run_until`, a breakpoint's date). Only ``YYYY-MM-DD`` (a day of the
+    calendar) is a date, as for ``eventbt audit show --from``: numpy would read ``19900928`` as the year 19900928,
+    so any other form is a :class:`DebuggerError` rather than a date far in the future."""
+    text = str(date).strip()
     try:
-        day = np.datetime64(str(date).strip(), "D")
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        day = np.datetime64(text, "D")
     except ValueError:
         raise DebuggerError(f"not a date: {date!r} (expected YYYY-MM-DD)", argument=str(date)) from None
     if np.isnat(day):

@@ -10,9 +10,11 @@ results and the same audit digest as one that never stopped.
   change it caused (cash before and after, shares and average cost per symbol that changed).
 - :meth:`Debugger.run_until` stops before the first event at or after a date.
 - :meth:`Debugger.step_rebalance` steps the next rebalance, from its ``MarketEvent`` until the snapshot of
-  the bar its last order was settled on (the same bar with ``same_close``, the next with ``next_open``).
+  the bar its last order was settled on (the same bar with ``same_close``, the next with ``next_open``); started
+  part-way through a rebalance, the rest of that one.
 - Breakpoints (:meth:`Debugger.add_breakpoint`) by event type, symbol, date or any predicate, all given
-  conditions together; :meth:`Debugger.continue_` runs to the next one.
+  conditions together; :meth:`Debugger.continue_` runs to the next one, and :meth:`Debugger.next`,
+  :meth:`Debugger.run_until` and :meth:`Debugger.step_rebalance` stop at one too (as pdb's commands do).
 - :meth:`Debugger.interrupt` (Ctrl-C at the ``eventbt debug`` prompt) asks the move under way to stop before
   the next event it would deliver, as a breakpoint does: never inside a handler, so the book stays whole.
 
@@ -24,7 +26,7 @@ HTML tables in Jupyter; see :mod:`eventbt.debug.records`, :mod:`eventbt.debug.vi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Reversible, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -164,8 +166,16 @@ class Debugger:
         """Ask the move under way (:meth:`next`, :meth:`run_until`, :meth:`continue_`, :meth:`step_rebalance`) to
         stop before the next event it would deliver; :attr:`interrupted` then says it stopped so. It only sets a
         flag, so a signal handler may call it while a handler runs: that handler and the others the event goes to
-        finish first. Asked while no move runs, the next move stops before its first event."""
+        finish first. Asked while no move runs, it is dropped: each move starts with no interrupt pending
+        (:meth:`_start_move`), so a stale one never stops the next move before it has begun."""
         self.interrupt_requested = True
+
+    def _start_move(self) -> None:
+        """What every move (:meth:`next`, :meth:`run_until`, :meth:`continue_`, :meth:`step_rebalance`) does first:
+        forget the last move's breakpoint hit and interruption, and any interrupt asked for while nothing moved."""
+        self.hit = None
+        self.interrupted = False
+        self.interrupt_requested = False
 
     def _interrupt_due(self) -> bool:
         """Whether an interrupt was asked for; if so the move stops here, between two events, and says it did."""
@@ -199,19 +209,24 @@ class Debugger:
             for i in changed.tolist()
         )
         return StepRecord(seq=delivery.seq, event=delivery.event, emitted=delivery.emitted, cash_before=cash,
-                          cash_after=book.cash, changes=changes)
+                          cash_after=book.cash, changes=changes,
+                          publisher=sim.bus.publisher.get(delivery.event.id))
 
     def next(self, count: int = 1, *, on_step: Callable[[StepRecord], object] | None = None) -> StepList:
-        """Step ``count`` events (fewer when the run ends first); ``count`` is a whole number of at least 1.
-        ``on_step`` is called with each step as it is made (the prompt shows them so, a long ``next`` included)."""
+        """Step ``count`` events (fewer when the run ends first, or a breakpoint stops it before an event after the
+        first, as :meth:`continue_`: :attr:`hit` says which); ``count`` is a whole number of at least 1. ``on_step``
+        is called with each step as it is made (the prompt shows them so, a long ``next`` included)."""
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {count!r}",
                                 argument=str(count))
-        self.interrupted = False
+        self._start_move()
         records = StepList()
         self.partial_steps = records
+        watch = _Watch(self)
         for _ in range(count):
             if self._interrupt_due():
+                break
+            if watch.sees_next():
                 break
             record = self.step()
             if record is None:
@@ -219,56 +234,41 @@ class Debugger:
             records.append(record)
             if on_step is not None:
                 on_step(record)
+        watch.raise_failed()
         return records
 
     def run_until(self, date: str) -> Event | None:
-        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end.
+        """Run to just before the first event at or after ``date``; that event, or ``None`` at the end. A breakpoint
+        stops it earlier, as :meth:`continue_` (:attr:`hit` says which).
 
-        A :class:`DebuggerError` when the run is already past ``date`` (the run only goes forward).
+        On ``date`` itself, part-way through it (its ``MarketEvent`` delivered, its snapshot still queued), that is
+        the event queued next: the run does not move. A :class:`DebuggerError` when the run is past ``date``, every
+        event of it delivered (the run only goes forward).
         """
-        self.interrupted = False
         start = day_start_ns(date)
+        self._start_move()
         last = self.last
         if last is not None and start <= last.time_ns:
+            upcoming = self.upcoming
+            if upcoming is not None and upcoming.time_ns < start + _NS_PER_DAY and self._moving():
+                return upcoming  # the day in progress: its next event is the first one at or after date still to come
             raise DebuggerError(f"the run is already past {date}: {last.kind} #{last.id} at "
                                 f"{last.date} has been delivered (a run only goes forward)", argument=date)
-        return self._run(lambda event: event.time_ns >= start)
+        watch = _Watch(self)
+        stopped = self._run(lambda event: watch(event) or event.time_ns >= start)
+        watch.raise_failed()
+        return stopped
 
     def continue_(self) -> Event | None:
         """Run to the next breakpoint (the event it stopped before), or to the end (``None``)."""
-        self.hit = None
-        self.interrupted = False
+        self._start_move()
         if not self._moving():
             return None
         if self._interrupt_due():
             return self.upcoming
-        first = self.step()
-        if first is None:
-            return None
-        previous = first.event.time_ns
-        failed: list[tuple[Breakpoint, Event, Exception]] = []
-
-        def stop(event: Event) -> bool:
-            nonlocal previous
-            for breakpoint in self.breakpoints.values():
-                try:
-                    matched = breakpoint.matches(event, previous)
-                except Exception as exc:  # the user's predicate: stop before the event it could not judge
-                    failed.append((breakpoint, event, exc))
-                    return True
-                if matched:
-                    self.hit = breakpoint
-                    return True
-            previous = event.time_ns
-            return False
-
-        stopped = self._run(stop)
-        if failed:
-            breakpoint, event, exc = failed[0]
-            described = str(breakpoint).partition(": ")[2]
-            raise DebuggerError(f"breakpoint {breakpoint.number} ({described}) raised {type(exc).__name__} on "
-                                f"{event.kind} #{event.id} at {event.date}: {exc}; stopped before that event: mend "
-                                f"or delete the breakpoint, then continue") from exc
+        watch = _Watch(self)
+        stopped = self._run(watch)
+        watch.raise_failed()
         return stopped
 
     def _run(self, stop: Callable[[Event], bool], *, quiet_bars: bool = False) -> Event | None:
@@ -287,27 +287,41 @@ class Debugger:
         return self.simulation.bus.peek()
 
     def step_rebalance(self) -> StepList:
-        """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill (after an
-        interrupt, the steps made so far: none when it came before the rebalance began)."""
-        self.interrupted = False
+        """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill. Part-way
+        through a rebalance (its ``MarketEvent`` delivered, its last snapshot not yet), the rest of that one: its
+        remaining events up to its last snapshot. A breakpoint stops it before an event after its first, as
+        :meth:`continue_` (:attr:`hit` says which); after a breakpoint or an interrupt, the steps made so far (none
+        when the stop came before the rebalance began)."""
+        self._start_move()
         self.partial_steps = StepList()
-        while True:
-            # A quiet bar never signals (its strategy said so: eventbt.quiet), so the bars up to the next one that
-            # may go as blocks, unseen: the events and books are those of a run event by event.
-            upcoming = self._run(lambda event: isinstance(event, MarketEvent), quiet_bars=True)
-            if upcoming is None or self.interrupted:
-                return StepList()
-            market = self.step()
-            assert market is not None
-            if any(isinstance(e, SignalEvent) for _, out in market.emitted for e in out):
-                break
-        records = StepList([market])
+        watch = _Watch(self)
+        in_progress = self._open_rebalance()
+        if in_progress is None:
+            while True:
+                # A quiet bar never signals (its strategy said so: eventbt.quiet), so the bars up to the next one that
+                # may go as blocks, unseen: the events and books are those of a run event by event. Breakpoints see
+                # every event, so with one set the bars go one by one.
+                upcoming = self._run(lambda event: watch(event) or isinstance(event, MarketEvent),
+                                     quiet_bars=not self.breakpoints)
+                if upcoming is None or self.interrupted or watch.stopped:
+                    watch.raise_failed()
+                    return StepList()
+                market = self.step()
+                assert market is not None
+                if any(isinstance(e, SignalEvent) for _, out in market.emitted for e in out):
+                    break
+            records = StepList([market])
+            # Shares of each order not yet filled or cancelled: a partially filled order whose rest is carried
+            # stays open, so the rebalance goes on to the bar that fills or cancels the rest.
+            open_orders: dict[int, int] = {}
+        else:
+            records, open_orders = StepList(), in_progress
         self.partial_steps = records
-        # Shares of each order not yet filled or cancelled: a partially filled order whose rest is carried
-        # stays open, so the rebalance goes on to the bar that fills or cancels the rest.
-        open_orders: dict[int, int] = {}
         while True:
             if self._interrupt_due():
+                return records
+            if watch.sees_next():
+                watch.raise_failed()
                 return records
             record = self.step()
             if record is None:
@@ -325,6 +339,51 @@ class Debugger:
                             del open_orders[emitted.order_id]
             if isinstance(record.event, SnapshotEvent) and not open_orders:
                 return records
+
+    def _open_rebalance(self) -> dict[int, int] | None:
+        """The rebalance the run is part-way through, as its orders still open (id -> shares left), or ``None``.
+
+        It is the latest signal's: its ``MarketEvent`` delivered, and either an order it caused neither filled nor
+        cancelled yet, or no snapshot delivered after the last of its fills and cancels. Not when the run is stopped
+        before the ``MarketEvent`` of a rebalance date (a new rebalance starts there, cancelling what waits).
+        """
+        bus = self.simulation.bus
+        if self.simulation.finished:
+            return None
+        events = bus.events
+        since: list[Event] = []  # the events published since the latest signal, the signal first
+        ids: Reversible[int] = events  # type: ignore[assignment]  # the bus's events reverse lazily, newest first
+        for event_id in reversed(ids):
+            since.append(events[event_id])
+            if isinstance(since[-1], SignalEvent):
+                break
+        else:
+            return None
+        since.reverse()
+        caused = {since[0].id}
+        open_orders: dict[int, int] = {}
+        settled = since[0].id  # the last fill or cancel of the rebalance's orders (the signal, before any)
+        for event in since[1:]:
+            if event.cause_id not in caused:
+                continue
+            caused.add(event.id)
+            if isinstance(event, OrderEvent):
+                open_orders[event.id] = event.quantity
+            elif isinstance(event, FillEvent | CancelEvent) and event.order_id in open_orders:
+                settled = event.id
+                left = open_orders.pop(event.order_id) - event.quantity
+                if left > 0:
+                    open_orders[event.order_id] = left
+        if not open_orders:
+            pending = {event.id for event in bus.pending()}
+            if any(isinstance(event, SnapshotEvent) and event.id > settled and event.id not in pending
+                   for event in since):
+                return None
+        # Looked at only now: peeking pulls the next bar from the feed, which then no longer goes as a quiet block.
+        upcoming = self.upcoming
+        if upcoming is None or (isinstance(upcoming, MarketEvent) and upcoming.date[:10] in self.rebalance_dates()):
+            return None
+        return open_orders
 
     # -- breakpoints ----------------------------------------------------------------------------------
     def add_breakpoint(self, event_type: str | type[Event] | None = None, symbol: str | None = None, *,
@@ -459,7 +518,7 @@ class Debugger:
 
     def fills(self) -> views.FillsView:
         """The fills (and cancels) of the latest rebalance so far."""
-        return views.FillsView.of(self._rebalance_events())
+        return views.FillsView.of(self._rebalance_events(), {e.id for e in self.simulation.bus.pending()})
 
     def why(self, event_id: int | None = None) -> views.WhyView:
         """The notices that explain a skipped, scaled, trimmed or reduced order, and an order's state changes that
@@ -502,11 +561,13 @@ class Debugger:
 
     def waiting(self) -> views.WaitingView:
         """The orders waiting for a later bar (limit and stop orders, orders for the next open or close), each with
-        the last bar it was checked on and why it did not fill there."""
+        the last bar it was checked on and why it did not fill there; and the orders published but still queued on
+        the bus (between a signal and its fills), which the execution handler has not seen yet."""
         execution = getattr(self.simulation, "execution", None)
         listed = getattr(execution, "waiting", None)
         rows = listed() if callable(listed) else ()
-        return views.WaitingView.of(rows, self.dates, self._now_text())
+        queued = [e for e in self.simulation.bus.pending() if isinstance(e, OrderEvent)]
+        return views.WaitingView.of(rows, self.dates, self._now_text(), queued)
 
     def _queued(self, event: Event) -> bool:
         """Whether ``event`` is still queued (published, not delivered yet)."""
@@ -530,3 +591,53 @@ class Debugger:
     def _now_text(self) -> str:
         last = self.last
         return last.date if last is not None else "the start"
+
+
+class _Watch:
+    """The breakpoints' check of one move: called with each event before it is delivered, it says whether to stop
+    there (a breakpoint matches: :attr:`Debugger.hit`; or a predicate raised: kept for :meth:`raise_failed`). The
+    move's first event goes unchecked: the run may be stopped before it at a breakpoint, as pdb's are."""
+
+    def __init__(self, debugger: Debugger) -> None:
+        self.debugger = debugger
+        self.first = True
+        self.previous = 0  # the time of the event delivered before the one checked (date breakpoints)
+        self.stopped = False
+        self.failed: list[tuple[Breakpoint, Event, Exception]] = []
+
+    def __call__(self, event: Event) -> bool:
+        if self.first:
+            self.first = False
+        else:
+            for breakpoint in self.debugger.breakpoints.values():
+                try:
+                    matched = breakpoint.matches(event, self.previous)
+                except Exception as exc:  # the user's predicate: stop before the event it could not judge
+                    self.failed.append((breakpoint, event, exc))
+                    self.stopped = True
+                    return True
+                if matched:
+                    self.debugger.hit = breakpoint
+                    self.stopped = True
+                    return True
+        self.previous = event.time_ns
+        return False
+
+    def sees_next(self) -> bool:
+        """Whether to stop before the event queued next (for a move that delivers with :meth:`Debugger.step`). It
+        peeks only with breakpoints set: peeking pulls the next bar from the feed, so it no longer goes as a quiet
+        block."""
+        if not self.debugger.breakpoints:
+            self.first = False
+            return False
+        upcoming = self.debugger.upcoming
+        return upcoming is not None and self(upcoming)
+
+    def raise_failed(self) -> None:
+        """A :class:`DebuggerError` for a breakpoint whose predicate raised (the run is stopped before the event)."""
+        if self.failed:
+            breakpoint, event, exc = self.failed[0]
+            described = str(breakpoint).partition(": ")[2]
+            raise DebuggerError(f"breakpoint {breakpoint.number} ({described}) raised {type(exc).__name__} on "
+                                f"{event.kind} #{event.id} at {event.date}: {exc}; stopped before that event: mend "
+                                f"or delete the breakpoint, then continue") from exc

@@ -22,7 +22,6 @@ from __future__ import annotations
 import cmd
 import contextlib
 import os
-import re
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +37,6 @@ from eventbt.events import Event
 
 __all__ = ["CTRL_C_AT_PROMPT", "INTERRUPTED", "DebugShell", "ctrl_c_stops_the_run", "history_path"]
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ALIASES = {"n": "next", "s": "next", "step": "next", "c": "continue", "q": "quit", "exit": "quit"}
 # What Ctrl-C prints at the idle prompt, and above the stop line of a move it stopped.
 CTRL_C_AT_PROMPT = "(Ctrl-C: type quit or press Ctrl-D to leave the debugger)"
@@ -203,6 +201,11 @@ class DebugShell(cmd.Cmd):
     def _moved(self, event: Event | None) -> None:
         self.say(stop_line(event, self.debugger))
 
+    def _at_breakpoint(self) -> None:
+        """Where a breakpoint stopped a move: the breakpoint, then the event it stopped before."""
+        self.say(f"breakpoint {self.debugger.hit}")
+        self._moved(self.debugger.upcoming)
+
     def _interrupted(self) -> None:
         """Where an interrupted move stopped: :data:`INTERRUPTED`, then the event it stopped before."""
         self.say(INTERRUPTED)
@@ -210,7 +213,8 @@ class DebugShell(cmd.Cmd):
 
     # -- moving ---------------------------------------------------------------------------------------
     def do_next(self, arg: str) -> None:
-        """next [N]: deliver the next N events (default 1) and show each step (also: n, s, step)."""
+        """next [N]: deliver the next N events (default 1) and show each step; a breakpoint stops it (also: n, s,
+        step)."""
         text = arg.strip()
         if text and not (text.isdigit() and int(text) > 0):
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {text!r}",
@@ -221,17 +225,28 @@ class DebugShell(cmd.Cmd):
         except HandlerError:
             self.debugger.partial_steps = type(self.debugger.partial_steps)()  # shown already: not again
             raise
-        if self.debugger.interrupted:
+        if self.debugger.hit is not None:
+            self._at_breakpoint()
+        elif self.debugger.interrupted:
             self._interrupted()
         elif len(records) < count:
             self._moved(None)
 
     def do_step_rebalance(self, arg: str) -> None:
-        """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot."""
-        records = self.debugger.step_rebalance()
+        """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot (part-way through one:
+        the rest of it); a breakpoint stops it."""
+        try:
+            records = self.debugger.step_rebalance()
+        except DebuggerError:  # a breakpoint's predicate raised: the steps made before it, then the error
+            for record in self.debugger.partial_steps:
+                self.say(record)
+            self.debugger.partial_steps = type(self.debugger.partial_steps)()
+            raise
         for record in records:
             self.say(record)
-        if self.debugger.interrupted:
+        if self.debugger.hit is not None:
+            self._at_breakpoint()
+        elif self.debugger.interrupted:
             self._interrupted()
         elif not records or self.debugger.finished:
             self._moved(None)
@@ -246,30 +261,39 @@ class DebugShell(cmd.Cmd):
         self._moved(event)
 
     def do_until(self, arg: str) -> None:
-        """until DATE: run to just before the first event at or after DATE (YYYY-MM-DD)."""
+        """until DATE: run to just before the first event at or after DATE (YYYY-MM-DD) still to come (on the day in
+        progress, the next event: the run does not move)."""
         if not arg.strip():
             raise DebuggerError("until needs a date (YYYY-MM-DD)")
         event = self.debugger.run_until(arg.strip())
+        if self.debugger.hit is not None:
+            self.say(f"breakpoint {self.debugger.hit}")
         if self.debugger.interrupted:
             self.say(INTERRUPTED)
         self._moved(event)
 
     # -- breakpoints ----------------------------------------------------------------------------------
     def do_break(self, arg: str) -> None:
-        """break [TYPE] [SYMBOL] [DATE]: stop before such events (no argument: list the breakpoints)."""
+        """break [TYPE] [SYMBOL] [DATE]: stop before such events, the words in any order (no argument: list the
+        breakpoints)."""
         words = arg.split()
         if not words:
             points = self.debugger.breakpoints.values()
             self.say("\n".join(str(p) for p in points) if points else "no breakpoints")
             return
-        dates = [w for w in words if _DATE.match(w)]
-        rest = [w for w in words if not _DATE.match(w)]
+        # A word that is not a symbol and starts with a digit is meant as a date: the parser says if it is not one.
+        dates = [w for w in words if _looks_like_date(w, self.debugger.symbols)]
+        rest = [w for w in words if w not in dates]
         if len(dates) > 1 or len(rest) > 2:
-            raise DebuggerError(f"break takes [TYPE] [SYMBOL] [DATE], got {arg.strip()!r}", argument=arg)
+            raise DebuggerError(f"break takes [TYPE] [SYMBOL] [DATE] (in any order), got {arg.strip()!r}",
+                                argument=arg)
         event_type: str | None = None
         symbol: str | None = None
         if len(rest) == 2:
-            event_type, symbol = rest
+            # Each word is recognisable: `break XOM fill` is `break fill XOM`. When neither word or both are event
+            # types, the first is taken as the type (its error names it: `break ordr AAA`, `break AAA AAA`).
+            first, second = rest
+            event_type, symbol = (second, first) if _is_event_type(second) and not _is_event_type(first) else rest
         elif rest:
             word = rest[0]
             try:
@@ -349,6 +373,18 @@ class DebugShell(cmd.Cmd):
     def do_EOF(self, arg: str) -> bool:
         self.stdout.write("\n")
         return True
+
+
+def _is_event_type(word: str) -> bool:
+    try:
+        event_class(word)
+    except DebuggerError:
+        return False
+    return True
+
+
+def _looks_like_date(word: str, symbols: tuple[str, ...]) -> bool:
+    return word[:1].isdigit() and word not in symbols
 
 
 def _event_id(arg: str) -> int | None:

@@ -30,22 +30,28 @@ class PositionChange:
 
 @attrs.frozen(kw_only=True)
 class StepRecord(Delivery):
-    """One delivered event: the :class:`~eventbt.bus.Delivery` plus the portfolio change it caused."""
+    """One delivered event: the :class:`~eventbt.bus.Delivery` plus the portfolio change it caused, and who
+    published the event (``publisher``: the handler's or the data feed's name, as ``by`` in the audit log; ``None``
+    in a record made by hand)."""
 
     cash_before: float
     cash_after: float
     changes: tuple[PositionChange, ...] = ()
+    publisher: str | None = None
 
     @property
     def cash_change(self) -> float:
         return self.cash_after - self.cash_before
 
-    def to_dict(self, publisher: str) -> dict[str, Any]:
-        """JSON-ready: the audit log's ``publish`` fields of the event, where it went, what changed."""
+    def to_dict(self, publisher: str | None = None) -> dict[str, Any]:
+        """JSON-ready, as ``eventbt debug --dump --json`` prints each step: the audit log's ``publish`` fields of the
+        event, where it went, what changed. ``by`` is :attr:`publisher` (the debugger's records know it), unless
+        ``publisher`` is given."""
         event = self.event
         return {
             "seq": self.seq, "id": event.id, "type": event.kind, "time": event.date, "cause": event.cause_id,
-            "by": publisher, "data": event.audit_fields(), "to": list(self.handlers),
+            "by": self.publisher if publisher is None else publisher, "data": event.audit_fields(),
+            "to": list(self.handlers),
             "emitted": {name: [e.id for e in out] for name, out in self.emitted},
             "cash_before": self.cash_before, "cash_after": self.cash_after,
             "changes": [attrs.asdict(change) for change in self.changes],

@@ -157,8 +157,8 @@ def _notice_numbers(event: NoticeEvent) -> str:
     d = event.details
     if "wanted" in d and "quantity" in d:
         return f" {quantity(d['wanted'])} -> {quantity(d['quantity'])}"
-    if "removed" in d:
-        return f" -{quantity(d['removed'])} -> {quantity(d['quantity'])}"
+    if "removed" in d:  # trimmed: it had quantity + removed shares, it keeps quantity
+        return f" {quantity(d['quantity'] + d['removed'])} -> {quantity(d['quantity'])}"
     return ""
 
 
@@ -173,8 +173,9 @@ def explain(event: NoticeEvent, fill: FillEvent | None = None) -> str:
                 f"{money(d['cost'])} but only {money(d['available'])} was available (cash plus expected sell "
                 f"proceeds), so every buy was scaled by {d['factor']:.6f} and rounded down")
     if code == "trimmed_for_cash":
+        # cost is what the buys cost after the trimming, which brought it within what is available.
         return (f"{quantity(d['removed'])} share(s) taken off after scaling, leaving {quantity(d['quantity'])}: "
-                f"the buys still cost {money(d['cost'])} against {money(d['available'])} available")
+                f"the buys then cost {money(d['cost'])}, within the {money(d['available'])} available")
     if code == "reduced_at_fill":
         reduced = f"wanted {quantity(d['wanted'])}, filled {quantity(d['quantity'])}: only {money(d['cash'])} cash"
         if fill is None:

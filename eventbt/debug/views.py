@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from eventbt.debug.render import Table, describe, explain, money, order_terms, price, quantity, weight
+from eventbt.debug.render import Table, describe, emitted_text, explain, money, order_terms, price, quantity, weight
 from eventbt.events import CancelEvent, Event, FillEvent, NoticeEvent, OrderEvent, OrderStateEvent
 
 if TYPE_CHECKING:
@@ -34,6 +34,15 @@ __all__ = [
 
 # What `why` and `orders` say about a signal still queued (stopped before it, after `next` delivered its market).
 NOT_YET = "it has not reached the rebalance handler yet (it is queued: step on, then ask again)"
+
+
+def orders_not_yet(queued: Sequence[OrderEvent]) -> str:
+    """What `waiting` and `fills` say about orders published and still queued on the bus (between a signal and its
+    fills): ``5 OrderEvent #639-#643 published, not delivered: they have not reached the execution handler yet
+    (they are queued: step on, then ask again)``."""
+    they, have, are = ("they", "have", "are") if len(queued) > 1 else ("it", "has", "is")
+    return (f"{emitted_text(queued)} published, not delivered: {they} {have} not reached the execution handler yet "
+            f"({they} {are} queued: step on, then ask again)")
 
 
 class _Shown:
@@ -204,8 +213,12 @@ class FillsView(_Shown):
     rows: tuple[tuple[str, ...], ...]
     title: str
 
+    notes: tuple[str, ...] = ()
+
     @classmethod
-    def of(cls, events: Sequence[Event]) -> FillsView:
+    def of(cls, events: Sequence[Event], queued: set[int] | None = None) -> FillsView:
+        """The fills and cancels among ``events``; ``queued``: the ids still queued on the bus (orders among them
+        are said to have not reached the execution handler yet)."""
         if not events:
             return cls(rows=(), title="no rebalance yet")
         rows = []
@@ -216,8 +229,12 @@ class FillsView(_Shown):
             elif isinstance(e, CancelEvent):
                 rows.append((f"#{e.id}", f"#{e.order_id}", e.date, "CANCEL", e.symbol, quantity(e.quantity),
                              "", "", "", "", e.reason))
-        title = f"fills of signal #{events[0].id} on {events[0].date}" + ("" if rows else ": none")
-        return cls(rows=tuple(rows), title=title)
+        title = f"fills of signal #{events[0].id} on {events[0].date}"
+        waiting = [e for e in events if isinstance(e, OrderEvent) and e.id in (queued or set())]
+        if not rows and waiting:
+            return cls(rows=(), title=f"{title}: none yet, {orders_not_yet(waiting)}")
+        notes = (orders_not_yet(waiting),) if waiting else ()
+        return cls(rows=tuple(rows), title=title + ("" if rows else ": none"), notes=notes)
 
     def table(self) -> Table:
         """One row per fill or cancel; a ``reason`` column (why a cancel's shares went unfilled) when there is a
@@ -228,7 +245,7 @@ class FillsView(_Shown):
         if not any(row[-1] for row in rows):
             headers, rows = headers[:-1], tuple(row[:-1] for row in rows)
         return Table.of(headers, rows, numeric=("id", "order", "quantity", "price", "value", "commission", "slippage"),
-                        title=self.title)
+                        title=self.title, notes=self.notes)
 
 
 @attrs.frozen(kw_only=True)
@@ -268,8 +285,13 @@ class WaitingView(_Shown):
     rows: tuple[tuple[str, ...], ...]
     title: str
 
+    notes: tuple[str, ...] = ()
+
     @classmethod
-    def of(cls, waiting: Sequence[WaitingOrder], dates: np.ndarray | None, when: str) -> WaitingView:
+    def of(cls, waiting: Sequence[WaitingOrder], dates: np.ndarray | None, when: str,
+           queued: Sequence[OrderEvent] = ()) -> WaitingView:
+        """``waiting``: the execution handler's orders waiting for a later bar; ``queued``: the orders published and
+        still queued on the bus, which the execution handler has not seen yet (said below the table)."""
         def day(bar: int | None) -> str:
             if bar is None or dates is None or not 0 <= bar < len(dates):
                 return "the data's end"
@@ -284,8 +306,10 @@ class WaitingView(_Shown):
                          f"{day(row.first_bar)} .. {day(row.last_bar)}", check))
         title = (f"{len(rows)} order(s) waiting after {when}" if rows
                  else f"no order waiting after {when}")
-        return cls(rows=tuple(rows), title=title)
+        if queued and not rows:
+            return cls(rows=(), title=f"{title}; {orders_not_yet(queued)}")
+        return cls(rows=tuple(rows), title=title, notes=(orders_not_yet(queued),) if queued else ())
 
     def table(self) -> Table:
         return Table.of(("id", "side", "symbol", "left", "order", "bars", "last check"), self.rows,
-                        numeric=("id", "left"), title=self.title)
+                        numeric=("id", "left"), title=self.title, notes=self.notes)

@@ -16,7 +16,7 @@ import pytest
 
 import eventbt
 from eventbt.cli import main
-from tests.eventbt.debug_fixtures import write_tiny
+from tests.eventbt.debug_fixtures import write_buggy_fill, write_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -284,3 +284,44 @@ def test_a_missing_script_is_an_error_before_the_run_is_built(tiny: str, tmp_pat
     code, out, err = _run(["debug", tiny, "--at", "2021-01-06", "--script", str(tmp_path / "none.txt")], capsys)
     assert (code, out) == (2, "")
     assert err == f"eventbt: error: cannot read {tmp_path / 'none.txt'}: No such file or directory\n"
+
+
+def test_next_and_until_say_which_breakpoint_stopped_them(tiny: str, capsys) -> None:
+    """`next 20` and `until` ran past a breakpoint; now they stop before BBB's fill (#8, bar 0's second fill in the
+    hand-worked listing: BUY 24 BBB @ 20, commission 1) and name the breakpoint above the stop line."""
+    stop = ("stopped before FillEvent #8  2021-01-04T16:00:00  BUY 24 BBB @ 20.0000  commission 1.00  slippage 0.00  "
+            "(order #6)")
+    code, out, _ = _run(["debug", tiny, "--commands", "break fill BBB; next 20"], capsys)
+    assert code == 0 and out.splitlines()[-2:] == ["breakpoint 1: FillEvent BBB", stop]
+    code, out, _ = _run(["debug", tiny, "--commands", "break fill BBB; until 2021-01-06"], capsys)
+    assert code == 0 and out.splitlines()[-3:] == ["(eventbt) until 2021-01-06", "breakpoint 1: FillEvent BBB", stop]
+
+
+def test_dump_json_after_a_handler_error_holds_the_error(tmp_path: Path, capsys) -> None:
+    """--dump --json after a handler error printed the steps only (the error on stderr alone); now its "error" names
+    the message, the handler and the failing event: BBB's fill #8 (bar 0's second fill in the hand-worked
+    listing), which is not a step, its delivery cut short, after steps #1 to #7. Exit 2, as for the text dump."""
+    code, out, err = _run(["debug", str(write_buggy_fill(tmp_path)), "--at", "2021-01-04", "--dump", "--json"], capsys)
+    payload = json.loads(out)
+    assert code == 2 and [step["id"] for step in payload["steps"]] == [1, 2, 3, 4, 5, 6, 7]
+    message = ("handler 'buggy_fill' raised ZeroDivisionError: buggy fee on BBB; while handling FillEvent #8 at "
+               "2021-01-04T16:00:00; causal chain: FillEvent#8 <- OrderEvent#6 <- SignalEvent#2 <- MarketEvent#1")
+    assert payload["error"] == {"message": message, "handler": "buggy_fill", "event": 8, "type": "FillEvent",
+                                "time": "2021-01-04T16:00:00"}
+    assert err == f"eventbt: error: {message}\n"
+
+
+def test_step_rebalance_shows_its_steps_before_a_breakpoint_predicate_error(tiny: str, capsys) -> None:
+    """A breakpoint predicate that raises inside step-rebalance stops it before that event; the steps made before
+    it are shown, then the error. The predicate reads `symbol`, which bar 0's SignalEvent #2 lacks: the first step
+    (#1, unchecked as a move's first event) is shown, then the error naming #2."""
+    from eventbt.debug.prompt import DebugShell
+
+    out = io.StringIO()
+    shell = DebugShell(eventbt.Simulation.from_scenario(tiny).debugger, stdout=out)
+    shell.debugger.add_breakpoint(predicate=lambda e: e.symbol == "BBB")  # type: ignore[attr-defined]
+    shell.run_lines(["step-rebalance"])
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("seq 0  2021-01-04T16:00:00  MarketEvent #1")
+    assert lines[-1].startswith("error: breakpoint 1 (any event if <lambda>) raised AttributeError on SignalEvent #2 ")
+    assert sum(line.startswith("seq ") for line in lines) == 1

@@ -119,3 +119,20 @@ def test_a_scripted_session_keeps_ctrl_c_as_it_was(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(PressesCtrlC, "presses", 1)
     assert main(["debug", str(scenario), "--commands", "until 2030-01-01"]) == 130
     assert capsys.readouterr().err == "eventbt: run interrupted; results up to the interruption are incomplete\n"
+
+
+@pytest.mark.parametrize("move", ["next", "run_until", "continue_", "step_rebalance"])
+def test_an_interrupt_asked_while_nothing_moves_does_not_stop_the_next_move(move: str, tmp_path: Path) -> None:
+    """interrupt() between moves was kept and stopped the next move before its first event (continue_() delivered
+    nothing); now each move starts with none pending. From 2021-01-05's MarketEvent #11 (the hand-worked listing):
+    next(2) delivers #11 and #12, the others run on and are not marked interrupted."""
+    debugger: Debugger = eventbt.Simulation.from_scenario(write_tiny(tmp_path)).debugger
+    stopped = debugger.run_until("2021-01-05")
+    assert stopped is not None and stopped.id == 11
+    debugger.interrupt()
+    moves: dict[str, Callable[[], Any]] = {"next": lambda: debugger.next(2),
+                                           "run_until": lambda: debugger.run_until("2021-01-06"),
+                                           "continue_": debugger.continue_, "step_rebalance": debugger.step_rebalance}
+    moves[move]()
+    assert not debugger.interrupted and not debugger.interrupt_requested
+    assert debugger.last is not None and debugger.last.id >= 12

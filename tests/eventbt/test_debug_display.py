@@ -99,3 +99,54 @@ def _output_of(lines: list[str], command: str) -> list[str]:
     start = lines.index(f"(eventbt) {command}") + 1
     end = next((i for i in range(start, len(lines)) if lines[i].startswith("(eventbt) ")), len(lines))
     return lines[start:end]
+
+
+# Cash 210 buys 10 A at 10 (+10 commission) on 2020-01-02: 100 left. On 2020-01-03 (A 10, B 1, C 2; 10 a fill,
+# no slippage) the signal is B 50%, C 50% of 200: selling A brings 100 - 10, so 190 is available. B 100 (110) and
+# C 50 (110) would cost 220: scaled by 190/220 -> B 86 (96), C 43 (96) = 192 > 190, so C is trimmed by one share
+# to 42 (94): the buys then cost 96 + 94 = 190, exactly what is available.
+TRIM_PRICES = "date,A,B,C\n2020-01-02,10,1,2\n2020-01-03,10,1,2\n2020-01-06,10,1,2\n"
+TRIM_SCENARIO = """\
+[scenario]
+name = "trim"
+[data]
+path = "prices.csv"
+format = "wide"
+[portfolio]
+initial_cash = 210.0
+[strategy]
+name = "static_weights"
+[strategy.params]
+weights = { B = 0.5, C = 0.5 }
+[schedule]
+dates = ["2020-01-03"]
+[execution]
+timing = "same_close"
+[execution.commission]
+model = "fixed"
+amount = 10.0
+[execution.slippage]
+model = "zero"
+[[events]]
+date = "2020-01-02"
+type = "order"
+symbol = "A"
+side = "buy"
+quantity = 10
+"""
+
+
+def test_a_trimmed_buy_shows_shares_before_and_after_and_says_the_cost_fits(tmp_path: Path) -> None:
+    """The trimmed_for_cash notice read `C -1 -> 42` and `why` said the buys "still cost 190.00 against 190.00
+    available"; worked by hand above: C goes 43 -> 42 and the buys then cost 190.00, within the 190.00."""
+    (tmp_path / "prices.csv").write_text(TRIM_PRICES, encoding="utf-8")
+    (tmp_path / "trim.toml").write_text(TRIM_SCENARIO, encoding="utf-8")
+    sim = eventbt.Simulation.from_scenario(tmp_path / "trim.toml", audit=False)
+    sim.debugger.run_until("2020-01-03")
+    steps = sim.debugger.step_rebalance()
+    titles = [str(r).splitlines()[0].split("  ", 2)[2] for r in steps if r.event.kind == "NoticeEvent"]
+    assert titles == ["NoticeEvent #8  scaled_for_cash B 100 -> 86", "NoticeEvent #9  scaled_for_cash C 50 -> 43",
+                      "NoticeEvent #10  trimmed_for_cash C 43 -> 42"]
+    assert str(sim.debugger.why()).splitlines()[-1] == (
+        "  #10  trimmed_for_cash  C       1 share(s) taken off after scaling, leaving 42: the buys then cost 190.00, "
+        "within the 190.00 available")

@@ -306,3 +306,52 @@ def test_next_calls_on_step_with_each_step_as_it_is_made(tiny: str) -> None:
     steps = sim.debugger.next(5, on_step=lambda record: seen.append((record.event.id, sim.debugger.last.id)))
     assert [record.event.id for record in steps] == [event_id for event_id, _ in seen] == [1, 2, 3, 4, 5]
     assert all(event_id == last for event_id, last in seen)
+
+
+COMPACT = "not a date: '20210105' (expected YYYY-MM-DD)"
+
+
+def test_a_compact_date_is_refused_by_every_debugger_date_without_moving(tiny: str, capsys) -> None:
+    """'20210105' is not read as the year 20,210,105 (which ran the whole run to its end): run_until, a
+    breakpoint's date, `until`, `break` and `--at` all refuse it, and the run stays where it was (MarketEvent #1,
+    the first event)."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    with pytest.raises(DebuggerError, match=f"^{COMPACT}$".replace("(", r"\(").replace(")", r"\)")):
+        debugger.run_until("20210105")
+    with pytest.raises(DebuggerError, match="expected YYYY-MM-DD"):
+        debugger.add_breakpoint(date="20210106")
+    assert debugger.last is None and debugger.upcoming is not None and debugger.upcoming.id == 1
+    assert not debugger.breakpoints
+    code, lines, _ = _session(["debug", tiny, "--commands", "until 20210105; break 20210106; break fill 20210106"],
+                              capsys)
+    assert lines[2] == f"error: {COMPACT}" and lines[4] == lines[6] == f"error: {COMPACT.replace('05', '06')}"
+    assert code == 2
+    code, _, err = _session(["debug", tiny, "--at", "20210105"], capsys)
+    assert code == 2 and err == f"eventbt: error: --at: {COMPACT}\n"
+
+
+def test_until_the_day_in_progress_stops_at_its_next_event_without_moving(tiny: str) -> None:
+    """After `next` delivered 2021-01-04's MarketEvent #1, its signal #2 and the rest of the day are still queued:
+    run_until('2021-01-04') was "already past"; now it returns #2 and delivers nothing. Once 2021-01-04's last
+    event is delivered (stopped before 2021-01-05's MarketEvent #11) the date is truly past: an error."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    debugger.step()
+    stopped = debugger.run_until("2021-01-04")
+    assert stopped is not None and stopped.id == 2 and debugger.last is not None and debugger.last.id == 1
+    assert debugger.upcoming is stopped
+    following = debugger.run_until("2021-01-05")
+    assert following is not None and following.id == 11
+    with pytest.raises(DebuggerError, match="the run is already past 2021-01-04"):
+        debugger.run_until("2021-01-04")
+    assert debugger.upcoming is following
+
+
+def test_break_takes_its_type_symbol_and_date_in_any_order(tiny: str, capsys) -> None:
+    """`break AAA fill` was refused as "unknown event type 'AAA'" though `break fill AAA` worked; each word is
+    recognisable (a date, an event type, a symbol of the data), so any order gives the same breakpoint."""
+    commands = "break AAA fill; break 2021-01-06 BBB order; break fill 2021-01-06 AAA"
+    code, lines, _ = _session(["debug", tiny, "--commands", commands], capsys)
+    assert code == 0
+    assert lines[1:] == ["(eventbt) break AAA fill", "breakpoint 1: FillEvent AAA",
+                         "(eventbt) break 2021-01-06 BBB order", "breakpoint 2: OrderEvent BBB on 2021-01-06",
+                         "(eventbt) break fill 2021-01-06 AAA", "breakpoint 3: FillEvent AAA on 2021-01-06"]

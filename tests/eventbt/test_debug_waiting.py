@@ -7,6 +7,7 @@ from pathlib import Path
 
 import eventbt
 from eventbt.events import OrderStateEvent
+from tests.eventbt.debug_fixtures import write_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "order_types.toml"
@@ -62,3 +63,20 @@ def test_a_next_open_market_order_waits_for_the_open() -> None:
     rows = sim.debugger.waiting().rows
     assert rows and rows[0][0] == f"#{first.id}"
     assert {(row[4], row[6]) for row in rows} == {("next open", "not checked yet")}
+
+
+def test_orders_queued_on_the_bus_are_said_to_have_not_reached_the_execution_handler(tmp_path: Path) -> None:
+    """Between bar 0's signal and its fills (tiny listing: orders #5 and #6 published by the signal #2, queued
+    behind notices #3 and #4), `waiting` said "no order waiting" and `fills` "none"; now both say the orders are
+    published and not delivered yet. Once #5 is delivered, its fill #7 is listed and only #6 is said to be queued."""
+    debugger = eventbt.Simulation.from_scenario(write_tiny(tmp_path)).debugger
+    debugger.next(2)
+    not_yet = ("2 OrderEvent #5-#6 published, not delivered: they have not reached the execution handler yet (they are "
+               "queued: step on, then ask again)")
+    assert str(debugger.waiting()) == f"no order waiting after 2021-01-04T16:00:00; {not_yet}"
+    assert str(debugger.fills()) == f"fills of signal #2 on 2021-01-04T16:00:00: none yet, {not_yet}"
+    debugger.next(3)
+    lines = str(debugger.fills()).splitlines()
+    assert lines[0] == "fills of signal #2 on 2021-01-04T16:00:00" and lines[2].split()[:2] == ["#7", "#5"]
+    assert lines[3:] == ["OrderEvent #6 published, not delivered: it has not reached the execution handler yet (it is "
+                         "queued: step on, then ask again)"]

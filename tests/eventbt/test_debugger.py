@@ -582,3 +582,60 @@ def test_reduced_at_fill_quotes_the_price_the_cash_check_used() -> None:
     (row,) = [line for line in str(sim.debugger.why(501)).splitlines() if "reduced_at_fill" in line]
     assert row.endswith("wanted 560, filled 553: only 46,522.81 cash at the fill, at 84.0020 a share with slippage "
                         f"plus commission: 553 cost {553 * fill_price + 553 * 0.005:,.2f} (2.77 commission)")
+
+
+def test_step_rebalance_part_way_through_finishes_the_rebalance_in_progress(tiny: Path) -> None:
+    """After next(3) delivered bar 0's MarketEvent #1, SignalEvent #2 and notice #3 (the hand-worked listing of
+    debug_fixtures), step_rebalance() went on to the next rebalance, delivering the rest of this one unseen; now it
+    gives the rest of this one, notice #4 to snapshot #10, and the call after it the next rebalance (#14 to #22)."""
+    debugger = eventbt.Simulation.from_scenario(tiny).debugger
+    assert [r.event.id for r in debugger.next(3)] == [1, 2, 3]
+    assert [r.event.id for r in debugger.step_rebalance()] == [4, 5, 6, 7, 8, 9, 10]
+    assert [r.event.id for r in debugger.step_rebalance()] == list(range(14, 23))
+
+
+@pytest.mark.parametrize(("scenario", "cut"), [
+    ("ema_next_open.toml", 1), ("ema_next_open.toml", 6), ("ema_next_open.toml", 7), ("ema_next_open.toml", 11),
+    ("order_types.toml", 1), ("order_types.toml", 12), ("order_types.toml", 13), ("order_types.toml", 25),
+])
+def test_step_rebalance_after_some_steps_gives_the_rest_of_the_same_rebalance(scenario: str, cut: int) -> None:
+    """A rebalance stepped whole and one stepped `cut` events, then finished by step_rebalance(), are the same events:
+    the second call gives the first's steps after the cut. The cuts fall on the rebalance's first bar, between its
+    snapshot and the next bar (ema_next_open: 6, its orders waiting for the open; order_types: 12, its limit orders
+    waiting for a later bar) and on that later bar."""
+    whole = eventbt.Simulation.from_scenario(SCENARIOS / scenario, audit=False).debugger.step_rebalance()
+    debugger = eventbt.Simulation.from_scenario(SCENARIOS / scenario, audit=False).debugger
+    debugger.run_until(whole[0].event.date[:10])
+    while debugger.upcoming is not None and debugger.upcoming.id < whole[0].event.id:  # the bar's open, if any
+        debugger.step()
+    assert [r.event.id for r in debugger.next(cut)] == [r.event.id for r in whole[:cut]]
+    assert [r.event.id for r in debugger.step_rebalance()] == [r.event.id for r in whole[cut:]]
+
+
+def test_next_until_and_step_rebalance_stop_at_a_breakpoint_as_continue_does(tiny: Path) -> None:
+    """A breakpoint on BBB's fill (FillEvent #8, bar 0's second fill in the hand-worked listing) stops next(20),
+    run_until() and step_rebalance() before it, with `hit` set, as continue_() does; the move's first event is
+    delivered unchecked (the run may be stopped before it at that breakpoint), so step_rebalance() then finishes
+    the rebalance: #8 to snapshot #10."""
+    for move in ("next", "run_until", "step_rebalance"):
+        debugger = eventbt.Simulation.from_scenario(tiny).debugger
+        point = debugger.add_breakpoint("fill", "BBB")
+        if move == "next":
+            assert [r.event.id for r in debugger.next(20)] == [1, 2, 3, 4, 5, 6, 7]
+        elif move == "run_until":
+            stopped = debugger.run_until("2021-01-06")
+            assert stopped is not None and stopped.id == 8
+        else:
+            assert [r.event.id for r in debugger.step_rebalance()] == [1, 2, 3, 4, 5, 6, 7]
+        assert debugger.hit is point and debugger.upcoming is not None and debugger.upcoming.id == 8
+        assert [r.event.id for r in debugger.step_rebalance()] == [8, 9, 10] and debugger.hit is None
+
+
+def test_a_step_record_knows_who_published_its_event(tiny: Path) -> None:
+    """to_dict() needed the publisher passed in; a debugger's record now carries it: bar 0's MarketEvent #1 comes
+    from the data feed, its SignalEvent #2 from the strategy, as the bus recorded them."""
+    sim = eventbt.Simulation.from_scenario(tiny)
+    market, signal = sim.debugger.next(2)
+    assert (market.publisher, signal.publisher) == ("data_feed", "strategy")
+    assert signal.to_dict()["by"] == "strategy" == sim.bus.publisher[2]
+    assert signal.to_dict("someone")["by"] == "someone"

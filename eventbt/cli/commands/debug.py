@@ -3,7 +3,8 @@
 Opens a prompt (type help) stopped before the first event of --at DATE (with a note when DATE is before or
 after the data, or not a rebalance date). For scripts and bug reports: --commands "next 3; portfolio;
 continue", --script FILE (one command a line), or --dump to print the whole rebalance at DATE (the next one on
-or after it, with a note when that is another date) event by event, as text or with --json as JSON. A
+or after it, with a note when that is another date) event by event, as text or with --json as JSON (after a
+handler error, with an "error": its message, handler and failing event). A
 scripted session with a failed command exits 2; a handler error stops the run at the failing event as a
 post-mortem and the prompt stays. See docs/debugging.md.
 """
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from eventbt.debug.debugger import Debugger
+    from eventbt.errors import HandlerError
 
 __all__ = ["add_arguments", "execute"]
 
@@ -136,13 +138,14 @@ def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, n
         for note in notes:
             print(f"eventbt: note: {note}", file=sys.stderr)
     if as_json:
-        publishers = debugger.simulation.bus.publisher
-        payload = {
+        payload: dict[str, object] = {
             "scenario": scenario,
             "at": at,
             "rebalance": shown,
-            "steps": [record.to_dict(publishers[record.event.id]) for record in records],
+            "steps": [record.to_dict() for record in records],
         }
+        if failure is not None:
+            payload["error"] = _error_dict(failure)
         sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
                                       | orjson.OPT_SERIALIZE_NUMPY).decode() + "\n")
     else:
@@ -151,3 +154,15 @@ def _dump(debugger: Debugger, at: str | None, *, as_json: bool, scenario: str, n
         sys.stdout.flush()
         raise failure
     return 0
+
+
+def _error_dict(exc: HandlerError) -> dict[str, object]:
+    """A handler error in ``--dump --json``: the message (its first line, as stderr says it), the handler, and the
+    failing event (its id, type and time). That event is not among the steps: its delivery did not finish, though
+    the handlers before the failing one took it (the portfolio may have booked a fill)."""
+    from eventbt.events import Event
+
+    event = exc.event if isinstance(exc.event, Event) else None
+    return {"message": str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "handler": exc.handler,
+            "event": None if event is None else event.id, "type": None if event is None else event.kind,
+            "time": None if event is None else event.date}
