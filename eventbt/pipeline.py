@@ -42,7 +42,7 @@ import attrs
 
 from eventbt.data.fit import Fit, check_fit, order_type_asks
 from eventbt.data.frames import IN_MEMORY_NAME, data_label
-from eventbt.errors import ContractError, EventbtError, PluginError, ScenarioError, did_you_mean
+from eventbt.errors import ContractError, PluginError, ScenarioError, did_you_mean
 from eventbt.events import DataEndEvent
 from eventbt.handler import Context, Handler
 from eventbt.portfolio import BookHistory, Portfolio, PortfolioView
@@ -132,26 +132,6 @@ def _margin_fees(config: ScenarioConfig) -> tuple[Handler, ...]:
     return tuple(fees)
 
 
-def _data_symbols(config: ScenarioConfig, prices: PriceData) -> Callable[[], tuple[str, ...]] | None:
-    """When ``[data] symbols`` picked ``prices``' symbols from the scenario's data: a function giving all the data's
-    symbols, read from the file only when called (the strategy handler asks for a target on a symbol outside the
-    run's, to say that ``[data] symbols`` left it out; ``()`` when the file cannot be read)."""
-    data = config.data
-    if not data.symbols or not any(name == data.path or name.startswith(f"{data.path}/") for name in prices.sources):
-        return None
-
-    def read() -> tuple[str, ...]:
-        from eventbt.data.loaders import load_prices, scenario_data_path
-
-        try:
-            return load_prices(scenario_data_path(config.base_dir, data.path, config.source), format=data.format,
-                               display_path=data.path).symbols
-        except (EventbtError, OSError):
-            return ()
-
-    return read
-
-
 def build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: Mapping[str, str | type] = {},
                    extra_handlers: Sequence[Handler] = (), progress: Callable[[int], None] | None = None) -> Pipeline:
     """Build every stage of ``config``'s run on ``prices``, check the prices fit, bind the handlers.
@@ -203,7 +183,6 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
               if value is not None}
     margin = {"margin": True} if portfolio.margin else {}
     history = BookHistory(prices.symbols)
-    data_symbols = _data_symbols(config, prices)
     context = Context(symbols=prices.symbols, dates=prices.dates, portfolio=PortfolioView(book),
                       first_bar=prices.warmup_bars)
     stages: dict[str, tuple[Handler, ...]] = {
@@ -234,7 +213,7 @@ def _build_pipeline(config: ScenarioConfig, prices: PriceData, *, replacements: 
                             **({"prices": config.strategy.prices}
                                if config.strategy.prices != "split_adjusted" else {}),
                             **({"allow_short": True} if portfolio.allow_short else {}), **limits,
-                            **({"data_symbols": data_symbols} if data_symbols is not None else {})),),
+                            **({"data_symbols": tuple(config.data.symbols)} if config.data.symbols else {})),),
         "rebalance": (_build("rebalance", RebalanceHandler, replacements, commission=commission,
                              slippage=slippage, cash_buffer=config.rebalance.cash_buffer,
                              min_trade_value=config.rebalance.min_trade_value, **rebalance_orders, **margin),),

@@ -28,7 +28,7 @@ close``, the factor that makes the ex-date's move a total return.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
 import numpy as np
@@ -223,8 +223,8 @@ class StrategyHandler(Handler):
     ``prices`` is ``[strategy] prices``: the history is adjusted for splits (``"split_adjusted"``) or for
     splits and dividends (``"total_return"``); see the module docstring. ``allow_short``, ``max_gross`` and
     ``max_net`` are the ``[portfolio]`` limits (``None``: not set); with none of them the targets are those of
-    a cash account. ``data_symbols``, when ``[data] symbols`` picks some of the data's: the data's symbols, all of
-    them (asked only for a target on a symbol outside the run's, to say that ``[data] symbols`` left it out).
+    a cash account. ``data_symbols``: ``[data] symbols`` when the scenario lists some (a target on a symbol
+    outside it is said to be left out by it, as :mod:`eventbt.data.fit` says of a strategy's named symbols).
     """
 
     name = "strategy"
@@ -232,7 +232,7 @@ class StrategyHandler(Handler):
 
     def __init__(self, generator: SignalGenerator, rebalance_bars: np.ndarray, *, strategy_name: str,
                  prices: StrategyPrices = "split_adjusted", allow_short: bool = False, max_gross: float | None = None,
-                 max_net: float | None = None, data_symbols: Callable[[], Collection[str]] | None = None) -> None:
+                 max_net: float | None = None, data_symbols: Collection[str] = ()) -> None:
         if prices not in STRATEGY_PRICES:
             raise ValueError(f"prices must be one of {', '.join(STRATEGY_PRICES)}, got {prices!r}")
         self.allow_short = allow_short
@@ -355,9 +355,8 @@ class StrategyHandler(Handler):
     def _unknown(self, key: object) -> str:
         """What to say of a target for ``key``, not a symbol of the run: one ``[data] symbols`` leaves out, or one
         the data does not have (with the closest of the run's symbols)."""
-        if self.data_symbols is not None and isinstance(key, str) and key in self.data_symbols():
-            return (f"target weight for {key!r}, a symbol of the data that [data] symbols leaves out: add {key!r} to "
-                    "[data] symbols")
+        if self.data_symbols and key not in self.data_symbols:  # the data may have it: [data] symbols chose without it
+            return f"target weight for {key!r}, which [data] symbols leaves out: add {key!r} to [data] symbols"
         return f"target weight for {key!r}, a symbol with no data{did_you_mean(str(key), self.context.symbols)}"
 
     def _validate(self, targets: Any, event: MarketEvent) -> dict[str, float]:

@@ -307,7 +307,7 @@ RAISING: list[tuple[str, Callable[[], object], type[BaseException], str]] = [
     ("symbol with no data, in another case", lambda: _run({0: {"b": 0.1}}), HandlerError,
      SIGNAL + "target weight for 'b', a symbol with no data (did you mean 'B'?)"),
     ("symbol of the data left out by [data] symbols", _left_out_symbol, HandlerError,
-     SIGNAL + "target weight for 'C', a symbol of the data that [data] symbols leaves out: add 'C' to [data] symbols"),
+     SIGNAL + "target weight for 'C', which [data] symbols leaves out: add 'C' to [data] symbols"),
     ("static weights naming a symbol not in the data", lambda: _static({"AAPL": 0.5, "IBMX": 0.3}), ScenarioError,
      "scenarios/x.toml: [strategy.params] strategy 'static_weights' names 'IBMX', which is not a symbol of the data "
      "(prices.csv) (did you mean 'IBM'?)"),

@@ -140,14 +140,10 @@ def _left_out(tmp_path: Path, *, from_file: bool) -> str:
     return str(caught.value.__cause__)
 
 
-def test_a_symbol_left_out_by_data_symbols_is_named_as_such(tmp_path: Path) -> None:
-    """C is in the data file: the message says [data] symbols leaves it out and to add it there."""
-    assert _left_out(tmp_path, from_file=True) == (
-        f"strategy '{RETURNS}' on 2020-01-02: target weight for 'C', a symbol of the data that [data] symbols "
-        "leaves out: add 'C' to [data] symbols")
-
-
-def test_prices_given_in_memory_are_not_read_from_the_file(tmp_path: Path) -> None:
-    """Prices passed from Python: the file is not the data, so a symbol outside the run's is one with no data."""
-    assert _left_out(tmp_path, from_file=False) == (
-        f"strategy '{RETURNS}' on 2020-01-02: target weight for 'C', a symbol with no data")
+@pytest.mark.parametrize("from_file", [True, False])
+def test_a_symbol_left_out_by_data_symbols_is_named_as_such(tmp_path: Path, from_file: bool) -> None:
+    """C is in the data: [data] symbols leaves it out, whether the prices come from the file or from the file's
+    frame (which [data] symbols cuts alike), and the message says so and to add it there."""
+    assert _left_out(tmp_path, from_file=from_file) == (
+        f"strategy '{RETURNS}' on 2020-01-02: target weight for 'C', which [data] symbols leaves out: add 'C' to "
+        "[data] symbols")
