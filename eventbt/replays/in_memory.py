@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from eventbt.data.frames import IN_MEMORY_NAME, PRICE_DATA_NAME
 from eventbt.errors import DataError
 
 if TYPE_CHECKING:
@@ -28,11 +29,10 @@ if TYPE_CHECKING:
 
 __all__ = ["IN_MEMORY_NAMES", "InMemory", "given_prices", "not_on_disk", "recorded_in_memory"]
 
-IN_MEMORY_NAMES = ("<prices DataFrame>", "<prices PriceData>")
-"""The ``data_files`` names of prices given in memory: :data:`eventbt.data.frames.IN_MEMORY_NAME` and
-:data:`eventbt.simulation.PRICE_DATA_NAME`."""
+IN_MEMORY_NAMES = (IN_MEMORY_NAME, PRICE_DATA_NAME)
+"""The ``data_files`` names of prices given in memory (:mod:`eventbt.data.frames`)."""
 
-_KINDS = {"<prices DataFrame>": "a DataFrame", "<prices PriceData>": "a PriceData"}
+_KINDS = {IN_MEMORY_NAME: "a DataFrame", PRICE_DATA_NAME: "a PriceData"}
 
 
 @attrs.frozen(kw_only=True)
@@ -78,7 +78,6 @@ def given_prices(config: ScenarioConfig, memory: InMemory, *, prices: PriceData 
     :func:`eventbt.simulation.in_memory_prices` takes them, ``data_path`` read by the scenario's ``[data]``
     rules), named ``memory.name`` in their ``sources`` with the digest of their numbers; with that digest and a
     description of where they came from, for messages."""
-    from eventbt.data.frames import IN_MEMORY_NAME
     from eventbt.prices import PriceData
     from eventbt.simulation import in_memory_prices, prices_digest
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from eventbt.prices import PriceData
 
-__all__ = ["EDIT_NOT_LOCATED", "ReplayReport", "check_header", "choose_base_dir", "compare_logs", "compressed_beside",
+__all__ = ["EDIT_NOT_LOCATED", "ReplayReport", "check_header", "compare_logs", "compressed_beside",
            "digest_problem", "first_misplaced_line", "load_log", "read_log", "replay", "untrusted_imports",
            "verify_records"]
 
@@ -292,13 +292,6 @@ def untrusted_imports(header: Mapping[str, Any], config: Any,
     now = code_references(config.to_dict(), {**(header.get("stages") or {}), **(handlers or {})})
     return {where: reference for where, reference in foreign_references(recorded).items()
             if now.get(where) == reference}
-
-
-def choose_base_dir(header: Mapping[str, Any], log_path: Path,
-                    base_dir: str | os.PathLike[str] | None) -> Path:
-    """The folder the recorded data paths resolve against (:func:`eventbt.replays.data_folder.find_data_folder`,
-    the rule ``replay``, ``verify`` and ``report`` share)."""
-    return find_data_folder(header, log_path, base_dir)
 
 
 def replay(audit_path: str | os.PathLike[str], *, overrides: Sequence[str] = (),
