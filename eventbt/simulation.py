@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from eventbt import __version__
 from eventbt.audit import AUDIT_FORMAT, AuditLog
 from eventbt.bus import Bus, Delivery
-from eventbt.data.frames import PRICE_DATA_NAME  # (re-exported: the audit header's name for a PriceData's prices)
+from eventbt.data.frames import PRICE_DATA_NAME, prices_digest  # (re-exported: the audit header's name and digest)
 from eventbt.errors import BusError, EventbtError, HandlerError, RunInterrupted
 from eventbt.events import Event, describe_non_events
 from eventbt.handler import Context, Handler
@@ -42,16 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PRICE_DATA_NAME", "Simulation", "in_memory_prices", "load_scenario_prices", "open_output", "prices_digest",
            "run", "run_folder_audit_name", "run_to_folder", "scenario_audit_path", "stop_on_sigterm"]
-
-
-def prices_digest(prices: PriceData) -> str:
-    """The SHA-256 of a panel's dates, symbols and every field's float64 bytes, computed as a DataFrame's is
-    (:mod:`eventbt.data.frames`): the same numbers give the same hash, from a DataFrame, a PriceData or a file."""
-    from eventbt.data.frames import _digest  # the one definition of the in-memory digest
-    from eventbt.prices import FIELDS
-
-    fields = {field: values for field in FIELDS if (values := getattr(prices, field)) is not None}
-    return _digest(prices.dates, prices.symbols, fields)
 
 
 def _prices(config: ScenarioConfig, given: PriceData | pd.DataFrame | None) -> PriceData:

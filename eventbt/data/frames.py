@@ -45,7 +45,7 @@ from eventbt.data.checks import (
 from eventbt.errors import DataError, did_you_mean
 from eventbt.prices import FIELDS, PriceData
 
-__all__ = ["IN_MEMORY_NAME", "PRICE_DATA_NAME", "data_label", "prices_from_frame"]
+__all__ = ["IN_MEMORY_NAME", "PRICE_DATA_NAME", "data_label", "prices_digest", "prices_from_frame"]
 
 IN_MEMORY_NAME = "<prices DataFrame>"
 """How in-memory prices are named in messages and in the audit header's ``data_files``."""
@@ -416,6 +416,13 @@ def _cut(dates: np.ndarray, fields: dict[str, np.ndarray], first: np.datetime64 
     if keep.all():
         return dates, fields
     return dates[keep], {field: np.ascontiguousarray(values[keep]) for field, values in fields.items()}
+
+
+def prices_digest(prices: PriceData) -> str:
+    """The SHA-256 of a panel's dates, symbols and every field's float64 bytes (:func:`_digest`): what the audit
+    header records for prices given in memory, a DataFrame's (once cut) or a PriceData's alike."""
+    fields = {field: values for field in FIELDS if (values := getattr(prices, field)) is not None}
+    return _digest(prices.dates, prices.symbols, fields)
 
 
 def _digest(dates: np.ndarray, symbols: tuple[str, ...], fields: dict[str, np.ndarray]) -> str:

@@ -3,7 +3,7 @@
 A run given its prices from Python (``eventbt.run(scenario, prices=frame)``, or a
 :class:`~eventbt.prices.PriceData`) read no file. Its audit header's ``data_files`` names the prices
 ``<prices DataFrame>`` or ``<prices PriceData>`` with the SHA-256 of their dates, symbols and numbers
-(:func:`eventbt.simulation.prices_digest`); the scenario's ``[data] path`` is only their label. So such a run is
+(:func:`eventbt.data.frames.prices_digest`); the scenario's ``[data] path`` is only their label. So such a run is
 not replayed or verified on whatever file sits at that path: the prices are given again, as a price file read
 by the scenario's ``[data]`` rules (``--data FILE``) or from Python (``prices=``, a DataFrame or a PriceData), and
 taken when they hash to the recorded digest. Without them the command stops, saying so (:func:`not_on_disk`);
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from eventbt.data.frames import IN_MEMORY_NAME, PRICE_DATA_NAME
+from eventbt.data.frames import IN_MEMORY_NAME, PRICE_DATA_NAME, prices_digest
 from eventbt.errors import DataError
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def given_prices(config: ScenarioConfig, memory: InMemory, *, prices: PriceData 
     rules), named ``memory.name`` in their ``sources`` with the digest of their numbers; with that digest and a
     description of where they came from, for messages."""
     from eventbt.prices import PriceData
-    from eventbt.simulation import in_memory_prices, prices_digest
+    from eventbt.simulation import in_memory_prices
 
     if prices is not None:
         panel = in_memory_prices(config, prices)
@@ -99,7 +99,6 @@ def _read_like_a_frame(config: ScenarioConfig, path: str | os.PathLike[str]) -> 
     ``[data] symbols``, ``start`` and ``end`` cut, before a warm-up is taken off."""
     from eventbt.data.loaders import load_prices
     from eventbt.data.warmup import with_warmup
-    from eventbt.simulation import prices_digest
 
     data, warmup = config.data, config.run.warmup
     if not os.path.exists(path):
