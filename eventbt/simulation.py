@@ -81,17 +81,13 @@ def in_memory_prices(config: ScenarioConfig, given: PriceData | pd.DataFrame) ->
 def _data_warnings(config: ScenarioConfig, prices: PriceData, fit: Fit) -> list[str]:
     """What the run warns about ``prices``; ``fit`` is the fit check's (its series' bounds and gaps, not worked
     out again)."""
-    from eventbt.data.checks import data_warnings
     from eventbt.data.frames import data_label
-    from eventbt.data.warmup import warmup_warnings, window_warnings
+    from eventbt.data.warmup import scenario_warnings
 
-    path = data_label(prices, config.data.path)
-    lines = data_warnings(prices, path, jump_threshold=config.data.jump_threshold, stale_bars=config.data.stale_bars,
-                          missing=config.data.missing, found=(fit.bounds, fit.gaps))
-    # a [data] start or end far outside the data's dates (a year written wrong), as `eventbt validate` says it
-    lines += window_warnings(prices, start=config.data.start, end=config.data.end, path=path)
-    # a warm-up shorter than asked, as `eventbt validate` says it (the log also has its warmup_shortened note)
-    return lines + warmup_warnings(prices, warmup=config.run.warmup, start=config.data.start, path=path)
+    data = config.data
+    return scenario_warnings(prices, data_label(prices, data.path), start=data.start, end=data.end,
+                             warmup=config.run.warmup, jump_threshold=data.jump_threshold, stale_bars=data.stale_bars,
+                             missing=data.missing, found=(fit.bounds, fit.gaps))
 
 
 def load_scenario_prices(config: ScenarioConfig, *, base_dir: str | os.PathLike[str] | None = None,

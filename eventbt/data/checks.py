@@ -27,6 +27,7 @@ from eventbt.prices import MissingText, PriceData
 __all__ = [
     "DEFAULT_JUMP_THRESHOLD",
     "DEFAULT_STALE_BARS",
+    "Found",
     "JumpWarning",
     "StaleWarning",
     "bar_spacing_message",
@@ -738,11 +739,11 @@ def bar_spacing_message(path: str, prices: PriceData) -> list[str]:
             "error) assume 252 daily bars a year, so they are off for these bars (docs/metrics.md)"]
 
 
-_Found = tuple[tuple[np.ndarray, np.ndarray], Sequence[tuple[int, int, int]]]
+Found = tuple[tuple[np.ndarray, np.ndarray], Sequence[tuple[int, int, int]]]
 """:func:`~eventbt.data.fit.bounds_and_gaps` of a panel's closes: each series' bounds and its interior gaps."""
 
 
-def long_gaps(prices: PriceData, min_bars: int, *, found: _Found | None = None) -> list[tuple[str, str, str, int]]:
+def long_gaps(prices: PriceData, min_bars: int, *, found: Found | None = None) -> list[tuple[str, str, str, int]]:
     """``(symbol, first missing date, last missing date, bars)`` of each run of at least ``min_bars`` bars
     without a close between a symbol's first and last close (a gap forward-filling would bridge). ``found`` is
     :func:`~eventbt.data.fit.bounds_and_gaps` of the closes (a :class:`~eventbt.data.fit.Fit`'s ``bounds`` and
@@ -762,7 +763,7 @@ def long_gaps(prices: PriceData, min_bars: int, *, found: _Found | None = None) 
     return found_runs
 
 
-def gap_messages(path: str, prices: PriceData, min_bars: int, *, found: _Found | None = None) -> list[str]:
+def gap_messages(path: str, prices: PriceData, min_bars: int, *, found: Found | None = None) -> list[str]:
     """A line per gap of at least ``min_bars`` bars that ``[data] missing = "ffill"`` fills with the close
     before it: the run marks the position at that old price throughout. ``found`` as for :func:`long_gaps`."""
     return [f"{path}: close for {symbol!r} is missing for {bars} bars from {first} to {last}; forward-filled "
@@ -796,7 +797,7 @@ def field_named_messages(path: str, symbols: Sequence[str]) -> list[str]:
 
 def data_warnings(prices: PriceData, path: str, *, jump_threshold: float = DEFAULT_JUMP_THRESHOLD,
                   stale_bars: int = DEFAULT_STALE_BARS, missing: str = "ffill",
-                  found: _Found | None = None) -> list[str]:
+                  found: Found | None = None) -> list[str]:
     """The warning lines about the data at ``path`` (``[data] path`` as written) that ``eventbt run`` prints
     (and writes into the audit log as ``data_warning`` notes) and ``eventbt validate`` lists: cells written as
     text meaning "no price", prices stored as 32-bit floats that run as other numbers than they print as

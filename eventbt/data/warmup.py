@@ -6,7 +6,8 @@ bars of the data before ``start`` in front of it (fewer when the data has fewer 
 ``warmup = "YYYY-MM-DD"`` adds the bars from that date up to ``start``. :func:`with_warmup` cuts a panel to
 the warm-up and the tradable period and records the number of warm-up rows as ``PriceData.warmup_bars``.
 :func:`warmup_warnings` and :func:`window_warnings` are the warnings about a warm-up shorter than asked and a
-``start`` or ``end`` well outside the data.
+``start`` or ``end`` well outside the data; :func:`scenario_warnings` is every data warning a scenario's run
+gives, in the order ``eventbt run`` and ``eventbt validate`` both print them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from eventbt.data.checks import iso
+from eventbt.data.checks import Found, data_warnings, iso
 from eventbt.errors import DataError
 from eventbt.prices import PriceData
 
-__all__ = ["WINDOW_SLACK_DAYS", "warmup_shortened", "warmup_warnings", "window_warnings", "with_warmup"]
+__all__ = ["WINDOW_SLACK_DAYS", "scenario_warnings", "warmup_shortened", "warmup_warnings", "window_warnings",
+           "with_warmup"]
 
 
 def with_warmup(prices: PriceData, *, start: str, end: str, warmup: int | str, path: str) -> PriceData:
@@ -102,3 +104,17 @@ def window_warnings(prices: PriceData, *, start: str, end: str, path: str) -> li
             lines.append(f"{path}: [data] end {end} is {days:,} days after the data's last date up to then, {last}, "
                          "where the run ends; check the date, or leave end empty to run to the end of the data")
     return lines
+
+
+def scenario_warnings(prices: PriceData, path: str, *, start: str, end: str, warmup: int | str,
+                      jump_threshold: float, stale_bars: int, missing: str,
+                      found: Found | None = None) -> list[str]:
+    """Every warning about a scenario's data (``path`` names it): the data's own
+    (:func:`eventbt.data.checks.data_warnings`; ``found`` the fit check's bounds and gaps, not worked out again),
+    then a ``start`` or ``end`` far outside its dates (a year written wrong), then a warm-up shorter than asked
+    (the audit log also has its ``warmup_shortened`` note). One list for ``eventbt run`` and ``eventbt validate``,
+    so that a new warning reaches both."""
+    lines = data_warnings(prices, path, jump_threshold=jump_threshold, stale_bars=stale_bars, missing=missing,
+                          found=found)
+    lines += window_warnings(prices, start=start, end=end, path=path)
+    return lines + warmup_warnings(prices, warmup=warmup, start=start, path=path)

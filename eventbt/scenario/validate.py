@@ -156,14 +156,13 @@ def _load_data(data: Mapping[str, Any], run: Mapping[str, Any], source: str, pro
 
 def _data_warnings(data: Mapping[str, Any], run: Mapping[str, Any], prices: Any) -> list[str]:
     from eventbt.data import DEFAULT_JUMP_THRESHOLD, DEFAULT_STALE_BARS
-    from eventbt.data.checks import data_warnings
-    from eventbt.data.warmup import warmup_warnings, window_warnings
+    from eventbt.data.warmup import scenario_warnings
 
-    lines = data_warnings(prices, data["path"], jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
-                          stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS), missing=data.get("missing", "ffill"))
-    lines += window_warnings(prices, start=data.get("start") or "", end=data.get("end") or "", path=data["path"])
-    return lines + warmup_warnings(prices, warmup=run.get("warmup") or 0, start=data.get("start", ""),
-                                   path=data["path"])
+    return scenario_warnings(prices, data["path"], start=data.get("start") or "", end=data.get("end") or "",
+                             warmup=run.get("warmup") or 0,
+                             jump_threshold=data.get("jump_threshold", DEFAULT_JUMP_THRESHOLD),
+                             stale_bars=data.get("stale_bars", DEFAULT_STALE_BARS),
+                             missing=data.get("missing", "ffill"))
 
 
 def _check_events(events: Sequence[Mapping[str, Any]], prices: Any, source: str, problems: list[str],
