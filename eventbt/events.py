@@ -244,10 +244,8 @@ assert {side: side.name for side in Side} == _SIDE_NAMES
 
 def _plain(value: Any) -> Any:
     """A value as the audit log records it: a :class:`Side` by its name, a mapping as a dict, any other as it is."""
-    if value.__class__ is Side:  # (an int equal to a side is not one: it is recorded as it is)
-        return _SIDE_NAMES[value]
-    if isinstance(value, Side):
-        return value.name
+    if value.__class__ is Side:  # (an int equal to a side is not one: it is recorded as it is; an enum with
+        return _SIDE_NAMES[value]  # members has no subclass)
     if isinstance(value, Mapping):
         return dict(value)
     return value

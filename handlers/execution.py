@@ -335,6 +335,8 @@ class ExecutionHandler(Handler):
     def _cancel_ended(self, bar: int, time_ns: int) -> list[Event]:
         """Cancel the orders still waiting (for a later bar, the next open, or carried) for a symbol whose series
         has ended by ``bar``, in id order (see the module docstring)."""
+        if not (self._waiting or self._carried or self._pending):  # the common bar after an end: nothing waits
+            return []
         ended: list[tuple[int, str, _Working]] = []
         lists = {"carried": self._carried, "waiting": self._waiting}
         for which, works in lists.items():
