@@ -179,7 +179,7 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
     skipped = _skipped_by_portfolio(records)
     bar_of = {str(day)[:10]: i for i, day in enumerate(prices.dates.astype("datetime64[D]"))}
     account = margin.account if margin is not None else None
-    paid_by_bar: list[tuple[int, str, float]] = []  # each fee's bar, model and amount paid, for _cut
+    paid_by_bar: list[tuple[int, str, float]] = []  # each fee's bar, model and amount paid: the fees' totals
     call_bars: list[int] = []
     for record in delivered(records, path, extra=extra):
         kind, data = record.get("type"), record.get("data") or {}
@@ -211,7 +211,6 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
                               typed.get(int(data.get("order_id") or -1)), prices, account=account)
         elif kind == "MarginCallEvent":
             margin.call(record, data)
-            books.margin_calls += 1
             call_bars.append(bar)
         elif kind == "OrderEvent":
             margin.order(record, data)
@@ -232,7 +231,6 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
                 paid = min(due, max(cash, 0.0))
                 owed[model] = due - paid
             cash -= paid
-            books.fees[model] = books.fees.get(model, 0.0) + paid
             paid_by_bar.append((bar, model, paid))
             if owed.get(model):
                 books.fees_owed[model] = owed[model]
@@ -268,26 +266,26 @@ def rebuild_books(records: Sequence[Mapping[str, Any]], *, prices: Any, initial_
     footer = records[-1] if records and records[-1].get("record") == "footer" else {}
     if margin is not None and footer.get("status") == "completed":
         margin.settle()  # the last bar's fees, call and orders (a run stopped early may not have reached them)
-    if footer.get("status") != "completed":  # a partial result covers the bars marked (Simulation.result)
-        _cut(books, books.bars[-1] if books.bars else -1, paid_by_bar, call_bars)
+    # A partial result covers the bars marked (Simulation.result): the bar in progress is left out.
+    last = n_bars if footer.get("status") == "completed" else (books.bars[-1] if books.bars else -1)
+    if last < n_bars:
+        _cut(books, last)
+    for bar, model, paid in paid_by_bar:  # the fees' totals, summed in the order paid
+        if bar <= last:
+            books.fees[model] = books.fees.get(model, 0.0) + paid
+    books.margin_calls = sum(1 for bar in call_bars if bar <= last)
     return books
 
 
-def _cut(books: Books, last: int, paid_by_bar: Sequence[tuple[int, str, float]], call_bars: Sequence[int]) -> None:
+def _cut(books: Books, last: int) -> None:
     """Leave out of ``books`` what happened after bar ``last``, the last one marked: the bar in progress when a run
-    failed or was interrupted, whose fills, fees and signals its partial result leaves out too
-    (:meth:`eventbt.portfolio.BookHistory.up_to`). The fees' totals are summed again in the order paid."""
+    failed or was interrupted, whose fills and signals its partial result leaves out too
+    (:meth:`eventbt.portfolio.BookHistory.up_to`)."""
     books.trades = [row for row in books.trades if row["bar"] <= last]
     books.signals = [row for row in books.signals if row[0] <= last]
     books.weights = [row for row in books.weights if row[0] <= last]
     books.dividends = [data for data in books.dividends if data.get("bar", -1) <= last]
     books.splits = [data for data in books.splits if data.get("bar", -1) <= last]
-    fees: dict[str, float] = {}
-    for bar, model, paid in paid_by_bar:
-        if bar <= last:
-            fees[model] = fees.get(model, 0.0) + paid
-    books.fees = fees
-    books.margin_calls = sum(1 for bar in call_bars if bar <= last)
 
 
 def _book_split(record: Mapping[str, Any], data: Mapping[str, Any], bar: int, marks: np.ndarray,
