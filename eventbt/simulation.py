@@ -609,7 +609,7 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     unfilled = simulation.rebalance_orders_unfilled()
     if unfilled is not None:
         log.warning("%s", unfilled)
-    from eventbt.results.metrics import under_water_text
+    from eventbt.display.format import under_water_text
 
     under_water = under_water_text(result.summary.get("under_water"))  # as `eventbt run` heads its figures
     if under_water is not None:

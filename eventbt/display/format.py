@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 __all__ = ["METRIC_ROWS", "dividend_symbols", "fee_models", "flows_note", "format_value", "group_lines", "income_rows",
-           "metric_rows", "text_table"]
+           "metric_rows", "summary_note", "text_table", "under_water_text"]
 
 # (key, label, style, group); see docs/metrics.md for each formula.
 METRIC_ROWS: list[tuple[str, str, str, str]] = [
@@ -118,6 +118,21 @@ def flows_note(metrics: Mapping[str, object]) -> str | None:
     net_text = ("+" if isinstance(net, int | float) and net > 0 else "") + format_value(net, "money")
     return (f"Returns are time-weighted (deposits and withdrawals, net {net_text}, taken out); "
             "the money-weighted return counts them.")
+
+
+def under_water_text(under_water: object) -> str | None:
+    """The warning for a summary's ``under_water`` (the first bar whose total value was below zero), or None."""
+    if not isinstance(under_water, Mapping):
+        return None
+    return (f"The account was under water from {under_water['date']} (total value {under_water['value']:,.2f}, "
+            f"lowest {under_water['lowest']:,.2f}): money owed. Returns count the fall to zero as -100% (ruin) "
+            "and 0 while the value is not positive.")
+
+
+def summary_note(figures: Mapping[str, object]) -> str:
+    """The sentences under a run's title (``run``, ``show``, ``compare``): the flows' (:func:`flows_note`) and an
+    account under water's (:func:`under_water_text`), or ``""``."""
+    return " ".join(filter(None, (flows_note(figures), under_water_text(figures.get("under_water")))))
 
 
 def format_value(value: object, style: str) -> str:

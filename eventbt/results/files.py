@@ -28,7 +28,7 @@ from pathlib import Path
 from eventbt.errors import OutputError
 from eventbt.paths import is_audit_log, relative_inside
 
-__all__ = ["LATER_FILES", "RUN_FILES", "RUN_MARKER", "RunFolder", "atomic_write", "create_file", "is_audit_log",
+__all__ = ["LATER_FILES", "RUN_FILES", "RUN_MARKER", "RunFolder", "atomic_write", "is_audit_log",
            "is_run_folder", "relative_inside"]
 
 RUN_MARKER = "eventbt-run.json"
@@ -72,14 +72,6 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-
-
-def create_file(path: str | os.PathLike[str]) -> None:
-    """Create ``path`` (and its folders) empty if it does not exist, with the mode a plain ``open`` gives
-    (``0o666`` less the umask); a file written in place afterwards (the audit log) keeps that mode."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o666))
 
 
 def is_run_folder(folder: Path) -> bool:

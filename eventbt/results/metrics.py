@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["BARS_PER_YEAR", "TRADE_FIGURES", "bar_returns", "compute_metrics", "drawdown", "drawdown_episode",
-           "monthly_returns", "rebalance_table", "summary_figures", "under_water_text"]
+           "monthly_returns", "rebalance_table", "summary_figures"]
 
 BARS_PER_YEAR = 252
 
@@ -85,15 +85,6 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
         excess = returns - risk_free / BARS_PER_YEAR
         figures["sharpe"] = exact.mean(excess) / std * math.sqrt(BARS_PER_YEAR) if std > 0 else None
     return figures
-
-
-def under_water_text(under_water: object) -> str | None:
-    """The warning for a summary's ``under_water`` (the first bar whose total value was below zero), or None."""
-    if not isinstance(under_water, Mapping):
-        return None
-    return (f"The account was under water from {under_water['date']} (total value {under_water['value']:,.2f}, "
-            f"lowest {under_water['lowest']:,.2f}): money owed. Returns count the fall to zero as -100% (ruin) "
-            "and 0 while the value is not positive.")
 
 
 # --- the full metrics set (docs/metrics.md) -------------------------------------------------------------------

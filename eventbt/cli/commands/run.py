@@ -77,20 +77,15 @@ def _title(summary: dict[str, object]) -> str:
     return f"{summary.get('scenario', '')}  {summary.get('start')} .. {summary.get('end')}"
 
 
-def _note(summary: dict[str, object]) -> str:
-    """The sentences under the title, as `eventbt show` writes them: the flows', and an account under water's."""
-    from eventbt.display.format import flows_note
-    from eventbt.results.metrics import under_water_text
-
-    return " ".join(filter(None, (flows_note(summary), under_water_text(summary.get("under_water")))))
-
-
 def format_summary(summary: dict[str, object]) -> str:
-    """The summary as an aligned two-column table (a note under the title when the run has flows)."""
+    """The summary as an aligned two-column table (a note under the title when the run has flows, or went under
+    water)."""
+    from eventbt.display.format import summary_note
+
     title = _title(summary)
     if not summary.get("complete", True):
         title += f"  [INCOMPLETE: {summary.get('status')}]"
-    note = _note(summary)
+    note = summary_note(summary)
     rows = [*_rows(summary), ("Audit digest", str(summary.get("digest")))]
     width = max(len(label) for label, _ in rows)
     lines = [title, *([f"  {note}"] if note else [])]
@@ -99,9 +94,10 @@ def format_summary(summary: dict[str, object]) -> str:
 
 def summary_spec(summary: dict[str, object]) -> TableSpec:
     """The summary as a table for the terminal: the rows of :func:`format_summary`, the digest dimmed below."""
+    from eventbt.display.format import summary_note
     from eventbt.display.tables import Row, TableSpec
 
-    note = _note(summary)
+    note = summary_note(summary)
     rows = tuple(Row(cells=(label, text)) for label, text in _rows(summary))
     return TableSpec(columns=("", ""), rows=rows, show_header=False,
                      footer=f"Audit digest  {summary.get('digest')}",

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec", "risk_free_option",
-           "under_water_note"]
+__all__ = ["add_arguments", "execute", "format_metrics", "metrics_json", "metrics_spec", "risk_free_option"]
 
 
 def risk_free_option(text: str) -> float:
@@ -35,16 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print every figure as one JSON object, at full precision (undefined ones null)")
 
 
-def under_water_note(metrics: dict[str, object]) -> str | None:
-    """A sentence saying the account's value went below zero (money owed; docs/metrics.md), or None."""
-    from eventbt.results.metrics import under_water_text
-
-    return under_water_text(metrics.get("under_water"))
-
-
 def format_metrics(name: str, metrics: dict[str, object]) -> str:
     """The metrics as a grouped two-column text table, headed by the run's name and period."""
-    from eventbt.display.format import flows_note, format_value, metric_rows
+    from eventbt.display.format import format_value, metric_rows, summary_note
 
     title = f"{name}  {metrics.get('start')} .. {metrics.get('end')}"
     if not metrics.get("complete", True):
@@ -52,7 +44,7 @@ def format_metrics(name: str, metrics: dict[str, object]) -> str:
     rows = [(group, label, format_value(metrics[key], style)) for key, label, style, group in metric_rows([metrics])
             if key in metrics]
     width = max(len(label) for _, label, _ in rows)
-    note = " ".join(filter(None, (flows_note(metrics), under_water_note(metrics))))
+    note = summary_note(metrics)
     lines, current = [title, *([f" {note}"] if note else [])], ""
     for group, label, text in rows:
         if group != current:
@@ -66,7 +58,7 @@ def format_metrics(name: str, metrics: dict[str, object]) -> str:
 
 def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
     """The metrics as a table for the terminal: a bold heading row per group, the audit digest dimmed below."""
-    from eventbt.display.format import flows_note, format_value, metric_rows
+    from eventbt.display.format import format_value, metric_rows, summary_note
     from eventbt.display.tables import Row, TableSpec
 
     rows, current = [], ""
@@ -80,7 +72,7 @@ def metrics_spec(name: str, metrics: dict[str, object]) -> TableSpec:
     return TableSpec(columns=("", ""), rows=tuple(rows), show_header=False,
                      footer=f"Audit digest  {metrics['digest']}" if "digest" in metrics else "",
                      title=f"{name}  {metrics.get('start')} .. {metrics.get('end')}",
-                     note=" ".join(filter(None, (flows_note(metrics), under_water_note(metrics)))),
+                     note=summary_note(metrics),
                      incomplete=None if metrics.get("complete", True) else str(metrics.get("status")))
 
 
