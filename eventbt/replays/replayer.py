@@ -156,7 +156,7 @@ def verify_records(records: Sequence[Mapping[str, Any]], path: str | None = None
     _check_ends(records, path)
     problem = digest_problem(records)
     if problem is not None:
-        if first_misplaced_line(records) is None:
+        if problem.endswith(EDIT_NOT_LOCATED):  # no misplaced line: only a comparison finds the edit
             problem += ("; to find the first event that differs, compare the log with a fresh run of its scenario: "
                         "eventbt run SCENARIO --out NEW, then eventbt diff NEW LOG")
         raise AuditError(problem, path=path)
