@@ -89,6 +89,11 @@ def summary_figures(*, dates: np.ndarray, values: np.ndarray, initial_cash: floa
 
 # --- the full metrics set (docs/metrics.md) -------------------------------------------------------------------
 
+_NO_DRAWDOWN = {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
+                "max_drawdown_recovery": None, "max_drawdown_days": 0}
+"""The drawdown figures of a run that never fell below a peak (or has no bar): no dates, no duration."""
+
+
 def drawdown_episode(dates: np.ndarray, values: np.ndarray, initial: float | None = None) -> dict[str, Any]:
     """The deepest drawdown: depth, peak, trough and recovery dates, and its duration in calendar days.
 
@@ -99,13 +104,11 @@ def drawdown_episode(dates: np.ndarray, values: np.ndarray, initial: float | Non
     A run that never falls below a peak has no drawdown: depth 0, every date ``None``, duration 0.
     """
     if len(values) == 0:
-        return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
-                "max_drawdown_recovery": None, "max_drawdown_days": 0}
+        return dict(_NO_DRAWDOWN)
     falls = drawdown(values, initial)
     trough = int(np.argmin(falls))
     if falls[trough] >= 0:  # never below a peak: no drawdown, so no dates and no duration
-        return {"max_drawdown": 0.0, "max_drawdown_peak": None, "max_drawdown_trough": None,
-                "max_drawdown_recovery": None, "max_drawdown_days": 0}
+        return dict(_NO_DRAWDOWN)
     peak = int(np.argmax(values[: trough + 1]))
     height = float(values[peak])
     if initial is not None and initial >= height:  # the initial cash came first, so it is the peak

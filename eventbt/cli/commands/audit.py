@@ -121,7 +121,7 @@ def _check_filters(records: Sequence[Mapping[str, Any]], event_type: str | None,
     return event_type
 
 
-def show_options(start: str | None, end: str | None, limit: int | None) -> tuple[str | None, str | None]:
+def show_options(start: str | None, end: str | None, limit: int | None) -> None:
     """``--from`` and ``--to`` as ``YYYY-MM-DD`` (as the debugger's dates), checked before the log is read: a date
     in another form, or not a day of the calendar, and a ``--limit`` below 1 are errors naming the option, not
     filters that quietly match the wrong rows (the days are compared as text)."""
@@ -140,7 +140,6 @@ def show_options(start: str | None, end: str | None, limit: int | None) -> tuple
         raise EventbtError(f"--from {start} is after --to {end}; expected --from on or before --to")
     if limit is not None and limit < 1:
         raise EventbtError(f"--limit: expected a whole number of rows of 1 or more, got {limit}")
-    return start, end
 
 
 def execute(args: argparse.Namespace) -> int:
