@@ -439,6 +439,14 @@ class Simulation:
 
         return rebalance_orders_unfilled(self.bus.events, self.bus.publisher)
 
+    def order_warnings(self) -> list[tuple[str, str]]:
+        """What became of the orders, as ``(code, line)``, in the order ``eventbt run`` prints them and :func:`run`
+        logs them: each ``manual_order_cancelled`` line (:meth:`manual_orders_cancelled`), then the
+        ``rebalance_orders_unfilled`` line when there is one (:meth:`rebalance_orders_unfilled`)."""
+        lines = [("manual_order_cancelled", line) for line in self.manual_orders_cancelled()]
+        unfilled = self.rebalance_orders_unfilled()
+        return lines + ([("rebalance_orders_unfilled", unfilled)] if unfilled is not None else [])
+
     def _ended_early(self) -> bool:
         """Whether the run has ended other than by completing (a handler error, Ctrl-C)."""
         return self.finished and self.status != "completed"
@@ -604,11 +612,8 @@ def run(scenario: str | os.PathLike[str] | ScenarioConfig, *, overrides: Sequenc
     for line in (*ignored_settings(config.to_dict(), config.source, config.origins), *simulation.data_warnings):
         log.warning("%s", line)
     result = run_to_folder(simulation, folder)
-    for line in simulation.manual_orders_cancelled():
+    for _, line in simulation.order_warnings():
         log.warning("%s", line)
-    unfilled = simulation.rebalance_orders_unfilled()
-    if unfilled is not None:
-        log.warning("%s", unfilled)
     from eventbt.display.format import under_water_text
 
     under_water = under_water_text(result.summary.get("under_water"))  # as `eventbt run` heads its figures

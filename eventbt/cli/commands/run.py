@@ -157,11 +157,8 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print_table(summary_spec(result.summary), format_summary(result.summary), plain=args.plain)
-    for line in simulation.manual_orders_cancelled():
-        log.warning(line, code="manual_order_cancelled")
-    unfilled = simulation.rebalance_orders_unfilled()
-    if unfilled is not None:
-        log.warning(unfilled, code="rebalance_orders_unfilled")
+    for code, line in simulation.order_warnings():
+        log.warning(line, code=code)
     if args.report:
         report()
     return 0
