@@ -286,12 +286,13 @@ class Debugger:
             return None
         return self.simulation.bus.peek()
 
-    def step_rebalance(self) -> StepList:
+    def step_rebalance(self, *, on_step: Callable[[StepRecord], object] | None = None) -> StepList:
         """The step records of the next rebalance: its ``MarketEvent`` to the snapshot after its last fill. Part-way
         through a rebalance (its ``MarketEvent`` delivered, its last snapshot not yet), the rest of that one: its
         remaining events up to its last snapshot. A breakpoint stops it before an event after its first, as
         :meth:`continue_` (:attr:`hit` says which); after a breakpoint or an interrupt, the steps made so far (none
-        when the stop came before the rebalance began)."""
+        when the stop came before the rebalance began). ``on_step`` is called with each step as it is made, as by
+        :meth:`next`."""
         self._start_move()
         self.partial_steps = StepList()
         watch = _Watch(self)
@@ -311,6 +312,8 @@ class Debugger:
                 if any(isinstance(e, SignalEvent) for _, out in market.emitted for e in out):
                     break
             records = StepList([market])
+            if on_step is not None:
+                on_step(market)
             # Shares of each order not yet filled or cancelled: a partially filled order whose rest is carried
             # stays open, so the rebalance goes on to the bar that fills or cancels the rest.
             open_orders: dict[int, int] = {}
@@ -327,6 +330,8 @@ class Debugger:
             if record is None:
                 return records
             records.append(record)
+            if on_step is not None:
+                on_step(record)
             for _, out in record.emitted:
                 for emitted in out:
                     if isinstance(emitted, OrderEvent):

@@ -112,7 +112,6 @@ class DebugShell(cmd.Cmd):
         self._typed = line.strip()  # as typed: an unknown command is named so, not with its dashes made _
         name, _, rest = line.strip().partition(" ")
         name = _ALIASES.get(name, name).replace("-", "_")
-        self.debugger.partial_steps = type(self.debugger.partial_steps)()
         try:
             return super().onecmd(f"{name} {rest}".strip())
         except HandlerError as exc:
@@ -128,9 +127,6 @@ class DebugShell(cmd.Cmd):
 
     def post_mortem(self, exc: HandlerError, command: str = "") -> None:
         """Show a handler error that ended the run, and the failing event's causal chain; the prompt stays."""
-        for record in self.debugger.partial_steps:  # what the command did before the error
-            self.say(record)
-        self.debugger.partial_steps = type(self.debugger.partial_steps)()
         self.error(command, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         self.say(stop_line(None, self.debugger))
         if isinstance(exc.event, Event):
@@ -220,11 +216,7 @@ class DebugShell(cmd.Cmd):
             raise DebuggerError(f"next takes a positive whole number of events (default 1), got {text!r}",
                                 argument=text)
         count = int(text) if text else 1
-        try:
-            records = self.debugger.next(count, on_step=self.say)  # each step shown as it is made
-        except HandlerError:
-            self.debugger.partial_steps = type(self.debugger.partial_steps)()  # shown already: not again
-            raise
+        records = self.debugger.next(count, on_step=self.say)  # each step shown as it is made (an error's too)
         if self.debugger.hit is not None:
             self._at_breakpoint()
         elif self.debugger.interrupted:
@@ -235,15 +227,7 @@ class DebugShell(cmd.Cmd):
     def do_step_rebalance(self, arg: str) -> None:
         """step-rebalance: step the next rebalance, from its MarketEvent to its last snapshot (part-way through one:
         the rest of it); a breakpoint stops it."""
-        try:
-            records = self.debugger.step_rebalance()
-        except DebuggerError:  # a breakpoint's predicate raised: the steps made before it, then the error
-            for record in self.debugger.partial_steps:
-                self.say(record)
-            self.debugger.partial_steps = type(self.debugger.partial_steps)()
-            raise
-        for record in records:
-            self.say(record)
+        records = self.debugger.step_rebalance(on_step=self.say)  # each step shown as it is made (an error's too)
         if self.debugger.hit is not None:
             self._at_breakpoint()
         elif self.debugger.interrupted:
