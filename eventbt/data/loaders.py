@@ -78,7 +78,7 @@ from eventbt.errors import DataError, did_you_mean, looks_alike, shown_path
 from eventbt.prices import CorporateAction, MissingText, PriceData
 from eventbt.protocols import DATA_FORMATS
 
-__all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices", "scenario_data_path"]
+__all__ = ["FORMATS", "JumpWarning", "find_suspicious_jumps", "load_prices", "scenario_data_path", "window_error"]
 
 FORMATS = tuple(sorted(DATA_FORMATS))  # as the messages list them
 
@@ -495,26 +495,40 @@ def _assemble(tables: Sequence[tuple[str, np.ndarray, dict[str, np.ndarray]]]) -
     return _Panel(dates, tuple(symbol for symbol, _, _ in tables), fields, {})
 
 
-def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None, name: str) -> PriceData:
-    """Keep the dates from ``first`` to ``last`` inclusive; a window outside the data is an error."""
-    low, high = iso(panel.dates[0]), iso(panel.dates[-1])
+def window_error(dates: np.ndarray, first: np.datetime64 | None, last: np.datetime64 | None,
+                 name: str) -> DataError | None:
+    """Why the window ``first`` .. ``last`` (inclusive; ``None``: the data's own end) keeps none of ``dates``
+    (``name`` names the data), or ``None`` when it keeps some: the loader's message, which a sweep's cut of shared
+    prices gives too."""
+    low, high = iso(dates[0]), iso(dates[-1])
     within = f"between {low} and {high}"
     begin = low if first is None else iso(first)
     finish = high if last is None else iso(last)
     if first is not None and last is not None and begin > finish:
-        message = f"start {begin} is after end {finish}; expected start <= end, both {within}"
-        raise DataError(message, path=name, date=begin)
+        return DataError(f"start {begin} is after end {finish}; expected start <= end, both {within}", path=name,
+                         date=begin)
     if begin > high:
-        message = f"start {begin} is after the last date ({high}); expected a start {within}"
-        raise DataError(message, path=name, date=begin)
+        return DataError(f"start {begin} is after the last date ({high}); expected a start {within}", path=name,
+                         date=begin)
     if finish < low:
-        message = f"end {finish} is before the first date ({low}); expected an end {within}"
-        raise DataError(message, path=name, date=finish)
+        return DataError(f"end {finish} is before the first date ({low}); expected an end {within}", path=name,
+                         date=finish)
+    if not ((dates >= np.datetime64(begin, "ns")) & (dates <= np.datetime64(finish, "ns"))).any():
+        return DataError(f"no dates from {begin} to {finish}; expected a range holding at least one date {within}",
+                         path=name)
+    return None
+
+
+def _cut(panel: _Panel, first: np.datetime64 | None, last: np.datetime64 | None, name: str) -> PriceData:
+    """Keep the dates from ``first`` to ``last`` inclusive; a window outside the data is an error
+    (:func:`window_error`)."""
+    problem = window_error(panel.dates, first, last, name)
+    if problem is not None:
+        raise problem
+    begin = iso(panel.dates[0]) if first is None else iso(first)
+    finish = iso(panel.dates[-1]) if last is None else iso(last)
     keep = (panel.dates >= np.datetime64(begin, "ns")) & (panel.dates <= np.datetime64(finish, "ns"))
     actions = tuple(action for action in panel.actions if begin <= action.date <= finish)
-    if not keep.any():
-        message = f"no dates from {begin} to {finish}; expected a range holding at least one date {within}"
-        raise DataError(message, path=name)
     if keep.all():  # the whole panel: no copy
         arrays = {field: np.ascontiguousarray(values) for field, values in panel.fields.items()}
     else:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
-    from eventbt.errors import DataError
     from eventbt.prices import PriceData
     from eventbt.scenario import ScenarioConfig
 
@@ -62,8 +61,13 @@ def cut_prices(prices: PriceData, start: str, end: str, *, warmup: int | str = 0
 
     first = 0 if not start else int(np.searchsorted(prices.dates, np.datetime64(start, "ns"), side="left"))
     stop = len(prices.dates) if not end else int(np.searchsorted(prices.dates, np.datetime64(end, "ns"), side="right"))
-    if first >= stop:
-        raise _empty_cut(prices, start, end, path)
+    if first >= stop:  # the loader's own message (the data named, the dates it has), as loading with these bounds
+        from eventbt.data.loaders import window_error
+
+        problem = window_error(prices.dates, np.datetime64(start, "ns") if start else None,
+                               np.datetime64(end, "ns") if end else None, path)
+        assert problem is not None  # no date kept: the window is outside the data, or holds none of its dates
+        raise problem
 
     def cut(array: np.ndarray | None) -> np.ndarray | None:
         return None if array is None else array[first:stop]
@@ -72,23 +76,6 @@ def cut_prices(prices: PriceData, start: str, end: str, *, warmup: int | str = 0
     return attrs.evolve(prices, dates=prices.dates[first:stop], close=prices.close[first:stop], open=cut(prices.open),
                         high=cut(prices.high), low=cut(prices.low), volume=cut(prices.volume),
                         actions=tuple(action for action in prices.actions if action.date in days), warmup_bars=0)
-
-
-def _empty_cut(prices: PriceData, start: str, end: str, path: str) -> DataError:
-    """The error for bounds that leave none of ``prices``' dates: the loader's own message (the data named, the
-    range of dates it has), as loading the prices with these bounds gives."""
-    import numpy as np
-
-    from eventbt.data.loaders import _cut, _Panel
-    from eventbt.errors import DataError
-
-    panel = _Panel(dates=prices.dates, symbols=prices.symbols, fields={"close": prices.close},
-                   sources=dict(prices.sources))
-    try:
-        _cut(panel, np.datetime64(start, "ns") if start else None, np.datetime64(end, "ns") if end else None, path)
-    except DataError as exc:
-        return exc
-    return DataError(f"no dates from {start or 'the start'} to {end or 'the end'}", path=path)
 
 
 def _prices_for(config: ScenarioConfig, base: ScenarioConfig, prices: PriceData) -> PriceData:
