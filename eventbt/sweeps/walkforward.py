@@ -177,6 +177,13 @@ def window_events(base: ScenarioConfig, dates: np.ndarray, first: int, stop: int
 TEST_FIGURES = ("test_total_return", "test_sharpe", "test_max_drawdown", "test_trades", "test_total_costs")
 
 
+def _failed_test(error: str) -> dict[str, Any]:
+    """A window's test columns when it has no test run (every combination failed training, or the run failed):
+    no figures (NaN), no digest, ``failed`` and why."""
+    return {**dict.fromkeys(TEST_FIGURES, float("nan")), "test_digest": None, "test_status": "failed",
+            "test_error": error}
+
+
 def _figure(value: Any) -> float:
     """A test run's figure for the windows table: NaN when undefined (``None``), as in the training figures."""
     return float("nan") if value is None else float(value)
@@ -276,9 +283,8 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
         if succeeded.empty:  # failed rows keep combination order: the first is the lowest number
             lowest = table.iloc[0]
             record.update(combination=None, overrides="", **{f"train_{rank_by}": float("nan")},
-                          **dict.fromkeys(TEST_FIGURES, float("nan")), test_digest=None, test_status="failed",
-                          test_error=f"every combination failed on the training window; the first: combination "
-                                     f"{int(lowest['combination'])} ({lowest['overrides']}): {lowest['error']}")
+                          **_failed_test(f"every combination failed on the training window; the first: combination "
+                                         f"{int(lowest['combination'])} ({lowest['overrides']}): {lowest['error']}"))
             records.append(record)
             continue
         chosen = combos[int(succeeded.iloc[0]["combination"])]
@@ -293,8 +299,7 @@ def walk_forward(scenario: str | os.PathLike[str] | ScenarioConfig, grid: Sequen
             result = Simulation(config, prices=window_prices, audit=True).run()
             assert result is not None
         except Exception as exc:
-            record.update(dict.fromkeys(TEST_FIGURES, float("nan")), test_digest=None, test_status="failed",
-                          test_error=f"{type(exc).__name__}: {exc}")
+            record.update(_failed_test(f"{type(exc).__name__}: {exc}"))
             records.append(record)
             continue
         record.update({f"test_{name}": _figure(result.summary.get(name)) for name in ("total_return", "sharpe",
