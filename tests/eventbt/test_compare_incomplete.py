@@ -69,7 +69,7 @@ def test_runs_in_folders_of_the_same_name_get_labels_that_tell_them_apart(
     import json
     import shutil
 
-    from eventbt.cli.commands.compare import run_labels
+    from eventbt.paths import run_labels
 
     ok, fail = folders
     shutil.copytree(ok, tmp_path / "x" / "run")

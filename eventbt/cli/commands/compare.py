@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from eventbt.cli.commands.show import risk_free_option
+from eventbt.cli.options import risk_free_option
 from eventbt.paths import run_labels
 
 if TYPE_CHECKING:
     from eventbt.display.tables import TableSpec
 
-__all__ = ["add_arguments", "compare_table", "compare_spec", "execute", "run_labels"]
+__all__ = ["add_arguments", "compare_table", "compare_spec", "execute"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

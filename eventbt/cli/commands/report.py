@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from eventbt.cli.commands.show import risk_free_option
+from eventbt.cli.options import risk_free_option
 
 __all__ = ["add_arguments", "execute"]
 
