@@ -380,7 +380,7 @@ class Debugger:
                 if left > 0:
                     open_orders[event.order_id] = left
         if not open_orders:
-            pending = {event.id for event in bus.pending()}
+            pending = self._pending_ids()
             if any(isinstance(event, SnapshotEvent) and event.id > settled and event.id not in pending
                    for event in since):
                 return None
@@ -507,7 +507,7 @@ class Debugger:
     def event_view(self, event_id: int | None = None) -> views.EventView:
         event = self.event(event_id)
         bus = self.simulation.bus
-        queued = any(e.id == event.id for e in bus.pending())
+        queued = self._queued(event)
         return views.EventView(event=event, publisher=bus.publisher.get(event.id, "?"),
                                to=bus.subscribers(type(event)), queued=queued)
 
@@ -519,11 +519,11 @@ class Debugger:
 
     def orders(self) -> views.OrdersView:
         """The orders of the latest rebalance so far, with what became of them."""
-        return views.OrdersView.of(self._rebalance_events(), {e.id for e in self.simulation.bus.pending()})
+        return views.OrdersView.of(self._rebalance_events(), self._pending_ids())
 
     def fills(self) -> views.FillsView:
         """The fills (and cancels) of the latest rebalance so far."""
-        return views.FillsView.of(self._rebalance_events(), {e.id for e in self.simulation.bus.pending()})
+        return views.FillsView.of(self._rebalance_events(), self._pending_ids())
 
     def why(self, event_id: int | None = None) -> views.WhyView:
         """The notices that explain a skipped, scaled, trimmed or reduced order, and an order's state changes that
@@ -576,7 +576,11 @@ class Debugger:
 
     def _queued(self, event: Event) -> bool:
         """Whether ``event`` is still queued (published, not delivered yet)."""
-        return any(e.id == event.id for e in self.simulation.bus.pending())
+        return event.id in self._pending_ids()
+
+    def _pending_ids(self) -> set[int]:
+        """The ids of the events published and not delivered yet."""
+        return {event.id for event in self.simulation.bus.pending()}
 
     def _rebalance_events(self, signal: Event | None = None) -> list[Event]:
         """The signal (first) and every event it caused, directly or through its orders, so far."""
