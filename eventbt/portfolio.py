@@ -44,7 +44,6 @@ import numpy as np
 
 from eventbt.errors import AccountingError
 from eventbt.exact import dot
-from eventbt.orders.rules import MAX_SHARES
 
 __all__ = ["BookHistory", "DividendRecord", "FeeRecord", "MarginCallRecord", "Portfolio", "PortfolioView",
            "SignalRecord", "SplitRecord", "TRADE_FIELDS", "TradeRecord", "WeightsRecord"]
@@ -67,6 +66,7 @@ def _on(date: str) -> str:
 # Cash is allowed to dip this far below zero from floating-point rounding (1e-7 of a cent on a
 # 1e9 book would still pass); anything more is an accounting error.
 _CASH_TOLERANCE = 1e-6
+_MAX_SHARES = 2**53  # eventbt.orders.MAX_SHARES: the largest share count a float64 holds exactly
 
 
 class Portfolio:
@@ -239,9 +239,9 @@ class Portfolio:
         if held != shares_before:
             raise AccountingError(f"a split of {self.symbols[i]} {_on(date)}for {shares_before} shares, but {held} are "
                                   "held", symbol=self.symbols[i], date=date)
-        if abs(shares_after) > MAX_SHARES:
+        if abs(shares_after) > _MAX_SHARES:
             raise AccountingError(f"a split of {self.symbols[i]} {_on(date)}takes {shares_before:,} shares to "
-                                  f"{abs(shares_before * ratio):.6g}: more than the {MAX_SHARES:,} shares a position "
+                                  f"{abs(shares_before * ratio):.6g}: more than the {_MAX_SHARES:,} shares a position "
                                   "holds exactly", symbol=self.symbols[i], date=date)
         if self.cash + cash_in_lieu < -_CASH_TOLERANCE and not self.margin:
             raise AccountingError(f"cash in lieu of {cash_in_lieu:.2f} for {self.symbols[i]} {_on(date)}would leave "
