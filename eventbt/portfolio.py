@@ -66,7 +66,9 @@ def _on(date: str) -> str:
 # Cash is allowed to dip this far below zero from floating-point rounding (1e-7 of a cent on a
 # 1e9 book would still pass); anything more is an accounting error.
 _CASH_TOLERANCE = 1e-6
-_MAX_SHARES = 2**53  # eventbt.orders.MAX_SHARES: the largest share count a float64 holds exactly
+# eventbt.orders.MAX_SHARES, the largest share count a float64 holds exactly: the same number written here, since
+# the kernel imports only the kernel (tests/test_architecture.py)
+_MAX_SHARES = 2**53
 
 
 class Portfolio:
